@@ -1,0 +1,27 @@
+//! Quorum's database schema, as portable sea-query migrations: every file runs unchanged on SQLite and
+//! PostgreSQL. One change per file; never edit a migration that has shipped, add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_org_units;
+mod m20261122_000002_people;
+mod m20261122_000003_web_sessions;
+mod m20261122_000004_signin_guards;
+mod m20261122_000005_roster_uploads;
+mod m20261122_000006_training_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_org_units::Migration),
+            Box::new(m20261122_000002_people::Migration),
+            Box::new(m20261122_000003_web_sessions::Migration),
+            Box::new(m20261122_000004_signin_guards::Migration),
+            Box::new(m20261122_000005_roster_uploads::Migration),
+            Box::new(m20261122_000006_training_sessions::Migration),
+        ]
+    }
+}

@@ -1,0 +1,215 @@
+//! People, roles and official scopes.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::{official_street, person, person_role};
+use crate::domain::contact::{EmailAddress, PhoneNumber};
+use crate::domain::person::{DisplayName, Person, PersonId, Role, Roles};
+
+/// A person row plus the stored password hash, for signing in.
+pub struct Credentials {
+    pub person: Person,
+    pub password_hash: Option<String>,
+}
+
+fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
+    let bad = |what: &str| DbErr::Custom(format!("person {} has an invalid {what} in the database", m.id));
+    Ok(Person {
+        id: m.id,
+        name: DisplayName::parse(&m.display_name).map_err(|_| bad("name"))?,
+        phone: PhoneNumber::parse(&m.phone).map_err(|_| bad("phone"))?,
+        email: match &m.email {
+            Some(e) => Some(EmailAddress::parse(e).map_err(|_| bad("email"))?),
+            None => None,
+        },
+        committee_id: m.committee_id,
+        position: m.position.clone(),
+        has_password: m.password_hash.is_some(),
+        roles,
+    })
+}
+
+pub async fn roles_of(db: &impl ConnectionTrait, id: PersonId) -> Result<Roles, DbErr> {
+    let rows = person_role::Entity::find().filter(person_role::Column::PersonId.eq(id)).all(db).await?;
+    Ok(Roles::new(rows.iter().filter_map(|r| Role::parse(&r.role))))
+}
+
+async fn with_roles(db: &impl ConnectionTrait, m: person::Model) -> Result<Credentials, DbErr> {
+    let roles = roles_of(db, m.id).await?;
+    let hash = m.password_hash.clone();
+    Ok(Credentials { person: to_domain(m, roles)?, password_hash: hash })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Person>, DbErr> {
+    match person::Entity::find_by_id(id).one(db).await? {
+        Some(m) => Ok(Some(with_roles(db, m).await?.person)),
+        None => Ok(None),
+    }
+}
+
+pub async fn credentials_by_phone(db: &impl ConnectionTrait, phone: &PhoneNumber) -> Result<Option<Credentials>, DbErr> {
+    match person::Entity::find().filter(person::Column::Phone.eq(phone.as_str())).one(db).await? {
+        Some(m) => Ok(Some(with_roles(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn credentials_by_email(
+    db: &impl ConnectionTrait,
+    email: &EmailAddress,
+) -> Result<Option<Credentials>, DbErr> {
+    match person::Entity::find().filter(person::Column::Email.eq(email.as_str())).one(db).await? {
+        Some(m) => Ok(Some(with_roles(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
+pub struct NewPerson<'a> {
+    pub name: &'a DisplayName,
+    pub phone: &'a PhoneNumber,
+    pub email: Option<&'a EmailAddress>,
+    pub password_hash: Option<String>,
+    pub committee_id: Option<i64>,
+    pub position: Option<&'a str>,
+}
+
+/// Inserts a person; a duplicate phone or email surfaces as a unique violation (see `db::is_unique_violation`).
+pub async fn insert(db: &impl ConnectionTrait, p: NewPerson<'_>) -> Result<PersonId, DbErr> {
+    let now = Utc::now();
+    let m = person::ActiveModel {
+        display_name: Set(p.name.as_str().to_string()),
+        phone: Set(p.phone.as_str().to_string()),
+        email: Set(p.email.map(|e| e.as_str().to_string())),
+        password_hash: Set(p.password_hash),
+        committee_id: Set(p.committee_id),
+        position: Set(p.position.map(str::to_string)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(m.id)
+}
+
+pub struct PersonUpdate<'a> {
+    pub name: &'a DisplayName,
+    pub email: Option<&'a EmailAddress>,
+    pub committee_id: Option<i64>,
+    pub position: Option<&'a str>,
+}
+
+pub async fn update(db: &impl ConnectionTrait, id: PersonId, u: PersonUpdate<'_>) -> Result<(), DbErr> {
+    person::ActiveModel {
+        id: Set(id),
+        display_name: Set(u.name.as_str().to_string()),
+        email: Set(u.email.map(|e| e.as_str().to_string())),
+        committee_id: Set(u.committee_id),
+        position: Set(u.position.map(str::to_string)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(db: &impl ConnectionTrait, id: PersonId, hash: String) -> Result<(), DbErr> {
+    person::ActiveModel { id: Set(id), password_hash: Set(Some(hash)), updated_at: Set(Utc::now()), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_role(db: &impl ConnectionTrait, id: PersonId, role: Role) -> Result<(), DbErr> {
+    person_role::Entity::insert(person_role::ActiveModel { person_id: Set(id), role: Set(role.code().to_string()) })
+        .on_conflict_do_nothing_on([person_role::Column::PersonId, person_role::Column::Role])
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a person's roles.
+pub async fn set_roles(db: &impl ConnectionTrait, id: PersonId, roles: &Roles) -> Result<(), DbErr> {
+    person_role::Entity::delete_many().filter(person_role::Column::PersonId.eq(id)).exec(db).await?;
+    for r in roles.iter() {
+        add_role(db, id, r).await?;
+    }
+    Ok(())
+}
+
+pub async fn official_street_ids(db: &impl ConnectionTrait, id: PersonId) -> Result<Vec<i64>, DbErr> {
+    Ok(official_street::Entity::find()
+        .filter(official_street::Column::PersonId.eq(id))
+        .order_by_asc(official_street::Column::StreetId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.street_id)
+        .collect())
+}
+
+pub async fn set_official_streets(db: &impl ConnectionTrait, id: PersonId, streets: &[i64]) -> Result<(), DbErr> {
+    official_street::Entity::delete_many().filter(official_street::Column::PersonId.eq(id)).exec(db).await?;
+    for s in streets {
+        official_street::ActiveModel { person_id: Set(id), street_id: Set(*s) }.insert(db).await?;
+    }
+    Ok(())
+}
+
+/// Everyone, newest first, optionally filtered by a name or phone fragment.
+pub async fn search(db: &impl ConnectionTrait, query: &str, limit: u64) -> Result<Vec<Person>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    let mut q = person::Entity::find().order_by_desc(person::Column::Id).limit(limit);
+    let query = query.trim();
+    if !query.is_empty() {
+        q = q.filter(
+            Condition::any()
+                .add(person::Column::DisplayName.contains(query))
+                .add(person::Column::Phone.contains(query)),
+        );
+    }
+    load_many(db, q.all(db).await?).await
+}
+
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    person::Entity::find().count(db).await
+}
+
+/// The people who belong to any of these committees, by committee.
+pub async fn members_of_committees(db: &impl ConnectionTrait, committees: &[i64]) -> Result<Vec<Person>, DbErr> {
+    let rows = person::Entity::find()
+        .filter(person::Column::CommitteeId.is_in(committees.iter().copied()))
+        .order_by_asc(person::Column::CommitteeId)
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    load_many(db, rows).await
+}
+
+/// Turns rows into people with one query for all their roles (not one per person).
+async fn load_many(db: &impl ConnectionTrait, rows: Vec<person::Model>) -> Result<Vec<Person>, DbErr> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let mut roles: std::collections::HashMap<i64, Vec<Role>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in person_role::Entity::find()
+            .filter(person_role::Column::PersonId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            if let Some(role) = Role::parse(&r.role) {
+                roles.entry(r.person_id).or_default().push(role);
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|m| {
+            let r = Roles::new(roles.remove(&m.id).unwrap_or_default());
+            to_domain(m, r)
+        })
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! What the roster import reads and keeps: a snapshot of a street, and uploaded files awaiting confirmation.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use super::entities::{org_unit, person, person_role, roster_upload};
+use crate::domain::org::OrgKind;
+use crate::domain::roster::{ExistingPerson, RosterSnapshot};
+
+/// Reads what the planner needs about a street and about the people named in a file.
+pub async fn snapshot(
+    db: &impl ConnectionTrait,
+    street_id: i64,
+    phones: &[String],
+    emails: &[String],
+) -> Result<RosterSnapshot, DbErr> {
+    let units = org_unit::Entity::find().filter(org_unit::Column::StreetId.eq(street_id)).all(db).await?;
+    let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
+    let mut snap = RosterSnapshot { street_id, ..Default::default() };
+    // (committee id) → (居委, 小区)
+    let mut committee_place: HashMap<i64, (String, String)> = HashMap::new();
+    for u in &units {
+        let parent = u.parent_id.and_then(|p| by_id.get(&p));
+        match OrgKind::parse(&u.kind) {
+            Some(OrgKind::Neighbourhood) => {
+                snap.neighbourhoods.insert(u.name.clone());
+            }
+            Some(OrgKind::Estate) => {
+                if let Some(n) = parent {
+                    snap.estates.insert((n.name.clone(), u.name.clone()));
+                }
+            }
+            Some(OrgKind::Committee) => {
+                if let Some(estate) = parent
+                    && let Some(n) = estate.parent_id.and_then(|p| by_id.get(&p))
+                {
+                    committee_place.insert(u.id, (n.name.clone(), estate.name.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for chunk in phones.chunks(500) {
+        found.extend(person::Entity::find().filter(person::Column::Phone.is_in(chunk.iter().cloned())).all(db).await?);
+    }
+    // People of other streets: we only need to know their street.
+    let foreign: Vec<i64> =
+        found.iter().filter_map(|p| p.committee_id).filter(|c| !committee_place.contains_key(c)).collect();
+    let foreign_street: HashMap<i64, Option<i64>> = org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(foreign))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.street_id))
+        .collect();
+    let chairs: std::collections::HashSet<i64> = person_role::Entity::find()
+        .filter(person_role::Column::PersonId.is_in(found.iter().map(|p| p.id)))
+        .filter(person_role::Column::Role.eq("chair"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect();
+    for p in found {
+        let place = p.committee_id.and_then(|c| committee_place.get(&c));
+        let street = match (p.committee_id, place) {
+            (Some(_), Some(_)) => Some(street_id),
+            (Some(c), None) => foreign_street.get(&c).copied().flatten(),
+            (None, _) => None,
+        };
+        snap.people.insert(
+            p.phone.clone(),
+            ExistingPerson {
+                person_id: p.id,
+                name: p.display_name,
+                email: p.email,
+                street_id: street,
+                neighbourhood: place.map(|(n, _)| n.clone()),
+                estate: place.map(|(_, e)| e.clone()),
+                position: p.position,
+                is_chair: chairs.contains(&p.id),
+            },
+        );
+    }
+    for chunk in emails.chunks(500) {
+        for p in person::Entity::find().filter(person::Column::Email.is_in(chunk.iter().cloned())).all(db).await? {
+            if let Some(e) = p.email {
+                snap.email_owners.insert(e, p.phone);
+            }
+        }
+    }
+    Ok(snap)
+}
+
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub id: i64,
+    pub street_id: i64,
+    pub uploaded_by: i64,
+    pub filename: String,
+    pub content: Vec<u8>,
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_upload(
+    db: &impl ConnectionTrait,
+    street_id: i64,
+    uploaded_by: i64,
+    filename: &str,
+    content: Vec<u8>,
+) -> Result<i64, DbErr> {
+    let m = roster_upload::ActiveModel {
+        street_id: Set(street_id),
+        uploaded_by: Set(uploaded_by),
+        filename: Set(filename.chars().take(255).collect()),
+        content: Set(content),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(m.id)
+}
+
+pub async fn get_upload(db: &impl ConnectionTrait, id: i64) -> Result<Option<Upload>, DbErr> {
+    Ok(roster_upload::Entity::find_by_id(id).one(db).await?.map(|m| Upload {
+        id: m.id,
+        street_id: m.street_id,
+        uploaded_by: m.uploaded_by,
+        filename: m.filename,
+        content: m.content,
+        applied_at: m.applied_at,
+    }))
+}
+
+pub async fn mark_applied(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    roster_upload::ActiveModel { id: Set(id), applied_at: Set(Some(Utc::now())), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}

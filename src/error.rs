@@ -1,0 +1,95 @@
+//! The one error type at the web edge: every handler returns `Result<_, AppError>`, and this maps each
+//! kind to a status and a friendly page. 5xx pages show generic text; the full chain goes to the log.
+//!
+//! `ResponseError` does not see the request, so error pages are bilingual (Chinese first).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::i18n::Text;
+use crate::services::ServiceError;
+use crate::web::views::errors::error_page;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// Signed out on a page that needs a sign-in: redirect, then come back to `next`.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("bad request: {0}")]
+    BadRequest(Text),
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(t) => AppError::BadRequest(t),
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Db(e) => AppError::Internal(format!("database: {e}")),
+            ServiceError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::SignInRequired { next } = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, crate::web::urls::signin_with_next(next)))
+                .finish();
+        }
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        let page = |zh: &str, en: &str, detail_zh: &str, detail_en: &str| {
+            error_page(self.status_code().as_u16(), Text::new(zh, en), Text::new(detail_zh, detail_en))
+        };
+        let body = match self {
+            AppError::NotFound => page("页面不存在", "Page not found", "您要找的页面不存在或已被删除。", "The page does not exist or was removed."),
+            AppError::Forbidden => page(
+                "没有权限",
+                "Not allowed",
+                "您的账号无权查看此页面。如需权限，请联系街道工作人员。",
+                "Your account may not see this page. Ask your street office if you need access.",
+            ),
+            AppError::Csrf => page(
+                "页面已过期",
+                "The page expired",
+                "为了安全，请返回上一页，刷新后再提交一次。",
+                "For your safety, go back, reload the page and submit again.",
+            ),
+            AppError::BadRequest(t) => error_page(400, Text::new("无法处理", "Cannot do that"), t.clone()),
+            AppError::Internal(_) | AppError::SignInRequired { .. } => page(
+                "系统出错了",
+                "Something went wrong",
+                "服务器暂时出现问题，请稍后再试。我们已记录此问题。",
+                "The server had a problem. Please try again later; it has been logged.",
+            ),
+        };
+        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string())
+    }
+}

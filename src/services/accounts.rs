@@ -1,0 +1,148 @@
+//! Signing in and out, sessions, and passwords.
+
+use chrono::{Duration, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::{ServiceError, passwords, tokens};
+use crate::db::{people, signin, web_sessions};
+use crate::domain::contact::SigninIdentifier;
+use crate::domain::person::{NewPassword, Person, PersonId};
+use crate::domain::throttle::{ThrottlePolicy, wait_remaining};
+use crate::i18n::Text;
+
+/// The signed-in person as every request sees them.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub person: Person,
+    /// The streets an official is scoped to (empty for others).
+    pub official_streets: Vec<i64>,
+    /// The hash of this session's token (to sign out this session only).
+    pub session_hash: String,
+}
+
+/// A freshly created session: the token goes into the cookie.
+pub struct NewSession {
+    pub person: Person,
+    pub token: String,
+    pub max_age_days: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigninError {
+    #[error("the identifier is not valid")]
+    BadIdentifier(Text),
+    /// Wrong phone/email or password; `wait_secs` is set when the next try must wait.
+    #[error("wrong credentials")]
+    WrongCredentials { wait_secs: Option<i64> },
+    #[error("too many failed attempts; wait {wait_secs}s")]
+    Throttled { wait_secs: i64 },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<sea_orm::DbErr> for SigninError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SigninError::Service(e.into())
+    }
+}
+
+fn account_key(id: &SigninIdentifier) -> String {
+    format!("acct:{}", tokens::hash_token(id.canonical()))
+}
+
+fn ip_key(ip: &str) -> String {
+    format!("ip:{}", tokens::hash_token(ip))
+}
+
+pub async fn sign_in(
+    db: &impl ConnectionTrait,
+    identifier: &str,
+    password: &str,
+    ip: &str,
+    session_days: i64,
+) -> Result<NewSession, SigninError> {
+    let id = SigninIdentifier::parse(identifier).map_err(SigninError::BadIdentifier)?;
+    let (acct, ipk) = (account_key(&id), ip_key(ip));
+    let now = Utc::now();
+    let waits = [
+        wait_remaining(signin::throttle_state(db, &acct).await?, now),
+        wait_remaining(signin::throttle_state(db, &ipk).await?, now),
+    ];
+    if let Some(wait_secs) = waits.into_iter().flatten().max() {
+        return Err(SigninError::Throttled { wait_secs });
+    }
+    let creds = match &id {
+        SigninIdentifier::Phone(p) => people::credentials_by_phone(db, p).await?,
+        SigninIdentifier::Email(e) => people::credentials_by_email(db, e).await?,
+    };
+    let (person, hash) = match creds {
+        Some(c) => (Some(c.person), c.password_hash),
+        None => (None, None),
+    };
+    let ok = passwords::verify(password.to_string(), hash).await?;
+    let Some(person) = person.filter(|_| ok) else {
+        let now = Utc::now();
+        let a = signin::record_failure(db, &acct, ThrottlePolicy::PER_ACCOUNT, now).await?;
+        let i = signin::record_failure(db, &ipk, ThrottlePolicy::PER_IP, now).await?;
+        let wait_secs = [wait_remaining(Some(a), now), wait_remaining(Some(i), now)].into_iter().flatten().max();
+        tracing::info!(account = %id_masked(&id), failures = a.failures, "sign-in failed");
+        return Err(SigninError::WrongCredentials { wait_secs });
+    };
+    signin::clear_failures(db, &acct).await?;
+    tracing::info!(person = person.id, "signed in");
+    Ok(start_session(db, person, session_days).await?)
+}
+
+fn id_masked(id: &SigninIdentifier) -> String {
+    match id {
+        SigninIdentifier::Phone(p) => p.masked(),
+        SigninIdentifier::Email(e) => e.masked(),
+    }
+}
+
+pub async fn start_session(db: &impl ConnectionTrait, person: Person, days: i64) -> Result<NewSession, ServiceError> {
+    let token = tokens::new_token();
+    web_sessions::insert(db, &tokens::hash_token(&token), person.id, Utc::now() + Duration::days(days)).await?;
+    Ok(NewSession { person, token, max_age_days: days })
+}
+
+/// Resolves a session cookie to the person behind it.
+pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Option<CurrentUser>, ServiceError> {
+    let hash = tokens::hash_token(token);
+    let Some(pid) = web_sessions::person_for(db, &hash, Utc::now()).await? else { return Ok(None) };
+    let Some(person) = people::get(db, pid).await? else { return Ok(None) };
+    let official_streets = if person.roles.has(crate::domain::person::Role::Official) {
+        people::official_street_ids(db, pid).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(CurrentUser { person, official_streets, session_hash: hash }))
+}
+
+pub async fn sign_out(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<(), ServiceError> {
+    web_sessions::delete(db, &user.session_hash).await?;
+    Ok(())
+}
+
+/// Sets a new password and signs the person out of every other device.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    password: &str,
+    confirm: &str,
+) -> Result<(), ServiceError> {
+    let pw = NewPassword::parse(password, confirm).map_err(ServiceError::Invalid)?;
+    let hash = passwords::hash(pw.expose().to_string()).await?;
+    people::set_password_hash(db, user.person.id, hash).await?;
+    web_sessions::delete_all_for(db, user.person.id, Some(&user.session_hash)).await?;
+    tracing::info!(person = user.person.id, "password set");
+    Ok(())
+}
+
+/// Sets a password without a session (the `create-admin` command).
+pub async fn set_password_for(db: &impl ConnectionTrait, id: PersonId, password: &str) -> Result<(), ServiceError> {
+    let pw = NewPassword::parse(password, password).map_err(ServiceError::Invalid)?;
+    let hash = passwords::hash(pw.expose().to_string()).await?;
+    people::set_password_hash(db, id, hash).await?;
+    Ok(())
+}

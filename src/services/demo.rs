@@ -1,0 +1,136 @@
+//! A believable demo for a newcomer's first `cargo run`: a district, two streets, 居委 and estates with
+//! committees and chairs, a lawyer, an official, an admin and an upcoming session. Seeded only into an
+//! empty database, and never in production (the settings refuse it).
+
+use chrono::{Duration, NaiveDate, Utc};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use super::{ServiceError, org, passwords};
+use crate::db::{people, training};
+use crate::domain::contact::{EmailAddress, PhoneNumber};
+use crate::domain::org::Term;
+use crate::domain::person::{DisplayName, Role, Roles};
+
+/// The password of every demo account (printed at start-up; demo only).
+pub const DEMO_PASSWORD: &str = "quorum-demo";
+
+/// A sign-in printed for the newcomer.
+pub struct DemoSignin {
+    pub role: Role,
+    pub name: &'static str,
+    pub phone: &'static str,
+}
+
+pub const DEMO_SIGNINS: [DemoSignin; 4] = [
+    DemoSignin { role: Role::Admin, name: "系统管理员", phone: "13900000001" },
+    DemoSignin { role: Role::Official, name: "陈晓红", phone: "13900000002" },
+    DemoSignin { role: Role::Lawyer, name: "刘建国", phone: "13900000003" },
+    DemoSignin { role: Role::Chair, name: "王秀英", phone: "13900000101" },
+];
+
+/// A 居委 and its estates.
+type Neighbourhood = (&'static str, &'static [&'static str]);
+
+const STREETS: [(&str, &[Neighbourhood]); 2] = [
+    (
+        "花木街道",
+        &[
+            ("联洋第一居委", &["联洋花园", "证大家园"]),
+            ("梅园居委", &["梅园新村", "东方城市花园"]),
+        ],
+    ),
+    ("洋泾街道", &[("洋泾居委", &["泾东小区", "阳光威尼斯"]), ("羽山居委", &["羽山新村"])]),
+];
+
+const CHAIRS: [&str; 14] = [
+    "王秀英", "李建华", "张玉兰", "刘德明", "陈桂芳", "杨志刚", "赵淑珍", "黄国平", "周美华", "吴永康", "徐丽娟",
+    "孙伟民", "马凤英", "朱晓东",
+];
+
+/// Seeds the demo if the database has nobody in it. Returns whether it seeded.
+pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError> {
+    if people::count(db).await? > 0 {
+        return Ok(false);
+    }
+    let hash = passwords::hash(DEMO_PASSWORD.to_string()).await?;
+    let txn = db.begin().await?;
+    let district = org::create_unit(&txn, None, "浦东新区", None).await?;
+    let term = Term::new(
+        NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(2029, 5, 31).unwrap_or_default(),
+    )
+    .ok();
+    let mut street_ids = Vec::new();
+    let mut committees = Vec::new();
+    for (street, neighbourhoods) in STREETS {
+        let s = org::create_unit(&txn, Some(district.id), street, None).await?;
+        street_ids.push(s.id);
+        for (n, estates) in neighbourhoods {
+            let nu = org::create_unit(&txn, Some(s.id), n, None).await?;
+            for e in *estates {
+                let eu = org::create_unit(&txn, Some(nu.id), e, None).await?;
+                let c = org::create_unit(&txn, Some(eu.id), &format!("{e}业主委员会"), term).await?;
+                committees.push((s.id, c.id));
+            }
+        }
+    }
+    let person = |name: &str, phone: &str| -> Result<(DisplayName, PhoneNumber), ServiceError> {
+        let n = DisplayName::parse(name).map_err(ServiceError::Invalid)?;
+        let p = PhoneNumber::parse(phone).map_err(|e| ServiceError::Invalid(e.reason))?;
+        Ok((n, p))
+    };
+    let mut lawyer = 0;
+    for s in &DEMO_SIGNINS[..3] {
+        let (n, p) = person(s.name, s.phone)?;
+        let id = people::insert(
+            &txn,
+            people::NewPerson { name: &n, phone: &p, email: None, password_hash: Some(hash.clone()), committee_id: None, position: None },
+        )
+        .await?;
+        people::set_roles(&txn, id, &Roles::new([s.role])).await?;
+        match s.role {
+            Role::Official => people::set_official_streets(&txn, id, &street_ids[..1]).await?,
+            Role::Lawyer => lawyer = id,
+            _ => {}
+        }
+    }
+    for (i, name) in CHAIRS.iter().enumerate() {
+        let (n, p) = person(name, &format!("139000001{i:02}", i = i + 1))?;
+        let (_, committee) = committees[i % committees.len()];
+        let email = EmailAddress::parse(&format!("chair{}@example.com", i + 1)).ok();
+        // The first chair has a password for the printed sign-in; the rest are as an import leaves them.
+        let pw = (i == 0).then(|| hash.clone());
+        let position = if i < committees.len() { "主任" } else { "委员" };
+        let id = people::insert(
+            &txn,
+            people::NewPerson {
+                name: &n,
+                phone: &p,
+                email: email.as_ref(),
+                password_hash: pw,
+                committee_id: Some(committee),
+                position: Some(position),
+            },
+        )
+        .await?;
+        people::add_role(&txn, id, Role::Chair).await?;
+    }
+    let start = (Utc::now() + Duration::days(3)).date_naive().and_hms_opt(6, 30, 0).unwrap_or_default().and_utc();
+    let invited: Vec<i64> = committees.iter().filter(|(s, _)| *s == street_ids[0]).map(|(_, c)| *c).collect();
+    training::insert(
+        &txn,
+        training::NewSession {
+            title: "业主大会召开与业委会换届改选实务",
+            description: "结合《民法典》第二百七十八条和《上海市住宅物业管理规定》，讲解业主大会的召开程序、表决规则以及业委会换届改选的流程。",
+            street_id: street_ids[0],
+            starts_at: start,
+            ends_at: start + Duration::minutes(90),
+            created_by: None,
+            lecturers: &[lawyer],
+            committees: &invited,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,42 @@
+//! What each role needs next, for the home page.
+
+use chrono::Utc;
+use sea_orm::ConnectionTrait;
+
+use super::ServiceError;
+use super::accounts::CurrentUser;
+use crate::db::{org, training};
+use crate::db::training::SessionSummary;
+use crate::domain::org::OrgUnit;
+use crate::domain::person::Role;
+
+#[derive(Debug, Default)]
+pub struct Home {
+    /// Sessions the chair's committee is invited to that have not ended.
+    pub chair_upcoming: Vec<SessionSummary>,
+    pub chair_committee: Option<OrgUnit>,
+    /// Sessions of the official's streets.
+    pub official_sessions: Vec<SessionSummary>,
+    pub official_streets: Vec<OrgUnit>,
+    /// Sessions the lawyer lectures in.
+    pub lawyer_sessions: Vec<SessionSummary>,
+}
+
+pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home, ServiceError> {
+    let roles = &user.person.roles;
+    let mut h = Home::default();
+    if roles.has(Role::Chair)
+        && let Some(c) = user.person.committee_id
+    {
+        h.chair_upcoming = training::upcoming_for_committee(db, c, Utc::now()).await?;
+        h.chair_committee = org::get(db, c).await?;
+    }
+    if roles.has(Role::Official) {
+        h.official_streets = org::get_many(db, &user.official_streets).await?;
+        h.official_sessions = training::for_streets(db, &user.official_streets, 20).await?;
+    }
+    if roles.has(Role::Lawyer) {
+        h.lawyer_sessions = training::for_lecturer(db, user.person.id, 20).await?;
+    }
+    Ok(h)
+}

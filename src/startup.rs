@@ -1,0 +1,118 @@
+//! Builds the application from settings: database, migrations, demo data, the HTTP server bound to its
+//! port (port 0 picks a free one, for tests). `run_until_stopped` serves until SIGINT/SIGTERM, then
+//! drains in-flight requests (graceful shutdown).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_multipart::form::MultipartFormConfig;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::web::state::AppState;
+use crate::{db, services, web as web_layer};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
+            print_demo_signins(&settings);
+        }
+        let csrf_key = csrf_key(&settings)?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n,
+        };
+        let shutdown = settings.server.shutdown_timeout_secs;
+        let state = web::Data::new(AppState { db: db.clone(), settings: Arc::new(settings), csrf_key: Arc::new(csrf_key) });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    MultipartFormConfig::default()
+                        .total_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
+                        .memory_limit(services::roster::MAX_FILE_BYTES + 64 * 1024),
+                )
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .wrap(from_fn(web_layer::context::load_context))
+                .wrap(from_fn(web_layer::log_requests))
+                .wrap(Compress::default())
+                .configure(web_layer::configure)
+                .default_service(web::to(web_layer::not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+        spawn_session_cleanup(db.clone());
+        tracing::info!(port, "listening");
+        Ok(Application { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The key that signs CSRF tokens: from settings, or (development) a random key kept in `var/` so
+/// that open forms keep working across restarts.
+fn csrf_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(k) = &settings.security.secret_key {
+        return Ok(k.expose_secret().as_bytes().to_vec());
+    }
+    let path = settings.paths.var_dir.join("dev-secret-key");
+    if let Ok(k) = std::fs::read(&path)
+        && k.len() >= 32
+    {
+        return Ok(k);
+    }
+    std::fs::create_dir_all(&settings.paths.var_dir)?;
+    let key = services::tokens::new_token().into_bytes();
+    std::fs::write(&path, &key).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    Ok(key)
+}
+
+fn spawn_session_cleanup(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db::web_sessions::delete_expired(&db, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+        }
+    });
+}
+
+/// Printed (not logged): these are demo credentials for the person at the terminal.
+fn print_demo_signins(settings: &Settings) {
+    use services::demo::{DEMO_PASSWORD, DEMO_SIGNINS};
+    println!("\n演示数据已创建 / Demo data seeded. Open {} and sign in with:", settings.public_url());
+    for s in DEMO_SIGNINS {
+        println!("  {:<10} {:<8} {}  / {DEMO_PASSWORD}", s.role.code(), s.name, s.phone);
+    }
+    println!();
+}

@@ -1,0 +1,18 @@
+//! Static assets, embedded in the binary so it runs from any directory.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+
+const APP_CSS: &str = include_str!("../../../static/css/app.css");
+
+#[get("/static/css/app.css")]
+async fn app_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(APP_CSS)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(app_css);
+}

@@ -1,0 +1,110 @@
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+
+use super::{client_ip, html, html_status, redirect};
+use crate::error::AppError;
+use crate::has_csrf;
+use crate::i18n::{Lang, Text};
+use crate::services::accounts::{self, SigninError};
+use crate::web::context::{Ctx, LANG_COOKIE, SESSION_COOKIE, removal_cookie, session_cookie};
+use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::guards::{Require, SignedIn};
+use crate::web::state::AppState;
+use crate::web::urls;
+use crate::web::views::auth::{SigninForm, signin};
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+#[get("/signin")]
+async fn signin_page(ctx: Ctx, q: web::Query<NextQuery>) -> HttpResponse {
+    let next = urls::safe_next(q.next.as_deref());
+    if ctx.user.is_some() {
+        return redirect(&next);
+    }
+    html(signin(&ctx, &SigninForm { identifier: "", next: &next, problem: None, identifier_error: None }))
+}
+
+#[derive(Deserialize)]
+struct SigninInput {
+    csrf: String,
+    identifier: String,
+    password: String,
+    next: Option<String>,
+}
+has_csrf!(SigninInput);
+
+fn wait_text(secs: i64) -> Text {
+    let w = crate::domain::throttle::describe_wait(secs);
+    Text::new(
+        format!("密码错误次数过多。为保护您的账号，请在 {} 后再试。忘记密码可以请街道工作人员为您生成登录链接。", w.zh),
+        format!("Too many wrong passwords. To protect your account, try again in {}. Your street office can give you a sign-in link.", w.en),
+    )
+}
+
+#[post("/signin")]
+async fn signin_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ctx: Ctx,
+    CsrfForm(f): CsrfForm<SigninInput>,
+) -> Result<HttpResponse, AppError> {
+    let next = urls::safe_next(f.next.as_deref());
+    let ip = client_ip(&req, &state.settings);
+    let days = i64::from(state.settings.security.session_days);
+    let (status, problem, identifier_error) =
+        match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
+            Ok(s) => {
+                let mut res = redirect(&next);
+                res.add_cookie(&session_cookie(&s.token, s.max_age_days, state.settings.cookie_secure()))
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                return Ok(res);
+            }
+            Err(SigninError::BadIdentifier(t)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(t)),
+            Err(SigninError::WrongCredentials { wait_secs: None }) => (
+                StatusCode::UNAUTHORIZED,
+                Some(Text::new("手机号/邮箱或密码不正确。", "Wrong mobile number/email or password.")),
+                None,
+            ),
+            Err(SigninError::WrongCredentials { wait_secs: Some(s) } | SigninError::Throttled { wait_secs: s }) => {
+                (StatusCode::TOO_MANY_REQUESTS, Some(wait_text(s)), None)
+            }
+            Err(SigninError::Service(e)) => return Err(e.into()),
+        };
+    let form = SigninForm { identifier: &f.identifier, next: &next, problem, identifier_error };
+    Ok(html_status(status, signin(&ctx, &form)))
+}
+
+#[post("/signout")]
+async fn signout(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    accounts::sign_out(&state.db, &me.user).await?;
+    let mut res = redirect(urls::HOME);
+    res.add_cookie(&removal_cookie(SESSION_COOKIE)).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}
+
+/// Switches the interface language (a preference, not a state change worth a form).
+#[get("/lang/{code}")]
+async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let lang = Lang::parse(&path).ok_or(AppError::NotFound)?;
+    let mut res = redirect(&urls::safe_next(q.next.as_deref()));
+    let c = Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(365))
+        .finish();
+    res.add_cookie(&c).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(signin_page).service(signin_submit).service(signout).service(switch_lang);
+}

@@ -1,0 +1,86 @@
+//! Every internal link, in one place: handlers and views never spell paths by hand.
+
+pub const HOME: &str = "/";
+pub const HEALTH: &str = "/healthz";
+pub const SIGNIN: &str = "/signin";
+pub const SIGNOUT: &str = "/signout";
+pub const PASSWORD: &str = "/account/password";
+pub const WELCOME: &str = "/account/welcome";
+pub const CHAIRS: &str = "/street/chairs";
+pub const ROSTER: &str = "/street/roster";
+pub const ADMIN_ORG: &str = "/admin/org";
+pub const ADMIN_PEOPLE: &str = "/admin/people";
+pub const ADMIN_PEOPLE_NEW: &str = "/admin/people/new";
+pub const STYLESHEET: &str = "/static/css/app.css";
+
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Only local paths may be "next" targets (no open redirects to other sites).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => HOME.to_string(),
+    }
+}
+
+pub fn signin_with_next(next: &str) -> String {
+    if next == HOME { SIGNIN.to_string() } else { format!("{SIGNIN}?next={}", percent_encode(next)) }
+}
+
+pub fn lang_switch(code: &str, back: &str) -> String {
+    format!("/lang/{code}?next={}", percent_encode(back))
+}
+
+pub fn signin_link(token: &str) -> String {
+    format!("/l/{token}")
+}
+
+pub fn chair_signin_link(person: i64) -> String {
+    format!("{CHAIRS}/{person}/signin-link")
+}
+
+pub fn chairs_of_street(street: i64) -> String {
+    format!("{CHAIRS}?street={street}")
+}
+
+pub fn roster_preview(upload: i64) -> String {
+    format!("{ROSTER}/{upload}")
+}
+
+pub fn roster_apply(upload: i64) -> String {
+    format!("{ROSTER}/{upload}/apply")
+}
+
+pub fn org_unit(id: i64) -> String {
+    format!("{ADMIN_ORG}/{id}")
+}
+
+pub fn org_unit_delete(id: i64) -> String {
+    format!("{ADMIN_ORG}/{id}/delete")
+}
+
+pub fn person(id: i64) -> String {
+    format!("{ADMIN_PEOPLE}/{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/admin/org")), "/admin/org");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

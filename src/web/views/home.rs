@@ -1,0 +1,86 @@
+//! The home page: what each role needs next.
+
+use maud::{Markup, html};
+
+use super::When;
+use super::layout::page;
+use crate::db::training::SessionSummary;
+use crate::domain::person::Role;
+use crate::services::home::Home;
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p.empty { (empty) }
+        } @else {
+            ul.cards {
+                @for s in list {
+                    li.card {
+                        h3 { (s.title) }
+                        p { (When(s.starts_at, ctx.lang)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn signed_out(ctx: &Ctx) -> Markup {
+    page(
+        ctx,
+        ctx.t("业委会学堂", "Quorum"),
+        html! {
+            p.lead { (ctx.t("街道为业委会主任组织的线上培训：听律师讲法规、讨论交流、随堂测试，合格后获得结业证书。",
+                            "Online training that street offices run for owners' committee chairs: a lawyer's lecture, discussion, an in-class quiz and a certificate for those who pass.")) }
+            p { a.button.primary href=(urls::SIGNIN) { (ctx.t("登录", "Sign in")) } }
+        },
+    )
+}
+
+pub fn home(ctx: &Ctx, h: &Home) -> Markup {
+    let Some(user) = &ctx.user else { return signed_out(ctx) };
+    let roles = &user.person.roles;
+    page(
+        ctx,
+        ctx.t("首页", "Home"),
+        html! {
+            p.lead { (user.person.name.as_str()) (ctx.t("，您好！", ", hello!")) }
+            @if roles.has(Role::Chair) {
+                section {
+                    h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
+                    @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
+                    (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet.")))
+                    h2 { (ctx.t("我的证书", "My certificates")) }
+                    p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
+                }
+            }
+            @if roles.has(Role::Official) {
+                section {
+                    h2 { (ctx.t("我的街道", "My streets")) }
+                    ul.plain { @for s in &h.official_streets { li { a href=(urls::chairs_of_street(s.id)) { (s.name) } } } }
+                    h2 { (ctx.t("培训场次", "Training sessions")) }
+                    (sessions(ctx, &h.official_sessions, ctx.t("还没有培训场次。", "No sessions yet.")))
+                    p { a.button href=(urls::ROSTER) { (ctx.t("导入主任名单", "Import a roster")) } " "
+                        a.button href=(urls::CHAIRS) { (ctx.t("主任名单与登录链接", "Chairs and sign-in links")) } }
+                }
+            }
+            @if roles.has(Role::Lawyer) {
+                section {
+                    h2 { (ctx.t("我的题库", "My question banks")) }
+                    p.empty { (ctx.t("暂无题库。", "No question banks yet.")) }
+                    h2 { (ctx.t("我主讲的培训", "Sessions I lecture")) }
+                    (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet.")))
+                }
+            }
+            @if roles.has(Role::Admin) {
+                section {
+                    h2 { (ctx.t("管理", "Administration")) }
+                    p { a.button href=(urls::ADMIN_ORG) { (ctx.t("组织架构", "Organisation tree")) } " "
+                        a.button href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,68 @@
+//! The page shell: header with the role's navigation and the language switch, main, footer.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::domain::person::Role;
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(ctx.lang.html_lang()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (ctx.t("业委会学堂", "Quorum")) }
+                link rel="stylesheet" href=(urls::STYLESHEET);
+            }
+            body {
+                a.skip href="#main" { (ctx.t("跳到正文", "Skip to content")) }
+                header.site {
+                    a.brand href=(urls::HOME) { (ctx.t("业委会学堂", "Quorum")) }
+                    a.lang href=(urls::lang_switch(ctx.lang.other().code(), &ctx.here)) lang=(ctx.lang.other().html_lang()) {
+                        (ctx.t("English", "中文"))
+                    }
+                }
+                (nav(ctx))
+                main #main {
+                    h1 { (title) }
+                    (content)
+                }
+                footer.site {
+                    p { (ctx.t("业委会学堂 · 业委会主任培训与随堂测试", "Quorum · training and quizzes for owners' committee chairs")) }
+                }
+            }
+        }
+    }
+}
+
+fn nav(ctx: &Ctx) -> Markup {
+    let Some(user) = &ctx.user else {
+        return html! {};
+    };
+    let roles = &user.person.roles;
+    html! {
+        nav.site aria-label=(ctx.t("主导航", "Main navigation")) {
+            ul {
+                li { a href=(urls::HOME) { (ctx.t("首页", "Home")) } }
+                @if roles.has(Role::Official) || roles.has(Role::Admin) {
+                    li { a href=(urls::CHAIRS) { (ctx.t("主任名单", "Chairs")) } }
+                    li { a href=(urls::ROSTER) { (ctx.t("导入名单", "Import roster")) } }
+                }
+                @if roles.has(Role::Admin) {
+                    li { a href=(urls::ADMIN_ORG) { (ctx.t("组织架构", "Organisation")) } }
+                    li { a href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } }
+                }
+                li { a href=(urls::PASSWORD) { (ctx.t("修改密码", "Password")) } }
+                li {
+                    form.inline method="post" action=(urls::SIGNOUT) {
+                        input type="hidden" name="csrf" value=(ctx.csrf_token);
+                        button.link type="submit" { (ctx.t("退出登录", "Sign out")) }
+                    }
+                }
+            }
+            p.who { (ctx.t("当前用户：", "Signed in as ")) (user.person.name.as_str()) }
+        }
+    }
+}

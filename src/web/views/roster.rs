@@ -1,0 +1,133 @@
+//! Roster import: upload form, preview with every bad line, result.
+
+use maud::{Markup, html};
+
+use super::forms::{csrf, notice};
+use super::layout::page;
+use crate::domain::org::OrgUnit;
+use crate::domain::roster::{RosterPlan, RowAction};
+use crate::services::roster::ImportOutcome;
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+pub fn upload_form(ctx: &Ctx, streets: &[OrgUnit], error: Option<&str>) -> Markup {
+    page(
+        ctx,
+        ctx.t("导入主任名单", "Import a roster"),
+        html! {
+            @if let Some(e) = error { (notice("error", e)) }
+            p { (ctx.t("上传 Excel（.xlsx）或 CSV 文件。第一行是表头：姓名、手机号、邮箱（可空）、居委、小区、职务。CSV 可以是 UTF-8 或 Excel 默认的 GBK 编码。",
+                       "Upload an Excel (.xlsx) or CSV file. The first row is the header: 姓名, 手机号, 邮箱 (optional), 居委, 小区, 职务. CSV may be UTF-8 or Excel's default GBK.")) }
+            p { (ctx.t("上传后会先显示预览，确认后才会导入；只要有一行有错，就不会导入任何数据。",
+                       "You will see a preview first; nothing is imported until you confirm, and nothing at all if any row is wrong.")) }
+            @if streets.is_empty() {
+                p.empty { (ctx.t("您还没有负责的街道。", "You are not assigned to a street.")) }
+            } @else {
+                form.stack method="post" action=(urls::ROSTER) enctype="multipart/form-data" {
+                    (csrf(ctx))
+                    div.field {
+                        label for="f-street" { (ctx.t("街道", "Street")) }
+                        select id="f-street" name="street" required {
+                            @for s in streets { option value=(s.id) { (s.name) } }
+                        }
+                    }
+                    div.field {
+                        label for="f-file" { (ctx.t("名单文件", "Roster file")) }
+                        input id="f-file" type="file" name="file" required accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+                    }
+                    button.primary type="submit" { (ctx.t("上传并预览", "Upload and preview")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn preview(ctx: &Ctx, upload_id: i64, filename: &str, street: &str, plan: &RosterPlan) -> Markup {
+    let lang = ctx.lang;
+    let created = plan.count(|a| *a == RowAction::Create);
+    let updated = plan.count(|a| matches!(a, RowAction::Update(_)));
+    let unchanged = plan.count(|a| *a == RowAction::Unchanged);
+    page(
+        ctx,
+        ctx.t("名单预览", "Roster preview"),
+        html! {
+            p.meta { (filename) " → " (street) }
+            @if !plan.errors.is_empty() {
+                (notice("error", &format!("{}{}{}", ctx.t("发现 ", "Found "), plan.errors.len(),
+                    ctx.t(" 处错误。请在文件中改正后重新上传；在此之前不会导入任何数据。", " problems. Fix them in the file and upload again; nothing is imported until then."))))
+                table.list.errors {
+                    thead { tr { th scope="col" { (ctx.t("行号", "Line")) } th scope="col" { (ctx.t("列", "Column")) } th scope="col" { (ctx.t("问题", "Problem")) } } }
+                    tbody {
+                        @for e in &plan.errors {
+                            tr.row-error {
+                                td data-label=(ctx.t("行号", "Line")) { @if e.line > 0 { (ctx.t("第", "line ")) (e.line) (ctx.t("行", "")) } @else { (ctx.t("整个文件", "whole file")) } }
+                                td data-label=(ctx.t("列", "Column")) { (e.column.unwrap_or("")) }
+                                td data-label=(ctx.t("问题", "Problem")) { (e.message.get(lang)) }
+                            }
+                        }
+                    }
+                }
+                p { a.button href=(urls::ROSTER) { (ctx.t("重新上传", "Upload again")) } }
+            } @else {
+                ul.summary {
+                    li { (ctx.t("新增 ", "New: ")) strong { (created) } }
+                    li { (ctx.t("更新 ", "Updated: ")) strong { (updated) } }
+                    li { (ctx.t("无变化 ", "Unchanged: ")) strong { (unchanged) } }
+                    @if !plan.new_neighbourhoods.is_empty() {
+                        li { (ctx.t("新建居委：", "New areas: ")) (plan.new_neighbourhoods.iter().cloned().collect::<Vec<_>>().join("、")) }
+                    }
+                    @if !plan.new_estates.is_empty() {
+                        li { (ctx.t("新建小区：", "New estates: ")) (plan.new_estates.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>().join("、")) }
+                    }
+                }
+                @if plan.changes_anything() {
+                    form.stack method="post" action=(urls::roster_apply(upload_id)) {
+                        (csrf(ctx))
+                        button.primary type="submit" { (ctx.t("确认导入", "Import now")) }
+                    }
+                } @else {
+                    (notice("ok", ctx.t("名单与系统中的数据完全一致，无需导入。", "The roster matches what is already here; nothing to import.")))
+                }
+                table.list {
+                    thead { tr {
+                        th scope="col" { (ctx.t("行号", "Line")) } th scope="col" { (ctx.t("姓名", "Name")) }
+                        th scope="col" { (ctx.t("居委 / 小区", "Area / estate")) } th scope="col" { (ctx.t("结果", "Result")) }
+                    } }
+                    tbody {
+                        @for r in &plan.rows {
+                            tr {
+                                td data-label=(ctx.t("行号", "Line")) { (r.row.line) }
+                                td data-label=(ctx.t("姓名", "Name")) { (r.row.name.as_str()) }
+                                td data-label=(ctx.t("居委 / 小区", "Area / estate")) { (r.row.neighbourhood) " / " (r.row.estate) }
+                                td data-label=(ctx.t("结果", "Result")) {
+                                    @match &r.action {
+                                        RowAction::Create => span.tag { (ctx.t("新增", "new")) },
+                                        RowAction::Unchanged => span.tag.ok { (ctx.t("无变化", "unchanged")) },
+                                        RowAction::Update(changes) => {
+                                            span.tag.warn { (ctx.t("更新", "update")) }
+                                            ul.changes { @for (col, old, new) in changes { li { (col) "：" (old) " → " (new) } } }
+                                        },
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn done(ctx: &Ctx, outcome: &ImportOutcome) -> Markup {
+    page(
+        ctx,
+        ctx.t("导入完成", "Import complete"),
+        html! {
+            (notice("ok", &format!("{} {} · {} {} · {} {}",
+                ctx.t("新增", "created"), outcome.created,
+                ctx.t("更新", "updated"), outcome.updated,
+                ctx.t("无变化", "unchanged"), outcome.unchanged)))
+            p { a.button.primary href=(urls::CHAIRS) { (ctx.t("查看主任名单并生成登录链接", "See the chairs and make sign-in links")) } }
+        },
+    )
+}
