@@ -12,7 +12,11 @@ use crate::services::{self, ServiceError};
 use crate::{db, startup::Application};
 
 #[derive(Parser)]
-#[command(name = "quorum", version, about = "业委会学堂 — training and quizzes for owners' committee chairs")]
+#[command(
+    name = "quorum",
+    version,
+    about = "业委会学堂 — training and quizzes for owners' committee chairs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -57,11 +61,31 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             println!("migrations applied");
         }
-        Command::CreateAdmin { name, phone, email, password } => {
+        Command::CreateAdmin {
+            name,
+            phone,
+            email,
+            password,
+        } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
-            let input = AccountInput::parse(&name, &phone, email.as_deref().unwrap_or(""), &["admin".into()], &[], None, "")
-                .map_err(|errs| anyhow::anyhow!(errs.iter().map(|(f, t)| format!("{f}: {t}")).collect::<Vec<_>>().join("; ")))?;
+            let input = AccountInput::parse(
+                &name,
+                &phone,
+                email.as_deref().unwrap_or(""),
+                &["admin".into()],
+                &[],
+                None,
+                "",
+            )
+            .map_err(|errs| {
+                anyhow::anyhow!(
+                    errs.iter()
+                        .map(|(f, t)| format!("{f}: {t}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
             let hash = services::passwords::hash(
                 crate::domain::person::NewPassword::parse(&password, &password)
                     .map_err(|t| anyhow::anyhow!("password: {t}"))?
@@ -69,18 +93,39 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     .to_string(),
             )
             .await?;
-            match services::people::create(&conn, &AccountInput { roles: Roles::new([Role::Admin]), ..input }, Some(hash)).await? {
+            match services::people::create(
+                &conn,
+                &AccountInput {
+                    roles: Roles::new([Role::Admin]),
+                    ..input
+                },
+                Some(hash),
+            )
+            .await?
+            {
                 Ok(id) => println!("administrator created (id {id})"),
-                Err(errs) => anyhow::bail!(errs.iter().map(|(f, t)| format!("{f}: {t}")).collect::<Vec<_>>().join("; ")),
+                Err(errs) => anyhow::bail!(
+                    errs.iter()
+                        .map(|(f, t)| format!("{f}: {t}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
             }
         }
         Command::ImportRoster { file, street, dry_run } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let streets: Vec<_> = db::org::all_of_kind(&conn, OrgKind::Street).await?.into_iter().filter(|s| s.name == street).collect();
+            let streets: Vec<_> = db::org::all_of_kind(&conn, OrgKind::Street)
+                .await?
+                .into_iter()
+                .filter(|s| s.name == street)
+                .collect();
             let [s] = streets.as_slice() else {
-                anyhow::bail!("street “{street}”: {} streets have that name (need exactly one)", streets.len());
+                anyhow::bail!(
+                    "street “{street}”: {} streets have that name (need exactly one)",
+                    streets.len()
+                );
             };
             let plan = services::roster::plan_file(&conn, s.id, &bytes).await?;
             for e in &plan.errors {
@@ -90,11 +135,17 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 anyhow::bail!("{} problems; nothing imported", plan.errors.len());
             }
             if dry_run {
-                println!("{} rows OK; would create, update or keep them (dry run)", plan.rows.len());
+                println!(
+                    "{} rows OK; would create, update or keep them (dry run)",
+                    plan.rows.len()
+                );
                 return Ok(());
             }
             match services::roster::import_file(&conn, s.id, &bytes).await {
-                Ok(o) => println!("created {}, updated {}, unchanged {}", o.created, o.updated, o.unchanged),
+                Ok(o) => println!(
+                    "created {}, updated {}, unchanged {}",
+                    o.created, o.updated, o.unchanged
+                ),
                 Err(ServiceError::Invalid(t)) => anyhow::bail!("{t}"),
                 Err(e) => return Err(e.into()),
             }

@@ -138,7 +138,9 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
 fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> toml::Table {
     let mut out = toml::Table::new();
     for (name, raw) in vars {
-        let Some(path) = name.strip_prefix("QUORUM__") else { continue };
+        let Some(path) = name.strip_prefix("QUORUM__") else {
+            continue;
+        };
         let keys: Vec<String> = path.split("__").map(|k| k.to_lowercase()).collect();
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
@@ -157,7 +159,9 @@ fn insert_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
             table.insert(last.clone(), value);
         }
         [first, rest @ ..] => {
-            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             if let toml::Value::Table(t) = entry {
                 insert_path(t, rest, value);
             }
@@ -177,15 +181,22 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let mut table = defaults();
         if let Some(path) = file {
-            let text =
-                std::fs::read_to_string(&path).map_err(|source| ConfigError::ReadFile { path: path.clone(), source })?;
-            let file_table: toml::Table =
-                toml::from_str(&text).map_err(|e| ConfigError::FileSyntax { path, message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            let file_table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::FileSyntax {
+                path,
+                message: e.to_string(),
+            })?;
             merge(&mut table, file_table);
         }
         merge(&mut table, env_overrides(env));
         // Round-trip through text so that serde errors carry the key path ("server.port").
-        let text = toml::to_string(&table).map_err(|e| ConfigError::Invalid { key: "?".into(), message: e.to_string() })?;
+        let text = toml::to_string(&table).map_err(|e| ConfigError::Invalid {
+            key: "?".into(),
+            message: e.to_string(),
+        })?;
         let settings: Settings = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             key: e.span().map(|s| key_at(&text, s.start)).unwrap_or_default(),
             message: e.message().to_string(),
@@ -195,7 +206,12 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: &str| Err(ConfigError::Invalid { key: key.into(), message: message.into() });
+        let invalid = |key: &str, message: &str| {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                message: message.into(),
+            })
+        };
         let url = &self.database.url;
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return invalid("database.url", "must start with sqlite: or postgres://");
@@ -209,7 +225,10 @@ impl Settings {
             return invalid("server.public_url", "must start with http:// or https://");
         }
         if self.security.session_days == 0 || self.security.signin_link_days == 0 {
-            return invalid("security.session_days", "session and link lifetimes must be at least one day");
+            return invalid(
+                "security.session_days",
+                "session and link lifetimes must be at least one day",
+            );
         }
         if let Some(k) = &self.security.secret_key
             && k.expose_secret().len() < 32
@@ -241,7 +260,9 @@ impl Settings {
     }
 
     pub fn cookie_secure(&self) -> bool {
-        self.security.cookie_secure.unwrap_or(self.environment == Environment::Production)
+        self.security
+            .cookie_secure
+            .unwrap_or(self.environment == Environment::Production)
     }
 
     /// Settings for a test: the given database, port 0, no demo, a fixed key.
@@ -251,7 +272,10 @@ impl Settings {
             ("QUORUM__SERVER__PORT".to_string(), "0".to_string()),
             ("QUORUM__SERVER__WORKERS".to_string(), "2".to_string()),
             ("QUORUM__DEMO__SEED".to_string(), "false".to_string()),
-            ("QUORUM__SECURITY__SECRET_KEY".to_string(), "test-secret-key-test-secret-key-0123456789".to_string()),
+            (
+                "QUORUM__SECURITY__SECRET_KEY".to_string(),
+                "test-secret-key-test-secret-key-0123456789".to_string(),
+            ),
             ("QUORUM__PATHS__VAR_DIR".to_string(), var_dir.display().to_string()),
         ];
         match Settings::load_from(None, env.into_iter()) {
@@ -278,7 +302,11 @@ fn key_at(text: &str, pos: usize) -> String {
             break;
         }
     }
-    if section.is_empty() { key } else { format!("{section}.{key}") }
+    if section.is_empty() {
+        key
+    } else {
+        format!("{section}.{key}")
+    }
 }
 
 #[cfg(test)]
@@ -286,7 +314,11 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>().into_iter()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]

@@ -66,10 +66,19 @@ impl ResponseError for AppError {
             tracing::error!(error = %detail, "request failed");
         }
         let page = |zh: &str, en: &str, detail_zh: &str, detail_en: &str| {
-            error_page(self.status_code().as_u16(), Text::new(zh, en), Text::new(detail_zh, detail_en))
+            error_page(
+                self.status_code().as_u16(),
+                Text::new(zh, en),
+                Text::new(detail_zh, detail_en),
+            )
         };
         let body = match self {
-            AppError::NotFound => page("页面不存在", "Page not found", "您要找的页面不存在或已被删除。", "The page does not exist or was removed."),
+            AppError::NotFound => page(
+                "页面不存在",
+                "Page not found",
+                "您要找的页面不存在或已被删除。",
+                "The page does not exist or was removed.",
+            ),
             AppError::Forbidden => page(
                 "没有权限",
                 "Not allowed",
@@ -90,6 +99,8 @@ impl ResponseError for AppError {
                 "The server had a problem. Please try again later; it has been logged.",
             ),
         };
-        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body.into_string())
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body.into_string())
     }
 }

@@ -16,7 +16,14 @@ pub struct ReadRoster {
 }
 
 fn file_error(zh: impl Into<String>, en: impl Into<String>) -> ReadRoster {
-    ReadRoster { rows: Vec::new(), errors: vec![RowError { line: 0, column: None, message: Text::new(zh, en) }] }
+    ReadRoster {
+        rows: Vec::new(),
+        errors: vec![RowError {
+            line: 0,
+            column: None,
+            message: Text::new(zh, en),
+        }],
+    }
 }
 
 pub fn read(bytes: &[u8]) -> ReadRoster {
@@ -42,10 +49,18 @@ pub fn decode_text(bytes: &[u8]) -> String {
 }
 
 fn read_csv(text: &str) -> ReadRoster {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     // The csv crate's own line counter skips blank lines; count newlines before each record's byte
     // offset instead, so the number matches what a person sees in a text editor or Excel.
-    let newlines: Vec<usize> = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
     // A record's reported offset can point at blank lines skipped before it: step over them first.
     let bytes = text.as_bytes();
     let line_at = |byte: u64| {
@@ -95,13 +110,19 @@ fn read_xlsx(bytes: &[u8]) -> ReadRoster {
     let mut book: Xlsx<_> = match open_workbook_from_rs(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(e) => {
-            return file_error(format!("无法读取 Excel 文件：{e}"), format!("cannot read the Excel file: {e}"));
+            return file_error(
+                format!("无法读取 Excel 文件：{e}"),
+                format!("cannot read the Excel file: {e}"),
+            );
         }
     };
     let range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => {
-            return file_error(format!("无法读取第一个工作表：{e}"), format!("cannot read the first sheet: {e}"));
+            return file_error(
+                format!("无法读取第一个工作表：{e}"),
+                format!("cannot read the first sheet: {e}"),
+            );
         }
         None => return file_error("Excel 文件中没有工作表", "the workbook has no sheets"),
     };
@@ -125,14 +146,24 @@ fn into_rows(lines: Vec<(usize, Vec<String>)>, mut errors: Vec<RowError>) -> Rea
     let blank = |cells: &[String]| cells.iter().all(|c| c.trim().is_empty());
     let mut iter = lines.into_iter().filter(|(_, c)| !blank(c));
     let Some((header_line, header)) = iter.next() else {
-        errors.push(RowError { line: 0, column: None, message: Text::new("文件是空的", "the file is empty") });
-        return ReadRoster { rows: Vec::new(), errors };
+        errors.push(RowError {
+            line: 0,
+            column: None,
+            message: Text::new("文件是空的", "the file is empty"),
+        });
+        return ReadRoster {
+            rows: Vec::new(),
+            errors,
+        };
     };
     let mapping = match map_header(header_line, &header) {
         Ok(m) => m,
         Err(errs) => {
             errors.extend(errs);
-            return ReadRoster { rows: Vec::new(), errors };
+            return ReadRoster {
+                rows: Vec::new(),
+                errors,
+            };
         }
     };
     let rows = iter
@@ -161,7 +192,10 @@ mod tests {
 
     #[test]
     fn csv_lines_are_numbered_as_in_the_file() {
-        let r = read("\n姓名,手机号,居委,小区,职务\n张三,13800000001,一居,花园,主任\n\n李四,13800000002,一居,花园,委员\n".as_bytes());
+        let r = read(
+            "\n姓名,手机号,居委,小区,职务\n张三,13800000001,一居,花园,主任\n\n李四,13800000002,一居,花园,委员\n"
+                .as_bytes(),
+        );
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert_eq!(r.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![3, 5]);
         assert_eq!(r.rows[1].cells["姓名"], "李四");

@@ -31,15 +31,24 @@ impl Application {
             print_demo_signins(&settings);
         }
         let csrf_key = csrf_key(&settings)?;
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.server.host, settings.server.port))?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port)).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}:{}: {e}",
+                settings.server.host,
+                settings.server.port
+            )
+        })?;
         let port = listener.local_addr()?.port();
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n => n,
         };
         let shutdown = settings.server.shutdown_timeout_secs;
-        let state = web::Data::new(AppState { db: db.clone(), settings: Arc::new(settings), csrf_key: Arc::new(csrf_key) });
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+            csrf_key: Arc::new(csrf_key),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -110,7 +119,10 @@ fn spawn_session_cleanup(db: DatabaseConnection) {
 /// Printed (not logged): these are demo credentials for the person at the terminal.
 fn print_demo_signins(settings: &Settings) {
     use services::demo::{DEMO_PASSWORD, DEMO_SIGNINS};
-    println!("\n演示数据已创建 / Demo data seeded. Open {} and sign in with:", settings.public_url());
+    println!(
+        "\n演示数据已创建 / Demo data seeded. Open {} and sign in with:",
+        settings.public_url()
+    );
     for s in DEMO_SIGNINS {
         println!("  {:<10} {:<8} {}  / {DEMO_PASSWORD}", s.role.code(), s.name, s.phone);
     }

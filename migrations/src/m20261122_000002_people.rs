@@ -87,7 +87,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in [OfficialStreets::Table.into_iden(), PersonRoles::Table.into_iden(), People::Table.into_iden()] {
+        for t in [
+            OfficialStreets::Table.into_iden(),
+            PersonRoles::Table.into_iden(),
+            People::Table.into_iden(),
+        ] {
             manager.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -62,8 +62,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(SigninLinks::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(SigninThrottle::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(SigninLinks::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(SigninThrottle::Table).to_owned())
+            .await
     }
 }
 

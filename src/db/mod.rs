@@ -61,7 +61,10 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
 mod tests {
     #[test]
     fn sqlite_paths() {
-        assert_eq!(super::sqlite_path("sqlite:///tmp/x.db?mode=rwc").as_deref(), Some("/tmp/x.db"));
+        assert_eq!(
+            super::sqlite_path("sqlite:///tmp/x.db?mode=rwc").as_deref(),
+            Some("/tmp/x.db")
+        );
         assert_eq!(super::sqlite_path("sqlite::memory:"), None);
     }
 }

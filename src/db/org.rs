@@ -9,12 +9,20 @@ use super::entities::{org_unit, person};
 use crate::domain::org::{OrgKind, OrgUnit, OrgUnitId, Term};
 
 fn to_domain(m: org_unit::Model) -> Result<OrgUnit, DbErr> {
-    let kind = OrgKind::parse(&m.kind).ok_or_else(|| DbErr::Custom(format!("org unit {} has kind {}", m.id, m.kind)))?;
+    let kind =
+        OrgKind::parse(&m.kind).ok_or_else(|| DbErr::Custom(format!("org unit {} has kind {}", m.id, m.kind)))?;
     let term = match (m.term_start, m.term_end) {
         (Some(start), Some(end)) => Some(Term { start, end }),
         _ => None,
     };
-    Ok(OrgUnit { id: m.id, kind, parent_id: m.parent_id, street_id: m.street_id, name: m.name, term })
+    Ok(OrgUnit {
+        id: m.id,
+        kind,
+        parent_id: m.parent_id,
+        street_id: m.street_id,
+        name: m.name,
+        term,
+    })
 }
 
 fn all_to_domain(rows: Vec<org_unit::Model>) -> Result<Vec<OrgUnit>, DbErr> {
@@ -22,7 +30,11 @@ fn all_to_domain(rows: Vec<org_unit::Model>) -> Result<Vec<OrgUnit>, DbErr> {
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<Option<OrgUnit>, DbErr> {
-    org_unit::Entity::find_by_id(id).one(db).await?.map(to_domain).transpose()
+    org_unit::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
 }
 
 pub async fn children(db: &impl ConnectionTrait, parent: Option<OrgUnitId>) -> Result<Vec<OrgUnit>, DbErr> {
@@ -73,7 +85,12 @@ pub async fn all_of_kind(db: &impl ConnectionTrait, kind: OrgKind) -> Result<Vec
 }
 
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(org_unit::Entity::find().filter(org_unit::Column::Id.is_in(ids.iter().copied())).all(db).await?)
+    all_to_domain(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await?,
+    )
 }
 
 /// Inserts a node. The caller has checked the parent's kind; `street_id` is the street this node lies in.
@@ -99,7 +116,13 @@ pub async fn insert(
     .await?;
     // A street is its own street: scoping queries then need no special case.
     if kind == OrgKind::Street {
-        org_unit::ActiveModel { id: Set(m.id), street_id: Set(Some(m.id)), ..Default::default() }.update(db).await?;
+        org_unit::ActiveModel {
+            id: Set(m.id),
+            street_id: Set(Some(m.id)),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
     }
     Ok(m.id)
 }
@@ -119,8 +142,14 @@ pub async fn update(db: &impl ConnectionTrait, id: OrgUnitId, name: &str, term: 
 
 /// How many children and members a unit has (a unit in use is not deleted).
 pub async fn usage(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<(u64, u64), DbErr> {
-    let children = org_unit::Entity::find().filter(org_unit::Column::ParentId.eq(id)).count(db).await?;
-    let members = person::Entity::find().filter(person::Column::CommitteeId.eq(id)).count(db).await?;
+    let children = org_unit::Entity::find()
+        .filter(org_unit::Column::ParentId.eq(id))
+        .count(db)
+        .await?;
+    let members = person::Entity::find()
+        .filter(person::Column::CommitteeId.eq(id))
+        .count(db)
+        .await?;
     Ok((children, members))
 }
 

@@ -1,9 +1,7 @@
 //! People, roles and official scopes.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::{official_street, person, person_role};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
@@ -33,14 +31,20 @@ fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
 }
 
 pub async fn roles_of(db: &impl ConnectionTrait, id: PersonId) -> Result<Roles, DbErr> {
-    let rows = person_role::Entity::find().filter(person_role::Column::PersonId.eq(id)).all(db).await?;
+    let rows = person_role::Entity::find()
+        .filter(person_role::Column::PersonId.eq(id))
+        .all(db)
+        .await?;
     Ok(Roles::new(rows.iter().filter_map(|r| Role::parse(&r.role))))
 }
 
 async fn with_roles(db: &impl ConnectionTrait, m: person::Model) -> Result<Credentials, DbErr> {
     let roles = roles_of(db, m.id).await?;
     let hash = m.password_hash.clone();
-    Ok(Credentials { person: to_domain(m, roles)?, password_hash: hash })
+    Ok(Credentials {
+        person: to_domain(m, roles)?,
+        password_hash: hash,
+    })
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Person>, DbErr> {
@@ -50,8 +54,15 @@ pub async fn get(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Perso
     }
 }
 
-pub async fn credentials_by_phone(db: &impl ConnectionTrait, phone: &PhoneNumber) -> Result<Option<Credentials>, DbErr> {
-    match person::Entity::find().filter(person::Column::Phone.eq(phone.as_str())).one(db).await? {
+pub async fn credentials_by_phone(
+    db: &impl ConnectionTrait,
+    phone: &PhoneNumber,
+) -> Result<Option<Credentials>, DbErr> {
+    match person::Entity::find()
+        .filter(person::Column::Phone.eq(phone.as_str()))
+        .one(db)
+        .await?
+    {
         Some(m) => Ok(Some(with_roles(db, m).await?)),
         None => Ok(None),
     }
@@ -61,7 +72,11 @@ pub async fn credentials_by_email(
     db: &impl ConnectionTrait,
     email: &EmailAddress,
 ) -> Result<Option<Credentials>, DbErr> {
-    match person::Entity::find().filter(person::Column::Email.eq(email.as_str())).one(db).await? {
+    match person::Entity::find()
+        .filter(person::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+    {
         Some(m) => Ok(Some(with_roles(db, m).await?)),
         None => Ok(None),
     }
@@ -118,23 +133,34 @@ pub async fn update(db: &impl ConnectionTrait, id: PersonId, u: PersonUpdate<'_>
 }
 
 pub async fn set_password_hash(db: &impl ConnectionTrait, id: PersonId, hash: String) -> Result<(), DbErr> {
-    person::ActiveModel { id: Set(id), password_hash: Set(Some(hash)), updated_at: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+    person::ActiveModel {
+        id: Set(id),
+        password_hash: Set(Some(hash)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
 pub async fn add_role(db: &impl ConnectionTrait, id: PersonId, role: Role) -> Result<(), DbErr> {
-    person_role::Entity::insert(person_role::ActiveModel { person_id: Set(id), role: Set(role.code().to_string()) })
-        .on_conflict_do_nothing_on([person_role::Column::PersonId, person_role::Column::Role])
-        .exec(db)
-        .await?;
+    person_role::Entity::insert(person_role::ActiveModel {
+        person_id: Set(id),
+        role: Set(role.code().to_string()),
+    })
+    .on_conflict_do_nothing_on([person_role::Column::PersonId, person_role::Column::Role])
+    .exec(db)
+    .await?;
     Ok(())
 }
 
 /// Replaces a person's roles.
 pub async fn set_roles(db: &impl ConnectionTrait, id: PersonId, roles: &Roles) -> Result<(), DbErr> {
-    person_role::Entity::delete_many().filter(person_role::Column::PersonId.eq(id)).exec(db).await?;
+    person_role::Entity::delete_many()
+        .filter(person_role::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
     for r in roles.iter() {
         add_role(db, id, r).await?;
     }
@@ -153,9 +179,17 @@ pub async fn official_street_ids(db: &impl ConnectionTrait, id: PersonId) -> Res
 }
 
 pub async fn set_official_streets(db: &impl ConnectionTrait, id: PersonId, streets: &[i64]) -> Result<(), DbErr> {
-    official_street::Entity::delete_many().filter(official_street::Column::PersonId.eq(id)).exec(db).await?;
+    official_street::Entity::delete_many()
+        .filter(official_street::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
     for s in streets {
-        official_street::ActiveModel { person_id: Set(id), street_id: Set(*s) }.insert(db).await?;
+        official_street::ActiveModel {
+            person_id: Set(id),
+            street_id: Set(*s),
+        }
+        .insert(db)
+        .await?;
     }
     Ok(())
 }

@@ -16,9 +16,15 @@ pub async fn snapshot(
     phones: &[String],
     emails: &[String],
 ) -> Result<RosterSnapshot, DbErr> {
-    let units = org_unit::Entity::find().filter(org_unit::Column::StreetId.eq(street_id)).all(db).await?;
+    let units = org_unit::Entity::find()
+        .filter(org_unit::Column::StreetId.eq(street_id))
+        .all(db)
+        .await?;
     let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
-    let mut snap = RosterSnapshot { street_id, ..Default::default() };
+    let mut snap = RosterSnapshot {
+        street_id,
+        ..Default::default()
+    };
     // (committee id) → (居委, 小区)
     let mut committee_place: HashMap<i64, (String, String)> = HashMap::new();
     for u in &units {
@@ -44,11 +50,19 @@ pub async fn snapshot(
     }
     let mut found = Vec::new();
     for chunk in phones.chunks(500) {
-        found.extend(person::Entity::find().filter(person::Column::Phone.is_in(chunk.iter().cloned())).all(db).await?);
+        found.extend(
+            person::Entity::find()
+                .filter(person::Column::Phone.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
     }
     // People of other streets: we only need to know their street.
-    let foreign: Vec<i64> =
-        found.iter().filter_map(|p| p.committee_id).filter(|c| !committee_place.contains_key(c)).collect();
+    let foreign: Vec<i64> = found
+        .iter()
+        .filter_map(|p| p.committee_id)
+        .filter(|c| !committee_place.contains_key(c))
+        .collect();
     let foreign_street: HashMap<i64, Option<i64>> = org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(foreign))
         .all(db)
@@ -86,7 +100,11 @@ pub async fn snapshot(
         );
     }
     for chunk in emails.chunks(500) {
-        for p in person::Entity::find().filter(person::Column::Email.is_in(chunk.iter().cloned())).all(db).await? {
+        for p in person::Entity::find()
+            .filter(person::Column::Email.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
             if let Some(e) = p.email {
                 snap.email_owners.insert(e, p.phone);
             }
@@ -137,8 +155,12 @@ pub async fn get_upload(db: &impl ConnectionTrait, id: i64) -> Result<Option<Upl
 }
 
 pub async fn mark_applied(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
-    roster_upload::ActiveModel { id: Set(id), applied_at: Set(Some(Utc::now())), ..Default::default() }
-        .update(db)
-        .await?;
+    roster_upload::ActiveModel {
+        id: Set(id),
+        applied_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }

@@ -11,10 +11,13 @@ use crate::domain::person::PersonId;
 use crate::domain::throttle::{ThrottlePolicy, ThrottleState};
 
 pub async fn throttle_state(db: &impl ConnectionTrait, key: &str) -> Result<Option<ThrottleState>, DbErr> {
-    Ok(signin_throttle::Entity::find_by_id(key.to_string()).one(db).await?.map(|m| ThrottleState {
-        failures: m.failures.max(0) as u32,
-        next_allowed_at: m.next_allowed_at,
-    }))
+    Ok(signin_throttle::Entity::find_by_id(key.to_string())
+        .one(db)
+        .await?
+        .map(|m| ThrottleState {
+            failures: m.failures.max(0) as u32,
+            next_allowed_at: m.next_allowed_at,
+        }))
 }
 
 /// Counts one more failure and sets when the next try is allowed.
@@ -25,7 +28,10 @@ pub async fn record_failure(
     now: DateTime<Utc>,
 ) -> Result<ThrottleState, DbErr> {
     let failures = throttle_state(db, key).await?.map(|s| s.failures).unwrap_or(0) + 1;
-    let state = ThrottleState { failures, next_allowed_at: now + policy.delay_after(failures) };
+    let state = ThrottleState {
+        failures,
+        next_allowed_at: now + policy.delay_after(failures),
+    };
     signin_throttle::Entity::insert(signin_throttle::ActiveModel {
         key: Set(key.to_string()),
         failures: Set(failures as i32),
@@ -93,7 +99,11 @@ pub async fn insert_link(
 }
 
 pub async fn link_by_hash(db: &impl ConnectionTrait, token_hash: &str) -> Result<Option<SigninLink>, DbErr> {
-    Ok(signin_link::Entity::find().filter(signin_link::Column::TokenHash.eq(token_hash)).one(db).await?.map(link))
+    Ok(signin_link::Entity::find()
+        .filter(signin_link::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+        .map(link))
 }
 
 /// Marks a link used; true only for the one caller that got there first (single use under concurrency).
@@ -129,5 +139,9 @@ pub async fn latest_links(db: &impl ConnectionTrait, people: &[PersonId]) -> Res
         .all(db)
         .await?;
     let mut seen = std::collections::HashSet::new();
-    Ok(rows.into_iter().filter(|m| seen.insert(m.person_id)).map(link).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|m| seen.insert(m.person_id))
+        .map(link)
+        .collect())
 }

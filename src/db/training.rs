@@ -54,10 +54,20 @@ pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<i64,
     .insert(db)
     .await?;
     for l in s.lecturers {
-        session_lecturer::ActiveModel { session_id: Set(m.id), person_id: Set(*l) }.insert(db).await?;
+        session_lecturer::ActiveModel {
+            session_id: Set(m.id),
+            person_id: Set(*l),
+        }
+        .insert(db)
+        .await?;
     }
     for c in s.committees {
-        session_invitation::ActiveModel { session_id: Set(m.id), committee_id: Set(*c) }.insert(db).await?;
+        session_invitation::ActiveModel {
+            session_id: Set(m.id),
+            committee_id: Set(*c),
+        }
+        .insert(db)
+        .await?;
     }
     Ok(m.id)
 }

@@ -25,7 +25,11 @@ pub async fn insert(
 }
 
 /// The person a live session belongs to.
-pub async fn person_for(db: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> Result<Option<PersonId>, DbErr> {
+pub async fn person_for(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PersonId>, DbErr> {
     Ok(web_session::Entity::find()
         .filter(web_session::Column::TokenHash.eq(token_hash))
         .filter(web_session::Column::ExpiresAt.gt(now))
@@ -35,7 +39,10 @@ pub async fn person_for(db: &impl ConnectionTrait, token_hash: &str, now: DateTi
 }
 
 pub async fn delete(db: &impl ConnectionTrait, token_hash: &str) -> Result<(), DbErr> {
-    web_session::Entity::delete_many().filter(web_session::Column::TokenHash.eq(token_hash)).exec(db).await?;
+    web_session::Entity::delete_many()
+        .filter(web_session::Column::TokenHash.eq(token_hash))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -50,5 +57,9 @@ pub async fn delete_all_for(db: &impl ConnectionTrait, person: PersonId, keep: O
 }
 
 pub async fn delete_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    Ok(web_session::Entity::delete_many().filter(web_session::Column::ExpiresAt.lte(now)).exec(db).await?.rows_affected)
+    Ok(web_session::Entity::delete_many()
+        .filter(web_session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

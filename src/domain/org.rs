@@ -17,8 +17,13 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 5] =
-        [OrgKind::District, OrgKind::Street, OrgKind::Neighbourhood, OrgKind::Estate, OrgKind::Committee];
+    pub const ALL: [OrgKind; 5] = [
+        OrgKind::District,
+        OrgKind::Street,
+        OrgKind::Neighbourhood,
+        OrgKind::Estate,
+        OrgKind::Committee,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -70,7 +75,10 @@ pub struct Term {
 impl Term {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Term, Text> {
         if end <= start {
-            return Err(Text::new("任期结束日期必须晚于开始日期", "the term must end after it starts"));
+            return Err(Text::new(
+                "任期结束日期必须晚于开始日期",
+                "the term must end after it starts",
+            ));
         }
         Ok(Term { start, end })
     }
@@ -81,8 +89,12 @@ impl Term {
             return Ok(None);
         }
         let date = |s: &str| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| Text::new(format!("日期“{s}”格式应为 2026-01-31"), format!("date “{s}” should look like 2026-01-31")))
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                Text::new(
+                    format!("日期“{s}”格式应为 2026-01-31"),
+                    format!("date “{s}” should look like 2026-01-31"),
+                )
+            })
         };
         Term::new(date(start)?, date(end)?).map(Some)
     }
@@ -106,7 +118,10 @@ pub fn parse_unit_name(input: &str) -> Result<String, Text> {
         return Err(Text::new("名称不能为空", "the name is empty"));
     }
     if s.chars().count() > 100 {
-        return Err(Text::new("名称不能超过100个字", "the name is longer than 100 characters"));
+        return Err(Text::new(
+            "名称不能超过100个字",
+            "the name is longer than 100 characters",
+        ));
     }
     Ok(s.to_string())
 }

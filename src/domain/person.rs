@@ -119,7 +119,10 @@ impl NewPassword {
             return Err(Text::new("密码至少需要8位", "the password needs at least 8 characters"));
         }
         if input.chars().count() > 128 {
-            return Err(Text::new("密码不能超过128位", "the password is longer than 128 characters"));
+            return Err(Text::new(
+                "密码不能超过128位",
+                "the password is longer than 128 characters",
+            ));
         }
         if input != confirm {
             return Err(Text::new("两次输入的密码不一致", "the two passwords differ"));

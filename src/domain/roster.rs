@@ -67,7 +67,10 @@ pub fn map_header(line: usize, header: &[String]) -> Result<Vec<Option<&'static 
             mapping.push(None);
             continue;
         }
-        match COLUMNS.iter().find(|(zh, en, _)| *zh == h || en.eq_ignore_ascii_case(h)) {
+        match COLUMNS
+            .iter()
+            .find(|(zh, en, _)| *zh == h || en.eq_ignore_ascii_case(h))
+        {
             Some((zh, _, _)) => {
                 if !seen.insert(*zh) {
                     errors.push(RowError {
@@ -93,7 +96,10 @@ pub fn map_header(line: usize, header: &[String]) -> Result<Vec<Option<&'static 
             errors.push(RowError {
                 line,
                 column: Some(zh),
-                message: Text::new(format!("缺少必需的列“{zh}”"), format!("the required column “{zh}” is missing")),
+                message: Text::new(
+                    format!("缺少必需的列“{zh}”"),
+                    format!("the required column “{zh}” is missing"),
+                ),
             });
         }
     }
@@ -102,12 +108,19 @@ pub fn map_header(line: usize, header: &[String]) -> Result<Vec<Option<&'static 
 
 fn required(row: &RawRow, col: &'static str, max: usize, errors: &mut Vec<RowError>) -> Option<String> {
     let v = row.cells.get(col).map(|s| s.trim()).unwrap_or("");
-    let err = |zh: String, en: String| RowError { line: row.line, column: Some(col), message: Text::new(zh, en) };
+    let err = |zh: String, en: String| RowError {
+        line: row.line,
+        column: Some(col),
+        message: Text::new(zh, en),
+    };
     if v.is_empty() {
         errors.push(err(format!("“{col}”不能为空"), format!("“{col}” is empty")));
         None
     } else if v.chars().count() > max {
-        errors.push(err(format!("“{col}”不能超过{max}个字"), format!("“{col}” is longer than {max} characters")));
+        errors.push(err(
+            format!("“{col}”不能超过{max}个字"),
+            format!("“{col}” is longer than {max} characters"),
+        ));
         None
     } else {
         Some(v.to_string())
@@ -118,7 +131,11 @@ impl RosterRow {
     /// Validates one row, reporting every problem in it.
     pub fn parse(row: &RawRow) -> Result<RosterRow, Vec<RowError>> {
         let mut errors = Vec::new();
-        let at = |col: &'static str, message: Text| RowError { line: row.line, column: Some(col), message };
+        let at = |col: &'static str, message: Text| RowError {
+            line: row.line,
+            column: Some(col),
+            message,
+        };
         let name = match DisplayName::parse(row.cells.get("姓名").map(String::as_str).unwrap_or("")) {
             Ok(n) => Some(n),
             Err(m) => {
@@ -150,7 +167,15 @@ impl RosterRow {
             (Some(name), Some(phone), Some(email), Some(neighbourhood), Some(estate), Some(position))
                 if errors.is_empty() =>
             {
-                Ok(RosterRow { line: row.line, name, phone, email, neighbourhood, estate, position })
+                Ok(RosterRow {
+                    line: row.line,
+                    name,
+                    phone,
+                    email,
+                    neighbourhood,
+                    estate,
+                    position,
+                })
             }
             _ => Err(errors),
         }
@@ -222,7 +247,10 @@ impl RosterPlan {
 /// Decides what importing these rows would do. `rows` are the raw data rows; `file_errors` are problems
 /// already found while reading the file (they are kept in the plan's error list).
 pub fn plan(rows: &[RawRow], file_errors: Vec<RowError>, snapshot: &RosterSnapshot) -> RosterPlan {
-    let mut plan = RosterPlan { errors: file_errors, ..RosterPlan::default() };
+    let mut plan = RosterPlan {
+        errors: file_errors,
+        ..RosterPlan::default()
+    };
     if rows.is_empty() && plan.errors.is_empty() {
         plan.errors.push(RowError {
             line: 0,
@@ -246,12 +274,20 @@ pub fn plan(rows: &[RawRow], file_errors: Vec<RowError>, snapshot: &RosterSnapsh
             message: Text::new(zh, en),
         };
         if let Some(first) = phones_seen.insert(row.phone.as_str().to_string(), row.line) {
-            plan.errors.push(at("手机号", format!("手机号与第{first}行重复"), format!("same mobile number as line {first}")));
+            plan.errors.push(at(
+                "手机号",
+                format!("手机号与第{first}行重复"),
+                format!("same mobile number as line {first}"),
+            ));
             continue;
         }
         if let Some(email) = &row.email {
             if let Some(first) = emails_seen.insert(email.as_str().to_string(), row.line) {
-                plan.errors.push(at("邮箱", format!("邮箱与第{first}行重复"), format!("same email as line {first}")));
+                plan.errors.push(at(
+                    "邮箱",
+                    format!("邮箱与第{first}行重复"),
+                    format!("same email as line {first}"),
+                ));
                 continue;
             }
             if let Some(owner) = snapshot.email_owners.get(email.as_str())
@@ -312,7 +348,11 @@ pub fn plan(rows: &[RawRow], file_errors: Vec<RowError>, snapshot: &RosterSnapsh
                 }
             }
         };
-        plan.rows.push(PlannedRow { row, action, existing_id });
+        plan.rows.push(PlannedRow {
+            row,
+            action,
+            existing_id,
+        });
     }
     plan.errors.sort_by_key(|e| e.line);
     plan
@@ -323,11 +363,23 @@ mod tests {
     use super::*;
 
     fn raw(line: usize, cells: &[(&'static str, &str)]) -> RawRow {
-        RawRow { line, cells: cells.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+        RawRow {
+            line,
+            cells: cells.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        }
     }
 
     fn good(line: usize, name: &str, phone: &str) -> RawRow {
-        raw(line, &[("姓名", name), ("手机号", phone), ("居委", "一居"), ("小区", "花园"), ("职务", "主任")])
+        raw(
+            line,
+            &[
+                ("姓名", name),
+                ("手机号", phone),
+                ("居委", "一居"),
+                ("小区", "花园"),
+                ("职务", "主任"),
+            ],
+        )
     }
 
     #[test]
@@ -340,11 +392,23 @@ mod tests {
 
     #[test]
     fn plan_creates_then_reports_duplicates_and_bad_rows() {
-        let snap = RosterSnapshot { street_id: 1, ..Default::default() };
+        let snap = RosterSnapshot {
+            street_id: 1,
+            ..Default::default()
+        };
         let rows = vec![
             good(2, "张三", "13800000001"),
             good(3, "李四", "13800000001"),
-            raw(4, &[("姓名", ""), ("手机号", "123"), ("居委", "一居"), ("小区", "花园"), ("职务", "主任")]),
+            raw(
+                4,
+                &[
+                    ("姓名", ""),
+                    ("手机号", "123"),
+                    ("居委", "一居"),
+                    ("小区", "花园"),
+                    ("职务", "主任"),
+                ],
+            ),
         ];
         let p = plan(&rows, vec![], &snap);
         assert_eq!(p.rows.len(), 1);
@@ -356,7 +420,10 @@ mod tests {
 
     #[test]
     fn plan_detects_unchanged_and_updates() {
-        let mut snap = RosterSnapshot { street_id: 1, ..Default::default() };
+        let mut snap = RosterSnapshot {
+            street_id: 1,
+            ..Default::default()
+        };
         snap.neighbourhoods.insert("一居".into());
         snap.estates.insert(("一居".into(), "花园".into()));
         snap.people.insert(
@@ -381,7 +448,10 @@ mod tests {
 
     #[test]
     fn plan_refuses_people_of_other_streets() {
-        let mut snap = RosterSnapshot { street_id: 1, ..Default::default() };
+        let mut snap = RosterSnapshot {
+            street_id: 1,
+            ..Default::default()
+        };
         snap.people.insert(
             "13800000001".into(),
             ExistingPerson {

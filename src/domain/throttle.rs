@@ -17,10 +17,16 @@ pub struct ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
-    pub const PER_ACCOUNT: ThrottlePolicy =
-        ThrottlePolicy { free_failures: 3, base_delay_secs: 30, max_delay_secs: 15 * 60 };
-    pub const PER_IP: ThrottlePolicy =
-        ThrottlePolicy { free_failures: 20, base_delay_secs: 10, max_delay_secs: 5 * 60 };
+    pub const PER_ACCOUNT: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 3,
+        base_delay_secs: 30,
+        max_delay_secs: 15 * 60,
+    };
+    pub const PER_IP: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 20,
+        base_delay_secs: 10,
+        max_delay_secs: 5 * 60,
+    };
 
     /// How long to wait after `failures` consecutive failures.
     pub fn delay_after(&self, failures: u32) -> Duration {
@@ -28,7 +34,10 @@ impl ThrottlePolicy {
             return Duration::zero();
         }
         let doublings = (failures - self.free_failures - 1).min(20);
-        let secs = self.base_delay_secs.saturating_mul(1i64 << doublings).min(self.max_delay_secs);
+        let secs = self
+            .base_delay_secs
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_delay_secs);
         Duration::seconds(secs)
     }
 }
@@ -76,7 +85,10 @@ mod tests {
     #[test]
     fn remaining_rounds_up() {
         let now = Utc::now();
-        let st = ThrottleState { failures: 4, next_allowed_at: now + Duration::milliseconds(1500) };
+        let st = ThrottleState {
+            failures: 4,
+            next_allowed_at: now + Duration::milliseconds(1500),
+        };
         assert_eq!(wait_remaining(Some(st), now), Some(2));
         assert_eq!(wait_remaining(Some(st), now + Duration::seconds(2)), None);
         assert_eq!(wait_remaining(None, now), None);

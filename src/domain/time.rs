@@ -14,5 +14,8 @@ pub fn to_shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 
 /// Interprets a wall-clock time typed by an official as Shanghai time.
 pub fn from_shanghai_local(t: NaiveDateTime) -> Option<DateTime<Utc>> {
-    shanghai().from_local_datetime(&t).single().map(|t| t.with_timezone(&Utc))
+    shanghai()
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }

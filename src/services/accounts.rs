@@ -84,7 +84,10 @@ pub async fn sign_in(
         let now = Utc::now();
         let a = signin::record_failure(db, &acct, ThrottlePolicy::PER_ACCOUNT, now).await?;
         let i = signin::record_failure(db, &ipk, ThrottlePolicy::PER_IP, now).await?;
-        let wait_secs = [wait_remaining(Some(a), now), wait_remaining(Some(i), now)].into_iter().flatten().max();
+        let wait_secs = [wait_remaining(Some(a), now), wait_remaining(Some(i), now)]
+            .into_iter()
+            .flatten()
+            .max();
         tracing::info!(account = %id_masked(&id), failures = a.failures, "sign-in failed");
         return Err(SigninError::WrongCredentials { wait_secs });
     };
@@ -102,21 +105,39 @@ fn id_masked(id: &SigninIdentifier) -> String {
 
 pub async fn start_session(db: &impl ConnectionTrait, person: Person, days: i64) -> Result<NewSession, ServiceError> {
     let token = tokens::new_token();
-    web_sessions::insert(db, &tokens::hash_token(&token), person.id, Utc::now() + Duration::days(days)).await?;
-    Ok(NewSession { person, token, max_age_days: days })
+    web_sessions::insert(
+        db,
+        &tokens::hash_token(&token),
+        person.id,
+        Utc::now() + Duration::days(days),
+    )
+    .await?;
+    Ok(NewSession {
+        person,
+        token,
+        max_age_days: days,
+    })
 }
 
 /// Resolves a session cookie to the person behind it.
 pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Option<CurrentUser>, ServiceError> {
     let hash = tokens::hash_token(token);
-    let Some(pid) = web_sessions::person_for(db, &hash, Utc::now()).await? else { return Ok(None) };
-    let Some(person) = people::get(db, pid).await? else { return Ok(None) };
+    let Some(pid) = web_sessions::person_for(db, &hash, Utc::now()).await? else {
+        return Ok(None);
+    };
+    let Some(person) = people::get(db, pid).await? else {
+        return Ok(None);
+    };
     let official_streets = if person.roles.has(crate::domain::person::Role::Official) {
         people::official_street_ids(db, pid).await?
     } else {
         Vec::new()
     };
-    Ok(Some(CurrentUser { person, official_streets, session_hash: hash }))
+    Ok(Some(CurrentUser {
+        person,
+        official_streets,
+        session_hash: hash,
+    }))
 }
 
 pub async fn sign_out(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<(), ServiceError> {

@@ -22,10 +22,26 @@ pub struct DemoSignin {
 }
 
 pub const DEMO_SIGNINS: [DemoSignin; 4] = [
-    DemoSignin { role: Role::Admin, name: "系统管理员", phone: "13900000001" },
-    DemoSignin { role: Role::Official, name: "陈晓红", phone: "13900000002" },
-    DemoSignin { role: Role::Lawyer, name: "刘建国", phone: "13900000003" },
-    DemoSignin { role: Role::Chair, name: "王秀英", phone: "13900000101" },
+    DemoSignin {
+        role: Role::Admin,
+        name: "系统管理员",
+        phone: "13900000001",
+    },
+    DemoSignin {
+        role: Role::Official,
+        name: "陈晓红",
+        phone: "13900000002",
+    },
+    DemoSignin {
+        role: Role::Lawyer,
+        name: "刘建国",
+        phone: "13900000003",
+    },
+    DemoSignin {
+        role: Role::Chair,
+        name: "王秀英",
+        phone: "13900000101",
+    },
 ];
 
 /// A 居委 and its estates.
@@ -39,12 +55,27 @@ const STREETS: [(&str, &[Neighbourhood]); 2] = [
             ("梅园居委", &["梅园新村", "东方城市花园"]),
         ],
     ),
-    ("洋泾街道", &[("洋泾居委", &["泾东小区", "阳光威尼斯"]), ("羽山居委", &["羽山新村"])]),
+    (
+        "洋泾街道",
+        &[("洋泾居委", &["泾东小区", "阳光威尼斯"]), ("羽山居委", &["羽山新村"])],
+    ),
 ];
 
 const CHAIRS: [&str; 14] = [
-    "王秀英", "李建华", "张玉兰", "刘德明", "陈桂芳", "杨志刚", "赵淑珍", "黄国平", "周美华", "吴永康", "徐丽娟",
-    "孙伟民", "马凤英", "朱晓东",
+    "王秀英",
+    "李建华",
+    "张玉兰",
+    "刘德明",
+    "陈桂芳",
+    "杨志刚",
+    "赵淑珍",
+    "黄国平",
+    "周美华",
+    "吴永康",
+    "徐丽娟",
+    "孙伟民",
+    "马凤英",
+    "朱晓东",
 ];
 
 /// Seeds the demo if the database has nobody in it. Returns whether it seeded.
@@ -84,7 +115,14 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         let (n, p) = person(s.name, s.phone)?;
         let id = people::insert(
             &txn,
-            people::NewPerson { name: &n, phone: &p, email: None, password_hash: Some(hash.clone()), committee_id: None, position: None },
+            people::NewPerson {
+                name: &n,
+                phone: &p,
+                email: None,
+                password_hash: Some(hash.clone()),
+                committee_id: None,
+                position: None,
+            },
         )
         .await?;
         people::set_roles(&txn, id, &Roles::new([s.role])).await?;
@@ -115,8 +153,16 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         .await?;
         people::add_role(&txn, id, Role::Chair).await?;
     }
-    let start = (Utc::now() + Duration::days(3)).date_naive().and_hms_opt(6, 30, 0).unwrap_or_default().and_utc();
-    let invited: Vec<i64> = committees.iter().filter(|(s, _)| *s == street_ids[0]).map(|(_, c)| *c).collect();
+    let start = (Utc::now() + Duration::days(3))
+        .date_naive()
+        .and_hms_opt(6, 30, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let invited: Vec<i64> = committees
+        .iter()
+        .filter(|(s, _)| *s == street_ids[0])
+        .map(|(_, c)| *c)
+        .collect();
     training::insert(
         &txn,
         training::NewSession {

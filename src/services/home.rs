@@ -5,8 +5,8 @@ use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::db::{org, training};
 use crate::db::training::SessionSummary;
+use crate::db::{org, training};
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
 

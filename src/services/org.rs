@@ -7,7 +7,10 @@ use crate::db::{self, org};
 use crate::domain::org::{OrgKind, OrgUnit, OrgUnitId, Term, committee_name_for, parse_unit_name};
 
 fn duplicate(name: &str) -> ServiceError {
-    ServiceError::invalid(format!("同一级下已有名为“{name}”的单位"), format!("a sibling named “{name}” already exists"))
+    ServiceError::invalid(
+        format!("同一级下已有名为“{name}”的单位"),
+        format!("a sibling named “{name}” already exists"),
+    )
 }
 
 /// Adds a node under `parent` (None for a district). The kind follows from the parent.
@@ -29,7 +32,10 @@ pub async fn create_unit(
         }
     };
     if term.is_some() && kind != OrgKind::Committee {
-        return Err(ServiceError::invalid("只有业委会有任期", "only an owners' committee has a term"));
+        return Err(ServiceError::invalid(
+            "只有业委会有任期",
+            "only an owners' committee has a term",
+        ));
     }
     if kind == OrgKind::District && org::children(db, None).await?.iter().any(|d| d.name == name) {
         // The unique index cannot see duplicates among roots (NULL parents never collide).
@@ -52,7 +58,10 @@ pub async fn update_unit(
     let unit = org::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let name = parse_unit_name(name).map_err(ServiceError::Invalid)?;
     if term.is_some() && unit.kind != OrgKind::Committee {
-        return Err(ServiceError::invalid("只有业委会有任期", "only an owners' committee has a term"));
+        return Err(ServiceError::invalid(
+            "只有业委会有任期",
+            "only an owners' committee has a term",
+        ));
     }
     match org::update(db, id, &name, term).await {
         Err(e) if db::is_unique_violation(&e) => Err(duplicate(&name)),
@@ -80,7 +89,10 @@ pub async fn delete_unit(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<Org
         Ok(()) => Ok(unit),
         // Sessions may refer to a street or committee; the foreign key says no.
         Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
-            Err(ServiceError::invalid("该单位已被培训场次引用，不能删除", "a training session refers to this unit"))
+            Err(ServiceError::invalid(
+                "该单位已被培训场次引用，不能删除",
+                "a training session refers to this unit",
+            ))
         }
         Err(e) => Err(e.into()),
     }
@@ -95,7 +107,11 @@ pub async fn ensure_committee(
 ) -> Result<OrgUnitId, ServiceError> {
     let n = find_or_create(db, street, OrgKind::Neighbourhood, neighbourhood).await?;
     let e = find_or_create(db, n, OrgKind::Estate, estate).await?;
-    match org::children(db, Some(e)).await?.into_iter().find(|c| c.kind == OrgKind::Committee) {
+    match org::children(db, Some(e))
+        .await?
+        .into_iter()
+        .find(|c| c.kind == OrgKind::Committee)
+    {
         Some(c) => Ok(c.id),
         None => find_or_create(db, e, OrgKind::Committee, &committee_name_for(estate)).await,
     }
@@ -146,7 +162,11 @@ pub async fn committee_choices(db: &impl ConnectionTrait) -> Result<Vec<(OrgUnit
     for street in org::all_of_kind(db, OrgKind::Street).await? {
         let mut labels: Vec<_> = committee_labels(db, street.id).await?.into_iter().collect();
         labels.sort_by(|a, b| (&a.1.0, &a.1.2).cmp(&(&b.1.0, &b.1.2)));
-        out.extend(labels.into_iter().map(|(id, (n, _, c))| (id, format!("{} · {n} · {c}", street.name))));
+        out.extend(
+            labels
+                .into_iter()
+                .map(|(id, (n, _, c))| (id, format!("{} · {n} · {c}", street.name))),
+        );
     }
     Ok(out)
 }

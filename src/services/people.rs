@@ -37,18 +37,26 @@ impl AccountInput {
     ) -> Result<AccountInput, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = DisplayName::parse(name).map_err(|e| errors.push(("name", e))).ok();
-        let phone = PhoneNumber::parse(phone).map_err(|e| errors.push(("phone", e.reason))).ok();
+        let phone = PhoneNumber::parse(phone)
+            .map_err(|e| errors.push(("phone", e.reason)))
+            .ok();
         let email = if email.trim().is_empty() {
             Some(None)
         } else {
-            EmailAddress::parse(email).map(Some).map_err(|e| errors.push(("email", e.reason))).ok()
+            EmailAddress::parse(email)
+                .map(Some)
+                .map_err(|e| errors.push(("email", e.reason)))
+                .ok()
         };
         let roles = Roles::new(roles.iter().filter_map(|r| Role::parse(r)));
         if roles.is_empty() {
             errors.push(("roles", Text::new("请至少选择一个角色", "choose at least one role")));
         }
         if roles.has(Role::Official) && streets.is_empty() {
-            errors.push(("streets", Text::new("街道干部需要至少一个所辖街道", "an official needs at least one street")));
+            errors.push((
+                "streets",
+                Text::new("街道干部需要至少一个所辖街道", "an official needs at least one street"),
+            ));
         }
         let position = position.trim();
         match (name, phone, email) {
@@ -72,22 +80,40 @@ fn conflict(e: &sea_orm::DbErr) -> Option<FieldErrors> {
     }
     let text = e.to_string();
     Some(if text.contains("email") {
-        vec![("email", Text::new("该邮箱已被另一个账号使用", "this email belongs to another account"))]
+        vec![(
+            "email",
+            Text::new("该邮箱已被另一个账号使用", "this email belongs to another account"),
+        )]
     } else {
-        vec![("phone", Text::new("该手机号已被另一个账号使用", "this mobile number belongs to another account"))]
+        vec![(
+            "phone",
+            Text::new(
+                "该手机号已被另一个账号使用",
+                "this mobile number belongs to another account",
+            ),
+        )]
     })
 }
 
-async fn check_places(db: &impl ConnectionTrait, input: &AccountInput) -> Result<Result<(), FieldErrors>, ServiceError> {
+async fn check_places(
+    db: &impl ConnectionTrait,
+    input: &AccountInput,
+) -> Result<Result<(), FieldErrors>, ServiceError> {
     for s in &input.streets {
         if org::get(db, *s).await?.map(|u| u.kind) != Some(OrgKind::Street) {
-            return Ok(Err(vec![("streets", Text::new("所选街道不存在", "a chosen street does not exist"))]));
+            return Ok(Err(vec![(
+                "streets",
+                Text::new("所选街道不存在", "a chosen street does not exist"),
+            )]));
         }
     }
     if let Some(c) = input.committee_id
         && org::get(db, c).await?.map(|u| u.kind) != Some(OrgKind::Committee)
     {
-        return Ok(Err(vec![("committee", Text::new("所选业委会不存在", "the chosen committee does not exist"))]));
+        return Ok(Err(vec![(
+            "committee",
+            Text::new("所选业委会不存在", "the chosen committee does not exist"),
+        )]));
     }
     Ok(Ok(()))
 }
@@ -181,8 +207,16 @@ pub async fn chairs_of_street(
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
         .map(|person| {
-            let (n, e, _) = person.committee_id.and_then(|c| labels.get(&c)).cloned().unwrap_or_default();
-            ChairListing { person, neighbourhood: n, estate: e }
+            let (n, e, _) = person
+                .committee_id
+                .and_then(|c| labels.get(&c))
+                .cloned()
+                .unwrap_or_default();
+            ChairListing {
+                person,
+                neighbourhood: n,
+                estate: e,
+            }
         })
         .collect();
     out.sort_by(|a, b| (&a.neighbourhood, &a.estate, a.person.id).cmp(&(&b.neighbourhood, &b.estate, b.person.id)));

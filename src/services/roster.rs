@@ -65,7 +65,10 @@ pub async fn upload(
 ) -> Result<(i64, RosterPlan), ServiceError> {
     check_street(db, scope, street).await?;
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(ServiceError::invalid("文件太大（上限 5 MB）", "the file is larger than 5 MB"));
+        return Err(ServiceError::invalid(
+            "文件太大（上限 5 MB）",
+            "the file is larger than 5 MB",
+        ));
     }
     let plan = plan_file(db, street, &bytes).await?;
     let id = roster::insert_upload(db, street, uploader, filename, bytes).await?;
@@ -91,7 +94,9 @@ pub async fn apply_upload(
     upload_id: i64,
 ) -> Result<ImportOutcome, ServiceError> {
     let txn = db.begin().await?;
-    let up = roster::get_upload(&txn, upload_id).await?.ok_or(ServiceError::NotFound)?;
+    let up = roster::get_upload(&txn, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     check_street(&txn, scope, up.street_id).await?;
     let outcome = apply_bytes(&txn, up.street_id, &up.content).await?;
     roster::mark_applied(&txn, up.id).await?;

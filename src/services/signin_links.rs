@@ -16,7 +16,9 @@ use crate::domain::person::{Person, PersonId, Role};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkStatus {
     /// Valid; carries the person's name so they can check it is theirs.
-    Valid { name: String },
+    Valid {
+        name: String,
+    },
     Used,
     Expired,
     Revoked,
@@ -103,7 +105,13 @@ async fn issue_in(
         None => String::new(),
     };
     tracing::info!(person = person.id, issuer, "sign-in link issued");
-    Ok(IssuedLink { person_id: person.id, name: person.name.as_str().to_string(), place, token, expires_at })
+    Ok(IssuedLink {
+        person_id: person.id,
+        name: person.name.as_str().to_string(),
+        place,
+        token,
+        expires_at,
+    })
 }
 
 pub async fn status(db: &impl ConnectionTrait, token: &str) -> Result<LinkStatus, ServiceError> {
@@ -118,7 +126,9 @@ pub async fn status(db: &impl ConnectionTrait, token: &str) -> Result<LinkStatus
         LinkStatus::Expired
     } else {
         match people::get(db, link.person_id).await? {
-            Some(p) => LinkStatus::Valid { name: p.name.as_str().to_string() },
+            Some(p) => LinkStatus::Valid {
+                name: p.name.as_str().to_string(),
+            },
             None => LinkStatus::Unknown,
         }
     })
@@ -150,5 +160,9 @@ pub async fn latest_for(
     db: &impl ConnectionTrait,
     people: &[PersonId],
 ) -> Result<std::collections::HashMap<PersonId, signin::SigninLink>, ServiceError> {
-    Ok(signin::latest_links(db, people).await?.into_iter().map(|l| (l.person_id, l)).collect())
+    Ok(signin::latest_links(db, people)
+        .await?
+        .into_iter()
+        .map(|l| (l.person_id, l))
+        .collect())
 }

@@ -77,7 +77,10 @@ pub async fn load_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let lang = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default();
+    let lang = req
+        .cookie(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_default();
     let (nonce, from_cookie) = match req.cookie(CSRF_COOKIE) {
         Some(c) if c.value().len() >= 16 => (c.value().to_string(), true),
         _ => (crate::services::tokens::new_token(), false),
@@ -94,8 +97,15 @@ pub async fn load_context(
             Err(e) => tracing::error!(error = %e, "loading the session failed"),
         }
     }
-    let csrf_token = state.as_ref().map(|s| super::csrf::token_for(&s.csrf_key, &nonce)).unwrap_or_default();
-    let here = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let csrf_token = state
+        .as_ref()
+        .map(|s| super::csrf::token_for(&s.csrf_key, &nonce))
+        .unwrap_or_default();
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
     let secure = state.as_ref().is_some_and(|s| s.settings.cookie_secure());
     req.extensions_mut().insert(RequestCtx {
         user,

@@ -37,7 +37,9 @@ pub fn verify(key: &[u8], nonce: &str, token: &str) -> bool {
 /// Checks a submitted token against the request's nonce.
 pub fn check(req: &HttpRequest, token: &str) -> Result<(), AppError> {
     let ctx = RequestCtx::of(req)?;
-    let state = req.app_data::<web::Data<super::state::AppState>>().ok_or(AppError::Csrf)?;
+    let state = req
+        .app_data::<web::Data<super::state::AppState>>()
+        .ok_or(AppError::Csrf)?;
     if ctx.nonce_from_cookie && verify(&state.csrf_key, &ctx.csrf_nonce, token) {
         Ok(())
     } else {
@@ -68,7 +70,9 @@ impl<T: DeserializeOwned + HasCsrf + 'static> FromRequest for CsrfForm<T> {
                 Ok(f) => f,
                 Err(e) => {
                     // Check the token first: a forged post must read as such, not as a bad form.
-                    let token = serde_html_form::from_bytes::<OnlyCsrfLoose>(&body).map(|t| t.csrf).unwrap_or_default();
+                    let token = serde_html_form::from_bytes::<OnlyCsrfLoose>(&body)
+                        .map(|t| t.csrf)
+                        .unwrap_or_default();
                     check(&req, &token)?;
                     return Err(AppError::BadRequest(crate::i18n::Text::new(
                         format!("表单内容无法识别：{e}"),

@@ -75,10 +75,18 @@ impl<P: Permission> FromRequest for Require<P> {
         ready(RequestCtx::of(req).and_then(|ctx| match &ctx.user {
             None => {
                 // After signing in, come back to the page (for a POST, the page that had the form).
-                let next = if req.method() == actix_web::http::Method::GET { ctx.here.clone() } else { "/".into() };
+                let next = if req.method() == actix_web::http::Method::GET {
+                    ctx.here.clone()
+                } else {
+                    "/".into()
+                };
                 Err(AppError::SignInRequired { next })
             }
-            Some(u) if P::allows(&u.person.roles) => Ok(Require { user: u.clone(), ctx: ctx.clone(), _p: PhantomData }),
+            Some(u) if P::allows(&u.person.roles) => Ok(Require {
+                user: u.clone(),
+                ctx: ctx.clone(),
+                _p: PhantomData,
+            }),
             Some(u) => {
                 tracing::info!(person = u.person.id, path = %req.path(), "forbidden");
                 Err(AppError::Forbidden)

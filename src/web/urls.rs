@@ -33,7 +33,11 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 pub fn signin_with_next(next: &str) -> String {
-    if next == HOME { SIGNIN.to_string() } else { format!("{SIGNIN}?next={}", percent_encode(next)) }
+    if next == HOME {
+        SIGNIN.to_string()
+    } else {
+        format!("{SIGNIN}?next={}", percent_encode(next))
+    }
 }
 
 pub fn lang_switch(code: &str, back: &str) -> String {

@@ -38,8 +38,21 @@ async fn render(
         Some(u) if u.kind == OrgKind::Committee => people::members_of_committees(&state.db, &[u.id]).await?,
         _ => Vec::new(),
     };
-    let page = unit_page(&me.ctx, &UnitPage { path: &path, children: &children, members: &members, error, saved });
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = unit_page(
+        &me.ctx,
+        &UnitPage {
+            path: &path,
+            children: &children,
+            members: &members,
+            error,
+            saved,
+        },
+    );
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(html_status(status, page))
 }
 
@@ -70,13 +83,19 @@ fn term(f: &UnitInput) -> Result<Option<Term>, ServiceError> {
 }
 
 #[post("/admin/org")]
-async fn create(state: web::Data<AppState>, me: Require<Admin>, CsrfForm(f): CsrfForm<UnitInput>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: web::Data<AppState>,
+    me: Require<Admin>,
+    CsrfForm(f): CsrfForm<UnitInput>,
+) -> Result<HttpResponse, AppError> {
     let result = match term(&f) {
         Ok(t) => org::create_unit(&state.db, f.parent, &f.name, t).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(redirect(&f.parent.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into()))),
+        Ok(_) => Ok(redirect(
+            &f.parent.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into()),
+        )),
         Err(ServiceError::Invalid(t)) => render(&state, &me, f.parent, Some(&t), None).await,
         Err(e) => Err(e.into()),
     }
@@ -108,13 +127,20 @@ async fn delete(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     match org::delete_unit(&state.db, *id).await {
-        Ok(u) => Ok(redirect(&u.parent_id.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into()))),
+        Ok(u) => Ok(redirect(
+            &u.parent_id
+                .map(urls::org_unit)
+                .unwrap_or_else(|| urls::ADMIN_ORG.into()),
+        )),
         Err(ServiceError::Invalid(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
         Err(e) => Err(e.into()),
     }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(top).service(create).service(unit).service(update).service(delete);
+    cfg.service(top)
+        .service(create)
+        .service(unit)
+        .service(update)
+        .service(delete);
 }
-

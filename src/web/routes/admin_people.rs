@@ -23,7 +23,11 @@ struct SearchQuery {
 }
 
 #[get("/admin/people")]
-async fn index(state: web::Data<AppState>, me: Require<Admin>, q: web::Query<SearchQuery>) -> Result<HttpResponse, AppError> {
+async fn index(
+    state: web::Data<AppState>,
+    me: Require<Admin>,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
     let found = people_db::search(&state.db, &q.q, 200).await?;
     Ok(html(list(&me.ctx, &q.q, &found)))
 }
@@ -61,7 +65,15 @@ impl AccountForm {
 
     fn parse(&self) -> Result<AccountInput, Vec<(&'static str, Text)>> {
         let v = self.values();
-        AccountInput::parse(&v.name, &v.phone, &v.email, &v.roles, &v.streets, v.committee, &v.position)
+        AccountInput::parse(
+            &v.name,
+            &v.phone,
+            &v.email,
+            &v.roles,
+            &v.streets,
+            v.committee,
+            &v.position,
+        )
     }
 }
 
@@ -87,8 +99,22 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let streets = org_db::all_of_kind(&state.db, OrgKind::Street).await?;
     let committees = crate::services::org::committee_choices(&state.db).await?;
-    let page = form(&me.ctx, &AccountPage { person, values, errors, streets: &streets, committees: &committees, saved });
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = form(
+        &me.ctx,
+        &AccountPage {
+            person,
+            values,
+            errors,
+            streets: &streets,
+            committees: &committees,
+            saved,
+        },
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(html_status(status, page))
 }
 
@@ -98,7 +124,11 @@ async fn new_page(state: web::Data<AppState>, me: Require<Admin>) -> Result<Http
 }
 
 #[post("/admin/people/new")]
-async fn create(state: web::Data<AppState>, me: Require<Admin>, CsrfForm(f): CsrfForm<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: web::Data<AppState>,
+    me: Require<Admin>,
+    CsrfForm(f): CsrfForm<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let errors = match f.parse() {
         Ok(input) => match people::create(&state.db, &input, None).await? {
             Ok(id) => return Ok(redirect(&urls::person(id))),
@@ -110,7 +140,11 @@ async fn create(state: web::Data<AppState>, me: Require<Admin>, CsrfForm(f): Csr
 }
 
 #[get("/admin/people/{id}")]
-async fn edit_page(state: web::Data<AppState>, me: Require<Admin>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn edit_page(
+    state: web::Data<AppState>,
+    me: Require<Admin>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
     let streets = people_db::official_street_ids(&state.db, person.id).await?;
     render(&state, &me, Some(&person), &values_of(&person, streets), &[], false).await
@@ -137,5 +171,9 @@ async fn update(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(index).service(new_page).service(create).service(edit_page).service(update);
+    cfg.service(index)
+        .service(new_page)
+        .service(create)
+        .service(edit_page)
+        .service(update);
 }

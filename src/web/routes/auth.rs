@@ -26,7 +26,15 @@ async fn signin_page(ctx: Ctx, q: web::Query<NextQuery>) -> HttpResponse {
     if ctx.user.is_some() {
         return redirect(&next);
     }
-    html(signin(&ctx, &SigninForm { identifier: "", next: &next, problem: None, identifier_error: None }))
+    html(signin(
+        &ctx,
+        &SigninForm {
+            identifier: "",
+            next: &next,
+            problem: None,
+            identifier_error: None,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -41,8 +49,14 @@ has_csrf!(SigninInput);
 fn wait_text(secs: i64) -> Text {
     let w = crate::domain::throttle::describe_wait(secs);
     Text::new(
-        format!("密码错误次数过多。为保护您的账号，请在 {} 后再试。忘记密码可以请街道工作人员为您生成登录链接。", w.zh),
-        format!("Too many wrong passwords. To protect your account, try again in {}. Your street office can give you a sign-in link.", w.en),
+        format!(
+            "密码错误次数过多。为保护您的账号，请在 {}后再试。忘记密码可以请街道工作人员为您生成登录链接。",
+            w.zh
+        ),
+        format!(
+            "Too many wrong passwords. To protect your account, try again in {}. Your street office can give you a sign-in link.",
+            w.en
+        ),
     )
 }
 
@@ -60,14 +74,21 @@ async fn signin_submit(
         match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
             Ok(s) => {
                 let mut res = redirect(&next);
-                res.add_cookie(&session_cookie(&s.token, s.max_age_days, state.settings.cookie_secure()))
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                res.add_cookie(&session_cookie(
+                    &s.token,
+                    s.max_age_days,
+                    state.settings.cookie_secure(),
+                ))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
                 return Ok(res);
             }
             Err(SigninError::BadIdentifier(t)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(t)),
             Err(SigninError::WrongCredentials { wait_secs: None }) => (
                 StatusCode::UNAUTHORIZED,
-                Some(Text::new("手机号/邮箱或密码不正确。", "Wrong mobile number/email or password.")),
+                Some(Text::new(
+                    "手机号/邮箱或密码不正确。",
+                    "Wrong mobile number/email or password.",
+                )),
                 None,
             ),
             Err(SigninError::WrongCredentials { wait_secs: Some(s) } | SigninError::Throttled { wait_secs: s }) => {
@@ -75,7 +96,12 @@ async fn signin_submit(
             }
             Err(SigninError::Service(e)) => return Err(e.into()),
         };
-    let form = SigninForm { identifier: &f.identifier, next: &next, problem, identifier_error };
+    let form = SigninForm {
+        identifier: &f.identifier,
+        next: &next,
+        problem,
+        identifier_error,
+    };
     Ok(html_status(status, signin(&ctx, &form)))
 }
 
@@ -87,7 +113,8 @@ async fn signout(
 ) -> Result<HttpResponse, AppError> {
     accounts::sign_out(&state.db, &me.user).await?;
     let mut res = redirect(urls::HOME);
-    res.add_cookie(&removal_cookie(SESSION_COOKIE)).map_err(|e| AppError::Internal(e.to_string()))?;
+    res.add_cookie(&removal_cookie(SESSION_COOKIE))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(res)
 }
 
@@ -106,5 +133,8 @@ async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> Resul
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(signin_page).service(signin_submit).service(signout).service(switch_lang);
+    cfg.service(signin_page)
+        .service(signin_submit)
+        .service(signout)
+        .service(switch_lang);
 }

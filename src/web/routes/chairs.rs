@@ -15,7 +15,11 @@ struct StreetQuery {
 
 /// The chairs of one of the official's streets (the first by default), with their sign-in state.
 #[get("/street/chairs")]
-async fn chairs(state: web::Data<AppState>, me: Require<Official>, q: web::Query<StreetQuery>) -> Result<HttpResponse, AppError> {
+async fn chairs(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    q: web::Query<StreetQuery>,
+) -> Result<HttpResponse, AppError> {
     let scope = me.scope();
     let streets = streets::visible(&state.db, &scope).await?;
     let current = match q.street {
@@ -28,7 +32,13 @@ async fn chairs(state: web::Data<AppState>, me: Require<Official>, q: web::Query
     };
     let ids: Vec<i64> = listing.iter().map(|c| c.person.id).collect();
     let links = signin_links::latest_for(&state.db, &ids).await?;
-    let rows: Vec<ChairRow> = listing.iter().map(|c| ChairRow { chair: c, link: links.get(&c.person.id) }).collect();
+    let rows: Vec<ChairRow> = listing
+        .iter()
+        .map(|c| ChairRow {
+            chair: c,
+            link: links.get(&c.person.id),
+        })
+        .collect();
     Ok(html(list(&me.ctx, &streets, current, &rows)))
 }
 

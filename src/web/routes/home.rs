@@ -9,7 +9,9 @@ use crate::web::views;
 
 #[get("/")]
 async fn index(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpResponse, AppError> {
-    let Some(user) = &ctx.user else { return Ok(html(views::home::signed_out(&ctx))) };
+    let Some(user) = &ctx.user else {
+        return Ok(html(views::home::signed_out(&ctx)));
+    };
     let data = home::home(&state.db, user).await?;
     Ok(html(views::home::home(&ctx, &data)))
 }

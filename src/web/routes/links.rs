@@ -87,5 +87,8 @@ async fn issue_street(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(landing).service(redeem).service(issue_street).service(issue_one);
+    cfg.service(landing)
+        .service(redeem)
+        .service(issue_street)
+        .service(issue_one);
 }

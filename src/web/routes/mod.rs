@@ -22,17 +22,26 @@ pub fn html(markup: Markup) -> HttpResponse {
 }
 
 pub fn html_status(status: StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
 }
 
 /// 303 See Other: after a POST, the browser GETs the target.
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_string()))
+        .finish()
 }
 
 /// The client's address for throttling: the peer, or the proxy's `X-Forwarded-For` when configured.
 pub fn client_ip(req: &HttpRequest, settings: &Settings) -> String {
     let info = req.connection_info();
-    let addr = if settings.server.behind_proxy { info.realip_remote_addr() } else { info.peer_addr() };
-    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).to_string()).unwrap_or_default()
+    let addr = if settings.server.behind_proxy {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).to_string())
+        .unwrap_or_default()
 }

@@ -35,22 +35,48 @@ async fn upload(
     csrf::check(&req, &form.csrf)?;
     let filename = form.file.file_name.clone().unwrap_or_default();
     let bytes = form.file.data.to_vec();
-    match roster::upload(&state.db, &me.scope(), me.user.person.id, *form.street, &filename, bytes).await {
+    match roster::upload(
+        &state.db,
+        &me.scope(),
+        me.user.person.id,
+        *form.street,
+        &filename,
+        bytes,
+    )
+    .await
+    {
         Ok((id, _)) => Ok(redirect(&urls::roster_preview(id))),
         Err(ServiceError::Invalid(t)) => {
             let streets = streets::visible(&state.db, &me.scope()).await?;
-            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, views::upload_form(&me.ctx, &streets, Some(t.get(me.ctx.lang)))))
+            Ok(html_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::upload_form(&me.ctx, &streets, Some(t.get(me.ctx.lang))),
+            ))
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[get("/street/roster/{id}")]
-async fn preview(state: web::Data<AppState>, me: Require<Official>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn preview(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let (up, plan) = roster::preview(&state.db, &me.scope(), *id).await?;
-    let street = crate::db::org::get(&state.db, up.street_id).await?.map(|s| s.name).unwrap_or_default();
-    let status = if plan.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok(html_status(status, views::preview(&me.ctx, up.id, &up.filename, &street, &plan)))
+    let street = crate::db::org::get(&state.db, up.street_id)
+        .await?
+        .map(|s| s.name)
+        .unwrap_or_default();
+    let status = if plan.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html_status(
+        status,
+        views::preview(&me.ctx, up.id, &up.filename, &street, &plan),
+    ))
 }
 
 #[post("/street/roster/{id}/apply")]

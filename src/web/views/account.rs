@@ -11,7 +11,11 @@ use crate::web::urls;
 
 pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool) -> Markup {
     let lang = ctx.lang;
-    let title = if welcome { ctx.t("欢迎！", "Welcome!") } else { ctx.t("设置密码", "Set your password") };
+    let title = if welcome {
+        ctx.t("欢迎！", "Welcome!")
+    } else {
+        ctx.t("设置密码", "Set your password")
+    };
     page(
         ctx,
         title,
@@ -55,7 +59,10 @@ pub fn link_landing(ctx: &Ctx, token: &str, status: &LinkStatus) -> Markup {
             let why = match other {
                 LinkStatus::Used => ctx.t("这个链接已经使用过了。", "This link has already been used."),
                 LinkStatus::Expired => ctx.t("这个链接已过期。", "This link has expired."),
-                LinkStatus::Revoked => ctx.t("这个链接已作废（已生成了新的链接）。", "This link was replaced by a newer one."),
+                LinkStatus::Revoked => ctx.t(
+                    "这个链接已作废（已生成了新的链接）。",
+                    "This link was replaced by a newer one.",
+                ),
                 _ => ctx.t("链接无效。", "This link is not valid."),
             };
             (

@@ -38,7 +38,9 @@ fn child_form(ctx: &Ctx, parent: Option<&OrgUnit>, kind: OrgKind) -> Markup {
 pub fn unit_page(ctx: &Ctx, p: &UnitPage) -> Markup {
     let lang = ctx.lang;
     let unit = p.path.last();
-    let title = unit.map(|u| u.name.clone()).unwrap_or_else(|| ctx.t("组织架构", "Organisation tree").to_string());
+    let title = unit
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| ctx.t("组织架构", "Organisation tree").to_string());
     let child_kind = match unit {
         Some(u) => u.kind.child_kind(),
         None => Some(OrgKind::District),

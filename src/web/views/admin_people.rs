@@ -62,7 +62,10 @@ pub struct AccountPage<'a> {
 pub fn form(ctx: &Ctx, p: &AccountPage) -> Markup {
     let lang = ctx.lang;
     let v = p.values;
-    let action = p.person.map(|x| urls::person(x.id)).unwrap_or_else(|| urls::ADMIN_PEOPLE_NEW.to_string());
+    let action = p
+        .person
+        .map(|x| urls::person(x.id))
+        .unwrap_or_else(|| urls::ADMIN_PEOPLE_NEW.to_string());
     let title = match p.person {
         Some(x) => x.name.as_str().to_string(),
         None => ctx.t("新建账号", "New account").to_string(),

@@ -24,7 +24,17 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     pub fn new(name: &'a str, label: &'a str, value: &'a str) -> Input<'a> {
-        Input { name, label, value, kind: "text", hint: None, error: None, required: false, autocomplete: None, inputmode: None }
+        Input {
+            name,
+            label,
+            value,
+            kind: "text",
+            hint: None,
+            error: None,
+            required: false,
+            autocomplete: None,
+            inputmode: None,
+        }
     }
     pub fn kind(mut self, k: &'a str) -> Self {
         self.kind = k;

@@ -36,9 +36,16 @@ impl Render for When {
 pub fn qr_image(content: &str, alt: &str) -> Markup {
     use base64::Engine;
     let svg = match qrcode::QrCode::new(content.as_bytes()) {
-        Ok(code) => code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build(),
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
         Err(_) => return html! {},
     };
-    let uri = format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg));
+    let uri = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
     html! { img.qr src=(uri) alt=(alt) width="240" height="240"; }
 }

@@ -1,0 +1,124 @@
+//! Role gating: each role sees its pages; others get 403 (signed in) or go to sign-in (signed out).
+
+use quorum::domain::person::Role;
+
+use crate::helpers::{make_street, signed_in_as, spawn_app};
+
+const ADMIN_PAGES: [&str; 3] = ["/admin/org", "/admin/people", "/admin/people/new"];
+const OFFICIAL_PAGES: [&str; 2] = ["/street/chairs", "/street/roster"];
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    for page in ADMIN_PAGES.iter().chain(&OFFICIAL_PAGES).chain(&["/account/password"]) {
+        let r = app.get(page).await;
+        assert_eq!(r.status().as_u16(), 303, "{page}");
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/signin?next="), "{page} → {to}");
+    }
+    // After signing in, the person lands where they were going.
+    crate::helpers::make_person(&app, "13800000009", &[Role::Admin], &[], None).await;
+    let token = app.csrf().await;
+    let r = app
+        .client
+        .post(app.url("/signin"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("identifier", "13800000009"),
+            ("password", crate::helpers::PASSWORD),
+            ("next", "/admin/org"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/admin/org");
+}
+
+async fn statuses(app: &crate::helpers::TestApp, pages: &[&str]) -> Vec<u16> {
+    let mut out = Vec::new();
+    for p in pages {
+        out.push(app.get(p).await.status().as_u16());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_chair_sees_neither_admin_nor_official_pages() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000001", &[Role::Chair], &[], Some(place.committee)).await;
+    assert_eq!(statuses(&app, &ADMIN_PAGES).await, [403, 403, 403]);
+    assert_eq!(statuses(&app, &OFFICIAL_PAGES).await, [403, 403]);
+    let r = app.get("/admin/org").await;
+    assert!(r.text().await.unwrap().contains("没有权限"));
+    let home = app.get_text("/").await;
+    assert!(home.contains("即将开始的培训") && !home.contains("组织架构"));
+}
+
+#[tokio::test]
+async fn a_lawyer_sees_neither_admin_nor_official_pages() {
+    let app = spawn_app().await;
+    signed_in_as(&app, "13800000002", &[Role::Lawyer], &[], None).await;
+    assert_eq!(statuses(&app, &ADMIN_PAGES).await, [403, 403, 403]);
+    assert_eq!(statuses(&app, &OFFICIAL_PAGES).await, [403, 403]);
+}
+
+#[tokio::test]
+async fn an_official_sees_street_pages_but_not_admin_pages() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    assert_eq!(statuses(&app, &ADMIN_PAGES).await, [403, 403, 403]);
+    assert_eq!(statuses(&app, &OFFICIAL_PAGES).await, [200, 200]);
+    assert!(app.get_text("/").await.contains("我的街道"));
+}
+
+#[tokio::test]
+async fn an_admin_sees_everything() {
+    let app = spawn_app().await;
+    make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
+    assert_eq!(statuses(&app, &ADMIN_PAGES).await, [200, 200, 200]);
+    assert_eq!(statuses(&app, &OFFICIAL_PAGES).await, [200, 200]);
+}
+
+#[tokio::test]
+async fn a_person_with_two_roles_gets_both() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(
+        &app,
+        "13800000005",
+        &[Role::Lawyer, Role::Official],
+        &[place.street],
+        None,
+    )
+    .await;
+    assert_eq!(statuses(&app, &OFFICIAL_PAGES).await, [200, 200]);
+    let home = app.get_text("/").await;
+    assert!(home.contains("我的题库") && home.contains("我的街道"));
+}
+
+#[tokio::test]
+async fn an_official_of_one_street_cannot_see_another_streets_chairs() {
+    let app = spawn_app().await;
+    let a = make_street(&app, "花木街道").await;
+    let b = make_street(&app, "洋泾街道").await;
+    let chair_b = crate::helpers::make_person(&app, "13800000011", &[Role::Chair], &[], Some(b.committee)).await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[a.street], None).await;
+    assert_eq!(
+        app.get(&format!("/street/chairs?street={}", b.street))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let r = app
+        .post_form(&format!("/street/chairs/{chair_b}/signin-link"), &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+    let r = app
+        .post_form("/street/chairs/signin-links", &[("street", &b.street.to_string())])
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+}

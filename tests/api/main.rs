@@ -1,0 +1,15 @@
+//! Black-box tests: each spawns the whole application on port 0 with a fresh database and talks to it
+//! over HTTP as a browser would. Set `QUORUM_TEST_POSTGRES_URL` (e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`) to run the same suite on PostgreSQL, one fresh database
+//! per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod access;
+mod accounts;
+mod demo;
+mod org;
+mod roster;
+mod signin_links;

@@ -1,0 +1,155 @@
+//! Admin management of the organisation tree and accounts.
+
+use quorum::domain::person::Role;
+
+use crate::helpers::{signed_in_as, spawn_app};
+
+/// The id in a `Location: /admin/org/{id}` or a link on the page to the named unit.
+fn unit_link(page: &str, name: &str) -> String {
+    let end = page
+        .find(&format!(">{name}</a>"))
+        .unwrap_or_else(|| panic!("{name} not linked in {page}"));
+    let start = page[..end].rfind("href=\"").unwrap() + 6;
+    page[start..end - 1].to_string()
+}
+
+#[tokio::test]
+async fn an_admin_builds_the_tree_from_district_to_committee() {
+    let app = spawn_app().await;
+    signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
+    let r = app.post_form("/admin/org", &[("name", "浦东新区")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let district = unit_link(&app.get_text("/admin/org").await, "浦东新区");
+    let id = |u: &str| u.rsplit('/').next().unwrap().to_string();
+
+    app.post_form("/admin/org", &[("parent", &id(&district)), ("name", "花木街道")])
+        .await;
+    let street = unit_link(&app.get_text(&district).await, "花木街道");
+    app.post_form("/admin/org", &[("parent", &id(&street)), ("name", "联洋第一居委")])
+        .await;
+    let n = unit_link(&app.get_text(&street).await, "联洋第一居委");
+    app.post_form("/admin/org", &[("parent", &id(&n)), ("name", "联洋花园")])
+        .await;
+    let estate = unit_link(&app.get_text(&n).await, "联洋花园");
+    let r = app
+        .post_form(
+            "/admin/org",
+            &[
+                ("parent", &id(&estate)),
+                ("name", "联洋花园业主委员会"),
+                ("term_start", "2024-06-01"),
+                ("term_end", "2029-05-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let page = app.get_text(&estate).await;
+    assert!(page.contains("任期 2024-06-01 – 2029-05-31"), "{page}");
+    let committee = unit_link(&page, "联洋花园业主委员会");
+    assert!(
+        app.get_text(&committee).await.contains("成员"),
+        "a committee page lists members"
+    );
+
+    // Wrong input is explained and nothing changes.
+    let r = app
+        .post_form("/admin/org", &[("parent", &id(&n)), ("name", "联洋花园")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("已有名为“联洋花园”"));
+    let r = app
+        .post_form(
+            "/admin/org",
+            &[
+                ("parent", &id(&estate)),
+                ("name", "X"),
+                ("term_start", "2029-01-01"),
+                ("term_end", "2024-01-01"),
+            ],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("任期结束日期必须晚于开始日期"));
+    let r = app.post_form(&format!("{street}/delete"), &[]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text().await.unwrap().contains("下级单位"),
+        "a unit in use is not deleted"
+    );
+
+    // Rename and delete an empty unit.
+    let r = app
+        .post_form(
+            &committee,
+            &[
+                ("name", "联洋花园业委会"),
+                ("term_start", "2024-06-01"),
+                ("term_end", "2029-05-31"),
+            ],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("已保存"));
+    let r = app.post_form(&format!("{committee}/delete"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(!app.get_text(&estate).await.contains("联洋花园业委会"));
+}
+
+#[tokio::test]
+async fn an_admin_creates_an_official_scoped_to_a_street() {
+    let app = spawn_app().await;
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    let other = crate::helpers::make_street(&app, "洋泾街道").await;
+    signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
+
+    let r = app
+        .post_form(
+            "/admin/people/new",
+            &[("name", "陈晓红"), ("phone", "1390000"), ("roles", "official")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("手机号应为11位") && page.contains("街道干部需要至少一个所辖街道"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"陈晓红\""), "typed values are kept");
+
+    let street = place.street.to_string();
+    let r = app
+        .post_form(
+            "/admin/people/new",
+            &[
+                ("name", "陈晓红"),
+                ("phone", "13900000002"),
+                ("roles", "official"),
+                ("roles", "lawyer"),
+                ("streets", &street),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let dup = app
+        .post_form(
+            "/admin/people/new",
+            &[("name", "别人"), ("phone", "13900000002"), ("roles", "chair")],
+        )
+        .await;
+    assert!(dup.text().await.unwrap().contains("该手机号已被另一个账号使用"));
+
+    let id: i64 = quorum::db::people::credentials_by_phone(
+        &app.db,
+        &quorum::domain::contact::PhoneNumber::parse("13900000002").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .person
+    .id;
+    assert_eq!(
+        quorum::db::people::official_street_ids(&app.db, id).await.unwrap(),
+        vec![place.street]
+    );
+    let roles = quorum::db::people::roles_of(&app.db, id).await.unwrap();
+    assert!(roles.has(Role::Official) && roles.has(Role::Lawyer));
+    let _ = other;
+}

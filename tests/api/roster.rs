@@ -1,0 +1,222 @@
+//! Roster import: UTF-8, GBK and XLSX files; preview; all-or-nothing with every bad line named;
+//! re-importing the same file changes nothing.
+
+use quorum::domain::person::Role;
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{TestApp, csrf_of, make_street, signed_in_as, spawn_app};
+
+const GOOD: &str = "姓名,手机号,邮箱,居委,小区,职务\n\
+王秀英,13900000101,wang@example.com,联洋第一居委,联洋花园,主任\n\
+李建华,139 0000 0102,,联洋第一居委,联洋花园,委员\n\
+张玉兰,13900000103,,梅园居委,梅园新村,主任\n";
+
+async fn upload(app: &TestApp, street: i64, filename: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let token = csrf_of(&app.get_text("/street/roster").await);
+    let form = Form::new()
+        .text("csrf", token)
+        .text("street", street.to_string())
+        .part("file", Part::bytes(bytes).file_name(filename.to_string()));
+    app.client
+        .post(app.url("/street/roster"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Uploads, follows to the preview, and returns (preview status, page, apply URL if offered).
+async fn preview(app: &TestApp, street: i64, filename: &str, bytes: Vec<u8>) -> (u16, String, Option<String>) {
+    let r = upload(app, street, filename, bytes).await;
+    assert_eq!(r.status().as_u16(), 303, "upload redirects to the preview");
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let r = app.get(&to).await;
+    let status = r.status().as_u16();
+    let page = r.text().await.unwrap();
+    let apply = page.contains("确认导入").then(|| format!("{to}/apply"));
+    (status, page, apply)
+}
+
+async fn chairs_page(app: &TestApp, street: i64) -> String {
+    app.get_text(&format!("/street/chairs?street={street}")).await
+}
+
+async fn import(app: &TestApp, street: i64, filename: &str, bytes: Vec<u8>) -> String {
+    let (status, page, apply) = preview(app, street, filename, bytes).await;
+    assert_eq!(status, 200, "{page}");
+    let apply = apply.expect("the preview offers to import");
+    let r = app.post_form(&apply, &[]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_utf8_csv_previews_then_imports_and_reimporting_changes_nothing() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+
+    let (_, page, _) = preview(&app, place.street, "名单.csv", GOOD.as_bytes().to_vec()).await;
+    assert!(page.contains("新增 <strong>3</strong>"), "{page}");
+    assert!(page.contains("梅园居委"), "new 居委 are listed");
+    assert!(
+        !chairs_page(&app, place.street).await.contains("王秀英"),
+        "a preview imports nothing"
+    );
+
+    let done = import(&app, place.street, "名单.csv", GOOD.as_bytes().to_vec()).await;
+    assert!(done.contains("新增 3"), "{done}");
+    let chairs = chairs_page(&app, place.street).await;
+    for name in ["王秀英", "李建华", "张玉兰"] {
+        assert!(chairs.contains(name), "{name} is listed");
+    }
+    assert!(chairs.contains("13900000102"), "the spaced phone number was normalised");
+
+    // The same file again: nothing to do, and the database is untouched.
+    let before = quorum::db::people::count(&app.db).await.unwrap();
+    let (_, page, apply) = preview(&app, place.street, "名单.csv", GOOD.as_bytes().to_vec()).await;
+    assert!(page.contains("无需导入") && apply.is_none(), "{page}");
+    assert_eq!(quorum::db::people::count(&app.db).await.unwrap(), before);
+
+    // A corrected name is an update, not a new person.
+    let changed = GOOD.replace("李建华", "李建新");
+    let (_, page, _) = preview(&app, place.street, "名单.csv", changed.clone().into_bytes()).await;
+    assert!(
+        page.contains("更新 <strong>1</strong>") && page.contains("李建华 → 李建新"),
+        "{page}"
+    );
+    let done = import(&app, place.street, "名单.csv", changed.into_bytes()).await;
+    assert!(done.contains("更新 1"));
+    assert_eq!(quorum::db::people::count(&app.db).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_gbk_csv_from_excel_imports_with_bom_variants_too() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let crlf = GOOD.replace('\n', "\r\n");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&crlf);
+    assert!(!unmappable);
+    let done = import(&app, place.street, "名单.csv", gbk.into_owned()).await;
+    assert!(done.contains("新增 3"), "{done}");
+    assert!(chairs_page(&app, place.street).await.contains("张玉兰"));
+
+    // The same data as UTF-8 with a BOM is recognised as the same people.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(GOOD.as_bytes());
+    let (_, page, apply) = preview(&app, place.street, "名单.csv", bom).await;
+    assert!(page.contains("无变化 <strong>3</strong>") && apply.is_none(), "{page}");
+}
+
+#[tokio::test]
+async fn an_xlsx_workbook_imports_including_numeric_phone_cells() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["姓名", "手机号", "邮箱", "居委", "小区", "职务"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows = [
+        ("赵淑珍", 13900000201.0, "梅园居委", "东方城市花园", "主任"),
+        ("黄国平", 13900000202.0, "梅园居委", "东方城市花园", "委员"),
+    ];
+    for (i, (name, phone, n, e, pos)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, *name).unwrap();
+        sheet.write_number(r, 1, *phone).unwrap(); // Excel keeps a typed phone number as a number
+        sheet.write_string(r, 3, *n).unwrap();
+        sheet.write_string(r, 4, *e).unwrap();
+        sheet.write_string(r, 5, *pos).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let done = import(&app, place.street, "名单.xlsx", bytes).await;
+    assert!(done.contains("新增 2"), "{done}");
+    let chairs = chairs_page(&app, place.street).await;
+    assert!(chairs.contains("赵淑珍") && chairs.contains("13900000202"), "{chairs}");
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_imports_nothing_and_names_every_bad_line() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let bad = "姓名,手机号,邮箱,居委,小区,职务\n\
+王秀英,13900000101,,联洋第一居委,联洋花园,主任\n\
+,13900000102,,联洋第一居委,联洋花园,委员\n\
+张玉兰,1390000010,,梅园居委,梅园新村,主任\n\
+刘德明,13900000101,,梅园居委,梅园新村,委员\n\
+陈桂芳,13900000105,chen＠example.com,梅园居委,,主任\n";
+    let (status, page, apply) = preview(&app, place.street, "bad.csv", bad.as_bytes().to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(apply.is_none(), "no import is offered");
+    for expected in [
+        "第3行</td><td data-label=\"列\">姓名",
+        "第4行</td><td data-label=\"列\">手机号",
+        "手机号应为11位，这里是10位",
+        "第5行</td><td data-label=\"列\">手机号",
+        "手机号与第2行重复",
+        "第6行</td><td data-label=\"列\">邮箱",
+        "全角",
+        "第6行</td><td data-label=\"列\">小区",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?} in {page}");
+    }
+    assert!(page.contains("重新上传"), "the page offers to upload a corrected file");
+    assert_eq!(
+        quorum::db::people::count(&app.db).await.unwrap(),
+        1,
+        "only the official exists"
+    );
+}
+
+#[tokio::test]
+async fn forcing_the_import_of_a_bad_file_is_refused_and_saves_nothing() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let bad = "姓名,手机号,居委,小区,职务\n王秀英,13900000101,一居,花园,主任\n李四,12345,一居,花园,委员\n";
+    let r = upload(&app, place.street, "bad.csv", bad.as_bytes().to_vec()).await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let r = app.post_form(&format!("{to}/apply"), &[]).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("没有导入任何数据"));
+    assert_eq!(quorum::db::people::count(&app.db).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_file_with_a_wrong_header_is_explained() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let (status, page, _) = preview(
+        &app,
+        place.street,
+        "x.csv",
+        "姓名,电话,居委,小区,职务\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("不认识的表头“电话”") && page.contains("缺少必需的列“手机号”"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn the_cli_import_applies_the_same_rules() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    let outcome = quorum::services::roster::import_file(&app.db, place.street, GOOD.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(outcome.created, 3);
+    let again = quorum::services::roster::import_file(&app.db, place.street, GOOD.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
+    let err = quorum::services::roster::import_file(&app.db, place.street, b"\xe5\xa7\x93\xe5\x90\x8d\n").await;
+    assert!(err.is_err());
+}
