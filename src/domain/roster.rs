@@ -50,8 +50,8 @@ pub struct RowError {
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.column {
-            Some(c) => write!(f, "line {}: {}: {}", self.line, c, self.message.en),
-            None => write!(f, "line {}: {}", self.line, self.message.en),
+            Some(c) => write!(f, "{}: {}: {}", self.line, c, self.message.en),
+            None => write!(f, "{}: {}", self.line, self.message.en),
         }
     }
 }

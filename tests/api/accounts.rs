@@ -247,3 +247,10 @@ async fn unknown_pages_get_a_friendly_chinese_404() {
     let page = r.text().await.unwrap();
     assert!(page.contains("页面不存在") && page.contains("返回首页"));
 }
+
+#[tokio::test]
+async fn health_reports_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.clone().close().await.unwrap();
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 503);
+}

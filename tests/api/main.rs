@@ -9,6 +9,7 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod cli;
 mod demo;
 mod org;
 mod roster;
