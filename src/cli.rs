@@ -41,6 +41,11 @@ pub enum Command {
         #[arg(long, env = "QUORUM_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Question banks: `banks check [DIR]` validates bank files and prints `file:line: message`.
+    Banks {
+        #[command(subcommand)]
+        command: BanksCommand,
+    },
     /// Import a street's roster of chairs (CSV or XLSX). Nothing is imported if any row is bad.
     ImportRoster {
         file: PathBuf,
@@ -51,6 +56,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum BanksCommand {
+    /// Validate every bank in DIR (default: the configured banks folder); exits non-zero on any problem.
+    Check { dir: Option<PathBuf> },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -111,6 +122,25 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                         .join("; ")
                 ),
             }
+        }
+        Command::Banks {
+            command: BanksCommand::Check { dir },
+        } => {
+            let dir = dir.unwrap_or_else(|| settings.paths.banks_dir.clone());
+            let report = crate::question_banks::check::check_dir(&dir);
+            for line in report.lines() {
+                println!("{line}");
+            }
+            if !report.is_clean() {
+                anyhow::bail!("{} problems in {}", report.lines().len(), dir.display());
+            }
+            println!(
+                "{}: {} banks, {} questions, {} statutes — all valid",
+                dir.display(),
+                report.files.len(),
+                report.question_count(),
+                report.statutes.len()
+            );
         }
         Command::ImportRoster { file, street, dry_run } => {
             let conn = db::connect(&settings).await?;

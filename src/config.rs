@@ -76,6 +76,8 @@ pub struct DemoSettings {
 pub struct PathSettings {
     /// Local state: the development secret, the email folder (the SQLite file by default).
     pub var_dir: PathBuf,
+    /// Question-bank files (`*.toml`) and `statutes/`, loaded at start-up.
+    pub banks_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,8 +118,10 @@ remembered_session_days = 180
 seed = true
 [paths]
 var_dir = {var:?}
+banks_dir = {banks:?}
 "#,
         var = var.display().to_string(),
+        banks = project_dir().join("question-banks").display().to_string(),
     );
     toml::from_str(&text).unwrap_or_default()
 }
@@ -277,6 +281,11 @@ impl Settings {
                 "test-secret-key-test-secret-key-0123456789".to_string(),
             ),
             ("QUORUM__PATHS__VAR_DIR".to_string(), var_dir.display().to_string()),
+            // No banks unless a test brings its own: loading the shipped ones in every test is slow.
+            (
+                "QUORUM__PATHS__BANKS_DIR".to_string(),
+                var_dir.join("banks").display().to_string(),
+            ),
         ];
         match Settings::load_from(None, env.into_iter()) {
             Ok(s) => s,

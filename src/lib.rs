@@ -22,6 +22,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod question_banks;
 pub mod roster_files;
 pub mod services;
 pub mod startup;

@@ -27,6 +27,8 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
+        // A bank with errors is refused (and its problems recorded); the service still starts.
+        services::banks::sync_dir(&db, &settings.paths.banks_dir).await?;
         if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
             print_demo_signins(&settings);
         }

@@ -9,6 +9,7 @@ mod m20261122_000003_web_sessions;
 mod m20261122_000004_signin_guards;
 mod m20261122_000005_roster_uploads;
 mod m20261122_000006_training_sessions;
+mod m20261122_000007_question_banks;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_signin_guards::Migration),
             Box::new(m20261122_000005_roster_uploads::Migration),
             Box::new(m20261122_000006_training_sessions::Migration),
+            Box::new(m20261122_000007_question_banks::Migration),
         ]
     }
 }

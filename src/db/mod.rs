@@ -1,11 +1,13 @@
 //! Persistence: connecting, migrating, and query functions that take `&impl ConnectionTrait` (so they work
 //! inside and outside transactions) and return domain types. Entities never leave this module.
 
+pub mod banks;
 pub(crate) mod entities;
 pub mod org;
 pub mod people;
 pub mod roster;
 pub mod signin;
+pub mod statutes;
 pub mod training;
 pub mod web_sessions;
 

@@ -1,8 +1,20 @@
 //! Pure types and rules. Nothing here knows about HTTP, SQL, email or media.
 
+pub mod bank;
 pub mod contact;
 pub mod org;
 pub mod person;
+pub mod question;
 pub mod roster;
+pub mod statute;
 pub mod throttle;
 pub mod time;
+
+/// Lowercase hex of bytes (fingerprints, token hashes).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -18,6 +18,8 @@ pub struct Home {
     /// Sessions of the official's streets.
     pub official_sessions: Vec<SessionSummary>,
     pub official_streets: Vec<OrgUnit>,
+    /// Banks with (active, needs review) counts, for lawyers.
+    pub lawyer_banks: Vec<(crate::domain::bank::Bank, usize, usize)>,
     /// Sessions the lawyer lectures in.
     pub lawyer_sessions: Vec<SessionSummary>,
 }
@@ -37,6 +39,14 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
     }
     if roles.has(Role::Lawyer) {
         h.lawyer_sessions = training::for_lecturer(db, user.person.id, 20).await?;
+        use crate::domain::bank::QuestionStatus;
+        for (b, counts) in super::banks::overview(db).await? {
+            if !b.retired {
+                let n = |s| counts.get(&s).copied().unwrap_or(0);
+                h.lawyer_banks
+                    .push((b, n(QuestionStatus::Active), n(QuestionStatus::NeedsReview)));
+            }
+        }
     }
     Ok(h)
 }

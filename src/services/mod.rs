@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod banks;
 pub mod demo;
 pub mod home;
 pub mod org;

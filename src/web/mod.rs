@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::roster::configure(cfg);
     routes::admin_org::configure(cfg);
     routes::admin_people::configure(cfg);
+    routes::banks::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

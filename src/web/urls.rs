@@ -76,6 +76,35 @@ pub fn person(id: i64) -> String {
     format!("{ADMIN_PEOPLE}/{id}")
 }
 
+pub const BANKS: &str = "/banks";
+pub const BANK_NEW: &str = "/banks/new";
+pub const BANK_IMPORT: &str = "/banks/import";
+pub const REVIEW_QUEUE: &str = "/banks/review";
+
+pub fn bank(id: i64) -> String {
+    format!("{BANKS}/{id}")
+}
+
+pub fn bank_export(id: i64) -> String {
+    format!("{BANKS}/{id}/export")
+}
+
+pub fn bank_new_question(id: i64) -> String {
+    format!("{BANKS}/{id}/questions/new")
+}
+
+pub fn question(id: i64) -> String {
+    format!("/questions/{id}")
+}
+
+pub fn question_edit(id: i64) -> String {
+    format!("/questions/{id}/edit")
+}
+
+pub fn question_confirm(id: i64) -> String {
+    format!("/questions/{id}/confirm")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

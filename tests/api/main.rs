@@ -9,6 +9,7 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod banks;
 mod cli;
 mod demo;
 mod org;

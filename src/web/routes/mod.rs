@@ -5,6 +5,7 @@ pub mod admin_org;
 pub mod admin_people;
 pub mod assets;
 pub mod auth;
+pub mod banks;
 pub mod chairs;
 pub mod health;
 pub mod home;

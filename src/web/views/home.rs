@@ -69,7 +69,14 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
             @if roles.has(Role::Lawyer) {
                 section {
                     h2 { (ctx.t("我的题库", "My question banks")) }
-                    p.empty { (ctx.t("暂无题库。", "No question banks yet.")) }
+                    @if h.lawyer_banks.is_empty() { p.empty { (ctx.t("暂无题库。", "No question banks yet.")) } }
+                    ul.plain.links {
+                        @for (b, active, review) in &h.lawyer_banks {
+                            li { a href=(urls::bank(b.id)) { (b.title) } span.meta { (active) (ctx.t(" 道题", " questions")) }
+                                @if *review > 0 { " " span.tag.warn { (review) (ctx.t(" 道待复核", " need review")) } } }
+                        }
+                    }
+                    p { a.button href=(urls::BANKS) { (ctx.t("全部题库", "All banks")) } }
                     h2 { (ctx.t("我主讲的培训", "Sessions I lecture")) }
                     (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet.")))
                 }

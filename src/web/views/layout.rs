@@ -50,6 +50,9 @@ fn nav(ctx: &Ctx) -> Markup {
                     li { a href=(urls::CHAIRS) { (ctx.t("主任名单", "Chairs")) } }
                     li { a href=(urls::ROSTER) { (ctx.t("导入名单", "Import roster")) } }
                 }
+                @if roles.has(Role::Lawyer) {
+                    li { a href=(urls::BANKS) { (ctx.t("题库", "Banks")) } }
+                }
                 @if roles.has(Role::Admin) {
                     li { a href=(urls::ADMIN_ORG) { (ctx.t("组织架构", "Organisation")) } }
                     li { a href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin_org;
 pub mod admin_people;
 pub mod auth;
+pub mod banks;
 pub mod chairs;
 pub mod errors;
 pub mod forms;

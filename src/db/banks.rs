@@ -1,0 +1,470 @@
+//! Banks, questions and their versions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use super::entities::{bank, bank_file, question, question_citation, question_version};
+use crate::domain::bank::{Bank, BankSource, Question, QuestionStatus, QuestionVersion};
+use crate::domain::question::{Answer, Citation, QuestionContent, QuestionKind};
+use crate::question_banks::BankMeta;
+
+/// How an answer is stored (JSON text, portable across databases).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StoredAnswer {
+    Choices(Vec<usize>),
+    Truth(bool),
+}
+
+fn corrupt(what: &str, id: i64) -> DbErr {
+    DbErr::Custom(format!("{what} {id} is unreadable in the database"))
+}
+
+fn to_bank(m: bank::Model) -> Bank {
+    Bank {
+        id: m.id,
+        slug: m.slug,
+        title: m.title,
+        topic: m.topic,
+        authors: serde_json::from_str(&m.authors).unwrap_or_default(),
+        reviewer: m.reviewer,
+        review_date: m.review_date,
+        sample: m.sample,
+        source: if m.source == "web" {
+            BankSource::Web
+        } else {
+            BankSource::File
+        },
+        file_name: m.file_name,
+        retired: m.retired,
+    }
+}
+
+pub async fn bank_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<Bank>, DbErr> {
+    Ok(bank::Entity::find()
+        .filter(bank::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(to_bank))
+}
+
+pub async fn bank(db: &impl ConnectionTrait, id: i64) -> Result<Option<Bank>, DbErr> {
+    Ok(bank::Entity::find_by_id(id).one(db).await?.map(to_bank))
+}
+
+pub async fn banks(db: &impl ConnectionTrait) -> Result<Vec<Bank>, DbErr> {
+    Ok(bank::Entity::find()
+        .order_by_asc(bank::Column::Topic)
+        .order_by_asc(bank::Column::Title)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_bank)
+        .collect())
+}
+
+/// Creates or updates a bank from its header; returns its id.
+pub async fn upsert_bank(
+    db: &impl ConnectionTrait,
+    meta: &BankMeta,
+    source: BankSource,
+    file_name: Option<&str>,
+) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    let existing = bank::Entity::find()
+        .filter(bank::Column::Slug.eq(&meta.id))
+        .one(db)
+        .await?;
+    let mut m = bank::ActiveModel {
+        slug: Set(meta.id.clone()),
+        title: Set(meta.title.clone()),
+        topic: Set(meta.topic.clone()),
+        authors: Set(serde_json::to_string(&meta.authors).unwrap_or_else(|_| "[]".into())),
+        reviewer: Set(meta.reviewer.clone()),
+        review_date: Set(meta.review_date.clone()),
+        sample: Set(meta.sample),
+        source: Set(source.code().to_string()),
+        file_name: Set(file_name.map(str::to_string)),
+        retired: Set(false),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    match existing {
+        Some(e) => {
+            m.id = Set(e.id);
+            m.update(db).await?;
+            Ok(e.id)
+        }
+        None => {
+            m.created_at = Set(now);
+            Ok(m.insert(db).await?.id)
+        }
+    }
+}
+
+pub async fn set_bank_retired(db: &impl ConnectionTrait, id: i64, retired: bool) -> Result<(), DbErr> {
+    bank::ActiveModel {
+        id: Set(id),
+        retired: Set(retired),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// The outcome of loading one bank file.
+#[derive(Debug, Clone)]
+pub struct BankFileStatus {
+    pub file_name: String,
+    pub bank_id: Option<i64>,
+    /// `line: message` lines, when the file was refused.
+    pub problems: Option<String>,
+    pub checked_at: DateTime<Utc>,
+}
+
+pub async fn record_file(
+    db: &impl ConnectionTrait,
+    file_name: &str,
+    bank_id: Option<i64>,
+    problems: Option<String>,
+) -> Result<(), DbErr> {
+    let m = bank_file::ActiveModel {
+        file_name: Set(file_name.to_string()),
+        bank_id: Set(bank_id),
+        problems: Set(problems),
+        checked_at: Set(Utc::now()),
+    };
+    bank_file::Entity::insert(m)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(bank_file::Column::FileName)
+                .update_columns([bank_file::Column::Problems, bank_file::Column::CheckedAt])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    if bank_id.is_some() {
+        bank_file::ActiveModel {
+            file_name: Set(file_name.to_string()),
+            bank_id: Set(bank_id),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn file_statuses(db: &impl ConnectionTrait) -> Result<Vec<BankFileStatus>, DbErr> {
+    Ok(bank_file::Entity::find()
+        .order_by_asc(bank_file::Column::FileName)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| BankFileStatus {
+            file_name: m.file_name,
+            bank_id: m.bank_id,
+            problems: m.problems,
+            checked_at: m.checked_at,
+        })
+        .collect())
+}
+
+pub async fn forget_file(db: &impl ConnectionTrait, file_name: &str) -> Result<(), DbErr> {
+    bank_file::Entity::delete_by_id(file_name.to_string()).exec(db).await?;
+    Ok(())
+}
+
+fn to_version(m: question_version::Model, cites: Vec<question_citation::Model>) -> Result<QuestionVersion, DbErr> {
+    let kind = QuestionKind::parse(&m.kind).ok_or_else(|| corrupt("question version", m.id))?;
+    let answer = match serde_json::from_str::<StoredAnswer>(&m.answer).map_err(|_| corrupt("question version", m.id))? {
+        StoredAnswer::Choices(c) => Answer::Choices(c.into_iter().collect()),
+        StoredAnswer::Truth(b) => Answer::Truth(b),
+    };
+    let mut cites = cites;
+    cites.sort_by_key(|c| c.position);
+    Ok(QuestionVersion {
+        id: m.id,
+        question_id: m.question_id,
+        version_no: m.version_no,
+        revisions: cites.iter().map(|c| c.revision_date.clone()).collect(),
+        content: QuestionContent {
+            kind,
+            stem: m.stem,
+            options: serde_json::from_str(&m.options).map_err(|_| corrupt("question version", m.id))?,
+            answer,
+            explanation: m.explanation,
+            citations: cites
+                .into_iter()
+                .map(|c| Citation {
+                    statute: c.statute_id,
+                    article: c.article as u32,
+                    paragraph: c.paragraph.map(|p| p as u32),
+                    item: c.item.map(|i| i as u32),
+                })
+                .collect(),
+            tags: serde_json::from_str(&m.tags).map_err(|_| corrupt("question version", m.id))?,
+            difficulty: m.difficulty as u8,
+        },
+        created_by: m.created_by,
+        created_at: m.created_at,
+    })
+}
+
+/// Loads versions with their citations, in one query each.
+pub async fn versions(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<QuestionVersion>, DbErr> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = question_version::Entity::find()
+            .filter(question_version::Column::Id.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        let mut cites: HashMap<i64, Vec<question_citation::Model>> = HashMap::new();
+        for c in question_citation::Entity::find()
+            .filter(question_citation::Column::VersionId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            cites.entry(c.version_id).or_default().push(c);
+        }
+        for r in rows {
+            let c = cites.remove(&r.id).unwrap_or_default();
+            out.push(to_version(r, c)?);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn versions_of(db: &impl ConnectionTrait, question_id: i64) -> Result<Vec<QuestionVersion>, DbErr> {
+    let ids: Vec<i64> = question_version::Entity::find()
+        .filter(question_version::Column::QuestionId.eq(question_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    let mut v = versions(db, &ids).await?;
+    v.sort_by_key(|v| std::cmp::Reverse(v.version_no));
+    Ok(v)
+}
+
+async fn with_current(db: &impl ConnectionTrait, rows: Vec<question::Model>) -> Result<Vec<Question>, DbErr> {
+    let ids: Vec<i64> = rows.iter().filter_map(|q| q.current_version_id).collect();
+    let mut by_id: HashMap<i64, QuestionVersion> = versions(db, &ids).await?.into_iter().map(|v| (v.id, v)).collect();
+    rows.into_iter()
+        .map(|q| {
+            let current = q
+                .current_version_id
+                .and_then(|v| by_id.remove(&v))
+                .ok_or_else(|| corrupt("question", q.id))?;
+            Ok(Question {
+                id: q.id,
+                bank_id: q.bank_id,
+                qid: q.qid,
+                status: QuestionStatus::parse(&q.status).ok_or_else(|| corrupt("question", q.id))?,
+                review_reason: q.review_reason,
+                reviewed_by: q.reviewed_by,
+                reviewed_at: q.reviewed_at,
+                current,
+                file_fingerprint: q.file_fingerprint,
+            })
+        })
+        .collect()
+}
+
+pub async fn question(db: &impl ConnectionTrait, id: i64) -> Result<Option<Question>, DbErr> {
+    let Some(q) = question::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(with_current(db, vec![q]).await?.pop())
+}
+
+pub async fn question_by_qid(db: &impl ConnectionTrait, qid: &str) -> Result<Option<Question>, DbErr> {
+    let Some(q) = question::Entity::find()
+        .filter(question::Column::Qid.eq(qid))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(with_current(db, vec![q]).await?.pop())
+}
+
+/// A bank's questions (all statuses), in id order.
+pub async fn questions_of_bank(db: &impl ConnectionTrait, bank_id: i64) -> Result<Vec<Question>, DbErr> {
+    let rows = question::Entity::find()
+        .filter(question::Column::BankId.eq(bank_id))
+        .order_by_asc(question::Column::Qid)
+        .all(db)
+        .await?;
+    with_current(db, rows).await
+}
+
+/// Questions with a status, across banks.
+pub async fn questions_with_status(db: &impl ConnectionTrait, status: QuestionStatus) -> Result<Vec<Question>, DbErr> {
+    let rows = question::Entity::find()
+        .filter(question::Column::Status.eq(status.code()))
+        .order_by_asc(question::Column::Qid)
+        .all(db)
+        .await?;
+    with_current(db, rows).await
+}
+
+pub struct NewVersion<'a> {
+    pub question_id: i64,
+    pub content: &'a QuestionContent,
+    /// Statute revision per citation (the one in force now).
+    pub revisions: &'a [String],
+    pub created_by: Option<&'a str>,
+}
+
+/// Appends a version and makes it current.
+pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result<i64, DbErr> {
+    let last = question_version::Entity::find()
+        .filter(question_version::Column::QuestionId.eq(v.question_id))
+        .order_by_desc(question_version::Column::VersionNo)
+        .one(db)
+        .await?
+        .map(|m| m.version_no)
+        .unwrap_or(0);
+    let c = v.content;
+    let answer = match &c.answer {
+        Answer::Choices(s) => StoredAnswer::Choices(s.iter().copied().collect()),
+        Answer::Truth(b) => StoredAnswer::Truth(*b),
+    };
+    let json = |r: Result<String, serde_json::Error>| r.map_err(|e| DbErr::Custom(e.to_string()));
+    let m = question_version::ActiveModel {
+        question_id: Set(v.question_id),
+        version_no: Set(last + 1),
+        kind: Set(c.kind.code().to_string()),
+        stem: Set(c.stem.clone()),
+        options: Set(json(serde_json::to_string(&c.options))?),
+        answer: Set(json(serde_json::to_string(&answer))?),
+        explanation: Set(c.explanation.clone()),
+        tags: Set(json(serde_json::to_string(&c.tags))?),
+        difficulty: Set(i16::from(c.difficulty)),
+        fingerprint: Set(c.fingerprint()),
+        created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for (i, (cite, rev)) in c.citations.iter().zip(v.revisions).enumerate() {
+        question_citation::ActiveModel {
+            version_id: Set(m.id),
+            position: Set(i as i32),
+            statute_id: Set(cite.statute.clone()),
+            article: Set(cite.article as i32),
+            paragraph: Set(cite.paragraph.map(|p| p as i32)),
+            item: Set(cite.item.map(|i| i as i32)),
+            revision_date: Set(rev.clone()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    question::ActiveModel {
+        id: Set(v.question_id),
+        current_version_id: Set(Some(m.id)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(m.id)
+}
+
+/// Creates a question row (without a version yet).
+pub async fn insert_question(
+    db: &impl ConnectionTrait,
+    bank_id: i64,
+    qid: &str,
+    status: QuestionStatus,
+    reason: Option<&str>,
+) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    Ok(question::ActiveModel {
+        bank_id: Set(bank_id),
+        qid: Set(qid.to_string()),
+        status: Set(status.code().to_string()),
+        review_reason: Set(reason.map(str::to_string)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?
+    .id)
+}
+
+pub struct StatusChange<'a> {
+    pub status: QuestionStatus,
+    pub reason: Option<&'a str>,
+    /// Who resolved a review, when this change resolves one.
+    pub reviewed_by: Option<&'a str>,
+}
+
+pub async fn set_status(db: &impl ConnectionTrait, id: i64, c: StatusChange<'_>) -> Result<(), DbErr> {
+    let mut m = question::ActiveModel {
+        id: Set(id),
+        status: Set(c.status.code().to_string()),
+        review_reason: Set(c.reason.map(str::to_string)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    if let Some(by) = c.reviewed_by {
+        m.reviewed_by = Set(Some(by.chars().take(100).collect()));
+        m.reviewed_at = Set(Some(Utc::now()));
+    }
+    m.update(db).await?;
+    Ok(())
+}
+
+pub async fn set_file_fingerprint(db: &impl ConnectionTrait, id: i64, fp: &str, bank_id: i64) -> Result<(), DbErr> {
+    question::ActiveModel {
+        id: Set(id),
+        file_fingerprint: Set(Some(fp.to_string())),
+        bank_id: Set(bank_id),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Active questions whose current version cites one of these articles of a statute at an older revision.
+pub async fn citing_changed(
+    db: &impl ConnectionTrait,
+    statute: &str,
+    articles: &[u32],
+    revision: &str,
+) -> Result<Vec<(i64, BTreeSet<u32>)>, DbErr> {
+    let cites = question_citation::Entity::find()
+        .filter(question_citation::Column::StatuteId.eq(statute))
+        .filter(question_citation::Column::Article.is_in(articles.iter().map(|a| *a as i32)))
+        .filter(question_citation::Column::RevisionDate.lt(revision))
+        .all(db)
+        .await?;
+    let mut by_version: HashMap<i64, BTreeSet<u32>> = HashMap::new();
+    for c in cites {
+        by_version.entry(c.version_id).or_default().insert(c.article as u32);
+    }
+    let rows = question::Entity::find()
+        .filter(question::Column::CurrentVersionId.is_in(by_version.keys().copied()))
+        .filter(question::Column::Status.eq(QuestionStatus::Active.code()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|q| {
+            q.current_version_id
+                .and_then(|v| by_version.get(&v).cloned())
+                .map(|a| (q.id, a))
+        })
+        .collect())
+}

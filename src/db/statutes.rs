@@ -1,0 +1,164 @@
+//! Statute revisions and their article texts.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::{statute, statute_article};
+use crate::domain::statute::{Article, Statute};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatuteInfo {
+    pub short_id: String,
+    pub title: String,
+    pub current_revision: String,
+}
+
+pub async fn info(db: &impl ConnectionTrait, short_id: &str) -> Result<Option<StatuteInfo>, DbErr> {
+    Ok(statute::Entity::find_by_id(short_id.to_string())
+        .one(db)
+        .await?
+        .map(|m| StatuteInfo {
+            short_id: m.short_id,
+            title: m.title,
+            current_revision: m.current_revision,
+        }))
+}
+
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StatuteInfo>, DbErr> {
+    Ok(statute::Entity::find()
+        .order_by_asc(statute::Column::ShortId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| StatuteInfo {
+            short_id: m.short_id,
+            title: m.title,
+            current_revision: m.current_revision,
+        })
+        .collect())
+}
+
+pub async fn has_revision(db: &impl ConnectionTrait, short_id: &str, revision: &str) -> Result<bool, DbErr> {
+    Ok(statute_article::Entity::find()
+        .filter(statute_article::Column::StatuteId.eq(short_id))
+        .filter(statute_article::Column::RevisionDate.eq(revision))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Records a statute and makes `current_revision` the one in force.
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    short_id: &str,
+    title: &str,
+    current_revision: &str,
+) -> Result<(), DbErr> {
+    let model = statute::ActiveModel {
+        short_id: Set(short_id.to_string()),
+        title: Set(title.to_string()),
+        current_revision: Set(current_revision.to_string()),
+        updated_at: Set(Utc::now()),
+    };
+    if statute::Entity::find_by_id(short_id.to_string())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        model.update(db).await?;
+    } else {
+        model.insert(db).await?;
+    }
+    Ok(())
+}
+
+/// Stores every article of one revision.
+pub async fn insert_revision(db: &impl ConnectionTrait, s: &Statute) -> Result<(), DbErr> {
+    let rows: Vec<statute_article::ActiveModel> = s
+        .articles
+        .values()
+        .map(|a| statute_article::ActiveModel {
+            statute_id: Set(s.short_id.clone()),
+            revision_date: Set(s.revision_date.clone()),
+            number: Set(a.number as i32),
+            label: Set(a.label.chars().take(40).collect()),
+            chapter: Set(a.chapter.chars().take(200).collect()),
+            text: Set(a.text.clone()),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(100) {
+        statute_article::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn load(db: &impl ConnectionTrait, short_id: &str, revision: &str) -> Result<Option<Statute>, DbErr> {
+    let Some(info) = info(db, short_id).await? else {
+        return Ok(None);
+    };
+    let rows = statute_article::Entity::find()
+        .filter(statute_article::Column::StatuteId.eq(short_id))
+        .filter(statute_article::Column::RevisionDate.eq(revision))
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let articles: BTreeMap<u32, Article> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.number as u32,
+                Article {
+                    number: r.number as u32,
+                    label: r.label,
+                    chapter: r.chapter,
+                    text: r.text,
+                },
+            )
+        })
+        .collect();
+    Ok(Some(Statute {
+        short_id: info.short_id,
+        title: info.title,
+        revision_date: revision.to_string(),
+        articles,
+    }))
+}
+
+/// Every statute at its current revision.
+pub async fn current_all(db: &impl ConnectionTrait) -> Result<Vec<Statute>, DbErr> {
+    let mut out = Vec::new();
+    for s in all(db).await? {
+        if let Some(st) = load(db, &s.short_id, &s.current_revision).await? {
+            out.push(st);
+        }
+    }
+    Ok(out)
+}
+
+/// One article as it read in a revision.
+pub async fn article(
+    db: &impl ConnectionTrait,
+    short_id: &str,
+    revision: &str,
+    number: u32,
+) -> Result<Option<Article>, DbErr> {
+    Ok(statute_article::Entity::find()
+        .filter(statute_article::Column::StatuteId.eq(short_id))
+        .filter(statute_article::Column::RevisionDate.eq(revision))
+        .filter(statute_article::Column::Number.eq(number as i32))
+        .one(db)
+        .await?
+        .map(|r| Article {
+            number: r.number as u32,
+            label: r.label,
+            chapter: r.chapter,
+            text: r.text,
+        }))
+}

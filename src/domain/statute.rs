@@ -1,0 +1,116 @@
+//! Statutes as versioned texts: each revision has its articles; a question cites (statute, article) and an
+//! attempt shows the article text of the revision the question version was written against.
+
+use std::collections::BTreeMap;
+
+use super::question::Citation;
+use crate::i18n::Text;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    pub number: u32,
+    pub label: String,
+    pub chapter: String,
+    pub text: String,
+}
+
+impl Article {
+    /// Whether a paragraph (款) and item (项) exist in the text. Paragraphs are the lines that are not
+    /// items; items are lines starting with （一）/(一)… and belong to the paragraph above them.
+    pub fn has(&self, paragraph: Option<u32>, item: Option<u32>) -> bool {
+        let Some(p) = paragraph else { return item.is_none() };
+        let mut para = 0;
+        let mut items_in_para = 0;
+        let mut found_para = false;
+        for line in self.text.lines() {
+            if is_item_line(line) {
+                if para == p {
+                    items_in_para += 1;
+                }
+            } else {
+                para += 1;
+                if para == p {
+                    found_para = true;
+                }
+            }
+        }
+        match item {
+            None => found_para,
+            Some(i) => found_para && i >= 1 && i <= items_in_para,
+        }
+    }
+}
+
+fn is_item_line(line: &str) -> bool {
+    let l = line.trim_start();
+    (l.starts_with('（') && l.contains('）') && l.chars().nth(1).is_some_and(is_cn_digit))
+        || (l.starts_with('(') && l.contains(')') && l.chars().nth(1).is_some_and(is_cn_digit))
+}
+
+fn is_cn_digit(c: char) -> bool {
+    "一二三四五六七八九十".contains(c)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statute {
+    pub short_id: String,
+    pub title: String,
+    /// ISO date of the revision (e.g. 2023-12-28).
+    pub revision_date: String,
+    pub articles: BTreeMap<u32, Article>,
+}
+
+impl Statute {
+    /// Checks that a citation points at something this statute contains.
+    pub fn check(&self, c: &Citation) -> Result<(), Text> {
+        let Some(a) = self.articles.get(&c.article) else {
+            return Err(Text::new(
+                format!("《{}》中没有第{}条", self.title, c.article),
+                format!("{} has no article {}", self.short_id, c.article),
+            ));
+        };
+        if !a.has(c.paragraph, c.item) {
+            return Err(Text::new(
+                format!("《{}》第{}条没有所引的款或项（{}）", self.title, c.article, c),
+                format!(
+                    "{} article {} has no such paragraph or item ({c})",
+                    self.short_id, c.article
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Articles whose text differs in `newer` (or that it no longer has).
+    pub fn changed_in(&self, newer: &Statute) -> Vec<u32> {
+        self.articles
+            .iter()
+            .filter(|(n, a)| newer.articles.get(n).is_none_or(|b| b.text != a.text))
+            .map(|(n, _)| *n)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn art(text: &str) -> Article {
+        Article {
+            number: 1,
+            label: "第一条".into(),
+            chapter: String::new(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn paragraphs_and_items() {
+        let a = art("第一款：\n（一）甲；\n（二）乙。\n第二款。\n(一)丙");
+        assert!(a.has(None, None));
+        assert!(a.has(Some(1), None) && a.has(Some(2), None) && !a.has(Some(3), None));
+        assert!(a.has(Some(1), Some(2)) && !a.has(Some(1), Some(3)));
+        assert!(a.has(Some(2), Some(1)));
+        assert!(!a.has(None, Some(1)));
+    }
+}

@@ -1,0 +1,437 @@
+//! Reading a bank file (see `question-banks/FORMAT.md`).
+//!
+//! The file is split at its `[bank]` and `[[question]]` headers and each part is parsed on its own, so a
+//! typo in one question does not hide the problems of the others, and every problem carries the line it
+//! is on.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{BankMeta, FileQuestion, ParsedBank, Problem};
+use crate::domain::question::{Answer, Citation, QuestionContent, QuestionKind, letter_index, valid_id};
+use crate::i18n::Text;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderFile {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    topic: Spanned<String>,
+    authors: Spanned<Vec<String>>,
+    reviewer: Spanned<String>,
+    review_date: Spanned<toml::value::Datetime>,
+    #[serde(default)]
+    sample: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuestionFile {
+    id: Spanned<String>,
+    kind: Spanned<String>,
+    stem: Spanned<String>,
+    #[serde(default)]
+    options: Option<Spanned<Vec<String>>>,
+    answer: Spanned<toml::Value>,
+    explanation: Spanned<String>,
+    citations: Spanned<Vec<Spanned<CitationFile>>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    difficulty: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CitationFile {
+    statute: String,
+    article: i64,
+    paragraph: Option<i64>,
+    item: Option<i64>,
+}
+
+enum Section {
+    Preamble,
+    Bank,
+    Question,
+    Other(String),
+}
+
+/// One part of the file: its kind, the line of its header, and its body (the text after the header).
+struct Part<'a> {
+    section: Section,
+    header_line: usize,
+    body: &'a str,
+}
+
+fn split(text: &str) -> Vec<Part<'_>> {
+    let mut parts = Vec::new();
+    let mut current = Part {
+        section: Section::Preamble,
+        header_line: 0,
+        body: "",
+    };
+    let mut body_start = 0;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let t = line.trim();
+        let t = t.split('#').next().unwrap_or("").trim();
+        let section = match t {
+            "[bank]" => Some(Section::Bank),
+            "[[question]]" => Some(Section::Question),
+            _ if t.starts_with('[') => Some(Section::Other(t.to_string())),
+            _ => None,
+        };
+        if let Some(section) = section {
+            current.body = &text[body_start..offset];
+            parts.push(current);
+            current = Part {
+                section,
+                header_line: i + 1,
+                body: "",
+            };
+            body_start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    current.body = &text[body_start..];
+    parts.push(current);
+    parts
+}
+
+/// Line number of a byte offset within a part's body.
+fn line_of(part: &Part, byte: usize) -> usize {
+    part.header_line + 1 + part.body[..byte.min(part.body.len())].matches('\n').count()
+}
+
+fn toml_problem(part: &Part, e: &toml::de::Error) -> Problem {
+    let line = e.span().map(|s| line_of(part, s.start)).unwrap_or(part.header_line);
+    let msg = e.message().trim().to_string();
+    // Name the question when its id can still be read, so the message stands on its own.
+    let prefix = match part.section {
+        Section::Question => toml::from_str::<toml::Table>(part.body)
+            .ok()
+            .and_then(|t| {
+                t.get("id")
+                    .and_then(|v| v.as_str())
+                    .map(|id| format!("question {id}: "))
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let field = |m: &str, p: &str| m.strip_prefix(p).and_then(|r| r.split('`').nth(1)).map(str::to_string);
+    let zh = if let Some(f) = field(&msg, "unknown field") {
+        format!("未知字段“{f}”（可用字段见 FORMAT.md）")
+    } else if let Some(f) = field(&msg, "missing field") {
+        format!("缺少字段“{f}”")
+    } else {
+        format!("格式错误：{msg}")
+    };
+    Problem {
+        line,
+        message: Text::new(format!("{prefix}{zh}"), format!("{prefix}{msg}")),
+    }
+}
+
+fn empty(line: usize, field: &str) -> Problem {
+    Problem {
+        line,
+        message: Text::new(format!("“{field}”不能为空"), format!("`{field}` is empty")),
+    }
+}
+
+pub fn parse(text: &str) -> ParsedBank {
+    let mut out = ParsedBank::default();
+    let mut ids = BTreeSet::new();
+    for part in split(text) {
+        match &part.section {
+            Section::Preamble => {
+                if let Some(line) = part
+                    .body
+                    .lines()
+                    .position(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+                {
+                    out.problems.push(Problem {
+                        line: line + 1,
+                        message: Text::new("文件应以 [bank] 开头", "the file must start with [bank]"),
+                    });
+                }
+            }
+            Section::Other(h) => out.problems.push(Problem {
+                line: part.header_line,
+                message: Text::new(
+                    format!("不认识的表头 {h}，只能是 [bank] 或 [[question]]"),
+                    format!("unknown section {h}; only [bank] and [[question]] are allowed"),
+                ),
+            }),
+            Section::Bank => match toml::from_str::<HeaderFile>(part.body) {
+                Err(e) => out.problems.push(toml_problem(&part, &e)),
+                Ok(h) => {
+                    if out.meta.is_some() {
+                        out.problems.push(Problem {
+                            line: part.header_line,
+                            message: Text::new("[bank] 只能出现一次", "[bank] appears twice"),
+                        });
+                    }
+                    out.meta = Some(read_header(&part, h, &mut out.problems));
+                }
+            },
+            Section::Question => match toml::from_str::<QuestionFile>(part.body) {
+                Err(e) => out.problems.push(toml_problem(&part, &e)),
+                Ok(q) => {
+                    if let Some(fq) = read_question(&part, q, &mut out.problems) {
+                        if !ids.insert(fq.id.clone()) {
+                            out.problems.push(Problem {
+                                line: fq.line,
+                                message: Text::new(
+                                    format!("题目编号“{}”重复", fq.id),
+                                    format!("duplicate question id `{}`", fq.id),
+                                ),
+                            });
+                        }
+                        out.questions.push(fq);
+                    }
+                }
+            },
+        }
+    }
+    if out.meta.is_none() && !out.problems.iter().any(|p| p.message.en.contains("[bank]")) {
+        out.problems.push(Problem {
+            line: 1,
+            message: Text::new("缺少 [bank] 部分", "the [bank] section is missing"),
+        });
+    }
+    out.problems.sort_by_key(|p| p.line);
+    out
+}
+
+fn read_header(part: &Part, h: HeaderFile, problems: &mut Vec<Problem>) -> BankMeta {
+    let at = |s: &std::ops::Range<usize>| line_of(part, s.start);
+    if !valid_id(h.id.get_ref()) {
+        problems.push(Problem {
+            line: at(&h.id.span()),
+            message: Text::new(
+                "题库编号只能包含小写字母、数字和连字符",
+                "a bank id has lowercase letters, digits and '-' only",
+            ),
+        });
+    }
+    for (field, v) in [("title", &h.title), ("topic", &h.topic), ("reviewer", &h.reviewer)] {
+        if v.get_ref().trim().is_empty() {
+            problems.push(empty(at(&v.span()), field));
+        }
+    }
+    if h.authors.get_ref().iter().all(|a| a.trim().is_empty()) {
+        problems.push(empty(at(&h.authors.span()), "authors"));
+    }
+    if h.review_date.get_ref().date.is_none() || h.review_date.get_ref().time.is_some() {
+        problems.push(Problem {
+            line: at(&h.review_date.span()),
+            message: Text::new(
+                "审核日期应为日期，例如 2026-11-20",
+                "review_date should be a date such as 2026-11-20",
+            ),
+        });
+    }
+    BankMeta {
+        id: h.id.into_inner(),
+        title: h.title.into_inner().trim().to_string(),
+        topic: h.topic.into_inner().trim().to_string(),
+        authors: h.authors.into_inner(),
+        reviewer: h.reviewer.into_inner(),
+        review_date: h.review_date.get_ref().date.map(|d| d.to_string()).unwrap_or_default(),
+        sample: h.sample,
+    }
+}
+
+fn read_answer(kind: QuestionKind, v: &toml::Value) -> Result<Answer, Text> {
+    let letters = |vals: Vec<&str>| -> Result<Answer, Text> {
+        let mut set = std::collections::BTreeSet::new();
+        for l in vals {
+            let i = letter_index(l).ok_or_else(|| {
+                Text::new(
+                    format!("答案“{l}”应为选项字母 A、B、C……"),
+                    format!("answer `{l}` should be an option letter A, B, C…"),
+                )
+            })?;
+            if !set.insert(i) {
+                return Err(Text::new(format!("答案“{l}”重复"), format!("answer `{l}` is repeated")));
+            }
+        }
+        Ok(Answer::Choices(set))
+    };
+    match (kind, v) {
+        (_, toml::Value::Boolean(b)) => Ok(Answer::Truth(*b)),
+        (_, toml::Value::String(s)) => letters(vec![s.as_str()]),
+        (_, toml::Value::Array(a)) => {
+            let strs: Option<Vec<&str>> = a.iter().map(|v| v.as_str()).collect();
+            letters(strs.ok_or_else(|| Text::new("答案列表只能包含字母", "the answer list must hold letters"))?)
+        }
+        _ => Err(Text::new(
+            "答案应为字母、字母列表或 true/false",
+            "answer should be a letter, a list of letters or true/false",
+        )),
+    }
+}
+
+fn read_question(part: &Part, q: QuestionFile, problems: &mut Vec<Problem>) -> Option<FileQuestion> {
+    let at = |s: std::ops::Range<usize>| line_of(part, s.start);
+    let line = part.header_line;
+    let id = q.id.get_ref().trim().to_string();
+    if !valid_id(&id) {
+        problems.push(Problem {
+            line: at(q.id.span()),
+            message: Text::new(
+                format!("题目编号“{id}”只能包含小写字母、数字和连字符"),
+                format!("question id `{id}` may hold lowercase letters, digits and '-' only"),
+            ),
+        });
+    }
+    let Some(kind) = QuestionKind::parse(q.kind.get_ref()) else {
+        problems.push(Problem {
+            line: at(q.kind.span()),
+            message: Text::new(
+                format!("题型“{}”应为 single、multiple 或 true_false", q.kind.get_ref()),
+                format!("kind `{}` should be single, multiple or true_false", q.kind.get_ref()),
+            ),
+        });
+        return None;
+    };
+    let answer = match read_answer(kind, q.answer.get_ref()) {
+        Ok(a) => a,
+        Err(t) => {
+            problems.push(Problem {
+                line: at(q.answer.span()),
+                message: t,
+            });
+            return None;
+        }
+    };
+    let mut citations = Vec::new();
+    let mut citation_lines = Vec::new();
+    for c in q.citations.get_ref() {
+        let cl = at(c.span());
+        let positive = |n: i64| u32::try_from(n).ok().filter(|n| *n > 0);
+        let cf = c.get_ref();
+        match (positive(cf.article), cf.paragraph.map(positive), cf.item.map(positive)) {
+            (Some(article), p, i) if p != Some(None) && i != Some(None) => {
+                if i.is_some() && p.is_none() {
+                    problems.push(Problem {
+                        line: cl,
+                        message: Text::new("引用“项”时必须同时写明“款”", "an item needs its paragraph"),
+                    });
+                }
+                citations.push(Citation {
+                    statute: cf.statute.trim().to_string(),
+                    article,
+                    paragraph: p.flatten(),
+                    item: i.flatten(),
+                });
+                citation_lines.push(cl);
+            }
+            _ => problems.push(Problem {
+                line: cl,
+                message: Text::new(
+                    "条、款、项的编号必须是正整数",
+                    "article, paragraph and item numbers are positive integers",
+                ),
+            }),
+        }
+    }
+    let difficulty = u8::try_from(*q.difficulty.get_ref()).unwrap_or(0);
+    let options_line = q.options.as_ref().map(|o| at(o.span())).unwrap_or(line);
+    let content = QuestionContent {
+        kind,
+        stem: q.stem.get_ref().trim().to_string(),
+        options: q
+            .options
+            .map(|o| o.into_inner().into_iter().map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default(),
+        answer,
+        explanation: q.explanation.get_ref().trim().to_string(),
+        citations,
+        tags: q.tags.into_iter().map(|t| t.trim().to_string()).collect(),
+        difficulty,
+    };
+    for p in content.problems() {
+        let field_line = match p.field {
+            "stem" => at(q.stem.span()),
+            "explanation" => at(q.explanation.span()),
+            "options" => options_line,
+            "answer" => at(q.answer.span()),
+            "difficulty" => at(q.difficulty.span()),
+            "citations" => at(q.citations.span()),
+            _ => line,
+        };
+        problems.push(Problem {
+            line: field_line,
+            message: p.message,
+        });
+    }
+    // Returned even with problems: the id still counts for duplicate detection across files.
+    Some(FileQuestion {
+        line,
+        id,
+        content,
+        citation_lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"# sample
+[bank]
+id = "b"
+title = "题库"
+topic = "业主大会"
+authors = ["甲"]
+reviewer = "乙"
+review_date = 2026-11-20
+
+[[question]]
+id = "q-1"
+kind = "single"
+stem = "题干"
+options = ["甲", "乙"]
+answer = "B"
+explanation = "因为"
+citations = [{ statute = "civil-code", article = 278 }]
+difficulty = 1
+
+[[question]]
+id = "q-2"
+kind = "true_false"
+stem = "判断"
+answer = false
+explanation = "因为"
+citations = [
+  { statute = "civil-code", article = 278, paragraph = 1 },
+]
+tags = ["表决"]
+difficulty = 2
+"#;
+
+    #[test]
+    fn parses_a_good_file() {
+        let p = parse(GOOD);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.meta.unwrap().review_date, "2026-11-20");
+        assert_eq!(p.questions.len(), 2);
+        assert_eq!(p.questions[1].line, 20);
+        assert_eq!(p.questions[1].citation_lines, vec![27]);
+    }
+
+    #[test]
+    fn reports_each_problem_on_its_line() {
+        let bad = GOOD
+            .replace("answer = \"B\"", "answer = \"C\"")
+            .replace("kind = \"true_false\"", "kind = \"true_false\"\nanwser = 1");
+        let p = parse(&bad);
+        let lines: Vec<usize> = p.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![15, 23], "{:?}", p.problems);
+        assert!(p.problems[1].message.en.contains("anwser"), "{:?}", p.problems[1]);
+    }
+}

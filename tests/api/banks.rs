@@ -1,0 +1,517 @@
+//! Question banks: the validator, loading with versions, retirement, statute amendments, the lawyers'
+//! pages, export/import round trip, GIFT and Aiken import.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use quorum::db::banks as db;
+use quorum::domain::bank::QuestionStatus;
+use quorum::domain::person::Role;
+use quorum::question_banks::{check, format};
+use quorum::services::banks;
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{TestApp, csrf_of, signed_in_as, spawn_app_with};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_shipped_banks_pass_the_validator() {
+    let report = check::check_dir(&repo().join("question-banks"));
+    assert!(report.is_clean(), "{:#?}", report.lines());
+    assert!(report.question_count() >= 120, "{}", report.question_count());
+    let topics: std::collections::BTreeSet<_> = report
+        .files
+        .iter()
+        .filter_map(|f| f.parsed.meta.as_ref())
+        .map(|m| m.topic.clone())
+        .collect();
+    assert!(topics.len() >= 6, "{topics:?}");
+    for f in &report.files {
+        assert!(
+            f.parsed.meta.as_ref().unwrap().sample,
+            "{} is marked as a sample bank",
+            f.path.display()
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(["banks", "check"])
+        .arg(repo().join("question-banks"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn broken_banks_fail_naming_file_and_line_for_each_kind_of_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(["banks", "check"])
+        .arg(repo().join("tests/fixtures/banks-broken"))
+        .env("QUORUM_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = [
+        ("a-fields.toml:18:", "question a-1: unknown field `anwser`"),
+        ("a-fields.toml:21:", "question a-2: missing field `explanation`"),
+        ("a-fields.toml:34:", "expected `,`"),
+        ("b-answers.toml:14:", "answer C is not one of the options"),
+        (
+            "b-answers.toml:24:",
+            "a single-choice question has exactly one answer, not 2",
+        ),
+        ("b-answers.toml:33:", "option C repeats an earlier option"),
+        ("b-answers.toml:42:", "the stem is empty"),
+        ("b-answers.toml:49:", "duplicate question id `b-4`"),
+        ("c-citations.toml:16:", "unknown statute `no-such-law`"),
+        ("c-citations.toml:17:", "test-law has no article 99"),
+        ("c-citations.toml:18:", "no such paragraph or item (test-law 1 ¶3)"),
+        ("c-citations.toml:19:", "no such paragraph or item (test-law 1 ¶1 (3))"),
+        (
+            "c-citations.toml:24:",
+            "question id `b-1` is also used at b-answers.toml:9",
+        ),
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "{text}");
+    for (loc, msg) in expected {
+        assert!(
+            lines.iter().any(|l| l.contains(loc) && l.contains(msg)),
+            "missing {loc} {msg} in\n{text}"
+        );
+    }
+}
+
+/// A folder with the fixture statute and the given bank files.
+fn bank_dir(app: &TestApp, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("quorum-banks-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("statutes")).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/banks-broken/statutes/test-law.toml"),
+        dir.join("statutes/test-law.toml"),
+    )
+    .unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let _ = app;
+    dir
+}
+
+const HEADER: &str = "[bank]\nid = \"demo\"\ntitle = \"演示题库\"\ntopic = \"业主大会\"\nauthors = [\"甲\"]\nreviewer = \"刘律师\"\nreview_date = 2026-11-20\n";
+
+fn question(id: &str, stem: &str, statute: &str, article: u32) -> String {
+    format!(
+        "\n[[question]]\nid = \"{id}\"\nkind = \"single\"\nstem = \"{stem}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"{statute}\", article = {article} }}]\ntags = [\"表决\"]\ndifficulty = 2\n"
+    )
+}
+
+async fn version_of(app: &TestApp, qid: &str) -> (i32, QuestionStatus) {
+    let q = db::question_by_qid(&app.db, qid).await.unwrap().unwrap();
+    (q.current.version_no, q.status)
+}
+
+#[tokio::test]
+async fn loading_creates_versions_only_when_content_changes_and_retires_removed_questions() {
+    let app = spawn_app_with(|_| {}).await;
+    let q1 = question("d-1", "第一题", "test-law", 1);
+    let q2 = question("d-2", "第二题", "test-law", 2);
+    let dir = bank_dir(&app, &[("demo.toml", &format!("{HEADER}{q1}{q2}"))]);
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(
+        (out.banks_loaded, out.questions_created, out.versions_created),
+        (1, 2, 0)
+    );
+
+    // Unchanged files change nothing.
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(
+        (out.questions_created, out.versions_created, out.questions_retired),
+        (0, 0, 0)
+    );
+
+    // One stem edited: one new version; the other question keeps version 1.
+    std::fs::write(
+        dir.join("demo.toml"),
+        format!("{HEADER}{}{q2}", question("d-1", "第一题（修订）", "test-law", 1)),
+    )
+    .unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(out.versions_created, 1);
+    assert_eq!(version_of(&app, "d-1").await, (2, QuestionStatus::Active));
+    assert_eq!(version_of(&app, "d-2").await, (1, QuestionStatus::Active));
+    let d1 = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    let versions = db::versions_of(&app.db, d1.id).await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.content.stem.as_str()).collect::<Vec<_>>(),
+        ["第一题（修订）", "第一题"],
+        "old versions are kept"
+    );
+
+    // A question removed from the file is retired, not deleted, and still readable.
+    std::fs::write(
+        dir.join("demo.toml"),
+        format!("{HEADER}{}", question("d-1", "第一题（修订）", "test-law", 1)),
+    )
+    .unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(out.questions_retired, 1);
+    let d2 = db::question_by_qid(&app.db, "d-2").await.unwrap().unwrap();
+    assert_eq!(d2.status, QuestionStatus::Retired);
+    assert_eq!(d2.current.content.stem, "第二题");
+    let bank = db::bank_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let pool: Vec<String> = banks::drawable(&app.db, bank.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.qid)
+        .collect();
+    assert_eq!(pool, ["d-1"], "retired questions are not drawn");
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.get_text(&format!("/questions/{}", d2.id)).await;
+    assert!(page.contains("第二题") && page.contains("已停用"), "{page}");
+}
+
+#[tokio::test]
+async fn a_bank_file_with_errors_is_refused_and_the_loaded_version_stays() {
+    let app = spawn_app_with(|_| {}).await;
+    let good = format!("{HEADER}{}", question("d-1", "第一题", "test-law", 1));
+    let dir = bank_dir(&app, &[("demo.toml", &good)]);
+    banks::sync_dir(&app.db, &dir).await.unwrap();
+    std::fs::write(
+        dir.join("demo.toml"),
+        good.replace("第一题", "第一题（改）")
+            .replace("answer = \"B\"", "answer = \"Z\""),
+    )
+    .unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(out.banks_refused, ["demo.toml"]);
+    assert_eq!(
+        db::question_by_qid(&app.db, "d-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .current
+            .content
+            .stem,
+        "第一题"
+    );
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.get_text("/banks").await;
+    assert!(
+        page.contains("demo.toml") && page.contains("未加载") && page.contains("demo.toml:14:"),
+        "{page}"
+    );
+}
+
+/// The Shanghai regulation as it read after its 2020 amendment: the 2023 file with the four articles
+/// that changed in 2022/2023 put back to their 2020 wording (see the corpus README).
+fn shanghai_2020() -> String {
+    let text =
+        std::fs::read_to_string(repo().join("question-banks/statutes/shanghai-residential-property-management.toml"))
+            .unwrap();
+    let mut doc: toml::Table = toml::from_str(&text).unwrap();
+    doc.insert("revision_date".into(), toml::Value::String("2020-12-30".into()));
+    let articles = doc.get_mut("article").and_then(|a| a.as_array_mut()).unwrap();
+    for a in articles.iter_mut() {
+        let t = a.as_table_mut().unwrap();
+        let n = t["number"].as_integer().unwrap();
+        let old = t["text"].as_str().unwrap().to_string();
+        let new = match n {
+            20 => old.replace(
+                "损坏房屋主体和承重结构、违法搭建、破坏房屋外貌、擅自改变物业使用性质、违法出租房屋以及不执行业主大会、业主委员会决定等情形之一",
+                "损坏房屋承重结构、违法搭建、破坏房屋外貌、擅自改变物业使用性质、欠交物业服务费或者专项维修资金、违法出租房屋等情形之一",
+            ),
+            56 => old.replace("（一）损坏房屋主体和承重结构；", "（一）损坏房屋承重结构；"),
+            83 => "违反本规定第五十六条第二款第一项规定，损坏房屋承重结构的，由区房屋行政管理部门责令立即改正，恢复原状，可处一万元以上十万元以下的罚款；情节严重的，可处十万元以上二十万元以下的罚款。".to_string(),
+            90 => old.replace("行政行为", "具体行政行为"),
+            _ => old.clone(),
+        };
+        if [20, 56, 83, 90].contains(&n) {
+            assert_ne!(new, old, "fixture changes article {n}");
+        }
+        t.insert("text".into(), toml::Value::String(new));
+    }
+    toml::to_string(&doc).unwrap()
+}
+
+#[tokio::test]
+async fn an_amended_statute_flags_exactly_the_questions_citing_changed_articles() {
+    let app = spawn_app_with(|_| {}).await;
+    let sh = "shanghai-residential-property-management";
+    let mut bank = HEADER.to_string();
+    for (id, article) in [
+        ("s-20", 20),
+        ("s-56", 56),
+        ("s-83", 83),
+        ("s-90", 90),
+        ("s-18", 18),
+        ("s-25", 25),
+        ("s-73", 73),
+    ] {
+        bank.push_str(&question(id, &format!("关于第{article}条"), sh, article));
+    }
+    let dir = bank_dir(&app, &[("demo.toml", &bank)]);
+    std::fs::write(dir.join(format!("statutes/{sh}.toml")), shanghai_2020()).unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!((out.questions_created, out.flagged.len()), (7, 0));
+
+    // The 2023 revision arrives.
+    std::fs::copy(
+        repo().join(format!("question-banks/statutes/{sh}.toml")),
+        dir.join(format!("statutes/{sh}.toml")),
+    )
+    .unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    let mut flagged = out.flagged.clone();
+    flagged.sort();
+    assert_eq!(flagged, ["s-20", "s-56", "s-83", "s-90"]);
+    let bank_id = db::bank_by_slug(&app.db, "demo").await.unwrap().unwrap().id;
+    let mut pool: Vec<String> = banks::drawable(&app.db, bank_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.qid)
+        .collect();
+    pool.sort();
+    assert_eq!(pool, ["s-18", "s-25", "s-73"], "flagged questions are not drawn");
+    // Restarting with the same files flags nothing new and keeps the flags.
+    let (_, again) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert!(again.flagged.is_empty());
+    assert_eq!(version_of(&app, "s-20").await.1, QuestionStatus::NeedsReview);
+
+    // A lawyer sees the list and the old and new texts, then re-confirms one question.
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let queue = app.get_text("/banks/review").await;
+    for id in ["s-20", "s-56", "s-83", "s-90"] {
+        assert!(queue.contains(id), "{id} listed");
+    }
+    assert!(!queue.contains("s-18"));
+    let s83 = db::question_by_qid(&app.db, "s-83").await.unwrap().unwrap();
+    let page = app.get_text(&format!("/questions/{}", s83.id)).await;
+    assert!(
+        page.contains("可处一万元以上十万元以下的罚款") && page.contains("处五万元以上十万元以下的罚款"),
+        "old and current texts: {page}"
+    );
+    let r = app.post_form(&format!("/questions/{}/confirm", s83.id), &[]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let s83 = db::question_by_qid(&app.db, "s-83").await.unwrap().unwrap();
+    assert_eq!(s83.status, QuestionStatus::Active);
+    assert_eq!(s83.reviewed_by.as_deref(), Some("测试用户"));
+    assert!(s83.reviewed_at.is_some());
+    assert_eq!(
+        s83.current.revisions,
+        ["2023-12-28"],
+        "the confirmed version pins the current text"
+    );
+    let old = db::versions_of(&app.db, s83.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.version_no == 1)
+        .unwrap();
+    assert_eq!(
+        old.revisions,
+        ["2020-12-30"],
+        "the first version still points at the 2020 text"
+    );
+    let text_2020 = quorum::db::statutes::article(&app.db, sh, "2020-12-30", 83)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text_2020.text.contains("情节严重的"), "old article texts stay readable");
+}
+
+async fn export_text(app: &TestApp, bank_id: i64) -> String {
+    let r = app.get(&format!("/banks/{bank_id}/export")).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains(".toml"));
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn exporting_a_bank_and_loading_the_file_gives_the_same_questions() {
+    let app = spawn_app_with(|s| s.paths.banks_dir = repo().join("question-banks")).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let bank = db::bank_by_slug(&app.db, "owners-general-meeting")
+        .await
+        .unwrap()
+        .unwrap();
+    let exported = export_text(&app, bank.id).await;
+    let parsed = format::parse(&exported);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let in_db: Vec<_> = db::questions_of_bank(&app.db, bank.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.qid, q.current.content))
+        .collect();
+    let in_file: Vec<_> = parsed.questions.into_iter().map(|q| (q.id, q.content)).collect();
+    assert_eq!(in_db.len(), in_file.len());
+    assert_eq!(in_db, in_file);
+    assert_eq!(parsed.meta.unwrap().id, "owners-general-meeting");
+    // The original file and the export describe the same bank.
+    let original =
+        format::parse(&std::fs::read_to_string(repo().join("question-banks/owners-general-meeting.toml")).unwrap());
+    assert_eq!(
+        original
+            .questions
+            .into_iter()
+            .map(|q| (q.id, q.content))
+            .collect::<Vec<_>>(),
+        in_file
+    );
+}
+
+async fn upload_import(app: &TestApp, bank: i64, format: &str, text: &str) -> reqwest::Response {
+    let token = csrf_of(&app.get_text("/banks/import").await);
+    let form = Form::new()
+        .text("csrf", token)
+        .text("bank", bank.to_string())
+        .text("format", format.to_string())
+        .part("file", Part::bytes(text.as_bytes().to_vec()).file_name("questions.txt"));
+    app.client
+        .post(app.url("/banks/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn gift_and_aiken_files_import_as_questions_awaiting_citations() {
+    let app = spawn_app_with(|_| {}).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let r = app
+        .post_form(
+            "/banks/new",
+            &[("slug", "imported"), ("title", "导入的题目"), ("topic", "业主大会")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let bank = db::bank_by_slug(&app.db, "imported").await.unwrap().unwrap();
+
+    let gift = "// 从 Moodle 导出\n::Q1:: 业主大会的决定对谁有约束力？ {~仅赞成者 =全体业主 ~业委会委员}\n\n业委会可以自行决定使用维修资金。{F}\n";
+    let r = upload_import(&app, bank.id, "gift", gift).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let aiken = "物业服务合同应当采用什么形式？\nA. 口头\nB. 书面\nANSWER: B\n";
+    assert_eq!(
+        upload_import(&app, bank.id, "aiken", aiken).await.status().as_u16(),
+        303
+    );
+    let qs = db::questions_of_bank(&app.db, bank.id).await.unwrap();
+    assert_eq!(qs.len(), 3);
+    assert!(
+        qs.iter().all(|q| q.status == QuestionStatus::NeedsReview),
+        "no citations yet: not drawable"
+    );
+    assert!(banks::drawable(&app.db, bank.id).await.unwrap().is_empty());
+
+    // Bad files: every unreadable line is named and nothing is imported.
+    let r = upload_import(
+        &app,
+        bank.id,
+        "gift",
+        "好题 {=甲 ~乙}\n\n简答题 {=甲}\n\n缺括号 {=甲 ~乙\n",
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("第 3: 不支持的 GIFT 题型") && page.contains("第 5: 答案部分缺少右括号"),
+        "{page}"
+    );
+    let r = upload_import(&app, bank.id, "aiken", "问题\nA. 甲\nB. 乙\nANSWER: C\n").await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("第 4: 答案“C”不是本题的选项字母"));
+    assert_eq!(db::questions_of_bank(&app.db, bank.id).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn lawyers_write_and_edit_questions_with_form_errors_where_they_belong() {
+    let app = spawn_app_with(|s| s.paths.banks_dir = repo().join("question-banks")).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let bank = db::bank_by_slug(&app.db, "maintenance-fund").await.unwrap().unwrap();
+    let path = format!("/banks/{}/questions/new", bank.id);
+    let mut fields = vec![
+        ("qid", "mf-new-1"),
+        ("kind", "single"),
+        ("stem", "专项维修资金属于谁？"),
+        ("options", "业主共有\n物业服务企业\n业主委员会"),
+        ("answer", "A,B"),
+        ("explanation", "维修资金属于业主共有。"),
+        ("citations", "civil-code 281\ncivil-code 9999"),
+        ("tags", "维修资金"),
+        ("difficulty", "1"),
+    ];
+    let r = app.post_form(&path, &fields).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("单选题必须恰好有一个正确答案") && page.contains("中没有第9999条"),
+        "{page}"
+    );
+    assert!(page.contains("专项维修资金属于谁？"), "typed values are kept");
+
+    fields[4] = ("answer", "A");
+    fields[6] = ("citations", "civil-code 281 1");
+    let r = app.post_form(&path, &fields).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let q = db::question_by_qid(&app.db, "mf-new-1").await.unwrap().unwrap();
+    assert_eq!((q.current.version_no, q.status), (1, QuestionStatus::Active));
+    let page = app.get_text(&format!("/questions/{}", q.id)).await;
+    assert!(
+        page.contains("建筑物及其附属设施的维修资金，属于业主共有"),
+        "the cited article text is shown: {page}"
+    );
+    assert!(page.contains("《中华人民共和国民法典》第二百八十一条第一款"), "{page}");
+
+    // Editing makes version 2; the id stays.
+    fields[2] = ("stem", "专项维修资金归谁所有？");
+    let r = app.post_form(&format!("/questions/{}", q.id), &fields).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(version_of(&app, "mf-new-1").await, (2, QuestionStatus::Active));
+
+    // Filters find it.
+    let list = app
+        .get_text(&format!("/banks/{}?citation=civil-code+281&text=归谁", bank.id))
+        .await;
+    assert!(list.contains("mf-new-1"));
+    let list = app.get_text(&format!("/banks/{}?status=needs_review", bank.id)).await;
+    assert!(!list.contains("mf-new-1"));
+    let home = app.get_text("/").await;
+    assert!(home.contains("专项维修资金"), "the lawyer's home lists banks");
+}
+
+#[tokio::test]
+async fn only_lawyers_reach_authoring() {
+    let app = spawn_app_with(|s| s.paths.banks_dir = repo().join("question-banks")).await;
+    let bank = db::bank_by_slug(&app.db, "common-parts").await.unwrap().unwrap();
+    let q = db::questions_of_bank(&app.db, bank.id).await.unwrap().remove(0);
+    let pages = [
+        "/banks".to_string(),
+        format!("/banks/{}", bank.id),
+        format!("/questions/{}", q.id),
+        format!("/banks/{}/export", bank.id),
+        "/banks/import".into(),
+    ];
+    let street = crate::helpers::make_street(&app, "花木街道").await.street;
+    for (phone, role) in [
+        ("13800000001", Role::Chair),
+        ("13800000003", Role::Official),
+        ("13800000004", Role::Admin),
+    ] {
+        let b = app.other_browser();
+        let streets = if role == Role::Official { vec![street] } else { vec![] };
+        crate::helpers::make_person(&b, phone, &[role], &streets, None).await;
+        b.sign_in(phone, crate::helpers::PASSWORD).await;
+        for p in &pages {
+            assert_eq!(b.get(p).await.status().as_u16(), 403, "{role:?} {p}");
+        }
+        let r = b.post_form(&format!("/questions/{}/confirm", q.id), &[]).await;
+        assert_eq!(r.status().as_u16(), 403);
+    }
+}
