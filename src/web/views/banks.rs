@@ -164,7 +164,7 @@ pub fn question_page(ctx: &Ctx, d: &QuestionDetail, error: Option<&Text>, saved:
             h2 { (ctx.t("题干", "Stem")) }
             p.lead { (c.stem) }
             @if !c.options.is_empty() {
-                ol.options type="A" { @for (i, o) in c.options.iter().enumerate() { li { (letter(i)) ". " (o) } } }
+                ol.options { @for (i, o) in c.options.iter().enumerate() { li { (letter(i)) ". " (o) } } }
             }
             p { strong { (ctx.t("答案：", "Answer: ")) } (c.answer_label(lang)) }
             h2 { (ctx.t("解析", "Explanation")) }
