@@ -23,6 +23,34 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub demo: DemoSettings,
     pub paths: PathSettings,
+    pub rooms: RoomSettings,
+}
+
+/// Live-room media. Browsers reach the server's UDP ports directly (or through TURN).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSettings {
+    /// The address media sockets bind to, e.g. the host's LAN or public address.
+    pub bind_ip: std::net::IpAddr,
+    /// UDP port range for media (open it in the firewall); 0 and 0 let the system choose.
+    pub udp_port_min: u16,
+    pub udp_port_max: u16,
+    /// The public address announced to browsers when the server sits behind 1:1 NAT.
+    pub public_ip: Option<std::net::IpAddr>,
+    /// STUN/TURN servers handed to browsers (e.g. a coturn instance for chairs on restrictive networks).
+    pub ice_servers: Vec<IceServer>,
+    /// Threads of the media runtime (separate from the HTTP workers).
+    pub media_threads: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub credential: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,6 +144,12 @@ signin_link_days = 14
 remembered_session_days = 180
 [demo]
 seed = true
+[rooms]
+bind_ip = "127.0.0.1"
+udp_port_min = 0
+udp_port_max = 0
+ice_servers = []
+media_threads = 2
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}
@@ -238,6 +272,17 @@ impl Settings {
             && k.expose_secret().len() < 32
         {
             return invalid("security.secret_key", "must be at least 32 characters");
+        }
+        if self.rooms.udp_port_min > self.rooms.udp_port_max
+            || (self.rooms.udp_port_min == 0) != (self.rooms.udp_port_max == 0)
+        {
+            return invalid(
+                "rooms.udp_port_min",
+                "the port range needs both ends, min ≤ max (or both 0)",
+            );
+        }
+        if self.rooms.media_threads == 0 {
+            return invalid("rooms.media_threads", "must be at least 1");
         }
         if self.environment == Environment::Production {
             if self.demo.seed {

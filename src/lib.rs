@@ -23,6 +23,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod question_banks;
+pub mod rooms;
 pub mod roster_files;
 pub mod services;
 pub mod startup;

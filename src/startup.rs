@@ -46,10 +46,21 @@ impl Application {
             n => n,
         };
         let shutdown = settings.server.shutdown_timeout_secs;
+        crate::db::training::ensure_invite_tokens(&db).await?;
+        // Attendance left open by a crash or a killed process ends at its last heartbeat.
+        crate::db::training::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
+        let media = crate::rooms::sfu::MediaConfig {
+            bind_ip: settings.rooms.bind_ip,
+            port_min: settings.rooms.udp_port_min,
+            port_max: settings.rooms.udp_port_max,
+            public_ip: settings.rooms.public_ip,
+        };
+        let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads);
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
             csrf_key: Arc::new(csrf_key),
+            rooms,
         });
         let server = HttpServer::new(move || {
             App::new()

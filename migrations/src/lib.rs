@@ -10,6 +10,7 @@ mod m20261122_000004_signin_guards;
 mod m20261122_000005_roster_uploads;
 mod m20261122_000006_training_sessions;
 mod m20261122_000007_question_banks;
+mod m20261122_000008_live_rooms;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_roster_uploads::Migration),
             Box::new(m20261122_000006_training_sessions::Migration),
             Box::new(m20261122_000007_question_banks::Migration),
+            Box::new(m20261122_000008_live_rooms::Migration),
         ]
     }
 }

@@ -247,3 +247,28 @@ async fn load_many(db: &impl ConnectionTrait, rows: Vec<person::Model>) -> Resul
         })
         .collect()
 }
+
+/// Everyone holding a role, by name.
+pub async fn with_role(db: &impl ConnectionTrait, role: Role) -> Result<Vec<Person>, DbErr> {
+    let ids: Vec<i64> = person_role::Entity::find()
+        .filter(person_role::Column::Role.eq(role.code()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect();
+    let rows = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids))
+        .order_by_asc(person::Column::DisplayName)
+        .all(db)
+        .await?;
+    load_many(db, rows).await
+}
+
+pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Person>, DbErr> {
+    let rows = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    load_many(db, rows).await
+}

@@ -1,11 +1,16 @@
-//! Training sessions, as far as the home pages and the demo need them.
+//! Training sessions: schedule, people, invitations, status; chat and attendance of the live room.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::{session_invitation, session_lecturer, training_session};
+use super::entities::{
+    attendance_interval, chat_message, session_invitation, session_lecturer, session_moderator, training_session,
+};
+use crate::domain::attendance::Interval;
+use crate::domain::session::SessionStatus;
 
 #[derive(Debug, Clone)]
 pub struct SessionSummary {
@@ -15,6 +20,24 @@ pub struct SessionSummary {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub status: String,
+}
+
+/// A session with everything about it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub street_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+    pub invite_token: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub lecturers: Vec<i64>,
+    pub moderators: Vec<i64>,
+    pub committees: Vec<i64>,
 }
 
 fn summary(m: training_session::Model) -> SessionSummary {
@@ -46,30 +69,186 @@ pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<i64,
         street_id: Set(s.street_id),
         starts_at: Set(s.starts_at),
         ends_at: Set(s.ends_at),
-        status: Set("scheduled".to_string()),
+        status: Set(SessionStatus::Scheduled.code().to_string()),
         created_by: Set(s.created_by),
         created_at: Set(Utc::now()),
+        invite_token: Set(Some(crate::services::tokens::new_token())),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    for l in s.lecturers {
+    set_people(db, m.id, s.lecturers, &[], s.committees).await?;
+    Ok(m.id)
+}
+
+/// Replaces lecturers, moderators and invited committees.
+pub async fn set_people(
+    db: &impl ConnectionTrait,
+    id: i64,
+    lecturers: &[i64],
+    moderators: &[i64],
+    committees: &[i64],
+) -> Result<(), DbErr> {
+    session_lecturer::Entity::delete_many()
+        .filter(session_lecturer::Column::SessionId.eq(id))
+        .exec(db)
+        .await?;
+    session_moderator::Entity::delete_many()
+        .filter(session_moderator::Column::SessionId.eq(id))
+        .exec(db)
+        .await?;
+    session_invitation::Entity::delete_many()
+        .filter(session_invitation::Column::SessionId.eq(id))
+        .exec(db)
+        .await?;
+    for l in lecturers {
         session_lecturer::ActiveModel {
-            session_id: Set(m.id),
+            session_id: Set(id),
             person_id: Set(*l),
         }
         .insert(db)
         .await?;
     }
-    for c in s.committees {
-        session_invitation::ActiveModel {
-            session_id: Set(m.id),
-            committee_id: Set(*c),
+    for m in moderators {
+        session_moderator::ActiveModel {
+            session_id: Set(id),
+            person_id: Set(*m),
         }
         .insert(db)
         .await?;
     }
-    Ok(m.id)
+    for chunk in committees.chunks(200) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|c| session_invitation::ActiveModel {
+                session_id: Set(id),
+                committee_id: Set(*c),
+            })
+            .collect();
+        if !rows.is_empty() {
+            session_invitation::Entity::insert_many(rows).exec(db).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn update_schedule(
+    db: &impl ConnectionTrait,
+    id: i64,
+    title: &str,
+    description: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    training_session::ActiveModel {
+        id: Set(id),
+        title: Set(title.to_string()),
+        description: Set(description.to_string()),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a session to a new status, stamping the start or end time.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: SessionStatus,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut m = training_session::ActiveModel {
+        id: Set(id),
+        status: Set(status.code().to_string()),
+        ..Default::default()
+    };
+    match status {
+        SessionStatus::Live => m.started_at = Set(Some(at)),
+        SessionStatus::Ended => m.ended_at = Set(Some(at)),
+        _ => {}
+    }
+    m.update(db).await?;
+    Ok(())
+}
+
+async fn record(db: &impl ConnectionTrait, m: training_session::Model) -> Result<SessionRecord, DbErr> {
+    let lecturers = session_lecturer::Entity::find()
+        .filter(session_lecturer::Column::SessionId.eq(m.id))
+        .all(db)
+        .await?;
+    let moderators = session_moderator::Entity::find()
+        .filter(session_moderator::Column::SessionId.eq(m.id))
+        .all(db)
+        .await?;
+    let committees = session_invitation::Entity::find()
+        .filter(session_invitation::Column::SessionId.eq(m.id))
+        .all(db)
+        .await?;
+    Ok(SessionRecord {
+        id: m.id,
+        status: SessionStatus::parse(&m.status)
+            .ok_or_else(|| DbErr::Custom(format!("session {} has status {}", m.id, m.status)))?,
+        title: m.title,
+        description: m.description,
+        street_id: m.street_id,
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        invite_token: m.invite_token.unwrap_or_default(),
+        started_at: m.started_at,
+        ended_at: m.ended_at,
+        lecturers: lecturers.into_iter().map(|l| l.person_id).collect(),
+        moderators: moderators.into_iter().map(|l| l.person_id).collect(),
+        committees: committees.into_iter().map(|c| c.committee_id).collect(),
+    })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<SessionRecord>, DbErr> {
+    match training_session::Entity::find_by_id(id).one(db).await? {
+        Some(m) => Ok(Some(record(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<Option<SessionRecord>, DbErr> {
+    match training_session::Entity::find()
+        .filter(training_session::Column::InviteToken.eq(token))
+        .one(db)
+        .await?
+    {
+        Some(m) => Ok(Some(record(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Gives sessions created before invitation links existed a token.
+pub async fn ensure_invite_tokens(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    for m in training_session::Entity::find()
+        .filter(training_session::Column::InviteToken.is_null())
+        .all(db)
+        .await?
+    {
+        training_session::ActiveModel {
+            id: Set(m.id),
+            invite_token: Set(Some(crate::services::tokens::new_token())),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn invited_ids(db: &impl ConnectionTrait, committee: i64) -> Result<Vec<i64>, DbErr> {
+    Ok(session_invitation::Entity::find()
+        .filter(session_invitation::Column::CommitteeId.eq(committee))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.session_id)
+        .collect())
 }
 
 /// Sessions a committee is invited to that have not ended yet, soonest first.
@@ -78,18 +257,36 @@ pub async fn upcoming_for_committee(
     committee: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<SessionSummary>, DbErr> {
-    let ids: Vec<i64> = session_invitation::Entity::find()
-        .filter(session_invitation::Column::CommitteeId.eq(committee))
+    Ok(training_session::Entity::find()
+        .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
+        .filter(training_session::Column::EndsAt.gt(now))
+        .filter(training_session::Column::Status.is_in(["scheduled", "live"]))
+        .order_by_asc(training_session::Column::StartsAt)
         .all(db)
         .await?
         .into_iter()
-        .map(|i| i.session_id)
-        .collect();
+        .map(summary)
+        .collect())
+}
+
+/// Sessions a committee was invited to that are over, newest first.
+pub async fn past_for_committee(
+    db: &impl ConnectionTrait,
+    committee: i64,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<SessionSummary>, DbErr> {
+    use sea_orm::Condition;
     Ok(training_session::Entity::find()
-        .filter(training_session::Column::Id.is_in(ids))
-        .filter(training_session::Column::EndsAt.gt(now))
+        .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
+        .filter(
+            Condition::any()
+                .add(training_session::Column::EndsAt.lte(now))
+                .add(training_session::Column::Status.eq("ended")),
+        )
         .filter(training_session::Column::Status.ne("cancelled"))
-        .order_by_asc(training_session::Column::StartsAt)
+        .order_by_desc(training_session::Column::StartsAt)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()
@@ -127,5 +324,147 @@ pub async fn for_lecturer(db: &impl ConnectionTrait, person: i64, limit: u64) ->
         .await?
         .into_iter()
         .map(summary)
+        .collect())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub person_id: i64,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_chat(
+    db: &impl ConnectionTrait,
+    session: i64,
+    person: i64,
+    body: &str,
+) -> Result<ChatMessage, DbErr> {
+    let m = chat_message::ActiveModel {
+        session_id: Set(session),
+        person_id: Set(person),
+        body: Set(body.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(ChatMessage {
+        id: m.id,
+        person_id: m.person_id,
+        body: m.body,
+        created_at: m.created_at,
+    })
+}
+
+/// The latest messages that were not removed, oldest first.
+pub async fn recent_chat(db: &impl ConnectionTrait, session: i64, limit: u64) -> Result<Vec<ChatMessage>, DbErr> {
+    let mut rows: Vec<ChatMessage> = chat_message::Entity::find()
+        .filter(chat_message::Column::SessionId.eq(session))
+        .filter(chat_message::Column::RemovedAt.is_null())
+        .order_by_desc(chat_message::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| ChatMessage {
+            id: m.id,
+            person_id: m.person_id,
+            body: m.body,
+            created_at: m.created_at,
+        })
+        .collect();
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Removes a message of this session; true if one was removed.
+pub async fn remove_chat(db: &impl ConnectionTrait, session: i64, id: i64, by: i64) -> Result<bool, DbErr> {
+    let r = chat_message::Entity::update_many()
+        .col_expr(chat_message::Column::RemovedAt, Expr::value(Utc::now()))
+        .col_expr(chat_message::Column::RemovedBy, Expr::value(by))
+        .filter(chat_message::Column::Id.eq(id))
+        .filter(chat_message::Column::SessionId.eq(session))
+        .filter(chat_message::Column::RemovedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Opens an attendance interval for a live connection.
+pub async fn open_interval(
+    db: &impl ConnectionTrait,
+    session: i64,
+    person: i64,
+    at: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    Ok(attendance_interval::ActiveModel {
+        session_id: Set(session),
+        person_id: Set(person),
+        joined_at: Set(at),
+        last_seen_at: Set(at),
+        left_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?
+    .id)
+}
+
+pub async fn touch_interval(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+    attendance_interval::ActiveModel {
+        id: Set(id),
+        last_seen_at: Set(at),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn close_interval(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+    attendance_interval::ActiveModel {
+        id: Set(id),
+        last_seen_at: Set(at),
+        left_at: Set(Some(at)),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Closes intervals whose connection vanished without a goodbye (a crash or a killed process): they
+/// end at the last heartbeat seen.
+pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let r = attendance_interval::Entity::update_many()
+        .col_expr(
+            attendance_interval::Column::LeftAt,
+            Expr::col(attendance_interval::Column::LastSeenAt).into(),
+        )
+        .filter(attendance_interval::Column::LeftAt.is_null())
+        .filter(attendance_interval::Column::LastSeenAt.lt(seen_before))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// Every person's intervals in a session; an open interval counts up to its last heartbeat.
+pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i64, Interval)>, DbErr> {
+    Ok(attendance_interval::Entity::find()
+        .filter(attendance_interval::Column::SessionId.eq(session))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            (
+                m.person_id,
+                Interval {
+                    from: m.joined_at,
+                    to: m.left_at.unwrap_or(m.last_seen_at),
+                },
+            )
+        })
         .collect())
 }

@@ -1,11 +1,13 @@
 //! Pure types and rules. Nothing here knows about HTTP, SQL, email or media.
 
+pub mod attendance;
 pub mod bank;
 pub mod contact;
 pub mod org;
 pub mod person;
 pub mod question;
 pub mod roster;
+pub mod session;
 pub mod statute;
 pub mod throttle;
 pub mod time;

@@ -15,6 +15,7 @@ pub struct Home {
     /// Sessions the chair's committee is invited to that have not ended.
     pub chair_upcoming: Vec<SessionSummary>,
     pub chair_committee: Option<OrgUnit>,
+    pub chair_past: Vec<SessionSummary>,
     /// Sessions of the official's streets.
     pub official_sessions: Vec<SessionSummary>,
     pub official_streets: Vec<OrgUnit>,
@@ -32,6 +33,7 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
     {
         h.chair_upcoming = training::upcoming_for_committee(db, c, Utc::now()).await?;
         h.chair_committee = org::get(db, c).await?;
+        h.chair_past = training::past_for_committee(db, c, Utc::now(), 10).await?;
     }
     if roles.has(Role::Official) {
         h.official_streets = org::get_many(db, &user.official_streets).await?;

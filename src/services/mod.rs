@@ -10,6 +10,7 @@ pub mod org;
 pub mod passwords;
 pub mod people;
 pub mod roster;
+pub mod sessions;
 pub mod signin_links;
 pub mod streets;
 pub mod tokens;

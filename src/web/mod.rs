@@ -28,6 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::admin_org::configure(cfg);
     routes::admin_people::configure(cfg);
     routes::banks::configure(cfg);
+    routes::sessions::configure(cfg);
+    routes::room::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -12,4 +12,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Signs CSRF tokens.
     pub csrf_key: Arc<Vec<u8>>,
+    pub rooms: crate::rooms::Rooms,
 }

@@ -12,6 +12,7 @@ pub const ADMIN_ORG: &str = "/admin/org";
 pub const ADMIN_PEOPLE: &str = "/admin/people";
 pub const ADMIN_PEOPLE_NEW: &str = "/admin/people/new";
 pub const STYLESHEET: &str = "/static/css/app.css";
+pub const ROOM_SCRIPT: &str = "/static/js/room.js";
 
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -103,6 +104,33 @@ pub fn question_edit(id: i64) -> String {
 
 pub fn question_confirm(id: i64) -> String {
     format!("/questions/{id}/confirm")
+}
+
+pub const SESSIONS: &str = "/sessions";
+pub const SESSION_NEW: &str = "/sessions/new";
+
+pub fn session(id: i64) -> String {
+    format!("{SESSIONS}/{id}")
+}
+
+pub fn session_cancel(id: i64) -> String {
+    format!("{SESSIONS}/{id}/cancel")
+}
+
+pub fn session_qr(id: i64) -> String {
+    format!("{SESSIONS}/{id}/qr.svg")
+}
+
+pub fn room(id: i64) -> String {
+    format!("{SESSIONS}/{id}/room")
+}
+
+pub fn room_socket(id: i64) -> String {
+    format!("{SESSIONS}/{id}/ws")
+}
+
+pub fn invitation(token: &str) -> String {
+    format!("/s/{token}")
 }
 
 #[cfg(test)]

@@ -13,6 +13,9 @@ pub struct Model {
     pub status: String,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    pub invite_token: Option<String>,
+    pub started_at: Option<DateTimeUtc>,
+    pub ended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

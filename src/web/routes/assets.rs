@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 
 const APP_CSS: &str = include_str!("../../../static/css/app.css");
+const ROOM_JS: &str = include_str!("../../../static/js/room.js");
 
 #[get("/static/css/app.css")]
 async fn app_css() -> HttpResponse {
@@ -13,6 +14,14 @@ async fn app_css() -> HttpResponse {
         .body(APP_CSS)
 }
 
+#[get("/static/js/room.js")]
+async fn room_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(ROOM_JS)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(app_css);
+    cfg.service(app_css).service(room_js);
 }

@@ -10,7 +10,9 @@ pub mod chairs;
 pub mod health;
 pub mod home;
 pub mod links;
+pub mod room;
 pub mod roster;
+pub mod sessions;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};

@@ -10,7 +10,7 @@ use crate::services::home::Home;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
-fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str) -> Markup {
+fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str, link: fn(i64) -> String) -> Markup {
     html! {
         @if list.is_empty() {
             p.empty { (empty) }
@@ -18,8 +18,9 @@ fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str) -> Markup {
             ul.cards {
                 @for s in list {
                     li.card {
-                        h3 { (s.title) }
-                        p { (When(s.starts_at, ctx.lang)) }
+                        h3 { a href=(link(s.id)) { (s.title) } }
+                        p { (When(s.starts_at, ctx.lang))
+                            @if s.status == "live" { " " span.tag.ok { (ctx.t("直播中", "Live")) } } }
                     }
                 }
             }
@@ -51,7 +52,11 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
                 section {
                     h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
                     @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
-                    (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet.")))
+                    (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet."), urls::room))
+                    @if !h.chair_past.is_empty() {
+                        h2 { (ctx.t("参加过的培训", "Past sessions")) }
+                        (sessions(ctx, &h.chair_past, "", urls::room))
+                    }
                     h2 { (ctx.t("我的证书", "My certificates")) }
                     p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
                 }
@@ -61,7 +66,8 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
                     h2 { (ctx.t("我的街道", "My streets")) }
                     ul.plain { @for s in &h.official_streets { li { a href=(urls::chairs_of_street(s.id)) { (s.name) } } } }
                     h2 { (ctx.t("培训场次", "Training sessions")) }
-                    (sessions(ctx, &h.official_sessions, ctx.t("还没有培训场次。", "No sessions yet.")))
+                    (sessions(ctx, &h.official_sessions, ctx.t("还没有培训场次。", "No sessions yet."), urls::session))
+                    p { a.button.primary href=(urls::SESSION_NEW) { (ctx.t("新建培训场次", "Schedule a session")) } }
                     p { a.button href=(urls::ROSTER) { (ctx.t("导入主任名单", "Import a roster")) } " "
                         a.button href=(urls::CHAIRS) { (ctx.t("主任名单与登录链接", "Chairs and sign-in links")) } }
                 }
@@ -78,7 +84,7 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
                     }
                     p { a.button href=(urls::BANKS) { (ctx.t("全部题库", "All banks")) } }
                     h2 { (ctx.t("我主讲的培训", "Sessions I lecture")) }
-                    (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet.")))
+                    (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet."), urls::room))
                 }
             }
             @if roles.has(Role::Admin) {

@@ -47,6 +47,7 @@ fn nav(ctx: &Ctx) -> Markup {
             ul {
                 li { a href=(urls::HOME) { (ctx.t("首页", "Home")) } }
                 @if roles.has(Role::Official) || roles.has(Role::Admin) {
+                    li { a href=(urls::SESSIONS) { (ctx.t("培训场次", "Sessions")) } }
                     li { a href=(urls::CHAIRS) { (ctx.t("主任名单", "Chairs")) } }
                     li { a href=(urls::ROSTER) { (ctx.t("导入名单", "Import roster")) } }
                 }

@@ -11,7 +11,9 @@ pub mod errors;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod room;
 pub mod roster;
+pub mod sessions;
 
 use chrono::{DateTime, Utc};
 use maud::{Markup, Render, html};

@@ -1,0 +1,185 @@
+//! Live rooms: signaling, chat, raised hands, moderation, attendance and the SFU. This is the only
+//! module that imports webrtc (in `sfu`).
+//!
+//! A room lives in this process (room affinity: with several app processes, route a session's room page
+//! and WebSocket to one process). Media and room actors run on their own multi-thread runtime, not on the
+//! HTTP workers.
+
+pub mod protocol;
+pub mod room;
+pub mod sfu;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use protocol::{ClientMsg, ServerMsg};
+use room::{Cmd, ConnId, Member, Room};
+use sfu::{MediaConfig, Sfu};
+
+/// The dedicated runtime for media; shut down without blocking when the app goes away.
+struct MediaRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for MediaRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    media: MediaConfig,
+    threads: usize,
+    runtime: Mutex<Option<Arc<MediaRuntime>>>,
+    rooms: Mutex<HashMap<i64, mpsc::UnboundedSender<Cmd>>>,
+    next_conn: AtomicU64,
+    idle: Duration,
+}
+
+/// The handle the web layer holds.
+#[derive(Clone)]
+pub struct Rooms {
+    inner: Arc<Inner>,
+}
+
+/// A participant's connection to a room. Dropping it leaves the room.
+pub struct Connection {
+    pub id: ConnId,
+    pub events: mpsc::UnboundedReceiver<ServerMsg>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Connection {
+    pub fn send(&self, msg: ClientMsg) {
+        let _ = self.cmds.send(Cmd::Client { conn: self.id, msg });
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let _ = self.cmds.send(Cmd::Leave { conn: self.id });
+    }
+}
+
+impl Rooms {
+    pub fn new(db: DatabaseConnection, media: MediaConfig, threads: usize) -> Rooms {
+        Rooms {
+            inner: Arc::new(Inner {
+                db,
+                media,
+                threads: threads.max(1),
+                runtime: Mutex::new(None),
+                rooms: Mutex::new(HashMap::new()),
+                next_conn: AtomicU64::new(1),
+                idle: Duration::from_secs(120),
+            }),
+        }
+    }
+
+    /// Started on first use: most processes (and most tests) never open a room.
+    fn runtime(&self) -> Result<tokio::runtime::Handle, String> {
+        let mut guard = self
+            .inner
+            .runtime
+            .lock()
+            .map_err(|_| "media runtime lock poisoned".to_string())?;
+        if let Some(rt) = guard.as_ref().and_then(|r| r.0.as_ref()) {
+            return Ok(rt.handle().clone());
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(self.inner.threads)
+            .thread_name("quorum-media")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let handle = rt.handle().clone();
+        *guard = Some(Arc::new(MediaRuntime(Some(rt))));
+        Ok(handle)
+    }
+
+    /// The command channel of a session's room, starting the room if needed.
+    async fn room(&self, session: i64) -> Result<mpsc::UnboundedSender<Cmd>, String> {
+        if let Some(tx) = self
+            .inner
+            .rooms
+            .lock()
+            .map_err(|e| e.to_string())?
+            .get(&session)
+            .filter(|tx| !tx.is_closed())
+        {
+            return Ok(tx.clone());
+        }
+        let record = crate::db::training::get(&self.inner.db, session)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no such session")?;
+        let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
+        if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
+        let room = Room::new(&record, self.inner.db.clone(), sfu, tx.clone());
+        let idle = self.inner.idle;
+        self.runtime()?.spawn(room.run(rx, idle));
+        rooms.insert(session, tx.clone());
+        tracing::info!(session, "room opened");
+        Ok(tx)
+    }
+
+    pub async fn join(&self, session: i64, member: Member) -> Result<Connection, String> {
+        let cmds = self.room(session).await?;
+        let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (outbox, events) = mpsc::unbounded_channel();
+        cmds.send(Cmd::Join {
+            conn: id,
+            member,
+            outbox,
+        })
+        .map_err(|_| "room closed".to_string())?;
+        Ok(Connection { id, events, cmds })
+    }
+
+    /// Sends a message to everyone in a session's room, if it is open.
+    pub fn broadcast(&self, session: i64, msg: ServerMsg) {
+        if let Ok(rooms) = self.inner.rooms.lock()
+            && let Some(tx) = rooms.get(&session)
+        {
+            let _ = tx.send(Cmd::Broadcast(msg));
+        }
+    }
+
+    /// Starts or ends a session: through its room when the room is open (so everyone in it is told at
+    /// once), otherwise directly in the database.
+    pub async fn set_status(&self, session: i64, status: crate::domain::session::SessionStatus) -> Result<(), String> {
+        let tx = self
+            .inner
+            .rooms
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&session).filter(|t| !t.is_closed()).cloned());
+        match tx {
+            Some(tx) => tx.send(Cmd::SetStatus(status)).map_err(|_| "room closed".to_string()),
+            None => crate::db::training::set_status(&self.inner.db, session, status, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// How many connections a room has (0 when it is not open).
+    pub async fn connections(&self, session: i64) -> usize {
+        let tx = self.inner.rooms.lock().ok().and_then(|r| r.get(&session).cloned());
+        let Some(tx) = tx else { return 0 };
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        if tx.send(Cmd::Count(reply)).is_err() {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
+    }
+}

@@ -1,0 +1,142 @@
+//! Messages between the room page and the server, as JSON over the room's WebSocket.
+
+use serde::{Deserialize, Serialize};
+
+use super::sfu::Source;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Every ~15 s, so attendance knows the person is still there.
+    Heartbeat,
+    /// Ask for the viewer leg (the server answers with an offer).
+    Subscribe {
+        #[serde(default)]
+        audio_only: bool,
+    },
+    /// Stop or resume video for a weak network.
+    AudioOnly {
+        on: bool,
+    },
+    /// Ask for a publisher leg (lecturers: camera or screen; chairs allowed to speak: mic).
+    Publish {
+        source: Source,
+    },
+    Unpublish {
+        source: Source,
+    },
+    /// The browser's answer to an offer for `leg` ("view", "camera", "screen", "mic").
+    Answer {
+        leg: String,
+        sdp: String,
+    },
+    Chat {
+        text: String,
+    },
+    RaiseHand,
+    LowerHand,
+    // Moderators:
+    RemoveChat {
+        id: i64,
+    },
+    AllowSpeak {
+        person: i64,
+    },
+    RevokeSpeak {
+        person: i64,
+    },
+    Mute {
+        person: i64,
+    },
+    Unmute {
+        person: i64,
+    },
+    Remove {
+        person: i64,
+    },
+    Start,
+    End,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PersonOut {
+    pub id: i64,
+    pub name: String,
+    pub role: &'static str,
+    pub hand: bool,
+    pub speaking: bool,
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChatOut {
+    pub id: i64,
+    pub person: i64,
+    pub name: String,
+    pub text: String,
+    /// Shanghai time, HH:MM.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttendanceOut {
+    pub person: i64,
+    pub name: String,
+    pub minutes: i64,
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    Welcome {
+        you: i64,
+        role: &'static str,
+        status: &'static str,
+        people: Vec<PersonOut>,
+        chat: Vec<ChatOut>,
+        hands: Vec<i64>,
+        can_speak: bool,
+    },
+    Status {
+        status: &'static str,
+    },
+    People {
+        people: Vec<PersonOut>,
+    },
+    Chat {
+        message: ChatOut,
+    },
+    ChatRemoved {
+        id: i64,
+    },
+    Hands {
+        queue: Vec<i64>,
+    },
+    /// To a chair: you may (or may no longer) speak.
+    Speak {
+        allowed: bool,
+    },
+    Muted {
+        muted: bool,
+    },
+    /// Your publisher leg for `source` was closed (someone else took the slot, or you were stopped).
+    Unpublished {
+        source: Source,
+    },
+    Removed,
+    Offer {
+        leg: String,
+        sdp: String,
+    },
+    Attendance {
+        rows: Vec<AttendanceOut>,
+    },
+    /// The in-class quiz is open: go there.
+    Quiz {
+        url: String,
+    },
+    Error {
+        message: String,
+    },
+}

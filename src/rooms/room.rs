@@ -1,0 +1,687 @@
+//! One live room: an actor task owning the participants, chat, raised hands, who may speak, the
+//! session's status and its media (`Sfu`). Connections talk to it through commands; it answers through
+//! each connection's outbox.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+
+use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
+use super::sfu::{LegEvent, LegHandle, Sfu, Source};
+use crate::db::{people, training};
+use crate::domain::attendance::{Interval, presence};
+use crate::domain::session::{RoomRole, SessionStatus};
+use crate::domain::time::to_shanghai;
+
+pub type ConnId = u64;
+
+/// Who is joining.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub person_id: i64,
+    pub name: String,
+    pub role: RoomRole,
+}
+
+pub enum Cmd {
+    Join {
+        conn: ConnId,
+        member: Member,
+        outbox: mpsc::UnboundedSender<ServerMsg>,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    Client {
+        conn: ConnId,
+        msg: ClientMsg,
+    },
+    LegOpened {
+        conn: ConnId,
+        leg: String,
+        handle: LegHandle,
+        offer: String,
+    },
+    LegFailed {
+        conn: ConnId,
+        leg: String,
+        error: String,
+    },
+    LegEvent {
+        conn: ConnId,
+        leg: String,
+        event: LegEvent,
+    },
+    /// From outside the room (e.g. the quiz opened): send to everyone.
+    Broadcast(ServerMsg),
+    /// Start or end from outside the room (the session page's buttons).
+    SetStatus(SessionStatus),
+    /// How many are connected (tests and monitoring).
+    Count(tokio::sync::oneshot::Sender<usize>),
+}
+
+struct Conn {
+    member: Member,
+    outbox: mpsc::UnboundedSender<ServerMsg>,
+    view: Option<LegHandle>,
+    publish: HashMap<Source, LegHandle>,
+    interval: Option<i64>,
+    last_touch: std::time::Instant,
+}
+
+pub struct Room {
+    session_id: i64,
+    status: SessionStatus,
+    started_at: Option<chrono::DateTime<Utc>>,
+    ended_at: Option<chrono::DateTime<Utc>>,
+    db: DatabaseConnection,
+    sfu: Arc<Sfu>,
+    conns: HashMap<ConnId, Conn>,
+    hands: Vec<i64>,
+    speakers: BTreeSet<i64>,
+    muted: BTreeSet<i64>,
+    removed: HashSet<i64>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+const TOUCH_EVERY: Duration = Duration::from_secs(30);
+
+impl Room {
+    pub fn new(
+        record: &training::SessionRecord,
+        db: DatabaseConnection,
+        sfu: Arc<Sfu>,
+        cmds: mpsc::UnboundedSender<Cmd>,
+    ) -> Room {
+        Room {
+            session_id: record.id,
+            status: record.status,
+            started_at: record.started_at,
+            ended_at: record.ended_at,
+            db,
+            sfu,
+            conns: HashMap::new(),
+            hands: Vec::new(),
+            speakers: BTreeSet::new(),
+            muted: BTreeSet::new(),
+            removed: HashSet::new(),
+            cmds,
+        }
+    }
+
+    /// Runs until the room has been empty for `idle`.
+    pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, idle: Duration) {
+        let mut attendance_tick = tokio::time::interval(Duration::from_secs(30));
+        let mut empty_since: Option<tokio::time::Instant> = None;
+        loop {
+            let idle_deadline = empty_since.map(|t| t + idle);
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(c) => self.handle(c).await,
+                    None => break,
+                },
+                _ = attendance_tick.tick() => self.send_attendance().await,
+                _ = async { match idle_deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break,
+            }
+            empty_since = if self.conns.is_empty() {
+                empty_since.or(Some(tokio::time::Instant::now()))
+            } else {
+                None
+            };
+        }
+        for (_, c) in self.conns.drain() {
+            close_legs(c).await;
+        }
+        tracing::info!(session = self.session_id, "room closed");
+    }
+
+    fn status_code(&self) -> &'static str {
+        self.status.code()
+    }
+
+    fn send(&self, conn: ConnId, msg: ServerMsg) {
+        if let Some(c) = self.conns.get(&conn) {
+            let _ = c.outbox.send(msg);
+        }
+    }
+
+    fn send_person(&self, person: i64, msg: ServerMsg) {
+        for c in self.conns.values().filter(|c| c.member.person_id == person) {
+            let _ = c.outbox.send(msg.clone());
+        }
+    }
+
+    fn broadcast(&self, msg: ServerMsg) {
+        for c in self.conns.values() {
+            let _ = c.outbox.send(msg.clone());
+        }
+    }
+
+    fn people(&self) -> Vec<PersonOut> {
+        let mut seen = HashSet::new();
+        let mut out: Vec<PersonOut> = self
+            .conns
+            .values()
+            .filter(|c| seen.insert(c.member.person_id))
+            .map(|c| PersonOut {
+                id: c.member.person_id,
+                name: c.member.name.clone(),
+                role: c.member.role.code(),
+                hand: self.hands.contains(&c.member.person_id),
+                speaking: self.speakers.contains(&c.member.person_id),
+                muted: self.muted.contains(&c.member.person_id),
+            })
+            .collect();
+        out.sort_by_key(|p| (p.role != "lecturer", p.role != "moderator", p.id));
+        out
+    }
+
+    fn role_of(&self, conn: ConnId) -> Option<RoomRole> {
+        self.conns.get(&conn).map(|c| c.member.role)
+    }
+
+    async fn handle(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Join { conn, member, outbox } => self.join(conn, member, outbox).await,
+            Cmd::Leave { conn } => self.leave(conn).await,
+            Cmd::Client { conn, msg } => self.client(conn, msg).await,
+            Cmd::LegOpened {
+                conn,
+                leg,
+                handle,
+                offer,
+            } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    handle.close().await;
+                    return;
+                };
+                let old = if leg == "view" {
+                    c.view.replace(handle)
+                } else {
+                    match source_of(&leg) {
+                        Some(s) => c.publish.insert(s, handle),
+                        None => Some(handle),
+                    }
+                };
+                if let Some(old) = old {
+                    old.close().await;
+                }
+                self.send(conn, ServerMsg::Offer { leg, sdp: offer });
+            }
+            Cmd::LegFailed { conn, leg, error } => {
+                tracing::warn!(session = self.session_id, %leg, %error, "opening a media leg failed");
+                self.send(
+                    conn,
+                    ServerMsg::Error {
+                        message: "媒体连接失败，请刷新重试 / Media connection failed; reload to retry".into(),
+                    },
+                );
+            }
+            Cmd::LegEvent { conn, leg, event } => {
+                if let LegEvent::Gone = event
+                    && let Some(c) = self.conns.get_mut(&conn)
+                {
+                    let h = if leg == "view" {
+                        c.view.take()
+                    } else {
+                        source_of(&leg).and_then(|s| c.publish.remove(&s))
+                    };
+                    if let Some(h) = h {
+                        h.close().await;
+                    }
+                }
+            }
+            Cmd::Broadcast(msg) => self.broadcast(msg),
+            Cmd::SetStatus(status) => self.set_status(status).await,
+            Cmd::Count(reply) => {
+                let _ = reply.send(self.conns.len());
+            }
+        }
+    }
+
+    async fn join(&mut self, conn: ConnId, member: Member, outbox: mpsc::UnboundedSender<ServerMsg>) {
+        if self.removed.contains(&member.person_id) {
+            let _ = outbox.send(ServerMsg::Removed);
+            return;
+        }
+        let now = Utc::now();
+        let interval = match training::open_interval(&self.db, self.session_id, member.person_id, now).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "recording attendance failed");
+                None
+            }
+        };
+        let chat = self.chat_history().await;
+        let welcome = ServerMsg::Welcome {
+            you: member.person_id,
+            role: member.role.code(),
+            status: self.status_code(),
+            people: Vec::new(),
+            chat,
+            hands: self.hands.clone(),
+            can_speak: self.speakers.contains(&member.person_id),
+        };
+        let _ = outbox.send(welcome);
+        tracing::info!(
+            session = self.session_id,
+            person = member.person_id,
+            role = member.role.code(),
+            "joined room"
+        );
+        self.conns.insert(
+            conn,
+            Conn {
+                member,
+                outbox,
+                view: None,
+                publish: HashMap::new(),
+                interval,
+                last_touch: std::time::Instant::now(),
+            },
+        );
+        self.broadcast(ServerMsg::People { people: self.people() });
+    }
+
+    async fn leave(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else { return };
+        if let Some(id) = c.interval
+            && let Err(e) = training::close_interval(&self.db, id, Utc::now()).await
+        {
+            tracing::error!(error = %e, "closing attendance failed");
+        }
+        let person = c.member.person_id;
+        tracing::info!(session = self.session_id, person, "left room");
+        close_legs(c).await;
+        if !self.conns.values().any(|c| c.member.person_id == person) {
+            self.hands.retain(|p| *p != person);
+        }
+        self.broadcast(ServerMsg::People { people: self.people() });
+    }
+
+    async fn chat_history(&self) -> Vec<ChatOut> {
+        let rows = training::recent_chat(&self.db, self.session_id, 50)
+            .await
+            .unwrap_or_default();
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|m| m.person_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let names: HashMap<i64, String> = people::get_many(&self.db, &ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.id, p.name.as_str().to_string()))
+            .collect();
+        rows.into_iter()
+            .map(|m| ChatOut {
+                id: m.id,
+                person: m.person_id,
+                name: names.get(&m.person_id).cloned().unwrap_or_default(),
+                text: m.body,
+                at: to_shanghai(m.created_at).format("%H:%M").to_string(),
+            })
+            .collect()
+    }
+
+    fn open_leg(&self, conn: ConnId, leg: String, source: Option<Source>, audio_only: bool) {
+        let sfu = self.sfu.clone();
+        let cmds = self.cmds.clone();
+        tokio::spawn(async move {
+            let (etx, mut erx) = mpsc::unbounded_channel();
+            let opened = match source {
+                None => sfu.open_viewer(audio_only, etx).await,
+                Some(s) => sfu.open_publisher(s, etx).await,
+            };
+            match opened {
+                Ok((handle, offer)) => {
+                    let _ = cmds.send(Cmd::LegOpened {
+                        conn,
+                        leg: leg.clone(),
+                        handle,
+                        offer,
+                    });
+                    while let Some(event) = erx.recv().await {
+                        let _ = cmds.send(Cmd::LegEvent {
+                            conn,
+                            leg: leg.clone(),
+                            event,
+                        });
+                    }
+                }
+                Err(error) => {
+                    let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
+                }
+            }
+        });
+    }
+
+    async fn client(&mut self, conn: ConnId, msg: ClientMsg) {
+        let Some(role) = self.role_of(conn) else { return };
+        let Some(person) = self.conns.get(&conn).map(|c| c.member.person_id) else {
+            return;
+        };
+        let moderator = role == RoomRole::Moderator;
+        match msg {
+            ClientMsg::Heartbeat => {
+                if let Some(c) = self.conns.get_mut(&conn)
+                    && c.last_touch.elapsed() >= TOUCH_EVERY
+                {
+                    c.last_touch = std::time::Instant::now();
+                    if let Some(id) = c.interval {
+                        let db = self.db.clone();
+                        tokio::spawn(async move {
+                            let _ = training::touch_interval(&db, id, Utc::now()).await;
+                        });
+                    }
+                }
+            }
+            ClientMsg::Subscribe { audio_only } => {
+                if self.status != SessionStatus::Live && role == RoomRole::Viewer {
+                    return self.send(
+                        conn,
+                        ServerMsg::Status {
+                            status: self.status_code(),
+                        },
+                    );
+                }
+                self.open_leg(conn, "view".into(), None, audio_only);
+            }
+            ClientMsg::AudioOnly { on } => {
+                if let Some(v) = self.conns.get(&conn).and_then(|c| c.view.as_ref()) {
+                    v.set_audio_only(on);
+                    if !on {
+                        self.sfu.request_all_keyframes();
+                    }
+                }
+            }
+            ClientMsg::Publish { source } => {
+                let allowed = match source {
+                    Source::Camera | Source::Screen => role != RoomRole::Viewer,
+                    Source::Mic => {
+                        role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person))
+                    }
+                };
+                if !allowed {
+                    return self.send(
+                        conn,
+                        ServerMsg::Error {
+                            message: "现在不能发言 / You may not publish now".into(),
+                        },
+                    );
+                }
+                // One publisher per slot: whoever published this source before stops.
+                let mut taken = Vec::new();
+                for (id, c) in self.conns.iter_mut() {
+                    if let Some(h) = c.publish.remove(&source) {
+                        taken.push((*id, h));
+                    }
+                }
+                for (id, h) in taken {
+                    h.close().await;
+                    if id != conn {
+                        self.send(id, ServerMsg::Unpublished { source });
+                    }
+                }
+                self.sfu.set_muted(source, self.muted.contains(&person));
+                self.open_leg(conn, leg_name(source).into(), Some(source), false);
+            }
+            ClientMsg::Unpublish { source } => {
+                if let Some(h) = self.conns.get_mut(&conn).and_then(|c| c.publish.remove(&source)) {
+                    h.close().await;
+                }
+            }
+            ClientMsg::Answer { leg, sdp } => {
+                let handle = self.conns.get(&conn).and_then(|c| {
+                    if leg == "view" {
+                        c.view.as_ref()
+                    } else {
+                        source_of(&leg).and_then(|s| c.publish.get(&s))
+                    }
+                });
+                if let Some(h) = handle {
+                    let fut = h.answer(sdp);
+                    let cmds = self.cmds.clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = fut.await {
+                            let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
+                        }
+                    });
+                }
+            }
+            ClientMsg::Chat { text } => {
+                let text = text.trim();
+                if text.is_empty() || text.chars().count() > 500 {
+                    return self.send(
+                        conn,
+                        ServerMsg::Error {
+                            message: "消息为空或超过500字 / Message empty or over 500 characters".into(),
+                        },
+                    );
+                }
+                match training::insert_chat(&self.db, self.session_id, person, text).await {
+                    Ok(m) => {
+                        let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
+                        let at = to_shanghai(m.created_at).format("%H:%M").to_string();
+                        self.broadcast(ServerMsg::Chat {
+                            message: ChatOut {
+                                id: m.id,
+                                person,
+                                name,
+                                text: m.body,
+                                at,
+                            },
+                        });
+                    }
+                    Err(e) => tracing::error!(error = %e, "saving chat failed"),
+                }
+            }
+            ClientMsg::RaiseHand => {
+                if !self.hands.contains(&person) && !self.speakers.contains(&person) {
+                    self.hands.push(person);
+                    self.broadcast(ServerMsg::Hands {
+                        queue: self.hands.clone(),
+                    });
+                    self.broadcast(ServerMsg::People { people: self.people() });
+                }
+            }
+            ClientMsg::LowerHand => {
+                self.hands.retain(|p| *p != person);
+                self.broadcast(ServerMsg::Hands {
+                    queue: self.hands.clone(),
+                });
+                self.broadcast(ServerMsg::People { people: self.people() });
+            }
+            _ if !moderator => self.send(
+                conn,
+                ServerMsg::Error {
+                    message: "只有主持人可以这样做 / Moderators only".into(),
+                },
+            ),
+            ClientMsg::RemoveChat { id } => {
+                if let Ok(true) = training::remove_chat(&self.db, self.session_id, id, person).await {
+                    self.broadcast(ServerMsg::ChatRemoved { id });
+                }
+            }
+            ClientMsg::AllowSpeak { person: p } => {
+                self.hands.retain(|x| *x != p);
+                self.speakers.insert(p);
+                self.send_person(p, ServerMsg::Speak { allowed: true });
+                self.broadcast(ServerMsg::Hands {
+                    queue: self.hands.clone(),
+                });
+                self.broadcast(ServerMsg::People { people: self.people() });
+            }
+            ClientMsg::RevokeSpeak { person: p } => {
+                self.speakers.remove(&p);
+                self.stop_publishing(p, Source::Mic).await;
+                self.send_person(p, ServerMsg::Speak { allowed: false });
+                self.broadcast(ServerMsg::People { people: self.people() });
+            }
+            ClientMsg::Mute { person: p } | ClientMsg::Unmute { person: p } => {
+                let mute = matches!(msg, ClientMsg::Mute { .. });
+                if mute {
+                    self.muted.insert(p);
+                } else {
+                    self.muted.remove(&p);
+                }
+                for c in self.conns.values().filter(|c| c.member.person_id == p) {
+                    for s in c.publish.keys() {
+                        self.sfu.set_muted(*s, mute);
+                    }
+                }
+                self.send_person(p, ServerMsg::Muted { muted: mute });
+                self.broadcast(ServerMsg::People { people: self.people() });
+            }
+            ClientMsg::Remove { person: p } => {
+                if p == person {
+                    return;
+                }
+                self.removed.insert(p);
+                self.send_person(p, ServerMsg::Removed);
+                let gone: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.member.person_id == p)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in gone {
+                    self.leave(id).await;
+                }
+                tracing::info!(
+                    session = self.session_id,
+                    person = p,
+                    by = person,
+                    "participant removed"
+                );
+            }
+            ClientMsg::Start => self.set_status(SessionStatus::Live).await,
+            ClientMsg::End => self.set_status(SessionStatus::Ended).await,
+        }
+    }
+
+    async fn stop_publishing(&mut self, person: i64, source: Source) {
+        let ids: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.member.person_id == person)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(h) = self.conns.get_mut(&id).and_then(|c| c.publish.remove(&source)) {
+                h.close().await;
+            }
+        }
+    }
+
+    async fn set_status(&mut self, status: SessionStatus) {
+        let allowed = matches!(
+            (self.status, status),
+            (SessionStatus::Scheduled, SessionStatus::Live) | (SessionStatus::Live, SessionStatus::Ended)
+        );
+        if !allowed {
+            return;
+        }
+        let now = Utc::now();
+        if let Err(e) = training::set_status(&self.db, self.session_id, status, now).await {
+            tracing::error!(error = %e, "changing the session status failed");
+            return;
+        }
+        self.status = status;
+        match status {
+            SessionStatus::Live => self.started_at = Some(now),
+            SessionStatus::Ended => self.ended_at = Some(now),
+            _ => {}
+        }
+        tracing::info!(
+            session = self.session_id,
+            status = status.code(),
+            "session status changed"
+        );
+        self.broadcast(ServerMsg::Status { status: status.code() });
+        if status == SessionStatus::Ended {
+            let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+            for id in ids {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    let view = c.view.take();
+                    let publish: Vec<LegHandle> = c.publish.drain().map(|(_, h)| h).collect();
+                    for h in view.into_iter().chain(publish) {
+                        h.close().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Minutes present per person so far, for the moderators' panel.
+    async fn send_attendance(&self) {
+        let Some(from) = self.started_at else { return };
+        if !self.conns.values().any(|c| c.member.role == RoomRole::Moderator) {
+            return;
+        }
+        let window = Interval {
+            from,
+            to: self.ended_at.unwrap_or_else(Utc::now),
+        };
+        let Ok(list) = training::intervals(&self.db, self.session_id).await else {
+            return;
+        };
+        let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
+        for (p, i) in list {
+            by_person.entry(p).or_default().push(i);
+        }
+        let ids: Vec<i64> = by_person.keys().copied().collect();
+        let names: HashMap<i64, String> = people::get_many(&self.db, &ids)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.id, p.name.as_str().to_string()))
+            .collect();
+        let present: HashSet<i64> = self.conns.values().map(|c| c.member.person_id).collect();
+        let mut rows: Vec<AttendanceOut> = by_person
+            .into_iter()
+            .map(|(p, list)| AttendanceOut {
+                person: p,
+                name: names.get(&p).cloned().unwrap_or_default(),
+                minutes: presence(list, window).num_minutes(),
+                present: present.contains(&p),
+            })
+            .collect();
+        rows.sort_by(|a, b| b.minutes.cmp(&a.minutes).then(a.person.cmp(&b.person)));
+        for c in self.conns.values().filter(|c| c.member.role == RoomRole::Moderator) {
+            let _ = c.outbox.send(ServerMsg::Attendance { rows: rows.clone() });
+        }
+    }
+}
+
+async fn close_legs(c: Conn) {
+    if let Some(v) = c.view {
+        v.close().await;
+    }
+    for (_, h) in c.publish {
+        h.close().await;
+    }
+}
+
+fn leg_name(source: Source) -> &'static str {
+    match source {
+        Source::Camera => "camera",
+        Source::Screen => "screen",
+        Source::Mic => "mic",
+    }
+}
+
+fn source_of(leg: &str) -> Option<Source> {
+    match leg {
+        "camera" => Some(Source::Camera),
+        "screen" => Some(Source::Screen),
+        "mic" => Some(Source::Mic),
+        _ => None,
+    }
+}

@@ -1,0 +1,723 @@
+//! The selective forwarding unit: media in from publishers, out to every viewer.
+//!
+//! Every viewer leg has the same fixed set of slots (camera video, screen video, lecturer audio,
+//! speaker audio), so a new publisher never requires renegotiation: publishers are mapped onto slots
+//! and the viewer's tracks simply start carrying packets. The server makes every offer, which makes it
+//! the DTLS server.
+//!
+//! Fan-out: each slot has a broadcast channel; each viewer has one forwarder task per slot. A viewer that
+//! falls behind (`Lagged`) is counted and re-synced with a keyframe request — never dropped, unlike the
+//! upstream broadcast example. Forwarders rewrite SSRC and payload type per viewer and continue the
+//! sequence numbers and timestamps across publisher changes so decoders do not stall.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::ice::network_type::NetworkType;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use tokio::sync::{broadcast, mpsc};
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
+    register_default_interceptors,
+};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+
+pub type Packet = rtc::rtp::packet::Packet;
+
+const VP8_PT: u8 = 96;
+const OPUS_PT: u8 = 111;
+/// Packets a slot buffers for slow forwarders before they lag (about 2 s of 1.5 Mbit/s video).
+const SLOT_BUFFER: usize = 1024;
+/// At most one keyframe request per slot in this interval.
+const KEYFRAME_INTERVAL: Duration = Duration::from_millis(400);
+
+/// Network settings for media.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// The address UDP sockets bind to (and announce, unless `public_ip` is set).
+    pub bind_ip: IpAddr,
+    /// UDP port range; `0..=0` lets the system pick.
+    pub port_min: u16,
+    pub port_max: u16,
+    /// The address announced to browsers when the server sits behind 1:1 NAT.
+    pub public_ip: Option<IpAddr>,
+}
+
+/// Where a publisher's media goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Lecturer camera and microphone.
+    Camera,
+    /// Lecturer screen share (video only).
+    Screen,
+    /// A chair allowed to speak (microphone only).
+    Mic,
+}
+
+/// The slots of every viewer leg, in m-line order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotId {
+    CameraVideo = 0,
+    ScreenVideo = 1,
+    LecturerAudio = 2,
+    SpeakerAudio = 3,
+}
+
+pub const SLOTS: [SlotId; 4] = [
+    SlotId::CameraVideo,
+    SlotId::ScreenVideo,
+    SlotId::LecturerAudio,
+    SlotId::SpeakerAudio,
+];
+
+impl SlotId {
+    fn is_video(self) -> bool {
+        matches!(self, SlotId::CameraVideo | SlotId::ScreenVideo)
+    }
+
+    fn kind(self) -> RtpCodecKind {
+        if self.is_video() {
+            RtpCodecKind::Video
+        } else {
+            RtpCodecKind::Audio
+        }
+    }
+
+    /// The slot a publisher's track of `kind` lands in.
+    fn for_source(source: Source, kind: RtpCodecKind) -> Option<SlotId> {
+        match (source, kind) {
+            (Source::Camera, RtpCodecKind::Video) => Some(SlotId::CameraVideo),
+            (Source::Camera, RtpCodecKind::Audio) => Some(SlotId::LecturerAudio),
+            (Source::Screen, RtpCodecKind::Video) => Some(SlotId::ScreenVideo),
+            (Source::Mic, RtpCodecKind::Audio) => Some(SlotId::SpeakerAudio),
+            _ => None,
+        }
+    }
+}
+
+fn vp8() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_VP8.to_owned(),
+        clock_rate: 90000,
+        channels: 0,
+        sdp_fmtp_line: String::new(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn opus() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// Counters for monitoring and the load benchmark.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub packets_in: AtomicU64,
+    pub packets_out: AtomicU64,
+    /// Times a viewer fell behind a slot (each is followed by a keyframe request).
+    pub lag_events: AtomicU64,
+    pub packets_skipped: AtomicU64,
+    pub keyframe_requests: AtomicU64,
+    pub write_errors: AtomicU64,
+}
+
+/// Continues sequence numbers and timestamps across a change of publisher.
+#[derive(Debug, Default)]
+struct Rewriter {
+    current_ssrc: Option<u32>,
+    seq_offset: u16,
+    ts_offset: u32,
+    last_seq: u16,
+    last_ts: u32,
+    started: bool,
+}
+
+impl Rewriter {
+    fn rewrite(&mut self, p: &mut Packet, ts_step: u32) {
+        if self.current_ssrc != Some(p.header.ssrc) {
+            self.current_ssrc = Some(p.header.ssrc);
+            if self.started {
+                self.seq_offset = self.last_seq.wrapping_add(1).wrapping_sub(p.header.sequence_number);
+                self.ts_offset = self.last_ts.wrapping_add(ts_step).wrapping_sub(p.header.timestamp);
+            } else {
+                self.seq_offset = 0;
+                self.ts_offset = 0;
+            }
+        }
+        p.header.sequence_number = p.header.sequence_number.wrapping_add(self.seq_offset);
+        p.header.timestamp = p.header.timestamp.wrapping_add(self.ts_offset);
+        self.last_seq = p.header.sequence_number;
+        self.last_ts = p.header.timestamp;
+        self.started = true;
+    }
+}
+
+/// One slot: the current publisher's packets, fanned out.
+struct Slot {
+    tx: broadcast::Sender<Arc<Packet>>,
+    /// Asks the current publisher for a keyframe.
+    keyframe: std::sync::Mutex<Option<mpsc::Sender<()>>>,
+    last_keyframe_request: std::sync::Mutex<Option<Instant>>,
+    rewriter: std::sync::Mutex<Rewriter>,
+    /// Set by the moderator: packets are not forwarded.
+    muted: AtomicBool,
+}
+
+/// The media of one room.
+pub struct Sfu {
+    config: MediaConfig,
+    slots: Vec<Slot>,
+    pub stats: Arc<Stats>,
+    next_ssrc: std::sync::atomic::AtomicU32,
+}
+
+/// What a leg reports to its owner after it is open.
+#[derive(Debug)]
+pub enum LegEvent {
+    Connected,
+    /// Failed or closed: the owner should drop the leg.
+    Gone,
+}
+
+/// A leg the room holds: answer it, close it.
+pub struct LegHandle {
+    pc: Arc<dyn PeerConnection>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    audio_only: Arc<AtomicBool>,
+}
+
+impl LegHandle {
+    /// Applies the browser's answer; the future owns what it needs, so callers can spawn it.
+    pub fn answer(&self, sdp: String) -> impl std::future::Future<Output = Result<(), String>> + Send + 'static {
+        let pc = self.pc.clone();
+        async move {
+            let desc = RTCSessionDescription::answer(sdp).map_err(|e| e.to_string())?;
+            pc.set_remote_description(desc).await.map_err(|e| e.to_string())
+        }
+    }
+
+    pub fn set_audio_only(&self, on: bool) {
+        self.audio_only.store(on, Ordering::Relaxed);
+    }
+
+    pub async fn close(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = self.pc.close().await;
+    }
+}
+
+/// Turns webrtc callbacks into events without holding the connection (a handler that held its own
+/// connection would keep it alive forever).
+struct Handler {
+    events: mpsc::UnboundedSender<HandlerEvent>,
+}
+
+enum HandlerEvent {
+    Gathered,
+    State(RTCPeerConnectionState),
+    Track(Arc<dyn TrackRemote>),
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.events.send(HandlerEvent::Gathered);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.events.send(HandlerEvent::State(state));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.events.send(HandlerEvent::Track(track));
+    }
+}
+
+impl Sfu {
+    pub fn new(config: MediaConfig) -> Sfu {
+        let slots = SLOTS
+            .iter()
+            .map(|_| Slot {
+                tx: broadcast::channel(SLOT_BUFFER).0,
+                keyframe: std::sync::Mutex::new(None),
+                last_keyframe_request: std::sync::Mutex::new(None),
+                rewriter: std::sync::Mutex::new(Rewriter::default()),
+                muted: AtomicBool::new(false),
+            })
+            .collect();
+        Sfu {
+            config,
+            slots,
+            stats: Arc::new(Stats::default()),
+            next_ssrc: std::sync::atomic::AtomicU32::new(0x5100_0000),
+        }
+    }
+
+    fn slot(&self, id: SlotId) -> &Slot {
+        &self.slots[id as usize]
+    }
+
+    /// Asks the publisher of a video slot for a keyframe, at most every `KEYFRAME_INTERVAL`.
+    pub fn request_keyframe(&self, id: SlotId) {
+        let slot = self.slot(id);
+        if !id.is_video() {
+            return;
+        }
+        let now = Instant::now();
+        {
+            let Ok(mut last) = slot.last_keyframe_request.lock() else {
+                return;
+            };
+            if last.is_some_and(|t| now.duration_since(t) < KEYFRAME_INTERVAL) {
+                return;
+            }
+            *last = Some(now);
+        }
+        if let Ok(k) = slot.keyframe.lock()
+            && let Some(tx) = k.as_ref()
+        {
+            let _ = tx.try_send(());
+            self.stats.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn request_all_keyframes(&self) {
+        self.request_keyframe(SlotId::CameraVideo);
+        self.request_keyframe(SlotId::ScreenVideo);
+    }
+
+    /// Stops or resumes forwarding a source's audio (moderator mute).
+    pub fn set_muted(&self, source: Source, muted: bool) {
+        let slot = match source {
+            Source::Camera => SlotId::LecturerAudio,
+            Source::Mic => SlotId::SpeakerAudio,
+            Source::Screen => return,
+        };
+        self.slot(slot).muted.store(muted, Ordering::Relaxed);
+    }
+
+    fn media_engine() -> Result<(MediaEngine, Registry), String> {
+        let mut me = MediaEngine::default();
+        me.register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec: vp8(),
+                payload_type: VP8_PT,
+                ..Default::default()
+            },
+            RtpCodecKind::Video,
+        )
+        .map_err(|e| e.to_string())?;
+        me.register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec: opus(),
+                payload_type: OPUS_PT,
+                ..Default::default()
+            },
+            RtpCodecKind::Audio,
+        )
+        .map_err(|e| e.to_string())?;
+        let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
+        Ok((me, registry))
+    }
+
+    /// Builds a peer connection bound to the configured address, trying the port range in turn.
+    async fn build(&self, handler: Arc<Handler>) -> Result<Arc<dyn PeerConnection>, String> {
+        let ports: Vec<u16> = if self.config.port_min == 0 {
+            vec![0]
+        } else {
+            (self.config.port_min..=self.config.port_max).collect()
+        };
+        // Start at a pseudo-random port so concurrent joins do not all race for the first one.
+        let start = if ports.len() > 1 {
+            (self.next_ssrc.fetch_add(1, Ordering::Relaxed) as usize) % ports.len()
+        } else {
+            0
+        };
+        let mut last_err = String::from("no port available");
+        for i in 0..ports.len().min(64) {
+            let port = ports[(start + i) % ports.len()];
+            let (me, registry) = Self::media_engine()?;
+            let se = SettingEngineBuilder::new()
+                .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+                .with_network_types(vec![if self.config.bind_ip.is_ipv4() {
+                    NetworkType::Udp4
+                } else {
+                    NetworkType::Udp6
+                }])
+                .build();
+            let built = PeerConnectionBuilder::new()
+                .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(vec![]).build())
+                .with_media_engine(me)
+                .with_interceptor_registry(registry)
+                .with_setting_engine(se)
+                .with_handler(handler.clone())
+                .with_udp_addrs(vec![SocketAddr::new(self.config.bind_ip, port)])
+                .build()
+                .await;
+            match built {
+                Ok(pc) => return Ok(Arc::new(pc)),
+                Err(e) => last_err = e.to_string(),
+            }
+        }
+        Err(last_err)
+    }
+
+    /// Creates the offer and waits for ICE gathering (host candidates only: fast).
+    async fn offer(
+        &self,
+        pc: &Arc<dyn PeerConnection>,
+        events: &mut mpsc::UnboundedReceiver<HandlerEvent>,
+        early: &mut Vec<HandlerEvent>,
+    ) -> Result<String, String> {
+        let offer = pc.create_offer(None).await.map_err(|e| e.to_string())?;
+        pc.set_local_description(offer).await.map_err(|e| e.to_string())?;
+        let deadline = tokio::time::sleep(Duration::from_secs(3));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(HandlerEvent::Gathered) => break,
+                    Some(other) => early.push(other),
+                    None => return Err("connection closed while gathering".into()),
+                },
+                _ = &mut deadline => break,
+            }
+        }
+        let sdp = pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .ok_or("no local description")?;
+        Ok(match self.config.public_ip {
+            Some(public) => sdp.replace(&format!(" {} ", self.config.bind_ip), &format!(" {public} ")),
+            None => sdp,
+        })
+    }
+
+    /// A viewer leg: one sendonly track per slot, then forwarders. Returns the leg and the server's
+    /// offer (complete with candidates: no trickle); later events go to `out`.
+    pub async fn open_viewer(
+        self: &Arc<Self>,
+        audio_only: bool,
+        out: mpsc::UnboundedSender<LegEvent>,
+    ) -> Result<(LegHandle, String), String> {
+        let (etx, mut erx) = mpsc::unbounded_channel();
+        let pc = self.build(Arc::new(Handler { events: etx })).await?;
+        let mut tracks = Vec::new();
+        for id in SLOTS {
+            let ssrc = self.next_ssrc.fetch_add(1, Ordering::Relaxed);
+            let codec = if id.is_video() { vp8() } else { opus() };
+            let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+                "quorum".to_owned(),
+                format!("slot-{}", id as u8),
+                format!("slot-{}", id as u8),
+                id.kind(),
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(ssrc),
+                        ..Default::default()
+                    },
+                    codec,
+                    ..Default::default()
+                }],
+            )));
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                ..Default::default()
+            };
+            if let Err(e) = pc
+                .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+                .await
+            {
+                let _ = pc.close().await;
+                return Err(e.to_string());
+            }
+            tracks.push((id, ssrc, track));
+        }
+        let mut early = Vec::new();
+        let sdp = match self.offer(&pc, &mut erx, &mut early).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = pc.close().await;
+                return Err(e);
+            }
+        };
+        let connected = Arc::new(AtomicBool::new(false));
+        let audio_only_flag = Arc::new(AtomicBool::new(audio_only));
+        let mut tasks = Vec::new();
+        for (id, ssrc, track) in tracks {
+            let rx = self.slot(id).tx.subscribe();
+            tasks.push(tokio::spawn(forward(
+                self.clone(),
+                id,
+                ssrc,
+                track,
+                rx,
+                connected.clone(),
+                audio_only_flag.clone(),
+            )));
+        }
+        let sfu = self.clone();
+        tasks.push(tokio::spawn(async move {
+            for ev in early {
+                if !leg_state(&sfu, ev, &connected, &out) {
+                    return;
+                }
+            }
+            while let Some(ev) = erx.recv().await {
+                if !leg_state(&sfu, ev, &connected, &out) {
+                    return;
+                }
+            }
+        }));
+        Ok((
+            LegHandle {
+                pc,
+                tasks,
+                audio_only: audio_only_flag,
+            },
+            sdp,
+        ))
+    }
+
+    /// A publisher leg: recvonly transceivers for the source's kinds; incoming tracks feed their slots.
+    pub async fn open_publisher(
+        self: &Arc<Self>,
+        source: Source,
+        out: mpsc::UnboundedSender<LegEvent>,
+    ) -> Result<(LegHandle, String), String> {
+        let (etx, mut erx) = mpsc::unbounded_channel();
+        let pc = self.build(Arc::new(Handler { events: etx })).await?;
+        let kinds: &[RtpCodecKind] = match source {
+            Source::Camera => &[RtpCodecKind::Video, RtpCodecKind::Audio],
+            Source::Screen => &[RtpCodecKind::Video],
+            Source::Mic => &[RtpCodecKind::Audio],
+        };
+        for kind in kinds {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                ..Default::default()
+            };
+            if let Err(e) = pc.add_transceiver_from_kind(*kind, Some(init)).await {
+                let _ = pc.close().await;
+                return Err(e.to_string());
+            }
+        }
+        let mut early = Vec::new();
+        let sdp = match self.offer(&pc, &mut erx, &mut early).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = pc.close().await;
+                return Err(e);
+            }
+        };
+        let sfu = self.clone();
+        let task = tokio::spawn(async move {
+            let mut readers: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+            let mut pending: std::collections::VecDeque<HandlerEvent> = early.into();
+            loop {
+                let ev = match pending.pop_front() {
+                    Some(e) => e,
+                    None => match erx.recv().await {
+                        Some(e) => e,
+                        None => break,
+                    },
+                };
+                match ev {
+                    HandlerEvent::Track(track) => {
+                        let kind = track.kind().await;
+                        if let Some(slot) = SlotId::for_source(source, kind) {
+                            readers.push(tokio::spawn(read_track(sfu.clone(), slot, track)));
+                        }
+                    }
+                    HandlerEvent::State(RTCPeerConnectionState::Connected) => {
+                        let _ = out.send(LegEvent::Connected);
+                    }
+                    HandlerEvent::State(RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed) => {
+                        let _ = out.send(LegEvent::Gone);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            for r in readers {
+                r.abort();
+            }
+        });
+        Ok((
+            LegHandle {
+                pc,
+                tasks: vec![task],
+                audio_only: Arc::new(AtomicBool::new(false)),
+            },
+            sdp,
+        ))
+    }
+}
+
+/// Handles a viewer leg's state; false when the leg is gone.
+fn leg_state(sfu: &Sfu, ev: HandlerEvent, connected: &AtomicBool, out: &mpsc::UnboundedSender<LegEvent>) -> bool {
+    match ev {
+        HandlerEvent::State(RTCPeerConnectionState::Connected) => {
+            connected.store(true, Ordering::Relaxed);
+            // A late joiner needs a keyframe to start decoding.
+            sfu.request_all_keyframes();
+            let _ = out.send(LegEvent::Connected);
+            true
+        }
+        HandlerEvent::State(RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed) => {
+            connected.store(false, Ordering::Relaxed);
+            let _ = out.send(LegEvent::Gone);
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Reads a publisher's track into its slot; serves keyframe requests for it.
+async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
+    let slot = sfu.slot(id);
+    let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    let (ktx, mut krx) = mpsc::channel::<()>(4);
+    if let Ok(mut k) = slot.keyframe.lock() {
+        *k = Some(ktx);
+    }
+    let pli_track = track.clone();
+    let pli = tokio::spawn(async move {
+        while krx.recv().await.is_some() {
+            let req: Vec<Box<dyn rtc::rtcp::Packet>> = vec![Box::new(PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc,
+            })];
+            if pli_track.write_rtcp(req).await.is_err() {
+                break;
+            }
+        }
+    });
+    // New publisher in a video slot: viewers need a keyframe from it right away.
+    if let Ok(mut last) = slot.last_keyframe_request.lock() {
+        *last = None;
+    }
+    sfu.request_keyframe(id);
+    let ts_step = if id.is_video() { 3000 } else { 960 };
+    while let Some(ev) = track.poll().await {
+        match ev {
+            TrackRemoteEvent::OnRtpPacket(mut p) => {
+                sfu.stats.packets_in.fetch_add(1, Ordering::Relaxed);
+                if slot.muted.load(Ordering::Relaxed) {
+                    continue;
+                }
+                if let Ok(mut r) = slot.rewriter.lock() {
+                    r.rewrite(&mut p, ts_step);
+                }
+                let _ = slot.tx.send(Arc::new(p));
+            }
+            TrackRemoteEvent::OnEnded => break,
+            _ => {}
+        }
+    }
+    pli.abort();
+}
+
+/// Copies a slot's packets to one viewer's track.
+async fn forward(
+    sfu: Arc<Sfu>,
+    id: SlotId,
+    ssrc: u32,
+    track: Arc<TrackLocalStaticRTP>,
+    mut rx: broadcast::Receiver<Arc<Packet>>,
+    connected: Arc<AtomicBool>,
+    audio_only: Arc<AtomicBool>,
+) {
+    let pt = if id.is_video() { VP8_PT } else { OPUS_PT };
+    let mut was_skipping = false;
+    loop {
+        let p = match rx.recv().await {
+            Ok(p) => p,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                sfu.stats.lag_events.fetch_add(1, Ordering::Relaxed);
+                sfu.stats.packets_skipped.fetch_add(n, Ordering::Relaxed);
+                // The decoder lost packets: resync from the next keyframe rather than stall.
+                sfu.request_keyframe(id);
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        if !connected.load(Ordering::Relaxed) {
+            continue;
+        }
+        let skip = id.is_video() && audio_only.load(Ordering::Relaxed);
+        if skip {
+            was_skipping = true;
+            continue;
+        }
+        if was_skipping {
+            was_skipping = false;
+            sfu.request_keyframe(id);
+        }
+        let mut out = (*p).clone();
+        out.header.ssrc = ssrc;
+        out.header.payload_type = pt;
+        out.header.extension = false;
+        out.header.extensions.clear();
+        out.header.extension_profile = 0;
+        match tokio::time::timeout(Duration::from_millis(500), track.write_rtp(out)).await {
+            Ok(Ok(())) => {
+                sfu.stats.packets_out.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                sfu.stats.write_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkt(ssrc: u32, seq: u16, ts: u32) -> Packet {
+        let mut p = Packet::default();
+        p.header.ssrc = ssrc;
+        p.header.sequence_number = seq;
+        p.header.timestamp = ts;
+        p
+    }
+
+    #[test]
+    fn sequence_continues_across_publishers() {
+        let mut r = Rewriter::default();
+        let mut a = pkt(1, 100, 9000);
+        r.rewrite(&mut a, 3000);
+        assert_eq!((a.header.sequence_number, a.header.timestamp), (100, 9000));
+        let mut b = pkt(2, 60000, 5);
+        r.rewrite(&mut b, 3000);
+        assert_eq!((b.header.sequence_number, b.header.timestamp), (101, 12000));
+        let mut c = pkt(2, 60001, 3005);
+        r.rewrite(&mut c, 3000);
+        assert_eq!((c.header.sequence_number, c.header.timestamp), (102, 15000));
+    }
+}

@@ -1,0 +1,268 @@
+//! Scheduling training sessions and deciding who may enter their rooms.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+
+use super::ServiceError;
+use super::access::StreetScope;
+use super::accounts::CurrentUser;
+use crate::db::training::{self, SessionRecord};
+use crate::db::{org, people};
+use crate::domain::attendance::{Interval, presence};
+use crate::domain::org::OrgKind;
+use crate::domain::person::{Person, Role};
+use crate::domain::session::{RoomRole, Schedule, SessionStatus};
+use crate::i18n::Text;
+
+pub type FieldErrors = Vec<(&'static str, Text)>;
+
+/// Which committees are invited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invitees {
+    /// Every committee in the street.
+    WholeStreet,
+    /// Every committee under these 居委.
+    Neighbourhoods(Vec<i64>),
+    /// These committees.
+    Committees(Vec<i64>),
+}
+
+/// The session form, parsed where it can be without the database.
+pub struct SessionInput {
+    pub schedule: Schedule,
+    pub street: i64,
+    pub lecturers: Vec<i64>,
+    pub moderators: Vec<i64>,
+    pub invitees: Invitees,
+}
+
+/// Checks people and places against the database and resolves the invited committees.
+async fn resolve(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    input: &SessionInput,
+) -> Result<Result<Vec<i64>, FieldErrors>, ServiceError> {
+    let mut errors = FieldErrors::new();
+    let street = org::get(db, input.street).await?;
+    if street.as_ref().map(|s| s.kind) != Some(OrgKind::Street) {
+        errors.push(("street", Text::new("请选择街道", "choose a street")));
+        return Ok(Err(errors));
+    }
+    if !scope.allows(input.street) {
+        return Err(ServiceError::Forbidden);
+    }
+    if input.lecturers.is_empty() {
+        errors.push((
+            "lecturers",
+            Text::new("请至少选择一位主讲律师", "choose at least one lecturer"),
+        ));
+    }
+    for id in &input.lecturers {
+        if !people::get(db, *id).await?.is_some_and(|p| p.roles.has(Role::Lawyer)) {
+            errors.push((
+                "lecturers",
+                Text::new("主讲人必须是律师账号", "lecturers must be lawyer accounts"),
+            ));
+            break;
+        }
+    }
+    for id in &input.moderators {
+        let ok = match people::get(db, *id).await? {
+            Some(p) if p.roles.has(Role::Admin) => true,
+            Some(p) if p.roles.has(Role::Official) => {
+                people::official_street_ids(db, p.id).await?.contains(&input.street)
+            }
+            _ => false,
+        };
+        if !ok {
+            errors.push((
+                "moderators",
+                Text::new(
+                    "主持人必须是本街道的街道干部",
+                    "moderators must be officials of this street",
+                ),
+            ));
+            break;
+        }
+    }
+    let in_street: Vec<_> = org::in_street(db, input.street, OrgKind::Committee).await?;
+    let committees: Vec<i64> = match &input.invitees {
+        Invitees::WholeStreet => in_street.iter().map(|c| c.id).collect(),
+        Invitees::Neighbourhoods(ns) => {
+            let estates: BTreeSet<i64> = org::in_street(db, input.street, OrgKind::Estate)
+                .await?
+                .into_iter()
+                .filter(|e| e.parent_id.is_some_and(|p| ns.contains(&p)))
+                .map(|e| e.id)
+                .collect();
+            in_street
+                .iter()
+                .filter(|c| c.parent_id.is_some_and(|p| estates.contains(&p)))
+                .map(|c| c.id)
+                .collect()
+        }
+        Invitees::Committees(cs) => {
+            if cs.iter().any(|c| !in_street.iter().any(|x| x.id == *c)) {
+                errors.push((
+                    "committees",
+                    Text::new("所选业委会不属于该街道", "a chosen committee is not in this street"),
+                ));
+            }
+            cs.clone()
+        }
+    };
+    if committees.is_empty() && errors.iter().all(|(f, _)| *f != "committees") {
+        errors.push(("committees", Text::new("没有邀请任何业委会", "no committee is invited")));
+    }
+    Ok(if errors.is_empty() { Ok(committees) } else { Err(errors) })
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: &StreetScope,
+    creator: i64,
+    input: &SessionInput,
+) -> Result<Result<i64, FieldErrors>, ServiceError> {
+    let txn = db.begin().await?;
+    let committees = match resolve(&txn, scope, input).await? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let s = &input.schedule;
+    let id = training::insert(
+        &txn,
+        training::NewSession {
+            title: &s.title,
+            description: &s.description,
+            street_id: input.street,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            created_by: Some(creator),
+            lecturers: &input.lecturers,
+            committees: &committees,
+        },
+    )
+    .await?;
+    training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    txn.commit().await?;
+    tracing::info!(session = id, committees = committees.len(), "session scheduled");
+    Ok(Ok(id))
+}
+
+/// The session, if the user may manage it (officials of its street, admins).
+pub async fn managed(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<SessionRecord, ServiceError> {
+    let s = training::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !scope.allows(s.street_id) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(s)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    scope: &StreetScope,
+    id: i64,
+    input: &SessionInput,
+) -> Result<Result<(), FieldErrors>, ServiceError> {
+    let txn = db.begin().await?;
+    let current = managed(&txn, scope, id).await?;
+    if matches!(current.status, SessionStatus::Ended | SessionStatus::Cancelled) {
+        return Err(ServiceError::invalid(
+            "已结束或已取消的场次不能修改",
+            "an ended or cancelled session cannot be changed",
+        ));
+    }
+    if input.street != current.street_id {
+        return Ok(Err(vec![(
+            "street",
+            Text::new("场次创建后不能更换街道", "the street of a session cannot change"),
+        )]));
+    }
+    let committees = match resolve(&txn, scope, input).await? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let s = &input.schedule;
+    training::update_schedule(&txn, id, &s.title, &s.description, s.starts_at, s.ends_at).await?;
+    training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    txn.commit().await?;
+    Ok(Ok(()))
+}
+
+pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<(), ServiceError> {
+    let s = managed(db, scope, id).await?;
+    if s.status != SessionStatus::Scheduled {
+        return Err(ServiceError::invalid(
+            "只能取消尚未开始的场次",
+            "only a session that has not started can be cancelled",
+        ));
+    }
+    training::set_status(db, id, SessionStatus::Cancelled, Utc::now()).await?;
+    Ok(())
+}
+
+/// The role a user has in a session, or `None` when they may not enter.
+pub async fn room_role(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    s: &SessionRecord,
+) -> Result<Option<RoomRole>, ServiceError> {
+    let p = &user.person;
+    if p.roles.has(Role::Admin)
+        || s.moderators.contains(&p.id)
+        || (p.roles.has(Role::Official) && user.official_streets.contains(&s.street_id))
+    {
+        return Ok(Some(RoomRole::Moderator));
+    }
+    if s.lecturers.contains(&p.id) {
+        return Ok(Some(RoomRole::Lecturer));
+    }
+    if p.roles.has(Role::Chair) && p.committee_id.is_some_and(|c| s.committees.contains(&c)) {
+        return Ok(Some(RoomRole::Viewer));
+    }
+    let _ = db;
+    Ok(None)
+}
+
+/// Attendance per invited chair: minutes present within the lecture (actual start to end, or now).
+pub struct AttendanceRow {
+    pub person: Person,
+    pub minutes: i64,
+    pub share: f64,
+}
+
+pub fn lecture_window(s: &SessionRecord) -> Option<Interval> {
+    let from = s.started_at?;
+    let to = s.ended_at.unwrap_or_else(Utc::now);
+    Some(Interval { from, to })
+}
+
+pub async fn attendance(db: &impl ConnectionTrait, s: &SessionRecord) -> Result<Vec<AttendanceRow>, ServiceError> {
+    let chairs: Vec<Person> = people::members_of_committees(db, &s.committees)
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Chair))
+        .collect();
+    let intervals = training::intervals(db, s.id).await?;
+    let window = lecture_window(s);
+    Ok(chairs
+        .into_iter()
+        .map(|person| {
+            let mine: Vec<Interval> = intervals
+                .iter()
+                .filter(|(p, _)| *p == person.id)
+                .map(|(_, i)| *i)
+                .collect();
+            let (minutes, share) = match window {
+                Some(w) => (
+                    presence(mine.clone(), w).num_minutes(),
+                    crate::domain::attendance::share(mine, w),
+                ),
+                None => (0, 0.0),
+            };
+            AttendanceRow { person, minutes, share }
+        })
+        .collect())
+}

@@ -1,0 +1,182 @@
+//! The live room: the page (lobby, room or ended), its WebSocket, invitation links, and start/end
+//! buttons that also work without JavaScript.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_ws::AggregatedMessage;
+
+use super::{html, redirect};
+use crate::db::{org, people, training};
+use crate::domain::session::{RoomRole, SessionStatus};
+use crate::error::AppError;
+use crate::rooms::Connection;
+use crate::rooms::protocol::{ClientMsg, ServerMsg};
+use crate::rooms::room::Member;
+use crate::services::sessions;
+use crate::web::context::Ctx;
+use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::guards::{Require, SignedIn};
+use crate::web::state::AppState;
+use crate::web::urls;
+use crate::web::views::room::{RoomPage, room_page};
+
+/// Loads the session and the user's role in it; 403 for people who are not invited.
+async fn entry(
+    state: &AppState,
+    me: &Require<SignedIn>,
+    id: i64,
+) -> Result<(training::SessionRecord, RoomRole), AppError> {
+    let s = training::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let role = sessions::room_role(&state.db, &me.user, &s)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    Ok((s, role))
+}
+
+#[get("/sessions/{id}/room")]
+async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let (s, role) = entry(&state, &me, *id).await?;
+    let street = org::get(&state.db, s.street_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let lecturers = people::get_many(&state.db, &s.lecturers).await?;
+    let ice = serde_json::to_string(&state.settings.rooms.ice_servers).unwrap_or_else(|_| "[]".into());
+    Ok(html(room_page(
+        &me.ctx,
+        &RoomPage {
+            session: &s,
+            role,
+            street: &street,
+            lecturers: &lecturers,
+            ice_servers: &ice,
+            you: me.user.person.id,
+        },
+    )))
+}
+
+/// The invitation link from the chat group: sign in (then come back), then the room.
+#[get("/s/{token}")]
+async fn invitation(state: web::Data<AppState>, ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let s = training::by_invite(&state.db, &token)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if ctx.user.is_none() {
+        return Ok(redirect(&urls::signin_with_next(&urls::invitation(&token))));
+    }
+    Ok(redirect(&urls::room(s.id)))
+}
+
+#[get("/sessions/{id}/ws")]
+async fn socket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (s, role) = entry(&state, &me, *id).await?;
+    if s.status == SessionStatus::Cancelled {
+        return Err(AppError::NotFound);
+    }
+    let (response, ws, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::Internal(e.to_string()))?;
+    let member = Member {
+        person_id: me.user.person.id,
+        name: me.user.person.name.as_str().to_string(),
+        role,
+    };
+    let conn = state.rooms.join(s.id, member).await.map_err(AppError::Internal)?;
+    actix_web::rt::spawn(bridge(conn, ws, stream));
+    Ok(response)
+}
+
+/// Relays between the browser and the room until either side goes away. A connection that sends
+/// nothing (not even a pong) for 45 s is closed, which ends its attendance interval.
+async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_ws::MessageStream) {
+    let mut stream = stream
+        .max_frame_size(256 * 1024)
+        .aggregate_continuations()
+        .max_continuation_size(256 * 1024);
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    let mut last_seen = Instant::now();
+    loop {
+        tokio::select! {
+            msg = stream.recv() => match msg {
+                Some(Ok(AggregatedMessage::Text(text))) => {
+                    last_seen = Instant::now();
+                    match serde_json::from_str::<ClientMsg>(&text) {
+                        Ok(m) => conn.send(m),
+                        Err(_) => {
+                            let e = ServerMsg::Error { message: "无法识别的消息 / Unrecognised message".into() };
+                            if ws.text(serde_json::to_string(&e).unwrap_or_default()).await.is_err() { break; }
+                        }
+                    }
+                }
+                Some(Ok(AggregatedMessage::Ping(b))) => {
+                    last_seen = Instant::now();
+                    if ws.pong(&b).await.is_err() { break; }
+                }
+                Some(Ok(AggregatedMessage::Pong(_))) => last_seen = Instant::now(),
+                Some(Ok(AggregatedMessage::Binary(_))) => {}
+                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
+            },
+            ev = conn.events.recv() => match ev {
+                Some(m) => {
+                    let last = matches!(m, ServerMsg::Removed);
+                    let Ok(json) = serde_json::to_string(&m) else { continue };
+                    if ws.text(json).await.is_err() || last { break; }
+                }
+                None => break,
+            },
+            _ = ping.tick() => {
+                if last_seen.elapsed() > Duration::from_secs(45) || ws.ping(b"").await.is_err() { break; }
+            }
+        }
+    }
+    let _ = ws.close(None).await;
+}
+
+async fn control(
+    state: &AppState,
+    me: &Require<SignedIn>,
+    id: i64,
+    status: SessionStatus,
+) -> Result<HttpResponse, AppError> {
+    let (_, role) = entry(state, me, id).await?;
+    if role != RoomRole::Moderator {
+        return Err(AppError::Forbidden);
+    }
+    state.rooms.set_status(id, status).await.map_err(AppError::Internal)?;
+    // Give an open room a moment to record the change before the page reloads.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(redirect(&urls::room(id)))
+}
+
+#[post("/sessions/{id}/start")]
+async fn start_session(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    control(&state, &me, *id, SessionStatus::Live).await
+}
+
+#[post("/sessions/{id}/end")]
+async fn end_session(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    control(&state, &me, *id, SessionStatus::Ended).await
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(page)
+        .service(invitation)
+        .service(socket)
+        .service(start_session)
+        .service(end_session);
+}

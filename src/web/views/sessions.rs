@@ -1,0 +1,192 @@
+//! Officials' session pages: list, schedule form, detail with invitation link and attendance.
+
+use maud::{Markup, html};
+
+use super::forms::{Input, csrf, error_for, notice};
+use super::layout::page;
+use super::{When, qr_image};
+use crate::db::training::{SessionRecord, SessionSummary};
+use crate::domain::org::OrgUnit;
+use crate::domain::person::Person;
+use crate::domain::session::SessionStatus;
+use crate::i18n::Text;
+use crate::services::sessions::AttendanceRow;
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+pub fn list(ctx: &Ctx, sessions: &[SessionSummary]) -> Markup {
+    page(
+        ctx,
+        ctx.t("培训场次", "Training sessions"),
+        html! {
+            p { a.button.primary href=(urls::SESSION_NEW) { (ctx.t("新建培训场次", "Schedule a session")) } }
+            @if sessions.is_empty() { p.empty { (ctx.t("还没有培训场次。", "No sessions yet.")) } }
+            ul.cards {
+                @for s in sessions {
+                    li.card {
+                        h3 { a href=(urls::session(s.id)) { (s.title) } }
+                        p.meta { (When(s.starts_at, ctx.lang)) " · " (SessionStatus::parse(&s.status).map(|x| x.label(ctx.lang)).unwrap_or("")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The form's values as typed.
+#[derive(Default, Clone)]
+pub struct SessionValues {
+    pub title: String,
+    pub description: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub street: Option<i64>,
+    pub lecturers: Vec<i64>,
+    pub moderators: Vec<i64>,
+    pub invite: String,
+    pub neighbourhoods: Vec<i64>,
+    pub committees: Vec<i64>,
+}
+
+pub struct FormChoices<'a> {
+    pub streets: &'a [OrgUnit],
+    pub lawyers: &'a [Person],
+    pub officials: &'a [Person],
+    /// (id, label) per street's 居委 and committees, labelled with their street.
+    pub neighbourhoods: &'a [(i64, String)],
+    pub committees: &'a [(i64, String)],
+}
+
+fn checkboxes(
+    name: &str,
+    legend: &str,
+    items: &[(i64, String)],
+    checked: &[i64],
+    error: Option<&Text>,
+    ctx: &Ctx,
+) -> Markup {
+    html! {
+        fieldset.field .has-error[error.is_some()] {
+            legend { (legend) }
+            @for (id, label) in items {
+                label.check { input type="checkbox" name=(name) value=(id) checked[checked.contains(id)]; " " (label) }
+            }
+            @if let Some(e) = error { p.error role="alert" { (e.get(ctx.lang)) } }
+        }
+    }
+}
+
+pub fn form(
+    ctx: &Ctx,
+    action: &str,
+    editing: bool,
+    v: &SessionValues,
+    c: &FormChoices,
+    errors: &[(&'static str, Text)],
+) -> Markup {
+    let lang = ctx.lang;
+    let people = |list: &[Person]| {
+        list.iter()
+            .map(|p| (p.id, p.name.as_str().to_string()))
+            .collect::<Vec<_>>()
+    };
+    page(
+        ctx,
+        if editing {
+            ctx.t("修改培训场次", "Edit session")
+        } else {
+            ctx.t("新建培训场次", "Schedule a session")
+        },
+        html! {
+            @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
+            form.stack method="post" action=(action) {
+                (csrf(ctx))
+                (Input::new("title", ctx.t("标题", "Title"), &v.title).required().error(error_for(errors, "title")).render(lang))
+                div.field {
+                    label for="f-description" { (ctx.t("简介", "Description")) }
+                    textarea id="f-description" name="description" rows="3" { (v.description) }
+                }
+                (Input::new("starts_at", ctx.t("开始时间（上海时间）", "Starts (Shanghai time)"), &v.starts_at).kind("datetime-local").required().error(error_for(errors, "starts_at")).render(lang))
+                (Input::new("ends_at", ctx.t("结束时间", "Ends"), &v.ends_at).kind("datetime-local").required().error(error_for(errors, "ends_at")).render(lang))
+                div.field .has-error[error_for(errors, "street").is_some()] {
+                    label for="f-street" { (ctx.t("街道", "Street")) }
+                    select id="f-street" name="street" {
+                        @for s in c.streets { option value=(s.id) selected[v.street == Some(s.id)] { (s.name) } }
+                    }
+                    @if let Some(e) = error_for(errors, "street") { p.error { (e.get(lang)) } }
+                }
+                (checkboxes("lecturers", ctx.t("主讲律师", "Lecturers"), &people(c.lawyers), &v.lecturers, error_for(errors, "lecturers"), ctx))
+                (checkboxes("moderators", ctx.t("主持人（街道干部，可不选：本街道干部都可主持）", "Moderators (optional: every official of the street may moderate)"), &people(c.officials), &v.moderators, error_for(errors, "moderators"), ctx))
+                fieldset.field .has-error[error_for(errors, "committees").is_some()] {
+                    legend { (ctx.t("邀请的业委会", "Invited committees")) }
+                    @for (value, zh, en) in [("street", "本街道全部业委会", "Every committee of the street"), ("neighbourhoods", "按居委选择", "By residents' committee"), ("committees", "逐个选择", "Pick committees")] {
+                        label.check { input type="radio" name="invite" value=(value) checked[v.invite == value || (v.invite.is_empty() && value == "street")]; " " (ctx.t(zh, en)) }
+                    }
+                    @if let Some(e) = error_for(errors, "committees") { p.error role="alert" { (e.get(lang)) } }
+                }
+                details open[v.invite == "neighbourhoods"] {
+                    summary { (ctx.t("选择居委", "Choose residents' committees")) }
+                    (checkboxes("neighbourhoods", ctx.t("居委", "Residents' committees"), c.neighbourhoods, &v.neighbourhoods, None, ctx))
+                }
+                details open[v.invite == "committees"] {
+                    summary { (ctx.t("选择业委会", "Choose committees")) }
+                    (checkboxes("committees", ctx.t("业委会", "Committees"), c.committees, &v.committees, None, ctx))
+                }
+                button.primary type="submit" { (ctx.t("保存", "Save")) }
+            }
+        },
+    )
+}
+
+pub struct Detail<'a> {
+    pub session: &'a SessionRecord,
+    pub street: &'a str,
+    pub lecturers: &'a [Person],
+    pub invited: usize,
+    pub invite_url: &'a str,
+    pub attendance: &'a [AttendanceRow],
+}
+
+pub fn detail(ctx: &Ctx, d: &Detail) -> Markup {
+    let lang = ctx.lang;
+    let s = d.session;
+    page(
+        ctx,
+        &s.title,
+        html! {
+            p.meta { (d.street) " · " (When(s.starts_at, lang)) " – " (When(s.ends_at, lang)) " · " strong { (s.status.label(lang)) } }
+            @if !s.description.is_empty() { p { (s.description) } }
+            p { (ctx.t("主讲：", "Lecturers: ")) (d.lecturers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、")) }
+            p { (ctx.t("邀请业委会 ", "Committees invited: ")) (d.invited) }
+            p { a.button.primary href=(urls::room(s.id)) { (ctx.t("进入直播间", "Enter the live room")) } }
+            section.card {
+                h2 { (ctx.t("邀请链接", "Invitation link")) }
+                p { (ctx.t("把链接或二维码发到主任们的微信群。主任打开后登录，即可进入候场室。", "Paste the link or QR code into the chairs' chat group; they sign in and wait in the lobby.")) }
+                p.url { code { (d.invite_url) } }
+                (qr_image(d.invite_url, ctx.t("邀请二维码", "Invitation QR code")))
+                p { a href=(urls::session_qr(s.id)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) } }
+            }
+            @if s.status == SessionStatus::Scheduled {
+                p { a.button href=(format!("{}/edit", urls::session(s.id))) { (ctx.t("修改", "Edit")) } }
+                form.stack method="post" action=(urls::session_cancel(s.id)) {
+                    (csrf(ctx))
+                    button.danger type="submit" { (ctx.t("取消本场培训", "Cancel this session")) }
+                }
+            }
+            h2 { (ctx.t("出勤", "Attendance")) }
+            @if s.started_at.is_none() { p.empty { (ctx.t("开始后显示每位主任的在场时长。", "Minutes present appear once the session starts.")) } }
+            table.list {
+                thead { tr { th scope="col" { (ctx.t("姓名", "Name")) } th scope="col" { (ctx.t("在场分钟", "Minutes")) } th scope="col" { (ctx.t("占比", "Share")) } } }
+                tbody {
+                    @for r in d.attendance {
+                        tr {
+                            td data-label=(ctx.t("姓名", "Name")) { (r.person.name.as_str()) }
+                            td data-label=(ctx.t("在场分钟", "Minutes")) { (r.minutes) }
+                            td data-label=(ctx.t("占比", "Share")) { (format!("{:.0}%", r.share * 100.0)) }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,350 @@
+/* Quorum live room client.
+ *
+ * Plain ES2017 (no framework, no build step) using only APIs that iOS Safari and WeChat's built-in browser
+ * support: WebSocket, RTCPeerConnection, getUserMedia, replaceTrack. The server makes every WebRTC offer;
+ * this page answers. Each viewer connection has four fixed slots in this order: camera video, screen
+ * video, lecturer audio, speaker audio. The page reconnects by itself and says so.
+ */
+(function () {
+  'use strict';
+
+  var root = document.getElementById('room');
+  if (!root || !window.WebSocket) { return; }
+  var cfg = JSON.parse(root.getAttribute('data-config'));
+  var iceServers = JSON.parse(root.getAttribute('data-ice') || '[]');
+  var L = JSON.parse(root.getAttribute('data-labels'));
+  var $ = function (id) { return document.getElementById(id); };
+
+  var ws = null;
+  var backoff = 1000;
+  var heartbeat = null;
+  var status = cfg.status;
+  var viewPc = null;
+  var pubPcs = {};          // source -> RTCPeerConnection
+  var localStreams = {};    // source -> MediaStream
+  var wanted = {};          // sources this page publishes; re-published after a reconnect
+  var canSpeak = false;
+  var handUp = false;
+  var people = [];
+  // Exposed for diagnostics and the browser test.
+  window.quorumRoom = { get viewPc() { return viewPc; }, get pubPcs() { return pubPcs; } };
+
+  function setConn(state) {
+    var el = $('conn');
+    if (el) { el.textContent = L[state] || state; el.setAttribute('data-state', state); }
+  }
+
+  function notice(text) {
+    var el = $('notice');
+    if (!el) { return; }
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  function send(msg) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); }
+  }
+
+  function show(state) {
+    status = state;
+    root.setAttribute('data-state', state);
+    var lobby = $('lobby'), live = $('live'), ended = $('ended');
+    if (lobby) { lobby.hidden = state !== 'scheduled'; }
+    if (live) { live.hidden = state !== 'live'; }
+    if (ended) { ended.hidden = state !== 'ended'; }
+  }
+
+  function connect() {
+    setConn(ws ? 'reconnecting' : 'connecting');
+    var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    ws = new WebSocket(proto + location.host + cfg.ws);
+    ws.onopen = function () {
+      backoff = 1000;
+      setConn('connected');
+      heartbeat = setInterval(function () { send({ type: 'heartbeat' }); }, 15000);
+    };
+    ws.onmessage = function (e) { handle(JSON.parse(e.data)); };
+    ws.onclose = function () {
+      clearInterval(heartbeat);
+      closeAll();
+      if (root.getAttribute('data-removed')) { return; }
+      setConn('reconnecting');
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    };
+  }
+
+  function closeAll() {
+    if (viewPc) { viewPc.close(); viewPc = null; }
+    Object.keys(pubPcs).forEach(function (k) { pubPcs[k].close(); delete pubPcs[k]; });
+  }
+
+  function subscribe() {
+    send({ type: 'subscribe', audio_only: !!($('audio-only') && $('audio-only').checked) });
+  }
+
+  function handle(m) {
+    switch (m.type) {
+      case 'welcome':
+        canSpeak = m.can_speak;
+        show(m.status);
+        renderChat(m.chat, true);
+        renderHands(m.hands);
+        if (m.status === 'live') { subscribe(); }
+        if (m.status !== 'ended') {
+          Object.keys(wanted).forEach(function (s) { send({ type: 'publish', source: s }); });
+        }
+        updateSpeak();
+        break;
+      case 'status':
+        var was = status;
+        show(m.status);
+        if (m.status === 'live' && was !== 'live') { subscribe(); }
+        if (m.status === 'ended') { closeAll(); stopLocal(); }
+        break;
+      case 'offer':
+        if (m.leg === 'view') { answerView(m.sdp); } else { answerPublish(m.leg, m.sdp); }
+        break;
+      case 'people': people = m.people; renderPeople(); break;
+      case 'chat': renderChat([m.message], false); break;
+      case 'chat_removed':
+        var li = document.querySelector('#chat li[data-id="' + m.id + '"]');
+        if (li) { li.parentNode.removeChild(li); }
+        break;
+      case 'hands': renderHands(m.queue); break;
+      case 'speak':
+        canSpeak = m.allowed;
+        notice(m.allowed ? L.speak_allowed : L.speak_revoked);
+        if (!m.allowed) { stopSource('mic'); }
+        handUp = false;
+        updateSpeak();
+        break;
+      case 'muted':
+        notice(m.muted ? L.muted : L.unmuted);
+        Object.keys(localStreams).forEach(function (s) {
+          localStreams[s].getAudioTracks().forEach(function (t) { t.enabled = !m.muted; });
+        });
+        break;
+      case 'unpublished': stopSource(m.source); break;
+      case 'removed':
+        root.setAttribute('data-removed', '1');
+        closeAll(); stopLocal();
+        setConn('removed');
+        show('removed');
+        break;
+      case 'attendance': renderAttendance(m.rows); break;
+      case 'quiz':
+        notice(L.quiz);
+        location.href = m.url;
+        break;
+      case 'error': notice(m.message); break;
+    }
+  }
+
+  // Completes ICE gathering before sending the SDP (no trickle: simpler, and fast with host/TURN candidates).
+  function gathered(pc) {
+    return new Promise(function (resolve) {
+      if (pc.iceGatheringState === 'complete') { return resolve(); }
+      var done = function () { if (pc.iceGatheringState === 'complete') { resolve(); } };
+      pc.addEventListener('icegatheringstatechange', done);
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  function answerView(sdp) {
+    if (viewPc) { viewPc.close(); }
+    var pc = new RTCPeerConnection({ iceServers: iceServers });
+    viewPc = pc;
+    pc.ontrack = function (e) {
+      var slot = pc.getTransceivers().indexOf(e.transceiver);
+      var el = [$('camera'), $('screen'), $('audio-lecturer'), $('audio-speaker')][slot];
+      if (!el) { return; }
+      el.srcObject = new MediaStream([e.track]);
+      if (slot === 1) { e.track.onunmute = function () { el.hidden = false; }; }
+      var p = el.play();
+      if (p && p.catch) { p.catch(function () { var b = $('sound'); if (b) { b.hidden = false; } }); }
+    };
+    pc.setRemoteDescription({ type: 'offer', sdp: sdp })
+      .then(function () { return pc.createAnswer(); })
+      .then(function (a) { return pc.setLocalDescription(a); })
+      .then(function () { return gathered(pc); })
+      .then(function () { send({ type: 'answer', leg: 'view', sdp: pc.localDescription.sdp }); })
+      .catch(function (err) { notice(String(err)); });
+  }
+
+  function answerPublish(source, sdp) {
+    var stream = localStreams[source];
+    if (!stream) { return; }
+    if (pubPcs[source]) { pubPcs[source].close(); }
+    var pc = new RTCPeerConnection({ iceServers: iceServers });
+    pubPcs[source] = pc;
+    pc.setRemoteDescription({ type: 'offer', sdp: sdp })
+      .then(function () {
+        return Promise.all(pc.getTransceivers().map(function (t) {
+          var kind = t.receiver.track.kind;
+          var track = stream.getTracks().filter(function (x) { return x.kind === kind; })[0];
+          if (!track) { return null; }
+          t.direction = 'sendonly';
+          return t.sender.replaceTrack(track);
+        }));
+      })
+      .then(function () { return pc.createAnswer(); })
+      .then(function (a) { return pc.setLocalDescription(a); })
+      .then(function () { return gathered(pc); })
+      .then(function () { send({ type: 'answer', leg: source, sdp: pc.localDescription.sdp }); })
+      .catch(function (err) { notice(String(err)); });
+  }
+
+  function publish(source) {
+    var media;
+    if (source === 'screen') {
+      if (!navigator.mediaDevices.getDisplayMedia) { return notice(L.no_camera); }
+      media = navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 10 } });
+    } else if (source === 'mic') {
+      media = navigator.mediaDevices.getUserMedia({ audio: true });
+    } else {
+      media = navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360, frameRate: 20 } });
+    }
+    media.then(function (stream) {
+      localStreams[source] = stream;
+      wanted[source] = true;
+      stream.getVideoTracks().forEach(function (t) { t.onended = function () { stopSource(source); }; });
+      if (source === 'camera') { var c = $('camera'); c.srcObject = stream; c.play(); }
+      send({ type: 'publish', source: source });
+      var u = $('unpublish'); if (u) { u.hidden = false; }
+    }).catch(function () { notice(L.no_camera); });
+  }
+
+  function stopSource(source) {
+    delete wanted[source];
+    if (pubPcs[source]) { pubPcs[source].close(); delete pubPcs[source]; }
+    if (localStreams[source]) {
+      localStreams[source].getTracks().forEach(function (t) { t.stop(); });
+      delete localStreams[source];
+    }
+    send({ type: 'unpublish', source: source });
+  }
+
+  function stopLocal() { Object.keys(localStreams).forEach(stopSource); }
+
+  function updateSpeak() {
+    var s = $('speak'), h = $('hand');
+    if (s) { s.hidden = !canSpeak; }
+    if (h) { h.hidden = canSpeak; h.setAttribute('aria-pressed', handUp ? 'true' : 'false'); }
+  }
+
+  function el(tag, text, attrs) {
+    var e = document.createElement(tag);
+    if (text) { e.textContent = text; }
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+
+  function button(label, onClick) {
+    var b = el('button', label, { type: 'button' });
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function renderChat(list, replace) {
+    var ul = $('chat');
+    if (!ul) { return; }
+    if (replace) { ul.textContent = ''; }
+    list.forEach(function (m) {
+      var li = el('li', null, { 'data-id': m.id });
+      li.appendChild(el('span', m.at + ' ', { 'class': 'meta' }));
+      li.appendChild(el('strong', m.name + '：'));
+      li.appendChild(el('span', m.text));
+      if (cfg.role === 'moderator') {
+        li.appendChild(button(L['delete'], function () { send({ type: 'remove_chat', id: m.id }); }));
+      }
+      ul.appendChild(li);
+    });
+    ul.scrollTop = ul.scrollHeight;
+  }
+
+  function nameOf(id) {
+    var p = people.filter(function (x) { return x.id === id; })[0];
+    return p ? p.name : String(id);
+  }
+
+  function renderHands(queue) {
+    var ol = $('hands');
+    if (handUp && queue.indexOf(cfg.you) < 0) { handUp = false; updateSpeak(); }
+    if (!ol) { return; }
+    ol.textContent = '';
+    queue.forEach(function (id) {
+      var li = el('li', nameOf(id) + ' ');
+      li.appendChild(button(L.allow, function () { send({ type: 'allow_speak', person: id }); }));
+      ol.appendChild(li);
+    });
+  }
+
+  function renderPeople() {
+    var ul = $('people');
+    if (!ul) { return; }
+    ul.textContent = '';
+    people.forEach(function (p) {
+      var li = el('li', p.name + (p.hand ? ' ✋ ' + L.hand : '') + (p.speaking ? ' 🎤 ' + L.speaking : '') + ' ');
+      if (p.id !== cfg.you) {
+        if (p.speaking) { li.appendChild(button(L.revoke, function () { send({ type: 'revoke_speak', person: p.id }); })); }
+        else if (p.role === 'viewer') { li.appendChild(button(L.allow, function () { send({ type: 'allow_speak', person: p.id }); })); }
+        li.appendChild(button(p.muted ? L.unmute : L.mute, function () { send({ type: p.muted ? 'unmute' : 'mute', person: p.id }); }));
+        li.appendChild(button(L.remove, function () { send({ type: 'remove', person: p.id }); }));
+      }
+      ul.appendChild(li);
+    });
+  }
+
+  function renderAttendance(rows) {
+    var ul = $('attendance');
+    if (!ul) { return; }
+    ul.textContent = '';
+    rows.forEach(function (r) {
+      ul.appendChild(el('li', r.name + '：' + r.minutes + ' ' + L.minutes + (r.present ? ' · ' + L.online : '')));
+    });
+  }
+
+  function on(id, ev, fn) { var e = $(id); if (e) { e.addEventListener(ev, fn); } }
+
+  on('publish-camera', 'click', function () { publish('camera'); });
+  on('publish-screen', 'click', function () { publish('screen'); });
+  on('unpublish', 'click', function () { stopLocal(); this.hidden = true; });
+  on('speak', 'click', function () { publish('mic'); });
+  on('hand', 'click', function () {
+    handUp = !handUp;
+    send({ type: handUp ? 'raise_hand' : 'lower_hand' });
+    updateSpeak();
+  });
+  on('audio-only', 'change', function () {
+    send({ type: 'audio_only', on: this.checked });
+    $('camera').hidden = this.checked;
+    $('screen').hidden = true;
+  });
+  on('sound', 'click', function () {
+    ['camera', 'screen', 'audio-lecturer', 'audio-speaker'].forEach(function (id) { var m = $(id); if (m.srcObject) { m.play(); } });
+    this.hidden = true;
+  });
+  on('chat-form', 'submit', function (e) {
+    e.preventDefault();
+    var input = $('chat-text');
+    if (input.value.trim()) { send({ type: 'chat', text: input.value }); input.value = ''; }
+  });
+  // With JavaScript the start/end buttons go over the socket (everyone switches at once).
+  on('start', 'click', function (e) { e.preventDefault(); send({ type: 'start' }); });
+  on('end', 'click', function (e) { e.preventDefault(); send({ type: 'end' }); });
+
+  // Lobby countdown.
+  var startsAt = new Date(cfg.startsAt).getTime();
+  var cd = $('countdown');
+  function tick() {
+    if (!cd || status !== 'scheduled') { return; }
+    var s = Math.max(0, Math.round((startsAt - Date.now()) / 1000));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    cd.textContent = (h ? h + ':' : '') + (m < 10 && h ? '0' : '') + m + ':' + (sec < 10 ? '0' : '') + sec;
+  }
+  setInterval(tick, 1000);
+  tick();
+
+  if (status !== 'cancelled') { connect(); }
+})();
