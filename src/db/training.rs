@@ -441,7 +441,7 @@ pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateT
     let r = attendance_interval::Entity::update_many()
         .col_expr(
             attendance_interval::Column::LeftAt,
-            Expr::col(attendance_interval::Column::LastSeenAt).into(),
+            Expr::col(attendance_interval::Column::LastSeenAt),
         )
         .filter(attendance_interval::Column::LeftAt.is_null())
         .filter(attendance_interval::Column::LastSeenAt.lt(seen_before))

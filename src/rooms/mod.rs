@@ -5,6 +5,7 @@
 //! and WebSocket to one process). Media and room actors run on their own multi-thread runtime, not on the
 //! HTTP workers.
 
+pub mod client;
 pub mod protocol;
 pub mod room;
 pub mod sfu;

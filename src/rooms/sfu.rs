@@ -108,7 +108,7 @@ impl SlotId {
     }
 }
 
-fn vp8() -> RTCRtpCodec {
+pub(crate) fn vp8() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_VP8.to_owned(),
         clock_rate: 90000,
@@ -118,7 +118,7 @@ fn vp8() -> RTCRtpCodec {
     }
 }
 
-fn opus() -> RTCRtpCodec {
+pub(crate) fn opus() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_OPUS.to_owned(),
         clock_rate: 48000,
@@ -126,6 +126,28 @@ fn opus() -> RTCRtpCodec {
         sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
         rtcp_feedback: vec![],
     }
+}
+
+/// The media engine every leg (and the synthetic clients) use: VP8 and Opus only, so a browser can never
+/// pick a codec the forwarders do not rewrite, plus the default interceptors (NACK, reports, TWCC).
+pub(crate) fn media_engine() -> Result<(MediaEngine, Registry), String> {
+    let mut me = MediaEngine::default();
+    let codecs = [
+        (vp8(), VP8_PT, RtpCodecKind::Video),
+        (opus(), OPUS_PT, RtpCodecKind::Audio),
+    ];
+    for (rtp_codec, payload_type, kind) in codecs {
+        me.register_codec(
+            RTCRtpCodecParameters {
+                rtp_codec,
+                payload_type,
+            },
+            kind,
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
+    Ok((me, registry))
 }
 
 /// Counters for monitoring and the load benchmark.
@@ -177,6 +199,7 @@ struct Slot {
     /// Asks the current publisher for a keyframe.
     keyframe: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     last_keyframe_request: std::sync::Mutex<Option<Instant>>,
+    keyframe_pending: AtomicBool,
     rewriter: std::sync::Mutex<Rewriter>,
     /// Set by the moderator: packets are not forwarded.
     muted: AtomicBool,
@@ -264,6 +287,7 @@ impl Sfu {
                 tx: broadcast::channel(SLOT_BUFFER).0,
                 keyframe: std::sync::Mutex::new(None),
                 last_keyframe_request: std::sync::Mutex::new(None),
+                keyframe_pending: AtomicBool::new(false),
                 rewriter: std::sync::Mutex::new(Rewriter::default()),
                 muted: AtomicBool::new(false),
             })
@@ -280,23 +304,48 @@ impl Sfu {
         &self.slots[id as usize]
     }
 
-    /// Asks the publisher of a video slot for a keyframe, at most every `KEYFRAME_INTERVAL`.
-    pub fn request_keyframe(&self, id: SlotId) {
-        let slot = self.slot(id);
+    /// Asks the publisher of a video slot for a keyframe, at most every `KEYFRAME_INTERVAL`. A request
+    /// inside the interval is deferred to its end, never dropped: three viewers joining within a few
+    /// hundred milliseconds all need the keyframe.
+    pub fn request_keyframe(self: &Arc<Self>, id: SlotId) {
         if !id.is_video() {
             return;
         }
+        let slot = self.slot(id);
         let now = Instant::now();
-        {
+        let wait = {
             let Ok(mut last) = slot.last_keyframe_request.lock() else {
                 return;
             };
-            if last.is_some_and(|t| now.duration_since(t) < KEYFRAME_INTERVAL) {
-                return;
+            match *last {
+                Some(t) if now.duration_since(t) < KEYFRAME_INTERVAL => Some(KEYFRAME_INTERVAL - now.duration_since(t)),
+                _ => {
+                    *last = Some(now);
+                    None
+                }
             }
-            *last = Some(now);
+        };
+        match wait {
+            None => self.send_keyframe_request(id),
+            Some(wait) => {
+                if !slot.keyframe_pending.swap(true, Ordering::Relaxed) {
+                    let sfu = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        let slot = sfu.slot(id);
+                        slot.keyframe_pending.store(false, Ordering::Relaxed);
+                        if let Ok(mut last) = slot.last_keyframe_request.lock() {
+                            *last = Some(Instant::now());
+                        }
+                        sfu.send_keyframe_request(id);
+                    });
+                }
+            }
         }
-        if let Ok(k) = slot.keyframe.lock()
+    }
+
+    fn send_keyframe_request(&self, id: SlotId) {
+        if let Ok(k) = self.slot(id).keyframe.lock()
             && let Some(tx) = k.as_ref()
         {
             let _ = tx.try_send(());
@@ -304,7 +353,7 @@ impl Sfu {
         }
     }
 
-    pub fn request_all_keyframes(&self) {
+    pub fn request_all_keyframes(self: &Arc<Self>) {
         self.request_keyframe(SlotId::CameraVideo);
         self.request_keyframe(SlotId::ScreenVideo);
     }
@@ -317,30 +366,6 @@ impl Sfu {
             Source::Screen => return,
         };
         self.slot(slot).muted.store(muted, Ordering::Relaxed);
-    }
-
-    fn media_engine() -> Result<(MediaEngine, Registry), String> {
-        let mut me = MediaEngine::default();
-        me.register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: vp8(),
-                payload_type: VP8_PT,
-                ..Default::default()
-            },
-            RtpCodecKind::Video,
-        )
-        .map_err(|e| e.to_string())?;
-        me.register_codec(
-            RTCRtpCodecParameters {
-                rtp_codec: opus(),
-                payload_type: OPUS_PT,
-                ..Default::default()
-            },
-            RtpCodecKind::Audio,
-        )
-        .map_err(|e| e.to_string())?;
-        let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
-        Ok((me, registry))
     }
 
     /// Builds a peer connection bound to the configured address, trying the port range in turn.
@@ -359,7 +384,7 @@ impl Sfu {
         let mut last_err = String::from("no port available");
         for i in 0..ports.len().min(64) {
             let port = ports[(start + i) % ports.len()];
-            let (me, registry) = Self::media_engine()?;
+            let (me, registry) = media_engine()?;
             let se = SettingEngineBuilder::new()
                 .with_multicast_dns_mode(MulticastDnsMode::Disabled)
                 .with_network_types(vec![if self.config.bind_ip.is_ipv4() {
@@ -579,7 +604,7 @@ impl Sfu {
 }
 
 /// Handles a viewer leg's state; false when the leg is gone.
-fn leg_state(sfu: &Sfu, ev: HandlerEvent, connected: &AtomicBool, out: &mpsc::UnboundedSender<LegEvent>) -> bool {
+fn leg_state(sfu: &Arc<Sfu>, ev: HandlerEvent, connected: &AtomicBool, out: &mpsc::UnboundedSender<LegEvent>) -> bool {
     match ev {
         HandlerEvent::State(RTCPeerConnectionState::Connected) => {
             connected.store(true, Ordering::Relaxed);

@@ -13,5 +13,6 @@ mod banks;
 mod cli;
 mod demo;
 mod org;
+mod rooms;
 mod roster;
 mod signin_links;

@@ -71,7 +71,21 @@ impl SessionForm {
     }
 
     fn input(&self) -> Result<SessionInput, Vec<(&'static str, Text)>> {
-        let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at)?;
+        let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at);
+        // Report a missing lecturer together with schedule problems, not one round later.
+        let schedule = match (schedule, self.lecturers.is_empty()) {
+            (Ok(s), false) => s,
+            (result, no_lecturer) => {
+                let mut errors = result.err().unwrap_or_default();
+                if no_lecturer {
+                    errors.push((
+                        "lecturers",
+                        Text::new("请至少选择一位主讲律师", "choose at least one lecturer"),
+                    ));
+                }
+                return Err(errors);
+            }
+        };
         let invitees = match self.invite.as_str() {
             "neighbourhoods" => Invitees::Neighbourhoods(self.neighbourhoods.clone()),
             "committees" => Invitees::Committees(self.committees.clone()),

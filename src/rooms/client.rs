@@ -1,0 +1,481 @@
+//! Synthetic room clients, for the integration tests and the load generator (`src/bin/room_load.rs`):
+//! a WebSocket signaling client, a publisher that sends stamped VP8 and Opus and answers keyframe
+//! requests, and viewers that count what arrives, its latency and loss.
+//!
+//! Payload stamps: video `[0x10][key? 0 : 1][seq u64][sent µs u64][padding]`, audio `[seq u64][sent µs
+//! u64][padding]` — the sequence reveals loss, the send time gives forwarding latency (same host clock).
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use rtc::interceptor::{Attribute, Interceptor, Packet as IPacket, Slot, StreamInfo, TaggedPacket};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::shared::error::Error as RtcError;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
+    RTCSessionDescription, SettingEngineBuilder,
+};
+
+use super::sfu::{Packet, media_engine, opus, vp8};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn err(e: impl std::fmt::Display) -> BoxError {
+    e.to_string().into()
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// A signaling connection to a room, authenticated with a session cookie.
+pub struct Signal {
+    out: mpsc::UnboundedSender<String>,
+    pub incoming: mpsc::UnboundedReceiver<serde_json::Value>,
+}
+
+impl Signal {
+    pub async fn connect(url: &str, session_cookie: &str) -> Result<Signal, BoxError> {
+        let mut req = url.into_client_request().map_err(err)?;
+        req.headers_mut()
+            .insert("Cookie", format!("q_sid={session_cookie}").parse().map_err(err)?);
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(err)?;
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+        let (in_tx, incoming) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(text) = out_rx.recv().await {
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        tokio::spawn(async move {
+            while let Some(Ok(msg)) = stream.next().await {
+                if let Message::Text(t) = msg
+                    && let Ok(v) = serde_json::from_str(t.as_str())
+                    && in_tx.send(v).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Ok(Signal { out, incoming })
+    }
+
+    pub fn send(&self, msg: serde_json::Value) {
+        let _ = self.out.send(msg.to_string());
+    }
+
+    /// The next message of a type, skipping others (with a deadline).
+    pub async fn expect(&mut self, kind: &str, within: Duration) -> Result<serde_json::Value, BoxError> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.incoming.recv())
+                .await
+                .map_err(|_| err(format!("no `{kind}` message within {within:?}")))?
+                .ok_or_else(|| err("connection closed"))?;
+            if msg["type"] == kind {
+                return Ok(msg);
+            }
+        }
+    }
+
+    /// The next offer for a leg.
+    pub async fn offer(&mut self, leg: &str) -> Result<String, BoxError> {
+        loop {
+            let m = self.expect("offer", Duration::from_secs(10)).await?;
+            if m["leg"] == leg {
+                return Ok(m["sdp"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+}
+
+/// Marks keyframe requests for the application, so the synthetic publisher can answer them.
+#[derive(Default)]
+struct KeyframeRequests {
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+}
+
+impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = RtcError;
+    type Time = Instant;
+
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        if let IPacket::Rtcp(packets) = &msg.message.packet
+            && packets.iter().any(|p| p.as_any().is::<PictureLossIndication>())
+        {
+            msg.message.add(Attribute::DeliverToApplication);
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<Self::Rout> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<Self::Wout> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for KeyframeRequests {
+    fn bind_local_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
+}
+
+enum Ev {
+    Gathered,
+    Connected,
+    Track(Arc<dyn TrackRemote>),
+}
+
+struct Handler(mpsc::UnboundedSender<Ev>);
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.0.send(Ev::Gathered);
+        }
+    }
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        if state == RTCPeerConnectionState::Connected {
+            let _ = self.0.send(Ev::Connected);
+        }
+    }
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.0.send(Ev::Track(track));
+    }
+}
+
+async fn peer(
+    bind: IpAddr,
+    keyframe_requests: bool,
+) -> Result<(Arc<dyn PeerConnection>, mpsc::UnboundedReceiver<Ev>), BoxError> {
+    let (me, mut registry) = media_engine().map_err(err)?;
+    if keyframe_requests {
+        registry = registry.with(Slot::from(14_000), KeyframeRequests::default());
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let se = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+        .build();
+    let pc = PeerConnectionBuilder::new()
+        .with_media_engine(me)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(se)
+        .with_handler(Arc::new(Handler(tx)))
+        .with_udp_addrs(vec![SocketAddr::new(bind, 0)])
+        .build()
+        .await
+        .map_err(err)?;
+    Ok((Arc::new(pc), rx))
+}
+
+/// Answers an offer and waits for gathering; returns the answer SDP.
+async fn answer(
+    pc: &Arc<dyn PeerConnection>,
+    events: &mut mpsc::UnboundedReceiver<Ev>,
+    early: &mut Vec<Ev>,
+    offer: String,
+) -> Result<String, BoxError> {
+    pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
+        .await
+        .map_err(err)?;
+    finish_answer(pc, events, early).await
+}
+
+async fn finish_answer(
+    pc: &Arc<dyn PeerConnection>,
+    events: &mut mpsc::UnboundedReceiver<Ev>,
+    early: &mut Vec<Ev>,
+) -> Result<String, BoxError> {
+    let a = pc.create_answer(None).await.map_err(err)?;
+    pc.set_local_description(a).await.map_err(err)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(Ev::Gathered)) | Err(_) => break,
+            Ok(Some(other)) => early.push(other),
+            Ok(None) => return Err(err("closed while gathering")),
+        }
+    }
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .ok_or_else(|| err("no local description"))
+}
+
+/// A synthetic lecturer: camera video (1 keyframe on request or every 5 s) and microphone audio.
+pub struct Publisher {
+    pc: Arc<dyn PeerConnection>,
+    video: Arc<TrackLocalStaticRTP>,
+    audio: Arc<TrackLocalStaticRTP>,
+    pub keyframes_sent: Arc<AtomicU64>,
+    pub packets_sent: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+fn local_track(kind: RtpCodecKind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+    let codec = if kind == RtpCodecKind::Video { vp8() } else { opus() };
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "synthetic".into(),
+        format!("{kind}-{ssrc}"),
+        format!("{kind}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    )))
+}
+
+impl Publisher {
+    /// Answers the server's camera offer with a video and an audio track.
+    pub async fn answer(offer: String, bind: IpAddr) -> Result<(Publisher, String), BoxError> {
+        let (pc, mut events) = peer(bind, true).await?;
+        pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
+            .await
+            .map_err(err)?;
+        let video = local_track(RtpCodecKind::Video, 0x1111_0001);
+        let audio = local_track(RtpCodecKind::Audio, 0x1111_0002);
+        pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        let mut early = Vec::new();
+        let sdp = finish_answer(&pc, &mut events, &mut early).await?;
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        let p = Publisher {
+            pc,
+            video,
+            audio,
+            keyframes_sent: Arc::new(AtomicU64::new(0)),
+            packets_sent: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        Ok((p, sdp))
+    }
+
+    /// Sends `video_kbps` of VP8 at 30 frames per second (1,100-byte packets) and Opus every 20 ms.
+    pub fn start(&self, video_kbps: u32) {
+        let key = Arc::new(AtomicBool::new(true));
+        let (video, audio, stop) = (self.video.clone(), self.audio.clone(), self.stop.clone());
+        let (key2, keys_sent, sent) = (key.clone(), self.keyframes_sent.clone(), self.packets_sent.clone());
+        let requests = self.video.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = requests.poll().await {
+                if let TrackLocalEvent::OnRtcpPacket(_) = ev {
+                    key2.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+        let stop_v = stop.clone();
+        let sent_v = sent.clone();
+        tokio::spawn(async move {
+            let per_frame = ((video_kbps as usize * 1000 / 8 / 30) / 1100).max(1);
+            let mut tick = tokio::time::interval(Duration::from_millis(33));
+            let (mut seq, mut stamp, mut ts) = (0u16, 0u64, 0u32);
+            let mut last_key = Instant::now();
+            while !stop_v.load(Ordering::Relaxed) {
+                tick.tick().await;
+                ts = ts.wrapping_add(3000);
+                let is_key = key.swap(false, Ordering::Relaxed) || last_key.elapsed() > Duration::from_secs(5);
+                if is_key {
+                    last_key = Instant::now();
+                    keys_sent.fetch_add(1, Ordering::Relaxed);
+                }
+                for i in 0..per_frame {
+                    let mut payload = vec![0u8; 1100];
+                    payload[0] = if i == 0 { 0x10 } else { 0x00 };
+                    payload[1] = if is_key { 0 } else { 1 };
+                    payload[2..10].copy_from_slice(&stamp.to_be_bytes());
+                    payload[10..18].copy_from_slice(&now_micros().to_be_bytes());
+                    let mut p = Packet::default();
+                    p.header.version = 2;
+                    p.header.payload_type = 96;
+                    p.header.sequence_number = seq;
+                    p.header.timestamp = ts;
+                    p.header.ssrc = 0x1111_0001;
+                    p.header.marker = i + 1 == per_frame;
+                    p.payload = bytes::Bytes::from(payload);
+                    if video.write_rtp(p).await.is_ok() {
+                        sent_v.fetch_add(1, Ordering::Relaxed);
+                    }
+                    seq = seq.wrapping_add(1);
+                    stamp += 1;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let (mut seq, mut ts) = (0u16, 0u32);
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let mut payload = vec![0u8; 80];
+                payload[0..8].copy_from_slice(&(seq as u64).to_be_bytes());
+                payload[8..16].copy_from_slice(&now_micros().to_be_bytes());
+                let mut p = Packet::default();
+                p.header.version = 2;
+                p.header.payload_type = 111;
+                p.header.sequence_number = seq;
+                p.header.timestamp = ts;
+                p.header.ssrc = 0x1111_0002;
+                p.payload = bytes::Bytes::from(payload);
+                if audio.write_rtp(p).await.is_ok() {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+                seq = seq.wrapping_add(1);
+                ts = ts.wrapping_add(960);
+            }
+        });
+    }
+
+    pub async fn close(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.pc.close().await;
+    }
+}
+
+/// What a viewer received.
+#[derive(Debug, Default)]
+pub struct ViewerStats {
+    pub video_packets: AtomicU64,
+    pub audio_packets: AtomicU64,
+    pub keyframes: AtomicU64,
+    /// Microseconds from answering to the first keyframe packet (0 until then).
+    pub first_keyframe_us: AtomicU64,
+    /// Forwarding latencies in µs, sampled.
+    pub latencies: std::sync::Mutex<Vec<u32>>,
+    /// Lowest and highest video stamp seen, for loss: (max - min + 1) - distinct received.
+    pub video_stamps: std::sync::Mutex<(u64, u64, u64)>,
+    /// Packets whose stamp could not be read (corruption).
+    pub malformed: AtomicU64,
+}
+
+impl ViewerStats {
+    /// (expected, received) video packets between the first and last stamp seen.
+    pub fn video_expected_received(&self) -> (u64, u64) {
+        let (min, max, n) = self.video_stamps.lock().map(|g| *g).unwrap_or_default();
+        if n == 0 { (0, 0) } else { (max - min + 1, n) }
+    }
+}
+
+/// A synthetic viewer.
+pub struct Viewer {
+    pc: Arc<dyn PeerConnection>,
+    pub stats: Arc<ViewerStats>,
+}
+
+impl Viewer {
+    pub async fn answer(offer: String, bind: IpAddr) -> Result<(Viewer, String), BoxError> {
+        let (pc, mut events) = peer(bind, false).await?;
+        let stats = Arc::new(ViewerStats::default());
+        let mut early = Vec::new();
+        let sdp = answer(&pc, &mut events, &mut early, offer).await?;
+        let started = Instant::now();
+        let st = stats.clone();
+        tokio::spawn(async move {
+            let mut pending: VecDeque<Ev> = early.into();
+            loop {
+                let ev = match pending.pop_front() {
+                    Some(e) => e,
+                    None => match events.recv().await {
+                        Some(e) => e,
+                        None => break,
+                    },
+                };
+                if let Ev::Track(track) = ev {
+                    tokio::spawn(count(track, st.clone(), started));
+                }
+            }
+        });
+        Ok((Viewer { pc, stats }, sdp))
+    }
+
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+    }
+}
+
+async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, started: Instant) {
+    let video = track.kind().await == RtpCodecKind::Video;
+    let mut n = 0u64;
+    while let Some(ev) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(p) = ev else { continue };
+        let b = &p.payload;
+        let (stamp, sent) = if video && b.len() >= 18 {
+            (
+                u64::from_be_bytes(b[2..10].try_into().unwrap_or_default()),
+                u64::from_be_bytes(b[10..18].try_into().unwrap_or_default()),
+            )
+        } else if !video && b.len() >= 16 {
+            (
+                u64::from_be_bytes(b[0..8].try_into().unwrap_or_default()),
+                u64::from_be_bytes(b[8..16].try_into().unwrap_or_default()),
+            )
+        } else {
+            st.malformed.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        n += 1;
+        if n.is_multiple_of(10)
+            && let Ok(mut l) = st.latencies.lock()
+        {
+            l.push(now_micros().saturating_sub(sent).min(u32::MAX as u64) as u32);
+        }
+        if video {
+            st.video_packets.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut g) = st.video_stamps.lock() {
+                *g = if g.2 == 0 {
+                    (stamp, stamp, 1)
+                } else {
+                    (g.0.min(stamp), g.1.max(stamp), g.2 + 1)
+                };
+            }
+            if b[1] == 0 {
+                st.keyframes.fetch_add(1, Ordering::Relaxed);
+                let _ = st.first_keyframe_us.compare_exchange(
+                    0,
+                    started.elapsed().as_micros().max(1) as u64,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+        } else {
+            st.audio_packets.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

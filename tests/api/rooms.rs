@@ -1,0 +1,287 @@
+//! The live room, driven over its real WebSocket by synthetic webrtc clients.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use quorum::db::training;
+use quorum::domain::person::Role;
+use quorum::domain::session::Schedule;
+use quorum::rooms::client::{Publisher, Signal, Viewer};
+use quorum::services::access::StreetScope;
+use quorum::services::sessions::{Invitees, SessionInput};
+use serde_json::json;
+
+use crate::helpers::{TestApp, make_person, make_street, spawn_app};
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+struct Cast {
+    session: i64,
+    official: String,
+    lawyer: String,
+    chairs: Vec<(i64, String)>,
+    outsider: String,
+}
+
+async fn token(app: &TestApp, person: i64) -> String {
+    let p = quorum::db::people::get(&app.db, person).await.unwrap().unwrap();
+    quorum::services::accounts::start_session(&app.db, p, 1)
+        .await
+        .unwrap()
+        .token
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let place = make_street(app, "花木街道").await;
+    let other = make_street(app, "洋泾街道").await;
+    let official = make_person(app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let lawyer = make_person(app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let mut chairs = Vec::new();
+    for i in 0..3 {
+        chairs.push(
+            make_person(
+                app,
+                &format!("1390000010{i}"),
+                &[Role::Chair],
+                &[],
+                Some(place.committee),
+            )
+            .await,
+        );
+    }
+    let outsider = make_person(app, "13900000200", &[Role::Chair], &[], Some(other.committee)).await;
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let input = SessionInput {
+        schedule: Schedule::parse("换届改选实务", "", &fmt(now), &fmt(now + chrono::Duration::hours(1))).unwrap(),
+        street: place.street,
+        lecturers: vec![lawyer],
+        moderators: vec![],
+        invitees: Invitees::WholeStreet,
+    };
+    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut chair_tokens = Vec::new();
+    for c in &chairs {
+        chair_tokens.push((*c, token(app, *c).await));
+    }
+    Cast {
+        session,
+        official: token(app, official).await,
+        lawyer: token(app, lawyer).await,
+        chairs: chair_tokens,
+        outsider: token(app, outsider).await,
+    }
+}
+
+fn ws_url(app: &TestApp, session: i64) -> String {
+    format!("{}/sessions/{session}/ws", app.address.replace("http://", "ws://"))
+}
+
+async fn join(app: &TestApp, session: i64, token: &str) -> Signal {
+    let mut s = Signal::connect(&ws_url(app, session), token).await.unwrap();
+    s.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    s
+}
+
+async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
+    let mut s = join(app, session, token).await;
+    s.send(json!({"type": "subscribe"}));
+    let offer = s.offer("view").await.unwrap();
+    let (viewer, answer) = Viewer::answer(offer, LOOPBACK).await.unwrap();
+    s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
+    (s, viewer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_fast() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = join(&app, c.session, &c.official).await;
+    moderator.send(json!({"type": "start"}));
+    let status = moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(status["status"], "live");
+
+    let mut lecturer = join(&app, c.session, &c.lawyer).await;
+    lecturer.send(json!({"type": "publish", "source": "camera"}));
+    let offer = lecturer.offer("camera").await.unwrap();
+    let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.unwrap();
+    lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
+    publisher.start(1500);
+
+    let mut viewers = Vec::new();
+    for (_, t) in &c.chairs {
+        viewers.push(watch(&app, c.session, t).await);
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for (i, (_, v)) in viewers.iter().enumerate() {
+        let s = &v.stats;
+        let (video, audio) = (
+            s.video_packets.load(Ordering::Relaxed),
+            s.audio_packets.load(Ordering::Relaxed),
+        );
+        assert!(
+            video > 300 && audio > 100,
+            "viewer {i}: {video} video, {audio} audio packets"
+        );
+        assert_eq!(s.malformed.load(Ordering::Relaxed), 0, "payloads arrive intact");
+        assert!(s.keyframes.load(Ordering::Relaxed) >= 1, "viewer {i} got a keyframe");
+        let (expected, received) = s.video_expected_received();
+        assert!(
+            received as f64 >= expected as f64 * 0.99,
+            "viewer {i}: {received} of {expected}"
+        );
+    }
+
+    // One viewer leaves and comes back: it decodes again within about a second.
+    let (signal, viewer) = viewers.remove(1);
+    viewer.close().await;
+    drop(signal);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_back, viewer) = watch(&app, c.session, &c.chairs[1].1).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let first_key = viewer.stats.first_keyframe_us.load(Ordering::Relaxed);
+    assert!(
+        first_key > 0 && first_key < 1_500_000,
+        "keyframe {first_key} µs after answering"
+    );
+    assert!(viewer.stats.video_packets.load(Ordering::Relaxed) > 100);
+    assert!(
+        publisher.keyframes_sent.load(Ordering::Relaxed) >= 2,
+        "the publisher was asked for keyframes"
+    );
+
+    // Attendance: the chair who left has two intervals, the first closed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let intervals: Vec<_> = training::intervals(&app.db, c.session)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(p, _)| *p == c.chairs[1].0)
+        .collect();
+    assert_eq!(intervals.len(), 2, "{intervals:?}");
+    publisher.close().await;
+    viewer.close().await;
+    for (_, v) in viewers {
+        v.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_hands_speaking_and_permissions_round_trip() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = join(&app, c.session, &c.official).await;
+    let (chair_id, chair_token) = c.chairs[0].clone();
+    let mut chair = join(&app, c.session, &chair_token).await;
+
+    // Before the start, a chair gets no media: the lobby status instead.
+    chair.send(json!({"type": "subscribe"}));
+    assert_eq!(
+        chair.expect("status", Duration::from_secs(5)).await.unwrap()["status"],
+        "scheduled"
+    );
+
+    chair.send(json!({"type": "chat", "text": "请问换届改选小组什么时候成立？"}));
+    let m = moderator.expect("chat", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(m["message"]["text"], "请问换届改选小组什么时候成立？");
+    assert_eq!(m["message"]["person"], chair_id);
+    let chat_id = m["message"]["id"].as_i64().unwrap();
+    assert_eq!(
+        training::recent_chat(&app.db, c.session, 10).await.unwrap().len(),
+        1,
+        "chat is stored"
+    );
+
+    chair.send(json!({"type": "raise_hand"}));
+    let hands = moderator.expect("hands", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(hands["queue"], json!([chair_id]));
+    moderator.send(json!({"type": "allow_speak", "person": chair_id}));
+    assert_eq!(
+        chair.expect("speak", Duration::from_secs(5)).await.unwrap()["allowed"],
+        true
+    );
+
+    // A chair may not moderate; the moderator may remove a message.
+    chair.send(json!({"type": "remove_chat", "id": chat_id}));
+    chair.expect("error", Duration::from_secs(5)).await.unwrap();
+    moderator.send(json!({"type": "remove_chat", "id": chat_id}));
+    assert_eq!(
+        chair.expect("chat_removed", Duration::from_secs(5)).await.unwrap()["id"],
+        chat_id
+    );
+    assert!(training::recent_chat(&app.db, c.session, 10).await.unwrap().is_empty());
+
+    // Removing a participant closes their connection; they cannot come back into this room.
+    moderator.send(json!({"type": "remove", "person": chair_id}));
+    chair.expect("removed", Duration::from_secs(5)).await.unwrap();
+    let mut again = Signal::connect(&ws_url(&app, c.session), &chair_token).await.unwrap();
+    again.expect("removed", Duration::from_secs(5)).await.unwrap();
+
+    // People who are not invited cannot open the socket at all.
+    assert!(Signal::connect(&ws_url(&app, c.session), &c.outsider).await.is_err());
+    assert!(
+        Signal::connect(&ws_url(&app, c.session), "not-a-session")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let lawyer_s = lawyer.to_string();
+    let street_s = place.street.to_string();
+    let mut fields = vec![
+        ("title", "业委会职责与监督"),
+        ("description", ""),
+        ("starts_at", "2026-12-01T14:00"),
+        ("ends_at", "2026-12-01T13:00"),
+        ("street", street_s.as_str()),
+        ("invite", "street"),
+    ];
+    let r = app.post_form("/sessions/new", &fields).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("结束时间必须晚于开始时间") && page.contains("请至少选择一位主讲律师"),
+        "{page}"
+    );
+    fields[3] = ("ends_at", "2026-12-01T15:30");
+    fields.push(("lecturers", lawyer_s.as_str()));
+    let r = app.post_form("/sessions/new", &fields).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let detail = app.get_text(r.headers()["location"].to_str().unwrap()).await;
+    assert!(
+        detail.contains("2026年12月01日 14:00") && detail.contains("data:image/svg+xml;base64,"),
+        "Shanghai time and a QR code"
+    );
+    let start = detail.find("/s/").unwrap();
+    let link: String = detail[start..].chars().take_while(|c| *c != '<' && *c != '"').collect();
+
+    // A chair of the street opens the link: sign in first, then the room's lobby.
+    let chair = app.other_browser();
+    make_person(&chair, "13900000101", &[Role::Chair], &[], Some(place.committee)).await;
+    let r = chair.get(&link).await;
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/signin?next=/s/")
+    );
+    chair.sign_in("13900000101", crate::helpers::PASSWORD).await;
+    let r = chair.get(&link).await;
+    let room = r.headers()["location"].to_str().unwrap().to_string();
+    let page = chair.get_text(&room).await;
+    assert!(page.contains("候场室") && page.contains("业委会职责与监督"), "{page}");
+    assert!(
+        chair.get_text("/").await.contains("业委会职责与监督"),
+        "the chair's home lists it"
+    );
+}
