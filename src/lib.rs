@@ -22,6 +22,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod jobs;
 pub mod question_banks;
 pub mod rooms;
 pub mod roster_files;

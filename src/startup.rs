@@ -82,6 +82,7 @@ impl Application {
         .listen(listener)?
         .run();
         spawn_session_cleanup(db.clone());
+        crate::jobs::spawn_quiz_deadlines(db.clone());
         tracing::info!(port, "listening");
         Ok(Application { port, server, db })
     }

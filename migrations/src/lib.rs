@@ -11,6 +11,7 @@ mod m20261122_000005_roster_uploads;
 mod m20261122_000006_training_sessions;
 mod m20261122_000007_question_banks;
 mod m20261122_000008_live_rooms;
+mod m20261122_000009_quizzes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_training_sessions::Migration),
             Box::new(m20261122_000007_question_banks::Migration),
             Box::new(m20261122_000008_live_rooms::Migration),
+            Box::new(m20261122_000009_quizzes::Migration),
         ]
     }
 }

@@ -65,9 +65,15 @@ fn proc_usage(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     (ticks, rss)
 }
 
@@ -94,20 +100,38 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, B
     let committee = quorum::services::org::ensure_committee(&db, street.id, "一居委", "一号小区").await?;
     let person = |name: &str, phone: String, role: Role, committee: Option<i64>| {
         let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "");
-        input.map(|i| AccountInput { roles: Roles::new([role]), ..i })
+        input.map(|i| AccountInput {
+            roles: Roles::new([role]),
+            ..i
+        })
     };
     let lawyer_input = person("讲师", "13700000000".into(), Role::Lawyer, None).map_err(|e| format!("{e:?}"))?;
-    let lawyer = quorum::services::people::create(&db, &lawyer_input, None).await?.map_err(|e| format!("{e:?}"))?;
+    let lawyer = quorum::services::people::create(&db, &lawyer_input, None)
+        .await?
+        .map_err(|e| format!("{e:?}"))?;
     let mut ids = Vec::new();
     for i in 0..chairs {
         let input = person("主任", format!("136{i:08}"), Role::Chair, Some(committee)).map_err(|e| format!("{e:?}"))?;
-        ids.push(quorum::services::people::create(&db, &input, None).await?.map_err(|e| format!("{e:?}"))?);
+        ids.push(
+            quorum::services::people::create(&db, &input, None)
+                .await?
+                .map_err(|e| format!("{e:?}"))?,
+        );
     }
     let now = chrono::Utc::now() + chrono::Duration::hours(8);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
-    let schedule = Schedule::parse("压力测试", "", &fmt(now), &fmt(now + chrono::Duration::hours(2))).map_err(|e| format!("{e:?}"))?;
-    let input = SessionInput { schedule, street: street.id, lecturers: vec![lawyer], moderators: vec![], invitees: Invitees::WholeStreet };
-    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input).await?.map_err(|e| format!("{e:?}"))?;
+    let schedule = Schedule::parse("压力测试", "", &fmt(now), &fmt(now + chrono::Duration::hours(2)))
+        .map_err(|e| format!("{e:?}"))?;
+    let input = SessionInput {
+        schedule,
+        street: street.id,
+        lecturers: vec![lawyer],
+        moderators: vec![],
+        invitees: Invitees::WholeStreet,
+    };
+    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input)
+        .await?
+        .map_err(|e| format!("{e:?}"))?;
     quorum::db::training::set_status(&db, session, SessionStatus::Live, chrono::Utc::now()).await?;
     let token = |id: i64| {
         let db = db.clone();
@@ -122,10 +146,19 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, B
         tokens.push(token(id).await?);
     }
     db.close().await?;
-    Ok(Seed { session, lecturer, chairs: tokens })
+    Ok(Seed {
+        session,
+        lecturer,
+        chairs: tokens,
+    })
 }
 
-fn start_server(bin: &PathBuf, url: &str, dir: &std::path::Path, media_threads: usize) -> Result<Server, Box<dyn std::error::Error>> {
+fn start_server(
+    bin: &PathBuf,
+    url: &str,
+    dir: &std::path::Path,
+    media_threads: usize,
+) -> Result<Server, Box<dyn std::error::Error>> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let child = Command::new(bin)
         .arg("serve")
@@ -135,7 +168,10 @@ fn start_server(bin: &PathBuf, url: &str, dir: &std::path::Path, media_threads: 
         .env("QUORUM__DEMO__SEED", "false")
         .env("QUORUM__SERVER__PORT", port.to_string())
         .env("QUORUM__ROOMS__MEDIA_THREADS", media_threads.to_string())
-        .env("QUORUM__SECURITY__SECRET_KEY", "load-test-secret-key-load-test-secret-key")
+        .env(
+            "QUORUM__SECURITY__SECRET_KEY",
+            "load-test-secret-key-load-test-secret-key",
+        )
         .env("QUORUM_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;
@@ -168,13 +204,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
     let chairs = if args.cycles.is_some() { 1 } else { args.viewers };
     let seeded = seed(&url, &dir, chairs).await?;
-    let bin = args.server.clone().unwrap_or_else(|| std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("quorum"))).unwrap_or_default());
+    let bin = args.server.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("quorum")))
+            .unwrap_or_default()
+    });
     let server = start_server(&bin, &url, &dir, args.media_threads)?;
     let pid = server.child.id();
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
 
-    let mut lecturer = Signal::connect(&ws, &seeded.lecturer).await.map_err(|e| e.to_string())?;
-    lecturer.expect("welcome", Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
+    let mut lecturer = Signal::connect(&ws, &seeded.lecturer)
+        .await
+        .map_err(|e| e.to_string())?;
+    lecturer
+        .expect("welcome", Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?;
     lecturer.send(json!({"type": "publish", "source": "camera"}));
     let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;
     let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.map_err(|e| e.to_string())?;
@@ -198,8 +244,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (_, rss_end) = proc_usage(pid);
         println!("join/leave cycles: {cycles}");
-        println!("server RSS: start {} MiB, after 100 cycles {} MiB, after {cycles} cycles {} MiB", rss_start / 1024, rss_after_100 / 1024, rss_end / 1024);
-        println!("growth after the first 100 cycles: {} KiB", rss_end as i64 - rss_after_100 as i64);
+        println!(
+            "server RSS: start {} MiB, after 100 cycles {} MiB, after {cycles} cycles {} MiB",
+            rss_start / 1024,
+            rss_after_100 / 1024,
+            rss_end / 1024
+        );
+        println!(
+            "growth after the first 100 cycles: {} KiB",
+            rss_end as i64 - rss_after_100 as i64
+        );
         publisher.close().await;
         return Ok(());
     }
@@ -250,19 +304,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         received += a.1 - b.1;
         audio += a.2 - b.2;
     }
-    let mut lat: Vec<u32> = viewers.iter().flat_map(|(_, v)| v.stats.latencies.lock().map(|l| l.clone()).unwrap_or_default()).collect();
+    let mut lat: Vec<u32> = viewers
+        .iter()
+        .flat_map(|(_, v)| v.stats.latencies.lock().map(|l| l.clone()).unwrap_or_default())
+        .collect();
     lat.sort_unstable();
-    let mut keyframe: Vec<u32> = viewers.iter().map(|(_, v)| (v.stats.first_keyframe_us.load(Ordering::Relaxed) / 1000) as u32).filter(|k| *k > 0).collect();
+    let mut keyframe: Vec<u32> = viewers
+        .iter()
+        .map(|(_, v)| (v.stats.first_keyframe_us.load(Ordering::Relaxed) / 1000) as u32)
+        .filter(|k| *k > 0)
+        .collect();
     keyframe.sort_unstable();
     let ticks_per_sec = 100.0; // Linux USER_HZ
     let cpu_pct = (cpu1 - cpu0) as f64 / ticks_per_sec / elapsed * 100.0;
-    let loss = if expected > 0 { 100.0 * (expected.saturating_sub(received)) as f64 / expected as f64 } else { 0.0 };
+    let loss = if expected > 0 {
+        100.0 * (expected.saturating_sub(received)) as f64 / expected as f64
+    } else {
+        0.0
+    };
     let n = viewers.len();
-    println!("viewers: {n} joined ({failures} failed) in {:.1} s; publisher {} kbit/s VP8 + Opus; window {elapsed:.0} s", joined_in.as_secs_f64(), args.kbps);
-    println!("video packets: expected {expected}, delivered {received}, lost {} ({loss:.3} %); audio packets delivered {audio}", expected.saturating_sub(received));
-    println!("forwarding latency (publisher send → viewer receive): p50 {:.1} ms, p99 {:.1} ms ({} samples)", percentile(&lat, 0.5), percentile(&lat, 0.99), lat.len());
-    println!("join to first keyframe: p50 {:.0} ms, p99 {:.0} ms, {} of {n} viewers", percentile(&keyframe, 0.5) * 1000.0, percentile(&keyframe, 0.99) * 1000.0, keyframe.len());
-    println!("server: CPU {cpu_pct:.0} % of one core ({:.0} % of this machine's {} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer)", cpu_pct / std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), rss_before / 1024, rss_during / 1024, (rss_during.saturating_sub(rss_before)) as f64 / 1024.0 / n.max(1) as f64);
+    println!(
+        "viewers: {n} joined ({failures} failed) in {:.1} s; publisher {} kbit/s VP8 + Opus; window {elapsed:.0} s",
+        joined_in.as_secs_f64(),
+        args.kbps
+    );
+    println!(
+        "video packets: expected {expected}, delivered {received}, lost {} ({loss:.3} %); audio packets delivered {audio}",
+        expected.saturating_sub(received)
+    );
+    println!(
+        "forwarding latency (publisher send → viewer receive): p50 {:.1} ms, p99 {:.1} ms ({} samples)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.len()
+    );
+    println!(
+        "join to first keyframe: p50 {:.0} ms, p99 {:.0} ms, {} of {n} viewers",
+        percentile(&keyframe, 0.5) * 1000.0,
+        percentile(&keyframe, 0.99) * 1000.0,
+        keyframe.len()
+    );
+    println!(
+        "server: CPU {cpu_pct:.0} % of one core ({:.0} % of this machine's {} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer)",
+        cpu_pct / std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        rss_before / 1024,
+        rss_during / 1024,
+        (rss_during.saturating_sub(rss_before)) as f64 / 1024.0 / n.max(1) as f64
+    );
     publisher.close().await;
     for (_, v) in &viewers {
         v.close().await;

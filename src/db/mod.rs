@@ -5,6 +5,7 @@ pub mod banks;
 pub(crate) mod entities;
 pub mod org;
 pub mod people;
+pub mod quiz;
 pub mod roster;
 pub mod signin;
 pub mod statutes;

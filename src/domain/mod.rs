@@ -6,6 +6,7 @@ pub mod contact;
 pub mod org;
 pub mod person;
 pub mod question;
+pub mod quiz;
 pub mod roster;
 pub mod session;
 pub mod statute;

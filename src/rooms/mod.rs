@@ -173,6 +173,26 @@ impl Rooms {
         }
     }
 
+    /// The chairs connected to a session's room now.
+    pub async fn present_viewers(&self, session: i64) -> Vec<i64> {
+        let tx = self.inner.rooms.lock().ok().and_then(|r| r.get(&session).cloned());
+        let Some(tx) = tx else { return Vec::new() };
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        if tx.send(Cmd::Present(reply)).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Tells a room its quiz opened: every chair's page goes there at once.
+    pub fn quiz_opened(&self, session: i64, quiz_id: i64, url: String) {
+        if let Ok(rooms) = self.inner.rooms.lock()
+            && let Some(tx) = rooms.get(&session)
+        {
+            let _ = tx.send(Cmd::QuizOpened { quiz_id, url });
+        }
+    }
+
     /// How many connections a room has (0 when it is not open).
     pub async fn connections(&self, session: i64) -> usize {
         let tx = self.inner.rooms.lock().ok().and_then(|r| r.get(&session).cloned());

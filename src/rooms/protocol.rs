@@ -136,6 +136,13 @@ pub enum ServerMsg {
     Quiz {
         url: String,
     },
+    /// For moderators while the quiz runs.
+    QuizCounter {
+        present: usize,
+        started: u64,
+        submitted: u64,
+        passed: u64,
+    },
     Error {
         message: String,
     },

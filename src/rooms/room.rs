@@ -60,6 +60,13 @@ pub enum Cmd {
     Broadcast(ServerMsg),
     /// Start or end from outside the room (the session page's buttons).
     SetStatus(SessionStatus),
+    /// The viewers connected now (for opening the quiz).
+    Present(tokio::sync::oneshot::Sender<Vec<i64>>),
+    /// The quiz opened: send chairs there and start the moderators' counter.
+    QuizOpened {
+        quiz_id: i64,
+        url: String,
+    },
     /// How many are connected (tests and monitoring).
     Count(tokio::sync::oneshot::Sender<usize>),
 }
@@ -86,6 +93,7 @@ pub struct Room {
     muted: BTreeSet<i64>,
     removed: HashSet<i64>,
     cmds: mpsc::UnboundedSender<Cmd>,
+    quiz: Option<i64>,
 }
 
 const TOUCH_EVERY: Duration = Duration::from_secs(30);
@@ -110,12 +118,14 @@ impl Room {
             muted: BTreeSet::new(),
             removed: HashSet::new(),
             cmds,
+            quiz: None,
         }
     }
 
     /// Runs until the room has been empty for `idle`.
     pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, idle: Duration) {
         let mut attendance_tick = tokio::time::interval(Duration::from_secs(30));
+        let mut counter_tick = tokio::time::interval(Duration::from_secs(3));
         let mut empty_since: Option<tokio::time::Instant> = None;
         loop {
             let idle_deadline = empty_since.map(|t| t + idle);
@@ -125,6 +135,7 @@ impl Room {
                     None => break,
                 },
                 _ = attendance_tick.tick() => self.send_attendance().await,
+                _ = counter_tick.tick(), if self.quiz.is_some() => self.send_counter().await,
                 _ = async { match idle_deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break,
             }
             empty_since = if self.conns.is_empty() {
@@ -237,6 +248,22 @@ impl Room {
             }
             Cmd::Broadcast(msg) => self.broadcast(msg),
             Cmd::SetStatus(status) => self.set_status(status).await,
+            Cmd::Present(reply) => {
+                let viewers: BTreeSet<i64> = self
+                    .conns
+                    .values()
+                    .filter(|c| c.member.role == RoomRole::Viewer)
+                    .map(|c| c.member.person_id)
+                    .collect();
+                let _ = reply.send(viewers.into_iter().collect());
+            }
+            Cmd::QuizOpened { quiz_id, url } => {
+                self.quiz = Some(quiz_id);
+                for c in self.conns.values().filter(|c| c.member.role == RoomRole::Viewer) {
+                    let _ = c.outbox.send(ServerMsg::Quiz { url: url.clone() });
+                }
+                self.send_counter().await;
+            }
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
@@ -616,6 +643,29 @@ impl Room {
                     }
                 }
             }
+        }
+    }
+
+    /// present / started / submitted / passed, for the moderators while the quiz runs.
+    async fn send_counter(&self) {
+        let Some(quiz) = self.quiz else { return };
+        let present = self
+            .conns
+            .values()
+            .filter(|c| c.member.role == RoomRole::Viewer)
+            .map(|c| c.member.person_id)
+            .collect::<HashSet<_>>()
+            .len();
+        let Ok((started, submitted, passed)) = crate::db::quiz::counts(&self.db, quiz).await else {
+            return;
+        };
+        for c in self.conns.values().filter(|c| c.member.role == RoomRole::Moderator) {
+            let _ = c.outbox.send(ServerMsg::QuizCounter {
+                present,
+                started,
+                submitted,
+                passed,
+            });
         }
     }
 

@@ -9,6 +9,7 @@ pub mod home;
 pub mod org;
 pub mod passwords;
 pub mod people;
+pub mod quiz;
 pub mod roster;
 pub mod sessions;
 pub mod signin_links;

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::banks::configure(cfg);
     routes::sessions::configure(cfg);
     routes::room::configure(cfg);
+    routes::quiz::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -133,6 +133,44 @@ pub fn invitation(token: &str) -> String {
     format!("/s/{token}")
 }
 
+pub const QUIZ_SCRIPT: &str = "/static/js/quiz.js";
+
+pub fn quiz_settings(session: i64) -> String {
+    format!("{SESSIONS}/{session}/quiz")
+}
+
+pub fn quiz_open(session: i64) -> String {
+    format!("{SESSIONS}/{session}/quiz/open")
+}
+
+pub fn quiz_close(session: i64) -> String {
+    format!("{SESSIONS}/{session}/quiz/close")
+}
+
+pub fn quiz(id: i64) -> String {
+    format!("/quiz/{id}")
+}
+
+pub fn attempt(id: i64) -> String {
+    format!("/attempts/{id}")
+}
+
+pub fn attempt_question(id: i64, position: i32) -> String {
+    format!("/attempts/{id}?q={position}")
+}
+
+pub fn attempt_answer(id: i64) -> String {
+    format!("/attempts/{id}/answer")
+}
+
+pub fn attempt_submit(id: i64) -> String {
+    format!("/attempts/{id}/submit")
+}
+
+pub fn attempt_api(id: i64) -> String {
+    format!("/api/attempts/{id}/answers")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,6 +133,10 @@
         show('removed');
         break;
       case 'attendance': renderAttendance(m.rows); break;
+      case 'quiz_counter':
+        var qc = $('quiz-counter');
+        if (qc) { qc.textContent = L.counter.replace('{p}', m.present).replace('{s}', m.started).replace('{d}', m.submitted).replace('{ok}', m.passed); }
+        break;
       case 'quiz':
         notice(L.quiz);
         location.href = m.url;

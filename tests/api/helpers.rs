@@ -25,7 +25,7 @@ impl Drop for TestApp {
 }
 
 /// A fresh database URL: a new SQLite file, or a new PostgreSQL database when configured.
-async fn fresh_database(dir: &std::path::Path) -> String {
+pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("QUORUM_TEST_POSTGRES_URL") {
         Ok(base) if !base.is_empty() => {
             let name = format!("quorum_t_{}", uuid::Uuid::new_v4().simple());
@@ -118,6 +118,16 @@ impl TestApp {
     pub async fn sign_out(&self) {
         let r = self.post_form("/signout", &[]).await;
         assert_eq!(r.status().as_u16(), 303);
+    }
+
+    /// A browser for a server running elsewhere (another process).
+    pub fn remote(base: &str) -> TestApp {
+        TestApp {
+            address: base.to_string(),
+            db: sea_orm::DatabaseConnection::default(),
+            client: browser(),
+            dir: PathBuf::new(),
+        }
     }
 
     /// A new client (another browser) for the same app.

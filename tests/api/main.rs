@@ -13,6 +13,7 @@ mod banks;
 mod cli;
 mod demo;
 mod org;
+mod quiz;
 mod rooms;
 mod roster;
 mod signin_links;

@@ -1,5 +1,7 @@
 //! sea-orm entities, one per table. Crate-private: the rest of the code sees domain types.
 
+pub(crate) mod attempt;
+pub(crate) mod attempt_item;
 pub(crate) mod attendance_interval;
 pub(crate) mod bank;
 pub(crate) mod bank_file;
@@ -11,6 +13,7 @@ pub(crate) mod person_role;
 pub(crate) mod question;
 pub(crate) mod question_citation;
 pub(crate) mod question_version;
+pub(crate) mod quiz;
 pub(crate) mod roster_upload;
 pub(crate) mod session_invitation;
 pub(crate) mod session_lecturer;

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, web};
 
 const APP_CSS: &str = include_str!("../../../static/css/app.css");
 const ROOM_JS: &str = include_str!("../../../static/js/room.js");
+const QUIZ_JS: &str = include_str!("../../../static/js/quiz.js");
 
 #[get("/static/css/app.css")]
 async fn app_css() -> HttpResponse {
@@ -22,6 +23,14 @@ async fn room_js() -> HttpResponse {
         .body(ROOM_JS)
 }
 
+#[get("/static/js/quiz.js")]
+async fn quiz_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(QUIZ_JS)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(app_css).service(room_js);
+    cfg.service(app_css).service(room_js).service(quiz_js);
 }

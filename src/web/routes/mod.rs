@@ -10,6 +10,7 @@ pub mod chairs;
 pub mod health;
 pub mod home;
 pub mod links;
+pub mod quiz;
 pub mod room;
 pub mod roster;
 pub mod sessions;

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod quiz;
 pub mod room;
 pub mod roster;
 pub mod sessions;

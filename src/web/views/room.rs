@@ -65,6 +65,13 @@ fn labels(ctx: &Ctx) -> String {
         ),
         ("tap_sound", ctx.t("点击这里开启声音", "Tap here to turn the sound on")),
         ("quiz", ctx.t("随堂测试开始了！", "The quiz has started!")),
+        (
+            "counter",
+            ctx.t(
+                "在场 {p} · 已开始 {s} · 已交卷 {d} · 合格 {ok}",
+                "Present {p} · started {s} · submitted {d} · passed {ok}",
+            ),
+        ),
     ];
     let map: serde_json::Map<String, serde_json::Value> = pairs
         .iter()
@@ -146,6 +153,13 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                             ol #hands {}
                             h3 { (ctx.t("参加者", "Participants")) }
                             ul #people.plain {}
+                            h3 { (ctx.t("随堂测试", "Quiz")) }
+                            p #quiz-counter.counter {}
+                            form.stack method="post" action=(urls::quiz_open(s.id)) {
+                                (csrf(ctx))
+                                button.primary #open-quiz type="submit" { (ctx.t("开始随堂测试", "Open the quiz")) }
+                            }
+                            p { a href=(urls::quiz_settings(s.id)) { (ctx.t("测试设置", "Quiz settings")) } }
                             h3 { (ctx.t("出勤（分钟）", "Attendance (minutes)")) }
                             ul #attendance.plain {}
                             form.stack method="post" action=(format!("{}/end", urls::session(s.id))) {

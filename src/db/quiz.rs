@@ -1,0 +1,419 @@
+//! Quizzes, attempts and their items.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::{attempt, attempt_item, quiz};
+use crate::domain::quiz::{BlueprintRule, DrawnItem, Given, QuizSettings, Reveal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuizStatus {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl QuizStatus {
+    fn code(self) -> &'static str {
+        match self {
+            QuizStatus::Draft => "draft",
+            QuizStatus::Open => "open",
+            QuizStatus::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QuizRecord {
+    pub id: i64,
+    pub session_id: i64,
+    pub settings: QuizSettings,
+    pub status: QuizStatus,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+fn corrupt(what: &str, id: i64) -> DbErr {
+    DbErr::Custom(format!("{what} {id} is unreadable"))
+}
+
+fn to_quiz(m: quiz::Model) -> Result<QuizRecord, DbErr> {
+    let blueprint: Vec<BlueprintRule> = serde_json::from_str(&m.blueprint).map_err(|_| corrupt("quiz", m.id))?;
+    let status = match m.status.as_str() {
+        "draft" => QuizStatus::Draft,
+        "open" => QuizStatus::Open,
+        "closed" => QuizStatus::Closed,
+        _ => return Err(corrupt("quiz", m.id)),
+    };
+    Ok(QuizRecord {
+        id: m.id,
+        session_id: m.session_id,
+        settings: QuizSettings {
+            blueprint,
+            pass_mark: m.pass_mark as u32,
+            time_limit_minutes: m.time_limit_minutes as u32,
+            attempts_allowed: m.attempts_allowed as u32,
+            retake_wait_minutes: m.retake_wait_minutes as u32,
+            attendance_gate: m.attendance_gate as u32,
+            reveal: Reveal::parse(&m.reveal).unwrap_or(Reveal::AfterSubmit),
+        },
+        status,
+        opened_at: m.opened_at,
+        closes_at: m.closes_at,
+        closed_at: m.closed_at,
+    })
+}
+
+pub async fn for_session(db: &impl ConnectionTrait, session: i64) -> Result<Option<QuizRecord>, DbErr> {
+    quiz::Entity::find()
+        .filter(quiz::Column::SessionId.eq(session))
+        .one(db)
+        .await?
+        .map(to_quiz)
+        .transpose()
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<QuizRecord>, DbErr> {
+    quiz::Entity::find_by_id(id).one(db).await?.map(to_quiz).transpose()
+}
+
+/// Creates or replaces a session's settings (only while the quiz is a draft).
+pub async fn save_settings(db: &impl ConnectionTrait, session: i64, s: &QuizSettings) -> Result<i64, DbErr> {
+    let blueprint = serde_json::to_string(&s.blueprint).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let mut m = quiz::ActiveModel {
+        session_id: Set(session),
+        blueprint: Set(blueprint),
+        pass_mark: Set(s.pass_mark as i32),
+        time_limit_minutes: Set(s.time_limit_minutes as i32),
+        attempts_allowed: Set(s.attempts_allowed as i32),
+        retake_wait_minutes: Set(s.retake_wait_minutes as i32),
+        attendance_gate: Set(s.attendance_gate as i32),
+        reveal: Set(s.reveal.code().to_string()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    match for_session(db, session).await? {
+        Some(q) => {
+            m.id = Set(q.id);
+            m.update(db).await?;
+            Ok(q.id)
+        }
+        None => {
+            m.status = Set(QuizStatus::Draft.code().to_string());
+            Ok(m.insert(db).await?.id)
+        }
+    }
+}
+
+/// Draft → open. False if it was not a draft (someone else opened it first).
+pub async fn open(
+    db: &impl ConnectionTrait,
+    id: i64,
+    at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = quiz::Entity::update_many()
+        .col_expr(quiz::Column::Status, Expr::value("open"))
+        .col_expr(quiz::Column::OpenedAt, Expr::value(at))
+        .col_expr(quiz::Column::ClosesAt, Expr::value(closes_at))
+        .filter(quiz::Column::Id.eq(id))
+        .filter(quiz::Column::Status.eq("draft"))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn close(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc>) -> Result<bool, DbErr> {
+    let r = quiz::Entity::update_many()
+        .col_expr(quiz::Column::Status, Expr::value("closed"))
+        .col_expr(quiz::Column::ClosedAt, Expr::value(at))
+        .filter(quiz::Column::Id.eq(id))
+        .filter(quiz::Column::Status.eq("open"))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Open quizzes whose closing time has passed.
+pub async fn due_to_close(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+    Ok(quiz::Entity::find()
+        .filter(quiz::Column::Status.eq("open"))
+        .filter(quiz::Column::ClosesAt.lt(now))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| q.id)
+        .collect())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptStatus {
+    Open,
+    Submitted,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub id: i64,
+    pub quiz_id: i64,
+    pub person_id: i64,
+    pub number: i32,
+    pub seed: u64,
+    pub status: AttemptStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub deadline: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<String>,
+    pub correct: Option<i32>,
+    pub total: i32,
+    pub passed: Option<bool>,
+}
+
+fn to_attempt(m: attempt::Model) -> AttemptRecord {
+    AttemptRecord {
+        id: m.id,
+        quiz_id: m.quiz_id,
+        person_id: m.person_id,
+        number: m.number,
+        seed: m.seed as u64,
+        status: if m.status == "submitted" {
+            AttemptStatus::Submitted
+        } else {
+            AttemptStatus::Open
+        },
+        created_at: m.created_at,
+        started_at: m.started_at,
+        deadline: m.deadline,
+        submitted_at: m.submitted_at,
+        submitted_by: m.submitted_by,
+        correct: m.correct,
+        total: m.total,
+        passed: m.passed,
+    }
+}
+
+pub struct NewAttempt {
+    pub person_id: i64,
+    pub number: i32,
+    pub seed: u64,
+    pub deadline: DateTime<Utc>,
+    pub items: Vec<DrawnItem>,
+}
+
+/// Inserts attempts with their items in bulk (hundreds of chairs at once when a quiz opens).
+pub async fn insert_attempts(
+    db: &impl ConnectionTrait,
+    quiz_id: i64,
+    list: Vec<NewAttempt>,
+) -> Result<Vec<i64>, DbErr> {
+    let now = Utc::now();
+    let mut ids = Vec::with_capacity(list.len());
+    let mut items = Vec::new();
+    for a in list {
+        let m = attempt::ActiveModel {
+            quiz_id: Set(quiz_id),
+            person_id: Set(a.person_id),
+            number: Set(a.number),
+            seed: Set(a.seed as i64),
+            status: Set("open".into()),
+            created_at: Set(now),
+            deadline: Set(a.deadline),
+            total: Set(a.items.len() as i32),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        ids.push(m.id);
+        for (pos, it) in a.items.into_iter().enumerate() {
+            items.push(attempt_item::ActiveModel {
+                attempt_id: Set(m.id),
+                position: Set(pos as i32),
+                question_id: Set(it.question_id),
+                version_id: Set(it.version_id),
+                option_order: Set(serde_json::to_string(&it.order).unwrap_or_else(|_| "[]".into())),
+                ..Default::default()
+            });
+        }
+    }
+    for chunk in items.chunks(200) {
+        attempt_item::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(ids)
+}
+
+pub async fn attempt(db: &impl ConnectionTrait, id: i64) -> Result<Option<AttemptRecord>, DbErr> {
+    Ok(attempt::Entity::find_by_id(id).one(db).await?.map(to_attempt))
+}
+
+pub async fn attempts_of(db: &impl ConnectionTrait, quiz_id: i64, person: i64) -> Result<Vec<AttemptRecord>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::QuizId.eq(quiz_id))
+        .filter(attempt::Column::PersonId.eq(person))
+        .order_by_asc(attempt::Column::Number)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_attempt)
+        .collect())
+}
+
+pub async fn attempts_of_quiz(db: &impl ConnectionTrait, quiz_id: i64) -> Result<Vec<AttemptRecord>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::QuizId.eq(quiz_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_attempt)
+        .collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub position: i32,
+    pub question_id: i64,
+    pub version_id: i64,
+    /// `order[shown] = original option index`.
+    pub order: Vec<usize>,
+    pub answer: Option<Given>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub correct: Option<bool>,
+}
+
+pub async fn items(db: &impl ConnectionTrait, attempt_id: i64) -> Result<Vec<ItemRecord>, DbErr> {
+    attempt_item::Entity::find()
+        .filter(attempt_item::Column::AttemptId.eq(attempt_id))
+        .order_by_asc(attempt_item::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok(ItemRecord {
+                position: m.position,
+                question_id: m.question_id,
+                version_id: m.version_id,
+                order: serde_json::from_str(&m.option_order).map_err(|_| corrupt("attempt item", m.id))?,
+                answer: m
+                    .answer
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|_| corrupt("attempt item", m.id))?,
+                answered_at: m.answered_at,
+                correct: m.correct,
+            })
+        })
+        .collect()
+}
+
+/// Saves an answer if — in the same statement — the attempt is still open and within `not_after`.
+/// Returns whether it was saved; the caller explains a refusal.
+pub async fn save_answer(
+    db: &impl ConnectionTrait,
+    attempt_id: i64,
+    position: i32,
+    given: &Given,
+    now: DateTime<Utc>,
+    deadline_not_before: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let json = serde_json::to_string(given).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let open_attempt = Query::select()
+        .expr(Expr::val(1))
+        .from(attempt::Entity)
+        .and_where(Expr::col(attempt::Column::Id).eq(attempt_id))
+        .and_where(Expr::col(attempt::Column::Status).eq("open"))
+        .and_where(Expr::col(attempt::Column::Deadline).gte(deadline_not_before))
+        .to_owned();
+    let r = attempt_item::Entity::update_many()
+        .col_expr(attempt_item::Column::Answer, Expr::value(json))
+        .col_expr(attempt_item::Column::AnsweredAt, Expr::value(now))
+        .filter(attempt_item::Column::AttemptId.eq(attempt_id))
+        .filter(attempt_item::Column::Position.eq(position))
+        .filter(Expr::exists(open_attempt))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn mark_started(db: &impl ConnectionTrait, attempt_id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+    attempt::Entity::update_many()
+        .col_expr(attempt::Column::StartedAt, Expr::value(at))
+        .filter(attempt::Column::Id.eq(attempt_id))
+        .filter(attempt::Column::StartedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the result; false if the attempt was already submitted (submitting twice is harmless).
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    attempt_id: i64,
+    by: &str,
+    correct: i32,
+    passed: bool,
+    item_results: &[(i32, bool)],
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = attempt::Entity::update_many()
+        .col_expr(attempt::Column::Status, Expr::value("submitted"))
+        .col_expr(attempt::Column::SubmittedAt, Expr::value(at))
+        .col_expr(attempt::Column::SubmittedBy, Expr::value(by))
+        .col_expr(attempt::Column::Correct, Expr::value(correct))
+        .col_expr(attempt::Column::Passed, Expr::value(passed))
+        .filter(attempt::Column::Id.eq(attempt_id))
+        .filter(attempt::Column::Status.eq("open"))
+        .exec(db)
+        .await?;
+    if r.rows_affected != 1 {
+        return Ok(false);
+    }
+    for (pos, ok) in item_results {
+        attempt_item::Entity::update_many()
+            .col_expr(attempt_item::Column::Correct, Expr::value(*ok))
+            .filter(attempt_item::Column::AttemptId.eq(attempt_id))
+            .filter(attempt_item::Column::Position.eq(*pos))
+            .exec(db)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Open attempts whose deadline is before `cutoff`.
+pub async fn overdue(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::Status.eq("open"))
+        .filter(attempt::Column::Deadline.lt(cutoff))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
+pub async fn open_attempts_of_quiz(db: &impl ConnectionTrait, quiz_id: i64) -> Result<Vec<i64>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::QuizId.eq(quiz_id))
+        .filter(attempt::Column::Status.eq("open"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
+/// (started, submitted, passed) attempts of a quiz.
+pub async fn counts(db: &impl ConnectionTrait, quiz_id: i64) -> Result<(u64, u64, u64), DbErr> {
+    let base = || attempt::Entity::find().filter(attempt::Column::QuizId.eq(quiz_id));
+    let started = base()
+        .filter(attempt::Column::StartedAt.is_not_null())
+        .count(db)
+        .await?;
+    let submitted = base().filter(attempt::Column::Status.eq("submitted")).count(db).await?;
+    let passed = base().filter(attempt::Column::Passed.eq(true)).count(db).await?;
+    Ok((started, submitted, passed))
+}

@@ -1,0 +1,449 @@
+//! The in-class quiz (随堂测试): settings, the blueprint draw, option shuffling and grading.
+
+use std::collections::BTreeSet;
+
+use super::question::{Answer, QuestionContent, QuestionKind};
+use crate::i18n::Text;
+
+/// How many questions to draw from a topic.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlueprintRule {
+    pub topic: String,
+    pub count: u32,
+}
+
+/// When answers and explanations are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    AfterSubmit,
+    AfterClose,
+}
+
+impl Reveal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Reveal::AfterSubmit => "after_submit",
+            Reveal::AfterClose => "after_close",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Reveal> {
+        match code {
+            "after_submit" => Some(Reveal::AfterSubmit),
+            "after_close" => Some(Reveal::AfterClose),
+            _ => None,
+        }
+    }
+}
+
+/// A session's quiz settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizSettings {
+    pub blueprint: Vec<BlueprintRule>,
+    /// Percent of questions right needed to pass (1–100).
+    pub pass_mark: u32,
+    pub time_limit_minutes: u32,
+    pub attempts_allowed: u32,
+    /// Minutes between attempts when retakes are allowed.
+    pub retake_wait_minutes: u32,
+    /// Minimum share of the lecture attended, percent (0 disables the gate).
+    pub attendance_gate: u32,
+    pub reveal: Reveal,
+}
+
+impl Default for QuizSettings {
+    fn default() -> Self {
+        QuizSettings {
+            blueprint: Vec::new(),
+            pass_mark: 60,
+            time_limit_minutes: 15,
+            attempts_allowed: 1,
+            retake_wait_minutes: 0,
+            attendance_gate: 60,
+            reveal: Reveal::AfterSubmit,
+        }
+    }
+}
+
+pub type Problems = Vec<(&'static str, Text)>;
+
+impl QuizSettings {
+    /// Checks the numbers; `available` says how many drawable questions each topic has.
+    pub fn check(&self, available: &dyn Fn(&str) -> u32) -> Problems {
+        let mut p = Problems::new();
+        let bad = |f: &'static str, zh: String, en: String| (f, Text::new(zh, en));
+        if self.blueprint.is_empty() {
+            p.push(bad(
+                "blueprint",
+                "请至少设置一个出题主题".into(),
+                "add at least one topic to draw from".into(),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for r in &self.blueprint {
+            if !seen.insert(r.topic.as_str()) {
+                p.push(bad(
+                    "blueprint",
+                    format!("主题“{}”出现了两次", r.topic),
+                    format!("topic “{}” appears twice", r.topic),
+                ));
+            }
+            if r.count == 0 {
+                p.push(bad(
+                    "blueprint",
+                    format!("主题“{}”的题数必须大于0", r.topic),
+                    format!("topic “{}” needs at least one question", r.topic),
+                ));
+            }
+            let have = available(&r.topic);
+            if r.count > have {
+                p.push(bad(
+                    "blueprint",
+                    format!(
+                        "主题“{}”只有 {have} 道可用题目（不含待复核），不够抽 {} 道",
+                        r.topic, r.count
+                    ),
+                    format!(
+                        "topic “{}” has only {have} usable questions (excluding those needing review), not {}",
+                        r.topic, r.count
+                    ),
+                ));
+            }
+        }
+        if self.total() > 100 {
+            p.push(bad(
+                "blueprint",
+                "一次测试最多100道题".into(),
+                "a quiz has at most 100 questions".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.pass_mark) {
+            p.push(bad(
+                "pass_mark",
+                "合格线应在1%到100%之间".into(),
+                "the pass mark is between 1% and 100%".into(),
+            ));
+        }
+        if !(1..=180).contains(&self.time_limit_minutes) {
+            p.push(bad(
+                "time_limit_minutes",
+                "限时应在1到180分钟之间".into(),
+                "the time limit is 1 to 180 minutes".into(),
+            ));
+        }
+        if !(1..=5).contains(&self.attempts_allowed) {
+            p.push(bad(
+                "attempts_allowed",
+                "答题次数应在1到5次之间".into(),
+                "attempts allowed is 1 to 5".into(),
+            ));
+        }
+        if self.attendance_gate > 100 {
+            p.push(bad(
+                "attendance_gate",
+                "出勤要求应在0%到100%之间".into(),
+                "the attendance requirement is 0% to 100%".into(),
+            ));
+        }
+        p
+    }
+
+    pub fn total(&self) -> u32 {
+        self.blueprint.iter().map(|r| r.count).sum()
+    }
+}
+
+/// A small, fixed PRNG (SplitMix64): a draw must replay identically from its seed forever, whatever
+/// version of a random-number crate the project later uses.
+#[derive(Debug, Clone)]
+pub struct SeededRng(u64);
+
+impl SeededRng {
+    pub fn new(seed: u64) -> SeededRng {
+        SeededRng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..n (n > 0), without modulo bias worth caring about at these sizes.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize % n.max(1)
+    }
+
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
+
+/// A question that may be drawn: its id and the version to pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    pub question_id: i64,
+    pub version_id: i64,
+    /// Number of options (0 for true/false), for shuffling.
+    pub options: usize,
+}
+
+/// One drawn item: the pinned version and the order its options are shown in
+/// (`order[shown] = original index`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawnItem {
+    pub question_id: i64,
+    pub version_id: i64,
+    pub order: Vec<usize>,
+}
+
+/// Draws by the blueprint from per-topic pools (already limited to drawable questions). Reproducible:
+/// the same pools and seed give the same items in the same order with the same option orders.
+pub fn draw(
+    blueprint: &[BlueprintRule],
+    pools: &dyn Fn(&str) -> Vec<Candidate>,
+    seed: u64,
+) -> Result<Vec<DrawnItem>, Text> {
+    let mut rng = SeededRng::new(seed);
+    let mut items = Vec::new();
+    let mut taken = BTreeSet::new();
+    for rule in blueprint {
+        let mut pool: Vec<Candidate> = pools(&rule.topic)
+            .into_iter()
+            .filter(|c| !taken.contains(&c.question_id))
+            .collect();
+        pool.sort();
+        if pool.len() < rule.count as usize {
+            return Err(Text::new(
+                format!(
+                    "主题“{}”只有 {} 道可用题目，不够抽 {} 道",
+                    rule.topic,
+                    pool.len(),
+                    rule.count
+                ),
+                format!(
+                    "topic “{}” has only {} usable questions, not {}",
+                    rule.topic,
+                    pool.len(),
+                    rule.count
+                ),
+            ));
+        }
+        rng.shuffle(&mut pool);
+        for c in pool.into_iter().take(rule.count as usize) {
+            taken.insert(c.question_id);
+            let mut order: Vec<usize> = (0..c.options).collect();
+            rng.shuffle(&mut order);
+            items.push(DrawnItem {
+                question_id: c.question_id,
+                version_id: c.version_id,
+                order,
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// What a chair answered, in the question's own (unshuffled) terms.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Given {
+    Choices(BTreeSet<usize>),
+    Truth(bool),
+}
+
+/// Why an answer is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerProblem {
+    NotAnOption,
+    WrongShape,
+    Empty,
+}
+
+/// Checks an answer against the question (options exist; one choice for single choice).
+pub fn check_given(q: &QuestionContent, given: &Given) -> Result<(), AnswerProblem> {
+    match (q.kind, given) {
+        (QuestionKind::TrueFalse, Given::Truth(_)) => Ok(()),
+        (QuestionKind::TrueFalse, _) | (_, Given::Truth(_)) => Err(AnswerProblem::WrongShape),
+        (_, Given::Choices(c)) if c.is_empty() => Err(AnswerProblem::Empty),
+        (_, Given::Choices(c)) if c.iter().any(|i| *i >= q.options.len()) => Err(AnswerProblem::NotAnOption),
+        (QuestionKind::Single, Given::Choices(c)) if c.len() != 1 => Err(AnswerProblem::WrongShape),
+        _ => Ok(()),
+    }
+}
+
+/// Single choice and true/false: exact. Multiple choice: all or nothing.
+pub fn is_correct(q: &QuestionContent, given: Option<&Given>) -> bool {
+    match (&q.answer, given) {
+        (Answer::Truth(t), Some(Given::Truth(g))) => t == g,
+        (Answer::Choices(right), Some(Given::Choices(g))) => right == g,
+        _ => false,
+    }
+}
+
+/// The outcome of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Score {
+    pub correct: u32,
+    pub total: u32,
+}
+
+impl Score {
+    pub fn percent(self) -> u32 {
+        if self.total == 0 {
+            0
+        } else {
+            (self.correct * 100 + self.total / 2) / self.total
+        }
+    }
+
+    /// Passing compares exact fractions (no rounding up to the mark).
+    pub fn passes(self, pass_mark: u32) -> bool {
+        self.total > 0 && self.correct * 100 >= pass_mark * self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::question::Citation;
+
+    fn pool(topic: &str) -> Vec<Candidate> {
+        let base = if topic == "A" { 0 } else { 100 };
+        (0..10)
+            .map(|i| Candidate {
+                question_id: base + i,
+                version_id: 1000 + base + i,
+                options: 4,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn draw_counts_per_topic_and_replays_from_the_seed() {
+        let bp = vec![
+            BlueprintRule {
+                topic: "A".into(),
+                count: 3,
+            },
+            BlueprintRule {
+                topic: "B".into(),
+                count: 4,
+            },
+        ];
+        let a = draw(&bp, &pool, 42).unwrap();
+        assert_eq!(a.len(), 7);
+        assert_eq!(a.iter().filter(|i| i.question_id < 100).count(), 3);
+        assert_eq!(a, draw(&bp, &pool, 42).unwrap(), "same seed, same draw");
+        assert_ne!(a, draw(&bp, &pool, 43).unwrap(), "another seed, another draw");
+        assert!(
+            a.iter().all(|i| i.version_id == i.question_id + 1000),
+            "versions pinned"
+        );
+        let mut o = a[0].order.clone();
+        o.sort();
+        assert_eq!(o, vec![0, 1, 2, 3], "options are a permutation");
+        assert!(
+            draw(
+                &[BlueprintRule {
+                    topic: "A".into(),
+                    count: 11
+                }],
+                &pool,
+                1
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_generator_is_fixed_forever() {
+        // Values computed independently from the SplitMix64 definition: changing the generator would
+        // change the replay of every past attempt.
+        let mut r = SeededRng::new(7);
+        assert_eq!(
+            [r.next_u64(), r.next_u64()],
+            [0x63cb_e1e4_5932_0dd7, 0x044c_3cd7_f43c_661c]
+        );
+    }
+
+    fn q(kind: QuestionKind, answer: Answer) -> QuestionContent {
+        QuestionContent {
+            kind,
+            stem: "s".into(),
+            options: if kind == QuestionKind::TrueFalse {
+                vec![]
+            } else {
+                vec!["a".into(), "b".into(), "c".into()]
+            },
+            answer,
+            explanation: "e".into(),
+            citations: vec![Citation {
+                statute: "x".into(),
+                article: 1,
+                paragraph: None,
+                item: None,
+            }],
+            tags: vec![],
+            difficulty: 1,
+        }
+    }
+
+    #[test]
+    fn grading_rules() {
+        let single = q(QuestionKind::Single, Answer::Choices([1].into()));
+        assert!(is_correct(&single, Some(&Given::Choices([1].into()))));
+        assert!(!is_correct(&single, Some(&Given::Choices([0].into()))));
+        assert!(!is_correct(&single, None));
+        let multi = q(QuestionKind::Multiple, Answer::Choices([0, 2].into()));
+        assert!(is_correct(&multi, Some(&Given::Choices([0, 2].into()))));
+        assert!(
+            !is_correct(&multi, Some(&Given::Choices([0].into()))),
+            "partly right is wrong"
+        );
+        assert!(!is_correct(&multi, Some(&Given::Choices([0, 1, 2].into()))));
+        let tf = q(QuestionKind::TrueFalse, Answer::Truth(false));
+        assert!(is_correct(&tf, Some(&Given::Truth(false))));
+        assert_eq!(
+            check_given(&single, &Given::Choices([0, 1].into())),
+            Err(AnswerProblem::WrongShape)
+        );
+        assert_eq!(
+            check_given(&single, &Given::Choices([7].into())),
+            Err(AnswerProblem::NotAnOption)
+        );
+        assert_eq!(
+            check_given(&tf, &Given::Choices([0].into())),
+            Err(AnswerProblem::WrongShape)
+        );
+    }
+
+    #[test]
+    fn pass_marks_compare_exactly() {
+        assert!(Score { correct: 6, total: 10 }.passes(60));
+        assert!(!Score { correct: 5, total: 9 }.passes(60), "55.6% is below 60%");
+        assert!(!Score { correct: 0, total: 0 }.passes(60));
+        assert_eq!(Score { correct: 2, total: 3 }.percent(), 67);
+    }
+
+    #[test]
+    fn settings_name_the_short_topic() {
+        let s = QuizSettings {
+            blueprint: vec![BlueprintRule {
+                topic: "业主大会".into(),
+                count: 30,
+            }],
+            ..Default::default()
+        };
+        let p = s.check(&|_| 21);
+        assert!(
+            p.iter().any(|(_, t)| t.zh.contains("主题“业主大会”只有 21 道")),
+            "{p:?}"
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! Background work in the same process: a loop per job, each with a one-step function tests call.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+
+/// Submits quiz attempts at their deadline (also when the chair never comes back) and closes quizzes
+/// whose time ran out. Safe with several processes: submission is a conditional update.
+pub fn spawn_quiz_deadlines(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            match crate::services::quiz::submit_due(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(submitted = n, "attempts submitted at their deadline"),
+                Err(e) => tracing::warn!(error = %e, "submitting due attempts failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,591 @@
+//! The in-class quiz: settings, opening it from the room, attempts, answers, grading and results.
+//!
+//! Integrity rules: an answer is acknowledged only after it is committed; answers after the deadline
+//! (plus a short grace for answers in flight), to a question not in the attempt, or with an option not
+//! in the question are refused and logged; a chair can only read and change their own attempt;
+//! submitting twice is harmless; at the deadline the server submits what was saved.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+
+use super::ServiceError;
+use super::accounts::CurrentUser;
+use crate::db::quiz::{self as db, AttemptRecord, AttemptStatus, ItemRecord, NewAttempt, QuizRecord, QuizStatus};
+use crate::db::{banks, training};
+use crate::domain::attendance::{Interval, share};
+use crate::domain::bank::{QuestionStatus, QuestionVersion};
+use crate::domain::quiz::{
+    AnswerProblem, Candidate, Given, QuizSettings, Reveal, Score, check_given, draw, is_correct,
+};
+use crate::domain::session::SessionStatus;
+use crate::i18n::Text;
+
+/// Answers arriving this long after the deadline are still accepted (they were sent in time).
+pub const GRACE: Duration = Duration::seconds(10);
+
+/// Drawable questions per topic: active questions of banks that are in use.
+pub async fn pools(db: &impl ConnectionTrait) -> Result<HashMap<String, Vec<Candidate>>, ServiceError> {
+    let mut out: HashMap<String, Vec<Candidate>> = HashMap::new();
+    for bank in banks::banks(db).await?.into_iter().filter(|b| !b.retired) {
+        for q in banks::questions_of_bank(db, bank.id).await? {
+            if q.status == QuestionStatus::Active {
+                out.entry(bank.topic.clone()).or_default().push(Candidate {
+                    question_id: q.id,
+                    version_id: q.current.id,
+                    options: q.current.content.options.len(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The settings to show: saved ones, or defaults.
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    session: i64,
+) -> Result<(QuizSettings, Option<QuizRecord>), ServiceError> {
+    let q = db::for_session(db, session).await?;
+    Ok((q.as_ref().map(|q| q.settings.clone()).unwrap_or_default(), q))
+}
+
+/// Saves settings after checking them against the questions available now.
+pub async fn save_settings(
+    db: &impl ConnectionTrait,
+    session: i64,
+    s: &QuizSettings,
+) -> Result<Result<(), Vec<(&'static str, Text)>>, ServiceError> {
+    if let Some(q) = db::for_session(db, session).await?
+        && q.status != QuizStatus::Draft
+    {
+        return Err(ServiceError::invalid(
+            "测试已经开始，不能再修改设置",
+            "the quiz has started; its settings are fixed",
+        ));
+    }
+    let pools = pools(db).await?;
+    let problems = s.check(&|topic| pools.get(topic).map(|p| p.len() as u32).unwrap_or(0));
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    db::save_settings(db, session, s).await?;
+    Ok(Ok(()))
+}
+
+/// A chair's share of the lecture so far (0–1), and minutes present.
+async fn attendance_share(
+    db: &impl ConnectionTrait,
+    session: &training::SessionRecord,
+    person: i64,
+    until: DateTime<Utc>,
+) -> Result<(f64, i64), ServiceError> {
+    let Some(from) = session.started_at else {
+        return Ok((0.0, 0));
+    };
+    let window = Interval {
+        from,
+        to: session.ended_at.unwrap_or(until).min(until),
+    };
+    let mine: Vec<Interval> = training::intervals(db, session.id)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| *p == person)
+        .map(|(_, i)| i)
+        .collect();
+    let minutes = crate::domain::attendance::presence(mine.clone(), window).num_minutes();
+    Ok((share(mine, window), minutes))
+}
+
+fn seed_for(quiz: i64, person: i64, number: i32) -> u64 {
+    // Reproducible per attempt, different between chairs and attempts; mixed by the PRNG itself.
+    (quiz as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (person as u64).rotate_left(21)
+        ^ (number as u64).rotate_left(42)
+        ^ rand::random::<u32>() as u64
+}
+
+fn new_attempt(
+    quiz: &QuizRecord,
+    pools: &HashMap<String, Vec<Candidate>>,
+    person: i64,
+    number: i32,
+    now: DateTime<Utc>,
+) -> Result<NewAttempt, ServiceError> {
+    let seed = seed_for(quiz.id, person, number);
+    let items = draw(
+        &quiz.settings.blueprint,
+        &|t| pools.get(t).cloned().unwrap_or_default(),
+        seed,
+    )
+    .map_err(ServiceError::Invalid)?;
+    let limit = now + Duration::minutes(quiz.settings.time_limit_minutes as i64);
+    let deadline = quiz.closes_at.map(|c| c.min(limit)).unwrap_or(limit);
+    Ok(NewAttempt {
+        person_id: person,
+        number,
+        seed,
+        deadline,
+        items,
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct Opened {
+    pub quiz_id: i64,
+    pub attempts_created: usize,
+    /// Present chairs below the attendance gate.
+    pub below_gate: Vec<i64>,
+}
+
+/// Opens the quiz from the room: attempts for every present chair who meets the attendance gate are
+/// created up front in one transaction, so hundreds of chairs starting together cost almost nothing.
+pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i64]) -> Result<Opened, ServiceError> {
+    let txn = db.begin().await?;
+    let session = training::get(&txn, session_id).await?.ok_or(ServiceError::NotFound)?;
+    if session.status != SessionStatus::Live && session.status != SessionStatus::Ended {
+        return Err(ServiceError::invalid(
+            "培训开始后才能开始随堂测试",
+            "start the session before the quiz",
+        ));
+    }
+    let quiz = db::for_session(&txn, session_id)
+        .await?
+        .ok_or_else(|| ServiceError::invalid("请先设置随堂测试", "set up the quiz first"))?;
+    let pools = pools(&txn).await?;
+    let problems = quiz
+        .settings
+        .check(&|t| pools.get(t).map(|p| p.len() as u32).unwrap_or(0));
+    if let Some((_, p)) = problems.into_iter().next() {
+        return Err(ServiceError::Invalid(p));
+    }
+    let now = Utc::now();
+    let s = quiz.settings.clone();
+    // Room for every allowed attempt, with the waits between them.
+    let span = s.time_limit_minutes as i64
+        + (s.attempts_allowed as i64 - 1) * (s.time_limit_minutes + s.retake_wait_minutes) as i64;
+    let closes_at = now + Duration::minutes(span);
+    if !db::open(&txn, quiz.id, now, closes_at).await? {
+        return Err(ServiceError::invalid(
+            "随堂测试已经开始过了",
+            "the quiz has already been opened",
+        ));
+    }
+    let quiz = QuizRecord {
+        status: QuizStatus::Open,
+        opened_at: Some(now),
+        closes_at: Some(closes_at),
+        ..quiz
+    };
+    let mut list = Vec::new();
+    let mut below_gate = Vec::new();
+    for person in present_chairs.iter().copied().collect::<BTreeSet<i64>>() {
+        let (fraction, _) = attendance_share(&txn, &session, person, now).await?;
+        if fraction * 100.0 + 1e-9 < s.attendance_gate as f64 {
+            below_gate.push(person);
+            continue;
+        }
+        list.push(new_attempt(&quiz, &pools, person, 1, now)?);
+    }
+    let created = db::insert_attempts(&txn, quiz.id, list).await?.len();
+    txn.commit().await?;
+    tracing::info!(
+        session = session_id,
+        quiz = quiz.id,
+        created,
+        below_gate = below_gate.len(),
+        "quiz opened"
+    );
+    Ok(Opened {
+        quiz_id: quiz.id,
+        attempts_created: created,
+        below_gate,
+    })
+}
+
+/// Why a chair cannot take the quiz (now).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blocked {
+    NotInvited,
+    NotOpen,
+    Closed,
+    BelowGate { minutes: i64, share: f64, required: u32 },
+    NoAttemptsLeft,
+    RetakeWait { until: DateTime<Utc> },
+}
+
+/// Where a chair lands when opening the quiz link.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Attempt(i64),
+    /// The latest submitted attempt, with why no new one starts.
+    Finished {
+        attempt: i64,
+        blocked: Blocked,
+    },
+    Blocked(Blocked),
+}
+
+/// Finds the chair's open attempt, or starts a new one if they may, or explains why not.
+pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
+    let txn = db.begin().await?;
+    let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
+    let session = training::get(&txn, quiz.session_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let person = user.person.id;
+    if !user
+        .person
+        .committee_id
+        .is_some_and(|c| session.committees.contains(&c))
+    {
+        return Ok(Entry::Blocked(Blocked::NotInvited));
+    }
+    let now = Utc::now();
+    let mine = db::attempts_of(&txn, quiz.id, person).await?;
+    if let Some(a) = mine.iter().find(|a| a.status == AttemptStatus::Open) {
+        return Ok(Entry::Attempt(a.id));
+    }
+    let finished = |blocked: Blocked| match mine.last() {
+        Some(a) => Entry::Finished { attempt: a.id, blocked },
+        None => Entry::Blocked(blocked),
+    };
+    match quiz.status {
+        QuizStatus::Draft => return Ok(finished(Blocked::NotOpen)),
+        QuizStatus::Closed => return Ok(finished(Blocked::Closed)),
+        QuizStatus::Open if quiz.closes_at.is_some_and(|c| c <= now) => return Ok(finished(Blocked::Closed)),
+        QuizStatus::Open => {}
+    }
+    if mine.len() as u32 >= quiz.settings.attempts_allowed {
+        return Ok(finished(Blocked::NoAttemptsLeft));
+    }
+    if let Some(last) = mine.last()
+        && let Some(at) = last.submitted_at
+    {
+        let until = at + Duration::minutes(quiz.settings.retake_wait_minutes as i64);
+        if until > now {
+            return Ok(finished(Blocked::RetakeWait { until }));
+        }
+    }
+    let (fraction, minutes) = attendance_share(&txn, &session, person, now).await?;
+    if fraction * 100.0 + 1e-9 < quiz.settings.attendance_gate as f64 {
+        return Ok(finished(Blocked::BelowGate {
+            minutes,
+            share: fraction,
+            required: quiz.settings.attendance_gate,
+        }));
+    }
+    let pools = pools(&txn).await?;
+    let a = new_attempt(&quiz, &pools, person, mine.len() as i32 + 1, now)?;
+    let id = match db::insert_attempts(&txn, quiz.id, vec![a]).await {
+        Ok(ids) => ids[0],
+        // Two taps at once: the other request created it.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            drop(txn);
+            return Box::pin(enter(db, quiz_id, user)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    txn.commit().await?;
+    Ok(Entry::Attempt(id))
+}
+
+/// One question as shown to the chair, options in the attempt's order.
+#[derive(Debug, Clone)]
+pub struct ShownItem {
+    pub position: i32,
+    pub version: QuestionVersion,
+    /// (shown index, option text)
+    pub options: Vec<String>,
+    /// The chair's answer in shown indices (or the truth value).
+    pub chosen: Option<Given>,
+    pub correct: Option<bool>,
+    pub order: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptView {
+    pub attempt: AttemptRecord,
+    pub quiz: QuizRecord,
+    pub session_title: String,
+    pub items: Vec<ShownItem>,
+}
+
+fn to_shown(given: &Given, order: &[usize]) -> Given {
+    match given {
+        Given::Truth(t) => Given::Truth(*t),
+        Given::Choices(c) => Given::Choices(
+            c.iter()
+                .filter_map(|orig| order.iter().position(|o| o == orig))
+                .collect(),
+        ),
+    }
+}
+
+fn owned(attempt: &AttemptRecord, user: &CurrentUser) -> Result<(), ServiceError> {
+    if attempt.person_id != user.person.id {
+        tracing::warn!(
+            attempt = attempt.id,
+            person = user.person.id,
+            "refused: someone else's attempt"
+        );
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
+}
+
+async fn load_view(db: &impl ConnectionTrait, attempt: AttemptRecord) -> Result<AttemptView, ServiceError> {
+    let quiz = db::get(db, attempt.quiz_id).await?.ok_or(ServiceError::NotFound)?;
+    let session_title = training::get(db, quiz.session_id)
+        .await?
+        .map(|s| s.title)
+        .unwrap_or_default();
+    let items: Vec<ItemRecord> = db::items(db, attempt.id).await?;
+    let versions: HashMap<i64, QuestionVersion> =
+        banks::versions(db, &items.iter().map(|i| i.version_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+    let mut shown = Vec::with_capacity(items.len());
+    for it in items {
+        let version = versions.get(&it.version_id).cloned().ok_or(ServiceError::NotFound)?;
+        let options = it
+            .order
+            .iter()
+            .filter_map(|i| version.content.options.get(*i).cloned())
+            .collect();
+        shown.push(ShownItem {
+            position: it.position,
+            options,
+            chosen: it.answer.as_ref().map(|g| to_shown(g, &it.order)),
+            correct: it.correct,
+            order: it.order,
+            version,
+        });
+    }
+    Ok(AttemptView {
+        attempt,
+        quiz,
+        session_title,
+        items: shown,
+    })
+}
+
+/// The chair's attempt (submitting it first if its deadline has passed).
+pub async fn view(db: &DatabaseConnection, attempt_id: i64, user: &CurrentUser) -> Result<AttemptView, ServiceError> {
+    let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+    owned(&a, user)?;
+    let now = Utc::now();
+    if a.status == AttemptStatus::Open && a.deadline + GRACE < now {
+        submit_attempt(db, attempt_id, "deadline").await?;
+    } else if a.started_at.is_none() {
+        db::mark_started(db, attempt_id, now).await?;
+    }
+    let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+    load_view(db, a).await
+}
+
+/// Why an answer was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("the deadline has passed")]
+    AfterDeadline,
+    #[error("the attempt was submitted")]
+    Submitted,
+    #[error("question {0} is not in this attempt")]
+    NotInAttempt(i32),
+    #[error("option not in the question")]
+    NotAnOption,
+    #[error("answer does not fit the question")]
+    WrongShape,
+}
+
+impl Refused {
+    pub fn text(&self) -> Text {
+        match self {
+            Refused::AfterDeadline => Text::new(
+                "答题时间已到，这个答案没有保存。",
+                "Time is up: this answer was not saved.",
+            ),
+            Refused::Submitted => Text::new(
+                "答卷已经提交，不能再修改。",
+                "The attempt was submitted; it cannot change.",
+            ),
+            Refused::NotInAttempt(_) => Text::new("这道题不在您的答卷中。", "That question is not in your attempt."),
+            Refused::NotAnOption => Text::new(
+                "所选的选项不属于这道题。",
+                "That option does not belong to the question.",
+            ),
+            Refused::WrongShape => Text::new(
+                "答案格式不对（单选题只能选一个）。",
+                "That answer does not fit the question (single choice takes one option).",
+            ),
+        }
+    }
+}
+
+/// Saves one answer. `shown` is in the attempt's option order. Committed before returning `Ok`.
+pub async fn save_answer(
+    db: &DatabaseConnection,
+    attempt_id: i64,
+    user: &CurrentUser,
+    position: i32,
+    shown: Given,
+) -> Result<Result<(), Refused>, ServiceError> {
+    let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+    owned(&a, user)?;
+    let refuse = |r: Refused| {
+        tracing::warn!(attempt = attempt_id, position, reason = %r, "answer refused");
+        Ok(Err(r))
+    };
+    if a.status == AttemptStatus::Submitted {
+        return refuse(Refused::Submitted);
+    }
+    let now = Utc::now();
+    if a.deadline + GRACE < now {
+        return refuse(Refused::AfterDeadline);
+    }
+    let items = db::items(db, attempt_id).await?;
+    let Some(item) = items.iter().find(|i| i.position == position) else {
+        return refuse(Refused::NotInAttempt(position));
+    };
+    let given = match shown {
+        Given::Truth(t) => Given::Truth(t),
+        Given::Choices(c) => {
+            let mapped: Option<BTreeSet<usize>> = c.iter().map(|s| item.order.get(*s).copied()).collect();
+            match mapped {
+                Some(m) => Given::Choices(m),
+                None => return refuse(Refused::NotAnOption),
+            }
+        }
+    };
+    let version = banks::versions(db, &[item.version_id])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound)?;
+    match check_given(&version.content, &given) {
+        Ok(()) => {}
+        Err(AnswerProblem::NotAnOption) => return refuse(Refused::NotAnOption),
+        Err(_) => return refuse(Refused::WrongShape),
+    }
+    if db::save_answer(db, attempt_id, position, &given, now, now - GRACE).await? {
+        Ok(Ok(()))
+    } else {
+        // Lost a race with the deadline or a submission.
+        let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+        refuse(if a.status == AttemptStatus::Submitted {
+            Refused::Submitted
+        } else {
+            Refused::AfterDeadline
+        })
+    }
+}
+
+/// Grades and closes an attempt; harmless if it was already submitted. Returns whether this call
+/// submitted it.
+pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: &str) -> Result<bool, ServiceError> {
+    let txn = db.begin().await?;
+    let a = db::attempt(&txn, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+    if a.status == AttemptStatus::Submitted {
+        return Ok(false);
+    }
+    let quiz = db::get(&txn, a.quiz_id).await?.ok_or(ServiceError::NotFound)?;
+    let items = db::items(&txn, attempt_id).await?;
+    let versions: HashMap<i64, QuestionVersion> =
+        banks::versions(&txn, &items.iter().map(|i| i.version_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+    let results: Vec<(i32, bool)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.position,
+                versions
+                    .get(&i.version_id)
+                    .is_some_and(|v| is_correct(&v.content, i.answer.as_ref())),
+            )
+        })
+        .collect();
+    let score = Score {
+        correct: results.iter().filter(|(_, ok)| *ok).count() as u32,
+        total: items.len() as u32,
+    };
+    let passed = score.passes(quiz.settings.pass_mark);
+    let done = db::finish(&txn, attempt_id, by, score.correct as i32, passed, &results, Utc::now()).await?;
+    txn.commit().await?;
+    if done {
+        tracing::info!(
+            attempt = attempt_id,
+            by,
+            correct = score.correct,
+            total = score.total,
+            passed,
+            "attempt submitted"
+        );
+    }
+    Ok(done)
+}
+
+pub async fn submit_mine(db: &DatabaseConnection, attempt_id: i64, user: &CurrentUser) -> Result<(), ServiceError> {
+    let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+    owned(&a, user)?;
+    submit_attempt(db, attempt_id, "chair").await?;
+    Ok(())
+}
+
+/// Submits every attempt past its deadline (and grace) and closes quizzes past their closing time.
+/// One step of the background loop; tests call it directly.
+pub async fn submit_due(db: &DatabaseConnection) -> Result<usize, ServiceError> {
+    let now = Utc::now();
+    let mut n = 0;
+    for id in db::overdue(db, now - GRACE).await? {
+        if submit_attempt(db, id, "deadline").await? {
+            n += 1;
+        }
+    }
+    for quiz in db::due_to_close(db, now).await? {
+        n += close_quiz(db, quiz).await?;
+    }
+    Ok(n)
+}
+
+/// Closes a quiz (moderator, or its time ran out) and submits its open attempts.
+pub async fn close_quiz(db: &DatabaseConnection, quiz_id: i64) -> Result<usize, ServiceError> {
+    db::close(db, quiz_id, Utc::now()).await?;
+    let mut n = 0;
+    for id in db::open_attempts_of_quiz(db, quiz_id).await? {
+        if submit_attempt(db, id, "closed").await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Whether the chair may see answers and explanations now.
+pub fn may_reveal(view: &AttemptView) -> bool {
+    view.attempt.status == AttemptStatus::Submitted
+        && (view.quiz.settings.reveal == Reveal::AfterSubmit || view.quiz.status == QuizStatus::Closed)
+}
+
+/// The moderator's live counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counter {
+    pub present: usize,
+    pub started: u64,
+    pub submitted: u64,
+    pub passed: u64,
+}
+
+pub async fn counter(db: &impl ConnectionTrait, quiz_id: i64, present: usize) -> Result<Counter, ServiceError> {
+    let (started, submitted, passed) = db::counts(db, quiz_id).await?;
+    Ok(Counter {
+        present,
+        started,
+        submitted,
+        passed,
+    })
+}

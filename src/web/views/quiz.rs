@@ -1,0 +1,321 @@
+//! Quiz pages: settings, the chair's attempt (one question per screen or all), the result.
+
+use maud::{Markup, html};
+
+use super::When;
+use super::forms::{csrf, error_for, notice};
+use super::layout::page;
+use crate::db::quiz::{AttemptStatus, QuizRecord, QuizStatus};
+use crate::db::training::SessionRecord;
+use crate::domain::question::{QuestionKind, letter};
+use crate::domain::quiz::{Given, QuizSettings, Reveal};
+use crate::i18n::Text;
+use crate::services::banks::CitedArticle;
+use crate::services::quiz::{AttemptView, Blocked, Counter, ShownItem};
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+pub struct SettingsPage<'a> {
+    pub session: &'a SessionRecord,
+    pub settings: &'a QuizSettings,
+    pub quiz: Option<&'a QuizRecord>,
+    /// (topic, drawable questions)
+    pub topics: &'a [(String, usize)],
+    pub errors: &'a [(&'static str, Text)],
+    pub saved: bool,
+    pub counter: Option<Counter>,
+    pub moderator: bool,
+}
+
+fn number(
+    ctx: &Ctx,
+    name: &str,
+    label: &str,
+    value: u32,
+    min: u32,
+    max: u32,
+    errors: &[(&'static str, Text)],
+) -> Markup {
+    let id = format!("f-{name}");
+    let e = error_for(errors, name);
+    html! {
+        div.field .has-error[e.is_some()] {
+            label for=(id) { (label) }
+            input id=(id) name=(name) type="number" inputmode="numeric" min=(min) max=(max) value=(value) required;
+            @if let Some(e) = e { p.error role="alert" { (e.get(ctx.lang)) } }
+        }
+    }
+}
+
+pub fn settings_page(ctx: &Ctx, p: &SettingsPage) -> Markup {
+    let s = p.settings;
+    let lang = ctx.lang;
+    let editable = p.quiz.is_none_or(|q| q.status == QuizStatus::Draft);
+    page(
+        ctx,
+        ctx.t("随堂测试设置", "Quiz settings"),
+        html! {
+            p.meta { a href=(urls::room(p.session.id)) { (p.session.title) } }
+            @if p.saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
+            @if !p.errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
+            @if let Some(q) = p.quiz {
+                @match q.status {
+                    QuizStatus::Draft => p { (ctx.t("状态：未开始", "Status: not started")) },
+                    QuizStatus::Open => p { strong { (ctx.t("测试进行中", "The quiz is open")) } @if let Some(c) = q.closes_at { " · " (ctx.t("截止 ", "closes ")) (When(c, lang)) } },
+                    QuizStatus::Closed => p { (ctx.t("测试已结束", "The quiz is closed")) },
+                }
+            }
+            @if let Some(c) = p.counter {
+                p.counter { (ctx.t("在场 ", "Present ")) (c.present) " · " (ctx.t("已开始 ", "started ")) (c.started) " · " (ctx.t("已交卷 ", "submitted ")) (c.submitted) " · " (ctx.t("合格 ", "passed ")) (c.passed) }
+            }
+            @if p.moderator {
+                @match p.quiz.map(|q| q.status) {
+                    Some(QuizStatus::Open) => form.stack method="post" action=(urls::quiz_close(p.session.id)) { (csrf(ctx)) button.danger type="submit" { (ctx.t("结束随堂测试（未交卷的自动提交）", "Close the quiz (open attempts are submitted)")) } },
+                    Some(QuizStatus::Closed) => {},
+                    _ => form.stack method="post" action=(urls::quiz_open(p.session.id)) { (csrf(ctx)) button.primary type="submit" { (ctx.t("开始随堂测试", "Open the quiz")) } },
+                }
+            }
+            form.stack method="post" action=(urls::quiz_settings(p.session.id)) {
+                (csrf(ctx))
+                fieldset.field .has-error[error_for(p.errors, "blueprint").is_some()] disabled[!editable] {
+                    legend { (ctx.t("出题方案：每个主题抽几道题", "Blueprint: questions per topic")) }
+                    @for (topic, n) in p.topics {
+                        @let current = s.blueprint.iter().find(|r| &r.topic == topic).map(|r| r.count).unwrap_or(0);
+                        div.field {
+                            label { (topic) " " span.meta { "（" (ctx.t("可用 ", "available ")) (n) "）" }
+                                input type="number" inputmode="numeric" name=(format!("topic:{topic}")) min="0" max="100" value=(current); }
+                        }
+                    }
+                    @for (f, e) in p.errors { @if *f == "blueprint" { p.error role="alert" { (e.get(lang)) } } }
+                }
+                fieldset disabled[!editable] {
+                    (number(ctx, "pass_mark", ctx.t("合格线（答对百分比）", "Pass mark (% right)"), s.pass_mark, 1, 100, p.errors))
+                    (number(ctx, "time_limit_minutes", ctx.t("限时（分钟）", "Time limit (minutes)"), s.time_limit_minutes, 1, 180, p.errors))
+                    (number(ctx, "attempts_allowed", ctx.t("允许答题次数", "Attempts allowed"), s.attempts_allowed, 1, 5, p.errors))
+                    (number(ctx, "retake_wait_minutes", ctx.t("重考前需等待（分钟）", "Wait before a retake (minutes)"), s.retake_wait_minutes, 0, 1440, p.errors))
+                    (number(ctx, "attendance_gate", ctx.t("出勤要求（听课时长百分比）", "Attendance required (% of the lecture)"), s.attendance_gate, 0, 100, p.errors))
+                    fieldset.field {
+                        legend { (ctx.t("何时显示答案和解析", "When to show answers and explanations")) }
+                        label.check { input type="radio" name="reveal" value="after_submit" checked[s.reveal == Reveal::AfterSubmit]; " " (ctx.t("交卷后立即显示", "Right after submitting")) }
+                        label.check { input type="radio" name="reveal" value="after_close" checked[s.reveal == Reveal::AfterClose]; " " (ctx.t("测试结束后显示", "After the quiz closes")) }
+                    }
+                    button.primary type="submit" { (ctx.t("保存设置", "Save settings")) }
+                }
+            }
+        },
+    )
+}
+
+pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
+    let lang = ctx.lang;
+    let why = match b {
+        Blocked::NotInvited => ctx
+            .t("您不在本场培训的邀请名单中。", "You are not invited to this session.")
+            .to_string(),
+        Blocked::NotOpen => ctx
+            .t(
+                "随堂测试还没有开始，请在直播间等待主持人开始。",
+                "The quiz has not opened yet; wait in the live room.",
+            )
+            .to_string(),
+        Blocked::Closed => ctx.t("随堂测试已经结束。", "The quiz has closed.").to_string(),
+        Blocked::NoAttemptsLeft => ctx
+            .t("您的答题次数已用完。", "You have used all your attempts.")
+            .to_string(),
+        Blocked::RetakeWait { until } => format!(
+            "{}{}",
+            ctx.t("可以重新答题的时间：", "You may try again from "),
+            crate::domain::time::to_shanghai(*until).format("%H:%M")
+        ),
+        Blocked::BelowGate {
+            minutes,
+            share,
+            required,
+        } => match lang {
+            crate::i18n::Lang::Zh => format!(
+                "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes} 分钟（{:.0}%），暂时不能参加。如有疑问，请联系主持人。",
+                share * 100.0
+            ),
+            crate::i18n::Lang::En => format!(
+                "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} minutes ({:.0}%), so you cannot take it. Ask the moderator if this looks wrong.",
+                share * 100.0
+            ),
+        },
+    };
+    page(
+        ctx,
+        ctx.t("随堂测试", "Quiz"),
+        html! {
+            (notice("error", &why))
+            @if let Some(a) = finished { p { a.button.primary href=(urls::attempt(a)) { (ctx.t("查看我的成绩", "See my result")) } } }
+            p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+        },
+    )
+}
+
+fn choice_input(item: &ShownItem, i: usize, attempt: i64, open: bool) -> Markup {
+    let multiple = item.version.content.kind == QuestionKind::Multiple;
+    let checked = matches!(&item.chosen, Some(Given::Choices(c)) if c.contains(&i));
+    html! {
+        label.option {
+            input type=(if multiple { "checkbox" } else { "radio" }) name="choice" value=(i) checked[checked] disabled[!open]
+                data-attempt=(attempt) data-position=(item.position);
+            span.letter { (letter(i)) } span { (item.options[i]) }
+        }
+    }
+}
+
+fn question_form(ctx: &Ctx, v: &AttemptView, item: &ShownItem, next: Option<i32>, single_page: bool) -> Markup {
+    let open = v.attempt.status == AttemptStatus::Open;
+    let c = &item.version.content;
+    let answered = item.chosen.is_some();
+    html! {
+        form.question method="post" action=(urls::attempt_answer(v.attempt.id)) data-position=(item.position) {
+            (csrf(ctx))
+            input type="hidden" name="position" value=(item.position);
+            @if let Some(n) = next { input type="hidden" name="next" value=(n); }
+            @if single_page { input type="hidden" name="layout" value="all"; }
+            fieldset {
+                legend {
+                    span.qnum { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) } " "
+                    span.meta { (c.kind.label(ctx.lang)) } " "
+                    span.saved role="status" hidden[!answered] { (ctx.t("已保存", "Saved")) }
+                }
+                p.stem { (c.stem) }
+                @if c.kind == QuestionKind::TrueFalse {
+                    @for (value, zh, en) in [("true", "正确", "True"), ("false", "错误", "False")] {
+                        label.option {
+                            input type="radio" name="truth" value=(value) disabled[!open]
+                                checked[matches!(item.chosen, Some(Given::Truth(t)) if t == (value == "true"))]
+                                data-attempt=(v.attempt.id) data-position=(item.position);
+                            span { (ctx.t(zh, en)) }
+                        }
+                    }
+                } @else {
+                    @for i in 0..item.options.len() { (choice_input(item, i, v.attempt.id, open)) }
+                }
+            }
+            @if open {
+                button.primary.save type="submit" { @if next.is_some() && !single_page { (ctx.t("保存，下一题", "Save and next")) } @else { (ctx.t("保存", "Save")) } }
+            }
+        }
+    }
+}
+
+pub fn attempt_page(
+    ctx: &Ctx,
+    v: &AttemptView,
+    position: i32,
+    single_page: bool,
+    saved: Option<i32>,
+    error: Option<&Text>,
+) -> Markup {
+    let lang = ctx.lang;
+    let total = v.items.len() as i32;
+    let answered = v.items.iter().filter(|i| i.chosen.is_some()).count();
+    let current = v.items.iter().find(|i| i.position == position).or(v.items.first());
+    page(
+        ctx,
+        &format!("{} · {}", ctx.t("随堂测试", "Quiz"), v.session_title),
+        html! {
+            div #quiz data-attempt=(v.attempt.id) data-deadline=(v.attempt.deadline.to_rfc3339()) data-api=(urls::attempt_api(v.attempt.id)) data-csrf=(ctx.csrf_token) {
+                p.deadline { (ctx.t("交卷截止：", "Due: ")) (When(v.attempt.deadline, lang)) " · " span #remaining {} }
+                p.meta { (ctx.t("已答 ", "Answered ")) span #answered { (answered) } " / " (total) }
+                @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
+                @if let Some(e) = error { (notice("error", e.get(lang))) }
+                p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
+                @if single_page {
+                    @for (i, item) in v.items.iter().enumerate() {
+                        (question_form(ctx, v, item, v.items.get(i + 1).map(|n| n.position), true))
+                    }
+                } @else if let Some(item) = current {
+                    @let idx = v.items.iter().position(|i| i.position == item.position).unwrap_or(0);
+                    (question_form(ctx, v, item, v.items.get(idx + 1).map(|n| n.position), false))
+                    nav.qnav aria-label=(ctx.t("题目", "Questions")) {
+                        @if idx > 0 { a.button href=(urls::attempt_question(v.attempt.id, v.items[idx - 1].position)) { (ctx.t("上一题", "Previous")) } }
+                        @for it in &v.items {
+                            a.qdot .done[it.chosen.is_some()] href=(urls::attempt_question(v.attempt.id, it.position))
+                                aria-current=[(it.position == item.position).then_some("step")]
+                                aria-label=(format!("{}{}", ctx.t("第题", "Question "), it.position + 1)) { (it.position + 1) }
+                        }
+                    }
+                }
+                p.layout {
+                    @if single_page { a href=(urls::attempt(v.attempt.id)) { (ctx.t("一页一题（大字）", "One question per screen")) } }
+                    @else { a href=(format!("{}?layout=all", urls::attempt(v.attempt.id))) { (ctx.t("所有题目显示在一页", "All questions on one page")) } }
+                }
+                form.stack.submit method="post" action=(urls::attempt_submit(v.attempt.id)) {
+                    (csrf(ctx))
+                    p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
+                    button.primary type="submit" { (ctx.t("交卷", "Submit")) }
+                }
+            }
+            script src=(urls::QUIZ_SCRIPT) {}
+        },
+    )
+}
+
+fn shown_answer(ctx: &Ctx, item: &ShownItem) -> String {
+    match &item.chosen {
+        None => ctx.t("未作答", "No answer").to_string(),
+        Some(Given::Truth(true)) => ctx.t("正确", "True").to_string(),
+        Some(Given::Truth(false)) => ctx.t("错误", "False").to_string(),
+        Some(Given::Choices(c)) => c.iter().map(|i| letter(*i).to_string()).collect::<Vec<_>>().join("、"),
+    }
+}
+
+fn right_answer(ctx: &Ctx, item: &ShownItem) -> String {
+    use crate::domain::question::Answer;
+    match &item.version.content.answer {
+        Answer::Truth(true) => ctx.t("正确", "True").to_string(),
+        Answer::Truth(false) => ctx.t("错误", "False").to_string(),
+        Answer::Choices(c) => {
+            let shown: std::collections::BTreeSet<usize> = c
+                .iter()
+                .filter_map(|orig| item.order.iter().position(|o| o == orig))
+                .collect();
+            shown
+                .iter()
+                .map(|i| letter(*i).to_string())
+                .collect::<Vec<_>>()
+                .join("、")
+        }
+    }
+}
+
+pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<CitedArticle>]) -> Markup {
+    let a = &v.attempt;
+    let correct = a.correct.unwrap_or(0);
+    let passed = a.passed.unwrap_or(false);
+    page(
+        ctx,
+        ctx.t("测试成绩", "Your result"),
+        html! {
+            div.result .passed[passed] {
+                p.score { (correct) " / " (a.total) }
+                p.verdict { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
+                p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if a.submitted_by.as_deref() == Some("deadline") { " · " (ctx.t("时间到，系统已按已保存的答案自动交卷", "submitted automatically at the deadline with the saved answers")) } }
+            }
+            @if !reveal {
+                (notice("", ctx.t("测试结束后可以查看答案和解析。", "Answers and explanations appear after the quiz closes.")))
+            } @else {
+                @for (item, cited) in v.items.iter().zip(articles) {
+                    section.card.review .wrong[item.correct != Some(true)] {
+                        h2 { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) " " @if item.correct == Some(true) { span.tag.ok { (ctx.t("答对", "right")) } } @else { span.tag.warn { (ctx.t("答错", "wrong")) } } }
+                        p.stem { (item.version.content.stem) }
+                        @if !item.options.is_empty() { ol.options { @for (i, o) in item.options.iter().enumerate() { li { (letter(i)) ". " (o) } } } }
+                        p { (ctx.t("您的答案：", "Your answer: ")) strong { (shown_answer(ctx, item)) } " · " (ctx.t("正确答案：", "Right answer: ")) strong { (right_answer(ctx, item)) } }
+                        p { strong { (ctx.t("解析：", "Why: ")) } (item.version.content.explanation) }
+                        @for c in cited {
+                            details {
+                                summary { (c.citation.label(&c.statute_title)) }
+                                @if let Some(t) = &c.text { blockquote.article { @for line in t.lines() { p { (line) } } } p.meta { (ctx.t("条文版本：", "Text as of ")) (c.revision) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+        },
+    )
+}

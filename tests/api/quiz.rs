@@ -1,0 +1,590 @@
+//! The in-class quiz end to end.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use quorum::db::{banks as bank_db, quiz as quiz_db, training};
+use quorum::domain::bank::QuestionStatus;
+use quorum::domain::person::Role;
+use quorum::domain::question::{Answer, QuestionKind};
+use quorum::domain::quiz::{BlueprintRule, QuizSettings, Reveal};
+use quorum::domain::session::{Schedule, SessionStatus};
+use quorum::services::access::StreetScope;
+use quorum::services::quiz;
+use quorum::services::sessions::{Invitees, SessionInput};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, csrf_of, make_person, make_street, spawn_app_with};
+
+/// A bank of five questions on one topic (plus the test statute), loaded into the app.
+fn bank_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("quorum-quizbank-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("statutes")).unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        repo.join("tests/fixtures/banks-broken/statutes/test-law.toml"),
+        dir.join("statutes/test-law.toml"),
+    )
+    .unwrap();
+    let mut text = String::from(
+        "[bank]\nid = \"t\"\ntitle = \"测试题库\"\ntopic = \"测试主题\"\nauthors = [\"甲\"]\nreviewer = \"乙\"\nreview_date = 2026-11-20\n",
+    );
+    for i in 1..=4 {
+        text.push_str(&format!(
+            "\n[[question]]\nid = \"t-{i}\"\nkind = \"single\"\nstem = \"单选{i}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"test-law\", article = 1 }}]\ndifficulty = 1\n"
+        ));
+    }
+    text.push_str("\n[[question]]\nid = \"t-m\"\nkind = \"multiple\"\nstem = \"多选\"\noptions = [\"甲\", \"乙\", \"丙\", \"丁\"]\nanswer = [\"A\", \"C\"]\nexplanation = \"甲和丙。\"\ncitations = [{ statute = \"test-law\", article = 2 }]\ndifficulty = 2\n");
+    text.push_str("\n[[question]]\nid = \"t-tf\"\nkind = \"true_false\"\nstem = \"判断\"\nanswer = false\nexplanation = \"不对。\"\ncitations = [{ statute = \"test-law\", article = 1, paragraph = 2 }]\ndifficulty = 1\n");
+    std::fs::write(dir.join("t.toml"), text).unwrap();
+    dir
+}
+
+struct Setup {
+    app: TestApp,
+    session: i64,
+    official: i64,
+    chairs: Vec<i64>,
+}
+
+/// A live session that started 60 minutes ago, attended in full by `full` chairs and for the last 10
+/// minutes by one late chair.
+async fn setup(settings: QuizSettings) -> Setup {
+    let dir = bank_dir();
+    let app = spawn_app_with(|s| s.paths.banks_dir = dir).await;
+    let place = make_street(&app, "花木街道").await;
+    let official = make_person(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let mut chairs = Vec::new();
+    for i in 0..3 {
+        chairs.push(
+            make_person(
+                &app,
+                &format!("1390000010{i}"),
+                &[Role::Chair],
+                &[],
+                Some(place.committee),
+            )
+            .await,
+        );
+    }
+    let now = Utc::now();
+    let fmt = |t: chrono::DateTime<Utc>| (t + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
+    let input = SessionInput {
+        schedule: Schedule::parse(
+            "换届改选实务",
+            "",
+            &fmt(now - chrono::Duration::minutes(60)),
+            &fmt(now + chrono::Duration::minutes(30)),
+        )
+        .unwrap(),
+        street: place.street,
+        lecturers: vec![lawyer],
+        moderators: vec![],
+        invitees: Invitees::WholeStreet,
+    };
+    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
+        .await
+        .unwrap()
+        .unwrap();
+    training::set_status(
+        &app.db,
+        session,
+        SessionStatus::Live,
+        now - chrono::Duration::minutes(60),
+    )
+    .await
+    .unwrap();
+    for (i, c) in chairs.iter().enumerate() {
+        let joined = if i == 2 {
+            now - chrono::Duration::minutes(10)
+        } else {
+            now - chrono::Duration::minutes(61)
+        };
+        let id = training::open_interval(&app.db, session, *c, joined).await.unwrap();
+        training::touch_interval(&app.db, id, now).await.unwrap();
+    }
+    quiz::save_settings(&app.db, session, &settings).await.unwrap().unwrap();
+    Setup {
+        app,
+        session,
+        official,
+        chairs,
+    }
+}
+
+fn settings(count: u32) -> QuizSettings {
+    QuizSettings {
+        blueprint: vec![BlueprintRule {
+            topic: "测试主题".into(),
+            count,
+        }],
+        ..Default::default()
+    }
+}
+
+async fn as_chair(s: &Setup, i: usize) -> TestApp {
+    let b = s.app.other_browser();
+    b.sign_in(&format!("1390000010{i}"), PASSWORD).await;
+    b
+}
+
+async fn api_answer(b: &TestApp, attempt: i64, body: serde_json::Value) -> reqwest::Response {
+    // The token from the home page: opening the attempt page would itself submit an overdue attempt.
+    let page = b.get_text("/").await;
+    b.client
+        .post(b.url(&format!("/api/attempts/{attempt}/answers")))
+        .header("X-CSRF-Token", csrf_of(&page))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn settings_that_cannot_be_met_name_the_short_topic() {
+    let s = setup(settings(2)).await;
+    let r = quiz::save_settings(&s.app.db, s.session, &settings(9))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        r.iter().any(|(_, t)| t.zh.contains("主题“测试主题”只有 6 道可用题目")),
+        "{r:?}"
+    );
+    // Through the page too.
+    crate::helpers::signed_in_as(&s.app, "13800000009", &[Role::Admin], &[], None).await;
+    let token = csrf_of(&s.app.get_text(&format!("/sessions/{}/quiz", s.session)).await);
+    let form = [
+        ("csrf", token.as_str()),
+        ("topic:测试主题", "7"),
+        ("pass_mark", "60"),
+        ("time_limit_minutes", "10"),
+        ("attempts_allowed", "1"),
+        ("retake_wait_minutes", "0"),
+        ("attendance_gate", "60"),
+        ("reveal", "after_submit"),
+    ];
+    let r = s
+        .app
+        .client
+        .post(s.app.url(&format!("/sessions/{}/quiz", s.session)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("只有 6 道可用题目"));
+}
+
+#[tokio::test]
+async fn opening_draws_by_the_blueprint_pins_versions_skips_review_and_applies_the_gate() {
+    let s = setup(settings(5)).await;
+    let flagged = bank_db::question_by_qid(&s.app.db, "t-4").await.unwrap().unwrap();
+    bank_db::set_status(
+        &s.app.db,
+        flagged.id,
+        bank_db::StatusChange {
+            status: QuestionStatus::NeedsReview,
+            reason: Some("测试"),
+            reviewed_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs).await.unwrap();
+    assert_eq!(opened.attempts_created, 2, "two chairs attended enough");
+    assert_eq!(
+        opened.below_gate,
+        vec![s.chairs[2]],
+        "the late chair is below the 60% gate"
+    );
+    let attempts = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap();
+    for a in &attempts {
+        let items = quiz_db::items(&s.app.db, a.id).await.unwrap();
+        assert_eq!(items.len(), 5);
+        assert!(
+            items.iter().all(|i| i.question_id != flagged.id),
+            "待复核 questions are never drawn"
+        );
+        let distinct: BTreeSet<i64> = items.iter().map(|i| i.question_id).collect();
+        assert_eq!(distinct.len(), 5);
+        for i in &items {
+            let q = bank_db::question(&s.app.db, i.question_id).await.unwrap().unwrap();
+            assert_eq!(i.version_id, q.current.id, "pinned to the version drawn");
+        }
+    }
+    // The draw replays from the stored seed.
+    let a = &attempts[0];
+    let pools = quiz::pools(&s.app.db).await.unwrap();
+    let replay = quorum::domain::quiz::draw(
+        &settings(5).blueprint,
+        &|t| pools.get(t).cloned().unwrap_or_default(),
+        a.seed,
+    )
+    .unwrap();
+    let stored: Vec<(i64, Vec<usize>)> = quiz_db::items(&s.app.db, a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.question_id, i.order))
+        .collect();
+    assert_eq!(
+        replay.into_iter().map(|d| (d.question_id, d.order)).collect::<Vec<_>>(),
+        stored
+    );
+
+    // The late chair sees why they cannot start.
+    let late = as_chair(&s, 2).await;
+    let r = late.get(&format!("/quiz/{}", opened.quiz_id)).await;
+    assert_eq!(r.status().as_u16(), 403);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("需要听课时间达到 60%") && page.contains("10 分钟"),
+        "{page}"
+    );
+}
+
+/// The item at `position` of an attempt, with the shown index of the right option(s).
+async fn right_choices(app: &TestApp, attempt: i64, position: i32) -> (QuestionKind, Vec<usize>, Option<bool>) {
+    let item = quiz_db::items(&app.db, attempt)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.position == position)
+        .unwrap();
+    let v = bank_db::versions(&app.db, &[item.version_id])
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    match v.content.answer {
+        Answer::Truth(t) => (v.content.kind, vec![], Some(t)),
+        Answer::Choices(c) => (
+            v.content.kind,
+            c.iter()
+                .map(|orig| item.order.iter().position(|o| o == orig).unwrap())
+                .collect(),
+            None,
+        ),
+    }
+}
+
+#[tokio::test]
+async fn answers_save_with_refusals_and_grading_is_all_or_nothing() {
+    let s = setup(QuizSettings {
+        pass_mark: 60,
+        ..settings(6)
+    })
+    .await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs).await.unwrap();
+    let chair = as_chair(&s, 0).await;
+    let r = chair.get(&format!("/quiz/{}", opened.quiz_id)).await;
+    let attempt: i64 = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Answer everything right except the multiple-choice question, answered half right.
+    for pos in 0..6 {
+        let (kind, right, truth) = right_choices(&s.app, attempt, pos).await;
+        let body = match (kind, truth) {
+            (_, Some(t)) => json!({"position": pos, "truth": t}),
+            (QuestionKind::Multiple, _) => json!({"position": pos, "choice": [right[0]]}),
+            _ => json!({"position": pos, "choice": right}),
+        };
+        let r = api_answer(&chair, attempt, body).await;
+        assert_eq!(r.status().as_u16(), 200, "position {pos}");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["saved"], true);
+    }
+    // Refusals, each with a clear message.
+    let r = api_answer(&chair, attempt, json!({"position": 17, "choice": [0]})).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.text().await.unwrap().contains("这道题不在您的答卷中"));
+    let mut sp = 0;
+    for pos in 0..6 {
+        if right_choices(&s.app, attempt, pos).await.0 == QuestionKind::Single {
+            sp = pos;
+            break;
+        }
+    }
+    let r = api_answer(&chair, attempt, json!({"position": sp, "choice": [9]})).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.text().await.unwrap().contains("所选的选项不属于这道题"));
+    let r = api_answer(&chair, attempt, json!({"position": sp, "choice": [0, 1]})).await;
+    assert!(r.text().await.unwrap().contains("单选题只能选一个"));
+
+    // Another chair can neither read nor change this attempt.
+    let other = as_chair(&s, 1).await;
+    assert_eq!(other.get(&format!("/attempts/{attempt}")).await.status().as_u16(), 403);
+    let token = csrf_of(&other.get_text("/").await);
+    let r = other
+        .client
+        .post(other.url(&format!("/api/attempts/{attempt}/answers")))
+        .header("X-CSRF-Token", token)
+        .json(&json!({"position": 0, "choice": [0]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+
+    // Submit twice: harmless. 5 of 6 right → 83% ≥ 60%: passed; the half-right multiple choice is wrong.
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    for _ in 0..2 {
+        let r = chair
+            .client
+            .post(chair.url(&format!("/attempts/{attempt}/submit")))
+            .form(&[("csrf", csrf_of(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+    }
+    let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
+    assert_eq!((a.correct, a.total, a.passed), (Some(5), 6, Some(true)));
+    let result = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(
+        result.contains("5 / 6")
+            && result.contains("合格！")
+            && result.contains("因为乙。")
+            && result.contains("第一款。"),
+        "result with explanation and cited text: {result}"
+    );
+    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    assert!(r.text().await.unwrap().contains("答卷已经提交"));
+}
+
+#[tokio::test]
+async fn the_server_submits_at_the_deadline_with_what_was_saved() {
+    let s = setup(QuizSettings {
+        reveal: Reveal::AfterSubmit,
+        ..settings(3)
+    })
+    .await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
+    let chair = as_chair(&s, 0).await;
+    let (_, right, truth) = right_choices(&s.app, attempt, 0).await;
+    let body = match truth {
+        Some(t) => json!({"position": 0, "truth": t}),
+        None => json!({"position": 0, "choice": right}),
+    };
+    assert_eq!(api_answer(&chair, attempt, body).await.status().as_u16(), 200);
+
+    // Time passes beyond the deadline and grace; the chair never comes back.
+    s.app
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE attempts SET deadline = '2020-01-01 00:00:00+00:00' WHERE id = {attempt}"
+        ))
+        .await
+        .unwrap();
+    let r = api_answer(&chair, attempt, json!({"position": 1, "choice": [0]})).await;
+    assert_eq!(r.status().as_u16(), 409);
+    assert!(r.text().await.unwrap().contains("答题时间已到"));
+    assert_eq!(quiz::submit_due(&s.app.db).await.unwrap(), 1);
+    let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
+    assert_eq!((a.submitted_by.as_deref(), a.correct), (Some("deadline"), Some(1)));
+    assert!(
+        chair
+            .get_text(&format!("/attempts/{attempt}"))
+            .await
+            .contains("时间到，系统已按已保存的答案自动交卷")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_from_the_room_sends_every_connected_chair_to_the_quiz() {
+    let s = setup(settings(3)).await;
+    let token = |id: i64| {
+        let db = s.app.db.clone();
+        async move {
+            quorum::services::accounts::start_session(&db, quorum::db::people::get(&db, id).await.unwrap().unwrap(), 1)
+                .await
+                .unwrap()
+                .token
+        }
+    };
+    let ws = format!(
+        "{}/sessions/{}/ws",
+        s.app.address.replace("http://", "ws://"),
+        s.session
+    );
+    let mut chair = quorum::rooms::client::Signal::connect(&ws, &token(s.chairs[0]).await)
+        .await
+        .unwrap();
+    chair.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    let mut moderator = quorum::rooms::client::Signal::connect(&ws, &token(s.official).await)
+        .await
+        .unwrap();
+    moderator.expect("welcome", Duration::from_secs(5)).await.unwrap();
+
+    // The moderator presses 开始随堂测试 (the page's form).
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", PASSWORD).await;
+    let r = official
+        .post_form(&format!("/sessions/{}/quiz/open", s.session), &[])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let m = chair.expect("quiz", Duration::from_secs(5)).await.unwrap();
+    let url = m["url"].as_str().unwrap().to_string();
+    let counter = moderator.expect("quiz_counter", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(counter["present"], 1);
+    let quiz_id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(
+        quiz_db::attempts_of_quiz(&s.app.db, quiz_id).await.unwrap().len(),
+        1,
+        "the connected chair's attempt was created up front"
+    );
+    let b = as_chair(&s, 0).await;
+    let r = b.get(&url).await;
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/attempts/"));
+}
+
+#[tokio::test]
+async fn one_question_per_screen_works_without_javascript() {
+    let s = setup(settings(3)).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let chair = as_chair(&s, 0).await;
+    let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(
+        page.contains("第 1 题") && page.contains("保存，下一题") && !page.contains("第 2 题"),
+        "one question per screen"
+    );
+    let (kind, right, truth) = right_choices(&s.app, attempt, 0).await;
+    let mut form = vec![
+        ("csrf".to_string(), csrf_of(&page)),
+        ("position".into(), "0".into()),
+        ("next".into(), "1".into()),
+    ];
+    match (kind, truth) {
+        (_, Some(t)) => form.push(("truth".into(), t.to_string())),
+        _ => form.extend(right.iter().map(|c| ("choice".to_string(), c.to_string()))),
+    }
+    let r = chair
+        .client
+        .post(chair.url(&format!("/attempts/{attempt}/answer")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let next = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(next.contains("q=1") && next.contains("saved=0"));
+    let page = chair.get_text(&next).await;
+    assert!(page.contains("第 1 题已保存") && page.contains("第 2 题"));
+    let all = chair.get_text(&format!("/attempts/{attempt}?layout=all")).await;
+    assert!(
+        all.contains("第 1 题") && all.contains("第 3 题"),
+        "all questions on one page"
+    );
+}
+
+/// Starts the real server binary on a database; returns the child and its base URL.
+fn start_server(url: &str, dir: &std::path::Path, banks: &std::path::Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .arg("serve")
+        .env("QUORUM__DATABASE__URL", url)
+        .env("QUORUM__PATHS__VAR_DIR", dir)
+        .env("QUORUM__PATHS__BANKS_DIR", banks)
+        .env("QUORUM__DEMO__SEED", "false")
+        .env("QUORUM__SERVER__PORT", port.to_string())
+        .env(
+            "QUORUM__SECURITY__SECRET_KEY",
+            "restart-test-secret-key-restart-test-secret",
+        )
+        .env("QUORUM_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, base)
+}
+
+#[tokio::test]
+async fn acknowledged_answers_survive_killing_the_server() {
+    // Prepare the data through a normal test app, then serve the same database from a real process.
+    let s = setup(settings(4)).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
+    let url = match std::env::var("QUORUM_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => {
+            let row = s
+                .app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    s.app.db.get_database_backend(),
+                    "SELECT current_database()",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let name: String = row.try_get_by_index(0).unwrap();
+            format!("{}/{name}", u.rsplit_once('/').unwrap().0)
+        }
+        _ => {
+            let row = s
+                .app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    s.app.db.get_database_backend(),
+                    "PRAGMA database_list",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let file: String = row.try_get_by_index(2).unwrap();
+            format!("sqlite://{file}?mode=rwc")
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("quorum-restart-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let banks = bank_dir();
+    let (mut server, base) = start_server(&url, &dir, &banks);
+    let browser = TestApp::remote(&base);
+    assert_eq!(browser.sign_in("13900000100", PASSWORD).await.status().as_u16(), 303);
+    let mut acknowledged = Vec::new();
+    for pos in 0..2 {
+        let (_, right, truth) = right_choices(&s.app, attempt, pos).await;
+        let body = match truth {
+            Some(t) => json!({"position": pos, "truth": t}),
+            None => json!({"position": pos, "choice": right}),
+        };
+        let r = api_answer(&browser, attempt, body).await;
+        assert_eq!(r.status().as_u16(), 200);
+        acknowledged.push(pos);
+    }
+    // Kill the process outright (SIGKILL: no shutdown, no flushing), then start it again.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (mut server, base) = start_server(&url, &dir, &banks);
+    let browser = TestApp::remote(&base);
+    assert_eq!(browser.sign_in("13900000100", PASSWORD).await.status().as_u16(), 303);
+    let page = browser.get_text(&format!("/attempts/{attempt}?layout=all")).await;
+    assert!(page.contains("已答 <span id=\"answered\">2</span>"), "{page}");
+    let items = quiz_db::items(&s.app.db, attempt).await.unwrap();
+    for pos in acknowledged {
+        assert!(items[pos as usize].answer.is_some(), "answer {pos} survived");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
