@@ -295,11 +295,9 @@ pub struct Score {
 
 impl Score {
     pub fn percent(self) -> u32 {
-        if self.total == 0 {
-            0
-        } else {
-            (self.correct * 100 + self.total / 2) / self.total
-        }
+        (self.correct * 100 + self.total / 2)
+            .checked_div(self.total)
+            .unwrap_or(0)
     }
 
     /// Passing compares exact fractions (no rounding up to the mark).
