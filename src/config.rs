@@ -24,6 +24,39 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub paths: PathSettings,
     pub rooms: RoomSettings,
+    pub email: EmailSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a relay on the same host or a test server).
+    None,
+    /// STARTTLS, typically port 587.
+    Starttls,
+    /// Implicit TLS, typically port 465.
+    Tls,
+}
+
+/// Email. With no `smtp_host`, messages are written as .eml files to `folder` (default `var/mail`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub from: String,
+    /// Domain part of Message-IDs (`<cert-17@domain>`).
+    pub message_id_domain: String,
+    pub folder: Option<PathBuf>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    /// Optional DKIM signing (all three together; the key is a PKCS#1 RSA PEM file).
+    pub dkim_selector: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub dkim_private_key_file: Option<PathBuf>,
+    /// Whether the outbox worker runs in this process.
+    pub worker: bool,
 }
 
 /// Live-room media. Browsers reach the server's UDP ports directly (or through TURN).
@@ -150,6 +183,12 @@ udp_port_min = 0
 udp_port_max = 0
 ice_servers = []
 media_threads = 2
+[email]
+from = "业委会学堂 <noreply@quorum.local>"
+message_id_domain = "quorum.local"
+smtp_port = 587
+smtp_security = "starttls"
+worker = true
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}
@@ -279,6 +318,12 @@ impl Settings {
             return invalid(
                 "rooms.udp_port_min",
                 "the port range needs both ends, min ≤ max (or both 0)",
+            );
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "email.from",
+                "must be an address such as 业委会学堂 <noreply@example.gov.cn>",
             );
         }
         if self.rooms.media_threads == 0 {

@@ -56,6 +56,8 @@ impl Application {
             public_ip: settings.rooms.public_ip,
         };
         let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads);
+        let outbox = outbox_for(&settings)?;
+        let state_settings_email_worker = settings.email.worker;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
@@ -83,6 +85,9 @@ impl Application {
         .run();
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
+        if state_settings_email_worker {
+            crate::jobs::spawn_email_worker(db.clone(), outbox);
+        }
         tracing::info!(port, "listening");
         Ok(Application { port, server, db })
     }
@@ -98,6 +103,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The email outbox as configured (SMTP, or .eml files in a folder).
+pub fn outbox_for(settings: &Settings) -> anyhow::Result<crate::services::certificates::Outbox> {
+    Ok(crate::services::certificates::Outbox {
+        mailer: crate::email::Mailer::from_settings(&settings.email, &settings.paths.var_dir)?,
+        public_url: settings.public_url(),
+        message_id_domain: settings.email.message_id_domain.clone(),
+        worker: format!(
+            "{}-{}",
+            std::process::id(),
+            services::tokens::new_token().chars().take(6).collect::<String>()
+        ),
+    })
 }
 
 /// The key that signs CSRF tokens: from settings, or (development) a random key kept in `var/` so

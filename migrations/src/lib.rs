@@ -12,6 +12,7 @@ mod m20261122_000006_training_sessions;
 mod m20261122_000007_question_banks;
 mod m20261122_000008_live_rooms;
 mod m20261122_000009_quizzes;
+mod m20261122_000010_certificates;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_question_banks::Migration),
             Box::new(m20261122_000008_live_rooms::Migration),
             Box::new(m20261122_000009_quizzes::Migration),
+            Box::new(m20261122_000010_certificates::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! inside and outside transactions) and return domain types. Entities never leave this module.
 
 pub mod banks;
+pub mod certificates;
 pub(crate) mod entities;
 pub mod org;
 pub mod people;

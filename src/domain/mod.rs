@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod bank;
+pub mod certificate;
 pub mod contact;
 pub mod org;
 pub mod person;

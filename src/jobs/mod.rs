@@ -19,3 +19,23 @@ pub fn spawn_quiz_deadlines(db: DatabaseConnection) {
         }
     });
 }
+
+/// Drains the certificate email outbox every few seconds.
+pub fn spawn_email_worker(db: DatabaseConnection, outbox: crate::services::certificates::Outbox) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3));
+        loop {
+            tick.tick().await;
+            loop {
+                match crate::services::certificates::send_due(&db, &outbox, 50).await {
+                    Ok(50) => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "email outbox step failed");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}

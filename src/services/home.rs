@@ -16,6 +16,7 @@ pub struct Home {
     pub chair_upcoming: Vec<SessionSummary>,
     pub chair_committee: Option<OrgUnit>,
     pub chair_past: Vec<SessionSummary>,
+    pub certificates: Vec<crate::db::certificates::CertificateRecord>,
     /// Sessions of the official's streets.
     pub official_sessions: Vec<SessionSummary>,
     pub official_streets: Vec<OrgUnit>,
@@ -34,6 +35,7 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
         h.chair_upcoming = training::upcoming_for_committee(db, c, Utc::now()).await?;
         h.chair_committee = org::get(db, c).await?;
         h.chair_past = training::past_for_committee(db, c, Utc::now(), 10).await?;
+        h.certificates = crate::db::certificates::for_person(db, user.person.id).await?;
     }
     if roles.has(Role::Official) {
         h.official_streets = org::get_many(db, &user.official_streets).await?;

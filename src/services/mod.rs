@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod banks;
+pub mod certificates;
 pub mod demo;
 pub mod home;
 pub mod org;

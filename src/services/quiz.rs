@@ -516,6 +516,11 @@ pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: &str) 
     };
     let passed = score.passes(quiz.settings.pass_mark);
     let done = db::finish(&txn, attempt_id, by, score.correct as i32, passed, &results, Utc::now()).await?;
+    if done {
+        // The certificate and its email job are written with the result, or not at all.
+        let graded = db::attempt(&txn, attempt_id).await?.ok_or(ServiceError::NotFound)?;
+        super::certificates::issue_in(&txn, &graded).await?;
+    }
     txn.commit().await?;
     if done {
         tracing::info!(

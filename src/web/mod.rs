@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::sessions::configure(cfg);
     routes::room::configure(cfg);
     routes::quiz::configure(cfg);
+    routes::certificates::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -171,6 +171,28 @@ pub fn attempt_api(id: i64) -> String {
     format!("/api/attempts/{id}/answers")
 }
 
+pub const VERIFY: &str = "/verify";
+
+pub fn verify_code(code: &str) -> String {
+    format!("{VERIFY}/{code}")
+}
+
+pub fn certificate_pdf(id: i64) -> String {
+    format!("/certificates/{id}.pdf")
+}
+
+pub fn certificate_revoke(id: i64) -> String {
+    format!("/certificates/{id}/revoke")
+}
+
+pub fn certificate_resend(id: i64) -> String {
+    format!("/certificates/{id}/resend")
+}
+
+pub fn session_certificates(id: i64) -> String {
+    format!("{SESSIONS}/{id}/certificates")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod admin_people;
 pub mod assets;
 pub mod auth;
 pub mod banks;
+pub mod certificates;
 pub mod chairs;
 pub mod health;
 pub mod home;

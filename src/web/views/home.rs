@@ -58,7 +58,19 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
                         (sessions(ctx, &h.chair_past, "", urls::room))
                     }
                     h2 { (ctx.t("我的证书", "My certificates")) }
-                    p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
+                    @if h.certificates.is_empty() {
+                        p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
+                    }
+                    ul.cards {
+                        @for c in &h.certificates {
+                            li.card {
+                                h3 { a href=(urls::certificate_pdf(c.id)) { (c.content.session_title) } }
+                                p.meta { (c.serial) " · " (c.content.issued_on)
+                                    @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } } }
+                                p { a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } }
+                            }
+                        }
+                    }
                 }
             }
             @if roles.has(Role::Official) {

@@ -6,6 +6,7 @@ pub mod admin_org;
 pub mod admin_people;
 pub mod auth;
 pub mod banks;
+pub mod certificates;
 pub mod chairs;
 pub mod errors;
 pub mod forms;

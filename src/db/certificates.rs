@@ -1,0 +1,365 @@
+//! Certificates and their email outbox.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::{certificate, email_attempt, email_outbox};
+use crate::domain::certificate::CertificateContent;
+
+#[derive(Debug, Clone)]
+pub struct CertificateRecord {
+    pub id: i64,
+    pub attempt_id: i64,
+    pub person_id: i64,
+    pub session_id: i64,
+    pub street_id: i64,
+    pub serial: String,
+    pub code: String,
+    pub content: CertificateContent,
+    pub issued_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+fn to_record(m: certificate::Model) -> Result<CertificateRecord, DbErr> {
+    Ok(CertificateRecord {
+        content: serde_json::from_str(&m.content)
+            .map_err(|_| DbErr::Custom(format!("certificate {} is unreadable", m.id)))?,
+        id: m.id,
+        attempt_id: m.attempt_id,
+        person_id: m.person_id,
+        session_id: m.session_id,
+        street_id: m.street_id,
+        serial: m.serial,
+        code: m.code,
+        issued_at: m.issued_at,
+        revoked_at: m.revoked_at,
+        revoke_reason: m.revoke_reason,
+    })
+}
+
+/// How many certificates a street has issued in a year (for the next serial).
+pub async fn count_for_street_year(db: &impl ConnectionTrait, street: i64, prefix: &str) -> Result<u64, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::StreetId.eq(street))
+        .filter(certificate::Column::Serial.starts_with(prefix))
+        .count(db)
+        .await
+}
+
+pub struct NewCertificate<'a> {
+    pub attempt_id: i64,
+    pub person_id: i64,
+    pub session_id: i64,
+    pub street_id: i64,
+    pub serial: &'a str,
+    pub code: &'a str,
+    pub content: &'a CertificateContent,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, c: NewCertificate<'_>) -> Result<i64, DbErr> {
+    Ok(certificate::ActiveModel {
+        attempt_id: Set(c.attempt_id),
+        person_id: Set(c.person_id),
+        session_id: Set(c.session_id),
+        street_id: Set(c.street_id),
+        serial: Set(c.serial.to_string()),
+        code: Set(c.code.to_string()),
+        content: Set(serde_json::to_string(c.content).map_err(|e| DbErr::Custom(e.to_string()))?),
+        issued_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?
+    .id)
+}
+
+pub async fn set_serial(db: &impl ConnectionTrait, id: i64, serial: &str) -> Result<(), DbErr> {
+    certificate::ActiveModel {
+        id: Set(id),
+        serial: Set(serial.to_string()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<CertificateRecord>, DbErr> {
+    certificate::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(to_record)
+        .transpose()
+}
+
+pub async fn by_code(db: &impl ConnectionTrait, code: &str) -> Result<Option<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(to_record)
+        .transpose()
+}
+
+pub async fn by_serial(db: &impl ConnectionTrait, serial: &str) -> Result<Option<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::Serial.eq(serial))
+        .one(db)
+        .await?
+        .map(to_record)
+        .transpose()
+}
+
+pub async fn for_person(db: &impl ConnectionTrait, person: i64) -> Result<Vec<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::PersonId.eq(person))
+        .order_by_desc(certificate::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_record)
+        .collect()
+}
+
+pub async fn for_session(db: &impl ConnectionTrait, session: i64) -> Result<Vec<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::SessionId.eq(session))
+        .order_by_asc(certificate::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_record)
+        .collect()
+}
+
+pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<bool, DbErr> {
+    let r = certificate::Entity::update_many()
+        .col_expr(certificate::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(certificate::Column::RevokeReason, Expr::value(reason))
+        .col_expr(certificate::Column::RevokedBy, Expr::value(by))
+        .filter(certificate::Column::Id.eq(id))
+        .filter(certificate::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl JobStatus {
+    fn parse(s: &str) -> JobStatus {
+        match s {
+            "sending" => JobStatus::Sending,
+            "sent" => JobStatus::Sent,
+            "failed" => JobStatus::Failed,
+            _ => JobStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailJob {
+    pub id: i64,
+    pub certificate_id: i64,
+    pub to: String,
+    pub message_id: String,
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+fn to_job(m: email_outbox::Model) -> EmailJob {
+    EmailJob {
+        id: m.id,
+        certificate_id: m.certificate_id,
+        to: m.to_address,
+        message_id: m.message_id,
+        status: JobStatus::parse(&m.status),
+        attempts: m.attempts,
+        created_at: m.created_at,
+        sent_at: m.sent_at,
+        last_error: m.last_error,
+    }
+}
+
+pub async fn enqueue(db: &impl ConnectionTrait, certificate: i64, to: &str, message_id: &str) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    Ok(email_outbox::ActiveModel {
+        certificate_id: Set(certificate),
+        to_address: Set(to.to_string()),
+        message_id: Set(message_id.to_string()),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?
+    .id)
+}
+
+/// Jobs ready to send: pending and due, or sending with an expired lease (a worker died mid-send).
+pub async fn due(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    Ok(email_outbox::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(email_outbox::Column::Status.eq("pending"))
+                        .add(email_outbox::Column::NextAttemptAt.lte(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(email_outbox::Column::Status.eq("sending"))
+                        .add(email_outbox::Column::LockedUntil.lt(now)),
+                ),
+        )
+        .order_by_asc(email_outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
+
+/// Claims a job for `worker` until `until`; false if another worker got it first. A conditional
+/// update, so it is safe with several processes on one database.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use sea_orm::Condition;
+    let r = email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::Status, Expr::value("sending"))
+        .col_expr(email_outbox::Column::LockedBy, Expr::value(worker))
+        .col_expr(email_outbox::Column::LockedUntil, Expr::value(until))
+        .filter(email_outbox::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(email_outbox::Column::Status.eq("pending"))
+                        .add(email_outbox::Column::NextAttemptAt.lte(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(email_outbox::Column::Status.eq("sending"))
+                        .add(email_outbox::Column::LockedUntil.lt(now)),
+                ),
+        )
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn job(db: &impl ConnectionTrait, id: i64) -> Result<Option<EmailJob>, DbErr> {
+    Ok(email_outbox::Entity::find_by_id(id).one(db).await?.map(to_job))
+}
+
+pub async fn jobs_for_certificates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<EmailJob>, DbErr> {
+    Ok(email_outbox::Entity::find()
+        .filter(email_outbox::Column::CertificateId.is_in(ids.iter().copied()))
+        .order_by_asc(email_outbox::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_job)
+        .collect())
+}
+
+/// Records one try; `outcome` is None for success.
+pub async fn record_attempt(
+    db: &impl ConnectionTrait,
+    id: i64,
+    worker: &str,
+    error: Option<&str>,
+) -> Result<(), DbErr> {
+    email_attempt::ActiveModel {
+        outbox_id: Set(id),
+        attempted_at: Set(Utc::now()),
+        worker: Set(worker.to_string()),
+        error: Set(error.map(str::to_string)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn attempts_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<(DateTime<Utc>, Option<String>)>, DbErr> {
+    Ok(email_attempt::Entity::find()
+        .filter(email_attempt::Column::OutboxId.eq(id))
+        .order_by_asc(email_attempt::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.attempted_at, a.error))
+        .collect())
+}
+
+/// The outcome of a send by the worker holding the lease.
+pub enum Outcome<'a> {
+    Sent,
+    Retry { at: DateTime<Utc>, error: &'a str },
+    Failed { error: &'a str },
+}
+
+pub async fn finish(db: &impl ConnectionTrait, id: i64, worker: &str, outcome: Outcome<'_>) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let q = email_outbox::Entity::update_many()
+        .col_expr(
+            email_outbox::Column::Attempts,
+            Expr::col(email_outbox::Column::Attempts).add(1),
+        )
+        .col_expr(
+            email_outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(email_outbox::Column::Id.eq(id))
+        .filter(email_outbox::Column::LockedBy.eq(worker));
+    let q = match outcome {
+        Outcome::Sent => q
+            .col_expr(email_outbox::Column::Status, Expr::value("sent"))
+            .col_expr(email_outbox::Column::SentAt, Expr::value(now)),
+        Outcome::Retry { at, error } => q
+            .col_expr(email_outbox::Column::Status, Expr::value("pending"))
+            .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(at))
+            .col_expr(email_outbox::Column::LastError, Expr::value(error)),
+        Outcome::Failed { error } => q
+            .col_expr(email_outbox::Column::Status, Expr::value("failed"))
+            .col_expr(email_outbox::Column::LastError, Expr::value(error)),
+    };
+    q.exec(db).await?;
+    Ok(())
+}
+
+/// Puts a job back in the queue now (an official's resend).
+pub async fn requeue(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::Status, Expr::value("pending"))
+        .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(Utc::now()))
+        .col_expr(email_outbox::Column::CreatedAt, Expr::value(Utc::now()))
+        .filter(email_outbox::Column::Id.eq(id))
+        .filter(email_outbox::Column::Status.ne("sending"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
