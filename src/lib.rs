@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bench_support;
 pub mod cli;
 pub mod config;
 pub mod db;

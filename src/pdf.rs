@@ -76,24 +76,30 @@ fn text_width(face: &rustybuzz::Face, s: &str, size: f32) -> f32 {
     out.glyph_positions().iter().map(|p| p.x_advance as f32).sum::<f32>() * size / face.units_per_em() as f32
 }
 
-/// Breaks text into lines no wider than `width` (Chinese breaks between any two characters).
+/// Breaks text into lines no wider than `width`. Chinese breaks between any two characters; a run of
+/// Latin letters or digits (a year, a score) stays together, and closing punctuation stays with the
+/// text before it.
 fn wrap(face: &rustybuzz::Face, s: &str, size: f32, width: f32) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for c in s.chars() {
+        match tokens.last_mut() {
+            Some(t)
+                if c.is_ascii_alphanumeric()
+                    && t.chars().last().is_some_and(|p| p.is_ascii_alphanumeric() || p == '/') =>
+            {
+                t.push(c)
+            }
+            Some(t) if (c == '/' || "，。、；：”）》".contains(c)) && !t.is_empty() => t.push(c),
+            _ => tokens.push(c.to_string()),
+        }
+    }
     let mut lines = Vec::new();
     let mut line = String::new();
-    for c in s.chars() {
-        line.push(c);
-        if text_width(face, &line, size) > width {
-            line.pop();
-            // Keep closing punctuation with the text before it.
-            if "，。、；：”）》".contains(c) && !line.is_empty() {
-                let last = line.pop();
-                lines.push(std::mem::take(&mut line));
-                line.extend(last);
-            } else {
-                lines.push(std::mem::take(&mut line));
-            }
-            line.push(c);
+    for t in tokens {
+        if !line.is_empty() && text_width(face, &format!("{line}{t}"), size) > width {
+            lines.push(std::mem::take(&mut line));
         }
+        line.push_str(&t);
     }
     if !line.is_empty() {
         lines.push(line);
@@ -293,7 +299,7 @@ pub fn render(c: &CertificateContent, serial: &str, code: &str, verify_url: &str
 mod tests {
     use super::*;
 
-    pub fn sample(name: &str) -> CertificateContent {
+    pub(super) fn sample(name: &str) -> CertificateContent {
         CertificateContent {
             name: name.into(),
             committee: "联洋花园业主委员会".into(),
@@ -333,5 +339,21 @@ mod tests {
             }
         );
         assert!(e.text().zh.contains("U+20000"));
+    }
+}
+#[cfg(test)]
+mod dump {
+    #[test]
+    #[ignore]
+    fn dump_sample() {
+        let c = super::tests::sample("王秀英");
+        let pdf = super::render(
+            &c,
+            "2026-S0002-00001",
+            "ABCD2345EFGH",
+            "http://127.0.0.1/verify/ABCD2345EFGH",
+        )
+        .unwrap();
+        std::fs::write("/tmp/cert.pdf", pdf).unwrap();
     }
 }

@@ -1,1 +1,115 @@
-fn main() {}
+//! Certificate benchmark (see BENCHMARKS.md): milliseconds and bytes per certificate PDF, and the time
+//! to deliver N certificates through the email outbox to a local SMTP server.
+
+use std::time::Instant;
+
+use clap::Parser;
+use quorum::config::{Settings, SmtpSecurity};
+use quorum::domain::certificate::{CertificateContent, new_verification_code};
+use quorum::services::certificates::Outbox;
+
+#[derive(Parser)]
+#[command(about = "Certificate PDF and email delivery benchmark")]
+struct Args {
+    /// PDFs to render for the timing.
+    #[arg(long, default_value_t = 100)]
+    pdfs: usize,
+    /// Certificates to deliver through the outbox.
+    #[arg(long, default_value_t = 1000)]
+    emails: usize,
+}
+
+fn content(i: usize) -> CertificateContent {
+    CertificateContent {
+        name: ["王秀英", "李建华", "欧阳娜娜", "张玥"][i % 4].to_string(),
+        committee: "联洋花园业主委员会".into(),
+        estate: "联洋花园".into(),
+        session_title: "业主大会召开与业委会换届改选实务".into(),
+        session_date: "2026年11月25日".into(),
+        lecturers: vec!["刘建国".into()],
+        correct: 9,
+        total: 10,
+        street: "花木街道".into(),
+        issued_on: "2026年11月25日".into(),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let t = Instant::now();
+    let mut bytes = 0;
+    for i in 0..args.pdfs {
+        let code = new_verification_code();
+        let pdf = quorum::pdf::render(
+            &content(i),
+            "2026-S0002-000001",
+            &code,
+            &format!("https://quorum.example/verify/{code}"),
+        )?;
+        bytes += pdf.len();
+    }
+    let per = t.elapsed().as_secs_f64() * 1000.0 / args.pdfs as f64;
+    println!(
+        "PDF: {} certificates, {per:.1} ms each on one thread, {} bytes on average",
+        args.pdfs,
+        bytes / args.pdfs.max(1)
+    );
+
+    // A fresh database with N issued certificates, each with its email job.
+    let dir = std::env::temp_dir().join(format!("quorum-certbench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut settings = Settings::for_tests(
+        &format!("sqlite://{}?mode=rwc", dir.join("b.db").display()),
+        dir.clone(),
+    );
+    let db = quorum::db::connect(&settings).await?;
+    quorum::db::migrate(&db).await?;
+    let ids = quorum::bench_support::certificates_with_jobs(&db, args.emails, &content(0)).await?;
+    let server = quorum::email::sink::start(0)?;
+    settings.email.smtp_host = Some("127.0.0.1".into());
+    settings.email.smtp_port = server.port;
+    settings.email.smtp_security = SmtpSecurity::None;
+    let outbox = Outbox {
+        mailer: quorum::email::Mailer::from_settings(&settings.email, &dir)?,
+        public_url: "https://quorum.example".into(),
+        message_id_domain: "quorum.example".into(),
+        worker: "bench".into(),
+    };
+    let t = Instant::now();
+    // Two workers, as two app processes would run.
+    let (a, b) = (
+        outbox.clone(),
+        Outbox {
+            worker: "bench-2".into(),
+            ..outbox.clone()
+        },
+    );
+    let (db1, db2) = (db.clone(), db.clone());
+    let run = |db: sea_orm::DatabaseConnection, o: Outbox| async move {
+        let mut n = 0;
+        loop {
+            match quorum::services::certificates::send_due(&db, &o, 50).await {
+                Ok(0) => break n,
+                Ok(k) => n += k,
+                Err(e) => {
+                    eprintln!("worker error: {e}");
+                    break n;
+                }
+            }
+        }
+    };
+    let (n1, n2) = tokio::join!(tokio::spawn(run(db1, a)), tokio::spawn(run(db2, b)));
+    let (n1, n2) = (n1.unwrap_or(0), n2.unwrap_or(0));
+    let elapsed = t.elapsed().as_secs_f64();
+    println!(
+        "delivery: {} of {} certificates sent through the outbox (two workers: {} + {}) to a local SMTP server in {elapsed:.1} s; {} messages received",
+        n1 + n2,
+        ids,
+        n1,
+        n2,
+        server.inbox.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

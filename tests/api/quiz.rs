@@ -43,18 +43,23 @@ fn bank_dir() -> PathBuf {
     dir
 }
 
-struct Setup {
-    app: TestApp,
-    session: i64,
-    official: i64,
-    chairs: Vec<i64>,
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub session: i64,
+    pub official: i64,
+    pub chairs: Vec<i64>,
 }
 
 /// A live session that started 60 minutes ago, attended in full by `full` chairs and for the last 10
 /// minutes by one late chair.
-async fn setup(settings: QuizSettings) -> Setup {
+pub(crate) async fn setup(settings: QuizSettings) -> Setup {
     let dir = bank_dir();
-    let app = spawn_app_with(|s| s.paths.banks_dir = dir).await;
+    let app = spawn_app_with(|s| {
+        s.paths.banks_dir = dir;
+        // Tests drive the outbox themselves.
+        s.email.worker = false;
+    })
+    .await;
     let place = make_street(&app, "花木街道").await;
     let official = make_person(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
@@ -116,7 +121,7 @@ async fn setup(settings: QuizSettings) -> Setup {
     }
 }
 
-fn settings(count: u32) -> QuizSettings {
+pub(crate) fn settings(count: u32) -> QuizSettings {
     QuizSettings {
         blueprint: vec![BlueprintRule {
             topic: "测试主题".into(),
@@ -126,7 +131,7 @@ fn settings(count: u32) -> QuizSettings {
     }
 }
 
-async fn as_chair(s: &Setup, i: usize) -> TestApp {
+pub(crate) async fn as_chair(s: &Setup, i: usize) -> TestApp {
     let b = s.app.other_browser();
     b.sign_in(&format!("1390000010{i}"), PASSWORD).await;
     b
@@ -249,7 +254,11 @@ async fn opening_draws_by_the_blueprint_pins_versions_skips_review_and_applies_t
 }
 
 /// The item at `position` of an attempt, with the shown index of the right option(s).
-async fn right_choices(app: &TestApp, attempt: i64, position: i32) -> (QuestionKind, Vec<usize>, Option<bool>) {
+pub(crate) async fn right_choices(
+    app: &TestApp,
+    attempt: i64,
+    position: i32,
+) -> (QuestionKind, Vec<usize>, Option<bool>) {
     let item = quiz_db::items(&app.db, attempt)
         .await
         .unwrap()

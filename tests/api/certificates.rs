@@ -1,0 +1,357 @@
+//! Certificates: issued on passing, the PDF, email through the outbox over real SMTP, verification.
+
+use std::sync::atomic::Ordering;
+
+use quorum::db::certificates as cert_db;
+use quorum::db::quiz as quiz_db;
+use quorum::domain::contact::EmailAddress;
+use quorum::domain::person::DisplayName;
+use quorum::domain::question::QuestionKind;
+use quorum::domain::quiz::Given;
+use quorum::services::certificates::{self, Outbox};
+use quorum::services::quiz;
+use sea_orm::ConnectionTrait;
+
+use crate::quiz::{Setup, as_chair, right_choices, settings, setup};
+use crate::smtp;
+
+fn outbox(port: u16, worker: &str) -> Outbox {
+    let dir = std::env::temp_dir().join(format!("quorum-mail-{}", uuid::Uuid::new_v4().simple()));
+    let mut s = quorum::config::Settings::for_tests("sqlite::memory:", dir.clone());
+    s.email.smtp_host = Some("127.0.0.1".into());
+    s.email.smtp_port = port;
+    s.email.smtp_security = quorum::config::SmtpSecurity::None;
+    Outbox {
+        mailer: quorum::email::Mailer::from_settings(&s.email, &dir).unwrap(),
+        public_url: "http://quorum.test".into(),
+        message_id_domain: "quorum.test".into(),
+        worker: worker.into(),
+    }
+}
+
+async fn set_contact(s: &Setup, i: usize, name: &str, email: Option<&str>) {
+    let p = quorum::db::people::get(&s.app.db, s.chairs[i]).await.unwrap().unwrap();
+    let email = email.map(|e| EmailAddress::parse(e).unwrap());
+    let update = quorum::db::people::PersonUpdate {
+        name: &DisplayName::parse(name).unwrap(),
+        email: email.as_ref(),
+        committee_id: p.committee_id,
+        position: None,
+    };
+    quorum::db::people::update(&s.app.db, p.id, update).await.unwrap();
+}
+
+/// Answers the chair's attempt (all right, or all wrong) and submits it; returns the attempt id.
+async fn take(s: &Setup, quiz_id: i64, chair: i64, right: bool) -> i64 {
+    let a = quiz_db::attempts_of(&s.app.db, quiz_id, chair).await.unwrap()[0].id;
+    let n = quiz_db::items(&s.app.db, a).await.unwrap().len() as i32;
+    for pos in 0..n {
+        let (kind, choices, truth) = right_choices(&s.app, a, pos).await;
+        let item = &quiz_db::items(&s.app.db, a).await.unwrap()[pos as usize];
+        let to_orig = |shown: &Vec<usize>| shown.iter().map(|x| item.order[*x]).collect();
+        let given = match (kind, truth) {
+            (_, Some(t)) => Given::Truth(if right { t } else { !t }),
+            _ if right => Given::Choices(to_orig(&choices)),
+            (QuestionKind::Multiple, _) => Given::Choices([item.order[choices[0]]].into()),
+            _ => Given::Choices([item.order[(choices[0] + 1) % item.order.len()]].into()),
+        };
+        let now = chrono::Utc::now();
+        assert!(quiz_db::save_answer(&s.app.db, a, pos, &given, now, now).await.unwrap());
+    }
+    quiz::submit_attempt(&s.app.db, a, "chair").await.unwrap();
+    a
+}
+
+async fn passed_and_failed() -> (Setup, i64) {
+    let s = setup(settings(4)).await;
+    set_contact(&s, 0, "王秀英", Some("wang@example.com")).await;
+    set_contact(&s, 1, "李建华", Some("li@example.com")).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    take(&s, opened.quiz_id, s.chairs[0], true).await;
+    take(&s, opened.quiz_id, s.chairs[1], false).await;
+    (s, opened.quiz_id)
+}
+
+#[tokio::test]
+async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
+    let (s, _) = passed_and_failed().await;
+    let server = smtp::start(0);
+    let ob = outbox(server.port, "w1");
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 1);
+    assert_eq!(
+        certificates::send_due(&s.app.db, &ob, 50).await.unwrap(),
+        0,
+        "nothing left to send"
+    );
+    let messages = server.inbox.messages();
+    assert_eq!(messages.len(), 1, "only the chair who passed gets mail");
+    let m = &messages[0];
+    assert!(m.contains("To: =?utf-8?b?") || m.contains("wang@example.com"), "{m}");
+    assert!(m.contains("Message-ID: <cert-"), "a stable Message-ID");
+    let pdf = smtp::pdf_attachment(m);
+    assert!(pdf.starts_with(b"%PDF"));
+    assert!(pdf.len() < 200_000, "subset font keeps it small: {}", pdf.len());
+    let text = smtp::pdf_text(&pdf);
+    assert!(
+        text.contains("王秀英") && text.contains("结") && text.contains("换届改选实务"),
+        "extracted text: {text}"
+    );
+    // The failed chair has no certificate at all.
+    assert!(cert_db::for_person(&s.app.db, s.chairs[1]).await.unwrap().is_empty());
+    let mine = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    // The chair downloads it from the site, and sees it on the home page.
+    let chair = as_chair(&s, 0).await;
+    assert!(chair.get_text("/").await.contains(&mine[0].serial));
+    let r = chair.get(&format!("/certificates/{}.pdf", mine[0].id)).await;
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(smtp::pdf_text(&r.bytes().await.unwrap()).contains("王秀英"));
+    // Another chair may not download it.
+    let other = as_chair(&s, 1).await;
+    assert_eq!(
+        other
+            .get(&format!("/certificates/{}.pdf", mine[0].id))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn with_the_server_down_the_job_retries_and_is_delivered_exactly_once() {
+    let (s, _) = passed_and_failed().await;
+    let port = smtp::closed_port().unwrap();
+    let ob = outbox(port, "w1");
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
+    let job = cert_db::jobs_for_certificates(
+        &s.app.db,
+        &[cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap()[0].id],
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    assert_eq!((job.status, job.attempts), (cert_db::JobStatus::Pending, 1));
+    assert!(
+        job.last_error.as_deref().unwrap_or("").contains("onnection"),
+        "{:?}",
+        job.last_error
+    );
+    // Not retried before its time.
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
+    assert_eq!(cert_db::attempts_of(&s.app.db, job.id).await.unwrap().len(), 1);
+    // The server comes back, refusing with 451 at first, then accepting.
+    let server = smtp::start(port);
+    server.fail.store(451, Ordering::Relaxed);
+    s.app
+        .db
+        .execute_unprepared("UPDATE email_outbox SET next_attempt_at = '2020-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
+    server.fail.store(0, Ordering::Relaxed);
+    s.app
+        .db
+        .execute_unprepared("UPDATE email_outbox SET next_attempt_at = '2020-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 1);
+    assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
+    assert_eq!(server.inbox.messages().len(), 1, "delivered exactly once");
+    let tries = cert_db::attempts_of(&s.app.db, job.id).await.unwrap();
+    assert_eq!(tries.len(), 3, "every attempt is recorded");
+    assert!(tries[1].1.as_deref().unwrap_or("").contains("451"));
+    assert!(tries[2].1.is_none());
+}
+
+#[tokio::test]
+async fn a_job_is_given_up_after_a_day() {
+    let (s, _) = passed_and_failed().await;
+    let ob = outbox(smtp::closed_port().unwrap(), "w1");
+    s.app
+        .db
+        .execute_unprepared("UPDATE email_outbox SET created_at = '2020-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    certificates::send_due(&s.app.db, &ob, 50).await.unwrap();
+    let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
+    let job = cert_db::jobs_for_certificates(&s.app.db, &[c.id])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(job.status, cert_db::JobStatus::Failed);
+    // An official sees it failed and resends it.
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let page = official
+        .get_text(&format!("/sessions/{}/certificates", s.session))
+        .await;
+    assert!(page.contains("失败") && page.contains(&c.serial), "{page}");
+    assert_eq!(
+        official
+            .post_form(&format!("/certificates/{}/resend", c.id), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        cert_db::job(&s.app.db, job.id).await.unwrap().unwrap().status,
+        cert_db::JobStatus::Pending
+    );
+}
+
+async fn many_passes(n: usize) -> Setup {
+    let s = setup(settings(3)).await;
+    // The two chairs who attended pass (the third came too late for the gate).
+    for i in 0..2 {
+        set_contact(&s, i, &format!("主任{i}"), Some(&format!("chair{i}@example.com"))).await;
+    }
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    for c in &s.chairs[..2] {
+        take(&s, opened.quiz_id, *c, true).await;
+    }
+    // A longer queue: extra job rows for the same certificates, each its own message.
+    for k in 0..n.saturating_sub(2) {
+        let c = cert_db::for_person(&s.app.db, s.chairs[k % 2]).await.unwrap().remove(0);
+        cert_db::enqueue(&s.app.db, c.id, &format!("extra{k}@example.com"), &format!("extra-{k}"))
+            .await
+            .unwrap();
+    }
+    s
+}
+
+#[tokio::test]
+async fn a_restart_mid_queue_loses_nothing_and_duplicates_nothing() {
+    let s = many_passes(6).await;
+    let server = smtp::start(0);
+    // Worker A claims two jobs and dies before sending them.
+    let due = cert_db::due(&s.app.db, chrono::Utc::now(), 2).await.unwrap();
+    for id in &due {
+        assert!(
+            cert_db::claim(
+                &s.app.db,
+                *id,
+                "dead-worker",
+                chrono::Utc::now(),
+                chrono::Utc::now() + chrono::Duration::minutes(5)
+            )
+            .await
+            .unwrap()
+        );
+    }
+    // The restarted process sends the rest, leaving the leased two alone…
+    let b = outbox(server.port, "new-worker");
+    assert_eq!(certificates::send_due(&s.app.db, &b, 50).await.unwrap(), 4);
+    // …until their lease expires.
+    s.app
+        .db
+        .execute_unprepared(
+            "UPDATE email_outbox SET locked_until = '2020-01-01 00:00:00+00:00' WHERE status = 'sending'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(certificates::send_due(&s.app.db, &b, 50).await.unwrap(), 2);
+    let ids: Vec<String> = server
+        .inbox
+        .messages()
+        .iter()
+        .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_string))
+        .collect();
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (6, 6), "all six, none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_never_send_the_same_job() {
+    let s = many_passes(30).await;
+    let server = smtp::start(0);
+    let (a, b) = (outbox(server.port, "worker-a"), outbox(server.port, "worker-b"));
+    let (ra, rb) = tokio::join!(
+        certificates::send_due(&s.app.db, &a, 100),
+        certificates::send_due(&s.app.db, &b, 100)
+    );
+    assert_eq!(ra.unwrap() + rb.unwrap(), 30);
+    let ids: Vec<String> = server
+        .inbox
+        .messages()
+        .iter()
+        .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_string))
+        .collect();
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (30, 30));
+}
+
+#[tokio::test]
+async fn verification_shows_valid_revoked_and_unknown() {
+    let (s, _) = passed_and_failed().await;
+    let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
+    let visitor = s.app.other_browser();
+    let page = visitor.get_text(&format!("/verify/{}", c.code)).await;
+    assert!(
+        page.contains("证书有效") && page.contains("王*") && !page.contains("王秀英") && page.contains("换届改选实务"),
+        "{page}"
+    );
+    let page = visitor
+        .get_text(&format!("/verify?code={}", c.serial.to_lowercase()))
+        .await;
+    assert!(page.contains("证书有效"), "found by serial typed in lower case");
+    let r = visitor.get("/verify/NOTACODE2345").await;
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.text().await.unwrap().contains("查无此证书"));
+
+    // Only an admin can revoke, with a reason.
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    assert_eq!(
+        official
+            .post_form(&format!("/certificates/{}/revoke", c.id), &[("reason", "x")])
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let admin = s.app.other_browser();
+    crate::helpers::signed_in_as(&admin, "13800000009", &[quorum::domain::person::Role::Admin], &[], None).await;
+    assert_eq!(
+        admin
+            .post_form(&format!("/certificates/{}/revoke", c.id), &[("reason", "成绩录入错误")])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let page = visitor.get_text(&format!("/verify/{}", c.code)).await;
+    assert!(page.contains("此证书已撤销") && page.contains("成绩录入错误"), "{page}");
+}
+
+#[tokio::test]
+async fn a_name_the_font_cannot_show_is_refused_naming_the_character() {
+    let s = setup(settings(3)).await;
+    set_contact(&s, 0, "王\u{20000}", Some("rare@example.com")).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    take(&s, opened.quiz_id, s.chairs[0], true).await;
+    let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
+    let chair = as_chair(&s, 0).await;
+    let r = chair.get(&format!("/certificates/{}.pdf", c.id)).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("姓名中的“\u{20000}”（U+20000）无法在证书字体中显示"),
+        "{page}"
+    );
+    let server = smtp::start(0);
+    assert_eq!(
+        certificates::send_due(&s.app.db, &outbox(server.port, "w"), 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(server.inbox.messages().is_empty(), "never sent with a blank box");
+    let job = cert_db::jobs_for_certificates(&s.app.db, &[c.id])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(job.status, cert_db::JobStatus::Failed);
+    assert!(job.last_error.unwrap().contains("U+20000"));
+}
