@@ -299,7 +299,7 @@ pub fn render(c: &CertificateContent, serial: &str, code: &str, verify_url: &str
 mod tests {
     use super::*;
 
-    pub(super) fn sample(name: &str) -> CertificateContent {
+    fn sample(name: &str) -> CertificateContent {
         CertificateContent {
             name: name.into(),
             committee: "联洋花园业主委员会".into(),
@@ -339,21 +339,5 @@ mod tests {
             }
         );
         assert!(e.text().zh.contains("U+20000"));
-    }
-}
-#[cfg(test)]
-mod dump {
-    #[test]
-    #[ignore]
-    fn dump_sample() {
-        let c = super::tests::sample("王秀英");
-        let pdf = super::render(
-            &c,
-            "2026-S0002-00001",
-            "ABCD2345EFGH",
-            "http://127.0.0.1/verify/ABCD2345EFGH",
-        )
-        .unwrap();
-        std::fs::write("/tmp/cert.pdf", pdf).unwrap();
     }
 }

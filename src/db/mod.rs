@@ -56,6 +56,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE): a
+/// deferred transaction that reads and then writes cannot wait for the lock when another writer got in
+/// between (SQLITE_BUSY_SNAPSHOT fails at once, busy_timeout does not help). PostgreSQL ignores it.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// True when the error is a unique-constraint violation: callers turn it into a domain error.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

@@ -71,6 +71,9 @@ pub fn start(port: u16) -> std::io::Result<SmtpServer> {
         for conn in listener.incoming().flatten() {
             let (ib, fl) = (ib.clone(), fl.clone());
             std::thread::spawn(move || -> std::io::Result<()> {
+                // SMTP is a chatty request/response protocol: without this, Nagle's algorithm and delayed
+                // ACKs add tens of milliseconds to every exchange.
+                conn.set_nodelay(true)?;
                 let mut w = conn.try_clone()?;
                 let mut r = std::io::BufReader::new(conn);
                 let mut s = mailin::SessionBuilder::new("quorum-test").build(

@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use crate::db::banks::{self as db, NewVersion, StatusChange};
@@ -188,7 +188,7 @@ async fn sync_bank(
 pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, SyncOutcome), ServiceError> {
     let report = check::check_dir(dir);
     let mut out = SyncOutcome::default();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     sync_statutes(&txn, &report.statutes, &mut out).await?;
     let revisions = current_revisions(&txn).await?;
     let mut present = HashSet::new();
@@ -297,7 +297,7 @@ pub async fn save_question(
     content: &QuestionContent,
     editor: &str,
 ) -> Result<Result<i64, Vec<(&'static str, Text)>>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut problems = question_problems(&txn, content).await?;
     if !valid_id(qid) {
         problems.push((
@@ -375,7 +375,7 @@ pub async fn save_question(
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the
 /// current revisions, recorded with their name and the date.
 pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer: &str) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
     if q.status != QuestionStatus::NeedsReview {
         return Err(ServiceError::invalid(
@@ -483,7 +483,7 @@ pub async fn import_questions(
             ),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing: BTreeSet<String> = db::questions_of_bank(&txn, bank.id)
         .await?
         .into_iter()

@@ -3,7 +3,7 @@
 //! empty database, and never in production (the settings refuse it).
 
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::{ServiceError, org, passwords};
 use crate::db::{people, training};
@@ -84,7 +84,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         return Ok(false);
     }
     let hash = passwords::hash(DEMO_PASSWORD.to_string()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let district = org::create_unit(&txn, None, "浦东新区", None).await?;
     let term = Term::new(
         NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default(),
@@ -163,7 +163,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         .filter(|(s, _)| *s == street_ids[0])
         .map(|(_, c)| *c)
         .collect();
-    training::insert(
+    let session = training::insert(
         &txn,
         training::NewSession {
             title: "业主大会召开与业委会换届改选实务",
@@ -178,5 +178,22 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
     )
     .await?;
     txn.commit().await?;
+    // A ready quiz for the demo session, if the sample banks loaded.
+    let quiz = crate::domain::quiz::QuizSettings {
+        blueprint: vec![
+            crate::domain::quiz::BlueprintRule {
+                topic: "业主大会".into(),
+                count: 5,
+            },
+            crate::domain::quiz::BlueprintRule {
+                topic: "业委会组建与换届改选".into(),
+                count: 5,
+            },
+        ],
+        ..Default::default()
+    };
+    if let Ok(Err(problems)) = super::quiz::save_settings(db, session, &quiz).await {
+        tracing::info!(?problems, "demo quiz not set up (question banks missing)");
+    }
     Ok(true)
 }

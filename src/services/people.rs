@@ -1,6 +1,6 @@
 //! Managing accounts: admins create people and set roles and scopes; officials list their street's chairs.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use super::access::StreetScope;
@@ -124,7 +124,7 @@ pub async fn create(
     input: &AccountInput,
     password_hash: Option<String>,
 ) -> Result<Result<PersonId, FieldErrors>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Err(e) = check_places(&txn, input).await? {
         return Ok(Err(e));
     }
@@ -158,7 +158,7 @@ pub async fn update(
     id: PersonId,
     input: &AccountInput,
 ) -> Result<Result<(), FieldErrors>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     people::get(&txn, id).await?.ok_or(ServiceError::NotFound)?;
     if let Err(e) = check_places(&txn, input).await? {
         return Ok(Err(e));

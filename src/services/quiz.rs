@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
@@ -74,28 +74,31 @@ pub async fn save_settings(
     Ok(Ok(()))
 }
 
-/// A chair's share of the lecture so far (0–1), and minutes present.
-async fn attendance_share(
+/// Everyone's share of the lecture so far (0–1) and minutes present, from one read of the intervals
+/// (opening a quiz for hundreds of chairs must not re-read them per chair).
+async fn attendance_shares(
     db: &impl ConnectionTrait,
     session: &training::SessionRecord,
-    person: i64,
     until: DateTime<Utc>,
-) -> Result<(f64, i64), ServiceError> {
+) -> Result<HashMap<i64, (f64, i64)>, ServiceError> {
     let Some(from) = session.started_at else {
-        return Ok((0.0, 0));
+        return Ok(HashMap::new());
     };
     let window = Interval {
         from,
         to: session.ended_at.unwrap_or(until).min(until),
     };
-    let mine: Vec<Interval> = training::intervals(db, session.id)
-        .await?
+    let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
+    for (p, i) in training::intervals(db, session.id).await? {
+        by_person.entry(p).or_default().push(i);
+    }
+    Ok(by_person
         .into_iter()
-        .filter(|(p, _)| *p == person)
-        .map(|(_, i)| i)
-        .collect();
-    let minutes = crate::domain::attendance::presence(mine.clone(), window).num_minutes();
-    Ok((share(mine, window), minutes))
+        .map(|(p, list)| {
+            let minutes = crate::domain::attendance::presence(list.clone(), window).num_minutes();
+            (p, (share(list, window), minutes))
+        })
+        .collect())
 }
 
 fn seed_for(quiz: i64, person: i64, number: i32) -> u64 {
@@ -142,7 +145,7 @@ pub struct Opened {
 /// Opens the quiz from the room: attempts for every present chair who meets the attendance gate are
 /// created up front in one transaction, so hundreds of chairs starting together cost almost nothing.
 pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i64]) -> Result<Opened, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let session = training::get(&txn, session_id).await?.ok_or(ServiceError::NotFound)?;
     if session.status != SessionStatus::Live && session.status != SessionStatus::Ended {
         return Err(ServiceError::invalid(
@@ -180,8 +183,9 @@ pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i6
     };
     let mut list = Vec::new();
     let mut below_gate = Vec::new();
+    let shares = attendance_shares(&txn, &session, now).await?;
     for person in present_chairs.iter().copied().collect::<BTreeSet<i64>>() {
-        let (fraction, _) = attendance_share(&txn, &session, person, now).await?;
+        let (fraction, _) = shares.get(&person).copied().unwrap_or((0.0, 0));
         if fraction * 100.0 + 1e-9 < s.attendance_gate as f64 {
             below_gate.push(person);
             continue;
@@ -229,7 +233,7 @@ pub enum Entry {
 
 /// Finds the chair's open attempt, or starts a new one if they may, or explains why not.
 pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
     let session = training::get(&txn, quiz.session_id)
         .await?
@@ -268,7 +272,11 @@ pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) ->
             return Ok(finished(Blocked::RetakeWait { until }));
         }
     }
-    let (fraction, minutes) = attendance_share(&txn, &session, person, now).await?;
+    let (fraction, minutes) = attendance_shares(&txn, &session, now)
+        .await?
+        .get(&person)
+        .copied()
+        .unwrap_or((0.0, 0));
     if fraction * 100.0 + 1e-9 < quiz.settings.attendance_gate as f64 {
         return Ok(finished(Blocked::BelowGate {
             minutes,
@@ -486,7 +494,7 @@ pub async fn save_answer(
 /// Grades and closes an attempt; harmless if it was already submitted. Returns whether this call
 /// submitted it.
 pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: &str) -> Result<bool, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let a = db::attempt(&txn, attempt_id).await?.ok_or(ServiceError::NotFound)?;
     if a.status == AttemptStatus::Submitted {
         return Ok(false);

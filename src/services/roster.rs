@@ -1,6 +1,6 @@
 //! Importing a street's roster of chairs from CSV or XLSX: preview, then apply all-or-nothing.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use super::access::StreetScope;
@@ -93,7 +93,7 @@ pub async fn apply_upload(
     scope: &StreetScope,
     upload_id: i64,
 ) -> Result<ImportOutcome, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let up = roster::get_upload(&txn, upload_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -107,7 +107,7 @@ pub async fn apply_upload(
 
 /// Plans and applies a file in one transaction (the `import-roster` command).
 pub async fn import_file(db: &DatabaseConnection, street: i64, bytes: &[u8]) -> Result<ImportOutcome, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     check_street(&txn, &StreetScope::All, street).await?;
     let outcome = apply_bytes(&txn, street, bytes).await?;
     txn.commit().await?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use super::access::StreetScope;
@@ -125,7 +125,7 @@ pub async fn create(
     creator: i64,
     input: &SessionInput,
 ) -> Result<Result<i64, FieldErrors>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let committees = match resolve(&txn, scope, input).await? {
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
@@ -166,7 +166,7 @@ pub async fn update(
     id: i64,
     input: &SessionInput,
 ) -> Result<Result<(), FieldErrors>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = managed(&txn, scope, id).await?;
     if matches!(current.status, SessionStatus::Ended | SessionStatus::Cancelled) {
         return Err(ServiceError::invalid(

@@ -4,7 +4,7 @@
 //! Chat apps fetch links to draw previews, and a GET that signed people in would be spent by the preview.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::access::StreetScope;
 use super::accounts::{NewSession, start_session};
@@ -52,7 +52,7 @@ pub async fn issue(
     person_id: PersonId,
     valid_days: i64,
 ) -> Result<IssuedLink, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let person = people::get(&txn, person_id).await?.ok_or(ServiceError::NotFound)?;
     let link = issue_in(&txn, scope, issuer, &person, valid_days).await?;
     txn.commit().await?;
@@ -67,7 +67,7 @@ pub async fn issue_for_street(
     street: i64,
     valid_days: i64,
 ) -> Result<Vec<IssuedLink>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let chairs = super::people::chairs_of_street(&txn, scope, street).await?;
     let mut out = Vec::new();
     for c in chairs.iter().filter(|c| !c.person.has_password) {
@@ -140,7 +140,7 @@ pub async fn redeem(
     token: &str,
     session_days: i64,
 ) -> Result<Result<NewSession, LinkStatus>, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(link) = signin::link_by_hash(&txn, &tokens::hash_token(token)).await? else {
         return Ok(Err(LinkStatus::Unknown));
     };
