@@ -23,6 +23,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod jobs;
 pub mod pdf;

@@ -8,6 +8,7 @@ pub mod org;
 pub mod person;
 pub mod question;
 pub mod quiz;
+pub mod report;
 pub mod roster;
 pub mod session;
 pub mod statute;

@@ -11,6 +11,7 @@ pub mod org;
 pub mod passwords;
 pub mod people;
 pub mod quiz;
+pub mod reports;
 pub mod roster;
 pub mod sessions;
 pub mod signin_links;

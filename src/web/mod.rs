@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::room::configure(cfg);
     routes::quiz::configure(cfg);
     routes::certificates::configure(cfg);
+    routes::reports::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

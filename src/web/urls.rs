@@ -193,6 +193,12 @@ pub fn session_certificates(id: i64) -> String {
     format!("{SESSIONS}/{id}/certificates")
 }
 
+pub const DASHBOARD: &str = "/street/dashboard";
+
+pub fn session_report(id: i64) -> String {
+    format!("{SESSIONS}/{id}/report")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

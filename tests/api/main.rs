@@ -15,6 +15,7 @@ mod cli;
 mod demo;
 mod org;
 mod quiz;
+mod reports;
 mod rooms;
 mod roster;
 mod signin_links;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod home;
 pub mod links;
 pub mod quiz;
+pub mod reports;
 pub mod room;
 pub mod roster;
 pub mod sessions;

@@ -48,6 +48,7 @@ fn nav(ctx: &Ctx) -> Markup {
                 li { a href=(urls::HOME) { (ctx.t("首页", "Home")) } }
                 @if roles.has(Role::Official) || roles.has(Role::Admin) {
                     li { a href=(urls::SESSIONS) { (ctx.t("培训场次", "Sessions")) } }
+                    li { a href=(urls::DASHBOARD) { (ctx.t("统计", "Statistics")) } }
                     li { a href=(urls::CHAIRS) { (ctx.t("主任名单", "Chairs")) } }
                     li { a href=(urls::ROSTER) { (ctx.t("导入名单", "Import roster")) } }
                 }

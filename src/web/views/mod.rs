@@ -13,6 +13,7 @@ pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod quiz;
+pub mod reports;
 pub mod room;
 pub mod roster;
 pub mod sessions;

@@ -160,7 +160,8 @@ pub fn detail(ctx: &Ctx, d: &Detail) -> Markup {
             p { (ctx.t("邀请业委会 ", "Committees invited: ")) (d.invited) }
             p { a.button.primary href=(urls::room(s.id)) { (ctx.t("进入直播间", "Enter the live room")) } " "
                 a.button href=(urls::quiz_settings(s.id)) { (ctx.t("随堂测试设置", "Quiz settings")) } " "
-                a.button href=(urls::session_certificates(s.id)) { (ctx.t("结业证书与邮件", "Certificates and email")) } }
+                a.button href=(urls::session_certificates(s.id)) { (ctx.t("结业证书与邮件", "Certificates and email")) } " "
+                a.button href=(urls::session_report(s.id)) { (ctx.t("场次报表", "Session report")) } }
             section.card {
                 h2 { (ctx.t("邀请链接", "Invitation link")) }
                 p { (ctx.t("把链接或二维码发到主任们的微信群。主任打开后登录，即可进入候场室。", "Paste the link or QR code into the chairs' chat group; they sign in and wait in the lobby.")) }

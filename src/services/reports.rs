@@ -1,0 +1,361 @@
+//! Reports for officials: a session's attendance and results, and pass rates rolled up the
+//! organisation tree.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::ServiceError;
+use super::access::StreetScope;
+use super::certificates::{EmailStatus, status_of};
+use crate::db::quiz::{AttemptRecord, AttemptStatus};
+use crate::db::{certificates, org, people, quiz as quiz_db, training};
+use crate::domain::attendance::{Interval, presence, share};
+use crate::domain::org::{OrgKind, OrgUnit};
+use crate::domain::person::Role;
+use crate::domain::report::{Rate, average, deciles, median};
+
+/// One invited chair's line in the session report.
+#[derive(Debug, Clone)]
+pub struct ChairLine {
+    pub person_id: i64,
+    pub name: String,
+    pub neighbourhood: String,
+    pub estate: String,
+    pub minutes: i64,
+    pub share: f64,
+    pub met_gate: bool,
+    pub attempt: Option<AttemptRecord>,
+    pub email: Option<EmailStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionReport {
+    pub session: training::SessionRecord,
+    pub gate: u32,
+    pub invited: u64,
+    pub attended: u64,
+    pub average_minutes: Option<f64>,
+    pub met_gate: u64,
+    pub started: u64,
+    pub submitted: u64,
+    pub passed: u64,
+    pub pass_rate: Rate,
+    pub average_score: Option<f64>,
+    pub median_score: Option<f64>,
+    pub score_deciles: [u64; 10],
+    pub attendance_deciles: [u64; 10],
+    pub lines: Vec<ChairLine>,
+}
+
+/// The session report; for officials of its street (and admins) and its lecturers.
+pub async fn session_report(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    viewer: i64,
+    session_id: i64,
+) -> Result<SessionReport, ServiceError> {
+    let session = training::get(db, session_id).await?.ok_or(ServiceError::NotFound)?;
+    if !scope.allows(session.street_id) && !session.lecturers.contains(&viewer) {
+        return Err(ServiceError::Forbidden);
+    }
+    let quiz = quiz_db::for_session(db, session.id).await?;
+    let gate = quiz.as_ref().map(|q| q.settings.attendance_gate).unwrap_or(60);
+    let labels = super::org::committee_labels(db, session.street_id).await?;
+    let chairs: Vec<_> = people::members_of_committees(db, &session.committees)
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Chair))
+        .collect();
+    let mut intervals: HashMap<i64, Vec<Interval>> = HashMap::new();
+    for (p, i) in training::intervals(db, session.id).await? {
+        intervals.entry(p).or_default().push(i);
+    }
+    let window = session.started_at.map(|from| Interval {
+        from,
+        to: session.ended_at.unwrap_or_else(Utc::now),
+    });
+    let attempts: HashMap<i64, AttemptRecord> = match &quiz {
+        // The latest attempt per chair counts.
+        Some(q) => quiz_db::attempts_of_quiz(db, q.id)
+            .await?
+            .into_iter()
+            .map(|a| (a.person_id, a))
+            .fold(HashMap::new(), |mut m, (p, a)| {
+                if m.get(&p).is_none_or(|b: &AttemptRecord| b.number < a.number) {
+                    m.insert(p, a);
+                }
+                m
+            }),
+        None => HashMap::new(),
+    };
+    let certs = certificates::for_session(db, session.id).await?;
+    let jobs = certificates::jobs_for_certificates(db, &certs.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let email_of: HashMap<i64, EmailStatus> = certs
+        .iter()
+        .map(|c| {
+            (
+                c.person_id,
+                status_of(jobs.iter().rev().find(|j| j.certificate_id == c.id)),
+            )
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for p in chairs {
+        let mine = intervals.get(&p.id).cloned().unwrap_or_default();
+        let (minutes, fraction) = match window {
+            Some(w) => (presence(mine.clone(), w).num_minutes(), share(mine, w)),
+            None => (0, 0.0),
+        };
+        let (n, e, _) = p.committee_id.and_then(|c| labels.get(&c)).cloned().unwrap_or_default();
+        lines.push(ChairLine {
+            person_id: p.id,
+            name: p.name.as_str().to_string(),
+            neighbourhood: n,
+            estate: e,
+            minutes,
+            share: fraction,
+            met_gate: window.is_some() && fraction * 100.0 + 1e-9 >= gate as f64,
+            attempt: attempts.get(&p.id).cloned(),
+            email: email_of.get(&p.id).copied(),
+        });
+    }
+    lines.sort_by(|a, b| (&a.neighbourhood, &a.estate, a.person_id).cmp(&(&b.neighbourhood, &b.estate, b.person_id)));
+    let submitted: Vec<&AttemptRecord> = lines
+        .iter()
+        .filter_map(|l| l.attempt.as_ref())
+        .filter(|a| a.status == AttemptStatus::Submitted)
+        .collect();
+    let scores: Vec<f64> = submitted
+        .iter()
+        .filter(|a| a.total > 0)
+        .map(|a| a.correct.unwrap_or(0) as f64 * 100.0 / a.total as f64)
+        .collect();
+    let attended: Vec<&ChairLine> = lines.iter().filter(|l| l.minutes > 0).collect();
+    let passed = submitted.iter().filter(|a| a.passed == Some(true)).count() as u64;
+    Ok(SessionReport {
+        gate,
+        invited: lines.len() as u64,
+        attended: attended.len() as u64,
+        average_minutes: average(&attended.iter().map(|l| l.minutes as f64).collect::<Vec<_>>()),
+        met_gate: lines.iter().filter(|l| l.met_gate).count() as u64,
+        started: lines
+            .iter()
+            .filter(|l| {
+                l.attempt
+                    .as_ref()
+                    .is_some_and(|a| a.started_at.is_some() || a.status == AttemptStatus::Submitted)
+            })
+            .count() as u64,
+        submitted: submitted.len() as u64,
+        passed,
+        pass_rate: Rate {
+            part: passed,
+            whole: submitted.len() as u64,
+        },
+        average_score: average(&scores),
+        median_score: median(&scores),
+        score_deciles: deciles(&scores),
+        attendance_deciles: if window.is_some() {
+            deciles(&lines.iter().map(|l| l.share * 100.0).collect::<Vec<_>>())
+        } else {
+            [0; 10]
+        },
+        lines,
+        session,
+    })
+}
+
+/// A row of the street dashboard: one unit, everything below it summed.
+#[derive(Debug, Clone)]
+pub struct UnitRow {
+    pub unit: OrgUnit,
+    pub chairs: u64,
+    pub submitted: u64,
+    pub passed: u64,
+    pub pass_rate: Rate,
+    /// Chairs holding a valid certificate (not revoked, issued within the range).
+    pub certified: u64,
+    pub coverage: Rate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub unit: OrgUnit,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub total: UnitRow,
+    pub rows: Vec<UnitRow>,
+    /// Committees whose chair (主任) has no valid certificate: never passed, or a new term began since.
+    pub uncertified_committees: Vec<(OrgUnit, String)>,
+    /// Committees all of whose members hold a valid certificate.
+    pub certified_committees: Vec<OrgUnit>,
+}
+
+/// Pass rates and certificate coverage for a street (or a unit below it), over sessions in a range.
+pub async fn dashboard(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    unit_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Dashboard, ServiceError> {
+    let unit = org::get(db, unit_id).await?.ok_or(ServiceError::NotFound)?;
+    let street = unit
+        .street_id
+        .ok_or_else(|| ServiceError::invalid("请选择街道或其下级单位", "choose a street or a unit below it"))?;
+    if !scope.allows(street) {
+        return Err(ServiceError::Forbidden);
+    }
+    let mut all: HashMap<i64, OrgUnit> = HashMap::new();
+    for kind in [
+        OrgKind::Street,
+        OrgKind::Neighbourhood,
+        OrgKind::Estate,
+        OrgKind::Committee,
+    ] {
+        for u in org::in_street(db, street, kind).await? {
+            all.insert(u.id, u);
+        }
+    }
+    // Each committee's ancestors, to sum upwards.
+    let ancestors = |mut id: i64| {
+        let mut out = Vec::new();
+        while let Some(u) = all.get(&id) {
+            out.push(u.id);
+            match u.parent_id {
+                Some(p) => id = p,
+                None => break,
+            }
+        }
+        out
+    };
+    let committees: Vec<i64> = all
+        .values()
+        .filter(|u| u.kind == OrgKind::Committee)
+        .map(|u| u.id)
+        .collect();
+    let members: Vec<_> = people::members_of_committees(db, &committees)
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Chair))
+        .collect();
+    let sessions: Vec<_> = training::for_streets(db, &[street], 10_000)
+        .await?
+        .into_iter()
+        .filter(|s| s.starts_at >= from && s.starts_at < to)
+        .collect();
+    let session_ids: HashSet<i64> = sessions.iter().map(|s| s.id).collect();
+    // Latest submitted attempt per chair per session in range.
+    let mut submitted: HashMap<i64, (u64, u64)> = HashMap::new();
+    for s in &sessions {
+        if let Some(q) = quiz_db::for_session(db, s.id).await? {
+            let mut latest: HashMap<i64, AttemptRecord> = HashMap::new();
+            for a in quiz_db::attempts_of_quiz(db, q.id)
+                .await?
+                .into_iter()
+                .filter(|a| a.status == AttemptStatus::Submitted)
+            {
+                if latest.get(&a.person_id).is_none_or(|b| b.number < a.number) {
+                    latest.insert(a.person_id, a);
+                }
+            }
+            for (p, a) in latest {
+                let e = submitted.entry(p).or_default();
+                e.0 += 1;
+                e.1 += u64::from(a.passed == Some(true));
+            }
+        }
+    }
+    let mut valid_cert: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
+    for p in &members {
+        for c in certificates::for_person(db, p.id).await? {
+            if c.revoked_at.is_none() && session_ids.contains(&c.session_id) {
+                valid_cert.entry(p.id).or_default().push(c.issued_at);
+            }
+        }
+    }
+    let term_start = |committee: i64| {
+        all.get(&committee)
+            .and_then(|u| u.term)
+            .map(|t| t.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    };
+    let is_valid = |person: i64, committee: i64| {
+        valid_cert
+            .get(&person)
+            .is_some_and(|list| list.iter().any(|at| term_start(committee).is_none_or(|t| *at >= t)))
+    };
+    let mut sums: BTreeMap<i64, (u64, u64, u64, u64)> = BTreeMap::new();
+    let mut by_committee: HashMap<i64, Vec<(i64, String, Option<String>)>> = HashMap::new();
+    for p in &members {
+        let Some(c) = p.committee_id else { continue };
+        by_committee
+            .entry(c)
+            .or_default()
+            .push((p.id, p.name.as_str().to_string(), p.position.clone()));
+        let (sub, pass) = submitted.get(&p.id).copied().unwrap_or((0, 0));
+        let cert = u64::from(is_valid(p.id, c));
+        for a in ancestors(c) {
+            let e = sums.entry(a).or_default();
+            e.0 += 1;
+            e.1 += sub;
+            e.2 += pass;
+            e.3 += cert;
+        }
+    }
+    let row = |u: &OrgUnit| {
+        let (chairs, sub, pass, cert) = sums.get(&u.id).copied().unwrap_or_default();
+        UnitRow {
+            unit: u.clone(),
+            chairs,
+            submitted: sub,
+            passed: pass,
+            pass_rate: Rate { part: pass, whole: sub },
+            certified: cert,
+            coverage: Rate {
+                part: cert,
+                whole: chairs,
+            },
+        }
+    };
+    let mut rows: Vec<UnitRow> = all.values().filter(|u| u.parent_id == Some(unit.id)).map(row).collect();
+    rows.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
+    let below: HashSet<i64> = committees
+        .iter()
+        .copied()
+        .filter(|c| ancestors(*c).contains(&unit.id))
+        .collect();
+    let mut uncertified = Vec::new();
+    let mut certified = Vec::new();
+    for c in &below {
+        let list = by_committee.get(c).cloned().unwrap_or_default();
+        let chair = list
+            .iter()
+            .find(|(_, _, pos)| pos.as_deref() == Some("主任"))
+            .or(list.first());
+        if let Some((pid, name, _)) = chair
+            && !is_valid(*pid, *c)
+            && let Some(u) = all.get(c)
+        {
+            uncertified.push((u.clone(), name.clone()));
+        }
+        if !list.is_empty()
+            && list.iter().all(|(pid, _, _)| is_valid(*pid, *c))
+            && let Some(u) = all.get(c)
+        {
+            certified.push(u.clone());
+        }
+    }
+    uncertified.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    certified.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Dashboard {
+        total: row(&unit),
+        unit,
+        from,
+        to,
+        rows,
+        uncertified_committees: uncertified,
+        certified_committees: certified,
+    })
+}

@@ -1,0 +1,142 @@
+//! Reports and their exports.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::html;
+use crate::error::AppError;
+use crate::export::{self, Table};
+use crate::i18n::Text;
+use crate::services::{reports, streets};
+use crate::web::guards::{Official, Require, SignedIn};
+use crate::web::state::AppState;
+use crate::web::views::reports as views;
+
+fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppError> {
+    let (bytes, mime) = match format {
+        "csv" => (export::csv(t).map_err(AppError::Internal)?, "text/csv; charset=utf-8"),
+        "xlsx" => (
+            export::xlsx(t).map_err(AppError::Internal)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{format}\""),
+        ))
+        .body(bytes))
+}
+
+#[get("/sessions/{id}/report")]
+async fn session_report(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, *id).await?;
+    Ok(html(views::session_report(&me.ctx, &r)))
+}
+
+#[get("/sessions/{id}/report.{format}")]
+async fn session_export(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, format) = path.into_inner();
+    let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, id).await?;
+    download(
+        &views::session_table(me.ctx.lang, &r),
+        &format,
+        &format!("session-{id}"),
+    )
+}
+
+#[derive(Deserialize)]
+struct RangeQuery {
+    unit: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Parses the range (Shanghai dates, `to` inclusive); defaults to the current year.
+fn range(q: &RangeQuery) -> Result<(String, String, chrono::DateTime<Utc>, chrono::DateTime<Utc>), AppError> {
+    let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
+    let from = q
+        .from
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("{year}-01-01"));
+    let to =
+        q.to.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("{year}-12-31"));
+    let parse = |s: &str| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            AppError::BadRequest(Text::new(
+                format!("日期“{s}”格式应为 2026-01-31"),
+                format!("date “{s}” should look like 2026-01-31"),
+            ))
+        })
+    };
+    let at = |d: NaiveDate| {
+        crate::domain::time::from_shanghai_local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
+    };
+    let (f, t) = (parse(&from)?, parse(&to)?);
+    Ok((from, to, at(f), at(t + chrono::Duration::days(1))))
+}
+
+async fn load(
+    state: &AppState,
+    me: &Require<Official>,
+    q: &RangeQuery,
+) -> Result<(reports::Dashboard, String, String), AppError> {
+    let scope = me.scope();
+    let unit = match q.unit {
+        Some(u) => u,
+        None => streets::visible(&state.db, &scope)
+            .await?
+            .first()
+            .map(|s| s.id)
+            .ok_or(AppError::NotFound)?,
+    };
+    let (from, to, f, t) = range(q)?;
+    Ok((reports::dashboard(&state.db, &scope, unit, f, t).await?, from, to))
+}
+
+#[get("/street/dashboard")]
+async fn dashboard(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (d, from, to) = load(&state, &me, &q).await?;
+    Ok(html(views::dashboard(&me.ctx, &d, &from, &to)))
+}
+
+#[get("/street/dashboard.{format}")]
+async fn dashboard_export(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    format: web::Path<String>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (d, _, _) = load(&state, &me, &q).await?;
+    download(
+        &views::dashboard_table(me.ctx.lang, &d),
+        &format,
+        &format!("dashboard-{}", d.unit.id),
+    )
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(session_export)
+        .service(session_report)
+        .service(dashboard_export)
+        .service(dashboard);
+}

@@ -1,0 +1,200 @@
+//! Report pages: a session's attendance and results, and the street dashboard. Charts are SVG drawn on
+//! the server (readable on a phone, no JavaScript).
+
+use maud::{Markup, html};
+
+use super::layout::page;
+use crate::domain::report::Rate;
+use crate::export::{Cell, Table};
+use crate::i18n::Lang;
+use crate::services::reports::{Dashboard, SessionReport};
+use crate::web::context::Ctx;
+use crate::web::urls;
+
+fn opt(lang: Lang, v: Option<f64>, suffix: &str) -> String {
+    v.map(|v| format!("{v:.1}{suffix}"))
+        .unwrap_or_else(|| lang.t("无数据", "no data").to_string())
+}
+
+/// Ten bars for 0–9 … 90–100 %.
+fn bars(title: &str, counts: &[u64; 10]) -> Markup {
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    html! {
+        figure.chart {
+            svg viewBox="0 0 330 170" role="img" aria-label=(title) {
+                @for (i, n) in counts.iter().enumerate() {
+                    @let h = (*n as f64 / max) * 120.0;
+                    @let x = 10.0 + i as f64 * 31.0;
+                    rect x=(x) y=(140.0 - h) width="26" height=(h) fill="#0b5394" {}
+                    text x=(x + 13.0) y=(135.0 - h) font-size="12" text-anchor="middle" fill="#1a1a1a" { (n) }
+                    text x=(x + 13.0) y="158" font-size="11" text-anchor="middle" fill="#4a4a4a" { (i * 10) }
+                }
+                line x1="8" y1="140" x2="322" y2="140" stroke="#8c8c8c" {}
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
+pub fn session_table(lang: Lang, r: &SessionReport) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    Table {
+        title: t("出勤与成绩", "Attendance and results"),
+        headers: vec![
+            t("姓名", "Name"),
+            t("居委", "Area"),
+            t("小区", "Estate"),
+            t("在场分钟", "Minutes"),
+            t("在场比例", "Share"),
+            t("达到出勤要求", "Met gate"),
+            t("答卷", "Attempt"),
+            t("得分", "Score"),
+            t("合格", "Passed"),
+            t("证书邮件", "Certificate email"),
+        ],
+        rows: r
+            .lines
+            .iter()
+            .map(|l| {
+                let (state, score, passed) = match &l.attempt {
+                    None => (t("未参加", "none"), Cell::Text(String::new()), String::new()),
+                    Some(a) if a.status == crate::db::quiz::AttemptStatus::Open => {
+                        (t("答题中", "in progress"), Cell::Text(String::new()), String::new())
+                    }
+                    Some(a) => (
+                        t("已交卷", "submitted"),
+                        Cell::Number(a.correct.unwrap_or(0) as f64),
+                        if a.passed == Some(true) {
+                            t("是", "yes")
+                        } else {
+                            t("否", "no")
+                        },
+                    ),
+                };
+                vec![
+                    Cell::Text(l.name.clone()),
+                    Cell::Text(l.neighbourhood.clone()),
+                    Cell::Text(l.estate.clone()),
+                    Cell::Number(l.minutes as f64),
+                    Cell::Text(format!("{:.0}%", l.share * 100.0)),
+                    Cell::Text(if l.met_gate { t("是", "yes") } else { t("否", "no") }),
+                    Cell::Text(state),
+                    score,
+                    Cell::Text(passed),
+                    Cell::Text(l.email.map(|e| e.label(lang).to_string()).unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn table(t: &Table) -> Markup {
+    html! {
+        table.list {
+            thead { tr { @for h in &t.headers { th scope="col" { (h) } } } }
+            tbody { @for row in &t.rows { tr { @for (h, c) in t.headers.iter().zip(row) { td data-label=(h) { (c) } } } } }
+        }
+    }
+}
+
+pub fn session_report(ctx: &Ctx, r: &SessionReport) -> Markup {
+    let lang = ctx.lang;
+    let rate = |p: u64, w: u64| Rate { part: p, whole: w }.label(lang);
+    page(
+        ctx,
+        &format!("{} · {}", ctx.t("场次报表", "Session report"), r.session.title),
+        html! {
+            dl.facts {
+                dt { (ctx.t("邀请", "Invited")) } dd { (r.invited) }
+                dt { (ctx.t("出席", "Attended")) } dd { (r.attended) " (" (rate(r.attended, r.invited)) ")" }
+                dt { (ctx.t("平均在场分钟", "Average minutes")) } dd { (opt(lang, r.average_minutes, "")) }
+                dt { (ctx.t("达到出勤要求", "Met the gate")) } dd { (r.met_gate) " (" (r.gate) "%)" }
+                dt { (ctx.t("开始答题", "Started")) } dd { (r.started) }
+                dt { (ctx.t("已交卷", "Submitted")) } dd { (r.submitted) }
+                dt { (ctx.t("合格", "Passed")) } dd { (r.passed) }
+                dt { (ctx.t("合格率", "Pass rate")) } dd { (r.pass_rate.label(lang)) }
+                dt { (ctx.t("平均分", "Average score")) } dd { (opt(lang, r.average_score, "%")) }
+                dt { (ctx.t("中位数", "Median score")) } dd { (opt(lang, r.median_score, "%")) }
+            }
+            (bars(ctx.t("成绩分布（得分百分比）", "Score distribution (%)"), &r.score_deciles))
+            (bars(ctx.t("出勤分布（在场时间百分比）", "Attendance (% of the lecture)"), &r.attendance_deciles))
+            p {
+                a.button href=(format!("{}.csv", urls::session_report(r.session.id))) { (ctx.t("导出 CSV", "Export CSV")) } " "
+                a.button href=(format!("{}.xlsx", urls::session_report(r.session.id))) { (ctx.t("导出 Excel", "Export Excel")) }
+            }
+            (table(&session_table(lang, r)))
+        },
+    )
+}
+
+pub fn dashboard_table(lang: Lang, d: &Dashboard) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let row = |r: &crate::services::reports::UnitRow| {
+        vec![
+            Cell::Text(r.unit.name.clone()),
+            Cell::Number(r.chairs as f64),
+            Cell::Number(r.submitted as f64),
+            Cell::Number(r.passed as f64),
+            Cell::Text(r.pass_rate.label(lang)),
+            Cell::Number(r.certified as f64),
+            Cell::Text(r.coverage.label(lang)),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = d.rows.iter().map(row).collect();
+    let mut total = row(&d.total);
+    total[0] = Cell::Text(format!("{}（{}）", d.total.unit.name, t("合计", "total")));
+    rows.push(total);
+    Table {
+        title: t("合格率与覆盖", "Pass rates and coverage"),
+        headers: vec![
+            t("单位", "Unit"),
+            t("主任人数", "Chairs"),
+            t("已交卷", "Submitted"),
+            t("合格", "Passed"),
+            t("合格率", "Pass rate"),
+            t("持有效证书", "Certified"),
+            t("覆盖率", "Coverage"),
+        ],
+        rows,
+    }
+}
+
+pub fn dashboard(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
+    let lang = ctx.lang;
+    let q = format!("unit={}&from={from}&to={to}", d.unit.id);
+    page(
+        ctx,
+        &format!("{} · {}", ctx.t("街道统计", "Street dashboard"), d.unit.name),
+        html! {
+            form.search method="get" action=(urls::DASHBOARD) {
+                input type="hidden" name="unit" value=(d.unit.id);
+                div.field { label for="f-from" { (ctx.t("起始日期", "From")) } input #f-from type="date" name="from" value=(from); }
+                div.field { label for="f-to" { (ctx.t("截止日期", "To")) } input #f-to type="date" name="to" value=(to); }
+                button type="submit" { (ctx.t("查看", "Show")) }
+            }
+            p.meta { (d.unit.kind.label(lang)) " · " (ctx.t("合格率 ", "pass rate ")) (d.total.pass_rate.label(lang)) " · " (ctx.t("证书覆盖 ", "coverage ")) (d.total.coverage.label(lang)) }
+            table.list {
+                thead { tr { @for h in &dashboard_table(lang, d).headers { th scope="col" { (h) } } } }
+                tbody {
+                    // Unit rows link to their own breakdown; the last row is the total.
+                    @for (n, cells) in dashboard_table(lang, d).rows.iter().enumerate() {
+                        @let unit = d.rows.get(n).map(|r| &r.unit).filter(|u| u.kind != crate::domain::org::OrgKind::Committee);
+                        tr .total[n == d.rows.len()] { @for (i, c) in cells.iter().enumerate() {
+                            td { @match (i, unit) {
+                                (0, Some(u)) => a href=(format!("{}?unit={}&from={from}&to={to}", urls::DASHBOARD, u.id)) { (c) },
+                                _ => (c),
+                            } }
+                        } }
+                    }
+                }
+            }
+            p { a.button href=(format!("{}.csv?{q}", urls::DASHBOARD)) { (ctx.t("导出 CSV", "Export CSV")) } " " a.button href=(format!("{}.xlsx?{q}", urls::DASHBOARD)) { (ctx.t("导出 Excel", "Export Excel")) } }
+            h2 { (ctx.t("主任尚无有效证书的业委会", "Committees whose chair has no valid certificate")) }
+            @if d.uncertified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
+            ul.plain { @for (c, chair) in &d.uncertified_committees { li { (c.name) " · " (chair) } } }
+            h2 { (ctx.t("全员持证的业委会", "Committees where everyone is certified")) }
+            @if d.certified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
+            ul.plain { @for c in &d.certified_committees { li { (c.name) } } }
+        },
+    )
+}

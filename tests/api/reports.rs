@@ -1,0 +1,177 @@
+//! Reports: figures on a hand-checked fixture, roll-up sums, scoping, and exports that match the page.
+
+use quorum::domain::person::Role;
+use quorum::services::quiz;
+
+use crate::helpers::{make_person, make_street};
+use crate::quiz::{settings, setup};
+
+/// Chairs 0 and 1 attended the whole 60-minute lecture (so far); chair 2 only its last 10 minutes.
+/// Chair 0 answers all 4 right (100 %), chair 1 all wrong (0 %).
+async fn fixture() -> crate::quiz::Setup {
+    let s = setup(settings(4)).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], false).await;
+    s
+}
+
+fn between<'a>(page: &'a str, label: &str) -> &'a str {
+    let i = page
+        .find(&format!("<dt>{label}</dt><dd>"))
+        .unwrap_or_else(|| panic!("{label} in {page}"))
+        + label.len()
+        + 13;
+    &page[i..i + page[i..].find("</dd>").unwrap()]
+}
+
+#[tokio::test]
+async fn the_session_report_computes_each_figure() {
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let page = official.get_text(&format!("/sessions/{}/report", s.session)).await;
+    assert_eq!(between(&page, "邀请"), "3");
+    assert_eq!(between(&page, "出席"), "3 (100.0%)");
+    // (60 + 60 + 10) / 3 minutes; the lecture is still live, so allow a minute of drift.
+    let avg: f64 = between(&page, "平均在场分钟").parse().unwrap();
+    assert!((43.0..=44.0).contains(&avg), "{avg}");
+    assert_eq!(between(&page, "达到出勤要求"), "2 (60%)");
+    assert_eq!(between(&page, "已交卷"), "2");
+    assert_eq!(between(&page, "合格"), "1");
+    assert_eq!(between(&page, "合格率"), "50.0%");
+    assert_eq!(between(&page, "平均分"), "50.0%");
+    assert_eq!(between(&page, "中位数"), "50.0%");
+    assert!(
+        page.contains("<svg") && page.contains("成绩分布"),
+        "charts are drawn on the server"
+    );
+
+    // Exports carry the same table.
+    let csv = official
+        .get(&format!("/sessions/{}/report.csv", s.session))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM for Excel");
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "姓名,居委,小区,在场分钟,在场比例,达到出勤要求,答卷,得分,合格,证书邮件"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().any(|l| l.ends_with(",已交卷,4,是,无邮箱")), "{text}");
+    assert!(lines.iter().any(|l| l.contains(",已交卷,0,否,")), "{text}");
+    let xlsx = official
+        .get(&format!("/sessions/{}/report.xlsx", s.session))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0][0], "姓名");
+    assert_eq!(rows.len(), 4);
+    for (csv_line, row) in lines.iter().zip(&rows) {
+        assert_eq!(
+            csv_line.split(',').next().unwrap(),
+            row[0],
+            "same rows in the same order"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_empty_session_shows_no_data_instead_of_dividing_by_zero() {
+    let app = crate::helpers::spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let r = app
+        .post_form(
+            "/sessions/new",
+            &[
+                ("title", "空场次"),
+                ("starts_at", "2026-12-01T14:00"),
+                ("ends_at", "2026-12-01T15:00"),
+                ("street", &place.street.to_string()),
+                ("invite", "street"),
+                ("lecturers", &lawyer.to_string()),
+            ],
+        )
+        .await;
+    let id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = app.get_text(&format!("/sessions/{id}/report")).await;
+    assert_eq!(between(&page, "合格率"), "无数据");
+    assert_eq!(between(&page, "平均分"), "无数据");
+    assert_eq!(between(&page, "中位数"), "无数据");
+    assert_eq!(between(&page, "出席"), "0 (无数据)");
+}
+
+#[tokio::test]
+async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let page = official.get_text("/street/dashboard").await;
+    // Street → 一居委: 3 chairs, 2 submitted, 1 passed (50 %), 1 certified (33.3 %); the total equals the sum.
+    assert!(
+        page.contains("一居委</a></td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>1</td><td>33.3%</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("（合计）</td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>1</td><td>33.3%</td>"),
+        "{page}"
+    );
+    let csv =
+        String::from_utf8(official.get("/street/dashboard.csv").await.bytes().await.unwrap()[3..].to_vec()).unwrap();
+    assert!(csv.contains("一居委,3,2,1,50.0%,1,33.3%"), "{csv}");
+    // An official of another street gets 403.
+    let other = make_street(&s.app, "洋泾街道").await;
+    let stranger = s.app.other_browser();
+    crate::helpers::signed_in_as(&stranger, "13800000099", &[Role::Official], &[other.street], None).await;
+    let street_id = quorum::db::org::all_of_kind(&s.app.db, quorum::domain::org::OrgKind::Street)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "花木街道")
+        .unwrap()
+        .id;
+    assert_eq!(
+        stranger
+            .get(&format!("/street/dashboard?unit={street_id}"))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        stranger
+            .get(&format!("/sessions/{}/report", s.session))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        stranger
+            .get(&format!("/sessions/{}/report.csv", s.session))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+}
