@@ -417,3 +417,38 @@ pub async fn counts(db: &impl ConnectionTrait, quiz_id: i64) -> Result<(u64, u64
     let passed = base().filter(attempt::Column::Passed.eq(true)).count(db).await?;
     Ok((started, submitted, passed))
 }
+
+/// Every answered item of every submitted attempt, with the attempt's score: (attempt, score %, version,
+/// question, answer, correct). The data behind item analysis.
+pub async fn submitted_items(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(i64, f64, i64, i64, Option<Given>, bool)>, DbErr> {
+    let attempts: std::collections::HashMap<i64, f64> = attempt::Entity::find()
+        .filter(attempt::Column::Status.eq("submitted"))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| a.total > 0)
+        .map(|a| (a.id, a.correct.unwrap_or(0) as f64 * 100.0 / a.total as f64))
+        .collect();
+    let mut out = Vec::new();
+    for chunk in attempts.keys().copied().collect::<Vec<_>>().chunks(500) {
+        for m in attempt_item::Entity::find()
+            .filter(attempt_item::Column::AttemptId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            let score = attempts.get(&m.attempt_id).copied().unwrap_or(0.0);
+            let answer = m.answer.as_deref().and_then(|a| serde_json::from_str(a).ok());
+            out.push((
+                m.attempt_id,
+                score,
+                m.version_id,
+                m.question_id,
+                answer,
+                m.correct.unwrap_or(false),
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -359,3 +359,118 @@ pub async fn dashboard(
         certified_committees: certified,
     })
 }
+
+/// One question version's line in the item analysis.
+#[derive(Debug, Clone)]
+pub struct ItemLine {
+    pub question_id: i64,
+    pub qid: String,
+    pub version_no: i32,
+    pub bank: String,
+    pub topic: String,
+    pub stem: String,
+    pub citations: Vec<String>,
+    pub stat: crate::domain::report::ItemStat,
+    /// (option letter or 对/错, times chosen)
+    pub choices: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ItemFilter {
+    pub bank: Option<i64>,
+    pub topic: String,
+    /// `statute` or `statute article`.
+    pub citation: String,
+}
+
+/// How each question version performed in submitted attempts (for lawyers improving the banks).
+pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Result<Vec<ItemLine>, ServiceError> {
+    use crate::domain::question::letter;
+    use crate::domain::quiz::Given;
+    let rows = quiz_db::submitted_items(db).await?;
+    let scores: Vec<(i64, f64)> = rows
+        .iter()
+        .map(|r| (r.0, r.1))
+        .collect::<HashMap<_, _>>()
+        .into_iter()
+        .collect();
+    let answers: Vec<(i64, i64, bool)> = rows.iter().map(|r| (r.0, r.2, r.5)).collect();
+    let stats = crate::domain::report::item_stats(&scores, &answers);
+    let versions: HashMap<i64, crate::domain::bank::QuestionVersion> =
+        crate::db::banks::versions(db, &stats.keys().copied().collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|v| (v.id, v))
+            .collect();
+    let banks: HashMap<i64, crate::domain::bank::Bank> = crate::db::banks::banks(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let mut question_bank: HashMap<i64, (i64, String)> = HashMap::new();
+    for b in banks.values() {
+        for q in crate::db::banks::questions_of_bank(db, b.id).await? {
+            question_bank.insert(q.id, (b.id, q.qid));
+        }
+    }
+    let mut citation = filter.citation.split_whitespace();
+    let (want_statute, want_article) = (
+        citation.next().map(str::to_string),
+        citation.next().and_then(|a| a.parse::<u32>().ok()),
+    );
+    let mut out = Vec::new();
+    for (version_id, stat) in stats {
+        let Some(v) = versions.get(&version_id) else { continue };
+        let Some((bank_id, qid)) = question_bank.get(&v.question_id).cloned() else {
+            continue;
+        };
+        let Some(bank) = banks.get(&bank_id) else { continue };
+        let c = &v.content;
+        let cites_ok = match (&want_statute, want_article) {
+            (None, _) => true,
+            (Some(s), None) => c.citations.iter().any(|x| &x.statute == s),
+            (Some(s), Some(a)) => c.citations.iter().any(|x| &x.statute == s && x.article == a),
+        };
+        if filter.bank.is_some_and(|b| b != bank_id)
+            || (!filter.topic.is_empty() && bank.topic != filter.topic)
+            || !cites_ok
+        {
+            continue;
+        }
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.2 == version_id) {
+            match &r.4 {
+                Some(Given::Choices(set)) => set
+                    .iter()
+                    .for_each(|i| *counts.entry(letter(*i).to_string()).or_default() += 1),
+                Some(Given::Truth(t)) => *counts.entry(if *t { "对".into() } else { "错".into() }).or_default() += 1,
+                None => *counts.entry("未答".into()).or_default() += 1,
+            }
+        }
+        out.push(ItemLine {
+            question_id: v.question_id,
+            qid,
+            version_no: v.version_no,
+            bank: bank.title.clone(),
+            topic: bank.topic.clone(),
+            stem: c.stem.clone(),
+            citations: c.citations.iter().map(|x| x.to_string()).collect(),
+            stat,
+            choices: counts.into_iter().collect(),
+        });
+    }
+    // Flagged first, then the hardest.
+    out.sort_by(|a, b| {
+        b.stat
+            .flagged()
+            .cmp(&a.stat.flagged())
+            .then(
+                a.stat
+                    .facility
+                    .unwrap_or(1.0)
+                    .total_cmp(&b.stat.facility.unwrap_or(1.0)),
+            )
+            .then(a.qid.cmp(&b.qid))
+    });
+    Ok(out)
+}

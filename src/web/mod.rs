@@ -27,12 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::roster::configure(cfg);
     routes::admin_org::configure(cfg);
     routes::admin_people::configure(cfg);
-    routes::banks::configure(cfg);
     routes::sessions::configure(cfg);
     routes::room::configure(cfg);
     routes::quiz::configure(cfg);
     routes::certificates::configure(cfg);
+    // Reports before banks: `/banks/analysis` must not be taken for `/banks/{id}`.
     routes::reports::configure(cfg);
+    routes::banks::configure(cfg);
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

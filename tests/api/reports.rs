@@ -175,3 +175,51 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
         403
     );
 }
+
+#[tokio::test]
+async fn item_analysis_shows_facility_discrimination_and_choices_to_lawyers_only() {
+    let s = fixture().await;
+    let lawyer = s.app.other_browser();
+    lawyer.sign_in("13800000007", crate::helpers::PASSWORD).await;
+    let page = lawyer.get_text("/banks/analysis").await;
+    assert!(page.contains("题目分析") && page.contains("t-"), "{page}");
+    let csv = lawyer.get("/banks/analysis.csv").await.bytes().await.unwrap();
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(!lines.is_empty());
+    // With one perfect and one all-wrong attempt, the upper group is the perfect one and the lower the
+    // other: an item both drew has facility 50 % and discrimination 1.00; an item only one drew has no
+    // discrimination (无数据) and facility 100 % or 0 %.
+    for l in &lines {
+        let (drawn, facility, disc) = (l[3], l[4], l[5]);
+        match drawn {
+            "2" => assert_eq!((facility, disc), ("50%", "1.00"), "{l:?}"),
+            "1" => assert!(disc == "无数据" && (facility == "100%" || facility == "0%"), "{l:?}"),
+            other => panic!("drawn {other}: {l:?}"),
+        }
+        let chosen: u64 = l[6]
+            .split(' ')
+            .filter_map(|c| c.rsplit(':').next())
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum();
+        assert!(chosen >= drawn.parse().unwrap(), "every answer is counted: {l:?}");
+        assert_eq!(l[7], "", "too few answers to flag");
+    }
+    let total: u64 = lines.iter().map(|l| l[3].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 8, "two attempts of four questions");
+    // Filters narrow it; others may not see it.
+    let filtered = String::from_utf8(
+        lawyer
+            .get("/banks/analysis.csv?citation=test-law+2")
+            .await
+            .bytes()
+            .await
+            .unwrap()[3..]
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(filtered.lines().skip(1).all(|l| l.contains("test-law 2")), "{filtered}");
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    assert_eq!(official.get("/banks/analysis").await.status().as_u16(), 403);
+}

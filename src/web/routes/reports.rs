@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::export::{self, Table};
 use crate::i18n::Text;
 use crate::services::{reports, streets};
-use crate::web::guards::{Official, Require, SignedIn};
+use crate::web::guards::{Lawyer, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::views::reports as views;
 
@@ -134,9 +134,53 @@ async fn dashboard_export(
     )
 }
 
+#[derive(Deserialize)]
+struct ItemQuery {
+    bank: Option<String>,
+    #[serde(default)]
+    topic: String,
+    #[serde(default)]
+    citation: String,
+}
+
+impl ItemQuery {
+    fn filter(&self) -> reports::ItemFilter {
+        reports::ItemFilter {
+            bank: self.bank.as_deref().and_then(|b| b.parse().ok()),
+            topic: self.topic.trim().to_string(),
+            citation: self.citation.trim().to_string(),
+        }
+    }
+}
+
+#[get("/banks/analysis")]
+async fn items(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    q: web::Query<ItemQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = q.filter();
+    let list = reports::item_analysis(&state.db, &f).await?;
+    let banks = crate::db::banks::banks(&state.db).await?;
+    Ok(html(views::items(&me.ctx, &list, &banks, &f)))
+}
+
+#[get("/banks/analysis.{format}")]
+async fn items_export(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    format: web::Path<String>,
+    q: web::Query<ItemQuery>,
+) -> Result<HttpResponse, AppError> {
+    let list = reports::item_analysis(&state.db, &q.filter()).await?;
+    download(&views::items_table(me.ctx.lang, &list), &format, "item-analysis")
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(session_export)
         .service(session_report)
         .service(dashboard_export)
-        .service(dashboard);
+        .service(dashboard)
+        .service(items_export)
+        .service(items);
 }

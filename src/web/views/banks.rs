@@ -65,7 +65,8 @@ pub fn overview(
                     }
                 }
             }
-            p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } }
+            p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } " "
+                a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } }
         },
     )
 }

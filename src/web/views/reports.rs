@@ -198,3 +198,101 @@ pub fn dashboard(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
         },
     )
 }
+
+pub fn items_table(lang: Lang, items: &[crate::services::reports::ItemLine]) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let pct = |v: Option<f64>| {
+        v.map(|v| format!("{:.0}%", v * 100.0))
+            .unwrap_or_else(|| t("无数据", "no data"))
+    };
+    Table {
+        title: t("题目分析", "Item analysis"),
+        headers: vec![
+            t("题目", "Question"),
+            t("版本", "Version"),
+            t("题库", "Bank"),
+            t("作答次数", "Answered"),
+            t("答对率", "Facility"),
+            t("区分度", "Discrimination"),
+            t("各选项选择次数", "Choices"),
+            t("需关注", "Flag"),
+            t("法条", "Citations"),
+        ],
+        rows: items
+            .iter()
+            .map(|i| {
+                vec![
+                    Cell::Text(i.qid.clone()),
+                    Cell::Number(i.version_no as f64),
+                    Cell::Text(i.bank.clone()),
+                    Cell::Number(i.stat.drawn as f64),
+                    Cell::Text(pct(i.stat.facility)),
+                    Cell::Text(
+                        i.stat
+                            .discrimination
+                            .map(|d| format!("{d:.2}"))
+                            .unwrap_or_else(|| t("无数据", "no data")),
+                    ),
+                    Cell::Text(
+                        i.choices
+                            .iter()
+                            .map(|(k, n)| format!("{k}:{n}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                    Cell::Text(if i.stat.flagged() {
+                        t("是", "yes")
+                    } else {
+                        String::new()
+                    }),
+                    Cell::Text(i.citations.join("; ")),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn items(
+    ctx: &Ctx,
+    items: &[crate::services::reports::ItemLine],
+    banks: &[crate::domain::bank::Bank],
+    f: &crate::services::reports::ItemFilter,
+) -> Markup {
+    let lang = ctx.lang;
+    let q = format!(
+        "bank={}&topic={}&citation={}",
+        f.bank.map(|b| b.to_string()).unwrap_or_default(),
+        urls::percent_encode(&f.topic),
+        urls::percent_encode(&f.citation)
+    );
+    page(
+        ctx,
+        ctx.t("题目分析", "Item analysis"),
+        html! {
+            p { (ctx.t("答对率过低（低于30%）或区分度接近或低于零（≤0.1，高分组与低分组答对率差不多甚至反过来）的题目标为“需关注”：可能题意不清或答案有误。至少5次作答才判断。",
+                       "Questions answered right by under 30%, or with discrimination at or below 0.1 (strong and weak chairs do about as well, or the weak better), are flagged: the wording or the key may be wrong. Needs at least 5 answers.")) }
+            form.search method="get" action=(urls::ITEM_ANALYSIS) {
+                div.field { label for="f-bank" { (ctx.t("题库", "Bank")) }
+                    select #f-bank name="bank" { option value="" { (ctx.t("全部", "All")) } @for b in banks { option value=(b.id) selected[f.bank == Some(b.id)] { (b.title) } } } }
+                div.field { label for="f-topic" { (ctx.t("主题", "Topic")) } input #f-topic type="text" name="topic" value=(f.topic); }
+                div.field { label for="f-citation" { (ctx.t("法条（如 civil-code 278）", "Article (e.g. civil-code 278)")) } input #f-citation type="text" name="citation" value=(f.citation); }
+                button type="submit" { (ctx.t("筛选", "Filter")) }
+            }
+            p { a.button href=(format!("{}.csv?{q}", urls::ITEM_ANALYSIS)) { (ctx.t("导出 CSV", "Export CSV")) } " " a.button href=(format!("{}.xlsx?{q}", urls::ITEM_ANALYSIS)) { (ctx.t("导出 Excel", "Export Excel")) } }
+            @if items.is_empty() { p.empty { (ctx.t("还没有已交卷的答题数据。", "No submitted answers yet.")) } }
+            @let tbl = items_table(lang, items);
+            table.list {
+                thead { tr { @for h in &tbl.headers { th scope="col" { (h) } } } }
+                tbody {
+                    @for (item, row) in items.iter().zip(&tbl.rows) {
+                        tr .row-error[item.stat.flagged()] {
+                            @for (i, (h, c)) in tbl.headers.iter().zip(row).enumerate() {
+                                td data-label=(h) { @if i == 0 { a href=(urls::question(item.question_id)) { (c) } } @else { (c) } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
