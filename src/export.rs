@@ -64,3 +64,19 @@ pub fn xlsx(t: &Table) -> Result<Vec<u8>, String> {
     }
     book.save_to_buffer().map_err(|e| e.to_string())
 }
+
+/// Packs named files into one zip (the session evidence pack).
+pub fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = ::zip::ZipWriter::new(&mut buf);
+        let opts = ::zip::write::SimpleFileOptions::default().compression_method(::zip::CompressionMethod::Deflated);
+        for (name, bytes) in files {
+            z.start_file(name.as_str(), opts).map_err(|e| e.to_string())?;
+            z.write_all(bytes).map_err(|e| e.to_string())?;
+        }
+        z.finish().map_err(|e| e.to_string())?;
+    }
+    Ok(buf.into_inner())
+}

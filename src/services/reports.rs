@@ -474,3 +474,108 @@ pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Re
     });
     Ok(out)
 }
+
+/// Everything a street office keeps as the record of a session, as named CSV files: attendance
+/// intervals, results, certificates, and the statute texts the quiz's questions were graded against.
+pub async fn evidence_files(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    viewer: i64,
+    session_id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<Vec<(String, Vec<u8>)>, ServiceError> {
+    use crate::export::{Cell, Table, csv};
+    let report = session_report(db, scope, viewer, session_id).await?;
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let names: HashMap<i64, String> = report.lines.iter().map(|l| (l.person_id, l.name.clone())).collect();
+    let at = |d: DateTime<Utc>| {
+        crate::domain::time::to_shanghai(d)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let attendance = Table {
+        title: t("出勤记录", "Attendance"),
+        headers: vec![t("姓名", "Name"), t("进入", "Joined"), t("离开", "Left")],
+        rows: training::intervals(db, session_id)
+            .await?
+            .into_iter()
+            .map(|(p, i)| {
+                vec![
+                    Cell::Text(names.get(&p).cloned().unwrap_or_else(|| format!("#{p}"))),
+                    Cell::Text(at(i.from)),
+                    Cell::Text(at(i.to)),
+                ]
+            })
+            .collect(),
+    };
+    let certs = certificates::for_session(db, session_id).await?;
+    let cert_table = Table {
+        title: t("证书", "Certificates"),
+        headers: vec![
+            t("姓名", "Name"),
+            t("证书编号", "Serial"),
+            t("验证码", "Code"),
+            t("颁发时间", "Issued"),
+            t("状态", "Status"),
+        ],
+        rows: certs
+            .iter()
+            .map(|c| {
+                let status = match &c.revoked_at {
+                    Some(_) => format!(
+                        "{}：{}",
+                        t("已撤销", "revoked"),
+                        c.revoke_reason.clone().unwrap_or_default()
+                    ),
+                    None => t("有效", "valid"),
+                };
+                vec![
+                    Cell::Text(c.content.name.clone()),
+                    Cell::Text(c.serial.clone()),
+                    Cell::Text(c.code.clone()),
+                    Cell::Text(at(c.issued_at)),
+                    Cell::Text(status),
+                ]
+            })
+            .collect(),
+    };
+    // The article texts the drawn question versions cite, at the revisions they pinned.
+    let mut cited: BTreeMap<(String, String, u32), String> = BTreeMap::new();
+    if let Some(q) = quiz_db::for_session(db, session_id).await? {
+        let mut version_ids = HashSet::new();
+        for a in quiz_db::attempts_of_quiz(db, q.id).await? {
+            version_ids.extend(quiz_db::items(db, a.id).await?.into_iter().map(|i| i.version_id));
+        }
+        for v in crate::db::banks::versions(db, &version_ids.into_iter().collect::<Vec<_>>()).await? {
+            for (c, rev) in v.content.citations.iter().zip(&v.revisions) {
+                if let Some(article) = crate::db::statutes::article(db, &c.statute, rev, c.article).await? {
+                    cited.insert((c.statute.clone(), rev.clone(), c.article), article.text);
+                }
+            }
+        }
+    }
+    let statutes = Table {
+        title: t("法条版本", "Statute versions"),
+        headers: vec![
+            t("法规", "Statute"),
+            t("版本日期", "Revision"),
+            t("条", "Article"),
+            t("条文", "Text"),
+        ],
+        rows: cited
+            .into_iter()
+            .map(|((s, r, a), text)| vec![Cell::Text(s), Cell::Text(r), Cell::Number(a as f64), Cell::Text(text)])
+            .collect(),
+    };
+    let results = crate::report_tables::session_table(lang, &report);
+    let mut files = Vec::new();
+    for (name, table) in [
+        ("attendance.csv", &attendance),
+        ("results.csv", &results),
+        ("certificates.csv", &cert_table),
+        ("statutes.csv", &statutes),
+    ] {
+        files.push((name.to_string(), csv(table).map_err(ServiceError::Internal)?));
+    }
+    Ok(files)
+}

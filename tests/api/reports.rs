@@ -223,3 +223,50 @@ async fn item_analysis_shows_facility_discrimination_and_choices_to_lawyers_only
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
     assert_eq!(official.get("/banks/analysis").await.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn the_evidence_pack_holds_attendance_results_certificates_and_statutes() {
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let r = official.get(&format!("/sessions/{}/evidence.zip", s.session)).await;
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let bytes = r.bytes().await.unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        use std::io::Read;
+        let mut f = z.by_name(name).unwrap();
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).unwrap();
+        String::from_utf8(v[3..].to_vec()).unwrap()
+    };
+    assert_eq!(
+        read("attendance.csv").lines().count(),
+        4,
+        "three intervals and a header"
+    );
+    let results = read("results.csv");
+    assert!(
+        results.contains(",已交卷,4,是,") && results.contains(",已交卷,0,否,"),
+        "{results}"
+    );
+    let certs = read("certificates.csv");
+    assert_eq!(certs.lines().count(), 2, "one certificate: {certs}");
+    assert!(certs.contains("有效"));
+    let statutes = read("statutes.csv");
+    assert!(
+        statutes.contains("test-law,2024-01-01") && statutes.contains("第一款"),
+        "{statutes}"
+    );
+    let stranger = s.app.other_browser();
+    let other = make_street(&s.app, "洋泾街道").await;
+    crate::helpers::signed_in_as(&stranger, "13800000099", &[Role::Official], &[other.street], None).await;
+    assert_eq!(
+        stranger
+            .get(&format!("/sessions/{}/evidence.zip", s.session))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+}

@@ -51,10 +51,28 @@ async fn session_export(
     let (id, format) = path.into_inner();
     let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, id).await?;
     download(
-        &views::session_table(me.ctx.lang, &r),
+        &crate::report_tables::session_table(me.ctx.lang, &r),
         &format,
         &format!("session-{id}"),
     )
+}
+
+/// One zip with the session's attendance, results, certificates and the statute texts used.
+#[get("/sessions/{id}/evidence.zip")]
+async fn evidence(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let files = reports::evidence_files(&state.db, &me.scope(), me.user.person.id, *id, me.ctx.lang).await?;
+    let bytes = export::zip(&files).map_err(AppError::Internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"session-{id}-evidence.zip\""),
+        ))
+        .body(bytes))
 }
 
 #[derive(Deserialize)]
@@ -128,7 +146,7 @@ async fn dashboard_export(
 ) -> Result<HttpResponse, AppError> {
     let (d, _, _) = load(&state, &me, &q).await?;
     download(
-        &views::dashboard_table(me.ctx.lang, &d),
+        &crate::report_tables::dashboard_table(me.ctx.lang, &d),
         &format,
         &format!("dashboard-{}", d.unit.id),
     )
@@ -173,11 +191,16 @@ async fn items_export(
     q: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let list = reports::item_analysis(&state.db, &q.filter()).await?;
-    download(&views::items_table(me.ctx.lang, &list), &format, "item-analysis")
+    download(
+        &crate::report_tables::items_table(me.ctx.lang, &list),
+        &format,
+        "item-analysis",
+    )
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(session_export)
+    cfg.service(evidence)
+        .service(session_export)
         .service(session_report)
         .service(dashboard_export)
         .service(dashboard)
