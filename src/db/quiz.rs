@@ -452,3 +452,35 @@ pub async fn submitted_items(
     }
     Ok(out)
 }
+
+/// The quizzes of these sessions.
+pub async fn for_sessions(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<QuizRecord>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in sessions.chunks(500) {
+        for m in quiz::Entity::find()
+            .filter(quiz::Column::SessionId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            out.push(to_quiz(m)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Submitted attempts of these quizzes.
+pub async fn submitted_of_quizzes(db: &impl ConnectionTrait, quizzes: &[i64]) -> Result<Vec<AttemptRecord>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in quizzes.chunks(500) {
+        out.extend(
+            attempt::Entity::find()
+                .filter(attempt::Column::QuizId.is_in(chunk.iter().copied()))
+                .filter(attempt::Column::Status.eq("submitted"))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(to_attempt),
+        );
+    }
+    Ok(out)
+}

@@ -247,34 +247,27 @@ pub async fn dashboard(
         .filter(|s| s.starts_at >= from && s.starts_at < to)
         .collect();
     let session_ids: HashSet<i64> = sessions.iter().map(|s| s.id).collect();
-    // Latest submitted attempt per chair per session in range.
-    let mut submitted: HashMap<i64, (u64, u64)> = HashMap::new();
-    for s in &sessions {
-        if let Some(q) = quiz_db::for_session(db, s.id).await? {
-            let mut latest: HashMap<i64, AttemptRecord> = HashMap::new();
-            for a in quiz_db::attempts_of_quiz(db, q.id)
-                .await?
-                .into_iter()
-                .filter(|a| a.status == AttemptStatus::Submitted)
-            {
-                if latest.get(&a.person_id).is_none_or(|b| b.number < a.number) {
-                    latest.insert(a.person_id, a);
-                }
-            }
-            for (p, a) in latest {
-                let e = submitted.entry(p).or_default();
-                e.0 += 1;
-                e.1 += u64::from(a.passed == Some(true));
-            }
+    // Latest submitted attempt per chair per session in range: a few batched queries, not one per
+    // session or per person (a street has thousands of chairs).
+    let quizzes = quiz_db::for_sessions(db, &session_ids.iter().copied().collect::<Vec<_>>()).await?;
+    let mut latest: HashMap<(i64, i64), AttemptRecord> = HashMap::new();
+    for a in quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await? {
+        let key = (a.quiz_id, a.person_id);
+        if latest.get(&key).is_none_or(|b| b.number < a.number) {
+            latest.insert(key, a);
         }
     }
+    let mut submitted: HashMap<i64, (u64, u64)> = HashMap::new();
+    for ((_, p), a) in latest {
+        let e = submitted.entry(p).or_default();
+        e.0 += 1;
+        e.1 += u64::from(a.passed == Some(true));
+    }
     let mut valid_cert: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for p in &members {
-        for c in certificates::for_person(db, p.id).await? {
-            if c.revoked_at.is_none() && session_ids.contains(&c.session_id) {
-                valid_cert.entry(p.id).or_default().push(c.issued_at);
-            }
-        }
+    for (person, _, issued) in
+        certificates::valid_for_sessions(db, &session_ids.iter().copied().collect::<Vec<_>>()).await?
+    {
+        valid_cert.entry(person).or_default().push(issued);
     }
     let term_start = |committee: i64| {
         all.get(&committee)

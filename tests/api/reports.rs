@@ -270,3 +270,65 @@ async fn the_evidence_pack_holds_attendance_results_certificates_and_statutes() 
         403
     );
 }
+
+#[tokio::test]
+async fn a_new_committee_term_makes_an_older_certificate_not_count() {
+    use sea_orm::ConnectionTrait;
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let committee = quorum::db::people::get(&s.app.db, s.chairs[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .committee_id
+        .unwrap();
+    let street = quorum::db::org::get(&s.app.db, committee)
+        .await
+        .unwrap()
+        .unwrap()
+        .street_id
+        .unwrap();
+    let at_committee = |p: &str| p.contains("幸福小区业主委员会");
+    // Drill down to the estate: its committee's chair (chairs[0], certified) is not listed.
+    let estate = quorum::db::org::get(&s.app.db, committee)
+        .await
+        .unwrap()
+        .unwrap()
+        .parent_id
+        .unwrap();
+    let page = official.get_text(&format!("/street/dashboard?unit={estate}")).await;
+    let listed = page
+        .split("主任尚无有效证书的业委会")
+        .nth(1)
+        .unwrap()
+        .split("全员持证")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!at_committee(&listed), "{listed}");
+    // A new term starts after the certificate was issued: it no longer counts.
+    let next_year = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    s.app
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE org_units SET term_start = '{next_year}', term_end = '2031-01-01' WHERE id = {committee}"
+        ))
+        .await
+        .unwrap();
+    let page = official.get_text(&format!("/street/dashboard?unit={estate}")).await;
+    let listed = page
+        .split("主任尚无有效证书的业委会")
+        .nth(1)
+        .unwrap()
+        .split("全员持证")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(at_committee(&listed), "{listed}");
+    let page = official.get_text(&format!("/street/dashboard?unit={street}")).await;
+    assert!(
+        page.contains("（合计）</td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>0</td><td>0.0%</td>"),
+        "coverage drops to 0: {page}"
+    );
+}
