@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::{certificate, email_attempt, email_outbox};
 use crate::domain::certificate::CertificateContent;
@@ -39,15 +37,6 @@ fn to_record(m: certificate::Model) -> Result<CertificateRecord, DbErr> {
         revoked_at: m.revoked_at,
         revoke_reason: m.revoke_reason,
     })
-}
-
-/// How many certificates a street has issued in a year (for the next serial).
-pub async fn count_for_street_year(db: &impl ConnectionTrait, street: i64, prefix: &str) -> Result<u64, DbErr> {
-    certificate::Entity::find()
-        .filter(certificate::Column::StreetId.eq(street))
-        .filter(certificate::Column::Serial.starts_with(prefix))
-        .count(db)
-        .await
 }
 
 pub struct NewCertificate<'a> {

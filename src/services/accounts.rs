@@ -6,7 +6,7 @@ use sea_orm::ConnectionTrait;
 use super::{ServiceError, passwords, tokens};
 use crate::db::{people, signin, web_sessions};
 use crate::domain::contact::SigninIdentifier;
-use crate::domain::person::{NewPassword, Person, PersonId};
+use crate::domain::person::{NewPassword, Person};
 use crate::domain::throttle::{ThrottlePolicy, wait_remaining};
 use crate::i18n::Text;
 
@@ -157,13 +157,5 @@ pub async fn set_password(
     people::set_password_hash(db, user.person.id, hash).await?;
     web_sessions::delete_all_for(db, user.person.id, Some(&user.session_hash)).await?;
     tracing::info!(person = user.person.id, "password set");
-    Ok(())
-}
-
-/// Sets a password without a session (the `create-admin` command).
-pub async fn set_password_for(db: &impl ConnectionTrait, id: PersonId, password: &str) -> Result<(), ServiceError> {
-    let pw = NewPassword::parse(password, password).map_err(ServiceError::Invalid)?;
-    let hash = passwords::hash(pw.expose().to_string()).await?;
-    people::set_password_hash(db, id, hash).await?;
     Ok(())
 }
