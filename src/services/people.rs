@@ -37,6 +37,15 @@ impl AccountInput {
     ) -> Result<AccountInput, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = DisplayName::parse(name).map_err(|e| errors.push(("name", e))).ok();
+        if let Some(c) = name.as_ref().and_then(|n| crate::pdf::unsupported_char(n.as_str())) {
+            errors.push((
+                "name",
+                Text::new(
+                    format!("姓名中的“{c}”（U+{:04X}）无法印在结业证书上", c as u32),
+                    format!("the certificate font cannot print “{c}” (U+{:04X})", c as u32),
+                ),
+            ));
+        }
         let phone = PhoneNumber::parse(phone)
             .map_err(|e| errors.push(("phone", e.reason)))
             .ok();

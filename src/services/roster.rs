@@ -40,7 +40,32 @@ pub async fn plan_file(db: &impl ConnectionTrait, street: i64, bytes: &[u8]) -> 
         .map(|e| e.as_str().to_string())
         .collect();
     let snapshot = roster::snapshot(db, street, &phones, &emails).await?;
-    Ok(plan(&read.rows, read.errors, &snapshot))
+    let mut p = plan(&read.rows, read.errors, &snapshot);
+    // A name the certificate cannot print is better fixed now than discovered when the chair passes.
+    let unprintable: Vec<_> = p
+        .rows
+        .iter()
+        .filter_map(|r| crate::pdf::unsupported_char(r.row.name.as_str()).map(|c| (r.row.line, c)))
+        .collect();
+    for (line, c) in unprintable {
+        p.rows.retain(|r| r.row.line != line);
+        p.errors.push(crate::domain::roster::RowError {
+            line,
+            column: Some("姓名"),
+            message: crate::i18n::Text::new(
+                format!(
+                    "姓名中的“{c}”（U+{:04X}）无法印在结业证书上，请改用常用字或联系管理员",
+                    c as u32
+                ),
+                format!(
+                    "the certificate font cannot print “{c}” (U+{:04X}) in the name",
+                    c as u32
+                ),
+            ),
+        });
+    }
+    p.errors.sort_by_key(|e| e.line);
+    Ok(p)
 }
 
 async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i64) -> Result<(), ServiceError> {

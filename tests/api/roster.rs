@@ -220,3 +220,18 @@ async fn the_cli_import_applies_the_same_rules() {
     let err = quorum::services::roster::import_file(&app.db, place.street, b"\xe5\xa7\x93\xe5\x90\x8d\n").await;
     assert!(err.is_err());
 }
+
+#[tokio::test]
+async fn a_name_the_certificate_cannot_print_is_refused_at_import() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let file = "姓名,手机号,居委,小区,职务\n王\u{20000},13900000101,一居,花园,主任\n";
+    let (status, page, apply) = preview(&app, place.street, "x.csv", file.as_bytes().to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(apply.is_none());
+    assert!(
+        page.contains("第2行</td><td data-label=\"列\">姓名") && page.contains("U+20000"),
+        "{page}"
+    );
+}
