@@ -393,6 +393,9 @@ fn key_at(text: &str, pos: usize) -> String {
         let t = line.trim();
         if t.starts_with('[') {
             section = t.trim_matches(|c| c == '[' || c == ']').to_string();
+            // An error on a section header (an unknown section) must not name the previous
+            // section's last key.
+            key.clear();
         } else if let Some((k, _)) = t.split_once('=') {
             key = k.trim().to_string();
         }
@@ -403,6 +406,8 @@ fn key_at(text: &str, pos: usize) -> String {
     }
     if section.is_empty() {
         key
+    } else if key.is_empty() {
+        section
     } else {
         format!("{section}.{key}")
     }
@@ -438,6 +443,8 @@ mod tests {
         assert!(e.to_string().contains("database.url"), "{e}");
         let e = Settings::load_from(None, env(&[("QUORUM__SERVER__PROT", "1")])).unwrap_err();
         assert!(e.to_string().contains("prot"), "{e}");
+        let e = Settings::load_from(None, env(&[("QUORUM__HTTP__PORT", "1")])).unwrap_err();
+        assert!(e.to_string().starts_with("setting http:"), "{e}");
     }
 
     #[test]

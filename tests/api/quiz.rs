@@ -458,6 +458,28 @@ async fn opening_from_the_room_sends_every_connected_chair_to_the_quiz() {
 }
 
 #[tokio::test]
+async fn a_chair_who_missed_the_opening_finds_the_quiz_in_the_room() {
+    let s = setup(settings(3)).await;
+    let chair = as_chair(&s, 0).await;
+    let room = format!("/sessions/{}/room", s.session);
+    assert!(
+        !chair.get_text(&room).await.contains("随堂测试进行中"),
+        "no link before the quiz opens"
+    );
+    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    let page = chair.get_text(&room).await;
+    assert!(
+        page.contains(&format!("href=\"/quiz/{}\"", opened.quiz_id)) && page.contains("随堂测试进行中"),
+        "{page}"
+    );
+    quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
+    assert!(
+        !chair.get_text(&room).await.contains("随堂测试进行中"),
+        "no link once it is closed"
+    );
+}
+
+#[tokio::test]
 async fn one_question_per_screen_works_without_javascript() {
     let s = setup(settings(3)).await;
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();

@@ -7,13 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use actix_ws::AggregatedMessage;
 
 use super::{html, redirect};
+use crate::db::quiz::QuizStatus;
 use crate::db::{org, people, training};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::error::AppError;
 use crate::rooms::Connection;
 use crate::rooms::protocol::{ClientMsg, ServerMsg};
 use crate::rooms::room::Member;
-use crate::services::sessions;
+use crate::services::{quiz, sessions};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Require, SignedIn};
@@ -43,6 +44,14 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
         .unwrap_or_default();
     let lecturers = people::get_many(&state.db, &s.lecturers).await?;
     let ice = serde_json::to_string(&state.settings.rooms.ice_servers).unwrap_or_else(|_| "[]".into());
+    // A chair who arrives (or reloads) after the quiz opened missed the socket's redirect: the page
+    // itself must lead to the quiz.
+    let now = chrono::Utc::now();
+    let open_quiz = quiz::settings(&state.db, s.id)
+        .await?
+        .1
+        .filter(|q| q.status == QuizStatus::Open && q.closes_at.is_none_or(|c| c > now))
+        .map(|q| q.id);
     Ok(html(room_page(
         &me.ctx,
         &RoomPage {
@@ -52,6 +61,7 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
             lecturers: &lecturers,
             ice_servers: &ice,
             you: me.user.person.id,
+            open_quiz,
         },
     )))
 }

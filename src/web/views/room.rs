@@ -20,6 +20,8 @@ pub struct RoomPage<'a> {
     /// JSON list of ICE servers for the browser.
     pub ice_servers: &'a str,
     pub you: i64,
+    /// The session's quiz, when it is open now (chairs get a link to it).
+    pub open_quiz: Option<i64>,
 }
 
 /// Labels the script shows, in the page's language (kept here so all text stays in one language file).
@@ -110,6 +112,9 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                     SessionStatus::Cancelled => { p.notice.error { (ctx.t("本场培训已取消。", "This session was cancelled.")) } }
                     _ => {}
                 }
+                @if let (Some(q), RoomRole::Viewer) = (p.open_quiz, p.role) {
+                    p #quiz-link { a.button.primary href=(urls::quiz(q)) { (ctx.t("随堂测试进行中，点此进入", "The quiz is open: take it now")) } }
+                }
                 section #lobby hidden[s.status != SessionStatus::Scheduled] {
                     h2 { (ctx.t("候场室", "Lobby")) }
                     p.lead { (ctx.t("培训尚未开始，请稍候。主持人开始后，页面会自动进入直播间。", "The session has not started yet. The page enters the room by itself when the moderator starts.")) }
@@ -123,7 +128,6 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                 }
                 section #ended hidden[s.status != SessionStatus::Ended] {
                     p.notice { (ctx.t("本场培训已结束。感谢参加！", "This session has ended. Thank you for taking part!")) }
-                    p #quiz-link {}
                 }
                 section #live hidden[s.status != SessionStatus::Live] {
                     div.stage {
