@@ -106,6 +106,17 @@ pub fn settings_page(ctx: &Ctx, p: &SettingsPage) -> Markup {
     )
 }
 
+/// Minutes are whole and rounded down; "0 minutes (19%)" side by side reads as a bug, so a short but
+/// real stay says "less than a minute".
+fn attended_minutes(minutes: i64, share: f64, lang: crate::i18n::Lang) -> String {
+    match (minutes, share > 0.0, lang) {
+        (0, true, crate::i18n::Lang::Zh) => "不到 1 分钟".into(),
+        (0, true, crate::i18n::Lang::En) => "less than a minute".into(),
+        (m, _, crate::i18n::Lang::Zh) => format!("{m} 分钟"),
+        (m, _, crate::i18n::Lang::En) => format!("{m} minutes"),
+    }
+}
+
 pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
     let lang = ctx.lang;
     let why = match b {
@@ -131,16 +142,19 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
             minutes,
             share,
             required,
-        } => match lang {
-            crate::i18n::Lang::Zh => format!(
-                "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes} 分钟（{:.0}%），暂时不能参加。如有疑问，请联系主持人。",
-                share * 100.0
-            ),
-            crate::i18n::Lang::En => format!(
-                "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} minutes ({:.0}%), so you cannot take it. Ask the moderator if this looks wrong.",
-                share * 100.0
-            ),
-        },
+        } => {
+            let minutes = attended_minutes(*minutes, *share, lang);
+            match lang {
+                crate::i18n::Lang::Zh => format!(
+                    "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes}（{:.0}%），暂时不能参加。如有疑问，请联系主持人。",
+                    share * 100.0
+                ),
+                crate::i18n::Lang::En => format!(
+                    "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} ({:.0}%), so you cannot take it. Ask the moderator if this looks wrong.",
+                    share * 100.0
+                ),
+            }
+        }
     };
     page(
         ctx,
@@ -318,4 +332,18 @@ pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<Cit
             p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attended_minutes;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn a_short_stay_is_not_called_zero_minutes() {
+        assert_eq!(attended_minutes(0, 0.19, Lang::Zh), "不到 1 分钟");
+        assert_eq!(attended_minutes(0, 0.19, Lang::En), "less than a minute");
+        assert_eq!(attended_minutes(0, 0.0, Lang::Zh), "0 分钟");
+        assert_eq!(attended_minutes(10, 0.17, Lang::En), "10 minutes");
+    }
 }
