@@ -37,6 +37,14 @@ pub struct QuizRecord {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+impl QuizRecord {
+    /// Open and not past its deadline: the background job closes overdue quizzes a little later, so the
+    /// status alone is not enough.
+    pub fn takes_answers_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == QuizStatus::Open && self.closes_at.is_none_or(|c| c > now)
+    }
+}
+
 fn corrupt(what: &str, id: i64) -> DbErr {
     DbErr::Custom(format!("{what} {id} is unreadable"))
 }

@@ -160,6 +160,15 @@ impl Room {
         }
     }
 
+    /// A person may be connected from several devices; collected so the caller can mutate `conns`.
+    fn conn_ids_of(&self, person: i64) -> Vec<ConnId> {
+        self.conns
+            .iter()
+            .filter(|(_, c)| c.member.person_id == person)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     fn send_person(&self, person: i64, msg: ServerMsg) {
         for c in self.conns.values().filter(|c| c.member.person_id == person) {
             let _ = c.outbox.send(msg.clone());
@@ -572,13 +581,7 @@ impl Room {
                 }
                 self.removed.insert(p);
                 self.send_person(p, ServerMsg::Removed);
-                let gone: Vec<ConnId> = self
-                    .conns
-                    .iter()
-                    .filter(|(_, c)| c.member.person_id == p)
-                    .map(|(id, _)| *id)
-                    .collect();
-                for id in gone {
+                for id in self.conn_ids_of(p) {
                     self.leave(id).await;
                 }
                 tracing::info!(
@@ -594,13 +597,7 @@ impl Room {
     }
 
     async fn stop_publishing(&mut self, person: i64, source: Source) {
-        let ids: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.member.person_id == person)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
+        for id in self.conn_ids_of(person) {
             if let Some(h) = self.conns.get_mut(&id).and_then(|c| c.publish.remove(&source)) {
                 h.close().await;
             }

@@ -43,6 +43,15 @@ pub async fn pools(db: &impl ConnectionTrait) -> Result<HashMap<String, Vec<Cand
 }
 
 /// The settings to show: saved ones, or defaults.
+/// The session's quiz when chairs can enter it now (for the room page's link).
+pub async fn open_now(db: &impl ConnectionTrait, session: i64) -> Result<Option<i64>, ServiceError> {
+    let now = Utc::now();
+    Ok(db::for_session(db, session)
+        .await?
+        .filter(|q| q.takes_answers_at(now))
+        .map(|q| q.id))
+}
+
 pub async fn settings(
     db: &impl ConnectionTrait,
     session: i64,
@@ -258,7 +267,7 @@ pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) ->
     match quiz.status {
         QuizStatus::Draft => return Ok(finished(Blocked::NotOpen)),
         QuizStatus::Closed => return Ok(finished(Blocked::Closed)),
-        QuizStatus::Open if quiz.closes_at.is_some_and(|c| c <= now) => return Ok(finished(Blocked::Closed)),
+        QuizStatus::Open if !quiz.takes_answers_at(now) => return Ok(finished(Blocked::Closed)),
         QuizStatus::Open => {}
     }
     if mine.len() as u32 >= quiz.settings.attempts_allowed {

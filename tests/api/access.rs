@@ -107,10 +107,7 @@ async fn an_official_of_one_street_cannot_see_another_streets_chairs() {
     let chair_b = crate::helpers::make_person(&app, "13800000011", &[Role::Chair], &[], Some(b.committee)).await;
     signed_in_as(&app, "13800000003", &[Role::Official], &[a.street], None).await;
     assert_eq!(
-        app.get(&format!("/street/chairs?street={}", b.street))
-            .await
-            .status()
-            .as_u16(),
+        app.get_status(&format!("/street/chairs?street={}", b.street)).await,
         403
     );
     let r = app

@@ -113,11 +113,7 @@ async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
     // Another chair may not download it.
     let other = as_chair(&s, 1).await;
     assert_eq!(
-        other
-            .get(&format!("/certificates/{}.pdf", mine[0].id))
-            .await
-            .status()
-            .as_u16(),
+        other.get_status(&format!("/certificates/{}.pdf", mine[0].id)).await,
         403
     );
 }

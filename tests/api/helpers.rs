@@ -87,6 +87,10 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    pub async fn get_status(&self, path: &str) -> u16 {
+        self.get(path).await.status().as_u16()
+    }
+
     pub async fn get_text(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()
     }

@@ -152,26 +152,18 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
         .id;
     assert_eq!(
         stranger
-            .get(&format!("/street/dashboard?unit={street_id}"))
-            .await
-            .status()
-            .as_u16(),
+            .get_status(&format!("/street/dashboard?unit={street_id}"))
+            .await,
+        403
+    );
+    assert_eq!(
+        stranger.get_status(&format!("/sessions/{}/report", s.session)).await,
         403
     );
     assert_eq!(
         stranger
-            .get(&format!("/sessions/{}/report", s.session))
-            .await
-            .status()
-            .as_u16(),
-        403
-    );
-    assert_eq!(
-        stranger
-            .get(&format!("/sessions/{}/report.csv", s.session))
-            .await
-            .status()
-            .as_u16(),
+            .get_status(&format!("/sessions/{}/report.csv", s.session))
+            .await,
         403
     );
 }
@@ -263,10 +255,8 @@ async fn the_evidence_pack_holds_attendance_results_certificates_and_statutes() 
     crate::helpers::signed_in_as(&stranger, "13800000099", &[Role::Official], &[other.street], None).await;
     assert_eq!(
         stranger
-            .get(&format!("/sessions/{}/evidence.zip", s.session))
-            .await
-            .status()
-            .as_u16(),
+            .get_status(&format!("/sessions/{}/evidence.zip", s.session))
+            .await,
         403
     );
 }

@@ -35,6 +35,14 @@ async fn staff(
     }
 }
 
+/// The session, for its moderators only (opening and closing the quiz is theirs, not the lecturer's).
+async fn moderated(state: &AppState, user: &CurrentUser, session: i64) -> Result<training::SessionRecord, AppError> {
+    match staff(state, user, session).await? {
+        (s, RoomRole::Moderator) => Ok(s),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
 async fn render_settings(
     state: &AppState,
     me: &Require<SignedIn>,
@@ -132,10 +140,7 @@ async fn open(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let (s, role) = staff(&state, &me.user, *id).await?;
-    if role != RoomRole::Moderator {
-        return Err(AppError::Forbidden);
-    }
+    let s = moderated(&state, &me.user, *id).await?;
     let present = state.rooms.present_viewers(s.id).await;
     let opened = quiz::open(&state.db, s.id, &present).await?;
     state
@@ -151,10 +156,7 @@ async fn close(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let (s, role) = staff(&state, &me.user, *id).await?;
-    if role != RoomRole::Moderator {
-        return Err(AppError::Forbidden);
-    }
+    let s = moderated(&state, &me.user, *id).await?;
     let q = quiz_db::for_session(&state.db, s.id).await?.ok_or(AppError::NotFound)?;
     quiz::close_quiz(&state.db, q.id).await?;
     Ok(redirect(&urls::quiz_settings(s.id)))

@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use actix_ws::AggregatedMessage;
 
 use super::{html, redirect};
-use crate::db::quiz::QuizStatus;
 use crate::db::{org, people, training};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::error::AppError;
@@ -46,12 +45,7 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
     let ice = serde_json::to_string(&state.settings.rooms.ice_servers).unwrap_or_else(|_| "[]".into());
     // A chair who arrives (or reloads) after the quiz opened missed the socket's redirect: the page
     // itself must lead to the quiz.
-    let now = chrono::Utc::now();
-    let open_quiz = quiz::settings(&state.db, s.id)
-        .await?
-        .1
-        .filter(|q| q.status == QuizStatus::Open && q.closes_at.is_none_or(|c| c > now))
-        .map(|q| q.id);
+    let open_quiz = quiz::open_now(&state.db, s.id).await?;
     Ok(html(room_page(
         &me.ctx,
         &RoomPage {
