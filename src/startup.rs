@@ -58,6 +58,7 @@ impl Application {
         let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads);
         let outbox = outbox_for(&settings)?;
         let state_settings_email_worker = settings.email.worker;
+        let job_rooms = rooms.clone();
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
@@ -85,6 +86,7 @@ impl Application {
         .run();
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
+        crate::jobs::spawn_forgotten_sessions(db.clone(), job_rooms);
         if state_settings_email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }

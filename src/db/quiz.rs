@@ -391,6 +391,18 @@ pub async fn finish(
     Ok(true)
 }
 
+/// Brings the deadline of a quiz's open attempts forward to `at` (never later than it was).
+pub async fn end_open_attempts_by(db: &impl ConnectionTrait, quiz_id: i64, at: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(attempt::Entity::update_many()
+        .col_expr(attempt::Column::Deadline, Expr::value(at))
+        .filter(attempt::Column::QuizId.eq(quiz_id))
+        .filter(attempt::Column::Status.eq("open"))
+        .filter(attempt::Column::Deadline.gt(at))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Open attempts whose deadline is before `cutoff`.
 pub async fn overdue(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<Vec<i64>, DbErr> {
     Ok(attempt::Entity::find()

@@ -153,25 +153,50 @@ pub async fn update_schedule(
     Ok(())
 }
 
-/// Moves a session to a new status, stamping the start or end time.
+/// Moves a session to a new status, stamping the start or end time, if the life-cycle rule
+/// (`SessionStatus::may_become`) allows it from the status stored now. A conditional update, so two
+/// paths racing (a room and a form post, two processes) cannot both win. True if it changed.
 pub async fn set_status(
     db: &impl ConnectionTrait,
     id: i64,
     status: SessionStatus,
     at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let mut m = training_session::ActiveModel {
-        id: Set(id),
-        status: Set(status.code().to_string()),
-        ..Default::default()
-    };
+) -> Result<bool, DbErr> {
+    let from: Vec<&str> = status.reachable_from().into_iter().map(|s| s.code()).collect();
+    let mut q = training_session::Entity::update_many()
+        .col_expr(training_session::Column::Status, Expr::value(status.code()))
+        .filter(training_session::Column::Id.eq(id))
+        .filter(training_session::Column::Status.is_in(from));
     match status {
-        SessionStatus::Live => m.started_at = Set(Some(at)),
-        SessionStatus::Ended => m.ended_at = Set(Some(at)),
+        SessionStatus::Live => q = q.col_expr(training_session::Column::StartedAt, Expr::value(at)),
+        SessionStatus::Ended => q = q.col_expr(training_session::Column::EndedAt, Expr::value(at)),
         _ => {}
     }
-    m.update(db).await?;
-    Ok(())
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Live sessions whose scheduled end is before `cutoff` (candidates for ending by themselves).
+pub async fn live_ending_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<Vec<SessionRecord>, DbErr> {
+    let mut out = Vec::new();
+    for m in training_session::Entity::find()
+        .filter(training_session::Column::Status.eq(SessionStatus::Live.code()))
+        .filter(training_session::Column::EndsAt.lt(cutoff))
+        .all(db)
+        .await?
+    {
+        out.push(record(db, m).await?);
+    }
+    Ok(out)
+}
+
+/// The last time anyone was seen in a session's room.
+pub async fn last_seen(db: &impl ConnectionTrait, session: i64) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(attendance_interval::Entity::find()
+        .filter(attendance_interval::Column::SessionId.eq(session))
+        .order_by_desc(attendance_interval::Column::LastSeenAt)
+        .one(db)
+        .await?
+        .map(|m| m.left_at.unwrap_or(m.last_seen_at).max(m.last_seen_at)))
 }
 
 async fn record(db: &impl ConnectionTrait, m: training_session::Model) -> Result<SessionRecord, DbErr> {
@@ -450,8 +475,10 @@ pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateT
     Ok(r.rows_affected)
 }
 
-/// Every person's intervals in a session; an open interval counts up to its last heartbeat.
+/// Every person's intervals in a session as seen at `now`; a connection still open counts up to now
+/// while its heartbeats are recent (`attendance::open_until`).
 pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i64, Interval)>, DbErr> {
+    let now = Utc::now();
     Ok(attendance_interval::Entity::find()
         .filter(attendance_interval::Column::SessionId.eq(session))
         .all(db)
@@ -462,7 +489,9 @@ pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i
                 m.person_id,
                 Interval {
                     from: m.joined_at,
-                    to: m.left_at.unwrap_or(m.last_seen_at),
+                    to: m
+                        .left_at
+                        .unwrap_or_else(|| crate::domain::attendance::open_until(m.last_seen_at, now)),
                 },
             )
         })

@@ -9,6 +9,39 @@ pub struct Interval {
     pub to: DateTime<Utc>,
 }
 
+/// A connection still open whose last heartbeat is this recent counts as present up to now (the room
+/// records a heartbeat at most every 30 s, the page sends one every 15 s). Past it, the connection is
+/// taken to have died at its last heartbeat (a crashed process leaves no goodbye).
+pub const HEARTBEAT_SILENCE: Duration = Duration::seconds(90);
+
+/// Where an interval with no recorded leave ends, as seen at `now`.
+pub fn open_until(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if now - last_seen <= HEARTBEAT_SILENCE {
+        now.max(last_seen)
+    } else {
+        last_seen
+    }
+}
+
+/// The part of a session that attendance is measured over: from the lecture's start to the quiz's
+/// opening (what the quiz gate judges, so reports read the same after the quiz), or else to the end
+/// of the session, or else to now. `None` before the lecture starts.
+pub fn lecture_window(
+    started: Option<DateTime<Utc>>,
+    quiz_opened: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Interval> {
+    let from = started?;
+    // A quiz opened after the session ended does not stretch the window past the end.
+    let to = match (quiz_opened, ended) {
+        (Some(q), Some(e)) => q.min(e),
+        (q, e) => q.or(e).unwrap_or(now),
+    };
+    let to = to.min(now).max(from);
+    Some(Interval { from, to })
+}
+
 /// Merges overlapping or touching intervals (sorted output).
 pub fn merge(mut list: Vec<Interval>) -> Vec<Interval> {
     list.retain(|i| i.to > i.from);
@@ -54,6 +87,32 @@ mod tests {
 
     fn iv(a: i64, b: i64) -> Interval {
         Interval { from: at(a), to: at(b) }
+    }
+
+    #[test]
+    fn an_open_connection_counts_up_to_now() {
+        let now = at(10);
+        assert_eq!(open_until(now - Duration::seconds(29), now), now);
+        assert_eq!(
+            open_until(at(2), now),
+            at(2),
+            "silent for minutes: died at its last heartbeat"
+        );
+    }
+
+    #[test]
+    fn the_window_ends_at_the_quiz() {
+        assert_eq!(lecture_window(None, None, None, at(5)), None);
+        assert_eq!(lecture_window(Some(at(0)), None, None, at(5)), Some(iv(0, 5)));
+        assert_eq!(
+            lecture_window(Some(at(0)), Some(at(3)), Some(at(9)), at(20)),
+            Some(iv(0, 3))
+        );
+        assert_eq!(lecture_window(Some(at(0)), None, Some(at(9)), at(20)), Some(iv(0, 9)));
+        assert_eq!(
+            lecture_window(Some(at(0)), Some(at(12)), Some(at(9)), at(20)),
+            Some(iv(0, 9))
+        );
     }
 
     #[test]

@@ -67,6 +67,9 @@ impl Default for QuizSettings {
 
 pub type Problems = Vec<(&'static str, Text)>;
 
+/// A day: longer waits would keep a quiz open for weeks after the session.
+pub const MAX_RETAKE_WAIT_MINUTES: u32 = 24 * 60;
+
 impl QuizSettings {
     /// Checks the numbers; `available` says how many drawable questions each topic has.
     pub fn check(&self, available: &dyn Fn(&str) -> u32) -> Problems {
@@ -138,6 +141,13 @@ impl QuizSettings {
                 "attempts allowed is 1 to 5".into(),
             ));
         }
+        if self.retake_wait_minutes > MAX_RETAKE_WAIT_MINUTES {
+            p.push(bad(
+                "retake_wait_minutes",
+                format!("两次答题之间的等待应在0到{MAX_RETAKE_WAIT_MINUTES}分钟之间"),
+                format!("the wait between attempts is 0 to {MAX_RETAKE_WAIT_MINUTES} minutes"),
+            ));
+        }
         if self.attendance_gate > 100 {
             p.push(bad(
                 "attendance_gate",
@@ -148,8 +158,17 @@ impl QuizSettings {
         p
     }
 
+    /// Questions in an attempt (saturating: an absurd blueprint is refused by `check`, never wrapped).
     pub fn total(&self) -> u32 {
-        self.blueprint.iter().map(|r| r.count).sum()
+        self.blueprint.iter().fold(0u32, |n, r| n.saturating_add(r.count))
+    }
+
+    /// How long the quiz stays open: room for every allowed attempt with the waits between them. In
+    /// i64 minutes so that no setting can overflow it; `check` bounds the inputs far below that.
+    pub fn open_minutes(&self) -> i64 {
+        let limit = i64::from(self.time_limit_minutes);
+        let retakes = i64::from(self.attempts_allowed).saturating_sub(1).max(0);
+        limit.saturating_add(retakes.saturating_mul(limit.saturating_add(i64::from(self.retake_wait_minutes))))
     }
 }
 
@@ -427,6 +446,39 @@ mod tests {
         assert!(!Score { correct: 5, total: 9 }.passes(60), "55.6% is below 60%");
         assert!(!Score { correct: 0, total: 0 }.passes(60));
         assert_eq!(Score { correct: 2, total: 3 }.percent(), 67);
+    }
+
+    #[test]
+    fn numbers_are_bounded_and_never_wrap() {
+        let s = QuizSettings {
+            blueprint: vec![
+                BlueprintRule {
+                    topic: "A".into(),
+                    count: u32::MAX,
+                },
+                BlueprintRule {
+                    topic: "B".into(),
+                    count: 2,
+                },
+            ],
+            retake_wait_minutes: u32::MAX,
+            attempts_allowed: 5,
+            ..Default::default()
+        };
+        assert_eq!(s.total(), u32::MAX, "saturates instead of wrapping to 1");
+        let p = s.check(&|_| u32::MAX);
+        assert!(p.iter().any(|(f, _)| *f == "retake_wait_minutes"), "{p:?}");
+        assert!(
+            p.iter().any(|(f, t)| *f == "blueprint" && t.zh.contains("最多100道")),
+            "{p:?}"
+        );
+        let ok = QuizSettings {
+            time_limit_minutes: 180,
+            attempts_allowed: 5,
+            retake_wait_minutes: MAX_RETAKE_WAIT_MINUTES,
+            ..Default::default()
+        };
+        assert_eq!(ok.open_minutes(), 180 + 4 * (180 + 1440));
     }
 
     #[test]

@@ -36,6 +36,48 @@ impl SessionStatus {
         .find(|s| s.code() == code)
     }
 
+    /// The one rule for a session's life cycle, used by the room, the no-room path, cancellation and the
+    /// job that ends forgotten sessions: scheduled → live → ended, and scheduled → cancelled. Nothing
+    /// goes backwards (an ended session restarted would overwrite when it started).
+    pub fn may_become(self, next: SessionStatus) -> bool {
+        matches!(
+            (self, next),
+            (SessionStatus::Scheduled, SessionStatus::Live)
+                | (SessionStatus::Live, SessionStatus::Ended)
+                | (SessionStatus::Scheduled, SessionStatus::Cancelled)
+        )
+    }
+
+    /// The statuses from which `self` can be reached (for conditional updates in the database).
+    pub fn reachable_from(self) -> Vec<SessionStatus> {
+        [
+            SessionStatus::Scheduled,
+            SessionStatus::Live,
+            SessionStatus::Ended,
+            SessionStatus::Cancelled,
+        ]
+        .into_iter()
+        .filter(|from| from.may_become(self))
+        .collect()
+    }
+
+    /// Why a change is refused, in words for the person who asked for it.
+    pub fn refusal(self, next: SessionStatus) -> Text {
+        match (self, next) {
+            (SessionStatus::Ended, _) => Text::new("本场培训已经结束。", "This session has ended."),
+            (SessionStatus::Cancelled, _) => Text::new("本场培训已取消。", "This session was cancelled."),
+            (SessionStatus::Live, SessionStatus::Cancelled) => Text::new(
+                "培训已经开始，不能取消；请结束培训。",
+                "The session has started: end it instead of cancelling.",
+            ),
+            (SessionStatus::Live, _) => Text::new("培训已经开始。", "The session has already started."),
+            (SessionStatus::Scheduled, _) => Text::new(
+                "培训尚未开始，不能结束。",
+                "The session has not started, so it cannot end.",
+            ),
+        }
+    }
+
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             SessionStatus::Scheduled => lang.t("未开始", "Scheduled"),
@@ -110,6 +152,61 @@ impl Schedule {
     }
 }
 
+/// How far ahead a session may be scheduled, and how long it may last.
+pub const MAX_DAYS_AHEAD: i64 = 2 * 365;
+pub const MAX_HOURS_LONG: i64 = 12;
+/// A start time typed a few minutes late ("14:00" at 14:03) is still accepted.
+pub const START_SLACK_MINUTES: i64 = 10;
+
+/// A session that is still live this long after its scheduled end was forgotten by its moderator: it
+/// ends by itself (see `forgotten_end`).
+pub const AUTO_END_AFTER_HOURS: i64 = 2;
+
+/// When a forgotten live session is taken to have ended: the later of its scheduled end and the last
+/// time anyone was seen in its room, but never later than `now`. `None` while it may still be running.
+pub fn forgotten_end(
+    status: SessionStatus,
+    scheduled_end: DateTime<Utc>,
+    last_seen: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    if status != SessionStatus::Live || now < scheduled_end + chrono::Duration::hours(AUTO_END_AFTER_HOURS) {
+        return None;
+    }
+    Some(last_seen.map_or(scheduled_end, |l| l.max(scheduled_end)).min(now))
+}
+
+impl Schedule {
+    /// Dates an official may choose now: not in the past (an edit may keep the start it had), at most
+    /// two years ahead, at most twelve hours long.
+    pub fn check_dates(&self, now: DateTime<Utc>, current_start: Option<DateTime<Utc>>) -> Vec<(&'static str, Text)> {
+        let mut errors = Vec::new();
+        let kept = current_start == Some(self.starts_at);
+        if !kept && self.starts_at < now - chrono::Duration::minutes(START_SLACK_MINUTES) {
+            errors.push((
+                "starts_at",
+                Text::new("开始时间已经过去了，请选择以后的时间", "the start is in the past"),
+            ));
+        }
+        if self.starts_at > now + chrono::Duration::days(MAX_DAYS_AHEAD) {
+            errors.push((
+                "starts_at",
+                Text::new(
+                    "开始时间最多只能安排在两年以内",
+                    "the start can be at most two years ahead",
+                ),
+            ));
+        }
+        if self.ends_at - self.starts_at > chrono::Duration::hours(MAX_HOURS_LONG) {
+            errors.push((
+                "ends_at",
+                Text::new("一场培训最长12小时", "a session lasts at most 12 hours"),
+            ));
+        }
+        errors
+    }
+}
+
 /// What a person may do in a session's room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RoomRole {
@@ -128,5 +225,64 @@ impl RoomRole {
             RoomRole::Lecturer => "lecturer",
             RoomRole::Moderator => "moderator",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SessionStatus::*;
+
+    #[test]
+    fn status_never_goes_backwards() {
+        assert!(Scheduled.may_become(Live));
+        assert!(Live.may_become(Ended));
+        assert!(Scheduled.may_become(Cancelled));
+        for (from, to) in [
+            (Ended, Live),
+            (Ended, Scheduled),
+            (Scheduled, Ended),
+            (Cancelled, Live),
+            (Live, Cancelled),
+            (Live, Live),
+            (Ended, Ended),
+        ] {
+            assert!(!from.may_become(to), "{from:?} → {to:?}");
+        }
+        assert_eq!(Live.reachable_from(), vec![Scheduled]);
+        assert_eq!(Ended.reachable_from(), vec![Live]);
+    }
+
+    fn at(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default() + chrono::Duration::hours(h)
+    }
+
+    #[test]
+    fn forgotten_sessions_end_at_the_last_sign_of_life() {
+        let end = at(2);
+        assert_eq!(forgotten_end(Live, end, None, at(3)), None, "within the allowance");
+        assert_eq!(forgotten_end(Live, end, None, at(5)), Some(end));
+        assert_eq!(forgotten_end(Live, end, Some(at(3)), at(5)), Some(at(3)), "ran over");
+        assert_eq!(forgotten_end(Live, end, Some(at(1)), at(5)), Some(end));
+        assert_eq!(forgotten_end(Ended, end, None, at(9)), None);
+    }
+
+    #[test]
+    fn dates_are_bounded() {
+        let now = at(0);
+        let s = |from: i64, to: i64| Schedule {
+            title: "t".into(),
+            description: String::new(),
+            starts_at: at(from),
+            ends_at: at(to),
+        };
+        assert!(s(1, 2).check_dates(now, None).is_empty());
+        assert_eq!(s(-1, 2).check_dates(now, None)[0].0, "starts_at");
+        assert!(
+            s(-1, 2).check_dates(now, Some(at(-1))).is_empty(),
+            "an edit keeps its start"
+        );
+        assert_eq!(s(24 * 800, 24 * 800 + 1).check_dates(now, None)[0].0, "starts_at");
+        assert_eq!(s(1, 14).check_dates(now, None)[0].0, "ends_at");
     }
 }

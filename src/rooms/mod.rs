@@ -157,20 +157,33 @@ impl Rooms {
     }
 
     /// Starts or ends a session: through its room when the room is open (so everyone in it is told at
-    /// once), otherwise directly in the database.
-    pub async fn set_status(&self, session: i64, status: crate::domain::session::SessionStatus) -> Result<(), String> {
-        let tx = self
-            .inner
+    /// once), otherwise directly by the life-cycle rule.
+    pub async fn set_status(
+        &self,
+        session: &crate::db::training::SessionRecord,
+        status: crate::domain::session::SessionStatus,
+    ) -> Result<(), crate::services::ServiceError> {
+        match self.room_of(session.id) {
+            Some(tx) => tx
+                .send(Cmd::SetStatus(status))
+                .map_err(|_| crate::services::ServiceError::Internal("room closed".into())),
+            None => crate::services::sessions::change_status(&self.inner.db, session, status).await,
+        }
+    }
+
+    /// Tells an open room that its session ended without it (the job that ends forgotten sessions).
+    pub fn ended_elsewhere(&self, session: i64) {
+        if let Some(tx) = self.room_of(session) {
+            let _ = tx.send(Cmd::Reload);
+        }
+    }
+
+    fn room_of(&self, session: i64) -> Option<tokio::sync::mpsc::UnboundedSender<Cmd>> {
+        self.inner
             .rooms
             .lock()
             .ok()
-            .and_then(|r| r.get(&session).filter(|t| !t.is_closed()).cloned());
-        match tx {
-            Some(tx) => tx.send(Cmd::SetStatus(status)).map_err(|_| "room closed".to_string()),
-            None => crate::db::training::set_status(&self.inner.db, session, status, chrono::Utc::now())
-                .await
-                .map_err(|e| e.to_string()),
-        }
+            .and_then(|r| r.get(&session).filter(|t| !t.is_closed()).cloned())
     }
 
     /// The chairs connected to a session's room now.

@@ -60,6 +60,9 @@ pub enum Cmd {
     Broadcast(ServerMsg),
     /// Start or end from outside the room (the session page's buttons).
     SetStatus(SessionStatus),
+    /// The session's status changed in the database without the room (a forgotten session ended by
+    /// itself): read it again and tell everyone.
+    Reload,
     /// The viewers connected now (for opening the quiz).
     Present(tokio::sync::oneshot::Sender<Vec<i64>>),
     /// The quiz opened: send chairs there and start the moderators' counter.
@@ -257,6 +260,17 @@ impl Room {
             }
             Cmd::Broadcast(msg) => self.broadcast(msg),
             Cmd::SetStatus(status) => self.set_status(status).await,
+            Cmd::Reload => match training::get(&self.db, self.session_id).await {
+                Ok(Some(s)) if s.status != self.status => {
+                    let at = match s.status {
+                        SessionStatus::Ended => s.ended_at,
+                        _ => s.started_at,
+                    };
+                    self.applied(s.status, at.unwrap_or_else(Utc::now)).await
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "reading the session failed"),
+            },
             Cmd::Present(reply) => {
                 let viewers: BTreeSet<i64> = self
                     .conns
@@ -604,23 +618,38 @@ impl Room {
         }
     }
 
+    /// Starts or ends the session by the one life-cycle rule. The database update is conditional, so
+    /// a change made meanwhile by another path (or process) wins and this room adopts it.
     async fn set_status(&mut self, status: SessionStatus) {
-        let allowed = matches!(
-            (self.status, status),
-            (SessionStatus::Scheduled, SessionStatus::Live) | (SessionStatus::Live, SessionStatus::Ended)
-        );
-        if !allowed {
+        if !self.status.may_become(status) {
             return;
         }
         let now = Utc::now();
-        if let Err(e) = training::set_status(&self.db, self.session_id, status, now).await {
-            tracing::error!(error = %e, "changing the session status failed");
+        match training::set_status(&self.db, self.session_id, status, now).await {
+            Ok(true) => self.applied(status, now).await,
+            Ok(false) => {
+                if let Ok(Some(s)) = training::get(&self.db, self.session_id).await {
+                    let at = match s.status {
+                        SessionStatus::Ended => s.ended_at,
+                        _ => s.started_at,
+                    };
+                    self.applied(s.status, at.unwrap_or(now)).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "changing the session status failed"),
+        }
+    }
+
+    /// The session's status is now `status` (since `at`): remember it, tell everyone, and on the end
+    /// stop all media.
+    async fn applied(&mut self, status: SessionStatus, at: chrono::DateTime<Utc>) {
+        if status == self.status {
             return;
         }
         self.status = status;
         match status {
-            SessionStatus::Live => self.started_at = Some(now),
-            SessionStatus::Ended => self.ended_at = Some(now),
+            SessionStatus::Live => self.started_at = Some(at),
+            SessionStatus::Ended => self.ended_at = Some(at),
             _ => {}
         }
         tracing::info!(

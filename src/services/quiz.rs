@@ -12,9 +12,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
+use super::attendance::Attendance;
 use crate::db::quiz::{self as db, AttemptRecord, AttemptStatus, ItemRecord, NewAttempt, QuizRecord, QuizStatus};
 use crate::db::{banks, training};
-use crate::domain::attendance::{Interval, share};
 use crate::domain::bank::{QuestionStatus, QuestionVersion};
 use crate::domain::quiz::{
     AnswerProblem, Candidate, Given, QuizSettings, Reveal, Score, check_given, draw, is_correct,
@@ -83,33 +83,6 @@ pub async fn save_settings(
     Ok(Ok(()))
 }
 
-/// Everyone's share of the lecture so far (0–1) and minutes present, from one read of the intervals
-/// (opening a quiz for hundreds of chairs must not re-read them per chair).
-async fn attendance_shares(
-    db: &impl ConnectionTrait,
-    session: &training::SessionRecord,
-    until: DateTime<Utc>,
-) -> Result<HashMap<i64, (f64, i64)>, ServiceError> {
-    let Some(from) = session.started_at else {
-        return Ok(HashMap::new());
-    };
-    let window = Interval {
-        from,
-        to: session.ended_at.unwrap_or(until).min(until),
-    };
-    let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
-    for (p, i) in training::intervals(db, session.id).await? {
-        by_person.entry(p).or_default().push(i);
-    }
-    Ok(by_person
-        .into_iter()
-        .map(|(p, list)| {
-            let minutes = crate::domain::attendance::presence(list.clone(), window).num_minutes();
-            (p, (share(list, window), minutes))
-        })
-        .collect())
-}
-
 fn seed_for(quiz: i64, person: i64, number: i32) -> u64 {
     // Reproducible per attempt, different between chairs and attempts; mixed by the PRNG itself.
     (quiz as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -132,7 +105,7 @@ fn new_attempt(
         seed,
     )
     .map_err(ServiceError::Invalid)?;
-    let limit = now + Duration::minutes(quiz.settings.time_limit_minutes as i64);
+    let limit = now + Duration::minutes(i64::from(quiz.settings.time_limit_minutes));
     let deadline = quiz.closes_at.map(|c| c.min(limit)).unwrap_or(limit);
     Ok(NewAttempt {
         person_id: person,
@@ -174,10 +147,7 @@ pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i6
     }
     let now = Utc::now();
     let s = quiz.settings.clone();
-    // Room for every allowed attempt, with the waits between them.
-    let span = s.time_limit_minutes as i64
-        + (s.attempts_allowed as i64 - 1) * (s.time_limit_minutes + s.retake_wait_minutes) as i64;
-    let closes_at = now + Duration::minutes(span);
+    let closes_at = now + Duration::minutes(s.open_minutes());
     if !db::open(&txn, quiz.id, now, closes_at).await? {
         return Err(ServiceError::invalid(
             "随堂测试已经开始过了",
@@ -192,10 +162,9 @@ pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i6
     };
     let mut list = Vec::new();
     let mut below_gate = Vec::new();
-    let shares = attendance_shares(&txn, &session, now).await?;
+    let attendance = Attendance::of(&txn, &session, Some(&quiz), now).await?;
     for person in present_chairs.iter().copied().collect::<BTreeSet<i64>>() {
-        let (fraction, _) = shares.get(&person).copied().unwrap_or((0.0, 0));
-        if fraction * 100.0 + 1e-9 < s.attendance_gate as f64 {
+        if !attendance.meets(person, s.attendance_gate) {
             below_gate.push(person);
             continue;
         }
@@ -223,16 +192,33 @@ pub enum Blocked {
     NotInvited,
     NotOpen,
     Closed,
-    BelowGate { minutes: i64, share: f64, required: u32 },
+    BelowGate {
+        minutes: i64,
+        share: f64,
+        required: u32,
+    },
     NoAttemptsLeft,
-    RetakeWait { until: DateTime<Utc> },
+    RetakeWait {
+        until: DateTime<Utc>,
+    },
+    /// She passed: nothing to retake, her result stands.
+    Passed,
 }
 
-/// Where a chair lands when opening the quiz link.
+/// What a chair finds when opening the quiz link. Deciding it never changes anything: opening a link
+/// again (a reload, a chat-app preview, the room's push) must not start a timed attempt.
 #[derive(Debug, Clone)]
 pub enum Entry {
+    /// An attempt is open: go on with it.
     Attempt(i64),
-    /// The latest submitted attempt, with why no new one starts.
+    /// She may start attempt `number` (a POST behind 开始答题 starts it).
+    Ready {
+        number: i32,
+        questions: u32,
+        minutes: u32,
+        attempts_allowed: u32,
+    },
+    /// Her attempt that counts (`counting_attempt`), with why no new one starts.
     Finished {
         attempt: i64,
         blocked: Blocked,
@@ -240,11 +226,14 @@ pub enum Entry {
     Blocked(Blocked),
 }
 
-/// Finds the chair's open attempt, or starts a new one if they may, or explains why not.
-pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
-    let txn = crate::db::begin_write(db).await?;
-    let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
-    let session = training::get(&txn, quiz.session_id)
+/// Decides the entry from what is stored, without writing.
+async fn decide(
+    db: &impl ConnectionTrait,
+    quiz: &QuizRecord,
+    user: &CurrentUser,
+    now: DateTime<Utc>,
+) -> Result<Entry, ServiceError> {
+    let session = training::get(db, quiz.session_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let person = user.person.id;
@@ -255,15 +244,17 @@ pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) ->
     {
         return Ok(Entry::Blocked(Blocked::NotInvited));
     }
-    let now = Utc::now();
-    let mine = db::attempts_of(&txn, quiz.id, person).await?;
+    let mine = db::attempts_of(db, quiz.id, person).await?;
     if let Some(a) = mine.iter().find(|a| a.status == AttemptStatus::Open) {
         return Ok(Entry::Attempt(a.id));
     }
-    let finished = |blocked: Blocked| match mine.last() {
+    let finished = |blocked: Blocked| match counting_attempt(&mine) {
         Some(a) => Entry::Finished { attempt: a.id, blocked },
         None => Entry::Blocked(blocked),
     };
+    if mine.iter().any(|a| a.passed == Some(true)) {
+        return Ok(finished(Blocked::Passed));
+    }
     match quiz.status {
         QuizStatus::Draft => return Ok(finished(Blocked::NotOpen)),
         QuizStatus::Closed => return Ok(finished(Blocked::Closed)),
@@ -276,36 +267,84 @@ pub async fn enter(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) ->
     if let Some(last) = mine.last()
         && let Some(at) = last.submitted_at
     {
-        let until = at + Duration::minutes(quiz.settings.retake_wait_minutes as i64);
+        let until = at + Duration::minutes(i64::from(quiz.settings.retake_wait_minutes));
         if until > now {
             return Ok(finished(Blocked::RetakeWait { until }));
         }
     }
-    let (fraction, minutes) = attendance_shares(&txn, &session, now)
-        .await?
-        .get(&person)
-        .copied()
-        .unwrap_or((0.0, 0));
-    if fraction * 100.0 + 1e-9 < quiz.settings.attendance_gate as f64 {
+    let attendance = Attendance::of(db, &session, Some(quiz), now).await?;
+    if !attendance.meets(person, quiz.settings.attendance_gate) {
         return Ok(finished(Blocked::BelowGate {
-            minutes,
-            share: fraction,
+            minutes: attendance.minutes(person),
+            share: attendance.share(person),
             required: quiz.settings.attendance_gate,
         }));
     }
+    Ok(Entry::Ready {
+        number: mine.len() as i32 + 1,
+        questions: quiz.settings.total(),
+        minutes: quiz.settings.time_limit_minutes,
+        attempts_allowed: quiz.settings.attempts_allowed,
+    })
+}
+
+/// What the quiz link shows this chair now (read only).
+pub async fn entry(db: &impl ConnectionTrait, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
+    let quiz = db::get(db, quiz_id).await?.ok_or(ServiceError::NotFound)?;
+    decide(db, &quiz, user, Utc::now()).await
+}
+
+/// Starts an attempt if the chair may (开始答题); otherwise says why not, as `entry` would. Two taps at
+/// once start one attempt.
+pub async fn start(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
+    let now = Utc::now();
+    let number = match decide(&txn, &quiz, user, now).await? {
+        Entry::Ready { number, .. } => number,
+        other => return Ok(other),
+    };
     let pools = pools(&txn).await?;
-    let a = new_attempt(&quiz, &pools, person, mine.len() as i32 + 1, now)?;
+    let a = new_attempt(&quiz, &pools, user.person.id, number, now)?;
     let id = match db::insert_attempts(&txn, quiz.id, vec![a]).await {
         Ok(ids) => ids[0],
         // Two taps at once: the other request created it.
         Err(e) if crate::db::is_unique_violation(&e) => {
             drop(txn);
-            return Box::pin(enter(db, quiz_id, user)).await;
+            return entry(db, quiz_id, user).await;
         }
         Err(e) => return Err(e.into()),
     };
+    db::mark_started(&txn, id, now).await?;
     txn.commit().await?;
     Ok(Entry::Attempt(id))
+}
+
+/// The one rule for which of a chair's attempts counts, used by her quiz page, the session report,
+/// its exports, the dashboard and certificates: a pass is kept a pass (the first passing attempt,
+/// the one her certificate was issued with); otherwise the best submitted score (the later on a tie);
+/// with nothing submitted, the latest attempt.
+pub fn counting_attempt<'a, I>(attempts: I) -> Option<&'a AttemptRecord>
+where
+    I: IntoIterator<Item = &'a AttemptRecord>,
+{
+    let rank = |a: &AttemptRecord| {
+        let submitted = a.status == AttemptStatus::Submitted;
+        let passed = a.passed == Some(true);
+        let score = if submitted && a.total > 0 {
+            // Compared as a fraction scaled to integers (attempts of one quiz share a total, but be safe).
+            i64::from(a.correct.unwrap_or(0)) * 1_000_000 / i64::from(a.total)
+        } else {
+            -1
+        };
+        // Among passes the first counts, whatever it scored; otherwise the best, the later of equals.
+        if passed {
+            (submitted, passed, -i64::from(a.number), 0)
+        } else {
+            (submitted, passed, score, i64::from(a.number))
+        }
+    };
+    attempts.into_iter().max_by_key(|a| rank(a))
 }
 
 /// One question as shown to the chair, options in the attempt's order.
@@ -569,18 +608,26 @@ pub async fn submit_due(db: &DatabaseConnection) -> Result<usize, ServiceError> 
             n += 1;
         }
     }
-    for quiz in db::due_to_close(db, now).await? {
+    // The announced grace holds for every attempt, also those whose deadline is the quiz's closing
+    // time (every attempt of a single-attempt quiz): the quiz closes only once the grace has passed.
+    for quiz in db::due_to_close(db, now - GRACE).await? {
         n += close_quiz(db, quiz).await?;
     }
     Ok(n)
 }
 
 /// Closes a quiz (moderator, or its time ran out) and submits its open attempts.
+///
+/// Open attempts end now, but like every deadline this one has the grace: answers already on their way
+/// are still taken, and attempts still inside it are submitted by the deadline job a few seconds later.
 pub async fn close_quiz(db: &DatabaseConnection, quiz_id: i64) -> Result<usize, ServiceError> {
-    db::close(db, quiz_id, Utc::now()).await?;
+    let now = Utc::now();
+    db::close(db, quiz_id, now).await?;
+    db::end_open_attempts_by(db, quiz_id, now).await?;
     let mut n = 0;
     for id in db::open_attempts_of_quiz(db, quiz_id).await? {
-        if submit_attempt(db, id, "closed").await? {
+        let past_grace = db::attempt(db, id).await?.is_some_and(|a| a.deadline + GRACE < now);
+        if past_grace && submit_attempt(db, id, "closed").await? {
             n += 1;
         }
     }
@@ -610,4 +657,67 @@ pub async fn counter(db: &impl ConnectionTrait, quiz_id: i64, present: usize) ->
         submitted,
         passed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(number: i32, submitted: bool, correct: i32, passed: bool) -> AttemptRecord {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        AttemptRecord {
+            id: i64::from(number),
+            quiz_id: 1,
+            person_id: 1,
+            number,
+            seed: 0,
+            status: if submitted {
+                AttemptStatus::Submitted
+            } else {
+                AttemptStatus::Open
+            },
+            created_at: t,
+            started_at: Some(t),
+            deadline: t,
+            submitted_at: submitted.then_some(t),
+            submitted_by: None,
+            correct: submitted.then_some(correct),
+            total: 10,
+            passed: submitted.then_some(passed),
+        }
+    }
+
+    fn counting(list: &[AttemptRecord]) -> Option<i32> {
+        counting_attempt(list).map(|a| a.number)
+    }
+
+    #[test]
+    fn a_pass_stays_a_pass_and_otherwise_the_best_counts() {
+        // Passed, then a later attempt scored 0 (the old GET-started attempt): the pass counts.
+        assert_eq!(
+            counting(&[attempt(1, true, 8, true), attempt(2, true, 0, false)]),
+            Some(1)
+        );
+        // Two passes: the first, the one the certificate was issued with.
+        assert_eq!(
+            counting(&[attempt(1, true, 6, true), attempt(2, true, 9, true)]),
+            Some(1)
+        );
+        // Failed twice: the better score, the later on a tie.
+        assert_eq!(
+            counting(&[attempt(1, true, 5, false), attempt(2, true, 3, false)]),
+            Some(1)
+        );
+        assert_eq!(
+            counting(&[attempt(1, true, 5, false), attempt(2, true, 5, false)]),
+            Some(2)
+        );
+        // A submitted attempt beats one still open; with none submitted, the latest.
+        assert_eq!(
+            counting(&[attempt(1, true, 0, false), attempt(2, false, 0, false)]),
+            Some(1)
+        );
+        assert_eq!(counting(&[attempt(1, false, 0, false)]), Some(1));
+        assert_eq!(counting(&[]), None);
+    }
 }

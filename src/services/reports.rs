@@ -8,10 +8,11 @@ use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::access::StreetScope;
+use super::attendance::Attendance;
 use super::certificates::{EmailStatus, status_of};
+use super::quiz::counting_attempt;
 use crate::db::quiz::{AttemptRecord, AttemptStatus};
 use crate::db::{certificates, org, people, quiz as quiz_db, training};
-use crate::domain::attendance::{Interval, presence, share};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::Role;
 use crate::domain::report::{Rate, average, deciles, median};
@@ -68,26 +69,18 @@ pub async fn session_report(
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
         .collect();
-    let mut intervals: HashMap<i64, Vec<Interval>> = HashMap::new();
-    for (p, i) in training::intervals(db, session.id).await? {
-        intervals.entry(p).or_default().push(i);
-    }
-    let window = session.started_at.map(|from| Interval {
-        from,
-        to: session.ended_at.unwrap_or_else(Utc::now),
-    });
+    let attendance = Attendance::of(db, &session, quiz.as_ref(), Utc::now()).await?;
     let attempts: HashMap<i64, AttemptRecord> = match &quiz {
-        // The latest attempt per chair counts.
-        Some(q) => quiz_db::attempts_of_quiz(db, q.id)
-            .await?
-            .into_iter()
-            .map(|a| (a.person_id, a))
-            .fold(HashMap::new(), |mut m, (p, a)| {
-                if m.get(&p).is_none_or(|b: &AttemptRecord| b.number < a.number) {
-                    m.insert(p, a);
-                }
-                m
-            }),
+        Some(q) => {
+            let mut by_person: HashMap<i64, Vec<AttemptRecord>> = HashMap::new();
+            for a in quiz_db::attempts_of_quiz(db, q.id).await? {
+                by_person.entry(a.person_id).or_default().push(a);
+            }
+            by_person
+                .into_iter()
+                .filter_map(|(p, list)| counting_attempt(&list).map(|a| (p, a.clone())))
+                .collect()
+        }
         None => HashMap::new(),
     };
     let certs = certificates::for_session(db, session.id).await?;
@@ -103,11 +96,7 @@ pub async fn session_report(
         .collect();
     let mut lines = Vec::new();
     for p in chairs {
-        let mine = intervals.get(&p.id).cloned().unwrap_or_default();
-        let (minutes, fraction) = match window {
-            Some(w) => (presence(mine.clone(), w).num_minutes(), share(mine, w)),
-            None => (0, 0.0),
-        };
+        let (minutes, fraction) = (attendance.minutes(p.id), attendance.share(p.id));
         let (n, e, _) = p.committee_id.and_then(|c| labels.get(&c)).cloned().unwrap_or_default();
         lines.push(ChairLine {
             person_id: p.id,
@@ -116,7 +105,7 @@ pub async fn session_report(
             estate: e,
             minutes,
             share: fraction,
-            met_gate: window.is_some() && fraction * 100.0 + 1e-9 >= gate as f64,
+            met_gate: attendance.window.is_some() && attendance.meets(p.id, gate),
             attempt: attempts.get(&p.id).cloned(),
             email: email_of.get(&p.id).copied(),
         });
@@ -157,7 +146,7 @@ pub async fn session_report(
         average_score: average(&scores),
         median_score: median(&scores),
         score_deciles: deciles(&scores),
-        attendance_deciles: if window.is_some() {
+        attendance_deciles: if attendance.window.is_some() {
             deciles(&lines.iter().map(|l| l.share * 100.0).collect::<Vec<_>>())
         } else {
             [0; 10]
@@ -247,18 +236,19 @@ pub async fn dashboard(
         .filter(|s| s.starts_at >= from && s.starts_at < to)
         .collect();
     let session_ids: HashSet<i64> = sessions.iter().map(|s| s.id).collect();
-    // Latest submitted attempt per chair per session in range: a few batched queries, not one per
+    // The counting attempt per chair per session in range: a few batched queries, not one per
     // session or per person (a street has thousands of chairs).
     let quizzes = quiz_db::for_sessions(db, &session_ids.iter().copied().collect::<Vec<_>>()).await?;
-    let mut latest: HashMap<(i64, i64), AttemptRecord> = HashMap::new();
+    let mut by_chair: HashMap<(i64, i64), Vec<AttemptRecord>> = HashMap::new();
     for a in quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await? {
-        let key = (a.quiz_id, a.person_id);
-        if latest.get(&key).is_none_or(|b| b.number < a.number) {
-            latest.insert(key, a);
-        }
+        by_chair.entry((a.quiz_id, a.person_id)).or_default().push(a);
     }
+    let counting: HashMap<(i64, i64), AttemptRecord> = by_chair
+        .into_iter()
+        .filter_map(|(k, list)| counting_attempt(&list).map(|a| (k, a.clone())))
+        .collect();
     let mut submitted: HashMap<i64, (u64, u64)> = HashMap::new();
-    for ((_, p), a) in latest {
+    for ((_, p), a) in counting {
         let e = submitted.entry(p).or_default();
         e.0 += 1;
         e.1 += u64::from(a.passed == Some(true));

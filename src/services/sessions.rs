@@ -8,12 +8,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::StreetScope;
 use super::accounts::CurrentUser;
+use super::attendance::Attendance;
 use crate::db::training::{self, SessionRecord};
 use crate::db::{org, people};
-use crate::domain::attendance::{Interval, presence};
 use crate::domain::org::OrgKind;
 use crate::domain::person::{Person, Role};
-use crate::domain::session::{RoomRole, Schedule, SessionStatus};
+use crate::domain::session::{AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionStatus, forgotten_end};
 use crate::i18n::Text;
 
 pub type FieldErrors = Vec<(&'static str, Text)>;
@@ -193,14 +193,42 @@ pub async fn update(
 
 pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<(), ServiceError> {
     let s = managed(db, scope, id).await?;
-    if s.status != SessionStatus::Scheduled {
-        return Err(ServiceError::invalid(
-            "只能取消尚未开始的场次",
-            "only a session that has not started can be cancelled",
-        ));
+    change_status(db, &s, SessionStatus::Cancelled).await
+}
+
+/// Moves a session along its life cycle by the one rule (`SessionStatus::may_become`), refusing with
+/// a message that says why. Used where no live room holds the session: cancellation, and starting or
+/// ending without a room.
+pub async fn change_status(
+    db: &impl ConnectionTrait,
+    s: &SessionRecord,
+    to: SessionStatus,
+) -> Result<(), ServiceError> {
+    if !s.status.may_become(to) || !training::set_status(db, s.id, to, Utc::now()).await? {
+        // Re-read: a race with another path changed it since `s` was read.
+        let now = training::get(db, s.id).await?.map_or(s.status, |x| x.status);
+        return Err(ServiceError::Invalid(now.refusal(to)));
     }
-    training::set_status(db, id, SessionStatus::Cancelled, Utc::now()).await?;
+    tracing::info!(session = s.id, status = to.code(), "session status changed");
     Ok(())
+}
+
+/// Ends live sessions their moderators forgot: two hours after the scheduled end, at the later of that
+/// end and the last time anyone was seen in the room (`session::forgotten_end`). Returns the ended
+/// sessions, so that open rooms can be told.
+pub async fn end_forgotten(db: &impl ConnectionTrait) -> Result<Vec<i64>, ServiceError> {
+    let now = Utc::now();
+    let mut ended = Vec::new();
+    for s in training::live_ending_before(db, now - chrono::Duration::hours(AUTO_END_AFTER_HOURS)).await? {
+        let last_seen = training::last_seen(db, s.id).await?;
+        if let Some(at) = forgotten_end(s.status, s.ends_at, last_seen, now)
+            && training::set_status(db, s.id, SessionStatus::Ended, at).await?
+        {
+            tracing::info!(session = s.id, "forgotten session ended by itself");
+            ended.push(s.id);
+        }
+    }
+    Ok(ended)
 }
 
 /// The role a user has in a session, or `None` when they may not enter.
@@ -226,17 +254,11 @@ pub async fn room_role(
     Ok(None)
 }
 
-/// Attendance per invited chair: minutes present within the lecture (actual start to end, or now).
+/// Attendance per invited chair: minutes present within the lecture (the same rule as the quiz gate).
 pub struct AttendanceRow {
     pub person: Person,
     pub minutes: i64,
     pub share: f64,
-}
-
-pub fn lecture_window(s: &SessionRecord) -> Option<Interval> {
-    let from = s.started_at?;
-    let to = s.ended_at.unwrap_or_else(Utc::now);
-    Some(Interval { from, to })
 }
 
 pub async fn attendance(db: &impl ConnectionTrait, s: &SessionRecord) -> Result<Vec<AttendanceRow>, ServiceError> {
@@ -245,24 +267,14 @@ pub async fn attendance(db: &impl ConnectionTrait, s: &SessionRecord) -> Result<
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
         .collect();
-    let intervals = training::intervals(db, s.id).await?;
-    let window = lecture_window(s);
+    let quiz = crate::db::quiz::for_session(db, s.id).await?;
+    let attendance = Attendance::of(db, s, quiz.as_ref(), Utc::now()).await?;
     Ok(chairs
         .into_iter()
-        .map(|person| {
-            let mine: Vec<Interval> = intervals
-                .iter()
-                .filter(|(p, _)| *p == person.id)
-                .map(|(_, i)| *i)
-                .collect();
-            let (minutes, share) = match window {
-                Some(w) => (
-                    presence(mine.clone(), w).num_minutes(),
-                    crate::domain::attendance::share(mine, w),
-                ),
-                None => (0, 0.0),
-            };
-            AttendanceRow { person, minutes, share }
+        .map(|person| AttendanceRow {
+            minutes: attendance.minutes(person.id),
+            share: attendance.share(person.id),
+            person,
         })
         .collect())
 }

@@ -151,6 +151,10 @@ pub fn quiz(id: i64) -> String {
     format!("/quiz/{id}")
 }
 
+pub fn quiz_start(id: i64) -> String {
+    format!("/quiz/{id}/start")
+}
+
 pub fn attempt(id: i64) -> String {
     format!("/attempts/{id}")
 }

@@ -38,10 +38,18 @@
         badge.className = ok ? 'saved' : 'saved error';
       }
     }
-    var dot = document.querySelector('.qnav a.qdot:nth-of-type(' + (Number(position) + 1) + ')');
+    // Dots are found by their question, not by place: a 上一题 link may precede them in the nav.
+    var dot = document.querySelector('.qnav a.qdot[data-position="' + Number(position) + '"]');
     if (ok && dot) { dot.classList.add('done'); }
     var count = document.getElementById('answered');
-    if (count) { count.textContent = String(document.querySelectorAll('.qnav a.qdot.done').length || count.textContent); }
+    if (count) {
+      // One question per screen: the dots know every answer. All on one page: the saved badges do.
+      var dots = document.querySelectorAll('.qnav a.qdot');
+      var done = dots.length
+        ? document.querySelectorAll('.qnav a.qdot.done').length
+        : document.querySelectorAll('form.question .saved:not([hidden]):not(.error)').length;
+      count.textContent = String(done);
+    }
   }
 
   function answerOf(form) {

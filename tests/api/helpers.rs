@@ -192,3 +192,11 @@ pub async fn signed_in_as(app: &TestApp, phone: &str, roles: &[Role], streets: &
     assert_eq!(r.status().as_u16(), 303, "sign-in should redirect");
     id
 }
+
+/// A day a month from now (Shanghai), as the session form's date part: sessions cannot be scheduled in
+/// the past, so tests never hard-code a date that will one day have passed.
+pub fn future_day() -> String {
+    (chrono::Utc::now() + chrono::Duration::days(30) + chrono::Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string()
+}

@@ -94,13 +94,14 @@ async fn an_empty_session_shows_no_data_instead_of_dividing_by_zero() {
     let place = make_street(&app, "花木街道").await;
     let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
     crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let day = crate::helpers::future_day();
     let r = app
         .post_form(
             "/sessions/new",
             &[
                 ("title", "空场次"),
-                ("starts_at", "2026-12-01T14:00"),
-                ("ends_at", "2026-12-01T15:00"),
+                ("starts_at", &format!("{day}T14:00")),
+                ("ends_at", &format!("{day}T15:00")),
                 ("street", &place.street.to_string()),
                 ("invite", "street"),
                 ("lecturers", &lawyer.to_string()),

@@ -238,11 +238,13 @@ async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
     crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let lawyer_s = lawyer.to_string();
     let street_s = place.street.to_string();
+    let day = crate::helpers::future_day();
+    let (starts, bad_end, good_end) = (format!("{day}T14:00"), format!("{day}T13:00"), format!("{day}T15:30"));
     let mut fields = vec![
         ("title", "业委会职责与监督"),
         ("description", ""),
-        ("starts_at", "2026-12-01T14:00"),
-        ("ends_at", "2026-12-01T13:00"),
+        ("starts_at", starts.as_str()),
+        ("ends_at", bad_end.as_str()),
         ("street", street_s.as_str()),
         ("invite", "street"),
     ];
@@ -253,13 +255,14 @@ async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
         page.contains("结束时间必须晚于开始时间") && page.contains("请至少选择一位主讲律师"),
         "{page}"
     );
-    fields[3] = ("ends_at", "2026-12-01T15:30");
+    fields[3] = ("ends_at", good_end.as_str());
     fields.push(("lecturers", lawyer_s.as_str()));
     let r = app.post_form("/sessions/new", &fields).await;
     assert_eq!(r.status().as_u16(), 303);
     let detail = app.get_text(r.headers()["location"].to_str().unwrap()).await;
     assert!(
-        detail.contains("2026年12月01日 14:00") && detail.contains("data:image/svg+xml;base64,"),
+        detail.contains(&format!("{}年{}月{}日 14:00", &day[0..4], &day[5..7], &day[8..10]))
+            && detail.contains("data:image/svg+xml;base64,"),
         "Shanghai time and a QR code"
     );
     let start = detail.find("/s/").unwrap();

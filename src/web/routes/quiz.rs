@@ -122,7 +122,11 @@ async fn save_settings(
         pass_mark: num("pass_mark"),
         time_limit_minutes: num("time_limit_minutes"),
         attempts_allowed: num("attempts_allowed"),
-        retake_wait_minutes: get("retake_wait_minutes").parse().unwrap_or(0),
+        // Empty means no wait; anything else that is not a whole number is refused by the check.
+        retake_wait_minutes: match get("retake_wait_minutes").as_str() {
+            "" => 0,
+            v => v.parse().unwrap_or(u32::MAX),
+        },
         attendance_gate: num("attendance_gate"),
         reveal: Reveal::parse(&get("reveal")).unwrap_or(Reveal::AfterSubmit),
     };
@@ -162,14 +166,44 @@ async fn close(
     Ok(redirect(&urls::quiz_settings(s.id)))
 }
 
-/// The link every chair's page is sent to.
+/// The link every chair's page is sent to. Only looks: starting the clock is the POST below.
 #[get("/quiz/{id}")]
 async fn enter(state: web::Data<AppState>, me: Require<Chair>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    Ok(match quiz::enter(&state.db, *id, &me.user).await? {
+    let e = quiz::entry(&state.db, *id, &me.user).await?;
+    Ok(entry_page(&me, *id, e))
+}
+
+/// 开始答题.
+#[post("/quiz/{id}/start")]
+async fn start(
+    state: web::Data<AppState>,
+    me: Require<Chair>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    let e = quiz::start(&state.db, *id, &me.user).await?;
+    Ok(entry_page(&me, *id, e))
+}
+
+fn entry_page(me: &Require<Chair>, quiz: i64, e: Entry) -> HttpResponse {
+    match e {
         Entry::Attempt(a) => redirect(&urls::attempt(a)),
-        Entry::Finished { attempt: last, blocked } => html(views::blocked(&me.ctx, &blocked, Some(last))),
+        Entry::Ready {
+            number,
+            questions,
+            minutes,
+            attempts_allowed,
+        } => html(views::ready(
+            &me.ctx,
+            quiz,
+            number,
+            questions,
+            minutes,
+            attempts_allowed,
+        )),
+        Entry::Finished { attempt, blocked } => html(views::blocked(&me.ctx, &blocked, Some(attempt))),
         Entry::Blocked(b) => html_status(StatusCode::FORBIDDEN, views::blocked(&me.ctx, &b, None)),
-    })
+    }
 }
 
 #[derive(Deserialize)]
@@ -319,6 +353,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(open)
         .service(close)
         .service(enter)
+        .service(start)
         .service(attempt_page)
         .service(answer)
         .service(answer_api)

@@ -147,11 +147,14 @@ async fn control(
     id: i64,
     status: SessionStatus,
 ) -> Result<HttpResponse, AppError> {
-    let (_, role) = entry(state, me, id).await?;
+    let (s, role) = entry(state, me, id).await?;
     if role != RoomRole::Moderator {
         return Err(AppError::Forbidden);
     }
-    state.rooms.set_status(id, status).await.map_err(AppError::Internal)?;
+    if !s.status.may_become(status) {
+        return Err(crate::services::ServiceError::Invalid(s.status.refusal(status)).into());
+    }
+    state.rooms.set_status(&s, status).await?;
     // Give an open room a moment to record the change before the page reloads.
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(redirect(&urls::room(id)))

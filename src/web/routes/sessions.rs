@@ -2,6 +2,7 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect};
@@ -70,8 +71,12 @@ impl SessionForm {
         }
     }
 
-    fn input(&self) -> Result<SessionInput, Vec<(&'static str, Text)>> {
-        let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at);
+    /// The form as a command. Dates are bounded against now; an edit may keep the start it had.
+    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, Vec<(&'static str, Text)>> {
+        let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at).and_then(|s| {
+            let errors = s.check_dates(Utc::now(), current_start);
+            if errors.is_empty() { Ok(s) } else { Err(errors) }
+        });
         // Report a missing lecturer together with schedule problems, not one round later.
         let schedule = match (schedule, self.lecturers.is_empty()) {
             (Ok(s), false) => s,
@@ -163,7 +168,7 @@ async fn create(
     me: Require<Official>,
     CsrfForm(f): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let errors = match f.input() {
+    let errors = match f.input(None) {
         Ok(input) => match sessions::create(&state.db, &me.scope(), me.user.person.id, &input).await? {
             Ok(id) => return Ok(redirect(&urls::session(id))),
             Err(e) => e,
@@ -228,7 +233,8 @@ async fn update(
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let errors = match f.input() {
+    let current = sessions::managed(&state.db, &me.scope(), *id).await?;
+    let errors = match f.input(Some(current.starts_at)) {
         Ok(input) => match sessions::update(&state.db, &me.scope(), *id, &input).await? {
             Ok(()) => return Ok(redirect(&urls::session(*id))),
             Err(e) => e,

@@ -130,6 +130,12 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
             )
             .to_string(),
         Blocked::Closed => ctx.t("随堂测试已经结束。", "The quiz has closed.").to_string(),
+        Blocked::Passed => ctx
+            .t(
+                "您已通过本场随堂测试，成绩有效，无需再答。",
+                "You passed this quiz; your result stands and there is nothing to retake.",
+            )
+            .to_string(),
         Blocked::NoAttemptsLeft => ctx
             .t("您的答题次数已用完。", "You have used all your attempts.")
             .to_string(),
@@ -156,13 +162,37 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
             }
         }
     };
+    let kind = if *b == Blocked::Passed { "ok" } else { "error" };
     page(
         ctx,
         ctx.t("随堂测试", "Quiz"),
         html! {
-            (notice("error", &why))
+            (notice(kind, &why))
             @if let Some(a) = finished { p { a.button.primary href=(urls::attempt(a)) { (ctx.t("查看我的成绩", "See my result")) } } }
             p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+        },
+    )
+}
+
+/// Before a timed attempt starts: what it holds, and the button that starts the clock.
+pub fn ready(ctx: &Ctx, quiz: i64, number: i32, questions: u32, minutes: u32, attempts_allowed: u32) -> Markup {
+    page(
+        ctx,
+        ctx.t("随堂测试", "Quiz"),
+        html! {
+            section.card {
+                p.lead {
+                    (ctx.t("共 ", "")) (questions) (ctx.t(" 道题，限时 ", " questions, ")) (minutes) (ctx.t(" 分钟。", " minutes."))
+                }
+                @if attempts_allowed > 1 {
+                    p { (ctx.t("这是第 ", "This is attempt ")) (number) (ctx.t(" 次答题，共可答 ", " of ")) (attempts_allowed) (ctx.t(" 次。", ".")) }
+                }
+                p { (ctx.t("点“开始答题”后开始计时。每道题选好后会自动保存。", "The clock starts when you press Start. Each answer is saved as you go.")) }
+                form method="post" action=(urls::quiz_start(quiz)) {
+                    (csrf(ctx))
+                    button.primary type="submit" { (ctx.t("开始答题", "Start")) }
+                }
+            }
         },
     )
 }
@@ -249,8 +279,9 @@ pub fn attempt_page(
                         @if idx > 0 { a.button href=(urls::attempt_question(v.attempt.id, v.items[idx - 1].position)) { (ctx.t("上一题", "Previous")) } }
                         @for it in &v.items {
                             a.qdot .done[it.chosen.is_some()] href=(urls::attempt_question(v.attempt.id, it.position))
+                                data-position=(it.position)
                                 aria-current=[(it.position == item.position).then_some("step")]
-                                aria-label=(format!("{}{}", ctx.t("第题", "Question "), it.position + 1)) { (it.position + 1) }
+                                aria-label=(format!("{}{}{}", ctx.t("第 ", "Question "), it.position + 1, ctx.t(" 题", ""))) { (it.position + 1) }
                         }
                     }
                 }
@@ -297,6 +328,21 @@ fn right_answer(ctx: &Ctx, item: &ShownItem) -> String {
     }
 }
 
+/// The note on an attempt the server submitted (the chair did not press 交卷).
+fn server_submitted(ctx: &Ctx, by: Option<&str>) -> Option<&'static str> {
+    match by {
+        Some("chair") | None => None,
+        Some("closed") => Some(ctx.t(
+            "测试已结束，系统已按已保存的答案自动交卷",
+            "submitted automatically with the saved answers when the quiz closed",
+        )),
+        Some(_) => Some(ctx.t(
+            "时间到，系统已按已保存的答案自动交卷",
+            "submitted automatically at the deadline with the saved answers",
+        )),
+    }
+}
+
 pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<CitedArticle>]) -> Markup {
     let a = &v.attempt;
     let correct = a.correct.unwrap_or(0);
@@ -308,7 +354,7 @@ pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<Cit
             div.result .passed[passed] {
                 p.score { (correct) " / " (a.total) }
                 p.verdict { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
-                p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if a.submitted_by.as_deref() == Some("deadline") { " · " (ctx.t("时间到，系统已按已保存的答案自动交卷", "submitted automatically at the deadline with the saved answers")) } }
+                p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if let Some(note) = server_submitted(ctx, a.submitted_by.as_deref()) { " · " (note) } }
             }
             @if !reveal {
                 (notice("", ctx.t("测试结束后可以查看答案和解析。", "Answers and explanations appear after the quiz closes.")))

@@ -1,0 +1,417 @@
+//! Hardening of the quiz and session life cycles: a GET never starts an attempt, a pass stays a pass,
+//! the grace holds for every attempt, attendance counts open connections, statuses never go backwards,
+//! forgotten sessions end, and numbers and dates are bounded.
+
+use chrono::{DateTime, Duration, Utc};
+use quorum::db::{quiz as quiz_db, training};
+use quorum::domain::person::Role;
+use quorum::domain::quiz::QuizSettings;
+use quorum::domain::session::{Schedule, SessionStatus};
+use quorum::services::access::StreetScope;
+use quorum::services::sessions::{Invitees, SessionInput};
+use quorum::services::{quiz, reports, sessions};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::{TestApp, csrf_of, future_day, make_person, make_street, signed_in_as, spawn_app};
+use crate::quiz::{Setup, api_answer, as_chair, right_choices, settings, setup};
+
+/// A timestamp as the service writes it (RFC 3339, as sqlx encodes it for SQLite; PostgreSQL parses
+/// it), for moving times into the past as time passing would.
+fn sql_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+}
+
+async fn sql(app: &TestApp, statement: String) {
+    app.db.execute_unprepared(&statement).await.unwrap();
+}
+
+async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
+    let n = quiz_db::items(&s.app.db, attempt).await.unwrap().len() as i32;
+    for position in 0..n {
+        let (_, right, truth) = right_choices(&s.app, attempt, position).await;
+        let body = match truth {
+            Some(t) => json!({"position": position, "truth": t}),
+            None => json!({"position": position, "choice": right}),
+        };
+        assert_eq!(api_answer(chair, attempt, body).await.status().as_u16(), 200);
+    }
+}
+
+async fn attempts_of(s: &Setup, quiz_id: i64, chair: usize) -> Vec<quiz_db::AttemptRecord> {
+    quiz_db::attempts_of(&s.app.db, quiz_id, s.chairs[chair]).await.unwrap()
+}
+
+#[tokio::test]
+async fn opening_the_quiz_link_never_starts_an_attempt_and_a_pass_stays_a_pass() {
+    let s = setup(QuizSettings {
+        attempts_allowed: 2,
+        ..settings(3)
+    })
+    .await;
+    // Nobody was in the room when it opened: no attempt exists yet.
+    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    let chair = as_chair(&s, 0).await;
+    let link = format!("/quiz/{}", opened.quiz_id);
+
+    let r = chair.get(&link).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("开始答题") && page.contains("限时 15 分钟"), "{page}");
+    let _ = chair.get(&link).await;
+    assert!(
+        attempts_of(&s, opened.quiz_id, 0).await.is_empty(),
+        "a GET started an attempt"
+    );
+
+    let r = chair.post_form(&format!("{link}/start"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    assert_eq!(r.headers()["location"], format!("/attempts/{attempt}").as_str());
+    answer_all_right(&s, &chair, attempt).await;
+    let r = chair.post_form(&format!("/attempts/{attempt}/submit"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    // Opening the link again (the room's push, a reload, the chat group) shows her result.
+    let page = chair.get_text(&link).await;
+    assert!(
+        page.contains("您已通过") && page.contains(&format!("/attempts/{attempt}")),
+        "{page}"
+    );
+    assert!(!page.contains("开始答题"));
+    let _ = chair.post_form(&format!("{link}/start"), &[]).await;
+    let mine = attempts_of(&s, opened.quiz_id, 0).await;
+    assert_eq!(mine.len(), 1, "no attempt after a pass");
+
+    let report = reports::session_report(&s.app.db, &StreetScope::All, s.official, s.session)
+        .await
+        .unwrap();
+    let line = report.lines.iter().find(|l| l.person_id == s.chairs[0]).unwrap();
+    assert_eq!(line.attempt.as_ref().and_then(|a| a.passed), Some(true));
+    assert_eq!(report.passed, 1);
+}
+
+#[tokio::test]
+async fn the_grace_holds_in_a_single_attempt_quiz() {
+    let s = setup(settings(3)).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    let chair = as_chair(&s, 0).await;
+
+    // The deadline (which is the quiz's closing time) passed 5 s ago; the deadline job runs.
+    let past = sql_time(Utc::now() - Duration::seconds(5));
+    sql(
+        &s.app,
+        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {}", opened.quiz_id),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
+    )
+    .await;
+    quiz::submit_due(&s.app.db).await.unwrap();
+    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "an answer 5 s late is inside the announced grace"
+    );
+
+    // Past the grace, the server submits, and says so on the result page.
+    let past = sql_time(Utc::now() - Duration::seconds(11));
+    sql(
+        &s.app,
+        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {}", opened.quiz_id),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
+    )
+    .await;
+    quiz::submit_due(&s.app.db).await.unwrap();
+    let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
+    assert_eq!(a.status, quiz_db::AttemptStatus::Submitted);
+    let q = quiz_db::get(&s.app.db, opened.quiz_id).await.unwrap().unwrap();
+    assert_eq!(q.status, quiz_db::QuizStatus::Closed);
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("系统已按已保存的答案自动交卷"), "{page}");
+}
+
+#[tokio::test]
+async fn closing_the_quiz_keeps_the_grace_and_the_note() {
+    let s = setup(settings(3)).await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    let chair = as_chair(&s, 0).await;
+    quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
+    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "an answer in flight when the moderator closes is taken"
+    );
+    let past = sql_time(Utc::now() - Duration::seconds(11));
+    sql(
+        &s.app,
+        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
+    )
+    .await;
+    quiz::submit_due(&s.app.db).await.unwrap();
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("系统已按已保存的答案自动交卷"), "{page}");
+}
+
+#[tokio::test]
+async fn an_open_connection_counts_up_to_now_at_the_gate() {
+    let s = setup(settings(3)).await;
+    // A 50-second lecture; chair 0 has been connected all along, last recorded 25 s ago (the room
+    // writes a heartbeat at most every 30 s).
+    let now = Utc::now();
+    sql(
+        &s.app,
+        format!(
+            "UPDATE training_sessions SET started_at = '{}' WHERE id = {}",
+            sql_time(now - Duration::seconds(50)),
+            s.session
+        ),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!("DELETE FROM attendance_intervals WHERE person_id = {}", s.chairs[0]),
+    )
+    .await;
+    let id = training::open_interval(&s.app.db, s.session, s.chairs[0], now - Duration::seconds(50))
+        .await
+        .unwrap();
+    training::touch_interval(&s.app.db, id, now - Duration::seconds(25))
+        .await
+        .unwrap();
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    assert_eq!(
+        (opened.attempts_created, opened.below_gate.clone()),
+        (1, vec![]),
+        "present all along"
+    );
+}
+
+#[tokio::test]
+async fn the_report_reads_attendance_as_the_gate_did() {
+    let s = setup(settings(3)).await;
+    // The quiz opened 30 minutes ago, after a 30-minute lecture that chair 0 attended in full; she
+    // left the room for the quiz and the session went on without her.
+    let now = Utc::now();
+    let t = |m: i64| sql_time(now - Duration::minutes(m));
+    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    sql(
+        &s.app,
+        format!(
+            "UPDATE training_sessions SET started_at = '{}' WHERE id = {}",
+            t(60),
+            s.session
+        ),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!(
+            "UPDATE quizzes SET opened_at = '{}' WHERE id = {}",
+            t(30),
+            opened.quiz_id
+        ),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!("DELETE FROM attendance_intervals WHERE person_id = {}", s.chairs[0]),
+    )
+    .await;
+    let id = training::open_interval(&s.app.db, s.session, s.chairs[0], now - Duration::minutes(61))
+        .await
+        .unwrap();
+    training::close_interval(&s.app.db, id, now - Duration::minutes(30))
+        .await
+        .unwrap();
+    let report = reports::session_report(&s.app.db, &StreetScope::All, s.official, s.session)
+        .await
+        .unwrap();
+    let line = report.lines.iter().find(|l| l.person_id == s.chairs[0]).unwrap();
+    assert!(line.met_gate && line.share > 0.99, "share {}", line.share);
+    assert_eq!(line.minutes, 30);
+}
+
+/// A scheduled session of a street, with its official signed in on the app's client.
+async fn scheduled(app: &TestApp) -> i64 {
+    let place = make_street(app, "花木街道").await;
+    let official = signed_in_as(app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let lawyer = make_person(app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let day = future_day();
+    let input = SessionInput {
+        schedule: Schedule::parse("物业管理条例", "", &format!("{day}T14:00"), &format!("{day}T15:00")).unwrap(),
+        street: place.street,
+        lecturers: vec![lawyer],
+        moderators: vec![],
+        invitees: Invitees::WholeStreet,
+    };
+    sessions::create(&app.db, &StreetScope::All, official, &input)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn session_status_never_goes_backwards_without_a_room() {
+    let app = spawn_app().await;
+    let id = scheduled(&app).await;
+    let status = || async { training::get(&app.db, id).await.unwrap().unwrap() };
+
+    let r = app.post_form(&format!("/sessions/{id}/end"), &[]).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("培训尚未开始，不能结束"));
+    assert_eq!(status().await.status, SessionStatus::Scheduled);
+
+    assert_eq!(
+        app.post_form(&format!("/sessions/{id}/start"), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    let started = status().await.started_at;
+    assert_eq!(status().await.status, SessionStatus::Live);
+    let r = app.post_form(&format!("/sessions/{id}/cancel"), &[]).await;
+    assert_eq!(r.status().as_u16(), 400, "a live session is ended, not cancelled");
+    assert_eq!(
+        app.post_form(&format!("/sessions/{id}/end"), &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(status().await.status, SessionStatus::Ended);
+
+    let r = app.post_form(&format!("/sessions/{id}/start"), &[]).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("本场培训已经结束"));
+    let s = status().await;
+    assert_eq!(
+        (s.status, s.started_at),
+        (SessionStatus::Ended, started),
+        "restart refused"
+    );
+}
+
+#[tokio::test]
+async fn a_forgotten_session_ends_by_itself_at_its_last_sign_of_life() {
+    let app = spawn_app().await;
+    let id = scheduled(&app).await;
+    let now = Utc::now();
+    let t = |h: f64| now - Duration::minutes((h * 60.0) as i64);
+    sql(
+        &app,
+        format!(
+            "UPDATE training_sessions SET starts_at = '{}', ends_at = '{}' WHERE id = {id}",
+            sql_time(t(5.0)),
+            sql_time(t(3.0))
+        ),
+    )
+    .await;
+    assert!(
+        training::set_status(&app.db, id, SessionStatus::Live, t(5.0))
+            .await
+            .unwrap()
+    );
+    // Someone stayed on half an hour past the scheduled end.
+    let person = make_person(&app, "13900000100", &[Role::Chair], &[], None).await;
+    let iv = training::open_interval(&app.db, id, person, t(4.0)).await.unwrap();
+    training::close_interval(&app.db, iv, t(2.5)).await.unwrap();
+
+    assert_eq!(sessions::end_forgotten(&app.db).await.unwrap(), vec![id]);
+    let s = training::get(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(s.status, SessionStatus::Ended);
+    assert_eq!(s.ended_at.map(|e| e.timestamp()), Some(t(2.5).timestamp()));
+    assert!(sessions::end_forgotten(&app.db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_session_still_within_its_allowance_keeps_running() {
+    let app = spawn_app().await;
+    let id = scheduled(&app).await;
+    let now = Utc::now();
+    sql(
+        &app,
+        format!(
+            "UPDATE training_sessions SET starts_at = '{}', ends_at = '{}' WHERE id = {id}",
+            sql_time(now - Duration::hours(2)),
+            sql_time(now - Duration::minutes(30))
+        ),
+    )
+    .await;
+    training::set_status(&app.db, id, SessionStatus::Live, now - Duration::hours(2))
+        .await
+        .unwrap();
+    assert!(sessions::end_forgotten(&app.db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn quiz_numbers_and_session_dates_are_bounded() {
+    let app = spawn_app().await;
+    let id = scheduled(&app).await;
+    let form = app.get_text(&format!("/sessions/{id}/quiz")).await;
+    let token = csrf_of(&form);
+    for wait in ["-1", "99999999999", "4294967295", "1441", "两小时"] {
+        let body = [
+            ("csrf", token.as_str()),
+            ("pass_mark", "60"),
+            ("time_limit_minutes", "15"),
+            ("attempts_allowed", "5"),
+            ("retake_wait_minutes", wait),
+            ("attendance_gate", "60"),
+            ("reveal", "after_submit"),
+        ];
+        let r = app
+            .client
+            .post(app.url(&format!("/sessions/{id}/quiz")))
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422, "retake wait {wait}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("等待应在0到1440分钟之间"), "retake wait {wait}: {page}");
+    }
+
+    let street = training::get(&app.db, id).await.unwrap().unwrap().street_id.to_string();
+    let lawyer = make_person(&app, "13800000008", &[Role::Lawyer], &[], None)
+        .await
+        .to_string();
+    let fmt = |t: DateTime<Utc>| (t + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
+    for (starts, why) in [
+        (Utc::now() - Duration::days(1), "开始时间已经过去了"),
+        (Utc::now() + Duration::days(3 * 365), "两年以内"),
+        (Utc::now() + Duration::days(1), "最长12小时"),
+    ] {
+        let ends = if why.contains("12") {
+            starts + Duration::hours(13)
+        } else {
+            starts + Duration::hours(1)
+        };
+        let r = app
+            .post_form(
+                "/sessions/new",
+                &[
+                    ("title", "日期检查"),
+                    ("starts_at", &fmt(starts)),
+                    ("ends_at", &fmt(ends)),
+                    ("street", &street),
+                    ("invite", "street"),
+                    ("lecturers", &lawyer),
+                ],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 422, "{why}");
+        assert!(r.text().await.unwrap().contains(why), "{why}");
+    }
+}
