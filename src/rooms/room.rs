@@ -13,7 +13,6 @@ use tokio::sync::mpsc;
 use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, training};
-use crate::domain::attendance::{Interval, presence};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::domain::time::to_shanghai;
 
@@ -86,8 +85,6 @@ struct Conn {
 pub struct Room {
     session_id: i64,
     status: SessionStatus,
-    started_at: Option<chrono::DateTime<Utc>>,
-    ended_at: Option<chrono::DateTime<Utc>>,
     db: DatabaseConnection,
     sfu: Arc<Sfu>,
     conns: HashMap<ConnId, Conn>,
@@ -111,8 +108,6 @@ impl Room {
         Room {
             session_id: record.id,
             status: record.status,
-            started_at: record.started_at,
-            ended_at: record.ended_at,
             db,
             sfu,
             conns: HashMap::new(),
@@ -261,13 +256,7 @@ impl Room {
             Cmd::Broadcast(msg) => self.broadcast(msg),
             Cmd::SetStatus(status) => self.set_status(status).await,
             Cmd::Reload => match training::get(&self.db, self.session_id).await {
-                Ok(Some(s)) if s.status != self.status => {
-                    let at = match s.status {
-                        SessionStatus::Ended => s.ended_at,
-                        _ => s.started_at,
-                    };
-                    self.applied(s.status, at.unwrap_or_else(Utc::now)).await
-                }
+                Ok(Some(s)) => self.applied(s.status).await,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "reading the session failed"),
             },
@@ -626,32 +615,22 @@ impl Room {
         }
         let now = Utc::now();
         match training::set_status(&self.db, self.session_id, status, now).await {
-            Ok(true) => self.applied(status, now).await,
+            Ok(true) => self.applied(status).await,
             Ok(false) => {
                 if let Ok(Some(s)) = training::get(&self.db, self.session_id).await {
-                    let at = match s.status {
-                        SessionStatus::Ended => s.ended_at,
-                        _ => s.started_at,
-                    };
-                    self.applied(s.status, at.unwrap_or(now)).await;
+                    self.applied(s.status).await;
                 }
             }
             Err(e) => tracing::error!(error = %e, "changing the session status failed"),
         }
     }
 
-    /// The session's status is now `status` (since `at`): remember it, tell everyone, and on the end
-    /// stop all media.
-    async fn applied(&mut self, status: SessionStatus, at: chrono::DateTime<Utc>) {
+    /// The session's status is now `status`: remember it, tell everyone, and on the end stop all media.
+    async fn applied(&mut self, status: SessionStatus) {
         if status == self.status {
             return;
         }
         self.status = status;
-        match status {
-            SessionStatus::Live => self.started_at = Some(at),
-            SessionStatus::Ended => self.ended_at = Some(at),
-            _ => {}
-        }
         tracing::info!(
             session = self.session_id,
             status = status.code(),
@@ -697,22 +676,25 @@ impl Room {
 
     /// Minutes present per person so far, for the moderators' panel.
     async fn send_attendance(&self) {
-        let Some(from) = self.started_at else { return };
-        if !self.conns.values().any(|c| c.member.role == RoomRole::Moderator) {
+        if self.status == SessionStatus::Scheduled || !self.conns.values().any(|c| c.member.role == RoomRole::Moderator)
+        {
             return;
         }
-        let window = Interval {
-            from,
-            to: self.ended_at.unwrap_or_else(Utc::now),
-        };
-        let Ok(list) = training::intervals(&self.db, self.session_id).await else {
+        // The same rule as the quiz gate and the report, so the panel never tells the moderator
+        // something the gate then contradicts.
+        let Ok(Some(session)) = training::get(&self.db, self.session_id).await else {
             return;
         };
-        let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
-        for (p, i) in list {
-            by_person.entry(p).or_default().push(i);
-        }
-        let ids: Vec<i64> = by_person.keys().copied().collect();
+        let quiz = crate::db::quiz::for_session(&self.db, self.session_id)
+            .await
+            .ok()
+            .flatten();
+        let Ok(attendance) =
+            crate::services::attendance::Attendance::of(&self.db, &session, quiz.as_ref(), Utc::now()).await
+        else {
+            return;
+        };
+        let ids: Vec<i64> = attendance.people().collect();
         let names: HashMap<i64, String> = people::get_many(&self.db, &ids)
             .await
             .unwrap_or_default()
@@ -720,12 +702,12 @@ impl Room {
             .map(|p| (p.id, p.name.as_str().to_string()))
             .collect();
         let present: HashSet<i64> = self.conns.values().map(|c| c.member.person_id).collect();
-        let mut rows: Vec<AttendanceOut> = by_person
+        let mut rows: Vec<AttendanceOut> = ids
             .into_iter()
-            .map(|(p, list)| AttendanceOut {
+            .map(|p| AttendanceOut {
                 person: p,
                 name: names.get(&p).cloned().unwrap_or_default(),
-                minutes: presence(list, window).num_minutes(),
+                minutes: attendance.minutes(p),
                 present: present.contains(&p),
             })
             .collect();

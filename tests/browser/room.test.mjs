@@ -19,8 +19,16 @@ async function browser() {
   });
 }
 
+// A chair's phone inside WeChat (see shared/FIELD.md).
+const wechat = 'Mozilla/5.0 (Linux; Android 12; V2055A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.5304.141 '
+  + 'Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230303 MMWEBID/1234 MicroMessenger/8.0.34.2340(0x28002237) '
+  + 'WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64';
+
 async function signIn(b, phone) {
-  const ctx = await b.newContext({ viewport: { width: 390, height: 844 }, permissions: ['camera', 'microphone'] });
+  const ctx = await b.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true, userAgent: wechat,
+    permissions: ['camera', 'microphone'],
+  });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.log(`[${phone}] page error: ${e.message}`));
   await page.goto(`${base}/signin`);
@@ -81,6 +89,39 @@ test('a chair sees the lecturer: frames decoded keep rising', { timeout: 90_000 
     await chair.click('#chat-form button');
     await official.waitForSelector('#chat li:has-text("请问维修资金怎么申请？")');
     await chair.screenshot({ path: process.env.SCREENSHOT || '/tmp/room-chair.png', fullPage: true });
+  } finally {
+    await b.close();
+  }
+});
+
+// Runs after the test above (tests in a file run in order): the demo session is live.
+test('the quiz reaches a chair in the room and marks the answered question', { timeout: 90_000 }, async () => {
+  const b = await browser();
+  try {
+    const official = await signIn(b, '13900000002');
+    const id = await sessionId(official);
+    const chair = await signIn(b, '13900000101');
+    await chair.goto(`${base}/sessions/${id}/room`);
+    await chair.waitForSelector('#live:not([hidden])');
+
+    // The official lets everyone in the room take it (the test's chair has not sat through the lecture).
+    await official.goto(`${base}/sessions/${id}/quiz`);
+    await official.fill('#f-attendance_gate', '0');
+    await Promise.all([official.waitForNavigation(), official.click('form.stack button.primary[type=submit]:has-text("保存设置")')]);
+    await Promise.all([official.waitForNavigation(), official.click('button:has-text("开始随堂测试")')]);
+
+    // The room sends the chair's page to her attempt.
+    await chair.waitForURL(/\/attempts\/\d+/, { timeout: 20_000 });
+    const attempt = chair.url().match(/\/attempts\/(\d+)/)[1];
+    // The second question: a 上一题 link now stands before the dots.
+    await chair.goto(`${base}/attempts/${attempt}?q=1`);
+    await chair.waitForSelector('.qnav a.button');
+    await chair.click('form.question label.option >> nth=0');
+    await chair.waitForSelector('form.question .saved:not([hidden])');
+    assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="1"]', 'class'), 'qdot done');
+    assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="0"]', 'class'), 'qdot');
+    assert.equal((await chair.textContent('#answered')).trim(), '1');
+    await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-quiz.png'), fullPage: true });
   } finally {
     await b.close();
   }
