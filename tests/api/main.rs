@@ -18,5 +18,6 @@ mod quiz;
 mod reports;
 mod rooms;
 mod roster;
+mod security;
 mod signin_links;
 mod smtp;
