@@ -43,7 +43,7 @@ pub fn check(req: &HttpRequest, token: &str) -> Result<(), AppError> {
     if ctx.nonce_from_cookie && verify(&state.csrf_key, &ctx.csrf_nonce, token) {
         Ok(())
     } else {
-        tracing::warn!(path = %req.path(), "CSRF check failed");
+        tracing::warn!(route = %super::route_of(req), "CSRF check failed");
         Err(AppError::Csrf)
     }
 }

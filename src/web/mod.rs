@@ -40,6 +40,12 @@ pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
+/// What a log line may say about a request's address: its route pattern (`/l/{token}`), never the raw
+/// path or query, which carry sign-in tokens, verification codes and serials.
+pub fn route_of(req: &actix_web::HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "(unmatched)".into())
+}
+
 /// One log line per request: method, route pattern (never the raw path: sign-in links carry tokens in
 /// it), status and duration.
 pub async fn log_requests(
@@ -48,7 +54,7 @@ pub async fn log_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = req.method().clone();
-    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    let route = route_of(req.request());
     let res = next.call(req).await?;
     tracing::info!(
         %method,

@@ -119,3 +119,172 @@ async fn names_that_look_like_formulas_are_escaped_in_every_csv_export() {
         );
     }
 }
+
+/// The server binary, run as in production with `QUORUM_LOG=debug`; its output is collected.
+struct LoggedServer {
+    child: std::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    base: String,
+    url: String,
+    dir: std::path::PathBuf,
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl LoggedServer {
+    fn start() -> LoggedServer {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = std::env::temp_dir().join(format!("quorum-log-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("banks")).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("log.db").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .arg("serve")
+            .env("QUORUM__DATABASE__URL", &url)
+            .env("QUORUM__SERVER__PORT", "0")
+            .env("QUORUM__SERVER__WORKERS", "1")
+            .env("QUORUM__PATHS__VAR_DIR", &dir)
+            .env("QUORUM__PATHS__BANKS_DIR", dir.join("banks"))
+            .env("QUORUM__DEMO__SEED", "false")
+            .env("QUORUM__EMAIL__WORKER", "false")
+            .env("QUORUM_LOG", "debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            let port_tx = port_tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let line = strip_ansi(&line);
+                    if line.contains("listening")
+                        && let Some(p) = line.split("port=").nth(1)
+                    {
+                        let _ = port_tx.send(p.trim().to_string());
+                    }
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        let port = port_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server did not start: {}", log.lock().unwrap()));
+        LoggedServer {
+            child,
+            log,
+            base: format!("http://127.0.0.1:{port}"),
+            url,
+            dir,
+        }
+    }
+
+    /// Stops the server and returns everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let log = self.log.lock().unwrap().clone();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        log
+    }
+}
+
+fn cookie_values(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('=').map(|(_, v)| v.to_string()))
+        .filter(|v| v.len() >= 16)
+        .collect()
+}
+
+#[tokio::test]
+async fn no_token_code_or_session_id_reaches_the_log() {
+    let server = LoggedServer::start();
+    let mut app = crate::helpers::TestApp::remote(&server.base);
+    app.db = sea_orm::Database::connect(&server.url).await.unwrap();
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    let official = make_person(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let chair = make_person(&app, "13900000001", &[Role::Chair], &[], Some(place.committee)).await;
+    let link = quorum::services::signin_links::issue(
+        &app.db,
+        &quorum::services::access::StreetScope::All,
+        official,
+        chair,
+        14,
+    )
+    .await
+    .unwrap();
+    let mut secrets = vec![link.token.clone()];
+    let code = "SECRETCODE7Q2W";
+    let serial = "2026-99-000123";
+    let invite = "invitetokenZZ9x8c7v6b5n";
+    secrets.extend([code.to_string(), serial.to_string(), invite.to_string()]);
+
+    // CSRF failures on token-bearing routes: no cookie at all, then a wrong token.
+    let stranger = reqwest::Client::new();
+    let r = stranger
+        .post(app.url(&format!("/l/{}", link.token)))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = app.get(&format!("/l/{}", link.token)).await;
+    secrets.extend(cookie_values(&r));
+    let r = app
+        .client
+        .post(app.url(&format!("/l/{}", link.token)))
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // Spending the link signs in: the session cookie is a secret too.
+    let r = app.post_form(&format!("/l/{}", link.token), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    secrets.extend(cookie_values(&r));
+    app.get("/").await;
+    app.get(&format!("/l/{}", link.token)).await;
+    app.get(&format!("/verify/{code}")).await;
+    app.get(&format!("/verify?code={code}")).await;
+    app.get(&format!("/verify?serial={serial}&code={code}")).await;
+    app.get(&format!("/s/{invite}")).await;
+    app.get(&format!("/signin?next=/l/{}", link.token)).await;
+    app.get(&format!("/admin/people?next={code}")).await;
+    let r = app.post_form("/signout", &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    let log = server.stop();
+    assert!(log.contains("CSRF check failed"), "the failures were logged: {log}");
+    assert!(log.contains("/l/{token}"), "by route pattern: {log}");
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "{s} is in the log:\n{log}");
+    }
+}
