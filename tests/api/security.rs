@@ -288,3 +288,58 @@ async fn no_token_code_or_session_id_reaches_the_log() {
         assert!(!log.contains(s.as_str()), "{s} is in the log:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn a_serial_alone_does_not_find_a_certificate_and_a_wrong_code_looks_like_no_serial() {
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..2])
+        .await
+        .unwrap();
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], true).await;
+    let certs = quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap();
+    let c = &certs[0];
+    let other = &quorum::db::certificates::for_person(&s.app.db, s.chairs[1])
+        .await
+        .unwrap()[0];
+    let visitor = s.app.other_browser();
+
+    // Walking the serials finds nothing without the code.
+    let r = visitor.get(&format!("/verify?serial={}", c.serial)).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("请填写验证码") && !page.contains("证书有效"), "{page}");
+    let r = visitor.get(&format!("/verify?code={}", c.serial)).await;
+    assert_eq!(r.status().as_u16(), 404, "a serial typed as the code is no code");
+
+    // A wrong code for a real serial and any code for a made-up serial answer alike.
+    let wrong_code = visitor
+        .get(&format!("/verify?serial={}&code={}", c.serial, other.code))
+        .await;
+    let no_serial = visitor
+        .get(&format!("/verify?serial=2026-S0001-99999&code={}", other.code))
+        .await;
+    assert_eq!(wrong_code.status().as_u16(), 404);
+    assert_eq!(no_serial.status().as_u16(), 404);
+    let (a, b) = (wrong_code.text().await.unwrap(), no_serial.text().await.unwrap());
+    assert!(a.contains("查无此证书") && !a.contains("证书有效"), "{a}");
+    let strip = |p: &str| p.replace(&c.serial, "").replace("2026-S0001-99999", "");
+    assert_eq!(strip(&a), strip(&b), "no oracle: the same page either way");
+
+    // Serial and code together, or the code alone (the QR link), still work.
+    let page = visitor
+        .get_text(&format!("/verify?serial={}&code={}", c.serial, c.code))
+        .await;
+    assert!(page.contains("证书有效"), "{page}");
+    let page = visitor.get_text(&format!("/verify?code={}", c.code)).await;
+    assert!(page.contains("证书有效"), "{page}");
+    let page = visitor.get_text(&format!("/verify/{}", c.code)).await;
+    assert!(page.contains("证书有效"), "{page}");
+    let form = visitor.get_text("/verify").await;
+    assert!(
+        form.contains("name=\"serial\"") && form.contains("name=\"code\""),
+        "{form}"
+    );
+}
