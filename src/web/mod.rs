@@ -36,6 +36,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::banks::configure(cfg);
 }
 
+/// The largest urlencoded form body (a question with its explanation is a few KB).
+pub const FORM_MAX_BYTES: usize = 256 * 1024;
+
+/// Multipart uploads (roster, bank import) that break the size limit get the site's error page naming the
+/// limit; other malformed uploads a plain "cannot read" page, instead of actix's bare English text.
+pub fn multipart_error(err: actix_multipart::MultipartError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::ResponseError;
+    if err.status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+        || matches!(
+            err,
+            actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow)
+        )
+    {
+        AppError::TooLarge {
+            limit_bytes: crate::services::roster::MAX_FILE_BYTES,
+        }
+        .into()
+    } else {
+        AppError::BadRequest(crate::i18n::Text::new(
+            format!("上传的内容无法读取，请重新选择文件后再试（{err}）。"),
+            format!("the upload could not be read; choose the file again and retry ({err})."),
+        ))
+        .into()
+    }
+}
+
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }

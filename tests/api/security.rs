@@ -343,3 +343,66 @@ async fn a_serial_alone_does_not_find_a_certificate_and_a_wrong_code_looks_like_
         "{form}"
     );
 }
+
+async fn too_large(r: reqwest::Response, limit: &str) {
+    assert_eq!(r.status().as_u16(), 413);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("文件太大") && page.contains(&format!("不能超过 {limit}")) && page.contains("返回首页"),
+        "the site's Chinese error page naming {limit}: {page}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    crate::helpers::signed_in_as(
+        &app,
+        "13800000003",
+        &[Role::Official, Role::Lawyer],
+        &[place.street],
+        None,
+    )
+    .await;
+    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES + 200 * 1024];
+    let token = crate::helpers::csrf_of(&app.get_text("/street/roster").await);
+    let form = Form::new()
+        .text("csrf", token.clone())
+        .text("street", place.street.to_string())
+        .part("file", Part::bytes(big.clone()).file_name("chairs.csv"));
+    let r = app
+        .client
+        .post(app.url("/street/roster"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "5 MB").await;
+
+    let form = Form::new()
+        .text("csrf", token.clone())
+        .text("bank", "1")
+        .text("format", "gift")
+        .part("file", Part::bytes(big).file_name("questions.txt"));
+    let r = app
+        .client
+        .post(app.url("/banks/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "5 MB").await;
+
+    // A urlencoded form over its limit likewise.
+    let long = "x".repeat(300 * 1024);
+    let r = app
+        .client
+        .post(app.url("/account/password"))
+        .form(&[("csrf", token.as_str()), ("password", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "256 KB").await;
+}
