@@ -23,6 +23,9 @@ pub enum AppError {
     BadRequest(Text),
     #[error("CSRF token missing or wrong")]
     Csrf,
+    /// An upload or form over the size limit (in bytes), named on the page.
+    #[error("request body over {limit_bytes} bytes")]
+    TooLarge { limit_bytes: usize },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -50,6 +53,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +96,19 @@ impl ResponseError for AppError {
                 "For your safety, go back, reload the page and submit again.",
             ),
             AppError::BadRequest(t) => error_page(400, Text::new("无法处理", "Cannot do that"), t.clone()),
+            AppError::TooLarge { limit_bytes } => {
+                let limit = size_label(*limit_bytes);
+                error_page(
+                    413,
+                    Text::new("文件太大", "Too large"),
+                    Text::new(
+                        format!("上传的文件或提交的内容不能超过 {limit}。请缩小文件（例如分成几个文件）后再试。"),
+                        format!(
+                            "An upload or form may not exceed {limit}. Make the file smaller (e.g. split it) and try again."
+                        ),
+                    ),
+                )
+            }
             AppError::Internal(_) | AppError::SignInRequired { .. } => page(
                 "系统出错了",
                 "Something went wrong",
@@ -102,5 +119,25 @@ impl ResponseError for AppError {
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .body(body.into_string())
+    }
+}
+
+/// "5 MB", "256 KB": a limit as people read it (binary units, as the limits are set).
+fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limits_read_as_people_say_them() {
+        assert_eq!(super::size_label(5 * 1024 * 1024), "5 MB");
+        assert_eq!(super::size_label(256 * 1024), "256 KB");
     }
 }

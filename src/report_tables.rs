@@ -117,12 +117,10 @@ pub fn items_table(lang: Lang, items: &[ItemLine]) -> Table {
                     Cell::Text(i.bank.clone()),
                     Cell::Number(i.stat.drawn as f64),
                     Cell::Text(pct(i.stat.facility)),
-                    Cell::Text(
-                        i.stat
-                            .discrimination
-                            .map(|d| format!("{d:.2}"))
-                            .unwrap_or_else(|| t("无数据", "no data")),
-                    ),
+                    i.stat
+                        .discrimination
+                        .map(|d| Cell::Decimal(d, 2))
+                        .unwrap_or_else(|| Cell::Text(t("无数据", "no data"))),
                     Cell::Text(
                         i.choices
                             .iter()

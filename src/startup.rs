@@ -71,9 +71,11 @@ impl Application {
                 .app_data(
                     MultipartFormConfig::default()
                         .total_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
-                        .memory_limit(services::roster::MAX_FILE_BYTES + 64 * 1024),
+                        .memory_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
+                        .error_handler(web_layer::multipart_error),
                 )
                 .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(web::PayloadConfig::default().limit(web_layer::FORM_MAX_BYTES))
                 .wrap(from_fn(web_layer::context::load_context))
                 .wrap(from_fn(web_layer::log_requests))
                 .wrap(Compress::default())

@@ -104,16 +104,22 @@ pub async fn render_async(c: CertificateRecord, public_url: String) -> Result<Re
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
-/// Looks a certificate up by verification code or serial (what people type from the paper).
-pub async fn find(db: &impl ConnectionTrait, input: &str) -> Result<Option<CertificateRecord>, ServiceError> {
-    let key = crate::domain::certificate::normalise_code(input);
-    if key.is_empty() {
+/// Looks a certificate up by its verification code (what the QR link carries), and when a serial is given
+/// too, only if both belong to the same certificate. Serials are sequential, so a serial alone would let
+/// anyone list every certificate; "no such serial" and "wrong code" give the same `None` (no oracle).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    serial: &str,
+    code: &str,
+) -> Result<Option<CertificateRecord>, ServiceError> {
+    let code = crate::domain::certificate::normalise_code(code);
+    if code.is_empty() {
         return Ok(None);
     }
-    match db::by_code(db, &key).await? {
-        Some(c) => Ok(Some(c)),
-        None => Ok(db::by_serial(db, &key).await?),
-    }
+    let serial = crate::domain::certificate::normalise_code(serial);
+    Ok(db::by_code(db, &code)
+        .await?
+        .filter(|c| serial.is_empty() || c.serial.eq_ignore_ascii_case(&serial)))
 }
 
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<(), ServiceError> {

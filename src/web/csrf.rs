@@ -43,7 +43,7 @@ pub fn check(req: &HttpRequest, token: &str) -> Result<(), AppError> {
     if ctx.nonce_from_cookie && verify(&state.csrf_key, &ctx.csrf_nonce, token) {
         Ok(())
     } else {
-        tracing::warn!(path = %req.path(), "CSRF check failed");
+        tracing::warn!(route = %super::route_of(req), "CSRF check failed");
         Err(AppError::Csrf)
     }
 }
@@ -64,7 +64,16 @@ impl<T: DeserializeOwned + HasCsrf + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body.await?;
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge {
+                        limit_bytes: super::FORM_MAX_BYTES,
+                    }
+                    .into()
+                } else {
+                    e
+                }
+            })?;
             // serde_html_form, unlike serde_urlencoded, reads repeated keys (checkboxes) into a Vec.
             let form: T = match serde_html_form::from_bytes(&body) {
                 Ok(f) => f,

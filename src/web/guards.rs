@@ -88,7 +88,7 @@ impl<P: Permission> FromRequest for Require<P> {
                 _p: PhantomData,
             }),
             Some(u) => {
-                tracing::info!(person = u.person.id, path = %req.path(), "forbidden");
+                tracing::info!(person = u.person.id, route = %super::route_of(req), "forbidden");
                 Err(AppError::Forbidden)
             }
         }))

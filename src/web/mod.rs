@@ -36,8 +36,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::banks::configure(cfg);
 }
 
+/// The largest urlencoded form body (a question with its explanation is a few KB).
+pub const FORM_MAX_BYTES: usize = 256 * 1024;
+
+/// Multipart uploads (roster, bank import) that break the size limit get the site's error page naming the
+/// limit; other malformed uploads a plain "cannot read" page, instead of actix's bare English text.
+pub fn multipart_error(err: actix_multipart::MultipartError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::ResponseError;
+    if err.status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+        || matches!(
+            err,
+            actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow)
+        )
+    {
+        AppError::TooLarge {
+            limit_bytes: crate::services::roster::MAX_FILE_BYTES,
+        }
+        .into()
+    } else {
+        AppError::BadRequest(crate::i18n::Text::new(
+            format!("上传的内容无法读取，请重新选择文件后再试（{err}）。"),
+            format!("the upload could not be read; choose the file again and retry ({err})."),
+        ))
+        .into()
+    }
+}
+
 pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// What a log line may say about a request's address: its route pattern (`/l/{token}`), never the raw
+/// path or query, which carry sign-in tokens, verification codes and serials.
+pub fn route_of(req: &actix_web::HttpRequest) -> String {
+    req.match_pattern().unwrap_or_else(|| "(unmatched)".into())
 }
 
 /// One log line per request: method, route pattern (never the raw path: sign-in links carry tokens in
@@ -48,7 +80,7 @@ pub async fn log_requests(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = req.method().clone();
-    let route = req.match_pattern().unwrap_or_else(|| "(unmatched)".into());
+    let route = route_of(req.request());
     let res = next.call(req).await?;
     tracing::info!(
         %method,

@@ -25,12 +25,24 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// Only local paths may be "next" targets (no open redirects to other sites).
+/// The one check for every redirect to a user-supplied "next": only a clean local path, anything else goes
+/// home (no open redirects to other sites).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_clean_local_path(n) => n.to_string(),
         _ => HOME.to_string(),
     }
+}
+
+/// One leading `/` not followed by `/` or `\` (both make a browser read a host), and nothing but visible
+/// ASCII without backslashes: browsers drop tabs and newlines from a `Location` (so `/\t/evil.example`
+/// becomes `//evil.example`), control characters cannot go into a header at all, and our own links are
+/// percent-encoded ASCII. A path starting with `/` has no scheme.
+fn is_clean_local_path(n: &str) -> bool {
+    let b = n.as_bytes();
+    b.first() == Some(&b'/')
+        && !matches!(b.get(1), Some(b'/' | b'\\'))
+        && b.iter().all(|c| c.is_ascii_graphic() && *c != b'\\')
 }
 
 pub fn signin_with_next(next: &str) -> String {
@@ -214,5 +226,21 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/sessions/3?tab=a%20b")), "/sessions/3?tab=a%20b");
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/\\evil.example",
+            "/x\\y",
+            "/ /evil.example",
+            "/\u{7f}",
+            "/页面",
+            "",
+            "javascript:alert(1)",
+            " /admin",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

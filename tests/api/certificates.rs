@@ -293,9 +293,16 @@ async fn verification_shows_valid_revoked_and_unknown() {
         "{page}"
     );
     let page = visitor
-        .get_text(&format!("/verify?code={}", c.serial.to_lowercase()))
+        .get_text(&format!(
+            "/verify?serial={}&code={}",
+            c.serial.to_lowercase(),
+            c.code.to_lowercase()
+        ))
         .await;
-    assert!(page.contains("证书有效"), "found by serial typed in lower case");
+    assert!(
+        page.contains("证书有效"),
+        "found by serial and code typed in lower case"
+    );
     let r = visitor.get("/verify/NOTACODE2345").await;
     assert_eq!(r.status().as_u16(), 404);
     assert!(r.text().await.unwrap().contains("查无此证书"));

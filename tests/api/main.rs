@@ -19,5 +19,6 @@ mod quiz;
 mod reports;
 mod rooms;
 mod roster;
+mod security;
 mod signin_links;
 mod smtp;

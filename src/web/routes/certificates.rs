@@ -53,42 +53,53 @@ async fn pdf(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i6
 
 #[derive(Deserialize)]
 struct VerifyQuery {
+    serial: Option<String>,
     code: Option<String>,
 }
 
-/// Public: anyone can check a certificate by its code or serial.
+/// Public: anyone can check a certificate by its verification code, optionally with its serial. A serial
+/// alone finds nothing: serials are sequential and would let anyone list every certificate.
 #[get("/verify")]
 async fn verify_form(
     state: web::Data<AppState>,
     ctx: Ctx,
     q: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let query = q.code.clone().unwrap_or_default();
-    let found = certificates::find(&state.db, &query).await?;
+    let serial = q.serial.clone().unwrap_or_default();
+    let code = q.code.clone().unwrap_or_default();
+    let outcome = if serial.trim().is_empty() && code.trim().is_empty() {
+        views::Verified::NotAsked
+    } else if code.trim().is_empty() {
+        views::Verified::CodeMissing
+    } else {
+        certificates::find(&state.db, &serial, &code)
+            .await?
+            .map_or(views::Verified::NoMatch, |c| views::Verified::Found(Box::new(c)))
+    };
     let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
-    Ok(html(views::verify(
-        &ctx,
-        &query,
-        found.as_ref(),
-        !query.is_empty(),
-        admin,
-    )))
+    let status = match outcome {
+        views::Verified::NoMatch => StatusCode::NOT_FOUND,
+        views::Verified::CodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    Ok(html_status(
+        status,
+        views::verify(&ctx, &serial, &code, &outcome, admin),
+    ))
 }
 
 /// Public: the URL in the certificate's QR code.
 #[get("/verify/{code}")]
 async fn verify_code(state: web::Data<AppState>, ctx: Ctx, code: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let found = certificates::find(&state.db, &code).await?;
+    let outcome = certificates::find(&state.db, "", &code)
+        .await?
+        .map_or(views::Verified::NoMatch, |c| views::Verified::Found(Box::new(c)));
     let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
-    let status = if found.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
+    let status = match outcome {
+        views::Verified::Found(_) => StatusCode::OK,
+        _ => StatusCode::NOT_FOUND,
     };
-    Ok(html_status(
-        status,
-        views::verify(&ctx, &code, found.as_ref(), true, admin),
-    ))
+    Ok(html_status(status, views::verify(&ctx, "", &code, &outcome, admin)))
 }
 
 #[derive(Deserialize)]

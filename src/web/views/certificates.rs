@@ -11,22 +11,41 @@ use crate::services::certificates::EmailStatus;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
-pub fn verify(ctx: &Ctx, query: &str, found: Option<&CertificateRecord>, searched: bool, admin: bool) -> Markup {
+/// What a verification lookup found.
+pub enum Verified {
+    NotAsked,
+    /// A serial without its code: refused, or serials (sequential) would list every certificate.
+    CodeMissing,
+    /// No certificate with this code, or the serial does not match it: one answer for both.
+    NoMatch,
+    Found(Box<CertificateRecord>),
+}
+
+pub fn verify(ctx: &Ctx, serial: &str, code: &str, outcome: &Verified, admin: bool) -> Markup {
     page(
         ctx,
         ctx.t("证书验证", "Verify a certificate"),
         html! {
             form.search method="get" action=(urls::VERIFY) role="search" {
                 div.field {
-                    label for="f-code" { (ctx.t("验证码或证书编号", "Verification code or serial")) }
-                    input #f-code type="text" name="code" value=(query) autocomplete="off";
+                    label for="f-serial" { (ctx.t("证书编号（选填）", "Serial (optional)")) }
+                    input #f-serial type="text" name="serial" value=(serial) autocomplete="off";
+                }
+                div.field {
+                    label for="f-code" { (ctx.t("验证码", "Verification code")) }
+                    input #f-code type="text" name="code" value=(code) autocomplete="off" aria-describedby="f-code-hint";
+                    p #f-code-hint .hint { (ctx.t("验证码共12位，印在证书二维码下方的验证网址末尾；扫描二维码可直接验证。",
+                        "The 12-character code ends the verification address printed below the certificate's QR code; scanning the QR code verifies directly.")) }
                 }
                 button.primary type="submit" { (ctx.t("验证", "Verify")) }
             }
-            @if searched {
-                @match found {
-                    None => (notice("error", ctx.t("查无此证书。请核对验证码或编号。", "No such certificate. Check the code or serial."))),
-                    Some(c) => {
+            @match outcome {
+                Verified::NotAsked => {},
+                Verified::CodeMissing => (notice("error", ctx.t("请填写验证码。仅凭证书编号无法查询证书。",
+                    "Enter the verification code. A serial alone does not look a certificate up."))),
+                Verified::NoMatch => (notice("error", ctx.t("查无此证书：验证码不正确，或与证书编号不符。请核对后再试。",
+                    "No such certificate: the code is wrong or does not match the serial. Check and try again."))),
+                Verified::Found(c) => {
                         @if let Some(at) = c.revoked_at {
                             div.notice.error role="alert" {
                                 p { strong { (ctx.t("此证书已撤销", "This certificate was revoked")) } " · " (When(at, ctx.lang)) }
@@ -51,7 +70,6 @@ pub fn verify(ctx: &Ctx, query: &str, found: Option<&CertificateRecord>, searche
                             }
                         }
                     },
-                }
             }
         },
     )

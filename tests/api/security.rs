@@ -1,0 +1,408 @@
+//! Hardening against hostile input and leaks: redirects, exports, logs, headers, CSRF binding,
+//! certificate lookups, upload limits.
+
+use quorum::domain::person::Role;
+
+use crate::helpers::{PASSWORD, make_person, spawn_app};
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn next_after_sign_in_or_language_switch_stays_on_this_site() {
+    let app = spawn_app().await;
+    make_person(&app, "13800000001", &[Role::Chair], &[], None).await;
+    // Browsers drop tabs and newlines from a Location, so `/\t/evil.example` would leave the site.
+    for bad in [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a/x",
+        "/%5Cevil.example",
+        "//evil.example",
+    ] {
+        let r = app.get(&format!("/lang/en?next={bad}")).await;
+        assert_eq!(r.status().as_u16(), 303, "{bad}");
+        assert_eq!(location(&r), "/", "{bad}");
+        let page = app.get_text(&format!("/signin?next={bad}")).await;
+        assert!(
+            page.contains("name=\"next\" value=\"/\""),
+            "{bad}: the form carries home, not {bad}"
+        );
+    }
+    let token = app.csrf().await;
+    let r = app
+        .client
+        .post(app.url("/signin"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("identifier", "13800000001"),
+            ("password", PASSWORD),
+            ("next", "/\t/evil.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), "/");
+    // A clean local path is kept.
+    let r = app.get("/lang/zh?next=/account/password").await;
+    assert_eq!(location(&r), "/account/password");
+}
+
+async fn rename(app: &crate::helpers::TestApp, person: i64, name: &str) {
+    let p = quorum::db::people::get(&app.db, person).await.unwrap().unwrap();
+    quorum::db::people::update(
+        &app.db,
+        person,
+        quorum::db::people::PersonUpdate {
+            name: &quorum::domain::person::DisplayName::parse(name).unwrap(),
+            email: p.email.as_ref(),
+            committee_id: p.committee_id,
+            position: p.position.as_deref(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn names_that_look_like_formulas_are_escaped_in_every_csv_export() {
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    rename(&s.app, s.chairs[0], "=HYPERLINK(\"http://evil.example\",\"点我\")").await;
+    rename(&s.app, s.chairs[1], "-1+1").await;
+    rename(&s.app, s.chairs[2], "@SUM(A1:A9)").await;
+    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..2])
+        .await
+        .unwrap();
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], false).await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", PASSWORD).await;
+
+    let report = official
+        .get(&format!("/sessions/{}/report.csv", s.session))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let report = String::from_utf8(report[3..].to_vec()).unwrap();
+    assert!(
+        report.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\","),
+        "{report}"
+    );
+    assert!(
+        report.contains("\n'-1+1,") && report.contains("\n'@SUM(A1:A9),"),
+        "{report}"
+    );
+    // Scores stay numbers (a formula-looking text cell is escaped, a number is not).
+    assert!(report.contains(",已交卷,4,"), "{report}");
+
+    let bytes = official
+        .get(&format!("/sessions/{}/evidence.zip", s.session))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    for name in ["attendance.csv", "results.csv", "certificates.csv"] {
+        use std::io::Read;
+        let mut text = String::new();
+        z.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        assert!(text.contains("\"'=HYPERLINK("), "{name}: {text}");
+        assert!(
+            !text.contains("\n=") && !text.contains(",=") && !text.contains("\n-1+1"),
+            "{name}: {text}"
+        );
+    }
+}
+
+/// The server binary, run as in production with `QUORUM_LOG=debug`; its output is collected.
+struct LoggedServer {
+    child: std::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    base: String,
+    url: String,
+    dir: std::path::PathBuf,
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl LoggedServer {
+    fn start() -> LoggedServer {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = std::env::temp_dir().join(format!("quorum-log-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("banks")).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("log.db").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .arg("serve")
+            .env("QUORUM__DATABASE__URL", &url)
+            .env("QUORUM__SERVER__PORT", "0")
+            .env("QUORUM__SERVER__WORKERS", "1")
+            .env("QUORUM__PATHS__VAR_DIR", &dir)
+            .env("QUORUM__PATHS__BANKS_DIR", dir.join("banks"))
+            .env("QUORUM__DEMO__SEED", "false")
+            .env("QUORUM__EMAIL__WORKER", "false")
+            .env("QUORUM_LOG", "debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            let port_tx = port_tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let line = strip_ansi(&line);
+                    if line.contains("listening")
+                        && let Some(p) = line.split("port=").nth(1)
+                    {
+                        let _ = port_tx.send(p.trim().to_string());
+                    }
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        let port = port_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server did not start: {}", log.lock().unwrap()));
+        LoggedServer {
+            child,
+            log,
+            base: format!("http://127.0.0.1:{port}"),
+            url,
+            dir,
+        }
+    }
+
+    /// Stops the server and returns everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let log = self.log.lock().unwrap().clone();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        log
+    }
+}
+
+fn cookie_values(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('=').map(|(_, v)| v.to_string()))
+        .filter(|v| v.len() >= 16)
+        .collect()
+}
+
+#[tokio::test]
+async fn no_token_code_or_session_id_reaches_the_log() {
+    let server = LoggedServer::start();
+    let mut app = crate::helpers::TestApp::remote(&server.base);
+    app.db = sea_orm::Database::connect(&server.url).await.unwrap();
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    let official = make_person(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let chair = make_person(&app, "13900000001", &[Role::Chair], &[], Some(place.committee)).await;
+    let link = quorum::services::signin_links::issue(
+        &app.db,
+        &quorum::services::access::StreetScope::All,
+        official,
+        chair,
+        14,
+    )
+    .await
+    .unwrap();
+    let mut secrets = vec![link.token.clone()];
+    let code = "SECRETCODE7Q2W";
+    let serial = "2026-99-000123";
+    let invite = "invitetokenZZ9x8c7v6b5n";
+    secrets.extend([code.to_string(), serial.to_string(), invite.to_string()]);
+
+    // CSRF failures on token-bearing routes: no cookie at all, then a wrong token.
+    let stranger = reqwest::Client::new();
+    let r = stranger
+        .post(app.url(&format!("/l/{}", link.token)))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = app.get(&format!("/l/{}", link.token)).await;
+    secrets.extend(cookie_values(&r));
+    let r = app
+        .client
+        .post(app.url(&format!("/l/{}", link.token)))
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // Spending the link signs in: the session cookie is a secret too.
+    let r = app.post_form(&format!("/l/{}", link.token), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    secrets.extend(cookie_values(&r));
+    app.get("/").await;
+    app.get(&format!("/l/{}", link.token)).await;
+    app.get(&format!("/verify/{code}")).await;
+    app.get(&format!("/verify?code={code}")).await;
+    app.get(&format!("/verify?serial={serial}&code={code}")).await;
+    app.get(&format!("/s/{invite}")).await;
+    app.get(&format!("/signin?next=/l/{}", link.token)).await;
+    app.get(&format!("/admin/people?next={code}")).await;
+    let r = app.post_form("/signout", &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+
+    let log = server.stop();
+    assert!(log.contains("CSRF check failed"), "the failures were logged: {log}");
+    assert!(log.contains("/l/{token}"), "by route pattern: {log}");
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "{s} is in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn a_serial_alone_does_not_find_a_certificate_and_a_wrong_code_looks_like_no_serial() {
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..2])
+        .await
+        .unwrap();
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], true).await;
+    let certs = quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap();
+    let c = &certs[0];
+    let other = &quorum::db::certificates::for_person(&s.app.db, s.chairs[1])
+        .await
+        .unwrap()[0];
+    let visitor = s.app.other_browser();
+
+    // Walking the serials finds nothing without the code.
+    let r = visitor.get(&format!("/verify?serial={}", c.serial)).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("请填写验证码") && !page.contains("证书有效"), "{page}");
+    let r = visitor.get(&format!("/verify?code={}", c.serial)).await;
+    assert_eq!(r.status().as_u16(), 404, "a serial typed as the code is no code");
+
+    // A wrong code for a real serial and any code for a made-up serial answer alike.
+    let wrong_code = visitor
+        .get(&format!("/verify?serial={}&code={}", c.serial, other.code))
+        .await;
+    let no_serial = visitor
+        .get(&format!("/verify?serial=2026-S0001-99999&code={}", other.code))
+        .await;
+    assert_eq!(wrong_code.status().as_u16(), 404);
+    assert_eq!(no_serial.status().as_u16(), 404);
+    let (a, b) = (wrong_code.text().await.unwrap(), no_serial.text().await.unwrap());
+    assert!(a.contains("查无此证书") && !a.contains("证书有效"), "{a}");
+    let strip = |p: &str| p.replace(&c.serial, "").replace("2026-S0001-99999", "");
+    assert_eq!(strip(&a), strip(&b), "no oracle: the same page either way");
+
+    // Serial and code together, or the code alone (the QR link), still work.
+    let page = visitor
+        .get_text(&format!("/verify?serial={}&code={}", c.serial, c.code))
+        .await;
+    assert!(page.contains("证书有效"), "{page}");
+    let page = visitor.get_text(&format!("/verify?code={}", c.code)).await;
+    assert!(page.contains("证书有效"), "{page}");
+    let page = visitor.get_text(&format!("/verify/{}", c.code)).await;
+    assert!(page.contains("证书有效"), "{page}");
+    let form = visitor.get_text("/verify").await;
+    assert!(
+        form.contains("name=\"serial\"") && form.contains("name=\"code\""),
+        "{form}"
+    );
+}
+
+async fn too_large(r: reqwest::Response, limit: &str) {
+    assert_eq!(r.status().as_u16(), 413);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("文件太大") && page.contains(&format!("不能超过 {limit}")) && page.contains("返回首页"),
+        "the site's Chinese error page naming {limit}: {page}"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    crate::helpers::signed_in_as(
+        &app,
+        "13800000003",
+        &[Role::Official, Role::Lawyer],
+        &[place.street],
+        None,
+    )
+    .await;
+    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES + 200 * 1024];
+    let token = crate::helpers::csrf_of(&app.get_text("/street/roster").await);
+    let form = Form::new()
+        .text("csrf", token.clone())
+        .text("street", place.street.to_string())
+        .part("file", Part::bytes(big.clone()).file_name("chairs.csv"));
+    let r = app
+        .client
+        .post(app.url("/street/roster"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "5 MB").await;
+
+    let form = Form::new()
+        .text("csrf", token.clone())
+        .text("bank", "1")
+        .text("format", "gift")
+        .part("file", Part::bytes(big).file_name("questions.txt"));
+    let r = app
+        .client
+        .post(app.url("/banks/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "5 MB").await;
+
+    // A urlencoded form over its limit likewise.
+    let long = "x".repeat(300 * 1024);
+    let r = app
+        .client
+        .post(app.url("/account/password"))
+        .form(&[("csrf", token.as_str()), ("password", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    too_large(r, "256 KB").await;
+}
