@@ -157,7 +157,11 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     streets.len()
                 );
             };
-            let plan = services::roster::plan_file(&conn, s.id, &bytes).await?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let plan = services::roster::plan_file(&conn, s.id, &name, &bytes).await?;
             for e in &plan.errors {
                 eprintln!("{}:{e}", file.display());
             }
@@ -171,7 +175,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 );
                 return Ok(());
             }
-            match services::roster::import_file(&conn, s.id, &bytes).await {
+            match services::roster::import_file(&conn, s.id, &name, &bytes).await {
                 Ok(o) => println!(
                     "created {}, updated {}, unchanged {}",
                     o.created, o.updated, o.unchanged

@@ -51,6 +51,26 @@ pub async fn bank_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Optio
         .map(to_bank))
 }
 
+/// Who owns each id today: bank id → the file it was loaded from, question id → its bank's id.
+pub async fn established_ids(db: &impl ConnectionTrait) -> Result<crate::question_banks::check::Established, DbErr> {
+    let banks = bank::Entity::find().all(db).await?;
+    let slug_of: HashMap<i64, String> = banks.iter().map(|b| (b.id, b.slug.clone())).collect();
+    let bank_files = banks
+        .into_iter()
+        .filter_map(|b| b.file_name.map(|f| (b.slug, f)))
+        .collect();
+    let question_banks = question::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|q| slug_of.get(&q.bank_id).map(|s| (q.qid, s.clone())))
+        .collect();
+    Ok(crate::question_banks::check::Established {
+        bank_files,
+        question_banks,
+    })
+}
+
 pub async fn bank(db: &impl ConnectionTrait, id: i64) -> Result<Option<Bank>, DbErr> {
     Ok(bank::Entity::find_by_id(id).one(db).await?.map(to_bank))
 }

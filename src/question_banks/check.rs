@@ -54,8 +54,23 @@ impl Report {
     }
 }
 
+/// Which file keeps an id that several files use: the one the database already has it from. Empty for
+/// a fresh database (and for `quorum banks check`), where the first file in sorted order keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct Established {
+    /// Bank id → the file that bank was loaded from.
+    pub bank_files: HashMap<String, String>,
+    /// Question id → the id of the bank that owns the question.
+    pub question_banks: HashMap<String, String>,
+}
+
 /// Bank files are the `*.toml` files directly in `dir`; statutes are in `dir/statutes`.
 pub fn check_dir(dir: &Path) -> Report {
+    check_dir_with(dir, &Established::default())
+}
+
+/// Like [`check_dir`], with an id used by several files kept by the file the database has it from.
+pub fn check_dir_with(dir: &Path, established: &Established) -> Report {
     let (statutes, statute_problems) = statutes::load_dir(&dir.join("statutes"));
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
@@ -82,7 +97,7 @@ pub fn check_dir(dir: &Path) -> Report {
             CheckedFile { path, parsed }
         })
         .collect();
-    cross_check(&mut files, &statutes);
+    cross_check(&mut files, &statutes, established);
     Report {
         files,
         statutes,
@@ -91,42 +106,87 @@ pub fn check_dir(dir: &Path) -> Report {
 }
 
 /// Checks across files: unique bank and question ids, citations that resolve.
-pub fn cross_check(files: &mut [CheckedFile], statutes: &[Statute]) {
+///
+/// An id used by several files stays with one of them (see [`Established`]); every *other* use is the
+/// error, reported at its own file and line and naming where the id is kept. So a question copied into
+/// a new file refuses the new file, never the bank it was copied from.
+pub fn cross_check(files: &mut [CheckedFile], statutes: &[Statute], established: &Established) {
     let by_id: HashMap<&str, &Statute> = statutes.iter().map(|s| (s.short_id.as_str(), s)).collect();
-    let mut question_ids: HashMap<String, (String, usize)> = HashMap::new();
-    let mut bank_ids: HashMap<String, String> = HashMap::new();
-    for f in files.iter_mut() {
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let mut extra = Vec::new();
-        if let Some(meta) = &f.parsed.meta
-            && let Some(other) = bank_ids.insert(meta.id.clone(), name.clone())
-        {
-            extra.push(Problem {
-                line: 1,
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut extra: Vec<Vec<Problem>> = vec![Vec::new(); files.len()];
+
+    // Bank ids: file indices in sorted order per id.
+    let mut bank_users: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if let Some(meta) = &f.parsed.meta {
+            bank_users.entry(meta.id.as_str()).or_default().push(i);
+        }
+    }
+    // The file that keeps each bank id.
+    let mut bank_keeper: HashMap<&str, usize> = HashMap::new();
+    for (slug, users) in &bank_users {
+        let keeper = users
+            .iter()
+            .copied()
+            .find(|&i| established.bank_files.get(*slug) == Some(&names[i]))
+            .unwrap_or(users[0]);
+        bank_keeper.insert(slug, keeper);
+        for &i in users.iter().filter(|&&i| i != keeper) {
+            let (other, line) = (&names[keeper], files[keeper].parsed.bank_id_line);
+            extra[i].push(Problem {
+                line: files[i].parsed.bank_id_line,
                 message: Text::new(
-                    format!("题库编号“{}”与 {other} 重复", meta.id),
-                    format!("bank id `{}` is also used by {other}", meta.id),
+                    format!("题库编号“{slug}”已由 {other} 第{line}行使用，请为这个题库另起编号"),
+                    format!("bank id `{slug}` is already used at {other}:{line}; give this bank its own id"),
                 ),
             });
         }
+    }
+
+    // Question ids: (file, line) of every use, files in sorted order.
+    let mut question_users: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
         for q in &f.parsed.questions {
-            match question_ids.get(&q.id) {
-                Some((other, line)) if *other != name => extra.push(Problem {
-                    line: q.line,
-                    message: Text::new(
-                        format!("题目编号“{}”与 {other} 第{line}行重复", q.id),
-                        format!("question id `{}` is also used at {other}:{line}", q.id),
+            question_users.entry(q.id.as_str()).or_default().push((i, q.line));
+        }
+    }
+    for (qid, users) in &question_users {
+        let (first_file, _) = users[0];
+        if users.iter().all(|(i, _)| *i == first_file) {
+            continue; // repeated within one file: the file's own check reports it
+        }
+        let keeper = established
+            .question_banks
+            .get(*qid)
+            .and_then(|slug| bank_keeper.get(slug.as_str()))
+            .copied()
+            .filter(|k| users.iter().any(|(i, _)| i == k))
+            .unwrap_or(first_file);
+        let keeper_line = users.iter().find(|(i, _)| *i == keeper).map_or(0, |(_, l)| *l);
+        let other = &names[keeper];
+        for &(i, line) in users.iter().filter(|(i, _)| *i != keeper) {
+            extra[i].push(Problem {
+                line,
+                message: Text::new(
+                    format!("题目编号“{qid}”已在 {other} 第{keeper_line}行使用，请为这道题另起编号"),
+                    format!(
+                        "question id `{qid}` is already used at {other}:{keeper_line}; give this question its own id"
                     ),
-                }),
-                Some(_) => {}
-                None => {
-                    question_ids.insert(q.id.clone(), (name.clone(), q.line));
-                }
-            }
+                ),
+            });
+        }
+    }
+
+    for (f, mut extra) in files.iter_mut().zip(extra) {
+        for q in &f.parsed.questions {
             for (c, line) in q.content.citations.iter().zip(&q.citation_lines) {
                 let problem = match by_id.get(c.statute.as_str()) {
                     None => Some(Text::new(

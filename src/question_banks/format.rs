@@ -174,6 +174,7 @@ pub fn parse(text: &str) -> ParsedBank {
                             message: Text::new("[bank] 只能出现一次", "[bank] appears twice"),
                         });
                     }
+                    out.bank_id_line = line_of(&part, h.id.span().start);
                     out.meta = Some(read_header(&part, h, &mut out.problems));
                 }
             },

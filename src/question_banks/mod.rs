@@ -46,6 +46,8 @@ pub struct FileQuestion {
 #[derive(Debug, Clone, Default)]
 pub struct ParsedBank {
     pub meta: Option<BankMeta>,
+    /// The line of the bank's `id`, for messages about it (0 when there is no header).
+    pub bank_id_line: usize,
     pub questions: Vec<FileQuestion>,
     pub problems: Vec<Problem>,
 }

@@ -186,9 +186,11 @@ async fn sync_bank(
 
 /// Validates a folder and loads what is valid, in one transaction.
 pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, SyncOutcome), ServiceError> {
-    let report = check::check_dir(dir);
     let mut out = SyncOutcome::default();
     let txn = crate::db::begin_write(db).await?;
+    // An id used by two files stays with the file the database has it from, so a copy-paste into
+    // another file refuses that file and leaves the established bank alone.
+    let report = check::check_dir_with(dir, &db::established_ids(&txn).await?);
     sync_statutes(&txn, &report.statutes, &mut out).await?;
     let revisions = current_revisions(&txn).await?;
     let mut present = HashSet::new();
@@ -216,9 +218,13 @@ pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, Sy
                 for p in &f.parsed.problems {
                     tracing::warn!(file = %name, line = p.line, problem = %p.message, "bank file refused");
                 }
-                let existing = f.parsed.meta.as_ref().map(|m| m.id.as_str());
-                let bank_id = match existing {
-                    Some(slug) => db::bank_by_slug(&txn, slug).await?.map(|b| b.id),
+                // Link the file to its bank only if that bank was loaded from this very file: a file
+                // that borrows another bank's id must not speak for (or, once deleted, retire) it.
+                let bank_id = match f.parsed.meta.as_ref() {
+                    Some(m) => db::bank_by_slug(&txn, &m.id)
+                        .await?
+                        .filter(|b| b.file_name.as_deref() == Some(name.as_str()))
+                        .map(|b| b.id),
                     None => None,
                 };
                 db::record_file(&txn, &name, bank_id, Some(problems)).await?;
@@ -231,7 +237,14 @@ pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, Sy
         if present.contains(&status.file_name) {
             continue;
         }
-        if let Some(bank_id) = status.bank_id {
+        // A bank another file has taken over (a renamed file) is not retired with its old file.
+        let still_this_files = match status.bank_id {
+            Some(id) => db::bank(&txn, id)
+                .await?
+                .is_some_and(|b| b.file_name.as_deref() == Some(status.file_name.as_str())),
+            None => false,
+        };
+        if let Some(bank_id) = status.bank_id.filter(|_| still_this_files) {
             for q in db::questions_of_bank(&txn, bank_id).await? {
                 if q.status != QuestionStatus::Retired {
                     db::set_status(

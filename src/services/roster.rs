@@ -23,8 +23,13 @@ pub struct ImportOutcome {
 }
 
 /// Reads a file and plans its import against the street as it is now.
-pub async fn plan_file(db: &impl ConnectionTrait, street: i64, bytes: &[u8]) -> Result<RosterPlan, ServiceError> {
-    let read = roster_files::read(bytes);
+pub async fn plan_file(
+    db: &impl ConnectionTrait,
+    street: i64,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<RosterPlan, ServiceError> {
+    let read = roster_files::read(filename, bytes);
     let phones: Vec<String> = read
         .rows
         .iter()
@@ -95,7 +100,7 @@ pub async fn upload(
             "the file is larger than 5 MB",
         ));
     }
-    let plan = plan_file(db, street, &bytes).await?;
+    let plan = plan_file(db, street, filename, &bytes).await?;
     let id = roster::insert_upload(db, street, uploader, filename, bytes).await?;
     Ok((id, plan))
 }
@@ -108,7 +113,7 @@ pub async fn preview(
 ) -> Result<(roster::Upload, RosterPlan), ServiceError> {
     let up = roster::get_upload(db, upload_id).await?.ok_or(ServiceError::NotFound)?;
     check_street(db, scope, up.street_id).await?;
-    let plan = plan_file(db, up.street_id, &up.content).await?;
+    let plan = plan_file(db, up.street_id, &up.filename, &up.content).await?;
     Ok((up, plan))
 }
 
@@ -123,7 +128,7 @@ pub async fn apply_upload(
         .await?
         .ok_or(ServiceError::NotFound)?;
     check_street(&txn, scope, up.street_id).await?;
-    let outcome = apply_bytes(&txn, up.street_id, &up.content).await?;
+    let outcome = apply_bytes(&txn, up.street_id, &up.filename, &up.content).await?;
     roster::mark_applied(&txn, up.id).await?;
     txn.commit().await?;
     tracing::info!(upload = up.id, street = up.street_id, ?outcome, "roster imported");
@@ -131,16 +136,26 @@ pub async fn apply_upload(
 }
 
 /// Plans and applies a file in one transaction (the `import-roster` command).
-pub async fn import_file(db: &DatabaseConnection, street: i64, bytes: &[u8]) -> Result<ImportOutcome, ServiceError> {
+pub async fn import_file(
+    db: &DatabaseConnection,
+    street: i64,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     check_street(&txn, &StreetScope::All, street).await?;
-    let outcome = apply_bytes(&txn, street, bytes).await?;
+    let outcome = apply_bytes(&txn, street, filename, bytes).await?;
     txn.commit().await?;
     Ok(outcome)
 }
 
-async fn apply_bytes(txn: &impl ConnectionTrait, street: i64, bytes: &[u8]) -> Result<ImportOutcome, ServiceError> {
-    let plan = plan_file(txn, street, bytes).await?;
+async fn apply_bytes(
+    txn: &impl ConnectionTrait,
+    street: i64,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ServiceError> {
+    let plan = plan_file(txn, street, filename, bytes).await?;
     if !plan.errors.is_empty() {
         return Err(ServiceError::invalid(
             format!("文件有{}处错误，没有导入任何数据", plan.errors.len()),

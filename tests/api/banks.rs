@@ -72,7 +72,7 @@ fn broken_banks_fail_naming_file_and_line_for_each_kind_of_error() {
         ("c-citations.toml:19:", "no such paragraph or item (test-law 1 ¶1 (3))"),
         (
             "c-citations.toml:24:",
-            "question id `b-1` is also used at b-answers.toml:9",
+            "question id `b-1` is already used at b-answers.toml:9",
         ),
     ];
     let lines: Vec<&str> = text.lines().collect();
@@ -514,4 +514,178 @@ async fn only_lawyers_reach_authoring() {
         let r = b.post_form(&format!("/questions/{}/confirm", q.id), &[]).await;
         assert_eq!(r.status().as_u16(), 403);
     }
+}
+
+/// A copy of the shipped banks (with their statutes) to edit.
+fn shipped_banks_copy() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("quorum-banks-{}", uuid::Uuid::new_v4().simple()));
+    for sub in ["", "statutes"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for e in std::fs::read_dir(repo().join("question-banks").join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+/// The 1-based line of the first line of `text` equal to `line`.
+fn line_of(text: &str, line: &str) -> usize {
+    text.lines().position(|l| l == line).unwrap() + 1
+}
+
+/// Appends a copy of `ogm-001` (its stem edited) to committee-election.toml; returns the line of the
+/// copy's `[[question]]` header there and of the original's in owners-general-meeting.toml.
+fn paste_ogm_001_into_committee_election(dir: &std::path::Path) -> (usize, usize) {
+    let ogm = std::fs::read_to_string(dir.join("owners-general-meeting.toml")).unwrap();
+    let start = ogm.find("[[question]]\nid = \"ogm-001\"").unwrap();
+    let len = ogm[start + 1..].find("[[question]]").unwrap() + 1;
+    let block = ogm[start..start + len].replacen("stem = \"", "stem = \"（复制）", 1);
+    let ce_path = dir.join("committee-election.toml");
+    let mut ce = std::fs::read_to_string(&ce_path).unwrap();
+    let copy_line = ce.lines().count() + 2;
+    ce.push('\n');
+    ce.push_str(&block);
+    std::fs::write(&ce_path, &ce).unwrap();
+    assert_eq!(ce.lines().nth(copy_line - 1), Some("[[question]]"));
+    (copy_line, line_of(&ogm, "id = \"ogm-001\"") - 1)
+}
+
+async fn ogm_bank_state(app: &TestApp) -> (i64, Vec<(String, i32, QuestionStatus, String)>) {
+    let bank = db::bank_by_slug(&app.db, "owners-general-meeting")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut qs: Vec<_> = db::questions_of_bank(&app.db, bank.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.qid, q.current.version_no, q.status, q.current.content.stem))
+        .collect();
+    qs.sort_by(|a, b| a.0.cmp(&b.0));
+    (bank.id, qs)
+}
+
+#[tokio::test]
+async fn a_question_id_pasted_into_another_bank_refuses_that_file_and_keeps_the_established_bank() {
+    let app = spawn_app_with(|_| {}).await;
+    let dir = shipped_banks_copy();
+    let (_, first) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert!(first.banks_refused.is_empty(), "{first:?}");
+    let before = ogm_bank_state(&app).await;
+    let ce_bank = db::bank_by_slug(&app.db, "committee-election").await.unwrap().unwrap();
+    let ce_before = db::questions_of_bank(&app.db, ce_bank.id).await.unwrap().len();
+
+    let (copy_line, original_line) = paste_ogm_001_into_committee_election(&dir);
+    let (report, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(
+        out.banks_refused,
+        ["committee-election.toml"],
+        "the file with the copy is refused"
+    );
+    let expected = format!(
+        "committee-election.toml:{copy_line}: question id `ogm-001` is already used at owners-general-meeting.toml:{original_line}"
+    );
+    let lines = report.lines();
+    assert!(lines.iter().any(|l| l.contains(&expected)), "{expected} in {lines:#?}");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(
+        ogm_bank_state(&app).await,
+        before,
+        "the established bank is loaded and unchanged"
+    );
+    let ogm_001 = db::question_by_qid(&app.db, "ogm-001").await.unwrap().unwrap();
+    assert_eq!(ogm_001.bank_id, before.0, "the question did not move");
+    assert_eq!(
+        db::questions_of_bank(&app.db, ce_bank.id).await.unwrap().len(),
+        ce_before
+    );
+
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.get_text("/banks").await;
+    assert!(
+        page.contains("<strong>committee-election.toml</strong> 有错误，未加载（仍在使用上次成功加载的版本）"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("committee-election.toml:{copy_line}: 题目编号“ogm-001”已在 owners-general-meeting.toml 第{original_line}行使用")),
+        "{page}"
+    );
+    assert!(!page.contains("<strong>owners-general-meeting.toml</strong>"), "{page}");
+}
+
+#[tokio::test]
+async fn on_a_fresh_database_the_first_file_keeps_a_duplicated_question_id_and_the_page_says_the_other_never_loaded() {
+    let app = spawn_app_with(|_| {}).await;
+    let dir = shipped_banks_copy();
+    let (copy_line, original_line) = paste_ogm_001_into_committee_election(&dir);
+    let (report, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(out.banks_refused, ["owners-general-meeting.toml"]);
+    let expected = format!(
+        "owners-general-meeting.toml:{original_line}: question id `ogm-001` is already used at committee-election.toml:{copy_line}"
+    );
+    assert!(
+        report.lines().iter().any(|l| l.contains(&expected)),
+        "{:#?}",
+        report.lines()
+    );
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.get_text("/banks").await;
+    assert!(
+        page.contains("<strong>owners-general-meeting.toml</strong> 有错误，未加载（这个文件还从未成功加载过"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_bank_id_reused_by_a_new_file_refuses_the_new_file_and_retires_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let dir = shipped_banks_copy();
+    banks::sync_dir(&app.db, &dir).await.unwrap();
+    let before = ogm_bank_state(&app).await;
+    assert!(before.1.iter().all(|q| q.2 == QuestionStatus::Active));
+
+    // A new file, sorted before the established one, that copied its header.
+    let copy = format!(
+        "{}{}",
+        HEADER.replace("id = \"demo\"", "id = \"owners-general-meeting\""),
+        question("copy-001", "复制来的题", "civil-code", 278)
+    );
+    std::fs::write(dir.join("a-copy.toml"), &copy).unwrap();
+    let (report, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!(out.banks_refused, ["a-copy.toml"]);
+    assert_eq!(out.questions_retired, 0);
+    let ogm = std::fs::read_to_string(dir.join("owners-general-meeting.toml")).unwrap();
+    let expected = format!(
+        "a-copy.toml:2: bank id `owners-general-meeting` is already used at owners-general-meeting.toml:{}",
+        line_of(&ogm, "id = \"owners-general-meeting\"")
+    );
+    assert!(
+        report.lines().iter().any(|l| l.contains(&expected)),
+        "{:#?}",
+        report.lines()
+    );
+    assert_eq!(ogm_bank_state(&app).await, before, "the established bank is unchanged");
+    assert!(db::question_by_qid(&app.db, "copy-001").await.unwrap().is_none());
+    let bank = db::bank_by_slug(&app.db, "owners-general-meeting")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bank.file_name.as_deref(), Some("owners-general-meeting.toml"));
+
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.get_text("/banks").await;
+    assert!(
+        page.contains("<strong>a-copy.toml</strong> 有错误，未加载（这个文件还从未成功加载过"),
+        "{page}"
+    );
+
+    // Deleting the copy again retires nothing of the bank whose id it borrowed.
+    std::fs::remove_file(dir.join("a-copy.toml")).unwrap();
+    let (_, out) = banks::sync_dir(&app.db, &dir).await.unwrap();
+    assert_eq!((out.banks_refused.len(), out.questions_retired), (0, 0));
+    assert_eq!(ogm_bank_state(&app).await, before);
+    assert!(!app.get_text("/banks").await.contains("a-copy.toml"));
 }

@@ -209,15 +209,16 @@ async fn a_file_with_a_wrong_header_is_explained() {
 async fn the_cli_import_applies_the_same_rules() {
     let app = spawn_app().await;
     let place = make_street(&app, "花木街道").await;
-    let outcome = quorum::services::roster::import_file(&app.db, place.street, GOOD.as_bytes())
+    let outcome = quorum::services::roster::import_file(&app.db, place.street, "x.csv", GOOD.as_bytes())
         .await
         .unwrap();
     assert_eq!(outcome.created, 3);
-    let again = quorum::services::roster::import_file(&app.db, place.street, GOOD.as_bytes())
+    let again = quorum::services::roster::import_file(&app.db, place.street, "x.csv", GOOD.as_bytes())
         .await
         .unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
-    let err = quorum::services::roster::import_file(&app.db, place.street, b"\xe5\xa7\x93\xe5\x90\x8d\n").await;
+    let err =
+        quorum::services::roster::import_file(&app.db, place.street, "x.csv", b"\xe5\xa7\x93\xe5\x90\x8d\n").await;
     assert!(err.is_err());
 }
 
@@ -234,4 +235,78 @@ async fn a_name_the_certificate_cannot_print_is_refused_at_import() {
         page.contains("第2行</td><td data-label=\"列\">姓名") && page.contains("U+20000"),
         "{page}"
     );
+}
+
+/// A 5 KB workbook whose used range is the whole sheet: the header, one good row, and one cell at
+/// XFD1048576 (the last cell Excel has). Read as a dense range it needs 512 GiB.
+pub fn workbook_reaching_xfd1048576() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["姓名", "手机号", "邮箱", "居委", "小区", "职务"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["赵淑珍", "13900000201", "", "梅园居委", "东方城市花园", "主任"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(1, c as u16, *v).unwrap();
+    }
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    assert!(bytes.len() < 10_000, "the file is small: {} bytes", bytes.len());
+    bytes
+}
+
+#[tokio::test]
+async fn a_workbook_reaching_the_last_excel_cell_is_refused_and_the_server_stays_up() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let (status, page, apply) = preview(&app, place.street, "炸弹.xlsx", workbook_reaching_xfd1048576()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(apply.is_none());
+    assert!(
+        page.contains("文件“炸弹.xlsx”超出了名单的大小上限：最多 50000 行、50 列（A 到 AX 列）")
+            && page.contains("XFD1048576"),
+        "the limits and the file are named: {page}"
+    );
+    assert_eq!(app.get_status("/healthz").await, 200, "the server is still up");
+    assert_eq!(quorum::db::people::count(&app.db).await.unwrap(), 1, "nothing imported");
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_workbook_reaching_the_last_excel_cell_without_aborting() {
+    let dir = std::env::temp_dir().join(format!("quorum-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("cli.db").display());
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    quorum::db::migrate(&db).await.unwrap();
+    let d = quorum::services::org::create_unit(&db, None, "浦东新区", None)
+        .await
+        .unwrap();
+    quorum::services::org::create_unit(&db, Some(d.id), "花木街道", None)
+        .await
+        .unwrap();
+    let file = dir.join("bomb.xlsx");
+    std::fs::write(&file, workbook_reaching_xfd1048576()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .args(["import-roster", file.to_str().unwrap(), "--street", "花木街道"])
+        .env("QUORUM__DATABASE__URL", &url)
+        .env("QUORUM__PATHS__VAR_DIR", &dir)
+        .env("QUORUM__DEMO__SEED", "false")
+        .env("QUORUM_LOG", "error")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a refusal, not an abort: {:?} {err}",
+        out.status
+    );
+    assert!(
+        err.contains("bomb.xlsx:0: “bomb.xlsx” is larger than a roster may be: at most 50000 rows and 50 columns"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,7 +38,12 @@ pub fn overview(
         html! {
             @for f in files.iter().filter(|f| f.problems.is_some()) {
                 div.notice.error role="alert" {
-                    p { strong { (f.file_name) } (ctx.t(" 有错误，未加载（仍在使用上次成功加载的版本）：", " has errors and was not loaded (the last good version stays in use):")) }
+                    p { strong { (f.file_name) }
+                        @if f.bank_id.is_some() {
+                            (ctx.t(" 有错误，未加载（仍在使用上次成功加载的版本）：", " has errors and was not loaded (the last good version stays in use):"))
+                        } @else {
+                            (ctx.t(" 有错误，未加载（这个文件还从未成功加载过，其中的题目都没有使用）：", " has errors and was not loaded (it has never loaded, so none of its questions are in use):"))
+                        } }
                     ul.problems { @for line in f.problems.as_deref().unwrap_or("").lines() { li { (line) } } }
                 }
             }
