@@ -69,6 +69,11 @@ pub enum Cmd {
     },
     /// How many are connected (tests and monitoring).
     Count(tokio::sync::oneshot::Sender<usize>),
+    /// A connection's rights changed since it joined.
+    SetRole {
+        conn: ConnId,
+        role: RoomRole,
+    },
 }
 
 struct Conn {
@@ -276,7 +281,37 @@ impl Room {
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
+            Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
         }
+    }
+
+    /// Applies a changed role: a former lecturer or moderator stops publishing camera and screen, and
+    /// the page is told so it can drop the controls it may no longer use.
+    async fn set_role(&mut self, conn: ConnId, role: RoomRole) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.member.role == role {
+            return;
+        }
+        tracing::info!(
+            session = self.session_id,
+            person = c.member.person_id,
+            from = c.member.role.code(),
+            to = role.code(),
+            "room role changed"
+        );
+        c.member.role = role;
+        if role == RoomRole::Viewer {
+            let legs: Vec<(Source, LegHandle)> = [Source::Camera, Source::Screen]
+                .into_iter()
+                .filter_map(|s| c.publish.remove(&s).map(|h| (s, h)))
+                .collect();
+            for (source, h) in legs {
+                h.close().await;
+                self.send(conn, ServerMsg::Unpublished { source });
+            }
+        }
+        self.send(conn, ServerMsg::Role { role: role.code() });
+        self.broadcast(ServerMsg::People { people: self.people() });
     }
 
     async fn join(&mut self, conn: ConnId, member: Member, outbox: mpsc::UnboundedSender<ServerMsg>) {
