@@ -172,6 +172,10 @@ pub enum ServerMsg {
     Error {
         message: String,
     },
+    /// To a sender who chats too fast: the message was neither sent nor stored; wait this long.
+    ChatWait {
+        seconds: u64,
+    },
     /// Your role in the room changed (an admin changed your roles or streets): the page reloads to
     /// show the controls of the new role.
     Role {

@@ -14,6 +14,7 @@ use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, training};
 use crate::domain::attendance::{Interval, presence};
+use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::domain::time::to_shanghai;
 
@@ -99,6 +100,8 @@ pub struct Room {
     removed: HashSet<i64>,
     cmds: mpsc::UnboundedSender<Cmd>,
     quiz: Option<i64>,
+    /// Chat allowance per person (see `ChatRate`).
+    chat_buckets: HashMap<i64, ChatBucket>,
 }
 
 const TOUCH_EVERY: Duration = Duration::from_secs(30);
@@ -124,6 +127,7 @@ impl Room {
             removed: HashSet::new(),
             cmds,
             quiz: None,
+            chat_buckets: HashMap::new(),
         }
     }
 
@@ -527,16 +531,32 @@ impl Room {
                 }
             }
             ClientMsg::Chat { text } => {
-                let text = text.trim();
-                if text.is_empty() || text.chars().count() > 500 {
-                    return self.send(
-                        conn,
-                        ServerMsg::Error {
-                            message: "消息为空或超过500字 / Message empty or over 500 characters".into(),
-                        },
-                    );
+                let text = match ChatText::parse(&text) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return self.send(
+                            conn,
+                            ServerMsg::Error {
+                                message: format!("{} / {}", e.zh, e.en),
+                            },
+                        );
+                    }
+                };
+                // Per person, not per connection: a second phone gives no second allowance.
+                let rate = if role == RoomRole::Viewer {
+                    ChatRate::PARTICIPANT
+                } else {
+                    ChatRate::STAFF
+                };
+                let now = std::time::Instant::now();
+                let bucket = self
+                    .chat_buckets
+                    .entry(person)
+                    .or_insert_with(|| ChatBucket::new(rate, now));
+                if let Err(seconds) = bucket.take(rate, now) {
+                    return self.send(conn, ServerMsg::ChatWait { seconds });
                 }
-                match training::insert_chat(&self.db, self.session_id, person, text).await {
+                match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
                     Ok(m) => {
                         let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
                         let at = to_shanghai(m.created_at).format("%H:%M").to_string();

@@ -446,3 +446,48 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
     let s = training::get(&app.db, c.session).await.unwrap().unwrap();
     assert_eq!(s.status.code(), "live");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = join(&app, c.session, &c.official).await;
+    let (_, chair_token) = c.chairs[0].clone();
+    let mut chair = join(&app, c.session, &chair_token).await;
+
+    // Text that names refuse is refused in chat too: neither broadcast nor stored.
+    for bad in [
+        "看这里\u{7}\u{7}\u{7}",
+        "\u{200B}\u{200B}\u{200B}",
+        "\u{200D}",
+        "附件\u{202E}gpj.exe",
+    ] {
+        chair.send(json!({"type": "chat", "text": bad}));
+        chair.expect("error", Duration::from_secs(5)).await.unwrap();
+    }
+    assert!(training::recent_chat(&app.db, c.session, 100).await.unwrap().is_empty());
+
+    // A burst goes through, then the sender is told to wait; nothing beyond the burst is stored.
+    for i in 0..30 {
+        chair.send(json!({"type": "chat", "text": format!("第{i}条：{}", "刷".repeat(390))}));
+    }
+    let wait = chair.expect("chat_wait", Duration::from_secs(5)).await.unwrap();
+    assert!((1..=3).contains(&wait["seconds"].as_u64().unwrap()), "{wait}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stored = training::recent_chat(&app.db, c.session, 100).await.unwrap();
+    assert_eq!(stored.len(), 5, "only the burst is stored");
+    let mut seen = 0;
+    while moderator.expect("chat", Duration::from_millis(300)).await.is_ok() {
+        seen += 1;
+    }
+    assert_eq!(seen, 5, "only the burst is broadcast");
+
+    // The limit is per person: another chair may still talk.
+    let mut other = join(&app, c.session, &c.chairs[1].1).await;
+    other.send(json!({"type": "chat", "text": "我也有问题"}));
+    assert_eq!(
+        moderator.expect("chat", Duration::from_secs(5)).await.unwrap()["message"]["text"],
+        "我也有问题"
+    );
+    other.expect("chat", Duration::from_secs(5)).await.unwrap();
+}
