@@ -17,7 +17,7 @@ fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
     let bad = |what: &str| DbErr::Custom(format!("person {} has an invalid {what} in the database", m.id));
     Ok(Person {
         id: m.id,
-        name: DisplayName::parse(&m.display_name).map_err(|_| bad("name"))?,
+        name: DisplayName::from_stored(&m.display_name).ok_or_else(|| bad("name"))?,
         phone: PhoneNumber::parse(&m.phone).map_err(|_| bad("phone"))?,
         email: match &m.email {
             Some(e) => Some(EmailAddress::parse(e).map_err(|_| bad("email"))?),

@@ -3,6 +3,7 @@
 pub mod attendance;
 pub mod bank;
 pub mod certificate;
+pub mod chat;
 pub mod contact;
 pub mod org;
 pub mod person;
@@ -12,6 +13,7 @@ pub mod report;
 pub mod roster;
 pub mod session;
 pub mod statute;
+pub mod text;
 pub mod throttle;
 pub mod time;
 

@@ -65,7 +65,8 @@ impl Roles {
     }
 }
 
-/// A person's name as shown on screens and certificates: 1–50 characters, no control characters.
+/// A person's name as shown on screens and certificates: 1–50 characters, none of the characters
+/// refused in shown text (`text::refused_char`: controls, bidi overrides, invisible characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -78,10 +79,27 @@ impl DisplayName {
         if s.chars().count() > 50 {
             return Err(Text::new("姓名不能超过50个字", "the name is longer than 50 characters"));
         }
-        if s.chars().any(|c| c.is_control()) {
-            return Err(Text::new("姓名包含不可见字符", "the name contains control characters"));
+        if let Some(c) = super::text::refused_char(s) {
+            return Err(Text::new(
+                format!("姓名包含不可见或控制字符（{}）", super::text::code_point(c)),
+                format!(
+                    "the name contains an invisible or control character ({})",
+                    super::text::code_point(c)
+                ),
+            ));
+        }
+        if !super::text::has_visible(s) {
+            return Err(Text::new("姓名没有可见的文字", "the name has no visible text"));
         }
         Ok(DisplayName(s.to_string()))
+    }
+
+    /// A name read back from the database. Names saved before the rule above tightened may hold a
+    /// character it now refuses; that must not make the person impossible to load, so only emptiness
+    /// is checked here.
+    pub fn from_stored(stored: &str) -> Option<DisplayName> {
+        let s = stored.trim();
+        (!s.is_empty()).then(|| DisplayName(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -162,6 +180,18 @@ mod tests {
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(DisplayName::parse(" 王芳 ").unwrap().as_str(), "王芳");
         assert!(DisplayName::parse("  ").is_err());
+    }
+
+    #[test]
+    fn names_refuse_hidden_characters_but_stored_ones_still_load() {
+        for bad in ["王\u{202E}芳", "\u{200B}", "王\t芳", "\u{200D}\u{200D}"] {
+            assert!(DisplayName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            DisplayName::from_stored("王\u{200B}芳").unwrap().as_str(),
+            "王\u{200B}芳"
+        );
+        assert!(DisplayName::from_stored(" ").is_none());
     }
 
     #[test]

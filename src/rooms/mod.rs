@@ -18,6 +18,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
+use crate::domain::session::RoomRole;
 use protocol::{ClientMsg, ServerMsg};
 use room::{Cmd, ConnId, Member, Room};
 use sfu::{MediaConfig, Sfu};
@@ -59,6 +60,12 @@ pub struct Connection {
 impl Connection {
     pub fn send(&self, msg: ClientMsg) {
         let _ = self.cmds.send(Cmd::Client { conn: self.id, msg });
+    }
+
+    /// The person's rights changed since they connected (an admin removed a role or a street): the
+    /// room applies the new role before any later command.
+    pub fn set_role(&self, role: RoomRole) {
+        let _ = self.cmds.send(Cmd::SetRole { conn: self.id, role });
     }
 }
 

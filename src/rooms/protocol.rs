@@ -58,6 +58,32 @@ pub enum ClientMsg {
     End,
 }
 
+impl ClientMsg {
+    /// Whether the command needs more than a viewer's rights (moderating, or publishing camera or
+    /// screen): such commands are checked against the sender's current roles before they reach the room.
+    pub fn needs_staff(&self) -> bool {
+        match self {
+            ClientMsg::Publish { source } => *source != Source::Mic,
+            ClientMsg::RemoveChat { .. }
+            | ClientMsg::AllowSpeak { .. }
+            | ClientMsg::RevokeSpeak { .. }
+            | ClientMsg::Mute { .. }
+            | ClientMsg::Unmute { .. }
+            | ClientMsg::Remove { .. }
+            | ClientMsg::Start
+            | ClientMsg::End => true,
+            ClientMsg::Heartbeat
+            | ClientMsg::Subscribe { .. }
+            | ClientMsg::AudioOnly { .. }
+            | ClientMsg::Unpublish { .. }
+            | ClientMsg::Answer { .. }
+            | ClientMsg::Chat { .. }
+            | ClientMsg::RaiseHand
+            | ClientMsg::LowerHand => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PersonOut {
     pub id: i64,
@@ -145,5 +171,14 @@ pub enum ServerMsg {
     },
     Error {
         message: String,
+    },
+    /// To a sender who chats too fast: the message was neither sent nor stored; wait this long.
+    ChatWait {
+        seconds: u64,
+    },
+    /// Your role in the room changed (an admin changed your roles or streets): the page reloads to
+    /// show the controls of the new role.
+    Role {
+        role: &'static str,
     },
 }

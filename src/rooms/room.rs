@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, training};
+use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::domain::time::to_shanghai;
 
@@ -71,6 +72,11 @@ pub enum Cmd {
     },
     /// How many are connected (tests and monitoring).
     Count(tokio::sync::oneshot::Sender<usize>),
+    /// A connection's rights changed since it joined.
+    SetRole {
+        conn: ConnId,
+        role: RoomRole,
+    },
 }
 
 struct Conn {
@@ -94,6 +100,8 @@ pub struct Room {
     removed: HashSet<i64>,
     cmds: mpsc::UnboundedSender<Cmd>,
     quiz: Option<i64>,
+    /// Chat allowance per person (see `ChatRate`).
+    chat_buckets: HashMap<i64, ChatBucket>,
 }
 
 const TOUCH_EVERY: Duration = Duration::from_secs(30);
@@ -117,6 +125,7 @@ impl Room {
             removed: HashSet::new(),
             cmds,
             quiz: None,
+            chat_buckets: HashMap::new(),
         }
     }
 
@@ -279,7 +288,37 @@ impl Room {
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
+            Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
         }
+    }
+
+    /// Applies a changed role: a former lecturer or moderator stops publishing camera and screen, and
+    /// the page is told so it can drop the controls it may no longer use.
+    async fn set_role(&mut self, conn: ConnId, role: RoomRole) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.member.role == role {
+            return;
+        }
+        tracing::info!(
+            session = self.session_id,
+            person = c.member.person_id,
+            from = c.member.role.code(),
+            to = role.code(),
+            "room role changed"
+        );
+        c.member.role = role;
+        if role == RoomRole::Viewer {
+            let legs: Vec<(Source, LegHandle)> = [Source::Camera, Source::Screen]
+                .into_iter()
+                .filter_map(|s| c.publish.remove(&s).map(|h| (s, h)))
+                .collect();
+            for (source, h) in legs {
+                h.close().await;
+                self.send(conn, ServerMsg::Unpublished { source });
+            }
+        }
+        self.send(conn, ServerMsg::Role { role: role.code() });
+        self.broadcast(ServerMsg::People { people: self.people() });
     }
 
     async fn join(&mut self, conn: ConnId, member: Member, outbox: mpsc::UnboundedSender<ServerMsg>) {
@@ -495,16 +534,32 @@ impl Room {
                 }
             }
             ClientMsg::Chat { text } => {
-                let text = text.trim();
-                if text.is_empty() || text.chars().count() > 500 {
-                    return self.send(
-                        conn,
-                        ServerMsg::Error {
-                            message: "消息为空或超过500字 / Message empty or over 500 characters".into(),
-                        },
-                    );
+                let text = match ChatText::parse(&text) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return self.send(
+                            conn,
+                            ServerMsg::Error {
+                                message: format!("{} / {}", e.zh, e.en),
+                            },
+                        );
+                    }
+                };
+                // Per person, not per connection: a second phone gives no second allowance.
+                let rate = if role == RoomRole::Viewer {
+                    ChatRate::PARTICIPANT
+                } else {
+                    ChatRate::STAFF
+                };
+                let now = std::time::Instant::now();
+                let bucket = self
+                    .chat_buckets
+                    .entry(person)
+                    .or_insert_with(|| ChatBucket::new(rate, now));
+                if let Err(seconds) = bucket.take(rate, now) {
+                    return self.send(conn, ServerMsg::ChatWait { seconds });
                 }
-                match training::insert_chat(&self.db, self.session_id, person, text).await {
+                match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
                     Ok(m) => {
                         let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
                         let at = to_shanghai(m.created_at).format("%H:%M").to_string();

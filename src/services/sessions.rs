@@ -231,27 +231,51 @@ pub async fn end_forgotten(db: &impl ConnectionTrait) -> Result<Vec<i64>, Servic
     Ok(ended)
 }
 
-/// The role a user has in a session, or `None` when they may not enter.
+/// The role a user has in a session, or `None` when they may not enter. `user` is loaded from the
+/// database on every request, so this reflects the roles and streets an admin set a moment ago.
 pub async fn room_role(
     db: &impl ConnectionTrait,
     user: &CurrentUser,
     s: &SessionRecord,
 ) -> Result<Option<RoomRole>, ServiceError> {
-    let p = &user.person;
-    if p.roles.has(Role::Admin)
-        || s.moderators.contains(&p.id)
-        || (p.roles.has(Role::Official) && user.official_streets.contains(&s.street_id))
-    {
-        return Ok(Some(RoomRole::Moderator));
+    let _ = db;
+    Ok(role_in(&user.person, &user.official_streets, s))
+}
+
+/// A person's role in a session now: reloads their roles and streets and the session, for a
+/// connection that outlives the request that opened it (the room's WebSocket re-checks before every
+/// command that needs more than a viewer's rights).
+pub async fn current_room_role(
+    db: &impl ConnectionTrait,
+    person: i64,
+    session: i64,
+) -> Result<Option<RoomRole>, ServiceError> {
+    let (Some(p), Some(s)) = (people::get(db, person).await?, training::get(db, session).await?) else {
+        return Ok(None);
+    };
+    let streets = if p.roles.has(Role::Official) {
+        people::official_street_ids(db, p.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(role_in(&p, &streets, &s))
+}
+
+/// The one rule for session rights, from current roles and scope only. Moderating is for admins and
+/// the officials of the session's street; the session's explicit moderator list grants nothing by
+/// itself (it was checked against the same rule when saved, and must not outlive a removed role or
+/// street). Lecturing needs the lawyer role still.
+fn role_in(p: &Person, official_streets: &[i64], s: &SessionRecord) -> Option<RoomRole> {
+    if p.roles.has(Role::Admin) || (p.roles.has(Role::Official) && official_streets.contains(&s.street_id)) {
+        return Some(RoomRole::Moderator);
     }
-    if s.lecturers.contains(&p.id) {
-        return Ok(Some(RoomRole::Lecturer));
+    if p.roles.has(Role::Lawyer) && s.lecturers.contains(&p.id) {
+        return Some(RoomRole::Lecturer);
     }
     if p.roles.has(Role::Chair) && p.committee_id.is_some_and(|c| s.committees.contains(&c)) {
-        return Ok(Some(RoomRole::Viewer));
+        return Some(RoomRole::Viewer);
     }
-    let _ = db;
-    Ok(None)
+    None
 }
 
 /// Attendance per invited chair: minutes present within the lecture (the same rule as the quiz gate).

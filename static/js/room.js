@@ -142,6 +142,11 @@
         location.href = m.url;
         break;
       case 'error': notice(m.message); break;
+      case 'chat_wait': notice(L.chat_wait.replace('{n}', m.seconds)); break;
+      case 'role':
+        // Rights changed (e.g. an admin removed a street): the server renders the controls of the new role.
+        if (m.role !== cfg.role) { closeAll(); stopLocal(); location.reload(); }
+        break;
     }
   }
 

@@ -288,3 +288,209 @@ async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
         "the chair's home lists it"
     );
 }
+
+/// An official named as the session's moderator, who is also one of its lecturers (a lawyer), signed
+/// in on `app`'s browser. Returns (session, official id).
+async fn moderated_by_official(app: &TestApp) -> (i64, i64) {
+    let place = make_street(app, "花木街道").await;
+    let official = crate::helpers::signed_in_as(
+        app,
+        "13800000003",
+        &[Role::Official, Role::Lawyer],
+        &[place.street],
+        None,
+    )
+    .await;
+    let now = chrono::Utc::now() + chrono::Duration::hours(8);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let input = SessionInput {
+        schedule: Schedule::parse("换届改选实务", "", &fmt(now), &fmt(now + chrono::Duration::hours(1))).unwrap(),
+        street: place.street,
+        lecturers: vec![official],
+        moderators: vec![official],
+        invitees: Invitees::WholeStreet,
+    };
+    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
+        .await
+        .unwrap()
+        .unwrap();
+    (session, official)
+}
+
+/// What the official can still do over HTTP: (room page, its moderator panel, end, open quiz, close quiz).
+async fn http_controls(app: &TestApp, session: i64) -> (u16, bool, u16, u16, u16) {
+    let page = app.get(&format!("/sessions/{session}/room")).await;
+    let status = page.status().as_u16();
+    let panel = page.text().await.unwrap().contains("id=\"moderator\"");
+    let end = app.post_form(&format!("/sessions/{session}/end"), &[]).await;
+    let open = app.post_form(&format!("/sessions/{session}/quiz/open"), &[]).await;
+    let close = app.post_form(&format!("/sessions/{session}/quiz/close"), &[]).await;
+    (
+        status,
+        panel,
+        end.status().as_u16(),
+        open.status().as_u16(),
+        close.status().as_u16(),
+    )
+}
+
+#[tokio::test]
+async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at_once() {
+    let app = spawn_app().await;
+    let (session, official) = moderated_by_official(&app).await;
+    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    assert_eq!(start.status().as_u16(), 303);
+    let page = app.get_text(&format!("/sessions/{session}/room")).await;
+    assert!(
+        page.contains("id=\"moderator\""),
+        "the moderator panel is there while the street is hers"
+    );
+
+    // An admin removes her street: she is still a lawyer lecturing this session, no longer its moderator.
+    quorum::db::people::set_official_streets(&app.db, official, &[])
+        .await
+        .unwrap();
+    let (page, panel, end, open, close) = http_controls(&app, session).await;
+    assert_eq!(page, 200, "she still lectures");
+    assert!(!panel, "no moderator panel");
+    assert_eq!((end, open, close), (403, 403, 403));
+    let s = training::get(&app.db, session).await.unwrap().unwrap();
+    assert_eq!(s.status.code(), "live", "the session was not ended");
+}
+
+#[tokio::test]
+async fn a_moderator_whose_official_role_is_removed_loses_the_controls() {
+    let app = spawn_app().await;
+    let (session, official) = moderated_by_official(&app).await;
+    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    assert_eq!(start.status().as_u16(), 303);
+
+    quorum::db::people::set_roles(&app.db, official, &quorum::domain::person::Roles::new([Role::Lawyer]))
+        .await
+        .unwrap();
+    let (page, panel, end, open, close) = http_controls(&app, session).await;
+    assert_eq!(page, 200);
+    assert!(!panel);
+    assert_eq!((end, open, close), (403, 403, 403));
+
+    // Without the lawyer role either, she may not enter at all.
+    quorum::db::people::set_roles(&app.db, official, &quorum::domain::person::Roles::new([Role::Chair]))
+        .await
+        .unwrap();
+    assert_eq!(app.get_status(&format!("/sessions/{session}/room")).await, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let official = training::get(&app.db, c.session).await.unwrap().unwrap();
+    let official_id = quorum::db::people::with_role(&app.db, Role::Official)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .next()
+        .unwrap();
+    // She also lectures, so after losing the street she stays in the room as a lecturer.
+    quorum::db::people::set_roles(
+        &app.db,
+        official_id,
+        &quorum::domain::person::Roles::new([Role::Official, Role::Lawyer]),
+    )
+    .await
+    .unwrap();
+    quorum::db::training::set_people(
+        &app.db,
+        c.session,
+        &[official.lecturers[0], official_id],
+        &[official_id],
+        &official.committees,
+    )
+    .await
+    .unwrap();
+    let mut moderator = join(&app, c.session, &c.official).await;
+    let (chair_id, chair_token) = c.chairs[0].clone();
+    let mut chair = join(&app, c.session, &chair_token).await;
+    moderator.send(json!({"type": "start"}));
+    chair.expect("status", Duration::from_secs(5)).await.unwrap();
+
+    // An admin removes her street while her socket stays open.
+    quorum::db::people::set_official_streets(&app.db, official_id, &[])
+        .await
+        .unwrap();
+    moderator.send(json!({"type": "mute", "person": chair_id}));
+    assert_eq!(
+        moderator.expect("role", Duration::from_secs(5)).await.unwrap()["role"],
+        "lecturer",
+        "her page is told to drop the moderator controls"
+    );
+    moderator.expect("error", Duration::from_secs(5)).await.unwrap();
+    moderator.send(json!({"type": "end"}));
+    moderator.expect("error", Duration::from_secs(5)).await.unwrap();
+    assert!(
+        chair.expect("muted", Duration::from_millis(500)).await.is_err(),
+        "the chair was not muted"
+    );
+    let s = training::get(&app.db, c.session).await.unwrap().unwrap();
+    assert_eq!(s.status.code(), "live", "the session was not ended");
+
+    // With the official role gone as well as the lawyer role, the socket is closed on her next command.
+    quorum::db::people::set_roles(
+        &app.db,
+        official_id,
+        &quorum::domain::person::Roles::new([Role::Official]),
+    )
+    .await
+    .unwrap();
+    moderator.send(json!({"type": "end"}));
+    moderator.expect("error", Duration::from_secs(5)).await.unwrap();
+    assert!(moderator.expect("status", Duration::from_secs(2)).await.is_err());
+    let s = training::get(&app.db, c.session).await.unwrap().unwrap();
+    assert_eq!(s.status.code(), "live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = join(&app, c.session, &c.official).await;
+    let (_, chair_token) = c.chairs[0].clone();
+    let mut chair = join(&app, c.session, &chair_token).await;
+
+    // Text that names refuse is refused in chat too: neither broadcast nor stored.
+    for bad in [
+        "看这里\u{7}\u{7}\u{7}",
+        "\u{200B}\u{200B}\u{200B}",
+        "\u{200D}",
+        "附件\u{202E}gpj.exe",
+    ] {
+        chair.send(json!({"type": "chat", "text": bad}));
+        chair.expect("error", Duration::from_secs(5)).await.unwrap();
+    }
+    assert!(training::recent_chat(&app.db, c.session, 100).await.unwrap().is_empty());
+
+    // A burst goes through, then the sender is told to wait; nothing beyond the burst is stored.
+    for i in 0..30 {
+        chair.send(json!({"type": "chat", "text": format!("第{i}条：{}", "刷".repeat(390))}));
+    }
+    let wait = chair.expect("chat_wait", Duration::from_secs(5)).await.unwrap();
+    assert!((1..=3).contains(&wait["seconds"].as_u64().unwrap()), "{wait}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stored = training::recent_chat(&app.db, c.session, 100).await.unwrap();
+    assert_eq!(stored.len(), 5, "only the burst is stored");
+    let mut seen = 0;
+    while moderator.expect("chat", Duration::from_millis(300)).await.is_ok() {
+        seen += 1;
+    }
+    assert_eq!(seen, 5, "only the burst is broadcast");
+
+    // The limit is per person: another chair may still talk.
+    let mut other = join(&app, c.session, &c.chairs[1].1).await;
+    other.send(json!({"type": "chat", "text": "我也有问题"}));
+    assert_eq!(
+        moderator.expect("chat", Duration::from_secs(5)).await.unwrap()["message"]["text"],
+        "我也有问题"
+    );
+    other.expect("chat", Duration::from_secs(5)).await.unwrap();
+}

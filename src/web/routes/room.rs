@@ -91,13 +91,69 @@ async fn socket(
         role,
     };
     let conn = state.rooms.join(s.id, member).await.map_err(AppError::Internal)?;
-    actix_web::rt::spawn(bridge(conn, ws, stream));
+    let rights = Rights {
+        db: state.db.clone(),
+        person: me.user.person.id,
+        session: s.id,
+        role,
+    };
+    actix_web::rt::spawn(bridge(conn, ws, stream, rights));
     Ok(response)
+}
+
+/// What a socket may do, re-checked while it stays open: the role computed when it connected may be
+/// stale by the time a moderator command arrives.
+struct Rights {
+    db: sea_orm::DatabaseConnection,
+    person: i64,
+    session: i64,
+    role: RoomRole,
+}
+
+/// What to do with a command after re-checking the sender's rights.
+enum Verdict {
+    Forward,
+    /// The rights could not be confirmed (database trouble): refuse this command, keep the socket.
+    Refuse,
+    /// The person may no longer be in the room at all.
+    Leave,
+}
+
+impl Rights {
+    /// Before a command that needs more than a viewer's rights, reloads the person's roles and streets
+    /// and tells the room if the role changed, so the room judges the command by the current role.
+    async fn refresh(&mut self, conn: &Connection, msg: &ClientMsg) -> Verdict {
+        if !msg.needs_staff() {
+            return Verdict::Forward;
+        }
+        self.check(conn).await
+    }
+
+    /// Reloads a staff member's rights (a viewer has nothing to lose that matters here).
+    async fn check(&mut self, conn: &Connection) -> Verdict {
+        if self.role == RoomRole::Viewer {
+            return Verdict::Forward;
+        }
+        match sessions::current_room_role(&self.db, self.person, self.session).await {
+            Ok(Some(role)) => {
+                if role != self.role {
+                    self.role = role;
+                    conn.set_role(role);
+                }
+                Verdict::Forward
+            }
+            Ok(None) => Verdict::Leave,
+            Err(e) => {
+                tracing::error!(error = %e, "re-checking room rights failed");
+                Verdict::Refuse
+            }
+        }
+    }
 }
 
 /// Relays between the browser and the room until either side goes away. A connection that sends
 /// nothing (not even a pong) for 45 s is closed, which ends its attendance interval.
-async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_ws::MessageStream) {
+async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_ws::MessageStream, mut rights: Rights) {
     let mut stream = stream
         .max_frame_size(256 * 1024)
         .aggregate_continuations()
@@ -110,7 +166,18 @@ async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_w
                 Some(Ok(AggregatedMessage::Text(text))) => {
                     last_seen = Instant::now();
                     match serde_json::from_str::<ClientMsg>(&text) {
-                        Ok(m) => conn.send(m),
+                        Ok(m) => match rights.refresh(&conn, &m).await {
+                            Verdict::Forward => conn.send(m),
+                            Verdict::Refuse => {
+                                let e = ServerMsg::Error { message: "暂时无法确认权限，请稍后再试 / Could not confirm your rights; try again".into() };
+                                if ws.text(serde_json::to_string(&e).unwrap_or_default()).await.is_err() { break; }
+                            }
+                            Verdict::Leave => {
+                                let e = ServerMsg::Error { message: "您已无权进入本直播间 / You may no longer be in this room".into() };
+                                let _ = ws.text(serde_json::to_string(&e).unwrap_or_default()).await;
+                                break;
+                            }
+                        },
                         Err(_) => {
                             let e = ServerMsg::Error { message: "无法识别的消息 / Unrecognised message".into() };
                             if ws.text(serde_json::to_string(&e).unwrap_or_default()).await.is_err() { break; }
@@ -135,6 +202,8 @@ async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_w
             },
             _ = ping.tick() => {
                 if last_seen.elapsed() > Duration::from_secs(45) || ws.ping(b"").await.is_err() { break; }
+                // A demoted moderator who sends nothing still stops receiving the moderators' panel.
+                if let Verdict::Leave = rights.check(&conn).await { break; }
             }
         }
     }

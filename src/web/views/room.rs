@@ -68,6 +68,13 @@ fn labels(ctx: &Ctx) -> String {
         ("tap_sound", ctx.t("点击这里开启声音", "Tap here to turn the sound on")),
         ("quiz", ctx.t("随堂测试开始了！", "The quiz has started!")),
         (
+            "chat_wait",
+            ctx.t(
+                "发言太快，请 {n} 秒后再发",
+                "You are sending too fast; try again in {n} s",
+            ),
+        ),
+        (
             "counter",
             ctx.t(
                 "在场 {p} · 已开始 {s} · 已交卷 {d} · 合格 {ok}",
