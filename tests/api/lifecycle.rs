@@ -38,6 +38,14 @@ async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
     }
 }
 
+/// An answer that fits question `position` (one option, or a truth value).
+async fn some_answer(s: &Setup, attempt: i64, position: i32) -> serde_json::Value {
+    match right_choices(&s.app, attempt, position).await {
+        (_, _, Some(t)) => json!({"position": position, "truth": t}),
+        (_, right, None) => json!({"position": position, "choice": right}),
+    }
+}
+
 async fn attempts_of(s: &Setup, quiz_id: i64, chair: usize) -> Vec<quiz_db::AttemptRecord> {
     quiz_db::attempts_of(&s.app.db, quiz_id, s.chairs[chair]).await.unwrap()
 }
@@ -98,8 +106,8 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
 
-    // The deadline (which is the quiz's closing time) passed 5 s ago; the deadline job runs.
-    let past = sql_time(Utc::now() - Duration::seconds(5));
+    // The deadline (which is the quiz's closing time) passed 3 s ago; the deadline job runs.
+    let past = sql_time(Utc::now() - Duration::seconds(3));
     sql(
         &s.app,
         format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {}", opened.quiz_id),
@@ -111,11 +119,11 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     )
     .await;
     quiz::submit_due(&s.app.db).await.unwrap();
-    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
     assert_eq!(
         r.status().as_u16(),
         200,
-        "an answer 5 s late is inside the announced grace"
+        "an answer 3 s late is inside the announced grace"
     );
 
     // Past the grace, the server submits, and says so on the result page.
@@ -145,8 +153,23 @@ async fn closing_the_quiz_keeps_the_grace_and_the_note() {
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
     let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
+    let before = Utc::now();
     quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
-    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
+    assert_eq!(a.status, quiz_db::AttemptStatus::Open, "not submitted inside the grace");
+    assert!(
+        a.deadline >= before && a.deadline <= Utc::now(),
+        "the attempt ends at the closing"
+    );
+    // An answer sent just before the closing arrives a moment after it (3 s here, well inside the
+    // grace even on a loaded machine).
+    let past = sql_time(Utc::now() - Duration::seconds(3));
+    sql(
+        &s.app,
+        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
+    )
+    .await;
+    let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
     assert_eq!(
         r.status().as_u16(),
         200,
