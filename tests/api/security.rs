@@ -406,3 +406,78 @@ async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
         .unwrap();
     too_large(r, "256 KB").await;
 }
+
+/// The value of a cookie the response sets.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()?
+                .strip_prefix(&format!("{name}="))
+                .map(str::to_string)
+        })
+}
+
+#[tokio::test]
+async fn a_csrf_pair_from_one_browser_is_refused_in_another_browsers_session() {
+    let app = spawn_app().await;
+    make_person(&app, "13800000001", &[Role::Chair], &[], None).await;
+    make_person(&app, "13800000002", &[Role::Chair], &[], None).await;
+
+    // The attacker's browser: its nonce cookie and the token it was given, signed out and signed in.
+    let attacker = app.other_browser();
+    let r = attacker.get("/signin").await;
+    let attacker_nonce = set_cookie(&r, "q_csrf").unwrap();
+    let signed_out_token = crate::helpers::csrf_of(&r.text().await.unwrap());
+    attacker.sign_in("13800000001", PASSWORD).await;
+    let signed_in_token = crate::helpers::csrf_of(&attacker.get_text("/").await);
+
+    // The victim signs in in her own browser.
+    let victim = app.other_browser();
+    victim.get("/signin").await;
+    let r = victim.sign_in("13800000002", PASSWORD).await;
+    let victim_sid = set_cookie(&r, "q_sid").unwrap();
+
+    // The attacker plants its nonce cookie in the victim's browser and submits its own tokens.
+    let planted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for token in [&signed_out_token, &signed_in_token] {
+        let r = planted
+            .post(app.url("/signout"))
+            .header("cookie", format!("q_sid={victim_sid}; q_csrf={attacker_nonce}"))
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "a planted pair is refused");
+    }
+    assert!(
+        victim.get_text("/").await.contains("name=\"csrf\""),
+        "the victim is still signed in"
+    );
+    // Her own page's token works.
+    victim.sign_out().await;
+}
+
+#[tokio::test]
+async fn secure_cookies_carry_the_host_prefix() {
+    let app = crate::helpers::spawn_app_with(|s| s.security.cookie_secure = Some(true)).await;
+    let r = app.get("/signin").await;
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.contains("q_csrf"))
+        .unwrap();
+    assert!(cookie.starts_with("__Host-q_csrf="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+}
