@@ -40,7 +40,12 @@ pub async fn security_headers(
     // Handler errors arrive here already rendered as responses (the error pages), so they get the headers.
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // The policy is for documents the site renders; a PDF opens in the browser's own viewer, which a
+    // policy on the PDF response can block (`object-src 'none'`).
+    let is_pdf = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/pdf"));
+    if !is_pdf && let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

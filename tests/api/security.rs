@@ -366,7 +366,7 @@ async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
         None,
     )
     .await;
-    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES + 200 * 1024];
+    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES * 2];
     let token = crate::helpers::csrf_of(&app.get_text("/street/roster").await);
     let form = Form::new()
         .text("csrf", token.clone())
@@ -581,6 +581,15 @@ async fn pages_and_exports_carry_security_headers_and_no_inline_code() {
         assert_hardened(&r, &path);
         assert_no_store(&r, &path);
     }
+    // The certificate PDF opens in the browser's viewer: no document policy, but still no-store.
+    let cert = &quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap()[0];
+    let r = official.get(&format!("/certificates/{}.pdf", cert.id)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().get("content-security-policy").is_none());
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_no_store(&r, "pdf");
     let chair = s.app.other_browser();
     chair.sign_in("13900000100", PASSWORD).await;
     let attempt = chair.get(&format!("/quiz/{}", opened.quiz_id)).await;
