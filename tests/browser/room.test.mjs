@@ -129,6 +129,7 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
     assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="0"]', 'class'), 'qdot');
     assert.equal((await chair.textContent('#answered')).trim(), '1');
     await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-quiz.png'), fullPage: true });
+    assert.deepEqual(cspViolations, [], 'nothing is blocked by the Content-Security-Policy');
   } finally {
     await b.close();
   }
