@@ -78,6 +78,7 @@ impl Application {
                 .app_data(web::PayloadConfig::default().limit(web_layer::FORM_MAX_BYTES))
                 .wrap(from_fn(web_layer::context::load_context))
                 .wrap(from_fn(web_layer::log_requests))
+                .wrap(from_fn(web_layer::headers::security_headers))
                 .wrap(Compress::default())
                 .configure(web_layer::configure)
                 .default_service(web::to(web_layer::not_found))

@@ -216,11 +216,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let stats: Arc<Mutex<BTreeMap<&'static str, Kind>>> = Arc::default();
     let nonce = "loadtest-nonce-0123456789abcdef";
-    let csrf = quorum::web::csrf::token_for(SECRET.as_bytes(), nonce);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, token) in seeded.tokens.into_iter().enumerate() {
-        let (client, stats, base, csrf) = (client.clone(), stats.clone(), base.clone(), csrf.clone());
+        // Tokens are bound to each chair's session.
+        let csrf = quorum::web::csrf::token_for(SECRET.as_bytes(), &quorum::web::csrf::binding_for_session(&token));
+        let (client, stats, base) = (client.clone(), stats.clone(), base.clone());
         let offset = Duration::from_millis((i as u64 * args.window * 1000) / args.chairs as u64);
         let quiz = seeded.quiz;
         tasks.push(tokio::spawn(async move {

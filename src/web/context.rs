@@ -17,13 +17,27 @@ pub const SESSION_COOKIE: &str = "q_sid";
 pub const CSRF_COOKIE: &str = "q_csrf";
 pub const LANG_COOKIE: &str = "q_lang";
 
+/// With secure cookies, the session and CSRF cookies carry the `__Host-` prefix: browsers then accept
+/// them only from this exact host over HTTPS with `Path=/` and no `Domain`, so a sibling subdomain cannot
+/// plant or overwrite them.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-q_sid" } else { SESSION_COOKIE }
+}
+
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-q_csrf" } else { CSRF_COOKIE }
+}
+
 #[derive(Clone)]
 pub struct RequestCtx {
     pub user: Option<CurrentUser>,
     pub lang: Lang,
-    pub csrf_nonce: String,
-    /// False when the nonce was minted for this response (no cookie came in): a POST then always fails.
-    pub nonce_from_cookie: bool,
+    /// What the CSRF token is bound to: the web session for a signed-in visitor, else the pre-session
+    /// nonce cookie (see `csrf::binding`).
+    pub csrf_binding: String,
+    /// False for a signed-out visitor whose nonce was minted for this response (no cookie came in): a POST
+    /// then always fails.
+    pub csrf_verifiable: bool,
     /// The signed token to put into forms.
     pub csrf_token: String,
     /// Path and query of this request, for "come back here after signing in" and the language switch.
@@ -56,7 +70,7 @@ impl FromRequest for RequestCtx {
 }
 
 pub fn session_cookie(token: &str, days: i64, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_string())
+    Cookie::build(session_cookie_name(secure), token.to_string())
         .path("/")
         .http_only(true)
         .secure(secure)
@@ -65,8 +79,9 @@ pub fn session_cookie(token: &str, days: i64, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
-pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "").path("/").finish();
+pub fn removal_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
+    // A `__Host-` cookie is only replaced by one that is itself Secure.
+    let mut c = Cookie::build(name, "").path("/").secure(secure).finish();
     c.make_removal();
     c
 }
@@ -81,13 +96,15 @@ pub async fn load_context(
         .cookie(LANG_COOKIE)
         .and_then(|c| Lang::parse(c.value()))
         .unwrap_or_default();
-    let (nonce, from_cookie) = match req.cookie(CSRF_COOKIE) {
+    let secure = state.as_ref().is_some_and(|s| s.settings.cookie_secure());
+    let (nonce, from_cookie) = match req.cookie(csrf_cookie_name(secure)) {
         Some(c) if c.value().len() >= 16 => (c.value().to_string(), true),
         _ => (crate::services::tokens::new_token(), false),
     };
     let mut user = None;
     let mut stale_session = false;
-    if let (Some(state), Some(cookie)) = (&state, req.cookie(SESSION_COOKIE)) {
+    let session = req.cookie(session_cookie_name(secure));
+    if let (Some(state), Some(cookie)) = (&state, &session) {
         match accounts::current_user(&state.db, cookie.value()).await {
             Ok(u) => {
                 stale_session = u.is_none();
@@ -97,27 +114,31 @@ pub async fn load_context(
             Err(e) => tracing::error!(error = %e, "loading the session failed"),
         }
     }
+    // Signed in: the token is bound to the session, which a cross-site attacker cannot read or plant.
+    let (csrf_binding, csrf_verifiable) = match (&user, &session) {
+        (Some(_), Some(sid)) => (super::csrf::binding_for_session(sid.value()), true),
+        _ => (super::csrf::binding_for_visitor(&nonce), from_cookie),
+    };
     let csrf_token = state
         .as_ref()
-        .map(|s| super::csrf::token_for(&s.csrf_key, &nonce))
+        .map(|s| super::csrf::token_for(&s.csrf_key, &csrf_binding))
         .unwrap_or_default();
     let here = req
         .uri()
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let secure = state.as_ref().is_some_and(|s| s.settings.cookie_secure());
     req.extensions_mut().insert(RequestCtx {
         user,
         lang,
-        csrf_nonce: nonce.clone(),
-        nonce_from_cookie: from_cookie,
+        csrf_binding,
+        csrf_verifiable,
         csrf_token,
         here,
     });
     let mut res = next.call(req).await?;
     if !from_cookie {
-        let c = Cookie::build(CSRF_COOKIE, nonce)
+        let c = Cookie::build(csrf_cookie_name(secure), nonce)
             .path("/")
             .http_only(true)
             .secure(secure)
@@ -126,7 +147,8 @@ pub async fn load_context(
         res.response_mut().add_cookie(&c)?;
     }
     if stale_session {
-        res.response_mut().add_cookie(&removal_cookie(SESSION_COOKIE))?;
+        res.response_mut()
+            .add_cookie(&removal_cookie(session_cookie_name(secure), secure))?;
     }
     Ok(res)
 }

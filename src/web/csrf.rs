@@ -1,9 +1,11 @@
-//! CSRF protection: a signed double-submit token.
+//! CSRF protection: a signed token bound to the visitor's session.
 //!
-//! Every visitor gets a random nonce in an HttpOnly cookie; forms carry HMAC(key, nonce) in a hidden
-//! field. A cross-site page can neither read the cookie nor compute the HMAC, and a cookie planted from a
-//! sibling domain does not help without the key. It also protects the sign-in form (login CSRF), where
-//! there is no session yet.
+//! Forms carry HMAC(key, binding) in a hidden field. For a signed-in visitor the binding is the web
+//! session id (an HttpOnly cookie), so a token and nonce cookie taken from one browser and planted in
+//! another are refused in that browser's session. A signed-out visitor (the sign-in form, sign-in links:
+//! login CSRF) gets a random pre-session nonce in an HttpOnly cookie as the binding. A cross-site page can
+//! neither read the cookies nor compute the HMAC; with secure cookies both carry the `__Host-` prefix, so
+//! a sibling subdomain cannot plant them either.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -18,29 +20,39 @@ use crate::services::tokens::hex;
 
 pub const FIELD: &str = "csrf";
 
-pub fn token_for(key: &[u8], nonce: &str) -> String {
+/// The binding of a signed-in visitor: their web session id (the token itself never leaves the HMAC).
+pub fn binding_for_session(session_id: &str) -> String {
+    format!("session:{session_id}")
+}
+
+/// The binding of a signed-out visitor: the pre-session nonce cookie.
+pub fn binding_for_visitor(nonce: &str) -> String {
+    format!("visitor:{nonce}")
+}
+
+pub fn token_for(key: &[u8], binding: &str) -> String {
     let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
         Ok(m) => m,
         // HMAC accepts keys of any length; this arm is unreachable in practice.
         Err(_) => return String::new(),
     };
-    mac.update(nonce.as_bytes());
+    mac.update(binding.as_bytes());
     hex(&mac.finalize().into_bytes())
 }
 
-pub fn verify(key: &[u8], nonce: &str, token: &str) -> bool {
+pub fn verify(key: &[u8], binding: &str, token: &str) -> bool {
     use subtle::ConstantTimeEq;
-    let expected = token_for(key, nonce);
+    let expected = token_for(key, binding);
     !token.is_empty() && expected.as_bytes().ct_eq(token.as_bytes()).into()
 }
 
-/// Checks a submitted token against the request's nonce.
+/// Checks a submitted token against the request's binding (session, or pre-session nonce).
 pub fn check(req: &HttpRequest, token: &str) -> Result<(), AppError> {
     let ctx = RequestCtx::of(req)?;
     let state = req
         .app_data::<web::Data<super::state::AppState>>()
         .ok_or(AppError::Csrf)?;
-    if ctx.nonce_from_cookie && verify(&state.csrf_key, &ctx.csrf_nonce, token) {
+    if ctx.csrf_verifiable && verify(&state.csrf_key, &ctx.csrf_binding, token) {
         Ok(())
     } else {
         tracing::warn!(route = %super::route_of(req), "CSRF check failed");

@@ -3,6 +3,7 @@
 pub mod context;
 pub mod csrf;
 pub mod guards;
+pub mod headers;
 pub mod routes;
 pub mod state;
 pub mod urls;

@@ -366,7 +366,7 @@ async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
         None,
     )
     .await;
-    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES + 200 * 1024];
+    let big = vec![b'a'; quorum::services::roster::MAX_FILE_BYTES * 2];
     let token = crate::helpers::csrf_of(&app.get_text("/street/roster").await);
     let form = Form::new()
         .text("csrf", token.clone())
@@ -405,4 +405,233 @@ async fn an_upload_over_the_limit_gets_a_chinese_page_naming_the_limit() {
         .await
         .unwrap();
     too_large(r, "256 KB").await;
+}
+
+/// The value of a cookie the response sets.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()?
+                .strip_prefix(&format!("{name}="))
+                .map(str::to_string)
+        })
+}
+
+#[tokio::test]
+async fn a_csrf_pair_from_one_browser_is_refused_in_another_browsers_session() {
+    let app = spawn_app().await;
+    make_person(&app, "13800000001", &[Role::Chair], &[], None).await;
+    make_person(&app, "13800000002", &[Role::Chair], &[], None).await;
+
+    // The attacker's browser: its nonce cookie and the token it was given, signed out and signed in.
+    let attacker = app.other_browser();
+    let r = attacker.get("/signin").await;
+    let attacker_nonce = set_cookie(&r, "q_csrf").unwrap();
+    let signed_out_token = crate::helpers::csrf_of(&r.text().await.unwrap());
+    attacker.sign_in("13800000001", PASSWORD).await;
+    let signed_in_token = crate::helpers::csrf_of(&attacker.get_text("/").await);
+
+    // The victim signs in in her own browser.
+    let victim = app.other_browser();
+    victim.get("/signin").await;
+    let r = victim.sign_in("13800000002", PASSWORD).await;
+    let victim_sid = set_cookie(&r, "q_sid").unwrap();
+
+    // The attacker plants its nonce cookie in the victim's browser and submits its own tokens.
+    let planted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for token in [&signed_out_token, &signed_in_token] {
+        let r = planted
+            .post(app.url("/signout"))
+            .header("cookie", format!("q_sid={victim_sid}; q_csrf={attacker_nonce}"))
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403, "a planted pair is refused");
+    }
+    assert!(
+        victim.get_text("/").await.contains("name=\"csrf\""),
+        "the victim is still signed in"
+    );
+    // Her own page's token works.
+    victim.sign_out().await;
+}
+
+#[tokio::test]
+async fn secure_cookies_carry_the_host_prefix() {
+    let app = crate::helpers::spawn_app_with(|s| s.security.cookie_secure = Some(true)).await;
+    let r = app.get("/signin").await;
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.contains("q_csrf"))
+        .unwrap();
+    assert!(cookie.starts_with("__Host-q_csrf="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+}
+
+fn assert_hardened(r: &reqwest::Response, what: &str) {
+    let h = r.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"))
+        .to_str()
+        .unwrap();
+    for part in [
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "connect-src 'self'",
+        "media-src 'self' blob: mediastream:",
+    ] {
+        assert!(csp.contains(part), "{what}: {part} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+}
+
+fn assert_no_store(r: &reqwest::Response, what: &str) {
+    assert_eq!(
+        r.headers().get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "{what}"
+    );
+}
+
+/// Inline scripts, `<style>` blocks and `style=` attributes would be blocked by the policy.
+fn assert_no_inline_code(page: &str, what: &str) {
+    assert!(
+        !page.contains(" style=") && !page.contains("<style"),
+        "{what}: inline style"
+    );
+    for (i, _) in page.match_indices("<script") {
+        let tag = &page[i..i + page[i..].find('>').unwrap()];
+        assert!(tag.contains(" src="), "{what}: inline script {tag}");
+        assert!(page[i..].contains("></script>"), "{what}: script with a body");
+    }
+    assert!(
+        !page.contains(" onclick=") && !page.contains(" onsubmit="),
+        "{what}: inline handler"
+    );
+}
+
+#[tokio::test]
+async fn pages_and_exports_carry_security_headers_and_no_inline_code() {
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..1])
+        .await
+        .unwrap();
+    crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
+    let visitor = s.app.other_browser();
+    for path in ["/signin", "/verify", "/l/not-a-token", "/no-such-page"] {
+        let r = visitor.get(path).await;
+        assert_hardened(&r, path);
+        assert_no_store(&r, path);
+        assert_no_inline_code(&r.text().await.unwrap(), path);
+    }
+    // Static assets keep their caching.
+    let r = visitor.get("/static/css/app.css").await;
+    assert_hardened(&r, "css");
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", PASSWORD).await;
+    let report = format!("/sessions/{}/report", s.session);
+    let room = format!("/sessions/{}/room", s.session);
+    let certs = format!("/sessions/{}/certificates", s.session);
+    let session = format!("/sessions/{}", s.session);
+    for path in [
+        "/",
+        session.as_str(),
+        report.as_str(),
+        room.as_str(),
+        certs.as_str(),
+        "/street/dashboard",
+        "/street/chairs",
+        "/street/roster",
+    ] {
+        let r = official.get(path).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_hardened(&r, path);
+        assert_no_store(&r, path);
+        assert_no_inline_code(&r.text().await.unwrap(), path);
+    }
+    for path in [
+        format!("/sessions/{}/report.csv", s.session),
+        format!("/sessions/{}/report.xlsx", s.session),
+        format!("/sessions/{}/evidence.zip", s.session),
+        format!("/sessions/{}/qr.svg", s.session),
+    ] {
+        let r = official.get(&path).await;
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_hardened(&r, &path);
+        assert_no_store(&r, &path);
+    }
+    // The certificate PDF opens in the browser's viewer: no document policy, but still no-store.
+    let cert = &quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap()[0];
+    let r = official.get(&format!("/certificates/{}.pdf", cert.id)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().get("content-security-policy").is_none());
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_no_store(&r, "pdf");
+    let chair = s.app.other_browser();
+    chair.sign_in("13900000100", PASSWORD).await;
+    let attempt = chair.get(&format!("/quiz/{}", opened.quiz_id)).await;
+    assert_no_store(&attempt, "quiz");
+    for path in ["/".to_string(), room.clone()] {
+        let r = chair.get(&path).await;
+        assert_no_store(&r, &path);
+        assert_no_inline_code(&r.text().await.unwrap(), &path);
+    }
+}
+
+#[tokio::test]
+async fn a_room_socket_from_another_site_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    let person = quorum::db::people::get(&s.app.db, s.chairs[0]).await.unwrap().unwrap();
+    let sid = quorum::services::accounts::start_session(&s.app.db, person, 1)
+        .await
+        .unwrap()
+        .token;
+    let url = format!(
+        "{}/sessions/{}/ws",
+        s.app.address.replace("http://", "ws://"),
+        s.session
+    );
+    let host = s.app.address.trim_start_matches("http://").to_string();
+    let connect = |origin: Option<String>| {
+        let mut req = url.as_str().into_client_request().unwrap();
+        req.headers_mut()
+            .insert("cookie", format!("q_sid={sid}").parse().unwrap());
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req)
+    };
+    match connect(Some("https://evil.example".into())).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 403),
+        other => panic!("a cross-site handshake must be refused: {:?}", other.map(|_| ())),
+    }
+    let (mut ws, _) = connect(Some(format!("http://{host}"))).await.expect("same origin");
+    ws.close(None).await.ok();
+    // No Origin: not a web page (the synthetic clients); the session cookie still decides.
+    let (mut ws, _) = connect(None).await.expect("no origin");
+    ws.close(None).await.ok();
 }

@@ -7,6 +7,9 @@ import { chromium } from 'playwright-core';
 
 const base = process.env.QUORUM_TEST_URL || 'http://127.0.0.1:8099';
 const password = 'quorum-demo';
+// Anything the Content-Security-Policy blocks (an inline script or style, a media or socket source) fails
+// the test: Chromium reports it on the console.
+const cspViolations = [];
 
 async function browser() {
   return chromium.launch({
@@ -31,6 +34,9 @@ async function signIn(b, phone) {
   });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.log(`[${phone}] page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) cspViolations.push(`[${phone}] ${m.text()}`);
+  });
   await page.goto(`${base}/signin`);
   await page.fill('#f-identifier', phone);
   await page.fill('#f-password', password);
@@ -89,6 +95,7 @@ test('a chair sees the lecturer: frames decoded keep rising', { timeout: 90_000 
     await chair.click('#chat-form button');
     await official.waitForSelector('#chat li:has-text("请问维修资金怎么申请？")');
     await chair.screenshot({ path: process.env.SCREENSHOT || '/tmp/room-chair.png', fullPage: true });
+    assert.deepEqual(cspViolations, [], 'nothing is blocked by the Content-Security-Policy');
   } finally {
     await b.close();
   }
@@ -122,6 +129,7 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
     assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="0"]', 'class'), 'qdot');
     assert.equal((await chair.textContent('#answered')).trim(), '1');
     await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-quiz.png'), fullPage: true });
+    assert.deepEqual(cspViolations, [], 'nothing is blocked by the Content-Security-Policy');
   } finally {
     await b.close();
   }

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
 use crate::services::accounts::{self, SigninError};
-use crate::web::context::{Ctx, LANG_COOKIE, SESSION_COOKIE, removal_cookie, session_cookie};
+use crate::web::context::{Ctx, LANG_COOKIE, removal_cookie, session_cookie, session_cookie_name};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
@@ -113,7 +113,8 @@ async fn signout(
 ) -> Result<HttpResponse, AppError> {
     accounts::sign_out(&state.db, &me.user).await?;
     let mut res = redirect(urls::HOME);
-    res.add_cookie(&removal_cookie(SESSION_COOKIE))
+    let secure = state.settings.cookie_secure();
+    res.add_cookie(&removal_cookie(session_cookie_name(secure), secure))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(res)
 }

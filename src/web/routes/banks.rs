@@ -333,10 +333,9 @@ async fn import(
     csrf::check(&req, &form.csrf)?;
     let bank = db::bank(&state.db, *form.bank).await?.ok_or(AppError::NotFound)?;
     if form.file.data.len() > MAX_FILE_BYTES {
-        return Err(AppError::BadRequest(Text::new(
-            "文件太大（上限 5 MB）",
-            "the file is larger than 5 MB",
-        )));
+        return Err(AppError::TooLarge {
+            limit_bytes: MAX_FILE_BYTES,
+        });
     }
     let text = crate::roster_files::decode_text(&form.file.data);
     let parsed = match form.format.as_str() {

@@ -80,6 +80,10 @@ async fn socket(
     me: Require<SignedIn>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    if !same_origin(&req, &state.settings.public_url()) {
+        tracing::info!(person = me.user.person.id, "cross-origin WebSocket refused");
+        return Err(AppError::Forbidden);
+    }
     let (s, role) = entry(&state, &me, *id).await?;
     if s.status == SessionStatus::Cancelled {
         return Err(AppError::NotFound);
@@ -149,6 +153,31 @@ impl Rights {
             }
         }
     }
+}
+
+/// WebSockets are not covered by CORS or SameSite=Lax alone, so a page on another site could open the room
+/// socket with the chair's cookie (cross-site WebSocket hijacking). Browsers always send `Origin` on a
+/// WebSocket handshake: it must be this site, as the browser reached it (`Host`) or as configured
+/// (`server.public_url`, behind a proxy that rewrites `Host`). A handshake without `Origin` does not come
+/// from a web page (the test and load clients, `rooms::client`); it still needs a valid session cookie.
+fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
+    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    if !matches!(scheme, "http" | "https") {
+        return false;
+    }
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    host.is_some_and(|h| h.eq_ignore_ascii_case(authority)) || public_url.eq_ignore_ascii_case(origin)
 }
 
 /// Relays between the browser and the room until either side goes away. A connection that sends
