@@ -211,9 +211,11 @@ pub enum Blocked {
 pub enum Entry {
     /// An attempt is open: go on with it.
     Attempt(i64),
-    /// She may start attempt `number` (a POST behind 开始答题 starts it).
+    /// She may start attempt `number` (a POST behind 开始答题 starts it); `counting` is her result so
+    /// far, if she has one.
     Ready {
         number: i32,
+        counting: Option<i64>,
         questions: u32,
         minutes: u32,
         attempts_allowed: u32,
@@ -282,6 +284,7 @@ async fn decide(
     }
     Ok(Entry::Ready {
         number: mine.len() as i32 + 1,
+        counting: counting_attempt(&mine).map(|a| a.id),
         questions: quiz.settings.total(),
         minutes: quiz.settings.time_limit_minutes,
         attempts_allowed: quiz.settings.attempts_allowed,

@@ -438,3 +438,24 @@ async fn quiz_numbers_and_session_dates_are_bounded() {
         assert!(r.text().await.unwrap().contains(why), "{why}");
     }
 }
+
+#[tokio::test]
+async fn a_chair_who_failed_may_start_again_and_finds_her_last_result() {
+    let s = setup(QuizSettings {
+        attempts_allowed: 2,
+        ..settings(3)
+    })
+    .await;
+    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let first = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    let chair = as_chair(&s, 0).await;
+    // Submits with nothing answered: 0 right, not passed.
+    chair.post_form(&format!("/attempts/{first}/submit"), &[]).await;
+    let page = chair.get_text(&format!("/quiz/{}", opened.quiz_id)).await;
+    assert!(page.contains("这是第 2 次答题") && page.contains("开始答题"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/attempts/{first}\"")),
+        "her last result is one tap away"
+    );
+    assert_eq!(attempts_of(&s, opened.quiz_id, 0).await.len(), 1);
+}

@@ -175,7 +175,14 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
 }
 
 /// Before a timed attempt starts: what it holds, and the button that starts the clock.
-pub fn ready(ctx: &Ctx, quiz: i64, number: i32, questions: u32, minutes: u32, attempts_allowed: u32) -> Markup {
+/// `(number, attempts_allowed)`, `(questions, minutes)`, and her result so far.
+pub fn ready(
+    ctx: &Ctx,
+    quiz: i64,
+    (number, attempts_allowed): (i32, u32),
+    (questions, minutes): (u32, u32),
+    previous: Option<i64>,
+) -> Markup {
     page(
         ctx,
         ctx.t("随堂测试", "Quiz"),
@@ -193,6 +200,7 @@ pub fn ready(ctx: &Ctx, quiz: i64, number: i32, questions: u32, minutes: u32, at
                     button.primary type="submit" { (ctx.t("开始答题", "Start")) }
                 }
             }
+            @if let Some(a) = previous { p { a.button href=(urls::attempt(a)) { (ctx.t("查看上次成绩", "See my last result")) } } }
         },
     )
 }
