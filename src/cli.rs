@@ -161,7 +161,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let plan = services::roster::plan_file(&conn, s.id, &name, &bytes).await?;
+            let plan = services::roster::plan_file(&conn, s.id, &name, bytes.clone()).await?;
             for e in &plan.errors {
                 eprintln!("{}:{e}", file.display());
             }

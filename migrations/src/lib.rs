@@ -13,6 +13,8 @@ mod m20261122_000007_question_banks;
 mod m20261122_000008_live_rooms;
 mod m20261122_000009_quizzes;
 mod m20261122_000010_certificates;
+mod m20261202_000012_email_attempt_state;
+mod m20261202_000012_roster_upload_plan;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_live_rooms::Migration),
             Box::new(m20261122_000009_quizzes::Migration),
             Box::new(m20261122_000010_certificates::Migration),
+            Box::new(m20261202_000012_email_attempt_state::Migration),
+            Box::new(m20261202_000012_roster_upload_plan::Migration),
         ]
     }
 }

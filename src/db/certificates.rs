@@ -275,22 +275,115 @@ pub async fn jobs_for_certificates(db: &impl ConnectionTrait, ids: &[i64]) -> Re
 }
 
 /// Records one try; `outcome` is None for success.
-pub async fn record_attempt(
-    db: &impl ConnectionTrait,
-    id: i64,
-    worker: &str,
-    error: Option<&str>,
-) -> Result<(), DbErr> {
-    email_attempt::ActiveModel {
+/// Where an attempt to send a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptState {
+    /// Recorded before the message was handed to the mail server; still under way, or its worker died.
+    Sending,
+    Sent,
+    Failed,
+    /// Its worker stopped while sending (found when the job was reclaimed): the message may or may not
+    /// have arrived, and the retry carries the same Message-ID.
+    Interrupted,
+}
+
+impl AttemptState {
+    fn code(self) -> &'static str {
+        match self {
+            AttemptState::Sending => "sending",
+            AttemptState::Sent => "sent",
+            AttemptState::Failed => "failed",
+            AttemptState::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(s: &str) -> AttemptState {
+        match s {
+            "sending" => AttemptState::Sending,
+            "failed" => AttemptState::Failed,
+            "interrupted" => AttemptState::Interrupted,
+            _ => AttemptState::Sent,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailAttempt {
+    pub id: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub worker: String,
+    pub state: AttemptState,
+    pub error: Option<String>,
+}
+
+/// Records an attempt as under way, before anything is sent; returns its id for [`end_attempt`].
+pub async fn start_attempt(db: &impl ConnectionTrait, id: i64, worker: &str) -> Result<i64, DbErr> {
+    Ok(email_attempt::ActiveModel {
         outbox_id: Set(id),
         attempted_at: Set(Utc::now()),
         worker: Set(worker.to_string()),
-        error: Set(error.map(str::to_string)),
+        error: Set(None),
+        state: Set(AttemptState::Sending.code().to_string()),
         ..Default::default()
     }
     .insert(db)
+    .await?
+    .id)
+}
+
+/// Closes an attempt: sent (`error` none) or failed.
+pub async fn end_attempt(db: &impl ConnectionTrait, attempt: i64, error: Option<&str>) -> Result<(), DbErr> {
+    let state = if error.is_some() {
+        AttemptState::Failed
+    } else {
+        AttemptState::Sent
+    };
+    email_attempt::ActiveModel {
+        id: Set(attempt),
+        error: Set(error.map(str::to_string)),
+        state: Set(state.code().to_string()),
+        ..Default::default()
+    }
+    .update(db)
     .await?;
     Ok(())
+}
+
+/// Marks a job's attempts still `sending` as interrupted: called by the worker that has just claimed
+/// the job, so no other worker can be in the middle of one. Returns how many there were.
+pub async fn mark_interrupted(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
+    Ok(email_attempt::Entity::update_many()
+        .col_expr(
+            email_attempt::Column::State,
+            Expr::value(AttemptState::Interrupted.code()),
+        )
+        .col_expr(
+            email_attempt::Column::Error,
+            Expr::value("interrupted: the worker stopped while sending; the message may have arrived"),
+        )
+        .filter(email_attempt::Column::OutboxId.eq(id))
+        .filter(email_attempt::Column::State.eq(AttemptState::Sending.code()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Every attempt of a job, oldest first.
+pub async fn attempt_history(db: &impl ConnectionTrait, id: i64) -> Result<Vec<EmailAttempt>, DbErr> {
+    Ok(email_attempt::Entity::find()
+        .filter(email_attempt::Column::OutboxId.eq(id))
+        .order_by_asc(email_attempt::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| EmailAttempt {
+            id: a.id,
+            attempted_at: a.attempted_at,
+            worker: a.worker,
+            state: AttemptState::parse(&a.state),
+            error: a.error,
+        })
+        .collect())
 }
 
 pub async fn attempts_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<(DateTime<Utc>, Option<String>)>, DbErr> {

@@ -121,6 +121,8 @@ pub struct Upload {
     pub filename: String,
     pub content: Vec<u8>,
     pub applied_at: Option<DateTime<Utc>>,
+    /// The stored plan (JSON of `PlanPreview`), once planned.
+    pub plan: Option<String>,
 }
 
 pub async fn insert_upload(
@@ -151,7 +153,37 @@ pub async fn get_upload(db: &impl ConnectionTrait, id: i64) -> Result<Option<Upl
         filename: m.filename,
         content: m.content,
         applied_at: m.applied_at,
+        plan: m.plan,
     }))
+}
+
+/// An upload without its file (which can be megabytes): what the preview pages need.
+pub async fn get_upload_plan(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(i64, String, Option<String>)>, DbErr> {
+    use sea_orm::QuerySelect;
+    roster_upload::Entity::find_by_id(id)
+        .select_only()
+        .columns([
+            roster_upload::Column::StreetId,
+            roster_upload::Column::Filename,
+            roster_upload::Column::Plan,
+        ])
+        .into_tuple::<(i64, String, Option<String>)>()
+        .one(db)
+        .await
+}
+
+pub async fn set_plan(db: &impl ConnectionTrait, id: i64, plan: &str) -> Result<(), DbErr> {
+    roster_upload::ActiveModel {
+        id: Set(id),
+        plan: Set(Some(plan.to_string())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn mark_applied(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {

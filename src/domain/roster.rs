@@ -244,6 +244,88 @@ impl RosterPlan {
     }
 }
 
+/// What the preview shows of a plan, kept with the upload so that it is planned once, not at every
+/// page view. Plain data (no domain newtypes) so it can be stored as JSON and compared: applying
+/// plans again and refuses if the result differs from what the official saw.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanPreview {
+    pub errors: Vec<PreviewError>,
+    pub rows: Vec<PreviewRow>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub new_neighbourhoods: Vec<String>,
+    pub new_estates: Vec<String>,
+    pub changes_anything: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreviewError {
+    pub line: usize,
+    pub column: Option<String>,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreviewRow {
+    pub line: usize,
+    pub name: String,
+    pub neighbourhood: String,
+    pub estate: String,
+    pub action: PreviewAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PreviewAction {
+    Create,
+    /// (column, old, new) per changed field.
+    Update(Vec<(String, String, String)>),
+    Unchanged,
+}
+
+impl From<&RosterPlan> for PlanPreview {
+    fn from(p: &RosterPlan) -> PlanPreview {
+        PlanPreview {
+            errors: p
+                .errors
+                .iter()
+                .map(|e| PreviewError {
+                    line: e.line,
+                    column: e.column.map(str::to_string),
+                    zh: e.message.zh.clone(),
+                    en: e.message.en.clone(),
+                })
+                .collect(),
+            rows: p
+                .rows
+                .iter()
+                .map(|r| PreviewRow {
+                    line: r.row.line,
+                    name: r.row.name.as_str().to_string(),
+                    neighbourhood: r.row.neighbourhood.clone(),
+                    estate: r.row.estate.clone(),
+                    action: match &r.action {
+                        RowAction::Create => PreviewAction::Create,
+                        RowAction::Unchanged => PreviewAction::Unchanged,
+                        RowAction::Update(c) => PreviewAction::Update(
+                            c.iter()
+                                .map(|(col, old, new)| (col.to_string(), old.clone(), new.clone()))
+                                .collect(),
+                        ),
+                    },
+                })
+                .collect(),
+            created: p.count(|a| *a == RowAction::Create),
+            updated: p.count(|a| matches!(a, RowAction::Update(_))),
+            unchanged: p.count(|a| *a == RowAction::Unchanged),
+            new_neighbourhoods: p.new_neighbourhoods.iter().cloned().collect(),
+            new_estates: p.new_estates.iter().map(|(_, e)| e.clone()).collect(),
+            changes_anything: p.changes_anything(),
+        }
+    }
+}
+
 /// Decides what importing these rows would do. `rows` are the raw data rows; `file_errors` are problems
 /// already found while reading the file (they are kept in the plan's error list).
 pub fn plan(rows: &[RawRow], file_errors: Vec<RowError>, snapshot: &RosterSnapshot) -> RosterPlan {

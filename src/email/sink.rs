@@ -1,9 +1,10 @@
 //! A small real SMTP server on 127.0.0.1 (mailin's protocol state machine, a thread per connection),
 //! for the tests and the delivery benchmark. It keeps what it receives and can refuse mail (4xx) to
-//! play a struggling server. Not for production use.
+//! play a struggling server, or keep a message and never answer it, as a client that dies during DATA
+//! sees it. Not for production use.
 
 use std::io::BufRead;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Default)]
@@ -30,6 +31,7 @@ struct Handler {
     inbox: Inbox,
     buf: Vec<u8>,
     fail: Arc<AtomicU16>,
+    stall: Arc<AtomicBool>,
 }
 
 impl mailin::Handler for Handler {
@@ -49,6 +51,10 @@ impl mailin::Handler for Handler {
         if let Ok(mut v) = self.inbox.0.lock() {
             v.push(std::mem::take(&mut self.buf));
         }
+        // The message is kept, but the answer to the final "." waits: the sender cannot know it arrived.
+        while self.stall.load(Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         mailin::response::OK
     }
 }
@@ -58,6 +64,8 @@ pub struct SmtpServer {
     pub inbox: Inbox,
     /// 0 accepts mail; a code such as 451 refuses it.
     pub fail: Arc<AtomicU16>,
+    /// While set, a message is kept but its end of DATA is not answered.
+    pub stall: Arc<AtomicBool>,
 }
 
 /// Serves on `port` (0 picks one).
@@ -66,10 +74,11 @@ pub fn start(port: u16) -> std::io::Result<SmtpServer> {
     let port = listener.local_addr()?.port();
     let inbox = Inbox::default();
     let fail = Arc::new(AtomicU16::new(0));
-    let (ib, fl) = (inbox.clone(), fail.clone());
+    let stall = Arc::new(AtomicBool::new(false));
+    let (ib, fl, st) = (inbox.clone(), fail.clone(), stall.clone());
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
-            let (ib, fl) = (ib.clone(), fl.clone());
+            let (ib, fl, st) = (ib.clone(), fl.clone(), st.clone());
             std::thread::spawn(move || -> std::io::Result<()> {
                 // SMTP is a chatty request/response protocol: without this, Nagle's algorithm and delayed
                 // ACKs add tens of milliseconds to every exchange.
@@ -82,6 +91,7 @@ pub fn start(port: u16) -> std::io::Result<SmtpServer> {
                         inbox: ib,
                         buf: Vec::new(),
                         fail: fl,
+                        stall: st,
                     },
                 );
                 s.greeting().write_to(&mut w)?;
@@ -102,7 +112,12 @@ pub fn start(port: u16) -> std::io::Result<SmtpServer> {
             });
         }
     });
-    Ok(SmtpServer { port, inbox, fail })
+    Ok(SmtpServer {
+        port,
+        inbox,
+        fail,
+        stall,
+    })
 }
 
 /// A port with nothing listening (connection refused).

@@ -37,9 +37,30 @@ fn answer_line(line: &str) -> Option<&str> {
 
 struct Pending {
     line: usize,
+    /// The question's last line so far: where a missing ANSWER line belongs.
+    last_line: usize,
     stem: String,
     options: Vec<String>,
     broken: bool,
+}
+
+/// A question's missing ANSWER line, reported at the question's own last line and naming it.
+fn missing_answer(p: &Pending) -> Problem {
+    let short: String = p.stem.chars().take(20).collect();
+    let more = if p.stem.chars().count() > 20 { "…" } else { "" };
+    Problem {
+        line: p.last_line,
+        message: Text::new(
+            format!(
+                "第{}行的题目“{short}{more}”缺少 ANSWER 行（应在最后一个选项之后，如 ANSWER: B）",
+                p.line
+            ),
+            format!(
+                "the question on line {} (“{short}{more}”) has no ANSWER line (after its last option, e.g. ANSWER: B)",
+                p.line
+            ),
+        ),
+    }
 }
 
 pub fn parse(text: &str) -> ImportResult {
@@ -49,11 +70,30 @@ pub fn parse(text: &str) -> ImportResult {
         line,
         message: Text::new(zh, en),
     };
-    for (i, raw) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, raw) in lines.iter().enumerate() {
         let n = i + 1;
         let line = raw.trim().trim_start_matches('\u{feff}');
         if line.is_empty() {
             continue;
+        }
+        // A line that is neither option nor answer after a question's options, followed by an option A:
+        // the next question's stem, so this question lacks its ANSWER line.
+        let next_is_option_a = || {
+            lines[i + 1..]
+                .iter()
+                .map(|l| l.trim())
+                .find(|l| !l.is_empty())
+                .and_then(option_line)
+                .is_some_and(|(idx, _)| idx == 0)
+        };
+        if answer_line(line).is_none()
+            && option_line(line).is_none()
+            && cur.as_ref().is_some_and(|p| !p.options.is_empty())
+            && next_is_option_a()
+            && let Some(p) = cur.take()
+        {
+            out.problems.push(missing_answer(&p));
         }
         if let Some(ans) = answer_line(line) {
             let Some(p) = cur.take() else {
@@ -102,6 +142,7 @@ pub fn parse(text: &str) -> ImportResult {
             (None, _) => {
                 cur = Some(Pending {
                     line: n,
+                    last_line: n,
                     stem: line.to_string(),
                     options: Vec::new(),
                     broken: false,
@@ -117,6 +158,7 @@ pub fn parse(text: &str) -> ImportResult {
                     p.broken = true;
                 }
                 p.options.push(text);
+                p.last_line = n;
             }
             (Some(p), None) if p.options.is_empty() => {
                 out.problems.push(problem(
@@ -137,11 +179,7 @@ pub fn parse(text: &str) -> ImportResult {
         }
     }
     if let Some(p) = cur {
-        out.problems.push(problem(
-            p.line,
-            "题目缺少 ANSWER 行".into(),
-            "the question has no ANSWER line".into(),
-        ));
+        out.problems.push(missing_answer(&p));
     }
     out
 }
@@ -158,6 +196,21 @@ mod tests {
         assert_eq!(r.questions.len(), 1);
         assert_eq!(r.questions[0].content.answer, Answer::Choices([1].into()));
         let lines: Vec<usize> = r.problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![8, 14, 15]);
+        assert_eq!(lines, vec![8, 14, 17], "{:?}", r.problems);
+        assert!(r.problems[2].message.zh.contains("第15行的题目“问题四”缺少 ANSWER 行"));
+    }
+
+    #[test]
+    fn a_missing_answer_is_reported_at_its_own_question_not_the_next() {
+        let r = parse("问题一\nA. 甲\nB. 乙\n\n问题二\nA. 丙\nB. 丁\nANSWER: A\n");
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert_eq!(r.problems[0].line, 3);
+        assert!(
+            r.problems[0].message.zh.contains("第1行的题目“问题一”缺少 ANSWER 行"),
+            "{:?}",
+            r.problems
+        );
+        assert_eq!(r.questions.len(), 1, "the next question is read on its own");
+        assert_eq!(r.questions[0].content.stem, "问题二");
     }
 }

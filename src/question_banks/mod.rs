@@ -64,5 +64,9 @@ pub struct ImportedQuestion {
 #[derive(Debug, Clone, Default)]
 pub struct ImportResult {
     pub questions: Vec<ImportedQuestion>,
+    /// Lines that could not be read: nothing is imported while there is one.
     pub problems: Vec<Problem>,
+    /// What was read but not kept as written (feedback per answer, partial weights, markup): the
+    /// questions import, and the lawyer is told line by line.
+    pub warnings: Vec<Problem>,
 }

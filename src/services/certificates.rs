@@ -220,8 +220,15 @@ fn message(c: &CertificateRecord, job: &EmailJob, o: &Outbox, pdf: Vec<u8>) -> O
 }
 
 /// One step of the outbox worker: claims due jobs one by one and sends them. Returns how many were
-/// sent. Failures are retried with growing delays; after a day a job is marked failed. Every attempt's
-/// outcome is recorded.
+/// sent. Failures are retried with growing delays; after a day a job is marked failed.
+///
+/// Delivery is *at least once*, with a stable Message-ID. Every attempt is recorded as `sending` before
+/// the message is handed to the mail server and closed afterwards. A process that dies in between (say
+/// during SMTP DATA, after the server may already have the message) leaves the job leased and the
+/// attempt `sending`; once the lease runs out another worker reclaims the job, marks that attempt
+/// interrupted and sends again with the same Message-ID, so the recipient's mail system can recognise
+/// the copy. Exactly-once is impossible without the server's help: it may have accepted the message
+/// just before the process died.
 pub async fn send_due(db: &DatabaseConnection, o: &Outbox, limit: u64) -> Result<usize, ServiceError> {
     let mut sent = 0;
     let now = Utc::now();
@@ -231,7 +238,14 @@ pub async fn send_due(db: &DatabaseConnection, o: &Outbox, limit: u64) -> Result
             continue;
         }
         let Some(job) = db::job(db, id).await? else { continue };
+        if db::mark_interrupted(db, id).await? > 0 {
+            tracing::warn!(
+                job = id,
+                "an earlier send of this email was interrupted; sending again with the same Message-ID"
+            );
+        }
         let cert = db::get(db, job.certificate_id).await?.ok_or(ServiceError::NotFound)?;
+        let attempt = db::start_attempt(db, id, &o.worker).await?;
         let outcome: Result<(), (bool, String)> = match render_async(cert.clone(), o.public_url.clone()).await? {
             Err(e) => Err((true, e.to_string())),
             Ok(pdf) => o
@@ -242,12 +256,12 @@ pub async fn send_due(db: &DatabaseConnection, o: &Outbox, limit: u64) -> Result
         };
         match outcome {
             Ok(()) => {
-                db::record_attempt(db, id, &o.worker, None).await?;
+                db::end_attempt(db, attempt, None).await?;
                 db::finish(db, id, &o.worker, Outcome::Sent).await?;
                 sent += 1;
             }
             Err((permanent, error)) => {
-                db::record_attempt(db, id, &o.worker, Some(&error)).await?;
+                db::end_attempt(db, attempt, Some(&error)).await?;
                 let attempts = job.attempts as u32 + 1;
                 let next = Utc::now() + retry_delay(attempts);
                 if permanent || give_up(job.created_at, next) {

@@ -8,7 +8,7 @@ use crate::db::{org, people, roster};
 use crate::domain::contact::EmailAddress;
 use crate::domain::org::OrgKind;
 use crate::domain::person::Role;
-use crate::domain::roster::{RosterPlan, RowAction, plan};
+use crate::domain::roster::{PlanPreview, RosterPlan, RowAction, plan};
 use crate::roster_files;
 
 /// Largest accepted upload: a street's roster is a few hundred rows, far below this.
@@ -22,55 +22,95 @@ pub struct ImportOutcome {
     pub unchanged: usize,
 }
 
+/// Rows (or errors) shown per preview page.
+pub const PREVIEW_PAGE: usize = 100;
+
+/// Runs CPU-bound work (reading a file of up to 5 MB, planning tens of thousands of rows, turning a
+/// plan into JSON and back) on the blocking pool, never on an HTTP worker: a big file must not stall
+/// every other request on that worker. A panic there fails this request only.
+async fn blocking<T, F>(f: F) -> Result<T, ServiceError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("roster work failed: {e}")))
+}
+
 /// Reads a file and plans its import against the street as it is now.
 pub async fn plan_file(
     db: &impl ConnectionTrait,
     street: i64,
     filename: &str,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> Result<RosterPlan, ServiceError> {
-    let read = roster_files::read(filename, bytes);
-    let phones: Vec<String> = read
-        .rows
-        .iter()
-        .filter_map(|r| r.cells.get("手机号"))
-        .filter_map(|p| crate::domain::contact::PhoneNumber::parse(p).ok())
-        .map(|p| p.as_str().to_string())
-        .collect();
-    let emails: Vec<String> = read
-        .rows
-        .iter()
-        .filter_map(|r| r.cells.get("邮箱"))
-        .filter_map(|e| EmailAddress::parse(e).ok())
-        .map(|e| e.as_str().to_string())
-        .collect();
+    let name = filename.to_string();
+    let (read, phones, emails) = blocking(move || {
+        let read = roster_files::read(&name, &bytes);
+        let phones: Vec<String> = read
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get("手机号"))
+            .filter_map(|p| crate::domain::contact::PhoneNumber::parse(p).ok())
+            .map(|p| p.as_str().to_string())
+            .collect();
+        let emails: Vec<String> = read
+            .rows
+            .iter()
+            .filter_map(|r| r.cells.get("邮箱"))
+            .filter_map(|e| EmailAddress::parse(e).ok())
+            .map(|e| e.as_str().to_string())
+            .collect();
+        (read, phones, emails)
+    })
+    .await?;
     let snapshot = roster::snapshot(db, street, &phones, &emails).await?;
-    let mut p = plan(&read.rows, read.errors, &snapshot);
-    // A name the certificate cannot print is better fixed now than discovered when the chair passes.
-    let unprintable: Vec<_> = p
-        .rows
-        .iter()
-        .filter_map(|r| crate::pdf::unsupported_char(r.row.name.as_str()).map(|c| (r.row.line, c)))
-        .collect();
-    for (line, c) in unprintable {
-        p.rows.retain(|r| r.row.line != line);
-        p.errors.push(crate::domain::roster::RowError {
-            line,
-            column: Some("姓名"),
-            message: crate::i18n::Text::new(
-                format!(
-                    "姓名中的“{c}”（U+{:04X}）无法印在结业证书上，请改用常用字或联系管理员",
-                    c as u32
+    blocking(move || {
+        let mut p = plan(&read.rows, read.errors, &snapshot);
+        // A name the certificate cannot print is better fixed now than discovered when the chair passes.
+        let unprintable: Vec<_> = p
+            .rows
+            .iter()
+            .filter_map(|r| crate::pdf::unsupported_char(r.row.name.as_str()).map(|c| (r.row.line, c)))
+            .collect();
+        for (line, c) in unprintable {
+            p.rows.retain(|r| r.row.line != line);
+            p.errors.push(crate::domain::roster::RowError {
+                line,
+                column: Some("姓名"),
+                message: crate::i18n::Text::new(
+                    format!(
+                        "姓名中的“{c}”（U+{:04X}）无法印在结业证书上，请改用常用字或联系管理员",
+                        c as u32
+                    ),
+                    format!(
+                        "the certificate font cannot print “{c}” (U+{:04X}) in the name",
+                        c as u32
+                    ),
                 ),
-                format!(
-                    "the certificate font cannot print “{c}” (U+{:04X}) in the name",
-                    c as u32
-                ),
-            ),
-        });
-    }
-    p.errors.sort_by_key(|e| e.line);
-    Ok(p)
+            });
+        }
+        p.errors.sort_by_key(|e| e.line);
+        p
+    })
+    .await
+}
+
+/// Plans a file and returns the plan with its preview as stored (JSON).
+async fn plan_with_preview(
+    db: &impl ConnectionTrait,
+    street: i64,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> Result<(RosterPlan, PlanPreview, String), ServiceError> {
+    let plan = plan_file(db, street, filename, bytes).await?;
+    blocking(move || {
+        let preview = PlanPreview::from(&plan);
+        let json = serde_json::to_string(&preview).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok((plan, preview, json))
+    })
+    .await?
 }
 
 async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i64) -> Result<(), ServiceError> {
@@ -84,7 +124,7 @@ async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i6
     Ok(())
 }
 
-/// Stores an uploaded file and returns its id with the plan for the preview page.
+/// Stores an uploaded file with its plan (planned here, once) and returns its id.
 pub async fn upload(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
@@ -92,7 +132,7 @@ pub async fn upload(
     street: i64,
     filename: &str,
     bytes: Vec<u8>,
-) -> Result<(i64, RosterPlan), ServiceError> {
+) -> Result<i64, ServiceError> {
     check_street(db, scope, street).await?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ServiceError::invalid(
@@ -100,39 +140,118 @@ pub async fn upload(
             "the file is larger than 5 MB",
         ));
     }
-    let plan = plan_file(db, street, filename, &bytes).await?;
+    let (_, _, json) = plan_with_preview(db, street, filename, bytes.clone()).await?;
     let id = roster::insert_upload(db, street, uploader, filename, bytes).await?;
-    Ok((id, plan))
+    roster::set_plan(db, id, &json).await?;
+    Ok(id)
 }
 
-/// The preview of a stored upload (planned afresh: the street may have changed since).
+/// One page of a stored upload's preview: errors first (a file with errors shows only them), then the
+/// planned rows, [`PREVIEW_PAGE`] at a time. Totals and summary are over the whole file.
+#[derive(Debug)]
+pub struct PreviewPage {
+    pub upload_id: i64,
+    pub street_id: i64,
+    pub filename: String,
+    /// The plan with only this page's errors or rows.
+    pub plan: PlanPreview,
+    pub total_errors: usize,
+    pub total_rows: usize,
+    /// 1-based.
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// The preview of a stored upload, read from the plan made at upload (never planned again here).
 pub async fn preview(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
     upload_id: i64,
-) -> Result<(roster::Upload, RosterPlan), ServiceError> {
-    let up = roster::get_upload(db, upload_id).await?.ok_or(ServiceError::NotFound)?;
-    check_street(db, scope, up.street_id).await?;
-    let plan = plan_file(db, up.street_id, &up.filename, &up.content).await?;
-    Ok((up, plan))
+    page: usize,
+) -> Result<PreviewPage, ServiceError> {
+    let (street_id, filename, stored) = roster::get_upload_plan(db, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    check_street(db, scope, street_id).await?;
+    let json = match stored {
+        Some(j) => j,
+        None => {
+            // Uploaded before plans were stored: plan it now, once.
+            let up = roster::get_upload(db, upload_id).await?.ok_or(ServiceError::NotFound)?;
+            let (_, _, json) = plan_with_preview(db, street_id, &up.filename, up.content).await?;
+            roster::set_plan(db, upload_id, &json).await?;
+            json
+        }
+    };
+    blocking(move || {
+        let mut plan: PlanPreview =
+            serde_json::from_str(&json).map_err(|e| ServiceError::Internal(format!("stored roster plan: {e}")))?;
+        let (total_errors, total_rows) = (plan.errors.len(), plan.rows.len());
+        let shown = if total_errors > 0 { total_errors } else { total_rows };
+        let pages = shown.div_ceil(PREVIEW_PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let range = |len: usize| ((page - 1) * PREVIEW_PAGE).min(len)..(page * PREVIEW_PAGE).min(len);
+        if total_errors > 0 {
+            plan.errors = plan.errors.drain(range(total_errors)).collect();
+            plan.rows.clear();
+        } else {
+            plan.rows = plan.rows.drain(range(total_rows)).collect();
+        }
+        Ok(PreviewPage {
+            upload_id,
+            street_id,
+            filename,
+            plan,
+            total_errors,
+            total_rows,
+            page,
+            pages,
+        })
+    })
+    .await?
 }
 
-/// Applies a stored upload in one transaction; refuses if any row is bad.
+/// What confirming an upload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Imported(ImportOutcome),
+    /// The street changed since the preview: the new plan is stored and nothing was imported; the
+    /// official should look at the preview again.
+    PlanChanged,
+}
+
+/// Applies a stored upload in one transaction; refuses if any row is bad. The file is planned again
+/// inside the transaction, and imported only if that plan is the one the official previewed.
 pub async fn apply_upload(
     db: &DatabaseConnection,
     scope: &StreetScope,
     upload_id: i64,
-) -> Result<ImportOutcome, ServiceError> {
+) -> Result<Applied, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let up = roster::get_upload(&txn, upload_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     check_street(&txn, scope, up.street_id).await?;
-    let outcome = apply_bytes(&txn, up.street_id, &up.filename, &up.content).await?;
+    let (plan, preview, json) = plan_with_preview(&txn, up.street_id, &up.filename, up.content).await?;
+    refuse_errors(&plan)?;
+    let seen = match up.plan.as_deref() {
+        Some(stored) => {
+            let stored = stored.to_string();
+            blocking(move || serde_json::from_str::<PlanPreview>(&stored).ok()).await?
+        }
+        None => None,
+    };
+    if seen.is_some_and(|seen| seen != preview) {
+        roster::set_plan(&txn, up.id, &json).await?;
+        txn.commit().await?;
+        tracing::info!(upload = up.id, "roster changed since its preview; not imported");
+        return Ok(Applied::PlanChanged);
+    }
+    let outcome = apply_plan(&txn, up.street_id, &plan).await?;
     roster::mark_applied(&txn, up.id).await?;
     txn.commit().await?;
     tracing::info!(upload = up.id, street = up.street_id, ?outcome, "roster imported");
-    Ok(outcome)
+    Ok(Applied::Imported(outcome))
 }
 
 /// Plans and applies a file in one transaction (the `import-roster` command).
@@ -155,13 +274,22 @@ async fn apply_bytes(
     filename: &str,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ServiceError> {
-    let plan = plan_file(txn, street, filename, bytes).await?;
-    if !plan.errors.is_empty() {
-        return Err(ServiceError::invalid(
-            format!("文件有{}处错误，没有导入任何数据", plan.errors.len()),
-            format!("the file has {} errors; nothing was imported", plan.errors.len()),
-        ));
+    let plan = plan_file(txn, street, filename, bytes.to_vec()).await?;
+    refuse_errors(&plan)?;
+    apply_plan(txn, street, &plan).await
+}
+
+fn refuse_errors(plan: &RosterPlan) -> Result<(), ServiceError> {
+    if plan.errors.is_empty() {
+        return Ok(());
     }
+    Err(ServiceError::invalid(
+        format!("文件有{}处错误，没有导入任何数据", plan.errors.len()),
+        format!("the file has {} errors; nothing was imported", plan.errors.len()),
+    ))
+}
+
+async fn apply_plan(txn: &impl ConnectionTrait, street: i64, plan: &RosterPlan) -> Result<ImportOutcome, ServiceError> {
     let mut outcome = ImportOutcome::default();
     for p in &plan.rows {
         let r = &p.row;

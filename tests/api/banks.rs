@@ -689,3 +689,59 @@ async fn a_bank_id_reused_by_a_new_file_refuses_the_new_file_and_retires_nothing
     assert_eq!(ogm_bank_state(&app).await, before);
     assert!(!app.get_text("/banks").await.contains("a-copy.toml"));
 }
+
+#[tokio::test]
+async fn gift_and_aiken_imports_name_every_line_they_cannot_take_as_written() {
+    let app = spawn_app_with(|_| {}).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    app.post_form(
+        "/banks/new",
+        &[("slug", "imported"), ("title", "导入的题目"), ("topic", "业主大会")],
+    )
+    .await;
+    let bank = db::bank_by_slug(&app.db, "imported").await.unwrap().unwrap();
+
+    // Errors: two questions run together, a repeated option. Nothing is imported.
+    let merged = "::Q1:: 问题一 {=甲 ~乙}\n::Q2:: 问题二 {=丙 ~丁}\n\n问题三 {\n=戊\n~己\n~戊\n}\n";
+    let r = upload_import(&app, bank.id, "gift", merged).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("第 2: 这里开始了另一道题，但它和第1行的上一题之间没有空行"),
+        "{page}"
+    );
+    assert!(page.contains("第 7: 选项“戊”与前面的选项重复"), "{page}");
+
+    // Aiken: the question without ANSWER is named at its own last line.
+    let r = upload_import(
+        &app,
+        bank.id,
+        "aiken",
+        "问题一\nA. 甲\nB. 乙\n\n问题二\nA. 丙\nB. 丁\nANSWER: A\n",
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("第 3: 第1行的题目“问题一”缺少 ANSWER 行"), "{page}");
+    assert!(db::questions_of_bank(&app.db, bank.id).await.unwrap().is_empty());
+
+    // Warnings: the questions import, and each line not kept as written is named.
+    let lossy = "::Q1::[html]<p>业主大会的决定对谁有约束力？</p> {\n=全体业主#对\n~%50%仅赞成者#接近\n~业委会委员\n}\n";
+    let r = upload_import(&app, bank.id, "gift", lossy).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    for expected in [
+        "第 1: HTML 格式的文字已去掉标记",
+        "第 2: 选项“全体业主”的反馈“对”没有导入",
+        "第 3: 选项“仅赞成者”的部分得分（50%）没有导入，按错误选项处理",
+        "第 3: 选项“仅赞成者”的反馈“接近”没有导入",
+    ] {
+        assert!(page.contains(expected), "missing {expected} in {page}");
+    }
+    let qs = db::questions_of_bank(&app.db, bank.id).await.unwrap();
+    assert_eq!(qs.len(), 1);
+    assert_eq!(
+        qs[0].current.content.stem, "业主大会的决定对谁有约束力？",
+        "no markup in the text"
+    );
+}

@@ -362,3 +362,75 @@ async fn a_name_the_font_cannot_show_is_refused_naming_the_character() {
     assert_eq!(job.status, cert_db::JobStatus::Failed);
     assert!(job.last_error.unwrap().contains("U+20000"));
 }
+
+fn message_id(raw: &str) -> String {
+    raw.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+        .map(|l| l["message-id:".len()..].trim().to_string())
+        .expect("a Message-ID header")
+}
+
+#[tokio::test]
+async fn a_worker_killed_during_smtp_data_leaves_its_attempt_recorded_and_the_resend_keeps_the_message_id() {
+    let (s, _) = passed_and_failed().await;
+    let server = smtp::start(0);
+    // The server keeps the message but never answers the end of DATA; the worker is then killed.
+    server.stall.store(true, Ordering::Relaxed);
+    let (db, ob) = (s.app.db.clone(), outbox(server.port, "w1"));
+    let worker = tokio::spawn(async move { certificates::send_due(&db, &ob, 50).await });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while server.inbox.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the message reached the server");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    assert!(worker.await.unwrap_err().is_cancelled());
+    server.stall.store(false, Ordering::Relaxed);
+
+    let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
+    let job = cert_db::jobs_for_certificates(&s.app.db, &[c.id])
+        .await
+        .unwrap()
+        .remove(0);
+    let history = cert_db::attempt_history(&s.app.db, job.id).await.unwrap();
+    assert_eq!(history.len(), 1, "the attempt was recorded before sending: {history:?}");
+    assert_eq!(history[0].state, cert_db::AttemptState::Sending);
+    assert_eq!(history[0].worker, "w1");
+
+    // Another worker waits for the lease, then sends again.
+    let ob2 = outbox(server.port, "w2");
+    assert_eq!(
+        certificates::send_due(&s.app.db, &ob2, 50).await.unwrap(),
+        0,
+        "the lease holds"
+    );
+    s.app
+        .db
+        .execute_unprepared("UPDATE email_outbox SET locked_until = '2020-01-01 00:00:00+00:00'")
+        .await
+        .unwrap();
+    assert_eq!(certificates::send_due(&s.app.db, &ob2, 50).await.unwrap(), 1);
+    let history = cert_db::attempt_history(&s.app.db, job.id).await.unwrap();
+    let states: Vec<_> = history.iter().map(|a| (a.worker.as_str(), a.state)).collect();
+    assert_eq!(
+        states,
+        [
+            ("w1", cert_db::AttemptState::Interrupted),
+            ("w2", cert_db::AttemptState::Sent)
+        ]
+    );
+    assert!(history[0].error.as_deref().unwrap_or("").contains("may have arrived"));
+    // At least once: the server holds two copies, which carry one Message-ID.
+    let messages = server.inbox.messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(message_id(&messages[0]), message_id(&messages[1]));
+    assert!(
+        message_id(&messages[0]).ends_with("@quorum.test>"),
+        "{}",
+        message_id(&messages[0])
+    );
+    assert_eq!(
+        cert_db::job(&s.app.db, job.id).await.unwrap().unwrap().status,
+        cert_db::JobStatus::Sent
+    );
+}

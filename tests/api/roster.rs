@@ -310,3 +310,110 @@ async fn the_cli_refuses_a_workbook_reaching_the_last_excel_cell_without_abortin
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A valid roster of `n` chairs (phones 13900000001…), all in one estate.
+fn big_roster(n: usize) -> Vec<u8> {
+    let mut csv = String::from("姓名,手机号,居委,小区,职务\n");
+    for i in 1..=n {
+        csv.push_str(&format!("王{i},139{i:08},梅园居委,梅园新村,委员\n"));
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test]
+async fn a_large_roster_is_planned_once_and_previewed_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let r = upload(&app, place.street, "大名单.csv", big_roster(2500)).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+
+    let page = app.get_text(&to).await;
+    assert!(page.len() < 100_000, "a page is bounded: {} bytes", page.len());
+    assert!(
+        page.contains("新增 <strong>2500</strong>"),
+        "totals cover the whole file"
+    );
+    assert_eq!(page.matches("<td data-label=\"姓名\">").count(), 100, "100 rows a page");
+    assert!(
+        page.contains("第 1 / 25 页") && page.contains(&format!("{to}?page=2")),
+        "{page}"
+    );
+    let last = app.get_text(&format!("{to}?page=25")).await;
+    assert!(
+        last.contains("王2500") && !last.contains("王2400<"),
+        "the last page holds the last rows"
+    );
+    assert_eq!(last.matches("<td data-label=\"姓名\">").count(), 100);
+    assert!(app.get_text(&format!("{to}?page=999")).await.contains("第 25 / 25 页"));
+
+    // The preview shows the plan made at upload, not a new one per view: a chair registered since
+    // does not change it...
+    crate::helpers::make_person(&app, "13900000001", &[Role::Chair], &[], None).await;
+    assert!(app.get_text(&to).await.contains("新增 <strong>2500</strong>"));
+    // ...but confirming plans again, sees the change, imports nothing and shows the new preview.
+    let r = app.post_form(&format!("{to}/apply"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let again = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(again.ends_with("?changed=1"), "{again}");
+    let page = app.get_text(&again).await;
+    assert!(page.contains("预览之后，街道的数据有了变化，没有导入"), "{page}");
+    assert!(page.contains("新增 <strong>2499</strong>") && page.contains("更新 <strong>1</strong>"));
+    assert_eq!(quorum::db::people::count(&app.db).await.unwrap(), 2);
+    let done = app.post_form(&format!("{to}/apply"), &[]).await.text().await.unwrap();
+    assert!(done.contains("新增 2499"), "{done}");
+}
+
+#[tokio::test]
+async fn a_file_with_many_bad_rows_pages_its_errors_first() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let mut csv = String::from("姓名,手机号,居委,小区,职务\n");
+    for i in 1..=250 {
+        csv.push_str(&format!("王{i},139{i:05},梅园居委,梅园新村,委员\n"));
+    }
+    csv.push_str("张三,13900000001,梅园居委,梅园新村,委员\n");
+    let (status, page, apply) = preview(&app, place.street, "bad.csv", csv.into_bytes()).await;
+    assert_eq!(status, 422);
+    assert!(apply.is_none());
+    assert!(page.contains("发现 250 处错误"), "{page}");
+    assert_eq!(page.matches("<tr class=\"row-error\">").count(), 100);
+    assert!(page.contains("第 1 / 3 页"));
+    assert!(!page.contains("张三"), "rows wait until the errors are fixed");
+}
+
+#[tokio::test]
+async fn health_checks_are_answered_while_a_big_roster_is_planned() {
+    // One HTTP worker: anything CPU-bound on it would hold every other request.
+    let app = crate::helpers::spawn_app_with(|s| s.server.workers = 1).await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let token = csrf_of(&app.get_text("/street/roster").await);
+    let form = Form::new()
+        .text("csrf", token)
+        .text("street", place.street.to_string())
+        .part("file", Part::bytes(big_roster(5_000)).file_name("全区名单.csv"));
+    let request = app.client.post(app.url("/street/roster")).multipart(form).send();
+    let upload = tokio::spawn(request);
+    let probe = reqwest::Client::new();
+    let (mut answered, mut slowest) = (0, std::time::Duration::ZERO);
+    while !upload.is_finished() {
+        let started = std::time::Instant::now();
+        let r = probe.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        slowest = slowest.max(started.elapsed());
+        if !upload.is_finished() {
+            answered += 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let r = upload.await.unwrap().unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert!(answered >= 3, "health checks answered during the upload: {answered}");
+    assert!(
+        slowest < std::time::Duration::from_millis(1500),
+        "slowest health check {slowest:?}"
+    );
+}

@@ -9,6 +9,7 @@ pub struct Model {
     pub attempted_at: DateTimeUtc,
     pub worker: String,
     pub error: Option<String>,
+    pub state: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

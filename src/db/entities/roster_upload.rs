@@ -11,6 +11,7 @@ pub struct Model {
     pub content: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub applied_at: Option<DateTimeUtc>,
+    pub plan: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -357,8 +357,13 @@ async fn import(
             views::import_page(&me.ctx, &all, &[], Some(msg)),
         ));
     }
-    banks::import_questions(&state.db, &bank, &parsed, me.user.person.name.as_str()).await?;
-    Ok(redirect(&format!("{}?status=needs_review", urls::bank(bank.id))))
+    let n = banks::import_questions(&state.db, &bank, &parsed, me.user.person.name.as_str()).await?;
+    if parsed.warnings.is_empty() {
+        return Ok(redirect(&format!("{}?status=needs_review", urls::bank(bank.id))));
+    }
+    // What was not kept as written is said once, here, line by line.
+    let warnings = banks::describe(&parsed.warnings);
+    Ok(html(views::import_done(&me.ctx, &bank, n, &warnings)))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -45,7 +45,7 @@ async fn upload(
     )
     .await
     {
-        Ok((id, _)) => Ok(redirect(&urls::roster_preview(id))),
+        Ok(id) => Ok(redirect(&urls::roster_preview(id))),
         Err(ServiceError::Invalid(t)) => {
             let streets = streets::visible(&state.db, &me.scope()).await?;
             Ok(html_status(
@@ -57,25 +57,33 @@ async fn upload(
     }
 }
 
+#[derive(serde::Deserialize)]
+struct PreviewQuery {
+    page: Option<usize>,
+    /// Set when a confirmation found the street changed since this preview.
+    changed: Option<u8>,
+}
+
 #[get("/street/roster/{id}")]
 async fn preview(
     state: web::Data<AppState>,
     me: Require<Official>,
     id: web::Path<i64>,
+    q: web::Query<PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (up, plan) = roster::preview(&state.db, &me.scope(), *id).await?;
-    let street = crate::db::org::get(&state.db, up.street_id)
+    let p = roster::preview(&state.db, &me.scope(), *id, q.page.unwrap_or(1)).await?;
+    let street = crate::db::org::get(&state.db, p.street_id)
         .await?
         .map(|s| s.name)
         .unwrap_or_default();
-    let status = if plan.errors.is_empty() {
+    let status = if p.total_errors == 0 {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok(html_status(
         status,
-        views::preview(&me.ctx, up.id, &up.filename, &street, &plan),
+        views::preview(&me.ctx, &p, &street, q.changed.is_some()),
     ))
 }
 
@@ -86,8 +94,10 @@ async fn apply(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = roster::apply_upload(&state.db, &me.scope(), *id).await?;
-    Ok(html(views::done(&me.ctx, &outcome)))
+    match roster::apply_upload(&state.db, &me.scope(), *id).await? {
+        roster::Applied::Imported(outcome) => Ok(html(views::done(&me.ctx, &outcome))),
+        roster::Applied::PlanChanged => Ok(redirect(&format!("{}?changed=1", urls::roster_preview(*id)))),
+    }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -309,6 +309,20 @@ pub fn new_bank(ctx: &Ctx, values: &[(&str, &str)], errors: &[(&'static str, Tex
     )
 }
 
+/// After an import whose file had content our questions cannot hold: what was imported, and each such line.
+pub fn import_done(ctx: &Ctx, bank: &Bank, count: usize, warnings: &[String]) -> Markup {
+    page(
+        ctx,
+        ctx.t("导入完成", "Import complete"),
+        html! {
+            (notice("ok", &format!("{}{}{}", ctx.t("已导入 ", "Imported "), count, ctx.t(" 道题，均为“待复核”。", " questions, all marked for review."))))
+            (notice("warn", ctx.t("以下各行的内容没有照原样导入，请在复核时留意：", "These lines were not imported exactly as written; mind them when you review:")))
+            ul.problems.warnings { @for w in warnings { li { (ctx.t("第 ", "line ")) (w) } } }
+            p { a.button.primary href=(format!("{}?status=needs_review", urls::bank(bank.id))) { (ctx.t("查看导入的题目", "See the imported questions")) } }
+        },
+    )
+}
+
 pub fn import_page(ctx: &Ctx, banks: &[Bank], problems: &[String], error: Option<&str>) -> Markup {
     page(
         ctx,

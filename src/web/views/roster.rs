@@ -5,8 +5,8 @@ use maud::{Markup, html};
 use super::forms::{csrf, notice};
 use super::layout::page;
 use crate::domain::org::OrgUnit;
-use crate::domain::roster::{RosterPlan, RowAction};
-use crate::services::roster::ImportOutcome;
+use crate::domain::roster::PreviewAction;
+use crate::services::roster::{ImportOutcome, PreviewPage};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -42,18 +42,33 @@ pub fn upload_form(ctx: &Ctx, streets: &[OrgUnit], error: Option<&str>) -> Marku
     )
 }
 
-pub fn preview(ctx: &Ctx, upload_id: i64, filename: &str, street: &str, plan: &RosterPlan) -> Markup {
+fn pager(ctx: &Ctx, p: &PreviewPage) -> Markup {
+    let link = |page: usize| format!("{}?page={page}", urls::roster_preview(p.upload_id));
+    html! {
+        @if p.pages > 1 {
+            nav.pager aria-label=(ctx.t("分页", "Pages")) {
+                @if p.page > 1 { a.button href=(link(p.page - 1)) rel="prev" { (ctx.t("上一页", "Previous")) } " " }
+                span { (ctx.t("第 ", "Page ")) (p.page) " / " (p.pages) (ctx.t(" 页", "")) }
+                @if p.page < p.pages { " " a.button href=(link(p.page + 1)) rel="next" { (ctx.t("下一页", "Next")) } }
+            }
+        }
+    }
+}
+
+pub fn preview(ctx: &Ctx, p: &PreviewPage, street: &str, changed: bool) -> Markup {
     let lang = ctx.lang;
-    let created = plan.count(|a| *a == RowAction::Create);
-    let updated = plan.count(|a| matches!(a, RowAction::Update(_)));
-    let unchanged = plan.count(|a| *a == RowAction::Unchanged);
+    let plan = &p.plan;
     page(
         ctx,
         ctx.t("名单预览", "Roster preview"),
         html! {
-            p.meta { (filename) " → " (street) }
-            @if !plan.errors.is_empty() {
-                (notice("error", &format!("{}{}{}", ctx.t("发现 ", "Found "), plan.errors.len(),
+            p.meta { (p.filename) " → " (street) }
+            @if changed {
+                (notice("warn", ctx.t("预览之后，街道的数据有了变化，没有导入。下面是按现在的数据重新生成的预览，请再看一遍后确认。",
+                    "The street's data changed after the preview, so nothing was imported. Below is the preview as things are now; check it and confirm again.")))
+            }
+            @if p.total_errors > 0 {
+                (notice("error", &format!("{}{}{}", ctx.t("发现 ", "Found "), p.total_errors,
                     ctx.t(" 处错误。请在文件中改正后重新上传；在此之前不会导入任何数据。", " problems. Fix them in the file and upload again; nothing is imported until then."))))
                 table.list.errors {
                     thead { tr { th scope="col" { (ctx.t("行号", "Line")) } th scope="col" { (ctx.t("列", "Column")) } th scope="col" { (ctx.t("问题", "Problem")) } } }
@@ -61,27 +76,28 @@ pub fn preview(ctx: &Ctx, upload_id: i64, filename: &str, street: &str, plan: &R
                         @for e in &plan.errors {
                             tr.row-error {
                                 td data-label=(ctx.t("行号", "Line")) { @if e.line > 0 { (ctx.t("第", "line ")) (e.line) (ctx.t("行", "")) } @else { (ctx.t("整个文件", "whole file")) } }
-                                td data-label=(ctx.t("列", "Column")) { (e.column.unwrap_or("")) }
-                                td data-label=(ctx.t("问题", "Problem")) { (e.message.get(lang)) }
+                                td data-label=(ctx.t("列", "Column")) { (e.column.as_deref().unwrap_or("")) }
+                                td data-label=(ctx.t("问题", "Problem")) { (lang.t(&e.zh, &e.en)) }
                             }
                         }
                     }
                 }
+                (pager(ctx, p))
                 p { a.button href=(urls::ROSTER) { (ctx.t("重新上传", "Upload again")) } }
             } @else {
                 ul.summary {
-                    li { (ctx.t("新增 ", "New: ")) strong { (created) } }
-                    li { (ctx.t("更新 ", "Updated: ")) strong { (updated) } }
-                    li { (ctx.t("无变化 ", "Unchanged: ")) strong { (unchanged) } }
+                    li { (ctx.t("新增 ", "New: ")) strong { (plan.created) } }
+                    li { (ctx.t("更新 ", "Updated: ")) strong { (plan.updated) } }
+                    li { (ctx.t("无变化 ", "Unchanged: ")) strong { (plan.unchanged) } }
                     @if !plan.new_neighbourhoods.is_empty() {
-                        li { (ctx.t("新建居委：", "New areas: ")) (plan.new_neighbourhoods.iter().cloned().collect::<Vec<_>>().join("、")) }
+                        li { (ctx.t("新建居委：", "New areas: ")) (plan.new_neighbourhoods.join("、")) }
                     }
                     @if !plan.new_estates.is_empty() {
-                        li { (ctx.t("新建小区：", "New estates: ")) (plan.new_estates.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>().join("、")) }
+                        li { (ctx.t("新建小区：", "New estates: ")) (plan.new_estates.join("、")) }
                     }
                 }
-                @if plan.changes_anything() {
-                    form.stack method="post" action=(urls::roster_apply(upload_id)) {
+                @if plan.changes_anything {
+                    form.stack method="post" action=(urls::roster_apply(p.upload_id)) {
                         (csrf(ctx))
                         button.primary type="submit" { (ctx.t("确认导入", "Import now")) }
                     }
@@ -96,14 +112,14 @@ pub fn preview(ctx: &Ctx, upload_id: i64, filename: &str, street: &str, plan: &R
                     tbody {
                         @for r in &plan.rows {
                             tr {
-                                td data-label=(ctx.t("行号", "Line")) { (r.row.line) }
-                                td data-label=(ctx.t("姓名", "Name")) { (r.row.name.as_str()) }
-                                td data-label=(ctx.t("居委 / 小区", "Area / estate")) { (r.row.neighbourhood) " / " (r.row.estate) }
+                                td data-label=(ctx.t("行号", "Line")) { (r.line) }
+                                td data-label=(ctx.t("姓名", "Name")) { (r.name) }
+                                td data-label=(ctx.t("居委 / 小区", "Area / estate")) { (r.neighbourhood) " / " (r.estate) }
                                 td data-label=(ctx.t("结果", "Result")) {
                                     @match &r.action {
-                                        RowAction::Create => span.tag { (ctx.t("新增", "new")) },
-                                        RowAction::Unchanged => span.tag.ok { (ctx.t("无变化", "unchanged")) },
-                                        RowAction::Update(changes) => {
+                                        PreviewAction::Create => span.tag { (ctx.t("新增", "new")) },
+                                        PreviewAction::Unchanged => span.tag.ok { (ctx.t("无变化", "unchanged")) },
+                                        PreviewAction::Update(changes) => {
                                             span.tag.warn { (ctx.t("更新", "update")) }
                                             ul.changes { @for (col, old, new) in changes { li { (col) "：" (old) " → " (new) } } }
                                         },
@@ -113,6 +129,7 @@ pub fn preview(ctx: &Ctx, upload_id: i64, filename: &str, street: &str, plan: &R
                         }
                     }
                 }
+                (pager(ctx, p))
             }
         },
     )
