@@ -1,7 +1,9 @@
 //! The one error type at the web edge: every handler returns `Result<_, AppError>`, and this maps each
 //! kind to a status and a friendly page. 5xx pages show generic text; the full chain goes to the log.
 //!
-//! `ResponseError` does not see the request, so error pages are bilingual (Chinese first).
+//! `ResponseError` does not see the request, so the page it renders is a bilingual fallback; the
+//! `web::render_errors` middleware, which does, replaces it with the site's page in the person's
+//! language, with their navigation and the request id (`AppError::explain` is what both render).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -69,37 +71,42 @@ impl ResponseError for AppError {
         if let AppError::Internal(detail) = self {
             tracing::error!(error = %detail, "request failed");
         }
-        let page = |zh: &str, en: &str, detail_zh: &str, detail_en: &str| {
-            error_page(
-                self.status_code().as_u16(),
-                Text::new(zh, en),
-                Text::new(detail_zh, detail_en),
-            )
-        };
-        let body = match self {
-            AppError::NotFound => page(
+        let (title, detail) = self.explain();
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(error_page(self.status_code().as_u16(), title, detail).into_string())
+    }
+}
+
+impl AppError {
+    /// What the error page says: a title and what to do, in both languages. 5xx say nothing of the cause
+    /// (that is in the log, under the request id the page shows).
+    pub fn explain(&self) -> (Text, Text) {
+        let pair =
+            |zh: &str, en: &str, detail_zh: &str, detail_en: &str| (Text::new(zh, en), Text::new(detail_zh, detail_en));
+        match self {
+            AppError::NotFound => pair(
                 "页面不存在",
                 "Page not found",
                 "您要找的页面不存在或已被删除。",
                 "The page does not exist or was removed.",
             ),
-            AppError::Forbidden => page(
+            AppError::Forbidden => pair(
                 "没有权限",
                 "Not allowed",
                 "您的账号无权查看此页面。如需权限，请联系街道工作人员。",
                 "Your account may not see this page. Ask your street office if you need access.",
             ),
-            AppError::Csrf => page(
+            AppError::Csrf => pair(
                 "页面已过期",
                 "The page expired",
                 "为了安全，请返回上一页，刷新后再提交一次。",
                 "For your safety, go back, reload the page and submit again.",
             ),
-            AppError::BadRequest(t) => error_page(400, Text::new("无法处理", "Cannot do that"), t.clone()),
+            AppError::BadRequest(t) => (Text::new("无法处理", "Cannot do that"), t.clone()),
             AppError::TooLarge { limit_bytes } => {
                 let limit = size_label(*limit_bytes);
-                error_page(
-                    413,
+                (
                     Text::new("文件太大", "Too large"),
                     Text::new(
                         format!("上传的文件或提交的内容不能超过 {limit}。请缩小文件（例如分成几个文件）后再试。"),
@@ -109,16 +116,13 @@ impl ResponseError for AppError {
                     ),
                 )
             }
-            AppError::Internal(_) | AppError::SignInRequired { .. } => page(
+            AppError::Internal(_) | AppError::SignInRequired { .. } => pair(
                 "系统出错了",
                 "Something went wrong",
                 "服务器暂时出现问题，请稍后再试。我们已记录此问题。",
                 "The server had a problem. Please try again later; it has been logged.",
             ),
-        };
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(body.into_string())
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod views;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 
 use crate::error::AppError;
 
@@ -73,22 +73,85 @@ pub fn route_of(req: &actix_web::HttpRequest) -> String {
     req.match_pattern().unwrap_or_else(|| "(unmatched)".into())
 }
 
-/// One log line per request: method, route pattern (never the raw path: sign-in links carry tokens in
-/// it), status and duration.
-pub async fn log_requests(
+/// A short random id per request: a field of the request's span (so on every log line the request
+/// causes), the `X-Request-Id` header and the error page, so what a chair reads out on the phone leads
+/// to the log lines. Random, not a counter: it says nothing about traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(u64);
+
+impl RequestId {
+    fn new() -> RequestId {
+        // 48 bits: twelve hex digits, plenty to tell a day's requests apart.
+        RequestId(rand::random::<u64>() >> 16)
+    }
+
+    pub fn of(req: &actix_web::HttpRequest) -> Option<RequestId> {
+        req.extensions().get::<RequestId>().copied()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:012x}", self.0)
+    }
+}
+
+/// A span per request (id, method, route pattern — never the raw path: sign-in links carry tokens in
+/// it) around everything the request does, and one log line when it ends with status and duration.
+pub async fn trace_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
+    let id = RequestId::new();
+    req.extensions_mut().insert(id);
     let method = req.method().clone();
     let route = route_of(req.request());
-    let res = next.call(req).await?;
-    tracing::info!(
-        %method,
-        route,
-        status = res.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
+    let span = tracing::info_span!("request", id = %id, %method, route);
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id.to_string()) {
+        res.headers_mut()
+            .insert(actix_web::http::header::HeaderName::from_static("x-request-id"), v);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        )
+    });
     Ok(res)
+}
+
+/// Renders every `AppError` response again, now with the request: the site's layout and navigation,
+/// the person's language and the request id. (The fallback from `ResponseError` cannot see any of it.)
+/// Headers already set (cookies, security headers) are kept.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::header;
+    let res = next.call(req).await?;
+    let explained = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .filter(|e| !matches!(e, AppError::SignInRequired { .. }))
+        .map(AppError::explain);
+    let (Some((title, detail)), Ok(ctx)) = (explained, context::RequestCtx::of(res.request())) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let id = RequestId::of(res.request()).map(|id| id.to_string());
+    let status = res.status();
+    let markup = views::errors::page_for(&ctx, status.as_u16(), &title, &detail, id.as_deref());
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new = new.content_type("text/html; charset=utf-8").body(markup.into_string());
+    Ok(ServiceResponse::new(req, new))
 }

@@ -13,6 +13,7 @@ mod banks;
 mod certificates;
 mod cli;
 mod demo;
+mod errors;
 mod lifecycle;
 mod org;
 mod quiz;

@@ -121,10 +121,10 @@ async fn names_that_look_like_formulas_are_escaped_in_every_csv_export() {
 }
 
 /// The server binary, run as in production with `QUORUM_LOG=debug`; its output is collected.
-struct LoggedServer {
+pub(crate) struct LoggedServer {
     child: std::process::Child,
     log: std::sync::Arc<std::sync::Mutex<String>>,
-    base: String,
+    pub(crate) base: String,
     url: String,
     dir: std::path::PathBuf,
 }
@@ -147,7 +147,7 @@ fn strip_ansi(s: &str) -> String {
 }
 
 impl LoggedServer {
-    fn start() -> LoggedServer {
+    pub(crate) fn start() -> LoggedServer {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
         let dir = std::env::temp_dir().join(format!("quorum-log-{}", uuid::Uuid::new_v4().simple()));
@@ -204,7 +204,7 @@ impl LoggedServer {
     }
 
     /// Stops the server and returns everything it logged.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::thread::sleep(std::time::Duration::from_millis(200));
