@@ -26,6 +26,38 @@ async fn sql(app: &TestApp, statement: String) {
     app.db.execute_unprepared(&statement).await.unwrap();
 }
 
+/// The lecture started at `at` (as if the moderator had pressed start then).
+async fn lecture_started(s: &Setup, at: DateTime<Utc>) {
+    let at = sql_time(at);
+    sql(
+        &s.app,
+        format!(
+            "UPDATE training_sessions SET started_at = '{at}' WHERE id = {}",
+            s.session
+        ),
+    )
+    .await;
+}
+
+/// Replaces chair `i`'s attendance with one connection from `from`, last heard of at `seen`, and closed
+/// then if `left`.
+async fn one_connection(s: &Setup, i: usize, from: DateTime<Utc>, seen: DateTime<Utc>, left: bool) {
+    let chair = s.chairs[i];
+    sql(
+        &s.app,
+        format!("DELETE FROM attendance_intervals WHERE person_id = {chair}"),
+    )
+    .await;
+    let id = training::open_interval(&s.app.db, s.session, chair, from)
+        .await
+        .unwrap();
+    if left {
+        training::close_interval(&s.app.db, id, seen).await.unwrap();
+    } else {
+        training::touch_interval(&s.app.db, id, seen).await.unwrap();
+    }
+}
+
 async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
     let n = quiz_db::items(&s.app.db, attempt).await.unwrap().len() as i32;
     for position in 0..n {
@@ -192,26 +224,8 @@ async fn an_open_connection_counts_up_to_now_at_the_gate() {
     // A 50-second lecture; chair 0 has been connected all along, last recorded 25 s ago (the room
     // writes a heartbeat at most every 30 s).
     let now = Utc::now();
-    sql(
-        &s.app,
-        format!(
-            "UPDATE training_sessions SET started_at = '{}' WHERE id = {}",
-            sql_time(now - Duration::seconds(50)),
-            s.session
-        ),
-    )
-    .await;
-    sql(
-        &s.app,
-        format!("DELETE FROM attendance_intervals WHERE person_id = {}", s.chairs[0]),
-    )
-    .await;
-    let id = training::open_interval(&s.app.db, s.session, s.chairs[0], now - Duration::seconds(50))
-        .await
-        .unwrap();
-    training::touch_interval(&s.app.db, id, now - Duration::seconds(25))
-        .await
-        .unwrap();
+    lecture_started(&s, now - Duration::seconds(50)).await;
+    one_connection(&s, 0, now - Duration::seconds(50), now - Duration::seconds(25), false).await;
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
     assert_eq!(
         (opened.attempts_created, opened.below_gate.clone()),
@@ -228,15 +242,7 @@ async fn the_report_reads_attendance_as_the_gate_did() {
     let now = Utc::now();
     let t = |m: i64| sql_time(now - Duration::minutes(m));
     let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
-    sql(
-        &s.app,
-        format!(
-            "UPDATE training_sessions SET started_at = '{}' WHERE id = {}",
-            t(60),
-            s.session
-        ),
-    )
-    .await;
+    lecture_started(&s, now - Duration::minutes(60)).await;
     sql(
         &s.app,
         format!(
@@ -246,17 +252,7 @@ async fn the_report_reads_attendance_as_the_gate_did() {
         ),
     )
     .await;
-    sql(
-        &s.app,
-        format!("DELETE FROM attendance_intervals WHERE person_id = {}", s.chairs[0]),
-    )
-    .await;
-    let id = training::open_interval(&s.app.db, s.session, s.chairs[0], now - Duration::minutes(61))
-        .await
-        .unwrap();
-    training::close_interval(&s.app.db, id, now - Duration::minutes(30))
-        .await
-        .unwrap();
+    one_connection(&s, 0, now - Duration::minutes(61), now - Duration::minutes(30), true).await;
     let report = reports::session_report(&s.app.db, &StreetScope::All, s.official, s.session)
         .await
         .unwrap();
