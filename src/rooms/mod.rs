@@ -6,6 +6,7 @@
 //! HTTP workers.
 
 pub mod client;
+mod nack;
 pub mod protocol;
 pub mod room;
 pub mod sfu;

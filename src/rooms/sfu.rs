@@ -7,7 +7,10 @@
 //!
 //! Fan-out: each slot has a broadcast channel; each viewer has one forwarder task per slot. A viewer that
 //! falls behind (`Lagged`) is counted and re-synced with a keyframe request — never dropped, unlike the
-//! upstream broadcast example. Forwarders rewrite SSRC and payload type per viewer and continue the
+//! upstream broadcast example. Every queue on a viewer's path is bounded: the slot's ring (shared), one
+//! packet in flight per forwarder, the leg's driver channel (webrtc-rs, 256 events), and retransmissions
+//! (`nack::BoundedNackResponder`, replacing webrtc-rs's unbounded one); what does not fit is dropped,
+//! counted and followed by a keyframe. Forwarders rewrite SSRC and payload type per viewer and continue the
 //! sequence numbers and timestamps across publisher changes so decoders do not stall.
 
 use std::net::{IpAddr, SocketAddr};
@@ -24,6 +27,8 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{broadcast, mpsc};
+
+use super::nack::{BoundedNackResponder, OnOverflow};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -131,6 +136,38 @@ pub(crate) fn opus() -> RTCRtpCodec {
 /// The media engine every leg (and the synthetic clients) use: VP8 and Opus only, so a browser can never
 /// pick a codec the forwarders do not rewrite, plus the default interceptors (NACK, reports, TWCC).
 pub(crate) fn media_engine() -> Result<(MediaEngine, Registry), String> {
+    let mut me = codecs()?;
+    let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
+    Ok((me, registry))
+}
+
+/// For viewer legs: the default interceptors, except that retransmissions are bounded (see `nack`).
+fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry), String> {
+    use rtc::interceptor::{NackGeneratorBuilder, Slot};
+    use rtc::peer_connection::configuration::interceptor_registry::{
+        configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
+    };
+    use rtc::rtp_transceiver::rtp_sender::RTCPFeedback;
+    let mut me = codecs()?;
+    // What `configure_nack` does, with our responder in its slot.
+    for parameter in ["", "pli"] {
+        me.register_feedback(
+            RTCPFeedback {
+                typ: "nack".to_owned(),
+                parameter: parameter.to_owned(),
+            },
+            RtpCodecKind::Video,
+        );
+    }
+    let registry = Registry::new()
+        .with(Slot::NackResponder, BoundedNackResponder::new(on_overflow))
+        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+    configure_simulcast_extension_headers(&mut me).map_err(|e| e.to_string())?;
+    let registry = configure_twcc_receiver_only(registry, &mut me).map_err(|e| e.to_string())?;
+    Ok((me, configure_rtcp_reports(registry)))
+}
+
+fn codecs() -> Result<MediaEngine, String> {
     let mut me = MediaEngine::default();
     let codecs = [
         (vp8(), VP8_PT, RtpCodecKind::Video),
@@ -146,8 +183,7 @@ pub(crate) fn media_engine() -> Result<(MediaEngine, Registry), String> {
         )
         .map_err(|e| e.to_string())?;
     }
-    let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
-    Ok((me, registry))
+    Ok(me)
 }
 
 /// Counters for monitoring and the load benchmark.
@@ -160,6 +196,9 @@ pub struct Stats {
     pub packets_skipped: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub write_errors: AtomicU64,
+    /// Retransmissions a viewer asked for that did not fit its bounded queue (each burst is followed by
+    /// a keyframe request instead).
+    pub retransmits_dropped: AtomicU64,
 }
 
 /// Continues sequence numbers and timestamps across a change of publisher.
@@ -369,7 +408,11 @@ impl Sfu {
     }
 
     /// Builds a peer connection bound to the configured address, trying the port range in turn.
-    async fn build(&self, handler: Arc<Handler>) -> Result<Arc<dyn PeerConnection>, String> {
+    async fn build(
+        &self,
+        handler: Arc<Handler>,
+        on_overflow: Option<OnOverflow>,
+    ) -> Result<Arc<dyn PeerConnection>, String> {
         let ports: Vec<u16> = if self.config.port_min == 0 {
             vec![0]
         } else {
@@ -384,7 +427,10 @@ impl Sfu {
         let mut last_err = String::from("no port available");
         for i in 0..ports.len().min(64) {
             let port = ports[(start + i) % ports.len()];
-            let (me, registry) = media_engine()?;
+            let (me, registry) = match &on_overflow {
+                Some(f) => viewer_media_engine(f.clone())?,
+                None => media_engine()?,
+            };
             let se = SettingEngineBuilder::new()
                 .with_multicast_dns_mode(MulticastDnsMode::Disabled)
                 .with_network_types(vec![if self.config.bind_ip.is_ipv4() {
@@ -450,10 +496,25 @@ impl Sfu {
         out: mpsc::UnboundedSender<LegEvent>,
     ) -> Result<(LegHandle, String), String> {
         let (etx, mut erx) = mpsc::unbounded_channel();
-        let pc = self.build(Arc::new(Handler { events: etx })).await?;
+        let ssrcs: Vec<(SlotId, u32)> = SLOTS
+            .iter()
+            .map(|id| (*id, self.next_ssrc.fetch_add(1, Ordering::Relaxed)))
+            .collect();
+        // Dropped retransmissions: counted here; the slot's forwarder asks for the keyframe (it runs on the
+        // media runtime, the interceptor inside the connection's driver).
+        let resync: Arc<[AtomicBool; 4]> = Arc::new(Default::default());
+        let on_overflow: OnOverflow = {
+            let (stats, resync, ssrcs) = (self.stats.clone(), resync.clone(), ssrcs.clone());
+            Arc::new(move |ssrc, dropped| {
+                stats.retransmits_dropped.fetch_add(dropped, Ordering::Relaxed);
+                if let Some((id, _)) = ssrcs.iter().find(|(_, s)| *s == ssrc) {
+                    resync[*id as usize].store(true, Ordering::Relaxed);
+                }
+            })
+        };
+        let pc = self.build(Arc::new(Handler { events: etx }), Some(on_overflow)).await?;
         let mut tracks = Vec::new();
-        for id in SLOTS {
-            let ssrc = self.next_ssrc.fetch_add(1, Ordering::Relaxed);
+        for (id, ssrc) in ssrcs {
             let codec = if id.is_video() { vp8() } else { opus() };
             let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
                 "quorum".to_owned(),
@@ -503,6 +564,7 @@ impl Sfu {
                 rx,
                 connected.clone(),
                 audio_only_flag.clone(),
+                resync.clone(),
             )));
         }
         let sfu = self.clone();
@@ -535,7 +597,7 @@ impl Sfu {
         out: mpsc::UnboundedSender<LegEvent>,
     ) -> Result<(LegHandle, String), String> {
         let (etx, mut erx) = mpsc::unbounded_channel();
-        let pc = self.build(Arc::new(Handler { events: etx })).await?;
+        let pc = self.build(Arc::new(Handler { events: etx }), None).await?;
         let kinds: &[RtpCodecKind] = match source {
             Source::Camera => &[RtpCodecKind::Video, RtpCodecKind::Audio],
             Source::Screen => &[RtpCodecKind::Video],
@@ -668,6 +730,7 @@ async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
 }
 
 /// Copies a slot's packets to one viewer's track.
+#[allow(clippy::too_many_arguments)]
 async fn forward(
     sfu: Arc<Sfu>,
     id: SlotId,
@@ -676,6 +739,7 @@ async fn forward(
     mut rx: broadcast::Receiver<Arc<Packet>>,
     connected: Arc<AtomicBool>,
     audio_only: Arc<AtomicBool>,
+    resync: Arc<[AtomicBool; 4]>,
 ) {
     let pt = if id.is_video() { VP8_PT } else { OPUS_PT };
     let mut was_skipping = false;
@@ -693,6 +757,10 @@ async fn forward(
         };
         if !connected.load(Ordering::Relaxed) {
             continue;
+        }
+        if resync[id as usize].swap(false, Ordering::Relaxed) {
+            sfu.stats.lag_events.fetch_add(1, Ordering::Relaxed);
+            sfu.request_keyframe(id);
         }
         let skip = id.is_video() && audio_only.load(Ordering::Relaxed);
         if skip {
