@@ -59,6 +59,29 @@ pub enum ClientMsg {
 }
 
 impl ClientMsg {
+    /// The command's name for spans and logs (never its content: chat text is personal).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMsg::Heartbeat => "heartbeat",
+            ClientMsg::Subscribe { .. } => "subscribe",
+            ClientMsg::AudioOnly { .. } => "audio_only",
+            ClientMsg::Publish { .. } => "publish",
+            ClientMsg::Unpublish { .. } => "unpublish",
+            ClientMsg::Answer { .. } => "answer",
+            ClientMsg::Chat { .. } => "chat",
+            ClientMsg::RaiseHand => "raise_hand",
+            ClientMsg::LowerHand => "lower_hand",
+            ClientMsg::RemoveChat { .. } => "remove_chat",
+            ClientMsg::AllowSpeak { .. } => "allow_speak",
+            ClientMsg::RevokeSpeak { .. } => "revoke_speak",
+            ClientMsg::Mute { .. } => "mute",
+            ClientMsg::Unmute { .. } => "unmute",
+            ClientMsg::Remove { .. } => "remove",
+            ClientMsg::Start => "start",
+            ClientMsg::End => "end",
+        }
+    }
+
     /// Whether the command needs more than a viewer's rights (moderating, or publishing camera or
     /// screen): such commands are checked against the sender's current roles before they reach the room.
     pub fn needs_staff(&self) -> bool {

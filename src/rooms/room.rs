@@ -215,7 +215,12 @@ impl Room {
         match cmd {
             Cmd::Join { conn, member, outbox } => self.join(conn, member, outbox).await,
             Cmd::Leave { conn } => self.leave(conn).await,
-            Cmd::Client { conn, msg } => self.client(conn, msg).await,
+            Cmd::Client { conn, msg } => {
+                // A span per room command (ids and the command's name only), so what a command
+                // logs — a refusal, a failed write — says whose command it was.
+                let span = tracing::info_span!("room_cmd", session = self.session_id, conn, cmd = msg.kind());
+                tracing::Instrument::instrument(self.client(conn, msg), span).await
+            }
             Cmd::LegOpened {
                 conn,
                 leg,

@@ -185,6 +185,7 @@ async fn sync_bank(
 }
 
 /// Validates a folder and loads what is valid, in one transaction.
+#[tracing::instrument(skip_all)]
 pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, SyncOutcome), ServiceError> {
     let mut out = SyncOutcome::default();
     let txn = crate::db::begin_write(db).await?;
@@ -303,6 +304,7 @@ pub async fn citation_problems(
 
 /// Saves a question edited or created in the web UI: a new version if the content changed. Editing a
 /// question resolves its review (recorded with the editor's name and the date).
+#[tracing::instrument(skip_all)]
 pub async fn save_question(
     db: &DatabaseConnection,
     bank: &Bank,
@@ -387,6 +389,7 @@ pub async fn save_question(
 
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the
 /// current revisions, recorded with their name and the date.
+#[tracing::instrument(skip_all, fields(question = question_id))]
 pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer: &str) -> Result<(), ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
@@ -481,6 +484,7 @@ pub async fn create_bank(
 
 /// Imports parsed GIFT/Aiken questions into a bank. They arrive without citations, so they are stored as
 /// 待复核 (never drawn) until a lawyer adds the articles they test. Returns the number imported.
+#[tracing::instrument(skip_all)]
 pub async fn import_questions(
     db: &DatabaseConnection,
     bank: &Bank,

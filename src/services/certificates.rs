@@ -122,6 +122,7 @@ pub async fn find(
         .filter(|c| serial.is_empty() || c.serial.eq_ignore_ascii_case(&serial)))
 }
 
+#[tracing::instrument(skip_all, fields(certificate = id, by))]
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<(), ServiceError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -169,6 +170,7 @@ pub fn status_of(job: Option<&EmailJob>) -> EmailStatus {
 
 /// Sends a certificate again: its job goes back to the queue (or one is created if the chair has
 /// added an email address since).
+#[tracing::instrument(skip_all, fields(certificate = id))]
 pub async fn resend(db: &impl ConnectionTrait, id: i64) -> Result<(), ServiceError> {
     let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     match db::jobs_for_certificates(db, &[id]).await?.into_iter().last() {

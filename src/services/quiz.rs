@@ -61,6 +61,7 @@ pub async fn settings(
 }
 
 /// Saves settings after checking them against the questions available now.
+#[tracing::instrument(skip_all, fields(session))]
 pub async fn save_settings(
     db: &impl ConnectionTrait,
     session: i64,
@@ -126,6 +127,7 @@ pub struct Opened {
 
 /// Opens the quiz from the room: attempts for every present chair who meets the attendance gate are
 /// created up front in one transaction, so hundreds of chairs starting together cost almost nothing.
+#[tracing::instrument(skip_all, fields(session = session_id, present = present_chairs.len()))]
 pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i64]) -> Result<Opened, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let session = training::get(&txn, session_id).await?.ok_or(ServiceError::NotFound)?;
@@ -299,6 +301,7 @@ pub async fn entry(db: &impl ConnectionTrait, quiz_id: i64, user: &CurrentUser) 
 
 /// Starts an attempt if the chair may (开始答题); otherwise says why not, as `entry` would. Two taps at
 /// once start one attempt.
+#[tracing::instrument(skip_all, fields(quiz = quiz_id, person = user.person.id))]
 pub async fn start(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) -> Result<Entry, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
@@ -486,6 +489,7 @@ impl Refused {
 }
 
 /// Saves one answer. `shown` is in the attempt's option order. Committed before returning `Ok`.
+#[tracing::instrument(skip_all, fields(attempt = attempt_id, position))]
 pub async fn save_answer(
     db: &DatabaseConnection,
     attempt_id: i64,
@@ -544,6 +548,7 @@ pub async fn save_answer(
 
 /// Grades and closes an attempt; harmless if it was already submitted. Returns whether this call
 /// submitted it.
+#[tracing::instrument(skip_all, fields(attempt = attempt_id, by))]
 pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: &str) -> Result<bool, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let a = db::attempt(&txn, attempt_id).await?.ok_or(ServiceError::NotFound)?;
@@ -594,6 +599,7 @@ pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: &str) 
     Ok(done)
 }
 
+#[tracing::instrument(skip_all, fields(attempt = attempt_id))]
 pub async fn submit_mine(db: &DatabaseConnection, attempt_id: i64, user: &CurrentUser) -> Result<(), ServiceError> {
     let a = db::attempt(db, attempt_id).await?.ok_or(ServiceError::NotFound)?;
     owned(&a, user)?;
@@ -623,6 +629,7 @@ pub async fn submit_due(db: &DatabaseConnection) -> Result<usize, ServiceError> 
 ///
 /// Open attempts end now, but like every deadline this one has the grace: answers already on their way
 /// are still taken, and attempts still inside it are submitted by the deadline job a few seconds later.
+#[tracing::instrument(skip_all, fields(quiz = quiz_id))]
 pub async fn close_quiz(db: &DatabaseConnection, quiz_id: i64) -> Result<usize, ServiceError> {
     let now = Utc::now();
     db::close(db, quiz_id, now).await?;

@@ -125,6 +125,7 @@ async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i6
 }
 
 /// Stores an uploaded file with its plan (planned here, once) and returns its id.
+#[tracing::instrument(skip_all, fields(street))]
 pub async fn upload(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
@@ -222,6 +223,7 @@ pub enum Applied {
 
 /// Applies a stored upload in one transaction; refuses if any row is bad. The file is planned again
 /// inside the transaction, and imported only if that plan is the one the official previewed.
+#[tracing::instrument(skip_all, fields(upload = upload_id))]
 pub async fn apply_upload(
     db: &DatabaseConnection,
     scope: &StreetScope,
@@ -255,6 +257,7 @@ pub async fn apply_upload(
 }
 
 /// Plans and applies a file in one transaction (the `import-roster` command).
+#[tracing::instrument(skip_all, fields(street))]
 pub async fn import_file(
     db: &DatabaseConnection,
     street: i64,

@@ -119,6 +119,7 @@ async fn resolve(
     Ok(if errors.is_empty() { Ok(committees) } else { Err(errors) })
 }
 
+#[tracing::instrument(skip_all, fields(street = input.street))]
 pub async fn create(
     db: &DatabaseConnection,
     scope: &StreetScope,
@@ -160,6 +161,7 @@ pub async fn managed(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) ->
     Ok(s)
 }
 
+#[tracing::instrument(skip_all, fields(session = id))]
 pub async fn update(
     db: &DatabaseConnection,
     scope: &StreetScope,
@@ -191,6 +193,7 @@ pub async fn update(
     Ok(Ok(()))
 }
 
+#[tracing::instrument(skip_all, fields(session = id))]
 pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<(), ServiceError> {
     let s = managed(db, scope, id).await?;
     change_status(db, &s, SessionStatus::Cancelled).await
@@ -199,6 +202,7 @@ pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> 
 /// Moves a session along its life cycle by the one rule (`SessionStatus::may_become`), refusing with
 /// a message that says why. Used where no live room holds the session: cancellation, and starting or
 /// ending without a room.
+#[tracing::instrument(skip_all, fields(session = s.id, to = to.code()))]
 pub async fn change_status(
     db: &impl ConnectionTrait,
     s: &SessionRecord,
@@ -216,6 +220,7 @@ pub async fn change_status(
 /// Ends live sessions their moderators forgot: two hours after the scheduled end, at the later of that
 /// end and the last time anyone was seen in the room (`session::forgotten_end`). Returns the ended
 /// sessions, so that open rooms can be told.
+#[tracing::instrument(skip_all)]
 pub async fn end_forgotten(db: &impl ConnectionTrait) -> Result<Vec<i64>, ServiceError> {
     let now = Utc::now();
     let mut ended = Vec::new();
