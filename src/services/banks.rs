@@ -311,7 +311,7 @@ pub async fn save_question(
     qid: &str,
     content: &QuestionContent,
     editor: &str,
-) -> Result<Result<i64, Vec<(&'static str, Text)>>, ServiceError> {
+) -> Result<Result<i64, super::FieldErrors>, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let mut problems = question_problems(&txn, content).await?;
     if !valid_id(qid) {
@@ -458,7 +458,7 @@ pub async fn export_bank(db: &impl ConnectionTrait, bank_id: i64) -> Result<(Ban
 pub async fn create_bank(
     db: &impl ConnectionTrait,
     meta: &BankMeta,
-) -> Result<Result<i64, Vec<(&'static str, Text)>>, ServiceError> {
+) -> Result<Result<i64, super::FieldErrors>, ServiceError> {
     let mut problems = Vec::new();
     if !valid_id(&meta.id) {
         problems.push((

@@ -21,6 +21,9 @@ pub mod tokens;
 
 use crate::i18n::Text;
 
+/// Input refused field by field: the form field's name and what is wrong with it, in both languages.
+pub type FieldErrors = Vec<(&'static str, Text)>;
+
 /// Errors shared by every use case, so handlers map them in one place (`error.rs`).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -22,7 +22,7 @@ pub struct AccountInput {
 }
 
 /// Field-level problems of an account form: (field name, message).
-pub type FieldErrors = Vec<(&'static str, Text)>;
+pub use super::FieldErrors;
 
 impl AccountInput {
     #[allow(clippy::too_many_arguments)]

@@ -66,7 +66,7 @@ pub async fn save_settings(
     db: &impl ConnectionTrait,
     session: i64,
     s: &QuizSettings,
-) -> Result<Result<(), Vec<(&'static str, Text)>>, ServiceError> {
+) -> Result<Result<(), super::FieldErrors>, ServiceError> {
     if let Some(q) = db::for_session(db, session).await?
         && q.status != QuizStatus::Draft
     {

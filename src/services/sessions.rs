@@ -16,7 +16,7 @@ use crate::domain::person::{Person, Role};
 use crate::domain::session::{AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionStatus, forgotten_end};
 use crate::i18n::Text;
 
-pub type FieldErrors = Vec<(&'static str, Text)>;
+pub use super::FieldErrors;
 
 /// Which committees are invited.
 #[derive(Debug, Clone, PartialEq, Eq)]
