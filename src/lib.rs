@@ -28,7 +28,6 @@ pub mod i18n;
 pub mod jobs;
 pub mod pdf;
 pub mod question_banks;
-pub mod report_tables;
 pub mod rooms;
 pub mod roster_files;
 pub mod services;

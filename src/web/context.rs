@@ -33,7 +33,7 @@ pub struct RequestCtx {
     pub user: Option<CurrentUser>,
     pub lang: Lang,
     /// What the CSRF token is bound to: the web session for a signed-in visitor, else the pre-session
-    /// nonce cookie (see `csrf::binding`).
+    /// nonce cookie (see `services::tokens::binding_for_session`).
     pub csrf_binding: String,
     /// False for a signed-out visitor whose nonce was minted for this response (no cookie came in): a POST
     /// then always fails.
@@ -116,12 +116,12 @@ pub async fn load_context(
     }
     // Signed in: the token is bound to the session, which a cross-site attacker cannot read or plant.
     let (csrf_binding, csrf_verifiable) = match (&user, &session) {
-        (Some(_), Some(sid)) => (super::csrf::binding_for_session(sid.value()), true),
-        _ => (super::csrf::binding_for_visitor(&nonce), from_cookie),
+        (Some(_), Some(sid)) => (crate::services::tokens::binding_for_session(sid.value()), true),
+        _ => (crate::services::tokens::binding_for_visitor(&nonce), from_cookie),
     };
     let csrf_token = state
         .as_ref()
-        .map(|s| super::csrf::token_for(&s.csrf_key, &csrf_binding))
+        .map(|s| crate::services::tokens::token_for(&s.csrf_key, &csrf_binding))
         .unwrap_or_default();
     let here = req
         .uri()

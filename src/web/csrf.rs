@@ -10,41 +10,13 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use hmac::{Hmac, KeyInit, Mac};
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 
 use super::context::RequestCtx;
 use crate::error::AppError;
-use crate::services::tokens::hex;
+pub use crate::services::tokens::{binding_for_session, binding_for_visitor, token_for, verify};
 
 pub const FIELD: &str = "csrf";
-
-/// The binding of a signed-in visitor: their web session id (the token itself never leaves the HMAC).
-pub fn binding_for_session(session_id: &str) -> String {
-    format!("session:{session_id}")
-}
-
-/// The binding of a signed-out visitor: the pre-session nonce cookie.
-pub fn binding_for_visitor(nonce: &str) -> String {
-    format!("visitor:{nonce}")
-}
-
-pub fn token_for(key: &[u8], binding: &str) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(m) => m,
-        // HMAC accepts keys of any length; this arm is unreachable in practice.
-        Err(_) => return String::new(),
-    };
-    mac.update(binding.as_bytes());
-    hex(&mac.finalize().into_bytes())
-}
-
-pub fn verify(key: &[u8], binding: &str, token: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    let expected = token_for(key, binding);
-    !token.is_empty() && expected.as_bytes().ct_eq(token.as_bytes()).into()
-}
 
 /// Checks a submitted token against the request's binding (session, or pre-session nonce).
 pub fn check(req: &HttpRequest, token: &str) -> Result<(), AppError> {

@@ -51,7 +51,7 @@ async fn session_export(
     let (id, format) = path.into_inner();
     let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, id).await?;
     download(
-        &crate::report_tables::session_table(me.ctx.lang, &r),
+        &crate::services::reports::tables::session_table(me.ctx.lang, &r),
         &format,
         &format!("session-{id}"),
     )
@@ -146,7 +146,7 @@ async fn dashboard_export(
 ) -> Result<HttpResponse, AppError> {
     let (d, _, _) = load(&state, &me, &q).await?;
     download(
-        &crate::report_tables::dashboard_table(me.ctx.lang, &d),
+        &crate::services::reports::tables::dashboard_table(me.ctx.lang, &d),
         &format,
         &format!("dashboard-{}", d.unit.id),
     )
@@ -192,7 +192,7 @@ async fn items_export(
 ) -> Result<HttpResponse, AppError> {
     let list = reports::item_analysis(&state.db, &q.filter()).await?;
     download(
-        &crate::report_tables::items_table(me.ctx.lang, &list),
+        &crate::services::reports::tables::items_table(me.ctx.lang, &list),
         &format,
         "item-analysis",
     )

@@ -7,7 +7,7 @@ use super::layout::page;
 use crate::domain::report::Rate;
 use crate::export::Table;
 use crate::i18n::Lang;
-use crate::report_tables::{dashboard_table, items_table, session_table};
+use crate::services::reports::tables::{dashboard_table, items_table, session_table};
 use crate::services::reports::{Dashboard, SessionReport};
 use crate::web::context::Ctx;
 use crate::web::urls;

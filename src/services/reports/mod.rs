@@ -1,6 +1,8 @@
 //! Reports for officials: a session's attendance and results, and pass rates rolled up the
 //! organisation tree.
 
+pub mod tables;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -550,7 +552,7 @@ pub async fn evidence_files(
             .map(|((s, r, a), text)| vec![Cell::Text(s), Cell::Text(r), Cell::Number(a as f64), Cell::Text(text)])
             .collect(),
     };
-    let results = crate::report_tables::session_table(lang, &report);
+    let results = tables::session_table(lang, &report);
     let mut files = Vec::new();
     for (name, table) in [
         ("attendance.csv", &attendance),

@@ -1,9 +1,9 @@
 //! The report tables (what the pages show and the CSV/XLSX exports contain), built in one place so the
 //! files always match the page.
 
+use super::{Dashboard, ItemLine, SessionReport, UnitRow};
 use crate::export::{Cell, Table};
 use crate::i18n::Lang;
-use crate::services::reports::{Dashboard, ItemLine, SessionReport, UnitRow};
 
 pub fn session_table(lang: Lang, r: &SessionReport) -> Table {
     let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
