@@ -46,7 +46,7 @@ impl Application {
             n => n,
         };
         let shutdown = settings.server.shutdown_timeout_secs;
-        crate::db::training::ensure_invite_tokens(&db).await?;
+        crate::db::training::ensure_invite_tokens(&db, services::tokens::new_token).await?;
         // Attendance left open by a crash or a killed process ends at its last heartbeat.
         crate::db::training::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
         let media = crate::rooms::sfu::MediaConfig {

@@ -60,6 +60,8 @@ pub struct NewSession<'a> {
     pub created_by: Option<i64>,
     pub lecturers: &'a [i64],
     pub committees: &'a [i64],
+    /// The group link's secret (`services::tokens::new_token`).
+    pub invite_token: String,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<i64, DbErr> {
@@ -72,7 +74,7 @@ pub async fn insert(db: &impl ConnectionTrait, s: NewSession<'_>) -> Result<i64,
         status: Set(SessionStatus::Scheduled.code().to_string()),
         created_by: Set(s.created_by),
         created_at: Set(Utc::now()),
-        invite_token: Set(Some(crate::services::tokens::new_token())),
+        invite_token: Set(Some(s.invite_token)),
         ..Default::default()
     }
     .insert(db)
@@ -249,7 +251,7 @@ pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<Option<
 }
 
 /// Gives sessions created before invitation links existed a token.
-pub async fn ensure_invite_tokens(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+pub async fn ensure_invite_tokens(db: &impl ConnectionTrait, new_token: impl Fn() -> String) -> Result<(), DbErr> {
     for m in training_session::Entity::find()
         .filter(training_session::Column::InviteToken.is_null())
         .all(db)
@@ -257,7 +259,7 @@ pub async fn ensure_invite_tokens(db: &impl ConnectionTrait) -> Result<(), DbErr
     {
         training_session::ActiveModel {
             id: Set(m.id),
-            invite_token: Set(Some(crate::services::tokens::new_token())),
+            invite_token: Set(Some(new_token())),
             ..Default::default()
         }
         .update(db)

@@ -172,6 +172,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
             starts_at: start,
             ends_at: start + Duration::minutes(90),
             created_by: None,
+            invite_token: super::tokens::new_token(),
             lecturers: &[lawyer],
             committees: &invited,
         },

@@ -141,6 +141,7 @@ pub async fn create(
             starts_at: s.starts_at,
             ends_at: s.ends_at,
             created_by: Some(creator),
+            invite_token: super::tokens::new_token(),
             lecturers: &input.lecturers,
             committees: &committees,
         },
