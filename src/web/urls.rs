@@ -57,6 +57,10 @@ pub fn lang_switch(code: &str, back: &str) -> String {
     format!("/lang/{code}?next={}", percent_encode(back))
 }
 
+pub fn view_switch(code: &str, back: &str) -> String {
+    format!("/view/{code}?next={}", percent_encode(back))
+}
+
 pub fn signin_link(token: &str) -> String {
     format!("/l/{token}")
 }
