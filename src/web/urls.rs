@@ -150,6 +150,7 @@ pub fn invitation(token: &str) -> String {
 }
 
 pub const QUIZ_SCRIPT: &str = "/static/js/quiz.js";
+pub const READ_ALOUD_SCRIPT: &str = "/static/js/read-aloud.js";
 
 pub fn quiz_settings(session: i64) -> String {
     format!("{SESSIONS}/{session}/quiz")

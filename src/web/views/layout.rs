@@ -8,6 +8,16 @@ use crate::web::context::Ctx;
 use crate::web::urls;
 
 pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    shell(ctx, title, content, true)
+}
+
+/// A page for one task that needs the whole screen (a quiz question on a phone): the header with its
+/// 长辈版 and language switches, but no navigation bar and a small heading.
+pub fn focused_page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    shell(ctx, title, content, false)
+}
+
+fn shell(ctx: &Ctx, title: &str, content: Markup, with_nav: bool) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(ctx.lang.html_lang()) class=[ctx.view.html_class()] {
@@ -28,14 +38,15 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                         }
                     }
                 }
-                (nav(ctx))
-                main #main {
+                @if with_nav { (nav(ctx)) }
+                main #main .focused[!with_nav] {
                     h1 { (title) }
                     (content)
                 }
                 footer.site {
                     p { (ctx.t("业委会学堂 · 业委会主任培训与随堂测试", "Quorum · training and quizzes for owners' committee chairs")) }
                 }
+                script src=(urls::READ_ALOUD_SCRIPT) {}
             }
         }
     }
