@@ -15,6 +15,7 @@ mod m20261122_000009_quizzes;
 mod m20261122_000010_certificates;
 mod m20261202_000012_email_attempt_state;
 mod m20261202_000015_roster_upload_plan;
+mod m20261202_000016_people_view_mode;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_certificates::Migration),
             Box::new(m20261202_000012_email_attempt_state::Migration),
             Box::new(m20261202_000015_roster_upload_plan::Migration),
+            Box::new(m20261202_000016_people_view_mode::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 use super::entities::{official_street, person, person_role};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::person::{DisplayName, Person, PersonId, Role, Roles};
+use crate::domain::view::ViewMode;
 
 /// A person row plus the stored password hash, for signing in.
 pub struct Credentials {
@@ -27,6 +28,8 @@ fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
         position: m.position.clone(),
         has_password: m.password_hash.is_some(),
         roles,
+        // An unknown stored code (a mode since retired) reads as "not chosen", not as a broken account.
+        view_mode: m.view_mode.as_deref().and_then(ViewMode::parse),
     })
 }
 
@@ -125,6 +128,18 @@ pub async fn update(db: &impl ConnectionTrait, id: PersonId, u: PersonUpdate<'_>
         committee_id: Set(u.committee_id),
         position: Set(u.position.map(str::to_string)),
         updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Remembers her display preference on the account.
+pub async fn set_view_mode(db: &impl ConnectionTrait, id: PersonId, mode: ViewMode) -> Result<(), DbErr> {
+    person::ActiveModel {
+        id: Set(id),
+        view_mode: Set(Some(mode.code().to_string())),
         ..Default::default()
     }
     .update(db)

@@ -16,6 +16,7 @@ pub mod statute;
 pub mod text;
 pub mod throttle;
 pub mod time;
+pub mod view;
 
 /// Lowercase hex of bytes (fingerprints, token hashes).
 pub fn hex(bytes: &[u8]) -> String {

@@ -168,6 +168,8 @@ pub struct Person {
     pub position: Option<String>,
     pub has_password: bool,
     pub roles: Roles,
+    /// The display she chose while signed in (长辈版…); `None` until she chooses.
+    pub view_mode: Option<super::view::ViewMode>,
 }
 
 #[cfg(test)]

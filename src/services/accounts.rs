@@ -140,6 +140,16 @@ pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     }))
 }
 
+/// Remembers the display (长辈版…) she chose, so her other phones show it too.
+pub async fn set_view_mode(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    mode: crate::domain::view::ViewMode,
+) -> Result<(), ServiceError> {
+    people::set_view_mode(db, user.person.id, mode).await?;
+    Ok(())
+}
+
 pub async fn sign_out(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<(), ServiceError> {
     web_sessions::delete(db, &user.session_hash).await?;
     Ok(())

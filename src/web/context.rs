@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use std::future::{Ready, ready};
 
 use super::state::AppState;
+use crate::domain::view::ViewMode;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::services::accounts::{self, CurrentUser};
@@ -16,6 +17,8 @@ use crate::services::accounts::{self, CurrentUser};
 pub const SESSION_COOKIE: &str = "q_sid";
 pub const CSRF_COOKIE: &str = "q_csrf";
 pub const LANG_COOKIE: &str = "q_lang";
+/// The display preference on this phone (长辈版…), for visitors not signed in and accounts that never chose.
+pub const VIEW_COOKIE: &str = "q_view";
 
 /// With secure cookies, the session and CSRF cookies carry the `__Host-` prefix: browsers then accept
 /// them only from this exact host over HTTPS with `Path=/` and no `Domain`, so a sibling subdomain cannot
@@ -32,6 +35,8 @@ pub fn csrf_cookie_name(secure: bool) -> &'static str {
 pub struct RequestCtx {
     pub user: Option<CurrentUser>,
     pub lang: Lang,
+    /// 长辈版 or not: the account's choice, else this phone's, else standard.
+    pub view: ViewMode,
     /// What the CSRF token is bound to: the web session for a signed-in visitor, else the pre-session
     /// nonce cookie (see `services::tokens::binding_for_session`).
     pub csrf_binding: String,
@@ -128,9 +133,15 @@ pub async fn load_context(
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
+    let view = user
+        .as_ref()
+        .and_then(|u| u.person.view_mode)
+        .or_else(|| req.cookie(VIEW_COOKIE).and_then(|c| ViewMode::parse(c.value())))
+        .unwrap_or_default();
     req.extensions_mut().insert(RequestCtx {
         user,
         lang,
+        view,
         csrf_binding,
         csrf_verifiable,
         csrf_token,

@@ -57,6 +57,10 @@ pub fn lang_switch(code: &str, back: &str) -> String {
     format!("/lang/{code}?next={}", percent_encode(back))
 }
 
+pub fn view_switch(code: &str, back: &str) -> String {
+    format!("/view/{code}?next={}", percent_encode(back))
+}
+
 pub fn signin_link(token: &str) -> String {
     format!("/l/{token}")
 }
@@ -146,6 +150,7 @@ pub fn invitation(token: &str) -> String {
 }
 
 pub const QUIZ_SCRIPT: &str = "/static/js/quiz.js";
+pub const READ_ALOUD_SCRIPT: &str = "/static/js/read-aloud.js";
 
 pub fn quiz_settings(session: i64) -> String {
     format!("{SESSIONS}/{session}/quiz")

@@ -97,6 +97,11 @@
     var badge = form.querySelector('.saved');
     if (badge) { badge.setAttribute('data-ok', badge.textContent); }
     form.addEventListener('change', function () {
+      // The chosen option's frame (CSS cannot reach the label from the input without :has()).
+      Array.prototype.forEach.call(form.querySelectorAll('label.option'), function (l) {
+        var input = l.querySelector('input');
+        l.className = input && input.checked ? 'option chosen' : 'option';
+      });
       var a = answerOf(form);
       if (a) { save(a); }
     });
@@ -116,11 +121,18 @@
   flush();
 
   var remaining = document.getElementById('remaining');
+  var due = root.querySelector('.deadline .due');
+  var english = (document.documentElement.getAttribute('lang') || '').indexOf('en') === 0;
   function tick() {
     var s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     if (remaining) {
+      // In words, not "9:59": older readers take a bare 9:59 for a clock time.
       var m = Math.floor(s / 60), sec = s % 60;
-      remaining.textContent = m + ':' + (sec < 10 ? '0' : '') + sec;
+      remaining.textContent = english
+        ? m + ' min ' + sec + ' s left'
+        : '还剩 ' + m + ' 分 ' + sec + ' 秒';
+      // The time left says it all; the due time is for pages without this script.
+      if (due) { due.hidden = true; }
     }
     if (s === 0) {
       clearInterval(timer);

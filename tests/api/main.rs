@@ -13,6 +13,7 @@ mod banks;
 mod certificates;
 mod cli;
 mod demo;
+mod display;
 mod errors;
 mod lifecycle;
 mod org;

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { audit } from './axe.mjs';
 
 const base = process.env.QUORUM_TEST_URL || 'http://127.0.0.1:8099';
 const password = 'quorum-demo';
@@ -102,8 +103,9 @@ test('a chair sees the lecturer: frames decoded keep rising', { timeout: 90_000 
 });
 
 // Runs after the test above (tests in a file run in order): the demo session is live.
-test('the quiz reaches a chair in the room and marks the answered question', { timeout: 90_000 }, async () => {
+test('the quiz reaches a chair in the room and marks the answered question', { timeout: 180_000 }, async () => {
   const b = await browser();
+  const found = [];
   try {
     const official = await signIn(b, '13900000002');
     const id = await sessionId(official);
@@ -120,6 +122,53 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
     // The room sends the chair's page to her attempt.
     await chair.waitForURL(/\/attempts\/\d+/, { timeout: 20_000 });
     const attempt = chair.url().match(/\/attempts\/(\d+)/)[1];
+    const shot = (name) => (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, `-${name}.png`);
+
+    // On the phone at the standard size, every question's first screen holds the stem and all its options.
+    const count = await chair.locator('.qnav a.qdot').count();
+    assert.ok(count > 0);
+    for (let q = 0; q < count; q++) {
+      await chair.goto(`${base}/attempts/${attempt}?q=${q}`);
+      const boxes = await chair.$$eval('form.question .stem, form.question label.option', (els) => els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { top: Math.round(r.top), bottom: Math.round(r.bottom), text: e.textContent.trim().slice(0, 16) };
+      }));
+      await chair.screenshot({ path: shot(`first-screen-${q + 1}`) });
+      assert.ok(boxes.length >= 3, `question ${q + 1} shows its stem and options`);
+      for (const box of boxes) assert.ok(box.top >= 0 && box.bottom <= 844, `question ${q + 1}, off the first screen: ${JSON.stringify(box)}`);
+    }
+    // The clock in words.
+    await chair.waitForFunction(() => /^还剩 \d+ 分 \d+ 秒$/.test(document.getElementById('remaining').textContent));
+    found.push(...await audit(chair, 'the quiz question', undefined));
+
+    // 朗读: the stem, then each option with its letter, in Chinese, through the page's speech engine.
+    await chair.context().addInitScript(() => {
+      window.__spoken = [];
+      window.speechSynthesis.getVoices = () => [];
+      window.speechSynthesis.cancel = () => {};
+      window.speechSynthesis.speak = (u) => {
+        window.__spoken.push({ text: u.text, lang: u.lang });
+        setTimeout(() => { u.onstart && u.onstart(); setTimeout(() => u.onend && u.onend(), 20); }, 5);
+      };
+    });
+    await chair.goto(`${base}/attempts/${attempt}?q=0`);
+    const expected = await chair.$$eval('form.question [data-say]', (els) => els.map((e) => (e.getAttribute('data-say') || e.textContent).replace(/\s+/g, ' ').trim()));
+    assert.match(expected[1], /^(A，|正确)/, 'an option is read with its letter');
+    await chair.click('form.question button.read-aloud');
+    await chair.waitForFunction((n) => window.__spoken.length === n, expected.length);
+    const spoken = await chair.evaluate(() => window.__spoken);
+    assert.deepEqual(spoken.map((u) => u.text), expected);
+    assert.ok(spoken.every((u) => u.lang === 'zh-CN'));
+
+    // 长辈版: the options may run past the screen, but 保存，下一题 stays in reach at its bottom.
+    await chair.context().addCookies([{ name: 'q_view', value: 'large', url: base }]);
+    await chair.goto(`${base}/attempts/${attempt}?q=0`);
+    const save = await chair.$eval('form.question button.save', (e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; });
+    assert.ok(save.top >= 0 && save.bottom <= 844, `the save button is on screen in 长辈版: ${JSON.stringify(save)}`);
+    await chair.screenshot({ path: shot('large') });
+    found.push(...await audit(chair, 'the quiz question', 'large'));
+    await chair.context().addCookies([{ name: 'q_view', value: 'standard', url: base }]);
+
     // The second question: a 上一题 link now stands before the dots.
     await chair.goto(`${base}/attempts/${attempt}?q=1`);
     await chair.waitForSelector('.qnav a.button');
@@ -128,7 +177,17 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
     assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="1"]', 'class'), 'qdot done');
     assert.equal(await chair.getAttribute('.qnav a.qdot[data-position="0"]', 'class'), 'qdot');
     assert.equal((await chair.textContent('#answered')).trim(), '1');
-    await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-quiz.png'), fullPage: true });
+    await chair.screenshot({ path: shot('quiz'), fullPage: true });
+
+    // Her result and the explanations pass the audit too, in both sizes.
+    await Promise.all([chair.waitForNavigation(), chair.click('form.submit button[type=submit]')]);
+    await chair.waitForSelector('.result');
+    found.push(...await audit(chair, 'the result', undefined));
+    await chair.context().addCookies([{ name: 'q_view', value: 'large', url: base }]);
+    await chair.reload();
+    found.push(...await audit(chair, 'the result', 'large'));
+    await chair.screenshot({ path: shot('result-large'), fullPage: true });
+    assert.deepEqual(found, [], found.join('\n'));
     assert.deepEqual(cspViolations, [], 'nothing is blocked by the Content-Security-Policy');
   } finally {
     await b.close();

@@ -11,6 +11,7 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub committee_id: Option<i64>,
     pub position: Option<String>,
+    pub view_mode: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, web};
 const APP_CSS: &str = include_str!("../../../static/css/app.css");
 const ROOM_JS: &str = include_str!("../../../static/js/room.js");
 const QUIZ_JS: &str = include_str!("../../../static/js/quiz.js");
+const READ_ALOUD_JS: &str = include_str!("../../../static/js/read-aloud.js");
 
 #[get("/static/css/app.css")]
 async fn app_css() -> HttpResponse {
@@ -31,6 +32,17 @@ async fn quiz_js() -> HttpResponse {
         .body(QUIZ_JS)
 }
 
+#[get("/static/js/read-aloud.js")]
+async fn read_aloud_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(READ_ALOUD_JS)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(app_css).service(room_js).service(quiz_js);
+    cfg.service(app_css)
+        .service(room_js)
+        .service(quiz_js)
+        .service(read_aloud_js);
 }

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{client_ip, html, html_status, redirect};
+use crate::domain::view::ViewMode;
 use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
 use crate::services::accounts::{self, SigninError};
-use crate::web::context::{Ctx, LANG_COOKIE, removal_cookie, session_cookie, session_cookie_name};
+use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie, session_cookie_name};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
@@ -133,9 +134,33 @@ async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> Resul
     Ok(res)
 }
 
+/// Switches 长辈版 (large type) and high contrast, like the language: a GET link that works without
+/// JavaScript. Kept on this phone (cookie) and, when signed in, on the account for her other phones.
+#[get("/view/{code}")]
+async fn switch_view(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    path: web::Path<String>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let mode = ViewMode::parse(&path).ok_or(AppError::NotFound)?;
+    if let Some(user) = &ctx.user {
+        accounts::set_view_mode(&state.db, user, mode).await?;
+    }
+    let mut res = redirect(&urls::safe_next(q.next.as_deref()));
+    let c = Cookie::build(VIEW_COOKIE, mode.code())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(365))
+        .finish();
+    res.add_cookie(&c).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(signin_page)
         .service(signin_submit)
         .service(signout)
-        .service(switch_lang);
+        .service(switch_lang)
+        .service(switch_view);
 }

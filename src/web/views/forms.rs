@@ -10,6 +10,20 @@ pub fn csrf(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name="csrf" value=(ctx.csrf_token); }
 }
 
+/// A 朗读 (read-aloud) button for the element with id `target` (its `data-say` parts in turn), read with
+/// a voice for `lang` (the content's language: question banks are Chinese whatever the interface).
+/// Hidden until `read-aloud.js` runs: without JavaScript there is nothing it could do. The script is
+/// linked by the layout.
+pub fn read_aloud(ctx: &Ctx, target: &str, lang: &str) -> Markup {
+    html! {
+        button.read-aloud type="button" hidden data-read=(target) data-lang=(lang)
+            data-stop=(ctx.t("■ 停止朗读", "■ Stop reading"))
+            data-none=(ctx.t("本机浏览器不能朗读", "This browser cannot read aloud"))
+            data-novoice=(ctx.t("本机没有中文语音，不能朗读", "No Chinese voice on this phone"))
+        { span.label { (ctx.t("▶ 朗读", "▶ Read aloud")) } }
+    }
+}
+
 pub struct Input<'a> {
     pub name: &'a str,
     pub label: &'a str,

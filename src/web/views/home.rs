@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use super::When;
+use super::forms::read_aloud;
 use super::layout::page;
 use crate::db::training::SessionSummary;
 use crate::domain::person::Role;
@@ -24,6 +25,22 @@ fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str, link: fn(i64) -> St
                     }
                 }
             }
+        }
+    }
+}
+
+/// What a chair should do next, in one sentence she can have read to her.
+fn next_step(ctx: &Ctx, next: Option<&SessionSummary>) -> Markup {
+    match next {
+        Some(s) if s.status == "live" => html! {
+            (ctx.t("下一步：培训“", "Next: the session “")) (s.title) (ctx.t("”正在直播，请点下面的培训名称进入直播间。", "” is live now; tap its name below to enter the room."))
+        },
+        Some(s) => html! {
+            (ctx.t("下一步：参加培训“", "Next: the session “")) (s.title) (ctx.t("”，时间 ", "” on ")) (When(s.starts_at, ctx.lang))
+            (ctx.t("。到时间后请点下面的培训名称进入直播间。", ". When it is time, tap its name below to enter the room."))
+        },
+        None => {
+            html! { (ctx.t("目前没有要参加的培训。有新的培训时，街道会通知您。", "Nothing to attend for now. The street office will let you know about new sessions.")) }
         }
     }
 }
@@ -50,6 +67,10 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
             p.lead { (user.person.name.as_str()) (ctx.t("，您好！", ", hello!")) }
             @if roles.has(Role::Chair) {
                 section {
+                    div.next-step #next-step {
+                        p data-say="" { (next_step(ctx, h.chair_upcoming.first())) }
+                        (read_aloud(ctx, "next-step", ctx.lang.html_lang()))
+                    }
                     h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
                     @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
                     (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet."), urls::room))

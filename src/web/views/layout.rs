@@ -1,15 +1,26 @@
-//! The page shell: header with the role's navigation and the language switch, main, footer.
+//! The page shell: header with the role's navigation, the 长辈版 and language switches, main, footer.
 
 use maud::{DOCTYPE, Markup, html};
 
 use crate::domain::person::Role;
+use crate::domain::view::ViewMode;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
 pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    shell(ctx, title, content, true)
+}
+
+/// A page for one task that needs the whole screen (a quiz question on a phone): the header with its
+/// 长辈版 and language switches, but no navigation bar and a small heading.
+pub fn focused_page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
+    shell(ctx, title, content, false)
+}
+
+fn shell(ctx: &Ctx, title: &str, content: Markup, with_nav: bool) -> Markup {
     html! {
         (DOCTYPE)
-        html lang=(ctx.lang.html_lang()) {
+        html lang=(ctx.lang.html_lang()) class=[ctx.view.html_class()] {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -20,20 +31,42 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                 a.skip href="#main" { (ctx.t("跳到正文", "Skip to content")) }
                 header.site {
                     a.brand href=(urls::HOME) { (ctx.t("业委会学堂", "Quorum")) }
-                    a.lang href=(urls::lang_switch(ctx.lang.other().code(), &ctx.here)) lang=(ctx.lang.other().html_lang()) {
-                        (ctx.t("English", "中文"))
+                    div.prefs {
+                        (view_switch(ctx))
+                        a.lang href=(urls::lang_switch(ctx.lang.other().code(), &ctx.here)) lang=(ctx.lang.other().html_lang()) {
+                            (ctx.t("English", "中文"))
+                        }
                     }
                 }
-                (nav(ctx))
-                main #main {
+                @if with_nav { (nav(ctx)) }
+                main #main .focused[!with_nav] {
                     h1 { (title) }
                     (content)
                 }
                 footer.site {
                     p { (ctx.t("业委会学堂 · 业委会主任培训与随堂测试", "Quorum · training and quizzes for owners' committee chairs")) }
                 }
+                script src=(urls::READ_ALOUD_SCRIPT) {}
             }
         }
+    }
+}
+
+/// The 长辈版 switch: each link names what it turns on, so the state is in words, not only in the look.
+fn view_switch(ctx: &Ctx) -> Markup {
+    let link = |mode: ViewMode, zh: &str, en: &str| {
+        html! { a.view href=(urls::view_switch(mode.code(), &ctx.here)) { (ctx.t(zh, en)) } }
+    };
+    match ctx.view {
+        ViewMode::Standard => link(ViewMode::Large, "长辈版", "Large text"),
+        ViewMode::Large => html! {
+            (link(ViewMode::Standard, "标准版", "Standard text"))
+            (link(ViewMode::LargeContrast, "高对比度", "High contrast"))
+        },
+        ViewMode::LargeContrast => html! {
+            (link(ViewMode::Standard, "标准版", "Standard text"))
+            (link(ViewMode::Large, "普通对比度", "Normal contrast"))
+        },
     }
 }
 

@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::When;
-use super::forms::{csrf, error_for, notice};
-use super::layout::page;
+use super::forms::{csrf, error_for, notice, read_aloud};
+use super::layout::{focused_page, page};
 use crate::db::quiz::{AttemptStatus, QuizRecord, QuizStatus};
 use crate::db::training::SessionRecord;
 use crate::domain::question::{QuestionKind, letter};
@@ -205,14 +205,19 @@ pub fn ready(
     )
 }
 
-fn choice_input(item: &ShownItem, i: usize, attempt: i64, open: bool) -> Markup {
+/// The words after a chosen option: the choice shows in a shape and a word, not only in a colour.
+fn chosen_mark(ctx: &Ctx) -> &'static str {
+    ctx.t(" ✓ 已选", " ✓ chosen")
+}
+
+fn choice_input(ctx: &Ctx, item: &ShownItem, i: usize, attempt: i64, open: bool) -> Markup {
     let multiple = item.version.content.kind == QuestionKind::Multiple;
     let checked = matches!(&item.chosen, Some(Given::Choices(c)) if c.contains(&i));
     html! {
-        label.option {
+        label.option .chosen[checked] data-say=(format!("{}，{}", letter(i), item.options[i])) {
             input type=(if multiple { "checkbox" } else { "radio" }) name="choice" value=(i) checked[checked] disabled[!open]
                 data-attempt=(attempt) data-position=(item.position);
-            span.letter { (letter(i)) } span { (item.options[i]) }
+            span.otext data-chosen=(chosen_mark(ctx)) { span.letter { (letter(i)) } " " (item.options[i]) }
         }
     }
 }
@@ -227,24 +232,25 @@ fn question_form(ctx: &Ctx, v: &AttemptView, item: &ShownItem, next: Option<i32>
             input type="hidden" name="position" value=(item.position);
             @if let Some(n) = next { input type="hidden" name="next" value=(n); }
             @if single_page { input type="hidden" name="layout" value="all"; }
-            fieldset {
+            fieldset id=(format!("q-{}", item.position)) {
                 legend {
                     span.qnum { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) } " "
                     span.meta { (c.kind.label(ctx.lang)) } " "
                     span.saved role="status" hidden[!answered] { (ctx.t("已保存", "Saved")) }
                 }
-                p.stem { (c.stem) }
+                (read_aloud(ctx, &format!("q-{}", item.position), "zh-CN"))
+                p.stem data-say="" { (c.stem) }
                 @if c.kind == QuestionKind::TrueFalse {
                     @for (value, zh, en) in [("true", "正确", "True"), ("false", "错误", "False")] {
-                        label.option {
-                            input type="radio" name="truth" value=(value) disabled[!open]
-                                checked[matches!(item.chosen, Some(Given::Truth(t)) if t == (value == "true"))]
+                        @let checked = matches!(item.chosen, Some(Given::Truth(t)) if t == (value == "true"));
+                        label.option .chosen[checked] data-say="" {
+                            input type="radio" name="truth" value=(value) disabled[!open] checked[checked]
                                 data-attempt=(v.attempt.id) data-position=(item.position);
-                            span { (ctx.t(zh, en)) }
+                            span.otext data-chosen=(chosen_mark(ctx)) { (ctx.t(zh, en)) }
                         }
                     }
                 } @else {
-                    @for i in 0..item.options.len() { (choice_input(item, i, v.attempt.id, open)) }
+                    @for i in 0..item.options.len() { (choice_input(ctx, item, i, v.attempt.id, open)) }
                 }
             }
             @if open {
@@ -266,13 +272,19 @@ pub fn attempt_page(
     let total = v.items.len() as i32;
     let answered = v.items.iter().filter(|i| i.chosen.is_some()).count();
     let current = v.items.iter().find(|i| i.position == position).or(v.items.first());
-    page(
+    // A short heading and no navigation bar: on a phone the question and all its options must fit the
+    // first screen (the session's name is on the room page she came from).
+    focused_page(
         ctx,
-        &format!("{} · {}", ctx.t("随堂测试", "Quiz"), v.session_title),
+        ctx.t("随堂测试", "Quiz"),
         html! {
             div #quiz data-attempt=(v.attempt.id) data-deadline=(v.attempt.deadline.to_rfc3339()) data-api=(urls::attempt_api(v.attempt.id)) data-csrf=(ctx.csrf_token) {
-                p.deadline { (ctx.t("交卷截止：", "Due: ")) (When(v.attempt.deadline, lang)) " · " span #remaining {} }
-                p.meta { (ctx.t("已答 ", "Answered ")) span #answered { (answered) } " / " (total) }
+                // The clock in words (还剩 9 分 59 秒), filled in by quiz.js; the due time stands without it.
+                p.deadline {
+                    span #remaining role="timer" {}
+                    span.due { (ctx.t("交卷截止：", "Due: ")) (When(v.attempt.deadline, lang)) }
+                    span.answered { (ctx.t("已答 ", "Answered ")) span #answered { (answered) } " / " (total) }
+                }
                 @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
                 @if let Some(e) = error { (notice("error", e.get(lang))) }
                 p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
@@ -284,7 +296,10 @@ pub fn attempt_page(
                     @let idx = v.items.iter().position(|i| i.position == item.position).unwrap_or(0);
                     (question_form(ctx, v, item, v.items.get(idx + 1).map(|n| n.position), false))
                     nav.qnav aria-label=(ctx.t("题目", "Questions")) {
-                        @if idx > 0 { a.button href=(urls::attempt_question(v.attempt.id, v.items[idx - 1].position)) { (ctx.t("上一题", "Previous")) } }
+                        div.prevnext {
+                            @if idx > 0 { a.button.prev href=(urls::attempt_question(v.attempt.id, v.items[idx - 1].position)) { "‹ " (ctx.t("上一题", "Previous")) } }
+                            @if let Some(n) = v.items.get(idx + 1) { a.button.next href=(urls::attempt_question(v.attempt.id, n.position)) { (ctx.t("下一题", "Next")) " ›" } }
+                        }
                         @for it in &v.items {
                             a.qdot .done[it.chosen.is_some()] href=(urls::attempt_question(v.attempt.id, it.position))
                                 data-position=(it.position)
@@ -359,21 +374,24 @@ pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<Cit
         ctx,
         ctx.t("测试成绩", "Your result"),
         html! {
-            div.result .passed[passed] {
-                p.score { (correct) " / " (a.total) }
-                p.verdict { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
+            div.result #result .passed[passed] {
+                p.score data-say=(format!("{}{}{}{}{}", ctx.t("答对 ", ""), correct, ctx.t(" 题，共 ", " right out of "), a.total, ctx.t(" 题", ""))) { (correct) " / " (a.total) }
+                p.verdict data-say="" { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
+                (read_aloud(ctx, "result", ctx.lang.html_lang()))
                 p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if let Some(note) = server_submitted(ctx, a.submitted_by.as_deref()) { " · " (note) } }
             }
             @if !reveal {
                 (notice("", ctx.t("测试结束后可以查看答案和解析。", "Answers and explanations appear after the quiz closes.")))
             } @else {
                 @for (item, cited) in v.items.iter().zip(articles) {
-                    section.card.review .wrong[item.correct != Some(true)] {
+                    @let id = format!("r-{}", item.position);
+                    section.card.review .wrong[item.correct != Some(true)] id=(id) {
                         h2 { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) " " @if item.correct == Some(true) { span.tag.ok { (ctx.t("答对", "right")) } } @else { span.tag.warn { (ctx.t("答错", "wrong")) } } }
-                        p.stem { (item.version.content.stem) }
-                        @if !item.options.is_empty() { ol.options { @for (i, o) in item.options.iter().enumerate() { li { (letter(i)) ". " (o) } } } }
-                        p { (ctx.t("您的答案：", "Your answer: ")) strong { (shown_answer(ctx, item)) } " · " (ctx.t("正确答案：", "Right answer: ")) strong { (right_answer(ctx, item)) } }
-                        p { strong { (ctx.t("解析：", "Why: ")) } (item.version.content.explanation) }
+                        (read_aloud(ctx, &id, "zh-CN"))
+                        p.stem data-say="" { (item.version.content.stem) }
+                        @if !item.options.is_empty() { ol.options { @for (i, o) in item.options.iter().enumerate() { li data-say=(format!("{}，{}", letter(i), o)) { (letter(i)) ". " (o) } } } }
+                        p data-say="" { (ctx.t("您的答案：", "Your answer: ")) strong { (shown_answer(ctx, item)) } " · " (ctx.t("正确答案：", "Right answer: ")) strong { (right_answer(ctx, item)) } }
+                        p data-say="" { strong { (ctx.t("解析：", "Why: ")) } (item.version.content.explanation) }
                         @for c in cited {
                             details {
                                 summary { (c.citation.label(&c.statute_title)) }

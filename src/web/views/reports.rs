@@ -22,15 +22,20 @@ fn bars(title: &str, counts: &[u64; 10]) -> Markup {
     let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
     html! {
         figure.chart {
-            svg viewBox="0 0 330 170" role="img" aria-label=(title) {
+            // Labels take their size from the stylesheet (the page's body size, larger in 长辈版); the
+            // figure's width is capped so the drawing is scaled by little more than 1 on any screen.
+            svg viewBox="0 0 330 185" role="img" aria-label=(title) {
                 @for (i, n) in counts.iter().enumerate() {
                     @let h = (*n as f64 / max) * 120.0;
                     @let x = 10.0 + i as f64 * 31.0;
-                    rect x=(x) y=(140.0 - h) width="26" height=(h) fill="#0b5394" {}
-                    text x=(x + 13.0) y=(135.0 - h) font-size="12" text-anchor="middle" fill="#1a1a1a" { (n) }
-                    text x=(x + 13.0) y="158" font-size="11" text-anchor="middle" fill="#4a4a4a" { (i * 10) }
+                    rect x=(x) y=(150.0 - h) width="26" height=(h) fill="#0b5394" {}
+                    text.count x=(x + 13.0) y=(145.0 - h) text-anchor="middle" { (n) }
+                    // Every other boundary: at body size, ten numbers would run into each other.
+                    @if i == 0 { text.axis x="8" y="175" text-anchor="start" { "0" } }
+                    @else if i % 2 == 0 { text.axis x=(x - 2.5) y="175" text-anchor="middle" { (i * 10) } }
                 }
-                line x1="8" y1="140" x2="322" y2="140" stroke="#8c8c8c" {}
+                text.axis x="320" y="175" text-anchor="end" { "100" }
+                line x1="8" y1="150" x2="322" y2="150" stroke="#8c8c8c" {}
             }
             figcaption { (title) }
         }
@@ -91,7 +96,10 @@ pub fn dashboard(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
                 button type="submit" { (ctx.t("查看", "Show")) }
             }
             p.meta { (d.unit.kind.label(lang)) " · " (ctx.t("合格率 ", "pass rate ")) (d.total.pass_rate.label(lang)) " · " (ctx.t("证书覆盖 ", "coverage ")) (d.total.coverage.label(lang)) }
-            table.list {
+            // Many columns and no per-cell labels: on a phone it scrolls sideways inside its own box (a
+            // focusable region, so it scrolls from the keyboard too) instead of stacking into cards.
+            div.table-scroll tabindex="0" role="region" aria-label=(ctx.t("统计表", "Statistics table")) {
+            table.list.scroll {
                 thead { tr { @for h in &dashboard_table(lang, d).headers { th scope="col" { (h) } } } }
                 tbody {
                     // Unit rows link to their own breakdown; the last row is the total.
@@ -105,6 +113,7 @@ pub fn dashboard(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
                         } }
                     }
                 }
+            }
             }
             p { a.button href=(format!("{}.csv?{q}", urls::DASHBOARD)) { (ctx.t("导出 CSV", "Export CSV")) } " " a.button href=(format!("{}.xlsx?{q}", urls::DASHBOARD)) { (ctx.t("导出 Excel", "Export Excel")) } }
             h2 { (ctx.t("主任尚无有效证书的业委会", "Committees whose chair has no valid certificate")) }

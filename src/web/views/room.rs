@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::When;
-use super::forms::csrf;
+use super::forms::{csrf, read_aloud};
 use super::layout::page;
 use crate::db::training::SessionRecord;
 use crate::domain::person::Person;
@@ -124,8 +124,9 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                 }
                 section #lobby hidden[s.status != SessionStatus::Scheduled] {
                     h2 { (ctx.t("候场室", "Lobby")) }
-                    p.lead { (ctx.t("培训尚未开始，请稍候。主持人开始后，页面会自动进入直播间。", "The session has not started yet. The page enters the room by itself when the moderator starts.")) }
-                    p.countdown { (ctx.t("距开始：", "Starts in: ")) span #countdown { (When(s.starts_at, lang)) } }
+                    (read_aloud(ctx, "lobby", ctx.lang.html_lang()))
+                    p.lead data-say="" { (ctx.t("培训尚未开始，请稍候。主持人开始后，页面会自动进入直播间。", "The session has not started yet. The page enters the room by itself when the moderator starts.")) }
+                    p.countdown data-say="" { (ctx.t("距开始：", "Starts in: ")) span #countdown { (When(s.starts_at, lang)) } }
                     @if moderator {
                         form.stack method="post" action=(format!("{}/start", urls::session(s.id))) {
                             (csrf(ctx))
@@ -134,7 +135,8 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                     }
                 }
                 section #ended hidden[s.status != SessionStatus::Ended] {
-                    p.notice { (ctx.t("本场培训已结束。感谢参加！", "This session has ended. Thank you for taking part!")) }
+                    (read_aloud(ctx, "ended-notice", ctx.lang.html_lang()))
+                    p #ended-notice.notice { (ctx.t("本场培训已结束。感谢参加！", "This session has ended. Thank you for taking part!")) }
                 }
                 section #live hidden[s.status != SessionStatus::Live] {
                     div.stage {
@@ -157,6 +159,7 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage) -> Markup {
                         label.check { input #audio-only type="checkbox"; " " (ctx.t("仅听声音（网络不好时）", "Audio only (weak network)")) }
                     }
                     p #notice.notice hidden role="status" {}
+                    (read_aloud(ctx, "notice", ctx.lang.html_lang()))
                     @if moderator {
                         section.card #moderator {
                             h2 { (ctx.t("主持人", "Moderator")) }
