@@ -58,6 +58,21 @@ async fn one_connection(s: &Setup, i: usize, from: DateTime<Utc>, seen: DateTime
     }
 }
 
+/// The quiz's closing time, which is also the attempt's deadline, passed `seconds` ago.
+async fn closing_passed(s: &Setup, quiz_id: i64, attempt: i64, seconds: i64) {
+    let past = sql_time(Utc::now() - Duration::seconds(seconds));
+    sql(
+        &s.app,
+        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {quiz_id}"),
+    )
+    .await;
+    sql(
+        &s.app,
+        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
+    )
+    .await;
+}
+
 async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
     let n = quiz_db::items(&s.app.db, attempt).await.unwrap().len() as i32;
     for position in 0..n {
@@ -139,17 +154,7 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     let chair = as_chair(&s, 0).await;
 
     // The deadline (which is the quiz's closing time) passed 3 s ago; the deadline job runs.
-    let past = sql_time(Utc::now() - Duration::seconds(3));
-    sql(
-        &s.app,
-        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {}", opened.quiz_id),
-    )
-    .await;
-    sql(
-        &s.app,
-        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
-    )
-    .await;
+    closing_passed(&s, opened.quiz_id, attempt, 3).await;
     quiz::submit_due(&s.app.db).await.unwrap();
     let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
     assert_eq!(
@@ -159,17 +164,7 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     );
 
     // Past the grace, the server submits, and says so on the result page.
-    let past = sql_time(Utc::now() - Duration::seconds(11));
-    sql(
-        &s.app,
-        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {}", opened.quiz_id),
-    )
-    .await;
-    sql(
-        &s.app,
-        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
-    )
-    .await;
+    closing_passed(&s, opened.quiz_id, attempt, 11).await;
     quiz::submit_due(&s.app.db).await.unwrap();
     let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
     assert_eq!(a.status, quiz_db::AttemptStatus::Submitted);

@@ -124,8 +124,13 @@ async fn signout(
 #[get("/lang/{code}")]
 async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     let lang = Lang::parse(&path).ok_or(AppError::NotFound)?;
-    let mut res = redirect(&urls::safe_next(q.next.as_deref()));
-    let c = Cookie::build(LANG_COOKIE, lang.code())
+    remember(LANG_COOKIE, lang.code(), q.next.as_deref())
+}
+
+/// Goes back to `next` (a clean local path, else home) with a preference kept on this phone for a year.
+fn remember(cookie: &'static str, value: &'static str, next: Option<&str>) -> Result<HttpResponse, AppError> {
+    let mut res = redirect(&urls::safe_next(next));
+    let c = Cookie::build(cookie, value)
         .path("/")
         .same_site(SameSite::Lax)
         .max_age(CookieDuration::days(365))
@@ -147,14 +152,7 @@ async fn switch_view(
     if let Some(user) = &ctx.user {
         accounts::set_view_mode(&state.db, user, mode).await?;
     }
-    let mut res = redirect(&urls::safe_next(q.next.as_deref()));
-    let c = Cookie::build(VIEW_COOKIE, mode.code())
-        .path("/")
-        .same_site(SameSite::Lax)
-        .max_age(CookieDuration::days(365))
-        .finish();
-    res.add_cookie(&c).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(res)
+    remember(VIEW_COOKIE, mode.code(), q.next.as_deref())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
