@@ -18,19 +18,9 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
     }
     // After signing in, the person lands where they were going.
     crate::helpers::make_person(&app, "13800000009", &[Role::Admin], &[], None).await;
-    let token = app.csrf().await;
     let r = app
-        .client
-        .post(app.url("/signin"))
-        .form(&[
-            ("csrf", token.as_str()),
-            ("identifier", "13800000009"),
-            ("password", crate::helpers::PASSWORD),
-            ("next", "/admin/org"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .sign_in_to("13800000009", crate::helpers::PASSWORD, "/admin/org")
+        .await;
     assert_eq!(r.headers()["location"], "/admin/org");
 }
 

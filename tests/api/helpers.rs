@@ -119,6 +119,15 @@ impl TestApp {
             .await
     }
 
+    /// Signs in from a page that asked to come back to `next` (the sign-in form's hidden field).
+    pub async fn sign_in_to(&self, identifier: &str, password: &str, next: &str) -> reqwest::Response {
+        self.post_form(
+            "/signin",
+            &[("identifier", identifier), ("password", password), ("next", next)],
+        )
+        .await
+    }
+
     pub async fn sign_out(&self) {
         let r = self.post_form("/signout", &[]).await;
         assert_eq!(r.status().as_u16(), 303);
