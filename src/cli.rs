@@ -112,15 +112,16 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 },
                 Some(hash),
             )
-            .await?
+            .await
             {
                 Ok(id) => println!("administrator created (id {id})"),
-                Err(errs) => anyhow::bail!(
+                Err(ServiceError::Rejected(errs)) => anyhow::bail!(
                     errs.iter()
                         .map(|(f, t)| format!("{f}: {t}"))
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),
+                Err(e) => return Err(e.into()),
             }
         }
         Command::Banks {
@@ -180,7 +181,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     "created {}, updated {}, unchanged {}",
                     o.created, o.updated, o.unchanged
                 ),
-                Err(ServiceError::Invalid(t)) => anyhow::bail!("{t}"),
+                Err(ServiceError::Refused(t)) => anyhow::bail!("{t}"),
                 Err(e) => return Err(e.into()),
             }
         }

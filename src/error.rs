@@ -35,7 +35,10 @@ pub enum AppError {
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(t) => AppError::BadRequest(t),
+            ServiceError::Refused(t) => AppError::BadRequest(t),
+            // A form that meant to show these beside its fields catches them first (`web::forms::reply`);
+            // reaching here means there was no form to go back to.
+            ServiceError::Rejected(e) => AppError::BadRequest(e.joined()),
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::Db(e) => AppError::Internal(format!("database: {e}")),

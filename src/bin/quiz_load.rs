@@ -77,8 +77,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
         &account("讲师", "13700000000".into(), Role::Lawyer, None).map_err(|e| format!("{e:?}"))?,
         None,
     )
-    .await?
-    .map_err(|e| format!("{e:?}"))?;
+    .await?;
     let now = chrono::Utc::now();
     let fmt = |t: chrono::DateTime<chrono::Utc>| (t + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
     let schedule = Schedule::parse(
@@ -92,11 +91,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
     for i in 0..chairs {
         let input =
             account("主任", format!("136{i:08}"), Role::Chair, Some(committee)).map_err(|e| format!("{e:?}"))?;
-        ids.push(
-            quorum::services::people::create(&db, &input, None)
-                .await?
-                .map_err(|e| format!("{e:?}"))?,
-        );
+        ids.push(quorum::services::people::create(&db, &input, None).await?);
     }
     let input = SessionInput {
         schedule,
@@ -105,9 +100,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input)
-        .await?
-        .map_err(|e| format!("{e:?}"))?;
+    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input).await?;
     quorum::db::training::set_status(&db, session, SessionStatus::Live, now - chrono::Duration::minutes(50)).await?;
     for id in &ids {
         let iv = quorum::db::training::open_interval(&db, session, *id, now - chrono::Duration::minutes(51)).await?;
@@ -127,9 +120,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
         time_limit_minutes: 30,
         ..Default::default()
     };
-    quorum::services::quiz::save_settings(&db, session, &quiz_settings)
-        .await?
-        .map_err(|e| format!("{e:?}"))?;
+    quorum::services::quiz::save_settings(&db, session, &quiz_settings).await?;
     let t = Instant::now();
     let opened = quorum::services::quiz::open(&db, session, &ids).await?;
     let open_ms = t.elapsed().as_millis();

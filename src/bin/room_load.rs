@@ -214,17 +214,11 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, B
         })
     };
     let lawyer_input = person("讲师", "13700000000".into(), Role::Lawyer, None).map_err(|e| format!("{e:?}"))?;
-    let lawyer = quorum::services::people::create(&db, &lawyer_input, None)
-        .await?
-        .map_err(|e| format!("{e:?}"))?;
+    let lawyer = quorum::services::people::create(&db, &lawyer_input, None).await?;
     let mut ids = Vec::new();
     for i in 0..chairs {
         let input = person("主任", format!("136{i:08}"), Role::Chair, Some(committee)).map_err(|e| format!("{e:?}"))?;
-        ids.push(
-            quorum::services::people::create(&db, &input, None)
-                .await?
-                .map_err(|e| format!("{e:?}"))?,
-        );
+        ids.push(quorum::services::people::create(&db, &input, None).await?);
     }
     let now = chrono::Utc::now() + chrono::Duration::hours(8);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
@@ -237,9 +231,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, B
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input)
-        .await?
-        .map_err(|e| format!("{e:?}"))?;
+    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input).await?;
     quorum::db::training::set_status(&db, session, SessionStatus::Live, chrono::Utc::now()).await?;
     let token = |id: i64| {
         let db = db.clone();

@@ -5,6 +5,7 @@ pub mod bank;
 pub mod certificate;
 pub mod chat;
 pub mod contact;
+pub mod input;
 pub mod org;
 pub mod person;
 pub mod question;

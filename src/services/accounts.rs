@@ -162,7 +162,7 @@ pub async fn set_password(
     password: &str,
     confirm: &str,
 ) -> Result<(), ServiceError> {
-    let pw = NewPassword::parse(password, confirm).map_err(ServiceError::Invalid)?;
+    let pw = NewPassword::parse(password, confirm).map_err(ServiceError::Refused)?;
     let hash = passwords::hash(pw.expose().to_string()).await?;
     people::set_password_hash(db, user.person.id, hash).await?;
     web_sessions::delete_all_for(db, user.person.id, Some(&user.session_hash)).await?;

@@ -311,7 +311,7 @@ pub async fn save_question(
     qid: &str,
     content: &QuestionContent,
     editor: &str,
-) -> Result<Result<i64, super::FieldErrors>, ServiceError> {
+) -> Result<i64, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let mut problems = question_problems(&txn, content).await?;
     if !valid_id(qid) {
@@ -336,7 +336,7 @@ pub async fn save_question(
         ));
     }
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Err(ServiceError::Rejected(problems.into()));
     }
     let revisions = revisions_for(content, &current_revisions(&txn).await?);
     let id = match existing {
@@ -384,7 +384,7 @@ pub async fn save_question(
     };
     txn.commit().await?;
     tracing::info!(question = %qid, "question saved");
-    Ok(Ok(id))
+    Ok(id)
 }
 
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the
@@ -394,14 +394,14 @@ pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer:
     let txn = crate::db::begin_write(db).await?;
     let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
     if q.status != QuestionStatus::NeedsReview {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "这道题不需要复核",
             "this question is not awaiting review",
         ));
     }
     let problems = question_problems(&txn, &q.current.content).await?;
     if let Some((_, p)) = problems.first() {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             format!("请先修改题目再确认：{}", p.zh),
             format!("edit the question before confirming: {}", p.en),
         ));
@@ -455,10 +455,7 @@ pub async fn export_bank(db: &impl ConnectionTrait, bank_id: i64) -> Result<(Ban
 }
 
 /// Creates a bank in the web UI.
-pub async fn create_bank(
-    db: &impl ConnectionTrait,
-    meta: &BankMeta,
-) -> Result<Result<i64, super::FieldErrors>, ServiceError> {
+pub async fn create_bank(db: &impl ConnectionTrait, meta: &BankMeta) -> Result<i64, ServiceError> {
     let mut problems = Vec::new();
     if !valid_id(&meta.id) {
         problems.push((
@@ -477,9 +474,9 @@ pub async fn create_bank(
         }
     }
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Err(ServiceError::Rejected(problems.into()));
     }
-    Ok(Ok(db::upsert_bank(db, meta, BankSource::Web, None).await?))
+    Ok(db::upsert_bank(db, meta, BankSource::Web, None).await?)
 }
 
 /// Imports parsed GIFT/Aiken questions into a bank. They arrive without citations, so they are stored as
@@ -492,7 +489,7 @@ pub async fn import_questions(
     importer: &str,
 ) -> Result<usize, ServiceError> {
     if !parsed.problems.is_empty() {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             format!("文件有 {} 处无法识别，没有导入任何题目", parsed.problems.len()),
             format!(
                 "{} lines could not be read; nothing was imported",

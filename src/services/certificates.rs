@@ -126,11 +126,11 @@ pub async fn find(
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<(), ServiceError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ServiceError::invalid("请填写撤销原因", "give a reason for revoking"));
+        return Err(ServiceError::refused("请填写撤销原因", "give a reason for revoking"));
     }
     db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     if !db::revoke(db, id, reason, by).await? {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "该证书已经撤销",
             "the certificate is already revoked",
         ));
@@ -179,7 +179,7 @@ pub async fn resend(db: &impl ConnectionTrait, id: i64) -> Result<(), ServiceErr
             let person = people::get(db, c.person_id).await?.ok_or(ServiceError::NotFound)?;
             let email = person
                 .email
-                .ok_or_else(|| ServiceError::invalid("该主任没有登记邮箱", "this chair has no email address"))?;
+                .ok_or_else(|| ServiceError::refused("该主任没有登记邮箱", "this chair has no email address"))?;
             db::enqueue(db, id, email.as_str(), &format!("cert-{id}-{}", c.code.to_lowercase())).await?;
         }
     }

@@ -106,8 +106,8 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         }
     }
     let person = |name: &str, phone: &str| -> Result<(DisplayName, PhoneNumber), ServiceError> {
-        let n = DisplayName::parse(name).map_err(ServiceError::Invalid)?;
-        let p = PhoneNumber::parse(phone).map_err(|e| ServiceError::Invalid(e.reason))?;
+        let n = DisplayName::parse(name).map_err(ServiceError::Refused)?;
+        let p = PhoneNumber::parse(phone).map_err(|e| ServiceError::Refused(e.reason))?;
         Ok((n, p))
     };
     let mut lawyer = 0;
@@ -193,7 +193,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         ],
         ..Default::default()
     };
-    if let Ok(Err(problems)) = super::quiz::save_settings(db, session, &quiz).await {
+    if let Err(ServiceError::Rejected(problems)) = super::quiz::save_settings(db, session, &quiz).await {
         tracing::info!(?problems, "demo quiz not set up (question banks missing)");
     }
     Ok(true)

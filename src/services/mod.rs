@@ -21,15 +21,21 @@ pub mod tokens;
 
 use crate::i18n::Text;
 
-/// Input refused field by field: the form field's name and what is wrong with it, in both languages.
-pub type FieldErrors = Vec<(&'static str, Text)>;
+pub use crate::domain::input::FieldErrors;
 
-/// Errors shared by every use case, so handlers map them in one place (`error.rs`).
+/// Errors shared by every use case, so handlers map them in one place (`error.rs`). Four meanings:
+/// the input was wrong (rejected: back to the form, each message beside its field), the request was
+/// understood but the state of things says no (refused: a page that says why and where to go), nothing
+/// there or not yours (not found / forbidden), and our fault (internal).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// The input was wrong; the text says what and where, in both languages.
-    #[error("invalid input: {0}")]
-    Invalid(Text),
+    /// What was typed is wrong; each message names its form field.
+    #[error("rejected input: {}", .0.joined().en)]
+    Rejected(FieldErrors),
+    /// Understood, but not now or not in this state (the quiz has started, the certificate is already
+    /// revoked…); the text says why, in both languages.
+    #[error("refused: {0}")]
+    Refused(Text),
     #[error("not found")]
     NotFound,
     #[error("forbidden")]
@@ -41,8 +47,19 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub fn invalid(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
-        ServiceError::Invalid(Text::new(zh, en))
+    pub fn refused(zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+        ServiceError::Refused(Text::new(zh, en))
+    }
+
+    /// Input refused at one form field.
+    pub fn rejected(field: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ServiceError {
+        ServiceError::Rejected(FieldErrors::one(field, Text::new(zh, en)))
+    }
+}
+
+impl From<FieldErrors> for ServiceError {
+    fn from(e: FieldErrors) -> Self {
+        ServiceError::Rejected(e)
     }
 }
 

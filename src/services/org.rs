@@ -7,7 +7,7 @@ use crate::db::{self, org};
 use crate::domain::org::{OrgKind, OrgUnit, OrgUnitId, Term, committee_name_for, parse_unit_name};
 
 fn duplicate(name: &str) -> ServiceError {
-    ServiceError::invalid(
+    ServiceError::refused(
         format!("同一级下已有名为“{name}”的单位"),
         format!("a sibling named “{name}” already exists"),
     )
@@ -20,19 +20,19 @@ pub async fn create_unit(
     name: &str,
     term: Option<Term>,
 ) -> Result<OrgUnit, ServiceError> {
-    let name = parse_unit_name(name).map_err(ServiceError::Invalid)?;
+    let name = parse_unit_name(name).map_err(ServiceError::Refused)?;
     let (kind, street_id) = match parent {
         None => (OrgKind::District, None),
         Some(pid) => {
             let p = org::get(db, pid).await?.ok_or(ServiceError::NotFound)?;
             let kind = p.kind.child_kind().ok_or_else(|| {
-                ServiceError::invalid("业委会下不能再添加下级单位", "an owners' committee has no sub-units")
+                ServiceError::refused("业委会下不能再添加下级单位", "an owners' committee has no sub-units")
             })?;
             (kind, p.street_id)
         }
     };
     if term.is_some() && kind != OrgKind::Committee {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "只有业委会有任期",
             "only an owners' committee has a term",
         ));
@@ -56,9 +56,9 @@ pub async fn update_unit(
     term: Option<Term>,
 ) -> Result<(), ServiceError> {
     let unit = org::get(db, id).await?.ok_or(ServiceError::NotFound)?;
-    let name = parse_unit_name(name).map_err(ServiceError::Invalid)?;
+    let name = parse_unit_name(name).map_err(ServiceError::Refused)?;
     if term.is_some() && unit.kind != OrgKind::Committee {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "只有业委会有任期",
             "only an owners' committee has a term",
         ));
@@ -74,13 +74,13 @@ pub async fn delete_unit(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<Org
     let unit = org::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let (children, members) = org::usage(db, id).await?;
     if children > 0 {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             format!("“{}”下还有{children}个下级单位，请先删除它们", unit.name),
             format!("“{}” still has {children} sub-units; delete them first", unit.name),
         ));
     }
     if members > 0 {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             format!("“{}”还有{members}名成员，不能删除", unit.name),
             format!("“{}” still has {members} members", unit.name),
         ));
@@ -89,7 +89,7 @@ pub async fn delete_unit(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<Org
         Ok(()) => Ok(unit),
         // Sessions may refer to a street or committee; the foreign key says no.
         Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
-            Err(ServiceError::invalid(
+            Err(ServiceError::refused(
                 "该单位已被培训场次引用，不能删除",
                 "a training session refers to this unit",
             ))

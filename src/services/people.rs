@@ -87,56 +87,52 @@ fn conflict(e: &sea_orm::DbErr) -> Option<FieldErrors> {
     if !db::is_unique_violation(e) {
         return None;
     }
-    let text = e.to_string();
-    Some(if text.contains("email") {
-        vec![(
+    Some(if e.to_string().contains("email") {
+        FieldErrors::one(
             "email",
             Text::new("该邮箱已被另一个账号使用", "this email belongs to another account"),
-        )]
+        )
     } else {
-        vec![(
+        FieldErrors::one(
             "phone",
             Text::new(
                 "该手机号已被另一个账号使用",
                 "this mobile number belongs to another account",
             ),
-        )]
+        )
     })
 }
 
-async fn check_places(
-    db: &impl ConnectionTrait,
-    input: &AccountInput,
-) -> Result<Result<(), FieldErrors>, ServiceError> {
+async fn check_places(db: &impl ConnectionTrait, input: &AccountInput) -> Result<(), ServiceError> {
     for s in &input.streets {
         if org::get(db, *s).await?.map(|u| u.kind) != Some(OrgKind::Street) {
-            return Ok(Err(vec![(
+            return Err(ServiceError::rejected(
                 "streets",
-                Text::new("所选街道不存在", "a chosen street does not exist"),
-            )]));
+                "所选街道不存在",
+                "a chosen street does not exist",
+            ));
         }
     }
     if let Some(c) = input.committee_id
         && org::get(db, c).await?.map(|u| u.kind) != Some(OrgKind::Committee)
     {
-        return Ok(Err(vec![(
+        return Err(ServiceError::rejected(
             "committee",
-            Text::new("所选业委会不存在", "the chosen committee does not exist"),
-        )]));
+            "所选业委会不存在",
+            "the chosen committee does not exist",
+        ));
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
-/// Creates an account; `Ok(Err(..))` carries form errors (duplicate phone or email, unknown places).
+/// Creates an account; duplicate phone or email and unknown places come back as rejected fields.
 pub async fn create(
     db: &DatabaseConnection,
     input: &AccountInput,
     password_hash: Option<String>,
-) -> Result<Result<PersonId, FieldErrors>, ServiceError> {
+) -> Result<PersonId, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
-    if let Err(e) = check_places(&txn, input).await? {
-        return Ok(Err(e));
-    }
+    check_places(&txn, input).await?;
     let id = match people::insert(
         &txn,
         people::NewPerson {
@@ -151,27 +147,21 @@ pub async fn create(
     .await
     {
         Ok(id) => id,
-        Err(e) => return conflict(&e).map(Err).ok_or(ServiceError::Db(e)),
+        Err(e) => return Err(conflict(&e).map_or(ServiceError::Db(e), ServiceError::Rejected)),
     };
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
     txn.commit().await?;
     tracing::info!(person = id, "account created");
-    Ok(Ok(id))
+    Ok(id)
 }
 
 /// Updates an account's name, email, roles, streets and committee (the phone number is the identity
 /// and is not changed here).
-pub async fn update(
-    db: &DatabaseConnection,
-    id: PersonId,
-    input: &AccountInput,
-) -> Result<Result<(), FieldErrors>, ServiceError> {
+pub async fn update(db: &DatabaseConnection, id: PersonId, input: &AccountInput) -> Result<(), ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     people::get(&txn, id).await?.ok_or(ServiceError::NotFound)?;
-    if let Err(e) = check_places(&txn, input).await? {
-        return Ok(Err(e));
-    }
+    check_places(&txn, input).await?;
     let res = people::update(
         &txn,
         id,
@@ -184,12 +174,12 @@ pub async fn update(
     )
     .await;
     if let Err(e) = res {
-        return conflict(&e).map(Err).ok_or(ServiceError::Db(e));
+        return Err(conflict(&e).map_or(ServiceError::Db(e), ServiceError::Rejected));
     }
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
     txn.commit().await?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// A chair with where they belong, for officials' lists.

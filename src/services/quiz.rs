@@ -62,15 +62,11 @@ pub async fn settings(
 
 /// Saves settings after checking them against the questions available now.
 #[tracing::instrument(skip_all, fields(session))]
-pub async fn save_settings(
-    db: &impl ConnectionTrait,
-    session: i64,
-    s: &QuizSettings,
-) -> Result<Result<(), super::FieldErrors>, ServiceError> {
+pub async fn save_settings(db: &impl ConnectionTrait, session: i64, s: &QuizSettings) -> Result<(), ServiceError> {
     if let Some(q) = db::for_session(db, session).await?
         && q.status != QuizStatus::Draft
     {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "测试已经开始，不能再修改设置",
             "the quiz has started; its settings are fixed",
         ));
@@ -78,10 +74,10 @@ pub async fn save_settings(
     let pools = pools(db).await?;
     let problems = s.check(&|topic| pools.get(topic).map(|p| p.len() as u32).unwrap_or(0));
     if !problems.is_empty() {
-        return Ok(Err(problems));
+        return Err(ServiceError::Rejected(problems.into()));
     }
     db::save_settings(db, session, s).await?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 fn seed_for(quiz: i64, person: i64, number: i32) -> u64 {
@@ -105,7 +101,7 @@ fn new_attempt(
         &|t| pools.get(t).cloned().unwrap_or_default(),
         seed,
     )
-    .map_err(ServiceError::Invalid)?;
+    .map_err(ServiceError::Refused)?;
     let limit = now + Duration::minutes(i64::from(quiz.settings.time_limit_minutes));
     let deadline = quiz.closes_at.map(|c| c.min(limit)).unwrap_or(limit);
     Ok(NewAttempt {
@@ -132,26 +128,26 @@ pub async fn open(db: &DatabaseConnection, session_id: i64, present_chairs: &[i6
     let txn = crate::db::begin_write(db).await?;
     let session = training::get(&txn, session_id).await?.ok_or(ServiceError::NotFound)?;
     if session.status != SessionStatus::Live && session.status != SessionStatus::Ended {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "培训开始后才能开始随堂测试",
             "start the session before the quiz",
         ));
     }
     let quiz = db::for_session(&txn, session_id)
         .await?
-        .ok_or_else(|| ServiceError::invalid("请先设置随堂测试", "set up the quiz first"))?;
+        .ok_or_else(|| ServiceError::refused("请先设置随堂测试", "set up the quiz first"))?;
     let pools = pools(&txn).await?;
     let problems = quiz
         .settings
         .check(&|t| pools.get(t).map(|p| p.len() as u32).unwrap_or(0));
     if let Some((_, p)) = problems.into_iter().next() {
-        return Err(ServiceError::Invalid(p));
+        return Err(ServiceError::Refused(p));
     }
     let now = Utc::now();
     let s = quiz.settings.clone();
     let closes_at = now + Duration::minutes(s.open_minutes());
     if !db::open(&txn, quiz.id, now, closes_at).await? {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "随堂测试已经开始过了",
             "the quiz has already been opened",
         ));

@@ -116,7 +116,7 @@ async fn plan_with_preview(
 async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i64) -> Result<(), ServiceError> {
     let unit = org::get(db, street).await?.ok_or(ServiceError::NotFound)?;
     if unit.kind != OrgKind::Street {
-        return Err(ServiceError::invalid("请选择一个街道", "choose a street"));
+        return Err(ServiceError::refused("请选择一个街道", "choose a street"));
     }
     if !scope.allows(street) {
         return Err(ServiceError::Forbidden);
@@ -136,7 +136,7 @@ pub async fn upload(
 ) -> Result<i64, ServiceError> {
     check_street(db, scope, street).await?;
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "文件太大（上限 5 MB）",
             "the file is larger than 5 MB",
         ));
@@ -286,7 +286,7 @@ fn refuse_errors(plan: &RosterPlan) -> Result<(), ServiceError> {
     if plan.errors.is_empty() {
         return Ok(());
     }
-    Err(ServiceError::invalid(
+    Err(ServiceError::refused(
         format!("文件有{}处错误，没有导入任何数据", plan.errors.len()),
         format!("the file has {} errors; nothing was imported", plan.errors.len()),
     ))

@@ -43,12 +43,12 @@ async fn resolve(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
     input: &SessionInput,
-) -> Result<Result<Vec<i64>, FieldErrors>, ServiceError> {
+) -> Result<Vec<i64>, ServiceError> {
     let mut errors = FieldErrors::new();
     let street = org::get(db, input.street).await?;
     if street.as_ref().map(|s| s.kind) != Some(OrgKind::Street) {
         errors.push(("street", Text::new("请选择街道", "choose a street")));
-        return Ok(Err(errors));
+        return Err(errors.into());
     }
     if !scope.allows(input.street) {
         return Err(ServiceError::Forbidden);
@@ -116,7 +116,7 @@ async fn resolve(
     if committees.is_empty() && errors.iter().all(|(f, _)| *f != "committees") {
         errors.push(("committees", Text::new("没有邀请任何业委会", "no committee is invited")));
     }
-    Ok(if errors.is_empty() { Ok(committees) } else { Err(errors) })
+    Ok(errors.or_ok(committees)?)
 }
 
 #[tracing::instrument(skip_all, fields(street = input.street))]
@@ -125,12 +125,9 @@ pub async fn create(
     scope: &StreetScope,
     creator: i64,
     input: &SessionInput,
-) -> Result<Result<i64, FieldErrors>, ServiceError> {
+) -> Result<i64, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
-    let committees = match resolve(&txn, scope, input).await? {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
+    let committees = resolve(&txn, scope, input).await?;
     let s = &input.schedule;
     let id = training::insert(
         &txn,
@@ -150,7 +147,7 @@ pub async fn create(
     training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
     txn.commit().await?;
     tracing::info!(session = id, committees = committees.len(), "session scheduled");
-    Ok(Ok(id))
+    Ok(id)
 }
 
 /// The session, if the user may manage it (officials of its street, admins).
@@ -168,30 +165,28 @@ pub async fn update(
     scope: &StreetScope,
     id: i64,
     input: &SessionInput,
-) -> Result<Result<(), FieldErrors>, ServiceError> {
+) -> Result<(), ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let current = managed(&txn, scope, id).await?;
     if matches!(current.status, SessionStatus::Ended | SessionStatus::Cancelled) {
-        return Err(ServiceError::invalid(
+        return Err(ServiceError::refused(
             "已结束或已取消的场次不能修改",
             "an ended or cancelled session cannot be changed",
         ));
     }
     if input.street != current.street_id {
-        return Ok(Err(vec![(
+        return Err(ServiceError::rejected(
             "street",
-            Text::new("场次创建后不能更换街道", "the street of a session cannot change"),
-        )]));
+            "场次创建后不能更换街道",
+            "the street of a session cannot change",
+        ));
     }
-    let committees = match resolve(&txn, scope, input).await? {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
+    let committees = resolve(&txn, scope, input).await?;
     let s = &input.schedule;
     training::update_schedule(&txn, id, &s.title, &s.description, s.starts_at, s.ends_at).await?;
     training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
     txn.commit().await?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 #[tracing::instrument(skip_all, fields(session = id))]
@@ -212,7 +207,7 @@ pub async fn change_status(
     if !s.status.may_become(to) || !training::set_status(db, s.id, to, Utc::now()).await? {
         // Re-read: a race with another path changed it since `s` was read.
         let now = training::get(db, s.id).await?.map_or(s.status, |x| x.status);
-        return Err(ServiceError::Invalid(now.refusal(to)));
+        return Err(ServiceError::Refused(now.refusal(to)));
     }
     tracing::info!(session = s.id, status = to.code(), "session status changed");
     Ok(())

@@ -191,7 +191,7 @@ pub async fn make_person(app: &TestApp, phone: &str, roles: &[Role], streets: &[
         ..input
     };
     let hash = passwords::hash(PASSWORD.to_string()).await.unwrap();
-    people::create(&app.db, &input, Some(hash)).await.unwrap().unwrap()
+    people::create(&app.db, &input, Some(hash)).await.unwrap()
 }
 
 /// A person with the role, signed in on this app's client.

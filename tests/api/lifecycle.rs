@@ -272,7 +272,6 @@ async fn scheduled(app: &TestApp) -> i64 {
     sessions::create(&app.db, &StreetScope::All, official, &input)
         .await
         .unwrap()
-        .unwrap()
 }
 
 #[tokio::test]

@@ -93,7 +93,6 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
     };
     let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
         .await
-        .unwrap()
         .unwrap();
     training::set_status(
         &app.db,
@@ -112,7 +111,7 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
         let id = training::open_interval(&app.db, session, *c, joined).await.unwrap();
         training::touch_interval(&app.db, id, now).await.unwrap();
     }
-    quiz::save_settings(&app.db, session, &settings).await.unwrap().unwrap();
+    quiz::save_settings(&app.db, session, &settings).await.unwrap();
     Setup {
         app,
         session,
@@ -152,10 +151,11 @@ pub(crate) async fn api_answer(b: &TestApp, attempt: i64, body: serde_json::Valu
 #[tokio::test]
 async fn settings_that_cannot_be_met_name_the_short_topic() {
     let s = setup(settings(2)).await;
-    let r = quiz::save_settings(&s.app.db, s.session, &settings(9))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let Err(quorum::services::ServiceError::Rejected(r)) =
+        quiz::save_settings(&s.app.db, s.session, &settings(9)).await
+    else {
+        panic!("settings asking for more questions than there are must be rejected");
+    };
     assert!(
         r.iter().any(|(_, t)| t.zh.contains("主题“测试主题”只有 6 道可用题目")),
         "{r:?}"

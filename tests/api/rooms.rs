@@ -62,7 +62,6 @@ async fn cast(app: &TestApp) -> Cast {
     };
     let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
         .await
-        .unwrap()
         .unwrap();
     let mut chair_tokens = Vec::new();
     for c in &chairs {
@@ -312,7 +311,6 @@ async fn moderated_by_official(app: &TestApp) -> (i64, i64) {
     };
     let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
         .await
-        .unwrap()
         .unwrap();
     (session, official)
 }

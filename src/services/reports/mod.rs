@@ -195,7 +195,7 @@ pub async fn dashboard(
     let unit = org::get(db, unit_id).await?.ok_or(ServiceError::NotFound)?;
     let street = unit
         .street_id
-        .ok_or_else(|| ServiceError::invalid("请选择街道或其下级单位", "choose a street or a unit below it"))?;
+        .ok_or_else(|| ServiceError::refused("请选择街道或其下级单位", "choose a street or a unit below it"))?;
     if !scope.allows(street) {
         return Err(ServiceError::Forbidden);
     }

@@ -38,7 +38,7 @@ async fn password_submit(
 ) -> Result<HttpResponse, AppError> {
     match accounts::set_password(&state.db, &me.user, &f.password, &f.confirm).await {
         Ok(()) => Ok(html(password_form(&me.ctx, None, true, false))),
-        Err(ServiceError::Invalid(t)) => Ok(html_status(
+        Err(ServiceError::Refused(t)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             password_form(&me.ctx, Some(&t), false, false),
         )),

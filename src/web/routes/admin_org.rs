@@ -79,7 +79,7 @@ struct UnitInput {
 has_csrf!(UnitInput);
 
 fn term(f: &UnitInput) -> Result<Option<Term>, ServiceError> {
-    Term::parse(&f.term_start, &f.term_end).map_err(ServiceError::Invalid)
+    Term::parse(&f.term_start, &f.term_end).map_err(ServiceError::Refused)
 }
 
 #[post("/admin/org")]
@@ -96,7 +96,7 @@ async fn create(
         Ok(_) => Ok(redirect(
             &f.parent.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into()),
         )),
-        Err(ServiceError::Invalid(t)) => render(&state, &me, f.parent, Some(&t), None).await,
+        Err(ServiceError::Refused(t)) => render(&state, &me, f.parent, Some(&t), None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -114,7 +114,7 @@ async fn update(
     };
     match result {
         Ok(()) => render(&state, &me, Some(*id), None, Some(me.ctx.t("已保存。", "Saved."))).await,
-        Err(ServiceError::Invalid(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
+        Err(ServiceError::Refused(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -132,7 +132,7 @@ async fn delete(
                 .map(urls::org_unit)
                 .unwrap_or_else(|| urls::ADMIN_ORG.into()),
         )),
-        Err(ServiceError::Invalid(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
+        Err(ServiceError::Refused(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -2,13 +2,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect};
+use super::{html, html_status, rejected_fields, reply};
 use crate::db::{org as org_db, people as people_db};
 use crate::domain::org::OrgKind;
 use crate::domain::person::Person;
 use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
+use crate::services::FieldErrors;
 use crate::services::people::{self, AccountInput};
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::{Admin, Require};
@@ -63,7 +64,7 @@ impl AccountForm {
         }
     }
 
-    fn parse(&self) -> Result<AccountInput, Vec<(&'static str, Text)>> {
+    fn parse(&self) -> Result<AccountInput, FieldErrors> {
         let v = self.values();
         AccountInput::parse(
             &v.name,
@@ -129,14 +130,11 @@ async fn create(
     me: Require<Admin>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let errors = match f.parse() {
-        Ok(input) => match people::create(&state.db, &input, None).await? {
-            Ok(id) => return Ok(redirect(&urls::person(id))),
-            Err(e) => e,
-        },
-        Err(e) => e,
-    };
-    render(&state, &me, None, &f.values(), &errors, false).await
+    let outcome = async { people::create(&state.db, &f.parse()?, None).await }.await;
+    reply(outcome, urls::person, async |e| {
+        render(&state, &me, None, &f.values(), &e, false).await
+    })
+    .await
 }
 
 #[get("/admin/people/{id}")]
@@ -158,13 +156,7 @@ async fn update(
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    let errors = match f.parse() {
-        Ok(input) => match people::update(&state.db, person.id, &input).await? {
-            Ok(()) => Vec::new(),
-            Err(e) => e,
-        },
-        Err(e) => e,
-    };
+    let errors = rejected_fields(async { people::update(&state.db, person.id, &f.parse()?).await }.await)?;
     let saved = errors.is_empty();
     let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
     render(&state, &me, Some(&person), &f.values(), &errors, saved).await

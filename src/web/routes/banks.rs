@@ -5,16 +5,15 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect};
+use super::{html, html_status, redirect, reply};
 use crate::db::{banks as db, statutes};
 use crate::domain::bank::QuestionStatus;
 use crate::domain::question::QuestionDraft;
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::i18n::Text;
 use crate::question_banks::{BankMeta, aiken, gift};
 use crate::services::banks::{self, QuestionFilter};
-use crate::services::{ServiceError, roster::MAX_FILE_BYTES};
+use crate::services::{FieldErrors, ServiceError, roster::MAX_FILE_BYTES};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::guards::{Lawyer, Require};
 use crate::web::state::AppState;
@@ -116,20 +115,15 @@ async fn new_bank(
         review_date: chrono::Utc::now().date_naive().to_string(),
         sample: false,
     };
-    match banks::create_bank(&state.db, &meta).await? {
-        Ok(id) => Ok(redirect(&urls::bank(id))),
-        Err(errors) => {
-            let values = [
-                ("slug", f.slug.as_str()),
-                ("title", f.title.as_str()),
-                ("topic", f.topic.as_str()),
-            ];
-            Ok(html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                views::new_bank(&me.ctx, &values, &errors),
-            ))
-        }
-    }
+    reply(banks::create_bank(&state.db, &meta).await, urls::bank, async |errors| {
+        let values = [
+            ("slug", f.slug.as_str()),
+            ("title", f.title.as_str()),
+            ("topic", f.topic.as_str()),
+        ];
+        Ok(html(views::new_bank(&me.ctx, &values, &errors)))
+    })
+    .await
 }
 
 #[get("/questions/{id}")]
@@ -153,7 +147,7 @@ async fn confirm(
     let detail = banks::question_detail(&state.db, *id).await?;
     match result {
         Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
-        Err(ServiceError::Invalid(t)) => Ok(html_status(
+        Err(ServiceError::Refused(t)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             views::question_page(&me.ctx, &detail, Some(&t), false),
         )),
@@ -214,23 +208,28 @@ async fn save(
         tags: &f.tags,
         difficulty: &f.difficulty,
     };
-    let errors: Vec<(&'static str, Text)> = match draft.parse() {
+    let outcome = match draft.parse() {
         Ok(content) => {
-            match banks::save_question(&state.db, &bank, f.qid.trim(), &content, me.user.person.name.as_str()).await? {
-                Ok(id) => return Ok(redirect(&urls::question(id))),
-                Err(e) => e,
-            }
+            banks::save_question(&state.db, &bank, f.qid.trim(), &content, me.user.person.name.as_str()).await
         }
         Err(e) => {
-            let mut errors: Vec<(&'static str, Text)> = e.into_iter().map(|p| (p.field, p.message)).collect();
+            // Report unknown citations together with the shape problems, not one round later.
+            let mut errors: FieldErrors = e.into_iter().map(|p| (p.field, p.message)).collect();
             errors.extend(banks::citation_problems(&state.db, &draft.citations()).await?);
-            errors
+            Err(ServiceError::Rejected(errors))
         }
     };
-    Ok(html_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        views::question_editor(&me.ctx, &bank, action, is_new, &f.form(), &errors),
-    ))
+    reply(outcome, urls::question, async |errors| {
+        Ok(html(views::question_editor(
+            &me.ctx,
+            &bank,
+            action,
+            is_new,
+            &f.form(),
+            &errors,
+        )))
+    })
+    .await
 }
 
 #[get("/banks/{id}/questions/new")]

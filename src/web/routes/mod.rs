@@ -22,6 +22,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 
 use crate::config::Settings;
+use crate::error::AppError;
+use crate::services::{FieldErrors, ServiceError};
 
 pub fn html(markup: Markup) -> HttpResponse {
     html_status(StatusCode::OK, markup)
@@ -38,6 +40,39 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_string()))
         .finish()
+}
+
+/// The one way a form submission answers: on success, 303 to where the person goes next; on rejected
+/// input, the same form again with 422 and each message beside its field (never a dead-end error page).
+/// Anything else (refused, not found, internal) travels on to the error renderer.
+///
+/// Parse the form and call the service inside one `async` block so that a form that does not parse and
+/// a service that rejects the input end in the same place:
+/// `reply(async { sessions::create(db, &f.try_into()?).await }.await, urls::session, |e| again(e))`.
+pub async fn reply<T>(
+    outcome: Result<T, ServiceError>,
+    next: impl FnOnce(T) -> String,
+    form_again: impl AsyncFnOnce(FieldErrors) -> Result<HttpResponse, AppError>,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        Ok(value) => Ok(redirect(&next(value))),
+        Err(ServiceError::Rejected(errors)) => {
+            let mut page = form_again(errors).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// For forms that show themselves again once saved (with a "saved" note) rather than moving on: the
+/// rejected fields (none when it was saved); anything else travels on as `reply` does.
+pub fn rejected_fields(outcome: Result<(), ServiceError>) -> Result<FieldErrors, AppError> {
+    match outcome {
+        Ok(()) => Ok(FieldErrors::new()),
+        Err(ServiceError::Rejected(errors)) => Ok(errors),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The client's address for throttling: the peer, or the proxy's `X-Forwarded-For` when configured.

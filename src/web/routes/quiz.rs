@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect};
+use super::{html, html_status, redirect, rejected_fields};
 use crate::db::{quiz as quiz_db, training};
 use crate::domain::quiz::{BlueprintRule, Given, QuizSettings, Reveal};
 use crate::domain::session::RoomRole;
@@ -130,9 +130,11 @@ async fn save_settings(
         attendance_gate: num("attendance_gate"),
         reveal: Reveal::parse(&get("reveal")).unwrap_or(Reveal::AfterSubmit),
     };
-    match quiz::save_settings(&state.db, *id, &settings).await? {
-        Ok(()) => render_settings(&state, &me, *id, None, &[], true).await,
-        Err(errors) => render_settings(&state, &me, *id, Some(settings), &errors, false).await,
+    let errors = rejected_fields(quiz::save_settings(&state.db, *id, &settings).await)?;
+    if errors.is_empty() {
+        render_settings(&state, &me, *id, None, &[], true).await
+    } else {
+        render_settings(&state, &me, *id, Some(settings), &errors, false).await
     }
 }
 

@@ -250,7 +250,7 @@ async fn control(
         return Err(AppError::Forbidden);
     }
     if !s.status.may_become(status) {
-        return Err(crate::services::ServiceError::Invalid(s.status.refusal(status)).into());
+        return Err(crate::services::ServiceError::Refused(s.status.refusal(status)).into());
     }
     state.rooms.set_status(&s, status).await?;
     // Give an open room a moment to record the change before the page reloads.

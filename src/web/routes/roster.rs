@@ -46,7 +46,7 @@ async fn upload(
     .await
     {
         Ok(id) => Ok(redirect(&urls::roster_preview(id))),
-        Err(ServiceError::Invalid(t)) => {
+        Err(ServiceError::Refused(t)) => {
             let streets = streets::visible(&state.db, &me.scope()).await?;
             Ok(html_status(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect};
+use super::{html, html_status, redirect, reply};
 use crate::db::{org, people, training};
 use crate::domain::org::OrgKind;
 use crate::domain::person::Role;
@@ -14,6 +14,7 @@ use crate::domain::time::to_shanghai;
 use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
+use crate::services::FieldErrors;
 use crate::services::sessions::{self, Invitees, SessionInput};
 use crate::services::streets;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
@@ -72,7 +73,7 @@ impl SessionForm {
     }
 
     /// The form as a command. Dates are bounded against now; an edit may keep the start it had.
-    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, Vec<(&'static str, Text)>> {
+    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, FieldErrors> {
         let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at).and_then(|s| {
             let errors = s.check_dates(Utc::now(), current_start);
             if errors.is_empty() { Ok(s) } else { Err(errors) }
@@ -81,7 +82,7 @@ impl SessionForm {
         let schedule = match (schedule, self.lecturers.is_empty()) {
             (Ok(s), false) => s,
             (result, no_lecturer) => {
-                let mut errors = result.err().unwrap_or_default();
+                let mut errors = FieldErrors::from(result.err().unwrap_or_default());
                 if no_lecturer {
                     errors.push((
                         "lecturers",
@@ -168,14 +169,11 @@ async fn create(
     me: Require<Official>,
     CsrfForm(f): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let errors = match f.input(None) {
-        Ok(input) => match sessions::create(&state.db, &me.scope(), me.user.person.id, &input).await? {
-            Ok(id) => return Ok(redirect(&urls::session(id))),
-            Err(e) => e,
-        },
-        Err(e) => e,
-    };
-    render_form(&state, &me, urls::SESSION_NEW, false, &f.values(), &errors).await
+    let outcome = async { sessions::create(&state.db, &me.scope(), me.user.person.id, &f.input(None)?).await }.await;
+    reply(outcome, urls::session, async |e| {
+        render_form(&state, &me, urls::SESSION_NEW, false, &f.values(), &e).await
+    })
+    .await
 }
 
 #[get("/sessions/{id}")]
@@ -234,14 +232,14 @@ async fn update(
     CsrfForm(f): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
     let current = sessions::managed(&state.db, &me.scope(), *id).await?;
-    let errors = match f.input(Some(current.starts_at)) {
-        Ok(input) => match sessions::update(&state.db, &me.scope(), *id, &input).await? {
-            Ok(()) => return Ok(redirect(&urls::session(*id))),
-            Err(e) => e,
-        },
-        Err(e) => e,
-    };
-    render_form(&state, &me, &urls::session(*id), true, &f.values(), &errors).await
+    let input = f.input(Some(current.starts_at));
+    let outcome = async { sessions::update(&state.db, &me.scope(), *id, &input?).await }.await;
+    reply(
+        outcome,
+        |()| urls::session(*id),
+        async |e| render_form(&state, &me, &urls::session(*id), true, &f.values(), &e).await,
+    )
+    .await
 }
 
 #[post("/sessions/{id}/cancel")]
