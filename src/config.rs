@@ -25,6 +25,7 @@ pub struct Settings {
     pub paths: PathSettings,
     pub rooms: RoomSettings,
     pub email: EmailSettings,
+    pub sms: SmsSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -56,6 +57,18 @@ pub struct EmailSettings {
     pub dkim_domain: Option<String>,
     pub dkim_private_key_file: Option<PathBuf>,
     /// Whether the outbox worker runs in this process.
+    pub worker: bool,
+}
+
+/// Text messages (sign-in codes). With no `gateway_url`, each message is written as a file to `folder`
+/// (default `var/sms`); see `crate::sms` for the gateway contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    pub folder: Option<PathBuf>,
+    pub gateway_url: Option<String>,
+    pub gateway_token: Option<SecretString>,
+    /// Whether the SMS outbox worker runs in this process.
     pub worker: bool,
 }
 
@@ -188,6 +201,8 @@ from = "业委会学堂 <noreply@quorum.local>"
 message_id_domain = "quorum.local"
 smtp_port = 587
 smtp_security = "starttls"
+worker = true
+[sms]
 worker = true
 [paths]
 var_dir = {var:?}
@@ -325,6 +340,11 @@ impl Settings {
                 "email.from",
                 "must be an address such as 业委会学堂 <noreply@example.gov.cn>",
             );
+        }
+        if let Some(url) = &self.sms.gateway_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return invalid("sms.gateway_url", "must be an http:// or https:// address");
         }
         if self.rooms.media_threads == 0 {
             return invalid("rooms.media_threads", "must be at least 1");

@@ -31,6 +31,7 @@ pub mod question_banks;
 pub mod rooms;
 pub mod roster_files;
 pub mod services;
+pub mod sms;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

@@ -58,6 +58,8 @@ impl Application {
         let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads);
         let outbox = outbox_for(&settings)?;
         let state_settings_email_worker = settings.email.worker;
+        let sms = crate::sms::SmsSender::from_settings(&settings.sms, &settings.paths.var_dir)?;
+        let sms_worker = settings.sms.worker;
         let job_rooms = rooms.clone();
         let state = web::Data::new(AppState {
             db: db.clone(),
@@ -93,6 +95,9 @@ impl Application {
         crate::jobs::spawn_forgotten_sessions(db.clone(), job_rooms);
         if state_settings_email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
+        }
+        if sms_worker {
+            crate::jobs::spawn_sms_worker(db.clone(), sms);
         }
         tracing::info!(port, "listening");
         Ok(Application { port, server, db })

@@ -16,6 +16,7 @@ mod m20261122_000010_certificates;
 mod m20261202_000012_email_attempt_state;
 mod m20261202_000015_roster_upload_plan;
 mod m20261202_000016_people_view_mode;
+mod m20261202_000017_sms_signin;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_email_attempt_state::Migration),
             Box::new(m20261202_000015_roster_upload_plan::Migration),
             Box::new(m20261202_000016_people_view_mode::Migration),
+            Box::new(m20261202_000017_sms_signin::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod people;
 pub mod quiz;
 pub mod roster;
 pub mod signin;
+pub mod sms;
 pub mod statutes;
 pub mod training;
 pub mod web_sessions;

@@ -13,6 +13,7 @@ pub mod quiz;
 pub mod report;
 pub mod roster;
 pub mod session;
+pub mod sms_code;
 pub mod statute;
 pub mod text;
 pub mod throttle;

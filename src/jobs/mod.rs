@@ -55,3 +55,24 @@ pub fn spawn_email_worker(db: DatabaseConnection, outbox: crate::services::certi
         }
     });
 }
+
+/// Drains the SMS outbox every second (a sign-in code is awaited by someone holding her phone), and
+/// forgets old codes now and then.
+pub fn spawn_sms_worker(db: DatabaseConnection, sender: crate::sms::SmsSender) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut ticks: u64 = 0;
+        loop {
+            tick.tick().await;
+            ticks += 1;
+            if let Err(e) = crate::services::sms_signin::send_due(&db, &sender, 20).await {
+                tracing::warn!(error = %e, "SMS outbox step failed");
+            }
+            if ticks.is_multiple_of(600)
+                && let Err(e) = crate::services::sms_signin::forget_old_codes(&db).await
+            {
+                tracing::warn!(error = %e, "forgetting old sign-in codes failed");
+            }
+        }
+    });
+}

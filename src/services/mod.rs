@@ -16,6 +16,7 @@ pub mod reports;
 pub mod roster;
 pub mod sessions;
 pub mod signin_links;
+pub mod sms_signin;
 pub mod streets;
 pub mod tokens;
 

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::assets::configure(cfg);
     routes::home::configure(cfg);
     routes::auth::configure(cfg);
+    routes::code_signin::configure(cfg);
     routes::account::configure(cfg);
     routes::links::configure(cfg);
     routes::chairs::configure(cfg);

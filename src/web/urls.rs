@@ -3,6 +3,8 @@
 pub const HOME: &str = "/";
 pub const HEALTH: &str = "/healthz";
 pub const SIGNIN: &str = "/signin";
+pub const SIGNIN_CODE: &str = "/signin/code";
+pub const SIGNIN_CODE_SEND: &str = "/signin/code/send";
 pub const SIGNOUT: &str = "/signout";
 pub const PASSWORD: &str = "/account/password";
 pub const WELCOME: &str = "/account/welcome";
@@ -50,6 +52,22 @@ pub fn signin_with_next(next: &str) -> String {
         SIGNIN.to_string()
     } else {
         format!("{SIGNIN}?next={}", percent_encode(next))
+    }
+}
+
+pub fn signin_code_with_next(next: &str) -> String {
+    with_next(SIGNIN_CODE, next)
+}
+
+pub fn signin_password_with_next(next: &str) -> String {
+    with_next(SIGNIN, next)
+}
+
+fn with_next(path: &str, next: &str) -> String {
+    if next == HOME {
+        path.to_string()
+    } else {
+        format!("{path}?next={}", percent_encode(next))
     }
 }
 

@@ -79,6 +79,11 @@ pub fn csrf_of(html: &str) -> String {
 }
 
 impl TestApp {
+    /// The app's local state folder (`var/`: mail, sms, the SQLite file).
+    pub fn var_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -23,4 +23,5 @@ mod rooms;
 mod roster;
 mod security;
 mod signin_links;
+mod sms_signin;
 mod smtp;

@@ -23,6 +23,8 @@ pub(crate) mod session_lecturer;
 pub(crate) mod session_moderator;
 pub(crate) mod signin_link;
 pub(crate) mod signin_throttle;
+pub(crate) mod sms_code;
+pub(crate) mod sms_outbox;
 pub(crate) mod statute;
 pub(crate) mod statute_article;
 pub(crate) mod training_session;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod banks;
 pub mod certificates;
 pub mod chairs;
+pub mod code_signin;
 pub mod errors;
 pub mod forms;
 pub mod home;
