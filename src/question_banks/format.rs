@@ -370,6 +370,22 @@ fn read_question(part: &Part, q: QuestionFile, problems: &mut Vec<Problem>) -> O
             message: p.message,
         });
     }
+    let fit = super::fit::estimate(&content);
+    if !fit.fits() {
+        let (lines, max) = (fit.lines(), super::fit::Estimate::max_lines());
+        problems.push(Problem {
+            line: at(q.stem.span()),
+            message: Text::new(
+                format!(
+                    "题目 {id} 在手机上一屏放不下（约 {lines} 行，最多 {max} 行；每行约 14 个字），请精简题干或选项"
+                ),
+                format!(
+                    "question {id} does not fit a phone's first screen (about {lines} lines, at most {max}; a line \
+                     holds about 14 Chinese characters): shorten the stem or the options"
+                ),
+            ),
+        });
+    }
     // Returned even with problems: the id still counts for duplicate detection across files.
     Some(FileQuestion {
         line,
@@ -434,5 +450,26 @@ difficulty = 2
         let lines: Vec<usize> = p.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![15, 23], "{:?}", p.problems);
         assert!(p.problems[1].message.en.contains("anwser"), "{:?}", p.problems[1]);
+    }
+
+    #[test]
+    fn a_question_too_long_for_a_phone_screen_is_reported_at_its_stem() {
+        // With its two short options, the first question fits a phone's first screen with a stem of 15 lines
+        // of 14 characters, and not with one more character.
+        let with_stem = |n: usize| parse(&GOOD.replace("stem = \"题干\"", &format!("stem = \"{}\"", "字".repeat(n))));
+        let p = with_stem(210);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let p = with_stem(211);
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert_eq!(p.problems[0].line, 13);
+        assert_eq!(
+            p.problems[0].message.zh,
+            "题目 q-1 在手机上一屏放不下（约 20 行，最多 19 行；每行约 14 个字），请精简题干或选项"
+        );
+        assert!(
+            p.problems[0].message.en.starts_with("question q-1 does not fit"),
+            "{:?}",
+            p.problems[0]
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! Question-bank files: the text format lawyers edit (`format`), statute texts (`statutes`), whole-folder
-//! validation with `file:line` messages (`check`), writing a bank back out (`export`), and importing Moodle's
-//! GIFT and Aiken formats (`gift`, `aiken`). Syncing into the database is `services::banks`.
+//! validation with `file:line` messages (`check`), whether a question fits a phone's first screen (`fit`),
+//! writing a bank back out (`export`), and importing Moodle's GIFT and Aiken formats (`gift`, `aiken`).
+//! Syncing into the database is `services::banks`.
 
 pub mod aiken;
 pub mod check;
 pub mod export;
+pub mod fit;
 pub mod format;
 pub mod gift;
 pub mod statutes;
