@@ -28,6 +28,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod pdf;
 pub mod question_banks;
+pub mod raster;
 pub mod rooms;
 pub mod roster_files;
 pub mod services;
