@@ -16,7 +16,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bench_support;
 pub mod cli;
 pub mod config;
 pub mod db;
