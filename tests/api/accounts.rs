@@ -31,9 +31,12 @@ async fn a_person_signs_in_with_phone_or_email_and_out_again() {
 
     let r = app.sign_in("138 0000 0001", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 303);
-    let home = app.get_text("/").await;
-    assert!(home.contains("刘律师"), "home greets the person");
-    assert!(home.contains("我的题库"), "a lawyer's home shows their banks");
+    let home = app.page("/").await;
+    assert_eq!(home.text_of("p.lead"), "刘律师，您好！", "home greets the person");
+    assert!(
+        home.texts_of("main h2").contains(&"我的题库".to_string()),
+        "a lawyer's home shows their banks"
+    );
 
     app.sign_out().await;
     assert!(!app.get_text("/").await.contains("刘律师"));

@@ -1,5 +1,6 @@
 //! The test harness: `spawn_app()`, a browser-like client with cookies, what a user does with it
-//! (`schedule_session`, `start_quiz`, `answer`, `submit`, `join_room`), pages read by structure
+//! (`schedule_session`, `start_session`, `open_quiz`, `start_quiz`, `answer`, `submit`, `join_room`), pages
+//! read by structure
 //! (`page`), and fixtures.
 
 use std::path::PathBuf;
@@ -61,8 +62,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     std::fs::create_dir_all(&dir).unwrap();
     let url = fresh_database(&dir).await;
     let mut settings = testkit::settings(&url, dir.clone());
-    let database_url = settings.database.url.clone();
     adjust(&mut settings);
+    let database_url = settings.database.url.clone();
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -217,6 +218,26 @@ impl TestApp {
         ];
         fields.extend(lecturers.iter().map(|l| ("lecturers", l.as_str())));
         self.post_form("/sessions/new", &fields).await
+    }
+
+    /// The moderator presses 开始培训.
+    pub async fn start_session(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/start"), &[]).await
+    }
+
+    /// The moderator presses 结束培训.
+    pub async fn end_session(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/end"), &[]).await
+    }
+
+    /// The moderator presses 开始随堂测试.
+    pub async fn open_quiz(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/quiz/open"), &[]).await
+    }
+
+    /// The moderator closes the quiz.
+    pub async fn close_quiz(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/quiz/close"), &[]).await
     }
 
     /// A chair presses 开始答题 on the quiz page.

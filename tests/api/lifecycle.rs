@@ -227,32 +227,20 @@ async fn session_status_never_goes_backwards_without_a_room() {
     let id = scheduled(&app).await;
     let status = || async { training::get(&app.db, id).await.unwrap().unwrap() };
 
-    let r = app.post_form(&format!("/sessions/{id}/end"), &[]).await;
+    let r = app.end_session(id).await;
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.text().await.unwrap().contains("培训尚未开始，不能结束"));
     assert_eq!(status().await.status, SessionStatus::Scheduled);
 
-    assert_eq!(
-        app.post_form(&format!("/sessions/{id}/start"), &[])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(app.start_session(id).await.status().as_u16(), 303);
     let started = status().await.started_at;
     assert_eq!(status().await.status, SessionStatus::Live);
     let r = app.post_form(&format!("/sessions/{id}/cancel"), &[]).await;
     assert_eq!(r.status().as_u16(), 400, "a live session is ended, not cancelled");
-    assert_eq!(
-        app.post_form(&format!("/sessions/{id}/end"), &[])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(app.end_session(id).await.status().as_u16(), 303);
     assert_eq!(status().await.status, SessionStatus::Ended);
 
-    let r = app.post_form(&format!("/sessions/{id}/start"), &[]).await;
+    let r = app.start_session(id).await;
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.text().await.unwrap().contains("本场培训已经结束"));
     let s = status().await;

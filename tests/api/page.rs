@@ -221,3 +221,47 @@ impl Page {
         self.attr_of("input[name=csrf]", "value")
     }
 }
+
+// The reader's own checks: each lookup finds what it should and nothing else, so a test built on it
+// fails when the page changes.
+#[test]
+fn the_reader_finds_fields_errors_forms_and_lists_by_structure() {
+    let page = Page::parse(
+        r#"<!DOCTYPE html><html class="b a"><body><main>
+        <h1>标题</h1>
+        <dl><dt>合格</dt><dd>1</dd><dt>合格率</dt><dd> 50.0% </dd></dl>
+        <form action="/save" method="post">
+          <input type="hidden" name="csrf" value="t0k">
+          <div class="field has-error"><label for="f-a">A</label>
+            <input id="f-a" name="a" value="typed" aria-describedby="f-a-error">
+            <p class="error" id="f-a-error">不对</p></div>
+          <div class="field"><input name="b" value=""></div>
+          <fieldset class="field"><div class="field"><input name="topic:x"></div><p class="error">组错误</p></fieldset>
+          <textarea name="c">多行
+文字</textarea>
+          <button type="submit">保存</button>
+        </form>
+        <h2>甲</h2><ul><li>一</li><li>二</li></ul><h2>乙</h2><ul><li>三</li></ul>
+        <table><tr><th>单位</th><th>数</th></tr><tr class="total"><td><a href="/u/1">一居委</a></td><td>3</td></tr></table>
+        </main></body></html>"#,
+    );
+    assert_eq!(page.text_of("h1"), "标题");
+    assert_eq!(page.root_classes(), ["a", "b"]);
+    assert_eq!(
+        (page.definition("合格"), page.definition("合格率")),
+        ("1".into(), "50.0%".into())
+    );
+    assert_eq!(page.field_error("a").as_deref(), Some("不对"));
+    assert_eq!(page.field_error("b"), None, "no error, none reported");
+    assert_eq!(page.field_error("topic:x").as_deref(), Some("组错误"));
+    assert_eq!(page.field_value("a"), "typed");
+    assert_eq!(page.field_value("c"), "多行\n文字");
+    assert_eq!(page.form_action("保存"), "/save");
+    assert_eq!(page.form_for("删除"), None);
+    assert_eq!(page.csrf(), "t0k");
+    assert_eq!(page.items_under("甲"), ["一", "二"]);
+    assert_eq!(page.items_under("乙"), ["三"]);
+    assert_eq!(page.row("一居委"), ["一居委", "3"]);
+    assert_eq!(page.table_rows("tr.total"), [["一居委", "3"]]);
+    assert_eq!(page.link("一居委"), "/u/1");
+}

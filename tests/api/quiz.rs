@@ -387,12 +387,15 @@ async fn opening_from_the_room_sends_every_connected_chair_to_the_quiz() {
         .join_room(s.session, &s.app.session_cookie(s.official).await)
         .await;
 
-    // The moderator presses 开始随堂测试 (the page's form).
+    // The moderator presses 开始随堂测试 (the quiz page's form).
     let official = s.app.other_browser();
     official.sign_in("13800000003", PASSWORD).await;
-    let r = official
-        .post_form(&format!("/sessions/{}/quiz/open", s.session), &[])
-        .await;
+    let open = official
+        .page(&format!("/sessions/{}/quiz", s.session))
+        .await
+        .form_action("开始随堂测试");
+    assert_eq!(open, format!("/sessions/{}/quiz/open", s.session));
+    let r = official.post_form(&open, &[]).await;
     assert_eq!(r.status().as_u16(), 303);
     let m = chair.expect("quiz", Duration::from_secs(5)).await.unwrap();
     let url = m["url"].as_str().unwrap().to_string();

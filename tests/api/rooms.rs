@@ -309,9 +309,9 @@ async fn http_controls(app: &TestApp, session: i64) -> (u16, bool, u16, u16, u16
     let page = app.get(&format!("/sessions/{session}/room")).await;
     let status = page.status().as_u16();
     let panel = Page::parse(page.text().await.unwrap()).exists("#moderator");
-    let end = app.post_form(&format!("/sessions/{session}/end"), &[]).await;
-    let open = app.post_form(&format!("/sessions/{session}/quiz/open"), &[]).await;
-    let close = app.post_form(&format!("/sessions/{session}/quiz/close"), &[]).await;
+    let end = app.end_session(session).await;
+    let open = app.open_quiz(session).await;
+    let close = app.close_quiz(session).await;
     (
         status,
         panel,
@@ -325,7 +325,7 @@ async fn http_controls(app: &TestApp, session: i64) -> (u16, bool, u16, u16, u16
 async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at_once() {
     let app = spawn_app().await;
     let (session, official) = moderated_by_official(&app).await;
-    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    let start = app.start_session(session).await;
     assert_eq!(start.status().as_u16(), 303);
     let page = app.page(&format!("/sessions/{session}/room")).await;
     assert!(
@@ -349,7 +349,7 @@ async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at
 async fn a_moderator_whose_official_role_is_removed_loses_the_controls() {
     let app = spawn_app().await;
     let (session, official) = moderated_by_official(&app).await;
-    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    let start = app.start_session(session).await;
     assert_eq!(start.status().as_u16(), 303);
 
     quorum::db::people::set_roles(&app.db, official, &quorum::domain::person::Roles::new([Role::Lawyer]))

@@ -4,7 +4,7 @@
 use quorum::domain::person::Role;
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{Page, TestApp, csrf_of, make_street, signed_in_as, spawn_app};
+use crate::helpers::{Page, TestApp, csrf_of, location, make_street, signed_in_as, spawn_app};
 
 const GOOD: &str = "姓名,手机号,邮箱,居委,小区,职务\n\
 王秀英,13900000101,wang@example.com,联洋第一居委,联洋花园,主任\n\
@@ -29,7 +29,7 @@ async fn upload(app: &TestApp, street: i64, filename: &str, bytes: Vec<u8>) -> r
 async fn preview(app: &TestApp, street: i64, filename: &str, bytes: Vec<u8>) -> (u16, String, Option<String>) {
     let r = upload(app, street, filename, bytes).await;
     assert_eq!(r.status().as_u16(), 303, "upload redirects to the preview");
-    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let to = location(&r);
     let r = app.get(&to).await;
     let status = r.status().as_u16();
     let page = r.text().await.unwrap();
@@ -195,7 +195,7 @@ async fn forcing_the_import_of_a_bad_file_is_refused_and_saves_nothing() {
     signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let bad = "姓名,手机号,居委,小区,职务\n王秀英,13900000101,一居,花园,主任\n李四,12345,一居,花园,委员\n";
     let r = upload(&app, place.street, "bad.csv", bad.as_bytes().to_vec()).await;
-    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let to = location(&r);
     let r = app.post_form(&format!("{to}/apply"), &[]).await;
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.text().await.unwrap().contains("没有导入任何数据"));
@@ -343,7 +343,7 @@ async fn a_large_roster_is_planned_once_and_previewed_a_page_at_a_time() {
     signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let r = upload(&app, place.street, "大名单.csv", big_roster(2500)).await;
     assert_eq!(r.status().as_u16(), 303);
-    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let to = location(&r);
 
     let page = app.get_text(&to).await;
     assert!(page.len() < 100_000, "a page is bounded: {} bytes", page.len());
@@ -374,7 +374,7 @@ async fn a_large_roster_is_planned_once_and_previewed_a_page_at_a_time() {
     // ...but confirming plans again, sees the change, imports nothing and shows the new preview.
     let r = app.post_form(&format!("{to}/apply"), &[]).await;
     assert_eq!(r.status().as_u16(), 303);
-    let again = r.headers()["location"].to_str().unwrap().to_string();
+    let again = location(&r);
     assert!(again.ends_with("?changed=1"), "{again}");
     let page = app.get_text(&again).await;
     assert!(page.contains("预览之后，街道的数据有了变化，没有导入"), "{page}");
