@@ -378,30 +378,6 @@ impl Settings {
             .cookie_secure
             .unwrap_or(self.environment == Environment::Production)
     }
-
-    /// Settings for a test: the given database, port 0, no demo, a fixed key.
-    pub fn for_tests(database_url: &str, var_dir: PathBuf) -> Settings {
-        let env = [
-            ("QUORUM__DATABASE__URL".to_string(), database_url.to_string()),
-            ("QUORUM__SERVER__PORT".to_string(), "0".to_string()),
-            ("QUORUM__SERVER__WORKERS".to_string(), "2".to_string()),
-            ("QUORUM__DEMO__SEED".to_string(), "false".to_string()),
-            (
-                "QUORUM__SECURITY__SECRET_KEY".to_string(),
-                "test-secret-key-test-secret-key-0123456789".to_string(),
-            ),
-            ("QUORUM__PATHS__VAR_DIR".to_string(), var_dir.display().to_string()),
-            // No banks unless a test brings its own: loading the shipped ones in every test is slow.
-            (
-                "QUORUM__PATHS__BANKS_DIR".to_string(),
-                var_dir.join("banks").display().to_string(),
-            ),
-        ];
-        match Settings::load_from(None, env.into_iter()) {
-            Ok(s) => s,
-            Err(e) => panic!("test settings are invalid: {e}"),
-        }
-    }
 }
 
 /// The dotted key of the TOML line that contains byte offset `pos` (for error messages).

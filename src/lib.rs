@@ -12,11 +12,12 @@
 //!   startup: Application::build wires everything and binds the port
 //! ```
 //!
-//! `domain` imports no actix, sea-orm, lettre or webrtc.
+//! `domain` imports no actix, sea-orm, lettre or webrtc. Test and benchmark support (an SMTP sink,
+//! synthetic room clients, bulk seeding, the load generators) lives in `crates/testkit` and
+//! `crates/loadgen`, which use this library's public API; the service never links them.
 
 #![forbid(unsafe_code)]
 
-pub mod bench_support;
 pub mod cli;
 pub mod config;
 pub mod db;

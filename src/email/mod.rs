@@ -2,8 +2,6 @@
 //! of .eml files (the default with nothing configured), or memory (tests). Messages are built here;
 //! what they say comes from the caller.
 
-pub mod sink;
-
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 

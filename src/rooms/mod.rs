@@ -5,7 +5,6 @@
 //! and WebSocket to one process). Media and room actors run on their own multi-thread runtime, not on the
 //! HTTP workers.
 
-pub mod client;
 mod nack;
 pub mod protocol;
 pub mod room;

@@ -113,7 +113,8 @@ impl SlotId {
     }
 }
 
-pub(crate) fn vp8() -> RTCRtpCodec {
+/// The video codec every leg offers (public for the synthetic clients in `testkit`).
+pub fn vp8() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_VP8.to_owned(),
         clock_rate: 90000,
@@ -123,7 +124,8 @@ pub(crate) fn vp8() -> RTCRtpCodec {
     }
 }
 
-pub(crate) fn opus() -> RTCRtpCodec {
+/// The audio codec every leg offers.
+pub fn opus() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_OPUS.to_owned(),
         clock_rate: 48000,
@@ -135,7 +137,7 @@ pub(crate) fn opus() -> RTCRtpCodec {
 
 /// The media engine every leg (and the synthetic clients) use: VP8 and Opus only, so a browser can never
 /// pick a codec the forwarders do not rewrite, plus the default interceptors (NACK, reports, TWCC).
-pub(crate) fn media_engine() -> Result<(MediaEngine, Registry), String> {
+pub fn media_engine() -> Result<(MediaEngine, Registry), String> {
     let mut me = codecs()?;
     let registry = register_default_interceptors(Registry::new(), &mut me).map_err(|e| e.to_string())?;
     Ok((me, registry))

@@ -2,7 +2,7 @@
 
 use quorum::domain::person::Role;
 
-use crate::helpers::{PASSWORD, make_person, signed_in_as, spawn_app};
+use crate::helpers::{PASSWORD, Page, make_person, signed_in_as, spawn_app};
 
 #[tokio::test]
 async fn health_answers_when_the_database_does() {
@@ -31,9 +31,12 @@ async fn a_person_signs_in_with_phone_or_email_and_out_again() {
 
     let r = app.sign_in("138 0000 0001", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 303);
-    let home = app.get_text("/").await;
-    assert!(home.contains("刘律师"), "home greets the person");
-    assert!(home.contains("我的题库"), "a lawyer's home shows their banks");
+    let home = app.page("/").await;
+    assert_eq!(home.text_of("p.lead"), "刘律师，您好！", "home greets the person");
+    assert!(
+        home.texts_of("main h2").contains(&"我的题库".to_string()),
+        "a lawyer's home shows their banks"
+    );
 
     app.sign_out().await;
     assert!(!app.get_text("/").await.contains("刘律师"));
@@ -50,15 +53,24 @@ async fn a_wrong_password_is_refused_with_a_clear_message() {
     make_person(&app, "13800000001", &[Role::Chair], &[], None).await;
     let r = app.sign_in("13800000001", "wrong-password").await;
     assert_eq!(r.status().as_u16(), 401);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("手机号/邮箱或密码不正确"), "{page}");
-    assert!(page.contains("value=\"13800000001\""), "the typed identifier is kept");
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(
+        page.text_of(".notice.error").contains("手机号/邮箱或密码不正确"),
+        "{page}"
+    );
+    assert_eq!(
+        page.attr_of("input[name=identifier]", "value"),
+        "13800000001",
+        "the typed identifier is kept"
+    );
 
     let r = app.sign_in("1380000000", PASSWORD).await;
     assert_eq!(r.status().as_u16(), 422);
+    let page = Page::parse(r.text().await.unwrap());
     assert!(
-        r.text().await.unwrap().contains("手机号应为11位"),
-        "a malformed number is explained"
+        page.field_error("identifier")
+            .is_some_and(|e| e.contains("手机号应为11位")),
+        "a malformed number is explained under the field: {page}"
     );
 
     let r = app.sign_in("13900000009", PASSWORD).await;
@@ -186,7 +198,12 @@ async fn changing_the_password_checks_it_and_signs_out_other_devices() {
         .post_form("/account/password", &[("password", "short"), ("confirm", "short")])
         .await;
     assert_eq!(r.status().as_u16(), 422);
-    assert!(r.text().await.unwrap().contains("密码至少需要8位"));
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(
+        page.field_error("password")
+            .is_some_and(|e| e.contains("密码至少需要8位")),
+        "{page}"
+    );
 
     let r = app
         .post_form(
@@ -226,17 +243,23 @@ async fn changing_the_password_checks_it_and_signs_out_other_devices() {
 #[tokio::test]
 async fn the_interface_switches_to_english_and_back() {
     let app = spawn_app().await;
-    let page = app.get_text("/signin").await;
-    assert!(page.contains("lang=\"zh-CN\"") && page.contains("手机号或邮箱"));
+    // The page's language and the identifier field's label.
+    let language = |page: Page| {
+        let label = page.text_of("label[for=f-identifier]");
+        (page.attr_of("html", "lang"), label.trim_end_matches(" *").to_string())
+    };
+    assert_eq!(
+        language(app.page("/signin").await),
+        ("zh-CN".into(), "手机号或邮箱".into())
+    );
     let r = app.get("/lang/en?next=/signin").await;
     assert_eq!(r.headers()["location"], "/signin");
-    let page = app.get_text("/signin").await;
-    assert!(
-        page.contains("lang=\"en\"") && page.contains("Mobile number or email"),
-        "{page}"
+    assert_eq!(
+        language(app.page("/signin").await),
+        ("en".into(), "Mobile number or email".into())
     );
     app.get("/lang/zh?next=//evil.example").await;
-    assert!(app.get_text("/signin").await.contains("手机号或邮箱"));
+    assert_eq!(language(app.page("/signin").await).0, "zh-CN");
 }
 
 #[tokio::test]
@@ -244,8 +267,9 @@ async fn unknown_pages_get_a_friendly_chinese_404() {
     let app = spawn_app().await;
     let r = app.get("/no/such/page").await;
     assert_eq!(r.status().as_u16(), 404);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("页面不存在") && page.contains("返回首页"));
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(page.text_of("h1"), "页面不存在", "{page}");
+    assert_eq!(page.link("返回首页"), "/");
 }
 
 #[tokio::test]

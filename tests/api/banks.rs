@@ -11,7 +11,24 @@ use quorum::question_banks::{check, format};
 use quorum::services::banks;
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{TestApp, csrf_of, signed_in_as, spawn_app_with};
+use crate::helpers::{Page, TestApp, csrf_of, signed_in_as, spawn_app_with};
+
+/// A bank file the banks page reports as refused: what it says about the file, and the problems listed.
+struct Refused {
+    says: String,
+    problems: Vec<String>,
+}
+
+/// The refused files on the banks page, by file name.
+fn refused(page: &Page, file: &str) -> Option<Refused> {
+    page.select_all(".notice.error").into_iter().find_map(|notice| {
+        let p = Page::parse(notice.html());
+        (p.text_of("strong") == file).then(|| Refused {
+            says: p.text_of("p"),
+            problems: p.texts_of("ul.problems li"),
+        })
+    })
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -200,10 +217,13 @@ async fn a_bank_file_with_errors_is_refused_and_the_loaded_version_stays() {
         "第一题"
     );
     signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
-    let page = app.get_text("/banks").await;
+    let page = app.page("/banks").await;
+    let demo = refused(&page, "demo.toml").unwrap_or_else(|| panic!("demo.toml is not reported: {page}"));
+    assert!(demo.says.contains("未加载"), "{}", demo.says);
     assert!(
-        page.contains("demo.toml") && page.contains("未加载") && page.contains("demo.toml:14:"),
-        "{page}"
+        demo.problems.iter().any(|l| l.starts_with("demo.toml:14:")),
+        "{:?}",
+        demo.problems
     );
 }
 
@@ -449,12 +469,20 @@ async fn lawyers_write_and_edit_questions_with_form_errors_where_they_belong() {
     ];
     let r = app.post_form(&path, &fields).await;
     assert_eq!(r.status().as_u16(), 422);
-    let page = r.text().await.unwrap();
+    let page = Page::parse(r.text().await.unwrap());
     assert!(
-        page.contains("单选题必须恰好有一个正确答案") && page.contains("中没有第9999条"),
+        page.field_error("answer")
+            .is_some_and(|e| e.contains("单选题必须恰好有一个正确答案"))
+            && page
+                .field_error("citations")
+                .is_some_and(|e| e.contains("中没有第9999条")),
         "{page}"
     );
-    assert!(page.contains("专项维修资金属于谁？"), "typed values are kept");
+    assert_eq!(
+        page.field_value("stem"),
+        "专项维修资金属于谁？",
+        "typed values are kept"
+    );
 
     fields[4] = ("answer", "A");
     fields[6] = ("citations", "civil-code 281 1");
@@ -604,16 +632,20 @@ async fn a_question_id_pasted_into_another_bank_refuses_that_file_and_keeps_the_
     );
 
     signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
-    let page = app.get_text("/banks").await;
+    let page = app.page("/banks").await;
+    let ce = refused(&page, "committee-election.toml")
+        .unwrap_or_else(|| panic!("committee-election.toml is not reported: {page}"));
     assert!(
-        page.contains("<strong>committee-election.toml</strong> 有错误，未加载（仍在使用上次成功加载的版本）"),
-        "{page}"
+        ce.says
+            .starts_with("committee-election.toml 有错误，未加载（仍在使用上次成功加载的版本）"),
+        "{}",
+        ce.says
     );
-    assert!(
-        page.contains(&format!("committee-election.toml:{copy_line}: 题目编号“ogm-001”已在 owners-general-meeting.toml 第{original_line}行使用")),
-        "{page}"
+    let expected = format!(
+        "committee-election.toml:{copy_line}: 题目编号“ogm-001”已在 owners-general-meeting.toml 第{original_line}行使用"
     );
-    assert!(!page.contains("<strong>owners-general-meeting.toml</strong>"), "{page}");
+    assert!(ce.problems.iter().any(|l| l.contains(&expected)), "{:?}", ce.problems);
+    assert!(refused(&page, "owners-general-meeting.toml").is_none(), "{page}");
 }
 
 #[tokio::test]
@@ -632,10 +664,14 @@ async fn on_a_fresh_database_the_first_file_keeps_a_duplicated_question_id_and_t
         report.lines()
     );
     signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
-    let page = app.get_text("/banks").await;
+    let page = app.page("/banks").await;
+    let ogm = refused(&page, "owners-general-meeting.toml")
+        .unwrap_or_else(|| panic!("owners-general-meeting.toml is not reported: {page}"));
     assert!(
-        page.contains("<strong>owners-general-meeting.toml</strong> 有错误，未加载（这个文件还从未成功加载过"),
-        "{page}"
+        ogm.says
+            .starts_with("owners-general-meeting.toml 有错误，未加载（这个文件还从未成功加载过"),
+        "{}",
+        ogm.says
     );
 }
 
@@ -676,10 +712,13 @@ async fn a_bank_id_reused_by_a_new_file_refuses_the_new_file_and_retires_nothing
     assert_eq!(bank.file_name.as_deref(), Some("owners-general-meeting.toml"));
 
     signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
-    let page = app.get_text("/banks").await;
+    let page = app.page("/banks").await;
+    let copy = refused(&page, "a-copy.toml").unwrap_or_else(|| panic!("a-copy.toml is not reported: {page}"));
     assert!(
-        page.contains("<strong>a-copy.toml</strong> 有错误，未加载（这个文件还从未成功加载过"),
-        "{page}"
+        copy.says
+            .starts_with("a-copy.toml 有错误，未加载（这个文件还从未成功加载过"),
+        "{}",
+        copy.says
     );
 
     // Deleting the copy again retires nothing of the bank whose id it borrowed.

@@ -10,14 +10,13 @@ use quorum::domain::question::QuestionKind;
 use quorum::domain::quiz::Given;
 use quorum::services::certificates::{self, Outbox};
 use quorum::services::quiz;
-use sea_orm::ConnectionTrait;
 
 use crate::quiz::{Setup, as_chair, right_choices, settings, setup};
 use crate::smtp;
 
 fn outbox(port: u16, worker: &str) -> Outbox {
     let dir = std::env::temp_dir().join(format!("quorum-mail-{}", uuid::Uuid::new_v4().simple()));
-    let mut s = quorum::config::Settings::for_tests("sqlite::memory:", dir.clone());
+    let mut s = testkit::settings("sqlite::memory:", dir.clone());
     s.email.smtp_host = Some("127.0.0.1".into());
     s.email.smtp_port = port;
     s.email.smtp_security = quorum::config::SmtpSecurity::None;
@@ -143,18 +142,10 @@ async fn with_the_server_down_the_job_retries_and_is_delivered_exactly_once() {
     // The server comes back, refusing with 451 at first, then accepting.
     let server = smtp::start(port);
     server.fail.store(451, Ordering::Relaxed);
-    s.app
-        .db
-        .execute_unprepared("UPDATE email_outbox SET next_attempt_at = '2020-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    crate::history::email_retries_due(&s.app).await;
     assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
     server.fail.store(0, Ordering::Relaxed);
-    s.app
-        .db
-        .execute_unprepared("UPDATE email_outbox SET next_attempt_at = '2020-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    crate::history::email_retries_due(&s.app).await;
     assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 1);
     assert_eq!(certificates::send_due(&s.app.db, &ob, 50).await.unwrap(), 0);
     assert_eq!(server.inbox.messages().len(), 1, "delivered exactly once");
@@ -168,11 +159,7 @@ async fn with_the_server_down_the_job_retries_and_is_delivered_exactly_once() {
 async fn a_job_is_given_up_after_a_day() {
     let (s, _) = passed_and_failed().await;
     let ob = outbox(smtp::closed_port().unwrap(), "w1");
-    s.app
-        .db
-        .execute_unprepared("UPDATE email_outbox SET created_at = '2020-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    crate::history::email_jobs_queued_long_ago(&s.app).await;
     certificates::send_due(&s.app.db, &ob, 50).await.unwrap();
     let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
     let job = cert_db::jobs_for_certificates(&s.app.db, &[c.id])
@@ -183,18 +170,16 @@ async fn a_job_is_given_up_after_a_day() {
     // An official sees it failed and resends it.
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
-    let page = official
-        .get_text(&format!("/sessions/{}/certificates", s.session))
-        .await;
-    assert!(page.contains("失败") && page.contains(&c.serial), "{page}");
-    assert_eq!(
-        official
-            .post_form(&format!("/certificates/{}/resend", c.id), &[])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    let page = official.page(&format!("/sessions/{}/certificates", s.session)).await;
+    let row = page
+        .table_rows("tr")
+        .into_iter()
+        .find(|r| r.contains(&c.serial))
+        .unwrap_or_else(|| panic!("no row for {}: {page}", c.serial));
+    assert!(row.iter().any(|cell| cell.starts_with("失败")), "{row:?}");
+    let resend = page.form_action("重新发送");
+    assert_eq!(resend, format!("/certificates/{}/resend", c.id));
+    assert_eq!(official.post_form(&resend, &[]).await.status().as_u16(), 303);
     assert_eq!(
         cert_db::job(&s.app.db, job.id).await.unwrap().unwrap().status,
         cert_db::JobStatus::Pending
@@ -244,20 +229,9 @@ async fn a_restart_mid_queue_loses_nothing_and_duplicates_nothing() {
     let b = outbox(server.port, "new-worker");
     assert_eq!(certificates::send_due(&s.app.db, &b, 50).await.unwrap(), 4);
     // …until their lease expires.
-    s.app
-        .db
-        .execute_unprepared(
-            "UPDATE email_outbox SET locked_until = '2020-01-01 00:00:00+00:00' WHERE status = 'sending'",
-        )
-        .await
-        .unwrap();
+    crate::history::email_leases_expired(&s.app).await;
     assert_eq!(certificates::send_due(&s.app.db, &b, 50).await.unwrap(), 2);
-    let ids: Vec<String> = server
-        .inbox
-        .messages()
-        .iter()
-        .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_string))
-        .collect();
+    let ids = server.inbox.message_ids();
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!((ids.len(), unique.len()), (6, 6), "all six, none twice");
 }
@@ -272,12 +246,7 @@ async fn two_workers_never_send_the_same_job() {
         certificates::send_due(&s.app.db, &b, 100)
     );
     assert_eq!(ra.unwrap() + rb.unwrap(), 30);
-    let ids: Vec<String> = server
-        .inbox
-        .messages()
-        .iter()
-        .filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:")).map(str::to_string))
-        .collect();
+    let ids = server.inbox.message_ids();
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!((ids.len(), unique.len()), (30, 30));
 }
@@ -363,13 +332,6 @@ async fn a_name_the_font_cannot_show_is_refused_naming_the_character() {
     assert!(job.last_error.unwrap().contains("U+20000"));
 }
 
-fn message_id(raw: &str) -> String {
-    raw.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
-        .map(|l| l["message-id:".len()..].trim().to_string())
-        .expect("a Message-ID header")
-}
-
 #[tokio::test]
 async fn a_worker_killed_during_smtp_data_leaves_its_attempt_recorded_and_the_resend_keeps_the_message_id() {
     let (s, _) = passed_and_failed().await;
@@ -404,11 +366,7 @@ async fn a_worker_killed_during_smtp_data_leaves_its_attempt_recorded_and_the_re
         0,
         "the lease holds"
     );
-    s.app
-        .db
-        .execute_unprepared("UPDATE email_outbox SET locked_until = '2020-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    crate::history::email_leases_expired(&s.app).await;
     assert_eq!(certificates::send_due(&s.app.db, &ob2, 50).await.unwrap(), 1);
     let history = cert_db::attempt_history(&s.app.db, job.id).await.unwrap();
     let states: Vec<_> = history.iter().map(|a| (a.worker.as_str(), a.state)).collect();
@@ -421,14 +379,10 @@ async fn a_worker_killed_during_smtp_data_leaves_its_attempt_recorded_and_the_re
     );
     assert!(history[0].error.as_deref().unwrap_or("").contains("may have arrived"));
     // At least once: the server holds two copies, which carry one Message-ID.
-    let messages = server.inbox.messages();
-    assert_eq!(messages.len(), 2);
-    assert_eq!(message_id(&messages[0]), message_id(&messages[1]));
-    assert!(
-        message_id(&messages[0]).ends_with("@quorum.test>"),
-        "{}",
-        message_id(&messages[0])
-    );
+    let ids = server.inbox.message_ids();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], ids[1]);
+    assert!(ids[0].ends_with("@quorum.test>"), "{}", ids[0]);
     assert_eq!(
         cert_db::job(&s.app.db, job.id).await.unwrap().unwrap().status,
         cert_db::JobStatus::Sent

@@ -17,8 +17,8 @@ async fn the_demo_seeds_once_and_every_printed_signin_works() {
             "{}",
             s.name
         );
-        let home = b.get_text("/").await;
-        assert!(home.contains(s.name), "{}", s.name);
+        let home = b.page("/").await;
+        assert_eq!(home.text_of("p.lead"), format!("{}，您好！", s.name), "greeted by name");
     }
     // The chair sees the upcoming session; the official sees it among their street's sessions.
     let chair = app.other_browser();

@@ -3,7 +3,7 @@
 
 use quorum::domain::person::Role;
 
-use crate::helpers::{make_street, signed_in_as, spawn_app};
+use crate::helpers::{Page, make_street, signed_in_as, spawn_app};
 use crate::security::LoggedServer;
 
 #[tokio::test]
@@ -17,12 +17,11 @@ async fn an_error_page_has_the_site_layout_the_persons_language_and_the_request_
     assert_eq!(r.status().as_u16(), 404);
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 12);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("页面不存在") && page.contains("退出登录"), "{page}");
-    assert!(
-        page.contains(&format!("问题编号：<span class=\"request-id\">{id}</span>")),
-        "{page}"
-    );
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(page.text_of("h1"), "页面不存在", "{page}");
+    assert!(page.form_for("退出登录").is_some(), "her navigation: {page}");
+    assert_eq!(page.text_of(".request-id"), id, "{page}");
+    assert_eq!(page.text_of(".error-page p.meta"), format!("问题编号：{id}"));
     assert!(!page.contains("Page not found"), "one language, the one she chose");
 
     // In English after switching, for a refusal (403) as well.

@@ -1,4 +1,7 @@
-//! The test harness: `spawn_app()`, a browser-like client with cookies, and fixtures.
+//! The test harness: `spawn_app()`, a browser-like client with cookies, what a user does with it
+//! (`schedule_session`, `start_session`, `open_quiz`, `start_quiz`, `answer`, `submit`, `join_room`), pages
+//! read by structure
+//! (`page`), and fixtures.
 
 use std::path::PathBuf;
 
@@ -7,13 +10,18 @@ use quorum::domain::person::{Role, Roles};
 use quorum::services::people::AccountInput;
 use quorum::services::{org, passwords, people};
 use quorum::startup::Application;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
+use testkit::room_client::Signal;
+
+pub use crate::page::Page;
 
 pub const PASSWORD: &str = "correct-horse-9";
 
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    /// The URL `db` was opened with (another process can serve the same database).
+    pub database_url: String,
     pub client: reqwest::Client,
     dir: PathBuf,
 }
@@ -29,13 +37,9 @@ pub async fn fresh_database(dir: &std::path::Path) -> String {
     match std::env::var("QUORUM_TEST_POSTGRES_URL") {
         Ok(base) if !base.is_empty() => {
             let name = format!("quorum_t_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&base).await.expect("connect to PostgreSQL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            testkit::database::create_postgres(&base, &name)
                 .await
-                .expect("create test database");
-            let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-            format!("{prefix}/{name}")
+                .expect("create test database")
         }
         _ => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
     }
@@ -57,8 +61,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = std::env::temp_dir().join(format!("quorum-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = fresh_database(&dir).await;
-    let mut settings = Settings::for_tests(&url, dir.clone());
+    let mut settings = testkit::settings(&url, dir.clone());
     adjust(&mut settings);
+    let database_url = settings.database.url.clone();
     let app = Application::build(settings).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -66,6 +71,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         address,
         db,
+        database_url,
         client: browser(),
         dir,
     }
@@ -73,9 +79,47 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// The value of the first hidden `csrf` input on a page.
 pub fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
+    Page::parse(html).csrf()
+}
+
+/// Where a redirect points.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("{} is not a redirect", r.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The id at the end of a path such as `/sessions/12` or `/attempts/7`.
+pub fn id_in(path: &str) -> i64 {
+    let last = path.split('?').next().unwrap().rsplit('/').next().unwrap();
+    last.parse().unwrap_or_else(|_| panic!("no id at the end of {path}"))
+}
+
+/// What an official fills in on 新建培训 (`/sessions/new`).
+pub struct SessionForm<'a> {
+    pub title: &'a str,
+    /// `YYYY-MM-DDTHH:MM`, Shanghai time, as the browser's date-time field sends it.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub street: i64,
+    /// Empty: none chosen (the form then says a lecturer is required).
+    pub lecturers: Vec<i64>,
+}
+
+impl<'a> SessionForm<'a> {
+    /// A session on `day` (`YYYY-MM-DD`) from `from` to `to` (`HH:MM`), inviting the whole street.
+    pub fn on(title: &'a str, day: &str, from: &str, to: &str, street: i64, lecturer: i64) -> SessionForm<'a> {
+        SessionForm {
+            title,
+            starts_at: format!("{day}T{from}"),
+            ends_at: format!("{day}T{to}"),
+            street,
+            lecturers: vec![lecturer],
+        }
+    }
 }
 
 impl TestApp {
@@ -98,6 +142,11 @@ impl TestApp {
 
     pub async fn get_text(&self, path: &str) -> String {
         self.get(path).await.text().await.unwrap()
+    }
+
+    /// A page, read by structure.
+    pub async fn page(&self, path: &str) -> Page {
+        Page::parse(self.get_text(path).await)
     }
 
     /// A CSRF token valid for this client (opening a page sets the cookie). The home page has one
@@ -143,6 +192,7 @@ impl TestApp {
         TestApp {
             address: base.to_string(),
             db: sea_orm::DatabaseConnection::default(),
+            database_url: String::new(),
             client: browser(),
             dir: PathBuf::new(),
         }
@@ -153,9 +203,92 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             db: self.db.clone(),
+            database_url: self.database_url.clone(),
             client: browser(),
             dir: PathBuf::new(),
         }
+    }
+
+    /// An official schedules a session through 新建培训.
+    pub async fn schedule_session(&self, f: &SessionForm<'_>) -> reqwest::Response {
+        let street = f.street.to_string();
+        let lecturers: Vec<String> = f.lecturers.iter().map(i64::to_string).collect();
+        let mut fields = vec![
+            ("title", f.title),
+            ("description", ""),
+            ("starts_at", f.starts_at.as_str()),
+            ("ends_at", f.ends_at.as_str()),
+            ("street", street.as_str()),
+            ("invite", "street"),
+        ];
+        fields.extend(lecturers.iter().map(|l| ("lecturers", l.as_str())));
+        self.post_form("/sessions/new", &fields).await
+    }
+
+    /// The moderator presses 开始培训.
+    pub async fn start_session(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/start"), &[]).await
+    }
+
+    /// The moderator presses 结束培训.
+    pub async fn end_session(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/end"), &[]).await
+    }
+
+    /// The moderator presses 开始随堂测试.
+    pub async fn open_quiz(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/quiz/open"), &[]).await
+    }
+
+    /// The moderator closes the quiz.
+    pub async fn close_quiz(&self, session: i64) -> reqwest::Response {
+        self.post_form(&format!("/sessions/{session}/quiz/close"), &[]).await
+    }
+
+    /// A chair presses 开始答题 on the quiz page.
+    pub async fn start_quiz(&self, quiz: i64) -> reqwest::Response {
+        self.post_form(&format!("/quiz/{quiz}/start"), &[]).await
+    }
+
+    /// The quiz page saves one answer in the background (`{"position": 0, "choice": [1]}` or
+    /// `{"position": 0, "truth": true}`), as `quiz.js` does.
+    pub async fn answer(&self, attempt: i64, body: serde_json::Value) -> reqwest::Response {
+        // The token from the home page: opening the attempt page would itself submit an overdue attempt.
+        let page = self.get_text("/").await;
+        self.client
+            .post(self.url(&format!("/api/attempts/{attempt}/answers")))
+            .header("X-CSRF-Token", csrf_of(&page))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A chair presses 交卷.
+    pub async fn submit(&self, attempt: i64) -> reqwest::Response {
+        self.post_form(&format!("/attempts/{attempt}/submit"), &[]).await
+    }
+
+    /// A signed-in session for `person` without the sign-in form: the cookie value the synthetic room
+    /// clients present.
+    pub async fn session_cookie(&self, person: i64) -> String {
+        let p = quorum::db::people::get(&self.db, person).await.unwrap().unwrap();
+        quorum::services::accounts::start_session(&self.db, p, 1)
+            .await
+            .unwrap()
+            .token
+    }
+
+    /// The live room's WebSocket.
+    pub fn ws_url(&self, session: i64) -> String {
+        format!("{}/sessions/{session}/ws", self.address.replace("http://", "ws://"))
+    }
+
+    /// Enters the live room with a session cookie and waits for the welcome.
+    pub async fn join_room(&self, session: i64, cookie: &str) -> Signal {
+        let mut s = Signal::connect(&self.ws_url(session), cookie).await.unwrap();
+        s.expect("welcome", std::time::Duration::from_secs(5)).await.unwrap();
+        s
     }
 }
 

@@ -10,44 +10,19 @@ use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::StreetScope;
 use quorum::services::sessions::{Invitees, SessionInput};
 use quorum::services::{quiz, reports, sessions};
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{TestApp, csrf_of, future_day, make_person, make_street, signed_in_as, spawn_app};
-use crate::quiz::{Setup, api_answer, as_chair, right_choices, settings, setup};
-
-/// A timestamp as the service writes it (RFC 3339, as sqlx encodes it for SQLite; PostgreSQL parses
-/// it), for moving times into the past as time passing would.
-fn sql_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
-}
-
-async fn sql(app: &TestApp, statement: String) {
-    app.db.execute_unprepared(&statement).await.unwrap();
-}
-
-/// The lecture started at `at` (as if the moderator had pressed start then).
-async fn lecture_started(s: &Setup, at: DateTime<Utc>) {
-    let at = sql_time(at);
-    sql(
-        &s.app,
-        format!(
-            "UPDATE training_sessions SET started_at = '{at}' WHERE id = {}",
-            s.session
-        ),
-    )
-    .await;
-}
+use crate::helpers::{
+    Page, SessionForm, TestApp, future_day, location, make_person, make_street, signed_in_as, spawn_app,
+};
+use crate::history;
+use crate::quiz::{Setup, as_chair, right_choices, settings, setup};
 
 /// Replaces chair `i`'s attendance with one connection from `from`, last heard of at `seen`, and closed
 /// then if `left`.
 async fn one_connection(s: &Setup, i: usize, from: DateTime<Utc>, seen: DateTime<Utc>, left: bool) {
     let chair = s.chairs[i];
-    sql(
-        &s.app,
-        format!("DELETE FROM attendance_intervals WHERE person_id = {chair}"),
-    )
-    .await;
+    history::attendance_forgotten(&s.app, chair).await;
     let id = training::open_interval(&s.app.db, s.session, chair, from)
         .await
         .unwrap();
@@ -60,17 +35,9 @@ async fn one_connection(s: &Setup, i: usize, from: DateTime<Utc>, seen: DateTime
 
 /// The quiz's closing time, which is also the attempt's deadline, passed `seconds` ago.
 async fn closing_passed(s: &Setup, quiz_id: i64, attempt: i64, seconds: i64) {
-    let past = sql_time(Utc::now() - Duration::seconds(seconds));
-    sql(
-        &s.app,
-        format!("UPDATE quizzes SET closes_at = '{past}' WHERE id = {quiz_id}"),
-    )
-    .await;
-    sql(
-        &s.app,
-        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
-    )
-    .await;
+    let past = Utc::now() - Duration::seconds(seconds);
+    history::quiz_closes(&s.app, quiz_id, past).await;
+    history::attempt_deadline(&s.app, attempt, past).await;
 }
 
 async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
@@ -81,7 +48,7 @@ async fn answer_all_right(s: &Setup, chair: &TestApp, attempt: i64) {
             Some(t) => json!({"position": position, "truth": t}),
             None => json!({"position": position, "choice": right}),
         };
-        assert_eq!(api_answer(chair, attempt, body).await.status().as_u16(), 200);
+        assert_eq!(chair.answer(attempt, body).await.status().as_u16(), 200);
     }
 }
 
@@ -111,30 +78,28 @@ async fn opening_the_quiz_link_never_starts_an_attempt_and_a_pass_stays_a_pass()
 
     let r = chair.get(&link).await;
     assert_eq!(r.status().as_u16(), 200);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("开始答题") && page.contains("限时 15 分钟"), "{page}");
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(page.form_action("开始答题"), format!("{link}/start"));
+    assert!(page.body_text().contains("限时 15 分钟"), "{page}");
     let _ = chair.get(&link).await;
     assert!(
         attempts_of(&s, opened.quiz_id, 0).await.is_empty(),
         "a GET started an attempt"
     );
 
-    let r = chair.post_form(&format!("{link}/start"), &[]).await;
+    let r = chair.start_quiz(opened.quiz_id).await;
     assert_eq!(r.status().as_u16(), 303);
     let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
-    assert_eq!(r.headers()["location"], format!("/attempts/{attempt}").as_str());
+    assert_eq!(location(&r), format!("/attempts/{attempt}"));
     answer_all_right(&s, &chair, attempt).await;
-    let r = chair.post_form(&format!("/attempts/{attempt}/submit"), &[]).await;
-    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(chair.submit(attempt).await.status().as_u16(), 303);
 
     // Opening the link again (the room's push, a reload, the chat group) shows her result.
-    let page = chair.get_text(&link).await;
-    assert!(
-        page.contains("您已通过") && page.contains(&format!("/attempts/{attempt}")),
-        "{page}"
-    );
-    assert!(!page.contains("开始答题"));
-    let _ = chair.post_form(&format!("{link}/start"), &[]).await;
+    let page = chair.page(&link).await;
+    assert!(page.text_of(".notice").contains("您已通过"), "{page}");
+    assert_eq!(page.link("查看我的成绩"), format!("/attempts/{attempt}"));
+    assert!(!page.contains("开始答题"), "{page}");
+    let _ = chair.start_quiz(opened.quiz_id).await;
     let mine = attempts_of(&s, opened.quiz_id, 0).await;
     assert_eq!(mine.len(), 1, "no attempt after a pass");
 
@@ -156,7 +121,7 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     // The deadline (which is the quiz's closing time) passed 3 s ago; the deadline job runs.
     closing_passed(&s, opened.quiz_id, attempt, 3).await;
     quiz::submit_due(&s.app.db).await.unwrap();
-    let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
+    let r = chair.answer(attempt, some_answer(&s, attempt, 0).await).await;
     assert_eq!(
         r.status().as_u16(),
         200,
@@ -170,8 +135,8 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
     assert_eq!(a.status, quiz_db::AttemptStatus::Submitted);
     let q = quiz_db::get(&s.app.db, opened.quiz_id).await.unwrap().unwrap();
     assert_eq!(q.status, quiz_db::QuizStatus::Closed);
-    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
-    assert!(page.contains("系统已按已保存的答案自动交卷"), "{page}");
+    let page = chair.page(&format!("/attempts/{attempt}")).await;
+    assert!(page.body_text().contains("系统已按已保存的答案自动交卷"), "{page}");
 }
 
 #[tokio::test]
@@ -190,27 +155,17 @@ async fn closing_the_quiz_keeps_the_grace_and_the_note() {
     );
     // An answer sent just before the closing arrives a moment after it (3 s here, well inside the
     // grace even on a loaded machine).
-    let past = sql_time(Utc::now() - Duration::seconds(3));
-    sql(
-        &s.app,
-        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
-    )
-    .await;
-    let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
+    history::attempt_deadline(&s.app, attempt, Utc::now() - Duration::seconds(3)).await;
+    let r = chair.answer(attempt, some_answer(&s, attempt, 0).await).await;
     assert_eq!(
         r.status().as_u16(),
         200,
         "an answer in flight when the moderator closes is taken"
     );
-    let past = sql_time(Utc::now() - Duration::seconds(11));
-    sql(
-        &s.app,
-        format!("UPDATE attempts SET deadline = '{past}' WHERE id = {attempt}"),
-    )
-    .await;
+    history::attempt_deadline(&s.app, attempt, Utc::now() - Duration::seconds(11)).await;
     quiz::submit_due(&s.app.db).await.unwrap();
-    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
-    assert!(page.contains("系统已按已保存的答案自动交卷"), "{page}");
+    let page = chair.page(&format!("/attempts/{attempt}")).await;
+    assert!(page.body_text().contains("系统已按已保存的答案自动交卷"), "{page}");
 }
 
 #[tokio::test]
@@ -219,7 +174,7 @@ async fn an_open_connection_counts_up_to_now_at_the_gate() {
     // A 50-second lecture; chair 0 has been connected all along, last recorded 25 s ago (the room
     // writes a heartbeat at most every 30 s).
     let now = Utc::now();
-    lecture_started(&s, now - Duration::seconds(50)).await;
+    history::lecture_started(&s.app, s.session, now - Duration::seconds(50)).await;
     one_connection(&s, 0, now - Duration::seconds(50), now - Duration::seconds(25), false).await;
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
     assert_eq!(
@@ -235,18 +190,9 @@ async fn the_report_reads_attendance_as_the_gate_did() {
     // The quiz opened 30 minutes ago, after a 30-minute lecture that chair 0 attended in full; she
     // left the room for the quiz and the session went on without her.
     let now = Utc::now();
-    let t = |m: i64| sql_time(now - Duration::minutes(m));
     let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
-    lecture_started(&s, now - Duration::minutes(60)).await;
-    sql(
-        &s.app,
-        format!(
-            "UPDATE quizzes SET opened_at = '{}' WHERE id = {}",
-            t(30),
-            opened.quiz_id
-        ),
-    )
-    .await;
+    history::lecture_started(&s.app, s.session, now - Duration::minutes(60)).await;
+    history::quiz_opened(&s.app, opened.quiz_id, now - Duration::minutes(30)).await;
     one_connection(&s, 0, now - Duration::minutes(61), now - Duration::minutes(30), true).await;
     let report = reports::session_report(&s.app.db, &StreetScope::All, s.official, s.session)
         .await
@@ -280,32 +226,20 @@ async fn session_status_never_goes_backwards_without_a_room() {
     let id = scheduled(&app).await;
     let status = || async { training::get(&app.db, id).await.unwrap().unwrap() };
 
-    let r = app.post_form(&format!("/sessions/{id}/end"), &[]).await;
+    let r = app.end_session(id).await;
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.text().await.unwrap().contains("培训尚未开始，不能结束"));
     assert_eq!(status().await.status, SessionStatus::Scheduled);
 
-    assert_eq!(
-        app.post_form(&format!("/sessions/{id}/start"), &[])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(app.start_session(id).await.status().as_u16(), 303);
     let started = status().await.started_at;
     assert_eq!(status().await.status, SessionStatus::Live);
     let r = app.post_form(&format!("/sessions/{id}/cancel"), &[]).await;
     assert_eq!(r.status().as_u16(), 400, "a live session is ended, not cancelled");
-    assert_eq!(
-        app.post_form(&format!("/sessions/{id}/end"), &[])
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    assert_eq!(app.end_session(id).await.status().as_u16(), 303);
     assert_eq!(status().await.status, SessionStatus::Ended);
 
-    let r = app.post_form(&format!("/sessions/{id}/start"), &[]).await;
+    let r = app.start_session(id).await;
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.text().await.unwrap().contains("本场培训已经结束"));
     let s = status().await;
@@ -322,15 +256,7 @@ async fn a_forgotten_session_ends_by_itself_at_its_last_sign_of_life() {
     let id = scheduled(&app).await;
     let now = Utc::now();
     let t = |h: f64| now - Duration::minutes((h * 60.0) as i64);
-    sql(
-        &app,
-        format!(
-            "UPDATE training_sessions SET starts_at = '{}', ends_at = '{}' WHERE id = {id}",
-            sql_time(t(5.0)),
-            sql_time(t(3.0))
-        ),
-    )
-    .await;
+    history::scheduled(&app, id, t(5.0), t(3.0)).await;
     assert!(
         training::set_status(&app.db, id, SessionStatus::Live, t(5.0))
             .await
@@ -353,15 +279,7 @@ async fn a_session_still_within_its_allowance_keeps_running() {
     let app = spawn_app().await;
     let id = scheduled(&app).await;
     let now = Utc::now();
-    sql(
-        &app,
-        format!(
-            "UPDATE training_sessions SET starts_at = '{}', ends_at = '{}' WHERE id = {id}",
-            sql_time(now - Duration::hours(2)),
-            sql_time(now - Duration::minutes(30))
-        ),
-    )
-    .await;
+    history::scheduled(&app, id, now - Duration::hours(2), now - Duration::minutes(30)).await;
     training::set_status(&app.db, id, SessionStatus::Live, now - Duration::hours(2))
         .await
         .unwrap();
@@ -372,39 +290,33 @@ async fn a_session_still_within_its_allowance_keeps_running() {
 async fn quiz_numbers_and_session_dates_are_bounded() {
     let app = spawn_app().await;
     let id = scheduled(&app).await;
-    let form = app.get_text(&format!("/sessions/{id}/quiz")).await;
-    let token = csrf_of(&form);
     for wait in ["-1", "99999999999", "4294967295", "1441", "两小时"] {
-        let body = [
-            ("csrf", token.as_str()),
-            ("pass_mark", "60"),
-            ("time_limit_minutes", "15"),
-            ("attempts_allowed", "5"),
-            ("retake_wait_minutes", wait),
-            ("attendance_gate", "60"),
-            ("reveal", "after_submit"),
-        ];
         let r = app
-            .client
-            .post(app.url(&format!("/sessions/{id}/quiz")))
-            .form(&body)
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &format!("/sessions/{id}/quiz"),
+                &[
+                    ("pass_mark", "60"),
+                    ("time_limit_minutes", "15"),
+                    ("attempts_allowed", "5"),
+                    ("retake_wait_minutes", wait),
+                    ("attendance_gate", "60"),
+                    ("reveal", "after_submit"),
+                ],
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 422, "retake wait {wait}");
-        let page = r.text().await.unwrap();
-        assert!(page.contains("等待应在0到1440分钟之间"), "retake wait {wait}: {page}");
+        let page = Page::parse(r.text().await.unwrap());
+        let error = page.field_error("retake_wait_minutes").unwrap_or_default();
+        assert!(error.contains("等待应在0到1440分钟之间"), "retake wait {wait}: {page}");
     }
 
-    let street = training::get(&app.db, id).await.unwrap().unwrap().street_id.to_string();
-    let lawyer = make_person(&app, "13800000008", &[Role::Lawyer], &[], None)
-        .await
-        .to_string();
+    let street = training::get(&app.db, id).await.unwrap().unwrap().street_id;
+    let lawyer = make_person(&app, "13800000008", &[Role::Lawyer], &[], None).await;
     let fmt = |t: DateTime<Utc>| (t + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
-    for (starts, why) in [
-        (Utc::now() - Duration::days(1), "开始时间已经过去了"),
-        (Utc::now() + Duration::days(3 * 365), "两年以内"),
-        (Utc::now() + Duration::days(1), "最长12小时"),
+    for (starts, field, why) in [
+        (Utc::now() - Duration::days(1), "starts_at", "开始时间已经过去了"),
+        (Utc::now() + Duration::days(3 * 365), "starts_at", "两年以内"),
+        (Utc::now() + Duration::days(1), "ends_at", "最长12小时"),
     ] {
         let ends = if why.contains("12") {
             starts + Duration::hours(13)
@@ -412,20 +324,18 @@ async fn quiz_numbers_and_session_dates_are_bounded() {
             starts + Duration::hours(1)
         };
         let r = app
-            .post_form(
-                "/sessions/new",
-                &[
-                    ("title", "日期检查"),
-                    ("starts_at", &fmt(starts)),
-                    ("ends_at", &fmt(ends)),
-                    ("street", &street),
-                    ("invite", "street"),
-                    ("lecturers", &lawyer),
-                ],
-            )
+            .schedule_session(&SessionForm {
+                title: "日期检查",
+                starts_at: fmt(starts),
+                ends_at: fmt(ends),
+                street,
+                lecturers: vec![lawyer],
+            })
             .await;
         assert_eq!(r.status().as_u16(), 422, "{why}");
-        assert!(r.text().await.unwrap().contains(why), "{why}");
+        let page = Page::parse(r.text().await.unwrap());
+        let error = page.field_error(field).unwrap_or_default();
+        assert!(error.contains(why), "{why} under {field}: {page}");
     }
 }
 
@@ -440,11 +350,13 @@ async fn a_chair_who_failed_may_start_again_and_finds_her_last_result() {
     let first = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
     // Submits with nothing answered: 0 right, not passed.
-    chair.post_form(&format!("/attempts/{first}/submit"), &[]).await;
-    let page = chair.get_text(&format!("/quiz/{}", opened.quiz_id)).await;
-    assert!(page.contains("这是第 2 次答题") && page.contains("开始答题"), "{page}");
-    assert!(
-        page.contains(&format!("href=\"/attempts/{first}\"")),
+    chair.submit(first).await;
+    let page = chair.page(&format!("/quiz/{}", opened.quiz_id)).await;
+    assert!(page.body_text().contains("这是第 2 次答题"), "{page}");
+    assert_eq!(page.form_action("开始答题"), format!("/quiz/{}/start", opened.quiz_id));
+    assert_eq!(
+        page.link("查看上次成绩"),
+        format!("/attempts/{first}"),
         "her last result is one tap away"
     );
     assert_eq!(attempts_of(&s, opened.quiz_id, 0).await.len(), 1);

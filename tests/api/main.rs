@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod history;
+mod page;
 
 mod access;
 mod accounts;

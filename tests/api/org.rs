@@ -2,16 +2,7 @@
 
 use quorum::domain::person::Role;
 
-use crate::helpers::{signed_in_as, spawn_app};
-
-/// The id in a `Location: /admin/org/{id}` or a link on the page to the named unit.
-fn unit_link(page: &str, name: &str) -> String {
-    let end = page
-        .find(&format!(">{name}</a>"))
-        .unwrap_or_else(|| panic!("{name} not linked in {page}"));
-    let start = page[..end].rfind("href=\"").unwrap() + 6;
-    page[start..end - 1].to_string()
-}
+use crate::helpers::{Page, signed_in_as, spawn_app};
 
 #[tokio::test]
 async fn an_admin_builds_the_tree_from_district_to_committee() {
@@ -19,18 +10,18 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
     signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
     let r = app.post_form("/admin/org", &[("name", "浦东新区")]).await;
     assert_eq!(r.status().as_u16(), 303);
-    let district = unit_link(&app.get_text("/admin/org").await, "浦东新区");
-    let id = |u: &str| u.rsplit('/').next().unwrap().to_string();
+    let district = app.page("/admin/org").await.link("浦东新区");
+    let id = |u: &str| crate::helpers::id_in(u).to_string();
 
     app.post_form("/admin/org", &[("parent", &id(&district)), ("name", "花木街道")])
         .await;
-    let street = unit_link(&app.get_text(&district).await, "花木街道");
+    let street = app.page(&district).await.link("花木街道");
     app.post_form("/admin/org", &[("parent", &id(&street)), ("name", "联洋第一居委")])
         .await;
-    let n = unit_link(&app.get_text(&street).await, "联洋第一居委");
+    let n = app.page(&street).await.link("联洋第一居委");
     app.post_form("/admin/org", &[("parent", &id(&n)), ("name", "联洋花园")])
         .await;
-    let estate = unit_link(&app.get_text(&n).await, "联洋花园");
+    let estate = app.page(&n).await.link("联洋花园");
     let r = app
         .post_form(
             "/admin/org",
@@ -43,11 +34,15 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
         )
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let page = app.get_text(&estate).await;
-    assert!(page.contains("任期 2024-06-01 – 2029-05-31"), "{page}");
-    let committee = unit_link(&page, "联洋花园业主委员会");
+    let page = app.page(&estate).await;
     assert!(
-        app.get_text(&committee).await.contains("成员"),
+        page.texts_of("ul.links li")
+            .contains(&"联洋花园业主委员会 任期 2024-06-01 – 2029-05-31".to_string()),
+        "the committee is listed with its term: {page}"
+    );
+    let committee = page.link("联洋花园业主委员会");
+    assert!(
+        app.page(&committee).await.texts_of("h2").contains(&"成员".to_string()),
         "a committee page lists members"
     );
 
@@ -56,7 +51,8 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
         .post_form("/admin/org", &[("parent", &id(&n)), ("name", "联洋花园")])
         .await;
     assert_eq!(r.status().as_u16(), 422);
-    assert!(r.text().await.unwrap().contains("已有名为“联洋花园”"));
+    let why = |page: String| Page::parse(page).text_of(".notice.error");
+    assert!(why(r.text().await.unwrap()).contains("已有名为“联洋花园”"));
     let r = app
         .post_form(
             "/admin/org",
@@ -68,11 +64,11 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
             ],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("任期结束日期必须晚于开始日期"));
+    assert!(why(r.text().await.unwrap()).contains("任期结束日期必须晚于开始日期"));
     let r = app.post_form(&format!("{street}/delete"), &[]).await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(
-        r.text().await.unwrap().contains("下级单位"),
+        why(r.text().await.unwrap()).contains("下级单位"),
         "a unit in use is not deleted"
     );
 
@@ -87,7 +83,7 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
             ],
         )
         .await;
-    assert!(r.text().await.unwrap().contains("已保存"));
+    assert_eq!(Page::parse(r.text().await.unwrap()).text_of(".notice.ok"), "已保存。");
     let r = app.post_form(&format!("{committee}/delete"), &[]).await;
     assert_eq!(r.status().as_u16(), 303);
     assert!(!app.get_text(&estate).await.contains("联洋花园业委会"));
@@ -107,12 +103,18 @@ async fn an_admin_creates_an_official_scoped_to_a_street() {
         )
         .await;
     assert_eq!(r.status().as_u16(), 422);
-    let page = r.text().await.unwrap();
+    let page = Page::parse(r.text().await.unwrap());
+    let (phone, streets) = (page.field_error("phone"), page.field_error("streets"));
     assert!(
-        page.contains("手机号应为11位") && page.contains("街道干部需要至少一个所辖街道"),
+        phone.is_some_and(|e| e.contains("手机号应为11位"))
+            && streets.is_some_and(|e| e.contains("街道干部需要至少一个所辖街道")),
         "{page}"
     );
-    assert!(page.contains("value=\"陈晓红\""), "typed values are kept");
+    assert_eq!(
+        page.attr_of("input[name=name]", "value"),
+        "陈晓红",
+        "typed values are kept"
+    );
 
     let street = place.street.to_string();
     let r = app
@@ -134,7 +136,12 @@ async fn an_admin_creates_an_official_scoped_to_a_street() {
             &[("name", "别人"), ("phone", "13900000002"), ("roles", "chair")],
         )
         .await;
-    assert!(dup.text().await.unwrap().contains("该手机号已被另一个账号使用"));
+    let dup = Page::parse(dup.text().await.unwrap());
+    assert!(
+        dup.field_error("phone")
+            .is_some_and(|e| e.contains("该手机号已被另一个账号使用")),
+        "{dup}"
+    );
 
     let id: i64 = quorum::db::people::credentials_by_phone(
         &app.db,

@@ -14,10 +14,9 @@ use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::StreetScope;
 use quorum::services::quiz;
 use quorum::services::sessions::{Invitees, SessionInput};
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, csrf_of, make_person, make_street, spawn_app_with};
+use crate::helpers::{PASSWORD, Page, TestApp, id_in, location, make_person, make_street, spawn_app_with};
 
 /// A bank of five questions on one topic (plus the test statute), loaded into the app.
 fn bank_dir() -> PathBuf {
@@ -136,18 +135,6 @@ pub(crate) async fn as_chair(s: &Setup, i: usize) -> TestApp {
     b
 }
 
-pub(crate) async fn api_answer(b: &TestApp, attempt: i64, body: serde_json::Value) -> reqwest::Response {
-    // The token from the home page: opening the attempt page would itself submit an overdue attempt.
-    let page = b.get_text("/").await;
-    b.client
-        .post(b.url(&format!("/api/attempts/{attempt}/answers")))
-        .header("X-CSRF-Token", csrf_of(&page))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn settings_that_cannot_be_met_name_the_short_topic() {
     let s = setup(settings(2)).await;
@@ -160,29 +147,29 @@ async fn settings_that_cannot_be_met_name_the_short_topic() {
         r.iter().any(|(_, t)| t.zh.contains("主题“测试主题”只有 6 道可用题目")),
         "{r:?}"
     );
-    // Through the page too.
+    // Through the page too: the error is shown with the blueprint.
     crate::helpers::signed_in_as(&s.app, "13800000009", &[Role::Admin], &[], None).await;
-    let token = csrf_of(&s.app.get_text(&format!("/sessions/{}/quiz", s.session)).await);
-    let form = [
-        ("csrf", token.as_str()),
-        ("topic:测试主题", "7"),
-        ("pass_mark", "60"),
-        ("time_limit_minutes", "10"),
-        ("attempts_allowed", "1"),
-        ("retake_wait_minutes", "0"),
-        ("attendance_gate", "60"),
-        ("reveal", "after_submit"),
-    ];
     let r = s
         .app
-        .client
-        .post(s.app.url(&format!("/sessions/{}/quiz", s.session)))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sessions/{}/quiz", s.session),
+            &[
+                ("topic:测试主题", "7"),
+                ("pass_mark", "60"),
+                ("time_limit_minutes", "10"),
+                ("attempts_allowed", "1"),
+                ("retake_wait_minutes", "0"),
+                ("attendance_gate", "60"),
+                ("reveal", "after_submit"),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 422);
-    assert!(r.text().await.unwrap().contains("只有 6 道可用题目"));
+    let page = Page::parse(r.text().await.unwrap());
+    let error = page
+        .field_error("topic:测试主题")
+        .unwrap_or_else(|| panic!("no error shown: {page}"));
+    assert!(error.contains("只有 6 道可用题目"), "{error}");
 }
 
 #[tokio::test]
@@ -246,11 +233,8 @@ async fn opening_draws_by_the_blueprint_pins_versions_skips_review_and_applies_t
     let late = as_chair(&s, 2).await;
     let r = late.get(&format!("/quiz/{}", opened.quiz_id)).await;
     assert_eq!(r.status().as_u16(), 403);
-    let page = r.text().await.unwrap();
-    assert!(
-        page.contains("需要听课时间达到 60%") && page.contains("10 分钟"),
-        "{page}"
-    );
+    let why = Page::parse(r.text().await.unwrap()).text_of(".notice.error");
+    assert!(why.contains("需要听课时间达到 60%") && why.contains("10 分钟"), "{why}");
 }
 
 /// The item at `position` of an attempt, with the shown index of the right option(s).
@@ -291,15 +275,8 @@ async fn answers_save_with_refusals_and_grading_is_all_or_nothing() {
     .await;
     let opened = quiz::open(&s.app.db, s.session, &s.chairs).await.unwrap();
     let chair = as_chair(&s, 0).await;
-    let r = chair.get(&format!("/quiz/{}", opened.quiz_id)).await;
-    let attempt: i64 = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    // Her attempt was created when the quiz opened: the link leads straight to it.
+    let attempt = id_in(&location(&chair.get(&format!("/quiz/{}", opened.quiz_id)).await));
 
     // Answer everything right except the multiple-choice question, answered half right.
     for pos in 0..6 {
@@ -309,12 +286,12 @@ async fn answers_save_with_refusals_and_grading_is_all_or_nothing() {
             (QuestionKind::Multiple, _) => json!({"position": pos, "choice": [right[0]]}),
             _ => json!({"position": pos, "choice": right}),
         };
-        let r = api_answer(&chair, attempt, body).await;
+        let r = chair.answer(attempt, body).await;
         assert_eq!(r.status().as_u16(), 200, "position {pos}");
         assert_eq!(r.json::<serde_json::Value>().await.unwrap()["saved"], true);
     }
     // Refusals, each with a clear message.
-    let r = api_answer(&chair, attempt, json!({"position": 17, "choice": [0]})).await;
+    let r = chair.answer(attempt, json!({"position": 17, "choice": [0]})).await;
     assert_eq!(r.status().as_u16(), 409);
     assert!(r.text().await.unwrap().contains("这道题不在您的答卷中"));
     let mut sp = 0;
@@ -324,49 +301,45 @@ async fn answers_save_with_refusals_and_grading_is_all_or_nothing() {
             break;
         }
     }
-    let r = api_answer(&chair, attempt, json!({"position": sp, "choice": [9]})).await;
+    let r = chair.answer(attempt, json!({"position": sp, "choice": [9]})).await;
     assert_eq!(r.status().as_u16(), 409);
     assert!(r.text().await.unwrap().contains("所选的选项不属于这道题"));
-    let r = api_answer(&chair, attempt, json!({"position": sp, "choice": [0, 1]})).await;
+    let r = chair.answer(attempt, json!({"position": sp, "choice": [0, 1]})).await;
     assert!(r.text().await.unwrap().contains("单选题只能选一个"));
 
     // Another chair can neither read nor change this attempt.
     let other = as_chair(&s, 1).await;
     assert_eq!(other.get(&format!("/attempts/{attempt}")).await.status().as_u16(), 403);
-    let token = csrf_of(&other.get_text("/").await);
-    let r = other
-        .client
-        .post(other.url(&format!("/api/attempts/{attempt}/answers")))
-        .header("X-CSRF-Token", token)
-        .json(&json!({"position": 0, "choice": [0]}))
-        .send()
-        .await
-        .unwrap();
+    let r = other.answer(attempt, json!({"position": 0, "choice": [0]})).await;
     assert_eq!(r.status().as_u16(), 403);
 
     // Submit twice: harmless. 5 of 6 right → 83% ≥ 60%: passed; the half-right multiple choice is wrong.
-    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
     for _ in 0..2 {
-        let r = chair
-            .client
-            .post(chair.url(&format!("/attempts/{attempt}/submit")))
-            .form(&[("csrf", csrf_of(&page))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(chair.submit(attempt).await.status().as_u16(), 303);
     }
     let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
     assert_eq!((a.correct, a.total, a.passed), (Some(5), 6, Some(true)));
-    let result = chair.get_text(&format!("/attempts/{attempt}")).await;
+    let result = chair.page(&format!("/attempts/{attempt}")).await;
+    assert_eq!(
+        (result.text_of(".score"), result.text_of(".verdict")),
+        ("5 / 6".into(), "合格！".into())
+    );
+    assert_eq!(result.count("section.review"), 6, "every question reviewed");
+    assert_eq!(
+        result.count("section.review.wrong"),
+        1,
+        "only the half-right one is marked wrong"
+    );
+    let review = result.texts_of("section.review").join("\n");
     assert!(
-        result.contains("5 / 6")
-            && result.contains("合格！")
-            && result.contains("因为乙。")
-            && result.contains("第一款。"),
+        review.contains("因为乙。")
+            && result
+                .texts_of("blockquote.article")
+                .iter()
+                .any(|t| t.contains("第一款。")),
         "result with explanation and cited text: {result}"
     );
-    let r = api_answer(&chair, attempt, json!({"position": 0, "choice": [0]})).await;
+    let r = chair.answer(attempt, json!({"position": 0, "choice": [0]})).await;
     assert!(r.text().await.unwrap().contains("答卷已经提交"));
 }
 
@@ -385,76 +358,57 @@ async fn the_server_submits_at_the_deadline_with_what_was_saved() {
         Some(t) => json!({"position": 0, "truth": t}),
         None => json!({"position": 0, "choice": right}),
     };
-    assert_eq!(api_answer(&chair, attempt, body).await.status().as_u16(), 200);
+    assert_eq!(chair.answer(attempt, body).await.status().as_u16(), 200);
 
     // Time passes beyond the deadline and grace; the chair never comes back.
-    s.app
-        .db
-        .execute_unprepared(&format!(
-            "UPDATE attempts SET deadline = '2020-01-01 00:00:00+00:00' WHERE id = {attempt}"
-        ))
-        .await
-        .unwrap();
-    let r = api_answer(&chair, attempt, json!({"position": 1, "choice": [0]})).await;
+    crate::history::attempt_deadline_long_past(&s.app, attempt).await;
+    let r = chair.answer(attempt, json!({"position": 1, "choice": [0]})).await;
     assert_eq!(r.status().as_u16(), 409);
     assert!(r.text().await.unwrap().contains("答题时间已到"));
     assert_eq!(quiz::submit_due(&s.app.db).await.unwrap(), 1);
     let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
     assert_eq!((a.submitted_by.as_deref(), a.correct), (Some("deadline"), Some(1)));
+    let result = chair.page(&format!("/attempts/{attempt}")).await;
     assert!(
-        chair
-            .get_text(&format!("/attempts/{attempt}"))
-            .await
-            .contains("时间到，系统已按已保存的答案自动交卷")
+        result.body_text().contains("时间到，系统已按已保存的答案自动交卷"),
+        "{result}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_from_the_room_sends_every_connected_chair_to_the_quiz() {
     let s = setup(settings(3)).await;
-    let token = |id: i64| {
-        let db = s.app.db.clone();
-        async move {
-            quorum::services::accounts::start_session(&db, quorum::db::people::get(&db, id).await.unwrap().unwrap(), 1)
-                .await
-                .unwrap()
-                .token
-        }
-    };
-    let ws = format!(
-        "{}/sessions/{}/ws",
-        s.app.address.replace("http://", "ws://"),
-        s.session
-    );
-    let mut chair = quorum::rooms::client::Signal::connect(&ws, &token(s.chairs[0]).await)
-        .await
-        .unwrap();
-    chair.expect("welcome", Duration::from_secs(5)).await.unwrap();
-    let mut moderator = quorum::rooms::client::Signal::connect(&ws, &token(s.official).await)
-        .await
-        .unwrap();
-    moderator.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    let mut chair = s
+        .app
+        .join_room(s.session, &s.app.session_cookie(s.chairs[0]).await)
+        .await;
+    let mut moderator = s
+        .app
+        .join_room(s.session, &s.app.session_cookie(s.official).await)
+        .await;
 
-    // The moderator presses 开始随堂测试 (the page's form).
+    // The moderator presses 开始随堂测试 (the quiz page's form).
     let official = s.app.other_browser();
     official.sign_in("13800000003", PASSWORD).await;
-    let r = official
-        .post_form(&format!("/sessions/{}/quiz/open", s.session), &[])
-        .await;
+    let open = official
+        .page(&format!("/sessions/{}/quiz", s.session))
+        .await
+        .form_action("开始随堂测试");
+    assert_eq!(open, format!("/sessions/{}/quiz/open", s.session));
+    let r = official.post_form(&open, &[]).await;
     assert_eq!(r.status().as_u16(), 303);
     let m = chair.expect("quiz", Duration::from_secs(5)).await.unwrap();
     let url = m["url"].as_str().unwrap().to_string();
     let counter = moderator.expect("quiz_counter", Duration::from_secs(5)).await.unwrap();
     assert_eq!(counter["present"], 1);
-    let quiz_id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    let quiz_id = id_in(&url);
     assert_eq!(
         quiz_db::attempts_of_quiz(&s.app.db, quiz_id).await.unwrap().len(),
         1,
         "the connected chair's attempt was created up front"
     );
     let b = as_chair(&s, 0).await;
-    let r = b.get(&url).await;
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/attempts/"));
+    assert!(location(&b.get(&url).await).starts_with("/attempts/"));
 }
 
 #[tokio::test]
@@ -462,21 +416,17 @@ async fn a_chair_who_missed_the_opening_finds_the_quiz_in_the_room() {
     let s = setup(settings(3)).await;
     let chair = as_chair(&s, 0).await;
     let room = format!("/sessions/{}/room", s.session);
-    assert!(
-        !chair.get_text(&room).await.contains("随堂测试进行中"),
-        "no link before the quiz opens"
-    );
+    let page = chair.page(&room).await;
+    assert!(!page.exists("#quiz-link"), "no link before the quiz opens: {page}");
     let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
-    let page = chair.get_text(&room).await;
-    assert!(
-        page.contains(&format!("href=\"/quiz/{}\"", opened.quiz_id)) && page.contains("随堂测试进行中"),
-        "{page}"
+    let page = chair.page(&room).await;
+    assert_eq!(
+        page.link("随堂测试进行中，点此进入"),
+        format!("/quiz/{}", opened.quiz_id)
     );
     quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
-    assert!(
-        !chair.get_text(&room).await.contains("随堂测试进行中"),
-        "no link once it is closed"
-    );
+    let page = chair.page(&room).await;
+    assert!(!page.exists("#quiz-link"), "no link once it is closed: {page}");
 }
 
 #[tokio::test]
@@ -485,36 +435,36 @@ async fn one_question_per_screen_works_without_javascript() {
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
     let chair = as_chair(&s, 0).await;
     let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
-    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
-    assert!(
-        page.contains("第 1 题") && page.contains("保存，下一题") && page.matches("class=\"qnum\"").count() == 1,
-        "one question per screen"
-    );
+    let page = chair.page(&format!("/attempts/{attempt}")).await;
+    assert_eq!(page.texts_of(".qnum"), ["第 1 题"], "one question per screen");
+    // The question's own form, as the browser submits it without quiz.js.
+    let action = page.form_action("保存，下一题");
     let (kind, right, truth) = right_choices(&s.app, attempt, 0).await;
+    let (position, next) = (
+        page.attr_of("input[name=position]", "value"),
+        page.attr_of("input[name=next]", "value"),
+    );
+    assert_eq!((position.as_str(), next.as_str()), ("0", "1"));
     let mut form = vec![
-        ("csrf".to_string(), csrf_of(&page)),
-        ("position".into(), "0".into()),
-        ("next".into(), "1".into()),
+        ("csrf".to_string(), page.csrf()),
+        ("position".into(), position),
+        ("next".into(), next),
     ];
     match (kind, truth) {
         (_, Some(t)) => form.push(("truth".into(), t.to_string())),
         _ => form.extend(right.iter().map(|c| ("choice".to_string(), c.to_string()))),
     }
-    let r = chair
-        .client
-        .post(chair.url(&format!("/attempts/{attempt}/answer")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = chair.client.post(chair.url(&action)).form(&form).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let next = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(next.contains("q=1") && next.contains("saved=0"));
-    let page = chair.get_text(&next).await;
-    assert!(page.contains("第 1 题已保存") && page.contains("第 2 题"));
-    let all = chair.get_text(&format!("/attempts/{attempt}?layout=all")).await;
-    assert!(
-        all.contains("第 1 题") && all.contains("第 3 题"),
+    let next = location(&r);
+    assert!(next.contains("q=1") && next.contains("saved=0"), "{next}");
+    let page = chair.page(&next).await;
+    assert_eq!(page.text_of(".notice.ok"), "第 1 题已保存。");
+    assert_eq!(page.texts_of(".qnum"), ["第 2 题"]);
+    let all = chair.page(&format!("/attempts/{attempt}?layout=all")).await;
+    assert_eq!(
+        all.texts_of(".qnum"),
+        ["第 1 题", "第 2 题", "第 3 题"],
         "all questions on one page"
     );
 }
@@ -556,36 +506,7 @@ async fn acknowledged_answers_survive_killing_the_server() {
     let s = setup(settings(4)).await;
     let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
     let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
-    let url = match std::env::var("QUORUM_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => {
-            let row = s
-                .app
-                .db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    s.app.db.get_database_backend(),
-                    "SELECT current_database()",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let name: String = row.try_get_by_index(0).unwrap();
-            format!("{}/{name}", u.rsplit_once('/').unwrap().0)
-        }
-        _ => {
-            let row = s
-                .app
-                .db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    s.app.db.get_database_backend(),
-                    "PRAGMA database_list",
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let file: String = row.try_get_by_index(2).unwrap();
-            format!("sqlite://{file}?mode=rwc")
-        }
-    };
+    let url = s.app.database_url.clone();
     let dir = std::env::temp_dir().join(format!("quorum-restart-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let banks = bank_dir();
@@ -599,7 +520,7 @@ async fn acknowledged_answers_survive_killing_the_server() {
             Some(t) => json!({"position": pos, "truth": t}),
             None => json!({"position": pos, "choice": right}),
         };
-        let r = api_answer(&browser, attempt, body).await;
+        let r = browser.answer(attempt, body).await;
         assert_eq!(r.status().as_u16(), 200);
         acknowledged.push(pos);
     }
@@ -609,8 +530,8 @@ async fn acknowledged_answers_survive_killing_the_server() {
     let (mut server, base) = start_server(&url, &dir, &banks);
     let browser = TestApp::remote(&base);
     assert_eq!(browser.sign_in("13900000100", PASSWORD).await.status().as_u16(), 303);
-    let page = browser.get_text(&format!("/attempts/{attempt}?layout=all")).await;
-    assert!(page.contains("已答 <span id=\"answered\">2</span>"), "{page}");
+    let page = browser.page(&format!("/attempts/{attempt}?layout=all")).await;
+    assert_eq!(page.text_of("#answered"), "2", "{page}");
     let items = quiz_db::items(&s.app.db, attempt).await.unwrap();
     for pos in acknowledged {
         assert!(items[pos as usize].answer.is_some(), "answer {pos} survived");

@@ -3,7 +3,7 @@
 use quorum::domain::person::Role;
 use quorum::services::quiz;
 
-use crate::helpers::{make_person, make_street};
+use crate::helpers::{Page, SessionForm, id_in, location, make_person, make_street};
 use crate::quiz::{settings, setup};
 
 /// Chairs 0 and 1 attended the whole 60-minute lecture (so far); chair 2 only its last 10 minutes.
@@ -16,13 +16,9 @@ async fn fixture() -> crate::quiz::Setup {
     s
 }
 
-fn between<'a>(page: &'a str, label: &str) -> &'a str {
-    let i = page
-        .find(&format!("<dt>{label}</dt><dd>"))
-        .unwrap_or_else(|| panic!("{label} in {page}"))
-        + label.len()
-        + 13;
-    &page[i..i + page[i..].find("</dd>").unwrap()]
+/// A street's dashboard row: chairs, submitted, passed, pass rate, certified, coverage.
+fn figures(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
 }
 
 #[tokio::test]
@@ -30,21 +26,21 @@ async fn the_session_report_computes_each_figure() {
     let s = fixture().await;
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
-    let page = official.get_text(&format!("/sessions/{}/report", s.session)).await;
-    assert_eq!(between(&page, "邀请"), "3");
-    assert_eq!(between(&page, "出席"), "3 (100.0%)");
+    let page = official.page(&format!("/sessions/{}/report", s.session)).await;
+    assert_eq!(page.definition("邀请"), "3");
+    assert_eq!(page.definition("出席"), "3 (100.0%)");
     // (60 + 60 + 10) / 3 minutes; the lecture is still live, so allow a minute of drift.
-    let avg: f64 = between(&page, "平均在场分钟").parse().unwrap();
+    let avg: f64 = page.definition("平均在场分钟").parse().unwrap();
     assert!((43.0..=44.0).contains(&avg), "{avg}");
-    assert_eq!(between(&page, "达到出勤要求"), "2 (60%)");
-    assert_eq!(between(&page, "已交卷"), "2");
-    assert_eq!(between(&page, "合格"), "1");
-    assert_eq!(between(&page, "合格率"), "50.0%");
-    assert_eq!(between(&page, "平均分"), "50.0%");
-    assert_eq!(between(&page, "中位数"), "50.0%");
+    assert_eq!(page.definition("达到出勤要求"), "2 (60%)");
+    assert_eq!(page.definition("已交卷"), "2");
+    assert_eq!(page.definition("合格"), "1");
+    assert_eq!(page.definition("合格率"), "50.0%");
+    assert_eq!(page.definition("平均分"), "50.0%");
+    assert_eq!(page.definition("中位数"), "50.0%");
     assert!(
-        page.contains("<svg") && page.contains("成绩分布"),
-        "charts are drawn on the server"
+        page.exists("svg") && page.body_text().contains("成绩分布"),
+        "charts are drawn on the server: {page}"
     );
 
     // Exports carry the same table.
@@ -96,30 +92,14 @@ async fn an_empty_session_shows_no_data_instead_of_dividing_by_zero() {
     crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let day = crate::helpers::future_day();
     let r = app
-        .post_form(
-            "/sessions/new",
-            &[
-                ("title", "空场次"),
-                ("starts_at", &format!("{day}T14:00")),
-                ("ends_at", &format!("{day}T15:00")),
-                ("street", &place.street.to_string()),
-                ("invite", "street"),
-                ("lecturers", &lawyer.to_string()),
-            ],
-        )
+        .schedule_session(&SessionForm::on("空场次", &day, "14:00", "15:00", place.street, lawyer))
         .await;
-    let id = r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = app.get_text(&format!("/sessions/{id}/report")).await;
-    assert_eq!(between(&page, "合格率"), "无数据");
-    assert_eq!(between(&page, "平均分"), "无数据");
-    assert_eq!(between(&page, "中位数"), "无数据");
-    assert_eq!(between(&page, "出席"), "0 (无数据)");
+    let id = id_in(&location(&r));
+    let page = app.page(&format!("/sessions/{id}/report")).await;
+    assert_eq!(page.definition("合格率"), "无数据");
+    assert_eq!(page.definition("平均分"), "无数据");
+    assert_eq!(page.definition("中位数"), "无数据");
+    assert_eq!(page.definition("出席"), "0 (无数据)");
 }
 
 #[tokio::test]
@@ -127,16 +107,19 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
     let s = fixture().await;
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
-    let page = official.get_text("/street/dashboard").await;
+    let page = official.page("/street/dashboard").await;
     // Street → 一居委: 3 chairs, 2 submitted, 1 passed (50 %), 1 certified (33.3 %); the total equals the sum.
+    let expected = figures(&["3", "2", "1", "50.0%", "1", "33.3%"]);
+    let neighbourhood = page.row("一居委");
+    assert_eq!(neighbourhood[1..], expected[..], "{page}");
     assert!(
-        page.contains("一居委</a></td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>1</td><td>33.3%</td>"),
-        "{page}"
+        page.link("一居委").starts_with("/street/dashboard?unit="),
+        "the row links to its breakdown"
     );
-    assert!(
-        page.contains("（合计）</td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>1</td><td>33.3%</td>"),
-        "{page}"
-    );
+    let total = page.table_rows("tr.total");
+    assert_eq!(total.len(), 1, "one total row: {page}");
+    assert!(total[0][0].ends_with("（合计）"), "{:?}", total[0]);
+    assert_eq!(total[0][1..], expected[..], "{page}");
     let csv =
         String::from_utf8(official.get("/street/dashboard.csv").await.bytes().await.unwrap()[3..].to_vec()).unwrap();
     assert!(csv.contains("一居委,3,2,1,50.0%,1,33.3%"), "{csv}");
@@ -174,8 +157,11 @@ async fn item_analysis_shows_facility_discrimination_and_choices_to_lawyers_only
     let s = fixture().await;
     let lawyer = s.app.other_browser();
     lawyer.sign_in("13800000007", crate::helpers::PASSWORD).await;
-    let page = lawyer.get_text("/banks/analysis").await;
-    assert!(page.contains("题目分析") && page.contains("t-"), "{page}");
+    let page = lawyer.page("/banks/analysis").await;
+    assert!(
+        page.text_of("h1").contains("题目分析") && page.body_text().contains("t-"),
+        "{page}"
+    );
     let csv = lawyer.get("/banks/analysis.csv").await.bytes().await.unwrap();
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     let lines: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
@@ -264,7 +250,6 @@ async fn the_evidence_pack_holds_attendance_results_certificates_and_statutes() 
 
 #[tokio::test]
 async fn a_new_committee_term_makes_an_older_certificate_not_count() {
-    use sea_orm::ConnectionTrait;
     let s = fixture().await;
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
@@ -280,46 +265,42 @@ async fn a_new_committee_term_makes_an_older_certificate_not_count() {
         .unwrap()
         .street_id
         .unwrap();
-    let at_committee = |p: &str| p.contains("幸福小区业主委员会");
+    let uncertified = |page: &Page| {
+        page.items_under("主任尚无有效证书的业委会")
+            .iter()
+            .any(|c| c.starts_with("幸福小区业主委员会"))
+    };
     // Drill down to the estate: its committee's chair (chairs[0], certified) is not listed.
-    let estate = quorum::db::org::get(&s.app.db, committee)
-        .await
-        .unwrap()
-        .unwrap()
-        .parent_id
-        .unwrap();
-    let page = official.get_text(&format!("/street/dashboard?unit={estate}")).await;
-    let listed = page
-        .split("主任尚无有效证书的业委会")
-        .nth(1)
-        .unwrap()
-        .split("全员持证")
-        .next()
-        .unwrap()
+    let unit = quorum::db::org::get(&s.app.db, committee).await.unwrap().unwrap();
+    let estate = unit.parent_id.unwrap();
+    let page = official.page(&format!("/street/dashboard?unit={estate}")).await;
+    assert!(!uncertified(&page), "{page}");
+    // An admin records the committee's new term, which starts after the certificate was issued: it no
+    // longer counts.
+    let admin = s.app.other_browser();
+    crate::helpers::signed_in_as(&admin, "13800000009", &[Role::Admin], &[], None).await;
+    let term_start = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
         .to_string();
-    assert!(!at_committee(&listed), "{listed}");
-    // A new term starts after the certificate was issued: it no longer counts.
-    let next_year = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
-    s.app
-        .db
-        .execute_unprepared(&format!(
-            "UPDATE org_units SET term_start = '{next_year}', term_end = '2031-01-01' WHERE id = {committee}"
-        ))
-        .await
-        .unwrap();
-    let page = official.get_text(&format!("/street/dashboard?unit={estate}")).await;
-    let listed = page
-        .split("主任尚无有效证书的业委会")
-        .nth(1)
-        .unwrap()
-        .split("全员持证")
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(at_committee(&listed), "{listed}");
-    let page = official.get_text(&format!("/street/dashboard?unit={street}")).await;
-    assert!(
-        page.contains("（合计）</td><td>3</td><td>2</td><td>1</td><td>50.0%</td><td>0</td><td>0.0%</td>"),
+    let r = admin
+        .post_form(
+            &format!("/admin/org/{committee}"),
+            &[
+                ("name", unit.name.as_str()),
+                ("term_start", term_start.as_str()),
+                ("term_end", "2031-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(Page::parse(r.text().await.unwrap()).text_of(".notice.ok"), "已保存。");
+    let page = official.page(&format!("/street/dashboard?unit={estate}")).await;
+    assert!(uncertified(&page), "{page}");
+    let page = official.page(&format!("/street/dashboard?unit={street}")).await;
+    let total = page.table_rows("tr.total");
+    assert_eq!(
+        total[0][1..],
+        figures(&["3", "2", "1", "50.0%", "0", "0.0%"])[..],
         "coverage drops to 0: {page}"
     );
 }

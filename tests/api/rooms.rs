@@ -7,12 +7,12 @@ use std::time::Duration;
 use quorum::db::training;
 use quorum::domain::person::Role;
 use quorum::domain::session::Schedule;
-use quorum::rooms::client::{Publisher, Signal, Viewer};
 use quorum::services::access::StreetScope;
 use quorum::services::sessions::{Invitees, SessionInput};
 use serde_json::json;
+use testkit::room_client::{Publisher, Signal, Viewer};
 
-use crate::helpers::{TestApp, make_person, make_street, spawn_app};
+use crate::helpers::{Page, SessionForm, TestApp, location, make_person, make_street, spawn_app};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -22,14 +22,6 @@ struct Cast {
     lawyer: String,
     chairs: Vec<(i64, String)>,
     outsider: String,
-}
-
-async fn token(app: &TestApp, person: i64) -> String {
-    let p = quorum::db::people::get(&app.db, person).await.unwrap().unwrap();
-    quorum::services::accounts::start_session(&app.db, p, 1)
-        .await
-        .unwrap()
-        .token
 }
 
 async fn cast(app: &TestApp) -> Cast {
@@ -65,29 +57,20 @@ async fn cast(app: &TestApp) -> Cast {
         .unwrap();
     let mut chair_tokens = Vec::new();
     for c in &chairs {
-        chair_tokens.push((*c, token(app, *c).await));
+        chair_tokens.push((*c, app.session_cookie(*c).await));
     }
     Cast {
         session,
-        official: token(app, official).await,
-        lawyer: token(app, lawyer).await,
+        official: app.session_cookie(official).await,
+        lawyer: app.session_cookie(lawyer).await,
         chairs: chair_tokens,
-        outsider: token(app, outsider).await,
+        outsider: app.session_cookie(outsider).await,
     }
 }
 
-fn ws_url(app: &TestApp, session: i64) -> String {
-    format!("{}/sessions/{session}/ws", app.address.replace("http://", "ws://"))
-}
-
-async fn join(app: &TestApp, session: i64, token: &str) -> Signal {
-    let mut s = Signal::connect(&ws_url(app, session), token).await.unwrap();
-    s.expect("welcome", Duration::from_secs(5)).await.unwrap();
-    s
-}
-
+/// A chair enters the room and asks for the lecture's media; returns her signaling and her viewer.
 async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
-    let mut s = join(app, session, token).await;
+    let mut s = app.join_room(session, token).await;
     s.send(json!({"type": "subscribe"}));
     let offer = s.offer("view").await.unwrap();
     let (viewer, answer) = Viewer::answer(offer, LOOPBACK).await.unwrap();
@@ -99,12 +82,12 @@ async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
 async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_fast() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let mut moderator = join(&app, c.session, &c.official).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
     moderator.send(json!({"type": "start"}));
     let status = moderator.expect("status", Duration::from_secs(5)).await.unwrap();
     assert_eq!(status["status"], "live");
 
-    let mut lecturer = join(&app, c.session, &c.lawyer).await;
+    let mut lecturer = app.join_room(c.session, &c.lawyer).await;
     lecturer.send(json!({"type": "publish", "source": "camera"}));
     let offer = lecturer.offer("camera").await.unwrap();
     let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.unwrap();
@@ -173,9 +156,9 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
 async fn chat_hands_speaking_and_permissions_round_trip() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let mut moderator = join(&app, c.session, &c.official).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
     let (chair_id, chair_token) = c.chairs[0].clone();
-    let mut chair = join(&app, c.session, &chair_token).await;
+    let mut chair = app.join_room(c.session, &chair_token).await;
 
     // Before the start, a chair gets no media: the lobby status instead.
     chair.send(json!({"type": "subscribe"}));
@@ -217,16 +200,12 @@ async fn chat_hands_speaking_and_permissions_round_trip() {
     // Removing a participant closes their connection; they cannot come back into this room.
     moderator.send(json!({"type": "remove", "person": chair_id}));
     chair.expect("removed", Duration::from_secs(5)).await.unwrap();
-    let mut again = Signal::connect(&ws_url(&app, c.session), &chair_token).await.unwrap();
+    let mut again = Signal::connect(&app.ws_url(c.session), &chair_token).await.unwrap();
     again.expect("removed", Duration::from_secs(5)).await.unwrap();
 
     // People who are not invited cannot open the socket at all.
-    assert!(Signal::connect(&ws_url(&app, c.session), &c.outsider).await.is_err());
-    assert!(
-        Signal::connect(&ws_url(&app, c.session), "not-a-session")
-            .await
-            .is_err()
-    );
+    assert!(Signal::connect(&app.ws_url(c.session), &c.outsider).await.is_err());
+    assert!(Signal::connect(&app.ws_url(c.session), "not-a-session").await.is_err());
 }
 
 #[tokio::test]
@@ -235,55 +214,63 @@ async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
     let place = make_street(&app, "花木街道").await;
     let lawyer = make_person(&app, "13800000007", &[Role::Lawyer], &[], None).await;
     crate::helpers::signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
-    let lawyer_s = lawyer.to_string();
-    let street_s = place.street.to_string();
     let day = crate::helpers::future_day();
-    let (starts, bad_end, good_end) = (format!("{day}T14:00"), format!("{day}T13:00"), format!("{day}T15:30"));
-    let mut fields = vec![
-        ("title", "业委会职责与监督"),
-        ("description", ""),
-        ("starts_at", starts.as_str()),
-        ("ends_at", bad_end.as_str()),
-        ("street", street_s.as_str()),
-        ("invite", "street"),
-    ];
-    let r = app.post_form("/sessions/new", &fields).await;
+    let mut form = SessionForm::on("业委会职责与监督", &day, "14:00", "13:00", place.street, lawyer);
+    form.lecturers.clear();
+    let r = app.schedule_session(&form).await;
     assert_eq!(r.status().as_u16(), 422);
-    let page = r.text().await.unwrap();
-    assert!(
-        page.contains("结束时间必须晚于开始时间") && page.contains("请至少选择一位主讲律师"),
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(
+        (page.field_error("ends_at"), page.field_error("lecturers")),
+        (
+            Some("结束时间必须晚于开始时间".to_string()),
+            Some("请至少选择一位主讲律师".to_string())
+        ),
         "{page}"
     );
-    fields[3] = ("ends_at", good_end.as_str());
-    fields.push(("lecturers", lawyer_s.as_str()));
-    let r = app.post_form("/sessions/new", &fields).await;
+    let r = app
+        .schedule_session(&SessionForm::on(
+            "业委会职责与监督",
+            &day,
+            "14:00",
+            "15:30",
+            place.street,
+            lawyer,
+        ))
+        .await;
     assert_eq!(r.status().as_u16(), 303);
-    let detail = app.get_text(r.headers()["location"].to_str().unwrap()).await;
+    let detail = app.page(&location(&r)).await;
     assert!(
-        detail.contains(&format!("{}年{}月{}日 14:00", &day[0..4], &day[5..7], &day[8..10]))
-            && detail.contains("data:image/svg+xml;base64,"),
-        "Shanghai time and a QR code"
+        detail
+            .body_text()
+            .contains(&format!("{}年{}月{}日 14:00", &day[0..4], &day[5..7], &day[8..10])),
+        "Shanghai time: {detail}"
     );
-    let start = detail.find("/s/").unwrap();
-    let link: String = detail[start..].chars().take_while(|c| *c != '<' && *c != '"').collect();
+    assert!(
+        detail
+            .attr_of("img[alt=邀请二维码]", "src")
+            .starts_with("data:image/svg+xml;base64,"),
+        "a QR code"
+    );
+    // The invitation link printed under the QR code (a full URL; this browser needs its path).
+    let invite = detail.text_of("p.url code");
+    let link = format!("/s/{}", invite.rsplit_once("/s/").unwrap().1);
 
     // A chair of the street opens the link: sign in first, then the room's lobby.
     let chair = app.other_browser();
     make_person(&chair, "13900000101", &[Role::Chair], &[], Some(place.committee)).await;
-    let r = chair.get(&link).await;
-    assert!(
-        r.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/signin?next=/s/")
-    );
+    assert!(location(&chair.get(&link).await).starts_with("/signin?next=/s/"));
     chair.sign_in("13900000101", crate::helpers::PASSWORD).await;
-    let r = chair.get(&link).await;
-    let room = r.headers()["location"].to_str().unwrap().to_string();
-    let page = chair.get_text(&room).await;
-    assert!(page.contains("候场室") && page.contains("业委会职责与监督"), "{page}");
+    let room = location(&chair.get(&link).await);
+    let page = chair.page(&room).await;
+    assert_eq!(page.text_of("h1"), "业委会职责与监督", "{page}");
+    assert_eq!(page.text_of("#lobby h2"), "候场室", "{page}");
     assert!(
-        chair.get_text("/").await.contains("业委会职责与监督"),
+        page.exists("#lobby:not([hidden])"),
+        "the lobby shows before the start: {page}"
+    );
+    assert!(
+        chair.page("/").await.body_text().contains("业委会职责与监督"),
         "the chair's home lists it"
     );
 }
@@ -319,10 +306,10 @@ async fn moderated_by_official(app: &TestApp) -> (i64, i64) {
 async fn http_controls(app: &TestApp, session: i64) -> (u16, bool, u16, u16, u16) {
     let page = app.get(&format!("/sessions/{session}/room")).await;
     let status = page.status().as_u16();
-    let panel = page.text().await.unwrap().contains("id=\"moderator\"");
-    let end = app.post_form(&format!("/sessions/{session}/end"), &[]).await;
-    let open = app.post_form(&format!("/sessions/{session}/quiz/open"), &[]).await;
-    let close = app.post_form(&format!("/sessions/{session}/quiz/close"), &[]).await;
+    let panel = Page::parse(page.text().await.unwrap()).exists("#moderator");
+    let end = app.end_session(session).await;
+    let open = app.open_quiz(session).await;
+    let close = app.close_quiz(session).await;
     (
         status,
         panel,
@@ -336,11 +323,11 @@ async fn http_controls(app: &TestApp, session: i64) -> (u16, bool, u16, u16, u16
 async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at_once() {
     let app = spawn_app().await;
     let (session, official) = moderated_by_official(&app).await;
-    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    let start = app.start_session(session).await;
     assert_eq!(start.status().as_u16(), 303);
-    let page = app.get_text(&format!("/sessions/{session}/room")).await;
+    let page = app.page(&format!("/sessions/{session}/room")).await;
     assert!(
-        page.contains("id=\"moderator\""),
+        page.exists("#moderator"),
         "the moderator panel is there while the street is hers"
     );
 
@@ -360,7 +347,7 @@ async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at
 async fn a_moderator_whose_official_role_is_removed_loses_the_controls() {
     let app = spawn_app().await;
     let (session, official) = moderated_by_official(&app).await;
-    let start = app.post_form(&format!("/sessions/{session}/start"), &[]).await;
+    let start = app.start_session(session).await;
     assert_eq!(start.status().as_u16(), 303);
 
     quorum::db::people::set_roles(&app.db, official, &quorum::domain::person::Roles::new([Role::Lawyer]))
@@ -407,9 +394,9 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
     )
     .await
     .unwrap();
-    let mut moderator = join(&app, c.session, &c.official).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
     let (chair_id, chair_token) = c.chairs[0].clone();
-    let mut chair = join(&app, c.session, &chair_token).await;
+    let mut chair = app.join_room(c.session, &chair_token).await;
     moderator.send(json!({"type": "start"}));
     chair.expect("status", Duration::from_secs(5)).await.unwrap();
 
@@ -452,9 +439,9 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
 async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let mut moderator = join(&app, c.session, &c.official).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
     let (_, chair_token) = c.chairs[0].clone();
-    let mut chair = join(&app, c.session, &chair_token).await;
+    let mut chair = app.join_room(c.session, &chair_token).await;
 
     // Text that names refuse is refused in chat too: neither broadcast nor stored.
     for bad in [
@@ -484,7 +471,7 @@ async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
     assert_eq!(seen, 5, "only the burst is broadcast");
 
     // The limit is per person: another chair may still talk.
-    let mut other = join(&app, c.session, &c.chairs[1].1).await;
+    let mut other = app.join_room(c.session, &c.chairs[1].1).await;
     other.send(json!({"type": "chat", "text": "我也有问题"}));
     assert_eq!(
         moderator.expect("chat", Duration::from_secs(5)).await.unwrap()["message"]["text"],

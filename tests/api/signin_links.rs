@@ -2,16 +2,27 @@
 
 use quorum::domain::person::Role;
 
-use crate::helpers::{TestApp, csrf_of, make_street, signed_in_as, spawn_app};
+use crate::helpers::{Page, TestApp, make_street, signed_in_as, spawn_app};
 
-/// The sign-in link printed on a page (the URL under the QR code).
+/// The sign-in link printed on a card (the URL written out under the QR code), as a path for this
+/// browser.
 fn link_in(page: &str) -> String {
-    let start = page.find("/l/").expect("page shows a link");
-    let token: String = page[start + 3..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let url = Page::parse(page).text_of(".print-card p.url");
+    let (_, token) = url
+        .rsplit_once("/l/")
+        .unwrap_or_else(|| panic!("not a sign-in link: {url}"));
     format!("/l/{token}")
+}
+
+/// What the street's chair list says about 王秀英's sign-in (the 登录状态 column).
+async fn sign_in_state(app: &TestApp) -> String {
+    let page = app.page("/street/chairs").await;
+    let row = page
+        .table_rows("tbody tr")
+        .into_iter()
+        .find(|r| r[0].starts_with("王秀英"))
+        .unwrap_or_else(|| panic!("王秀英 is not listed: {page}"));
+    row[3].clone()
 }
 
 async fn imported_chair(app: &TestApp, committee: i64) -> i64 {
@@ -39,34 +50,42 @@ async fn a_chair_signs_in_once_with_a_personal_link_and_chooses_a_password() {
     let place = make_street(&app, "花木街道").await;
     let chair = imported_chair(&app, place.committee).await;
     signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
-    assert!(app.get_text("/street/chairs").await.contains("尚未登录"));
+    assert!(sign_in_state(&app).await.contains("尚未登录"));
 
-    let r = app.post_form(&format!("/street/chairs/{chair}/signin-link"), &[]).await;
+    // The official presses 生成登录链接 on 王秀英's row.
+    let make = app.page("/street/chairs").await.form_action("生成登录链接");
+    assert_eq!(make, format!("/street/chairs/{chair}/signin-link"));
+    let r = app.post_form(&make, &[]).await;
     assert_eq!(r.status().as_u16(), 200);
     let card = r.text().await.unwrap();
+    let page = Page::parse(card.as_str());
+    assert_eq!(page.text_of(".print-card h2"), "王秀英", "{page}");
     assert!(
-        card.contains("王秀英") && card.contains("data:image/svg+xml;base64,"),
+        page.attr_of(".print-card img.qr", "src")
+            .starts_with("data:image/svg+xml;base64,"),
         "a printable card with a QR code"
     );
     let link = link_in(&card);
-    assert!(app.get_text("/street/chairs").await.contains("链接有效至"));
+    assert!(sign_in_state(&app).await.contains("链接有效至"));
 
     // The chair's phone: opening the link (as a chat app's preview would) does not spend it.
     let phone = app.other_browser();
-    let landing = phone.get_text(&link).await;
-    assert!(landing.contains("王秀英") && landing.contains("是我本人，登录"));
-    let landing = phone.get_text(&link).await;
+    let landing = phone.page(&link).await;
+    assert!(landing.body_text().contains("王秀英"), "{landing}");
+    assert_eq!(landing.form_action("是我本人，登录"), link);
+    let landing = phone.page(&link).await;
     let r = phone
         .client
-        .post(phone.url(&link))
-        .form(&[("csrf", csrf_of(&landing))])
+        .post(phone.url(&landing.form_action("是我本人，登录")))
+        .form(&[("csrf", landing.csrf())])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], "/account/welcome");
-    let welcome = phone.get_text("/account/welcome").await;
-    assert!(welcome.contains("暂不设置") && welcome.contains("保存密码"));
+    let welcome = phone.page("/account/welcome").await;
+    assert_eq!(welcome.form_action("保存密码"), "/account/password");
+    assert_eq!(welcome.link("暂不设置，直接开始"), "/");
     assert!(
         phone.get_text("/").await.contains("即将开始的培训"),
         "signed in as a chair"
@@ -101,7 +120,7 @@ async fn a_chair_signs_in_once_with_a_personal_link_and_chooses_a_password() {
         again.sign_in("13900000101", "meiyuan-2026").await.status().as_u16(),
         303
     );
-    assert!(app.get_text("/street/chairs").await.contains("已设密码"));
+    assert!(sign_in_state(&app).await.contains("已设密码"));
 }
 
 #[tokio::test]
@@ -129,12 +148,8 @@ async fn a_reset_link_replaces_the_old_one_and_expired_links_do_not_work() {
     assert!(phone.get_text(&first).await.contains("已作废"));
     assert!(phone.get_text(&second).await.contains("是我本人"));
 
-    // Make the live link expire.
-    use sea_orm::ConnectionTrait;
-    app.db
-        .execute_unprepared("UPDATE signin_links SET expires_at = '2020-01-01 00:00:00+00:00'")
-        .await
-        .unwrap();
+    // The live link expires.
+    crate::history::signin_links_expired(&app).await;
     let landing = phone.get_text(&second).await;
     assert!(landing.contains("已过期"), "{landing}");
     let r = phone
@@ -160,9 +175,8 @@ async fn officials_print_links_for_everyone_without_a_password() {
         .post_form("/street/chairs/signin-links", &[("street", &place.street.to_string())])
         .await;
     assert_eq!(r.status().as_u16(), 200);
-    let page = r.text().await.unwrap();
-    assert_eq!(page.matches("class=\"print-card\"").count(), 1, "{page}");
-    assert!(page.contains("王秀英"));
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(page.texts_of(".print-card h2"), ["王秀英"], "{page}");
 }
 
 #[tokio::test]

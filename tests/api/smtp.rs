@@ -1,8 +1,8 @@
 //! Reading what the SMTP sink received: the PDF attachment and its text.
 
-pub use quorum::email::sink::{closed_port, start as start_server};
+pub use testkit::smtp::{closed_port, start as start_server};
 
-pub fn start(port: u16) -> quorum::email::sink::SmtpServer {
+pub fn start(port: u16) -> testkit::smtp::SmtpServer {
     start_server(port).unwrap()
 }
 

@@ -159,7 +159,8 @@ impl Rights {
 /// socket with the chair's cookie (cross-site WebSocket hijacking). Browsers always send `Origin` on a
 /// WebSocket handshake: it must be this site, as the browser reached it (`Host`) or as configured
 /// (`server.public_url`, behind a proxy that rewrites `Host`). A handshake without `Origin` does not come
-/// from a web page (the test and load clients, `rooms::client`); it still needs a valid session cookie.
+/// from a web page (the synthetic clients of the tests and load generators, `testkit::room_client`); it
+/// still needs a valid session cookie.
 fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
     let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
         return true;

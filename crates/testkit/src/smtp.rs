@@ -1,7 +1,7 @@
 //! A small real SMTP server on 127.0.0.1 (mailin's protocol state machine, a thread per connection),
-//! for the tests and the delivery benchmark. It keeps what it receives and can refuse mail (4xx) to
-//! play a struggling server, or keep a message and never answer it, as a client that dies during DATA
-//! sees it. Not for production use.
+//! for the tests and the delivery benchmark (`loadgen`'s `cert_bench`). It keeps what it receives and
+//! can refuse mail (4xx) to play a struggling server, or keep a message and never answer it, as a client
+//! that dies during DATA sees it. Not for production use.
 
 use std::io::BufRead;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
@@ -24,6 +24,23 @@ impl Inbox {
             .lock()
             .map(|v| v.iter().map(|m| String::from_utf8_lossy(m).into_owned()).collect())
             .unwrap_or_default()
+    }
+
+    /// The Message-ID of each message received, in order (`<…@…>`; empty for a message without one).
+    pub fn message_ids(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .map(|m| {
+                m.lines()
+                    .take_while(|l| !l.is_empty())
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("message-id")
+                            .then(|| value.trim().to_string())
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 }
 

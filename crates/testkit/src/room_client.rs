@@ -1,4 +1,4 @@
-//! Synthetic room clients, for the integration tests and the load generator (`src/bin/room_load.rs`):
+//! Synthetic room clients, for the integration tests and the load generator (`loadgen`'s `room_load`):
 //! a WebSocket signaling client, a publisher that sends stamped VP8 and Opus and answers keyframe
 //! requests, and viewers that count what arrives, its latency and loss.
 //!
@@ -28,7 +28,7 @@ use webrtc::peer_connection::{
     RTCSessionDescription, SettingEngineBuilder,
 };
 
-use super::sfu::{Packet, media_engine, opus, vp8};
+use quorum::rooms::sfu::{Packet, media_engine, opus, vp8};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -105,6 +105,26 @@ impl Signal {
                 return Ok(m["sdp"].as_str().unwrap_or_default().to_string());
             }
         }
+    }
+}
+
+/// Opens a room WebSocket with a session cookie and, if given, an `Origin` header (as a browser page
+/// would send), then closes it. Returns 101 when the server upgraded the connection, or the HTTP status
+/// it answered instead.
+pub async fn handshake_status(url: &str, session_cookie: &str, origin: Option<&str>) -> Result<u16, BoxError> {
+    let mut req = url.into_client_request().map_err(err)?;
+    req.headers_mut()
+        .insert("Cookie", format!("q_sid={session_cookie}").parse().map_err(err)?);
+    if let Some(o) = origin {
+        req.headers_mut().insert("Origin", o.parse().map_err(err)?);
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((mut ws, response)) => {
+            let _ = ws.close(None).await;
+            Ok(response.status().as_u16())
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Ok(r.status().as_u16()),
+        Err(e) => Err(err(e)),
     }
 }
 

@@ -20,14 +20,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use quorum::config::Settings;
 use quorum::domain::person::{Role, Roles};
 use quorum::domain::session::{Schedule, SessionStatus};
-use quorum::rooms::client::{Publisher, Signal, Viewer};
 use quorum::services::access::StreetScope;
 use quorum::services::people::AccountInput;
 use quorum::services::sessions::{Invitees, SessionInput};
 use serde_json::json;
+use testkit::room_client::{Publisher, Signal, Viewer};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -200,7 +199,7 @@ struct Seed {
 }
 
 async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, Box<dyn std::error::Error>> {
-    let settings = Settings::for_tests(url, dir.to_path_buf());
+    let settings = testkit::settings(url, dir.to_path_buf());
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
     let district = quorum::services::org::create_unit(&db, None, "测试区", None).await?;
@@ -328,13 +327,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
     let chairs = if args.cycles.is_some() { 1 } else { args.viewers };
+    let bin = loadgen::server_binary(args.server.clone())?;
     let seeded = seed(&url, &dir, chairs).await?;
-    let bin = args.server.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("quorum")))
-            .unwrap_or_default()
-    });
     let server = start_server(&bin, &url, &dir, args.media_threads, args.server_cpus.as_deref())?;
     let pid = server.child.id();
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use clap::Parser;
-use quorum::config::{Settings, SmtpSecurity};
+use quorum::config::SmtpSecurity;
 use quorum::domain::certificate::{CertificateContent, new_verification_code};
 use quorum::services::certificates::Outbox;
 
@@ -59,14 +59,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A fresh database with N issued certificates, each with its email job.
     let dir = std::env::temp_dir().join(format!("quorum-certbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut settings = Settings::for_tests(
+    let mut settings = testkit::settings(
         &format!("sqlite://{}?mode=rwc", dir.join("b.db").display()),
         dir.clone(),
     );
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let ids = quorum::bench_support::certificates_with_jobs(&db, args.emails, &content(0)).await?;
-    let server = quorum::email::sink::start(0)?;
+    let ids = testkit::seed::certificates_with_jobs(&db, args.emails, &content(0)).await?;
+    let server = testkit::smtp::start(0)?;
     settings.email.smtp_host = Some("127.0.0.1".into());
     settings.email.smtp_port = server.port;
     settings.email.smtp_security = SmtpSecurity::None;

@@ -6,8 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use quorum::config::Settings;
-use sea_orm::ConnectionTrait;
+use loadgen::quantile as p;
 
 #[derive(Parser)]
 #[command(about = "Report benchmark: street dashboard and session report at district scale")]
@@ -24,46 +23,30 @@ struct Args {
     requests: usize,
 }
 
-fn p(ms: &mut [f64], q: f64) -> f64 {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    ms.get(((ms.len() as f64 - 1.0) * q).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("quorum-reportbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let url = if args.database == "sqlite" {
-        format!("sqlite://{}?mode=rwc", dir.join("r.db").display())
-    } else {
-        let name = format!("quorum_rbench_{}", std::process::id());
-        sea_orm::Database::connect(&args.database)
-            .await?
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        format!(
-            "{}/{name}",
-            args.database.rsplit_once('/').ok_or("database URL has no path")?.0
-        )
-    };
-    let settings = Settings::for_tests(&url, dir.clone());
+    let bin = loadgen::server_binary(None)?;
+    let url = loadgen::database_url(
+        &args.database,
+        &dir,
+        "r.db",
+        &format!("quorum_rbench_{}", std::process::id()),
+    )
+    .await?;
+    let settings = testkit::settings(&url, dir.clone());
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
     let t = Instant::now();
-    let d = quorum::bench_support::district(&db, args.sessions, args.attempts).await?;
+    let d = testkit::seed::district(&db, args.sessions, args.attempts).await?;
     let official = quorum::db::people::get(&db, d.official).await?.ok_or("official")?;
     let token = quorum::services::accounts::start_session(&db, official, 1).await?.token;
     db.close().await?;
     eprintln!("generated the district in {:.0} s", t.elapsed().as_secs_f64());
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let bin = std::env::current_exe()?
-        .parent()
-        .map(|d| d.join("quorum"))
-        .ok_or("no server binary")?;
     let mut child = Command::new(bin)
         .arg("serve")
         .env("QUORUM__DATABASE__URL", &url)

@@ -13,14 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use quorum::config::Settings;
 use quorum::domain::person::{Role, Roles};
 use quorum::domain::quiz::{BlueprintRule, QuizSettings};
 use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::StreetScope;
 use quorum::services::people::AccountInput;
 use quorum::services::sessions::{Invitees, SessionInput};
-use sea_orm::ConnectionTrait;
 
 const SECRET: &str = "quiz-load-secret-key-quiz-load-secret-key";
 
@@ -57,12 +55,11 @@ struct Seeded {
 }
 
 async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded, Box<dyn std::error::Error>> {
-    let mut settings = Settings::for_tests(url, dir.to_path_buf());
+    let mut settings = testkit::settings(url, dir.to_path_buf());
     settings.database.max_connections = 4;
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let banks = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("question-banks");
-    quorum::services::banks::sync_dir(&db, &banks).await?;
+    quorum::services::banks::sync_dir(&db, &question_banks()).await?;
     let district = quorum::services::org::create_unit(&db, None, "测试区", None).await?;
     let street = quorum::services::org::create_unit(&db, Some(district.id), "测试街道", None).await?;
     let committee = quorum::services::org::ensure_committee(&db, street.id, "一居委", "一号小区").await?;
@@ -137,15 +134,9 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
     })
 }
 
-async fn database_url(spec: &str, dir: &std::path::Path) -> Result<String, Box<dyn std::error::Error>> {
-    if spec == "sqlite" {
-        return Ok(format!("sqlite://{}?mode=rwc", dir.join("quiz.db").display()));
-    }
-    let name = format!("quorum_load_{}", std::process::id());
-    let admin = sea_orm::Database::connect(spec).await?;
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-    let (prefix, _) = spec.rsplit_once('/').ok_or("database URL has no path")?;
-    Ok(format!("{prefix}/{name}"))
+/// The shipped question banks (the repository's `question-banks/`).
+fn question_banks() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../question-banks")
 }
 
 #[derive(Default)]
@@ -159,7 +150,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("quorum-quizload-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let url = database_url(&args.database, &dir).await?;
+    let bin = loadgen::server_binary(args.server.clone())?;
+    let url = loadgen::database_url(
+        &args.database,
+        &dir,
+        "quiz.db",
+        &format!("quorum_load_{}", std::process::id()),
+    )
+    .await?;
     let t = Instant::now();
     let seeded = seed(&url, &dir, args.chairs).await?;
     eprintln!(
@@ -170,21 +168,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let bin = args.server.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("quorum")))
-            .unwrap_or_default()
-    });
     let child = Command::new(bin)
         .arg("serve")
         .env("QUORUM__DATABASE__URL", &url)
         .env("QUORUM__DATABASE__MAX_CONNECTIONS", "16")
         .env("QUORUM__PATHS__VAR_DIR", &dir)
-        .env(
-            "QUORUM__PATHS__BANKS_DIR",
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("question-banks"),
-        )
+        .env("QUORUM__PATHS__BANKS_DIR", question_banks())
         .env("QUORUM__DEMO__SEED", "false")
         .env("QUORUM__SERVER__PORT", port.to_string())
         .env("QUORUM__SECURITY__SECRET_KEY", SECRET)
