@@ -2,8 +2,76 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Duration, Utc};
+
 use super::question::{Answer, QuestionContent, QuestionKind};
 use crate::i18n::Text;
+
+/// A quiz's life: a draft while it is being set up, open (from the room) until it closes — by the
+/// moderator, or when its time runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuizStatus {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl QuizStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            QuizStatus::Draft => "draft",
+            QuizStatus::Open => "open",
+            QuizStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<QuizStatus> {
+        [QuizStatus::Draft, QuizStatus::Open, QuizStatus::Closed]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// A session's quiz.
+#[derive(Debug, Clone)]
+pub struct QuizRecord {
+    pub id: i64,
+    pub session_id: i64,
+    pub settings: QuizSettings,
+    pub status: QuizStatus,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl QuizRecord {
+    /// Open and not past its deadline: the background job closes overdue quizzes a little later, so the
+    /// status alone is not enough.
+    pub fn takes_answers_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == QuizStatus::Open && self.closes_at.is_none_or(|c| c > now)
+    }
+
+    /// Settings can change only before the quiz opens.
+    pub fn editable(&self) -> bool {
+        self.status == QuizStatus::Draft
+    }
+
+    /// The quiz opened at `now`: it stays open long enough for every allowed attempt.
+    pub fn opened(self, now: DateTime<Utc>) -> QuizRecord {
+        QuizRecord {
+            status: QuizStatus::Open,
+            opened_at: Some(now),
+            closes_at: Some(now + Duration::minutes(self.settings.open_minutes())),
+            ..self
+        }
+    }
+
+    /// The deadline of an attempt started at `now`: its time limit, but never past the quiz's closing.
+    pub fn attempt_deadline(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let limit = now + Duration::minutes(i64::from(self.settings.time_limit_minutes));
+        self.closes_at.map_or(limit, |c| c.min(limit))
+    }
+}
 
 /// How many questions to draw from a topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

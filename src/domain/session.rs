@@ -16,6 +16,15 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// The one rule applied: the next status, or why not (in words for the person who asked).
+    pub fn change_to(self, next: SessionStatus) -> Result<SessionStatus, Text> {
+        if self.may_become(next) {
+            Ok(next)
+        } else {
+            Err(self.refusal(next))
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             SessionStatus::Scheduled => "scheduled",
@@ -85,6 +94,42 @@ impl SessionStatus {
             SessionStatus::Ended => lang.t("已结束", "Ended"),
             SessionStatus::Cancelled => lang.t("已取消", "Cancelled"),
         }
+    }
+}
+
+/// A session as listed (home page, the official's list, reports).
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub title: String,
+    pub street_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+}
+
+/// A session with everything about it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub street_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+    pub invite_token: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub lecturers: Vec<i64>,
+    pub moderators: Vec<i64>,
+    pub committees: Vec<i64>,
+}
+
+impl SessionRecord {
+    /// Whether a chair of this committee is invited.
+    pub fn invites(&self, committee: Option<i64>) -> bool {
+        committee.is_some_and(|c| self.committees.contains(&c))
     }
 }
 
