@@ -175,21 +175,26 @@ pub async fn insert_attempts(
         .insert(db)
         .await?;
         ids.push(m.id);
-        for (pos, it) in a.items.into_iter().enumerate() {
-            items.push(attempt_item::ActiveModel {
-                attempt_id: Set(m.id),
-                position: Set(pos as i32),
-                question_id: Set(it.question_id),
-                version_id: Set(it.version_id),
-                option_order: Set(serde_json::to_string(&it.order).unwrap_or_else(|_| "[]".into())),
-                ..Default::default()
-            });
-        }
+        items.extend(item_rows(m.id, a.items));
     }
     for chunk in items.chunks(200) {
         attempt_item::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
     Ok(ids)
+}
+
+fn item_rows(attempt_id: i64, items: Vec<DrawnItem>) -> impl Iterator<Item = attempt_item::ActiveModel> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(move |(pos, it)| attempt_item::ActiveModel {
+            attempt_id: Set(attempt_id),
+            position: Set(pos as i32),
+            question_id: Set(it.question_id),
+            version_id: Set(it.version_id),
+            option_order: Set(serde_json::to_string(&it.order).unwrap_or_else(|_| "[]".into())),
+            ..Default::default()
+        })
 }
 
 pub async fn attempt(db: &impl ConnectionTrait, id: i64) -> Result<Option<AttemptRecord>, DbErr> {
@@ -306,6 +311,12 @@ pub async fn finish(
     if r.rows_affected != 1 {
         return Ok(false);
     }
+    mark_items(db, attempt_id, item_results).await?;
+    Ok(true)
+}
+
+/// Records which items were right.
+async fn mark_items(db: &impl ConnectionTrait, attempt_id: i64, item_results: &[(i32, bool)]) -> Result<(), DbErr> {
     for (pos, ok) in item_results {
         attempt_item::Entity::update_many()
             .col_expr(attempt_item::Column::Correct, Expr::value(*ok))
@@ -314,7 +325,7 @@ pub async fn finish(
             .exec(db)
             .await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Brings the deadline of a quiz's open attempts forward to `at` (never later than it was).

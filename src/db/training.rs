@@ -85,22 +85,29 @@ pub async fn set_people(
         .filter(session_invitation::Column::SessionId.eq(id))
         .exec(db)
         .await?;
+    insert_people(db, id, lecturers, moderators).await?;
+    insert_invitations(db, id, committees).await
+}
+
+async fn insert_people(db: &impl ConnectionTrait, id: i64, lecturers: &[i64], moderators: &[i64]) -> Result<(), DbErr> {
     for l in lecturers {
-        session_lecturer::ActiveModel {
+        let row = session_lecturer::ActiveModel {
             session_id: Set(id),
             person_id: Set(*l),
-        }
-        .insert(db)
-        .await?;
+        };
+        row.insert(db).await?;
     }
     for m in moderators {
-        session_moderator::ActiveModel {
+        let row = session_moderator::ActiveModel {
             session_id: Set(id),
             person_id: Set(*m),
-        }
-        .insert(db)
-        .await?;
+        };
+        row.insert(db).await?;
     }
+    Ok(())
+}
+
+async fn insert_invitations(db: &impl ConnectionTrait, id: i64, committees: &[i64]) -> Result<(), DbErr> {
     for chunk in committees.chunks(200) {
         let rows: Vec<_> = chunk
             .iter()
@@ -109,9 +116,7 @@ pub async fn set_people(
                 committee_id: Set(*c),
             })
             .collect();
-        if !rows.is_empty() {
-            session_invitation::Entity::insert_many(rows).exec(db).await?;
-        }
+        session_invitation::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(())
 }

@@ -203,15 +203,15 @@ pub fn grade<'a>(
 }
 
 /// A submitted attempt that passed: what issuing a certificate needs, and the only way to ask for one.
-/// Built here only, from a recorded pass.
+/// Built here only, from a recorded pass (`#[non_exhaustive]` keeps other modules from building one).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PassedAttempt {
     pub id: i64,
     pub quiz_id: i64,
     pub person_id: i64,
     pub correct: u32,
     pub total: u32,
-    _graded: (),
 }
 
 impl PassedAttempt {
@@ -224,7 +224,6 @@ impl PassedAttempt {
                 person_id: a.person_id,
                 correct: correct.max(0) as u32,
                 total: a.total.max(0) as u32,
-                _graded: (),
             }),
             _ => None,
         }
@@ -509,6 +508,67 @@ mod tests {
         assert!(PassedAttempt::of(&attempt(1, false, 0, false)).is_none());
         let p = PassedAttempt::of(&attempt(2, true, 8, true)).unwrap_or_else(|| panic!("a pass"));
         assert_eq!((p.id, p.correct, p.total), (2, 8, 10));
+    }
+
+    fn quiz(status: QuizStatus, attempts_allowed: u32) -> QuizRecord {
+        QuizRecord {
+            id: 1,
+            session_id: 1,
+            settings: crate::domain::quiz::QuizSettings {
+                attempts_allowed,
+                ..Default::default()
+            },
+            status,
+            opened_at: None,
+            closes_at: None,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn the_entry_is_decided_before_attendance_only_when_it_must_be() {
+        let now = DateTime::from_timestamp(1_800_000_100, 0).unwrap_or_default();
+        let open = quiz(QuizStatus::Open, 2);
+        let final_entry = |d: Decision| match d {
+            Decision::Final(e) => e,
+            Decision::IfPresent(r) => panic!("needs attendance: {r:?}"),
+        };
+        assert!(matches!(
+            final_entry(decide(&open, false, &[], now)),
+            Entry::Blocked(Blocked::NotInvited)
+        ));
+        assert!(matches!(
+            final_entry(decide(&open, true, &[attempt(1, false, 0, false)], now)),
+            Entry::Attempt(1)
+        ));
+        assert!(matches!(
+            final_entry(decide(&quiz(QuizStatus::Draft, 1), true, &[], now)),
+            Entry::Blocked(Blocked::NotOpen)
+        ));
+        let failed = [attempt(1, true, 2, false)];
+        let Decision::IfPresent(ready) = decide(&open, true, &failed, now) else {
+            panic!("a second attempt is allowed");
+        };
+        assert_eq!((ready.number, ready.counting), (2, Some(1)));
+        let absent = Presence {
+            meets_gate: false,
+            minutes: 3,
+            share: 0.1,
+        };
+        assert!(matches!(
+            decide(&open, true, &failed, now).with_presence(&open, &failed, absent),
+            Entry::Finished {
+                attempt: 1,
+                blocked: Blocked::BelowGate { minutes: 3, .. }
+            }
+        ));
+        assert!(matches!(
+            final_entry(decide(&quiz(QuizStatus::Open, 1), true, &failed, now)),
+            Entry::Finished {
+                blocked: Blocked::NoAttemptsLeft,
+                ..
+            }
+        ));
     }
 
     #[test]

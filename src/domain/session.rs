@@ -157,6 +157,19 @@ fn local(field: &'static str, s: &str) -> Result<DateTime<Utc>, (&'static str, T
         ))
 }
 
+fn title_problem(title: &str) -> Option<Text> {
+    if title.is_empty() {
+        Some(Text::new("请填写标题", "the title is required"))
+    } else if title.chars().count() > 200 {
+        Some(Text::new(
+            "标题不能超过200个字",
+            "the title is longer than 200 characters",
+        ))
+    } else {
+        None
+    }
+}
+
 impl Schedule {
     /// Parses the form; times are Shanghai wall-clock times.
     pub fn parse(
@@ -167,13 +180,8 @@ impl Schedule {
     ) -> Result<Schedule, Vec<(&'static str, Text)>> {
         let mut errors = Vec::new();
         let title = title.trim();
-        if title.is_empty() {
-            errors.push(("title", Text::new("请填写标题", "the title is required")));
-        } else if title.chars().count() > 200 {
-            errors.push((
-                "title",
-                Text::new("标题不能超过200个字", "the title is longer than 200 characters"),
-            ));
+        if let Some(e) = title_problem(title) {
+            errors.push(("title", e));
         }
         let starts_at = local("starts_at", starts).map_err(|e| errors.push(e)).ok();
         let ends_at = local("ends_at", ends).map_err(|e| errors.push(e)).ok();

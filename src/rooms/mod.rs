@@ -65,11 +65,11 @@ pub struct Connection {
 impl Connection {
     /// A command from the page. Commands that need more than a viewer's rights (`ClientMsg::needs_staff`)
     /// carry the sender's access as checked just now; without it the room refuses them.
-    pub fn send(&self, msg: ClientMsg, access: Option<SessionAccess>) {
+    pub fn send(&self, msg: ClientMsg, access: Option<Box<SessionAccess>>) {
         let _ = self.cmds.send(Cmd::Client {
             conn: self.id,
             msg,
-            access: access.map(Box::new),
+            access,
         });
     }
 
@@ -126,15 +126,8 @@ impl Rooms {
 
     /// The command channel of a session's room, starting the room if needed.
     async fn room(&self, session: i64) -> Result<mpsc::UnboundedSender<Cmd>, String> {
-        if let Some(tx) = self
-            .inner
-            .rooms
-            .lock()
-            .map_err(|e| e.to_string())?
-            .get(&session)
-            .filter(|tx| !tx.is_closed())
-        {
-            return Ok(tx.clone());
+        if let Some(tx) = self.room_of(session) {
+            return Ok(tx);
         }
         let record = crate::db::training::get(&self.inner.db, session)
             .await
@@ -145,14 +138,14 @@ impl Rooms {
             .await
             .map_err(|e| e.to_string())?;
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
+        // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
         let room = Room::new(&record, quiz, self.inner.db.clone(), sfu, tx.clone());
-        let idle = self.inner.idle;
-        self.runtime()?.spawn(room.run(rx, idle));
+        self.runtime()?.spawn(room.run(rx, self.inner.idle));
         rooms.insert(session, tx.clone());
         tracing::info!(session, "room opened");
         Ok(tx)

@@ -122,7 +122,7 @@ fn error(message: &str) -> ServerMsg {
 }
 
 impl Room {
-    /// A room for `record`, knowing its quiz if one is open.
+    /// A room for `record`, knowing its quiz if one is open; `cmds` is its own command channel.
     pub fn new(
         record: &SessionRecord,
         quiz: Option<i64>,
@@ -250,25 +250,14 @@ impl Room {
         match cmd {
             Cmd::Join { conn, member, outbox } => self.join(conn, member, outbox).await,
             Cmd::Leave { conn } => self.leave(conn).await,
-            Cmd::Client { conn, msg, access } => {
-                // A span per room command (ids and the command's name only), so what a command
-                // logs — a refusal, a failed write — says whose command it was.
-                let span = tracing::info_span!("room_cmd", session = self.session_id, conn, cmd = msg.kind());
-                tracing::Instrument::instrument(self.client(conn, msg, access.map(|a| *a)), span).await
-            }
+            Cmd::Client { conn, msg, access } => self.traced(conn, msg, access.map(|a| *a)).await,
             Cmd::LegOpened {
                 conn,
                 leg,
                 handle,
                 offer,
             } => self.leg_opened(conn, leg, handle, offer).await,
-            Cmd::LegFailed { conn, leg, error } => {
-                tracing::warn!(session = self.session_id, %leg, %error, "opening a media leg failed");
-                self.send(
-                    conn,
-                    self::error("媒体连接失败，请刷新重试 / Media connection failed; reload to retry"),
-                );
-            }
+            Cmd::LegFailed { conn, leg, error } => self.leg_failed(conn, &leg, &error),
             Cmd::LegEvent { conn, leg, event } => self.leg_event(conn, leg, event).await,
             Cmd::Broadcast(msg) => self.broadcast(msg),
             Cmd::StatusChanged(status) => self.applied(status).await,
@@ -276,16 +265,28 @@ impl Room {
                 let _ = reply.send(self.viewers().into_iter().collect());
             }
             Cmd::QuizOpened { quiz_id, url } => self.quiz_opened(quiz_id, url).await,
-            Cmd::QuizClosed { quiz_id } => {
-                if self.quiz == Some(quiz_id) {
-                    self.send_counter().await;
-                }
-            }
+            Cmd::QuizClosed { quiz_id } if self.quiz == Some(quiz_id) => self.send_counter().await,
+            Cmd::QuizClosed { .. } => {}
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
             Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
         }
+    }
+
+    /// A span per room command (ids and the command's name only), so what a command logs — a refusal,
+    /// a failed write — says whose command it was.
+    async fn traced(&mut self, conn: ConnId, msg: ClientMsg, access: Option<SessionAccess>) {
+        let span = tracing::info_span!("room_cmd", session = self.session_id, conn, cmd = msg.kind());
+        tracing::Instrument::instrument(self.client(conn, msg, access), span).await
+    }
+
+    fn leg_failed(&self, conn: ConnId, leg: &str, error: &str) {
+        tracing::warn!(session = self.session_id, %leg, %error, "opening a media leg failed");
+        self.send(
+            conn,
+            self::error("媒体连接失败，请刷新重试 / Media connection failed; reload to retry"),
+        );
     }
 
     async fn leg_opened(&mut self, conn: ConnId, leg: String, handle: LegHandle, offer: String) {
@@ -484,29 +485,37 @@ impl Room {
             ClientMsg::Subscribe { audio_only } => self.subscribe(conn, role, audio_only),
             ClientMsg::AudioOnly { on } => self.audio_only(conn, on),
             ClientMsg::Publish { source } => {
-                let allowed =
-                    role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person));
+                let allowed = self.may_speak(person, role);
                 self.publish(conn, person, source, allowed).await
             }
-            ClientMsg::Unpublish { source } => {
-                if let Some(h) = self.conns.get_mut(&conn).and_then(|c| c.publish.remove(&source)) {
-                    h.close().await;
-                }
-            }
+            ClientMsg::Unpublish { source } => self.unpublish(conn, source).await,
             ClientMsg::Answer { leg, sdp } => self.answer(conn, leg, sdp),
             ClientMsg::Chat { text } => self.chat(conn, person, role, &text).await,
-            ClientMsg::RaiseHand => {
-                if !self.hands.contains(&person) && !self.speakers.contains(&person) {
-                    self.hands.push(person);
-                    self.broadcast_hands();
-                }
-            }
+            ClientMsg::RaiseHand => self.raise_hand(person),
             ClientMsg::LowerHand => {
                 self.hands.retain(|p| *p != person);
                 self.broadcast_hands();
             }
             // Commands that need staff rights went to `staff` above.
             _ => {}
+        }
+    }
+
+    /// The microphone (the only source a viewer may ask for): staff, or a chair let speak and not muted.
+    fn may_speak(&self, person: i64, role: RoomRole) -> bool {
+        role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person))
+    }
+
+    fn raise_hand(&mut self, person: i64) {
+        if !self.hands.contains(&person) && !self.speakers.contains(&person) {
+            self.hands.push(person);
+            self.broadcast_hands();
+        }
+    }
+
+    async fn unpublish(&mut self, conn: ConnId, source: Source) {
+        if let Some(h) = self.conns.get_mut(&conn).and_then(|c| c.publish.remove(&source)) {
+            h.close().await;
         }
     }
 
@@ -598,12 +607,9 @@ impl Room {
         }
     }
 
-    async fn chat(&mut self, conn: ConnId, person: i64, role: RoomRole, text: &str) {
-        let text = match ChatText::parse(text) {
-            Ok(t) => t,
-            Err(e) => return self.send(conn, error(&format!("{} / {}", e.zh, e.en))),
-        };
-        // Per person, not per connection: a second phone gives no second allowance.
+    /// Whether the person may send a chat message now; per person, not per connection: a second phone
+    /// gives no second allowance. `Err` is the seconds to wait.
+    fn chat_allowed(&mut self, person: i64, role: RoomRole) -> Result<(), u64> {
         let rate = if role == RoomRole::Viewer {
             ChatRate::PARTICIPANT
         } else {
@@ -614,7 +620,15 @@ impl Room {
             .chat_buckets
             .entry(person)
             .or_insert_with(|| ChatBucket::new(rate, now));
-        if let Err(seconds) = bucket.take(rate, now) {
+        bucket.take(rate, now)
+    }
+
+    async fn chat(&mut self, conn: ConnId, person: i64, role: RoomRole, text: &str) {
+        let text = match ChatText::parse(text) {
+            Ok(t) => t,
+            Err(e) => return self.send(conn, error(&format!("{} / {}", e.zh, e.en))),
+        };
+        if let Err(seconds) = self.chat_allowed(person, role) {
             return self.send(conn, ServerMsg::ChatWait { seconds });
         }
         match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {

@@ -183,15 +183,7 @@ async fn open_for(db: &DatabaseConnection, session_id: i64, present: &[i64]) -> 
         ));
     }
     let attendance = Attendance::of(&txn, &session, Some(&quiz), now).await?;
-    let mut list = Vec::new();
-    let mut below_gate = Vec::new();
-    for person in present.iter().copied().collect::<BTreeSet<i64>>() {
-        if attendance.meets(person, quiz.settings.attendance_gate) {
-            list.push(new_attempt(&quiz, &pools, person, 1, now)?);
-        } else {
-            below_gate.push(person);
-        }
-    }
+    let (list, below_gate) = first_attempts(&quiz, &pools, &attendance, present, now)?;
     let created = db::insert_attempts(&txn, quiz.id, list).await?.len();
     txn.commit().await?;
     let below = below_gate.len();
@@ -207,6 +199,26 @@ async fn open_for(db: &DatabaseConnection, session_id: i64, present: &[i64]) -> 
         attempts_created: created,
         below_gate,
     })
+}
+
+/// The first attempts of the present chairs who meet the attendance gate, and those below it.
+fn first_attempts(
+    quiz: &QuizRecord,
+    pools: &HashMap<String, Vec<Candidate>>,
+    attendance: &Attendance,
+    present: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(Vec<NewAttempt>, Vec<i64>), ServiceError> {
+    let mut list = Vec::new();
+    let mut below_gate = Vec::new();
+    for person in present.iter().copied().collect::<BTreeSet<i64>>() {
+        if attendance.meets(person, quiz.settings.attendance_gate) {
+            list.push(new_attempt(quiz, pools, person, 1, now)?);
+        } else {
+            below_gate.push(person);
+        }
+    }
+    Ok((list, below_gate))
 }
 
 /// The session, its quiz and the question pools, if the quiz may open: the session has started, the
@@ -458,30 +470,38 @@ pub async fn save_answer(
     shown: Given,
 ) -> Result<(), ServiceError> {
     let a = mine(db, attempt_id, user).await?;
-    let now = Utc::now();
-    let outcome = async {
-        a.accepts_answers_at(now)?;
-        let items = db::items(db, attempt_id).await?;
-        let item = items
-            .iter()
-            .find(|i| i.position == position)
-            .ok_or(AnswerRefused::NotInAttempt(position))?;
-        let given = from_shown(shown, &item.order).ok_or(AnswerRefused::NotAnOption)?;
-        let version = banks::versions(db, &[item.version_id])
-            .await?
-            .pop()
-            .ok_or(ServiceError::NotFound)?;
-        check_given(&version.content, &given).map_err(|p| match p {
-            AnswerProblem::NotAnOption => AnswerRefused::NotAnOption,
-            _ => AnswerRefused::WrongShape,
-        })?;
-        store_answer(db, &a, position, &given, now).await
-    }
-    .await;
+    let outcome = try_save(db, &a, position, shown, Utc::now()).await;
     if let Err(Refusal::Answer(r)) = &outcome {
         tracing::warn!(attempt = attempt_id, position, reason = %r, "answer refused");
     }
     outcome.map_err(ServiceError::from)
+}
+
+/// The answer checked against the attempt (open, has the question, the options exist and fit), then
+/// stored.
+async fn try_save(
+    db: &DatabaseConnection,
+    a: &AttemptRecord,
+    position: i32,
+    shown: Given,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    a.accepts_answers_at(now)?;
+    let items = db::items(db, a.id).await?;
+    let item = items
+        .iter()
+        .find(|i| i.position == position)
+        .ok_or(AnswerRefused::NotInAttempt(position))?;
+    let given = from_shown(shown, &item.order).ok_or(AnswerRefused::NotAnOption)?;
+    let version = banks::versions(db, &[item.version_id])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound)?;
+    check_given(&version.content, &given).map_err(|p| match p {
+        AnswerProblem::NotAnOption => AnswerRefused::NotAnOption,
+        _ => AnswerRefused::WrongShape,
+    })?;
+    store_answer(db, a, position, &given, now).await
 }
 
 /// Why saving stopped: the answer was refused, or something failed.

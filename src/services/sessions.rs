@@ -144,19 +144,7 @@ async fn invited_committees(
     let in_street = org::in_street(db, input.street, OrgKind::Committee).await?;
     let committees: Vec<i64> = match &input.invitees {
         Invitees::WholeStreet => in_street.iter().map(|c| c.id).collect(),
-        Invitees::Neighbourhoods(ns) => {
-            let estates: BTreeSet<i64> = org::in_street(db, input.street, OrgKind::Estate)
-                .await?
-                .into_iter()
-                .filter(|e| e.parent_id.is_some_and(|p| ns.contains(&p)))
-                .map(|e| e.id)
-                .collect();
-            in_street
-                .iter()
-                .filter(|c| c.parent_id.is_some_and(|p| estates.contains(&p)))
-                .map(|c| c.id)
-                .collect()
-        }
+        Invitees::Neighbourhoods(ns) => under_neighbourhoods(db, input.street, ns, &in_street).await?,
         Invitees::Committees(cs) => {
             if cs.iter().any(|c| !in_street.iter().any(|x| x.id == *c)) {
                 errors.add(
@@ -172,6 +160,26 @@ async fn invited_committees(
         errors.add("committees", "没有邀请任何业委会", "no committee is invited");
     }
     Ok(committees)
+}
+
+/// The committees (of `in_street`) whose estates lie under these 居委.
+async fn under_neighbourhoods(
+    db: &impl ConnectionTrait,
+    street: i64,
+    neighbourhoods: &[i64],
+    in_street: &[OrgUnit],
+) -> Result<Vec<i64>, ServiceError> {
+    let estates: BTreeSet<i64> = org::in_street(db, street, OrgKind::Estate)
+        .await?
+        .into_iter()
+        .filter(|e| e.parent_id.is_some_and(|p| neighbourhoods.contains(&p)))
+        .map(|e| e.id)
+        .collect();
+    Ok(in_street
+        .iter()
+        .filter(|c| c.parent_id.is_some_and(|p| estates.contains(&p)))
+        .map(|c| c.id)
+        .collect())
 }
 
 #[tracing::instrument(skip_all, fields(street = input.street))]
@@ -322,9 +330,9 @@ pub struct FormChoices {
     pub lawyers: Vec<Person>,
     pub officials: Vec<Person>,
     /// (id, "街道 · 居委")
-    pub neighbourhoods: Vec<(i64, String)>,
+    pub neighbourhoods: Choices,
     /// (id, "街道 · 居委 · 业委会"), sorted by label within each street.
-    pub committees: Vec<(i64, String)>,
+    pub committees: Choices,
 }
 
 pub async fn form_choices(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<FormChoices, ServiceError> {
@@ -355,7 +363,10 @@ pub async fn form_choices(db: &impl ConnectionTrait, scope: &StreetScope) -> Res
 }
 
 /// Labels the 居委 and committees of each street (streets in the order given, units by name).
-fn unit_choices(streets: &[OrgUnit], units: &[OrgUnit]) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+/// (id, label) choices for a form.
+pub type Choices = Vec<(i64, String)>;
+
+fn unit_choices(streets: &[OrgUnit], units: &[OrgUnit]) -> (Choices, Choices) {
     let by_id: HashMap<i64, &OrgUnit> = units.iter().map(|u| (u.id, u)).collect();
     let parent = |u: &OrgUnit| u.parent_id.and_then(|p| by_id.get(&p).copied());
     let (mut neighbourhoods, mut committees) = (Vec::new(), Vec::new());

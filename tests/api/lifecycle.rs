@@ -464,3 +464,31 @@ async fn a_chair_who_failed_may_start_again_and_finds_her_last_result() {
     );
     assert_eq!(attempts_of(&s, opened.quiz_id, 0).await.len(), 1);
 }
+
+#[tokio::test]
+async fn reading_an_attempt_changes_nothing_and_an_overdue_one_reads_as_finished() {
+    let s = setup(settings(3)).await;
+    let opened = s.open_quiz(&s.chairs[..1]).await;
+    let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    let chair = as_chair(&s, 0).await;
+    let read = || async { quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap() };
+
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("第 1 题"), "{page}");
+    assert_eq!(read().await.started_at, None, "looking at an attempt does not start it");
+    let r = api_answer(&chair, attempt, some_answer(&s, attempt, 0).await).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(read().await.started_at.is_some(), "the first answer does");
+
+    // Past the deadline and its grace the page shows the result at once; the job records it.
+    closing_passed(&s, opened.quiz_id, attempt, 11).await;
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("时间到，系统已按已保存的答案自动交卷"), "{page}");
+    assert_eq!(read().await.status, quiz_db::AttemptStatus::Open, "a GET submitted it");
+    assert_eq!(quiz::submit_due(&s.app.db).await.unwrap(), 1);
+    let a = read().await;
+    assert_eq!(
+        (a.status, a.submitted_by.as_deref()),
+        (quiz_db::AttemptStatus::Submitted, Some("deadline"))
+    );
+}

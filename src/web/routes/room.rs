@@ -57,22 +57,14 @@ async fn socket(
     }
     let (response, ws, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::Internal(e.to_string()))?;
     let member = Member {
-        person_id: me.user.person.id,
+        person_id: access.person(),
         name: me.user.person.name.as_str().to_string(),
         role: access.role(),
     };
-    let conn = state
-        .rooms
-        .join(access.session().id, member)
-        .await
-        .map_err(AppError::Internal)?;
-    let rights = Rights {
-        db: state.db.clone(),
-        person: access.person(),
-        session: access.session().id,
-        role: access.role(),
-    };
-    actix_web::rt::spawn(bridge(conn, ws, stream, rights));
+    let room = access.session().id;
+    let conn = state.rooms.join(room, member).await.map_err(AppError::Internal)?;
+    let rights = Rights::of(&state, &access);
+    actix_web::rt::spawn(Bridge::new(conn, ws, rights).run(stream));
     Ok(response)
 }
 
@@ -88,7 +80,7 @@ struct Rights {
 /// What to do with a command after re-checking the sender's rights.
 enum Verdict {
     /// Pass it on, with the access just checked when the command needs more than a viewer's rights.
-    Forward(Option<SessionAccess>),
+    Forward(Option<Box<SessionAccess>>),
     /// The rights could not be confirmed (database trouble): refuse this command, keep the socket.
     Refuse,
     /// The person may no longer be in the room at all.
@@ -96,6 +88,15 @@ enum Verdict {
 }
 
 impl Rights {
+    fn of(state: &AppState, access: &SessionAccess) -> Rights {
+        Rights {
+            db: state.db.clone(),
+            person: access.person(),
+            session: access.session().id,
+            role: access.role(),
+        }
+    }
+
     /// Before a command that needs more than a viewer's rights, reloads the person's access and tells
     /// the room if the role changed, so the room judges the command by the current role.
     async fn refresh(&mut self, conn: &Connection, msg: &ClientMsg) -> Verdict {
@@ -116,7 +117,7 @@ impl Rights {
                     self.role = access.role();
                     conn.set_role(self.role);
                 }
-                Verdict::Forward(Some(access))
+                Verdict::Forward(Some(Box::new(access)))
             }
             Ok(None) => Verdict::Leave,
             Err(e) => {
@@ -158,86 +159,129 @@ enum Next {
     Close,
 }
 
-async fn send(ws: &mut actix_ws::Session, msg: &ServerMsg) -> Next {
-    let json = serde_json::to_string(msg).unwrap_or_default();
-    match ws.text(json).await {
-        Ok(()) => Next::Continue,
-        Err(_) => Next::Close,
-    }
-}
-
 fn error(message: &str) -> ServerMsg {
     ServerMsg::Error {
         message: message.into(),
     }
 }
 
-/// A text frame from the page: a command, re-checked and passed to the room.
-async fn from_page(text: &str, conn: &Connection, ws: &mut actix_ws::Session, rights: &mut Rights) -> Next {
-    let Ok(msg) = serde_json::from_str::<ClientMsg>(text) else {
-        return send(ws, &error("无法识别的消息 / Unrecognised message")).await;
-    };
-    match rights.refresh(conn, &msg).await {
-        Verdict::Forward(access) => {
-            conn.send(msg, access);
-            Next::Continue
-        }
-        Verdict::Refuse => {
-            send(
-                ws,
-                &error("暂时无法确认权限，请稍后再试 / Could not confirm your rights; try again"),
-            )
-            .await
-        }
-        Verdict::Leave => {
-            let _ = send(ws, &error("您已无权进入本直播间 / You may no longer be in this room")).await;
-            Next::Close
-        }
-    }
-}
-
 /// Relays between the browser and the room until either side goes away. A connection that sends
 /// nothing (not even a pong) for 45 s is closed, which ends its attendance interval.
-async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_ws::MessageStream, mut rights: Rights) {
-    let mut stream = stream
-        .max_frame_size(256 * 1024)
-        .aggregate_continuations()
-        .max_continuation_size(256 * 1024);
-    let mut ping = tokio::time::interval(Duration::from_secs(15));
-    let mut last_seen = Instant::now();
-    loop {
-        let next = tokio::select! {
-            msg = stream.recv() => match msg {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    last_seen = Instant::now();
-                    from_page(&text, &conn, &mut ws, &mut rights).await
-                }
-                Some(Ok(AggregatedMessage::Ping(b))) => {
-                    last_seen = Instant::now();
-                    if ws.pong(&b).await.is_err() { Next::Close } else { Next::Continue }
-                }
-                Some(Ok(AggregatedMessage::Pong(_))) => { last_seen = Instant::now(); Next::Continue }
-                Some(Ok(AggregatedMessage::Binary(_))) => Next::Continue,
-                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => Next::Close,
-            },
-            ev = conn.events.recv() => match ev {
-                Some(m) if matches!(m, ServerMsg::Removed) => { let _ = send(&mut ws, &m).await; Next::Close }
-                Some(m) => send(&mut ws, &m).await,
-                None => Next::Close,
-            },
-            _ = ping.tick() => {
-                // A demoted moderator who sends nothing still stops receiving the moderators' panel.
-                let silent = last_seen.elapsed() > Duration::from_secs(45);
-                if silent || ws.ping(b"").await.is_err() { Next::Close }
-                else if let Verdict::Leave = rights.check(&conn).await { Next::Close }
-                else { Next::Continue }
-            }
-        };
-        if let Next::Close = next {
-            break;
+struct Bridge {
+    conn: Connection,
+    ws: actix_ws::Session,
+    rights: Rights,
+    last_seen: Instant,
+}
+
+impl Bridge {
+    fn new(conn: Connection, ws: actix_ws::Session, rights: Rights) -> Bridge {
+        Bridge {
+            conn,
+            ws,
+            rights,
+            last_seen: Instant::now(),
         }
     }
-    let _ = ws.close(None).await;
+
+    async fn run(mut self, stream: actix_ws::MessageStream) {
+        let mut stream = stream
+            .max_frame_size(256 * 1024)
+            .aggregate_continuations()
+            .max_continuation_size(256 * 1024);
+        let mut ping = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            let next = tokio::select! {
+                frame = stream.recv() => self.on_frame(frame).await,
+                event = self.conn.events.recv() => self.on_event(event).await,
+                _ = ping.tick() => self.tick().await,
+            };
+            if let Next::Close = next {
+                break;
+            }
+        }
+        let _ = self.ws.close(None).await;
+    }
+
+    async fn send(&mut self, msg: &ServerMsg) -> Next {
+        let json = serde_json::to_string(msg).unwrap_or_default();
+        match self.ws.text(json).await {
+            Ok(()) => Next::Continue,
+            Err(_) => Next::Close,
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>) -> Next {
+        let Some(Ok(frame)) = frame else { return Next::Close };
+        match frame {
+            AggregatedMessage::Text(text) => {
+                self.last_seen = Instant::now();
+                self.command(&text).await
+            }
+            AggregatedMessage::Ping(b) => {
+                self.last_seen = Instant::now();
+                if self.ws.pong(&b).await.is_err() {
+                    Next::Close
+                } else {
+                    Next::Continue
+                }
+            }
+            AggregatedMessage::Pong(_) => {
+                self.last_seen = Instant::now();
+                Next::Continue
+            }
+            AggregatedMessage::Binary(_) => Next::Continue,
+            AggregatedMessage::Close(_) => Next::Close,
+        }
+    }
+
+    /// A command from the page, re-checked and passed to the room.
+    async fn command(&mut self, text: &str) -> Next {
+        let Ok(msg) = serde_json::from_str::<ClientMsg>(text) else {
+            return self.send(&error("无法识别的消息 / Unrecognised message")).await;
+        };
+        match self.rights.refresh(&self.conn, &msg).await {
+            Verdict::Forward(access) => {
+                self.conn.send(msg, access);
+                Next::Continue
+            }
+            Verdict::Refuse => {
+                self.send(&error(
+                    "暂时无法确认权限，请稍后再试 / Could not confirm your rights; try again",
+                ))
+                .await
+            }
+            Verdict::Leave => {
+                let _ = self
+                    .send(&error("您已无权进入本直播间 / You may no longer be in this room"))
+                    .await;
+                Next::Close
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: Option<ServerMsg>) -> Next {
+        match event {
+            Some(m @ ServerMsg::Removed) => {
+                let _ = self.send(&m).await;
+                Next::Close
+            }
+            Some(m) => self.send(&m).await,
+            None => Next::Close,
+        }
+    }
+
+    /// Every 15 s: a ping, closing a connection silent for 45 s; and a demoted moderator who sends
+    /// nothing still stops receiving the moderators' panel.
+    async fn tick(&mut self) -> Next {
+        if self.last_seen.elapsed() > Duration::from_secs(45) || self.ws.ping(b"").await.is_err() {
+            return Next::Close;
+        }
+        match self.rights.check(&self.conn).await {
+            Verdict::Leave => Next::Close,
+            _ => Next::Continue,
+        }
+    }
 }
 
 /// Starts or ends the session by the one life-cycle path, which also tells its room.

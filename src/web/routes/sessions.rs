@@ -62,33 +62,34 @@ impl SessionForm {
         }
     }
 
-    /// The form as a command. Dates are bounded against now; an edit may keep the start it had.
-    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, FieldErrors> {
+    /// The schedule, its dates bounded against now (an edit may keep the start it had). A missing
+    /// lecturer is reported with schedule problems, not one round later.
+    fn schedule(&self, current_start: Option<DateTime<Utc>>) -> Result<Schedule, FieldErrors> {
         let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at).and_then(|s| {
             let errors = s.check_dates(Utc::now(), current_start);
             if errors.is_empty() { Ok(s) } else { Err(errors) }
         });
-        // Report a missing lecturer together with schedule problems, not one round later.
-        let schedule = match (schedule, self.lecturers.is_empty()) {
-            (Ok(s), false) => s,
+        match (schedule, self.lecturers.is_empty()) {
+            (Ok(s), false) => Ok(s),
             (result, no_lecturer) => {
                 let mut errors = FieldErrors::from(result.err().unwrap_or_default());
                 if no_lecturer {
-                    errors.push((
-                        "lecturers",
-                        Text::new("请至少选择一位主讲律师", "choose at least one lecturer"),
-                    ));
+                    errors.add("lecturers", "请至少选择一位主讲律师", "choose at least one lecturer");
                 }
-                return Err(errors);
+                Err(errors)
             }
-        };
+        }
+    }
+
+    /// The form as a command.
+    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, FieldErrors> {
         let invitees = match self.invite.as_str() {
             "neighbourhoods" => Invitees::Neighbourhoods(self.neighbourhoods.clone()),
             "committees" => Invitees::Committees(self.committees.clone()),
             _ => Invitees::WholeStreet,
         };
         Ok(SessionInput {
-            schedule,
+            schedule: self.schedule(current_start)?,
             street: self.street,
             lecturers: self.lecturers.clone(),
             moderators: self.moderators.clone(),

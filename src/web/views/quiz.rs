@@ -285,9 +285,7 @@ pub fn attempt_page(
         html! {
             div #quiz data-attempt=(v.attempt.id) data-deadline=(v.attempt.deadline.to_rfc3339()) data-api=(urls::attempt_api(v.attempt.id)) data-csrf=(ctx.csrf_token) {
                 (deadline_bar(ctx, v))
-                @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
-                @if let Some(e) = error { (notice("error", e.get(ctx.lang))) }
-                p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
+                (notices(ctx, saved, error))
                 @if single_page {
                     @for (i, item) in v.items.iter().enumerate() {
                         (question_form(ctx, v, item, v.items.get(i + 1).map(|n| n.position), true))
@@ -296,15 +294,30 @@ pub fn attempt_page(
                     (one_question(ctx, v, item))
                 }
                 (layout_switch(ctx, v.attempt.id, single_page))
-                form.stack.submit method="post" action=(urls::attempt_submit(v.attempt.id)) {
-                    (csrf(ctx))
-                    p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
-                    button.primary type="submit" { (ctx.t("交卷", "Submit")) }
-                }
+                (submit_form(ctx, v.attempt.id))
             }
             script src=(urls::QUIZ_SCRIPT) {}
         },
     )
+}
+
+/// What happened to the last answer, and the offline note quiz.js shows.
+fn notices(ctx: &Ctx, saved: Option<i32>, error: Option<&Text>) -> Markup {
+    html! {
+        @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
+        @if let Some(e) = error { (notice("error", e.get(ctx.lang))) }
+        p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
+    }
+}
+
+fn submit_form(ctx: &Ctx, attempt: i64) -> Markup {
+    html! {
+        form.stack.submit method="post" action=(urls::attempt_submit(attempt)) {
+            (csrf(ctx))
+            p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
+            button.primary type="submit" { (ctx.t("交卷", "Submit")) }
+        }
+    }
 }
 
 /// The clock in words (还剩 9 分 59 秒), filled in by quiz.js; the due time stands without it.

@@ -104,14 +104,7 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage, ice_servers: &str) -> Markup {
             }
             p.meta { (p.street) " · " (When(s.starts_at, ctx.lang)) " · " (ctx.t("主讲：", "Lecturer: ")) (lecturers) }
             div #room data-config=(config(p)) data-ice=(ice_servers) data-labels=(labels(ctx)) data-state=(s.status.code()) {
-                p #conn.conn role="status" aria-live="polite" { (ctx.t("连接中…", "Connecting…")) }
-                noscript { p.notice.error { (ctx.t("直播间需要开启 JavaScript。", "The live room needs JavaScript.")) } }
-                @if s.status == SessionStatus::Cancelled {
-                    p.notice.error { (ctx.t("本场培训已取消。", "This session was cancelled.")) }
-                }
-                @if let (Some(q), RoomRole::Viewer) = (p.open_quiz, p.role) {
-                    p #quiz-link { a.button.primary href=(urls::quiz(q)) { (ctx.t("随堂测试进行中，点此进入", "The quiz is open: take it now")) } }
-                }
+                (notices(ctx, p))
                 (lobby(ctx, p))
                 section #ended hidden[s.status != SessionStatus::Ended] {
                     (read_aloud(ctx, "ended-notice", ctx.lang.html_lang()))
@@ -122,6 +115,21 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage, ice_servers: &str) -> Markup {
             script src=(urls::ROOM_SCRIPT) {}
         },
     )
+}
+
+/// The connection's state, what the page needs, and the way to an open quiz for a chair who missed
+/// the room's push.
+fn notices(ctx: &Ctx, p: &RoomPage) -> Markup {
+    html! {
+        p #conn.conn role="status" aria-live="polite" { (ctx.t("连接中…", "Connecting…")) }
+        noscript { p.notice.error { (ctx.t("直播间需要开启 JavaScript。", "The live room needs JavaScript.")) } }
+        @if p.session.status == SessionStatus::Cancelled {
+            p.notice.error { (ctx.t("本场培训已取消。", "This session was cancelled.")) }
+        }
+        @if let (Some(q), RoomRole::Viewer) = (p.open_quiz, p.role) {
+            p #quiz-link { a.button.primary href=(urls::quiz(q)) { (ctx.t("随堂测试进行中，点此进入", "The quiz is open: take it now")) } }
+        }
+    }
 }
 
 fn lobby(ctx: &Ctx, p: &RoomPage) -> Markup {

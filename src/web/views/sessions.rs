@@ -97,7 +97,6 @@ pub fn form(
     c: &FormChoices,
     errors: &[(&'static str, Text)],
 ) -> Markup {
-    let lang = ctx.lang;
     let title = if editing {
         ctx.t("修改培训场次", "Edit session")
     } else {
@@ -110,13 +109,7 @@ pub fn form(
             @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
             form.stack method="post" action=(action) {
                 (csrf(ctx))
-                (Input::new("title", ctx.t("标题", "Title"), &v.title).required().error(error_for(errors, "title")).render(lang))
-                div.field {
-                    label for="f-description" { (ctx.t("简介", "Description")) }
-                    textarea id="f-description" name="description" rows="3" { (v.description) }
-                }
-                (Input::new("starts_at", ctx.t("开始时间（上海时间）", "Starts (Shanghai time)"), &v.starts_at).kind("datetime-local").required().error(error_for(errors, "starts_at")).render(lang))
-                (Input::new("ends_at", ctx.t("结束时间", "Ends"), &v.ends_at).kind("datetime-local").required().error(error_for(errors, "ends_at")).render(lang))
+                (schedule_inputs(ctx, v, errors))
                 (street_choice(ctx, v, c, errors))
                 (checkboxes("lecturers", ctx.t("主讲律师", "Lecturers"), &people(&c.lawyers), &v.lecturers, error_for(errors, "lecturers"), ctx))
                 (checkboxes("moderators", ctx.t("主持人（街道干部，可不选：本街道干部都可主持）", "Moderators (optional: every official of the street may moderate)"), &people(&c.officials), &v.moderators, error_for(errors, "moderators"), ctx))
@@ -125,6 +118,19 @@ pub fn form(
             }
         },
     )
+}
+
+fn schedule_inputs(ctx: &Ctx, v: &SessionValues, errors: &[(&'static str, Text)]) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        (Input::new("title", ctx.t("标题", "Title"), &v.title).required().error(error_for(errors, "title")).render(lang))
+        div.field {
+            label for="f-description" { (ctx.t("简介", "Description")) }
+            textarea id="f-description" name="description" rows="3" { (v.description) }
+        }
+        (Input::new("starts_at", ctx.t("开始时间（上海时间）", "Starts (Shanghai time)"), &v.starts_at).kind("datetime-local").required().error(error_for(errors, "starts_at")).render(lang))
+        (Input::new("ends_at", ctx.t("结束时间", "Ends"), &v.ends_at).kind("datetime-local").required().error(error_for(errors, "ends_at")).render(lang))
+    }
 }
 
 fn street_choice(ctx: &Ctx, v: &SessionValues, c: &FormChoices, errors: &[(&'static str, Text)]) -> Markup {
@@ -183,10 +189,7 @@ pub fn detail(ctx: &Ctx, d: &DetailPage, invite_url: &str) -> Markup {
             @if !s.description.is_empty() { p { (s.description) } }
             p { (ctx.t("主讲：", "Lecturers: ")) (lecturers) }
             p { (ctx.t("邀请业委会 ", "Committees invited: ")) (s.committees.len()) }
-            p { a.button.primary href=(urls::room(s.id)) { (ctx.t("进入直播间", "Enter the live room")) } " "
-                a.button href=(urls::quiz_settings(s.id)) { (ctx.t("随堂测试设置", "Quiz settings")) } " "
-                a.button href=(urls::session_certificates(s.id)) { (ctx.t("结业证书与邮件", "Certificates and email")) } " "
-                a.button href=(urls::session_report(s.id)) { (ctx.t("场次报表", "Session report")) } }
+            (links(ctx, s.id))
             (invitation(ctx, s.id, invite_url))
             @if s.status == SessionStatus::Scheduled {
                 p { a.button href=(format!("{}/edit", urls::session(s.id))) { (ctx.t("修改", "Edit")) } }
@@ -198,6 +201,15 @@ pub fn detail(ctx: &Ctx, d: &DetailPage, invite_url: &str) -> Markup {
             (attendance(ctx, d))
         },
     )
+}
+
+fn links(ctx: &Ctx, session: i64) -> Markup {
+    html! {
+        p { a.button.primary href=(urls::room(session)) { (ctx.t("进入直播间", "Enter the live room")) } " "
+            a.button href=(urls::quiz_settings(session)) { (ctx.t("随堂测试设置", "Quiz settings")) } " "
+            a.button href=(urls::session_certificates(session)) { (ctx.t("结业证书与邮件", "Certificates and email")) } " "
+            a.button href=(urls::session_report(session)) { (ctx.t("场次报表", "Session report")) } }
+    }
 }
 
 fn invitation(ctx: &Ctx, session: i64, invite_url: &str) -> Markup {
