@@ -30,6 +30,7 @@ pub struct AttemptRecord {
     pub seed: u64,
     pub status: AttemptStatus,
     pub created_at: DateTime<Utc>,
+    /// When she began: pressed 开始答题, or saved her first answer (looking at it does not count).
     pub started_at: Option<DateTime<Utc>>,
     pub deadline: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,

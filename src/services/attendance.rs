@@ -35,7 +35,8 @@ impl Attendance {
         }
         if let Some(q) = quiz {
             for a in crate::db::quiz::attempts_of_quiz(db, q.id).await? {
-                // An attempt created for a chair who never looked at it is not time spent on it.
+                // An attempt she has not begun (created for her when the quiz opened, no answer yet)
+                // is not time spent on it.
                 let Some(from) = a.started_at else { continue };
                 let to = a.submitted_at.unwrap_or_else(|| open_until(a.deadline.min(now), now));
                 by_person.entry(a.person_id).or_default().push(Interval { from, to });

@@ -164,7 +164,7 @@ pub(crate) async fn as_chair(s: &Setup, i: usize) -> TestApp {
 }
 
 pub(crate) async fn api_answer(b: &TestApp, attempt: i64, body: serde_json::Value) -> reqwest::Response {
-    // The token from the home page: opening the attempt page would itself submit an overdue attempt.
+    // The token from the home page: any page carries it, and this helper leaves the attempt page alone.
     let page = b.get_text("/").await;
     b.client
         .post(b.url(&format!("/api/attempts/{attempt}/answers")))
