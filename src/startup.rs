@@ -55,7 +55,7 @@ impl Application {
             port_max: settings.rooms.udp_port_max,
             public_ip: settings.rooms.public_ip,
         };
-        let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads);
+        let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads, web_layer::urls::quiz);
         let outbox = outbox_for(&settings)?;
         let state_settings_email_worker = settings.email.worker;
         let sms = crate::sms::SmsSender::from_settings(&settings.sms, &settings.paths.var_dir)?;

@@ -74,6 +74,37 @@ pub async fn in_street(db: &impl ConnectionTrait, street: OrgUnitId, kind: OrgKi
     )
 }
 
+/// Every unit of these kinds within these streets, by name (one query for a page that lists several
+/// streets' units).
+pub async fn in_streets(
+    db: &impl ConnectionTrait,
+    streets: &[OrgUnitId],
+    kinds: &[OrgKind],
+) -> Result<Vec<OrgUnit>, DbErr> {
+    all_to_domain(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::StreetId.is_in(streets.iter().copied()))
+            .filter(org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code())))
+            .order_by_asc(org_unit::Column::Name)
+            .all(db)
+            .await?,
+    )
+}
+
+/// The officials scoped to any of these streets, as (person, street) pairs.
+pub async fn officials_of_streets(
+    db: &impl ConnectionTrait,
+    streets: &[OrgUnitId],
+) -> Result<Vec<(i64, OrgUnitId)>, DbErr> {
+    Ok(super::entities::official_street::Entity::find()
+        .filter(super::entities::official_street::Column::StreetId.is_in(streets.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.person_id, r.street_id))
+        .collect())
+}
+
 pub async fn all_of_kind(db: &impl ConnectionTrait, kind: OrgKind) -> Result<Vec<OrgUnit>, DbErr> {
     all_to_domain(
         org_unit::Entity::find()

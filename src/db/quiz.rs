@@ -9,41 +9,8 @@ use sea_orm::{
 use super::entities::{attempt, attempt_item, quiz};
 use crate::domain::quiz::{BlueprintRule, DrawnItem, Given, QuizSettings, Reveal};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuizStatus {
-    Draft,
-    Open,
-    Closed,
-}
-
-impl QuizStatus {
-    fn code(self) -> &'static str {
-        match self {
-            QuizStatus::Draft => "draft",
-            QuizStatus::Open => "open",
-            QuizStatus::Closed => "closed",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct QuizRecord {
-    pub id: i64,
-    pub session_id: i64,
-    pub settings: QuizSettings,
-    pub status: QuizStatus,
-    pub opened_at: Option<DateTime<Utc>>,
-    pub closes_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-}
-
-impl QuizRecord {
-    /// Open and not past its deadline: the background job closes overdue quizzes a little later, so the
-    /// status alone is not enough.
-    pub fn takes_answers_at(&self, now: DateTime<Utc>) -> bool {
-        self.status == QuizStatus::Open && self.closes_at.is_none_or(|c| c > now)
-    }
-}
+pub use crate::domain::attempt::{AttemptRecord, AttemptStatus, ItemRecord};
+pub use crate::domain::quiz::{QuizRecord, QuizStatus};
 
 fn corrupt(what: &str, id: i64) -> DbErr {
     DbErr::Custom(format!("{what} {id} is unreadable"))
@@ -51,12 +18,7 @@ fn corrupt(what: &str, id: i64) -> DbErr {
 
 fn to_quiz(m: quiz::Model) -> Result<QuizRecord, DbErr> {
     let blueprint: Vec<BlueprintRule> = serde_json::from_str(&m.blueprint).map_err(|_| corrupt("quiz", m.id))?;
-    let status = match m.status.as_str() {
-        "draft" => QuizStatus::Draft,
-        "open" => QuizStatus::Open,
-        "closed" => QuizStatus::Closed,
-        _ => return Err(corrupt("quiz", m.id)),
-    };
+    let status = QuizStatus::parse(&m.status).ok_or_else(|| corrupt("quiz", m.id))?;
     Ok(QuizRecord {
         id: m.id,
         session_id: m.session_id,
@@ -158,30 +120,6 @@ pub async fn due_to_close(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resu
         .collect())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptStatus {
-    Open,
-    Submitted,
-}
-
-#[derive(Debug, Clone)]
-pub struct AttemptRecord {
-    pub id: i64,
-    pub quiz_id: i64,
-    pub person_id: i64,
-    pub number: i32,
-    pub seed: u64,
-    pub status: AttemptStatus,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub deadline: DateTime<Utc>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub submitted_by: Option<String>,
-    pub correct: Option<i32>,
-    pub total: i32,
-    pub passed: Option<bool>,
-}
-
 fn to_attempt(m: attempt::Model) -> AttemptRecord {
     AttemptRecord {
         id: m.id,
@@ -237,21 +175,26 @@ pub async fn insert_attempts(
         .insert(db)
         .await?;
         ids.push(m.id);
-        for (pos, it) in a.items.into_iter().enumerate() {
-            items.push(attempt_item::ActiveModel {
-                attempt_id: Set(m.id),
-                position: Set(pos as i32),
-                question_id: Set(it.question_id),
-                version_id: Set(it.version_id),
-                option_order: Set(serde_json::to_string(&it.order).unwrap_or_else(|_| "[]".into())),
-                ..Default::default()
-            });
-        }
+        items.extend(item_rows(m.id, a.items));
     }
     for chunk in items.chunks(200) {
         attempt_item::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
     Ok(ids)
+}
+
+fn item_rows(attempt_id: i64, items: Vec<DrawnItem>) -> impl Iterator<Item = attempt_item::ActiveModel> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(move |(pos, it)| attempt_item::ActiveModel {
+            attempt_id: Set(attempt_id),
+            position: Set(pos as i32),
+            question_id: Set(it.question_id),
+            version_id: Set(it.version_id),
+            option_order: Set(serde_json::to_string(&it.order).unwrap_or_else(|_| "[]".into())),
+            ..Default::default()
+        })
 }
 
 pub async fn attempt(db: &impl ConnectionTrait, id: i64) -> Result<Option<AttemptRecord>, DbErr> {
@@ -278,18 +221,6 @@ pub async fn attempts_of_quiz(db: &impl ConnectionTrait, quiz_id: i64) -> Result
         .into_iter()
         .map(to_attempt)
         .collect())
-}
-
-#[derive(Debug, Clone)]
-pub struct ItemRecord {
-    pub position: i32,
-    pub question_id: i64,
-    pub version_id: i64,
-    /// `order[shown] = original option index`.
-    pub order: Vec<usize>,
-    pub answer: Option<Given>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub correct: Option<bool>,
 }
 
 pub async fn items(db: &impl ConnectionTrait, attempt_id: i64) -> Result<Vec<ItemRecord>, DbErr> {
@@ -380,6 +311,12 @@ pub async fn finish(
     if r.rows_affected != 1 {
         return Ok(false);
     }
+    mark_items(db, attempt_id, item_results).await?;
+    Ok(true)
+}
+
+/// Records which items were right.
+async fn mark_items(db: &impl ConnectionTrait, attempt_id: i64, item_results: &[(i32, bool)]) -> Result<(), DbErr> {
     for (pos, ok) in item_results {
         attempt_item::Entity::update_many()
             .col_expr(attempt_item::Column::Correct, Expr::value(*ok))
@@ -388,7 +325,7 @@ pub async fn finish(
             .exec(db)
             .await?;
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Brings the deadline of a quiz's open attempts forward to `at` (never later than it was).

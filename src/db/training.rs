@@ -12,43 +12,25 @@ use super::entities::{
 use crate::domain::attendance::Interval;
 use crate::domain::session::SessionStatus;
 
-#[derive(Debug, Clone)]
-pub struct SessionSummary {
-    pub id: i64,
-    pub title: String,
-    pub street_id: i64,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub status: String,
+pub use crate::domain::session::{SessionRecord, SessionSummary};
+
+fn status_of(id: i64, code: &str) -> Result<SessionStatus, DbErr> {
+    SessionStatus::parse(code).ok_or_else(|| DbErr::Custom(format!("session {id} has status {code}")))
 }
 
-/// A session with everything about it.
-#[derive(Debug, Clone)]
-pub struct SessionRecord {
-    pub id: i64,
-    pub title: String,
-    pub description: String,
-    pub street_id: i64,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub status: SessionStatus,
-    pub invite_token: String,
-    pub started_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub lecturers: Vec<i64>,
-    pub moderators: Vec<i64>,
-    pub committees: Vec<i64>,
-}
-
-fn summary(m: training_session::Model) -> SessionSummary {
-    SessionSummary {
+fn summary(m: training_session::Model) -> Result<SessionSummary, DbErr> {
+    Ok(SessionSummary {
+        status: status_of(m.id, &m.status)?,
         id: m.id,
         title: m.title,
         street_id: m.street_id,
         starts_at: m.starts_at,
         ends_at: m.ends_at,
-        status: m.status,
-    }
+    })
+}
+
+fn summaries(rows: Vec<training_session::Model>) -> Result<Vec<SessionSummary>, DbErr> {
+    rows.into_iter().map(summary).collect()
 }
 
 pub struct NewSession<'a> {
@@ -103,22 +85,29 @@ pub async fn set_people(
         .filter(session_invitation::Column::SessionId.eq(id))
         .exec(db)
         .await?;
+    insert_people(db, id, lecturers, moderators).await?;
+    insert_invitations(db, id, committees).await
+}
+
+async fn insert_people(db: &impl ConnectionTrait, id: i64, lecturers: &[i64], moderators: &[i64]) -> Result<(), DbErr> {
     for l in lecturers {
-        session_lecturer::ActiveModel {
+        let row = session_lecturer::ActiveModel {
             session_id: Set(id),
             person_id: Set(*l),
-        }
-        .insert(db)
-        .await?;
+        };
+        row.insert(db).await?;
     }
     for m in moderators {
-        session_moderator::ActiveModel {
+        let row = session_moderator::ActiveModel {
             session_id: Set(id),
             person_id: Set(*m),
-        }
-        .insert(db)
-        .await?;
+        };
+        row.insert(db).await?;
     }
+    Ok(())
+}
+
+async fn insert_invitations(db: &impl ConnectionTrait, id: i64, committees: &[i64]) -> Result<(), DbErr> {
     for chunk in committees.chunks(200) {
         let rows: Vec<_> = chunk
             .iter()
@@ -127,9 +116,7 @@ pub async fn set_people(
                 committee_id: Set(*c),
             })
             .collect();
-        if !rows.is_empty() {
-            session_invitation::Entity::insert_many(rows).exec(db).await?;
-        }
+        session_invitation::Entity::insert_many(rows).exec(db).await?;
     }
     Ok(())
 }
@@ -216,8 +203,7 @@ async fn record(db: &impl ConnectionTrait, m: training_session::Model) -> Result
         .await?;
     Ok(SessionRecord {
         id: m.id,
-        status: SessionStatus::parse(&m.status)
-            .ok_or_else(|| DbErr::Custom(format!("session {} has status {}", m.id, m.status)))?,
+        status: status_of(m.id, &m.status)?,
         title: m.title,
         description: m.description,
         street_id: m.street_id,
@@ -284,16 +270,15 @@ pub async fn upcoming_for_committee(
     committee: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<SessionSummary>, DbErr> {
-    Ok(training_session::Entity::find()
-        .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
-        .filter(training_session::Column::EndsAt.gt(now))
-        .filter(training_session::Column::Status.is_in(["scheduled", "live"]))
-        .order_by_asc(training_session::Column::StartsAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(summary)
-        .collect())
+    summaries(
+        training_session::Entity::find()
+            .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
+            .filter(training_session::Column::EndsAt.gt(now))
+            .filter(training_session::Column::Status.is_in(["scheduled", "live"]))
+            .order_by_asc(training_session::Column::StartsAt)
+            .all(db)
+            .await?,
+    )
 }
 
 /// Sessions a committee was invited to that are over, newest first.
@@ -304,34 +289,32 @@ pub async fn past_for_committee(
     limit: u64,
 ) -> Result<Vec<SessionSummary>, DbErr> {
     use sea_orm::Condition;
-    Ok(training_session::Entity::find()
-        .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
-        .filter(
-            Condition::any()
-                .add(training_session::Column::EndsAt.lte(now))
-                .add(training_session::Column::Status.eq("ended")),
-        )
-        .filter(training_session::Column::Status.ne("cancelled"))
-        .order_by_desc(training_session::Column::StartsAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(summary)
-        .collect())
+    summaries(
+        training_session::Entity::find()
+            .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
+            .filter(
+                Condition::any()
+                    .add(training_session::Column::EndsAt.lte(now))
+                    .add(training_session::Column::Status.eq("ended")),
+            )
+            .filter(training_session::Column::Status.ne("cancelled"))
+            .order_by_desc(training_session::Column::StartsAt)
+            .limit(limit)
+            .all(db)
+            .await?,
+    )
 }
 
 /// The sessions of these streets, newest first.
 pub async fn for_streets(db: &impl ConnectionTrait, streets: &[i64], limit: u64) -> Result<Vec<SessionSummary>, DbErr> {
-    Ok(training_session::Entity::find()
-        .filter(training_session::Column::StreetId.is_in(streets.iter().copied()))
-        .order_by_desc(training_session::Column::StartsAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(summary)
-        .collect())
+    summaries(
+        training_session::Entity::find()
+            .filter(training_session::Column::StreetId.is_in(streets.iter().copied()))
+            .order_by_desc(training_session::Column::StartsAt)
+            .limit(limit)
+            .all(db)
+            .await?,
+    )
 }
 
 /// Sessions where this person lectures, newest first.
@@ -343,15 +326,14 @@ pub async fn for_lecturer(db: &impl ConnectionTrait, person: i64, limit: u64) ->
         .into_iter()
         .map(|l| l.session_id)
         .collect();
-    Ok(training_session::Entity::find()
-        .filter(training_session::Column::Id.is_in(ids))
-        .order_by_desc(training_session::Column::StartsAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(summary)
-        .collect())
+    summaries(
+        training_session::Entity::find()
+            .filter(training_session::Column::Id.is_in(ids))
+            .order_by_desc(training_session::Column::StartsAt)
+            .limit(limit)
+            .all(db)
+            .await?,
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

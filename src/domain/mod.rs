@@ -1,5 +1,6 @@
 //! Pure types and rules. Nothing here knows about HTTP, SQL, email or media.
 
+pub mod attempt;
 pub mod attendance;
 pub mod bank;
 pub mod certificate;

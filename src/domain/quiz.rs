@@ -2,8 +2,76 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Duration, Utc};
+
 use super::question::{Answer, QuestionContent, QuestionKind};
 use crate::i18n::Text;
+
+/// A quiz's life: a draft while it is being set up, open (from the room) until it closes — by the
+/// moderator, or when its time runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuizStatus {
+    Draft,
+    Open,
+    Closed,
+}
+
+impl QuizStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            QuizStatus::Draft => "draft",
+            QuizStatus::Open => "open",
+            QuizStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<QuizStatus> {
+        [QuizStatus::Draft, QuizStatus::Open, QuizStatus::Closed]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+/// A session's quiz.
+#[derive(Debug, Clone)]
+pub struct QuizRecord {
+    pub id: i64,
+    pub session_id: i64,
+    pub settings: QuizSettings,
+    pub status: QuizStatus,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl QuizRecord {
+    /// Open and not past its deadline: the background job closes overdue quizzes a little later, so the
+    /// status alone is not enough.
+    pub fn takes_answers_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == QuizStatus::Open && self.closes_at.is_none_or(|c| c > now)
+    }
+
+    /// Settings can change only before the quiz opens.
+    pub fn editable(&self) -> bool {
+        self.status == QuizStatus::Draft
+    }
+
+    /// The quiz opened at `now`: it stays open long enough for every allowed attempt.
+    pub fn opened(self, now: DateTime<Utc>) -> QuizRecord {
+        QuizRecord {
+            status: QuizStatus::Open,
+            opened_at: Some(now),
+            closes_at: Some(now + Duration::minutes(self.settings.open_minutes())),
+            ..self
+        }
+    }
+
+    /// The deadline of an attempt started at `now`: its time limit, but never past the quiz's closing.
+    pub fn attempt_deadline(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let limit = now + Duration::minutes(i64::from(self.settings.time_limit_minutes));
+        self.closes_at.map_or(limit, |c| c.min(limit))
+    }
+}
 
 /// How many questions to draw from a topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -73,89 +141,89 @@ pub const MAX_RETAKE_WAIT_MINUTES: u32 = 24 * 60;
 impl QuizSettings {
     /// Checks the numbers; `available` says how many drawable questions each topic has.
     pub fn check(&self, available: &dyn Fn(&str) -> u32) -> Problems {
+        let mut p = self.check_blueprint(available);
+        p.extend(self.check_numbers());
+        p
+    }
+
+    fn check_blueprint(&self, available: &dyn Fn(&str) -> u32) -> Problems {
+        let bad = |zh: String, en: String| ("blueprint", Text::new(zh, en));
         let mut p = Problems::new();
-        let bad = |f: &'static str, zh: String, en: String| (f, Text::new(zh, en));
         if self.blueprint.is_empty() {
             p.push(bad(
-                "blueprint",
                 "请至少设置一个出题主题".into(),
                 "add at least one topic to draw from".into(),
             ));
         }
         let mut seen = BTreeSet::new();
         for r in &self.blueprint {
-            if !seen.insert(r.topic.as_str()) {
+            let t = &r.topic;
+            if !seen.insert(t.as_str()) {
                 p.push(bad(
-                    "blueprint",
-                    format!("主题“{}”出现了两次", r.topic),
-                    format!("topic “{}” appears twice", r.topic),
+                    format!("主题“{t}”出现了两次"),
+                    format!("topic “{t}” appears twice"),
                 ));
             }
             if r.count == 0 {
                 p.push(bad(
-                    "blueprint",
-                    format!("主题“{}”的题数必须大于0", r.topic),
-                    format!("topic “{}” needs at least one question", r.topic),
+                    format!("主题“{t}”的题数必须大于0"),
+                    format!("topic “{t}” needs at least one question"),
                 ));
             }
-            let have = available(&r.topic);
-            if r.count > have {
+            let (have, n) = (available(t), r.count);
+            if n > have {
                 p.push(bad(
-                    "blueprint",
-                    format!(
-                        "主题“{}”只有 {have} 道可用题目（不含待复核），不够抽 {} 道",
-                        r.topic, r.count
-                    ),
-                    format!(
-                        "topic “{}” has only {have} usable questions (excluding those needing review), not {}",
-                        r.topic, r.count
-                    ),
+                    format!("主题“{t}”只有 {have} 道可用题目（不含待复核），不够抽 {n} 道"),
+                    format!("topic “{t}” has only {have} usable questions (excluding those needing review), not {n}"),
                 ));
             }
         }
         if self.total() > 100 {
             p.push(bad(
-                "blueprint",
                 "一次测试最多100道题".into(),
                 "a quiz has at most 100 questions".into(),
             ));
         }
-        if !(1..=100).contains(&self.pass_mark) {
-            p.push(bad(
-                "pass_mark",
-                "合格线应在1%到100%之间".into(),
-                "the pass mark is between 1% and 100%".into(),
-            ));
-        }
-        if !(1..=180).contains(&self.time_limit_minutes) {
-            p.push(bad(
-                "time_limit_minutes",
-                "限时应在1到180分钟之间".into(),
-                "the time limit is 1 to 180 minutes".into(),
-            ));
-        }
-        if !(1..=5).contains(&self.attempts_allowed) {
-            p.push(bad(
-                "attempts_allowed",
-                "答题次数应在1到5次之间".into(),
-                "attempts allowed is 1 to 5".into(),
-            ));
-        }
-        if self.retake_wait_minutes > MAX_RETAKE_WAIT_MINUTES {
-            p.push(bad(
-                "retake_wait_minutes",
-                format!("两次答题之间的等待应在0到{MAX_RETAKE_WAIT_MINUTES}分钟之间"),
-                format!("the wait between attempts is 0 to {MAX_RETAKE_WAIT_MINUTES} minutes"),
-            ));
-        }
-        if self.attendance_gate > 100 {
-            p.push(bad(
-                "attendance_gate",
-                "出勤要求应在0%到100%之间".into(),
-                "the attendance requirement is 0% to 100%".into(),
-            ));
-        }
         p
+    }
+
+    /// Each number within its range, or a message for its field.
+    fn check_numbers(&self) -> Problems {
+        let w = MAX_RETAKE_WAIT_MINUTES;
+        let wait_zh = format!("两次答题之间的等待应在0到{w}分钟之间");
+        let wait_en = format!("the wait between attempts is 0 to {w} minutes");
+        let rules: [(&'static str, bool, &str, &str); 5] = [
+            (
+                "pass_mark",
+                (1..=100).contains(&self.pass_mark),
+                "合格线应在1%到100%之间",
+                "the pass mark is between 1% and 100%",
+            ),
+            (
+                "time_limit_minutes",
+                (1..=180).contains(&self.time_limit_minutes),
+                "限时应在1到180分钟之间",
+                "the time limit is 1 to 180 minutes",
+            ),
+            (
+                "attempts_allowed",
+                (1..=5).contains(&self.attempts_allowed),
+                "答题次数应在1到5次之间",
+                "attempts allowed is 1 to 5",
+            ),
+            ("retake_wait_minutes", self.retake_wait_minutes <= w, &wait_zh, &wait_en),
+            (
+                "attendance_gate",
+                self.attendance_gate <= 100,
+                "出勤要求应在0%到100%之间",
+                "the attendance requirement is 0% to 100%",
+            ),
+        ];
+        rules
+            .into_iter()
+            .filter(|(_, ok, _, _)| !ok)
+            .map(|(field, _, zh, en)| (field, Text::new(zh, en)))
+            .collect()
     }
 
     /// Questions in an attempt (saturating: an absurd blueprint is refused by `check`, never wrapped).
@@ -237,35 +305,31 @@ pub fn draw(
             .filter(|c| !taken.contains(&c.question_id))
             .collect();
         pool.sort();
-        if pool.len() < rule.count as usize {
+        let (t, have, n) = (&rule.topic, pool.len(), rule.count);
+        if have < n as usize {
             return Err(Text::new(
-                format!(
-                    "主题“{}”只有 {} 道可用题目，不够抽 {} 道",
-                    rule.topic,
-                    pool.len(),
-                    rule.count
-                ),
-                format!(
-                    "topic “{}” has only {} usable questions, not {}",
-                    rule.topic,
-                    pool.len(),
-                    rule.count
-                ),
+                format!("主题“{t}”只有 {have} 道可用题目，不够抽 {n} 道"),
+                format!("topic “{t}” has only {have} usable questions, not {n}"),
             ));
         }
         rng.shuffle(&mut pool);
-        for c in pool.into_iter().take(rule.count as usize) {
+        for c in pool.into_iter().take(n as usize) {
             taken.insert(c.question_id);
-            let mut order: Vec<usize> = (0..c.options).collect();
-            rng.shuffle(&mut order);
-            items.push(DrawnItem {
-                question_id: c.question_id,
-                version_id: c.version_id,
-                order,
-            });
+            items.push(drawn(c, &mut rng));
         }
     }
     Ok(items)
+}
+
+/// A drawn question with its options in a shuffled order.
+fn drawn(c: Candidate, rng: &mut SeededRng) -> DrawnItem {
+    let mut order: Vec<usize> = (0..c.options).collect();
+    rng.shuffle(&mut order);
+    DrawnItem {
+        question_id: c.question_id,
+        version_id: c.version_id,
+        order,
+    }
 }
 
 /// What a chair answered, in the question's own (unshuffled) terms.

@@ -16,6 +16,15 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    /// The one rule applied: the next status, or why not (in words for the person who asked).
+    pub fn change_to(self, next: SessionStatus) -> Result<SessionStatus, Text> {
+        if self.may_become(next) {
+            Ok(next)
+        } else {
+            Err(self.refusal(next))
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             SessionStatus::Scheduled => "scheduled",
@@ -88,6 +97,42 @@ impl SessionStatus {
     }
 }
 
+/// A session as listed (home page, the official's list, reports).
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    pub id: i64,
+    pub title: String,
+    pub street_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+}
+
+/// A session with everything about it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub street_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+    pub invite_token: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub lecturers: Vec<i64>,
+    pub moderators: Vec<i64>,
+    pub committees: Vec<i64>,
+}
+
+impl SessionRecord {
+    /// Whether a chair of this committee is invited.
+    pub fn invites(&self, committee: Option<i64>) -> bool {
+        committee.is_some_and(|c| self.committees.contains(&c))
+    }
+}
+
 /// A session's schedule as entered by an official, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -112,6 +157,19 @@ fn local(field: &'static str, s: &str) -> Result<DateTime<Utc>, (&'static str, T
         ))
 }
 
+fn title_problem(title: &str) -> Option<Text> {
+    if title.is_empty() {
+        Some(Text::new("请填写标题", "the title is required"))
+    } else if title.chars().count() > 200 {
+        Some(Text::new(
+            "标题不能超过200个字",
+            "the title is longer than 200 characters",
+        ))
+    } else {
+        None
+    }
+}
+
 impl Schedule {
     /// Parses the form; times are Shanghai wall-clock times.
     pub fn parse(
@@ -122,13 +180,8 @@ impl Schedule {
     ) -> Result<Schedule, Vec<(&'static str, Text)>> {
         let mut errors = Vec::new();
         let title = title.trim();
-        if title.is_empty() {
-            errors.push(("title", Text::new("请填写标题", "the title is required")));
-        } else if title.chars().count() > 200 {
-            errors.push((
-                "title",
-                Text::new("标题不能超过200个字", "the title is longer than 200 characters"),
-            ));
+        if let Some(e) = title_problem(title) {
+            errors.push(("title", e));
         }
         let starts_at = local("starts_at", starts).map_err(|e| errors.push(e)).ok();
         let ends_at = local("ends_at", ends).map_err(|e| errors.push(e)).ok();

@@ -20,17 +20,16 @@ pub fn spawn_quiz_deadlines(db: DatabaseConnection) {
     });
 }
 
-/// Ends live sessions whose moderator forgot to end them (the rule: `services::sessions::end_forgotten`)
-/// and tells their rooms, if open in this process. Safe with several processes: the update is
+/// Ends live sessions whose moderator forgot to end them (the rule: `services::sessions::end_forgotten`),
+/// which tells their rooms, if open in this process. Safe with several processes: the update is
 /// conditional.
 pub fn spawn_forgotten_sessions(db: DatabaseConnection, rooms: crate::rooms::Rooms) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            match crate::services::sessions::end_forgotten(&db).await {
-                Ok(ended) => ended.into_iter().for_each(|s| rooms.ended_elsewhere(s)),
-                Err(e) => tracing::warn!(error = %e, "ending forgotten sessions failed"),
+            if let Err(e) = crate::services::sessions::end_forgotten(&db, &rooms).await {
+                tracing::warn!(error = %e, "ending forgotten sessions failed");
             }
         }
     });

@@ -18,7 +18,9 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
-use crate::domain::session::RoomRole;
+use crate::domain::session::{RoomRole, SessionStatus};
+use crate::services::access::SessionAccess;
+use crate::services::sessions::LiveRoom;
 use protocol::{ClientMsg, ServerMsg};
 use room::{Cmd, ConnId, Member, Room};
 use sfu::{MediaConfig, Sfu};
@@ -42,6 +44,8 @@ struct Inner {
     rooms: Mutex<HashMap<i64, mpsc::UnboundedSender<Cmd>>>,
     next_conn: AtomicU64,
     idle: Duration,
+    /// Where the room sends chairs when the quiz opens (the web layer's page for a quiz).
+    quiz_page: fn(i64) -> String,
 }
 
 /// The handle the web layer holds.
@@ -58,8 +62,14 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn send(&self, msg: ClientMsg) {
-        let _ = self.cmds.send(Cmd::Client { conn: self.id, msg });
+    /// A command from the page. Commands that need more than a viewer's rights (`ClientMsg::needs_staff`)
+    /// carry the sender's access as checked just now; without it the room refuses them.
+    pub fn send(&self, msg: ClientMsg, access: Option<Box<SessionAccess>>) {
+        let _ = self.cmds.send(Cmd::Client {
+            conn: self.id,
+            msg,
+            access,
+        });
     }
 
     /// The person's rights changed since they connected (an admin removed a role or a street): the
@@ -76,7 +86,8 @@ impl Drop for Connection {
 }
 
 impl Rooms {
-    pub fn new(db: DatabaseConnection, media: MediaConfig, threads: usize) -> Rooms {
+    /// `quiz_page` is where chairs are sent when the quiz opens.
+    pub fn new(db: DatabaseConnection, media: MediaConfig, threads: usize, quiz_page: fn(i64) -> String) -> Rooms {
         Rooms {
             inner: Arc::new(Inner {
                 db,
@@ -86,6 +97,7 @@ impl Rooms {
                 rooms: Mutex::new(HashMap::new()),
                 next_conn: AtomicU64::new(1),
                 idle: Duration::from_secs(120),
+                quiz_page,
             }),
         }
     }
@@ -113,29 +125,26 @@ impl Rooms {
 
     /// The command channel of a session's room, starting the room if needed.
     async fn room(&self, session: i64) -> Result<mpsc::UnboundedSender<Cmd>, String> {
-        if let Some(tx) = self
-            .inner
-            .rooms
-            .lock()
-            .map_err(|e| e.to_string())?
-            .get(&session)
-            .filter(|tx| !tx.is_closed())
-        {
-            return Ok(tx.clone());
+        if let Some(tx) = self.room_of(session) {
+            return Ok(tx);
         }
         let record = crate::db::training::get(&self.inner.db, session)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("no such session")?;
+        // A room (re)opened while its quiz is open counts for the moderators at once.
+        let quiz = crate::services::quiz::open_now(&self.inner.db, session)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
+        // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
-        let room = Room::new(&record, self.inner.db.clone(), sfu, tx.clone());
-        let idle = self.inner.idle;
-        self.runtime()?.spawn(room.run(rx, idle));
+        let room = Room::new(&record, quiz, self.inner.db.clone(), sfu, tx.clone());
+        self.runtime()?.spawn(room.run(rx, self.inner.idle));
         rooms.insert(session, tx.clone());
         tracing::info!(session, "room opened");
         Ok(tx)
@@ -163,29 +172,7 @@ impl Rooms {
         }
     }
 
-    /// Starts or ends a session: through its room when the room is open (so everyone in it is told at
-    /// once), otherwise directly by the life-cycle rule.
-    pub async fn set_status(
-        &self,
-        session: &crate::db::training::SessionRecord,
-        status: crate::domain::session::SessionStatus,
-    ) -> Result<(), crate::services::ServiceError> {
-        match self.room_of(session.id) {
-            Some(tx) => tx
-                .send(Cmd::SetStatus(status))
-                .map_err(|_| crate::services::ServiceError::Internal("room closed".into())),
-            None => crate::services::sessions::change_status(&self.inner.db, session, status).await,
-        }
-    }
-
-    /// Tells an open room that its session ended without it (the job that ends forgotten sessions).
-    pub fn ended_elsewhere(&self, session: i64) {
-        if let Some(tx) = self.room_of(session) {
-            let _ = tx.send(Cmd::Reload);
-        }
-    }
-
-    fn room_of(&self, session: i64) -> Option<tokio::sync::mpsc::UnboundedSender<Cmd>> {
+    fn room_of(&self, session: i64) -> Option<mpsc::UnboundedSender<Cmd>> {
         self.inner
             .rooms
             .lock()
@@ -195,8 +182,9 @@ impl Rooms {
 
     /// The chairs connected to a session's room now.
     pub async fn present_viewers(&self, session: i64) -> Vec<i64> {
-        let tx = self.inner.rooms.lock().ok().and_then(|r| r.get(&session).cloned());
-        let Some(tx) = tx else { return Vec::new() };
+        let Some(tx) = self.room_of(session) else {
+            return Vec::new();
+        };
         let (reply, rx) = tokio::sync::oneshot::channel();
         if tx.send(Cmd::Present(reply)).is_err() {
             return Vec::new();
@@ -204,23 +192,40 @@ impl Rooms {
         rx.await.unwrap_or_default()
     }
 
-    /// Tells a room its quiz opened: every chair's page goes there at once.
-    pub fn quiz_opened(&self, session: i64, quiz_id: i64, url: String) {
-        if let Ok(rooms) = self.inner.rooms.lock()
-            && let Some(tx) = rooms.get(&session)
-        {
-            let _ = tx.send(Cmd::QuizOpened { quiz_id, url });
-        }
-    }
-
     /// How many connections a room has (0 when it is not open).
     pub async fn connections(&self, session: i64) -> usize {
-        let tx = self.inner.rooms.lock().ok().and_then(|r| r.get(&session).cloned());
-        let Some(tx) = tx else { return 0 };
+        let Some(tx) = self.room_of(session) else { return 0 };
         let (reply, rx) = tokio::sync::oneshot::channel();
         if tx.send(Cmd::Count(reply)).is_err() {
             return 0;
         }
         rx.await.unwrap_or(0)
+    }
+}
+
+/// What the use cases tell a session's room, if it is open in this process.
+impl LiveRoom for Rooms {
+    async fn present_chairs(&self, session: i64) -> Vec<i64> {
+        self.present_viewers(session).await
+    }
+
+    fn status_changed(&self, session: i64, status: SessionStatus) {
+        if let Some(tx) = self.room_of(session) {
+            let _ = tx.send(Cmd::StatusChanged(status));
+        }
+    }
+
+    /// Every chair's page goes to the quiz at once, and the moderators' counter starts.
+    fn quiz_opened(&self, session: i64, quiz: i64) {
+        if let Some(tx) = self.room_of(session) {
+            let url = (self.inner.quiz_page)(quiz);
+            let _ = tx.send(Cmd::QuizOpened { quiz_id: quiz, url });
+        }
+    }
+
+    fn quiz_closed(&self, session: i64, quiz: i64) {
+        if let Some(tx) = self.room_of(session) {
+            let _ = tx.send(Cmd::QuizClosed { quiz_id: quiz });
+        }
     }
 }

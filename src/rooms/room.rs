@@ -1,6 +1,7 @@
 //! One live room: an actor task owning the participants, chat, raised hands, who may speak, the
 //! session's status and its media (`Sfu`). Connections talk to it through commands; it answers through
-//! each connection's outbox.
+//! each connection's outbox. Status changes go through the one life-cycle path
+//! (`services::sessions::change_status`); the room only applies and announces them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -14,8 +15,11 @@ use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, training};
 use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
-use crate::domain::session::{RoomRole, SessionStatus};
+use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 use crate::domain::time::to_shanghai;
+use crate::services::ServiceError;
+use crate::services::access::{Moderates, SessionAccess};
+use crate::services::sessions::{self, NoRoom};
 
 pub type ConnId = u64;
 
@@ -36,9 +40,12 @@ pub enum Cmd {
     Leave {
         conn: ConnId,
     },
+    /// A command from a page; `access` is the sender's part in the session as checked just before, for
+    /// commands that need more than a viewer's rights.
     Client {
         conn: ConnId,
         msg: ClientMsg,
+        access: Option<Box<SessionAccess>>,
     },
     LegOpened {
         conn: ConnId,
@@ -56,19 +63,21 @@ pub enum Cmd {
         leg: String,
         event: LegEvent,
     },
-    /// From outside the room (e.g. the quiz opened): send to everyone.
+    /// From outside the room: send to everyone.
     Broadcast(ServerMsg),
-    /// Start or end from outside the room (the session page's buttons).
-    SetStatus(SessionStatus),
-    /// The session's status changed in the database without the room (a forgotten session ended by
-    /// itself): read it again and tell everyone.
-    Reload,
+    /// The session's status changed without the room (the session page's buttons, a forgotten session
+    /// ended by itself): tell everyone.
+    StatusChanged(SessionStatus),
     /// The viewers connected now (for opening the quiz).
     Present(tokio::sync::oneshot::Sender<Vec<i64>>),
     /// The quiz opened: send chairs there and start the moderators' counter.
     QuizOpened {
         quiz_id: i64,
         url: String,
+    },
+    /// The quiz closed: the moderators see the closing numbers at once.
+    QuizClosed {
+        quiz_id: i64,
     },
     /// How many are connected (tests and monitoring).
     Count(tokio::sync::oneshot::Sender<usize>),
@@ -106,9 +115,17 @@ pub struct Room {
 
 const TOUCH_EVERY: Duration = Duration::from_secs(30);
 
+fn error(message: &str) -> ServerMsg {
+    ServerMsg::Error {
+        message: message.into(),
+    }
+}
+
 impl Room {
+    /// A room for `record`, knowing its quiz if one is open; `cmds` is its own command channel.
     pub fn new(
-        record: &training::SessionRecord,
+        record: &SessionRecord,
+        quiz: Option<i64>,
         db: DatabaseConnection,
         sfu: Arc<Sfu>,
         cmds: mpsc::UnboundedSender<Cmd>,
@@ -124,7 +141,7 @@ impl Room {
             muted: BTreeSet::new(),
             removed: HashSet::new(),
             cmds,
-            quiz: None,
+            quiz,
             chat_buckets: HashMap::new(),
         }
     }
@@ -157,10 +174,6 @@ impl Room {
         tracing::info!(session = self.session_id, "room closed");
     }
 
-    fn status_code(&self) -> &'static str {
-        self.status.code()
-    }
-
     fn send(&self, conn: ConnId, msg: ServerMsg) {
         if let Some(c) = self.conns.get(&conn) {
             let _ = c.outbox.send(msg);
@@ -182,10 +195,27 @@ impl Room {
         }
     }
 
+    fn send_role(&self, role: RoomRole, msg: ServerMsg) {
+        for c in self.conns.values().filter(|c| c.member.role == role) {
+            let _ = c.outbox.send(msg.clone());
+        }
+    }
+
     fn broadcast(&self, msg: ServerMsg) {
         for c in self.conns.values() {
             let _ = c.outbox.send(msg.clone());
         }
+    }
+
+    fn broadcast_people(&self) {
+        self.broadcast(ServerMsg::People { people: self.people() });
+    }
+
+    fn broadcast_hands(&self) {
+        self.broadcast(ServerMsg::Hands {
+            queue: self.hands.clone(),
+        });
+        self.broadcast_people();
     }
 
     fn people(&self) -> Vec<PersonOut> {
@@ -207,94 +237,94 @@ impl Room {
         out
     }
 
-    fn role_of(&self, conn: ConnId) -> Option<RoomRole> {
-        self.conns.get(&conn).map(|c| c.member.role)
+    /// The chairs connected now, each once.
+    fn viewers(&self) -> BTreeSet<i64> {
+        self.conns
+            .values()
+            .filter(|c| c.member.role == RoomRole::Viewer)
+            .map(|c| c.member.person_id)
+            .collect()
     }
 
     async fn handle(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Join { conn, member, outbox } => self.join(conn, member, outbox).await,
             Cmd::Leave { conn } => self.leave(conn).await,
-            Cmd::Client { conn, msg } => {
-                // A span per room command (ids and the command's name only), so what a command
-                // logs — a refusal, a failed write — says whose command it was.
-                let span = tracing::info_span!("room_cmd", session = self.session_id, conn, cmd = msg.kind());
-                tracing::Instrument::instrument(self.client(conn, msg), span).await
-            }
+            Cmd::Client { conn, msg, access } => self.traced(conn, msg, access.map(|a| *a)).await,
             Cmd::LegOpened {
                 conn,
                 leg,
                 handle,
                 offer,
-            } => {
-                let Some(c) = self.conns.get_mut(&conn) else {
-                    handle.close().await;
-                    return;
-                };
-                let old = if leg == "view" {
-                    c.view.replace(handle)
-                } else {
-                    match source_of(&leg) {
-                        Some(s) => c.publish.insert(s, handle),
-                        None => Some(handle),
-                    }
-                };
-                if let Some(old) = old {
-                    old.close().await;
-                }
-                self.send(conn, ServerMsg::Offer { leg, sdp: offer });
-            }
-            Cmd::LegFailed { conn, leg, error } => {
-                tracing::warn!(session = self.session_id, %leg, %error, "opening a media leg failed");
-                self.send(
-                    conn,
-                    ServerMsg::Error {
-                        message: "媒体连接失败，请刷新重试 / Media connection failed; reload to retry".into(),
-                    },
-                );
-            }
-            Cmd::LegEvent { conn, leg, event } => {
-                if let LegEvent::Gone = event
-                    && let Some(c) = self.conns.get_mut(&conn)
-                {
-                    let h = if leg == "view" {
-                        c.view.take()
-                    } else {
-                        source_of(&leg).and_then(|s| c.publish.remove(&s))
-                    };
-                    if let Some(h) = h {
-                        h.close().await;
-                    }
-                }
-            }
+            } => self.leg_opened(conn, leg, handle, offer).await,
+            Cmd::LegFailed { conn, leg, error } => self.leg_failed(conn, &leg, &error),
+            Cmd::LegEvent { conn, leg, event } => self.leg_event(conn, leg, event).await,
             Cmd::Broadcast(msg) => self.broadcast(msg),
-            Cmd::SetStatus(status) => self.set_status(status).await,
-            Cmd::Reload => match training::get(&self.db, self.session_id).await {
-                Ok(Some(s)) => self.applied(s.status).await,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "reading the session failed"),
-            },
+            Cmd::StatusChanged(status) => self.applied(status).await,
             Cmd::Present(reply) => {
-                let viewers: BTreeSet<i64> = self
-                    .conns
-                    .values()
-                    .filter(|c| c.member.role == RoomRole::Viewer)
-                    .map(|c| c.member.person_id)
-                    .collect();
-                let _ = reply.send(viewers.into_iter().collect());
+                let _ = reply.send(self.viewers().into_iter().collect());
             }
-            Cmd::QuizOpened { quiz_id, url } => {
-                self.quiz = Some(quiz_id);
-                for c in self.conns.values().filter(|c| c.member.role == RoomRole::Viewer) {
-                    let _ = c.outbox.send(ServerMsg::Quiz { url: url.clone() });
-                }
-                self.send_counter().await;
-            }
+            Cmd::QuizOpened { quiz_id, url } => self.quiz_opened(quiz_id, url).await,
+            Cmd::QuizClosed { quiz_id } if self.quiz == Some(quiz_id) => self.send_counter().await,
+            Cmd::QuizClosed { .. } => {}
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
             Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
         }
+    }
+
+    /// A span per room command (ids and the command's name only), so what a command logs — a refusal,
+    /// a failed write — says whose command it was.
+    async fn traced(&mut self, conn: ConnId, msg: ClientMsg, access: Option<SessionAccess>) {
+        let span = tracing::info_span!("room_cmd", session = self.session_id, conn, cmd = msg.kind());
+        tracing::Instrument::instrument(self.client(conn, msg, access), span).await
+    }
+
+    fn leg_failed(&self, conn: ConnId, leg: &str, error: &str) {
+        tracing::warn!(session = self.session_id, %leg, %error, "opening a media leg failed");
+        self.send(
+            conn,
+            self::error("媒体连接失败，请刷新重试 / Media connection failed; reload to retry"),
+        );
+    }
+
+    async fn leg_opened(&mut self, conn: ConnId, leg: String, handle: LegHandle, offer: String) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            handle.close().await;
+            return;
+        };
+        let old = if leg == "view" {
+            c.view.replace(handle)
+        } else {
+            match source_of(&leg) {
+                Some(s) => c.publish.insert(s, handle),
+                None => Some(handle),
+            }
+        };
+        if let Some(old) = old {
+            old.close().await;
+        }
+        self.send(conn, ServerMsg::Offer { leg, sdp: offer });
+    }
+
+    async fn leg_event(&mut self, conn: ConnId, leg: String, event: LegEvent) {
+        let LegEvent::Gone = event else { return };
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let h = if leg == "view" {
+            c.view.take()
+        } else {
+            source_of(&leg).and_then(|s| c.publish.remove(&s))
+        };
+        if let Some(h) = h {
+            h.close().await;
+        }
+    }
+
+    async fn quiz_opened(&mut self, quiz_id: i64, url: String) {
+        self.quiz = Some(quiz_id);
+        self.send_role(RoomRole::Viewer, ServerMsg::Quiz { url });
+        self.send_counter().await;
     }
 
     /// Applies a changed role: a former lecturer or moderator stops publishing camera and screen, and
@@ -323,7 +353,7 @@ impl Room {
             }
         }
         self.send(conn, ServerMsg::Role { role: role.code() });
-        self.broadcast(ServerMsg::People { people: self.people() });
+        self.broadcast_people();
     }
 
     async fn join(&mut self, conn: ConnId, member: Member, outbox: mpsc::UnboundedSender<ServerMsg>) {
@@ -331,43 +361,42 @@ impl Room {
             let _ = outbox.send(ServerMsg::Removed);
             return;
         }
-        let now = Utc::now();
-        let interval = match training::open_interval(&self.db, self.session_id, member.person_id, now).await {
+        let interval = match training::open_interval(&self.db, self.session_id, member.person_id, Utc::now()).await {
             Ok(id) => Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "recording attendance failed");
                 None
             }
         };
-        let chat = self.chat_history().await;
-        let welcome = ServerMsg::Welcome {
-            you: member.person_id,
-            role: member.role.code(),
-            status: self.status_code(),
-            people: Vec::new(),
-            chat,
-            hands: self.hands.clone(),
-            can_speak: self.speakers.contains(&member.person_id),
-        };
-        let _ = outbox.send(welcome);
+        let _ = outbox.send(self.welcome(&member).await);
         tracing::info!(
             session = self.session_id,
             person = member.person_id,
             role = member.role.code(),
             "joined room"
         );
-        self.conns.insert(
-            conn,
-            Conn {
-                member,
-                outbox,
-                view: None,
-                publish: HashMap::new(),
-                interval,
-                last_touch: std::time::Instant::now(),
-            },
-        );
-        self.broadcast(ServerMsg::People { people: self.people() });
+        let c = Conn {
+            member,
+            outbox,
+            view: None,
+            publish: HashMap::new(),
+            interval,
+            last_touch: std::time::Instant::now(),
+        };
+        self.conns.insert(conn, c);
+        self.broadcast_people();
+    }
+
+    async fn welcome(&self, member: &Member) -> ServerMsg {
+        ServerMsg::Welcome {
+            you: member.person_id,
+            role: member.role.code(),
+            status: self.status.code(),
+            people: Vec::new(),
+            chat: self.chat_history().await,
+            hands: self.hands.clone(),
+            can_speak: self.speakers.contains(&member.person_id),
+        }
     }
 
     async fn leave(&mut self, conn: ConnId) {
@@ -383,7 +412,7 @@ impl Room {
         if !self.conns.values().any(|c| c.member.person_id == person) {
             self.hands.retain(|p| *p != person);
         }
-        self.broadcast(ServerMsg::People { people: self.people() });
+        self.broadcast_people();
     }
 
     async fn chat_history(&self) -> Vec<ChatOut> {
@@ -422,187 +451,206 @@ impl Room {
                 None => sfu.open_viewer(audio_only, etx).await,
                 Some(s) => sfu.open_publisher(s, etx).await,
             };
-            match opened {
-                Ok((handle, offer)) => {
-                    let _ = cmds.send(Cmd::LegOpened {
-                        conn,
-                        leg: leg.clone(),
-                        handle,
-                        offer,
-                    });
-                    while let Some(event) = erx.recv().await {
-                        let _ = cmds.send(Cmd::LegEvent {
-                            conn,
-                            leg: leg.clone(),
-                            event,
-                        });
-                    }
-                }
+            let (handle, offer) = match opened {
+                Ok(o) => o,
                 Err(error) => {
                     let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
+                    return;
                 }
+            };
+            let _ = cmds.send(Cmd::LegOpened {
+                conn,
+                leg: leg.clone(),
+                handle,
+                offer,
+            });
+            while let Some(event) = erx.recv().await {
+                let leg = leg.clone();
+                let _ = cmds.send(Cmd::LegEvent { conn, leg, event });
             }
         });
     }
 
-    async fn client(&mut self, conn: ConnId, msg: ClientMsg) {
-        let Some(role) = self.role_of(conn) else { return };
-        let Some(person) = self.conns.get(&conn).map(|c| c.member.person_id) else {
+    /// A command from a page. What needs more than a viewer's rights is judged by the access that came
+    /// with it (checked against current roles just before); everything else by the member's role.
+    async fn client(&mut self, conn: ConnId, msg: ClientMsg, access: Option<SessionAccess>) {
+        let Some((person, role)) = self.conns.get(&conn).map(|c| (c.member.person_id, c.member.role)) else {
             return;
         };
-        let moderator = role == RoomRole::Moderator;
+        if msg.needs_staff() {
+            return self.staff(conn, person, msg, access).await;
+        }
         match msg {
-            ClientMsg::Heartbeat => {
-                if let Some(c) = self.conns.get_mut(&conn)
-                    && c.last_touch.elapsed() >= TOUCH_EVERY
-                {
-                    c.last_touch = std::time::Instant::now();
-                    if let Some(id) = c.interval {
-                        let db = self.db.clone();
-                        tokio::spawn(async move {
-                            let _ = training::touch_interval(&db, id, Utc::now()).await;
-                        });
-                    }
-                }
-            }
-            ClientMsg::Subscribe { audio_only } => {
-                if self.status != SessionStatus::Live && role == RoomRole::Viewer {
-                    return self.send(
-                        conn,
-                        ServerMsg::Status {
-                            status: self.status_code(),
-                        },
-                    );
-                }
-                self.open_leg(conn, "view".into(), None, audio_only);
-            }
-            ClientMsg::AudioOnly { on } => {
-                if let Some(v) = self.conns.get(&conn).and_then(|c| c.view.as_ref()) {
-                    v.set_audio_only(on);
-                    if !on {
-                        self.sfu.request_all_keyframes();
-                    }
-                }
-            }
+            ClientMsg::Heartbeat => self.heartbeat(conn),
+            ClientMsg::Subscribe { audio_only } => self.subscribe(conn, role, audio_only),
+            ClientMsg::AudioOnly { on } => self.audio_only(conn, on),
             ClientMsg::Publish { source } => {
-                let allowed = match source {
-                    Source::Camera | Source::Screen => role != RoomRole::Viewer,
-                    Source::Mic => {
-                        role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person))
-                    }
-                };
-                if !allowed {
-                    return self.send(
-                        conn,
-                        ServerMsg::Error {
-                            message: "现在不能发言 / You may not publish now".into(),
-                        },
-                    );
-                }
-                // One publisher per slot: whoever published this source before stops.
-                let mut taken = Vec::new();
-                for (id, c) in self.conns.iter_mut() {
-                    if let Some(h) = c.publish.remove(&source) {
-                        taken.push((*id, h));
-                    }
-                }
-                for (id, h) in taken {
-                    h.close().await;
-                    if id != conn {
-                        self.send(id, ServerMsg::Unpublished { source });
-                    }
-                }
-                self.sfu.set_muted(source, self.muted.contains(&person));
-                self.open_leg(conn, leg_name(source).into(), Some(source), false);
+                let allowed = self.may_speak(person, role);
+                self.publish(conn, person, source, allowed).await
             }
-            ClientMsg::Unpublish { source } => {
-                if let Some(h) = self.conns.get_mut(&conn).and_then(|c| c.publish.remove(&source)) {
-                    h.close().await;
-                }
-            }
-            ClientMsg::Answer { leg, sdp } => {
-                let handle = self.conns.get(&conn).and_then(|c| {
-                    if leg == "view" {
-                        c.view.as_ref()
-                    } else {
-                        source_of(&leg).and_then(|s| c.publish.get(&s))
-                    }
-                });
-                if let Some(h) = handle {
-                    let fut = h.answer(sdp);
-                    let cmds = self.cmds.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = fut.await {
-                            let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
-                        }
-                    });
-                }
-            }
-            ClientMsg::Chat { text } => {
-                let text = match ChatText::parse(&text) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        return self.send(
-                            conn,
-                            ServerMsg::Error {
-                                message: format!("{} / {}", e.zh, e.en),
-                            },
-                        );
-                    }
-                };
-                // Per person, not per connection: a second phone gives no second allowance.
-                let rate = if role == RoomRole::Viewer {
-                    ChatRate::PARTICIPANT
-                } else {
-                    ChatRate::STAFF
-                };
-                let now = std::time::Instant::now();
-                let bucket = self
-                    .chat_buckets
-                    .entry(person)
-                    .or_insert_with(|| ChatBucket::new(rate, now));
-                if let Err(seconds) = bucket.take(rate, now) {
-                    return self.send(conn, ServerMsg::ChatWait { seconds });
-                }
-                match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
-                    Ok(m) => {
-                        let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
-                        let at = to_shanghai(m.created_at).format("%H:%M").to_string();
-                        self.broadcast(ServerMsg::Chat {
-                            message: ChatOut {
-                                id: m.id,
-                                person,
-                                name,
-                                text: m.body,
-                                at,
-                            },
-                        });
-                    }
-                    Err(e) => tracing::error!(error = %e, "saving chat failed"),
-                }
-            }
-            ClientMsg::RaiseHand => {
-                if !self.hands.contains(&person) && !self.speakers.contains(&person) {
-                    self.hands.push(person);
-                    self.broadcast(ServerMsg::Hands {
-                        queue: self.hands.clone(),
-                    });
-                    self.broadcast(ServerMsg::People { people: self.people() });
-                }
-            }
+            ClientMsg::Unpublish { source } => self.unpublish(conn, source).await,
+            ClientMsg::Answer { leg, sdp } => self.answer(conn, leg, sdp),
+            ClientMsg::Chat { text } => self.chat(conn, person, role, &text).await,
+            ClientMsg::RaiseHand => self.raise_hand(person),
             ClientMsg::LowerHand => {
                 self.hands.retain(|p| *p != person);
-                self.broadcast(ServerMsg::Hands {
-                    queue: self.hands.clone(),
-                });
-                self.broadcast(ServerMsg::People { people: self.people() });
+                self.broadcast_hands();
             }
-            _ if !moderator => self.send(
+            // Commands that need staff rights went to `staff` above.
+            _ => {}
+        }
+    }
+
+    /// The microphone (the only source a viewer may ask for): staff, or a chair let speak and not muted.
+    fn may_speak(&self, person: i64, role: RoomRole) -> bool {
+        role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person))
+    }
+
+    fn raise_hand(&mut self, person: i64) {
+        if !self.hands.contains(&person) && !self.speakers.contains(&person) {
+            self.hands.push(person);
+            self.broadcast_hands();
+        }
+    }
+
+    async fn unpublish(&mut self, conn: ConnId, source: Source) {
+        if let Some(h) = self.conns.get_mut(&conn).and_then(|c| c.publish.remove(&source)) {
+            h.close().await;
+        }
+    }
+
+    /// Publishing camera or screen (lecturers and moderators) and moderating (moderators only).
+    async fn staff(&mut self, conn: ConnId, person: i64, msg: ClientMsg, access: Option<SessionAccess>) {
+        if let ClientMsg::Publish { source } = msg {
+            let allowed = access.is_some_and(|a| a.role() != RoomRole::Viewer);
+            return self.publish(conn, person, source, allowed).await;
+        }
+        match access.map(SessionAccess::moderates) {
+            Some(Ok(m)) => self.moderate(person, m, msg).await,
+            _ => self.send(conn, error("只有主持人可以这样做 / Moderators only")),
+        }
+    }
+
+    fn heartbeat(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        if c.last_touch.elapsed() < TOUCH_EVERY {
+            return;
+        }
+        c.last_touch = std::time::Instant::now();
+        if let Some(id) = c.interval {
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                let _ = training::touch_interval(&db, id, Utc::now()).await;
+            });
+        }
+    }
+
+    fn subscribe(&self, conn: ConnId, role: RoomRole, audio_only: bool) {
+        if self.status != SessionStatus::Live && role == RoomRole::Viewer {
+            return self.send(
                 conn,
-                ServerMsg::Error {
-                    message: "只有主持人可以这样做 / Moderators only".into(),
+                ServerMsg::Status {
+                    status: self.status.code(),
                 },
-            ),
+            );
+        }
+        self.open_leg(conn, "view".into(), None, audio_only);
+    }
+
+    fn audio_only(&self, conn: ConnId, on: bool) {
+        if let Some(v) = self.conns.get(&conn).and_then(|c| c.view.as_ref()) {
+            v.set_audio_only(on);
+            if !on {
+                self.sfu.request_all_keyframes();
+            }
+        }
+    }
+
+    /// Opens a publisher leg if `allowed`; one publisher per slot: whoever published this source before
+    /// stops.
+    async fn publish(&mut self, conn: ConnId, person: i64, source: Source, allowed: bool) {
+        if !allowed {
+            return self.send(conn, error("现在不能发言 / You may not publish now"));
+        }
+        let mut taken = Vec::new();
+        for (id, c) in self.conns.iter_mut() {
+            if let Some(h) = c.publish.remove(&source) {
+                taken.push((*id, h));
+            }
+        }
+        for (id, h) in taken {
+            h.close().await;
+            if id != conn {
+                self.send(id, ServerMsg::Unpublished { source });
+            }
+        }
+        self.sfu.set_muted(source, self.muted.contains(&person));
+        self.open_leg(conn, leg_name(source).into(), Some(source), false);
+    }
+
+    fn answer(&self, conn: ConnId, leg: String, sdp: String) {
+        let handle = self.conns.get(&conn).and_then(|c| {
+            if leg == "view" {
+                c.view.as_ref()
+            } else {
+                source_of(&leg).and_then(|s| c.publish.get(&s))
+            }
+        });
+        if let Some(h) = handle {
+            let fut = h.answer(sdp);
+            let cmds = self.cmds.clone();
+            tokio::spawn(async move {
+                if let Err(error) = fut.await {
+                    let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
+                }
+            });
+        }
+    }
+
+    /// Whether the person may send a chat message now; per person, not per connection: a second phone
+    /// gives no second allowance. `Err` is the seconds to wait.
+    fn chat_allowed(&mut self, person: i64, role: RoomRole) -> Result<(), u64> {
+        let rate = if role == RoomRole::Viewer {
+            ChatRate::PARTICIPANT
+        } else {
+            ChatRate::STAFF
+        };
+        let now = std::time::Instant::now();
+        let bucket = self
+            .chat_buckets
+            .entry(person)
+            .or_insert_with(|| ChatBucket::new(rate, now));
+        bucket.take(rate, now)
+    }
+
+    async fn chat(&mut self, conn: ConnId, person: i64, role: RoomRole, text: &str) {
+        let text = match ChatText::parse(text) {
+            Ok(t) => t,
+            Err(e) => return self.send(conn, error(&format!("{} / {}", e.zh, e.en))),
+        };
+        if let Err(seconds) = self.chat_allowed(person, role) {
+            return self.send(conn, ServerMsg::ChatWait { seconds });
+        }
+        match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
+            Ok(m) => {
+                let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
+                let at = to_shanghai(m.created_at).format("%H:%M").to_string();
+                let message = ChatOut {
+                    id: m.id,
+                    person,
+                    name,
+                    text: m.body,
+                    at,
+                };
+                self.broadcast(ServerMsg::Chat { message });
+            }
+            Err(e) => tracing::error!(error = %e, "saving chat failed"),
+        }
+    }
+
+    /// A moderator's command; `m` proves the rights as they are now.
+    async fn moderate(&mut self, person: i64, m: Moderates, msg: ClientMsg) {
+        match msg {
             ClientMsg::RemoveChat { id } => {
                 if let Ok(true) = training::remove_chat(&self.db, self.session_id, id, person).await {
                     self.broadcast(ServerMsg::ChatRemoved { id });
@@ -612,51 +660,48 @@ impl Room {
                 self.hands.retain(|x| *x != p);
                 self.speakers.insert(p);
                 self.send_person(p, ServerMsg::Speak { allowed: true });
-                self.broadcast(ServerMsg::Hands {
-                    queue: self.hands.clone(),
-                });
-                self.broadcast(ServerMsg::People { people: self.people() });
+                self.broadcast_hands();
             }
             ClientMsg::RevokeSpeak { person: p } => {
                 self.speakers.remove(&p);
                 self.stop_publishing(p, Source::Mic).await;
                 self.send_person(p, ServerMsg::Speak { allowed: false });
-                self.broadcast(ServerMsg::People { people: self.people() });
+                self.broadcast_people();
             }
-            ClientMsg::Mute { person: p } | ClientMsg::Unmute { person: p } => {
-                let mute = matches!(msg, ClientMsg::Mute { .. });
-                if mute {
-                    self.muted.insert(p);
-                } else {
-                    self.muted.remove(&p);
-                }
-                for c in self.conns.values().filter(|c| c.member.person_id == p) {
-                    for s in c.publish.keys() {
-                        self.sfu.set_muted(*s, mute);
-                    }
-                }
-                self.send_person(p, ServerMsg::Muted { muted: mute });
-                self.broadcast(ServerMsg::People { people: self.people() });
-            }
-            ClientMsg::Remove { person: p } => {
-                if p == person {
-                    return;
-                }
-                self.removed.insert(p);
-                self.send_person(p, ServerMsg::Removed);
-                for id in self.conn_ids_of(p) {
-                    self.leave(id).await;
-                }
-                tracing::info!(
-                    session = self.session_id,
-                    person = p,
-                    by = person,
-                    "participant removed"
-                );
-            }
-            ClientMsg::Start => self.set_status(SessionStatus::Live).await,
-            ClientMsg::End => self.set_status(SessionStatus::Ended).await,
+            ClientMsg::Mute { person: p } => self.mute(p, true),
+            ClientMsg::Unmute { person: p } => self.mute(p, false),
+            ClientMsg::Remove { person: p } => self.remove(person, p).await,
+            ClientMsg::Start => self.change_status(&m, SessionStatus::Live).await,
+            ClientMsg::End => self.change_status(&m, SessionStatus::Ended).await,
+            _ => {}
         }
+    }
+
+    fn mute(&mut self, p: i64, mute: bool) {
+        if mute {
+            self.muted.insert(p);
+        } else {
+            self.muted.remove(&p);
+        }
+        for c in self.conns.values().filter(|c| c.member.person_id == p) {
+            for s in c.publish.keys() {
+                self.sfu.set_muted(*s, mute);
+            }
+        }
+        self.send_person(p, ServerMsg::Muted { muted: mute });
+        self.broadcast_people();
+    }
+
+    async fn remove(&mut self, by: i64, p: i64) {
+        if p == by {
+            return;
+        }
+        self.removed.insert(p);
+        self.send_person(p, ServerMsg::Removed);
+        for id in self.conn_ids_of(p) {
+            self.leave(id).await;
+        }
+        tracing::info!(session = self.session_id, person = p, by, "participant removed");
     }
 
     async fn stop_publishing(&mut self, person: i64, source: Source) {
@@ -667,20 +712,16 @@ impl Room {
         }
     }
 
-    /// Starts or ends the session by the one life-cycle rule. The database update is conditional, so
-    /// a change made meanwhile by another path (or process) wins and this room adopts it.
-    async fn set_status(&mut self, status: SessionStatus) {
-        if !self.status.may_become(status) {
-            return;
-        }
-        let now = Utc::now();
-        match training::set_status(&self.db, self.session_id, status, now).await {
-            Ok(true) => self.applied(status).await,
-            Ok(false) => {
-                if let Ok(Some(s)) = training::get(&self.db, self.session_id).await {
-                    self.applied(s.status).await;
-                }
-            }
+    /// Start or end from the room, by the one life-cycle path; the room applies the change itself. A
+    /// refusal (another path changed it first) means the stored status won: the room adopts it.
+    async fn change_status(&mut self, m: &Moderates, status: SessionStatus) {
+        match sessions::change_status(&self.db, m, status, &NoRoom::default()).await {
+            Ok(()) => self.applied(status).await,
+            Err(ServiceError::Refused(_)) => match training::get(&self.db, self.session_id).await {
+                Ok(Some(s)) => self.applied(s.status).await,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "reading the session failed"),
+            },
             Err(e) => tracing::error!(error = %e, "changing the session status failed"),
         }
     }
@@ -691,21 +732,14 @@ impl Room {
             return;
         }
         self.status = status;
-        tracing::info!(
-            session = self.session_id,
-            status = status.code(),
-            "session status changed"
-        );
+        tracing::info!(session = self.session_id, status = status.code(), "room status changed");
         self.broadcast(ServerMsg::Status { status: status.code() });
         if status == SessionStatus::Ended {
-            let ids: Vec<ConnId> = self.conns.keys().copied().collect();
-            for id in ids {
-                if let Some(c) = self.conns.get_mut(&id) {
-                    let view = c.view.take();
-                    let publish: Vec<LegHandle> = c.publish.drain().map(|(_, h)| h).collect();
-                    for h in view.into_iter().chain(publish) {
-                        h.close().await;
-                    }
+            for c in self.conns.values_mut() {
+                let view = c.view.take();
+                let publish: Vec<LegHandle> = c.publish.drain().map(|(_, h)| h).collect();
+                for h in view.into_iter().chain(publish) {
+                    h.close().await;
                 }
             }
         }
@@ -714,67 +748,38 @@ impl Room {
     /// present / started / submitted / passed, for the moderators while the quiz runs.
     async fn send_counter(&self) {
         let Some(quiz) = self.quiz else { return };
-        let present = self
-            .conns
-            .values()
-            .filter(|c| c.member.role == RoomRole::Viewer)
-            .map(|c| c.member.person_id)
-            .collect::<HashSet<_>>()
-            .len();
-        let Ok((started, submitted, passed)) = crate::db::quiz::counts(&self.db, quiz).await else {
+        let Ok(c) = crate::services::quiz::counter(&self.db, quiz, self.viewers().len()).await else {
             return;
         };
-        for c in self.conns.values().filter(|c| c.member.role == RoomRole::Moderator) {
-            let _ = c.outbox.send(ServerMsg::QuizCounter {
-                present,
-                started,
-                submitted,
-                passed,
-            });
-        }
+        let msg = ServerMsg::QuizCounter {
+            present: c.present,
+            started: c.started,
+            submitted: c.submitted,
+            passed: c.passed,
+        };
+        self.send_role(RoomRole::Moderator, msg);
     }
 
-    /// Minutes present per person so far, for the moderators' panel.
+    /// Minutes present per person so far, for the moderators' panel (the rule of the quiz gate).
     async fn send_attendance(&self) {
-        if self.status == SessionStatus::Scheduled || !self.conns.values().any(|c| c.member.role == RoomRole::Moderator)
-        {
+        let moderators = self.conns.values().any(|c| c.member.role == RoomRole::Moderator);
+        if self.status == SessionStatus::Scheduled || !moderators {
             return;
         }
-        // The same rule as the quiz gate and the report, so the panel never tells the moderator
-        // something the gate then contradicts.
-        let Ok(Some(session)) = training::get(&self.db, self.session_id).await else {
+        let Ok(panel) = crate::services::attendance::panel(&self.db, self.session_id).await else {
             return;
         };
-        let quiz = crate::db::quiz::for_session(&self.db, self.session_id)
-            .await
-            .ok()
-            .flatten();
-        let Ok(attendance) =
-            crate::services::attendance::Attendance::of(&self.db, &session, quiz.as_ref(), Utc::now()).await
-        else {
-            return;
-        };
-        let ids: Vec<i64> = attendance.people().collect();
-        let names: HashMap<i64, String> = people::get_many(&self.db, &ids)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| (p.id, p.name.as_str().to_string()))
-            .collect();
         let present: HashSet<i64> = self.conns.values().map(|c| c.member.person_id).collect();
-        let mut rows: Vec<AttendanceOut> = ids
+        let rows = panel
             .into_iter()
-            .map(|p| AttendanceOut {
-                person: p,
-                name: names.get(&p).cloned().unwrap_or_default(),
-                minutes: attendance.minutes(p),
-                present: present.contains(&p),
+            .map(|r| AttendanceOut {
+                present: present.contains(&r.person),
+                person: r.person,
+                name: r.name,
+                minutes: r.minutes,
             })
             .collect();
-        rows.sort_by(|a, b| b.minutes.cmp(&a.minutes).then(a.person.cmp(&b.person)));
-        for c in self.conns.values().filter(|c| c.member.role == RoomRole::Moderator) {
-            let _ = c.outbox.send(ServerMsg::Attendance { rows: rows.clone() });
-        }
+        self.send_role(RoomRole::Moderator, ServerMsg::Attendance { rows });
     }
 }
 

@@ -1,7 +1,12 @@
-//! Who may act on what: scoping of officials to their streets.
+//! Who may act on what: officials scoped to their streets, and each person's part in a session.
 
+use sea_orm::ConnectionTrait;
+
+use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::domain::person::Role;
+use crate::db::{people, training};
+use crate::domain::person::{Person, Role};
+use crate::domain::session::{RoomRole, SessionRecord};
 
 /// The streets a user may manage: all (admins) or the ones they are scoped to (officials).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,4 +32,115 @@ impl StreetScope {
             StreetScope::Only(s) => s.contains(&street),
         }
     }
+}
+
+/// A person's part in a session — moderates, lectures or attends — computed once from their current
+/// roles and streets, with the session as it was read then. The room page and socket, the quiz settings,
+/// and (through `Moderates`) opening and closing the quiz and starting and ending the session take it.
+#[derive(Debug, Clone)]
+pub struct SessionAccess {
+    session: SessionRecord,
+    person: i64,
+    role: RoomRole,
+}
+
+/// Proof that the person moderates the session now: what starting and ending it, opening and closing
+/// its quiz and moderating its room require.
+#[derive(Debug, Clone)]
+pub struct Moderates(SessionAccess);
+
+impl SessionAccess {
+    /// The signed-in user's part in a session: not found, or forbidden when they have none. `user` is
+    /// loaded from the database on every request, so this reflects roles an admin set a moment ago.
+    pub async fn of(
+        db: &impl ConnectionTrait,
+        user: &CurrentUser,
+        session: i64,
+    ) -> Result<SessionAccess, ServiceError> {
+        let s = training::get(db, session).await?.ok_or(ServiceError::NotFound)?;
+        let role = role_in(&user.person, &user.official_streets, &s).ok_or(ServiceError::Forbidden)?;
+        Ok(SessionAccess {
+            session: s,
+            person: user.person.id,
+            role,
+        })
+    }
+
+    /// Reloads a person's roles and streets and the session, for a connection that outlives the request
+    /// that opened it (the room's socket, before every command that needs more than a viewer's rights).
+    /// `None` when they may no longer enter.
+    pub async fn current(
+        db: &impl ConnectionTrait,
+        person: i64,
+        session: i64,
+    ) -> Result<Option<SessionAccess>, ServiceError> {
+        let (Some(p), Some(s)) = (people::get(db, person).await?, training::get(db, session).await?) else {
+            return Ok(None);
+        };
+        let streets = if p.roles.has(Role::Official) {
+            people::official_street_ids(db, p.id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(role_in(&p, &streets, &s).map(|role| SessionAccess {
+            session: s,
+            person,
+            role,
+        }))
+    }
+
+    pub fn session(&self) -> &SessionRecord {
+        &self.session
+    }
+
+    pub fn person(&self) -> i64 {
+        self.person
+    }
+
+    pub fn role(&self) -> RoomRole {
+        self.role
+    }
+
+    /// Moderators and lecturers (the quiz settings are theirs); forbidden for chairs.
+    pub fn staff(self) -> Result<SessionAccess, ServiceError> {
+        match self.role {
+            RoomRole::Moderator | RoomRole::Lecturer => Ok(self),
+            RoomRole::Viewer => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// The moderator's rights, or forbidden.
+    pub fn moderates(self) -> Result<Moderates, ServiceError> {
+        match self.role {
+            RoomRole::Moderator => Ok(Moderates(self)),
+            _ => Err(ServiceError::Forbidden),
+        }
+    }
+}
+
+impl Moderates {
+    pub fn session(&self) -> &SessionRecord {
+        &self.0.session
+    }
+
+    pub fn person(&self) -> i64 {
+        self.0.person
+    }
+}
+
+/// The one rule for session rights, from current roles and scope only. Moderating is for admins and
+/// the officials of the session's street; the session's explicit moderator list grants nothing by
+/// itself (it was checked against the same rule when saved, and must not outlive a removed role or
+/// street). Lecturing needs the lawyer role still.
+fn role_in(p: &Person, official_streets: &[i64], s: &SessionRecord) -> Option<RoomRole> {
+    if p.roles.has(Role::Admin) || (p.roles.has(Role::Official) && official_streets.contains(&s.street_id)) {
+        return Some(RoomRole::Moderator);
+    }
+    if p.roles.has(Role::Lawyer) && s.lecturers.contains(&p.id) {
+        return Some(RoomRole::Lecturer);
+    }
+    if p.roles.has(Role::Chair) && s.invites(p.committee_id) {
+        return Some(RoomRole::Viewer);
+    }
+    None
 }

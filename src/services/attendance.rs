@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::db::quiz::QuizRecord;
-use crate::db::training::{self, SessionRecord};
+use crate::db::training;
+use crate::domain::attempt::Presence;
 use crate::domain::attendance::{Interval, lecture_window, open_until, presence, share};
+use crate::domain::quiz::QuizRecord;
+use crate::domain::session::SessionRecord;
 
 #[derive(Debug, Clone)]
 pub struct Attendance {
@@ -33,7 +35,8 @@ impl Attendance {
         }
         if let Some(q) = quiz {
             for a in crate::db::quiz::attempts_of_quiz(db, q.id).await? {
-                // An attempt created for a chair who never looked at it is not time spent on it.
+                // An attempt she has not begun (created for her when the quiz opened, no answer yet)
+                // is not time spent on it.
                 let Some(from) = a.started_at else { continue };
                 let to = a.submitted_at.unwrap_or_else(|| open_until(a.deadline.min(now), now));
                 by_person.entry(a.person_id).or_default().push(Interval { from, to });
@@ -48,6 +51,16 @@ impl Attendance {
             ),
             by_person,
         })
+    }
+
+    /// As `of`, with the session's quiz read here.
+    pub async fn of_session(
+        db: &impl ConnectionTrait,
+        session: &SessionRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Attendance, DbErr> {
+        let quiz = crate::db::quiz::for_session(db, session.id).await?;
+        Attendance::of(db, session, quiz.as_ref(), now).await
     }
 
     fn intervals(&self, person: i64) -> Vec<Interval> {
@@ -70,8 +83,50 @@ impl Attendance {
         gate_percent == 0 || self.window.is_some() && self.share(person) * 100.0 + 1e-9 >= gate_percent as f64
     }
 
+    /// The person's presence as the quiz gate reads it.
+    pub fn presence(&self, person: i64, gate_percent: u32) -> Presence {
+        Presence {
+            meets_gate: self.meets(person, gate_percent),
+            minutes: self.minutes(person),
+            share: self.share(person),
+        }
+    }
+
     /// Everyone with any presence recorded.
     pub fn people(&self) -> impl Iterator<Item = i64> + '_ {
         self.by_person.keys().copied()
     }
+}
+
+/// One line of the moderators' attendance panel in the room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelRow {
+    pub person: i64,
+    pub name: String,
+    pub minutes: i64,
+}
+
+/// Minutes present so far per person, most first, for the moderators' panel: the same rule as the quiz
+/// gate and the report, so the panel never tells the moderator something the gate then contradicts.
+pub async fn panel(db: &impl ConnectionTrait, session: i64) -> Result<Vec<PanelRow>, DbErr> {
+    let Some(s) = training::get(db, session).await? else {
+        return Ok(Vec::new());
+    };
+    let attendance = Attendance::of_session(db, &s, Utc::now()).await?;
+    let ids: Vec<i64> = attendance.people().collect();
+    let names: HashMap<i64, String> = crate::db::people::get_many(db, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name.as_str().to_string()))
+        .collect();
+    let mut rows: Vec<PanelRow> = ids
+        .into_iter()
+        .map(|p| PanelRow {
+            person: p,
+            name: names.get(&p).cloned().unwrap_or_default(),
+            minutes: attendance.minutes(p),
+        })
+        .collect();
+    rows.sort_by(|a, b| b.minutes.cmp(&a.minutes).then(a.person.cmp(&b.person)));
+    Ok(rows)
 }

@@ -6,19 +6,16 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
 use crate::db::certificates::{self as db, CertificateRecord, EmailJob, JobStatus, Outcome};
-use crate::db::quiz::AttemptRecord;
 use crate::db::{org, people, quiz as quiz_db, training};
+use crate::domain::attempt::PassedAttempt;
 use crate::domain::certificate::{CertificateContent, give_up, new_verification_code, retry_delay, serial};
 use crate::domain::time::to_shanghai;
 use crate::email::{Mailer, OutgoingEmail, SendError};
 use crate::pdf::{self, PdfError};
 
 /// Issues the certificate of a passed attempt inside the caller's transaction, and queues its email
-/// when the chair has an address. Nothing is issued for a failed or unfinished attempt.
-pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &AttemptRecord) -> Result<Option<i64>, ServiceError> {
-    if attempt.passed != Some(true) {
-        return Ok(None);
-    }
+/// when the chair has an address. Only a recorded pass can ask (`PassedAttempt`).
+pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &PassedAttempt) -> Result<i64, ServiceError> {
     let quiz = quiz_db::get(txn, attempt.quiz_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -53,8 +50,8 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &AttemptRecord) -> Re
         session_title: session.title.clone(),
         session_date: date(session.started_at.unwrap_or(session.starts_at)),
         lecturers,
-        correct: attempt.correct.unwrap_or(0).max(0) as u32,
-        total: attempt.total.max(0) as u32,
+        correct: attempt.correct,
+        total: attempt.total,
         street,
         issued_on: date(Utc::now()),
     };
@@ -85,7 +82,7 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &AttemptRecord) -> Re
         person = person.id,
         "certificate issued"
     );
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// The public verification URL printed in the QR code.

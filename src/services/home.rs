@@ -5,10 +5,11 @@ use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::db::training::SessionSummary;
 use crate::db::{org, training};
+use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
+use crate::domain::session::SessionSummary;
 
 #[derive(Debug, Default)]
 pub struct Home {
@@ -26,31 +27,41 @@ pub struct Home {
     pub lawyer_sessions: Vec<SessionSummary>,
 }
 
+/// Everything the home page shows, for each role the user holds.
 pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home, ServiceError> {
     let roles = &user.person.roles;
     let mut h = Home::default();
     if roles.has(Role::Chair)
         && let Some(c) = user.person.committee_id
     {
-        h.chair_upcoming = training::upcoming_for_committee(db, c, Utc::now()).await?;
-        h.chair_committee = org::get(db, c).await?;
-        h.chair_past = training::past_for_committee(db, c, Utc::now(), 10).await?;
-        h.certificates = crate::db::certificates::for_person(db, user.person.id).await?;
+        chair(db, &mut h, user.person.id, c).await?;
     }
     if roles.has(Role::Official) {
         h.official_streets = org::get_many(db, &user.official_streets).await?;
         h.official_sessions = training::for_streets(db, &user.official_streets, 20).await?;
     }
     if roles.has(Role::Lawyer) {
-        h.lawyer_sessions = training::for_lecturer(db, user.person.id, 20).await?;
-        use crate::domain::bank::QuestionStatus;
-        for (b, counts) in super::banks::overview(db).await? {
-            if !b.retired {
-                let n = |s| counts.get(&s).copied().unwrap_or(0);
-                h.lawyer_banks
-                    .push((b, n(QuestionStatus::Active), n(QuestionStatus::NeedsReview)));
-            }
-        }
+        lawyer(db, &mut h, user.person.id).await?;
     }
     Ok(h)
+}
+
+async fn chair(db: &impl ConnectionTrait, h: &mut Home, person: i64, committee: i64) -> Result<(), ServiceError> {
+    h.chair_upcoming = training::upcoming_for_committee(db, committee, Utc::now()).await?;
+    h.chair_committee = org::get(db, committee).await?;
+    h.chair_past = training::past_for_committee(db, committee, Utc::now(), 10).await?;
+    h.certificates = crate::db::certificates::for_person(db, person).await?;
+    Ok(())
+}
+
+async fn lawyer(db: &impl ConnectionTrait, h: &mut Home, person: i64) -> Result<(), ServiceError> {
+    h.lawyer_sessions = training::for_lecturer(db, person, 20).await?;
+    for (b, counts) in super::banks::overview(db).await? {
+        if !b.retired {
+            let n = |s| counts.get(&s).copied().unwrap_or(0);
+            h.lawyer_banks
+                .push((b, n(QuestionStatus::Active), n(QuestionStatus::NeedsReview)));
+        }
+    }
+    Ok(())
 }

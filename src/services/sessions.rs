@@ -1,22 +1,52 @@
-//! Scheduling training sessions and deciding who may enter their rooms.
+//! Scheduling training sessions, their life cycle (one rule for every path that changes a status), and
+//! what the session pages and the room page show.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
-use super::access::StreetScope;
-use super::accounts::CurrentUser;
+use super::access::{Moderates, SessionAccess, StreetScope};
 use super::attendance::Attendance;
-use crate::db::training::{self, SessionRecord};
-use crate::db::{org, people};
-use crate::domain::org::OrgKind;
+use crate::db::{org, people, training};
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
-use crate::domain::session::{AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionStatus, forgotten_end};
-use crate::i18n::Text;
+use crate::domain::session::{
+    AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionRecord, SessionStatus, SessionSummary, forgotten_end,
+};
 
 pub use super::FieldErrors;
+
+/// A session's live room as the use cases see it: who is connected, and what it must be told when the
+/// session or its quiz changes. Implemented by `rooms::Rooms`; `NoRoom` where nobody can be connected
+/// (tools, tests).
+pub trait LiveRoom {
+    /// The chairs connected to the session's room now.
+    fn present_chairs(&self, session: i64) -> impl Future<Output = Vec<i64>>;
+    /// The session's status changed (it is stored already).
+    fn status_changed(&self, session: i64, status: SessionStatus);
+    /// The quiz opened (its attempts for the present chairs exist already).
+    fn quiz_opened(&self, session: i64, quiz: i64);
+    /// The quiz closed.
+    fn quiz_closed(&self, session: i64, quiz: i64);
+}
+
+/// A room with these chairs in it and nobody to tell: for tools and tests that drive the use cases
+/// without a live room.
+#[derive(Debug, Clone, Default)]
+pub struct NoRoom {
+    pub present: Vec<i64>,
+}
+
+impl LiveRoom for NoRoom {
+    async fn present_chairs(&self, _: i64) -> Vec<i64> {
+        self.present.clone()
+    }
+    fn status_changed(&self, _: i64, _: SessionStatus) {}
+    fn quiz_opened(&self, _: i64, _: i64) {}
+    fn quiz_closed(&self, _: i64, _: i64) {}
+}
 
 /// Which committees are invited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,85 +68,118 @@ pub struct SessionInput {
     pub invitees: Invitees,
 }
 
-/// Checks people and places against the database and resolves the invited committees.
+/// Checks people and places against the database and resolves the invited committees, in a fixed
+/// number of queries.
 async fn resolve(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
     input: &SessionInput,
 ) -> Result<Vec<i64>, ServiceError> {
-    let mut errors = FieldErrors::new();
     let street = org::get(db, input.street).await?;
     if street.as_ref().map(|s| s.kind) != Some(OrgKind::Street) {
-        errors.push(("street", Text::new("请选择街道", "choose a street")));
-        return Err(errors.into());
+        return Err(ServiceError::rejected("street", "请选择街道", "choose a street"));
     }
     if !scope.allows(input.street) {
         return Err(ServiceError::Forbidden);
     }
-    if input.lecturers.is_empty() {
-        errors.push((
-            "lecturers",
-            Text::new("请至少选择一位主讲律师", "choose at least one lecturer"),
-        ));
+    let mut errors = FieldErrors::new();
+    check_lecturers(db, &input.lecturers, &mut errors).await?;
+    check_moderators(db, input, &mut errors).await?;
+    let committees = invited_committees(db, input, &mut errors).await?;
+    Ok(errors.or_ok(committees)?)
+}
+
+async fn check_lecturers(db: &impl ConnectionTrait, ids: &[i64], errors: &mut FieldErrors) -> Result<(), ServiceError> {
+    if ids.is_empty() {
+        errors.add("lecturers", "请至少选择一位主讲律师", "choose at least one lecturer");
+        return Ok(());
     }
-    for id in &input.lecturers {
-        if !people::get(db, *id).await?.is_some_and(|p| p.roles.has(Role::Lawyer)) {
-            errors.push((
-                "lecturers",
-                Text::new("主讲人必须是律师账号", "lecturers must be lawyer accounts"),
-            ));
-            break;
-        }
+    let lawyers: BTreeSet<i64> = people::get_many(db, ids)
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Lawyer))
+        .map(|p| p.id)
+        .collect();
+    if !ids.iter().all(|id| lawyers.contains(id)) {
+        errors.add("lecturers", "主讲人必须是律师账号", "lecturers must be lawyer accounts");
     }
-    for id in &input.moderators {
-        let ok = match people::get(db, *id).await? {
-            Some(p) if p.roles.has(Role::Admin) => true,
-            Some(p) if p.roles.has(Role::Official) => {
-                people::official_street_ids(db, p.id).await?.contains(&input.street)
-            }
-            _ => false,
-        };
-        if !ok {
-            errors.push((
-                "moderators",
-                Text::new(
-                    "主持人必须是本街道的街道干部",
-                    "moderators must be officials of this street",
-                ),
-            ));
-            break;
-        }
+    Ok(())
+}
+
+/// Moderators are admins, or officials of the session's street.
+async fn check_moderators(
+    db: &impl ConnectionTrait,
+    input: &SessionInput,
+    errors: &mut FieldErrors,
+) -> Result<(), ServiceError> {
+    if input.moderators.is_empty() {
+        return Ok(());
     }
-    let in_street: Vec<_> = org::in_street(db, input.street, OrgKind::Committee).await?;
+    let of_street: BTreeSet<i64> = org::officials_of_streets(db, &[input.street])
+        .await?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let ok: BTreeSet<i64> = people::get_many(db, &input.moderators)
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Admin) || (p.roles.has(Role::Official) && of_street.contains(&p.id)))
+        .map(|p| p.id)
+        .collect();
+    if !input.moderators.iter().all(|id| ok.contains(id)) {
+        errors.add(
+            "moderators",
+            "主持人必须是本街道的街道干部",
+            "moderators must be officials of this street",
+        );
+    }
+    Ok(())
+}
+
+async fn invited_committees(
+    db: &impl ConnectionTrait,
+    input: &SessionInput,
+    errors: &mut FieldErrors,
+) -> Result<Vec<i64>, ServiceError> {
+    let in_street = org::in_street(db, input.street, OrgKind::Committee).await?;
     let committees: Vec<i64> = match &input.invitees {
         Invitees::WholeStreet => in_street.iter().map(|c| c.id).collect(),
-        Invitees::Neighbourhoods(ns) => {
-            let estates: BTreeSet<i64> = org::in_street(db, input.street, OrgKind::Estate)
-                .await?
-                .into_iter()
-                .filter(|e| e.parent_id.is_some_and(|p| ns.contains(&p)))
-                .map(|e| e.id)
-                .collect();
-            in_street
-                .iter()
-                .filter(|c| c.parent_id.is_some_and(|p| estates.contains(&p)))
-                .map(|c| c.id)
-                .collect()
-        }
+        Invitees::Neighbourhoods(ns) => under_neighbourhoods(db, input.street, ns, &in_street).await?,
         Invitees::Committees(cs) => {
             if cs.iter().any(|c| !in_street.iter().any(|x| x.id == *c)) {
-                errors.push((
+                errors.add(
                     "committees",
-                    Text::new("所选业委会不属于该街道", "a chosen committee is not in this street"),
-                ));
+                    "所选业委会不属于该街道",
+                    "a chosen committee is not in this street",
+                );
             }
             cs.clone()
         }
     };
-    if committees.is_empty() && errors.iter().all(|(f, _)| *f != "committees") {
-        errors.push(("committees", Text::new("没有邀请任何业委会", "no committee is invited")));
+    if committees.is_empty() && errors.get("committees").is_none() {
+        errors.add("committees", "没有邀请任何业委会", "no committee is invited");
     }
-    Ok(errors.or_ok(committees)?)
+    Ok(committees)
+}
+
+/// The committees (of `in_street`) whose estates lie under these 居委.
+async fn under_neighbourhoods(
+    db: &impl ConnectionTrait,
+    street: i64,
+    neighbourhoods: &[i64],
+    in_street: &[OrgUnit],
+) -> Result<Vec<i64>, ServiceError> {
+    let estates: BTreeSet<i64> = org::in_street(db, street, OrgKind::Estate)
+        .await?
+        .into_iter()
+        .filter(|e| e.parent_id.is_some_and(|p| neighbourhoods.contains(&p)))
+        .map(|e| e.id)
+        .collect();
+    Ok(in_street
+        .iter()
+        .filter(|c| c.parent_id.is_some_and(|p| estates.contains(&p)))
+        .map(|c| c.id)
+        .collect())
 }
 
 #[tracing::instrument(skip_all, fields(street = input.street))]
@@ -192,20 +255,34 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(session = id))]
 pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<(), ServiceError> {
     let s = managed(db, scope, id).await?;
-    change_status(db, &s, SessionStatus::Cancelled).await
+    transition(db, &s, SessionStatus::Cancelled, Utc::now()).await
 }
 
-/// Moves a session along its life cycle by the one rule (`SessionStatus::may_become`), refusing with
-/// a message that says why. Used where no live room holds the session: cancellation, and starting or
-/// ending without a room.
-#[tracing::instrument(skip_all, fields(session = s.id, to = to.code()))]
+/// Starts or ends a session (the moderator's buttons, on the page or in the room), then tells its room.
+#[tracing::instrument(skip_all, fields(session = who.session().id, to = to.code()))]
 pub async fn change_status(
+    db: &impl ConnectionTrait,
+    who: &Moderates,
+    to: SessionStatus,
+    room: &impl LiveRoom,
+) -> Result<(), ServiceError> {
+    transition(db, who.session(), to, Utc::now()).await?;
+    room.status_changed(who.session().id, to);
+    Ok(())
+}
+
+/// The one path by which a session's status changes — the moderator (page or room), cancellation and
+/// the job that ends forgotten sessions all come here: the life-cycle rule (`SessionStatus::change_to`)
+/// against the status read, then a conditional update, so that two paths racing (a room and a form
+/// post, two processes) cannot both win; the loser is told why by the status that won.
+async fn transition(
     db: &impl ConnectionTrait,
     s: &SessionRecord,
     to: SessionStatus,
+    at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    if !s.status.may_become(to) || !training::set_status(db, s.id, to, Utc::now()).await? {
-        // Re-read: a race with another path changed it since `s` was read.
+    s.status.change_to(to).map_err(ServiceError::Refused)?;
+    if !training::set_status(db, s.id, to, at).await? {
         let now = training::get(db, s.id).await?.map_or(s.status, |x| x.status);
         return Err(ServiceError::Refused(now.refusal(to)));
     }
@@ -214,69 +291,147 @@ pub async fn change_status(
 }
 
 /// Ends live sessions their moderators forgot: two hours after the scheduled end, at the later of that
-/// end and the last time anyone was seen in the room (`session::forgotten_end`). Returns the ended
-/// sessions, so that open rooms can be told.
+/// end and the last time anyone was seen in the room (`session::forgotten_end`). Their rooms are told.
 #[tracing::instrument(skip_all)]
-pub async fn end_forgotten(db: &impl ConnectionTrait) -> Result<Vec<i64>, ServiceError> {
+pub async fn end_forgotten(db: &impl ConnectionTrait, room: &impl LiveRoom) -> Result<Vec<i64>, ServiceError> {
     let now = Utc::now();
     let mut ended = Vec::new();
     for s in training::live_ending_before(db, now - chrono::Duration::hours(AUTO_END_AFTER_HOURS)).await? {
         let last_seen = training::last_seen(db, s.id).await?;
-        if let Some(at) = forgotten_end(s.status, s.ends_at, last_seen, now)
-            && training::set_status(db, s.id, SessionStatus::Ended, at).await?
-        {
+        let Some(at) = forgotten_end(s.status, s.ends_at, last_seen, now) else {
+            continue;
+        };
+        if transition(db, &s, SessionStatus::Ended, at).await.is_ok() {
             tracing::info!(session = s.id, "forgotten session ended by itself");
+            room.status_changed(s.id, SessionStatus::Ended);
             ended.push(s.id);
         }
     }
     Ok(ended)
 }
 
-/// The role a user has in a session, or `None` when they may not enter. `user` is loaded from the
-/// database on every request, so this reflects the roles and streets an admin set a moment ago.
-pub async fn room_role(
-    db: &impl ConnectionTrait,
-    user: &CurrentUser,
-    s: &SessionRecord,
-) -> Result<Option<RoomRole>, ServiceError> {
-    let _ = db;
-    Ok(role_in(&user.person, &user.official_streets, s))
+/// The session an invitation link leads to.
+pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<i64, ServiceError> {
+    Ok(training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?.id)
 }
 
-/// A person's role in a session now: reloads their roles and streets and the session, for a
-/// connection that outlives the request that opened it (the room's WebSocket re-checks before every
-/// command that needs more than a viewer's rights).
-pub async fn current_room_role(
-    db: &impl ConnectionTrait,
-    person: i64,
-    session: i64,
-) -> Result<Option<RoomRole>, ServiceError> {
-    let (Some(p), Some(s)) = (people::get(db, person).await?, training::get(db, session).await?) else {
-        return Ok(None);
-    };
-    let streets = if p.roles.has(Role::Official) {
-        people::official_street_ids(db, p.id).await?
-    } else {
-        Vec::new()
-    };
-    Ok(role_in(&p, &streets, &s))
+/// The official's list: the sessions of the streets they may see.
+pub async fn list_page(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<Vec<SessionSummary>, ServiceError> {
+    let ids: Vec<i64> = super::streets::visible(db, scope).await?.iter().map(|s| s.id).collect();
+    Ok(training::for_streets(db, &ids, 200).await?)
 }
 
-/// The one rule for session rights, from current roles and scope only. Moderating is for admins and
-/// the officials of the session's street; the session's explicit moderator list grants nothing by
-/// itself (it was checked against the same rule when saved, and must not outlive a removed role or
-/// street). Lecturing needs the lawyer role still.
-fn role_in(p: &Person, official_streets: &[i64], s: &SessionRecord) -> Option<RoomRole> {
-    if p.roles.has(Role::Admin) || (p.roles.has(Role::Official) && official_streets.contains(&s.street_id)) {
-        return Some(RoomRole::Moderator);
+/// What the session form offers an official: their streets, the lawyers, the officials of those
+/// streets, and the 居委 and committees of those streets labelled with their street. A fixed number of
+/// queries however many streets.
+#[derive(Debug, Default)]
+pub struct FormChoices {
+    pub streets: Vec<OrgUnit>,
+    pub lawyers: Vec<Person>,
+    pub officials: Vec<Person>,
+    /// (id, "街道 · 居委")
+    pub neighbourhoods: Choices,
+    /// (id, "街道 · 居委 · 业委会"), sorted by label within each street.
+    pub committees: Choices,
+}
+
+pub async fn form_choices(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<FormChoices, ServiceError> {
+    let streets = super::streets::visible(db, scope).await?;
+    let ids: Vec<i64> = streets.iter().map(|s| s.id).collect();
+    let lawyers = people::with_role(db, Role::Lawyer).await?;
+    let official_ids: BTreeSet<i64> = org::officials_of_streets(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let mut officials: Vec<Person> = people::get_many(db, &official_ids.into_iter().collect::<Vec<_>>())
+        .await?
+        .into_iter()
+        .filter(|p| p.roles.has(Role::Official))
+        .collect();
+    officials.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+    let kinds = [OrgKind::Neighbourhood, OrgKind::Estate, OrgKind::Committee];
+    let units = org::in_streets(db, &ids, &kinds).await?;
+    let (neighbourhoods, committees) = unit_choices(&streets, &units);
+    Ok(FormChoices {
+        streets,
+        lawyers,
+        officials,
+        neighbourhoods,
+        committees,
+    })
+}
+
+/// Labels the 居委 and committees of each street (streets in the order given, units by name).
+/// (id, label) choices for a form.
+pub type Choices = Vec<(i64, String)>;
+
+fn unit_choices(streets: &[OrgUnit], units: &[OrgUnit]) -> (Choices, Choices) {
+    let by_id: HashMap<i64, &OrgUnit> = units.iter().map(|u| (u.id, u)).collect();
+    let parent = |u: &OrgUnit| u.parent_id.and_then(|p| by_id.get(&p).copied());
+    let (mut neighbourhoods, mut committees) = (Vec::new(), Vec::new());
+    for s in streets {
+        let here = || units.iter().filter(move |u| u.street_id == Some(s.id));
+        for n in here().filter(|u| u.kind == OrgKind::Neighbourhood) {
+            neighbourhoods.push((n.id, format!("{} · {}", s.name, n.name)));
+        }
+        let mut list: Vec<(i64, String)> = here()
+            .filter(|u| u.kind == OrgKind::Committee)
+            .map(|c| {
+                let n = parent(c).and_then(parent).map(|n| n.name.as_str()).unwrap_or_default();
+                (c.id, format!("{} · {n} · {}", s.name, c.name))
+            })
+            .collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1));
+        committees.extend(list);
     }
-    if p.roles.has(Role::Lawyer) && s.lecturers.contains(&p.id) {
-        return Some(RoomRole::Lecturer);
-    }
-    if p.roles.has(Role::Chair) && p.committee_id.is_some_and(|c| s.committees.contains(&c)) {
-        return Some(RoomRole::Viewer);
-    }
-    None
+    (neighbourhoods, committees)
+}
+
+/// The official's page of one session.
+pub struct DetailPage {
+    pub session: SessionRecord,
+    pub street: String,
+    pub lecturers: Vec<Person>,
+    pub attendance: Vec<AttendanceRow>,
+}
+
+pub async fn detail_page(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<DetailPage, ServiceError> {
+    let session = managed(db, scope, id).await?;
+    Ok(DetailPage {
+        street: street_name(db, session.street_id).await?,
+        lecturers: people::get_many(db, &session.lecturers).await?,
+        attendance: attendance(db, &session).await?,
+        session,
+    })
+}
+
+async fn street_name(db: &impl ConnectionTrait, street: i64) -> Result<String, ServiceError> {
+    Ok(org::get(db, street).await?.map(|u| u.name).unwrap_or_default())
+}
+
+/// The room page: lobby, live room or ended, for the person's part in the session.
+pub struct RoomPage {
+    pub session: SessionRecord,
+    pub role: RoomRole,
+    pub you: i64,
+    pub street: String,
+    pub lecturers: Vec<Person>,
+    /// The session's quiz while chairs can enter it: a chair who arrives (or reloads) after it opened
+    /// missed the socket's push, so the page itself must lead there.
+    pub open_quiz: Option<i64>,
+}
+
+pub async fn room_page(db: &impl ConnectionTrait, access: SessionAccess) -> Result<RoomPage, ServiceError> {
+    let session = access.session().clone();
+    Ok(RoomPage {
+        street: street_name(db, session.street_id).await?,
+        lecturers: people::get_many(db, &session.lecturers).await?,
+        open_quiz: super::quiz::open_now(db, session.id).await?,
+        role: access.role(),
+        you: access.person(),
+        session,
+    })
 }
 
 /// Attendance per invited chair: minutes present within the lecture (the same rule as the quiz gate).
@@ -292,8 +447,7 @@ pub async fn attendance(db: &impl ConnectionTrait, s: &SessionRecord) -> Result<
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
         .collect();
-    let quiz = crate::db::quiz::for_session(db, s.id).await?;
-    let attendance = Attendance::of(db, s, quiz.as_ref(), Utc::now()).await?;
+    let attendance = Attendance::of_session(db, s, Utc::now()).await?;
     Ok(chairs
         .into_iter()
         .map(|person| AttendanceRow {

@@ -61,7 +61,9 @@ async fn take(s: &Setup, quiz_id: i64, chair: i64, right: bool) -> i64 {
         let now = chrono::Utc::now();
         assert!(quiz_db::save_answer(&s.app.db, a, pos, &given, now, now).await.unwrap());
     }
-    quiz::submit_attempt(&s.app.db, a, "chair").await.unwrap();
+    quiz::submit_attempt(&s.app.db, a, quorum::domain::attempt::SubmittedBy::Chair)
+        .await
+        .unwrap();
     a
 }
 
@@ -69,7 +71,7 @@ async fn passed_and_failed() -> (Setup, i64) {
     let s = setup(settings(4)).await;
     set_contact(&s, 0, "王秀英", Some("wang@example.com")).await;
     set_contact(&s, 1, "李建华", Some("li@example.com")).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..2]).await;
     take(&s, opened.quiz_id, s.chairs[0], true).await;
     take(&s, opened.quiz_id, s.chairs[1], false).await;
     (s, opened.quiz_id)
@@ -192,7 +194,7 @@ async fn many_passes(n: usize) -> Setup {
     for i in 0..2 {
         set_contact(&s, i, &format!("主任{i}"), Some(&format!("chair{i}@example.com"))).await;
     }
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..2]).await;
     for c in &s.chairs[..2] {
         take(&s, opened.quiz_id, *c, true).await;
     }
@@ -305,7 +307,7 @@ async fn verification_shows_valid_revoked_and_unknown() {
 async fn a_name_the_font_cannot_show_is_refused_naming_the_character() {
     let s = setup(settings(3)).await;
     set_contact(&s, 0, "王\u{20000}", Some("rare@example.com")).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     take(&s, opened.quiz_id, s.chairs[0], true).await;
     let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
     let chair = as_chair(&s, 0).await;

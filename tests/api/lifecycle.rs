@@ -72,7 +72,7 @@ async fn opening_the_quiz_link_never_starts_an_attempt_and_a_pass_stays_a_pass()
     })
     .await;
     // Nobody was in the room when it opened: no attempt exists yet.
-    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    let opened = s.open_quiz(&[]).await;
     let chair = as_chair(&s, 0).await;
     let link = format!("/quiz/{}", opened.quiz_id);
 
@@ -114,7 +114,7 @@ async fn opening_the_quiz_link_never_starts_an_attempt_and_a_pass_stays_a_pass()
 #[tokio::test]
 async fn the_grace_holds_in_a_single_attempt_quiz() {
     let s = setup(settings(3)).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
 
@@ -142,11 +142,11 @@ async fn the_grace_holds_in_a_single_attempt_quiz() {
 #[tokio::test]
 async fn closing_the_quiz_keeps_the_grace_and_the_note() {
     let s = setup(settings(3)).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
     let before = Utc::now();
-    quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
+    s.close_quiz().await;
     let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
     assert_eq!(a.status, quiz_db::AttemptStatus::Open, "not submitted inside the grace");
     assert!(
@@ -176,7 +176,7 @@ async fn an_open_connection_counts_up_to_now_at_the_gate() {
     let now = Utc::now();
     history::lecture_started(&s.app, s.session, now - Duration::seconds(50)).await;
     one_connection(&s, 0, now - Duration::seconds(50), now - Duration::seconds(25), false).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     assert_eq!(
         (opened.attempts_created, opened.below_gate.clone()),
         (1, vec![]),
@@ -190,7 +190,7 @@ async fn the_report_reads_attendance_as_the_gate_did() {
     // The quiz opened 30 minutes ago, after a 30-minute lecture that chair 0 attended in full; she
     // left the room for the quiz and the session went on without her.
     let now = Utc::now();
-    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    let opened = s.open_quiz(&[]).await;
     history::lecture_started(&s.app, s.session, now - Duration::minutes(60)).await;
     history::quiz_opened(&s.app, opened.quiz_id, now - Duration::minutes(30)).await;
     one_connection(&s, 0, now - Duration::minutes(61), now - Duration::minutes(30), true).await;
@@ -267,11 +267,21 @@ async fn a_forgotten_session_ends_by_itself_at_its_last_sign_of_life() {
     let iv = training::open_interval(&app.db, id, person, t(4.0)).await.unwrap();
     training::close_interval(&app.db, iv, t(2.5)).await.unwrap();
 
-    assert_eq!(sessions::end_forgotten(&app.db).await.unwrap(), vec![id]);
+    assert_eq!(
+        sessions::end_forgotten(&app.db, &sessions::NoRoom::default())
+            .await
+            .unwrap(),
+        vec![id]
+    );
     let s = training::get(&app.db, id).await.unwrap().unwrap();
     assert_eq!(s.status, SessionStatus::Ended);
     assert_eq!(s.ended_at.map(|e| e.timestamp()), Some(t(2.5).timestamp()));
-    assert!(sessions::end_forgotten(&app.db).await.unwrap().is_empty());
+    assert!(
+        sessions::end_forgotten(&app.db, &sessions::NoRoom::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -283,7 +293,12 @@ async fn a_session_still_within_its_allowance_keeps_running() {
     training::set_status(&app.db, id, SessionStatus::Live, now - Duration::hours(2))
         .await
         .unwrap();
-    assert!(sessions::end_forgotten(&app.db).await.unwrap().is_empty());
+    assert!(
+        sessions::end_forgotten(&app.db, &sessions::NoRoom::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -346,7 +361,7 @@ async fn a_chair_who_failed_may_start_again_and_finds_her_last_result() {
         ..settings(3)
     })
     .await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let first = attempts_of(&s, opened.quiz_id, 0).await[0].id;
     let chair = as_chair(&s, 0).await;
     // Submits with nothing answered: 0 right, not passed.
@@ -360,4 +375,32 @@ async fn a_chair_who_failed_may_start_again_and_finds_her_last_result() {
         "her last result is one tap away"
     );
     assert_eq!(attempts_of(&s, opened.quiz_id, 0).await.len(), 1);
+}
+
+#[tokio::test]
+async fn reading_an_attempt_changes_nothing_and_an_overdue_one_reads_as_finished() {
+    let s = setup(settings(3)).await;
+    let opened = s.open_quiz(&s.chairs[..1]).await;
+    let attempt = attempts_of(&s, opened.quiz_id, 0).await[0].id;
+    let chair = as_chair(&s, 0).await;
+    let read = || async { quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap() };
+
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("第 1 题"), "{page}");
+    assert_eq!(read().await.started_at, None, "looking at an attempt does not start it");
+    let r = chair.answer(attempt, some_answer(&s, attempt, 0).await).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(read().await.started_at.is_some(), "the first answer does");
+
+    // Past the deadline and its grace the page shows the result at once; the job records it.
+    closing_passed(&s, opened.quiz_id, attempt, 11).await;
+    let page = chair.get_text(&format!("/attempts/{attempt}")).await;
+    assert!(page.contains("时间到，系统已按已保存的答案自动交卷"), "{page}");
+    assert_eq!(read().await.status, quiz_db::AttemptStatus::Open, "a GET submitted it");
+    assert_eq!(quiz::submit_due(&s.app.db).await.unwrap(), 1);
+    let a = read().await;
+    assert_eq!(
+        (a.status, a.submitted_by.as_deref()),
+        (quiz_db::AttemptStatus::Submitted, Some("deadline"))
+    );
 }

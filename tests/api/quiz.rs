@@ -11,9 +11,9 @@ use quorum::domain::person::Role;
 use quorum::domain::question::{Answer, QuestionKind};
 use quorum::domain::quiz::{BlueprintRule, QuizSettings, Reveal};
 use quorum::domain::session::{Schedule, SessionStatus};
-use quorum::services::access::StreetScope;
+use quorum::services::access::{Moderates, SessionAccess, StreetScope};
 use quorum::services::quiz;
-use quorum::services::sessions::{Invitees, SessionInput};
+use quorum::services::sessions::{Invitees, NoRoom, SessionInput};
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, Page, TestApp, id_in, location, make_person, make_street, spawn_app_with};
@@ -47,6 +47,33 @@ pub(crate) struct Setup {
     pub session: i64,
     pub official: i64,
     pub chairs: Vec<i64>,
+}
+
+impl Setup {
+    /// The official's rights in the session, as the room and the quiz buttons check them.
+    pub(crate) async fn moderates(&self) -> Moderates {
+        SessionAccess::current(&self.app.db, self.official, self.session)
+            .await
+            .unwrap()
+            .unwrap()
+            .moderates()
+            .unwrap()
+    }
+
+    /// The moderator opens the quiz with these chairs connected to the room.
+    pub(crate) async fn open_quiz(&self, present: &[i64]) -> quiz::Opened {
+        let room = NoRoom {
+            present: present.to_vec(),
+        };
+        quiz::open(&self.app.db, &self.moderates().await, &room).await.unwrap()
+    }
+
+    /// The moderator closes the quiz.
+    pub(crate) async fn close_quiz(&self) -> usize {
+        quiz::close(&self.app.db, &self.moderates().await, &NoRoom::default())
+            .await
+            .unwrap()
+    }
 }
 
 /// A live session that started 60 minutes ago, attended in full by `full` chairs and for the last 10
@@ -187,7 +214,7 @@ async fn opening_draws_by_the_blueprint_pins_versions_skips_review_and_applies_t
     )
     .await
     .unwrap();
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs).await.unwrap();
+    let opened = s.open_quiz(&s.chairs).await;
     assert_eq!(opened.attempts_created, 2, "two chairs attended enough");
     assert_eq!(
         opened.below_gate,
@@ -273,7 +300,7 @@ async fn answers_save_with_refusals_and_grading_is_all_or_nothing() {
         ..settings(6)
     })
     .await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs).await.unwrap();
+    let opened = s.open_quiz(&s.chairs).await;
     let chair = as_chair(&s, 0).await;
     // Her attempt was created when the quiz opened: the link leads straight to it.
     let attempt = id_in(&location(&chair.get(&format!("/quiz/{}", opened.quiz_id)).await));
@@ -350,7 +377,7 @@ async fn the_server_submits_at_the_deadline_with_what_was_saved() {
         ..settings(3)
     })
     .await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
     let chair = as_chair(&s, 0).await;
     let (_, right, truth) = right_choices(&s.app, attempt, 0).await;
@@ -418,13 +445,13 @@ async fn a_chair_who_missed_the_opening_finds_the_quiz_in_the_room() {
     let room = format!("/sessions/{}/room", s.session);
     let page = chair.page(&room).await;
     assert!(!page.exists("#quiz-link"), "no link before the quiz opens: {page}");
-    let opened = quiz::open(&s.app.db, s.session, &[]).await.unwrap();
+    let opened = s.open_quiz(&[]).await;
     let page = chair.page(&room).await;
     assert_eq!(
         page.link("随堂测试进行中，点此进入"),
         format!("/quiz/{}", opened.quiz_id)
     );
-    quiz::close_quiz(&s.app.db, opened.quiz_id).await.unwrap();
+    s.close_quiz().await;
     let page = chair.page(&room).await;
     assert!(!page.exists("#quiz-link"), "no link once it is closed: {page}");
 }
@@ -432,7 +459,7 @@ async fn a_chair_who_missed_the_opening_finds_the_quiz_in_the_room() {
 #[tokio::test]
 async fn one_question_per_screen_works_without_javascript() {
     let s = setup(settings(3)).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let chair = as_chair(&s, 0).await;
     let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
     let page = chair.page(&format!("/attempts/{attempt}")).await;
@@ -504,7 +531,7 @@ fn start_server(url: &str, dir: &std::path::Path, banks: &std::path::Path) -> (s
 async fn acknowledged_answers_survive_killing_the_server() {
     // Prepare the data through a normal test app, then serve the same database from a real process.
     let s = setup(settings(4)).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..1]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
     let url = s.app.database_url.clone();
     let dir = std::env::temp_dir().join(format!("quorum-restart-{}", uuid::Uuid::new_v4().simple()));

@@ -1,7 +1,6 @@
 //! Reports: figures on a hand-checked fixture, roll-up sums, scoping, and exports that match the page.
 
 use quorum::domain::person::Role;
-use quorum::services::quiz;
 
 use crate::helpers::{Page, SessionForm, id_in, location, make_person, make_street};
 use crate::quiz::{settings, setup};
@@ -10,7 +9,7 @@ use crate::quiz::{settings, setup};
 /// Chair 0 answers all 4 right (100 %), chair 1 all wrong (0 %).
 async fn fixture() -> crate::quiz::Setup {
     let s = setup(settings(4)).await;
-    let opened = quiz::open(&s.app.db, s.session, &s.chairs[..2]).await.unwrap();
+    let opened = s.open_quiz(&s.chairs[..2]).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], false).await;
     s

@@ -64,9 +64,7 @@ async fn names_that_look_like_formulas_are_escaped_in_every_csv_export() {
     rename(&s.app, s.chairs[0], "=HYPERLINK(\"http://evil.example\",\"点我\")").await;
     rename(&s.app, s.chairs[1], "-1+1").await;
     rename(&s.app, s.chairs[2], "@SUM(A1:A9)").await;
-    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..2])
-        .await
-        .unwrap();
+    let opened = s.open_quiz(&s.chairs[..2]).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], false).await;
     let official = s.app.other_browser();
@@ -281,9 +279,7 @@ async fn no_token_code_or_session_id_reaches_the_log() {
 #[tokio::test]
 async fn a_serial_alone_does_not_find_a_certificate_and_a_wrong_code_looks_like_no_serial() {
     let s = crate::quiz::setup(crate::quiz::settings(4)).await;
-    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..2])
-        .await
-        .unwrap();
+    let opened = s.open_quiz(&s.chairs[..2]).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[1], true).await;
     let certs = quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
@@ -523,9 +519,7 @@ fn assert_no_inline_code(page: &str, what: &str) {
 #[tokio::test]
 async fn pages_and_exports_carry_security_headers_and_no_inline_code() {
     let s = crate::quiz::setup(crate::quiz::settings(4)).await;
-    let opened = quorum::services::quiz::open(&s.app.db, s.session, &s.chairs[..1])
-        .await
-        .unwrap();
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
     let visitor = s.app.other_browser();
     for path in ["/signin", "/verify", "/l/not-a-token", "/no-such-page"] {

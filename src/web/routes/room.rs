@@ -7,72 +7,39 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use actix_ws::AggregatedMessage;
 
 use super::{html, redirect};
-use crate::db::{org, people, training};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::error::AppError;
 use crate::rooms::Connection;
 use crate::rooms::protocol::{ClientMsg, ServerMsg};
 use crate::rooms::room::Member;
-use crate::services::{quiz, sessions};
+use crate::services::access::SessionAccess;
+use crate::services::sessions;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;
-use crate::web::views::room::{RoomPage, room_page};
+use crate::web::views::room::room_page;
 
-/// Loads the session and the user's role in it; 403 for people who are not invited.
-async fn entry(
-    state: &AppState,
-    me: &Require<SignedIn>,
-    id: i64,
-) -> Result<(training::SessionRecord, RoomRole), AppError> {
-    let s = training::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let role = sessions::room_role(&state.db, &me.user, &s)
-        .await?
-        .ok_or(AppError::Forbidden)?;
-    Ok((s, role))
-}
-
-#[get("/sessions/{id}/room")]
+#[get(r"/sessions/{id:\d+}/room")]
 async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let (s, role) = entry(&state, &me, *id).await?;
-    let street = org::get(&state.db, s.street_id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let lecturers = people::get_many(&state.db, &s.lecturers).await?;
+    let access = SessionAccess::of(&state.db, &me.user, *id).await?;
+    let page = sessions::room_page(&state.db, access).await?;
     let ice = serde_json::to_string(&state.settings.rooms.ice_servers).unwrap_or_else(|_| "[]".into());
-    // A chair who arrives (or reloads) after the quiz opened missed the socket's redirect: the page
-    // itself must lead to the quiz.
-    let open_quiz = quiz::open_now(&state.db, s.id).await?;
-    Ok(html(room_page(
-        &me.ctx,
-        &RoomPage {
-            session: &s,
-            role,
-            street: &street,
-            lecturers: &lecturers,
-            ice_servers: &ice,
-            you: me.user.person.id,
-            open_quiz,
-        },
-    )))
+    Ok(html(room_page(&me.ctx, &page, &ice)))
 }
 
 /// The invitation link from the chat group: sign in (then come back), then the room.
 #[get("/s/{token}")]
 async fn invitation(state: web::Data<AppState>, ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let s = training::by_invite(&state.db, &token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let session = sessions::by_invite(&state.db, &token).await?;
     if ctx.user.is_none() {
         return Ok(redirect(&urls::signin_with_next(&urls::invitation(&token))));
     }
-    Ok(redirect(&urls::room(s.id)))
+    Ok(redirect(&urls::room(session)))
 }
 
-#[get("/sessions/{id}/ws")]
+#[get(r"/sessions/{id:\d+}/ws")]
 async fn socket(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -84,24 +51,20 @@ async fn socket(
         tracing::info!(person = me.user.person.id, "cross-origin WebSocket refused");
         return Err(AppError::Forbidden);
     }
-    let (s, role) = entry(&state, &me, *id).await?;
-    if s.status == SessionStatus::Cancelled {
+    let access = SessionAccess::of(&state.db, &me.user, *id).await?;
+    if access.session().status == SessionStatus::Cancelled {
         return Err(AppError::NotFound);
     }
     let (response, ws, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::Internal(e.to_string()))?;
     let member = Member {
-        person_id: me.user.person.id,
+        person_id: access.person(),
         name: me.user.person.name.as_str().to_string(),
-        role,
+        role: access.role(),
     };
-    let conn = state.rooms.join(s.id, member).await.map_err(AppError::Internal)?;
-    let rights = Rights {
-        db: state.db.clone(),
-        person: me.user.person.id,
-        session: s.id,
-        role,
-    };
-    actix_web::rt::spawn(bridge(conn, ws, stream, rights));
+    let room = access.session().id;
+    let conn = state.rooms.join(room, member).await.map_err(AppError::Internal)?;
+    let rights = Rights::of(&state, &access);
+    actix_web::rt::spawn(Bridge::new(conn, ws, rights).run(stream));
     Ok(response)
 }
 
@@ -116,7 +79,8 @@ struct Rights {
 
 /// What to do with a command after re-checking the sender's rights.
 enum Verdict {
-    Forward,
+    /// Pass it on, with the access just checked when the command needs more than a viewer's rights.
+    Forward(Option<Box<SessionAccess>>),
     /// The rights could not be confirmed (database trouble): refuse this command, keep the socket.
     Refuse,
     /// The person may no longer be in the room at all.
@@ -124,27 +88,36 @@ enum Verdict {
 }
 
 impl Rights {
-    /// Before a command that needs more than a viewer's rights, reloads the person's roles and streets
-    /// and tells the room if the role changed, so the room judges the command by the current role.
+    fn of(state: &AppState, access: &SessionAccess) -> Rights {
+        Rights {
+            db: state.db.clone(),
+            person: access.person(),
+            session: access.session().id,
+            role: access.role(),
+        }
+    }
+
+    /// Before a command that needs more than a viewer's rights, reloads the person's access and tells
+    /// the room if the role changed, so the room judges the command by the current role.
     async fn refresh(&mut self, conn: &Connection, msg: &ClientMsg) -> Verdict {
         if !msg.needs_staff() {
-            return Verdict::Forward;
+            return Verdict::Forward(None);
         }
         self.check(conn).await
     }
 
-    /// Reloads a staff member's rights (a viewer has nothing to lose that matters here).
+    /// Reloads a staff member's access (a viewer has nothing to lose that matters here).
     async fn check(&mut self, conn: &Connection) -> Verdict {
         if self.role == RoomRole::Viewer {
-            return Verdict::Forward;
+            return Verdict::Forward(None);
         }
-        match sessions::current_room_role(&self.db, self.person, self.session).await {
-            Ok(Some(role)) => {
-                if role != self.role {
-                    self.role = role;
-                    conn.set_role(role);
+        match SessionAccess::current(&self.db, self.person, self.session).await {
+            Ok(Some(access)) => {
+                if access.role() != self.role {
+                    self.role = access.role();
+                    conn.set_role(self.role);
                 }
-                Verdict::Forward
+                Verdict::Forward(Some(Box::new(access)))
             }
             Ok(None) => Verdict::Leave,
             Err(e) => {
@@ -181,85 +154,150 @@ fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
     host.is_some_and(|h| h.eq_ignore_ascii_case(authority)) || public_url.eq_ignore_ascii_case(origin)
 }
 
+/// Whether the socket stays open after a step of the bridge.
+enum Next {
+    Continue,
+    Close,
+}
+
+fn error(message: &str) -> ServerMsg {
+    ServerMsg::Error {
+        message: message.into(),
+    }
+}
+
 /// Relays between the browser and the room until either side goes away. A connection that sends
 /// nothing (not even a pong) for 45 s is closed, which ends its attendance interval.
-async fn bridge(mut conn: Connection, mut ws: actix_ws::Session, stream: actix_ws::MessageStream, mut rights: Rights) {
-    let mut stream = stream
-        .max_frame_size(256 * 1024)
-        .aggregate_continuations()
-        .max_continuation_size(256 * 1024);
-    let mut ping = tokio::time::interval(Duration::from_secs(15));
-    let mut last_seen = Instant::now();
-    loop {
-        tokio::select! {
-            msg = stream.recv() => match msg {
-                Some(Ok(AggregatedMessage::Text(text))) => {
-                    last_seen = Instant::now();
-                    match serde_json::from_str::<ClientMsg>(&text) {
-                        Ok(m) => match rights.refresh(&conn, &m).await {
-                            Verdict::Forward => conn.send(m),
-                            Verdict::Refuse => {
-                                let e = ServerMsg::Error { message: "暂时无法确认权限，请稍后再试 / Could not confirm your rights; try again".into() };
-                                if ws.text(serde_json::to_string(&e).unwrap_or_default()).await.is_err() { break; }
-                            }
-                            Verdict::Leave => {
-                                let e = ServerMsg::Error { message: "您已无权进入本直播间 / You may no longer be in this room".into() };
-                                let _ = ws.text(serde_json::to_string(&e).unwrap_or_default()).await;
-                                break;
-                            }
-                        },
-                        Err(_) => {
-                            let e = ServerMsg::Error { message: "无法识别的消息 / Unrecognised message".into() };
-                            if ws.text(serde_json::to_string(&e).unwrap_or_default()).await.is_err() { break; }
-                        }
-                    }
+struct Bridge {
+    conn: Connection,
+    ws: actix_ws::Session,
+    rights: Rights,
+    last_seen: Instant,
+}
+
+impl Bridge {
+    fn new(conn: Connection, ws: actix_ws::Session, rights: Rights) -> Bridge {
+        Bridge {
+            conn,
+            ws,
+            rights,
+            last_seen: Instant::now(),
+        }
+    }
+
+    async fn run(mut self, stream: actix_ws::MessageStream) {
+        let mut stream = stream
+            .max_frame_size(256 * 1024)
+            .aggregate_continuations()
+            .max_continuation_size(256 * 1024);
+        let mut ping = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            let next = tokio::select! {
+                frame = stream.recv() => self.on_frame(frame).await,
+                event = self.conn.events.recv() => self.on_event(event).await,
+                _ = ping.tick() => self.tick().await,
+            };
+            if let Next::Close = next {
+                break;
+            }
+        }
+        let _ = self.ws.close(None).await;
+    }
+
+    async fn send(&mut self, msg: &ServerMsg) -> Next {
+        let json = serde_json::to_string(msg).unwrap_or_default();
+        match self.ws.text(json).await {
+            Ok(()) => Next::Continue,
+            Err(_) => Next::Close,
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>) -> Next {
+        let Some(Ok(frame)) = frame else { return Next::Close };
+        match frame {
+            AggregatedMessage::Text(text) => {
+                self.last_seen = Instant::now();
+                self.command(&text).await
+            }
+            AggregatedMessage::Ping(b) => {
+                self.last_seen = Instant::now();
+                if self.ws.pong(&b).await.is_err() {
+                    Next::Close
+                } else {
+                    Next::Continue
                 }
-                Some(Ok(AggregatedMessage::Ping(b))) => {
-                    last_seen = Instant::now();
-                    if ws.pong(&b).await.is_err() { break; }
-                }
-                Some(Ok(AggregatedMessage::Pong(_))) => last_seen = Instant::now(),
-                Some(Ok(AggregatedMessage::Binary(_))) => {}
-                Some(Ok(AggregatedMessage::Close(_))) | Some(Err(_)) | None => break,
-            },
-            ev = conn.events.recv() => match ev {
-                Some(m) => {
-                    let last = matches!(m, ServerMsg::Removed);
-                    let Ok(json) = serde_json::to_string(&m) else { continue };
-                    if ws.text(json).await.is_err() || last { break; }
-                }
-                None => break,
-            },
-            _ = ping.tick() => {
-                if last_seen.elapsed() > Duration::from_secs(45) || ws.ping(b"").await.is_err() { break; }
-                // A demoted moderator who sends nothing still stops receiving the moderators' panel.
-                if let Verdict::Leave = rights.check(&conn).await { break; }
+            }
+            AggregatedMessage::Pong(_) => {
+                self.last_seen = Instant::now();
+                Next::Continue
+            }
+            AggregatedMessage::Binary(_) => Next::Continue,
+            AggregatedMessage::Close(_) => Next::Close,
+        }
+    }
+
+    /// A command from the page, re-checked and passed to the room.
+    async fn command(&mut self, text: &str) -> Next {
+        let Ok(msg) = serde_json::from_str::<ClientMsg>(text) else {
+            return self.send(&error("无法识别的消息 / Unrecognised message")).await;
+        };
+        match self.rights.refresh(&self.conn, &msg).await {
+            Verdict::Forward(access) => {
+                self.conn.send(msg, access);
+                Next::Continue
+            }
+            Verdict::Refuse => {
+                self.send(&error(
+                    "暂时无法确认权限，请稍后再试 / Could not confirm your rights; try again",
+                ))
+                .await
+            }
+            Verdict::Leave => {
+                let _ = self
+                    .send(&error("您已无权进入本直播间 / You may no longer be in this room"))
+                    .await;
+                Next::Close
             }
         }
     }
-    let _ = ws.close(None).await;
+
+    async fn on_event(&mut self, event: Option<ServerMsg>) -> Next {
+        match event {
+            Some(m @ ServerMsg::Removed) => {
+                let _ = self.send(&m).await;
+                Next::Close
+            }
+            Some(m) => self.send(&m).await,
+            None => Next::Close,
+        }
+    }
+
+    /// Every 15 s: a ping, closing a connection silent for 45 s; and a demoted moderator who sends
+    /// nothing still stops receiving the moderators' panel.
+    async fn tick(&mut self) -> Next {
+        if self.last_seen.elapsed() > Duration::from_secs(45) || self.ws.ping(b"").await.is_err() {
+            return Next::Close;
+        }
+        match self.rights.check(&self.conn).await {
+            Verdict::Leave => Next::Close,
+            _ => Next::Continue,
+        }
+    }
 }
 
+/// Starts or ends the session by the one life-cycle path, which also tells its room.
 async fn control(
     state: &AppState,
     me: &Require<SignedIn>,
     id: i64,
     status: SessionStatus,
 ) -> Result<HttpResponse, AppError> {
-    let (s, role) = entry(state, me, id).await?;
-    if role != RoomRole::Moderator {
-        return Err(AppError::Forbidden);
-    }
-    if !s.status.may_become(status) {
-        return Err(crate::services::ServiceError::Refused(s.status.refusal(status)).into());
-    }
-    state.rooms.set_status(&s, status).await?;
-    // Give an open room a moment to record the change before the page reloads.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let moderates = SessionAccess::of(&state.db, &me.user, id).await?.moderates()?;
+    sessions::change_status(&state.db, &moderates, status, &state.rooms).await?;
     Ok(redirect(&urls::room(id)))
 }
 
-#[post("/sessions/{id}/start")]
+#[post(r"/sessions/{id:\d+}/start")]
 async fn start_session(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
@@ -269,7 +307,7 @@ async fn start_session(
     control(&state, &me, *id, SessionStatus::Live).await
 }
 
-#[post("/sessions/{id}/end")]
+#[post(r"/sessions/{id:\d+}/end")]
 async fn end_session(
     state: web::Data<AppState>,
     me: Require<SignedIn>,

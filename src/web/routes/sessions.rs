@@ -6,31 +6,21 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
-use crate::db::{org, people, training};
-use crate::domain::org::OrgKind;
-use crate::domain::person::Role;
 use crate::domain::session::Schedule;
-use crate::domain::time::to_shanghai;
 use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
 use crate::services::sessions::{self, Invitees, SessionInput};
-use crate::services::streets;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;
 use crate::web::urls;
-use crate::web::views::sessions::{self as views, Detail, FormChoices, SessionValues};
+use crate::web::views::sessions::{self as views, SessionValues};
 
 #[get("/sessions")]
 async fn index(state: web::Data<AppState>, me: Require<Official>) -> Result<HttpResponse, AppError> {
-    let ids: Vec<i64> = streets::visible(&state.db, &me.scope())
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    let list = training::for_streets(&state.db, &ids, 200).await?;
+    let list = sessions::list_page(&state.db, &me.scope()).await?;
     Ok(html(views::list(&me.ctx, &list)))
 }
 
@@ -72,33 +62,34 @@ impl SessionForm {
         }
     }
 
-    /// The form as a command. Dates are bounded against now; an edit may keep the start it had.
-    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, FieldErrors> {
+    /// The schedule, its dates bounded against now (an edit may keep the start it had). A missing
+    /// lecturer is reported with schedule problems, not one round later.
+    fn schedule(&self, current_start: Option<DateTime<Utc>>) -> Result<Schedule, FieldErrors> {
         let schedule = Schedule::parse(&self.title, &self.description, &self.starts_at, &self.ends_at).and_then(|s| {
             let errors = s.check_dates(Utc::now(), current_start);
             if errors.is_empty() { Ok(s) } else { Err(errors) }
         });
-        // Report a missing lecturer together with schedule problems, not one round later.
-        let schedule = match (schedule, self.lecturers.is_empty()) {
-            (Ok(s), false) => s,
+        match (schedule, self.lecturers.is_empty()) {
+            (Ok(s), false) => Ok(s),
             (result, no_lecturer) => {
                 let mut errors = FieldErrors::from(result.err().unwrap_or_default());
                 if no_lecturer {
-                    errors.push((
-                        "lecturers",
-                        Text::new("请至少选择一位主讲律师", "choose at least one lecturer"),
-                    ));
+                    errors.add("lecturers", "请至少选择一位主讲律师", "choose at least one lecturer");
                 }
-                return Err(errors);
+                Err(errors)
             }
-        };
+        }
+    }
+
+    /// The form as a command.
+    fn input(&self, current_start: Option<DateTime<Utc>>) -> Result<SessionInput, FieldErrors> {
         let invitees = match self.invite.as_str() {
             "neighbourhoods" => Invitees::Neighbourhoods(self.neighbourhoods.clone()),
             "committees" => Invitees::Committees(self.committees.clone()),
             _ => Invitees::WholeStreet,
         };
         Ok(SessionInput {
-            schedule,
+            schedule: self.schedule(current_start)?,
             street: self.street,
             lecturers: self.lecturers.clone(),
             moderators: self.moderators.clone(),
@@ -116,37 +107,7 @@ async fn render_form(
     v: &SessionValues,
     errors: &[(&'static str, Text)],
 ) -> Result<HttpResponse, AppError> {
-    let scope = me.scope();
-    let streets = streets::visible(&state.db, &scope).await?;
-    let lawyers = people::with_role(&state.db, Role::Lawyer).await?;
-    let mut officials = Vec::new();
-    for p in people::with_role(&state.db, Role::Official).await? {
-        let theirs = people::official_street_ids(&state.db, p.id).await?;
-        if streets.iter().any(|s| theirs.contains(&s.id)) {
-            officials.push(p);
-        }
-    }
-    let mut neighbourhoods = Vec::new();
-    let mut committees = Vec::new();
-    for s in &streets {
-        for n in org::in_street(&state.db, s.id, OrgKind::Neighbourhood).await? {
-            neighbourhoods.push((n.id, format!("{} · {}", s.name, n.name)));
-        }
-        let labels = crate::services::org::committee_labels(&state.db, s.id).await?;
-        let mut list: Vec<_> = labels
-            .into_iter()
-            .map(|(id, (n, _, c))| (id, format!("{} · {n} · {c}", s.name)))
-            .collect();
-        list.sort_by(|a, b| a.1.cmp(&b.1));
-        committees.extend(list);
-    }
-    let choices = FormChoices {
-        streets: &streets,
-        lawyers: &lawyers,
-        officials: &officials,
-        neighbourhoods: &neighbourhoods,
-        committees: &committees,
-    };
+    let choices = sessions::form_choices(&state.db, &me.scope()).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -176,55 +137,32 @@ async fn create(
     .await
 }
 
-#[get("/sessions/{id}")]
+#[get(r"/sessions/{id:\d+}")]
 async fn detail(
     state: web::Data<AppState>,
     me: Require<Official>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let s = sessions::managed(&state.db, &me.scope(), *id).await?;
-    let street = org::get(&state.db, s.street_id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let lecturers = people::get_many(&state.db, &s.lecturers).await?;
-    let attendance = sessions::attendance(&state.db, &s).await?;
-    let invite_url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
-    let d = Detail {
-        session: &s,
-        street: &street,
-        lecturers: &lecturers,
-        invited: s.committees.len(),
-        invite_url: &invite_url,
-        attendance: &attendance,
-    };
-    Ok(html(views::detail(&me.ctx, &d)))
+    let d = sessions::detail_page(&state.db, &me.scope(), *id).await?;
+    let invite_url = format!(
+        "{}{}",
+        state.settings.public_url(),
+        urls::invitation(&d.session.invite_token)
+    );
+    Ok(html(views::detail(&me.ctx, &d, &invite_url)))
 }
 
-#[get("/sessions/{id}/edit")]
+#[get(r"/sessions/{id:\d+}/edit")]
 async fn edit_page(
     state: web::Data<AppState>,
     me: Require<Official>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let s = sessions::managed(&state.db, &me.scope(), *id).await?;
-    let fmt = |t| to_shanghai(t).format("%Y-%m-%dT%H:%M").to_string();
-    let v = SessionValues {
-        title: s.title.clone(),
-        description: s.description.clone(),
-        starts_at: fmt(s.starts_at),
-        ends_at: fmt(s.ends_at),
-        street: Some(s.street_id),
-        lecturers: s.lecturers.clone(),
-        moderators: s.moderators.clone(),
-        invite: "committees".into(),
-        neighbourhoods: vec![],
-        committees: s.committees.clone(),
-    };
-    render_form(&state, &me, &urls::session(s.id), true, &v, &[]).await
+    render_form(&state, &me, &urls::session(s.id), true, &SessionValues::of(&s), &[]).await
 }
 
-#[post("/sessions/{id}")]
+#[post(r"/sessions/{id:\d+}")]
 async fn update(
     state: web::Data<AppState>,
     me: Require<Official>,
@@ -242,7 +180,7 @@ async fn update(
     .await
 }
 
-#[post("/sessions/{id}/cancel")]
+#[post(r"/sessions/{id:\d+}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
     me: Require<Official>,
@@ -253,7 +191,7 @@ async fn cancel(
     Ok(redirect(&urls::session(*id)))
 }
 
-#[get("/sessions/{id}/qr.svg")]
+#[get(r"/sessions/{id:\d+}/qr.svg")]
 async fn qr(state: web::Data<AppState>, me: Require<Official>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let s = sessions::managed(&state.db, &me.scope(), *id).await?;
     let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));

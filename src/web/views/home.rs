@@ -5,8 +5,8 @@ use maud::{Markup, html};
 use super::When;
 use super::forms::read_aloud;
 use super::layout::page;
-use crate::db::training::SessionSummary;
 use crate::domain::person::Role;
+use crate::domain::session::{SessionStatus, SessionSummary};
 use crate::services::home::Home;
 use crate::web::context::Ctx;
 use crate::web::urls;
@@ -21,7 +21,7 @@ fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str, link: fn(i64) -> St
                     li.card {
                         h3 { a href=(link(s.id)) { (s.title) } }
                         p { (When(s.starts_at, ctx.lang))
-                            @if s.status == "live" { " " span.tag.ok { (ctx.t("直播中", "Live")) } } }
+                            @if s.status == SessionStatus::Live { " " span.tag.ok { (ctx.t("直播中", "Live")) } } }
                     }
                 }
             }
@@ -32,7 +32,7 @@ fn sessions(ctx: &Ctx, list: &[SessionSummary], empty: &str, link: fn(i64) -> St
 /// What a chair should do next, in one sentence she can have read to her.
 fn next_step(ctx: &Ctx, next: Option<&SessionSummary>) -> Markup {
     match next {
-        Some(s) if s.status == "live" => html! {
+        Some(s) if s.status == SessionStatus::Live => html! {
             (ctx.t("下一步：培训“", "Next: the session “")) (s.title) (ctx.t("”正在直播，请点下面的培训名称进入直播间。", "” is live now; tap its name below to enter the room."))
         },
         Some(s) => html! {
@@ -65,61 +65,9 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
         ctx.t("首页", "Home"),
         html! {
             p.lead { (user.person.name.as_str()) (ctx.t("，您好！", ", hello!")) }
-            @if roles.has(Role::Chair) {
-                section {
-                    div.next-step #next-step {
-                        p data-say="" { (next_step(ctx, h.chair_upcoming.first())) }
-                        (read_aloud(ctx, "next-step", ctx.lang.html_lang()))
-                    }
-                    h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
-                    @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
-                    (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet."), urls::room))
-                    @if !h.chair_past.is_empty() {
-                        h2 { (ctx.t("参加过的培训", "Past sessions")) }
-                        (sessions(ctx, &h.chair_past, "", urls::room))
-                    }
-                    h2 { (ctx.t("我的证书", "My certificates")) }
-                    @if h.certificates.is_empty() {
-                        p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
-                    }
-                    ul.cards {
-                        @for c in &h.certificates {
-                            li.card {
-                                h3 { a href=(urls::certificate_pdf(c.id)) { (c.content.session_title) } }
-                                p.meta { (c.serial) " · " (c.content.issued_on)
-                                    @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } } }
-                                p { a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } }
-                            }
-                        }
-                    }
-                }
-            }
-            @if roles.has(Role::Official) {
-                section {
-                    h2 { (ctx.t("我的街道", "My streets")) }
-                    ul.plain { @for s in &h.official_streets { li { a href=(urls::chairs_of_street(s.id)) { (s.name) } } } }
-                    h2 { (ctx.t("培训场次", "Training sessions")) }
-                    (sessions(ctx, &h.official_sessions, ctx.t("还没有培训场次。", "No sessions yet."), urls::session))
-                    p { a.button.primary href=(urls::SESSION_NEW) { (ctx.t("新建培训场次", "Schedule a session")) } }
-                    p { a.button href=(urls::ROSTER) { (ctx.t("导入主任名单", "Import a roster")) } " "
-                        a.button href=(urls::CHAIRS) { (ctx.t("主任名单与登录链接", "Chairs and sign-in links")) } }
-                }
-            }
-            @if roles.has(Role::Lawyer) {
-                section {
-                    h2 { (ctx.t("我的题库", "My question banks")) }
-                    @if h.lawyer_banks.is_empty() { p.empty { (ctx.t("暂无题库。", "No question banks yet.")) } }
-                    ul.plain.links {
-                        @for (b, active, review) in &h.lawyer_banks {
-                            li { a href=(urls::bank(b.id)) { (b.title) } span.meta { (active) (ctx.t(" 道题", " questions")) }
-                                @if *review > 0 { " " span.tag.warn { (review) (ctx.t(" 道待复核", " need review")) } } }
-                        }
-                    }
-                    p { a.button href=(urls::BANKS) { (ctx.t("全部题库", "All banks")) } }
-                    h2 { (ctx.t("我主讲的培训", "Sessions I lecture")) }
-                    (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet."), urls::room))
-                }
-            }
+            @if roles.has(Role::Chair) { (chair(ctx, h)) }
+            @if roles.has(Role::Official) { (official(ctx, h)) }
+            @if roles.has(Role::Lawyer) { (lawyer(ctx, h)) }
             @if roles.has(Role::Admin) {
                 section {
                     h2 { (ctx.t("管理", "Administration")) }
@@ -129,4 +77,74 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
             }
         },
     )
+}
+
+fn chair(ctx: &Ctx, h: &Home) -> Markup {
+    html! {
+        section {
+            div.next-step #next-step {
+                p data-say="" { (next_step(ctx, h.chair_upcoming.first())) }
+                (read_aloud(ctx, "next-step", ctx.lang.html_lang()))
+            }
+            h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
+            @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
+            (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet."), urls::room))
+            @if !h.chair_past.is_empty() {
+                h2 { (ctx.t("参加过的培训", "Past sessions")) }
+                (sessions(ctx, &h.chair_past, "", urls::room))
+            }
+            (certificates(ctx, h))
+        }
+    }
+}
+
+fn certificates(ctx: &Ctx, h: &Home) -> Markup {
+    html! {
+        h2 { (ctx.t("我的证书", "My certificates")) }
+        @if h.certificates.is_empty() {
+            p.empty { (ctx.t("通过随堂测试后，证书会显示在这里。", "Certificates appear here once you pass a quiz.")) }
+        }
+        ul.cards {
+            @for c in &h.certificates {
+                li.card {
+                    h3 { a href=(urls::certificate_pdf(c.id)) { (c.content.session_title) } }
+                    p.meta { (c.serial) " · " (c.content.issued_on)
+                        @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } } }
+                    p { a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } }
+                }
+            }
+        }
+    }
+}
+
+fn official(ctx: &Ctx, h: &Home) -> Markup {
+    html! {
+        section {
+            h2 { (ctx.t("我的街道", "My streets")) }
+            ul.plain { @for s in &h.official_streets { li { a href=(urls::chairs_of_street(s.id)) { (s.name) } } } }
+            h2 { (ctx.t("培训场次", "Training sessions")) }
+            (sessions(ctx, &h.official_sessions, ctx.t("还没有培训场次。", "No sessions yet."), urls::session))
+            p { a.button.primary href=(urls::SESSION_NEW) { (ctx.t("新建培训场次", "Schedule a session")) } }
+            p { a.button href=(urls::ROSTER) { (ctx.t("导入主任名单", "Import a roster")) } " "
+                a.button href=(urls::CHAIRS) { (ctx.t("主任名单与登录链接", "Chairs and sign-in links")) } }
+        }
+    }
+}
+
+fn lawyer(ctx: &Ctx, h: &Home) -> Markup {
+    html! {
+        section {
+            h2 { (ctx.t("我的题库", "My question banks")) }
+            @if h.lawyer_banks.is_empty() { p.empty { (ctx.t("暂无题库。", "No question banks yet.")) } }
+            ul.plain.links {
+                @for (b, active, review) in &h.lawyer_banks {
+                    li { a href=(urls::bank(b.id)) { (b.title) } span.meta { (active) (ctx.t(" 道题", " questions")) }
+                        @if *review > 0 { " " span.tag.warn { (review) (ctx.t(" 道待复核", " need review")) } } }
+                }
+            }
+            p { a.button href=(urls::BANKS) { (ctx.t("全部题库", "All banks")) } }
+            h2 { (ctx.t("我主讲的培训", "Sessions I lecture")) }
+            (sessions(ctx, &h.lawyer_sessions, ctx.t("暂无。", "None yet."), urls::room))
+        }
+    }
 }

@@ -5,27 +5,13 @@ use maud::{Markup, html};
 use super::When;
 use super::forms::{csrf, error_for, notice, read_aloud};
 use super::layout::{focused_page, page};
-use crate::db::quiz::{AttemptStatus, QuizRecord, QuizStatus};
-use crate::db::training::SessionRecord;
 use crate::domain::question::{QuestionKind, letter};
-use crate::domain::quiz::{Given, QuizSettings, Reveal};
-use crate::i18n::Text;
+use crate::domain::quiz::{Given, QuizSettings, QuizStatus, Reveal};
+use crate::i18n::{Lang, Text};
 use crate::services::banks::CitedArticle;
-use crate::services::quiz::{AttemptView, Blocked, Counter, ShownItem};
+use crate::services::quiz::{AttemptView, Blocked, Ready, SettingsPage, ShownItem};
 use crate::web::context::Ctx;
 use crate::web::urls;
-
-pub struct SettingsPage<'a> {
-    pub session: &'a SessionRecord,
-    pub settings: &'a QuizSettings,
-    pub quiz: Option<&'a QuizRecord>,
-    /// (topic, drawable questions)
-    pub topics: &'a [(String, usize)],
-    pub errors: &'a [(&'static str, Text)],
-    pub saved: bool,
-    pub counter: Option<Counter>,
-    pub moderator: bool,
-}
 
 fn number(
     ctx: &Ctx,
@@ -47,98 +33,118 @@ fn number(
     }
 }
 
-pub fn settings_page(ctx: &Ctx, p: &SettingsPage) -> Markup {
-    let s = p.settings;
-    let lang = ctx.lang;
-    let editable = p.quiz.is_none_or(|q| q.status == QuizStatus::Draft);
+/// The settings page; `s` are the settings in the form (stored, or as typed when shown again).
+pub fn settings_page(
+    ctx: &Ctx,
+    p: &SettingsPage,
+    s: &QuizSettings,
+    errors: &[(&'static str, Text)],
+    saved: bool,
+) -> Markup {
     page(
         ctx,
         ctx.t("随堂测试设置", "Quiz settings"),
         html! {
             p.meta { a href=(urls::room(p.session.id)) { (p.session.title) } }
-            @if p.saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
-            @if !p.errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
-            @if let Some(q) = p.quiz {
-                @match q.status {
-                    QuizStatus::Draft => p { (ctx.t("状态：未开始", "Status: not started")) },
-                    QuizStatus::Open => p { strong { (ctx.t("测试进行中", "The quiz is open")) } @if let Some(c) = q.closes_at { " · " (ctx.t("截止 ", "closes ")) (When(c, lang)) } },
-                    QuizStatus::Closed => p { (ctx.t("测试已结束", "The quiz is closed")) },
-                }
-            }
-            @if let Some(c) = p.counter {
-                p.counter { (ctx.t("在场 ", "Present ")) (c.present) " · " (ctx.t("已开始 ", "started ")) (c.started) " · " (ctx.t("已交卷 ", "submitted ")) (c.submitted) " · " (ctx.t("合格 ", "passed ")) (c.passed) }
-            }
-            @if p.moderator {
-                @match p.quiz.map(|q| q.status) {
-                    Some(QuizStatus::Open) => form.stack method="post" action=(urls::quiz_close(p.session.id)) { (csrf(ctx)) button.danger type="submit" { (ctx.t("结束随堂测试（未交卷的自动提交）", "Close the quiz (open attempts are submitted)")) } },
-                    Some(QuizStatus::Closed) => {},
-                    _ => form.stack method="post" action=(urls::quiz_open(p.session.id)) { (csrf(ctx)) button.primary type="submit" { (ctx.t("开始随堂测试", "Open the quiz")) } },
-                }
-            }
-            form.stack method="post" action=(urls::quiz_settings(p.session.id)) {
-                (csrf(ctx))
-                fieldset.field .has-error[error_for(p.errors, "blueprint").is_some()] disabled[!editable] {
-                    legend { (ctx.t("出题方案：每个主题抽几道题", "Blueprint: questions per topic")) }
-                    @for (topic, n) in p.topics {
-                        @let current = s.blueprint.iter().find(|r| &r.topic == topic).map(|r| r.count).unwrap_or(0);
-                        div.field {
-                            label { (topic) " " span.meta { "（" (ctx.t("可用 ", "available ")) (n) "）" }
-                                input type="number" inputmode="numeric" name=(format!("topic:{topic}")) min="0" max="100" value=(current); }
-                        }
-                    }
-                    @for (f, e) in p.errors { @if *f == "blueprint" { p.error role="alert" { (e.get(lang)) } } }
-                }
-                fieldset disabled[!editable] {
-                    (number(ctx, "pass_mark", ctx.t("合格线（答对百分比）", "Pass mark (% right)"), s.pass_mark, 1, 100, p.errors))
-                    (number(ctx, "time_limit_minutes", ctx.t("限时（分钟）", "Time limit (minutes)"), s.time_limit_minutes, 1, 180, p.errors))
-                    (number(ctx, "attempts_allowed", ctx.t("允许答题次数", "Attempts allowed"), s.attempts_allowed, 1, 5, p.errors))
-                    (number(ctx, "retake_wait_minutes", ctx.t("重考前需等待（分钟）", "Wait before a retake (minutes)"), s.retake_wait_minutes, 0, 1440, p.errors))
-                    (number(ctx, "attendance_gate", ctx.t("出勤要求（听课时长百分比）", "Attendance required (% of the lecture)"), s.attendance_gate, 0, 100, p.errors))
-                    fieldset.field {
-                        legend { (ctx.t("何时显示答案和解析", "When to show answers and explanations")) }
-                        label.check { input type="radio" name="reveal" value="after_submit" checked[s.reveal == Reveal::AfterSubmit]; " " (ctx.t("交卷后立即显示", "Right after submitting")) }
-                        label.check { input type="radio" name="reveal" value="after_close" checked[s.reveal == Reveal::AfterClose]; " " (ctx.t("测试结束后显示", "After the quiz closes")) }
-                    }
-                    button.primary type="submit" { (ctx.t("保存设置", "Save settings")) }
-                }
-            }
+            @if saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
+            @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
+            (quiz_status(ctx, p))
+            @if p.moderator { (open_or_close(ctx, p)) }
+            (settings_form(ctx, p, s, errors))
         },
     )
 }
 
-/// Minutes are whole and rounded down; "0 minutes (19%)" side by side reads as a bug, so a short but
-/// real stay says "less than a minute".
-fn attended_minutes(minutes: i64, share: f64, lang: crate::i18n::Lang) -> String {
-    match (minutes, share > 0.0, lang) {
-        (0, true, crate::i18n::Lang::Zh) => "不到 1 分钟".into(),
-        (0, true, crate::i18n::Lang::En) => "less than a minute".into(),
-        (m, _, crate::i18n::Lang::Zh) => format!("{m} 分钟"),
-        (m, _, crate::i18n::Lang::En) => format!("{m} minutes"),
+fn quiz_status(ctx: &Ctx, p: &SettingsPage) -> Markup {
+    html! {
+        @if let Some(q) = &p.quiz {
+            @match q.status {
+                QuizStatus::Draft => p { (ctx.t("状态：未开始", "Status: not started")) },
+                QuizStatus::Open => p { strong { (ctx.t("测试进行中", "The quiz is open")) } @if let Some(c) = q.closes_at { " · " (ctx.t("截止 ", "closes ")) (When(c, ctx.lang)) } },
+                QuizStatus::Closed => p { (ctx.t("测试已结束", "The quiz is closed")) },
+            }
+        }
+        @if let Some(c) = p.counter {
+            p.counter { (ctx.t("在场 ", "Present ")) (c.present) " · " (ctx.t("已开始 ", "started ")) (c.started) " · " (ctx.t("已交卷 ", "submitted ")) (c.submitted) " · " (ctx.t("合格 ", "passed ")) (c.passed) }
+        }
     }
 }
 
-pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
-    let lang = ctx.lang;
-    let why = match b {
-        Blocked::NotInvited => ctx
-            .t("您不在本场培训的邀请名单中。", "You are not invited to this session.")
-            .to_string(),
-        Blocked::NotOpen => ctx
-            .t(
-                "随堂测试还没有开始，请在直播间等待主持人开始。",
-                "The quiz has not opened yet; wait in the live room.",
-            )
-            .to_string(),
-        Blocked::Closed => ctx.t("随堂测试已经结束。", "The quiz has closed.").to_string(),
-        Blocked::Passed => ctx
-            .t(
-                "您已通过本场随堂测试，成绩有效，无需再答。",
-                "You passed this quiz; your result stands and there is nothing to retake.",
-            )
-            .to_string(),
-        Blocked::NoAttemptsLeft => ctx
-            .t("您的答题次数已用完。", "You have used all your attempts.")
-            .to_string(),
+fn open_or_close(ctx: &Ctx, p: &SettingsPage) -> Markup {
+    html! {
+        @match p.quiz.as_ref().map(|q| q.status) {
+            Some(QuizStatus::Open) => form.stack method="post" action=(urls::quiz_close(p.session.id)) { (csrf(ctx)) button.danger type="submit" { (ctx.t("结束随堂测试（未交卷的自动提交）", "Close the quiz (open attempts are submitted)")) } },
+            Some(QuizStatus::Closed) => {},
+            _ => form.stack method="post" action=(urls::quiz_open(p.session.id)) { (csrf(ctx)) button.primary type="submit" { (ctx.t("开始随堂测试", "Open the quiz")) } },
+        }
+    }
+}
+
+fn settings_form(ctx: &Ctx, p: &SettingsPage, s: &QuizSettings, errors: &[(&'static str, Text)]) -> Markup {
+    let editable = p.quiz.as_ref().is_none_or(|q| q.editable());
+    html! {
+        form.stack method="post" action=(urls::quiz_settings(p.session.id)) {
+            (csrf(ctx))
+            (blueprint(ctx, p, s, errors, editable))
+            fieldset disabled[!editable] {
+                (number(ctx, "pass_mark", ctx.t("合格线（答对百分比）", "Pass mark (% right)"), s.pass_mark, 1, 100, errors))
+                (number(ctx, "time_limit_minutes", ctx.t("限时（分钟）", "Time limit (minutes)"), s.time_limit_minutes, 1, 180, errors))
+                (number(ctx, "attempts_allowed", ctx.t("允许答题次数", "Attempts allowed"), s.attempts_allowed, 1, 5, errors))
+                (number(ctx, "retake_wait_minutes", ctx.t("重考前需等待（分钟）", "Wait before a retake (minutes)"), s.retake_wait_minutes, 0, 1440, errors))
+                (number(ctx, "attendance_gate", ctx.t("出勤要求（听课时长百分比）", "Attendance required (% of the lecture)"), s.attendance_gate, 0, 100, errors))
+                fieldset.field {
+                    legend { (ctx.t("何时显示答案和解析", "When to show answers and explanations")) }
+                    label.check { input type="radio" name="reveal" value="after_submit" checked[s.reveal == Reveal::AfterSubmit]; " " (ctx.t("交卷后立即显示", "Right after submitting")) }
+                    label.check { input type="radio" name="reveal" value="after_close" checked[s.reveal == Reveal::AfterClose]; " " (ctx.t("测试结束后显示", "After the quiz closes")) }
+                }
+                button.primary type="submit" { (ctx.t("保存设置", "Save settings")) }
+            }
+        }
+    }
+}
+
+fn blueprint(ctx: &Ctx, p: &SettingsPage, s: &QuizSettings, errors: &[(&'static str, Text)], editable: bool) -> Markup {
+    html! {
+        fieldset.field .has-error[error_for(errors, "blueprint").is_some()] disabled[!editable] {
+            legend { (ctx.t("出题方案：每个主题抽几道题", "Blueprint: questions per topic")) }
+            @for (topic, n) in &p.topics {
+                @let current = s.blueprint.iter().find(|r| &r.topic == topic).map(|r| r.count).unwrap_or(0);
+                div.field {
+                    label { (topic) " " span.meta { "（" (ctx.t("可用 ", "available ")) (n) "）" }
+                        input type="number" inputmode="numeric" name=(format!("topic:{topic}")) min="0" max="100" value=(current); }
+                }
+            }
+            @for (f, e) in errors { @if *f == "blueprint" { p.error role="alert" { (e.get(ctx.lang)) } } }
+        }
+    }
+}
+
+/// Minutes are whole and rounded down; "0 minutes (19%)" side by side reads as a bug, so a short but
+/// real stay says "less than a minute".
+fn attended_minutes(minutes: i64, share: f64, lang: Lang) -> String {
+    match (minutes, share > 0.0, lang) {
+        (0, true, Lang::Zh) => "不到 1 分钟".into(),
+        (0, true, Lang::En) => "less than a minute".into(),
+        (m, _, Lang::Zh) => format!("{m} 分钟"),
+        (m, _, Lang::En) => format!("{m} minutes"),
+    }
+}
+
+/// Why she cannot take the quiz now, in one paragraph she can act on.
+fn why_blocked(ctx: &Ctx, b: &Blocked) -> String {
+    let t = |zh, en| ctx.t(zh, en).to_string();
+    match b {
+        Blocked::NotInvited => t("您不在本场培训的邀请名单中。", "You are not invited to this session."),
+        Blocked::NotOpen => t(
+            "随堂测试还没有开始，请在直播间等待主持人开始。",
+            "The quiz has not opened yet; wait in the live room.",
+        ),
+        Blocked::Closed => t("随堂测试已经结束。", "The quiz has closed."),
+        Blocked::Passed => t(
+            "您已通过本场随堂测试，成绩有效，无需再答。",
+            "You passed this quiz; your result stands and there is nothing to retake.",
+        ),
+        Blocked::NoAttemptsLeft => t("您的答题次数已用完。", "You have used all your attempts."),
         Blocked::RetakeWait { until } => format!(
             "{}{}",
             ctx.t("可以重新答题的时间：", "You may try again from "),
@@ -148,26 +154,30 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
             minutes,
             share,
             required,
-        } => {
-            let minutes = attended_minutes(*minutes, *share, lang);
-            match lang {
-                crate::i18n::Lang::Zh => format!(
-                    "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes}（{:.0}%），暂时不能参加。如有疑问，请联系主持人。",
-                    share * 100.0
-                ),
-                crate::i18n::Lang::En => format!(
-                    "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} ({:.0}%), so you cannot take it. Ask the moderator if this looks wrong.",
-                    share * 100.0
-                ),
-            }
-        }
-    };
+        } => below_gate(ctx.lang, *minutes, *share, *required),
+    }
+}
+
+fn below_gate(lang: Lang, minutes: i64, share: f64, required: u32) -> String {
+    let minutes = attended_minutes(minutes, share, lang);
+    let percent = share * 100.0;
+    match lang {
+        Lang::Zh => format!(
+            "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes}（{percent:.0}%），暂时不能参加。如有疑问，请联系主持人。"
+        ),
+        Lang::En => format!(
+            "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} ({percent:.0}%), so you cannot take it. Ask the moderator if this looks wrong."
+        ),
+    }
+}
+
+pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
     let kind = if *b == Blocked::Passed { "ok" } else { "error" };
     page(
         ctx,
         ctx.t("随堂测试", "Quiz"),
         html! {
-            (notice(kind, &why))
+            (notice(kind, &why_blocked(ctx, b)))
             @if let Some(a) = finished { p { a.button.primary href=(urls::attempt(a)) { (ctx.t("查看我的成绩", "See my result")) } } }
             p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
         },
@@ -175,24 +185,17 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
 }
 
 /// Before a timed attempt starts: what it holds, and the button that starts the clock.
-/// `(number, attempts_allowed)`, `(questions, minutes)`, and her result so far.
-pub fn ready(
-    ctx: &Ctx,
-    quiz: i64,
-    (number, attempts_allowed): (i32, u32),
-    (questions, minutes): (u32, u32),
-    previous: Option<i64>,
-) -> Markup {
+pub fn ready(ctx: &Ctx, quiz: i64, r: &Ready) -> Markup {
     page(
         ctx,
         ctx.t("随堂测试", "Quiz"),
         html! {
             section.card {
                 p.lead {
-                    (ctx.t("共 ", "")) (questions) (ctx.t(" 道题，限时 ", " questions, ")) (minutes) (ctx.t(" 分钟。", " minutes."))
+                    (ctx.t("共 ", "")) (r.questions) (ctx.t(" 道题，限时 ", " questions, ")) (r.minutes) (ctx.t(" 分钟。", " minutes."))
                 }
-                @if attempts_allowed > 1 {
-                    p { (ctx.t("这是第 ", "This is attempt ")) (number) (ctx.t(" 次答题，共可答 ", " of ")) (attempts_allowed) (ctx.t(" 次。", ".")) }
+                @if r.attempts_allowed > 1 {
+                    p { (ctx.t("这是第 ", "This is attempt ")) (r.number) (ctx.t(" 次答题，共可答 ", " of ")) (r.attempts_allowed) (ctx.t(" 次。", ".")) }
                 }
                 p { (ctx.t("点“开始答题”后开始计时。每道题选好后会自动保存。", "The clock starts when you press Start. Each answer is saved as you go.")) }
                 form method="post" action=(urls::quiz_start(quiz)) {
@@ -200,7 +203,7 @@ pub fn ready(
                     button.primary type="submit" { (ctx.t("开始答题", "Start")) }
                 }
             }
-            @if let Some(a) = previous { p { a.button href=(urls::attempt(a)) { (ctx.t("查看上次成绩", "See my last result")) } } }
+            @if let Some(a) = r.counting { p { a.button href=(urls::attempt(a)) { (ctx.t("查看上次成绩", "See my last result")) } } }
         },
     )
 }
@@ -222,10 +225,22 @@ fn choice_input(ctx: &Ctx, item: &ShownItem, i: usize, attempt: i64, open: bool)
     }
 }
 
+fn truth_inputs(ctx: &Ctx, item: &ShownItem, attempt: i64, open: bool) -> Markup {
+    html! {
+        @for (value, zh, en) in [("true", "正确", "True"), ("false", "错误", "False")] {
+            @let checked = matches!(item.chosen, Some(Given::Truth(t)) if t == (value == "true"));
+            label.option .chosen[checked] data-say="" {
+                input type="radio" name="truth" value=(value) disabled[!open] checked[checked]
+                    data-attempt=(attempt) data-position=(item.position);
+                span.otext data-chosen=(chosen_mark(ctx)) { (ctx.t(zh, en)) }
+            }
+        }
+    }
+}
+
 fn question_form(ctx: &Ctx, v: &AttemptView, item: &ShownItem, next: Option<i32>, single_page: bool) -> Markup {
-    let open = v.attempt.status == AttemptStatus::Open;
+    let open = v.accepts_answers();
     let c = &item.version.content;
-    let answered = item.chosen.is_some();
     html! {
         form.question method="post" action=(urls::attempt_answer(v.attempt.id)) data-position=(item.position) {
             (csrf(ctx))
@@ -236,19 +251,12 @@ fn question_form(ctx: &Ctx, v: &AttemptView, item: &ShownItem, next: Option<i32>
                 legend {
                     span.qnum { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) } " "
                     span.meta { (c.kind.label(ctx.lang)) } " "
-                    span.saved role="status" hidden[!answered] { (ctx.t("已保存", "Saved")) }
+                    span.saved role="status" hidden[item.chosen.is_none()] { (ctx.t("已保存", "Saved")) }
                 }
                 (read_aloud(ctx, &format!("q-{}", item.position), "zh-CN"))
                 p.stem data-say="" { (c.stem) }
                 @if c.kind == QuestionKind::TrueFalse {
-                    @for (value, zh, en) in [("true", "正确", "True"), ("false", "错误", "False")] {
-                        @let checked = matches!(item.chosen, Some(Given::Truth(t)) if t == (value == "true"));
-                        label.option .chosen[checked] data-say="" {
-                            input type="radio" name="truth" value=(value) disabled[!open] checked[checked]
-                                data-attempt=(v.attempt.id) data-position=(item.position);
-                            span.otext data-chosen=(chosen_mark(ctx)) { (ctx.t(zh, en)) }
-                        }
-                    }
+                    (truth_inputs(ctx, item, v.attempt.id, open))
                 } @else {
                     @for i in 0..item.options.len() { (choice_input(ctx, item, i, v.attempt.id, open)) }
                 }
@@ -268,9 +276,6 @@ pub fn attempt_page(
     saved: Option<i32>,
     error: Option<&Text>,
 ) -> Markup {
-    let lang = ctx.lang;
-    let total = v.items.len() as i32;
-    let answered = v.items.iter().filter(|i| i.chosen.is_some()).count();
     let current = v.items.iter().find(|i| i.position == position).or(v.items.first());
     // A short heading and no navigation bar: on a phone the question and all its options must fit the
     // first screen (the session's name is on the room page she came from).
@@ -279,48 +284,83 @@ pub fn attempt_page(
         ctx.t("随堂测试", "Quiz"),
         html! {
             div #quiz data-attempt=(v.attempt.id) data-deadline=(v.attempt.deadline.to_rfc3339()) data-api=(urls::attempt_api(v.attempt.id)) data-csrf=(ctx.csrf_token) {
-                // The clock in words (还剩 9 分 59 秒), filled in by quiz.js; the due time stands without it.
-                p.deadline {
-                    span #remaining role="timer" {}
-                    span.due { (ctx.t("交卷截止：", "Due: ")) (When(v.attempt.deadline, lang)) }
-                    span.answered { (ctx.t("已答 ", "Answered ")) span #answered { (answered) } " / " (total) }
-                }
-                @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
-                @if let Some(e) = error { (notice("error", e.get(lang))) }
-                p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
+                (deadline_bar(ctx, v))
+                (notices(ctx, saved, error))
                 @if single_page {
                     @for (i, item) in v.items.iter().enumerate() {
                         (question_form(ctx, v, item, v.items.get(i + 1).map(|n| n.position), true))
                     }
                 } @else if let Some(item) = current {
-                    @let idx = v.items.iter().position(|i| i.position == item.position).unwrap_or(0);
-                    (question_form(ctx, v, item, v.items.get(idx + 1).map(|n| n.position), false))
-                    nav.qnav aria-label=(ctx.t("题目", "Questions")) {
-                        div.prevnext {
-                            @if idx > 0 { a.button.prev href=(urls::attempt_question(v.attempt.id, v.items[idx - 1].position)) { "‹ " (ctx.t("上一题", "Previous")) } }
-                            @if let Some(n) = v.items.get(idx + 1) { a.button.next href=(urls::attempt_question(v.attempt.id, n.position)) { (ctx.t("下一题", "Next")) " ›" } }
-                        }
-                        @for it in &v.items {
-                            a.qdot .done[it.chosen.is_some()] href=(urls::attempt_question(v.attempt.id, it.position))
-                                data-position=(it.position)
-                                aria-current=[(it.position == item.position).then_some("step")]
-                                aria-label=(format!("{}{}{}", ctx.t("第 ", "Question "), it.position + 1, ctx.t(" 题", ""))) { (it.position + 1) }
-                        }
-                    }
+                    (one_question(ctx, v, item))
                 }
-                p.layout {
-                    @if single_page { a href=(urls::attempt(v.attempt.id)) { (ctx.t("一页一题（大字）", "One question per screen")) } }
-                    @else { a href=(format!("{}?layout=all", urls::attempt(v.attempt.id))) { (ctx.t("所有题目显示在一页", "All questions on one page")) } }
-                }
-                form.stack.submit method="post" action=(urls::attempt_submit(v.attempt.id)) {
-                    (csrf(ctx))
-                    p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
-                    button.primary type="submit" { (ctx.t("交卷", "Submit")) }
-                }
+                (layout_switch(ctx, v.attempt.id, single_page))
+                (submit_form(ctx, v.attempt.id))
             }
             script src=(urls::QUIZ_SCRIPT) {}
         },
     )
+}
+
+/// What happened to the last answer, and the offline note quiz.js shows.
+fn notices(ctx: &Ctx, saved: Option<i32>, error: Option<&Text>) -> Markup {
+    html! {
+        @if let Some(p) = saved { (notice("ok", &format!("{}{}{}", ctx.t("第 ", "Question "), p + 1, ctx.t(" 题已保存。", " saved.")))) }
+        @if let Some(e) = error { (notice("error", e.get(ctx.lang))) }
+        p #offline.notice.warn hidden { (ctx.t("网络已断开：答案暂存在手机上，恢复网络后会自动提交。", "Offline: answers are kept on this phone and sent when the network is back.")) }
+    }
+}
+
+fn submit_form(ctx: &Ctx, attempt: i64) -> Markup {
+    html! {
+        form.stack.submit method="post" action=(urls::attempt_submit(attempt)) {
+            (csrf(ctx))
+            p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
+            button.primary type="submit" { (ctx.t("交卷", "Submit")) }
+        }
+    }
+}
+
+/// The clock in words (还剩 9 分 59 秒), filled in by quiz.js; the due time stands without it.
+fn deadline_bar(ctx: &Ctx, v: &AttemptView) -> Markup {
+    let answered = v.items.iter().filter(|i| i.chosen.is_some()).count();
+    html! {
+        p.deadline {
+            span #remaining role="timer" {}
+            span.due { (ctx.t("交卷截止：", "Due: ")) (When(v.attempt.deadline, ctx.lang)) }
+            span.answered { (ctx.t("已答 ", "Answered ")) span #answered { (answered) } " / " (v.items.len()) }
+        }
+    }
+}
+
+/// One question per screen, with previous/next and a dot per question.
+fn one_question(ctx: &Ctx, v: &AttemptView, item: &ShownItem) -> Markup {
+    let idx = v.items.iter().position(|i| i.position == item.position).unwrap_or(0);
+    let at = |position| urls::attempt_question(v.attempt.id, position);
+    let name = |position: i32| format!("{}{}{}", ctx.t("第 ", "Question "), position + 1, ctx.t(" 题", ""));
+    html! {
+        (question_form(ctx, v, item, v.items.get(idx + 1).map(|n| n.position), false))
+        nav.qnav aria-label=(ctx.t("题目", "Questions")) {
+            div.prevnext {
+                @if idx > 0 { a.button.prev href=(at(v.items[idx - 1].position)) { "‹ " (ctx.t("上一题", "Previous")) } }
+                @if let Some(n) = v.items.get(idx + 1) { a.button.next href=(at(n.position)) { (ctx.t("下一题", "Next")) " ›" } }
+            }
+            @for it in &v.items {
+                a.qdot .done[it.chosen.is_some()] href=(at(it.position))
+                    data-position=(it.position)
+                    aria-current=[(it.position == item.position).then_some("step")]
+                    aria-label=(name(it.position)) { (it.position + 1) }
+            }
+        }
+    }
+}
+
+fn layout_switch(ctx: &Ctx, attempt: i64, single_page: bool) -> Markup {
+    html! {
+        p.layout {
+            @if single_page { a href=(urls::attempt(attempt)) { (ctx.t("一页一题（大字）", "One question per screen")) } }
+            @else { a href=(format!("{}?layout=all", urls::attempt(attempt))) { (ctx.t("所有题目显示在一页", "All questions on one page")) } }
+        }
+    }
 }
 
 fn shown_answer(ctx: &Ctx, item: &ShownItem) -> String {
@@ -367,43 +407,63 @@ fn server_submitted(ctx: &Ctx, by: Option<&str>) -> Option<&'static str> {
 }
 
 pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<CitedArticle>]) -> Markup {
-    let a = &v.attempt;
-    let correct = a.correct.unwrap_or(0);
-    let passed = a.passed.unwrap_or(false);
     page(
         ctx,
         ctx.t("测试成绩", "Your result"),
         html! {
-            div.result #result .passed[passed] {
-                p.score data-say=(format!("{}{}{}{}{}", ctx.t("答对 ", ""), correct, ctx.t(" 题，共 ", " right out of "), a.total, ctx.t(" 题", ""))) { (correct) " / " (a.total) }
-                p.verdict data-say="" { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
-                (read_aloud(ctx, "result", ctx.lang.html_lang()))
-                p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if let Some(note) = server_submitted(ctx, a.submitted_by.as_deref()) { " · " (note) } }
-            }
+            (score(ctx, v))
             @if !reveal {
                 (notice("", ctx.t("测试结束后可以查看答案和解析。", "Answers and explanations appear after the quiz closes.")))
             } @else {
-                @for (item, cited) in v.items.iter().zip(articles) {
-                    @let id = format!("r-{}", item.position);
-                    section.card.review .wrong[item.correct != Some(true)] id=(id) {
-                        h2 { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) " " @if item.correct == Some(true) { span.tag.ok { (ctx.t("答对", "right")) } } @else { span.tag.warn { (ctx.t("答错", "wrong")) } } }
-                        (read_aloud(ctx, &id, "zh-CN"))
-                        p.stem data-say="" { (item.version.content.stem) }
-                        @if !item.options.is_empty() { ol.options { @for (i, o) in item.options.iter().enumerate() { li data-say=(format!("{}，{}", letter(i), o)) { (letter(i)) ". " (o) } } } }
-                        p data-say="" { (ctx.t("您的答案：", "Your answer: ")) strong { (shown_answer(ctx, item)) } " · " (ctx.t("正确答案：", "Right answer: ")) strong { (right_answer(ctx, item)) } }
-                        p data-say="" { strong { (ctx.t("解析：", "Why: ")) } (item.version.content.explanation) }
-                        @for c in cited {
-                            details {
-                                summary { (c.citation.label(&c.statute_title)) }
-                                @if let Some(t) = &c.text { blockquote.article { @for line in t.lines() { p { (line) } } } p.meta { (ctx.t("条文版本：", "Text as of ")) (c.revision) } }
-                            }
-                        }
-                    }
-                }
+                @for (item, cited) in v.items.iter().zip(articles) { (review(ctx, item, cited)) }
             }
             p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
         },
     )
+}
+
+fn score(ctx: &Ctx, v: &AttemptView) -> Markup {
+    let a = &v.attempt;
+    let correct = a.correct.unwrap_or(0);
+    let passed = a.passed.unwrap_or(false);
+    let say = format!(
+        "{}{}{}{}{}",
+        ctx.t("答对 ", ""),
+        correct,
+        ctx.t(" 题，共 ", " right out of "),
+        a.total,
+        ctx.t(" 题", "")
+    );
+    html! {
+        div.result #result .passed[passed] {
+            p.score data-say=(say) { (correct) " / " (a.total) }
+            p.verdict data-say="" { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
+            (read_aloud(ctx, "result", ctx.lang.html_lang()))
+            p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if let Some(note) = server_submitted(ctx, a.submitted_by.as_deref()) { " · " (note) } }
+        }
+    }
+}
+
+/// One question after the quiz: her answer, the right one, why, and the articles cited.
+fn review(ctx: &Ctx, item: &ShownItem, cited: &[CitedArticle]) -> Markup {
+    let id = format!("r-{}", item.position);
+    let right = item.correct == Some(true);
+    html! {
+        section.card.review .wrong[!right] id=(id) {
+            h2 { (ctx.t("第 ", "Question ")) (item.position + 1) (ctx.t(" 题", "")) " " @if right { span.tag.ok { (ctx.t("答对", "right")) } } @else { span.tag.warn { (ctx.t("答错", "wrong")) } } }
+            (read_aloud(ctx, &id, "zh-CN"))
+            p.stem data-say="" { (item.version.content.stem) }
+            @if !item.options.is_empty() { ol.options { @for (i, o) in item.options.iter().enumerate() { li data-say=(format!("{}，{}", letter(i), o)) { (letter(i)) ". " (o) } } } }
+            p data-say="" { (ctx.t("您的答案：", "Your answer: ")) strong { (shown_answer(ctx, item)) } " · " (ctx.t("正确答案：", "Right answer: ")) strong { (right_answer(ctx, item)) } }
+            p data-say="" { strong { (ctx.t("解析：", "Why: ")) } (item.version.content.explanation) }
+            @for c in cited {
+                details {
+                    summary { (c.citation.label(&c.statute_title)) }
+                    @if let Some(t) = &c.text { blockquote.article { @for line in t.lines() { p { (line) } } } p.meta { (ctx.t("条文版本：", "Text as of ")) (c.revision) } }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,12 +5,11 @@ use maud::{Markup, html};
 use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use super::{When, qr_image};
-use crate::db::training::{SessionRecord, SessionSummary};
-use crate::domain::org::OrgUnit;
 use crate::domain::person::Person;
-use crate::domain::session::SessionStatus;
+use crate::domain::session::{SessionRecord, SessionStatus, SessionSummary};
+use crate::domain::time::to_shanghai;
 use crate::i18n::Text;
-use crate::services::sessions::AttendanceRow;
+use crate::services::sessions::{DetailPage, FormChoices};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -25,7 +24,7 @@ pub fn list(ctx: &Ctx, sessions: &[SessionSummary]) -> Markup {
                 @for s in sessions {
                     li.card {
                         h3 { a href=(urls::session(s.id)) { (s.title) } }
-                        p.meta { (When(s.starts_at, ctx.lang)) " · " (SessionStatus::parse(&s.status).map(|x| x.label(ctx.lang)).unwrap_or("")) }
+                        p.meta { (When(s.starts_at, ctx.lang)) " · " (s.status.label(ctx.lang)) }
                     }
                 }
             }
@@ -48,13 +47,27 @@ pub struct SessionValues {
     pub committees: Vec<i64>,
 }
 
-pub struct FormChoices<'a> {
-    pub streets: &'a [OrgUnit],
-    pub lawyers: &'a [Person],
-    pub officials: &'a [Person],
-    /// (id, label) per street's 居委 and committees, labelled with their street.
-    pub neighbourhoods: &'a [(i64, String)],
-    pub committees: &'a [(i64, String)],
+impl SessionValues {
+    /// The form for editing a saved session (the committees as they were resolved).
+    pub fn of(s: &SessionRecord) -> SessionValues {
+        let fmt = |t| to_shanghai(t).format("%Y-%m-%dT%H:%M").to_string();
+        SessionValues {
+            title: s.title.clone(),
+            description: s.description.clone(),
+            starts_at: fmt(s.starts_at),
+            ends_at: fmt(s.ends_at),
+            street: Some(s.street_id),
+            lecturers: s.lecturers.clone(),
+            moderators: s.moderators.clone(),
+            invite: "committees".into(),
+            neighbourhoods: vec![],
+            committees: s.committees.clone(),
+        }
+    }
+}
+
+fn people(list: &[Person]) -> Vec<(i64, String)> {
+    list.iter().map(|p| (p.id, p.name.as_str().to_string())).collect()
 }
 
 fn checkboxes(
@@ -84,91 +97,100 @@ pub fn form(
     c: &FormChoices,
     errors: &[(&'static str, Text)],
 ) -> Markup {
-    let lang = ctx.lang;
-    let people = |list: &[Person]| {
-        list.iter()
-            .map(|p| (p.id, p.name.as_str().to_string()))
-            .collect::<Vec<_>>()
+    let title = if editing {
+        ctx.t("修改培训场次", "Edit session")
+    } else {
+        ctx.t("新建培训场次", "Schedule a session")
     };
     page(
         ctx,
-        if editing {
-            ctx.t("修改培训场次", "Edit session")
-        } else {
-            ctx.t("新建培训场次", "Schedule a session")
-        },
+        title,
         html! {
             @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
             form.stack method="post" action=(action) {
                 (csrf(ctx))
-                (Input::new("title", ctx.t("标题", "Title"), &v.title).required().error(error_for(errors, "title")).render(lang))
-                div.field {
-                    label for="f-description" { (ctx.t("简介", "Description")) }
-                    textarea id="f-description" name="description" rows="3" { (v.description) }
-                }
-                (Input::new("starts_at", ctx.t("开始时间（上海时间）", "Starts (Shanghai time)"), &v.starts_at).kind("datetime-local").required().error(error_for(errors, "starts_at")).render(lang))
-                (Input::new("ends_at", ctx.t("结束时间", "Ends"), &v.ends_at).kind("datetime-local").required().error(error_for(errors, "ends_at")).render(lang))
-                div.field .has-error[error_for(errors, "street").is_some()] {
-                    label for="f-street" { (ctx.t("街道", "Street")) }
-                    select id="f-street" name="street" {
-                        @for s in c.streets { option value=(s.id) selected[v.street == Some(s.id)] { (s.name) } }
-                    }
-                    @if let Some(e) = error_for(errors, "street") { p.error { (e.get(lang)) } }
-                }
-                (checkboxes("lecturers", ctx.t("主讲律师", "Lecturers"), &people(c.lawyers), &v.lecturers, error_for(errors, "lecturers"), ctx))
-                (checkboxes("moderators", ctx.t("主持人（街道干部，可不选：本街道干部都可主持）", "Moderators (optional: every official of the street may moderate)"), &people(c.officials), &v.moderators, error_for(errors, "moderators"), ctx))
-                fieldset.field .has-error[error_for(errors, "committees").is_some()] {
-                    legend { (ctx.t("邀请的业委会", "Invited committees")) }
-                    @for (value, zh, en) in [("street", "本街道全部业委会", "Every committee of the street"), ("neighbourhoods", "按居委选择", "By residents' committee"), ("committees", "逐个选择", "Pick committees")] {
-                        label.check { input type="radio" name="invite" value=(value) checked[v.invite == value || (v.invite.is_empty() && value == "street")]; " " (ctx.t(zh, en)) }
-                    }
-                    @if let Some(e) = error_for(errors, "committees") { p.error role="alert" { (e.get(lang)) } }
-                }
-                details open[v.invite == "neighbourhoods"] {
-                    summary { (ctx.t("选择居委", "Choose residents' committees")) }
-                    (checkboxes("neighbourhoods", ctx.t("居委", "Residents' committees"), c.neighbourhoods, &v.neighbourhoods, None, ctx))
-                }
-                details open[v.invite == "committees"] {
-                    summary { (ctx.t("选择业委会", "Choose committees")) }
-                    (checkboxes("committees", ctx.t("业委会", "Committees"), c.committees, &v.committees, None, ctx))
-                }
+                (schedule_inputs(ctx, v, errors))
+                (street_choice(ctx, v, c, errors))
+                (checkboxes("lecturers", ctx.t("主讲律师", "Lecturers"), &people(&c.lawyers), &v.lecturers, error_for(errors, "lecturers"), ctx))
+                (checkboxes("moderators", ctx.t("主持人（街道干部，可不选：本街道干部都可主持）", "Moderators (optional: every official of the street may moderate)"), &people(&c.officials), &v.moderators, error_for(errors, "moderators"), ctx))
+                (invitees(ctx, v, c, errors))
                 button.primary type="submit" { (ctx.t("保存", "Save")) }
             }
         },
     )
 }
 
-pub struct Detail<'a> {
-    pub session: &'a SessionRecord,
-    pub street: &'a str,
-    pub lecturers: &'a [Person],
-    pub invited: usize,
-    pub invite_url: &'a str,
-    pub attendance: &'a [AttendanceRow],
+fn schedule_inputs(ctx: &Ctx, v: &SessionValues, errors: &[(&'static str, Text)]) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        (Input::new("title", ctx.t("标题", "Title"), &v.title).required().error(error_for(errors, "title")).render(lang))
+        div.field {
+            label for="f-description" { (ctx.t("简介", "Description")) }
+            textarea id="f-description" name="description" rows="3" { (v.description) }
+        }
+        (Input::new("starts_at", ctx.t("开始时间（上海时间）", "Starts (Shanghai time)"), &v.starts_at).kind("datetime-local").required().error(error_for(errors, "starts_at")).render(lang))
+        (Input::new("ends_at", ctx.t("结束时间", "Ends"), &v.ends_at).kind("datetime-local").required().error(error_for(errors, "ends_at")).render(lang))
+    }
 }
 
-pub fn detail(ctx: &Ctx, d: &Detail) -> Markup {
+fn street_choice(ctx: &Ctx, v: &SessionValues, c: &FormChoices, errors: &[(&'static str, Text)]) -> Markup {
+    html! {
+        div.field .has-error[error_for(errors, "street").is_some()] {
+            label for="f-street" { (ctx.t("街道", "Street")) }
+            select id="f-street" name="street" {
+                @for s in &c.streets { option value=(s.id) selected[v.street == Some(s.id)] { (s.name) } }
+            }
+            @if let Some(e) = error_for(errors, "street") { p.error { (e.get(ctx.lang)) } }
+        }
+    }
+}
+
+/// Who is invited: the whole street, by 居委, or committee by committee.
+fn invitees(ctx: &Ctx, v: &SessionValues, c: &FormChoices, errors: &[(&'static str, Text)]) -> Markup {
+    const WAYS: [(&str, &str, &str); 3] = [
+        ("street", "本街道全部业委会", "Every committee of the street"),
+        ("neighbourhoods", "按居委选择", "By residents' committee"),
+        ("committees", "逐个选择", "Pick committees"),
+    ];
+    html! {
+        fieldset.field .has-error[error_for(errors, "committees").is_some()] {
+            legend { (ctx.t("邀请的业委会", "Invited committees")) }
+            @for (value, zh, en) in WAYS {
+                label.check { input type="radio" name="invite" value=(value) checked[v.invite == value || (v.invite.is_empty() && value == "street")]; " " (ctx.t(zh, en)) }
+            }
+            @if let Some(e) = error_for(errors, "committees") { p.error role="alert" { (e.get(ctx.lang)) } }
+        }
+        details open[v.invite == "neighbourhoods"] {
+            summary { (ctx.t("选择居委", "Choose residents' committees")) }
+            (checkboxes("neighbourhoods", ctx.t("居委", "Residents' committees"), &c.neighbourhoods, &v.neighbourhoods, None, ctx))
+        }
+        details open[v.invite == "committees"] {
+            summary { (ctx.t("选择业委会", "Choose committees")) }
+            (checkboxes("committees", ctx.t("业委会", "Committees"), &c.committees, &v.committees, None, ctx))
+        }
+    }
+}
+
+/// The official's page of a session; `invite_url` is the group link in full.
+pub fn detail(ctx: &Ctx, d: &DetailPage, invite_url: &str) -> Markup {
     let lang = ctx.lang;
-    let s = d.session;
+    let s = &d.session;
+    let lecturers = d
+        .lecturers
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join("、");
     page(
         ctx,
         &s.title,
         html! {
             p.meta { (d.street) " · " (When(s.starts_at, lang)) " – " (When(s.ends_at, lang)) " · " strong { (s.status.label(lang)) } }
             @if !s.description.is_empty() { p { (s.description) } }
-            p { (ctx.t("主讲：", "Lecturers: ")) (d.lecturers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、")) }
-            p { (ctx.t("邀请业委会 ", "Committees invited: ")) (d.invited) }
-            p { a.button.primary href=(urls::room(s.id)) { (ctx.t("进入直播间", "Enter the live room")) } " "
-                a.button href=(urls::quiz_settings(s.id)) { (ctx.t("随堂测试设置", "Quiz settings")) } " "
-                a.button href=(urls::session_certificates(s.id)) { (ctx.t("结业证书与邮件", "Certificates and email")) } " "
-                a.button href=(urls::session_report(s.id)) { (ctx.t("场次报表", "Session report")) } }
-            section.card {
-                h2 { (ctx.t("邀请链接", "Invitation link")) }
-                p { (ctx.t("把链接或二维码发到主任们的微信群。主任打开后登录，即可进入候场室。", "Paste the link or QR code into the chairs' chat group; they sign in and wait in the lobby.")) }
-                p.url { code { (d.invite_url) } }
-                (qr_image(d.invite_url, ctx.t("邀请二维码", "Invitation QR code")))
-                p { a href=(urls::session_qr(s.id)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) } }
-            }
+            p { (ctx.t("主讲：", "Lecturers: ")) (lecturers) }
+            p { (ctx.t("邀请业委会 ", "Committees invited: ")) (s.committees.len()) }
+            (links(ctx, s.id))
+            (invitation(ctx, s.id, invite_url))
             @if s.status == SessionStatus::Scheduled {
                 p { a.button href=(format!("{}/edit", urls::session(s.id))) { (ctx.t("修改", "Edit")) } }
                 form.stack method="post" action=(urls::session_cancel(s.id)) {
@@ -176,20 +198,47 @@ pub fn detail(ctx: &Ctx, d: &Detail) -> Markup {
                     button.danger type="submit" { (ctx.t("取消本场培训", "Cancel this session")) }
                 }
             }
-            h2 { (ctx.t("出勤", "Attendance")) }
-            @if s.started_at.is_none() { p.empty { (ctx.t("开始后显示每位主任的在场时长。", "Minutes present appear once the session starts.")) } }
-            table.list {
-                thead { tr { th scope="col" { (ctx.t("姓名", "Name")) } th scope="col" { (ctx.t("在场分钟", "Minutes")) } th scope="col" { (ctx.t("占比", "Share")) } } }
-                tbody {
-                    @for r in d.attendance {
-                        tr {
-                            td data-label=(ctx.t("姓名", "Name")) { (r.person.name.as_str()) }
-                            td data-label=(ctx.t("在场分钟", "Minutes")) { (r.minutes) }
-                            td data-label=(ctx.t("占比", "Share")) { (format!("{:.0}%", r.share * 100.0)) }
-                        }
+            (attendance(ctx, d))
+        },
+    )
+}
+
+fn links(ctx: &Ctx, session: i64) -> Markup {
+    html! {
+        p { a.button.primary href=(urls::room(session)) { (ctx.t("进入直播间", "Enter the live room")) } " "
+            a.button href=(urls::quiz_settings(session)) { (ctx.t("随堂测试设置", "Quiz settings")) } " "
+            a.button href=(urls::session_certificates(session)) { (ctx.t("结业证书与邮件", "Certificates and email")) } " "
+            a.button href=(urls::session_report(session)) { (ctx.t("场次报表", "Session report")) } }
+    }
+}
+
+fn invitation(ctx: &Ctx, session: i64, invite_url: &str) -> Markup {
+    html! {
+        section.card {
+            h2 { (ctx.t("邀请链接", "Invitation link")) }
+            p { (ctx.t("把链接或二维码发到主任们的微信群。主任打开后登录，即可进入候场室。", "Paste the link or QR code into the chairs' chat group; they sign in and wait in the lobby.")) }
+            p.url { code { (invite_url) } }
+            (qr_image(invite_url, ctx.t("邀请二维码", "Invitation QR code")))
+            p { a href=(urls::session_qr(session)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) } }
+        }
+    }
+}
+
+fn attendance(ctx: &Ctx, d: &DetailPage) -> Markup {
+    html! {
+        h2 { (ctx.t("出勤", "Attendance")) }
+        @if d.session.started_at.is_none() { p.empty { (ctx.t("开始后显示每位主任的在场时长。", "Minutes present appear once the session starts.")) } }
+        table.list {
+            thead { tr { th scope="col" { (ctx.t("姓名", "Name")) } th scope="col" { (ctx.t("在场分钟", "Minutes")) } th scope="col" { (ctx.t("占比", "Share")) } } }
+            tbody {
+                @for r in &d.attendance {
+                    tr {
+                        td data-label=(ctx.t("姓名", "Name")) { (r.person.name.as_str()) }
+                        td data-label=(ctx.t("在场分钟", "Minutes")) { (r.minutes) }
+                        td data-label=(ctx.t("占比", "Share")) { (format!("{:.0}%", r.share * 100.0)) }
                     }
                 }
             }
-        },
-    )
+        }
+    }
 }

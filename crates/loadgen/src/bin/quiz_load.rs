@@ -16,9 +16,9 @@ use clap::Parser;
 use quorum::domain::person::{Role, Roles};
 use quorum::domain::quiz::{BlueprintRule, QuizSettings};
 use quorum::domain::session::{Schedule, SessionStatus};
-use quorum::services::access::StreetScope;
+use quorum::services::access::{SessionAccess, StreetScope};
 use quorum::services::people::AccountInput;
-use quorum::services::sessions::{Invitees, SessionInput};
+use quorum::services::sessions::{Invitees, NoRoom, SessionInput};
 
 const SECRET: &str = "quiz-load-secret-key-quiz-load-secret-key";
 
@@ -75,6 +75,13 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
         None,
     )
     .await?;
+    // Opening the quiz needs a moderator.
+    let admin = quorum::services::people::create(
+        &db,
+        &account("管理员", "13700000001".into(), Role::Admin, None).map_err(|e| format!("{e:?}"))?,
+        None,
+    )
+    .await?;
     let now = chrono::Utc::now();
     let fmt = |t: chrono::DateTime<chrono::Utc>| (t + chrono::Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
     let schedule = Schedule::parse(
@@ -119,7 +126,12 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
     };
     quorum::services::quiz::save_settings(&db, session, &quiz_settings).await?;
     let t = Instant::now();
-    let opened = quorum::services::quiz::open(&db, session, &ids).await?;
+    let moderates = SessionAccess::current(&db, admin, session)
+        .await?
+        .ok_or("the admin may not moderate")?
+        .moderates()?;
+    let room = NoRoom { present: ids.clone() };
+    let opened = quorum::services::quiz::open(&db, &moderates, &room).await?;
     let open_ms = t.elapsed().as_millis();
     let mut tokens = Vec::with_capacity(chairs);
     for id in ids {
