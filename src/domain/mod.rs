@@ -13,6 +13,7 @@ pub mod quiz;
 pub mod report;
 pub mod roster;
 pub mod session;
+pub mod signin_link;
 pub mod statute;
 pub mod text;
 pub mod throttle;

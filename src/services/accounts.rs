@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::{ServiceError, passwords, tokens};
+use super::{FieldErrors, ServiceError, passwords, tokens};
 use crate::db::{people, signin, web_sessions};
 use crate::domain::contact::SigninIdentifier;
 use crate::domain::person::{NewPassword, Person};
@@ -162,7 +162,8 @@ pub async fn set_password(
     password: &str,
     confirm: &str,
 ) -> Result<(), ServiceError> {
-    let pw = NewPassword::parse(password, confirm).map_err(ServiceError::Refused)?;
+    // Every problem is told beside the password field, the one to type again.
+    let pw = NewPassword::parse(password, confirm).map_err(|t| FieldErrors::one("password", t))?;
     let hash = passwords::hash(pw.expose().to_string()).await?;
     people::set_password_hash(db, user.person.id, hash).await?;
     web_sessions::delete_all_for(db, user.person.id, Some(&user.session_hash)).await?;

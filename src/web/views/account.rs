@@ -2,14 +2,14 @@
 
 use maud::{Markup, html};
 
-use super::forms::{Input, csrf, notice};
+use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::i18n::Text;
 use crate::services::signin_links::LinkStatus;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
-pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool) -> Markup {
+pub fn password_form(ctx: &Ctx, errors: &[(&'static str, Text)], saved: bool, welcome: bool) -> Markup {
     let lang = ctx.lang;
     let title = if welcome {
         ctx.t("欢迎！", "Welcome!")
@@ -29,9 +29,9 @@ pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool
                 (csrf(ctx))
                 (Input::new("password", ctx.t("新密码", "New password"), "").kind("password").required()
                     .autocomplete("new-password").hint(ctx.t("至少8位，可以只用数字", "At least 8 characters; digits only is fine"))
-                    .error(error).render(lang))
+                    .error(error_for(errors, "password")).render(lang))
                 (Input::new("confirm", ctx.t("再输入一次", "Repeat it"), "").kind("password").required()
-                    .autocomplete("new-password").render(lang))
+                    .autocomplete("new-password").error(error_for(errors, "confirm")).render(lang))
                 button.primary type="submit" { (ctx.t("保存密码", "Save password")) }
             }
             @if welcome {
