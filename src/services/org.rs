@@ -19,7 +19,7 @@ fn duplicate(name: &str) -> ServiceError {
     )
 }
 
-fn term_refused() -> ServiceError {
+fn term_rejected() -> ServiceError {
     ServiceError::rejected("term_start", "只有业委会有任期", "only an owners' committee has a term")
 }
 
@@ -46,7 +46,7 @@ pub async fn create_unit(
         }
     };
     if term.is_some() && kind != OrgKind::Committee {
-        return Err(term_refused());
+        return Err(term_rejected());
     }
     if kind == OrgKind::District && org::children(db, None).await?.iter().any(|d| d.name == name) {
         // The unique index cannot see duplicates among roots (NULL parents never collide).
@@ -69,7 +69,7 @@ pub async fn update_unit(
     let unit = org::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     let name = unit_name(name)?;
     if term.is_some() && unit.kind != OrgKind::Committee {
-        return Err(term_refused());
+        return Err(term_rejected());
     }
     match org::update(db, id, &name, term).await {
         Err(e) if db::is_unique_violation(&e) => Err(duplicate(&name)),

@@ -186,7 +186,11 @@ async fn changing_the_password_checks_it_and_signs_out_other_devices() {
         .post_form("/account/password", &[("password", "short"), ("confirm", "short")])
         .await;
     assert_eq!(r.status().as_u16(), 422);
-    assert!(r.text().await.unwrap().contains("密码至少需要8位"));
+    let page = r.text().await.unwrap();
+    assert!(
+        crate::errors::beside_field(&page, "password", "密码至少需要8位"),
+        "{page}"
+    );
 
     let r = app
         .post_form(
