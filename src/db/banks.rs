@@ -402,30 +402,8 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
         .await?
         .map(|m| m.version_no)
         .unwrap_or(0);
-    let c = v.content;
-    let answer = match &c.answer {
-        Answer::Choices(s) => StoredAnswer::Choices(s.iter().copied().collect()),
-        Answer::Truth(b) => StoredAnswer::Truth(*b),
-    };
-    let json = |r: Result<String, serde_json::Error>| r.map_err(|e| DbErr::Custom(e.to_string()));
-    let m = question_version::ActiveModel {
-        question_id: Set(v.question_id),
-        version_no: Set(last + 1),
-        kind: Set(c.kind.code().to_string()),
-        stem: Set(c.stem.clone()),
-        options: Set(json(serde_json::to_string(&c.options))?),
-        answer: Set(json(serde_json::to_string(&answer))?),
-        explanation: Set(c.explanation.clone()),
-        tags: Set(json(serde_json::to_string(&c.tags))?),
-        difficulty: Set(i16::from(c.difficulty)),
-        fingerprint: Set(c.fingerprint()),
-        created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    for (i, (cite, rev)) in c.citations.iter().zip(v.revisions).enumerate() {
+    let m = version_row(&v, last + 1)?.insert(db).await?;
+    for (i, (cite, rev)) in v.content.citations.iter().zip(v.revisions).enumerate() {
         question_citation::ActiveModel {
             version_id: Set(m.id),
             position: Set(i as i32),
@@ -448,6 +426,31 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
     .update(db)
     .await?;
     Ok(m.id)
+}
+
+/// A version's row (its citations are rows of their own).
+fn version_row(v: &NewVersion<'_>, version_no: i32) -> Result<question_version::ActiveModel, DbErr> {
+    let c = v.content;
+    let answer = match &c.answer {
+        Answer::Choices(s) => StoredAnswer::Choices(s.iter().copied().collect()),
+        Answer::Truth(b) => StoredAnswer::Truth(*b),
+    };
+    let json = |r: Result<String, serde_json::Error>| r.map_err(|e| DbErr::Custom(e.to_string()));
+    Ok(question_version::ActiveModel {
+        question_id: Set(v.question_id),
+        version_no: Set(version_no),
+        kind: Set(c.kind.code().to_string()),
+        stem: Set(c.stem.clone()),
+        options: Set(json(serde_json::to_string(&c.options))?),
+        answer: Set(json(serde_json::to_string(&answer))?),
+        explanation: Set(c.explanation.clone()),
+        tags: Set(json(serde_json::to_string(&c.tags))?),
+        difficulty: Set(i16::from(c.difficulty)),
+        fingerprint: Set(c.fingerprint()),
+        created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
 }
 
 /// Creates a question row (without a version yet).

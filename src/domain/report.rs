@@ -2,7 +2,7 @@
 //! a session's figures from its chairs' lines; the street dashboard summed up the organisation tree;
 //! item statistics. Pure: the services read the facts and hand them here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -98,50 +98,63 @@ impl ItemStat {
     }
 }
 
+/// The top and bottom 27 % of attempts by score (at least one each; ties by attempt id).
+fn extreme_groups(scores: &[(i64, f64)]) -> (HashSet<i64>, HashSet<i64>) {
+    let mut ranked: Vec<(i64, f64)> = scores.to_vec();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let k = (((ranked.len() as f64) * 0.27).round().max(1.0) as usize).min(ranked.len());
+    let upper = ranked.iter().take(k).map(|(a, _)| *a).collect();
+    let lower = ranked.iter().rev().take(k).map(|(a, _)| *a).collect();
+    (upper, lower)
+}
+
+/// Answers and right answers: overall, in the top group, in the bottom group.
+#[derive(Default)]
+struct ItemCounts {
+    all: (u64, u64),
+    upper: (u64, u64),
+    lower: (u64, u64),
+}
+
+impl ItemCounts {
+    fn stat(&self) -> ItemStat {
+        let f = |(n, c): (u64, u64)| (n > 0).then(|| c as f64 / n as f64);
+        let discrimination = match (f(self.upper), f(self.lower)) {
+            (Some(u), Some(l)) => Some(u - l),
+            _ => None,
+        };
+        ItemStat {
+            drawn: self.all.0,
+            correct: self.all.1,
+            facility: f(self.all),
+            discrimination,
+        }
+    }
+}
+
 /// Item statistics from submitted attempts: `scores` maps attempt → score (0–100); `answers` lists
 /// (attempt, item key, correct) for every drawn item.
 pub fn item_stats<K: Copy + Eq + std::hash::Hash>(
     scores: &[(i64, f64)],
     answers: &[(i64, K, bool)],
-) -> std::collections::HashMap<K, ItemStat> {
-    use std::collections::{HashMap, HashSet};
-    let mut ranked: Vec<(i64, f64)> = scores.to_vec();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let k = ((ranked.len() as f64) * 0.27).round().max(1.0) as usize;
-    let upper: HashSet<i64> = ranked.iter().take(k.min(ranked.len())).map(|(a, _)| *a).collect();
-    let lower: HashSet<i64> = ranked.iter().rev().take(k.min(ranked.len())).map(|(a, _)| *a).collect();
-    let mut acc: HashMap<K, (u64, u64, u64, u64, u64, u64)> = HashMap::new();
+) -> HashMap<K, ItemStat> {
+    let (upper, lower) = extreme_groups(scores);
+    let mut acc: HashMap<K, ItemCounts> = HashMap::new();
+    let add = |n: &mut (u64, u64), ok: bool| {
+        n.0 += 1;
+        n.1 += u64::from(ok);
+    };
     for (attempt, key, ok) in answers {
         let e = acc.entry(*key).or_default();
-        e.0 += 1;
-        e.1 += u64::from(*ok);
+        add(&mut e.all, *ok);
         if upper.contains(attempt) {
-            e.2 += 1;
-            e.3 += u64::from(*ok);
+            add(&mut e.upper, *ok);
         }
         if lower.contains(attempt) {
-            e.4 += 1;
-            e.5 += u64::from(*ok);
+            add(&mut e.lower, *ok);
         }
     }
-    acc.into_iter()
-        .map(|(key, (n, c, un, uc, ln, lc))| {
-            let f = |c: u64, n: u64| (n > 0).then(|| c as f64 / n as f64);
-            let discrimination = match (f(uc, un), f(lc, ln)) {
-                (Some(u), Some(l)) => Some(u - l),
-                _ => None,
-            };
-            (
-                key,
-                ItemStat {
-                    drawn: n,
-                    correct: c,
-                    facility: f(c, n),
-                    discrimination,
-                },
-            )
-        })
-        .collect()
+    acc.into_iter().map(|(key, counts)| (key, counts.stat())).collect()
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::quiz::Given;
 use crate::domain::report::{
-    AttemptResult, DateRange, StreetFacts, choice_counts, cites, item_stats, session_figures, sort_items, tally,
+    AttemptResult, DateRange, ItemStat, StreetFacts, choice_counts, cites, item_stats, session_figures, sort_items,
+    tally,
 };
 pub use crate::domain::report::{ChairLine, Dashboard, ItemLine, SessionFigures, UnitRow};
 
@@ -267,6 +268,37 @@ impl ItemFilter {
     }
 }
 
+/// What item analysis knows besides the statistics: banks by id and each question's bank and id.
+struct ItemLabels {
+    banks: HashMap<i64, Bank>,
+    questions: HashMap<i64, (i64, String)>,
+}
+
+impl ItemLabels {
+    /// A version's line, if its bank passes the filter.
+    fn line(
+        &self,
+        v: QuestionVersion,
+        stat: ItemStat,
+        choices: Vec<(String, u64)>,
+        filter: &ItemFilter,
+    ) -> Option<ItemLine> {
+        let (bank_id, qid) = self.questions.get(&v.question_id)?;
+        let bank = self.banks.get(bank_id).filter(|b| filter.keeps(b, &v))?;
+        Some(ItemLine {
+            question_id: v.question_id,
+            qid: qid.clone(),
+            version_no: v.version_no,
+            bank: bank.title.clone(),
+            topic: bank.topic.clone(),
+            stem: v.content.stem,
+            citations: v.content.citations.iter().map(|x| x.to_string()).collect(),
+            stat,
+            choices,
+        })
+    }
+}
+
 /// How each question version performed in submitted attempts (for lawyers improving the banks).
 pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Result<Vec<ItemLine>, ServiceError> {
     // (attempt, score %, version, question, answer, correct) for every item of every submitted attempt.
@@ -282,27 +314,18 @@ pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Re
     for r in &rows {
         given.entry(r.2).or_default().push(r.4.as_ref());
     }
-    let stats = item_stats(&scores, &answers);
+    let mut stats = item_stats(&scores, &answers);
     let versions = banks::versions(db, &stats.keys().copied().collect::<Vec<_>>()).await?;
-    let bank_of: HashMap<i64, Bank> = banks::banks(db).await?.into_iter().map(|b| (b.id, b)).collect();
-    let index = banks::question_index(db).await?;
+    let labels = ItemLabels {
+        banks: banks::banks(db).await?.into_iter().map(|b| (b.id, b)).collect(),
+        questions: banks::question_index(db).await?,
+    };
     let mut out: Vec<ItemLine> = versions
         .into_iter()
         .filter_map(|v| {
-            let (bank_id, qid) = index.get(&v.question_id)?;
-            let bank = bank_of.get(bank_id).filter(|b| filter.keeps(b, &v))?;
             let choices = choice_counts(given.get(&v.id).into_iter().flatten().copied());
-            Some(ItemLine {
-                question_id: v.question_id,
-                qid: qid.clone(),
-                version_no: v.version_no,
-                bank: bank.title.clone(),
-                topic: bank.topic.clone(),
-                stem: v.content.stem.clone(),
-                citations: v.content.citations.iter().map(|x| x.to_string()).collect(),
-                stat: stats.get(&v.id)?.clone(),
-                choices,
-            })
+            let stat = stats.remove(&v.id)?;
+            labels.line(v, stat, choices, filter)
         })
         .collect();
     sort_items(&mut out);
