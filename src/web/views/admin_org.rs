@@ -36,7 +36,7 @@ pub struct Attempted {
 }
 
 /// The values and errors one of the forms shows: what was typed if it was this form that came back.
-fn typed<'a>(attempted: Option<&'a Attempted>, form: UnitForm) -> Option<&'a Attempted> {
+fn typed(attempted: Option<&Attempted>, form: UnitForm) -> Option<&Attempted> {
     attempted.filter(|a| a.form == form)
 }
 
