@@ -2,12 +2,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 
-use super::entities::{bank, bank_file, question, question_citation, question_version};
-use crate::domain::bank::{Bank, BankSource, Question, QuestionStatus, QuestionVersion};
+use super::entities::{attempt_item, bank, bank_file, question, question_citation, question_version};
+use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Answer, Citation, QuestionContent, QuestionKind};
 use crate::question_banks::BankMeta;
 
@@ -135,16 +139,6 @@ pub async fn set_bank_retired(db: &impl ConnectionTrait, id: i64, retired: bool)
     .update(db)
     .await?;
     Ok(())
-}
-
-/// The outcome of loading one bank file.
-#[derive(Debug, Clone)]
-pub struct BankFileStatus {
-    pub file_name: String,
-    pub bank_id: Option<i64>,
-    /// `line: message` lines, when the file was refused.
-    pub problems: Option<String>,
-    pub checked_at: DateTime<Utc>,
 }
 
 pub async fn record_file(
@@ -334,6 +328,63 @@ pub async fn questions_with_status(db: &impl ConnectionTrait, status: QuestionSt
     with_current(db, rows).await
 }
 
+/// How many questions each bank has in each status: (bank, status, count), one grouped query.
+pub async fn status_counts(db: &impl ConnectionTrait) -> Result<Vec<(i64, QuestionStatus, u64)>, DbErr> {
+    let rows: Vec<(i64, String, i64)> = question::Entity::find()
+        .select_only()
+        .column(question::Column::BankId)
+        .column(question::Column::Status)
+        .column_as(Expr::col(question::Column::Id).count(), "n")
+        .group_by(question::Column::BankId)
+        .group_by(question::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(bank, status, n)| {
+            QuestionStatus::parse(&status).map(|s| (bank, s, u64::try_from(n).unwrap_or(0)))
+        })
+        .collect())
+}
+
+/// How many questions, across banks, have a status.
+pub async fn count_with_status(db: &impl ConnectionTrait, status: QuestionStatus) -> Result<u64, DbErr> {
+    question::Entity::find()
+        .filter(question::Column::Status.eq(status.code()))
+        .count(db)
+        .await
+}
+
+/// Every question's bank and id (`qid`), by question: one query, for labelling statistics.
+pub async fn question_index(db: &impl ConnectionTrait) -> Result<HashMap<i64, (i64, String)>, DbErr> {
+    let rows: Vec<(i64, i64, String)> = question::Entity::find()
+        .select_only()
+        .column(question::Column::Id)
+        .column(question::Column::BankId)
+        .column(question::Column::Qid)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(id, bank, qid)| (id, (bank, qid))).collect())
+}
+
+/// The question versions drawn into these attempts (each once).
+pub async fn versions_drawn(db: &impl ConnectionTrait, attempts: &[i64]) -> Result<Vec<i64>, DbErr> {
+    let mut out = BTreeSet::new();
+    for chunk in attempts.chunks(500) {
+        let ids: Vec<i64> = attempt_item::Entity::find()
+            .select_only()
+            .column(attempt_item::Column::VersionId)
+            .filter(attempt_item::Column::AttemptId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(ids);
+    }
+    Ok(out.into_iter().collect())
+}
+
 pub struct NewVersion<'a> {
     pub question_id: i64,
     pub content: &'a QuestionContent,
@@ -351,30 +402,8 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
         .await?
         .map(|m| m.version_no)
         .unwrap_or(0);
-    let c = v.content;
-    let answer = match &c.answer {
-        Answer::Choices(s) => StoredAnswer::Choices(s.iter().copied().collect()),
-        Answer::Truth(b) => StoredAnswer::Truth(*b),
-    };
-    let json = |r: Result<String, serde_json::Error>| r.map_err(|e| DbErr::Custom(e.to_string()));
-    let m = question_version::ActiveModel {
-        question_id: Set(v.question_id),
-        version_no: Set(last + 1),
-        kind: Set(c.kind.code().to_string()),
-        stem: Set(c.stem.clone()),
-        options: Set(json(serde_json::to_string(&c.options))?),
-        answer: Set(json(serde_json::to_string(&answer))?),
-        explanation: Set(c.explanation.clone()),
-        tags: Set(json(serde_json::to_string(&c.tags))?),
-        difficulty: Set(i16::from(c.difficulty)),
-        fingerprint: Set(c.fingerprint()),
-        created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    for (i, (cite, rev)) in c.citations.iter().zip(v.revisions).enumerate() {
+    let m = version_row(&v, last + 1)?.insert(db).await?;
+    for (i, (cite, rev)) in v.content.citations.iter().zip(v.revisions).enumerate() {
         question_citation::ActiveModel {
             version_id: Set(m.id),
             position: Set(i as i32),
@@ -397,6 +426,31 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
     .update(db)
     .await?;
     Ok(m.id)
+}
+
+/// A version's row (its citations are rows of their own).
+fn version_row(v: &NewVersion<'_>, version_no: i32) -> Result<question_version::ActiveModel, DbErr> {
+    let c = v.content;
+    let answer = match &c.answer {
+        Answer::Choices(s) => StoredAnswer::Choices(s.iter().copied().collect()),
+        Answer::Truth(b) => StoredAnswer::Truth(*b),
+    };
+    let json = |r: Result<String, serde_json::Error>| r.map_err(|e| DbErr::Custom(e.to_string()));
+    Ok(question_version::ActiveModel {
+        question_id: Set(v.question_id),
+        version_no: Set(version_no),
+        kind: Set(c.kind.code().to_string()),
+        stem: Set(c.stem.clone()),
+        options: Set(json(serde_json::to_string(&c.options))?),
+        answer: Set(json(serde_json::to_string(&answer))?),
+        explanation: Set(c.explanation.clone()),
+        tags: Set(json(serde_json::to_string(&c.tags))?),
+        difficulty: Set(i16::from(c.difficulty)),
+        fingerprint: Set(c.fingerprint()),
+        created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
 }
 
 /// Creates a question row (without a version yet).

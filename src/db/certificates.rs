@@ -6,21 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 
 use super::entities::{certificate, email_attempt, email_outbox};
 use crate::domain::certificate::CertificateContent;
-
-#[derive(Debug, Clone)]
-pub struct CertificateRecord {
-    pub id: i64,
-    pub attempt_id: i64,
-    pub person_id: i64,
-    pub session_id: i64,
-    pub street_id: i64,
-    pub serial: String,
-    pub code: String,
-    pub content: CertificateContent,
-    pub issued_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoke_reason: Option<String>,
-}
+pub use crate::domain::certificate::CertificateRecord;
 
 fn to_record(m: certificate::Model) -> Result<CertificateRecord, DbErr> {
     Ok(CertificateRecord {

@@ -115,6 +115,28 @@ pub async fn all_of_kind(db: &impl ConnectionTrait, kind: OrgKind) -> Result<Vec
     )
 }
 
+/// Every unit of these kinds, by name (one query for a whole picker or roll-up).
+pub async fn all_of_kinds(db: &impl ConnectionTrait, kinds: &[OrgKind]) -> Result<Vec<OrgUnit>, DbErr> {
+    all_to_domain(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code())))
+            .order_by_asc(org_unit::Column::Name)
+            .all(db)
+            .await?,
+    )
+}
+
+/// Every unit within a street, the street itself included, by name.
+pub async fn whole_street(db: &impl ConnectionTrait, street: OrgUnitId) -> Result<Vec<OrgUnit>, DbErr> {
+    all_to_domain(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::StreetId.eq(street))
+            .order_by_asc(org_unit::Column::Name)
+            .all(db)
+            .await?,
+    )
+}
+
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {
     all_to_domain(
         org_unit::Entity::find()

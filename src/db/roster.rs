@@ -1,6 +1,6 @@
 //! What the roster import reads and keeps: a snapshot of a street, and uploaded files awaiting confirmation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
@@ -20,14 +20,42 @@ pub async fn snapshot(
         .filter(org_unit::Column::StreetId.eq(street_id))
         .all(db)
         .await?;
-    let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
     let mut snap = RosterSnapshot {
         street_id,
         ..Default::default()
     };
-    // (committee id) → (居委, 小区)
-    let mut committee_place: HashMap<i64, (String, String)> = HashMap::new();
-    for u in &units {
+    let places = street_places(&units, &mut snap);
+    let found = people_with_phones(db, phones).await?;
+    let foreign = foreign_streets(db, &found, &places).await?;
+    let chairs = chairs_among(db, &found).await?;
+    for p in found {
+        let place = p.committee_id.and_then(|c| places.get(&c));
+        let street = match (p.committee_id, place) {
+            (Some(_), Some(_)) => Some(street_id),
+            (Some(c), None) => foreign.get(&c).copied().flatten(),
+            (None, _) => None,
+        };
+        let existing = ExistingPerson {
+            person_id: p.id,
+            name: p.display_name,
+            email: p.email,
+            street_id: street,
+            neighbourhood: place.map(|(n, _)| n.clone()),
+            estate: place.map(|(_, e)| e.clone()),
+            position: p.position,
+            is_chair: chairs.contains(&p.id),
+        };
+        snap.people.insert(p.phone, existing);
+    }
+    snap.email_owners = email_owners(db, emails).await?;
+    Ok(snap)
+}
+
+/// Notes the street's 居委 and (居委, 小区) names in the snapshot; returns each committee's (居委, 小区).
+fn street_places(units: &[org_unit::Model], snap: &mut RosterSnapshot) -> HashMap<i64, (String, String)> {
+    let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
+    let mut committee_place = HashMap::new();
+    for u in units {
         let parent = u.parent_id.and_then(|p| by_id.get(&p));
         match OrgKind::parse(&u.kind) {
             Some(OrgKind::Neighbourhood) => {
@@ -48,6 +76,10 @@ pub async fn snapshot(
             _ => {}
         }
     }
+    committee_place
+}
+
+async fn people_with_phones(db: &impl ConnectionTrait, phones: &[String]) -> Result<Vec<person::Model>, DbErr> {
     let mut found = Vec::new();
     for chunk in phones.chunks(500) {
         found.extend(
@@ -57,48 +89,43 @@ pub async fn snapshot(
                 .await?,
         );
     }
-    // People of other streets: we only need to know their street.
+    Ok(found)
+}
+
+/// People of other streets: we only need to know their street (by their committee).
+async fn foreign_streets(
+    db: &impl ConnectionTrait,
+    found: &[person::Model],
+    places: &HashMap<i64, (String, String)>,
+) -> Result<HashMap<i64, Option<i64>>, DbErr> {
     let foreign: Vec<i64> = found
         .iter()
         .filter_map(|p| p.committee_id)
-        .filter(|c| !committee_place.contains_key(c))
+        .filter(|c| !places.contains_key(c))
         .collect();
-    let foreign_street: HashMap<i64, Option<i64>> = org_unit::Entity::find()
+    Ok(org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(foreign))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u.street_id))
-        .collect();
-    let chairs: std::collections::HashSet<i64> = person_role::Entity::find()
+        .collect())
+}
+
+async fn chairs_among(db: &impl ConnectionTrait, found: &[person::Model]) -> Result<HashSet<i64>, DbErr> {
+    Ok(person_role::Entity::find()
         .filter(person_role::Column::PersonId.is_in(found.iter().map(|p| p.id)))
         .filter(person_role::Column::Role.eq("chair"))
         .all(db)
         .await?
         .into_iter()
         .map(|r| r.person_id)
-        .collect();
-    for p in found {
-        let place = p.committee_id.and_then(|c| committee_place.get(&c));
-        let street = match (p.committee_id, place) {
-            (Some(_), Some(_)) => Some(street_id),
-            (Some(c), None) => foreign_street.get(&c).copied().flatten(),
-            (None, _) => None,
-        };
-        snap.people.insert(
-            p.phone.clone(),
-            ExistingPerson {
-                person_id: p.id,
-                name: p.display_name,
-                email: p.email,
-                street_id: street,
-                neighbourhood: place.map(|(n, _)| n.clone()),
-                estate: place.map(|(_, e)| e.clone()),
-                position: p.position,
-                is_chair: chairs.contains(&p.id),
-            },
-        );
-    }
+        .collect())
+}
+
+/// Email address → the phone number of the person who has it.
+async fn email_owners(db: &impl ConnectionTrait, emails: &[String]) -> Result<HashMap<String, String>, DbErr> {
+    let mut out = HashMap::new();
     for chunk in emails.chunks(500) {
         for p in person::Entity::find()
             .filter(person::Column::Email.is_in(chunk.iter().cloned()))
@@ -106,11 +133,11 @@ pub async fn snapshot(
             .await?
         {
             if let Some(e) = p.email {
-                snap.email_owners.insert(e, p.phone);
+                out.insert(e, p.phone);
             }
         }
     }
-    Ok(snap)
+    Ok(out)
 }
 
 #[derive(Debug, Clone)]

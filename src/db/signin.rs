@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::{signin_link, signin_throttle};
 use crate::domain::person::PersonId;
+use crate::domain::signin_link::SigninLink;
 use crate::domain::throttle::{ThrottlePolicy, ThrottleState};
 
 pub async fn throttle_state(db: &impl ConnectionTrait, key: &str) -> Result<Option<ThrottleState>, DbErr> {
@@ -55,16 +56,6 @@ pub async fn record_failure(
 pub async fn clear_failures(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
     signin_throttle::Entity::delete_by_id(key.to_string()).exec(db).await?;
     Ok(())
-}
-
-#[derive(Debug, Clone)]
-pub struct SigninLink {
-    pub id: i64,
-    pub person_id: PersonId,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 fn link(m: signin_link::Model) -> SigninLink {

@@ -1,6 +1,6 @@
 //! Statute revisions and their article texts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
@@ -8,14 +8,8 @@ use sea_orm::{
 };
 
 use super::entities::{statute, statute_article};
+pub use crate::domain::statute::StatuteInfo;
 use crate::domain::statute::{Article, Statute};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatuteInfo {
-    pub short_id: String,
-    pub title: String,
-    pub current_revision: String,
-}
 
 pub async fn info(db: &impl ConnectionTrait, short_id: &str) -> Result<Option<StatuteInfo>, DbErr> {
     Ok(statute::Entity::find_by_id(short_id.to_string())
@@ -97,6 +91,15 @@ pub async fn insert_revision(db: &impl ConnectionTrait, s: &Statute) -> Result<(
     Ok(())
 }
 
+fn to_article(r: statute_article::Model) -> Article {
+    Article {
+        number: r.number as u32,
+        label: r.label,
+        chapter: r.chapter,
+        text: r.text,
+    }
+}
+
 pub async fn load(db: &impl ConnectionTrait, short_id: &str, revision: &str) -> Result<Option<Statute>, DbErr> {
     let Some(info) = info(db, short_id).await? else {
         return Ok(None);
@@ -106,40 +109,47 @@ pub async fn load(db: &impl ConnectionTrait, short_id: &str, revision: &str) -> 
         .filter(statute_article::Column::RevisionDate.eq(revision))
         .all(db)
         .await?;
+    Ok(statute_of(info, revision, rows))
+}
+
+/// A statute at a revision from its rows; none without any.
+fn statute_of(info: StatuteInfo, revision: &str, rows: Vec<statute_article::Model>) -> Option<Statute> {
     if rows.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let articles: BTreeMap<u32, Article> = rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.number as u32,
-                Article {
-                    number: r.number as u32,
-                    label: r.label,
-                    chapter: r.chapter,
-                    text: r.text,
-                },
-            )
-        })
-        .collect();
-    Ok(Some(Statute {
+    let articles: BTreeMap<u32, Article> = rows.into_iter().map(|r| (r.number as u32, to_article(r))).collect();
+    Some(Statute {
         short_id: info.short_id,
         title: info.title,
         revision_date: revision.to_string(),
         articles,
-    }))
+    })
 }
 
-/// Every statute at its current revision.
+/// Every statute at its current revision, in two queries.
 pub async fn current_all(db: &impl ConnectionTrait) -> Result<Vec<Statute>, DbErr> {
-    let mut out = Vec::new();
-    for s in all(db).await? {
-        if let Some(st) = load(db, &s.short_id, &s.current_revision).await? {
-            out.push(st);
-        }
+    let infos = all(db).await?;
+    let rows = statute_article::Entity::find()
+        .filter(statute_article::Column::StatuteId.is_in(infos.iter().map(|s| s.short_id.clone())))
+        .filter(statute_article::Column::RevisionDate.is_in(infos.iter().map(|s| s.current_revision.clone())))
+        .all(db)
+        .await?;
+    let mut by_statute: HashMap<String, Vec<statute_article::Model>> = HashMap::new();
+    for r in rows {
+        by_statute.entry(r.statute_id.clone()).or_default().push(r);
     }
-    Ok(out)
+    Ok(infos
+        .into_iter()
+        .filter_map(|s| {
+            let mine = by_statute.remove(&s.short_id).unwrap_or_default();
+            let current: Vec<_> = mine
+                .into_iter()
+                .filter(|r| r.revision_date == s.current_revision)
+                .collect();
+            let revision = s.current_revision.clone();
+            statute_of(s, &revision, current)
+        })
+        .collect())
 }
 
 /// One article as it read in a revision.
@@ -155,10 +165,32 @@ pub async fn article(
         .filter(statute_article::Column::Number.eq(number as i32))
         .one(db)
         .await?
-        .map(|r| Article {
-            number: r.number as u32,
-            label: r.label,
-            chapter: r.chapter,
-            text: r.text,
-        }))
+        .map(to_article))
+}
+
+/// Where an article's text is: (statute, revision, article number).
+pub type ArticleKey = (String, String, u32);
+
+/// Several articles, each as it read in its revision, in one query (by key; missing ones are left out).
+pub async fn articles(db: &impl ConnectionTrait, keys: &[ArticleKey]) -> Result<HashMap<ArticleKey, Article>, DbErr> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let wanted: HashSet<&ArticleKey> = keys.iter().collect();
+    let rows = statute_article::Entity::find()
+        .filter(statute_article::Column::StatuteId.is_in(keys.iter().map(|k| k.0.clone())))
+        .filter(statute_article::Column::RevisionDate.is_in(keys.iter().map(|k| k.1.clone())))
+        .filter(statute_article::Column::Number.is_in(keys.iter().map(|k| k.2 as i32)))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r.statute_id.clone(), r.revision_date.clone(), r.number as u32),
+                to_article(r),
+            )
+        })
+        .filter(|(k, _)| wanted.contains(k))
+        .collect())
 }

@@ -101,3 +101,13 @@ pub struct Question {
     pub current: QuestionVersion,
     pub file_fingerprint: Option<String>,
 }
+
+/// The outcome of loading one bank file at start-up, for the lawyers' page.
+#[derive(Debug, Clone)]
+pub struct BankFileStatus {
+    pub file_name: String,
+    pub bank_id: Option<i64>,
+    /// `line: message` lines, when the file was refused.
+    pub problems: Option<String>,
+    pub checked_at: DateTime<Utc>,
+}

@@ -35,6 +35,43 @@ impl CertificateContent {
     }
 }
 
+/// An issued certificate as kept: who, which session and street, its serial and code, what it says,
+/// and whether it was revoked.
+#[derive(Debug, Clone)]
+pub struct CertificateRecord {
+    pub id: i64,
+    pub attempt_id: i64,
+    pub person_id: i64,
+    pub session_id: i64,
+    pub street_id: i64,
+    pub serial: String,
+    pub code: String,
+    pub content: CertificateContent,
+    pub issued_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+/// Email status of a certificate, as officials see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailStatus {
+    Pending,
+    Sent,
+    Failed,
+    NoEmail,
+}
+
+impl EmailStatus {
+    pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
+        match self {
+            EmailStatus::Pending => lang.t("待发送", "Pending"),
+            EmailStatus::Sent => lang.t("已发送", "Sent"),
+            EmailStatus::Failed => lang.t("失败", "Failed"),
+            EmailStatus::NoEmail => lang.t("无邮箱", "No email"),
+        }
+    }
+}
+
 /// Human-readable serial: year, street, running number — e.g. `2026-S0002-00017`.
 pub fn serial(year: i32, street_id: i64, number: u64) -> String {
     format!("{year}-S{street_id:04}-{number:05}")

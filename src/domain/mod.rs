@@ -14,6 +14,7 @@ pub mod quiz;
 pub mod report;
 pub mod roster;
 pub mod session;
+pub mod signin_link;
 pub mod sms_code;
 pub mod statute;
 pub mod text;

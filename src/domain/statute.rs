@@ -6,6 +6,14 @@ use std::collections::BTreeMap;
 use super::question::Citation;
 use crate::i18n::Text;
 
+/// A statute as registered: its id, title and the revision in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatuteInfo {
+    pub short_id: String,
+    pub title: String,
+    pub current_revision: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Article {
     pub number: u32,

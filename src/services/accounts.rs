@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::{ServiceError, passwords, tokens};
+use super::{FieldErrors, ServiceError, passwords, tokens};
 use crate::db::{people, signin, web_sessions};
 use crate::domain::contact::SigninIdentifier;
 use crate::domain::person::{NewPassword, Person};
@@ -54,6 +54,33 @@ fn ip_key(ip: &str) -> String {
     format!("ip:{}", tokens::hash_token(ip))
 }
 
+/// How long the next try must still wait, by account and by address (the longer), if at all.
+async fn waiting(db: &impl ConnectionTrait, keys: [&str; 2]) -> Result<Option<i64>, SigninError> {
+    let now = Utc::now();
+    let mut waits = Vec::new();
+    for key in keys {
+        waits.push(wait_remaining(signin::throttle_state(db, key).await?, now));
+    }
+    Ok(waits.into_iter().flatten().max())
+}
+
+/// Counts a failure against the account and the address; returns how long the next try must wait.
+async fn record_failures(
+    db: &impl ConnectionTrait,
+    id: &SigninIdentifier,
+    acct: &str,
+    ipk: &str,
+) -> Result<Option<i64>, SigninError> {
+    let now = Utc::now();
+    let a = signin::record_failure(db, acct, ThrottlePolicy::PER_ACCOUNT, now).await?;
+    let i = signin::record_failure(db, ipk, ThrottlePolicy::PER_IP, now).await?;
+    tracing::info!(account = %id_masked(id), failures = a.failures, "sign-in failed");
+    Ok([wait_remaining(Some(a), now), wait_remaining(Some(i), now)]
+        .into_iter()
+        .flatten()
+        .max())
+}
+
 pub async fn sign_in(
     db: &impl ConnectionTrait,
     identifier: &str,
@@ -63,12 +90,7 @@ pub async fn sign_in(
 ) -> Result<NewSession, SigninError> {
     let id = SigninIdentifier::parse(identifier).map_err(SigninError::BadIdentifier)?;
     let (acct, ipk) = (account_key(&id), ip_key(ip));
-    let now = Utc::now();
-    let waits = [
-        wait_remaining(signin::throttle_state(db, &acct).await?, now),
-        wait_remaining(signin::throttle_state(db, &ipk).await?, now),
-    ];
-    if let Some(wait_secs) = waits.into_iter().flatten().max() {
+    if let Some(wait_secs) = waiting(db, [&acct, &ipk]).await? {
         return Err(SigninError::Throttled { wait_secs });
     }
     let creds = match &id {
@@ -81,14 +103,7 @@ pub async fn sign_in(
     };
     let ok = passwords::verify(password.to_string(), hash).await?;
     let Some(person) = person.filter(|_| ok) else {
-        let now = Utc::now();
-        let a = signin::record_failure(db, &acct, ThrottlePolicy::PER_ACCOUNT, now).await?;
-        let i = signin::record_failure(db, &ipk, ThrottlePolicy::PER_IP, now).await?;
-        let wait_secs = [wait_remaining(Some(a), now), wait_remaining(Some(i), now)]
-            .into_iter()
-            .flatten()
-            .max();
-        tracing::info!(account = %id_masked(&id), failures = a.failures, "sign-in failed");
+        let wait_secs = record_failures(db, &id, &acct, &ipk).await?;
         return Err(SigninError::WrongCredentials { wait_secs });
     };
     signin::clear_failures(db, &acct).await?;
@@ -162,7 +177,8 @@ pub async fn set_password(
     password: &str,
     confirm: &str,
 ) -> Result<(), ServiceError> {
-    let pw = NewPassword::parse(password, confirm).map_err(ServiceError::Refused)?;
+    // Every problem is told beside the password field, the one to type again.
+    let pw = NewPassword::parse(password, confirm).map_err(|t| FieldErrors::one("password", t))?;
     let hash = passwords::hash(pw.expose().to_string()).await?;
     people::set_password_hash(db, user.person.id, hash).await?;
     web_sessions::delete_all_for(db, user.person.id, Some(&user.session_hash)).await?;

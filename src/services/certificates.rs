@@ -4,14 +4,58 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+pub use crate::domain::certificate::EmailStatus;
+
 use super::ServiceError;
-use crate::db::certificates::{self as db, CertificateRecord, EmailJob, JobStatus, Outcome};
+use super::access::StreetScope;
+use super::accounts::CurrentUser;
+use crate::db::certificates::{self as db, EmailJob, JobStatus, Outcome};
+use crate::db::training::SessionRecord;
 use crate::db::{org, people, quiz as quiz_db, training};
 use crate::domain::attempt::PassedAttempt;
-use crate::domain::certificate::{CertificateContent, give_up, new_verification_code, retry_delay, serial};
+use crate::domain::certificate::{
+    CertificateContent, CertificateRecord, give_up, new_verification_code, normalise_code, retry_delay, serial,
+};
+use crate::domain::person::Person;
 use crate::domain::time::to_shanghai;
 use crate::email::{Mailer, OutgoingEmail, SendError};
 use crate::pdf::{self, PdfError};
+
+/// What a certificate of `attempt` says: the chair, her committee and estate, the session, its street
+/// and lecturers, the score.
+async fn content_for(
+    txn: &impl ConnectionTrait,
+    attempt: &PassedAttempt,
+    session: &SessionRecord,
+    person: &Person,
+) -> Result<CertificateContent, ServiceError> {
+    let (committee, estate) = match person.committee_id {
+        Some(c) => {
+            let path = org::path(txn, c).await?;
+            let name = |i: usize| path.iter().rev().nth(i).map(|u| u.name.clone()).unwrap_or_default();
+            (name(0), name(1))
+        }
+        None => (String::new(), String::new()),
+    };
+    let street = org::get(txn, session.street_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    let lecturers = people::get_many(txn, &session.lecturers).await?;
+    let date = |t: chrono::DateTime<Utc>| to_shanghai(t).format("%Y年%m月%d日").to_string();
+    Ok(CertificateContent {
+        name: person.name.as_str().to_string(),
+        committee,
+        estate,
+        session_title: session.title.clone(),
+        session_date: date(session.started_at.unwrap_or(session.starts_at)),
+        lecturers: lecturers.into_iter().map(|p| p.name.as_str().to_string()).collect(),
+        correct: attempt.correct,
+        total: attempt.total,
+        street,
+        issued_on: date(Utc::now()),
+    })
+}
 
 /// Issues the certificate of a passed attempt inside the caller's transaction, and queues its email
 /// when the chair has an address. Only a recorded pass can ask (`PassedAttempt`).
@@ -25,56 +69,24 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &PassedAttempt) -> Re
     let person = people::get(txn, attempt.person_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let (committee, estate) = match person.committee_id {
-        Some(c) => {
-            let path = org::path(txn, c).await?;
-            let name = |i: usize| path.iter().rev().nth(i).map(|u| u.name.clone()).unwrap_or_default();
-            (name(0), name(1))
-        }
-        None => (String::new(), String::new()),
-    };
-    let street = org::get(txn, session.street_id)
-        .await?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let lecturers = people::get_many(txn, &session.lecturers)
-        .await?
-        .into_iter()
-        .map(|p| p.name.as_str().to_string())
-        .collect();
-    let date = |t: chrono::DateTime<Utc>| to_shanghai(t).format("%Y年%m月%d日").to_string();
-    let content = CertificateContent {
-        name: person.name.as_str().to_string(),
-        committee,
-        estate,
-        session_title: session.title.clone(),
-        session_date: date(session.started_at.unwrap_or(session.starts_at)),
-        lecturers,
-        correct: attempt.correct,
-        total: attempt.total,
-        street,
-        issued_on: date(Utc::now()),
-    };
+    let content = content_for(txn, attempt, &session, &person).await?;
     let code = new_verification_code();
     // The row id makes the serial unique without a counter that concurrent issuance would fight over.
     let placeholder = format!("pending-{code}");
-    let id = db::insert(
-        txn,
-        db::NewCertificate {
-            attempt_id: attempt.id,
-            person_id: person.id,
-            session_id: session.id,
-            street_id: session.street_id,
-            serial: &placeholder,
-            code: &code,
-            content: &content,
-        },
-    )
-    .await?;
+    let certificate = db::NewCertificate {
+        attempt_id: attempt.id,
+        person_id: person.id,
+        session_id: session.id,
+        street_id: session.street_id,
+        serial: &placeholder,
+        code: &code,
+        content: &content,
+    };
+    let id = db::insert(txn, certificate).await?;
     let year = to_shanghai(Utc::now()).format("%Y").to_string().parse().unwrap_or(2026);
     db::set_serial(txn, id, &serial(year, session.street_id, id as u64)).await?;
     if let Some(email) = &person.email {
-        db::enqueue(txn, id, email.as_str(), &format!("cert-{id}-{}", code.to_lowercase())).await?;
+        db::enqueue(txn, id, email.as_str(), &message_id(id, &code)).await?;
     }
     tracing::info!(
         certificate = id,
@@ -83,6 +95,11 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &PassedAttempt) -> Re
         "certificate issued"
     );
     Ok(id)
+}
+
+/// The stable Message-ID of a certificate's email (the same for every resend).
+fn message_id(id: i64, code: &str) -> String {
+    format!("cert-{id}-{}", code.to_lowercase())
 }
 
 /// The public verification URL printed in the QR code.
@@ -94,11 +111,39 @@ pub fn render(c: &CertificateRecord, public_url: &str) -> Result<Vec<u8>, PdfErr
     pdf::render(&c.content, &c.serial, &c.code, &verify_url(public_url, &c.code))
 }
 
+/// A certificate's PDF, or why it cannot be drawn.
+pub enum Rendered {
+    Pdf(Vec<u8>),
+    /// The content cannot be printed (a character the font lacks); the reason names it.
+    Unprintable(PdfError),
+}
+
 /// Renders off the async threads: subsetting a CJK font is CPU work.
-pub async fn render_async(c: CertificateRecord, public_url: String) -> Result<Result<Vec<u8>, PdfError>, ServiceError> {
-    tokio::task::spawn_blocking(move || render(&c, &public_url))
+pub async fn render_async(c: CertificateRecord, public_url: String) -> Result<Rendered, ServiceError> {
+    let rendered = tokio::task::spawn_blocking(move || render(&c, &public_url))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(rendered.map_or_else(Rendered::Unprintable, Rendered::Pdf))
+}
+
+/// The holder, officials of the issuing street, and admins may see a certificate's PDF.
+fn may_see(user: &CurrentUser, c: &CertificateRecord) -> bool {
+    c.person_id == user.person.id || StreetScope::of(user).allows(c.street_id)
+}
+
+/// A certificate's PDF for someone allowed to see it, with its serial (for the file name).
+pub async fn pdf(
+    db: &impl ConnectionTrait,
+    viewer: &CurrentUser,
+    id: i64,
+    public_url: String,
+) -> Result<(String, Rendered), ServiceError> {
+    let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !may_see(viewer, &c) {
+        return Err(ServiceError::Forbidden);
+    }
+    let serial = c.serial.clone();
+    Ok((serial, render_async(c, public_url).await?))
 }
 
 /// Looks a certificate up by its verification code (what the QR link carries), and when a serial is given
@@ -109,23 +154,59 @@ pub async fn find(
     serial: &str,
     code: &str,
 ) -> Result<Option<CertificateRecord>, ServiceError> {
-    let code = crate::domain::certificate::normalise_code(code);
+    let code = normalise_code(code);
     if code.is_empty() {
         return Ok(None);
     }
-    let serial = crate::domain::certificate::normalise_code(serial);
+    let serial = normalise_code(serial);
     Ok(db::by_code(db, &code)
         .await?
         .filter(|c| serial.is_empty() || c.serial.eq_ignore_ascii_case(&serial)))
 }
 
+/// What a verification lookup found.
+pub enum Verified {
+    NotAsked,
+    /// A serial without its code: refused, or serials (sequential) would list every certificate.
+    CodeMissing,
+    /// No certificate with this code, or the serial does not match it: one answer for both.
+    NoMatch,
+    Found(Box<CertificateRecord>),
+}
+
+/// The public verification form's answer for what was typed (either may be empty).
+pub async fn verify(db: &impl ConnectionTrait, serial: &str, code: &str) -> Result<Verified, ServiceError> {
+    Ok(if serial.trim().is_empty() && code.trim().is_empty() {
+        Verified::NotAsked
+    } else if code.trim().is_empty() {
+        Verified::CodeMissing
+    } else {
+        found(find(db, serial, code).await?)
+    })
+}
+
+fn found(c: Option<CertificateRecord>) -> Verified {
+    c.map_or(Verified::NoMatch, |c| Verified::Found(Box::new(c)))
+}
+
+/// A certificate by id, as the verification page shows it (for the revocation form sent back).
+pub async fn verified(db: &impl ConnectionTrait, id: i64) -> Result<(String, Verified), ServiceError> {
+    let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    Ok((c.code.clone(), found(Some(c))))
+}
+
+/// Revokes a certificate, giving a reason; returns its verification code (where its page is).
 #[tracing::instrument(skip_all, fields(certificate = id, by))]
-pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<(), ServiceError> {
+pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<String, ServiceError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ServiceError::refused("请填写撤销原因", "give a reason for revoking"));
+        return Err(ServiceError::rejected(
+            "reason",
+            "请填写撤销原因",
+            "give a reason for revoking",
+        ));
     }
-    db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     if !db::revoke(db, id, reason, by).await? {
         return Err(ServiceError::refused(
             "该证书已经撤销",
@@ -133,29 +214,10 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -
         ));
     }
     tracing::info!(certificate = id, by, "certificate revoked");
-    Ok(())
+    Ok(c.code)
 }
 
-/// Email status of a certificate, as officials see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailStatus {
-    Pending,
-    Sent,
-    Failed,
-    NoEmail,
-}
-
-impl EmailStatus {
-    pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
-        match self {
-            EmailStatus::Pending => lang.t("待发送", "Pending"),
-            EmailStatus::Sent => lang.t("已发送", "Sent"),
-            EmailStatus::Failed => lang.t("失败", "Failed"),
-            EmailStatus::NoEmail => lang.t("无邮箱", "No email"),
-        }
-    }
-}
-
+/// How a certificate's email went, from its newest job.
 pub fn status_of(job: Option<&EmailJob>) -> EmailStatus {
     match job.map(|j| j.status) {
         None => EmailStatus::NoEmail,
@@ -165,11 +227,48 @@ pub fn status_of(job: Option<&EmailJob>) -> EmailStatus {
     }
 }
 
+/// A certificate on the officials' list, with how its email went.
+pub struct CertificateRow {
+    pub cert: CertificateRecord,
+    pub status: EmailStatus,
+    /// Why the last try failed, while it is not sent.
+    pub last_error: Option<String>,
+}
+
+/// The certificates of a session its officials see, with the state of each email: two queries
+/// besides the session.
+pub async fn session_list(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    session_id: i64,
+) -> Result<(SessionRecord, Vec<CertificateRow>), ServiceError> {
+    let s = super::sessions::managed(db, scope, session_id).await?;
+    let certs = db::for_session(db, s.id).await?;
+    let jobs = db::jobs_for_certificates(db, &certs.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    let rows = certs
+        .into_iter()
+        .map(|cert| {
+            let job = jobs.iter().rev().find(|j| j.certificate_id == cert.id);
+            CertificateRow {
+                status: status_of(job),
+                last_error: job
+                    .filter(|j| j.status != JobStatus::Sent)
+                    .and_then(|j| j.last_error.clone()),
+                cert,
+            }
+        })
+        .collect();
+    Ok((s, rows))
+}
+
 /// Sends a certificate again: its job goes back to the queue (or one is created if the chair has
-/// added an email address since).
+/// added an email address since). For officials of its street; returns its session.
 #[tracing::instrument(skip_all, fields(certificate = id))]
-pub async fn resend(db: &impl ConnectionTrait, id: i64) -> Result<(), ServiceError> {
+pub async fn resend(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<i64, ServiceError> {
     let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !scope.allows(c.street_id) {
+        return Err(ServiceError::Forbidden);
+    }
     match db::jobs_for_certificates(db, &[id]).await?.into_iter().last() {
         Some(job) => db::requeue(db, job.id).await?,
         None => {
@@ -177,10 +276,10 @@ pub async fn resend(db: &impl ConnectionTrait, id: i64) -> Result<(), ServiceErr
             let email = person
                 .email
                 .ok_or_else(|| ServiceError::refused("该主任没有登记邮箱", "this chair has no email address"))?;
-            db::enqueue(db, id, email.as_str(), &format!("cert-{id}-{}", c.code.to_lowercase())).await?;
+            db::enqueue(db, id, email.as_str(), &message_id(id, &c.code)).await?;
         }
     }
-    Ok(())
+    Ok(c.session_id)
 }
 
 /// What the worker needs besides the database.
@@ -230,57 +329,85 @@ fn message(c: &CertificateRecord, job: &EmailJob, o: &Outbox, pdf: Vec<u8>) -> O
 /// just before the process died.
 pub async fn send_due(db: &DatabaseConnection, o: &Outbox, limit: u64) -> Result<usize, ServiceError> {
     let mut sent = 0;
-    let now = Utc::now();
-    for id in db::due(db, now, limit).await? {
-        // The lease outlives any single send; a worker that dies leaves the job to be reclaimed.
-        if !db::claim(db, id, &o.worker, Utc::now(), Utc::now() + Duration::minutes(5)).await? {
-            continue;
-        }
-        let Some(job) = db::job(db, id).await? else { continue };
-        if db::mark_interrupted(db, id).await? > 0 {
-            tracing::warn!(
-                job = id,
-                "an earlier send of this email was interrupted; sending again with the same Message-ID"
-            );
-        }
-        let cert = db::get(db, job.certificate_id).await?.ok_or(ServiceError::NotFound)?;
-        let attempt = db::start_attempt(db, id, &o.worker).await?;
-        let outcome: Result<(), (bool, String)> = match render_async(cert.clone(), o.public_url.clone()).await? {
-            Err(e) => Err((true, e.to_string())),
-            Ok(pdf) => o
-                .mailer
-                .send(&message(&cert, &job, o, pdf))
-                .await
-                .map_err(|e| (matches!(e, SendError::Permanent(_)), e.to_string())),
-        };
-        match outcome {
-            Ok(()) => {
-                db::end_attempt(db, attempt, None).await?;
-                db::finish(db, id, &o.worker, Outcome::Sent).await?;
-                sent += 1;
-            }
-            Err((permanent, error)) => {
-                db::end_attempt(db, attempt, Some(&error)).await?;
-                let attempts = job.attempts as u32 + 1;
-                let next = Utc::now() + retry_delay(attempts);
-                if permanent || give_up(job.created_at, next) {
-                    tracing::warn!(job = id, %error, "email failed for good");
-                    db::finish(db, id, &o.worker, Outcome::Failed { error: &error }).await?;
-                } else {
-                    tracing::info!(job = id, attempts, %error, "email failed; will retry");
-                    db::finish(
-                        db,
-                        id,
-                        &o.worker,
-                        Outcome::Retry {
-                            at: next,
-                            error: &error,
-                        },
-                    )
-                    .await?;
-                }
-            }
+    for id in db::due(db, Utc::now(), limit).await? {
+        if send_one(db, o, id).await? {
+            sent += 1;
         }
     }
     Ok(sent)
+}
+
+/// Claims one job and tries to send it; true if it was sent.
+async fn send_one(db: &DatabaseConnection, o: &Outbox, id: i64) -> Result<bool, ServiceError> {
+    // The lease outlives any single send; a worker that dies leaves the job to be reclaimed.
+    if !db::claim(db, id, &o.worker, Utc::now(), Utc::now() + Duration::minutes(5)).await? {
+        return Ok(false);
+    }
+    let Some(job) = db::job(db, id).await? else {
+        return Ok(false);
+    };
+    if db::mark_interrupted(db, id).await? > 0 {
+        tracing::warn!(
+            job = id,
+            "an earlier send of this email was interrupted; sending again with the same Message-ID"
+        );
+    }
+    let cert = db::get(db, job.certificate_id).await?.ok_or(ServiceError::NotFound)?;
+    let attempt = db::start_attempt(db, id, &o.worker).await?;
+    let delivery = deliver(o, &cert, &job).await?;
+    match delivery {
+        Delivery::Sent => {
+            db::end_attempt(db, attempt, None).await?;
+            db::finish(db, id, &o.worker, Outcome::Sent).await?;
+            Ok(true)
+        }
+        Delivery::Failed { permanent, error } => {
+            db::end_attempt(db, attempt, Some(&error)).await?;
+            schedule_retry(db, o, &job, permanent, &error).await?;
+            Ok(false)
+        }
+    }
+}
+
+/// How handing one email to the mail server went.
+enum Delivery {
+    Sent,
+    /// `permanent`: the server refused for good, or the PDF cannot be drawn; no retry helps.
+    Failed {
+        permanent: bool,
+        error: String,
+    },
+}
+
+/// Renders the PDF and hands the message to the mail server.
+async fn deliver(o: &Outbox, cert: &CertificateRecord, job: &EmailJob) -> Result<Delivery, ServiceError> {
+    let failed = |permanent: bool, error: String| Delivery::Failed { permanent, error };
+    Ok(match render_async(cert.clone(), o.public_url.clone()).await? {
+        Rendered::Unprintable(e) => failed(true, e.to_string()),
+        Rendered::Pdf(pdf) => match o.mailer.send(&message(cert, job, o, pdf)).await {
+            Ok(()) => Delivery::Sent,
+            Err(e) => failed(matches!(e, SendError::Permanent(_)), e.to_string()),
+        },
+    })
+}
+
+/// After a failed send: try again later with a growing delay, or give up (a permanent failure, or
+/// a day has passed).
+async fn schedule_retry(
+    db: &DatabaseConnection,
+    o: &Outbox,
+    job: &EmailJob,
+    permanent: bool,
+    error: &str,
+) -> Result<(), ServiceError> {
+    let attempts = job.attempts as u32 + 1;
+    let next = Utc::now() + retry_delay(attempts);
+    if permanent || give_up(job.created_at, next) {
+        tracing::warn!(job = job.id, %error, "email failed for good");
+        db::finish(db, job.id, &o.worker, Outcome::Failed { error }).await?;
+    } else {
+        tracing::info!(job = job.id, attempts, %error, "email failed; will retry");
+        db::finish(db, job.id, &o.worker, Outcome::Retry { at: next, error }).await?;
+    }
+    Ok(())
 }

@@ -2,15 +2,29 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::ServiceError;
-use crate::db::{self, org};
-use crate::domain::org::{OrgKind, OrgUnit, OrgUnitId, Term, committee_name_for, parse_unit_name};
+use std::collections::HashMap;
+
+use super::{FieldErrors, ServiceError};
+use crate::db::{self, org, people};
+use crate::domain::org::{
+    CommitteePlace, OrgKind, OrgUnit, OrgUnitId, Term, committee_name_for, committee_places, parse_unit_name,
+};
+use crate::domain::person::Person;
 
 fn duplicate(name: &str) -> ServiceError {
-    ServiceError::refused(
+    ServiceError::rejected(
+        "name",
         format!("同一级下已有名为“{name}”的单位"),
         format!("a sibling named “{name}” already exists"),
     )
+}
+
+fn term_rejected() -> ServiceError {
+    ServiceError::rejected("term_start", "只有业委会有任期", "only an owners' committee has a term")
+}
+
+fn unit_name(name: &str) -> Result<String, ServiceError> {
+    parse_unit_name(name).map_err(|t| FieldErrors::one("name", t).into())
 }
 
 /// Adds a node under `parent` (None for a district). The kind follows from the parent.
@@ -20,7 +34,7 @@ pub async fn create_unit(
     name: &str,
     term: Option<Term>,
 ) -> Result<OrgUnit, ServiceError> {
-    let name = parse_unit_name(name).map_err(ServiceError::Refused)?;
+    let name = unit_name(name)?;
     let (kind, street_id) = match parent {
         None => (OrgKind::District, None),
         Some(pid) => {
@@ -32,10 +46,7 @@ pub async fn create_unit(
         }
     };
     if term.is_some() && kind != OrgKind::Committee {
-        return Err(ServiceError::refused(
-            "只有业委会有任期",
-            "only an owners' committee has a term",
-        ));
+        return Err(term_rejected());
     }
     if kind == OrgKind::District && org::children(db, None).await?.iter().any(|d| d.name == name) {
         // The unique index cannot see duplicates among roots (NULL parents never collide).
@@ -56,12 +67,9 @@ pub async fn update_unit(
     term: Option<Term>,
 ) -> Result<(), ServiceError> {
     let unit = org::get(db, id).await?.ok_or(ServiceError::NotFound)?;
-    let name = parse_unit_name(name).map_err(ServiceError::Refused)?;
+    let name = unit_name(name)?;
     if term.is_some() && unit.kind != OrgKind::Committee {
-        return Err(ServiceError::refused(
-            "只有业委会有任期",
-            "only an owners' committee has a term",
-        ));
+        return Err(term_rejected());
     }
     match org::update(db, id, &name, term).await {
         Err(e) if db::is_unique_violation(&e) => Err(duplicate(&name)),
@@ -133,40 +141,59 @@ async fn find_or_create(
 pub async fn committee_labels(
     db: &impl ConnectionTrait,
     street: OrgUnitId,
-) -> Result<std::collections::HashMap<OrgUnitId, (String, String, String)>, ServiceError> {
-    let mut by_id = std::collections::HashMap::new();
-    for kind in [OrgKind::Neighbourhood, OrgKind::Estate, OrgKind::Committee] {
-        for u in org::in_street(db, street, kind).await? {
-            by_id.insert(u.id, u);
-        }
-    }
-    let mut out = std::collections::HashMap::new();
-    for u in by_id.values().filter(|u| u.kind == OrgKind::Committee) {
-        let estate = u.parent_id.and_then(|p| by_id.get(&p));
-        let neighbourhood = estate.and_then(|e| e.parent_id).and_then(|p| by_id.get(&p));
-        out.insert(
-            u.id,
-            (
-                neighbourhood.map(|n| n.name.clone()).unwrap_or_default(),
-                estate.map(|e| e.name.clone()).unwrap_or_default(),
-                u.name.clone(),
-            ),
+) -> Result<HashMap<OrgUnitId, (String, String, String)>, ServiceError> {
+    let units = org::whole_street(db, street).await?;
+    Ok(committee_places(&units)
+        .into_iter()
+        .map(|(id, p)| (id, (p.neighbourhood, p.estate, p.committee)))
+        .collect())
+}
+
+/// Every committee with a label "街道 · 居委 · 业委会", for pickers: by street, then 居委 and name.
+pub async fn committee_choices(db: &impl ConnectionTrait) -> Result<Vec<(OrgUnitId, String)>, ServiceError> {
+    let units = org::all_of_kinds(db, &OrgKind::ALL[1..]).await?;
+    let places = committee_places(&units);
+    let street_of: HashMap<OrgUnitId, Option<OrgUnitId>> = units.iter().map(|u| (u.id, u.street_id)).collect();
+    let mut out = Vec::new();
+    for street in units.iter().filter(|u| u.kind == OrgKind::Street) {
+        let mut here: Vec<(&OrgUnitId, &CommitteePlace)> = places
+            .iter()
+            .filter(|(id, _)| street_of.get(id).copied().flatten() == Some(street.id))
+            .collect();
+        here.sort_by(|a, b| (&a.1.neighbourhood, &a.1.committee).cmp(&(&b.1.neighbourhood, &b.1.committee)));
+        out.extend(
+            here.into_iter()
+                .map(|(id, p)| (*id, format!("{} · {} · {}", street.name, p.neighbourhood, p.committee))),
         );
     }
     Ok(out)
 }
 
-/// Every committee with a label "街道 · 居委 · 业委会", for pickers.
-pub async fn committee_choices(db: &impl ConnectionTrait) -> Result<Vec<(OrgUnitId, String)>, ServiceError> {
-    let mut out = Vec::new();
-    for street in org::all_of_kind(db, OrgKind::Street).await? {
-        let mut labels: Vec<_> = committee_labels(db, street.id).await?.into_iter().collect();
-        labels.sort_by(|a, b| (&a.1.0, &a.1.2).cmp(&(&b.1.0, &b.1.2)));
-        out.extend(
-            labels
-                .into_iter()
-                .map(|(id, (n, _, c))| (id, format!("{} · {n} · {c}", street.name))),
-        );
+/// What a unit's admin page shows: where it is, what hangs under it and, for a committee, its members.
+pub struct UnitPage {
+    /// Root first; empty for the top level (districts).
+    pub path: Vec<OrgUnit>,
+    pub children: Vec<OrgUnit>,
+    pub members: Vec<Person>,
+}
+
+/// A unit's page (`None`: the top level).
+pub async fn unit_page(db: &impl ConnectionTrait, id: Option<OrgUnitId>) -> Result<UnitPage, ServiceError> {
+    let path = match id {
+        Some(id) => org::path(db, id).await?,
+        None => Vec::new(),
+    };
+    if id.is_some() && path.is_empty() {
+        return Err(ServiceError::NotFound);
     }
-    Ok(out)
+    let children = org::children(db, id).await?;
+    let members = match path.last() {
+        Some(u) if u.kind == OrgKind::Committee => people::members_of_committees(db, &[u.id]).await?,
+        _ => Vec::new(),
+    };
+    Ok(UnitPage {
+        path,
+        children,
+        members,
+    })
 }

@@ -6,7 +6,7 @@ use super::ServiceError;
 use super::access::StreetScope;
 use crate::db::{self, org, people};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
-use crate::domain::org::OrgKind;
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{DisplayName, Person, PersonId, Role, Roles};
 use crate::i18n::Text;
 
@@ -24,7 +24,98 @@ pub struct AccountInput {
 /// Field-level problems of an account form: (field name, message).
 pub use super::FieldErrors;
 
+/// The account form's fields as typed (kept as typed, so they survive a failed submit).
+#[derive(Debug, Default, Clone)]
+pub struct AccountFields {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    pub streets: Vec<i64>,
+    pub committee: Option<i64>,
+    pub position: String,
+}
+
+impl AccountFields {
+    /// An existing account's fields, to edit.
+    pub fn of(p: &Person, streets: &[i64]) -> AccountFields {
+        AccountFields {
+            name: p.name.as_str().to_string(),
+            phone: p.phone.as_str().to_string(),
+            email: p.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
+            roles: p.roles.iter().map(|r| r.code().to_string()).collect(),
+            streets: streets.to_vec(),
+            committee: p.committee_id,
+            position: p.position.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A name that is valid and that the certificate font can print.
+fn printable_name(name: &str) -> Result<DisplayName, Text> {
+    let name = DisplayName::parse(name)?;
+    match crate::pdf::unsupported_char(name.as_str()) {
+        Some(c) => Err(Text::new(
+            format!("姓名中的“{c}”（U+{:04X}）无法印在结业证书上", c as u32),
+            format!("the certificate font cannot print “{c}” (U+{:04X})", c as u32),
+        )),
+        None => Ok(name),
+    }
+}
+
+/// No address when left empty.
+fn optional_email(email: &str) -> Result<Option<EmailAddress>, Text> {
+    if email.trim().is_empty() {
+        return Ok(None);
+    }
+    EmailAddress::parse(email).map(Some).map_err(|e| e.reason)
+}
+
+/// Roles, with the streets an official needs.
+fn roles_of(f: &AccountFields, errors: &mut FieldErrors) -> Roles {
+    let roles = Roles::new(f.roles.iter().filter_map(|r| Role::parse(r)));
+    if roles.is_empty() {
+        errors.add("roles", "请至少选择一个角色", "choose at least one role");
+    }
+    if roles.has(Role::Official) && f.streets.is_empty() {
+        errors.add(
+            "streets",
+            "街道干部需要至少一个所辖街道",
+            "an official needs at least one street",
+        );
+    }
+    roles
+}
+
+impl TryFrom<&AccountFields> for AccountInput {
+    type Error = FieldErrors;
+
+    fn try_from(f: &AccountFields) -> Result<AccountInput, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = printable_name(&f.name).map_err(|e| errors.push(("name", e))).ok();
+        let phone = PhoneNumber::parse(&f.phone)
+            .map_err(|e| errors.push(("phone", e.reason)))
+            .ok();
+        let email = optional_email(&f.email).map_err(|e| errors.push(("email", e))).ok();
+        let roles = roles_of(f, &mut errors);
+        let position = f.position.trim();
+        match (name, phone, email) {
+            (Some(name), Some(phone), Some(email)) => errors.or_ok(AccountInput {
+                name,
+                phone,
+                email,
+                roles,
+                streets: f.streets.clone(),
+                committee_id: f.committee,
+                position: (!position.is_empty()).then(|| position.to_string()),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 impl AccountInput {
+    /// The same as the form's `TryFrom`, from loose values (seeding, tests).
     #[allow(clippy::too_many_arguments)]
     pub fn parse(
         name: &str,
@@ -35,51 +126,15 @@ impl AccountInput {
         committee_id: Option<i64>,
         position: &str,
     ) -> Result<AccountInput, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = DisplayName::parse(name).map_err(|e| errors.push(("name", e))).ok();
-        if let Some(c) = name.as_ref().and_then(|n| crate::pdf::unsupported_char(n.as_str())) {
-            errors.push((
-                "name",
-                Text::new(
-                    format!("姓名中的“{c}”（U+{:04X}）无法印在结业证书上", c as u32),
-                    format!("the certificate font cannot print “{c}” (U+{:04X})", c as u32),
-                ),
-            ));
-        }
-        let phone = PhoneNumber::parse(phone)
-            .map_err(|e| errors.push(("phone", e.reason)))
-            .ok();
-        let email = if email.trim().is_empty() {
-            Some(None)
-        } else {
-            EmailAddress::parse(email)
-                .map(Some)
-                .map_err(|e| errors.push(("email", e.reason)))
-                .ok()
-        };
-        let roles = Roles::new(roles.iter().filter_map(|r| Role::parse(r)));
-        if roles.is_empty() {
-            errors.push(("roles", Text::new("请至少选择一个角色", "choose at least one role")));
-        }
-        if roles.has(Role::Official) && streets.is_empty() {
-            errors.push((
-                "streets",
-                Text::new("街道干部需要至少一个所辖街道", "an official needs at least one street"),
-            ));
-        }
-        let position = position.trim();
-        match (name, phone, email) {
-            (Some(name), Some(phone), Some(email)) if errors.is_empty() => Ok(AccountInput {
-                name,
-                phone,
-                email,
-                roles,
-                streets: streets.to_vec(),
-                committee_id,
-                position: (!position.is_empty()).then(|| position.to_string()),
-            }),
-            _ => Err(errors),
-        }
+        AccountInput::try_from(&AccountFields {
+            name: name.into(),
+            phone: phone.into(),
+            email: email.into(),
+            roles: roles.to_vec(),
+            streets: streets.to_vec(),
+            committee: committee_id,
+            position: position.into(),
+        })
     }
 }
 
@@ -188,6 +243,8 @@ pub struct ChairListing {
     pub person: Person,
     pub neighbourhood: String,
     pub estate: String,
+    /// The committee's own name (printed on sign-in cards).
+    pub committee: String,
 }
 
 /// The chairs of a street, by 居委 and 小区.
@@ -206,18 +263,61 @@ pub async fn chairs_of_street(
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
         .map(|person| {
-            let (n, e, _) = person
+            let (neighbourhood, estate, committee) = person
                 .committee_id
                 .and_then(|c| labels.get(&c))
                 .cloned()
                 .unwrap_or_default();
             ChairListing {
                 person,
-                neighbourhood: n,
-                estate: e,
+                neighbourhood,
+                estate,
+                committee,
             }
         })
         .collect();
     out.sort_by(|a, b| (&a.neighbourhood, &a.estate, a.person.id).cmp(&(&b.neighbourhood, &b.estate, b.person.id)));
     Ok(out)
+}
+
+/// Accounts whose name or mobile number contains `query` (everyone when empty), newest first.
+pub async fn search(db: &impl ConnectionTrait, query: &str) -> Result<Vec<Person>, ServiceError> {
+    Ok(people::search(db, query, 200).await?)
+}
+
+/// What the account form needs: the account (when editing) with its streets, and the choices.
+pub struct AccountPage {
+    pub person: Option<Person>,
+    /// The streets the account is scoped to (officials).
+    pub official_streets: Vec<i64>,
+    pub streets: Vec<OrgUnit>,
+    /// Committees with a display label.
+    pub committees: Vec<(i64, String)>,
+}
+
+impl AccountPage {
+    /// The form's fields: the account's as stored, or empty for a new one.
+    pub fn fields(&self) -> AccountFields {
+        self.person
+            .as_ref()
+            .map(|p| AccountFields::of(p, &self.official_streets))
+            .unwrap_or_default()
+    }
+}
+
+/// The account form's data, for a new account (`None`) or an existing one.
+pub async fn account_page(db: &impl ConnectionTrait, id: Option<PersonId>) -> Result<AccountPage, ServiceError> {
+    let (person, official_streets) = match id {
+        Some(id) => {
+            let p = people::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+            (Some(p), people::official_street_ids(db, id).await?)
+        }
+        None => (None, Vec::new()),
+    };
+    Ok(AccountPage {
+        person,
+        official_streets,
+        streets: org::all_of_kind(db, OrgKind::Street).await?,
+        committees: super::org::committee_choices(db).await?,
+    })
 }

@@ -5,10 +5,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::StreetScope;
 use crate::db::{org, people, roster};
-use crate::domain::contact::EmailAddress;
-use crate::domain::org::OrgKind;
+use crate::domain::contact::{EmailAddress, PhoneNumber};
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::Role;
-use crate::domain::roster::{PlanPreview, RosterPlan, RowAction, plan};
+use crate::domain::roster::{PlanPreview, RosterPlan, RosterRow, RowAction, RowError, plan};
+use crate::i18n::Text;
 use crate::roster_files;
 
 /// Largest accepted upload: a street's roster is a few hundred rows, far below this.
@@ -38,6 +39,49 @@ where
         .map_err(|e| ServiceError::Internal(format!("roster work failed: {e}")))
 }
 
+/// The phone numbers and email addresses a file names (valid ones), to look their owners up.
+fn contacts_in(read: &roster_files::ReadRoster) -> (Vec<String>, Vec<String>) {
+    let cells = |column: &'static str| read.rows.iter().filter_map(move |r| r.cells.get(column));
+    let phones = cells("手机号")
+        .filter_map(|p| PhoneNumber::parse(p).ok())
+        .map(|p| p.as_str().to_string())
+        .collect();
+    let emails = cells("邮箱")
+        .filter_map(|e| EmailAddress::parse(e).ok())
+        .map(|e| e.as_str().to_string())
+        .collect();
+    (phones, emails)
+}
+
+/// Turns rows whose name the certificate cannot print into errors: better fixed now than discovered
+/// when the chair passes.
+fn refuse_unprintable_names(p: &mut RosterPlan) {
+    let unprintable: Vec<_> = p
+        .rows
+        .iter()
+        .filter_map(|r| crate::pdf::unsupported_char(r.row.name.as_str()).map(|c| (r.row.line, c)))
+        .collect();
+    for (line, c) in unprintable {
+        p.rows.retain(|r| r.row.line != line);
+        let message = Text::new(
+            format!(
+                "姓名中的“{c}”（U+{:04X}）无法印在结业证书上，请改用常用字或联系管理员",
+                c as u32
+            ),
+            format!(
+                "the certificate font cannot print “{c}” (U+{:04X}) in the name",
+                c as u32
+            ),
+        );
+        p.errors.push(RowError {
+            line,
+            column: Some("姓名"),
+            message,
+        });
+    }
+    p.errors.sort_by_key(|e| e.line);
+}
+
 /// Reads a file and plans its import against the street as it is now.
 pub async fn plan_file(
     db: &impl ConnectionTrait,
@@ -46,52 +90,16 @@ pub async fn plan_file(
     bytes: Vec<u8>,
 ) -> Result<RosterPlan, ServiceError> {
     let name = filename.to_string();
-    let (read, phones, emails) = blocking(move || {
+    let (read, (phones, emails)) = blocking(move || {
         let read = roster_files::read(&name, &bytes);
-        let phones: Vec<String> = read
-            .rows
-            .iter()
-            .filter_map(|r| r.cells.get("手机号"))
-            .filter_map(|p| crate::domain::contact::PhoneNumber::parse(p).ok())
-            .map(|p| p.as_str().to_string())
-            .collect();
-        let emails: Vec<String> = read
-            .rows
-            .iter()
-            .filter_map(|r| r.cells.get("邮箱"))
-            .filter_map(|e| EmailAddress::parse(e).ok())
-            .map(|e| e.as_str().to_string())
-            .collect();
-        (read, phones, emails)
+        let contacts = contacts_in(&read);
+        (read, contacts)
     })
     .await?;
     let snapshot = roster::snapshot(db, street, &phones, &emails).await?;
     blocking(move || {
         let mut p = plan(&read.rows, read.errors, &snapshot);
-        // A name the certificate cannot print is better fixed now than discovered when the chair passes.
-        let unprintable: Vec<_> = p
-            .rows
-            .iter()
-            .filter_map(|r| crate::pdf::unsupported_char(r.row.name.as_str()).map(|c| (r.row.line, c)))
-            .collect();
-        for (line, c) in unprintable {
-            p.rows.retain(|r| r.row.line != line);
-            p.errors.push(crate::domain::roster::RowError {
-                line,
-                column: Some("姓名"),
-                message: crate::i18n::Text::new(
-                    format!(
-                        "姓名中的“{c}”（U+{:04X}）无法印在结业证书上，请改用常用字或联系管理员",
-                        c as u32
-                    ),
-                    format!(
-                        "the certificate font cannot print “{c}” (U+{:04X}) in the name",
-                        c as u32
-                    ),
-                ),
-            });
-        }
-        p.errors.sort_by_key(|e| e.line);
+        refuse_unprintable_names(&mut p);
         p
     })
     .await
@@ -113,15 +121,17 @@ async fn plan_with_preview(
     .await?
 }
 
-async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i64) -> Result<(), ServiceError> {
+/// The street a roster is for, if it is one the official may manage; a unit that is not a street is
+/// rejected at the form's street field.
+async fn check_street(db: &impl ConnectionTrait, scope: &StreetScope, street: i64) -> Result<OrgUnit, ServiceError> {
     let unit = org::get(db, street).await?.ok_or(ServiceError::NotFound)?;
     if unit.kind != OrgKind::Street {
-        return Err(ServiceError::refused("请选择一个街道", "choose a street"));
+        return Err(ServiceError::rejected("street", "请选择一个街道", "choose a street"));
     }
     if !scope.allows(street) {
         return Err(ServiceError::Forbidden);
     }
-    Ok(())
+    Ok(unit)
 }
 
 /// Stores an uploaded file with its plan (planned here, once) and returns its id.
@@ -136,7 +146,8 @@ pub async fn upload(
 ) -> Result<i64, ServiceError> {
     check_street(db, scope, street).await?;
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(ServiceError::refused(
+        return Err(ServiceError::rejected(
+            "file",
             "文件太大（上限 5 MB）",
             "the file is larger than 5 MB",
         ));
@@ -153,6 +164,7 @@ pub async fn upload(
 pub struct PreviewPage {
     pub upload_id: i64,
     pub street_id: i64,
+    pub street_name: String,
     pub filename: String,
     /// The plan with only this page's errors or rows.
     pub plan: PlanPreview,
@@ -173,43 +185,52 @@ pub async fn preview(
     let (street_id, filename, stored) = roster::get_upload_plan(db, upload_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    check_street(db, scope, street_id).await?;
+    let street_name = check_street(db, scope, street_id).await?.name;
     let json = match stored {
         Some(j) => j,
-        None => {
-            // Uploaded before plans were stored: plan it now, once.
-            let up = roster::get_upload(db, upload_id).await?.ok_or(ServiceError::NotFound)?;
-            let (_, _, json) = plan_with_preview(db, street_id, &up.filename, up.content).await?;
-            roster::set_plan(db, upload_id, &json).await?;
-            json
-        }
+        None => plan_stored_upload(db, upload_id, street_id).await?,
     };
-    blocking(move || {
-        let mut plan: PlanPreview =
-            serde_json::from_str(&json).map_err(|e| ServiceError::Internal(format!("stored roster plan: {e}")))?;
-        let (total_errors, total_rows) = (plan.errors.len(), plan.rows.len());
-        let shown = if total_errors > 0 { total_errors } else { total_rows };
-        let pages = shown.div_ceil(PREVIEW_PAGE).max(1);
-        let page = page.clamp(1, pages);
-        let range = |len: usize| ((page - 1) * PREVIEW_PAGE).min(len)..(page * PREVIEW_PAGE).min(len);
-        if total_errors > 0 {
-            plan.errors = plan.errors.drain(range(total_errors)).collect();
-            plan.rows.clear();
-        } else {
-            plan.rows = plan.rows.drain(range(total_rows)).collect();
-        }
-        Ok(PreviewPage {
-            upload_id,
-            street_id,
-            filename,
-            plan,
-            total_errors,
-            total_rows,
-            page,
-            pages,
-        })
+    let plan = blocking(move || serde_json::from_str::<PlanPreview>(&json))
+        .await?
+        .map_err(|e| ServiceError::Internal(format!("stored roster plan: {e}")))?;
+    let (total_errors, total_rows) = (plan.errors.len(), plan.rows.len());
+    let (plan, page, pages) = page_of(plan, page);
+    Ok(PreviewPage {
+        upload_id,
+        street_id,
+        street_name,
+        filename,
+        plan,
+        total_errors,
+        total_rows,
+        page,
+        pages,
     })
-    .await?
+}
+
+/// Plans an upload stored before plans were kept (now, once) and keeps its plan.
+async fn plan_stored_upload(db: &impl ConnectionTrait, upload_id: i64, street: i64) -> Result<String, ServiceError> {
+    let up = roster::get_upload(db, upload_id).await?.ok_or(ServiceError::NotFound)?;
+    let (_, _, json) = plan_with_preview(db, street, &up.filename, up.content).await?;
+    roster::set_plan(db, upload_id, &json).await?;
+    Ok(json)
+}
+
+/// One page (1-based, clamped) of a plan: its errors if it has any, else its rows; with the page shown
+/// and the number of pages.
+fn page_of(mut plan: PlanPreview, page: usize) -> (PlanPreview, usize, usize) {
+    let (total_errors, total_rows) = (plan.errors.len(), plan.rows.len());
+    let shown = if total_errors > 0 { total_errors } else { total_rows };
+    let pages = shown.div_ceil(PREVIEW_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let range = |len: usize| ((page - 1) * PREVIEW_PAGE).min(len)..(page * PREVIEW_PAGE).min(len);
+    if total_errors > 0 {
+        plan.errors = plan.errors.drain(range(total_errors)).collect();
+        plan.rows.clear();
+    } else {
+        plan.rows = plan.rows.drain(range(total_rows)).collect();
+    }
+    (plan, page, pages)
 }
 
 /// What confirming an upload did.
@@ -295,46 +316,49 @@ fn refuse_errors(plan: &RosterPlan) -> Result<(), ServiceError> {
 async fn apply_plan(txn: &impl ConnectionTrait, street: i64, plan: &RosterPlan) -> Result<ImportOutcome, ServiceError> {
     let mut outcome = ImportOutcome::default();
     for p in &plan.rows {
-        let r = &p.row;
         match (&p.action, p.existing_id) {
             (RowAction::Unchanged, _) => outcome.unchanged += 1,
             (RowAction::Create, _) => {
-                let committee = super::org::ensure_committee(txn, street, &r.neighbourhood, &r.estate).await?;
-                let id = people::insert(
-                    txn,
-                    people::NewPerson {
-                        name: &r.name,
-                        phone: &r.phone,
-                        email: r.email.as_ref(),
-                        password_hash: None,
-                        committee_id: Some(committee),
-                        position: Some(&r.position),
-                    },
-                )
-                .await?;
-                people::add_role(txn, id, Role::Chair).await?;
+                create_chair(txn, street, &p.row).await?;
                 outcome.created += 1;
             }
             (RowAction::Update(_), Some(id)) => {
-                let committee = super::org::ensure_committee(txn, street, &r.neighbourhood, &r.estate).await?;
-                let current = people::get(txn, id).await?.ok_or(ServiceError::NotFound)?;
-                let email = r.email.clone().or(current.email);
-                people::update(
-                    txn,
-                    id,
-                    people::PersonUpdate {
-                        name: &r.name,
-                        email: email.as_ref(),
-                        committee_id: Some(committee),
-                        position: Some(&r.position),
-                    },
-                )
-                .await?;
-                people::add_role(txn, id, Role::Chair).await?;
+                update_chair(txn, street, id, &p.row).await?;
                 outcome.updated += 1;
             }
             (RowAction::Update(_), None) => return Err(ServiceError::Internal("update without a person".into())),
         }
     }
     Ok(outcome)
+}
+
+async fn create_chair(txn: &impl ConnectionTrait, street: i64, r: &RosterRow) -> Result<(), ServiceError> {
+    let committee = super::org::ensure_committee(txn, street, &r.neighbourhood, &r.estate).await?;
+    let person = people::NewPerson {
+        name: &r.name,
+        phone: &r.phone,
+        email: r.email.as_ref(),
+        password_hash: None,
+        committee_id: Some(committee),
+        position: Some(&r.position),
+    };
+    let id = people::insert(txn, person).await?;
+    people::add_role(txn, id, Role::Chair).await?;
+    Ok(())
+}
+
+/// Brings a known person up to the roster's line; an email the roster leaves empty is kept.
+async fn update_chair(txn: &impl ConnectionTrait, street: i64, id: i64, r: &RosterRow) -> Result<(), ServiceError> {
+    let committee = super::org::ensure_committee(txn, street, &r.neighbourhood, &r.estate).await?;
+    let current = people::get(txn, id).await?.ok_or(ServiceError::NotFound)?;
+    let email = r.email.clone().or(current.email);
+    let update = people::PersonUpdate {
+        name: &r.name,
+        email: email.as_ref(),
+        committee_id: Some(committee),
+        position: Some(&r.position),
+    };
+    people::update(txn, id, update).await?;
+    people::add_role(txn, id, Role::Chair).await?;
+    Ok(())
 }

@@ -3,14 +3,19 @@
 //! Opening the link (GET) only shows a confirmation page; the link is spent by pressing the button (POST).
 //! Chat apps fetch links to draw previews, and a GET that signed people in would be spent by the preview.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::access::StreetScope;
 use super::accounts::{NewSession, start_session};
+use super::people::ChairListing;
 use super::{ServiceError, tokens};
 use crate::db::{org, people, signin};
+use crate::domain::org::OrgUnit;
 use crate::domain::person::{Person, PersonId, Role};
+use crate::domain::signin_link::{LinkState, SigninLink};
 
 /// What a visitor of a link sees before pressing the button.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +30,6 @@ pub enum LinkStatus {
     Unknown,
 }
 
-/// The street of a chair, if they belong to a committee.
-async fn street_of(db: &impl ConnectionTrait, person: &Person) -> Result<Option<i64>, ServiceError> {
-    match person.committee_id {
-        Some(c) => Ok(org::get(db, c).await?.and_then(|u| u.street_id)),
-        None => Ok(None),
-    }
-}
-
 /// A link just made, with what the printed card shows.
 #[derive(Debug, Clone)]
 pub struct IssuedLink {
@@ -42,6 +39,26 @@ pub struct IssuedLink {
     pub place: String,
     pub token: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Who a link is for: the person, the street of their committee and its name (for the card).
+struct Holder<'a> {
+    person: &'a Person,
+    street: Option<i64>,
+    place: String,
+}
+
+impl Holder<'_> {
+    /// Admins issue links for anyone; officials for plain chairs of their streets only, never for other
+    /// officials, lawyers or admins.
+    fn may_be_issued_by(&self, scope: &StreetScope) -> bool {
+        match scope {
+            StreetScope::All => true,
+            StreetScope::Only(_) => {
+                self.person.roles.iter().all(|r| r == Role::Chair) && self.street.is_some_and(|s| scope.allows(s))
+            }
+        }
+    }
 }
 
 /// Issues a new link for a chair, revoking any earlier unused one (this is also the reset).
@@ -54,7 +71,16 @@ pub async fn issue(
 ) -> Result<IssuedLink, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let person = people::get(&txn, person_id).await?.ok_or(ServiceError::NotFound)?;
-    let link = issue_in(&txn, scope, issuer, &person, valid_days).await?;
+    let committee = match person.committee_id {
+        Some(c) => org::get(&txn, c).await?,
+        None => None,
+    };
+    let holder = Holder {
+        person: &person,
+        street: committee.as_ref().and_then(|u| u.street_id),
+        place: committee.map(|u| u.name).unwrap_or_default(),
+    };
+    let link = issue_in(&txn, scope, issuer, holder, valid_days).await?;
     txn.commit().await?;
     Ok(link)
 }
@@ -71,7 +97,12 @@ pub async fn issue_for_street(
     let chairs = super::people::chairs_of_street(&txn, scope, street).await?;
     let mut out = Vec::new();
     for c in chairs.iter().filter(|c| !c.person.has_password) {
-        out.push(issue_in(&txn, scope, issuer, &c.person, valid_days).await?);
+        let holder = Holder {
+            person: &c.person,
+            street: Some(street),
+            place: c.committee.clone(),
+        };
+        out.push(issue_in(&txn, scope, issuer, holder, valid_days).await?);
     }
     txn.commit().await?;
     Ok(out)
@@ -81,34 +112,23 @@ async fn issue_in(
     txn: &impl ConnectionTrait,
     scope: &StreetScope,
     issuer: PersonId,
-    person: &Person,
+    holder: Holder<'_>,
     valid_days: i64,
 ) -> Result<IssuedLink, ServiceError> {
-    let allowed = match scope {
-        StreetScope::All => true,
-        StreetScope::Only(_) => {
-            // Officials manage chairs of their streets, never other officials, lawyers or admins.
-            let plain_chair = person.roles.iter().all(|r| r == Role::Chair);
-            plain_chair && street_of(txn, person).await?.is_some_and(|s| scope.allows(s))
-        }
-    };
-    if !allowed {
+    if !holder.may_be_issued_by(scope) {
         return Err(ServiceError::Forbidden);
     }
+    let person = holder.person;
     let now = Utc::now();
     let expires_at = now + Duration::days(valid_days);
     signin::revoke_links_of(txn, person.id, now).await?;
     let token = tokens::new_token();
     signin::insert_link(txn, person.id, &tokens::hash_token(&token), Some(issuer), expires_at).await?;
-    let place = match person.committee_id {
-        Some(c) => org::get(txn, c).await?.map(|u| u.name).unwrap_or_default(),
-        None => String::new(),
-    };
     tracing::info!(person = person.id, issuer, "sign-in link issued");
     Ok(IssuedLink {
         person_id: person.id,
         name: person.name.as_str().to_string(),
-        place,
+        place: holder.place,
         token,
         expires_at,
     })
@@ -118,51 +138,98 @@ pub async fn status(db: &impl ConnectionTrait, token: &str) -> Result<LinkStatus
     let Some(link) = signin::link_by_hash(db, &tokens::hash_token(token)).await? else {
         return Ok(LinkStatus::Unknown);
     };
-    Ok(if link.revoked_at.is_some() {
-        LinkStatus::Revoked
-    } else if link.used_at.is_some() {
-        LinkStatus::Used
-    } else if link.expires_at <= Utc::now() {
-        LinkStatus::Expired
-    } else {
-        match people::get(db, link.person_id).await? {
+    Ok(match link.state(Utc::now()) {
+        LinkState::Revoked => LinkStatus::Revoked,
+        LinkState::Used => LinkStatus::Used,
+        LinkState::Expired => LinkStatus::Expired,
+        LinkState::Usable => match people::get(db, link.person_id).await? {
             Some(p) => LinkStatus::Valid {
                 name: p.name.as_str().to_string(),
             },
             None => LinkStatus::Unknown,
-        }
+        },
     })
 }
 
-/// Spends the link and signs its owner in. Fails with the link's status when it cannot be used.
-pub async fn redeem(
-    db: &DatabaseConnection,
-    token: &str,
-    session_days: i64,
-) -> Result<Result<NewSession, LinkStatus>, ServiceError> {
+/// What pressing the button on a link's page did.
+pub enum Redeemed {
+    /// The link was spent and its owner signed in.
+    SignedIn(NewSession),
+    /// The link cannot be used; the page says why.
+    Unusable(LinkStatus),
+}
+
+/// Spends the link and signs its owner in, or says why the link cannot be used.
+pub async fn redeem(db: &DatabaseConnection, token: &str, session_days: i64) -> Result<Redeemed, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let Some(link) = signin::link_by_hash(&txn, &tokens::hash_token(token)).await? else {
-        return Ok(Err(LinkStatus::Unknown));
+        return Ok(Redeemed::Unusable(LinkStatus::Unknown));
     };
     if !signin::consume_link(&txn, link.id, Utc::now()).await? {
         drop(txn);
-        return Ok(Err(status(db, token).await?));
+        return Ok(Redeemed::Unusable(status(db, token).await?));
     }
     let person = people::get(&txn, link.person_id).await?.ok_or(ServiceError::NotFound)?;
     let session = start_session(&txn, person, session_days).await?;
     txn.commit().await?;
     tracing::info!(person = session.person.id, "signed in with a personal link");
-    Ok(Ok(session))
+    Ok(Redeemed::SignedIn(session))
 }
 
-/// Link state per chair for the officials' list.
-pub async fn latest_for(
+/// The newest link of each of these people.
+async fn latest_for(
     db: &impl ConnectionTrait,
     people: &[PersonId],
-) -> Result<std::collections::HashMap<PersonId, signin::SigninLink>, ServiceError> {
+) -> Result<HashMap<PersonId, SigninLink>, ServiceError> {
     Ok(signin::latest_links(db, people)
         .await?
         .into_iter()
         .map(|l| (l.person_id, l))
         .collect())
+}
+
+/// A chair on the officials' list, with their newest sign-in link.
+pub struct ChairRow {
+    pub chair: ChairListing,
+    pub link: Option<SigninLink>,
+}
+
+/// The officials' list of chairs: the streets they may choose from, the one shown, its chairs.
+pub struct ChairsPage {
+    pub streets: Vec<OrgUnit>,
+    pub current: Option<OrgUnit>,
+    pub rows: Vec<ChairRow>,
+}
+
+/// The chairs of one of the official's streets (the first by default), with their sign-in state.
+pub async fn chairs_page(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    street: Option<i64>,
+) -> Result<ChairsPage, ServiceError> {
+    let streets = super::streets::visible(db, scope).await?;
+    let current = match street {
+        Some(id) => Some(
+            streets
+                .iter()
+                .find(|s| s.id == id)
+                .cloned()
+                .ok_or(ServiceError::Forbidden)?,
+        ),
+        None => streets.first().cloned(),
+    };
+    let listing = match &current {
+        Some(s) => super::people::chairs_of_street(db, scope, s.id).await?,
+        None => Vec::new(),
+    };
+    let ids: Vec<PersonId> = listing.iter().map(|c| c.person.id).collect();
+    let mut links = latest_for(db, &ids).await?;
+    let rows = listing
+        .into_iter()
+        .map(|chair| ChairRow {
+            link: links.remove(&chair.person.id),
+            chair,
+        })
+        .collect();
+    Ok(ChairsPage { streets, current, rows })
 }

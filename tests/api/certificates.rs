@@ -304,6 +304,23 @@ async fn verification_shows_valid_revoked_and_unknown() {
 }
 
 #[tokio::test]
+async fn revoking_without_a_reason_shows_the_form_again_asking_for_one() {
+    let (s, _) = passed_and_failed().await;
+    let c = cert_db::for_person(&s.app.db, s.chairs[0]).await.unwrap().remove(0);
+    let admin = s.app.other_browser();
+    crate::helpers::signed_in_as(&admin, "13800000009", &[quorum::domain::person::Role::Admin], &[], None).await;
+    let r = admin
+        .post_form(&format!("/certificates/{}/revoke", c.id), &[("reason", "  ")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(crate::errors::beside_field(&page, "reason", "请填写撤销原因"), "{page}");
+    assert!(page.contains("撤销此证书") && page.contains("证书有效"), "{page}");
+    let page = s.app.other_browser().get_text(&format!("/verify/{}", c.code)).await;
+    assert!(page.contains("证书有效"), "still valid");
+}
+
+#[tokio::test]
 async fn a_name_the_font_cannot_show_is_refused_naming_the_character() {
     let s = setup(settings(3)).await;
     set_contact(&s, 0, "王\u{20000}", Some("rare@example.com")).await;

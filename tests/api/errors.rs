@@ -62,3 +62,36 @@ fn the_request_id_on_the_page_is_on_the_requests_log_lines() {
         .unwrap_or_else(|| panic!("no log line with the request id {id}:\n{log}"));
     assert!(!line.contains("/no/such/page"), "route patterns only: {line}");
 }
+
+/// Whether `message` is shown beside the form field named `name` (its first occurrence): inside that
+/// field's box, which is marked as having an error.
+pub fn beside_field(page: &str, name: &str, message: &str) -> bool {
+    let Some(at) = page.find(&format!("name=\"{name}\"")) else {
+        return false;
+    };
+    let start = page[..at].rfind("<div class=\"field").unwrap_or(0);
+    let end = page[at..].find("</div>").map_or(page.len(), |e| at + e);
+    let field = &page[start..end];
+    field.starts_with("<div class=\"field has-error\"") && field.contains(message)
+}
+
+#[tokio::test]
+async fn an_id_that_is_not_a_number_gives_the_not_found_page() {
+    let app = spawn_app().await;
+    signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
+    for path in [
+        "/admin/org/abc",
+        "/admin/people/12x",
+        "/certificates/abc.pdf",
+        "/street/roster/abc",
+        "/sessions/abc/report",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("页面不存在") && page.contains("退出登录"),
+            "{path}: the site's own page, with a way on: {page}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 
 use quorum::domain::person::Role;
 
+use crate::errors::beside_field;
 use crate::helpers::{Page, signed_in_as, spawn_app};
 
 #[tokio::test]
@@ -159,4 +160,40 @@ async fn an_admin_creates_an_official_scoped_to_a_street() {
     let roles = quorum::db::people::roles_of(&app.db, id).await.unwrap();
     assert!(roles.has(Role::Official) && roles.has(Role::Lawyer));
     let _ = other;
+}
+
+#[tokio::test]
+async fn unit_form_problems_are_shown_beside_their_fields() {
+    let app = spawn_app().await;
+    let place = crate::helpers::make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000004", &[Role::Admin], &[], None).await;
+
+    let r = app.post_form("/admin/org", &[("name", "  ")]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(beside_field(&page, "name", "名称不能为空"), "{page}");
+    assert!(page.contains("action=\"/admin/org\""), "the form is there to try again");
+
+    let committee = format!("/admin/org/{}", place.committee);
+    let r = app
+        .post_form(
+            &committee,
+            &[
+                ("name", "幸福小区业委会"),
+                ("term_start", "2029-01-01"),
+                ("term_end", "2024-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        beside_field(&page, "term_end", "任期结束日期必须晚于开始日期"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"2029-01-01\""), "what was typed is kept: {page}");
+    assert!(
+        !app.get_text(&committee).await.contains("幸福小区业委会"),
+        "nothing saved"
+    );
 }

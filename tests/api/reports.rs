@@ -5,6 +5,21 @@ use quorum::domain::person::Role;
 use crate::helpers::{Page, SessionForm, id_in, location, make_person, make_street};
 use crate::quiz::{settings, setup};
 
+#[tokio::test]
+async fn a_date_the_dashboard_cannot_read_is_shown_beside_its_field() {
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let r = official.get("/street/dashboard?from=2026%2F01%2F01&to=").await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        crate::errors::beside_field(&page, "from", "日期“2026/01/01”格式应为 2026-01-31"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"2026/01/01\""), "what was typed is kept: {page}");
+}
+
 /// Chairs 0 and 1 attended the whole 60-minute lecture (so far); chair 2 only its last 10 minutes.
 /// Chair 0 answers all 4 right (100 %), chair 1 all wrong (0 %).
 async fn fixture() -> crate::quiz::Setup {

@@ -203,6 +203,18 @@ async fn forcing_the_import_of_a_bad_file_is_refused_and_saves_nothing() {
 }
 
 #[tokio::test]
+async fn a_roster_for_a_unit_that_is_not_a_street_goes_back_to_the_form() {
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000003", &[Role::Official], &[place.street], None).await;
+    let r = upload(&app, place.committee, "x.csv", GOOD.as_bytes().to_vec()).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = r.text().await.unwrap();
+    assert!(crate::errors::beside_field(&page, "street", "请选择一个街道"), "{page}");
+    assert!(page.contains("上传并预览"), "the form is there to try again");
+}
+
+#[tokio::test]
 async fn a_file_with_a_wrong_header_is_explained() {
     let app = spawn_app().await;
     let place = make_street(&app, "花木街道").await;

@@ -1,5 +1,6 @@
-//! Reports for officials: a session's attendance and results, and pass rates rolled up the
-//! organisation tree.
+//! Reports for officials and lawyers: a session's attendance and results, pass rates rolled up the
+//! organisation tree, and how each question performed. Each reads its facts in a fixed number of
+//! queries and hands them to the pure roll-ups in `domain::report`.
 
 pub mod tables;
 
@@ -11,44 +12,28 @@ use sea_orm::ConnectionTrait;
 use super::ServiceError;
 use super::access::StreetScope;
 use super::attendance::Attendance;
-use super::certificates::{EmailStatus, status_of};
+use super::certificates::status_of;
 use super::quiz::counting_attempt;
-use crate::db::quiz::{AttemptRecord, AttemptStatus};
-use crate::db::{certificates, org, people, quiz as quiz_db, training};
+use crate::db::quiz::{AttemptRecord, AttemptStatus, QuizRecord};
+use crate::db::training::SessionRecord;
+use crate::db::{banks, certificates, org, people, quiz as quiz_db, statutes, training};
+use crate::domain::bank::{Bank, QuestionVersion};
+use crate::domain::certificate::EmailStatus;
 use crate::domain::org::{OrgKind, OrgUnit};
-use crate::domain::person::Role;
-use crate::domain::report::{Rate, average, deciles, median};
-
-/// One invited chair's line in the session report.
-#[derive(Debug, Clone)]
-pub struct ChairLine {
-    pub person_id: i64,
-    pub name: String,
-    pub neighbourhood: String,
-    pub estate: String,
-    pub minutes: i64,
-    pub share: f64,
-    pub met_gate: bool,
-    pub attempt: Option<AttemptRecord>,
-    pub email: Option<EmailStatus>,
-}
+use crate::domain::person::{Person, Role};
+use crate::domain::quiz::Given;
+use crate::domain::report::{
+    AttemptResult, DateRange, ItemStat, StreetFacts, choice_counts, cites, item_stats, session_figures, sort_items,
+    tally,
+};
+pub use crate::domain::report::{ChairLine, Dashboard, ItemLine, SessionFigures, UnitRow};
 
 #[derive(Debug, Clone)]
 pub struct SessionReport {
-    pub session: training::SessionRecord,
+    pub session: SessionRecord,
+    /// The attendance gate (percent of the lecture) of the session's quiz.
     pub gate: u32,
-    pub invited: u64,
-    pub attended: u64,
-    pub average_minutes: Option<f64>,
-    pub met_gate: u64,
-    pub started: u64,
-    pub submitted: u64,
-    pub passed: u64,
-    pub pass_rate: Rate,
-    pub average_score: Option<f64>,
-    pub median_score: Option<f64>,
-    pub score_deciles: [u64; 10],
-    pub attendance_deciles: [u64; 10],
+    pub figures: SessionFigures,
     pub lines: Vec<ChairLine>,
 }
 
@@ -65,29 +50,60 @@ pub async fn session_report(
     }
     let quiz = quiz_db::for_session(db, session.id).await?;
     let gate = quiz.as_ref().map(|q| q.settings.attendance_gate).unwrap_or(60);
-    let labels = super::org::committee_labels(db, session.street_id).await?;
-    let chairs: Vec<_> = people::members_of_committees(db, &session.committees)
+    let attendance = Attendance::of(db, &session, quiz.as_ref(), Utc::now()).await?;
+    let lines = chair_lines(db, &session, quiz.as_ref(), &attendance, gate).await?;
+    Ok(SessionReport {
+        gate,
+        figures: session_figures(&lines, attendance.window.is_some()),
+        lines,
+        session,
+    })
+}
+
+/// The chairs (role 主任/委员 with the chair role) of these committees.
+async fn chairs_of(db: &impl ConnectionTrait, committees: &[i64]) -> Result<Vec<Person>, ServiceError> {
+    Ok(people::members_of_committees(db, committees)
         .await?
         .into_iter()
         .filter(|p| p.roles.has(Role::Chair))
-        .collect();
-    let attendance = Attendance::of(db, &session, quiz.as_ref(), Utc::now()).await?;
-    let attempts: HashMap<i64, AttemptRecord> = match &quiz {
-        Some(q) => {
-            let mut by_person: HashMap<i64, Vec<AttemptRecord>> = HashMap::new();
-            for a in quiz_db::attempts_of_quiz(db, q.id).await? {
-                by_person.entry(a.person_id).or_default().push(a);
-            }
-            by_person
-                .into_iter()
-                .filter_map(|(p, list)| counting_attempt(&list).map(|a| (p, a.clone())))
-                .collect()
-        }
-        None => HashMap::new(),
-    };
-    let certs = certificates::for_session(db, session.id).await?;
+        .collect())
+}
+
+/// A counting attempt as the reports see it.
+fn result_of(a: &AttemptRecord) -> AttemptResult {
+    match a.status {
+        AttemptStatus::Submitted => AttemptResult::Submitted {
+            correct: a.correct.unwrap_or(0).max(0) as u32,
+            total: a.total.max(0) as u32,
+            passed: a.passed == Some(true),
+        },
+        AttemptStatus::Open => AttemptResult::InProgress {
+            started: a.started_at.is_some(),
+        },
+    }
+}
+
+/// The attempt that counts for each chair who took the quiz.
+async fn counting_results(
+    db: &impl ConnectionTrait,
+    quiz: Option<&QuizRecord>,
+) -> Result<HashMap<i64, AttemptResult>, ServiceError> {
+    let Some(q) = quiz else { return Ok(HashMap::new()) };
+    let mut by_person: HashMap<i64, Vec<AttemptRecord>> = HashMap::new();
+    for a in quiz_db::attempts_of_quiz(db, q.id).await? {
+        by_person.entry(a.person_id).or_default().push(a);
+    }
+    Ok(by_person
+        .into_iter()
+        .filter_map(|(p, list)| counting_attempt(&list).map(|a| (p, result_of(a))))
+        .collect())
+}
+
+/// How each chair's certificate email went, for the certificates of a session.
+async fn email_by_person(db: &impl ConnectionTrait, session: i64) -> Result<HashMap<i64, EmailStatus>, ServiceError> {
+    let certs = certificates::for_session(db, session).await?;
     let jobs = certificates::jobs_for_certificates(db, &certs.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
-    let email_of: HashMap<i64, EmailStatus> = certs
+    Ok(certs
         .iter()
         .map(|c| {
             (
@@ -95,93 +111,40 @@ pub async fn session_report(
                 status_of(jobs.iter().rev().find(|j| j.certificate_id == c.id)),
             )
         })
+        .collect())
+}
+
+/// One line per invited chair, by 居委, 小区 and id.
+async fn chair_lines(
+    db: &impl ConnectionTrait,
+    session: &SessionRecord,
+    quiz: Option<&QuizRecord>,
+    attendance: &Attendance,
+    gate: u32,
+) -> Result<Vec<ChairLine>, ServiceError> {
+    let labels = super::org::committee_labels(db, session.street_id).await?;
+    let attempts = counting_results(db, quiz).await?;
+    let email = email_by_person(db, session.id).await?;
+    let mut lines: Vec<ChairLine> = chairs_of(db, &session.committees)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let (neighbourhood, estate, _) = p.committee_id.and_then(|c| labels.get(&c)).cloned().unwrap_or_default();
+            ChairLine {
+                person_id: p.id,
+                name: p.name.as_str().to_string(),
+                neighbourhood,
+                estate,
+                minutes: attendance.minutes(p.id),
+                share: attendance.share(p.id),
+                met_gate: attendance.window.is_some() && attendance.meets(p.id, gate),
+                attempt: attempts.get(&p.id).copied(),
+                email: email.get(&p.id).copied(),
+            }
+        })
         .collect();
-    let mut lines = Vec::new();
-    for p in chairs {
-        let (minutes, fraction) = (attendance.minutes(p.id), attendance.share(p.id));
-        let (n, e, _) = p.committee_id.and_then(|c| labels.get(&c)).cloned().unwrap_or_default();
-        lines.push(ChairLine {
-            person_id: p.id,
-            name: p.name.as_str().to_string(),
-            neighbourhood: n,
-            estate: e,
-            minutes,
-            share: fraction,
-            met_gate: attendance.window.is_some() && attendance.meets(p.id, gate),
-            attempt: attempts.get(&p.id).cloned(),
-            email: email_of.get(&p.id).copied(),
-        });
-    }
     lines.sort_by(|a, b| (&a.neighbourhood, &a.estate, a.person_id).cmp(&(&b.neighbourhood, &b.estate, b.person_id)));
-    let submitted: Vec<&AttemptRecord> = lines
-        .iter()
-        .filter_map(|l| l.attempt.as_ref())
-        .filter(|a| a.status == AttemptStatus::Submitted)
-        .collect();
-    let scores: Vec<f64> = submitted
-        .iter()
-        .filter(|a| a.total > 0)
-        .map(|a| a.correct.unwrap_or(0) as f64 * 100.0 / a.total as f64)
-        .collect();
-    let attended: Vec<&ChairLine> = lines.iter().filter(|l| l.minutes > 0).collect();
-    let passed = submitted.iter().filter(|a| a.passed == Some(true)).count() as u64;
-    Ok(SessionReport {
-        gate,
-        invited: lines.len() as u64,
-        attended: attended.len() as u64,
-        average_minutes: average(&attended.iter().map(|l| l.minutes as f64).collect::<Vec<_>>()),
-        met_gate: lines.iter().filter(|l| l.met_gate).count() as u64,
-        started: lines
-            .iter()
-            .filter(|l| {
-                l.attempt
-                    .as_ref()
-                    .is_some_and(|a| a.started_at.is_some() || a.status == AttemptStatus::Submitted)
-            })
-            .count() as u64,
-        submitted: submitted.len() as u64,
-        passed,
-        pass_rate: Rate {
-            part: passed,
-            whole: submitted.len() as u64,
-        },
-        average_score: average(&scores),
-        median_score: median(&scores),
-        score_deciles: deciles(&scores),
-        attendance_deciles: if attendance.window.is_some() {
-            deciles(&lines.iter().map(|l| l.share * 100.0).collect::<Vec<_>>())
-        } else {
-            [0; 10]
-        },
-        lines,
-        session,
-    })
-}
-
-/// A row of the street dashboard: one unit, everything below it summed.
-#[derive(Debug, Clone)]
-pub struct UnitRow {
-    pub unit: OrgUnit,
-    pub chairs: u64,
-    pub submitted: u64,
-    pub passed: u64,
-    pub pass_rate: Rate,
-    /// Chairs holding a valid certificate (not revoked, issued within the range).
-    pub certified: u64,
-    pub coverage: Rate,
-}
-
-#[derive(Debug, Clone)]
-pub struct Dashboard {
-    pub unit: OrgUnit,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub total: UnitRow,
-    pub rows: Vec<UnitRow>,
-    /// Committees whose chair (主任) has no valid certificate: never passed, or a new term began since.
-    pub uncertified_committees: Vec<(OrgUnit, String)>,
-    /// Committees all of whose members hold a valid certificate.
-    pub certified_committees: Vec<OrgUnit>,
+    Ok(lines)
 }
 
 /// Pass rates and certificate coverage for a street (or a unit below it), over sessions in a range.
@@ -199,165 +162,94 @@ pub async fn dashboard(
     if !scope.allows(street) {
         return Err(ServiceError::Forbidden);
     }
-    let mut all: HashMap<i64, OrgUnit> = HashMap::new();
-    for kind in [
-        OrgKind::Street,
-        OrgKind::Neighbourhood,
-        OrgKind::Estate,
-        OrgKind::Committee,
-    ] {
-        for u in org::in_street(db, street, kind).await? {
-            all.insert(u.id, u);
-        }
-    }
-    // Each committee's ancestors, to sum upwards.
-    let ancestors = |mut id: i64| {
-        let mut out = Vec::new();
-        while let Some(u) = all.get(&id) {
-            out.push(u.id);
-            match u.parent_id {
-                Some(p) => id = p,
-                None => break,
-            }
-        }
-        out
-    };
-    let committees: Vec<i64> = all
+    let facts = street_facts(db, street, from, to).await?;
+    Ok(crate::domain::report::dashboard(&facts, unit, from, to))
+}
+
+/// What the dashboard rolls up for a street, in a fixed number of batched queries (a street has
+/// thousands of chairs): its units, chairs, their counting attempts and valid certificates.
+async fn street_facts(
+    db: &impl ConnectionTrait,
+    street: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<StreetFacts, ServiceError> {
+    let units: HashMap<i64, OrgUnit> = org::whole_street(db, street)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let committees: Vec<i64> = units
         .values()
         .filter(|u| u.kind == OrgKind::Committee)
         .map(|u| u.id)
         .collect();
-    let members: Vec<_> = people::members_of_committees(db, &committees)
-        .await?
-        .into_iter()
-        .filter(|p| p.roles.has(Role::Chair))
-        .collect();
-    let sessions: Vec<_> = training::for_streets(db, &[street], 10_000)
+    let sessions: Vec<i64> = training::for_streets(db, &[street], 10_000)
         .await?
         .into_iter()
         .filter(|s| s.starts_at >= from && s.starts_at < to)
+        .map(|s| s.id)
         .collect();
-    let session_ids: HashSet<i64> = sessions.iter().map(|s| s.id).collect();
-    // The counting attempt per chair per session in range: a few batched queries, not one per
-    // session or per person (a street has thousands of chairs).
-    let quizzes = quiz_db::for_sessions(db, &session_ids.iter().copied().collect::<Vec<_>>()).await?;
+    let mut certificates: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
+    for (person, _, issued) in certificates::valid_for_sessions(db, &sessions).await? {
+        certificates.entry(person).or_default().push(issued);
+    }
+    Ok(StreetFacts {
+        units,
+        chairs: chairs_of(db, &committees).await?,
+        results: tally(counting_submitted(db, &sessions).await?),
+        certificates,
+    })
+}
+
+/// (chair, passed) for the counting submitted attempt of each chair in each quiz of these sessions.
+async fn counting_submitted(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<(i64, bool)>, ServiceError> {
+    let quizzes = quiz_db::for_sessions(db, sessions).await?;
     let mut by_chair: HashMap<(i64, i64), Vec<AttemptRecord>> = HashMap::new();
     for a in quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await? {
         by_chair.entry((a.quiz_id, a.person_id)).or_default().push(a);
     }
-    let counting: HashMap<(i64, i64), AttemptRecord> = by_chair
+    Ok(by_chair
         .into_iter()
-        .filter_map(|(k, list)| counting_attempt(&list).map(|a| (k, a.clone())))
-        .collect();
-    let mut submitted: HashMap<i64, (u64, u64)> = HashMap::new();
-    for ((_, p), a) in counting {
-        let e = submitted.entry(p).or_default();
-        e.0 += 1;
-        e.1 += u64::from(a.passed == Some(true));
-    }
-    let mut valid_cert: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for (person, _, issued) in
-        certificates::valid_for_sessions(db, &session_ids.iter().copied().collect::<Vec<_>>()).await?
-    {
-        valid_cert.entry(person).or_default().push(issued);
-    }
-    let term_start = |committee: i64| {
-        all.get(&committee)
-            .and_then(|u| u.term)
-            .map(|t| t.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-    };
-    let is_valid = |person: i64, committee: i64| {
-        valid_cert
-            .get(&person)
-            .is_some_and(|list| list.iter().any(|at| term_start(committee).is_none_or(|t| *at >= t)))
-    };
-    let mut sums: BTreeMap<i64, (u64, u64, u64, u64)> = BTreeMap::new();
-    let mut by_committee: HashMap<i64, Vec<(i64, String, Option<String>)>> = HashMap::new();
-    for p in &members {
-        let Some(c) = p.committee_id else { continue };
-        by_committee
-            .entry(c)
-            .or_default()
-            .push((p.id, p.name.as_str().to_string(), p.position.clone()));
-        let (sub, pass) = submitted.get(&p.id).copied().unwrap_or((0, 0));
-        let cert = u64::from(is_valid(p.id, c));
-        for a in ancestors(c) {
-            let e = sums.entry(a).or_default();
-            e.0 += 1;
-            e.1 += sub;
-            e.2 += pass;
-            e.3 += cert;
-        }
-    }
-    let row = |u: &OrgUnit| {
-        let (chairs, sub, pass, cert) = sums.get(&u.id).copied().unwrap_or_default();
-        UnitRow {
-            unit: u.clone(),
-            chairs,
-            submitted: sub,
-            passed: pass,
-            pass_rate: Rate { part: pass, whole: sub },
-            certified: cert,
-            coverage: Rate {
-                part: cert,
-                whole: chairs,
-            },
-        }
-    };
-    let mut rows: Vec<UnitRow> = all.values().filter(|u| u.parent_id == Some(unit.id)).map(row).collect();
-    rows.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
-    let below: HashSet<i64> = committees
-        .iter()
-        .copied()
-        .filter(|c| ancestors(*c).contains(&unit.id))
-        .collect();
-    let mut uncertified = Vec::new();
-    let mut certified = Vec::new();
-    for c in &below {
-        let list = by_committee.get(c).cloned().unwrap_or_default();
-        let chair = list
-            .iter()
-            .find(|(_, _, pos)| pos.as_deref() == Some("主任"))
-            .or(list.first());
-        if let Some((pid, name, _)) = chair
-            && !is_valid(*pid, *c)
-            && let Some(u) = all.get(c)
-        {
-            uncertified.push((u.clone(), name.clone()));
-        }
-        if !list.is_empty()
-            && list.iter().all(|(pid, _, _)| is_valid(*pid, *c))
-            && let Some(u) = all.get(c)
-        {
-            certified.push(u.clone());
-        }
-    }
-    uncertified.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    certified.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Dashboard {
-        total: row(&unit),
-        unit,
-        from,
-        to,
-        rows,
-        uncertified_committees: uncertified,
-        certified_committees: certified,
-    })
+        .filter_map(|((_, person), list)| counting_attempt(&list).map(|a| (person, a.passed == Some(true))))
+        .collect())
 }
 
-/// One question version's line in the item analysis.
-#[derive(Debug, Clone)]
-pub struct ItemLine {
-    pub question_id: i64,
-    pub qid: String,
-    pub version_no: i32,
-    pub bank: String,
-    pub topic: String,
-    pub stem: String,
-    pub citations: Vec<String>,
-    pub stat: crate::domain::report::ItemStat,
-    /// (option letter or 对/错, times chosen)
-    pub choices: Vec<(String, u64)>,
+/// The dashboard form's query: which unit (the first visible street by default) and the dates typed.
+pub struct DashboardQuery<'a> {
+    pub unit: Option<i64>,
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+/// The dashboard page: the figures and the range as shown in the form.
+pub struct DashboardPage {
+    pub dashboard: Dashboard,
+    pub from: String,
+    pub to: String,
+}
+
+/// The dashboard for what the form asked; dates that do not parse come back at their fields.
+pub async fn dashboard_page(
+    db: &impl ConnectionTrait,
+    scope: &StreetScope,
+    q: &DashboardQuery<'_>,
+) -> Result<DashboardPage, ServiceError> {
+    let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
+    let range = DateRange::parse(q.from, q.to, year.parse().unwrap_or(2026))?;
+    let unit = match q.unit {
+        Some(u) => u,
+        None => super::streets::visible(db, scope)
+            .await?
+            .first()
+            .map(|s| s.id)
+            .ok_or(ServiceError::NotFound)?,
+    };
+    Ok(DashboardPage {
+        dashboard: dashboard(db, scope, unit, range.start, range.end).await?,
+        from: range.from,
+        to: range.to,
+    })
 }
 
 #[derive(Debug, Default, Clone)]
@@ -368,10 +260,48 @@ pub struct ItemFilter {
     pub citation: String,
 }
 
+impl ItemFilter {
+    fn keeps(&self, bank: &Bank, v: &QuestionVersion) -> bool {
+        self.bank.is_none_or(|b| b == bank.id)
+            && (self.topic.is_empty() || bank.topic == self.topic)
+            && cites(&v.content.citations, &self.citation)
+    }
+}
+
+/// What item analysis knows besides the statistics: banks by id and each question's bank and id.
+struct ItemLabels {
+    banks: HashMap<i64, Bank>,
+    questions: HashMap<i64, (i64, String)>,
+}
+
+impl ItemLabels {
+    /// A version's line, if its bank passes the filter.
+    fn line(
+        &self,
+        v: QuestionVersion,
+        stat: ItemStat,
+        choices: Vec<(String, u64)>,
+        filter: &ItemFilter,
+    ) -> Option<ItemLine> {
+        let (bank_id, qid) = self.questions.get(&v.question_id)?;
+        let bank = self.banks.get(bank_id).filter(|b| filter.keeps(b, &v))?;
+        Some(ItemLine {
+            question_id: v.question_id,
+            qid: qid.clone(),
+            version_no: v.version_no,
+            bank: bank.title.clone(),
+            topic: bank.topic.clone(),
+            stem: v.content.stem,
+            citations: v.content.citations.iter().map(|x| x.to_string()).collect(),
+            stat,
+            choices,
+        })
+    }
+}
+
 /// How each question version performed in submitted attempts (for lawyers improving the banks).
 pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Result<Vec<ItemLine>, ServiceError> {
-    use crate::domain::question::letter;
-    use crate::domain::quiz::Given;
+    // (attempt, score %, version, question, answer, correct) for every item of every submitted attempt.
     let rows = quiz_db::submitted_items(db).await?;
     let scores: Vec<(i64, f64)> = rows
         .iter()
@@ -380,84 +310,71 @@ pub async fn item_analysis(db: &impl ConnectionTrait, filter: &ItemFilter) -> Re
         .into_iter()
         .collect();
     let answers: Vec<(i64, i64, bool)> = rows.iter().map(|r| (r.0, r.2, r.5)).collect();
-    let stats = crate::domain::report::item_stats(&scores, &answers);
-    let versions: HashMap<i64, crate::domain::bank::QuestionVersion> =
-        crate::db::banks::versions(db, &stats.keys().copied().collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .map(|v| (v.id, v))
-            .collect();
-    let banks: HashMap<i64, crate::domain::bank::Bank> = crate::db::banks::banks(db)
-        .await?
+    let mut given: HashMap<i64, Vec<Option<&Given>>> = HashMap::new();
+    for r in &rows {
+        given.entry(r.2).or_default().push(r.4.as_ref());
+    }
+    let mut stats = item_stats(&scores, &answers);
+    let versions = banks::versions(db, &stats.keys().copied().collect::<Vec<_>>()).await?;
+    let labels = ItemLabels {
+        banks: banks::banks(db).await?.into_iter().map(|b| (b.id, b)).collect(),
+        questions: banks::question_index(db).await?,
+    };
+    let mut out: Vec<ItemLine> = versions
         .into_iter()
-        .map(|b| (b.id, b))
+        .filter_map(|v| {
+            let choices = choice_counts(given.get(&v.id).into_iter().flatten().copied());
+            let stat = stats.remove(&v.id)?;
+            labels.line(v, stat, choices, filter)
+        })
         .collect();
-    let mut question_bank: HashMap<i64, (i64, String)> = HashMap::new();
-    for b in banks.values() {
-        for q in crate::db::banks::questions_of_bank(db, b.id).await? {
-            question_bank.insert(q.id, (b.id, q.qid));
-        }
-    }
-    let mut citation = filter.citation.split_whitespace();
-    let (want_statute, want_article) = (
-        citation.next().map(str::to_string),
-        citation.next().and_then(|a| a.parse::<u32>().ok()),
-    );
-    let mut out = Vec::new();
-    for (version_id, stat) in stats {
-        let Some(v) = versions.get(&version_id) else { continue };
-        let Some((bank_id, qid)) = question_bank.get(&v.question_id).cloned() else {
-            continue;
-        };
-        let Some(bank) = banks.get(&bank_id) else { continue };
-        let c = &v.content;
-        let cites_ok = match (&want_statute, want_article) {
-            (None, _) => true,
-            (Some(s), None) => c.citations.iter().any(|x| &x.statute == s),
-            (Some(s), Some(a)) => c.citations.iter().any(|x| &x.statute == s && x.article == a),
-        };
-        if filter.bank.is_some_and(|b| b != bank_id)
-            || (!filter.topic.is_empty() && bank.topic != filter.topic)
-            || !cites_ok
-        {
-            continue;
-        }
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for r in rows.iter().filter(|r| r.2 == version_id) {
-            match &r.4 {
-                Some(Given::Choices(set)) => set
-                    .iter()
-                    .for_each(|i| *counts.entry(letter(*i).to_string()).or_default() += 1),
-                Some(Given::Truth(t)) => *counts.entry(if *t { "对".into() } else { "错".into() }).or_default() += 1,
-                None => *counts.entry("未答".into()).or_default() += 1,
-            }
-        }
-        out.push(ItemLine {
-            question_id: v.question_id,
-            qid,
-            version_no: v.version_no,
-            bank: bank.title.clone(),
-            topic: bank.topic.clone(),
-            stem: c.stem.clone(),
-            citations: c.citations.iter().map(|x| x.to_string()).collect(),
-            stat,
-            choices: counts.into_iter().collect(),
-        });
-    }
-    // Flagged first, then the hardest.
-    out.sort_by(|a, b| {
-        b.stat
-            .flagged()
-            .cmp(&a.stat.flagged())
-            .then(
-                a.stat
-                    .facility
-                    .unwrap_or(1.0)
-                    .total_cmp(&b.stat.facility.unwrap_or(1.0)),
-            )
-            .then(a.qid.cmp(&b.qid))
-    });
+    sort_items(&mut out);
     Ok(out)
+}
+
+/// The item analysis page: the lines, and the banks to filter by.
+pub struct ItemAnalysisPage {
+    pub lines: Vec<ItemLine>,
+    pub banks: Vec<Bank>,
+}
+
+pub async fn item_analysis_page(
+    db: &impl ConnectionTrait,
+    filter: &ItemFilter,
+) -> Result<ItemAnalysisPage, ServiceError> {
+    Ok(ItemAnalysisPage {
+        lines: item_analysis(db, filter).await?,
+        banks: banks::banks(db).await?,
+    })
+}
+
+/// The article texts the question versions drawn in a session's quiz cite, at the revisions they
+/// pinned: (statute, revision, article) → text. A fixed number of queries.
+async fn cited_texts(
+    db: &impl ConnectionTrait,
+    session_id: i64,
+) -> Result<BTreeMap<statutes::ArticleKey, String>, ServiceError> {
+    let Some(q) = quiz_db::for_session(db, session_id).await? else {
+        return Ok(BTreeMap::new());
+    };
+    let attempts: Vec<i64> = quiz_db::attempts_of_quiz(db, q.id)
+        .await?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    let versions = banks::versions(db, &banks::versions_drawn(db, &attempts).await?).await?;
+    let keys: HashSet<statutes::ArticleKey> = versions
+        .iter()
+        .flat_map(|v| {
+            v.content
+                .citations
+                .iter()
+                .zip(&v.revisions)
+                .map(|(c, rev)| (c.statute.clone(), rev.clone(), c.article))
+        })
+        .collect();
+    let texts = statutes::articles(db, &keys.into_iter().collect::<Vec<_>>()).await?;
+    Ok(texts.into_iter().map(|(k, a)| (k, a.text)).collect())
 }
 
 /// Everything a street office keeps as the record of a session, as named CSV files: attendance
@@ -469,98 +386,25 @@ pub async fn evidence_files(
     session_id: i64,
     lang: crate::i18n::Lang,
 ) -> Result<Vec<(String, Vec<u8>)>, ServiceError> {
-    use crate::export::{Cell, Table, csv};
     let report = session_report(db, scope, viewer, session_id).await?;
-    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
-    let names: HashMap<i64, String> = report.lines.iter().map(|l| (l.person_id, l.name.clone())).collect();
-    let at = |d: DateTime<Utc>| {
-        crate::domain::time::to_shanghai(d)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
-    let attendance = Table {
-        title: t("出勤记录", "Attendance"),
-        headers: vec![t("姓名", "Name"), t("进入", "Joined"), t("离开", "Left")],
-        rows: training::intervals(db, session_id)
-            .await?
-            .into_iter()
-            .map(|(p, i)| {
-                vec![
-                    Cell::Text(names.get(&p).cloned().unwrap_or_else(|| format!("#{p}"))),
-                    Cell::Text(at(i.from)),
-                    Cell::Text(at(i.to)),
-                ]
-            })
-            .collect(),
-    };
+    let intervals = training::intervals(db, session_id).await?;
     let certs = certificates::for_session(db, session_id).await?;
-    let cert_table = Table {
-        title: t("证书", "Certificates"),
-        headers: vec![
-            t("姓名", "Name"),
-            t("证书编号", "Serial"),
-            t("验证码", "Code"),
-            t("颁发时间", "Issued"),
-            t("状态", "Status"),
-        ],
-        rows: certs
-            .iter()
-            .map(|c| {
-                let status = match &c.revoked_at {
-                    Some(_) => format!(
-                        "{}：{}",
-                        t("已撤销", "revoked"),
-                        c.revoke_reason.clone().unwrap_or_default()
-                    ),
-                    None => t("有效", "valid"),
-                };
-                vec![
-                    Cell::Text(c.content.name.clone()),
-                    Cell::Text(c.serial.clone()),
-                    Cell::Text(c.code.clone()),
-                    Cell::Text(at(c.issued_at)),
-                    Cell::Text(status),
-                ]
-            })
-            .collect(),
-    };
-    // The article texts the drawn question versions cite, at the revisions they pinned.
-    let mut cited: BTreeMap<(String, String, u32), String> = BTreeMap::new();
-    if let Some(q) = quiz_db::for_session(db, session_id).await? {
-        let mut version_ids = HashSet::new();
-        for a in quiz_db::attempts_of_quiz(db, q.id).await? {
-            version_ids.extend(quiz_db::items(db, a.id).await?.into_iter().map(|i| i.version_id));
-        }
-        for v in crate::db::banks::versions(db, &version_ids.into_iter().collect::<Vec<_>>()).await? {
-            for (c, rev) in v.content.citations.iter().zip(&v.revisions) {
-                if let Some(article) = crate::db::statutes::article(db, &c.statute, rev, c.article).await? {
-                    cited.insert((c.statute.clone(), rev.clone(), c.article), article.text);
-                }
-            }
-        }
-    }
-    let statutes = Table {
-        title: t("法条版本", "Statute versions"),
-        headers: vec![
-            t("法规", "Statute"),
-            t("版本日期", "Revision"),
-            t("条", "Article"),
-            t("条文", "Text"),
-        ],
-        rows: cited
-            .into_iter()
-            .map(|((s, r, a), text)| vec![Cell::Text(s), Cell::Text(r), Cell::Number(a as f64), Cell::Text(text)])
-            .collect(),
-    };
-    let results = tables::session_table(lang, &report);
-    let mut files = Vec::new();
-    for (name, table) in [
-        ("attendance.csv", &attendance),
-        ("results.csv", &results),
-        ("certificates.csv", &cert_table),
-        ("statutes.csv", &statutes),
-    ] {
-        files.push((name.to_string(), csv(table).map_err(ServiceError::Internal)?));
-    }
-    Ok(files)
+    let cited = cited_texts(db, session_id).await?;
+    [
+        (
+            "attendance.csv",
+            tables::attendance_table(lang, &report.lines, &intervals),
+        ),
+        ("results.csv", tables::session_table(lang, &report.lines)),
+        ("certificates.csv", tables::certificates_table(lang, &certs)),
+        ("statutes.csv", tables::statutes_table(lang, &cited)),
+    ]
+    .into_iter()
+    .map(|(name, table)| {
+        Ok((
+            name.to_string(),
+            crate::export::csv(&table).map_err(ServiceError::Internal)?,
+        ))
+    })
+    .collect()
 }

@@ -1,11 +1,54 @@
 //! The report tables (what the pages show and the CSV/XLSX exports contain), built in one place so the
 //! files always match the page.
 
-use super::{Dashboard, ItemLine, SessionReport, UnitRow};
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::attendance::Interval;
+use crate::domain::certificate::CertificateRecord;
+use crate::domain::report::{AttemptResult, ChairLine, Dashboard, ItemLine, UnitRow};
+use crate::domain::time::to_shanghai;
 use crate::export::{Cell, Table};
 use crate::i18n::Lang;
 
-pub fn session_table(lang: Lang, r: &SessionReport) -> Table {
+/// A chair's attempt in the results: its state, score and whether she passed.
+fn attempt_cells(lang: Lang, attempt: Option<AttemptResult>) -> (String, Cell, String) {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    match attempt {
+        None => (t("未参加", "none"), Cell::Text(String::new()), String::new()),
+        Some(AttemptResult::InProgress { .. }) => {
+            (t("答题中", "in progress"), Cell::Text(String::new()), String::new())
+        }
+        Some(AttemptResult::Submitted { correct, passed, .. }) => (
+            t("已交卷", "submitted"),
+            Cell::Number(f64::from(correct)),
+            if passed { t("是", "yes") } else { t("否", "no") },
+        ),
+    }
+}
+
+fn chair_row(lang: Lang, l: &ChairLine) -> Vec<Cell> {
+    let yes_no = |b: bool| {
+        lang.t(if b { "是" } else { "否" }, if b { "yes" } else { "no" })
+            .to_string()
+    };
+    let (state, score, passed) = attempt_cells(lang, l.attempt);
+    vec![
+        Cell::Text(l.name.clone()),
+        Cell::Text(l.neighbourhood.clone()),
+        Cell::Text(l.estate.clone()),
+        Cell::Number(l.minutes as f64),
+        Cell::Text(format!("{:.0}%", l.share * 100.0)),
+        Cell::Text(yes_no(l.met_gate)),
+        Cell::Text(state),
+        score,
+        Cell::Text(passed),
+        Cell::Text(l.email.map(|e| e.label(lang).to_string()).unwrap_or_default()),
+    ]
+}
+
+pub fn session_table(lang: Lang, lines: &[ChairLine]) -> Table {
     let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
     Table {
         title: t("出勤与成绩", "Attendance and results"),
@@ -21,39 +64,7 @@ pub fn session_table(lang: Lang, r: &SessionReport) -> Table {
             t("合格", "Passed"),
             t("证书邮件", "Certificate email"),
         ],
-        rows: r
-            .lines
-            .iter()
-            .map(|l| {
-                let (state, score, passed) = match &l.attempt {
-                    None => (t("未参加", "none"), Cell::Text(String::new()), String::new()),
-                    Some(a) if a.status == crate::db::quiz::AttemptStatus::Open => {
-                        (t("答题中", "in progress"), Cell::Text(String::new()), String::new())
-                    }
-                    Some(a) => (
-                        t("已交卷", "submitted"),
-                        Cell::Number(a.correct.unwrap_or(0) as f64),
-                        if a.passed == Some(true) {
-                            t("是", "yes")
-                        } else {
-                            t("否", "no")
-                        },
-                    ),
-                };
-                vec![
-                    Cell::Text(l.name.clone()),
-                    Cell::Text(l.neighbourhood.clone()),
-                    Cell::Text(l.estate.clone()),
-                    Cell::Number(l.minutes as f64),
-                    Cell::Text(format!("{:.0}%", l.share * 100.0)),
-                    Cell::Text(if l.met_gate { t("是", "yes") } else { t("否", "no") }),
-                    Cell::Text(state),
-                    score,
-                    Cell::Text(passed),
-                    Cell::Text(l.email.map(|e| e.label(lang).to_string()).unwrap_or_default()),
-                ]
-            })
-            .collect(),
+        rows: lines.iter().map(|l| chair_row(lang, l)).collect(),
     }
 }
 
@@ -89,12 +100,36 @@ pub fn dashboard_table(lang: Lang, d: &Dashboard) -> Table {
     }
 }
 
+fn item_row(lang: Lang, i: &ItemLine) -> Vec<Cell> {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let pct = |v: Option<f64>| v.map_or_else(|| t("无数据", "no data"), |v| format!("{:.0}%", v * 100.0));
+    let choices = i
+        .choices
+        .iter()
+        .map(|(k, n)| format!("{k}:{n}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    vec![
+        Cell::Text(i.qid.clone()),
+        Cell::Number(i.version_no as f64),
+        Cell::Text(i.bank.clone()),
+        Cell::Number(i.stat.drawn as f64),
+        Cell::Text(pct(i.stat.facility)),
+        i.stat
+            .discrimination
+            .map_or_else(|| Cell::Text(t("无数据", "no data")), |d| Cell::Decimal(d, 2)),
+        Cell::Text(choices),
+        Cell::Text(if i.stat.flagged() {
+            t("是", "yes")
+        } else {
+            String::new()
+        }),
+        Cell::Text(i.citations.join("; ")),
+    ]
+}
+
 pub fn items_table(lang: Lang, items: &[ItemLine]) -> Table {
     let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
-    let pct = |v: Option<f64>| {
-        v.map(|v| format!("{:.0}%", v * 100.0))
-            .unwrap_or_else(|| t("无数据", "no data"))
-    };
     Table {
         title: t("题目分析", "Item analysis"),
         headers: vec![
@@ -108,32 +143,83 @@ pub fn items_table(lang: Lang, items: &[ItemLine]) -> Table {
             t("需关注", "Flag"),
             t("法条", "Citations"),
         ],
-        rows: items
+        rows: items.iter().map(|i| item_row(lang, i)).collect(),
+    }
+}
+
+/// A time as the evidence files give it: Shanghai, to the second.
+fn at(d: DateTime<Utc>) -> String {
+    to_shanghai(d).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Every stay in the room: who, from when to when.
+pub fn attendance_table(lang: Lang, lines: &[ChairLine], intervals: &[(i64, Interval)]) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let names: HashMap<i64, &str> = lines.iter().map(|l| (l.person_id, l.name.as_str())).collect();
+    let name = |p: &i64| names.get(p).map_or_else(|| format!("#{p}"), |n| n.to_string());
+    Table {
+        title: t("出勤记录", "Attendance"),
+        headers: vec![t("姓名", "Name"), t("进入", "Joined"), t("离开", "Left")],
+        rows: intervals
             .iter()
-            .map(|i| {
+            .map(|(p, i)| vec![Cell::Text(name(p)), Cell::Text(at(i.from)), Cell::Text(at(i.to))])
+            .collect(),
+    }
+}
+
+fn certificate_row(lang: Lang, c: &CertificateRecord) -> Vec<Cell> {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let status = match &c.revoked_at {
+        Some(_) => format!(
+            "{}：{}",
+            t("已撤销", "revoked"),
+            c.revoke_reason.clone().unwrap_or_default()
+        ),
+        None => t("有效", "valid"),
+    };
+    vec![
+        Cell::Text(c.content.name.clone()),
+        Cell::Text(c.serial.clone()),
+        Cell::Text(c.code.clone()),
+        Cell::Text(at(c.issued_at)),
+        Cell::Text(status),
+    ]
+}
+
+pub fn certificates_table(lang: Lang, certs: &[CertificateRecord]) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    Table {
+        title: t("证书", "Certificates"),
+        headers: vec![
+            t("姓名", "Name"),
+            t("证书编号", "Serial"),
+            t("验证码", "Code"),
+            t("颁发时间", "Issued"),
+            t("状态", "Status"),
+        ],
+        rows: certs.iter().map(|c| certificate_row(lang, c)).collect(),
+    }
+}
+
+/// The article texts graded against: (statute, revision, article) → text.
+pub fn statutes_table(lang: Lang, cited: &BTreeMap<(String, String, u32), String>) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    Table {
+        title: t("法条版本", "Statute versions"),
+        headers: vec![
+            t("法规", "Statute"),
+            t("版本日期", "Revision"),
+            t("条", "Article"),
+            t("条文", "Text"),
+        ],
+        rows: cited
+            .iter()
+            .map(|((s, r, a), text)| {
                 vec![
-                    Cell::Text(i.qid.clone()),
-                    Cell::Number(i.version_no as f64),
-                    Cell::Text(i.bank.clone()),
-                    Cell::Number(i.stat.drawn as f64),
-                    Cell::Text(pct(i.stat.facility)),
-                    i.stat
-                        .discrimination
-                        .map(|d| Cell::Decimal(d, 2))
-                        .unwrap_or_else(|| Cell::Text(t("无数据", "no data"))),
-                    Cell::Text(
-                        i.choices
-                            .iter()
-                            .map(|(k, n)| format!("{k}:{n}"))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ),
-                    Cell::Text(if i.stat.flagged() {
-                        t("是", "yes")
-                    } else {
-                        String::new()
-                    }),
-                    Cell::Text(i.citations.join("; ")),
+                    Cell::Text(s.clone()),
+                    Cell::Text(r.clone()),
+                    Cell::Number(*a as f64),
+                    Cell::Text(text.clone()),
                 ]
             })
             .collect(),

@@ -1,11 +1,13 @@
+//! Account pages: choosing a password, and the welcome after a sign-in link.
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status};
+use super::{html, html_status, rejected_fields};
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::services::{ServiceError, accounts};
+use crate::services::accounts;
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
@@ -13,13 +15,13 @@ use crate::web::views::account::password_form;
 
 #[get("/account/password")]
 async fn password_page(me: Require<SignedIn>) -> HttpResponse {
-    html(password_form(&me.ctx, None, false, false))
+    html(password_form(&me.ctx, &[], false, false))
 }
 
 /// Where a personal sign-in link lands: set a password now, or keep this phone signed in.
 #[get("/account/welcome")]
 async fn welcome(me: Require<SignedIn>) -> HttpResponse {
-    html(password_form(&me.ctx, None, false, true))
+    html(password_form(&me.ctx, &[], false, true))
 }
 
 #[derive(Deserialize)]
@@ -36,14 +38,16 @@ async fn password_submit(
     me: Require<SignedIn>,
     CsrfForm(f): CsrfForm<PasswordInput>,
 ) -> Result<HttpResponse, AppError> {
-    match accounts::set_password(&state.db, &me.user, &f.password, &f.confirm).await {
-        Ok(()) => Ok(html(password_form(&me.ctx, None, true, false))),
-        Err(ServiceError::Refused(t)) => Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            password_form(&me.ctx, Some(&t), false, false),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let errors = rejected_fields(accounts::set_password(&state.db, &me.user, &f.password, &f.confirm).await)?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html_status(
+        status,
+        password_form(&me.ctx, &errors, errors.is_empty(), false),
+    ))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,54 +1,41 @@
+//! The admin pages of the organisation tree: a unit, its children, adding, renaming and deleting.
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html_status, redirect};
-use crate::db::{org as org_db, people};
-use crate::domain::org::{OrgKind, Term};
+use super::{html_status, redirect, rejected_fields, reply};
+use crate::domain::org::{OrgUnitId, Term, parse_term_fields, parse_unit_name};
 use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
-use crate::services::{ServiceError, org};
+use crate::services::{FieldErrors, ServiceError, org};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Admin, Require};
 use crate::web::state::AppState;
 use crate::web::urls;
-use crate::web::views::admin_org::{UnitPage, unit_page};
+use crate::web::views::admin_org::{Attempted, UnitForm, UnitValues, unit_page};
 
-/// Renders a unit (or the top level) with an optional error or confirmation.
+/// What the page says besides the unit itself: a refusal, a confirmation, or a form sent back.
+#[derive(Default)]
+struct Outcome<'a> {
+    refused: Option<&'a Text>,
+    saved: bool,
+    attempted: Option<Attempted>,
+}
+
+/// A unit's page (or the top level), 422 when it carries a refusal or rejected input.
 async fn render(
     state: &AppState,
     me: &Require<Admin>,
-    id: Option<i64>,
-    error: Option<&Text>,
-    saved: Option<&str>,
+    id: Option<OrgUnitId>,
+    outcome: Outcome<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let path = match id {
-        Some(id) => {
-            let p = org_db::path(&state.db, id).await?;
-            if p.is_empty() {
-                return Err(AppError::NotFound);
-            }
-            p
-        }
-        None => Vec::new(),
-    };
-    let children = org_db::children(&state.db, id).await?;
-    let members = match path.last() {
-        Some(u) if u.kind == OrgKind::Committee => people::members_of_committees(&state.db, &[u.id]).await?,
-        _ => Vec::new(),
-    };
-    let page = unit_page(
-        &me.ctx,
-        &UnitPage {
-            path: &path,
-            children: &children,
-            members: &members,
-            error,
-            saved,
-        },
-    );
-    let status = if error.is_some() {
+    let data = org::unit_page(&state.db, id).await?;
+    let failed = outcome.refused.is_some() || outcome.attempted.as_ref().is_some_and(|a| !a.errors.is_empty());
+    let saved = outcome.saved.then(|| me.ctx.t("已保存。", "Saved."));
+    let page = unit_page(&me.ctx, &data, outcome.refused, saved, outcome.attempted.as_ref());
+    let status = if failed {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -58,12 +45,12 @@ async fn render(
 
 #[get("/admin/org")]
 async fn top(state: web::Data<AppState>, me: Require<Admin>) -> Result<HttpResponse, AppError> {
-    render(&state, &me, None, None, None).await
+    render(&state, &me, None, Outcome::default()).await
 }
 
-#[get("/admin/org/{id}")]
+#[get("/admin/org/{id:\\d+}")]
 async fn unit(state: web::Data<AppState>, me: Require<Admin>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    render(&state, &me, Some(*id), None, None).await
+    render(&state, &me, Some(*id), Outcome::default()).await
 }
 
 #[derive(Deserialize)]
@@ -78,8 +65,44 @@ struct UnitInput {
 }
 has_csrf!(UnitInput);
 
-fn term(f: &UnitInput) -> Result<Option<Term>, ServiceError> {
-    Term::parse(&f.term_start, &f.term_end).map_err(ServiceError::Refused)
+/// A unit's name and term as typed, checked field by field.
+struct UnitCommand {
+    name: String,
+    term: Option<Term>,
+}
+
+impl TryFrom<&UnitInput> for UnitCommand {
+    type Error = FieldErrors;
+
+    fn try_from(f: &UnitInput) -> Result<UnitCommand, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = parse_unit_name(&f.name).map_err(|t| errors.push(("name", t))).ok();
+        let term = parse_term_fields(&f.term_start, &f.term_end)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        match (name, term) {
+            (Some(name), Some(term)) => errors.or_ok(UnitCommand { name, term }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl UnitInput {
+    fn attempted(&self, form: UnitForm, errors: FieldErrors) -> Outcome<'static> {
+        let values = UnitValues {
+            name: self.name.clone(),
+            term_start: self.term_start.clone(),
+            term_end: self.term_end.clone(),
+        };
+        Outcome {
+            attempted: Some(Attempted { form, values, errors }),
+            ..Outcome::default()
+        }
+    }
+}
+
+fn unit_or_top(id: Option<OrgUnitId>) -> String {
+    id.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into())
 }
 
 #[post("/admin/org")]
@@ -88,38 +111,44 @@ async fn create(
     me: Require<Admin>,
     CsrfForm(f): CsrfForm<UnitInput>,
 ) -> Result<HttpResponse, AppError> {
-    let result = match term(&f) {
-        Ok(t) => org::create_unit(&state.db, f.parent, &f.name, t).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Ok(redirect(
-            &f.parent.map(urls::org_unit).unwrap_or_else(|| urls::ADMIN_ORG.into()),
-        )),
-        Err(ServiceError::Refused(t)) => render(&state, &me, f.parent, Some(&t), None).await,
-        Err(e) => Err(e.into()),
+    let outcome = async {
+        let c = UnitCommand::try_from(&f)?;
+        org::create_unit(&state.db, f.parent, &c.name, c.term).await
     }
+    .await;
+    reply(
+        outcome,
+        |u| unit_or_top(u.parent_id),
+        async |errors| render(&state, &me, f.parent, f.attempted(UnitForm::Add, errors)).await,
+    )
+    .await
 }
 
-#[post("/admin/org/{id}")]
+#[post("/admin/org/{id:\\d+}")]
 async fn update(
     state: web::Data<AppState>,
     me: Require<Admin>,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<UnitInput>,
 ) -> Result<HttpResponse, AppError> {
-    let result = match term(&f) {
-        Ok(t) => org::update_unit(&state.db, *id, &f.name, t).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => render(&state, &me, Some(*id), None, Some(me.ctx.t("已保存。", "Saved."))).await,
-        Err(ServiceError::Refused(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
-        Err(e) => Err(e.into()),
+    let outcome = async {
+        let c = UnitCommand::try_from(&f)?;
+        org::update_unit(&state.db, *id, &c.name, c.term).await
     }
+    .await;
+    let errors = rejected_fields(outcome)?;
+    let outcome = if errors.is_empty() {
+        Outcome {
+            saved: true,
+            ..Outcome::default()
+        }
+    } else {
+        f.attempted(UnitForm::Rename, errors)
+    };
+    render(&state, &me, Some(*id), outcome).await
 }
 
-#[post("/admin/org/{id}/delete")]
+#[post("/admin/org/{id:\\d+}/delete")]
 async fn delete(
     state: web::Data<AppState>,
     me: Require<Admin>,
@@ -127,12 +156,14 @@ async fn delete(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     match org::delete_unit(&state.db, *id).await {
-        Ok(u) => Ok(redirect(
-            &u.parent_id
-                .map(urls::org_unit)
-                .unwrap_or_else(|| urls::ADMIN_ORG.into()),
-        )),
-        Err(ServiceError::Refused(t)) => render(&state, &me, Some(*id), Some(&t), None).await,
+        Ok(u) => Ok(redirect(&unit_or_top(u.parent_id))),
+        Err(ServiceError::Refused(t)) => {
+            let outcome = Outcome {
+                refused: Some(&t),
+                ..Outcome::default()
+            };
+            render(&state, &me, Some(*id), outcome).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -1,21 +1,19 @@
+//! Admin pages for accounts: search, create, edit.
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, rejected_fields, reply};
-use crate::db::{org as org_db, people as people_db};
-use crate::domain::org::OrgKind;
-use crate::domain::person::Person;
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::i18n::Text;
 use crate::services::FieldErrors;
-use crate::services::people::{self, AccountInput};
+use crate::services::people::{self, AccountFields, AccountInput};
 use crate::web::csrf::CsrfForm;
 use crate::web::guards::{Admin, Require};
 use crate::web::state::AppState;
 use crate::web::urls;
-use crate::web::views::admin_people::{AccountPage, AccountValues, form, list};
+use crate::web::views::admin_people::{AccountForm as FormPage, form, list};
 
 #[derive(Deserialize)]
 struct SearchQuery {
@@ -29,7 +27,7 @@ async fn index(
     me: Require<Admin>,
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let found = people_db::search(&state.db, &q.q, 200).await?;
+    let found = people::search(&state.db, &q.q).await?;
     Ok(html(list(&me.ctx, &q.q, &found)))
 }
 
@@ -52,8 +50,8 @@ struct AccountForm {
 has_csrf!(AccountForm);
 
 impl AccountForm {
-    fn values(&self) -> AccountValues {
-        AccountValues {
+    fn fields(&self) -> AccountFields {
+        AccountFields {
             name: self.name.clone(),
             phone: self.phone.clone(),
             email: self.email.clone(),
@@ -64,50 +62,28 @@ impl AccountForm {
         }
     }
 
-    fn parse(&self) -> Result<AccountInput, FieldErrors> {
-        let v = self.values();
-        AccountInput::parse(
-            &v.name,
-            &v.phone,
-            &v.email,
-            &v.roles,
-            &v.streets,
-            v.committee,
-            &v.position,
-        )
+    fn input(&self) -> Result<AccountInput, FieldErrors> {
+        AccountInput::try_from(&self.fields())
     }
 }
 
-fn values_of(p: &Person, streets: Vec<i64>) -> AccountValues {
-    AccountValues {
-        name: p.name.as_str().to_string(),
-        phone: p.phone.as_str().to_string(),
-        email: p.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
-        roles: p.roles.iter().map(|r| r.code().to_string()).collect(),
-        streets,
-        committee: p.committee_id,
-        position: p.position.clone().unwrap_or_default(),
-    }
-}
-
+/// The account form (new when `id` is none) with these values, 422 when it carries errors.
 async fn render(
     state: &AppState,
     me: &Require<Admin>,
-    person: Option<&Person>,
-    values: &AccountValues,
-    errors: &[(&'static str, Text)],
+    id: Option<i64>,
+    values: Option<AccountFields>,
+    errors: &FieldErrors,
     saved: bool,
 ) -> Result<HttpResponse, AppError> {
-    let streets = org_db::all_of_kind(&state.db, OrgKind::Street).await?;
-    let committees = crate::services::org::committee_choices(&state.db).await?;
+    let data = people::account_page(&state.db, id).await?;
+    let values = values.unwrap_or_else(|| data.fields());
     let page = form(
         &me.ctx,
-        &AccountPage {
-            person,
-            values,
+        &FormPage {
+            data: &data,
+            values: &values,
             errors,
-            streets: &streets,
-            committees: &committees,
             saved,
         },
     );
@@ -121,7 +97,7 @@ async fn render(
 
 #[get("/admin/people/new")]
 async fn new_page(state: web::Data<AppState>, me: Require<Admin>) -> Result<HttpResponse, AppError> {
-    render(&state, &me, None, &AccountValues::default(), &[], false).await
+    render(&state, &me, None, None, &FieldErrors::new(), false).await
 }
 
 #[post("/admin/people/new")]
@@ -130,36 +106,32 @@ async fn create(
     me: Require<Admin>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = async { people::create(&state.db, &f.parse()?, None).await }.await;
+    let outcome = async { people::create(&state.db, &f.input()?, None).await }.await;
     reply(outcome, urls::person, async |e| {
-        render(&state, &me, None, &f.values(), &e, false).await
+        render(&state, &me, None, Some(f.fields()), &e, false).await
     })
     .await
 }
 
-#[get("/admin/people/{id}")]
+#[get("/admin/people/{id:\\d+}")]
 async fn edit_page(
     state: web::Data<AppState>,
     me: Require<Admin>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    let streets = people_db::official_street_ids(&state.db, person.id).await?;
-    render(&state, &me, Some(&person), &values_of(&person, streets), &[], false).await
+    render(&state, &me, Some(*id), None, &FieldErrors::new(), false).await
 }
 
-#[post("/admin/people/{id}")]
+#[post("/admin/people/{id:\\d+}")]
 async fn update(
     state: web::Data<AppState>,
     me: Require<Admin>,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    let errors = rejected_fields(async { people::update(&state.db, person.id, &f.parse()?).await }.await)?;
+    let errors = rejected_fields(async { people::update(&state.db, *id, &f.input()?).await }.await)?;
     let saved = errors.is_empty();
-    let person = people_db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    render(&state, &me, Some(&person), &f.values(), &errors, saved).await
+    render(&state, &me, Some(*id), Some(f.fields()), &errors, saved).await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -61,6 +61,22 @@ fn wait_text(secs: i64) -> Text {
     )
 }
 
+/// How a refused sign-in is told: the status, a problem with the whole attempt, or one with the
+/// identifier field. A failure of ours is not a refusal and travels on.
+fn refusal(e: SigninError) -> Result<(StatusCode, Option<Text>, Option<Text>), AppError> {
+    Ok(match e {
+        SigninError::BadIdentifier(t) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(t)),
+        SigninError::WrongCredentials { wait_secs: None } => {
+            let t = Text::new("手机号/邮箱或密码不正确。", "Wrong mobile number/email or password.");
+            (StatusCode::UNAUTHORIZED, Some(t), None)
+        }
+        SigninError::WrongCredentials { wait_secs: Some(s) } | SigninError::Throttled { wait_secs: s } => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(wait_text(s)), None)
+        }
+        SigninError::Service(e) => return Err(e.into()),
+    })
+}
+
 #[post("/signin")]
 async fn signin_submit(
     state: web::Data<AppState>,
@@ -75,27 +91,11 @@ async fn signin_submit(
         match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
             Ok(s) => {
                 let mut res = redirect(&next);
-                res.add_cookie(&session_cookie(
-                    &s.token,
-                    s.max_age_days,
-                    state.settings.cookie_secure(),
-                ))
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                let cookie = session_cookie(&s.token, s.max_age_days, state.settings.cookie_secure());
+                res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
                 return Ok(res);
             }
-            Err(SigninError::BadIdentifier(t)) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(t)),
-            Err(SigninError::WrongCredentials { wait_secs: None }) => (
-                StatusCode::UNAUTHORIZED,
-                Some(Text::new(
-                    "手机号/邮箱或密码不正确。",
-                    "Wrong mobile number/email or password.",
-                )),
-                None,
-            ),
-            Err(SigninError::WrongCredentials { wait_secs: Some(s) } | SigninError::Throttled { wait_secs: s }) => {
-                (StatusCode::TOO_MANY_REQUESTS, Some(wait_text(s)), None)
-            }
-            Err(SigninError::Service(e)) => return Err(e.into()),
+            Err(e) => refusal(e)?,
         };
     let form = SigninForm {
         identifier: &f.identifier,

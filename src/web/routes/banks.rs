@@ -6,13 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
-use crate::db::{banks as db, statutes};
-use crate::domain::bank::QuestionStatus;
+use crate::domain::bank::{Bank, QuestionStatus};
 use crate::domain::question::QuestionDraft;
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::question_banks::{BankMeta, aiken, gift};
-use crate::services::banks::{self, QuestionFilter};
+use crate::question_banks::BankMeta;
+use crate::services::banks::{self, ImportUpload, QuestionFilter};
 use crate::services::{FieldErrors, ServiceError, roster::MAX_FILE_BYTES};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::guards::{Lawyer, Require};
@@ -22,17 +21,13 @@ use crate::web::views::banks::{self as views, QuestionForm};
 
 #[get("/banks")]
 async fn index(state: web::Data<AppState>, me: Require<Lawyer>) -> Result<HttpResponse, AppError> {
-    let banks = banks::overview(&state.db).await?;
-    let files = db::file_statuses(&state.db).await?;
-    let review = db::questions_with_status(&state.db, QuestionStatus::NeedsReview)
-        .await?
-        .len();
-    Ok(html(views::overview(&me.ctx, &banks, &files, review)))
+    let page = banks::overview_page(&state.db).await?;
+    Ok(html(views::overview(&me.ctx, &page)))
 }
 
 #[get("/banks/review")]
 async fn review_queue(state: web::Data<AppState>, me: Require<Lawyer>) -> Result<HttpResponse, AppError> {
-    let list = db::questions_with_status(&state.db, QuestionStatus::NeedsReview).await?;
+    let list = banks::review_queue(&state.db).await?;
     Ok(html(views::review_queue(&me.ctx, &list)))
 }
 
@@ -48,7 +43,7 @@ struct FilterQuery {
     status: String,
 }
 
-#[get("/banks/{id}")]
+#[get("/banks/{id:\\d+}")]
 async fn bank_page(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
@@ -62,14 +57,11 @@ async fn bank_page(
         citation: q.citation,
         status: QuestionStatus::parse(&q.status),
     };
-    let (bank, questions, tags) = banks::bank_questions(&state.db, *id, &filter).await?;
-    let statutes = statutes::all(&state.db).await?;
-    Ok(html(views::bank_page(
-        &me.ctx, &bank, &questions, &tags, &filter, &statutes,
-    )))
+    let page = banks::bank_page(&state.db, *id, &filter).await?;
+    Ok(html(views::bank_page(&me.ctx, &page, &filter)))
 }
 
-#[get("/banks/{id}/export")]
+#[get("/banks/{id:\\d+}/export")]
 async fn export(
     state: web::Data<AppState>,
     _me: Require<Lawyer>,
@@ -99,22 +91,28 @@ struct BankInput {
 }
 has_csrf!(BankInput);
 
+impl BankInput {
+    /// The new bank's header: authored and reviewed (for now) by the lawyer creating it, today.
+    fn meta(&self, author: &str) -> BankMeta {
+        BankMeta {
+            id: self.slug.trim().to_string(),
+            title: self.title.trim().to_string(),
+            topic: self.topic.trim().to_string(),
+            authors: vec![author.to_string()],
+            reviewer: author.to_string(),
+            review_date: chrono::Utc::now().date_naive().to_string(),
+            sample: false,
+        }
+    }
+}
+
 #[post("/banks/new")]
 async fn new_bank(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
     CsrfForm(f): CsrfForm<BankInput>,
 ) -> Result<HttpResponse, AppError> {
-    let name = me.user.person.name.as_str().to_string();
-    let meta = BankMeta {
-        id: f.slug.trim().to_string(),
-        title: f.title.trim().to_string(),
-        topic: f.topic.trim().to_string(),
-        authors: vec![name.clone()],
-        reviewer: name,
-        review_date: chrono::Utc::now().date_naive().to_string(),
-        sample: false,
-    };
+    let meta = f.meta(me.user.person.name.as_str());
     reply(banks::create_bank(&state.db, &meta).await, urls::bank, async |errors| {
         let values = [
             ("slug", f.slug.as_str()),
@@ -126,7 +124,7 @@ async fn new_bank(
     .await
 }
 
-#[get("/questions/{id}")]
+#[get("/questions/{id:\\d+}")]
 async fn question_page(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
@@ -136,7 +134,7 @@ async fn question_page(
     Ok(html(views::question_page(&me.ctx, &detail, None, false)))
 }
 
-#[post("/questions/{id}/confirm")]
+#[post("/questions/{id:\\d+}/confirm")]
 async fn confirm(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
@@ -186,131 +184,123 @@ impl QuestionInput {
             difficulty: self.difficulty.clone(),
         }
     }
+
+    fn draft(&self) -> QuestionDraft<'_> {
+        QuestionDraft {
+            kind: &self.kind,
+            stem: &self.stem,
+            options: &self.options,
+            answer: &self.answer,
+            explanation: &self.explanation,
+            citations: &self.citations,
+            tags: &self.tags,
+            difficulty: &self.difficulty,
+        }
+    }
 }
 
-/// Parses and saves; on problems, shows the editor again with each problem at its field.
+/// Where the editor posts: a new question of a bank, or an existing question.
+enum Editing {
+    New,
+    Existing(i64),
+}
+
+impl Editing {
+    fn action(&self, bank: &Bank) -> String {
+        match self {
+            Editing::New => urls::bank_new_question(bank.id),
+            Editing::Existing(id) => urls::question(*id),
+        }
+    }
+}
+
+fn editor(
+    me: &Require<Lawyer>,
+    bank: &Bank,
+    editing: Editing,
+    form: &QuestionForm,
+    errors: &FieldErrors,
+) -> HttpResponse {
+    let is_new = matches!(editing, Editing::New);
+    html(views::question_editor(
+        &me.ctx,
+        bank,
+        &editing.action(bank),
+        is_new,
+        form,
+        errors,
+    ))
+}
+
+/// Saves the editor's fields; on problems, shows the editor again with each problem at its field.
 async fn save(
     state: &AppState,
     me: &Require<Lawyer>,
-    bank_id: i64,
+    bank: Bank,
+    editing: Editing,
     f: QuestionInput,
-    action: &str,
-    is_new: bool,
 ) -> Result<HttpResponse, AppError> {
-    let bank = db::bank(&state.db, bank_id).await?.ok_or(AppError::NotFound)?;
-    let draft = QuestionDraft {
-        kind: &f.kind,
-        stem: &f.stem,
-        options: &f.options,
-        answer: &f.answer,
-        explanation: &f.explanation,
-        citations: &f.citations,
-        tags: &f.tags,
-        difficulty: &f.difficulty,
-    };
-    let outcome = match draft.parse() {
-        Ok(content) => {
-            banks::save_question(&state.db, &bank, f.qid.trim(), &content, me.user.person.name.as_str()).await
-        }
-        Err(e) => {
-            // Report unknown citations together with the shape problems, not one round later.
-            let mut errors: FieldErrors = e.into_iter().map(|p| (p.field, p.message)).collect();
-            errors.extend(banks::citation_problems(&state.db, &draft.citations()).await?);
-            Err(ServiceError::Rejected(errors))
-        }
-    };
+    let editor_name = me.user.person.name.as_str();
+    let outcome = banks::save_draft(&state.db, &bank, f.qid.trim(), &f.draft(), editor_name).await;
     reply(outcome, urls::question, async |errors| {
-        Ok(html(views::question_editor(
-            &me.ctx,
-            &bank,
-            action,
-            is_new,
-            &f.form(),
-            &errors,
-        )))
+        Ok(editor(me, &bank, editing, &f.form(), &errors))
     })
     .await
 }
 
-#[get("/banks/{id}/questions/new")]
+#[get("/banks/{id:\\d+}/questions/new")]
 async fn new_question_page(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let bank = db::bank(&state.db, *id).await?.ok_or(AppError::NotFound)?;
+    let bank = banks::bank(&state.db, *id).await?;
     let form = QuestionForm {
         kind: "single".into(),
         difficulty: "2".into(),
         ..Default::default()
     };
-    Ok(html(views::question_editor(
-        &me.ctx,
-        &bank,
-        &urls::bank_new_question(bank.id),
-        true,
-        &form,
-        &[],
-    )))
+    Ok(editor(&me, &bank, Editing::New, &form, &FieldErrors::new()))
 }
 
-#[post("/banks/{id}/questions/new")]
+#[post("/banks/{id:\\d+}/questions/new")]
 async fn new_question(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<QuestionInput>,
 ) -> Result<HttpResponse, AppError> {
-    save(&state, &me, *id, f, &urls::bank_new_question(*id), true).await
+    let bank = banks::bank(&state.db, *id).await?;
+    save(&state, &me, bank, Editing::New, f).await
 }
 
-#[get("/questions/{id}/edit")]
+#[get("/questions/{id:\\d+}/edit")]
 async fn edit_page(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let q = db::question(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    let bank = db::bank(&state.db, q.bank_id).await?.ok_or(AppError::NotFound)?;
-    let [kind, stem, options, answer, explanation, citations, tags, difficulty] =
-        QuestionDraft::fields_of(&q.current.content);
-    let form = QuestionForm {
-        qid: q.qid.clone(),
-        kind,
-        stem,
-        options,
-        answer,
-        explanation,
-        citations,
-        tags,
-        difficulty,
-    };
-    Ok(html(views::question_editor(
-        &me.ctx,
-        &bank,
-        &urls::question(q.id),
-        false,
-        &form,
-        &[],
-    )))
+    let (bank, q) = banks::question_in_bank(&state.db, *id).await?;
+    let form = QuestionForm::of(&q);
+    Ok(editor(&me, &bank, Editing::Existing(q.id), &form, &FieldErrors::new()))
 }
 
-#[post("/questions/{id}")]
+#[post("/questions/{id:\\d+}")]
 async fn edit(
     state: web::Data<AppState>,
     me: Require<Lawyer>,
     id: web::Path<i64>,
     CsrfForm(mut f): CsrfForm<QuestionInput>,
 ) -> Result<HttpResponse, AppError> {
-    let q = db::question(&state.db, *id).await?.ok_or(AppError::NotFound)?;
+    let (bank, q) = banks::question_in_bank(&state.db, *id).await?;
     f.qid = q.qid; // the id of an existing question never changes
-    save(&state, &me, q.bank_id, f, &urls::question(*id), false).await
+    save(&state, &me, bank, Editing::Existing(q.id), f).await
 }
 
 #[get("/banks/import")]
 async fn import_page(state: web::Data<AppState>, me: Require<Lawyer>) -> Result<HttpResponse, AppError> {
-    let banks = db::banks(&state.db).await?;
-    Ok(html(views::import_page(&me.ctx, &banks, &[], None)))
+    let banks = banks::all(&state.db).await?;
+    Ok(html(views::import_page(&me.ctx, &banks, &[])))
 }
 
 #[derive(MultipartForm)]
@@ -322,6 +312,8 @@ struct ImportInput {
     file: Bytes,
 }
 
+/// Imports a GIFT or Aiken file: to the imported questions, or (when some lines were not kept as
+/// written) a page naming them; lines that cannot be read go back to the form.
 #[post("/banks/import")]
 async fn import(
     state: web::Data<AppState>,
@@ -330,39 +322,28 @@ async fn import(
     form: MultipartForm<ImportInput>,
 ) -> Result<HttpResponse, AppError> {
     csrf::check(&req, &form.csrf)?;
-    let bank = db::bank(&state.db, *form.bank).await?.ok_or(AppError::NotFound)?;
     if form.file.data.len() > MAX_FILE_BYTES {
         return Err(AppError::TooLarge {
             limit_bytes: MAX_FILE_BYTES,
         });
     }
-    let text = crate::roster_files::decode_text(&form.file.data);
-    let parsed = match form.format.as_str() {
-        "aiken" => aiken::parse(&text),
-        _ => gift::parse(&text),
+    let upload = ImportUpload {
+        bank_id: *form.bank,
+        format: form.format.as_str(),
+        bytes: &form.file.data,
     };
-    let all = db::banks(&state.db).await?;
-    if !parsed.problems.is_empty() {
-        let problems = banks::describe(&parsed.problems);
-        return Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::import_page(&me.ctx, &all, &problems, None),
-        ));
+    match banks::import_upload(&state.db, upload, me.user.person.name.as_str()).await {
+        Ok(done) if done.warnings.is_empty() => {
+            Ok(redirect(&format!("{}?status=needs_review", urls::bank(done.bank.id))))
+        }
+        Ok(done) => Ok(html(views::import_done(&me.ctx, &done))),
+        Err(ServiceError::Rejected(errors)) => {
+            let banks = banks::all(&state.db).await?;
+            let page = views::import_page(&me.ctx, &banks, &errors);
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+        Err(e) => Err(e.into()),
     }
-    if parsed.questions.is_empty() {
-        let msg = me.ctx.t("文件中没有找到题目。", "No questions found in the file.");
-        return Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::import_page(&me.ctx, &all, &[], Some(msg)),
-        ));
-    }
-    let n = banks::import_questions(&state.db, &bank, &parsed, me.user.person.name.as_str()).await?;
-    if parsed.warnings.is_empty() {
-        return Ok(redirect(&format!("{}?status=needs_review", urls::bank(bank.id))));
-    }
-    // What was not kept as written is said once, here, line by line.
-    let warnings = banks::describe(&parsed.warnings);
-    Ok(html(views::import_done(&me.ctx, &bank, n, &warnings)))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -4,51 +4,59 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect};
-use crate::db::certificates as db;
+use super::{html, html_status, redirect, reply};
 use crate::domain::person::Role;
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::services::access::StreetScope;
-use crate::services::accounts::CurrentUser;
-use crate::services::certificates::{self, status_of};
+use crate::i18n::Text;
+use crate::services::FieldErrors;
+use crate::services::certificates::{self, Rendered, Verified};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Admin, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;
-use crate::web::views::certificates::{self as views, Row};
+use crate::web::views::certificates as views;
 use crate::web::views::errors::error_page;
 
-/// The holder, officials of the issuing street, and admins may download a certificate.
-fn may_see(user: &CurrentUser, c: &db::CertificateRecord) -> bool {
-    c.person_id == user.person.id || StreetScope::of(user).allows(c.street_id)
-}
-
-#[get("/certificates/{id}.pdf")]
+#[get("/certificates/{id:\\d+}.pdf")]
 async fn pdf(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let c = db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    if !may_see(&me.user, &c) {
-        return Err(AppError::Forbidden);
-    }
-    let serial = c.serial.clone();
-    match certificates::render_async(c, state.settings.public_url()).await? {
-        Ok(bytes) => Ok(HttpResponse::Ok()
+    let public_url = state.settings.public_url();
+    match certificates::pdf(&state.db, &me.user, *id, public_url).await? {
+        (serial, Rendered::Pdf(bytes)) => Ok(HttpResponse::Ok()
             .content_type("application/pdf")
             .insert_header((
                 header::CONTENT_DISPOSITION,
                 format!("inline; filename=\"certificate-{serial}.pdf\""),
             ))
             .body(bytes)),
-        Err(e) => Ok(html_status(
+        (_, Rendered::Unprintable(e)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             error_page(
                 422,
-                crate::i18n::Text::new("无法生成证书", "Cannot render the certificate"),
+                Text::new("无法生成证书", "Cannot render the certificate"),
                 e.text(),
             ),
         )),
     }
+}
+
+/// The verification page for a lookup, with the status that says what was found.
+fn verification(ctx: &Ctx, serial: &str, code: &str, outcome: &Verified, errors: &FieldErrors) -> HttpResponse {
+    let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
+    let status = match outcome {
+        Verified::NoMatch => StatusCode::NOT_FOUND,
+        Verified::CodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let page = views::VerifyPage {
+        serial,
+        code,
+        outcome,
+        admin,
+        errors,
+    };
+    html_status(status, views::verify(ctx, &page))
 }
 
 #[derive(Deserialize)]
@@ -67,39 +75,15 @@ async fn verify_form(
 ) -> Result<HttpResponse, AppError> {
     let serial = q.serial.clone().unwrap_or_default();
     let code = q.code.clone().unwrap_or_default();
-    let outcome = if serial.trim().is_empty() && code.trim().is_empty() {
-        views::Verified::NotAsked
-    } else if code.trim().is_empty() {
-        views::Verified::CodeMissing
-    } else {
-        certificates::find(&state.db, &serial, &code)
-            .await?
-            .map_or(views::Verified::NoMatch, |c| views::Verified::Found(Box::new(c)))
-    };
-    let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
-    let status = match outcome {
-        views::Verified::NoMatch => StatusCode::NOT_FOUND,
-        views::Verified::CodeMissing => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::OK,
-    };
-    Ok(html_status(
-        status,
-        views::verify(&ctx, &serial, &code, &outcome, admin),
-    ))
+    let outcome = certificates::verify(&state.db, &serial, &code).await?;
+    Ok(verification(&ctx, &serial, &code, &outcome, &FieldErrors::new()))
 }
 
 /// Public: the URL in the certificate's QR code.
 #[get("/verify/{code}")]
 async fn verify_code(state: web::Data<AppState>, ctx: Ctx, code: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let outcome = certificates::find(&state.db, "", &code)
-        .await?
-        .map_or(views::Verified::NoMatch, |c| views::Verified::Found(Box::new(c)));
-    let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
-    let status = match outcome {
-        views::Verified::Found(_) => StatusCode::OK,
-        _ => StatusCode::NOT_FOUND,
-    };
-    Ok(html_status(status, views::verify(&ctx, "", &code, &outcome, admin)))
+    let outcome = certificates::verify(&state.db, "", &code).await?;
+    Ok(verification(&ctx, "", &code, &outcome, &FieldErrors::new()))
 }
 
 #[derive(Deserialize)]
@@ -109,56 +93,45 @@ struct RevokeInput {
 }
 has_csrf!(RevokeInput);
 
-#[post("/certificates/{id}/revoke")]
+/// Revokes and goes to the certificate's page; without a reason, that page again with the form.
+#[post("/certificates/{id:\\d+}/revoke")]
 async fn revoke(
     state: web::Data<AppState>,
     me: Require<Admin>,
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<RevokeInput>,
 ) -> Result<HttpResponse, AppError> {
-    certificates::revoke(&state.db, *id, &f.reason, me.user.person.id).await?;
-    let c = db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    Ok(redirect(&urls::verify_code(&c.code)))
+    let outcome = certificates::revoke(&state.db, *id, &f.reason, me.user.person.id).await;
+    reply(
+        outcome,
+        |code| urls::verify_code(&code),
+        async |errors| {
+            let (code, found) = certificates::verified(&state.db, *id).await?;
+            Ok(verification(&me.ctx, "", &code, &found, &errors))
+        },
+    )
+    .await
 }
 
-#[get("/sessions/{id}/certificates")]
+#[get("/sessions/{id:\\d+}/certificates")]
 async fn session_list(
     state: web::Data<AppState>,
     me: Require<Official>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let s = crate::services::sessions::managed(&state.db, &me.scope(), *id).await?;
-    let certs = db::for_session(&state.db, s.id).await?;
-    let jobs = db::jobs_for_certificates(&state.db, &certs.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
-    let rows: Vec<Row> = certs
-        .iter()
-        .map(|c| {
-            let job = jobs.iter().rev().find(|j| j.certificate_id == c.id);
-            Row {
-                cert: c,
-                status: status_of(job),
-                last_error: job
-                    .and_then(|j| j.last_error.as_deref())
-                    .filter(|_| job.is_some_and(|j| j.status != db::JobStatus::Sent)),
-            }
-        })
-        .collect();
-    Ok(html(views::session_list(&me.ctx, &s.title, &rows)))
+    let (session, rows) = certificates::session_list(&state.db, &me.scope(), *id).await?;
+    Ok(html(views::session_list(&me.ctx, &session.title, &rows)))
 }
 
-#[post("/certificates/{id}/resend")]
+#[post("/certificates/{id:\\d+}/resend")]
 async fn resend(
     state: web::Data<AppState>,
     me: Require<Official>,
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let c = db::get(&state.db, *id).await?.ok_or(AppError::NotFound)?;
-    if !me.scope().allows(c.street_id) {
-        return Err(AppError::Forbidden);
-    }
-    certificates::resend(&state.db, c.id).await?;
-    Ok(redirect(&urls::session_certificates(c.session_id)))
+    let session = certificates::resend(&state.db, &me.scope(), *id).await?;
+    Ok(redirect(&urls::session_certificates(session)))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

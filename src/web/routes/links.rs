@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{html, redirect};
 use crate::error::AppError;
 use crate::has_csrf;
-use crate::services::signin_links::{self, IssuedLink};
+use crate::services::signin_links::{self, IssuedLink, Redeemed};
 use crate::web::context::{Ctx, session_cookie};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::guards::{Official, Require};
@@ -31,13 +31,13 @@ async fn redeem(
     // A link is for someone's own phone: keep it signed in for long.
     let days = i64::from(state.settings.security.remembered_session_days);
     match signin_links::redeem(&state.db, &token, days).await? {
-        Ok(session) => {
+        Redeemed::SignedIn(session) => {
             let mut res = redirect(urls::WELCOME);
             res.add_cookie(&session_cookie(&session.token, days, state.settings.cookie_secure()))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             Ok(res)
         }
-        Err(status) => Ok(html(views::account::link_landing(&ctx, &token, &status))),
+        Redeemed::Unusable(status) => Ok(html(views::account::link_landing(&ctx, &token, &status))),
     }
 }
 
@@ -56,7 +56,7 @@ fn printed(state: &AppState, links: Vec<IssuedLink>) -> Vec<PrintedLink> {
 
 /// Makes (or remakes) one chair's link and shows it ready to print. The token exists only in this
 /// response: the database keeps its hash.
-#[post("/street/chairs/{id}/signin-link")]
+#[post("/street/chairs/{id:\\d+}/signin-link")]
 async fn issue_one(
     state: web::Data<AppState>,
     me: Require<Official>,

@@ -1,15 +1,14 @@
 //! Reports and their exports.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, web};
-use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::html;
+use super::{html, html_status};
 use crate::error::AppError;
 use crate::export::{self, Table};
-use crate::i18n::Text;
-use crate::services::{reports, streets};
+use crate::services::ServiceError;
+use crate::services::reports::{self, DashboardQuery, tables};
 use crate::web::guards::{Lawyer, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::views::reports as views;
@@ -32,7 +31,7 @@ fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppErro
         .body(bytes))
 }
 
-#[get("/sessions/{id}/report")]
+#[get("/sessions/{id:\\d+}/report")]
 async fn session_report(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
@@ -42,7 +41,7 @@ async fn session_report(
     Ok(html(views::session_report(&me.ctx, &r)))
 }
 
-#[get("/sessions/{id}/report.{format}")]
+#[get("/sessions/{id:\\d+}/report.{format}")]
 async fn session_export(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
@@ -51,14 +50,14 @@ async fn session_export(
     let (id, format) = path.into_inner();
     let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, id).await?;
     download(
-        &crate::services::reports::tables::session_table(me.ctx.lang, &r),
+        &tables::session_table(me.ctx.lang, &r.lines),
         &format,
         &format!("session-{id}"),
     )
 }
 
 /// One zip with the session's attendance, results, certificates and the statute texts used.
-#[get("/sessions/{id}/evidence.zip")]
+#[get("/sessions/{id:\\d+}/evidence.zip")]
 async fn evidence(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
@@ -78,63 +77,37 @@ async fn evidence(
 #[derive(Deserialize)]
 struct RangeQuery {
     unit: Option<i64>,
-    from: Option<String>,
-    to: Option<String>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
 }
 
-/// Parses the range (Shanghai dates, `to` inclusive); defaults to the current year.
-fn range(q: &RangeQuery) -> Result<(String, String, chrono::DateTime<Utc>, chrono::DateTime<Utc>), AppError> {
-    let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
-    let from = q
-        .from
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("{year}-01-01"));
-    let to =
-        q.to.clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("{year}-12-31"));
-    let parse = |s: &str| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            AppError::BadRequest(Text::new(
-                format!("日期“{s}”格式应为 2026-01-31"),
-                format!("date “{s}” should look like 2026-01-31"),
-            ))
-        })
-    };
-    let at = |d: NaiveDate| {
-        crate::domain::time::from_shanghai_local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
-    };
-    let (f, t) = (parse(&from)?, parse(&to)?);
-    Ok((from, to, at(f), at(t + chrono::Duration::days(1))))
+impl RangeQuery {
+    fn query(&self) -> DashboardQuery<'_> {
+        DashboardQuery {
+            unit: self.unit,
+            from: &self.from,
+            to: &self.to,
+        }
+    }
 }
 
-async fn load(
-    state: &AppState,
-    me: &Require<Official>,
-    q: &RangeQuery,
-) -> Result<(reports::Dashboard, String, String), AppError> {
-    let scope = me.scope();
-    let unit = match q.unit {
-        Some(u) => u,
-        None => streets::visible(&state.db, &scope)
-            .await?
-            .first()
-            .map(|s| s.id)
-            .ok_or(AppError::NotFound)?,
-    };
-    let (from, to, f, t) = range(q)?;
-    Ok((reports::dashboard(&state.db, &scope, unit, f, t).await?, from, to))
-}
-
+/// The dashboard; dates that do not parse give the form again with the problem beside the date.
 #[get("/street/dashboard")]
 async fn dashboard(
     state: web::Data<AppState>,
     me: Require<Official>,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (d, from, to) = load(&state, &me, &q).await?;
-    Ok(html(views::dashboard(&me.ctx, &d, &from, &to)))
+    match reports::dashboard_page(&state.db, &me.scope(), &q.query()).await {
+        Ok(page) => Ok(html(views::dashboard(&me.ctx, &page))),
+        Err(ServiceError::Rejected(errors)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::dashboard_again(&me.ctx, &q.query(), &errors),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[get("/street/dashboard.{format}")]
@@ -144,9 +117,10 @@ async fn dashboard_export(
     format: web::Path<String>,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (d, _, _) = load(&state, &me, &q).await?;
+    let page = reports::dashboard_page(&state.db, &me.scope(), &q.query()).await?;
+    let d = &page.dashboard;
     download(
-        &crate::services::reports::tables::dashboard_table(me.ctx.lang, &d),
+        &tables::dashboard_table(me.ctx.lang, d),
         &format,
         &format!("dashboard-{}", d.unit.id),
     )
@@ -178,9 +152,8 @@ async fn items(
     q: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let f = q.filter();
-    let list = reports::item_analysis(&state.db, &f).await?;
-    let banks = crate::db::banks::banks(&state.db).await?;
-    Ok(html(views::items(&me.ctx, &list, &banks, &f)))
+    let page = reports::item_analysis_page(&state.db, &f).await?;
+    Ok(html(views::items(&me.ctx, &page, &f)))
 }
 
 #[get("/banks/analysis.{format}")]
@@ -191,11 +164,7 @@ async fn items_export(
     q: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let list = reports::item_analysis(&state.db, &q.filter()).await?;
-    download(
-        &crate::services::reports::tables::items_table(me.ctx.lang, &list),
-        &format,
-        "item-analysis",
-    )
+    download(&tables::items_table(me.ctx.lang, &list), &format, "item-analysis")
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

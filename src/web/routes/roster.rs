@@ -1,10 +1,12 @@
+//! Roster import: upload, preview, confirm.
+
 use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::{html, html_status, redirect};
+use super::{html, html_status, redirect, reply};
 use crate::error::AppError;
-use crate::services::{ServiceError, roster, streets};
+use crate::services::{roster, streets};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;
@@ -14,7 +16,7 @@ use crate::web::views::roster as views;
 #[get("/street/roster")]
 async fn upload_page(state: web::Data<AppState>, me: Require<Official>) -> Result<HttpResponse, AppError> {
     let streets = streets::visible(&state.db, &me.scope()).await?;
-    Ok(html(views::upload_form(&me.ctx, &streets, None)))
+    Ok(html(views::upload_form(&me.ctx, &streets, &[])))
 }
 
 #[derive(MultipartForm)]
@@ -25,6 +27,7 @@ struct UploadInput {
     file: Bytes,
 }
 
+/// Stores the file with its plan and shows the preview; a wrong street or file goes back to the form.
 #[post("/street/roster")]
 async fn upload(
     state: web::Data<AppState>,
@@ -35,26 +38,13 @@ async fn upload(
     csrf::check(&req, &form.csrf)?;
     let filename = form.file.file_name.clone().unwrap_or_default();
     let bytes = form.file.data.to_vec();
-    match roster::upload(
-        &state.db,
-        &me.scope(),
-        me.user.person.id,
-        *form.street,
-        &filename,
-        bytes,
-    )
+    let (scope, uploader) = (me.scope(), me.user.person.id);
+    let outcome = roster::upload(&state.db, &scope, uploader, *form.street, &filename, bytes).await;
+    reply(outcome, urls::roster_preview, async |errors| {
+        let streets = streets::visible(&state.db, &scope).await?;
+        Ok(html(views::upload_form(&me.ctx, &streets, &errors)))
+    })
     .await
-    {
-        Ok(id) => Ok(redirect(&urls::roster_preview(id))),
-        Err(ServiceError::Refused(t)) => {
-            let streets = streets::visible(&state.db, &me.scope()).await?;
-            Ok(html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                views::upload_form(&me.ctx, &streets, Some(t.get(me.ctx.lang))),
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -64,7 +54,7 @@ struct PreviewQuery {
     changed: Option<u8>,
 }
 
-#[get("/street/roster/{id}")]
+#[get("/street/roster/{id:\\d+}")]
 async fn preview(
     state: web::Data<AppState>,
     me: Require<Official>,
@@ -72,22 +62,15 @@ async fn preview(
     q: web::Query<PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let p = roster::preview(&state.db, &me.scope(), *id, q.page.unwrap_or(1)).await?;
-    let street = crate::db::org::get(&state.db, p.street_id)
-        .await?
-        .map(|s| s.name)
-        .unwrap_or_default();
     let status = if p.total_errors == 0 {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(html_status(
-        status,
-        views::preview(&me.ctx, &p, &street, q.changed.is_some()),
-    ))
+    Ok(html_status(status, views::preview(&me.ctx, &p, q.changed.is_some())))
 }
 
-#[post("/street/roster/{id}/apply")]
+#[post("/street/roster/{id:\\d+}/apply")]
 async fn apply(
     state: web::Data<AppState>,
     me: Require<Official>,

@@ -2,14 +2,14 @@
 
 use maud::{Markup, html};
 
-use super::forms::{Input, csrf, notice};
+use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::i18n::Text;
 use crate::services::signin_links::LinkStatus;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
-pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool) -> Markup {
+pub fn password_form(ctx: &Ctx, errors: &[(&'static str, Text)], saved: bool, welcome: bool) -> Markup {
     let lang = ctx.lang;
     let title = if welcome {
         ctx.t("欢迎！", "Welcome!")
@@ -29,9 +29,9 @@ pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool
                 (csrf(ctx))
                 (Input::new("password", ctx.t("新密码", "New password"), "").kind("password").required()
                     .autocomplete("new-password").hint(ctx.t("至少8位，可以只用数字", "At least 8 characters; digits only is fine"))
-                    .error(error).render(lang))
+                    .error(error_for(errors, "password")).render(lang))
                 (Input::new("confirm", ctx.t("再输入一次", "Repeat it"), "").kind("password").required()
-                    .autocomplete("new-password").render(lang))
+                    .autocomplete("new-password").error(error_for(errors, "confirm")).render(lang))
                 button.primary type="submit" { (ctx.t("保存密码", "Save password")) }
             }
             @if welcome {
@@ -41,40 +41,43 @@ pub fn password_form(ctx: &Ctx, error: Option<&Text>, saved: bool, welcome: bool
     )
 }
 
+fn confirm_link(ctx: &Ctx, token: &str, name: &str) -> Markup {
+    html! {
+        p.lead { (ctx.t("这是", "This link is for ")) strong { (name) } (ctx.t("的专属登录链接。", ".")) }
+        p { (ctx.t("如果您不是本人，请不要继续。", "If that is not you, please stop here.")) }
+        form.stack method="post" action=(urls::signin_link(token)) {
+            (csrf(ctx))
+            button.primary type="submit" { (ctx.t("是我本人，登录", "That's me — sign in")) }
+        }
+    }
+}
+
+fn unusable_link(ctx: &Ctx, status: &LinkStatus) -> Markup {
+    let why = match status {
+        LinkStatus::Used => ctx.t("这个链接已经使用过了。", "This link has already been used."),
+        LinkStatus::Expired => ctx.t("这个链接已过期。", "This link has expired."),
+        LinkStatus::Revoked => ctx.t(
+            "这个链接已作废（已生成了新的链接）。",
+            "This link was replaced by a newer one.",
+        ),
+        _ => ctx.t("链接无效。", "This link is not valid."),
+    };
+    html! {
+        (notice("error", why))
+        p { (ctx.t("请联系街道工作人员重新生成登录链接，或用手机号和密码登录。",
+                   "Ask your street office for a new link, or sign in with your mobile number and password.")) }
+        p { a.button href=(urls::SIGNIN) { (ctx.t("去登录", "Sign in")) } }
+    }
+}
+
 /// What someone sees after opening a personal sign-in link.
 pub fn link_landing(ctx: &Ctx, token: &str, status: &LinkStatus) -> Markup {
-    let (title, body) = match status {
-        LinkStatus::Valid { name } => (
+    match status {
+        LinkStatus::Valid { name } => page(
+            ctx,
             ctx.t("专属登录链接", "Personal sign-in link"),
-            html! {
-                p.lead { (ctx.t("这是", "This link is for ")) strong { (name) } (ctx.t("的专属登录链接。", ".")) }
-                p { (ctx.t("如果您不是本人，请不要继续。", "If that is not you, please stop here.")) }
-                form.stack method="post" action=(urls::signin_link(token)) {
-                    (csrf(ctx))
-                    button.primary type="submit" { (ctx.t("是我本人，登录", "That's me — sign in")) }
-                }
-            },
+            confirm_link(ctx, token, name),
         ),
-        other => {
-            let why = match other {
-                LinkStatus::Used => ctx.t("这个链接已经使用过了。", "This link has already been used."),
-                LinkStatus::Expired => ctx.t("这个链接已过期。", "This link has expired."),
-                LinkStatus::Revoked => ctx.t(
-                    "这个链接已作废（已生成了新的链接）。",
-                    "This link was replaced by a newer one.",
-                ),
-                _ => ctx.t("链接无效。", "This link is not valid."),
-            };
-            (
-                ctx.t("链接不可用", "Link not usable"),
-                html! {
-                    (notice("error", why))
-                    p { (ctx.t("请联系街道工作人员重新生成登录链接，或用手机号和密码登录。",
-                               "Ask your street office for a new link, or sign in with your mobile number and password.")) }
-                    p { a.button href=(urls::SIGNIN) { (ctx.t("去登录", "Sign in")) } }
-                },
-            )
-        }
-    };
-    page(ctx, title, body)
+        other => page(ctx, ctx.t("链接不可用", "Link not usable"), unusable_link(ctx, other)),
+    }
 }

@@ -1,18 +1,16 @@
 //! Lawyers' pages: banks, questions, the editor, review and import.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use maud::{Markup, html};
 
 use super::When;
-use super::forms::{csrf, error_for, notice};
+use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
-use crate::db::banks::BankFileStatus;
-use crate::db::statutes::StatuteInfo;
-use crate::domain::bank::{Bank, Question, QuestionStatus};
-use crate::domain::question::{QuestionKind, letter};
+use crate::domain::bank::{Bank, BankFileStatus, Question, QuestionStatus, QuestionVersion};
+use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, letter};
 use crate::i18n::Text;
-use crate::services::banks::{QuestionDetail, QuestionFilter};
+use crate::services::banks::{BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -25,30 +23,43 @@ fn status_tag(ctx: &Ctx, s: QuestionStatus) -> Markup {
     html! { span class=(class) { (s.label(ctx.lang)) } }
 }
 
-pub fn overview(
-    ctx: &Ctx,
-    banks: &[(Bank, HashMap<QuestionStatus, usize>)],
-    files: &[BankFileStatus],
-    review_count: usize,
-) -> Markup {
-    let count = |c: &HashMap<QuestionStatus, usize>, s| c.get(&s).copied().unwrap_or(0);
+fn file_problems(ctx: &Ctx, f: &BankFileStatus) -> Markup {
+    html! {
+        div.notice.error role="alert" {
+            p { strong { (f.file_name) }
+                @if f.bank_id.is_some() {
+                    (ctx.t(" 有错误，未加载（仍在使用上次成功加载的版本）：", " has errors and was not loaded (the last good version stays in use):"))
+                } @else {
+                    (ctx.t(" 有错误，未加载（这个文件还从未成功加载过，其中的题目都没有使用）：", " has errors and was not loaded (it has never loaded, so none of its questions are in use):"))
+                } }
+            ul.problems { @for line in f.problems.as_deref().unwrap_or("").lines() { li { (line) } } }
+        }
+    }
+}
+
+fn bank_row(ctx: &Ctx, b: &Bank, c: &HashMap<QuestionStatus, usize>) -> Markup {
+    let count = |s| c.get(&s).copied().unwrap_or(0);
+    html! {
+        tr {
+            td data-label=(ctx.t("题库", "Bank")) { a href=(urls::bank(b.id)) { (b.title) }
+                @if b.sample { " " span.tag.warn { (ctx.t("示例·待律师审核", "sample · needs a lawyer's review")) } }
+                @if b.retired { " " span.tag { (ctx.t("已停用", "retired")) } } }
+            td data-label=(ctx.t("主题", "Topic")) { (b.topic) }
+            td data-label=(ctx.t("使用中", "Active")) { (count(QuestionStatus::Active)) }
+            td data-label=(ctx.t("待复核", "Review")) { (count(QuestionStatus::NeedsReview)) }
+            td data-label=(ctx.t("已停用", "Retired")) { (count(QuestionStatus::Retired)) }
+        }
+    }
+}
+
+pub fn overview(ctx: &Ctx, o: &BanksOverview) -> Markup {
     page(
         ctx,
         ctx.t("题库", "Question banks"),
         html! {
-            @for f in files.iter().filter(|f| f.problems.is_some()) {
-                div.notice.error role="alert" {
-                    p { strong { (f.file_name) }
-                        @if f.bank_id.is_some() {
-                            (ctx.t(" 有错误，未加载（仍在使用上次成功加载的版本）：", " has errors and was not loaded (the last good version stays in use):"))
-                        } @else {
-                            (ctx.t(" 有错误，未加载（这个文件还从未成功加载过，其中的题目都没有使用）：", " has errors and was not loaded (it has never loaded, so none of its questions are in use):"))
-                        } }
-                    ul.problems { @for line in f.problems.as_deref().unwrap_or("").lines() { li { (line) } } }
-                }
-            }
-            @if review_count > 0 {
-                (notice("warn", &format!("{}{}{}", ctx.t("有 ", ""), review_count, ctx.t(" 道题待复核。", " questions need review."))))
+            @for f in o.files.iter().filter(|f| f.problems.is_some()) { (file_problems(ctx, f)) }
+            @if o.review_count > 0 {
+                (notice("warn", &format!("{}{}{}", ctx.t("有 ", ""), o.review_count, ctx.t(" 道题待复核。", " questions need review."))))
                 p { a.button href=(urls::REVIEW_QUEUE) { (ctx.t("查看待复核题目", "See questions needing review")) } }
             }
             table.list {
@@ -56,19 +67,7 @@ pub fn overview(
                     th scope="col" { (ctx.t("题库", "Bank")) } th scope="col" { (ctx.t("主题", "Topic")) }
                     th scope="col" { (ctx.t("使用中", "Active")) } th scope="col" { (ctx.t("待复核", "Review")) } th scope="col" { (ctx.t("已停用", "Retired")) }
                 } }
-                tbody {
-                    @for (b, c) in banks {
-                        tr {
-                            td data-label=(ctx.t("题库", "Bank")) { a href=(urls::bank(b.id)) { (b.title) }
-                                @if b.sample { " " span.tag.warn { (ctx.t("示例·待律师审核", "sample · needs a lawyer's review")) } }
-                                @if b.retired { " " span.tag { (ctx.t("已停用", "retired")) } } }
-                            td data-label=(ctx.t("主题", "Topic")) { (b.topic) }
-                            td data-label=(ctx.t("使用中", "Active")) { (count(c, QuestionStatus::Active)) }
-                            td data-label=(ctx.t("待复核", "Review")) { (count(c, QuestionStatus::NeedsReview)) }
-                            td data-label=(ctx.t("已停用", "Retired")) { (count(c, QuestionStatus::Retired)) }
-                        }
-                    }
-                }
+                tbody { @for (b, c) in &o.banks { (bank_row(ctx, b, c)) } }
             }
             p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } " "
                 a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } }
@@ -76,15 +75,35 @@ pub fn overview(
     )
 }
 
-pub fn bank_page(
-    ctx: &Ctx,
-    bank: &Bank,
-    questions: &[Question],
-    tags: &BTreeSet<String>,
-    filter: &QuestionFilter,
-    statutes: &[StatuteInfo],
-) -> Markup {
-    let lang = ctx.lang;
+fn filter_form(ctx: &Ctx, p: &BankPage, filter: &QuestionFilter) -> Markup {
+    html! {
+        form.search method="get" action=(urls::bank(p.bank.id)) role="search" {
+            div.field { label for="f-text" { (ctx.t("关键词", "Words")) } input id="f-text" type="search" name="text" value=(filter.text); }
+            div.field { label for="f-tag" { (ctx.t("标签", "Tag")) }
+                select id="f-tag" name="tag" { option value="" { (ctx.t("全部", "All")) } @for t in &p.tags { option value=(t) selected[filter.tag == *t] { (t) } } } }
+            div.field { label for="f-cite" { (ctx.t("法条（如 civil-code 278）", "Article (e.g. civil-code 278)")) }
+                input id="f-cite" type="text" name="citation" value=(filter.citation) list="statute-ids"; }
+            datalist id="statute-ids" { @for s in &p.statutes { option value=(s.short_id) { (s.title) } } }
+            div.field { label for="f-status" { (ctx.t("状态", "Status")) }
+                select id="f-status" name="status" { option value="" { (ctx.t("全部", "All")) }
+                    @for s in QuestionStatus::ALL { option value=(s.code()) selected[filter.status == Some(s)] { (s.label(ctx.lang)) } } } }
+            button type="submit" { (ctx.t("筛选", "Filter")) }
+        }
+    }
+}
+
+fn question_card(ctx: &Ctx, q: &Question) -> Markup {
+    html! {
+        li.card {
+            p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (q.current.content.kind.label(ctx.lang)) " · " (status_tag(ctx, q.status)) }
+            p { (q.current.content.stem) }
+            p.meta { @for c in &q.current.content.citations { span.tag { (c) } " " } }
+        }
+    }
+}
+
+pub fn bank_page(ctx: &Ctx, p: &BankPage, filter: &QuestionFilter) -> Markup {
+    let bank = &p.bank;
     page(
         ctx,
         &bank.title,
@@ -92,28 +111,9 @@ pub fn bank_page(
             p.meta { (bank.topic) " · " (ctx.t("审核人 ", "Reviewer ")) (bank.reviewer) " · " (bank.review_date)
                 @if let Some(f) = &bank.file_name { " · question-banks/" (f) } }
             @if bank.sample { (notice("warn", ctx.t("这是示例题库，正式使用前须经执业律师审核。", "A sample bank: have a practising lawyer review it before official use."))) }
-            form.search method="get" action=(urls::bank(bank.id)) role="search" {
-                div.field { label for="f-text" { (ctx.t("关键词", "Words")) } input id="f-text" type="search" name="text" value=(filter.text); }
-                div.field { label for="f-tag" { (ctx.t("标签", "Tag")) }
-                    select id="f-tag" name="tag" { option value="" { (ctx.t("全部", "All")) } @for t in tags { option value=(t) selected[filter.tag == *t] { (t) } } } }
-                div.field { label for="f-cite" { (ctx.t("法条（如 civil-code 278）", "Article (e.g. civil-code 278)")) }
-                    input id="f-cite" type="text" name="citation" value=(filter.citation) list="statute-ids"; }
-                datalist id="statute-ids" { @for s in statutes { option value=(s.short_id) { (s.title) } } }
-                div.field { label for="f-status" { (ctx.t("状态", "Status")) }
-                    select id="f-status" name="status" { option value="" { (ctx.t("全部", "All")) }
-                        @for s in QuestionStatus::ALL { option value=(s.code()) selected[filter.status == Some(s)] { (s.label(lang)) } } } }
-                button type="submit" { (ctx.t("筛选", "Filter")) }
-            }
-            p.meta { (questions.len()) (ctx.t(" 道题", " questions")) }
-            ul.cards {
-                @for q in questions {
-                    li.card {
-                        p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (q.current.content.kind.label(lang)) " · " (status_tag(ctx, q.status)) }
-                        p { (q.current.content.stem) }
-                        p.meta { @for c in &q.current.content.citations { span.tag { (c) } " " } }
-                    }
-                }
-            }
+            (filter_form(ctx, p, filter))
+            p.meta { (p.questions.len()) (ctx.t(" 道题", " questions")) }
+            ul.cards { @for q in &p.questions { (question_card(ctx, q)) } }
             p {
                 a.button.primary href=(urls::bank_new_question(bank.id)) { (ctx.t("新增题目", "Add a question")) } " "
                 a.button href=(urls::bank_export(bank.id)) { (ctx.t("导出题库文件", "Export bank file")) }
@@ -142,66 +142,83 @@ pub fn review_queue(ctx: &Ctx, questions: &[Question]) -> Markup {
     )
 }
 
+fn review_box(ctx: &Ctx, q: &Question) -> Markup {
+    html! {
+        div.notice.error {
+            p { strong { (ctx.t("待复核：", "Needs review: ")) } (q.review_reason.as_deref().unwrap_or("")) }
+            form.stack method="post" action=(urls::question_confirm(q.id)) {
+                (csrf(ctx))
+                button.primary type="submit" { (ctx.t("已核对现行法条，题目仍然正确", "Checked against the current text: still correct")) }
+            }
+            p { a href=(urls::question_edit(q.id)) { (ctx.t("或者修改题目", "or edit the question")) } }
+        }
+    }
+}
+
+fn content(ctx: &Ctx, c: &QuestionContent) -> Markup {
+    html! {
+        h2 { (ctx.t("题干", "Stem")) }
+        p.lead { (c.stem) }
+        @if !c.options.is_empty() {
+            ol.options { @for (i, o) in c.options.iter().enumerate() { li { (letter(i)) ". " (o) } } }
+        }
+        p { strong { (ctx.t("答案：", "Answer: ")) } (c.answer_label(ctx.lang)) }
+        h2 { (ctx.t("解析", "Explanation")) }
+        p { (c.explanation) }
+    }
+}
+
+fn cited_article(ctx: &Ctx, a: &CitedArticle) -> Markup {
+    html! {
+        section.card {
+            h3 { (a.citation.label(&a.statute_title)) }
+            p.meta { (a.citation) }
+            p.meta { (ctx.t("本版题目依据的文本：", "Text this version was written against: ")) (a.revision) }
+            @match &a.text {
+                Some(t) => blockquote.article { @for line in t.lines() { p { (line) } } },
+                None => p.error { (ctx.t("找不到该条文", "Article not found")) },
+            }
+            @if let Some((rev, t)) = &a.current_text {
+                p.meta { strong { (ctx.t("现行文本（", "Current text (")) (rev) (ctx.t("）已修改：", ") differs:")) } }
+                blockquote.article.current { @for line in t.lines() { p { (line) } } }
+            }
+        }
+    }
+}
+
+fn versions(ctx: &Ctx, list: &[QuestionVersion]) -> Markup {
+    html! {
+        h2 { (ctx.t("版本记录", "Versions")) }
+        ul.plain {
+            @for v in list {
+                li { (ctx.t("第", "v")) (v.version_no) (ctx.t("版 · ", " · ")) (When(v.created_at, ctx.lang))
+                    @if let Some(by) = &v.created_by { " · " (by) } }
+            }
+        }
+    }
+}
+
 pub fn question_page(ctx: &Ctx, d: &QuestionDetail, error: Option<&Text>, saved: bool) -> Markup {
     let lang = ctx.lang;
     let q = &d.question;
     let c = &q.current.content;
-    page(
-        ctx,
-        &format!("{} · {}", q.qid, c.kind.label(lang)),
-        html! {
-            p.meta { a href=(urls::bank(d.bank.id)) { (d.bank.title) } " · " (status_tag(ctx, q.status)) " · "
-                (ctx.t("第", "version ")) (q.current.version_no) (ctx.t("版", "")) }
-            @if saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
-            @if let Some(e) = error { (notice("error", e.get(lang))) }
-            @if q.status == QuestionStatus::NeedsReview {
-                div.notice.error {
-                    p { strong { (ctx.t("待复核：", "Needs review: ")) } (q.review_reason.as_deref().unwrap_or("")) }
-                    form.stack method="post" action=(urls::question_confirm(q.id)) {
-                        (csrf(ctx))
-                        button.primary type="submit" { (ctx.t("已核对现行法条，题目仍然正确", "Checked against the current text: still correct")) }
-                    }
-                    p { a href=(urls::question_edit(q.id)) { (ctx.t("或者修改题目", "or edit the question")) } }
-                }
-            }
-            @if let (Some(by), Some(at)) = (&q.reviewed_by, q.reviewed_at) {
-                p.meta { (ctx.t("最近复核：", "Last reviewed: ")) (by) " · " (When(at, lang)) }
-            }
-            h2 { (ctx.t("题干", "Stem")) }
-            p.lead { (c.stem) }
-            @if !c.options.is_empty() {
-                ol.options { @for (i, o) in c.options.iter().enumerate() { li { (letter(i)) ". " (o) } } }
-            }
-            p { strong { (ctx.t("答案：", "Answer: ")) } (c.answer_label(lang)) }
-            h2 { (ctx.t("解析", "Explanation")) }
-            p { (c.explanation) }
-            h2 { (ctx.t("法条依据", "Citations")) }
-            @for a in &d.articles {
-                section.card {
-                    h3 { (a.citation.label(&a.statute_title)) }
-                    p.meta { (a.citation) }
-                    p.meta { (ctx.t("本版题目依据的文本：", "Text this version was written against: ")) (a.revision) }
-                    @match &a.text {
-                        Some(t) => blockquote.article { @for line in t.lines() { p { (line) } } },
-                        None => p.error { (ctx.t("找不到该条文", "Article not found")) },
-                    }
-                    @if let Some((rev, t)) = &a.current_text {
-                        p.meta { strong { (ctx.t("现行文本（", "Current text (")) (rev) (ctx.t("）已修改：", ") differs:")) } }
-                        blockquote.article.current { @for line in t.lines() { p { (line) } } }
-                    }
-                }
-            }
-            @if !c.tags.is_empty() { p.meta { (ctx.t("标签：", "Tags: ")) (c.tags.join("、")) } }
-            p { a.button href=(urls::question_edit(q.id)) { (ctx.t("修改题目", "Edit")) } }
-            h2 { (ctx.t("版本记录", "Versions")) }
-            ul.plain {
-                @for v in &d.versions {
-                    li { (ctx.t("第", "v")) (v.version_no) (ctx.t("版 · ", " · ")) (When(v.created_at, lang))
-                        @if let Some(by) = &v.created_by { " · " (by) } }
-                }
-            }
-        },
-    )
+    let body = html! {
+        p.meta { a href=(urls::bank(d.bank.id)) { (d.bank.title) } " · " (status_tag(ctx, q.status)) " · "
+            (ctx.t("第", "version ")) (q.current.version_no) (ctx.t("版", "")) }
+        @if saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
+        @if let Some(e) = error { (notice("error", e.get(lang))) }
+        @if q.status == QuestionStatus::NeedsReview { (review_box(ctx, q)) }
+        @if let (Some(by), Some(at)) = (&q.reviewed_by, q.reviewed_at) {
+            p.meta { (ctx.t("最近复核：", "Last reviewed: ")) (by) " · " (When(at, lang)) }
+        }
+        (content(ctx, c))
+        h2 { (ctx.t("法条依据", "Citations")) }
+        @for a in &d.articles { (cited_article(ctx, a)) }
+        @if !c.tags.is_empty() { p.meta { (ctx.t("标签：", "Tags: ")) (c.tags.join("、")) } }
+        p { a.button href=(urls::question_edit(q.id)) { (ctx.t("修改题目", "Edit")) } }
+        (versions(ctx, &d.versions))
+    };
+    page(ctx, &format!("{} · {}", q.qid, c.kind.label(lang)), body)
 }
 
 /// The editor's values as typed.
@@ -216,6 +233,25 @@ pub struct QuestionForm {
     pub citations: String,
     pub tags: String,
     pub difficulty: String,
+}
+
+impl QuestionForm {
+    /// A question's current version as the editor shows it.
+    pub fn of(q: &Question) -> QuestionForm {
+        let [kind, stem, options, answer, explanation, citations, tags, difficulty] =
+            QuestionDraft::fields_of(&q.current.content);
+        QuestionForm {
+            qid: q.qid.clone(),
+            kind,
+            stem,
+            options,
+            answer,
+            explanation,
+            citations,
+            tags,
+            difficulty,
+        }
+    }
 }
 
 fn textarea(
@@ -239,6 +275,63 @@ fn textarea(
     }
 }
 
+fn kind_select(ctx: &Ctx, f: &QuestionForm) -> Markup {
+    html! {
+        div.field {
+            label for="f-kind" { (ctx.t("题型", "Kind")) }
+            select id="f-kind" name="kind" { @for k in QuestionKind::ALL { option value=(k.code()) selected[f.kind == k.code()] { (k.label(ctx.lang)) } } }
+        }
+    }
+}
+
+fn difficulty_select(ctx: &Ctx, f: &QuestionForm, errors: &[(&'static str, Text)]) -> Markup {
+    html! {
+        div.field {
+            label for="f-difficulty" { (ctx.t("难度", "Difficulty")) }
+            select id="f-difficulty" name="difficulty" {
+                @for (v, zh, en) in [("1", "容易", "easy"), ("2", "中等", "medium"), ("3", "较难", "hard")] {
+                    option value=(v) selected[f.difficulty == v] { (ctx.t(zh, en)) }
+                }
+            }
+            @if let Some(e) = error_for(errors, "difficulty") { p.error { (e.get(ctx.lang)) } }
+        }
+    }
+}
+
+fn qid_field(ctx: &Ctx, is_new: bool, f: &QuestionForm, errors: &[(&'static str, Text)]) -> Markup {
+    let label = ctx.t(
+        "题目编号（小写字母、数字、连字符）",
+        "Question id (lowercase, digits, '-')",
+    );
+    html! {
+        @if is_new {
+            (Input::new("qid", label, &f.qid).required().error(error_for(errors, "qid")).render(ctx.lang))
+        } @else { input type="hidden" name="qid" value=(f.qid); }
+    }
+}
+
+fn editor_fields(ctx: &Ctx, f: &QuestionForm, errors: &[(&'static str, Text)]) -> Markup {
+    let answer_hint = ctx.t(
+        "单选填一个字母如 B；多选填 A,C；判断题填 对 或 错",
+        "Single: one letter such as B; multiple: A,C; true/false: true or false",
+    );
+    let citations = ctx.t(
+        "法条依据（每行一条：法规代号 条 [款] [项]）",
+        "Citations (one per line: statute article [paragraph] [item])",
+    );
+    let example = Some("civil-code 278 / shanghai-residential-property-management 18 2");
+    html! {
+        (kind_select(ctx, f))
+        (textarea(ctx, "stem", ctx.t("题干", "Stem"), &f.stem, None, errors, 3))
+        (textarea(ctx, "options", ctx.t("选项（每行一个；判断题留空）", "Options (one per line; empty for true/false)"), &f.options, None, errors, 5))
+        (Input::new("answer", ctx.t("答案", "Answer"), &f.answer).hint(answer_hint).error(error_for(errors, "answer")).render(ctx.lang))
+        (textarea(ctx, "explanation", ctx.t("解析（用您自己的话说明理由）", "Explanation (in your own words)"), &f.explanation, None, errors, 3))
+        (textarea(ctx, "citations", citations, &f.citations, example, errors, 3))
+        (Input::new("tags", ctx.t("标签（用逗号分隔）", "Tags (comma-separated)"), &f.tags).error(error_for(errors, "tags")).render(ctx.lang))
+        (difficulty_select(ctx, f, errors))
+    }
+}
+
 pub fn question_editor(
     ctx: &Ctx,
     bank: &Bank,
@@ -247,48 +340,22 @@ pub fn question_editor(
     f: &QuestionForm,
     errors: &[(&'static str, Text)],
 ) -> Markup {
-    let lang = ctx.lang;
-    page(
-        ctx,
-        if is_new {
-            ctx.t("新增题目", "New question")
-        } else {
-            ctx.t("修改题目", "Edit question")
-        },
-        html! {
-            p.meta { a href=(urls::bank(bank.id)) { (bank.title) } }
-            @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
-            form.stack method="post" action=(action) {
-                (csrf(ctx))
-                @if is_new {
-                    (super::forms::Input::new("qid", ctx.t("题目编号（小写字母、数字、连字符）", "Question id (lowercase, digits, '-')"), &f.qid).required().error(error_for(errors, "qid")).render(lang))
-                } @else { input type="hidden" name="qid" value=(f.qid); }
-                div.field {
-                    label for="f-kind" { (ctx.t("题型", "Kind")) }
-                    select id="f-kind" name="kind" { @for k in QuestionKind::ALL { option value=(k.code()) selected[f.kind == k.code()] { (k.label(lang)) } } }
-                }
-                (textarea(ctx, "stem", ctx.t("题干", "Stem"), &f.stem, None, errors, 3))
-                (textarea(ctx, "options", ctx.t("选项（每行一个；判断题留空）", "Options (one per line; empty for true/false)"), &f.options, None, errors, 5))
-                (super::forms::Input::new("answer", ctx.t("答案", "Answer"), &f.answer)
-                    .hint(ctx.t("单选填一个字母如 B；多选填 A,C；判断题填 对 或 错", "Single: one letter such as B; multiple: A,C; true/false: true or false"))
-                    .error(error_for(errors, "answer")).render(lang))
-                (textarea(ctx, "explanation", ctx.t("解析（用您自己的话说明理由）", "Explanation (in your own words)"), &f.explanation, None, errors, 3))
-                (textarea(ctx, "citations", ctx.t("法条依据（每行一条：法规代号 条 [款] [项]）", "Citations (one per line: statute article [paragraph] [item])"), &f.citations,
-                    Some("civil-code 278 / shanghai-residential-property-management 18 2"), errors, 3))
-                (super::forms::Input::new("tags", ctx.t("标签（用逗号分隔）", "Tags (comma-separated)"), &f.tags).error(error_for(errors, "tags")).render(lang))
-                div.field {
-                    label for="f-difficulty" { (ctx.t("难度", "Difficulty")) }
-                    select id="f-difficulty" name="difficulty" {
-                        @for (v, zh, en) in [("1", "容易", "easy"), ("2", "中等", "medium"), ("3", "较难", "hard")] {
-                            option value=(v) selected[f.difficulty == v] { (ctx.t(zh, en)) }
-                        }
-                    }
-                    @if let Some(e) = error_for(errors, "difficulty") { p.error { (e.get(lang)) } }
-                }
-                button.primary type="submit" { (ctx.t("保存", "Save")) }
-            }
-        },
-    )
+    let title = if is_new {
+        ctx.t("新增题目", "New question")
+    } else {
+        ctx.t("修改题目", "Edit question")
+    };
+    let body = html! {
+        p.meta { a href=(urls::bank(bank.id)) { (bank.title) } }
+        @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
+        form.stack method="post" action=(action) {
+            (csrf(ctx))
+            (qid_field(ctx, is_new, f, errors))
+            (editor_fields(ctx, f, errors))
+            button.primary type="submit" { (ctx.t("保存", "Save")) }
+        }
+    };
+    page(ctx, title, body)
 }
 
 pub fn new_bank(ctx: &Ctx, values: &[(&str, &str)], errors: &[(&'static str, Text)]) -> Markup {
@@ -300,9 +367,9 @@ pub fn new_bank(ctx: &Ctx, values: &[(&str, &str)], errors: &[(&'static str, Tex
         html! {
             form.stack method="post" action=(urls::BANK_NEW) {
                 (csrf(ctx))
-                (super::forms::Input::new("slug", ctx.t("题库编号（小写字母、数字、连字符）", "Bank id (lowercase, digits, '-')"), v("slug")).required().error(error_for(errors, "slug")).render(lang))
-                (super::forms::Input::new("title", ctx.t("名称", "Title"), v("title")).required().error(error_for(errors, "title")).render(lang))
-                (super::forms::Input::new("topic", ctx.t("主题", "Topic"), v("topic")).required().error(error_for(errors, "topic")).render(lang))
+                (Input::new("slug", ctx.t("题库编号（小写字母、数字、连字符）", "Bank id (lowercase, digits, '-')"), v("slug")).required().error(error_for(errors, "slug")).render(lang))
+                (Input::new("title", ctx.t("名称", "Title"), v("title")).required().error(error_for(errors, "title")).render(lang))
+                (Input::new("topic", ctx.t("主题", "Topic"), v("topic")).required().error(error_for(errors, "topic")).render(lang))
                 button.primary type="submit" { (ctx.t("创建", "Create")) }
             }
         },
@@ -310,38 +377,49 @@ pub fn new_bank(ctx: &Ctx, values: &[(&str, &str)], errors: &[(&'static str, Tex
 }
 
 /// After an import whose file had content our questions cannot hold: what was imported, and each such line.
-pub fn import_done(ctx: &Ctx, bank: &Bank, count: usize, warnings: &[String]) -> Markup {
+pub fn import_done(ctx: &Ctx, done: &Imported) -> Markup {
     page(
         ctx,
         ctx.t("导入完成", "Import complete"),
         html! {
-            (notice("ok", &format!("{}{}{}", ctx.t("已导入 ", "Imported "), count, ctx.t(" 道题，均为“待复核”。", " questions, all marked for review."))))
+            (notice("ok", &format!("{}{}{}", ctx.t("已导入 ", "Imported "), done.count, ctx.t(" 道题，均为“待复核”。", " questions, all marked for review."))))
             (notice("warn", ctx.t("以下各行的内容没有照原样导入，请在复核时留意：", "These lines were not imported exactly as written; mind them when you review:")))
-            ul.problems.warnings { @for w in warnings { li { (ctx.t("第 ", "line ")) (w) } } }
-            p { a.button.primary href=(format!("{}?status=needs_review", urls::bank(bank.id))) { (ctx.t("查看导入的题目", "See the imported questions")) } }
+            ul.problems.warnings { @for w in &done.warnings { li { (ctx.t("第 ", "line ")) (w) } } }
+            p { a.button.primary href=(format!("{}?status=needs_review", urls::bank(done.bank.id))) { (ctx.t("查看导入的题目", "See the imported questions")) } }
         },
     )
 }
 
-pub fn import_page(ctx: &Ctx, banks: &[Bank], problems: &[String], error: Option<&str>) -> Markup {
+/// The file field, with every line of the file that could not be read below it.
+fn import_file_field(ctx: &Ctx, errors: &[(&'static str, Text)]) -> Markup {
+    let problems: Vec<&Text> = errors.iter().filter(|(f, _)| *f == "file").map(|(_, t)| t).collect();
+    html! {
+        div.field .has-error[!problems.is_empty()] {
+            label for="f-file" { (ctx.t("文件", "File")) }
+            input id="f-file" type="file" name="file" required accept=".txt,.gift" aria-invalid=[(!problems.is_empty()).then_some("true")];
+            @if !problems.is_empty() {
+                p.error role="alert" { (ctx.t("以下各行无法识别，没有导入任何题目：", "These lines could not be read; nothing was imported:")) }
+                ul.problems { @for p in &problems { li { (p.get(ctx.lang)) } } }
+            }
+        }
+    }
+}
+
+pub fn import_page(ctx: &Ctx, banks: &[Bank], errors: &[(&'static str, Text)]) -> Markup {
     page(
         ctx,
         ctx.t("导入 GIFT / Aiken 题目", "Import GIFT / Aiken questions"),
         html! {
             p { (ctx.t("可导入 Moodle 的 GIFT 或 Aiken 格式（单选、多选、判断题）。导入的题目没有法条依据，会标为“待复核”，补充法条和解析后才会被抽到。",
                        "Moodle GIFT or Aiken (choice and true/false). Imported questions have no citations: they are marked for review and are drawn only after you add the articles and an explanation.")) }
-            @if let Some(e) = error { (notice("error", e)) }
-            @if !problems.is_empty() {
-                (notice("error", ctx.t("以下各行无法识别，没有导入任何题目：", "These lines could not be read; nothing was imported:")))
-                ul.problems { @for p in problems { li { (ctx.t("第 ", "line ")) (p) } } }
-            }
+            @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
             form.stack method="post" action=(urls::BANK_IMPORT) enctype="multipart/form-data" {
                 (csrf(ctx))
                 div.field { label for="f-bank" { (ctx.t("导入到题库", "Into bank")) }
                     select id="f-bank" name="bank" { @for b in banks { option value=(b.id) { (b.title) } } } }
                 div.field { label for="f-format" { (ctx.t("格式", "Format")) }
                     select id="f-format" name="format" { option value="gift" { "GIFT" } option value="aiken" { "Aiken" } } }
-                div.field { label for="f-file" { (ctx.t("文件", "File")) } input id="f-file" type="file" name="file" required accept=".txt,.gift"; }
+                (import_file_field(ctx, errors))
                 button.primary type="submit" { (ctx.t("导入", "Import")) }
             }
         },

@@ -3,12 +3,17 @@
 
 use maud::{Markup, html};
 
+use super::forms::{Input, error_for, notice};
 use super::layout::page;
+use crate::domain::bank::Bank;
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::report::Rate;
 use crate::export::Table;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::services::reports::tables::{dashboard_table, items_table, session_table};
-use crate::services::reports::{Dashboard, SessionReport};
+use crate::services::reports::{
+    Dashboard, DashboardPage, DashboardQuery, ItemAnalysisPage, ItemFilter, ItemLine, SessionReport,
+};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -51,88 +56,161 @@ fn table(t: &Table) -> Markup {
     }
 }
 
-pub fn session_report(ctx: &Ctx, r: &SessionReport) -> Markup {
+fn figures(ctx: &Ctx, r: &SessionReport) -> Markup {
     let lang = ctx.lang;
+    let f = &r.figures;
     let rate = |p: u64, w: u64| Rate { part: p, whole: w }.label(lang);
+    html! {
+        dl.facts {
+            dt { (ctx.t("邀请", "Invited")) } dd { (f.invited) }
+            dt { (ctx.t("出席", "Attended")) } dd { (f.attended) " (" (rate(f.attended, f.invited)) ")" }
+            dt { (ctx.t("平均在场分钟", "Average minutes")) } dd { (opt(lang, f.average_minutes, "")) }
+            dt { (ctx.t("达到出勤要求", "Met the gate")) } dd { (f.met_gate) " (" (r.gate) "%)" }
+            dt { (ctx.t("开始答题", "Started")) } dd { (f.started) }
+            dt { (ctx.t("已交卷", "Submitted")) } dd { (f.submitted) }
+            dt { (ctx.t("合格", "Passed")) } dd { (f.passed) }
+            dt { (ctx.t("合格率", "Pass rate")) } dd { (f.pass_rate.label(lang)) }
+            dt { (ctx.t("平均分", "Average score")) } dd { (opt(lang, f.average_score, "%")) }
+            dt { (ctx.t("中位数", "Median score")) } dd { (opt(lang, f.median_score, "%")) }
+        }
+    }
+}
+
+pub fn session_report(ctx: &Ctx, r: &SessionReport) -> Markup {
+    let id = r.session.id;
     page(
         ctx,
         &format!("{} · {}", ctx.t("场次报表", "Session report"), r.session.title),
         html! {
-            dl.facts {
-                dt { (ctx.t("邀请", "Invited")) } dd { (r.invited) }
-                dt { (ctx.t("出席", "Attended")) } dd { (r.attended) " (" (rate(r.attended, r.invited)) ")" }
-                dt { (ctx.t("平均在场分钟", "Average minutes")) } dd { (opt(lang, r.average_minutes, "")) }
-                dt { (ctx.t("达到出勤要求", "Met the gate")) } dd { (r.met_gate) " (" (r.gate) "%)" }
-                dt { (ctx.t("开始答题", "Started")) } dd { (r.started) }
-                dt { (ctx.t("已交卷", "Submitted")) } dd { (r.submitted) }
-                dt { (ctx.t("合格", "Passed")) } dd { (r.passed) }
-                dt { (ctx.t("合格率", "Pass rate")) } dd { (r.pass_rate.label(lang)) }
-                dt { (ctx.t("平均分", "Average score")) } dd { (opt(lang, r.average_score, "%")) }
-                dt { (ctx.t("中位数", "Median score")) } dd { (opt(lang, r.median_score, "%")) }
-            }
-            (bars(ctx.t("成绩分布（得分百分比）", "Score distribution (%)"), &r.score_deciles))
-            (bars(ctx.t("出勤分布（在场时间百分比）", "Attendance (% of the lecture)"), &r.attendance_deciles))
+            (figures(ctx, r))
+            (bars(ctx.t("成绩分布（得分百分比）", "Score distribution (%)"), &r.figures.score_deciles))
+            (bars(ctx.t("出勤分布（在场时间百分比）", "Attendance (% of the lecture)"), &r.figures.attendance_deciles))
             p {
-                a.button href=(format!("{}.csv", urls::session_report(r.session.id))) { (ctx.t("导出 CSV", "Export CSV")) } " "
-                a.button href=(format!("{}.xlsx", urls::session_report(r.session.id))) { (ctx.t("导出 Excel", "Export Excel")) } " "
-                a.button href=(format!("{}/evidence.zip", urls::session(r.session.id))) { (ctx.t("下载存档包（ZIP）", "Evidence pack (ZIP)")) }
+                a.button href=(format!("{}.csv", urls::session_report(id))) { (ctx.t("导出 CSV", "Export CSV")) } " "
+                a.button href=(format!("{}.xlsx", urls::session_report(id))) { (ctx.t("导出 Excel", "Export Excel")) } " "
+                a.button href=(format!("{}/evidence.zip", urls::session(id))) { (ctx.t("下载存档包（ZIP）", "Evidence pack (ZIP)")) }
             }
-            (table(&session_table(lang, r)))
+            (table(&session_table(ctx.lang, &r.lines)))
         },
     )
 }
 
-pub fn dashboard(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
+fn range_form(ctx: &Ctx, unit: Option<i64>, from: &str, to: &str, errors: &[(&'static str, Text)]) -> Markup {
     let lang = ctx.lang;
+    html! {
+        form.search method="get" action=(urls::DASHBOARD) {
+            @if let Some(u) = unit { input type="hidden" name="unit" value=(u); }
+            (Input::new("from", ctx.t("起始日期", "From"), from).kind("date").error(error_for(errors, "from")).render(lang))
+            (Input::new("to", ctx.t("截止日期", "To"), to).kind("date").error(error_for(errors, "to")).render(lang))
+            button type="submit" { (ctx.t("查看", "Show")) }
+        }
+    }
+}
+
+/// The figures table: unit rows link to their own breakdown; the last row is the total. Many columns
+/// and no per-cell labels: on a phone it scrolls sideways inside its own box (a focusable region, so it
+/// scrolls from the keyboard too) instead of stacking into cards.
+fn dashboard_figures(ctx: &Ctx, d: &Dashboard, from: &str, to: &str) -> Markup {
+    let t = dashboard_table(ctx.lang, d);
+    let link = |u: &OrgUnit| format!("{}?unit={}&from={from}&to={to}", urls::DASHBOARD, u.id);
+    html! {
+        div.table-scroll tabindex="0" role="region" aria-label=(ctx.t("统计表", "Statistics table")) {
+        table.list.scroll {
+            thead { tr { @for h in &t.headers { th scope="col" { (h) } } } }
+            tbody {
+                @for (n, cells) in t.rows.iter().enumerate() {
+                    @let unit = d.rows.get(n).map(|r| &r.unit).filter(|u| u.kind != OrgKind::Committee);
+                    tr .total[n == d.rows.len()] { @for (i, c) in cells.iter().enumerate() {
+                        td { @match (i, unit) {
+                            (0, Some(u)) => a href=(link(u)) { (c) },
+                            _ => (c),
+                        } }
+                    } }
+                }
+            }
+        }
+        }
+    }
+}
+
+fn committee_lists(ctx: &Ctx, d: &Dashboard) -> Markup {
+    html! {
+        h2 { (ctx.t("主任尚无有效证书的业委会", "Committees whose chair has no valid certificate")) }
+        @if d.uncertified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
+        ul.plain { @for (c, chair) in &d.uncertified_committees { li { (c.name) " · " (chair) } } }
+        h2 { (ctx.t("全员持证的业委会", "Committees where everyone is certified")) }
+        @if d.certified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
+        ul.plain { @for c in &d.certified_committees { li { (c.name) } } }
+    }
+}
+
+fn exports(ctx: &Ctx, base: &str, query: &str) -> Markup {
+    html! {
+        p { a.button href=(format!("{base}.csv?{query}")) { (ctx.t("导出 CSV", "Export CSV")) } " "
+            a.button href=(format!("{base}.xlsx?{query}")) { (ctx.t("导出 Excel", "Export Excel")) } }
+    }
+}
+
+pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
+    let lang = ctx.lang;
+    let (d, from, to) = (&p.dashboard, p.from.as_str(), p.to.as_str());
     let q = format!("unit={}&from={from}&to={to}", d.unit.id);
     page(
         ctx,
         &format!("{} · {}", ctx.t("街道统计", "Street dashboard"), d.unit.name),
         html! {
-            form.search method="get" action=(urls::DASHBOARD) {
-                input type="hidden" name="unit" value=(d.unit.id);
-                div.field { label for="f-from" { (ctx.t("起始日期", "From")) } input #f-from type="date" name="from" value=(from); }
-                div.field { label for="f-to" { (ctx.t("截止日期", "To")) } input #f-to type="date" name="to" value=(to); }
-                button type="submit" { (ctx.t("查看", "Show")) }
-            }
+            (range_form(ctx, Some(d.unit.id), from, to, &[]))
             p.meta { (d.unit.kind.label(lang)) " · " (ctx.t("合格率 ", "pass rate ")) (d.total.pass_rate.label(lang)) " · " (ctx.t("证书覆盖 ", "coverage ")) (d.total.coverage.label(lang)) }
-            // Many columns and no per-cell labels: on a phone it scrolls sideways inside its own box (a
-            // focusable region, so it scrolls from the keyboard too) instead of stacking into cards.
-            div.table-scroll tabindex="0" role="region" aria-label=(ctx.t("统计表", "Statistics table")) {
-            table.list.scroll {
-                thead { tr { @for h in &dashboard_table(lang, d).headers { th scope="col" { (h) } } } }
-                tbody {
-                    // Unit rows link to their own breakdown; the last row is the total.
-                    @for (n, cells) in dashboard_table(lang, d).rows.iter().enumerate() {
-                        @let unit = d.rows.get(n).map(|r| &r.unit).filter(|u| u.kind != crate::domain::org::OrgKind::Committee);
-                        tr .total[n == d.rows.len()] { @for (i, c) in cells.iter().enumerate() {
-                            td { @match (i, unit) {
-                                (0, Some(u)) => a href=(format!("{}?unit={}&from={from}&to={to}", urls::DASHBOARD, u.id)) { (c) },
-                                _ => (c),
-                            } }
-                        } }
-                    }
-                }
-            }
-            }
-            p { a.button href=(format!("{}.csv?{q}", urls::DASHBOARD)) { (ctx.t("导出 CSV", "Export CSV")) } " " a.button href=(format!("{}.xlsx?{q}", urls::DASHBOARD)) { (ctx.t("导出 Excel", "Export Excel")) } }
-            h2 { (ctx.t("主任尚无有效证书的业委会", "Committees whose chair has no valid certificate")) }
-            @if d.uncertified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
-            ul.plain { @for (c, chair) in &d.uncertified_committees { li { (c.name) " · " (chair) } } }
-            h2 { (ctx.t("全员持证的业委会", "Committees where everyone is certified")) }
-            @if d.certified_committees.is_empty() { p.empty { (ctx.t("没有。", "None.")) } }
-            ul.plain { @for c in &d.certified_committees { li { (c.name) } } }
+            (dashboard_figures(ctx, d, from, to))
+            (exports(ctx, urls::DASHBOARD, &q))
+            (committee_lists(ctx, d))
         },
     )
 }
 
-pub fn items(
-    ctx: &Ctx,
-    items: &[crate::services::reports::ItemLine],
-    banks: &[crate::domain::bank::Bank],
-    f: &crate::services::reports::ItemFilter,
-) -> Markup {
-    let lang = ctx.lang;
+/// The dashboard's form again, when its dates could not be read: each problem beside its date.
+pub fn dashboard_again(ctx: &Ctx, q: &DashboardQuery, errors: &[(&'static str, Text)]) -> Markup {
+    page(
+        ctx,
+        ctx.t("街道统计", "Street dashboard"),
+        html! {
+            (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below.")))
+            (range_form(ctx, q.unit, q.from, q.to, errors))
+        },
+    )
+}
+
+fn item_filter(ctx: &Ctx, banks: &[Bank], f: &ItemFilter) -> Markup {
+    html! {
+        form.search method="get" action=(urls::ITEM_ANALYSIS) {
+            div.field { label for="f-bank" { (ctx.t("题库", "Bank")) }
+                select #f-bank name="bank" { option value="" { (ctx.t("全部", "All")) } @for b in banks { option value=(b.id) selected[f.bank == Some(b.id)] { (b.title) } } } }
+            div.field { label for="f-topic" { (ctx.t("主题", "Topic")) } input #f-topic type="text" name="topic" value=(f.topic); }
+            div.field { label for="f-citation" { (ctx.t("法条（如 civil-code 278）", "Article (e.g. civil-code 278)")) } input #f-citation type="text" name="citation" value=(f.citation); }
+            button type="submit" { (ctx.t("筛选", "Filter")) }
+        }
+    }
+}
+
+fn item_table(ctx: &Ctx, items: &[ItemLine]) -> Markup {
+    let tbl = items_table(ctx.lang, items);
+    html! {
+        table.list {
+            thead { tr { @for h in &tbl.headers { th scope="col" { (h) } } } }
+            tbody {
+                @for (item, row) in items.iter().zip(&tbl.rows) {
+                    tr .row-error[item.stat.flagged()] {
+                        @for (i, (h, c)) in tbl.headers.iter().zip(row).enumerate() {
+                            td data-label=(h) { @if i == 0 { a href=(urls::question(item.question_id)) { (c) } } @else { (c) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn items(ctx: &Ctx, p: &ItemAnalysisPage, f: &ItemFilter) -> Markup {
     let q = format!(
         "bank={}&topic={}&citation={}",
         f.bank.map(|b| b.to_string()).unwrap_or_default(),
@@ -145,28 +223,10 @@ pub fn items(
         html! {
             p { (ctx.t("答对率过低（低于30%）或区分度接近或低于零（≤0.1，高分组与低分组答对率差不多甚至反过来）的题目标为“需关注”：可能题意不清或答案有误。至少5次作答才判断。",
                        "Questions answered right by under 30%, or with discrimination at or below 0.1 (strong and weak chairs do about as well, or the weak better), are flagged: the wording or the key may be wrong. Needs at least 5 answers.")) }
-            form.search method="get" action=(urls::ITEM_ANALYSIS) {
-                div.field { label for="f-bank" { (ctx.t("题库", "Bank")) }
-                    select #f-bank name="bank" { option value="" { (ctx.t("全部", "All")) } @for b in banks { option value=(b.id) selected[f.bank == Some(b.id)] { (b.title) } } } }
-                div.field { label for="f-topic" { (ctx.t("主题", "Topic")) } input #f-topic type="text" name="topic" value=(f.topic); }
-                div.field { label for="f-citation" { (ctx.t("法条（如 civil-code 278）", "Article (e.g. civil-code 278)")) } input #f-citation type="text" name="citation" value=(f.citation); }
-                button type="submit" { (ctx.t("筛选", "Filter")) }
-            }
-            p { a.button href=(format!("{}.csv?{q}", urls::ITEM_ANALYSIS)) { (ctx.t("导出 CSV", "Export CSV")) } " " a.button href=(format!("{}.xlsx?{q}", urls::ITEM_ANALYSIS)) { (ctx.t("导出 Excel", "Export Excel")) } }
-            @if items.is_empty() { p.empty { (ctx.t("还没有已交卷的答题数据。", "No submitted answers yet.")) } }
-            @let tbl = items_table(lang, items);
-            table.list {
-                thead { tr { @for h in &tbl.headers { th scope="col" { (h) } } } }
-                tbody {
-                    @for (item, row) in items.iter().zip(&tbl.rows) {
-                        tr .row-error[item.stat.flagged()] {
-                            @for (i, (h, c)) in tbl.headers.iter().zip(row).enumerate() {
-                                td data-label=(h) { @if i == 0 { a href=(urls::question(item.question_id)) { (c) } } @else { (c) } }
-                            }
-                        }
-                    }
-                }
-            }
+            (item_filter(ctx, &p.banks, f))
+            (exports(ctx, urls::ITEM_ANALYSIS, &q))
+            @if p.lines.is_empty() { p.empty { (ctx.t("还没有已交卷的答题数据。", "No submitted answers yet.")) } }
+            (item_table(ctx, &p.lines))
         },
     )
 }

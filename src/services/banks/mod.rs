@@ -1,0 +1,584 @@
+//! Question banks: the lawyers' pages and edits, and (in `sync`) loading the files into the database.
+
+mod sync;
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+pub use self::sync::{SyncOutcome, sync_dir};
+use super::{FieldErrors, ServiceError};
+use crate::db::banks::{self as db, NewVersion, StatusChange};
+use crate::db::statutes;
+use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
+use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
+use crate::domain::statute::StatuteInfo;
+use crate::i18n::Text;
+use crate::question_banks::{BankMeta, ImportResult, Problem, aiken, export, gift};
+
+/// The revision in force for each statute, for pinning new versions.
+async fn current_revisions(db: &impl ConnectionTrait) -> Result<HashMap<String, String>, ServiceError> {
+    Ok(statutes::all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.short_id, s.current_revision))
+        .collect())
+}
+
+fn revisions_for(content: &QuestionContent, current: &HashMap<String, String>) -> Vec<String> {
+    content
+        .citations
+        .iter()
+        .map(|c| current.get(&c.statute).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// Marks a question 待复核 with the reason: it is not drawn until a lawyer edits or confirms it.
+async fn set_review(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<(), ServiceError> {
+    let change = StatusChange {
+        status: QuestionStatus::NeedsReview,
+        reason: Some(reason),
+        reviewed_by: None,
+    };
+    Ok(db::set_status(db, id, change).await?)
+}
+
+/// Puts a question (back) in use; `by` resolved its review.
+async fn activate(db: &impl ConnectionTrait, id: i64, by: &str) -> Result<(), ServiceError> {
+    let change = StatusChange {
+        status: QuestionStatus::Active,
+        reason: None,
+        reviewed_by: Some(by),
+    };
+    Ok(db::set_status(db, id, change).await?)
+}
+
+/// Retires a question: never drawn again, kept so old attempts can still show it.
+async fn retire(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<(), ServiceError> {
+    let change = StatusChange {
+        status: QuestionStatus::Retired,
+        reason: Some(reason),
+        reviewed_by: None,
+    };
+    Ok(db::set_status(db, id, change).await?)
+}
+
+/// Problems of a question as form errors: its own rules plus citations against the current statutes.
+pub async fn question_problems(
+    db: &impl ConnectionTrait,
+    content: &QuestionContent,
+) -> Result<Vec<(&'static str, Text)>, ServiceError> {
+    let mut out: Vec<(&'static str, Text)> = content.problems().into_iter().map(|p| (p.field, p.message)).collect();
+    out.extend(citation_problems(db, &content.citations).await?);
+    Ok(out)
+}
+
+/// Citations that do not resolve in the statutes in force.
+pub async fn citation_problems(
+    db: &impl ConnectionTrait,
+    citations: &[Citation],
+) -> Result<Vec<(&'static str, Text)>, ServiceError> {
+    let current = statutes::current_all(db).await?;
+    Ok(citations
+        .iter()
+        .filter_map(|c| match current.iter().find(|s| s.short_id == c.statute) {
+            None => Some(Text::new(
+                format!("未知的法规代号“{}”", c.statute),
+                format!("unknown statute `{}`", c.statute),
+            )),
+            Some(s) => s.check(c).err(),
+        })
+        .map(|p| ("citations", p))
+        .collect())
+}
+
+/// Saves the editor's fields as question `qid` of `bank` (new, or a new version of it). Every problem
+/// comes back at its field, the shape of the question and unknown citations together.
+pub async fn save_draft(
+    db: &DatabaseConnection,
+    bank: &Bank,
+    qid: &str,
+    draft: &QuestionDraft<'_>,
+    editor: &str,
+) -> Result<i64, ServiceError> {
+    match draft.parse() {
+        Ok(content) => save_question(db, bank, qid, &content, editor).await,
+        Err(e) => {
+            let mut errors: FieldErrors = e.into_iter().map(|p| (p.field, p.message)).collect();
+            errors.extend(citation_problems(db, &draft.citations()).await?);
+            Err(ServiceError::Rejected(errors))
+        }
+    }
+}
+
+/// What is wrong with saving `content` as question `qid` of `bank`, beyond the question itself: the
+/// id's shape and whether another bank uses it. Returns the question already under that id.
+async fn id_problems(
+    txn: &impl ConnectionTrait,
+    bank: &Bank,
+    qid: &str,
+    problems: &mut Vec<(&'static str, Text)>,
+) -> Result<Option<Question>, ServiceError> {
+    if !valid_id(qid) {
+        problems.push((
+            "qid",
+            Text::new(
+                "编号只能包含小写字母、数字和连字符",
+                "the id may hold lowercase letters, digits and '-' only",
+            ),
+        ));
+    }
+    let existing = db::question_by_qid(txn, qid).await?;
+    if existing.as_ref().is_some_and(|q| q.bank_id != bank.id) {
+        problems.push((
+            "qid",
+            Text::new(
+                format!("编号“{qid}”已被其他题库使用"),
+                format!("id `{qid}` is used in another bank"),
+            ),
+        ));
+    }
+    Ok(existing)
+}
+
+/// Saves a question edited or created in the web UI: a new version if the content changed. Editing a
+/// question resolves its review (recorded with the editor's name and the date).
+#[tracing::instrument(skip_all)]
+pub async fn save_question(
+    db: &DatabaseConnection,
+    bank: &Bank,
+    qid: &str,
+    content: &QuestionContent,
+    editor: &str,
+) -> Result<i64, ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut problems = question_problems(&txn, content).await?;
+    let existing = id_problems(&txn, bank, qid, &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(ServiceError::Rejected(problems.into()));
+    }
+    let revisions = revisions_for(content, &current_revisions(&txn).await?);
+    let version = |question_id: i64| NewVersion {
+        question_id,
+        content,
+        revisions: &revisions,
+        created_by: Some(editor),
+    };
+    let id = match existing {
+        None => {
+            let id = db::insert_question(&txn, bank.id, qid, QuestionStatus::Active, None).await?;
+            db::add_version(&txn, version(id)).await?;
+            id
+        }
+        Some(q) => {
+            if q.current.content.fingerprint() != content.fingerprint() {
+                db::add_version(&txn, version(q.id)).await?;
+            }
+            if q.status != QuestionStatus::Active {
+                activate(&txn, q.id, editor).await?;
+            }
+            q.id
+        }
+    };
+    txn.commit().await?;
+    tracing::info!(question = %qid, "question saved");
+    Ok(id)
+}
+
+/// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the
+/// current revisions, recorded with their name and the date.
+#[tracing::instrument(skip_all, fields(question = question_id))]
+pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer: &str) -> Result<(), ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
+    if q.status != QuestionStatus::NeedsReview {
+        return Err(ServiceError::refused(
+            "这道题不需要复核",
+            "this question is not awaiting review",
+        ));
+    }
+    if let Some((_, p)) = question_problems(&txn, &q.current.content).await?.first() {
+        return Err(ServiceError::refused(
+            format!("请先修改题目再确认：{}", p.zh),
+            format!("edit the question before confirming: {}", p.en),
+        ));
+    }
+    let revisions = revisions_for(&q.current.content, &current_revisions(&txn).await?);
+    let version = NewVersion {
+        question_id: q.id,
+        content: &q.current.content,
+        revisions: &revisions,
+        created_by: Some(reviewer),
+    };
+    db::add_version(&txn, version).await?;
+    activate(&txn, q.id, reviewer).await?;
+    txn.commit().await?;
+    tracing::info!(question = %q.qid, "review confirmed");
+    Ok(())
+}
+
+/// The bank in its file format (active and 待复核 questions; retired ones are left out).
+pub async fn export_bank(db: &impl ConnectionTrait, bank_id: i64) -> Result<(Bank, String), ServiceError> {
+    let bank = bank(db, bank_id).await?;
+    let questions: Vec<(String, QuestionContent)> = db::questions_of_bank(db, bank_id)
+        .await?
+        .into_iter()
+        .filter(|q| q.status != QuestionStatus::Retired)
+        .map(|q| (q.qid, q.current.content))
+        .collect();
+    let meta = BankMeta {
+        id: bank.slug.clone(),
+        title: bank.title.clone(),
+        topic: bank.topic.clone(),
+        authors: bank.authors.clone(),
+        reviewer: bank.reviewer.clone(),
+        review_date: bank.review_date.clone(),
+        sample: bank.sample,
+    };
+    let text = export::write(&meta, &questions);
+    Ok((bank, text))
+}
+
+/// Creates a bank in the web UI.
+pub async fn create_bank(db: &impl ConnectionTrait, meta: &BankMeta) -> Result<i64, ServiceError> {
+    let mut problems = FieldErrors::new();
+    if !valid_id(&meta.id) {
+        problems.add(
+            "slug",
+            "编号只能包含小写字母、数字和连字符",
+            "lowercase letters, digits and '-' only",
+        );
+    } else if db::bank_by_slug(db, &meta.id).await?.is_some() {
+        problems.add("slug", "这个编号已被使用", "this id is taken");
+    }
+    for (field, v) in [("title", &meta.title), ("topic", &meta.topic)] {
+        if v.trim().is_empty() {
+            problems.add(field, "不能为空", "required");
+        }
+    }
+    problems.or_ok(())?;
+    Ok(db::upsert_bank(db, meta, BankSource::Web, None).await?)
+}
+
+/// An uploaded GIFT or Aiken file, to import into a bank.
+pub struct ImportUpload<'a> {
+    pub bank_id: i64,
+    /// `aiken`, else GIFT.
+    pub format: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// What an import did: into which bank, how many questions, and each line not kept as written.
+pub struct Imported {
+    pub bank: Bank,
+    pub count: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Reads and imports an uploaded file. Lines that cannot be read come back at the form's file field,
+/// each with its line number, and nothing is imported.
+pub async fn import_upload(
+    db: &DatabaseConnection,
+    upload: ImportUpload<'_>,
+    importer: &str,
+) -> Result<Imported, ServiceError> {
+    let bank = bank(db, upload.bank_id).await?;
+    let text = crate::roster_files::decode_text(upload.bytes);
+    let parsed = match upload.format {
+        "aiken" => aiken::parse(&text),
+        _ => gift::parse(&text),
+    };
+    unreadable_lines(&parsed).or_ok(())?;
+    let count = import_questions(db, &bank, &parsed, importer).await?;
+    // What was not kept as written is said once, line by line.
+    let warnings = describe(&parsed.warnings);
+    Ok(Imported { bank, count, warnings })
+}
+
+/// The file field's problems: each unreadable line, or that there are no questions at all.
+fn unreadable_lines(parsed: &ImportResult) -> FieldErrors {
+    let mut errors: FieldErrors = parsed
+        .problems
+        .iter()
+        .map(|p| {
+            let zh = format!("第 {}: {}", p.line, p.message.zh);
+            ("file", Text::new(zh, format!("line {}: {}", p.line, p.message.en)))
+        })
+        .collect();
+    if errors.is_empty() && parsed.questions.is_empty() {
+        errors.add("file", "文件中没有找到题目。", "No questions found in the file.");
+    }
+    errors
+}
+
+/// Imports parsed GIFT/Aiken questions into a bank. They arrive without citations, so they are stored as
+/// 待复核 (never drawn) until a lawyer adds the articles they test. Returns the number imported.
+#[tracing::instrument(skip_all)]
+pub async fn import_questions(
+    db: &DatabaseConnection,
+    bank: &Bank,
+    parsed: &ImportResult,
+    importer: &str,
+) -> Result<usize, ServiceError> {
+    if !parsed.problems.is_empty() {
+        return Err(ServiceError::refused(
+            format!("文件有 {} 处无法识别，没有导入任何题目", parsed.problems.len()),
+            format!(
+                "{} lines could not be read; nothing was imported",
+                parsed.problems.len()
+            ),
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let in_bank: BTreeSet<String> = db::questions_of_bank(&txn, bank.id)
+        .await?
+        .into_iter()
+        .map(|q| q.qid)
+        .collect();
+    let reason = "导入的题目还没有法条依据和解析，请补充后保存";
+    let mut next = 1;
+    for q in &parsed.questions {
+        let qid = free_import_id(&txn, bank, &in_bank, &mut next).await?;
+        let id = db::insert_question(&txn, bank.id, &qid, QuestionStatus::NeedsReview, Some(reason)).await?;
+        let version = NewVersion {
+            question_id: id,
+            content: &q.content,
+            revisions: &[],
+            created_by: Some(importer),
+        };
+        db::add_version(&txn, version).await?;
+    }
+    txn.commit().await?;
+    Ok(parsed.questions.len())
+}
+
+/// The next `<bank>-imp-NNN` id from `next` on that no question uses yet (in this bank or any other).
+async fn free_import_id(
+    txn: &impl ConnectionTrait,
+    bank: &Bank,
+    in_bank: &BTreeSet<String>,
+    next: &mut usize,
+) -> Result<String, ServiceError> {
+    loop {
+        let candidate = format!("{}-imp-{:03}", bank.slug, *next);
+        *next += 1;
+        if !in_bank.contains(&candidate) && db::question_by_qid(txn, &candidate).await?.is_none() {
+            return Ok(candidate);
+        }
+    }
+}
+
+/// A question's page data: the question, its versions, and the cited article texts as of the current
+/// version's revisions (and as in force today, when that differs).
+pub struct QuestionDetail {
+    pub question: Question,
+    pub bank: Bank,
+    pub versions: Vec<QuestionVersion>,
+    pub articles: Vec<CitedArticle>,
+}
+
+pub struct CitedArticle {
+    pub citation: Citation,
+    pub statute_title: String,
+    pub revision: String,
+    pub text: Option<String>,
+    /// The text in force now, if the revision the question was written against is older and differs.
+    pub current_text: Option<(String, String)>,
+}
+
+pub async fn question_detail(db: &impl ConnectionTrait, question_id: i64) -> Result<QuestionDetail, ServiceError> {
+    let (bank, question) = question_in_bank(db, question_id).await?;
+    let versions = db::versions_of(db, question_id).await?;
+    let articles = cited_articles(db, &question.current).await?;
+    Ok(QuestionDetail {
+        question,
+        bank,
+        versions,
+        articles,
+    })
+}
+
+/// The article texts a version cites, as of the revisions it pinned (and as in force today): two
+/// queries whatever the number of citations.
+pub async fn cited_articles(db: &impl ConnectionTrait, v: &QuestionVersion) -> Result<Vec<CitedArticle>, ServiceError> {
+    let info: HashMap<String, StatuteInfo> = statutes::all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.short_id.clone(), s))
+        .collect();
+    let pinned: Vec<(&Citation, String)> = v
+        .content
+        .citations
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let pinned = v.revisions.get(i).filter(|r| !r.is_empty());
+            let current = info.get(&c.statute).map(|s| &s.current_revision);
+            (c, pinned.or(current).cloned().unwrap_or_default())
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for (c, revision) in &pinned {
+        keys.push((c.statute.clone(), revision.clone(), c.article));
+        if let Some(s) = info.get(&c.statute) {
+            keys.push((c.statute.clone(), s.current_revision.clone(), c.article));
+        }
+    }
+    let texts = statutes::articles(db, &keys).await?;
+    Ok(pinned
+        .into_iter()
+        .map(|(c, revision)| cited_article(c, revision, info.get(&c.statute), &texts))
+        .collect())
+}
+
+fn cited_article(
+    c: &Citation,
+    revision: String,
+    info: Option<&StatuteInfo>,
+    texts: &HashMap<statutes::ArticleKey, crate::domain::statute::Article>,
+) -> CitedArticle {
+    let text_at = |rev: &str| {
+        texts
+            .get(&(c.statute.clone(), rev.to_string(), c.article))
+            .map(|a| a.text.clone())
+    };
+    let text = text_at(&revision);
+    let current_text = info
+        .filter(|s| s.current_revision != revision)
+        .and_then(|s| text_at(&s.current_revision).map(|t| (s.current_revision.clone(), t)))
+        .filter(|(_, t)| Some(t) != text.as_ref());
+    CitedArticle {
+        citation: c.clone(),
+        statute_title: info.map_or_else(|| c.statute.clone(), |s| s.title.clone()),
+        revision,
+        text,
+        current_text,
+    }
+}
+
+/// Turns import problems into a message list (for pages and logs).
+pub fn describe(problems: &[Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.line, p.message.zh))
+        .collect()
+}
+
+/// Filters for a bank's question list.
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFilter {
+    /// Words in the stem, options or id.
+    pub text: String,
+    pub tag: String,
+    /// `statute` or `statute article`.
+    pub citation: String,
+    pub status: Option<QuestionStatus>,
+}
+
+impl QuestionFilter {
+    fn matches(&self, q: &Question) -> bool {
+        let c = &q.current.content;
+        let text = self.text.trim();
+        let text_ok = text.is_empty()
+            || q.qid.contains(text)
+            || c.stem.contains(text)
+            || c.options.iter().any(|o| o.contains(text))
+            || c.explanation.contains(text);
+        let tag_ok = self.tag.trim().is_empty() || c.tags.iter().any(|t| t == self.tag.trim());
+        let mut parts = self.citation.split_whitespace();
+        let cite_ok = match (parts.next(), parts.next().and_then(|a| a.parse::<u32>().ok())) {
+            (None, _) => true,
+            (Some(s), None) => c.citations.iter().any(|x| x.statute == s),
+            (Some(s), Some(a)) => c.citations.iter().any(|x| x.statute == s && x.article == a),
+        };
+        let status_ok = self.status.is_none_or(|s| s == q.status);
+        text_ok && tag_ok && cite_ok && status_ok
+    }
+}
+
+/// A bank's page: its questions (filtered), the tags in use and the statutes (for the filter's choices).
+pub struct BankPage {
+    pub bank: Bank,
+    pub questions: Vec<Question>,
+    pub tags: BTreeSet<String>,
+    pub statutes: Vec<StatuteInfo>,
+}
+
+pub async fn bank_page(
+    db: &impl ConnectionTrait,
+    bank_id: i64,
+    filter: &QuestionFilter,
+) -> Result<BankPage, ServiceError> {
+    let bank = bank(db, bank_id).await?;
+    let all = db::questions_of_bank(db, bank_id).await?;
+    let tags = all
+        .iter()
+        .flat_map(|q| q.current.content.tags.iter().cloned())
+        .collect();
+    Ok(BankPage {
+        bank,
+        questions: all.into_iter().filter(|q| filter.matches(q)).collect(),
+        tags,
+        statutes: statutes::all(db).await?,
+    })
+}
+
+/// Banks with their question counts per status, in two queries.
+pub async fn overview(db: &impl ConnectionTrait) -> Result<Vec<(Bank, HashMap<QuestionStatus, usize>)>, ServiceError> {
+    let mut counts: HashMap<i64, HashMap<QuestionStatus, usize>> = HashMap::new();
+    for (bank, status, n) in db::status_counts(db).await? {
+        counts.entry(bank).or_default().insert(status, n as usize);
+    }
+    Ok(db::banks(db)
+        .await?
+        .into_iter()
+        .map(|b| {
+            let c = counts.remove(&b.id).unwrap_or_default();
+            (b, c)
+        })
+        .collect())
+}
+
+/// The lawyers' overview: banks with their counts, how each file loaded, how many questions await review.
+pub struct BanksOverview {
+    pub banks: Vec<(Bank, HashMap<QuestionStatus, usize>)>,
+    pub files: Vec<BankFileStatus>,
+    pub review_count: u64,
+}
+
+pub async fn overview_page(db: &impl ConnectionTrait) -> Result<BanksOverview, ServiceError> {
+    Ok(BanksOverview {
+        banks: overview(db).await?,
+        files: db::file_statuses(db).await?,
+        review_count: db::count_with_status(db, QuestionStatus::NeedsReview).await?,
+    })
+}
+
+/// Questions awaiting a lawyer's review, across banks.
+pub async fn review_queue(db: &impl ConnectionTrait) -> Result<Vec<Question>, ServiceError> {
+    Ok(db::questions_with_status(db, QuestionStatus::NeedsReview).await?)
+}
+
+/// Every bank (to choose one).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Bank>, ServiceError> {
+    Ok(db::banks(db).await?)
+}
+
+pub async fn bank(db: &impl ConnectionTrait, id: i64) -> Result<Bank, ServiceError> {
+    db::bank(db, id).await?.ok_or(ServiceError::NotFound)
+}
+
+/// A question with its bank.
+pub async fn question_in_bank(db: &impl ConnectionTrait, id: i64) -> Result<(Bank, Question), ServiceError> {
+    let q = db::question(db, id).await?.ok_or(ServiceError::NotFound)?;
+    Ok((bank(db, q.bank_id).await?, q))
+}
+
+/// The questions a quiz may draw from a bank: active ones only (never 待复核 or retired).
+pub async fn drawable(db: &impl ConnectionTrait, bank_id: i64) -> Result<Vec<Question>, ServiceError> {
+    Ok(db::questions_of_bank(db, bank_id)
+        .await?
+        .into_iter()
+        .filter(|q| q.status == QuestionStatus::Active)
+        .collect())
+}
