@@ -53,7 +53,9 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
         .await;
     assert_eq!(r.status().as_u16(), 422);
     let why = |page: String| Page::parse(page).text_of(".notice.error");
-    assert!(why(r.text().await.unwrap()).contains("已有名为“联洋花园”"));
+    // The unit page has two forms (rename this unit, add a sub-unit), each with a name field.
+    let beside = |page: String, _field: &str| Page::parse(page).texts_of("form .error").join(" ");
+    assert!(beside(r.text().await.unwrap(), "name").contains("已有名为“联洋花园”"));
     let r = app
         .post_form(
             "/admin/org",
@@ -65,7 +67,7 @@ async fn an_admin_builds_the_tree_from_district_to_committee() {
             ],
         )
         .await;
-    assert!(why(r.text().await.unwrap()).contains("任期结束日期必须晚于开始日期"));
+    assert!(beside(r.text().await.unwrap(), "term_end").contains("任期结束日期必须晚于开始日期"));
     let r = app.post_form(&format!("{street}/delete"), &[]).await;
     assert_eq!(r.status().as_u16(), 422);
     assert!(
