@@ -8,6 +8,7 @@ pub mod banks;
 pub mod certificates;
 pub mod demo;
 pub mod home;
+pub mod live_room;
 pub mod org;
 pub mod passwords;
 pub mod people;

@@ -18,7 +18,7 @@ use super::access::{Moderates, SessionAccess};
 use super::accounts::CurrentUser;
 use super::attendance::Attendance;
 use super::banks::CitedArticle;
-use super::sessions::LiveRoom;
+use super::live_room::LiveRoom;
 use crate::db::quiz::{self as db, NewAttempt};
 use crate::db::{banks, training};
 use crate::domain::attempt::{

@@ -10,9 +10,9 @@ use std::future::{Ready, ready};
 
 use super::state::AppState;
 use crate::domain::view::ViewMode;
-use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::services::accounts::{self, CurrentUser};
+use crate::web::error::AppError;
 
 pub const SESSION_COOKIE: &str = "q_sid";
 pub const CSRF_COOKIE: &str = "q_csrf";

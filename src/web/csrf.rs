@@ -13,8 +13,8 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::context::RequestCtx;
-use crate::error::AppError;
 pub use crate::services::tokens::{binding_for_session, binding_for_visitor, token_for, verify};
+use crate::web::error::AppError;
 
 pub const FIELD: &str = "csrf";
 

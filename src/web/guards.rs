@@ -9,9 +9,9 @@ use actix_web::{FromRequest, HttpRequest};
 
 use super::context::RequestCtx;
 use crate::domain::person::{Role, Roles};
-use crate::error::AppError;
 use crate::services::access::StreetScope;
 use crate::services::accounts::CurrentUser;
+use crate::web::error::AppError;
 
 pub trait Permission {
     fn allows(roles: &Roles) -> bool;

@@ -2,6 +2,7 @@
 
 pub mod context;
 pub mod csrf;
+pub mod error;
 pub mod guards;
 pub mod headers;
 pub mod routes;
@@ -14,7 +15,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// The route table: one `configure` per feature.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -6,11 +6,11 @@ use serde::Deserialize;
 
 use super::{html_status, redirect, rejected_fields, reply};
 use crate::domain::org::{OrgUnitId, Term, parse_term_fields, parse_unit_name};
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::{FieldErrors, ServiceError, org};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Admin, Require};
 use crate::web::state::AppState;
 use crate::web::urls;

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, rejected_fields, reply};
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::services::FieldErrors;
 use crate::services::people::{self, AccountFields, AccountInput};
 use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
 use crate::web::guards::{Admin, Require};
 use crate::web::state::AppState;
 use crate::web::urls;

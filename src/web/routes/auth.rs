@@ -5,12 +5,12 @@ use serde::Deserialize;
 
 use super::{client_ip, html, html_status, redirect};
 use crate::domain::view::ViewMode;
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
 use crate::services::accounts::{self, SigninError};
 use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie, session_cookie_name};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;

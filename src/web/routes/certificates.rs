@@ -6,13 +6,13 @@ use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
 use crate::domain::person::Role;
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
 use crate::services::certificates::{self, Rendered, Verified};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Admin, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
 use super::html;
-use crate::error::AppError;
 use crate::services::signin_links;
+use crate::web::error::AppError;
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;
 use crate::web::views::chairs::list;

@@ -1,9 +1,9 @@
 use actix_web::{HttpResponse, get, web};
 
 use super::html;
-use crate::error::AppError;
 use crate::services::home;
 use crate::web::context::Ctx;
+use crate::web::error::AppError;
 use crate::web::state::AppState;
 use crate::web::views;
 

@@ -23,8 +23,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 
 use crate::config::Settings;
-use crate::error::AppError;
 use crate::services::{FieldErrors, ServiceError};
+use crate::web::error::AppError;
 
 pub fn html(markup: Markup) -> HttpResponse {
     html_status(StatusCode::OK, markup)

@@ -8,13 +8,13 @@ use serde::Deserialize;
 
 use super::{html, html_status, redirect, rejected_fields};
 use crate::domain::quiz::{BlueprintRule, Given, QuizSettings, Reveal};
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::access::SessionAccess;
 use crate::services::quiz::{self, AttemptPage, Entry};
 use crate::services::{FieldErrors, ServiceError};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Chair, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;

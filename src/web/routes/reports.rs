@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
 use super::{html, html_status};
-use crate::error::AppError;
 use crate::export::{self, Table};
 use crate::services::ServiceError;
 use crate::services::reports::{self, DashboardQuery, tables};
+use crate::web::error::AppError;
 use crate::web::guards::{Lawyer, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::views::reports as views;

@@ -8,7 +8,6 @@ use actix_ws::AggregatedMessage;
 
 use super::{html, redirect};
 use crate::domain::session::{RoomRole, SessionStatus};
-use crate::error::AppError;
 use crate::rooms::Connection;
 use crate::rooms::protocol::{ClientMsg, ServerMsg};
 use crate::rooms::room::Member;
@@ -16,6 +15,7 @@ use crate::services::access::SessionAccess;
 use crate::services::sessions;
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;

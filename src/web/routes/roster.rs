@@ -5,9 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use super::{html, html_status, redirect, reply};
-use crate::error::AppError;
 use crate::services::{roster, streets};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;
 use crate::web::urls;

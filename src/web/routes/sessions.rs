@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
 use crate::domain::session::Schedule;
-use crate::error::AppError;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
 use crate::services::sessions::{self, Invitees, SessionInput};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
+use crate::web::error::AppError;
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;
 use crate::web::urls;
