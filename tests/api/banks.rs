@@ -486,6 +486,17 @@ async fn lawyers_write_and_edit_questions_with_form_errors_where_they_belong() {
 
     fields[4] = ("answer", "A");
     fields[6] = ("citations", "civil-code 281 1");
+    // A question a chair would have to scroll to read on her phone is sent back, as in bank files.
+    let long_stem = "业主大会决定筹集和使用专项维修资金的，应当经专有部分面积占比三分之二以上的业主且人数占比三分之二以上的业主参与表决。".repeat(5);
+    let mut long = fields.clone();
+    long[2] = ("stem", &long_stem);
+    let r = app.post_form(&path, &long).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(
+        page.field_error("stem").is_some_and(|e| e.contains("一屏放不下")),
+        "{page}"
+    );
     let r = app.post_form(&path, &fields).await;
     assert_eq!(r.status().as_u16(), 303);
     let q = db::question_by_qid(&app.db, "mf-new-1").await.unwrap().unwrap();

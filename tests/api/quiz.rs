@@ -391,8 +391,11 @@ async fn the_server_submits_at_the_deadline_with_what_was_saved() {
     crate::history::attempt_deadline_long_past(&s.app, attempt).await;
     let r = chair.answer(attempt, json!({"position": 1, "choice": [0]})).await;
     assert_eq!(r.status().as_u16(), 409);
-    assert!(r.text().await.unwrap().contains("答题时间已到"));
-    assert_eq!(quiz::submit_due(&s.app.db).await.unwrap(), 1);
+    // The app's own deadline job (every 5 s) may have recorded the submission already.
+    let why = r.text().await.unwrap();
+    assert!(why.contains("答题时间已到") || why.contains("答卷已经提交"), "{why}");
+    let submitted_now = quiz::submit_due(&s.app.db).await.unwrap();
+    assert!(submitted_now <= 1);
     let a = quiz_db::attempt(&s.app.db, attempt).await.unwrap().unwrap();
     assert_eq!((a.submitted_by.as_deref(), a.correct), (Some("deadline"), Some(1)));
     let result = chair.page(&format!("/attempts/{attempt}")).await;

@@ -69,6 +69,22 @@ pub async fn question_problems(
     content: &QuestionContent,
 ) -> Result<Vec<(&'static str, Text)>, ServiceError> {
     let mut out: Vec<(&'static str, Text)> = content.problems().into_iter().map(|p| (p.field, p.message)).collect();
+    // The same first-screen rule as bank files (`question_banks::fit`), so a question written in the
+    // editor cannot be one a chair must scroll to read.
+    let fit = crate::question_banks::fit::estimate(content);
+    if !fit.fits() {
+        let (lines, max) = (fit.lines(), crate::question_banks::fit::Estimate::max_lines());
+        out.push((
+            "stem",
+            Text::new(
+                format!("题目在手机上一屏放不下（约 {lines} 行，最多 {max} 行；每行约 14 个字），请精简题干或选项"),
+                format!(
+                    "the question does not fit a phone's first screen (about {lines} lines, at most {max}; a line \
+                     holds about 14 Chinese characters): shorten the stem or the options"
+                ),
+            ),
+        ));
+    }
     out.extend(citation_problems(db, &content.citations).await?);
     Ok(out)
 }
