@@ -1,6 +1,6 @@
 //! What the roster import reads and keeps: a snapshot of a street, and uploaded files awaiting confirmation.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
@@ -20,97 +20,137 @@ pub async fn snapshot(
         .filter(org_unit::Column::StreetId.eq(street_id))
         .all(db)
         .await?;
-    let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
-    let mut snap = RosterSnapshot {
-        street_id,
-        ..Default::default()
-    };
-    // (committee id) → (居委, 小区)
-    let mut committee_place: HashMap<i64, (String, String)> = HashMap::new();
-    for u in &units {
-        let parent = u.parent_id.and_then(|p| by_id.get(&p));
-        match OrgKind::parse(&u.kind) {
-            Some(OrgKind::Neighbourhood) => {
-                snap.neighbourhoods.insert(u.name.clone());
-            }
-            Some(OrgKind::Estate) => {
-                if let Some(n) = parent {
-                    snap.estates.insert((n.name.clone(), u.name.clone()));
-                }
-            }
-            Some(OrgKind::Committee) => {
-                if let Some(estate) = parent
-                    && let Some(n) = estate.parent_id.and_then(|p| by_id.get(&p))
-                {
-                    committee_place.insert(u.id, (n.name.clone(), estate.name.clone()));
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    for chunk in phones.chunks(500) {
-        found.extend(
-            person::Entity::find()
-                .filter(person::Column::Phone.is_in(chunk.iter().cloned()))
-                .all(db)
-                .await?,
-        );
-    }
+    let places = Places::of(&units);
+    let found = people_with(db, person::Column::Phone, phones).await?;
     // People of other streets: we only need to know their street.
     let foreign: Vec<i64> = found
         .iter()
         .filter_map(|p| p.committee_id)
-        .filter(|c| !committee_place.contains_key(c))
+        .filter(|c| !places.committees.contains_key(c))
         .collect();
-    let foreign_street: HashMap<i64, Option<i64>> = org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(foreign))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.street_id))
-        .collect();
-    let chairs: std::collections::HashSet<i64> = person_role::Entity::find()
-        .filter(person_role::Column::PersonId.is_in(found.iter().map(|p| p.id)))
-        .filter(person_role::Column::Role.eq("chair"))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.person_id)
-        .collect();
-    for p in found {
-        let place = p.committee_id.and_then(|c| committee_place.get(&c));
+    let foreign_street = streets_of(db, foreign).await?;
+    let chairs = chairs_among(db, &found).await?;
+    let people = found.into_iter().map(|p| {
+        let place = p.committee_id.and_then(|c| places.committees.get(&c));
         let street = match (p.committee_id, place) {
             (Some(_), Some(_)) => Some(street_id),
             (Some(c), None) => foreign_street.get(&c).copied().flatten(),
             (None, _) => None,
         };
-        snap.people.insert(
-            p.phone.clone(),
-            ExistingPerson {
-                person_id: p.id,
-                name: p.display_name,
-                email: p.email,
-                street_id: street,
-                neighbourhood: place.map(|(n, _)| n.clone()),
-                estate: place.map(|(_, e)| e.clone()),
-                position: p.position,
-                is_chair: chairs.contains(&p.id),
-            },
-        );
-    }
-    for chunk in emails.chunks(500) {
-        for p in person::Entity::find()
-            .filter(person::Column::Email.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            if let Some(e) = p.email {
-                snap.email_owners.insert(e, p.phone);
+        let is_chair = chairs.contains(&p.id);
+        (p.phone.clone(), existing_person(p, place, street, is_chair))
+    });
+    let people = people.collect();
+    let email_owners = (people_with(db, person::Column::Email, emails).await?.into_iter())
+        .filter_map(|p| Some((p.email?, p.phone)))
+        .collect();
+    Ok(RosterSnapshot {
+        street_id,
+        people,
+        email_owners,
+        estates: places.estates,
+        neighbourhoods: places.neighbourhoods,
+    })
+}
+
+/// The places of a street by name.
+struct Places {
+    neighbourhoods: BTreeSet<String>,
+    /// (居委, 小区) pairs.
+    estates: BTreeSet<(String, String)>,
+    /// Committee id → (居委, 小区).
+    committees: HashMap<i64, (String, String)>,
+}
+
+impl Places {
+    fn of(units: &[org_unit::Model]) -> Places {
+        let by_id: HashMap<i64, &org_unit::Model> = units.iter().map(|u| (u.id, u)).collect();
+        let mut places = Places {
+            neighbourhoods: BTreeSet::new(),
+            estates: BTreeSet::new(),
+            committees: HashMap::new(),
+        };
+        for u in units {
+            let parent = u.parent_id.and_then(|p| by_id.get(&p));
+            match OrgKind::parse(&u.kind) {
+                Some(OrgKind::Neighbourhood) => {
+                    places.neighbourhoods.insert(u.name.clone());
+                }
+                Some(OrgKind::Estate) => {
+                    if let Some(n) = parent {
+                        places.estates.insert((n.name.clone(), u.name.clone()));
+                    }
+                }
+                Some(OrgKind::Committee) => {
+                    if let Some(estate) = parent
+                        && let Some(n) = estate.parent_id.and_then(|p| by_id.get(&p))
+                    {
+                        places.committees.insert(u.id, (n.name.clone(), estate.name.clone()));
+                    }
+                }
+                _ => {}
             }
         }
+        places
     }
-    Ok(snap)
+}
+
+/// The people whose `column` holds one of `values` (asked in chunks, to keep the query small).
+async fn people_with(
+    db: &impl ConnectionTrait,
+    column: person::Column,
+    values: &[String],
+) -> Result<Vec<person::Model>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in values.chunks(500) {
+        found.extend(
+            person::Entity::find()
+                .filter(column.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// The street of each of these committees.
+async fn streets_of(db: &impl ConnectionTrait, committees: Vec<i64>) -> Result<HashMap<i64, Option<i64>>, DbErr> {
+    Ok(org_unit::Entity::find()
+        .filter(org_unit::Column::Id.is_in(committees))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.street_id))
+        .collect())
+}
+
+async fn chairs_among(db: &impl ConnectionTrait, people: &[person::Model]) -> Result<HashSet<i64>, DbErr> {
+    Ok(person_role::Entity::find()
+        .filter(person_role::Column::PersonId.is_in(people.iter().map(|p| p.id)))
+        .filter(person_role::Column::Role.eq("chair"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.person_id)
+        .collect())
+}
+
+fn existing_person(
+    p: person::Model,
+    place: Option<&(String, String)>,
+    street_id: Option<i64>,
+    is_chair: bool,
+) -> ExistingPerson {
+    ExistingPerson {
+        person_id: p.id,
+        name: p.display_name,
+        email: p.email,
+        street_id,
+        neighbourhood: place.map(|(n, _)| n.clone()),
+        estate: place.map(|(_, e)| e.clone()),
+        position: p.position,
+        is_chair,
+    }
 }
 
 #[derive(Debug, Clone)]
