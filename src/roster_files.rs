@@ -218,18 +218,7 @@ fn read_xlsx(filename: &str, bytes: &[u8]) -> ReadRoster {
 /// The first sheet's lines that have content.
 fn xlsx_lines(filename: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ReadRoster> {
     check_unpacked_size(filename, bytes)?;
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
-        file_error(
-            format!("无法读取 Excel 文件“{filename}”：{e}"),
-            format!("cannot read the Excel file “{filename}”: {e}"),
-        )
-    })?;
-    let sheet = book.sheet_names().into_iter().next().ok_or_else(|| {
-        file_error(
-            format!("Excel 文件“{filename}”中没有工作表"),
-            format!("the workbook “{filename}” has no sheets"),
-        )
-    })?;
+    let (mut book, sheet) = first_sheet(filename, bytes)?;
     let sheet_error = |e: calamine::XlsxError| {
         file_error(
             format!("无法读取“{filename}”的第一个工作表：{e}"),
@@ -253,6 +242,25 @@ fn xlsx_lines(filename: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>,
         rows.entry(line).or_default().insert(col, text);
     }
     Ok(rows.into_iter().map(|(line, cells)| (line, dense(cells))).collect())
+}
+
+type Workbook<'b> = Xlsx<Cursor<&'b [u8]>>;
+
+/// The workbook and the name of its first sheet.
+fn first_sheet<'b>(filename: &str, bytes: &'b [u8]) -> Result<(Workbook<'b>, String), ReadRoster> {
+    let book: Workbook = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        file_error(
+            format!("无法读取 Excel 文件“{filename}”：{e}"),
+            format!("cannot read the Excel file “{filename}”: {e}"),
+        )
+    })?;
+    match book.sheet_names().into_iter().next() {
+        Some(sheet) => Ok((book, sheet)),
+        None => Err(file_error(
+            format!("Excel 文件“{filename}”中没有工作表"),
+            format!("the workbook “{filename}” has no sheets"),
+        )),
+    }
 }
 
 /// The declared used range, checked before reading any cell. It may be absent or lie, so every cell

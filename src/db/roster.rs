@@ -21,6 +21,26 @@ pub async fn snapshot(
         .all(db)
         .await?;
     let places = Places::of(&units);
+    let people = known_people(db, street_id, &places, phones).await?;
+    let email_owners = (people_with(db, person::Column::Email, emails).await?.into_iter())
+        .filter_map(|p| Some((p.email?, p.phone)))
+        .collect();
+    Ok(RosterSnapshot {
+        street_id,
+        people,
+        email_owners,
+        estates: places.estates,
+        neighbourhoods: places.neighbourhoods,
+    })
+}
+
+/// The people already registered under these phone numbers, by phone number.
+async fn known_people(
+    db: &impl ConnectionTrait,
+    street_id: i64,
+    places: &Places,
+    phones: &[String],
+) -> Result<HashMap<String, ExistingPerson>, DbErr> {
     let found = people_with(db, person::Column::Phone, phones).await?;
     // People of other streets: we only need to know their street.
     let foreign: Vec<i64> = found
@@ -40,17 +60,7 @@ pub async fn snapshot(
         let is_chair = chairs.contains(&p.id);
         (p.phone.clone(), existing_person(p, place, street, is_chair))
     });
-    let people = people.collect();
-    let email_owners = (people_with(db, person::Column::Email, emails).await?.into_iter())
-        .filter_map(|p| Some((p.email?, p.phone)))
-        .collect();
-    Ok(RosterSnapshot {
-        street_id,
-        people,
-        email_owners,
-        estates: places.estates,
-        neighbourhoods: places.neighbourhoods,
-    })
+    Ok(people.collect())
 }
 
 /// The places of a street by name.
