@@ -1,14 +1,15 @@
 //! The command line: `serve` (default), `migrate`, `create-admin`, `import-roster`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
 use crate::domain::org::OrgKind;
-use crate::domain::person::{Role, Roles};
+use crate::domain::person::{NewPassword, Role, Roles};
 use crate::services::people::AccountInput;
-use crate::services::{self, ServiceError};
+use crate::services::{self, FieldErrors, ServiceError};
 use crate::{db, startup::Application};
 
 #[derive(Parser)]
@@ -68,8 +69,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Application::build(settings).await?.run_until_stopped().await?,
         Command::Migrate => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
+            migrated(&settings).await?;
             println!("migrations applied");
         }
         Command::CreateAdmin {
@@ -77,114 +77,118 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             phone,
             email,
             password,
-        } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
-            let input = AccountInput::parse(
-                &name,
-                &phone,
-                email.as_deref().unwrap_or(""),
-                &["admin".into()],
-                &[],
-                None,
-                "",
-            )
-            .map_err(|errs| {
-                anyhow::anyhow!(
-                    errs.iter()
-                        .map(|(f, t)| format!("{f}: {t}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            })?;
-            let hash = services::passwords::hash(
-                crate::domain::person::NewPassword::parse(&password, &password)
-                    .map_err(|t| anyhow::anyhow!("password: {t}"))?
-                    .expose()
-                    .to_string(),
-            )
-            .await?;
-            match services::people::create(
-                &conn,
-                &AccountInput {
-                    roles: Roles::new([Role::Admin]),
-                    ..input
-                },
-                Some(hash),
-            )
-            .await
-            {
-                Ok(id) => println!("administrator created (id {id})"),
-                Err(ServiceError::Rejected(errs)) => anyhow::bail!(
-                    errs.iter()
-                        .map(|(f, t)| format!("{f}: {t}"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        } => create_admin(&settings, &name, &phone, email.as_deref(), &password).await?,
         Command::Banks {
             command: BanksCommand::Check { dir },
-        } => {
-            let dir = dir.unwrap_or_else(|| settings.paths.banks_dir.clone());
-            let report = crate::question_banks::check::check_dir(&dir);
-            for line in report.lines() {
-                println!("{line}");
-            }
-            if !report.is_clean() {
-                anyhow::bail!("{} problems in {}", report.lines().len(), dir.display());
-            }
-            println!(
-                "{}: {} banks, {} questions, {} statutes — all valid",
-                dir.display(),
-                report.files.len(),
-                report.question_count(),
-                report.statutes.len()
-            );
-        }
-        Command::ImportRoster { file, street, dry_run } => {
-            let conn = db::connect(&settings).await?;
-            db::migrate(&conn).await?;
-            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let streets: Vec<_> = db::org::all_of_kind(&conn, OrgKind::Street)
-                .await?
-                .into_iter()
-                .filter(|s| s.name == street)
-                .collect();
-            let [s] = streets.as_slice() else {
-                anyhow::bail!(
-                    "street “{street}”: {} streets have that name (need exactly one)",
-                    streets.len()
-                );
-            };
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let plan = services::roster::plan_file(&conn, s.id, &name, bytes.clone()).await?;
-            for e in &plan.errors {
-                eprintln!("{}:{e}", file.display());
-            }
-            if !plan.errors.is_empty() {
-                anyhow::bail!("{} problems; nothing imported", plan.errors.len());
-            }
-            if dry_run {
-                println!(
-                    "{} rows OK; would create, update or keep them (dry run)",
-                    plan.rows.len()
-                );
-                return Ok(());
-            }
-            match services::roster::import_file(&conn, s.id, &name, &bytes).await {
-                Ok(o) => println!(
-                    "created {}, updated {}, unchanged {}",
-                    o.created, o.updated, o.unchanged
-                ),
-                Err(ServiceError::Refused(t)) => anyhow::bail!("{t}"),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        } => check_banks(dir.unwrap_or_else(|| settings.paths.banks_dir.clone()))?,
+        Command::ImportRoster { file, street, dry_run } => import_roster(&settings, &file, &street, dry_run).await?,
     }
     Ok(())
+}
+
+/// A connection to a migrated database.
+async fn migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let conn = db::connect(settings).await?;
+    db::migrate(&conn).await?;
+    Ok(conn)
+}
+
+/// `field: message; field: message` for the terminal.
+fn listed(errors: &FieldErrors) -> String {
+    errors
+        .iter()
+        .map(|(f, t)| format!("{f}: {t}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn create_admin(
+    settings: &Settings,
+    name: &str,
+    phone: &str,
+    email: Option<&str>,
+    password: &str,
+) -> anyhow::Result<()> {
+    let conn = migrated(settings).await?;
+    let input = AccountInput::parse(name, phone, email.unwrap_or(""), &["admin".into()], &[], None, "")
+        .map_err(|errs| anyhow::anyhow!(listed(&errs)))?;
+    let password = NewPassword::parse(password, password).map_err(|t| anyhow::anyhow!("password: {t}"))?;
+    let hash = services::passwords::hash(password.expose().to_string()).await?;
+    let input = AccountInput {
+        roles: Roles::new([Role::Admin]),
+        ..input
+    };
+    match services::people::create(&conn, &input, Some(hash)).await {
+        Ok(id) => println!("administrator created (id {id})"),
+        Err(ServiceError::Rejected(errs)) => anyhow::bail!(listed(&errs)),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+fn check_banks(dir: PathBuf) -> anyhow::Result<()> {
+    let report = crate::question_banks::check::check_dir(&dir);
+    for line in report.lines() {
+        println!("{line}");
+    }
+    if !report.is_clean() {
+        anyhow::bail!("{} problems in {}", report.lines().len(), dir.display());
+    }
+    println!(
+        "{}: {} banks, {} questions, {} statutes — all valid",
+        dir.display(),
+        report.files.len(),
+        report.question_count(),
+        report.statutes.len()
+    );
+    Ok(())
+}
+
+async fn import_roster(settings: &Settings, file: &Path, street: &str, dry_run: bool) -> anyhow::Result<()> {
+    let conn = migrated(settings).await?;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let street_id = street_named(&conn, street).await?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let plan = services::roster::plan_file(&conn, street_id, &name, bytes.clone()).await?;
+    for e in &plan.errors {
+        eprintln!("{}:{e}", file.display());
+    }
+    if !plan.errors.is_empty() {
+        anyhow::bail!("{} problems; nothing imported", plan.errors.len());
+    }
+    if dry_run {
+        println!(
+            "{} rows OK; would create, update or keep them (dry run)",
+            plan.rows.len()
+        );
+        return Ok(());
+    }
+    match services::roster::import_file(&conn, street_id, &name, &bytes).await {
+        Ok(o) => println!(
+            "created {}, updated {}, unchanged {}",
+            o.created, o.updated, o.unchanged
+        ),
+        Err(ServiceError::Refused(t)) => anyhow::bail!("{t}"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// The id of the one street with this name.
+async fn street_named(conn: &DatabaseConnection, street: &str) -> anyhow::Result<i64> {
+    let streets: Vec<_> = db::org::all_of_kind(conn, OrgKind::Street)
+        .await?
+        .into_iter()
+        .filter(|s| s.name == street)
+        .collect();
+    let [s] = streets.as_slice() else {
+        anyhow::bail!(
+            "street “{street}”: {} streets have that name (need exactly one)",
+            streets.len()
+        );
+    };
+    Ok(s.id)
 }

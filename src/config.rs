@@ -261,6 +261,13 @@ fn insert_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
     }
 }
 
+fn invalid(key: &str, message: &str) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    })
+}
+
 impl Settings {
     /// Loads from the process environment.
     pub fn load() -> Result<Settings, ConfigError> {
@@ -298,12 +305,32 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key: &str, message: &str| {
-            Err(ConfigError::Invalid {
-                key: key.into(),
-                message: message.into(),
-            })
-        };
+        self.check_database()?;
+        self.check_security()?;
+        self.check_rooms()?;
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid(
+                "email.from",
+                "must be an address such as 业委会学堂 <noreply@example.gov.cn>",
+            );
+        }
+        if let Some(url) = &self.sms.gateway_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return invalid("sms.gateway_url", "must be an http:// or https:// address");
+        }
+        if self.environment == Environment::Production {
+            if self.demo.seed {
+                return invalid("demo.seed", "demo data is never seeded in production; set it to false");
+            }
+            if self.security.secret_key.is_none() {
+                return invalid("security.secret_key", "is required in production");
+            }
+        }
+        Ok(())
+    }
+
+    fn check_database(&self) -> Result<(), ConfigError> {
         let url = &self.database.url;
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return invalid("database.url", "must start with sqlite: or postgres://");
@@ -311,6 +338,11 @@ impl Settings {
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1");
         }
+        Ok(())
+    }
+
+    /// The public URL, lifetimes and the signing key.
+    fn check_security(&self) -> Result<(), ConfigError> {
         if let Some(u) = &self.server.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
@@ -327,6 +359,10 @@ impl Settings {
         {
             return invalid("security.secret_key", "must be at least 32 characters");
         }
+        Ok(())
+    }
+
+    fn check_rooms(&self) -> Result<(), ConfigError> {
         if self.rooms.udp_port_min > self.rooms.udp_port_max
             || (self.rooms.udp_port_min == 0) != (self.rooms.udp_port_max == 0)
         {
@@ -335,27 +371,8 @@ impl Settings {
                 "the port range needs both ends, min ≤ max (or both 0)",
             );
         }
-        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
-            return invalid(
-                "email.from",
-                "must be an address such as 业委会学堂 <noreply@example.gov.cn>",
-            );
-        }
-        if let Some(url) = &self.sms.gateway_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return invalid("sms.gateway_url", "must be an http:// or https:// address");
-        }
         if self.rooms.media_threads == 0 {
             return invalid("rooms.media_threads", "must be at least 1");
-        }
-        if self.environment == Environment::Production {
-            if self.demo.seed {
-                return invalid("demo.seed", "demo data is never seeded in production; set it to false");
-            }
-            if self.security.secret_key.is_none() {
-                return invalid("security.secret_key", "is required in production");
-            }
         }
         Ok(())
     }

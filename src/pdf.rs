@@ -9,6 +9,7 @@ use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 
 use crate::domain::certificate::CertificateContent;
@@ -107,24 +108,23 @@ fn wrap(face: &rustybuzz::Face, s: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-fn fill(r: u8, g: u8, b: u8) -> Fill {
+fn fill((r, g, b): (u8, u8, u8)) -> Fill {
     Fill {
         paint: rgb::Color::new(r, g, b).into(),
         ..Default::default()
     }
 }
 
+// A4 in points, and the left and right margin of the text.
+const PAGE_WIDTH: f32 = 595.0;
+const PAGE_HEIGHT: f32 = 842.0;
+const MARGIN: f32 = 80.0;
+const INK: (u8, u8, u8) = (30, 30, 30);
+const GREY: (u8, u8, u8) = (90, 90, 90);
+
 /// Renders the certificate. `verify_url` goes into the QR code and is printed below it.
 pub fn render(c: &CertificateContent, serial: &str, code: &str, verify_url: &str) -> Result<Vec<u8>, PdfError> {
-    for (field, t) in c.texts() {
-        if let Some(ch) = unsupported_char(t) {
-            return Err(PdfError::MissingGlyph {
-                field,
-                ch,
-                code: ch as u32,
-            });
-        }
-    }
+    check_glyphs(c)?;
     let data = font_data();
     let face = rustybuzz::Face::from_slice(&data, 0).ok_or_else(|| PdfError::Render("font".into()))?;
     let font = Font::new(data.clone().into(), 0).ok_or_else(|| PdfError::Render("font".into()))?;
@@ -137,162 +137,161 @@ pub fn render(c: &CertificateContent, serial: &str, code: &str, verify_url: &str
             .title(format!("结业证书 {serial} {}", c.name))
             .creator("业委会学堂 Quorum".to_string()),
     );
-    {
-        let mut page = doc.start_page();
-        let mut s = page.surface();
-        let (w, gold, ink) = (595.0f32, rgb::Color::new(160, 120, 40), (30, 30, 30));
-        // Double frame.
-        s.set_fill(None);
-        for (inset, width) in [(24.0f32, 3.0f32), (34.0, 1.0)] {
-            s.set_stroke(Some(Stroke {
-                paint: gold.into(),
-                width,
-                ..Default::default()
-            }));
-            let mut pb = PathBuilder::new();
-            if let Some(r) = Rect::from_xywh(inset, inset, w - 2.0 * inset, 842.0 - 2.0 * inset) {
-                pb.push_rect(r);
-            }
-            if let Some(p) = pb.finish() {
-                s.draw_path(&p);
-            }
+    let mut page = doc.start_page();
+    let mut surface = page.surface();
+    draw_frame(&mut surface);
+    let mut pen = Pen {
+        s: &mut surface,
+        face: &face,
+        font,
+    };
+    draw_heading(&mut pen, c);
+    draw_body(&mut pen, c);
+    draw_issuer(&mut pen, c);
+    draw_verification(&mut pen, serial, code, verify_url, &qr);
+    surface.finish();
+    page.finish();
+    doc.finish().map_err(|e| PdfError::Render(format!("{e:?}")))
+}
+
+/// Refuses a certificate with a character the font cannot show, naming the field.
+fn check_glyphs(c: &CertificateContent) -> Result<(), PdfError> {
+    for (field, t) in c.texts() {
+        if let Some(ch) = unsupported_char(t) {
+            return Err(PdfError::MissingGlyph {
+                field,
+                ch,
+                code: ch as u32,
+            });
         }
-        s.set_stroke(None);
-        let centred = |s: &mut krilla::surface::Surface, text: &str, size: f32, y: f32, colour: Fill| {
-            s.set_fill(Some(colour));
-            let x = (w - text_width(&face, text, size)) / 2.0;
-            s.draw_text(
-                Point::from_xy(x, y),
-                font.clone(),
-                size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
-        };
-        centred(&mut s, "结 业 证 书", 46.0, 160.0, fill(150, 30, 30));
-        centred(&mut s, "CERTIFICATE OF COMPLETION", 12.0, 188.0, fill(120, 90, 30));
-        centred(
-            &mut s,
-            &format!("{} 同志：", c.name),
-            26.0,
-            270.0,
-            fill(ink.0, ink.1, ink.2),
-        );
-        let body = format!(
-            "您作为{}（{}）的代表，于{}参加了{}举办的“{}”培训，并通过随堂测试（{}/{}），成绩合格，特发此证。",
-            c.committee, c.estate, c.session_date, c.street, c.session_title, c.correct, c.total
-        );
-        s.set_fill(Some(fill(ink.0, ink.1, ink.2)));
-        let mut y = 330.0;
-        for line in wrap(&face, &format!("　　{body}"), 17.0, w - 2.0 * 80.0) {
-            s.draw_text(
-                Point::from_xy(80.0, y),
-                font.clone(),
-                17.0,
-                &line,
-                false,
-                TextDirection::Auto,
-            );
-            y += 30.0;
-        }
-        if !c.lecturers.is_empty() {
-            y += 10.0;
-            s.draw_text(
-                Point::from_xy(80.0, y),
-                font.clone(),
-                15.0,
-                &format!("主讲律师：{}", c.lecturers.join("、")),
-                false,
-                TextDirection::Auto,
-            );
-        }
-        let right = |s: &mut krilla::surface::Surface, text: &str, size: f32, y: f32| {
-            let x = w - 80.0 - text_width(&face, text, size);
-            s.draw_text(
-                Point::from_xy(x, y),
-                font.clone(),
-                size,
-                text,
-                false,
-                TextDirection::Auto,
-            );
-        };
-        right(
-            &mut s,
-            &format!("{}办事处", c.street.trim_end_matches("办事处")),
-            18.0,
-            610.0,
-        );
-        right(&mut s, &c.issued_on, 16.0, 640.0);
-        // Serial, code and the QR code for public verification.
-        s.set_fill(Some(fill(90, 90, 90)));
-        s.draw_text(
-            Point::from_xy(60.0, 720.0),
-            font.clone(),
-            11.0,
-            &format!("证书编号：{serial}"),
+    }
+    Ok(())
+}
+
+/// Draws text in the certificate font on a page.
+struct Pen<'p, 's> {
+    s: &'p mut Surface<'s>,
+    face: &'p rustybuzz::Face<'p>,
+    font: Font,
+}
+
+impl Pen<'_, '_> {
+    fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        self.s.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            text,
             false,
             TextDirection::Auto,
         );
-        s.draw_text(
-            Point::from_xy(60.0, 740.0),
-            font.clone(),
-            11.0,
-            &format!("验证码：{code}"),
-            false,
-            TextDirection::Auto,
-        );
-        s.draw_text(
-            Point::from_xy(60.0, 760.0),
-            font.clone(),
-            9.0,
-            verify_url,
-            false,
-            TextDirection::Auto,
-        );
-        let n = qr.width();
-        let module = 90.0 / n as f32;
-        let (ox, oy) = (w - 60.0 - 90.0, 690.0);
+    }
+
+    fn centred(&mut self, text: &str, size: f32, y: f32, colour: Fill) {
+        self.s.set_fill(Some(colour));
+        let x = (PAGE_WIDTH - text_width(self.face, text, size)) / 2.0;
+        self.text(x, y, size, text);
+    }
+
+    fn right(&mut self, text: &str, size: f32, y: f32) {
+        let x = PAGE_WIDTH - MARGIN - text_width(self.face, text, size);
+        self.text(x, y, size, text);
+    }
+}
+
+/// A gold double frame.
+fn draw_frame(s: &mut Surface) {
+    s.set_fill(None);
+    for (inset, width) in [(24.0f32, 3.0f32), (34.0, 1.0)] {
+        s.set_stroke(Some(Stroke {
+            paint: rgb::Color::new(160, 120, 40).into(),
+            width,
+            ..Default::default()
+        }));
         let mut pb = PathBuilder::new();
-        for yq in 0..n {
-            let mut x = 0;
-            while x < n {
-                if qr[(x, yq)] != qrcode::Color::Dark {
-                    x += 1;
-                    continue;
-                }
-                let start = x;
-                while x < n && qr[(x, yq)] == qrcode::Color::Dark {
-                    x += 1;
-                }
-                if let Some(r) = Rect::from_xywh(
-                    ox + start as f32 * module,
-                    oy + yq as f32 * module,
-                    (x - start) as f32 * module,
-                    module,
-                ) {
-                    pb.push_rect(r);
-                }
-            }
+        if let Some(r) = Rect::from_xywh(inset, inset, PAGE_WIDTH - 2.0 * inset, PAGE_HEIGHT - 2.0 * inset) {
+            pb.push_rect(r);
         }
-        s.set_fill(Some(fill(0, 0, 0)));
         if let Some(p) = pb.finish() {
             s.draw_path(&p);
         }
-        s.set_fill(Some(fill(90, 90, 90)));
-        s.draw_text(
-            Point::from_xy(ox + 18.0, oy + 104.0),
-            font.clone(),
-            9.0,
-            "扫码验证真伪",
-            false,
-            TextDirection::Auto,
-        );
-        s.finish();
-        page.finish();
     }
-    doc.finish().map_err(|e| PdfError::Render(format!("{e:?}")))
+    s.set_stroke(None);
+}
+
+fn draw_heading(pen: &mut Pen, c: &CertificateContent) {
+    pen.centred("结 业 证 书", 46.0, 160.0, fill((150, 30, 30)));
+    pen.centred("CERTIFICATE OF COMPLETION", 12.0, 188.0, fill((120, 90, 30)));
+    pen.centred(&format!("{} 同志：", c.name), 26.0, 270.0, fill(INK));
+}
+
+/// What was attended and passed, wrapped to the margins, then the lecturers.
+fn draw_body(pen: &mut Pen, c: &CertificateContent) {
+    let body = format!(
+        "您作为{}（{}）的代表，于{}参加了{}举办的“{}”培训，并通过随堂测试（{}/{}），成绩合格，特发此证。",
+        c.committee, c.estate, c.session_date, c.street, c.session_title, c.correct, c.total
+    );
+    pen.s.set_fill(Some(fill(INK)));
+    let mut y = 330.0;
+    for line in wrap(pen.face, &format!("　　{body}"), 17.0, PAGE_WIDTH - 2.0 * MARGIN) {
+        pen.text(MARGIN, y, 17.0, &line);
+        y += 30.0;
+    }
+    if !c.lecturers.is_empty() {
+        y += 10.0;
+        pen.text(MARGIN, y, 15.0, &format!("主讲律师：{}", c.lecturers.join("、")));
+    }
+}
+
+/// The issuing street office and the date, flush right.
+fn draw_issuer(pen: &mut Pen, c: &CertificateContent) {
+    pen.right(&format!("{}办事处", c.street.trim_end_matches("办事处")), 18.0, 610.0);
+    pen.right(&c.issued_on, 16.0, 640.0);
+}
+
+/// Serial, code and the QR code for public verification.
+fn draw_verification(pen: &mut Pen, serial: &str, code: &str, verify_url: &str, qr: &qrcode::QrCode) {
+    pen.s.set_fill(Some(fill(GREY)));
+    pen.text(60.0, 720.0, 11.0, &format!("证书编号：{serial}"));
+    pen.text(60.0, 740.0, 11.0, &format!("验证码：{code}"));
+    pen.text(60.0, 760.0, 9.0, verify_url);
+    let (ox, oy) = (PAGE_WIDTH - 60.0 - 90.0, 690.0);
+    pen.s.set_fill(Some(fill((0, 0, 0))));
+    if let Some(p) = qr_path(qr, ox, oy, 90.0) {
+        pen.s.draw_path(&p);
+    }
+    pen.s.set_fill(Some(fill(GREY)));
+    pen.text(ox + 18.0, oy + 104.0, 9.0, "扫码验证真伪");
+}
+
+/// The dark modules of a QR code as `size`-point square at (`ox`, `oy`), one rectangle per run of
+/// dark modules in a row.
+fn qr_path(qr: &qrcode::QrCode, ox: f32, oy: f32, size: f32) -> Option<krilla::geom::Path> {
+    let n = qr.width();
+    let module = size / n as f32;
+    let mut pb = PathBuilder::new();
+    for yq in 0..n {
+        let mut x = 0;
+        while x < n {
+            if qr[(x, yq)] != qrcode::Color::Dark {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < n && qr[(x, yq)] == qrcode::Color::Dark {
+                x += 1;
+            }
+            if let Some(r) = Rect::from_xywh(
+                ox + start as f32 * module,
+                oy + yq as f32 * module,
+                (x - start) as f32 * module,
+                module,
+            ) {
+                pb.push_rect(r);
+            }
+        }
+    }
+    pb.finish()
 }
 
 #[cfg(test)]

@@ -103,53 +103,66 @@ fn read_csv(filename: &str, text: &str) -> ReadRoster {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    // The csv crate's own line counter skips blank lines; count newlines before each record's byte
-    // offset instead, so the number matches what a person sees in a text editor or Excel.
-    let newlines: Vec<usize> = text
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    // A record's reported offset can point at blank lines skipped before it: step over them first.
-    let bytes = text.as_bytes();
-    let line_at = |byte: u64| {
-        let mut b = byte as usize;
-        while b < bytes.len() && matches!(bytes[b], b'\n' | b'\r') {
-            b += 1;
-        }
-        newlines.partition_point(|&i| i < b) + 1
-    };
+    let line_at = LineIndex::new(text);
     let mut lines: Vec<(usize, Vec<String>)> = Vec::new();
     let mut errors = Vec::new();
     for record in reader.records() {
         match record {
             Ok(r) => {
-                let line = r.position().map(|p| line_at(p.byte())).unwrap_or(lines.len() + 1);
+                let line = r.position().map(|p| line_at.line(p.byte())).unwrap_or(lines.len() + 1);
                 // Blank lines and trailing empty fields carry nothing; content past the caps is refused.
-                if let Some(last) = r
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| !c.trim().is_empty())
-                    .map(|(i, _)| i)
-                    .last()
+                if let Some(last) = last_filled(&r)
                     && (line > MAX_ROWS || last >= MAX_COLUMNS)
                 {
                     return cell_beyond_limits(filename, line, last);
                 }
                 lines.push((line, r.iter().map(str::to_string).collect()));
             }
-            Err(e) => {
-                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
-                errors.push(RowError {
-                    line,
-                    column: None,
-                    message: Text::new(format!("CSV 格式错误：{e}"), format!("malformed CSV: {e}")),
-                });
-            }
+            Err(e) => errors.push(RowError {
+                line: e.position().map(|p| line_at.line(p.byte())).unwrap_or(0),
+                column: None,
+                message: Text::new(format!("CSV 格式错误：{e}"), format!("malformed CSV: {e}")),
+            }),
         }
     }
     into_rows(lines, errors)
+}
+
+/// The index of a record's last non-blank field.
+fn last_filled(r: &csv::StringRecord) -> Option<usize> {
+    r.iter()
+        .enumerate()
+        .filter(|(_, c)| !c.trim().is_empty())
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// Line numbers of byte offsets in a text. The csv crate's own line counter skips blank lines; counting
+/// newlines before each record's byte offset instead gives the number a person sees in a text editor
+/// or Excel.
+struct LineIndex<'t> {
+    bytes: &'t [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    fn new(text: &'t str) -> LineIndex<'t> {
+        let bytes = text.as_bytes();
+        let newlines = (bytes.iter().enumerate())
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { bytes, newlines }
+    }
+
+    fn line(&self, byte: u64) -> usize {
+        // A record's reported offset can point at blank lines skipped before it: step over them first.
+        let mut b = byte as usize;
+        while b < self.bytes.len() && matches!(self.bytes[b], b'\n' | b'\r') {
+            b += 1;
+        }
+        self.newlines.partition_point(|&i| i < b) + 1
+    }
 }
 
 fn cell_text(d: &Data) -> String {
@@ -196,24 +209,16 @@ fn check_unpacked_size(filename: &str, bytes: &[u8]) -> Result<(), ReadRoster> {
 }
 
 fn read_xlsx(filename: &str, bytes: &[u8]) -> ReadRoster {
-    if let Err(e) = check_unpacked_size(filename, bytes) {
-        return e;
+    match xlsx_lines(filename, bytes) {
+        Ok(lines) => into_rows(lines, Vec::new()),
+        Err(refused) => refused,
     }
-    let mut book: Xlsx<_> = match open_workbook_from_rs(Cursor::new(bytes)) {
-        Ok(b) => b,
-        Err(e) => {
-            return file_error(
-                format!("无法读取 Excel 文件“{filename}”：{e}"),
-                format!("cannot read the Excel file “{filename}”: {e}"),
-            );
-        }
-    };
-    let Some(sheet) = book.sheet_names().into_iter().next() else {
-        return file_error(
-            format!("Excel 文件“{filename}”中没有工作表"),
-            format!("the workbook “{filename}” has no sheets"),
-        );
-    };
+}
+
+/// The first sheet's lines that have content.
+fn xlsx_lines(filename: &str, bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, ReadRoster> {
+    check_unpacked_size(filename, bytes)?;
+    let (mut book, sheet) = first_sheet(filename, bytes)?;
     let sheet_error = |e: calamine::XlsxError| {
         file_error(
             format!("无法读取“{filename}”的第一个工作表：{e}"),
@@ -221,88 +226,101 @@ fn read_xlsx(filename: &str, bytes: &[u8]) -> ReadRoster {
         )
     };
     // Never `worksheet_range`: it allocates every cell of the used range, empty or not.
-    let mut cells = match book.worksheet_cells_reader(&sheet) {
-        Ok(c) => c,
-        Err(e) => return sheet_error(e),
-    };
-    // The declared used range, checked before reading any cell. It may be absent or lie, so every
-    // cell is checked again as it is read.
-    let declared = cells.dimensions();
-    if declared.end.0 as usize >= MAX_ROWS || declared.end.1 as usize >= MAX_COLUMNS {
-        let range = format!(
-            "{}{}:{}{}",
-            column_name(declared.start.1),
-            declared.start.0 as u64 + 1,
-            column_name(declared.end.1),
-            declared.end.0 as u64 + 1
-        );
-        return too_large(
-            filename,
-            format!("而工作表的使用范围是 {range}"),
-            format!("the sheet's used range is {range}"),
-        );
-    }
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(sheet_error)?;
+    check_declared_range(filename, cells.dimensions())?;
     // Non-empty cells only, by row: (line, column) → text.
     let mut rows: BTreeMap<usize, BTreeMap<usize, String>> = BTreeMap::new();
-    loop {
-        let cell = match cells.next_cell() {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => return sheet_error(e),
-        };
+    while let Some(cell) = cells.next_cell().map_err(sheet_error)? {
         let (row, col) = cell.get_position();
-        let text = match cell.get_value() {
-            DataRef::Empty => continue,
-            DataRef::SharedString(s) => (*s).to_string(),
-            other => cell_text(&Data::from(other.clone())),
-        };
-        if text.is_empty() {
+        let Some(text) = cell_value(cell.get_value()) else {
             continue;
-        }
+        };
         let (line, col) = (row as usize + 1, col as usize);
         if line > MAX_ROWS || col >= MAX_COLUMNS {
-            return cell_beyond_limits(filename, line, col);
+            return Err(cell_beyond_limits(filename, line, col));
         }
         rows.entry(line).or_default().insert(col, text);
     }
-    let lines = rows
-        .into_iter()
-        .map(|(line, cells)| {
-            // Keep column positions as Excel shows them: blank cells in between stay blank.
-            let width = cells.keys().next_back().map_or(0, |c| c + 1);
-            let mut v = vec![String::new(); width];
-            for (c, text) in cells {
-                v[c] = text;
-            }
-            (line, v)
-        })
-        .collect();
-    into_rows(lines, Vec::new())
+    Ok(rows.into_iter().map(|(line, cells)| (line, dense(cells))).collect())
+}
+
+type Workbook<'b> = Xlsx<Cursor<&'b [u8]>>;
+
+/// The workbook and the name of its first sheet.
+fn first_sheet<'b>(filename: &str, bytes: &'b [u8]) -> Result<(Workbook<'b>, String), ReadRoster> {
+    let book: Workbook = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
+        file_error(
+            format!("无法读取 Excel 文件“{filename}”：{e}"),
+            format!("cannot read the Excel file “{filename}”: {e}"),
+        )
+    })?;
+    match book.sheet_names().into_iter().next() {
+        Some(sheet) => Ok((book, sheet)),
+        None => Err(file_error(
+            format!("Excel 文件“{filename}”中没有工作表"),
+            format!("the workbook “{filename}” has no sheets"),
+        )),
+    }
+}
+
+/// The declared used range, checked before reading any cell. It may be absent or lie, so every cell
+/// is checked again as it is read.
+fn check_declared_range(filename: &str, declared: calamine::Dimensions) -> Result<(), ReadRoster> {
+    if (declared.end.0 as usize) < MAX_ROWS && (declared.end.1 as usize) < MAX_COLUMNS {
+        return Ok(());
+    }
+    let range = format!(
+        "{}{}:{}{}",
+        column_name(declared.start.1),
+        declared.start.0 as u64 + 1,
+        column_name(declared.end.1),
+        declared.end.0 as u64 + 1
+    );
+    Err(too_large(
+        filename,
+        format!("而工作表的使用范围是 {range}"),
+        format!("the sheet's used range is {range}"),
+    ))
+}
+
+/// A cell's text; `None` when it has none.
+fn cell_value(value: &DataRef) -> Option<String> {
+    let text = match value {
+        DataRef::Empty => return None,
+        DataRef::SharedString(s) => (*s).to_string(),
+        other => cell_text(&Data::from(other.clone())),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// A row's cells at the column positions Excel shows: blank cells in between stay blank.
+fn dense(cells: BTreeMap<usize, String>) -> Vec<String> {
+    let width = cells.keys().next_back().map_or(0, |c| c + 1);
+    let mut v = vec![String::new(); width];
+    for (c, text) in cells {
+        v[c] = text;
+    }
+    v
 }
 
 /// The first non-blank line is the header; blank lines are skipped.
 fn into_rows(lines: Vec<(usize, Vec<String>)>, mut errors: Vec<RowError>) -> ReadRoster {
     let blank = |cells: &[String]| cells.iter().all(|c| c.trim().is_empty());
     let mut iter = lines.into_iter().filter(|(_, c)| !blank(c));
-    let Some((header_line, header)) = iter.next() else {
-        errors.push(RowError {
+    let mapping = match iter.next() {
+        None => Err(vec![RowError {
             line: 0,
             column: None,
             message: Text::new("文件是空的", "the file is empty"),
-        });
-        return ReadRoster {
-            rows: Vec::new(),
-            errors,
-        };
+        }]),
+        Some((header_line, header)) => map_header(header_line, &header),
     };
-    let mapping = match map_header(header_line, &header) {
+    let mapping = match mapping {
         Ok(m) => m,
         Err(errs) => {
             errors.extend(errs);
-            return ReadRoster {
-                rows: Vec::new(),
-                errors,
-            };
+            let rows = Vec::new();
+            return ReadRoster { rows, errors };
         }
     };
     let rows = iter

@@ -25,75 +25,36 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = db::connect(&settings).await?;
-        db::migrate(&db).await?;
-        // A bank with errors is refused (and its problems recorded); the service still starts.
-        services::banks::sync_dir(&db, &settings.paths.banks_dir).await?;
-        if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
-            print_demo_signins(&settings);
-        }
+        let db = prepare_database(&settings).await?;
         let csrf_key = csrf_key(&settings)?;
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port)).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot listen on {}:{}: {e}",
-                settings.server.host,
-                settings.server.port
-            )
-        })?;
+        let listener = bind(&settings)?;
         let port = listener.local_addr()?.port();
-        let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
-            n => n,
-        };
-        let shutdown = settings.server.shutdown_timeout_secs;
-        crate::db::training::ensure_invite_tokens(&db, services::tokens::new_token).await?;
-        // Attendance left open by a crash or a killed process ends at its last heartbeat.
-        crate::db::training::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
-        let media = crate::rooms::sfu::MediaConfig {
-            bind_ip: settings.rooms.bind_ip,
-            port_min: settings.rooms.udp_port_min,
-            port_max: settings.rooms.udp_port_max,
-            public_ip: settings.rooms.public_ip,
-        };
-        let rooms = crate::rooms::Rooms::new(db.clone(), media, settings.rooms.media_threads, web_layer::urls::quiz);
+        let rooms = crate::rooms::Rooms::new(
+            db.clone(),
+            media_config(&settings),
+            settings.rooms.media_threads,
+            web_layer::urls::quiz,
+        );
         let outbox = outbox_for(&settings)?;
-        let state_settings_email_worker = settings.email.worker;
+        let email_worker = settings.email.worker;
         let sms = crate::sms::SmsSender::from_settings(&settings.sms, &settings.paths.var_dir)?;
         let sms_worker = settings.sms.worker;
-        let job_rooms = rooms.clone();
+        let (workers, shutdown) = (workers(&settings), settings.server.shutdown_timeout_secs);
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
             csrf_key: Arc::new(csrf_key),
-            rooms,
+            rooms: rooms.clone(),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    MultipartFormConfig::default()
-                        .total_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
-                        .memory_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
-                        .error_handler(web_layer::multipart_error),
-                )
-                .app_data(web::FormConfig::default().limit(64 * 1024))
-                .app_data(web::PayloadConfig::default().limit(web_layer::FORM_MAX_BYTES))
-                .wrap(from_fn(web_layer::context::load_context))
-                .wrap(from_fn(web_layer::render_errors))
-                .wrap(from_fn(web_layer::trace_requests))
-                .wrap(from_fn(web_layer::headers::security_headers))
-                .wrap(Compress::default())
-                .configure(web_layer::configure)
-                .default_service(web::to(web_layer::not_found))
-        })
-        .workers(workers)
-        .shutdown_timeout(shutdown)
-        .listen(listener)?
-        .run();
+        let server = HttpServer::new(move || app(state.clone()))
+            .workers(workers)
+            .shutdown_timeout(shutdown)
+            .listen(listener)?
+            .run();
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
-        crate::jobs::spawn_forgotten_sessions(db.clone(), job_rooms);
-        if state_settings_email_worker {
+        crate::jobs::spawn_forgotten_sessions(db.clone(), rooms);
+        if email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }
         if sms_worker {
@@ -114,6 +75,74 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Connects, migrates, loads the banks and (if configured) the demo data, and repairs what a crash
+/// can leave behind.
+async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(settings).await?;
+    db::migrate(&db).await?;
+    // A bank with errors is refused (and its problems recorded); the service still starts.
+    services::banks::sync_dir(&db, &settings.paths.banks_dir).await?;
+    if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
+        print_demo_signins(settings);
+    }
+    crate::db::training::ensure_invite_tokens(&db, services::tokens::new_token).await?;
+    // Attendance left open by a crash or a killed process ends at its last heartbeat.
+    crate::db::training::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
+    Ok(db)
+}
+
+fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    let (host, port) = (settings.server.host.as_str(), settings.server.port);
+    TcpListener::bind((host, port)).map_err(|e| anyhow::anyhow!("cannot listen on {host}:{port}: {e}"))
+}
+
+fn workers(settings: &Settings) -> usize {
+    match settings.server.workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        n => n,
+    }
+}
+
+fn media_config(settings: &Settings) -> crate::rooms::sfu::MediaConfig {
+    crate::rooms::sfu::MediaConfig {
+        bind_ip: settings.rooms.bind_ip,
+        port_min: settings.rooms.udp_port_min,
+        port_max: settings.rooms.udp_port_max,
+        public_ip: settings.rooms.public_ip,
+    }
+}
+
+/// One worker's app: limits on request bodies, the middleware (outermost last) and the routes.
+fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(
+            MultipartFormConfig::default()
+                .total_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
+                .memory_limit(services::roster::MAX_FILE_BYTES + 64 * 1024)
+                .error_handler(web_layer::multipart_error),
+        )
+        .app_data(web::FormConfig::default().limit(64 * 1024))
+        .app_data(web::PayloadConfig::default().limit(web_layer::FORM_MAX_BYTES))
+        .wrap(from_fn(web_layer::context::load_context))
+        .wrap(from_fn(web_layer::render_errors))
+        .wrap(from_fn(web_layer::trace_requests))
+        .wrap(from_fn(web_layer::headers::security_headers))
+        .wrap(Compress::default())
+        .configure(web_layer::configure)
+        .default_service(web::to(web_layer::not_found))
 }
 
 /// The email outbox as configured (SMTP, or .eml files in a folder).

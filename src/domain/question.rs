@@ -191,6 +191,19 @@ pub const MAX_OPTIONS: usize = 8;
 impl QuestionContent {
     /// Every problem with the content itself (citations are checked against statutes separately).
     pub fn problems(&self) -> Vec<FieldProblem> {
+        let mut out = self.missing();
+        out.extend(self.option_problems());
+        for t in &self.tags {
+            if t.trim().is_empty() {
+                out.push(problem("tags", "标签不能为空", "a tag is empty"));
+            }
+        }
+        out.extend(self.answer_problems());
+        out
+    }
+
+    /// Fields every question needs.
+    fn missing(&self) -> Vec<FieldProblem> {
         let mut out = Vec::new();
         if self.stem.trim().is_empty() {
             out.push(problem("stem", "题干不能为空", "the stem is empty"));
@@ -208,6 +221,12 @@ impl QuestionContent {
         if !(1..=3).contains(&self.difficulty) {
             out.push(problem("difficulty", "难度应为 1、2 或 3", "difficulty is 1, 2 or 3"));
         }
+        out
+    }
+
+    /// Empty and repeated options.
+    fn option_problems(&self) -> Vec<FieldProblem> {
+        let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         for (i, o) in self.options.iter().enumerate() {
             if o.trim().is_empty() {
@@ -224,60 +243,60 @@ impl QuestionContent {
                 ));
             }
         }
-        for t in &self.tags {
-            if t.trim().is_empty() {
-                out.push(problem("tags", "标签不能为空", "a tag is empty"));
-            }
-        }
+        out
+    }
+
+    /// Whether the answer (and the options) fit the kind of question.
+    fn answer_problems(&self) -> Vec<FieldProblem> {
         match (self.kind, &self.answer) {
-            (QuestionKind::TrueFalse, Answer::Truth(_)) => {
-                if !self.options.is_empty() {
-                    out.push(problem(
-                        "options",
-                        "判断题不需要选项",
-                        "a true/false question has no options",
-                    ));
-                }
-            }
-            (QuestionKind::TrueFalse, Answer::Choices(_)) => out.push(problem(
+            (QuestionKind::TrueFalse, Answer::Truth(_)) if !self.options.is_empty() => vec![problem(
+                "options",
+                "判断题不需要选项",
+                "a true/false question has no options",
+            )],
+            (QuestionKind::TrueFalse, Answer::Truth(_)) => Vec::new(),
+            (QuestionKind::TrueFalse, Answer::Choices(_)) => vec![problem(
                 "answer",
                 "判断题的答案应为 true 或 false",
                 "a true/false answer is true or false",
-            )),
-            (_, Answer::Truth(_)) => out.push(problem(
+            )],
+            (_, Answer::Truth(_)) => vec![problem(
                 "answer",
                 "选择题的答案应为选项字母",
                 "a choice answer is option letters",
+            )],
+            (kind, Answer::Choices(chosen)) => self.choice_problems(kind, chosen),
+        }
+    }
+
+    fn choice_problems(&self, kind: QuestionKind, chosen: &BTreeSet<usize>) -> Vec<FieldProblem> {
+        let mut out = Vec::new();
+        if self.options.len() < 2 || self.options.len() > MAX_OPTIONS {
+            out.push(problem(
+                "options",
+                format!("选择题需要 2 到 {MAX_OPTIONS} 个选项"),
+                format!("a choice question has 2 to {MAX_OPTIONS} options"),
+            ));
+        }
+        if let Some(bad) = chosen.iter().find(|i| **i >= self.options.len()) {
+            out.push(problem(
+                "answer",
+                format!("答案 {} 不在选项中", letter(*bad)),
+                format!("answer {} is not one of the options", letter(*bad)),
+            ));
+        }
+        match kind {
+            QuestionKind::Single if chosen.len() != 1 => out.push(problem(
+                "answer",
+                format!("单选题必须恰好有一个正确答案，这里有 {} 个", chosen.len()),
+                format!("a single-choice question has exactly one answer, not {}", chosen.len()),
             )),
-            (kind, Answer::Choices(chosen)) => {
-                if self.options.len() < 2 || self.options.len() > MAX_OPTIONS {
-                    out.push(problem(
-                        "options",
-                        format!("选择题需要 2 到 {MAX_OPTIONS} 个选项"),
-                        format!("a choice question has 2 to {MAX_OPTIONS} options"),
-                    ));
-                }
-                if let Some(bad) = chosen.iter().find(|i| **i >= self.options.len()) {
-                    out.push(problem(
-                        "answer",
-                        format!("答案 {} 不在选项中", letter(*bad)),
-                        format!("answer {} is not one of the options", letter(*bad)),
-                    ));
-                }
-                match kind {
-                    QuestionKind::Single if chosen.len() != 1 => out.push(problem(
-                        "answer",
-                        format!("单选题必须恰好有一个正确答案，这里有 {} 个", chosen.len()),
-                        format!("a single-choice question has exactly one answer, not {}", chosen.len()),
-                    )),
-                    QuestionKind::Multiple if chosen.len() < 2 => out.push(problem(
-                        "answer",
-                        "多选题至少要有两个正确答案",
-                        "a multiple-choice question has at least two answers",
-                    )),
-                    _ => {}
-                }
-            }
+            QuestionKind::Multiple if chosen.len() < 2 => out.push(problem(
+                "answer",
+                "多选题至少要有两个正确答案",
+                "a multiple-choice question has at least two answers",
+            )),
+            _ => {}
         }
         out
     }
@@ -320,6 +339,41 @@ impl QuestionContent {
     }
 }
 
+/// The non-empty items of a list separated by any of `separators`, trimmed.
+fn split_list(s: &str, separators: &[char]) -> Vec<String> {
+    s.split(separators)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The answer as typed in the editor: 对/错 for true/false, option letters otherwise.
+fn parse_answer(kind: QuestionKind, a: &str) -> Result<Answer, FieldProblem> {
+    if kind == QuestionKind::TrueFalse {
+        return match a.to_lowercase().as_str() {
+            "对" | "正确" | "true" | "t" | "是" => Ok(Answer::Truth(true)),
+            "错" | "错误" | "false" | "f" | "否" => Ok(Answer::Truth(false)),
+            _ => Err(problem(
+                "answer",
+                "判断题的答案请填“对”或“错”",
+                "a true/false answer is true or false",
+            )),
+        };
+    }
+    let letters = split_list(a, &[',', '，', '、', ' ']);
+    let parsed: Option<BTreeSet<usize>> = letters.iter().map(|l| letter_index(l)).collect();
+    match parsed {
+        // A letter given twice is refused too (the set would be smaller than the list).
+        Some(set) if !set.is_empty() && set.len() == letters.len() => Ok(Answer::Choices(set)),
+        _ => Err(problem(
+            "answer",
+            "答案请填选项字母，如 B 或 A,C",
+            "answer with option letters such as B or A,C",
+        )),
+    }
+}
+
 /// Whether a question id is well-formed: lowercase letters, digits and '-', 1–64 characters.
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -350,46 +404,7 @@ impl QuestionDraft<'_> {
     pub fn parse(&self) -> Result<QuestionContent, Vec<FieldProblem>> {
         let mut errors = Vec::new();
         let kind = QuestionKind::parse(self.kind).unwrap_or(QuestionKind::Single);
-        let options: Vec<String> = self
-            .options
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        let a = self.answer.trim();
-        let answer = if kind == QuestionKind::TrueFalse {
-            match a.to_lowercase().as_str() {
-                "对" | "正确" | "true" | "t" | "是" => Some(Answer::Truth(true)),
-                "错" | "错误" | "false" | "f" | "否" => Some(Answer::Truth(false)),
-                _ => {
-                    errors.push(problem(
-                        "answer",
-                        "判断题的答案请填“对”或“错”",
-                        "a true/false answer is true or false",
-                    ));
-                    None
-                }
-            }
-        } else {
-            let letters: Vec<&str> = a
-                .split([',', '，', '、', ' '])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-            let parsed: Option<BTreeSet<usize>> = letters.iter().map(|l| letter_index(l)).collect();
-            match parsed {
-                Some(set) if !set.is_empty() && set.len() == letters.len() => Some(Answer::Choices(set)),
-                _ => {
-                    errors.push(problem(
-                        "answer",
-                        "答案请填选项字母，如 B 或 A,C",
-                        "answer with option letters such as B or A,C",
-                    ));
-                    None
-                }
-            }
-        };
+        let answer = parse_answer(kind, self.answer.trim()).map_err(|p| errors.push(p)).ok();
         let mut citations = Vec::new();
         for line in self.citations.lines().map(str::trim).filter(|l| !l.is_empty()) {
             match Citation::parse(line) {
@@ -400,14 +415,6 @@ impl QuestionDraft<'_> {
                 }),
             }
         }
-        let tags = self
-            .tags
-            .split([',', '，', '、'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect();
-        let difficulty = self.difficulty.trim().parse::<u8>().unwrap_or(0);
         let Some(answer) = answer else { return Err(errors) };
         let content = QuestionContent {
             kind,
@@ -415,16 +422,23 @@ impl QuestionDraft<'_> {
             options: if kind == QuestionKind::TrueFalse {
                 Vec::new()
             } else {
-                options
+                self.option_lines()
             },
             answer,
             explanation: self.explanation.trim().to_string(),
             citations,
-            tags,
-            difficulty,
+            tags: split_list(self.tags, &[',', '，', '、']),
+            difficulty: self.difficulty.trim().parse::<u8>().unwrap_or(0),
         };
         errors.extend(content.problems());
         if errors.is_empty() { Ok(content) } else { Err(errors) }
+    }
+
+    fn option_lines(&self) -> Vec<String> {
+        (self.options.lines().map(str::trim))
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     /// The citations that parse (for checking them against statutes even when another field is wrong).

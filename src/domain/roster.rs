@@ -47,6 +47,16 @@ pub struct RowError {
     pub message: Text,
 }
 
+impl RowError {
+    fn new(line: usize, column: Option<&'static str>, zh: impl Into<String>, en: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            column,
+            message: Text::new(zh, en),
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.column {
@@ -67,52 +77,55 @@ pub fn map_header(line: usize, header: &[String]) -> Result<Vec<Option<&'static 
             mapping.push(None);
             continue;
         }
-        match COLUMNS
-            .iter()
-            .find(|(zh, en, _)| *zh == h || en.eq_ignore_ascii_case(h))
-        {
-            Some((zh, _, _)) => {
-                if !seen.insert(*zh) {
-                    errors.push(RowError {
+        match column(h) {
+            Some(zh) => {
+                if !seen.insert(zh) {
+                    errors.push(RowError::new(
                         line,
-                        column: Some(zh),
-                        message: Text::new(format!("表头“{zh}”出现了两次"), format!("column “{zh}” appears twice")),
-                    });
+                        Some(zh),
+                        format!("表头“{zh}”出现了两次"),
+                        format!("column “{zh}” appears twice"),
+                    ));
                 }
-                mapping.push(Some(*zh));
+                mapping.push(Some(zh));
             }
-            None => errors.push(RowError {
+            None => errors.push(RowError::new(
                 line,
-                column: None,
-                message: Text::new(
-                    format!("不认识的表头“{h}”，应为：姓名、手机号、邮箱、居委、小区、职务"),
-                    format!("unknown column “{h}”; expected 姓名, 手机号, 邮箱, 居委, 小区, 职务"),
-                ),
-            }),
+                None,
+                format!("不认识的表头“{h}”，应为：姓名、手机号、邮箱、居委、小区、职务"),
+                format!("unknown column “{h}”; expected 姓名, 手机号, 邮箱, 居委, 小区, 职务"),
+            )),
         }
     }
-    for (zh, _, required) in COLUMNS {
-        if required && !seen.contains(zh) {
-            errors.push(RowError {
-                line,
-                column: Some(zh),
-                message: Text::new(
-                    format!("缺少必需的列“{zh}”"),
-                    format!("the required column “{zh}” is missing"),
-                ),
-            });
-        }
-    }
+    errors.extend(missing_columns(line, &seen));
     if errors.is_empty() { Ok(mapping) } else { Err(errors) }
+}
+
+/// The column a header names, in either spelling.
+fn column(header: &str) -> Option<&'static str> {
+    COLUMNS
+        .iter()
+        .find(|(zh, en, _)| *zh == header || en.eq_ignore_ascii_case(header))
+        .map(|(zh, _, _)| *zh)
+}
+
+fn missing_columns(line: usize, seen: &BTreeSet<&'static str>) -> Vec<RowError> {
+    (COLUMNS.iter())
+        .filter(|(zh, _, required)| *required && !seen.contains(zh))
+        .map(|(zh, _, _)| {
+            RowError::new(
+                line,
+                Some(zh),
+                format!("缺少必需的列“{zh}”"),
+                format!("the required column “{zh}” is missing"),
+            )
+        })
+        .collect()
 }
 
 fn required(row: &RawRow, col: &'static str, max: usize, errors: &mut Vec<RowError>) -> Option<String> {
     let v = row.cells.get(col).map(|s| s.trim()).unwrap_or("");
-    let err = |zh: String, en: String| RowError {
-        line: row.line,
-        column: Some(col),
-        message: Text::new(zh, en),
-    };
+    let err = |zh: String, en: String| RowError::new(row.line, Some(col), zh, en);
     if v.is_empty() {
         errors.push(err(format!("“{col}”不能为空"), format!("“{col}” is empty")));
         None
@@ -131,34 +144,21 @@ impl RosterRow {
     /// Validates one row, reporting every problem in it.
     pub fn parse(row: &RawRow) -> Result<RosterRow, Vec<RowError>> {
         let mut errors = Vec::new();
-        let at = |col: &'static str, message: Text| RowError {
-            line: row.line,
-            column: Some(col),
-            message,
+        let mut at = |col: &'static str, message: Text| {
+            errors.push(RowError {
+                line: row.line,
+                column: Some(col),
+                message,
+            })
         };
-        let name = match DisplayName::parse(row.cells.get("姓名").map(String::as_str).unwrap_or("")) {
-            Ok(n) => Some(n),
-            Err(m) => {
-                errors.push(at("姓名", m));
-                None
-            }
-        };
-        let phone = match PhoneNumber::parse(row.cells.get("手机号").map(String::as_str).unwrap_or("")) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(at("手机号", e.reason));
-                None
-            }
-        };
+        let name = DisplayName::parse(cell(row, "姓名")).map_err(|m| at("姓名", m)).ok();
+        let phone = PhoneNumber::parse(cell(row, "手机号"))
+            .map_err(|e| at("手机号", e.reason))
+            .ok();
+        // An empty email cell is no email; a filled one must be an address.
         let email = match row.cells.get("邮箱").map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Some(None),
-            Some(s) => match EmailAddress::parse(s) {
-                Ok(e) => Some(Some(e)),
-                Err(e) => {
-                    errors.push(at("邮箱", e.reason));
-                    None
-                }
-            },
+            Some(s) => EmailAddress::parse(s).map(Some).map_err(|e| at("邮箱", e.reason)).ok(),
         };
         let neighbourhood = required(row, "居委", 100, &mut errors);
         let estate = required(row, "小区", 100, &mut errors);
@@ -180,6 +180,10 @@ impl RosterRow {
             _ => Err(errors),
         }
     }
+}
+
+fn cell<'r>(row: &'r RawRow, col: &str) -> &'r str {
+    row.cells.get(col).map(String::as_str).unwrap_or("")
 }
 
 /// What the database holds about a person already registered under the same phone number.
@@ -287,35 +291,8 @@ pub enum PreviewAction {
 impl From<&RosterPlan> for PlanPreview {
     fn from(p: &RosterPlan) -> PlanPreview {
         PlanPreview {
-            errors: p
-                .errors
-                .iter()
-                .map(|e| PreviewError {
-                    line: e.line,
-                    column: e.column.map(str::to_string),
-                    zh: e.message.zh.clone(),
-                    en: e.message.en.clone(),
-                })
-                .collect(),
-            rows: p
-                .rows
-                .iter()
-                .map(|r| PreviewRow {
-                    line: r.row.line,
-                    name: r.row.name.as_str().to_string(),
-                    neighbourhood: r.row.neighbourhood.clone(),
-                    estate: r.row.estate.clone(),
-                    action: match &r.action {
-                        RowAction::Create => PreviewAction::Create,
-                        RowAction::Unchanged => PreviewAction::Unchanged,
-                        RowAction::Update(c) => PreviewAction::Update(
-                            c.iter()
-                                .map(|(col, old, new)| (col.to_string(), old.clone(), new.clone()))
-                                .collect(),
-                        ),
-                    },
-                })
-                .collect(),
+            errors: p.errors.iter().map(PreviewError::from).collect(),
+            rows: p.rows.iter().map(PreviewRow::from).collect(),
             created: p.count(|a| *a == RowAction::Create),
             updated: p.count(|a| matches!(a, RowAction::Update(_))),
             unchanged: p.count(|a| *a == RowAction::Unchanged),
@@ -326,118 +303,176 @@ impl From<&RosterPlan> for PlanPreview {
     }
 }
 
+impl From<&RowError> for PreviewError {
+    fn from(e: &RowError) -> PreviewError {
+        PreviewError {
+            line: e.line,
+            column: e.column.map(str::to_string),
+            zh: e.message.zh.clone(),
+            en: e.message.en.clone(),
+        }
+    }
+}
+
+impl From<&PlannedRow> for PreviewRow {
+    fn from(r: &PlannedRow) -> PreviewRow {
+        PreviewRow {
+            line: r.row.line,
+            name: r.row.name.as_str().to_string(),
+            neighbourhood: r.row.neighbourhood.clone(),
+            estate: r.row.estate.clone(),
+            action: PreviewAction::from(&r.action),
+        }
+    }
+}
+
+impl From<&RowAction> for PreviewAction {
+    fn from(a: &RowAction) -> PreviewAction {
+        match a {
+            RowAction::Create => PreviewAction::Create,
+            RowAction::Unchanged => PreviewAction::Unchanged,
+            RowAction::Update(c) => PreviewAction::Update(
+                c.iter()
+                    .map(|(col, old, new)| (col.to_string(), old.clone(), new.clone()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// Decides what importing these rows would do. `rows` are the raw data rows; `file_errors` are problems
 /// already found while reading the file (they are kept in the plan's error list).
 pub fn plan(rows: &[RawRow], file_errors: Vec<RowError>, snapshot: &RosterSnapshot) -> RosterPlan {
-    let mut plan = RosterPlan {
-        errors: file_errors,
-        ..RosterPlan::default()
+    let mut planner = Planner {
+        snapshot,
+        plan: RosterPlan {
+            errors: file_errors,
+            ..RosterPlan::default()
+        },
+        phones_seen: HashMap::new(),
+        emails_seen: HashMap::new(),
     };
-    if rows.is_empty() && plan.errors.is_empty() {
-        plan.errors.push(RowError {
-            line: 0,
-            column: None,
-            message: Text::new("文件中没有数据行", "the file has no data rows"),
-        });
+    if rows.is_empty() && planner.plan.errors.is_empty() {
+        planner
+            .plan
+            .errors
+            .push(RowError::new(0, None, "文件中没有数据行", "the file has no data rows"));
     }
-    let mut phones_seen: HashMap<String, usize> = HashMap::new();
-    let mut emails_seen: HashMap<String, usize> = HashMap::new();
     for raw in rows {
+        planner.add(raw);
+    }
+    planner.plan.errors.sort_by_key(|e| e.line);
+    planner.plan
+}
+
+/// The plan so far, and the phone numbers and emails of the rows before (by line).
+struct Planner<'s> {
+    snapshot: &'s RosterSnapshot,
+    plan: RosterPlan,
+    phones_seen: HashMap<String, usize>,
+    emails_seen: HashMap<String, usize>,
+}
+
+impl Planner<'_> {
+    fn add(&mut self, raw: &RawRow) {
         let row = match RosterRow::parse(raw) {
             Ok(r) => r,
-            Err(errs) => {
-                plan.errors.extend(errs);
-                continue;
-            }
+            Err(errs) => return self.plan.errors.extend(errs),
         };
-        let at = |col: &'static str, zh: String, en: String| RowError {
-            line: row.line,
-            column: Some(col),
-            message: Text::new(zh, en),
-        };
-        if let Some(first) = phones_seen.insert(row.phone.as_str().to_string(), row.line) {
-            plan.errors.push(at(
-                "手机号",
+        if let Some(e) = self.conflict(&row) {
+            return self.plan.errors.push(e);
+        }
+        if !self.snapshot.neighbourhoods.contains(&row.neighbourhood) {
+            self.plan.new_neighbourhoods.insert(row.neighbourhood.clone());
+        }
+        let estate_key = (row.neighbourhood.clone(), row.estate.clone());
+        if !self.snapshot.estates.contains(&estate_key) {
+            self.plan.new_estates.insert(estate_key);
+        }
+        let existing = self.snapshot.people.get(row.phone.as_str());
+        let action = existing.map_or(RowAction::Create, |p| action(p, &row));
+        self.plan.rows.push(PlannedRow {
+            row,
+            action,
+            existing_id: existing.map(|p| p.person_id),
+        });
+    }
+
+    /// Why a row cannot be imported beside the rows before it and the people already registered.
+    fn conflict(&mut self, row: &RosterRow) -> Option<RowError> {
+        self.repeated(row).or_else(|| self.taken(row))
+    }
+
+    /// A phone number or email that an earlier row of the file has.
+    fn repeated(&mut self, row: &RosterRow) -> Option<RowError> {
+        if let Some(first) = self.phones_seen.insert(row.phone.as_str().to_string(), row.line) {
+            return Some(RowError::new(
+                row.line,
+                Some("手机号"),
                 format!("手机号与第{first}行重复"),
                 format!("same mobile number as line {first}"),
             ));
-            continue;
         }
-        if let Some(email) = &row.email {
-            if let Some(first) = emails_seen.insert(email.as_str().to_string(), row.line) {
-                plan.errors.push(at(
-                    "邮箱",
-                    format!("邮箱与第{first}行重复"),
-                    format!("same email as line {first}"),
-                ));
-                continue;
-            }
-            if let Some(owner) = snapshot.email_owners.get(email.as_str())
-                && owner != row.phone.as_str()
-            {
-                plan.errors.push(at(
-                    "邮箱",
-                    "该邮箱已被另一个账号使用".into(),
-                    "this email already belongs to another account".into(),
-                ));
-                continue;
-            }
-        }
-        let existing = snapshot.people.get(row.phone.as_str());
-        if let Some(p) = existing
-            && let Some(other_street) = p.street_id
-            && other_street != snapshot.street_id
-        {
-            plan.errors.push(at(
-                "手机号",
-                "该手机号已登记在其他街道的业委会，请联系管理员".into(),
-                "this mobile number is registered with a committee in another street; ask an administrator".into(),
-            ));
-            continue;
-        }
-        if !snapshot.neighbourhoods.contains(&row.neighbourhood) {
-            plan.new_neighbourhoods.insert(row.neighbourhood.clone());
-        }
-        let estate_key = (row.neighbourhood.clone(), row.estate.clone());
-        if !snapshot.estates.contains(&estate_key) {
-            plan.new_estates.insert(estate_key);
-        }
-        let (action, existing_id) = match existing {
-            None => (RowAction::Create, None),
-            Some(p) => {
-                let mut changes = Vec::new();
-                let mut diff = |col: &'static str, old: Option<&str>, new: Option<&str>| {
-                    if old != new {
-                        changes.push((col, old.unwrap_or("").to_string(), new.unwrap_or("").to_string()));
-                    }
-                };
-                diff("姓名", Some(&p.name), Some(row.name.as_str()));
-                // An empty email cell keeps the address the person already gave: the roster is often
-                // older than what a chair entered on their account page.
-                if let Some(e) = &row.email {
-                    diff("邮箱", p.email.as_deref(), Some(e.as_str()));
-                }
-                diff("居委", p.neighbourhood.as_deref(), Some(&row.neighbourhood));
-                diff("小区", p.estate.as_deref(), Some(&row.estate));
-                diff("职务", p.position.as_deref(), Some(&row.position));
-                if !p.is_chair {
-                    changes.push(("角色", String::new(), "业委会主任/委员".into()));
-                }
-                if changes.is_empty() {
-                    (RowAction::Unchanged, Some(p.person_id))
-                } else {
-                    (RowAction::Update(changes), Some(p.person_id))
-                }
-            }
-        };
-        plan.rows.push(PlannedRow {
-            row,
-            action,
-            existing_id,
-        });
+        let email = row.email.as_ref()?;
+        let first = self.emails_seen.insert(email.as_str().to_string(), row.line)?;
+        Some(RowError::new(
+            row.line,
+            Some("邮箱"),
+            format!("邮箱与第{first}行重复"),
+            format!("same email as line {first}"),
+        ))
     }
-    plan.errors.sort_by_key(|e| e.line);
-    plan
+
+    /// An email of another account, or a person registered with another street.
+    fn taken(&self, row: &RosterRow) -> Option<RowError> {
+        if let Some(email) = &row.email
+            && let Some(owner) = self.snapshot.email_owners.get(email.as_str())
+            && owner != row.phone.as_str()
+        {
+            return Some(RowError::new(
+                row.line,
+                Some("邮箱"),
+                "该邮箱已被另一个账号使用",
+                "this email already belongs to another account",
+            ));
+        }
+        let other_street = self.snapshot.people.get(row.phone.as_str())?.street_id?;
+        (other_street != self.snapshot.street_id).then(|| {
+            RowError::new(
+                row.line,
+                Some("手机号"),
+                "该手机号已登记在其他街道的业委会，请联系管理员",
+                "this mobile number is registered with a committee in another street; ask an administrator",
+            )
+        })
+    }
+}
+
+/// What importing a row does to the person already registered under its phone number.
+fn action(p: &ExistingPerson, row: &RosterRow) -> RowAction {
+    let mut changes = Vec::new();
+    let mut diff = |col: &'static str, old: Option<&str>, new: Option<&str>| {
+        if old != new {
+            changes.push((col, old.unwrap_or("").to_string(), new.unwrap_or("").to_string()));
+        }
+    };
+    diff("姓名", Some(&p.name), Some(row.name.as_str()));
+    // An empty email cell keeps the address the person already gave: the roster is often
+    // older than what a chair entered on their account page.
+    if let Some(e) = &row.email {
+        diff("邮箱", p.email.as_deref(), Some(e.as_str()));
+    }
+    diff("居委", p.neighbourhood.as_deref(), Some(&row.neighbourhood));
+    diff("小区", p.estate.as_deref(), Some(&row.estate));
+    diff("职务", p.position.as_deref(), Some(&row.position));
+    if !p.is_chair {
+        changes.push(("角色", String::new(), "业委会主任/委员".into()));
+    }
+    if changes.is_empty() {
+        RowAction::Unchanged
+    } else {
+        RowAction::Update(changes)
+    }
 }
 
 #[cfg(test)]

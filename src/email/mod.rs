@@ -60,54 +60,54 @@ pub struct Mailer {
     dkim: Option<Arc<lettre::message::dkim::DkimConfig>>,
 }
 
+fn folder_transport(dir: PathBuf) -> anyhow::Result<Transport> {
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    tracing::info!(folder = %dir.display(), "no SMTP server configured: email is written as .eml files to this folder");
+    Ok(Transport::Folder(dir))
+}
+
+fn smtp_transport(s: &EmailSettings, host: &str) -> anyhow::Result<Transport> {
+    let tls = || TlsParameters::new(host.to_string()).map_err(|e| anyhow::anyhow!("email.smtp_host: {e}"));
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
+    let mut b = match s.smtp_security {
+        SmtpSecurity::None => builder,
+        SmtpSecurity::Starttls => builder.tls(Tls::Required(tls()?)),
+        SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
+    }
+    .port(s.smtp_port)
+    .timeout(Some(std::time::Duration::from_secs(30)));
+    if let (Some(u), Some(p)) = (&s.smtp_username, &s.smtp_password) {
+        b = b.credentials(Credentials::new(u.clone(), p.expose_secret().to_string()));
+    }
+    Ok(Transport::Smtp(b.build()))
+}
+
+/// DKIM signing, when all three of its settings are given.
+fn dkim(s: &EmailSettings) -> anyhow::Result<Option<Arc<lettre::message::dkim::DkimConfig>>> {
+    use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+    let (selector, domain, file) = match (&s.dkim_selector, &s.dkim_domain, &s.dkim_private_key_file) {
+        (Some(selector), Some(domain), Some(file)) => (selector, domain, file),
+        (None, None, None) => return Ok(None),
+        _ => anyhow::bail!("email.dkim_selector, email.dkim_domain and email.dkim_private_key_file go together"),
+    };
+    let pem = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("email.dkim_private_key_file: {e}"))?;
+    let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
+        .map_err(|e| anyhow::anyhow!("email.dkim_private_key_file (PKCS#1 RSA PEM expected): {e}"))?;
+    Ok(Some(Arc::new(DkimConfig::default_config(
+        selector.clone(),
+        domain.clone(),
+        key,
+    ))))
+}
+
 impl Mailer {
     pub fn from_settings(s: &EmailSettings, var_dir: &std::path::Path) -> anyhow::Result<Mailer> {
         let from: Mailbox = s.from.parse().map_err(|e| anyhow::anyhow!("email.from: {e}"))?;
         let transport = match &s.smtp_host {
-            None => {
-                let dir = s.folder.clone().unwrap_or_else(|| var_dir.join("mail"));
-                std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-                tracing::info!(folder = %dir.display(), "no SMTP server configured: email is written as .eml files to this folder");
-                Transport::Folder(dir)
-            }
-            Some(host) => {
-                let mut b = match s.smtp_security {
-                    SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-                    SmtpSecurity::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Required(
-                            TlsParameters::new(host.clone()).map_err(|e| anyhow::anyhow!("email.smtp_host: {e}"))?,
-                        ))
-                    }
-                    SmtpSecurity::Tls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Wrapper(
-                            TlsParameters::new(host.clone()).map_err(|e| anyhow::anyhow!("email.smtp_host: {e}"))?,
-                        ))
-                    }
-                }
-                .port(s.smtp_port)
-                .timeout(Some(std::time::Duration::from_secs(30)));
-                if let (Some(u), Some(p)) = (&s.smtp_username, &s.smtp_password) {
-                    b = b.credentials(Credentials::new(u.clone(), p.expose_secret().to_string()));
-                }
-                Transport::Smtp(b.build())
-            }
+            None => folder_transport(s.folder.clone().unwrap_or_else(|| var_dir.join("mail")))?,
+            Some(host) => smtp_transport(s, host)?,
         };
-        let dkim = match (&s.dkim_selector, &s.dkim_domain, &s.dkim_private_key_file) {
-            (Some(sel), Some(domain), Some(file)) => {
-                let pem =
-                    std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("email.dkim_private_key_file: {e}"))?;
-                let key =
-                    lettre::message::dkim::DkimSigningKey::new(&pem, lettre::message::dkim::DkimSigningAlgorithm::Rsa)
-                        .map_err(|e| anyhow::anyhow!("email.dkim_private_key_file (PKCS#1 RSA PEM expected): {e}"))?;
-                Some(Arc::new(lettre::message::dkim::DkimConfig::default_config(
-                    sel.clone(),
-                    domain.clone(),
-                    key,
-                )))
-            }
-            (None, None, None) => None,
-            _ => anyhow::bail!("email.dkim_selector, email.dkim_domain and email.dkim_private_key_file go together"),
-        };
+        let dkim = dkim(s)?;
         Ok(Mailer { transport, from, dkim })
     }
 

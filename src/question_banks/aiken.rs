@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 use super::{ImportResult, ImportedQuestion, Problem};
 use crate::domain::question::{Answer, QuestionContent, QuestionKind, letter_index};
-use crate::i18n::Text;
 
 /// `A. text`, `A) text`, `A．text`, `A、text` → (index, text).
 fn option_line(line: &str) -> Option<(usize, String)> {
@@ -44,43 +43,69 @@ struct Pending {
     broken: bool,
 }
 
+impl Pending {
+    fn new(line: usize, stem: &str) -> Pending {
+        Pending {
+            line,
+            last_line: line,
+            stem: stem.to_string(),
+            options: Vec::new(),
+            broken: false,
+        }
+    }
+
+    fn into_question(self, answer: usize) -> ImportedQuestion {
+        ImportedQuestion {
+            line: self.line,
+            title: None,
+            content: QuestionContent {
+                kind: QuestionKind::Single,
+                stem: self.stem,
+                options: self.options,
+                answer: Answer::Choices(BTreeSet::from([answer])),
+                explanation: String::new(),
+                citations: Vec::new(),
+                tags: Vec::new(),
+                difficulty: 2,
+            },
+        }
+    }
+}
+
 /// A question's missing ANSWER line, reported at the question's own last line and naming it.
 fn missing_answer(p: &Pending) -> Problem {
     let short: String = p.stem.chars().take(20).collect();
     let more = if p.stem.chars().count() > 20 { "…" } else { "" };
-    Problem {
-        line: p.last_line,
-        message: Text::new(
-            format!(
-                "第{}行的题目“{short}{more}”缺少 ANSWER 行（应在最后一个选项之后，如 ANSWER: B）",
-                p.line
-            ),
-            format!(
-                "the question on line {} (“{short}{more}”) has no ANSWER line (after its last option, e.g. ANSWER: B)",
-                p.line
-            ),
+    Problem::new(
+        p.last_line,
+        format!(
+            "第{}行的题目“{short}{more}”缺少 ANSWER 行（应在最后一个选项之后，如 ANSWER: B）",
+            p.line
         ),
-    }
+        format!(
+            "the question on line {} (“{short}{more}”) has no ANSWER line (after its last option, e.g. ANSWER: B)",
+            p.line
+        ),
+    )
 }
 
-pub fn parse(text: &str) -> ImportResult {
-    let mut out = ImportResult::default();
-    let mut cur: Option<Pending> = None;
-    let problem = |line: usize, zh: String, en: String| Problem {
-        line,
-        message: Text::new(zh, en),
-    };
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, raw) in lines.iter().enumerate() {
-        let n = i + 1;
-        let line = raw.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() {
-            continue;
-        }
-        // A line that is neither option nor answer after a question's options, followed by an option A:
-        // the next question's stem, so this question lacks its ANSWER line.
+/// Reading line by line: the question being read, and what was read so far.
+#[derive(Default)]
+struct Reader {
+    out: ImportResult,
+    cur: Option<Pending>,
+}
+
+impl Reader {
+    fn problem(&mut self, line: usize, zh: impl Into<String>, en: impl Into<String>) {
+        self.out.problems.push(Problem::new(line, zh, en));
+    }
+
+    /// A line that is neither option nor answer after a question's options, followed by an option A:
+    /// the next question's stem, so this question lacks its ANSWER line.
+    fn close_unanswered(&mut self, line: &str, following: &[&str]) {
         let next_is_option_a = || {
-            lines[i + 1..]
+            following
                 .iter()
                 .map(|l| l.trim())
                 .find(|l| !l.is_empty())
@@ -89,99 +114,87 @@ pub fn parse(text: &str) -> ImportResult {
         };
         if answer_line(line).is_none()
             && option_line(line).is_none()
-            && cur.as_ref().is_some_and(|p| !p.options.is_empty())
+            && self.cur.as_ref().is_some_and(|p| !p.options.is_empty())
             && next_is_option_a()
-            && let Some(p) = cur.take()
+            && let Some(p) = self.cur.take()
         {
-            out.problems.push(missing_answer(&p));
+            self.out.problems.push(missing_answer(&p));
         }
-        if let Some(ans) = answer_line(line) {
-            let Some(p) = cur.take() else {
-                out.problems.push(problem(
-                    n,
-                    "ANSWER 行前面没有题目".into(),
-                    "ANSWER line without a question".into(),
-                ));
-                continue;
-            };
-            if p.broken {
-                continue;
-            }
-            if p.options.len() < 2 {
-                out.problems.push(problem(
-                    p.line,
-                    "题目至少需要两个选项".into(),
-                    "a question needs at least two options".into(),
-                ));
-                continue;
-            }
-            match letter_index(ans).filter(|i| *i < p.options.len()) {
-                Some(idx) => out.questions.push(ImportedQuestion {
-                    line: p.line,
-                    title: None,
-                    content: QuestionContent {
-                        kind: QuestionKind::Single,
-                        stem: p.stem,
-                        options: p.options,
-                        answer: Answer::Choices(BTreeSet::from([idx])),
-                        explanation: String::new(),
-                        citations: Vec::new(),
-                        tags: Vec::new(),
-                        difficulty: 2,
-                    },
-                }),
-                None => out.problems.push(problem(
-                    n,
-                    format!("答案“{ans}”不是本题的选项字母"),
-                    format!("answer `{ans}` is not one of this question's option letters"),
-                )),
-            }
-            continue;
+    }
+
+    /// `ANSWER: X` on line `n`: the question being read is complete.
+    fn answer(&mut self, n: usize, ans: &str) {
+        let Some(p) = self.cur.take() else {
+            return self.problem(n, "ANSWER 行前面没有题目", "ANSWER line without a question");
+        };
+        if p.broken {
+            return;
         }
-        match (&mut cur, option_line(line)) {
-            (None, _) => {
-                cur = Some(Pending {
-                    line: n,
-                    last_line: n,
-                    stem: line.to_string(),
-                    options: Vec::new(),
-                    broken: false,
-                })
-            }
-            (Some(p), Some((idx, text))) => {
-                if idx != p.options.len() {
-                    out.problems.push(problem(
-                        n,
-                        "选项字母应按 A、B、C 顺序排列".into(),
-                        "option letters must run A, B, C in order".into(),
-                    ));
-                    p.broken = true;
-                }
+        if p.options.len() < 2 {
+            return self.problem(p.line, "题目至少需要两个选项", "a question needs at least two options");
+        }
+        match letter_index(ans).filter(|i| *i < p.options.len()) {
+            Some(idx) => self.out.questions.push(p.into_question(idx)),
+            None => self.problem(
+                n,
+                format!("答案“{ans}”不是本题的选项字母"),
+                format!("answer `{ans}` is not one of this question's option letters"),
+            ),
+        }
+    }
+
+    /// Any other line `n`: a stem, an option, or a line that has no place.
+    fn stem_or_option(&mut self, n: usize, line: &str) {
+        let Some(p) = &mut self.cur else {
+            self.cur = Some(Pending::new(n, line));
+            return;
+        };
+        let (zh, en) = match option_line(line) {
+            Some((idx, text)) => {
+                let in_order = idx == p.options.len();
                 p.options.push(text);
                 p.last_line = n;
+                if in_order {
+                    return;
+                }
+                (
+                    "选项字母应按 A、B、C 顺序排列",
+                    "option letters must run A, B, C in order",
+                )
             }
-            (Some(p), None) if p.options.is_empty() => {
-                out.problems.push(problem(
-                    n,
-                    "Aiken 格式的题干只能占一行".into(),
-                    "an Aiken stem is a single line".into(),
-                ));
-                p.broken = true;
-            }
-            (Some(p), None) => {
-                out.problems.push(problem(
-                    n,
-                    "这一行既不是选项（如 A. ……）也不是答案（ANSWER: B）".into(),
-                    "this line is neither an option (A. …) nor the answer (ANSWER: B)".into(),
-                ));
-                p.broken = true;
-            }
+            None if p.options.is_empty() => ("Aiken 格式的题干只能占一行", "an Aiken stem is a single line"),
+            None => (
+                "这一行既不是选项（如 A. ……）也不是答案（ANSWER: B）",
+                "this line is neither an option (A. …) nor the answer (ANSWER: B)",
+            ),
+        };
+        p.broken = true;
+        self.problem(n, zh, en);
+    }
+
+    fn finish(mut self) -> ImportResult {
+        if let Some(p) = self.cur.take() {
+            self.out.problems.push(missing_answer(&p));
+        }
+        self.out
+    }
+}
+
+pub fn parse(text: &str) -> ImportResult {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut reader = Reader::default();
+    for (i, raw) in lines.iter().enumerate() {
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        reader.close_unanswered(line, &lines[i + 1..]);
+        match answer_line(line) {
+            Some(ans) => reader.answer(i + 1, ans),
+            None => reader.stem_or_option(i + 1, line),
         }
     }
-    if let Some(p) = cur {
-        out.problems.push(missing_answer(&p));
-    }
-    out
+    reader.finish()
 }
 
 #[cfg(test)]

@@ -72,29 +72,11 @@ pub fn check_dir(dir: &Path) -> Report {
 /// Like [`check_dir`], with an id used by several files kept by the file the database has it from.
 pub fn check_dir_with(dir: &Path, established: &Established) -> Report {
     let (statutes, statute_problems) = statutes::load_dir(&dir.join("statutes"));
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    paths.sort();
-    let mut files: Vec<CheckedFile> = paths
+    let mut files: Vec<CheckedFile> = bank_paths(dir)
         .into_iter()
-        .map(|path| {
-            let parsed = match std::fs::read_to_string(&path) {
-                Ok(text) => format::parse(&text),
-                Err(e) => ParsedBank {
-                    problems: vec![Problem {
-                        line: 0,
-                        message: Text::new(format!("无法读取：{e}"), format!("cannot read: {e}")),
-                    }],
-                    ..Default::default()
-                },
-            };
-            CheckedFile { path, parsed }
+        .map(|path| CheckedFile {
+            parsed: parse_file(&path),
+            path,
         })
         .collect();
     cross_check(&mut files, &statutes, established);
@@ -105,102 +87,162 @@ pub fn check_dir_with(dir: &Path, established: &Established) -> Report {
     }
 }
 
+/// The `*.toml` files directly in `dir`, sorted.
+fn bank_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+fn parse_file(path: &Path) -> ParsedBank {
+    match std::fs::read_to_string(path) {
+        Ok(text) => format::parse(&text),
+        Err(e) => ParsedBank {
+            problems: vec![Problem::new(0, format!("无法读取：{e}"), format!("cannot read: {e}"))],
+            ..Default::default()
+        },
+    }
+}
+
 /// Checks across files: unique bank and question ids, citations that resolve.
 ///
 /// An id used by several files stays with one of them (see [`Established`]); every *other* use is the
 /// error, reported at its own file and line and naming where the id is kept. So a question copied into
 /// a new file refuses the new file, never the bank it was copied from.
 pub fn cross_check(files: &mut [CheckedFile], statutes: &[Statute], established: &Established) {
+    let mut clashes = Clashes::new(files, established);
+    let bank_keeper = clashes.bank_ids();
+    clashes.question_ids(&bank_keeper);
+    let extra = clashes.extra;
     let by_id: HashMap<&str, &Statute> = statutes.iter().map(|s| (s.short_id.as_str(), s)).collect();
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| {
-            f.path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut extra: Vec<Vec<Problem>> = vec![Vec::new(); files.len()];
-
-    // Bank ids: file indices in sorted order per id.
-    let mut bank_users: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, f) in files.iter().enumerate() {
-        if let Some(meta) = &f.parsed.meta {
-            bank_users.entry(meta.id.as_str()).or_default().push(i);
-        }
-    }
-    // The file that keeps each bank id.
-    let mut bank_keeper: HashMap<&str, usize> = HashMap::new();
-    for (slug, users) in &bank_users {
-        let keeper = users
-            .iter()
-            .copied()
-            .find(|&i| established.bank_files.get(*slug) == Some(&names[i]))
-            .unwrap_or(users[0]);
-        bank_keeper.insert(slug, keeper);
-        for &i in users.iter().filter(|&&i| i != keeper) {
-            let (other, line) = (&names[keeper], files[keeper].parsed.bank_id_line);
-            extra[i].push(Problem {
-                line: files[i].parsed.bank_id_line,
-                message: Text::new(
-                    format!("题库编号“{slug}”已由 {other} 第{line}行使用，请为这个题库另起编号"),
-                    format!("bank id `{slug}` is already used at {other}:{line}; give this bank its own id"),
-                ),
-            });
-        }
-    }
-
-    // Question ids: (file, line) of every use, files in sorted order.
-    let mut question_users: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-    for (i, f) in files.iter().enumerate() {
-        for q in &f.parsed.questions {
-            question_users.entry(q.id.as_str()).or_default().push((i, q.line));
-        }
-    }
-    for (qid, users) in &question_users {
-        let (first_file, _) = users[0];
-        if users.iter().all(|(i, _)| *i == first_file) {
-            continue; // repeated within one file: the file's own check reports it
-        }
-        let keeper = established
-            .question_banks
-            .get(*qid)
-            .and_then(|slug| bank_keeper.get(slug.as_str()))
-            .copied()
-            .filter(|k| users.iter().any(|(i, _)| i == k))
-            .unwrap_or(first_file);
-        let keeper_line = users.iter().find(|(i, _)| *i == keeper).map_or(0, |(_, l)| *l);
-        let other = &names[keeper];
-        for &(i, line) in users.iter().filter(|(i, _)| *i != keeper) {
-            extra[i].push(Problem {
-                line,
-                message: Text::new(
-                    format!("题目编号“{qid}”已在 {other} 第{keeper_line}行使用，请为这道题另起编号"),
-                    format!(
-                        "question id `{qid}` is already used at {other}:{keeper_line}; give this question its own id"
-                    ),
-                ),
-            });
-        }
-    }
-
     for (f, mut extra) in files.iter_mut().zip(extra) {
-        for q in &f.parsed.questions {
-            for (c, line) in q.content.citations.iter().zip(&q.citation_lines) {
-                let problem = match by_id.get(c.statute.as_str()) {
-                    None => Some(Text::new(
-                        format!("未知的法规代号“{}”", c.statute),
-                        format!("unknown statute `{}`", c.statute),
-                    )),
-                    Some(s) => s.check(c).err(),
-                };
-                if let Some(message) = problem {
-                    extra.push(Problem { line: *line, message });
-                }
-            }
-        }
+        extra.extend(unknown_citations(&f.parsed, &by_id));
         f.parsed.problems.extend(extra);
         f.parsed.problems.sort_by_key(|p| p.line);
     }
+}
+
+/// Ids used by several files, and the problems they make per file.
+struct Clashes<'f> {
+    files: &'f [CheckedFile],
+    established: &'f Established,
+    /// The file name of each file, as messages name it.
+    names: Vec<String>,
+    /// The problems found per file.
+    extra: Vec<Vec<Problem>>,
+}
+
+impl<'f> Clashes<'f> {
+    fn new(files: &'f [CheckedFile], established: &'f Established) -> Clashes<'f> {
+        let names = files
+            .iter()
+            .map(|f| {
+                f.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        Clashes {
+            files,
+            established,
+            names,
+            extra: vec![Vec::new(); files.len()],
+        }
+    }
+
+    /// Reports every bank id used by a file other than its keeper; returns the keeper of each id.
+    fn bank_ids(&mut self) -> HashMap<&'f str, usize> {
+        let files = self.files;
+        // File indices in sorted order per id.
+        let mut bank_users: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            if let Some(meta) = &f.parsed.meta {
+                bank_users.entry(meta.id.as_str()).or_default().push(i);
+            }
+        }
+        let mut bank_keeper = HashMap::new();
+        for (slug, users) in bank_users {
+            let keeper = users
+                .iter()
+                .copied()
+                .find(|&i| self.established.bank_files.get(slug) == Some(&self.names[i]))
+                .unwrap_or(users[0]);
+            bank_keeper.insert(slug, keeper);
+            let (other, line) = (&self.names[keeper], files[keeper].parsed.bank_id_line);
+            for &i in users.iter().filter(|&&i| i != keeper) {
+                self.extra[i].push(Problem::new(
+                    files[i].parsed.bank_id_line,
+                    format!("题库编号“{slug}”已由 {other} 第{line}行使用，请为这个题库另起编号"),
+                    format!("bank id `{slug}` is already used at {other}:{line}; give this bank its own id"),
+                ));
+            }
+        }
+        bank_keeper
+    }
+
+    /// Reports every question id used in a file other than the one that keeps it.
+    fn question_ids(&mut self, bank_keeper: &HashMap<&str, usize>) {
+        // (file, line) of every use, files in sorted order.
+        let mut question_users: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (i, f) in self.files.iter().enumerate() {
+            for q in &f.parsed.questions {
+                question_users.entry(q.id.as_str()).or_default().push((i, q.line));
+            }
+        }
+        for (qid, users) in &question_users {
+            let (first_file, _) = users[0];
+            if users.iter().all(|(i, _)| *i == first_file) {
+                continue; // repeated within one file: the file's own check reports it
+            }
+            let keeper = self
+                .established
+                .question_banks
+                .get(*qid)
+                .and_then(|slug| bank_keeper.get(slug.as_str()))
+                .copied()
+                .filter(|k| users.iter().any(|(i, _)| i == k))
+                .unwrap_or(first_file);
+            self.question_id_used(qid, users, keeper);
+        }
+    }
+
+    fn question_id_used(&mut self, qid: &str, users: &[(usize, usize)], keeper: usize) {
+        let keeper_line = users.iter().find(|(i, _)| *i == keeper).map_or(0, |(_, l)| *l);
+        let other = &self.names[keeper];
+        for &(i, line) in users.iter().filter(|(i, _)| *i != keeper) {
+            self.extra[i].push(Problem::new(
+                line,
+                format!("题目编号“{qid}”已在 {other} 第{keeper_line}行使用，请为这道题另起编号"),
+                format!("question id `{qid}` is already used at {other}:{keeper_line}; give this question its own id"),
+            ));
+        }
+    }
+}
+
+/// Citations of a file that name no known statute or no article of it.
+fn unknown_citations(parsed: &ParsedBank, by_id: &HashMap<&str, &Statute>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for q in &parsed.questions {
+        for (c, line) in q.content.citations.iter().zip(&q.citation_lines) {
+            let problem = match by_id.get(c.statute.as_str()) {
+                None => Some(Text::new(
+                    format!("未知的法规代号“{}”", c.statute),
+                    format!("unknown statute `{}`", c.statute),
+                )),
+                Some(s) => s.check(c).err(),
+            };
+            if let Some(message) = problem {
+                out.push(Problem { line: *line, message });
+            }
+        }
+    }
+    out
 }

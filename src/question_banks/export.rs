@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::BankMeta;
-use crate::domain::question::{Answer, QuestionContent, letter};
+use crate::domain::question::{Answer, Citation, QuestionContent, QuestionKind, letter};
 
 fn s(v: &str) -> String {
     toml::Value::String(v.to_string()).to_string()
@@ -16,6 +16,16 @@ fn list(v: &[String]) -> String {
 
 pub fn write(meta: &BankMeta, questions: &[(String, QuestionContent)]) -> String {
     let mut out = String::new();
+    write_header(&mut out, meta);
+    for (id, q) in questions {
+        write_question(&mut out, id, q);
+    }
+    out
+}
+
+// Writing to a String cannot fail, hence the ignored results.
+
+fn write_header(out: &mut String, meta: &BankMeta) {
     let _ = writeln!(
         out,
         "# {} — exported by Quorum. Format: question-banks/FORMAT.md",
@@ -34,46 +44,54 @@ pub fn write(meta: &BankMeta, questions: &[(String, QuestionContent)]) -> String
     if meta.sample {
         let _ = writeln!(out, "sample = true");
     }
-    for (id, q) in questions {
-        let _ = writeln!(out, "\n[[question]]");
-        let _ = writeln!(out, "id = {}", s(id));
-        let _ = writeln!(out, "kind = {}", s(q.kind.code()));
-        let _ = writeln!(out, "stem = {}", s(&q.stem));
-        if !q.options.is_empty() {
-            let _ = writeln!(out, "options = [");
-            for o in &q.options {
-                let _ = writeln!(out, "  {},", s(o));
-            }
-            let _ = writeln!(out, "]");
-        }
-        let answer = match &q.answer {
-            Answer::Truth(b) => b.to_string(),
-            Answer::Choices(c) if c.len() == 1 && q.kind != crate::domain::question::QuestionKind::Multiple => {
-                s(&c.iter().map(|i| letter(*i).to_string()).collect::<String>())
-            }
-            Answer::Choices(c) => list(&c.iter().map(|i| letter(*i).to_string()).collect::<Vec<_>>()),
-        };
-        let _ = writeln!(out, "answer = {answer}");
-        let _ = writeln!(out, "explanation = {}", s(&q.explanation));
-        let _ = writeln!(out, "citations = [");
-        for c in &q.citations {
-            let mut parts = vec![
-                format!("statute = {}", s(&c.statute)),
-                format!("article = {}", c.article),
-            ];
-            if let Some(p) = c.paragraph {
-                parts.push(format!("paragraph = {p}"));
-            }
-            if let Some(i) = c.item {
-                parts.push(format!("item = {i}"));
-            }
-            let _ = writeln!(out, "  {{ {} }},", parts.join(", "));
+}
+
+fn write_question(out: &mut String, id: &str, q: &QuestionContent) {
+    let _ = writeln!(out, "\n[[question]]");
+    let _ = writeln!(out, "id = {}", s(id));
+    let _ = writeln!(out, "kind = {}", s(q.kind.code()));
+    let _ = writeln!(out, "stem = {}", s(&q.stem));
+    if !q.options.is_empty() {
+        let _ = writeln!(out, "options = [");
+        for o in &q.options {
+            let _ = writeln!(out, "  {},", s(o));
         }
         let _ = writeln!(out, "]");
-        if !q.tags.is_empty() {
-            let _ = writeln!(out, "tags = {}", list(&q.tags));
-        }
-        let _ = writeln!(out, "difficulty = {}", q.difficulty);
     }
-    out
+    let _ = writeln!(out, "answer = {}", answer(q));
+    let _ = writeln!(out, "explanation = {}", s(&q.explanation));
+    let _ = writeln!(out, "citations = [");
+    for c in &q.citations {
+        let _ = writeln!(out, "  {{ {} }},", citation(c));
+    }
+    let _ = writeln!(out, "]");
+    if !q.tags.is_empty() {
+        let _ = writeln!(out, "tags = {}", list(&q.tags));
+    }
+    let _ = writeln!(out, "difficulty = {}", q.difficulty);
+}
+
+/// `true`/`false`, one letter, or a list of letters (always a list for a multiple-answer question).
+fn answer(q: &QuestionContent) -> String {
+    match &q.answer {
+        Answer::Truth(b) => b.to_string(),
+        Answer::Choices(c) if c.len() == 1 && q.kind != QuestionKind::Multiple => {
+            s(&c.iter().map(|i| letter(*i).to_string()).collect::<String>())
+        }
+        Answer::Choices(c) => list(&c.iter().map(|i| letter(*i).to_string()).collect::<Vec<_>>()),
+    }
+}
+
+fn citation(c: &Citation) -> String {
+    let mut parts = vec![
+        format!("statute = {}", s(&c.statute)),
+        format!("article = {}", c.article),
+    ];
+    if let Some(p) = c.paragraph {
+        parts.push(format!("paragraph = {p}"));
+    }
+    if let Some(i) = c.item {
+        parts.push(format!("item = {i}"));
+    }
+    parts.join(", ")
 }

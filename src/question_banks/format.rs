@@ -65,6 +65,18 @@ struct Part<'a> {
     body: &'a str,
 }
 
+/// The section a line opens, if it is a header.
+fn header(line: &str) -> Option<Section> {
+    let t = line.trim();
+    let t = t.split('#').next().unwrap_or("").trim();
+    match t {
+        "[bank]" => Some(Section::Bank),
+        "[[question]]" => Some(Section::Question),
+        _ if t.starts_with('[') => Some(Section::Other(t.to_string())),
+        _ => None,
+    }
+}
+
 fn split(text: &str) -> Vec<Part<'_>> {
     let mut parts = Vec::new();
     let mut current = Part {
@@ -75,15 +87,7 @@ fn split(text: &str) -> Vec<Part<'_>> {
     let mut body_start = 0;
     let mut offset = 0;
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let t = line.trim();
-        let t = t.split('#').next().unwrap_or("").trim();
-        let section = match t {
-            "[bank]" => Some(Section::Bank),
-            "[[question]]" => Some(Section::Question),
-            _ if t.starts_with('[') => Some(Section::Other(t.to_string())),
-            _ => None,
-        };
-        if let Some(section) = section {
+        if let Some(section) = header(line) {
             current.body = &text[body_start..offset];
             parts.push(current);
             current = Part {
@@ -142,81 +146,111 @@ fn empty(line: usize, field: &str) -> Problem {
 }
 
 pub fn parse(text: &str) -> ParsedBank {
-    let mut out = ParsedBank::default();
-    let mut ids = BTreeSet::new();
+    let mut reader = Reader::default();
     for part in split(text) {
         match &part.section {
-            Section::Preamble => {
-                if let Some(line) = part
-                    .body
-                    .lines()
-                    .position(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
-                {
-                    out.problems.push(Problem {
-                        line: line + 1,
-                        message: Text::new("文件应以 [bank] 开头", "the file must start with [bank]"),
-                    });
-                }
-            }
-            Section::Other(h) => out.problems.push(Problem {
-                line: part.header_line,
-                message: Text::new(
-                    format!("不认识的表头 {h}，只能是 [bank] 或 [[question]]"),
-                    format!("unknown section {h}; only [bank] and [[question]] are allowed"),
-                ),
-            }),
-            Section::Bank => match toml::from_str::<HeaderFile>(part.body) {
-                Err(e) => out.problems.push(toml_problem(&part, &e)),
-                Ok(h) => {
-                    if out.meta.is_some() {
-                        out.problems.push(Problem {
-                            line: part.header_line,
-                            message: Text::new("[bank] 只能出现一次", "[bank] appears twice"),
-                        });
-                    }
-                    out.bank_id_line = line_of(&part, h.id.span().start);
-                    out.meta = Some(read_header(&part, h, &mut out.problems));
-                }
-            },
-            Section::Question => match toml::from_str::<QuestionFile>(part.body) {
-                Err(e) => out.problems.push(toml_problem(&part, &e)),
-                Ok(q) => {
-                    if let Some(fq) = read_question(&part, q, &mut out.problems) {
-                        if !ids.insert(fq.id.clone()) {
-                            out.problems.push(Problem {
-                                line: fq.line,
-                                message: Text::new(
-                                    format!("题目编号“{}”重复", fq.id),
-                                    format!("duplicate question id `{}`", fq.id),
-                                ),
-                            });
-                        }
-                        out.questions.push(fq);
-                    }
-                }
-            },
+            Section::Preamble => reader.preamble(&part),
+            Section::Other(h) => reader.out.problems.push(Problem::new(
+                part.header_line,
+                format!("不认识的表头 {h}，只能是 [bank] 或 [[question]]"),
+                format!("unknown section {h}; only [bank] and [[question]] are allowed"),
+            )),
+            Section::Bank => reader.bank(&part),
+            Section::Question => reader.question(&part),
         }
     }
-    if out.meta.is_none() && !out.problems.iter().any(|p| p.message.en.contains("[bank]")) {
-        out.problems.push(Problem {
-            line: 1,
-            message: Text::new("缺少 [bank] 部分", "the [bank] section is missing"),
-        });
+    reader.finish()
+}
+
+/// The bank read part by part, and the question ids seen so far.
+#[derive(Default)]
+struct Reader {
+    out: ParsedBank,
+    ids: BTreeSet<String>,
+}
+
+impl Reader {
+    /// Only comments may stand before `[bank]`.
+    fn preamble(&mut self, part: &Part) {
+        if let Some(line) = part
+            .body
+            .lines()
+            .position(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+        {
+            self.out.problems.push(Problem::new(
+                line + 1,
+                "文件应以 [bank] 开头",
+                "the file must start with [bank]",
+            ));
+        }
     }
-    out.problems.sort_by_key(|p| p.line);
-    out
+
+    fn bank(&mut self, part: &Part) {
+        let h = match toml::from_str::<HeaderFile>(part.body) {
+            Ok(h) => h,
+            Err(e) => return self.out.problems.push(toml_problem(part, &e)),
+        };
+        if self.out.meta.is_some() {
+            self.out.problems.push(Problem::new(
+                part.header_line,
+                "[bank] 只能出现一次",
+                "[bank] appears twice",
+            ));
+        }
+        self.out.bank_id_line = line_of(part, h.id.span().start);
+        self.out.meta = Some(read_header(part, h, &mut self.out.problems));
+    }
+
+    fn question(&mut self, part: &Part) {
+        let q = match toml::from_str::<QuestionFile>(part.body) {
+            Ok(q) => q,
+            Err(e) => return self.out.problems.push(toml_problem(part, &e)),
+        };
+        let Some(fq) = read_question(part, q, &mut self.out.problems) else {
+            return;
+        };
+        if !self.ids.insert(fq.id.clone()) {
+            self.out.problems.push(Problem::new(
+                fq.line,
+                format!("题目编号“{}”重复", fq.id),
+                format!("duplicate question id `{}`", fq.id),
+            ));
+        }
+        self.out.questions.push(fq);
+    }
+
+    fn finish(mut self) -> ParsedBank {
+        let out = &mut self.out;
+        if out.meta.is_none() && !out.problems.iter().any(|p| p.message.en.contains("[bank]")) {
+            out.problems
+                .push(Problem::new(1, "缺少 [bank] 部分", "the [bank] section is missing"));
+        }
+        out.problems.sort_by_key(|p| p.line);
+        self.out
+    }
 }
 
 fn read_header(part: &Part, h: HeaderFile, problems: &mut Vec<Problem>) -> BankMeta {
+    check_header(part, &h, problems);
+    BankMeta {
+        id: h.id.into_inner(),
+        title: h.title.into_inner().trim().to_string(),
+        topic: h.topic.into_inner().trim().to_string(),
+        authors: h.authors.into_inner(),
+        reviewer: h.reviewer.into_inner(),
+        review_date: h.review_date.get_ref().date.map(|d| d.to_string()).unwrap_or_default(),
+        sample: h.sample,
+    }
+}
+
+fn check_header(part: &Part, h: &HeaderFile, problems: &mut Vec<Problem>) {
     let at = |s: &std::ops::Range<usize>| line_of(part, s.start);
     if !valid_id(h.id.get_ref()) {
-        problems.push(Problem {
-            line: at(&h.id.span()),
-            message: Text::new(
-                "题库编号只能包含小写字母、数字和连字符",
-                "a bank id has lowercase letters, digits and '-' only",
-            ),
-        });
+        problems.push(Problem::new(
+            at(&h.id.span()),
+            "题库编号只能包含小写字母、数字和连字符",
+            "a bank id has lowercase letters, digits and '-' only",
+        ));
     }
     for (field, v) in [("title", &h.title), ("topic", &h.topic), ("reviewer", &h.reviewer)] {
         if v.get_ref().trim().is_empty() {
@@ -227,22 +261,11 @@ fn read_header(part: &Part, h: HeaderFile, problems: &mut Vec<Problem>) -> BankM
         problems.push(empty(at(&h.authors.span()), "authors"));
     }
     if h.review_date.get_ref().date.is_none() || h.review_date.get_ref().time.is_some() {
-        problems.push(Problem {
-            line: at(&h.review_date.span()),
-            message: Text::new(
-                "审核日期应为日期，例如 2026-11-20",
-                "review_date should be a date such as 2026-11-20",
-            ),
-        });
-    }
-    BankMeta {
-        id: h.id.into_inner(),
-        title: h.title.into_inner().trim().to_string(),
-        topic: h.topic.into_inner().trim().to_string(),
-        authors: h.authors.into_inner(),
-        reviewer: h.reviewer.into_inner(),
-        review_date: h.review_date.get_ref().date.map(|d| d.to_string()).unwrap_or_default(),
-        sample: h.sample,
+        problems.push(Problem::new(
+            at(&h.review_date.span()),
+            "审核日期应为日期，例如 2026-11-20",
+            "review_date should be a date such as 2026-11-20",
+        ));
     }
 }
 
@@ -278,121 +301,174 @@ fn read_answer(kind: QuestionKind, v: &toml::Value) -> Result<Answer, Text> {
 
 fn read_question(part: &Part, q: QuestionFile, problems: &mut Vec<Problem>) -> Option<FileQuestion> {
     let at = |s: std::ops::Range<usize>| line_of(part, s.start);
-    let line = part.header_line;
-    let id = q.id.get_ref().trim().to_string();
-    if !valid_id(&id) {
-        problems.push(Problem {
-            line: at(q.id.span()),
-            message: Text::new(
-                format!("题目编号“{id}”只能包含小写字母、数字和连字符"),
-                format!("question id `{id}` may hold lowercase letters, digits and '-' only"),
-            ),
-        });
-    }
-    let Some(kind) = QuestionKind::parse(q.kind.get_ref()) else {
-        problems.push(Problem {
-            line: at(q.kind.span()),
-            message: Text::new(
-                format!("题型“{}”应为 single、multiple 或 true_false", q.kind.get_ref()),
-                format!("kind `{}` should be single, multiple or true_false", q.kind.get_ref()),
-            ),
-        });
-        return None;
-    };
-    let answer = match read_answer(kind, q.answer.get_ref()) {
-        Ok(a) => a,
-        Err(t) => {
+    let id = question_id(&q.id, at(q.id.span()), problems);
+    let kind = question_kind(&q.kind, at(q.kind.span()), problems)?;
+    let answer = read_answer(kind, q.answer.get_ref())
+        .map_err(|message| {
             problems.push(Problem {
                 line: at(q.answer.span()),
-                message: t,
-            });
-            return None;
-        }
-    };
-    let mut citations = Vec::new();
-    let mut citation_lines = Vec::new();
-    for c in q.citations.get_ref() {
-        let cl = at(c.span());
-        let positive = |n: i64| u32::try_from(n).ok().filter(|n| *n > 0);
-        let cf = c.get_ref();
-        match (positive(cf.article), cf.paragraph.map(positive), cf.item.map(positive)) {
-            (Some(article), p, i) if p != Some(None) && i != Some(None) => {
-                if i.is_some() && p.is_none() {
-                    problems.push(Problem {
-                        line: cl,
-                        message: Text::new("引用“项”时必须同时写明“款”", "an item needs its paragraph"),
-                    });
-                }
-                citations.push(Citation {
-                    statute: cf.statute.trim().to_string(),
-                    article,
-                    paragraph: p.flatten(),
-                    item: i.flatten(),
-                });
-                citation_lines.push(cl);
-            }
-            _ => problems.push(Problem {
-                line: cl,
-                message: Text::new(
-                    "条、款、项的编号必须是正整数",
-                    "article, paragraph and item numbers are positive integers",
-                ),
-            }),
-        }
+                message,
+            })
+        })
+        .ok()?;
+    let (citations, citation_lines) = read_citations(part, q.citations.get_ref(), problems);
+    let lines = FieldLines::of(part, &q);
+    let content = content(q, kind, answer, citations);
+    problems.extend(content.problems().into_iter().map(|p| Problem {
+        line: lines.line(p.field),
+        message: p.message,
+    }));
+    problems.extend(first_screen_problem(&id, &content, lines.stem));
+    // Returned even with problems: the id still counts for duplicate detection across files.
+    Some(FileQuestion {
+        line: part.header_line,
+        id,
+        content,
+        citation_lines,
+    })
+}
+
+/// A question a chair would have to scroll to read on her phone (`fit`), reported at its stem.
+fn first_screen_problem(id: &str, content: &QuestionContent, stem_line: usize) -> Option<Problem> {
+    let fit = super::fit::estimate(content);
+    if fit.fits() {
+        return None;
     }
-    let difficulty = u8::try_from(*q.difficulty.get_ref()).unwrap_or(0);
-    let options_line = q.options.as_ref().map(|o| at(o.span())).unwrap_or(line);
-    let content = QuestionContent {
+    let (lines, max) = (fit.lines(), super::fit::Estimate::max_lines());
+    Some(Problem::new(
+        stem_line,
+        format!("题目 {id} 在手机上一屏放不下（约 {lines} 行，最多 {max} 行；每行约 14 个字），请精简题干或选项"),
+        format!(
+            "question {id} does not fit a phone's first screen (about {lines} lines, at most {max}; a line holds \
+             about 14 Chinese characters): shorten the stem or the options"
+        ),
+    ))
+}
+
+fn question_kind(kind: &Spanned<String>, line: usize, problems: &mut Vec<Problem>) -> Option<QuestionKind> {
+    let kind = kind.get_ref();
+    let parsed = QuestionKind::parse(kind);
+    if parsed.is_none() {
+        problems.push(Problem::new(
+            line,
+            format!("题型“{kind}”应为 single、multiple 或 true_false"),
+            format!("kind `{kind}` should be single, multiple or true_false"),
+        ));
+    }
+    parsed
+}
+
+fn content(q: QuestionFile, kind: QuestionKind, answer: Answer, citations: Vec<Citation>) -> QuestionContent {
+    QuestionContent {
         kind,
-        stem: q.stem.get_ref().trim().to_string(),
+        stem: q.stem.into_inner().trim().to_string(),
         options: q
             .options
             .map(|o| o.into_inner().into_iter().map(|s| s.trim().to_string()).collect())
             .unwrap_or_default(),
         answer,
-        explanation: q.explanation.get_ref().trim().to_string(),
+        explanation: q.explanation.into_inner().trim().to_string(),
         citations,
         tags: q.tags.into_iter().map(|t| t.trim().to_string()).collect(),
-        difficulty,
-    };
-    for p in content.problems() {
-        let field_line = match p.field {
-            "stem" => at(q.stem.span()),
-            "explanation" => at(q.explanation.span()),
-            "options" => options_line,
-            "answer" => at(q.answer.span()),
-            "difficulty" => at(q.difficulty.span()),
-            "citations" => at(q.citations.span()),
-            _ => line,
-        };
-        problems.push(Problem {
-            line: field_line,
-            message: p.message,
-        });
+        difficulty: u8::try_from(*q.difficulty.get_ref()).unwrap_or(0),
     }
-    let fit = super::fit::estimate(&content);
-    if !fit.fits() {
-        let (lines, max) = (fit.lines(), super::fit::Estimate::max_lines());
-        problems.push(Problem {
-            line: at(q.stem.span()),
-            message: Text::new(
-                format!(
-                    "题目 {id} 在手机上一屏放不下（约 {lines} 行，最多 {max} 行；每行约 14 个字），请精简题干或选项"
-                ),
-                format!(
-                    "question {id} does not fit a phone's first screen (about {lines} lines, at most {max}; a line \
-                     holds about 14 Chinese characters): shorten the stem or the options"
-                ),
-            ),
-        });
+}
+
+fn question_id(id: &Spanned<String>, line: usize, problems: &mut Vec<Problem>) -> String {
+    let id = id.get_ref().trim().to_string();
+    if !valid_id(&id) {
+        problems.push(Problem::new(
+            line,
+            format!("题目编号“{id}”只能包含小写字母、数字和连字符"),
+            format!("question id `{id}` may hold lowercase letters, digits and '-' only"),
+        ));
     }
-    // Returned even with problems: the id still counts for duplicate detection across files.
-    Some(FileQuestion {
-        line,
-        id,
-        content,
-        citation_lines,
-    })
+    id
+}
+
+/// The citations that could be read, with the line of each.
+fn read_citations(
+    part: &Part,
+    citations: &[Spanned<CitationFile>],
+    problems: &mut Vec<Problem>,
+) -> (Vec<Citation>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    for c in citations {
+        let line = line_of(part, c.span().start);
+        match read_citation(c.get_ref()) {
+            Ok((citation, problem)) => {
+                problems.extend(problem.map(|(zh, en)| Problem::new(line, zh, en)));
+                out.push(citation);
+                lines.push(line);
+            }
+            Err((zh, en)) => problems.push(Problem::new(line, zh, en)),
+        }
+    }
+    (out, lines)
+}
+
+type Message = (&'static str, &'static str);
+
+/// A citation with positive numbers, and a problem that still lets it be read (an item without its
+/// paragraph).
+fn read_citation(cf: &CitationFile) -> Result<(Citation, Option<Message>), Message> {
+    let positive = |n: i64| u32::try_from(n).ok().filter(|n| *n > 0);
+    match (positive(cf.article), cf.paragraph.map(positive), cf.item.map(positive)) {
+        (Some(article), p, i) if p != Some(None) && i != Some(None) => {
+            let problem =
+                (i.is_some() && p.is_none()).then_some(("引用“项”时必须同时写明“款”", "an item needs its paragraph"));
+            let citation = Citation {
+                statute: cf.statute.trim().to_string(),
+                article,
+                paragraph: p.flatten(),
+                item: i.flatten(),
+            };
+            Ok((citation, problem))
+        }
+        _ => Err((
+            "条、款、项的编号必须是正整数",
+            "article, paragraph and item numbers are positive integers",
+        )),
+    }
+}
+
+/// The line of each field of a question, for the content's problems.
+struct FieldLines {
+    question: usize,
+    stem: usize,
+    explanation: usize,
+    options: usize,
+    answer: usize,
+    difficulty: usize,
+    citations: usize,
+}
+
+impl FieldLines {
+    fn of(part: &Part, q: &QuestionFile) -> FieldLines {
+        let at = |s: std::ops::Range<usize>| line_of(part, s.start);
+        FieldLines {
+            question: part.header_line,
+            stem: at(q.stem.span()),
+            explanation: at(q.explanation.span()),
+            options: q.options.as_ref().map(|o| at(o.span())).unwrap_or(part.header_line),
+            answer: at(q.answer.span()),
+            difficulty: at(q.difficulty.span()),
+            citations: at(q.citations.span()),
+        }
+    }
+
+    fn line(&self, field: &str) -> usize {
+        match field {
+            "stem" => self.stem,
+            "explanation" => self.explanation,
+            "options" => self.options,
+            "answer" => self.answer,
+            "difficulty" => self.difficulty,
+            "citations" => self.citations,
+            _ => self.question,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 use super::{ImportResult, ImportedQuestion, Problem};
 use crate::domain::question::{Answer, QuestionContent, QuestionKind};
-use crate::i18n::Text;
 
 /// Escaped characters are swapped for private-use code points while parsing, then restored.
 const ESCAPES: [(char, char); 6] = [
@@ -127,12 +126,36 @@ fn html_to_text(s: &str) -> String {
 }
 
 fn unsupported(line: usize, what: &str, en: &str) -> Problem {
-    Problem {
+    Problem::new(
         line,
-        message: Text::new(
-            format!("不支持的 GIFT 题型：{what}（只支持单选、多选和判断题）"),
-            format!("unsupported GIFT question type: {en} (only choice and true/false)"),
-        ),
+        format!("不支持的 GIFT 题型：{what}（只支持单选、多选和判断题）"),
+        format!("unsupported GIFT question type: {en} (only choice and true/false)"),
+    )
+}
+
+/// What was read but not kept as written, line by line.
+#[derive(Default)]
+struct Warnings(Vec<Problem>);
+
+impl Warnings {
+    fn add(&mut self, line: usize, zh: impl Into<String>, en: impl Into<String>) {
+        self.0.push(Problem::new(line, zh, en));
+    }
+
+    fn markup(&mut self, line: usize, markup: Option<Markup>) {
+        match markup {
+            Some(Markup::Html) => self.add(
+                line,
+                "HTML 格式的文字已去掉标记、按纯文本导入，请核对",
+                "HTML text was imported as plain text with its tags removed; check it",
+            ),
+            Some(Markup::Markdown) => self.add(
+                line,
+                "Markdown 格式的文字按纯文本导入，标记符号保留在文字中，请核对",
+                "Markdown text was imported as plain text, its marks left in; check it",
+            ),
+            None => {}
+        }
     }
 }
 
@@ -142,257 +165,339 @@ struct Read {
     warnings: Vec<Problem>,
 }
 
-fn parse_block(lines: &[usize], block: &str) -> Result<Read, Vec<Problem>> {
-    let line = lines.first().copied().unwrap_or(0);
-    let b = protect(block);
-    // The file line of a byte offset in `b` (protecting keeps every newline in place).
-    let line_at = |offset: usize| {
-        let n = b[..offset.min(b.len())].matches('\n').count();
-        lines.get(n).copied().unwrap_or(line)
-    };
-    let bad = |zh: &str, en: &str| {
-        vec![Problem {
-            line,
-            message: Text::new(zh, en),
-        }]
-    };
-    let (title, rest) = match b.strip_prefix("::").and_then(|r| r.split_once("::")) {
-        Some((t, r)) => (Some(restore(t)), r),
-        None => (None, b.as_str()),
-    };
-    let base = b.len() - rest.len();
-    let open = rest
-        .find('{')
-        .ok_or_else(|| bad("缺少答案部分 {…}", "missing the answer part {…}"))?;
-    let close = rest[open..]
-        .find('}')
-        .map(|c| open + c)
-        .ok_or_else(|| bad("答案部分缺少右括号 }", "the answer part has no closing }"))?;
-    let after = &rest[close + 1..];
-    if let Some(next_open) = after.find('{') {
-        // A second answer part: the next question was written without a blank line in between.
+/// A block with its escapes protected, and the file line of each of its lines.
+struct Block<'a> {
+    lines: &'a [usize],
+    /// The block's first line: where problems with the question as a whole are reported.
+    line: usize,
+    text: String,
+}
+
+/// Where the parts of `::title:: stem {answers} trailing stem` lie in a block.
+struct Parts<'b> {
+    title: Option<String>,
+    stem: &'b str,
+    /// The answer part without its braces, trimmed.
+    body: &'b str,
+    /// The byte offset of `body` in the block.
+    body_offset: usize,
+    /// Text after the answer part (a fill-in-the-blank stem), trimmed.
+    trailing: &'b str,
+}
+
+/// An answer as written: its mark (`=` right, `~` other), its line, and the text after the mark.
+struct Written {
+    mark: char,
+    line: usize,
+    text: String,
+}
+
+impl<'a> Block<'a> {
+    fn new(lines: &'a [usize], block: &str) -> Block<'a> {
+        Block {
+            lines,
+            line: lines.first().copied().unwrap_or(0),
+            text: protect(block),
+        }
+    }
+
+    /// The file line of a byte offset in the block (protecting keeps every newline in place).
+    fn line_at(&self, offset: usize) -> usize {
+        let n = self.text[..offset.min(self.text.len())].matches('\n').count();
+        self.lines.get(n).copied().unwrap_or(self.line)
+    }
+
+    fn error(&self, zh: &str, en: &str) -> Vec<Problem> {
+        vec![Problem::new(self.line, zh, en)]
+    }
+
+    fn parse(&self) -> Result<Read, Vec<Problem>> {
+        let parts = self.parts()?;
+        let mut warnings = Warnings::default();
+        let stem = self.stem(&parts, &mut warnings)?;
+        let (answers, explanation) = self.explanation(&parts, &mut warnings);
+        let (kind, options, answer) = self.answers(answers, parts.body_offset, &mut warnings)?;
+        let content = QuestionContent {
+            kind,
+            stem,
+            options,
+            answer,
+            explanation,
+            citations: Vec::new(),
+            tags: Vec::new(),
+            difficulty: 2,
+        };
+        Ok(Read {
+            question: ImportedQuestion {
+                line: self.line,
+                title: parts.title,
+                content,
+            },
+            warnings: warnings.0,
+        })
+    }
+
+    /// The kind, options and answer from the answer part (which starts at `offset` in the block).
+    fn answers(
+        &self,
+        answers: &str,
+        offset: usize,
+        warnings: &mut Warnings,
+    ) -> Result<(QuestionKind, Vec<String>, Answer), Vec<Problem>> {
+        if let Some(truth) = self.true_false(answers, warnings) {
+            return Ok((QuestionKind::TrueFalse, Vec::new(), Answer::Truth(truth)));
+        }
+        self.reject_unsupported(answers)?;
+        let written = self.split_answers(answers, offset)?;
+        let choices = Choices::read(&written, warnings)?;
+        let kind = self.choice_kind(&choices, warnings)?;
+        warnings.0.sort_by_key(|w| w.line);
+        Ok((kind, choices.options, Answer::Choices(choices.correct)))
+    }
+
+    fn parts(&self) -> Result<Parts<'_>, Vec<Problem>> {
+        let b = self.text.as_str();
+        let (title, rest) = match b.strip_prefix("::").and_then(|r| r.split_once("::")) {
+            Some((t, r)) => (Some(restore(t)), r),
+            None => (None, b),
+        };
+        let base = b.len() - rest.len();
+        let open = rest
+            .find('{')
+            .ok_or_else(|| self.error("缺少答案部分 {…}", "missing the answer part {…}"))?;
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| self.error("答案部分缺少右括号 }", "the answer part has no closing }"))?;
+        let after = &rest[close + 1..];
+        if let Some(next_open) = after.find('{') {
+            return Err(vec![self.run_together(base + close + 1, after, next_open)]);
+        }
+        let inner = &rest[open + 1..close];
+        Ok(Parts {
+            title,
+            stem: rest[..open].trim(),
+            body: inner.trim(),
+            body_offset: base + open + 1 + (inner.len() - inner.trim_start().len()),
+            trailing: after.trim(),
+        })
+    }
+
+    /// A second answer part after the first (`after` starts at `offset`): the next question was written
+    /// without a blank line in between. Reported where that question starts.
+    fn run_together(&self, offset: usize, after: &str, next_open: usize) -> Problem {
         let first_text = after.len() - after.trim_start().len();
         let starts = if after[..first_text].contains('\n') {
             first_text
         } else {
             after[..next_open].rfind('\n').map_or(next_open, |n| n + 1)
         };
-        let at = line_at(base + close + 1 + starts);
-        return Err(vec![Problem {
-            line: at,
-            message: Text::new(
-                format!(
-                    "这里开始了另一道题，但它和第{line}行的上一题之间没有空行；GIFT 用空行分隔题目，请在两题之间加一个空行"
-                ),
-                format!(
-                    "another question starts here with no blank line after the question on line {line}; GIFT separates questions with a blank line"
-                ),
+        let line = self.line;
+        Problem::new(
+            self.line_at(offset + starts),
+            format!(
+                "这里开始了另一道题，但它和第{line}行的上一题之间没有空行；GIFT 用空行分隔题目，请在两题之间加一个空行"
             ),
-        }]);
+            format!(
+                "another question starts here with no blank line after the question on line {line}; GIFT separates questions with a blank line"
+            ),
+        )
     }
-    let mut warnings = Vec::new();
-    let warn = |warnings: &mut Vec<Problem>, at: usize, zh: String, en: String| {
-        warnings.push(Problem {
-            line: at,
-            message: Text::new(zh, en),
-        })
-    };
-    let markup_warning = |warnings: &mut Vec<Problem>, at: usize, m: Option<Markup>| match m {
-        Some(Markup::Html) => warn(
-            warnings,
-            at,
-            "HTML 格式的文字已去掉标记、按纯文本导入，请核对".into(),
-            "HTML text was imported as plain text with its tags removed; check it".into(),
-        ),
-        Some(Markup::Markdown) => warn(
-            warnings,
-            at,
-            "Markdown 格式的文字按纯文本导入，标记符号保留在文字中，请核对".into(),
-            "Markdown text was imported as plain text, its marks left in; check it".into(),
-        ),
-        None => {}
-    };
-    let (stem, stem_markup) = strip_format(rest[..open].trim());
-    markup_warning(&mut warnings, line, stem_markup);
-    let mut stem = stem.trim().to_string();
-    let after = after.trim();
-    if !after.is_empty() {
-        stem = format!("{stem}____{after}");
-    }
-    let stem = restore(&stem);
-    if stem.is_empty() {
-        return Err(bad("题干是空的", "the stem is empty"));
-    }
-    let body_start = open + 1 + (rest[open + 1..close].len() - rest[open + 1..close].trim_start().len());
-    let body = rest[open + 1..close].trim();
-    let (body, explanation) = match body.split_once("####") {
-        Some((b, g)) => {
-            let (g, m) = strip_format(g);
-            markup_warning(&mut warnings, line_at(base + body_start + b.len()), m);
-            (b.trim(), restore(&g))
+
+    /// The stem, with text after the answer part joined on as a blank to fill.
+    fn stem(&self, parts: &Parts, warnings: &mut Warnings) -> Result<String, Vec<Problem>> {
+        let (stem, markup) = strip_format(parts.stem);
+        warnings.markup(self.line, markup);
+        let mut stem = stem.trim().to_string();
+        if !parts.trailing.is_empty() {
+            stem = format!("{stem}____{}", parts.trailing);
         }
-        None => (body, String::new()),
-    };
-    let content = |kind, options, answer| QuestionContent {
-        kind,
-        stem: stem.clone(),
-        options,
-        answer,
-        explanation: explanation.clone(),
-        citations: Vec::new(),
-        tags: Vec::new(),
-        difficulty: 2,
-    };
-    let mut tf = body.split('#');
-    let upper = tf.next().unwrap_or("").trim().to_uppercase();
-    if matches!(upper.as_str(), "T" | "TRUE" | "F" | "FALSE") {
+        let stem = restore(&stem);
+        if stem.is_empty() {
+            return Err(self.error("题干是空的", "the stem is empty"));
+        }
+        Ok(stem)
+    }
+
+    /// The answers, and the general feedback (`####…`) that becomes the explanation.
+    fn explanation<'p>(&self, parts: &Parts<'p>, warnings: &mut Warnings) -> (&'p str, String) {
+        match parts.body.split_once("####") {
+            Some((answers, general)) => {
+                let (general, markup) = strip_format(general);
+                warnings.markup(self.line_at(parts.body_offset + answers.len()), markup);
+                (answers.trim(), restore(&general))
+            }
+            None => (parts.body, String::new()),
+        }
+    }
+
+    /// `{T}`, `{FALSE}`…: the truth of a true/false question.
+    fn true_false(&self, answers: &str, warnings: &mut Warnings) -> Option<bool> {
+        let mut tf = answers.split('#');
+        let upper = tf.next().unwrap_or("").trim().to_uppercase();
+        if !matches!(upper.as_str(), "T" | "TRUE" | "F" | "FALSE") {
+            return None;
+        }
         if tf.any(|f| !f.trim().is_empty()) {
-            warn(
-                &mut warnings,
-                line,
-                "判断题的答题反馈（# 后的文字）没有导入：本系统只有整题解析，如需要请写进解析".into(),
-                "the true/false feedback (after #) was not imported: questions here have one explanation; add it there if needed".into(),
+            warnings.add(
+                self.line,
+                "判断题的答题反馈（# 后的文字）没有导入：本系统只有整题解析，如需要请写进解析",
+                "the true/false feedback (after #) was not imported: questions here have one explanation; add it there if needed",
             );
         }
-        let truth = upper.starts_with('T');
-        return Ok(Read {
-            question: ImportedQuestion {
-                line,
-                title,
-                content: content(QuestionKind::TrueFalse, Vec::new(), Answer::Truth(truth)),
-            },
-            warnings,
-        });
+        Some(upper.starts_with('T'))
     }
-    if body.is_empty() {
-        return Err(vec![unsupported(line, "问答题", "essay")]);
+
+    fn reject_unsupported(&self, answers: &str) -> Result<(), Vec<Problem>> {
+        let (what, en) = if answers.is_empty() {
+            ("问答题", "essay")
+        } else if answers.starts_with('#') {
+            ("数值题", "numeric")
+        } else if answers.contains("->") {
+            ("匹配题", "matching")
+        } else {
+            return Ok(());
+        };
+        Err(vec![unsupported(self.line, what, en)])
     }
-    if body.starts_with('#') {
-        return Err(vec![unsupported(line, "数值题", "numeric")]);
-    }
-    if body.contains("->") {
-        return Err(vec![unsupported(line, "匹配题", "matching")]);
-    }
-    // Split into answers at unescaped = and ~, keeping where each starts.
-    let mut answers: Vec<(char, usize, String)> = Vec::new();
-    for (i, c) in body.char_indices() {
-        if c == '=' || c == '~' {
-            answers.push((c, line_at(base + body_start + i), String::new()));
-        } else if let Some((_, _, s)) = answers.last_mut() {
-            s.push(c);
-        } else if !c.is_whitespace() {
-            return Err(bad("答案部分应以 = 或 ~ 开头", "answers start with = or ~"));
+
+    /// Splits the answer part at unescaped `=` and `~`, keeping the line each answer starts on.
+    fn split_answers(&self, answers: &str, offset: usize) -> Result<Vec<Written>, Vec<Problem>> {
+        let mut out: Vec<Written> = Vec::new();
+        for (i, c) in answers.char_indices() {
+            if c == '=' || c == '~' {
+                out.push(Written {
+                    mark: c,
+                    line: self.line_at(offset + i),
+                    text: String::new(),
+                });
+            } else if let Some(w) = out.last_mut() {
+                w.text.push(c);
+            } else if !c.is_whitespace() {
+                return Err(self.error("答案部分应以 = 或 ~ 开头", "answers start with = or ~"));
+            }
         }
+        if !out.iter().any(|w| w.mark == '~') {
+            return Err(vec![unsupported(self.line, "填空/简答题", "short answer")]);
+        }
+        Ok(out)
     }
-    if !answers.iter().any(|(c, _, _)| *c == '~') {
-        return Err(vec![unsupported(line, "填空/简答题", "short answer")]);
+
+    /// Single or multiple choice: several right answers only count when weights mark them.
+    fn choice_kind(&self, choices: &Choices, warnings: &mut Warnings) -> Result<QuestionKind, Vec<Problem>> {
+        let kind = if choices.weighted && choices.correct.len() > 1 {
+            QuestionKind::Multiple
+        } else {
+            QuestionKind::Single
+        };
+        if choices.partial && kind == QuestionKind::Multiple {
+            warnings.add(
+                self.line,
+                "多选题各选项的得分比例（如 %50%）没有导入：本系统多选题须全部选对才得分",
+                "the per-option weights of this multiple-answer question (such as %50%) were not imported: all right answers must be chosen to score",
+            );
+        }
+        if choices.correct.is_empty() {
+            return Err(self.error(
+                "没有标出正确答案（= 或正权重）",
+                "no right answer marked (= or a positive weight)",
+            ));
+        }
+        if kind == QuestionKind::Single && choices.correct.len() > 1 {
+            return Err(self.error("单选题只能有一个 = 答案", "a single-choice question has one = answer"));
+        }
+        Ok(kind)
     }
-    let has_equals = answers.iter().any(|(c, _, _)| *c == '=');
-    let mut options: Vec<String> = Vec::new();
-    let mut correct = BTreeSet::new();
-    let mut weighted = false;
-    let mut partial = false;
-    let mut errors = Vec::new();
-    for (i, (mark, at, raw)) in answers.iter().enumerate() {
-        let mut parts = raw.splitn(2, '#');
+}
+
+/// The options of a choice question, which of them are right, and how weights were used.
+#[derive(Default)]
+struct Choices {
+    options: Vec<String>,
+    correct: BTreeSet<usize>,
+    /// Some answer carries a `%weight%`.
+    weighted: bool,
+    /// Without any `=`, some weight is neither 100% nor absent: partial credit we cannot keep.
+    partial: bool,
+    /// Whether some answer is marked `=`; weights then only count as partial credit.
+    has_equals: bool,
+}
+
+impl Choices {
+    fn read(written: &[Written], warnings: &mut Warnings) -> Result<Choices, Vec<Problem>> {
+        let mut choices = Choices {
+            has_equals: written.iter().any(|w| w.mark == '='),
+            ..Choices::default()
+        };
+        let errors: Vec<Problem> = (written.iter().enumerate())
+            .filter_map(|(i, w)| choices.add(i, w, warnings).err())
+            .collect();
+        if errors.is_empty() { Ok(choices) } else { Err(errors) }
+    }
+
+    fn add(&mut self, i: usize, w: &Written, warnings: &mut Warnings) -> Result<(), Problem> {
+        let mut parts = w.text.splitn(2, '#');
         let text = parts.next().unwrap_or("").trim();
         let feedback = parts.next().map(restore).unwrap_or_default();
-        let (weight, text) = match text.strip_prefix('%').and_then(|t| t.split_once('%')) {
-            Some((w, t)) => match w.trim().parse::<f64>() {
-                Ok(w) => (Some(w), t.trim()),
-                Err(_) => {
-                    errors.push(Problem {
-                        line: *at,
-                        message: Text::new("答案权重应为 %数字%", "a weight reads %number%"),
-                    });
-                    continue;
-                }
-            },
-            None => (None, text),
-        };
-        let (text, m) = strip_format(text);
-        markup_warning(&mut warnings, *at, m);
+        let (weight, text) =
+            weight(text).ok_or_else(|| Problem::new(w.line, "答案权重应为 %数字%", "a weight reads %number%"))?;
+        let (text, markup) = strip_format(text);
+        warnings.markup(w.line, markup);
         let text = restore(&text);
-        weighted |= weight.is_some();
-        if *mark == '=' || (!has_equals && weight.is_some_and(|w| w > 0.0)) {
-            correct.insert(i);
+        self.weighted |= weight.is_some();
+        if w.mark == '=' || (!self.has_equals && weight.is_some_and(|w| w > 0.0)) {
+            self.correct.insert(i);
         }
+        self.note_dropped(w, &text, weight, &feedback, warnings);
+        let repeated = self.options.contains(&text);
+        let problem = repeated.then(|| {
+            Problem::new(
+                w.line,
+                format!("选项“{text}”与前面的选项重复"),
+                format!("option “{text}” repeats an earlier option"),
+            )
+        });
+        self.options.push(text);
+        problem.map_or(Ok(()), Err)
+    }
+
+    /// Partial credit and feedback per answer, which our questions cannot hold.
+    fn note_dropped(&mut self, w: &Written, text: &str, weight: Option<f64>, feedback: &str, warnings: &mut Warnings) {
         match weight {
-            Some(w) if has_equals && w > 0.0 && *mark == '~' => warn(
-                &mut warnings,
-                *at,
-                format!("选项“{text}”的部分得分（{w}%）没有导入，按错误选项处理：本系统每题只有对错"),
+            Some(pct) if self.has_equals && pct > 0.0 && w.mark == '~' => warnings.add(
+                w.line,
+                format!("选项“{text}”的部分得分（{pct}%）没有导入，按错误选项处理：本系统每题只有对错"),
                 format!(
-                    "the partial credit of option “{text}” ({w}%) was not imported; it counts as wrong: answers here are right or wrong"
+                    "the partial credit of option “{text}” ({pct}%) was not imported; it counts as wrong: answers here are right or wrong"
                 ),
             ),
-            Some(w) if !has_equals && w != 100.0 => partial = true,
+            Some(pct) if !self.has_equals && pct != 100.0 => self.partial = true,
             _ => {}
         }
         if !feedback.is_empty() {
-            warn(
-                &mut warnings,
-                *at,
+            warnings.add(
+                w.line,
                 format!("选项“{text}”的反馈“{feedback}”没有导入：本系统只有整题解析，如需要请写进解析"),
                 format!(
                     "the feedback of option “{text}” (“{feedback}”) was not imported: questions here have one explanation; add it there if needed"
                 ),
             );
         }
-        if options.contains(&text) {
-            errors.push(Problem {
-                line: *at,
-                message: Text::new(
-                    format!("选项“{text}”与前面的选项重复"),
-                    format!("option “{text}” repeats an earlier option"),
-                ),
-            });
-        }
-        options.push(text);
     }
-    if !errors.is_empty() {
-        return Err(errors);
+}
+
+/// A leading `%weight%` and the text after it; `None` when the weight is not a number.
+fn weight(text: &str) -> Option<(Option<f64>, &str)> {
+    match text.strip_prefix('%').and_then(|t| t.split_once('%')) {
+        Some((w, t)) => w.trim().parse::<f64>().ok().map(|w| (Some(w), t.trim())),
+        None => Some((None, text)),
     }
-    let kind = if weighted && correct.len() > 1 {
-        QuestionKind::Multiple
-    } else {
-        QuestionKind::Single
-    };
-    if partial && kind == QuestionKind::Multiple {
-        warn(
-            &mut warnings,
-            line,
-            "多选题各选项的得分比例（如 %50%）没有导入：本系统多选题须全部选对才得分".into(),
-            "the per-option weights of this multiple-answer question (such as %50%) were not imported: all right answers must be chosen to score".into(),
-        );
-    }
-    if correct.is_empty() {
-        return Err(bad(
-            "没有标出正确答案（= 或正权重）",
-            "no right answer marked (= or a positive weight)",
-        ));
-    }
-    if kind == QuestionKind::Single && correct.len() > 1 {
-        return Err(bad(
-            "单选题只能有一个 = 答案",
-            "a single-choice question has one = answer",
-        ));
-    }
-    warnings.sort_by_key(|w| w.line);
-    Ok(Read {
-        question: ImportedQuestion {
-            line,
-            title,
-            content: content(kind, options, Answer::Choices(correct)),
-        },
-        warnings,
-    })
 }
 
 pub fn parse(text: &str) -> ImportResult {
     let mut out = ImportResult::default();
     for (lines, block) in blocks(text) {
-        match parse_block(&lines, &block) {
+        match Block::new(&lines, &block).parse() {
             Ok(r) => {
                 out.questions.push(r.question);
                 out.warnings.extend(r.warnings);

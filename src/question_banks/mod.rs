@@ -21,6 +21,15 @@ pub struct Problem {
     pub message: Text,
 }
 
+impl Problem {
+    pub fn new(line: usize, zh: impl Into<String>, en: impl Into<String>) -> Problem {
+        Problem {
+            line,
+            message: Text::new(zh, en),
+        }
+    }
+}
+
 /// A bank's header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankMeta {

@@ -36,30 +36,42 @@ pub fn parse(text: &str) -> Result<Statute, Problem> {
             format!("statute file: {}", e.message()),
         ),
     })?;
-    let revision_date = match &f.revision_date {
+    let revision_date = revision_date(&f.revision_date)?;
+    let articles = articles(f.article)?;
+    Ok(Statute {
+        short_id: f.short_id,
+        title: f.title,
+        revision_date,
+        articles,
+    })
+}
+
+fn revision_date(v: &toml::Value) -> Result<String, Problem> {
+    let revision_date = match v {
         toml::Value::String(s) => s.clone(),
         toml::Value::Datetime(d) => d.to_string(),
         _ => String::new(),
     };
     if chrono::NaiveDate::parse_from_str(&revision_date, "%Y-%m-%d").is_err() {
-        return Err(Problem {
-            line: 0,
-            message: Text::new(
-                "revision_date 应为日期，例如 2023-12-28",
-                "revision_date should be a date such as 2023-12-28",
-            ),
-        });
+        return Err(Problem::new(
+            0,
+            "revision_date 应为日期，例如 2023-12-28",
+            "revision_date should be a date such as 2023-12-28",
+        ));
     }
+    Ok(revision_date)
+}
+
+/// Articles by number; a number given twice is a problem.
+fn articles(files: Vec<ArticleFile>) -> Result<BTreeMap<u32, Article>, Problem> {
     let mut articles = BTreeMap::new();
-    for a in f.article {
+    for a in files {
         if articles.contains_key(&a.number) {
-            return Err(Problem {
-                line: 0,
-                message: Text::new(
-                    format!("第{}条出现了两次", a.number),
-                    format!("article {} appears twice", a.number),
-                ),
-            });
+            return Err(Problem::new(
+                0,
+                format!("第{}条出现了两次", a.number),
+                format!("article {} appears twice", a.number),
+            ));
         }
         articles.insert(
             a.number,
@@ -71,12 +83,7 @@ pub fn parse(text: &str) -> Result<Statute, Problem> {
             },
         );
     }
-    Ok(Statute {
-        short_id: f.short_id,
-        title: f.title,
-        revision_date,
-        articles,
-    })
+    Ok(articles)
 }
 
 /// Every statute in a folder, or the problems per file.

@@ -246,6 +246,29 @@ struct Slot {
     muted: AtomicBool,
 }
 
+/// When a keyframe request may go to the publisher.
+enum KeyframeRequest {
+    Now,
+    After(Duration),
+}
+
+impl Slot {
+    /// When a keyframe request made `now` may be sent (sent now, it counts as the last request);
+    /// `None` when the slot's lock is poisoned.
+    fn keyframe_request(&self, now: Instant) -> Option<KeyframeRequest> {
+        let mut last = self.last_keyframe_request.lock().ok()?;
+        match *last {
+            Some(t) if now.duration_since(t) < KEYFRAME_INTERVAL => {
+                Some(KeyframeRequest::After(KEYFRAME_INTERVAL - now.duration_since(t)))
+            }
+            _ => {
+                *last = Some(now);
+                Some(KeyframeRequest::Now)
+            }
+        }
+    }
+}
+
 /// The media of one room.
 pub struct Sfu {
     config: MediaConfig,
@@ -352,37 +375,28 @@ impl Sfu {
         if !id.is_video() {
             return;
         }
-        let slot = self.slot(id);
-        let now = Instant::now();
-        let wait = {
-            let Ok(mut last) = slot.last_keyframe_request.lock() else {
-                return;
-            };
-            match *last {
-                Some(t) if now.duration_since(t) < KEYFRAME_INTERVAL => Some(KEYFRAME_INTERVAL - now.duration_since(t)),
-                _ => {
-                    *last = Some(now);
-                    None
-                }
-            }
-        };
-        match wait {
-            None => self.send_keyframe_request(id),
-            Some(wait) => {
-                if !slot.keyframe_pending.swap(true, Ordering::Relaxed) {
-                    let sfu = self.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(wait).await;
-                        let slot = sfu.slot(id);
-                        slot.keyframe_pending.store(false, Ordering::Relaxed);
-                        if let Ok(mut last) = slot.last_keyframe_request.lock() {
-                            *last = Some(Instant::now());
-                        }
-                        sfu.send_keyframe_request(id);
-                    });
-                }
-            }
+        match self.slot(id).keyframe_request(Instant::now()) {
+            Some(KeyframeRequest::Now) => self.send_keyframe_request(id),
+            Some(KeyframeRequest::After(wait)) => self.defer_keyframe_request(id, wait),
+            None => {}
         }
+    }
+
+    /// Sends a keyframe request once `wait` has passed, unless one is already waiting.
+    fn defer_keyframe_request(self: &Arc<Self>, id: SlotId, wait: Duration) {
+        if self.slot(id).keyframe_pending.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let sfu = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let slot = sfu.slot(id);
+            slot.keyframe_pending.store(false, Ordering::Relaxed);
+            if let Ok(mut last) = slot.last_keyframe_request.lock() {
+                *last = Some(Instant::now());
+            }
+            sfu.send_keyframe_request(id);
+        });
     }
 
     fn send_keyframe_request(&self, id: SlotId) {
@@ -415,6 +429,31 @@ impl Sfu {
         handler: Arc<Handler>,
         on_overflow: Option<OnOverflow>,
     ) -> Result<Arc<dyn PeerConnection>, String> {
+        let mut last_err = String::from("no port available");
+        for port in self.candidate_ports() {
+            let (me, registry) = match &on_overflow {
+                Some(f) => viewer_media_engine(f.clone())?,
+                None => media_engine()?,
+            };
+            let built = PeerConnectionBuilder::new()
+                .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(vec![]).build())
+                .with_media_engine(me)
+                .with_interceptor_registry(registry)
+                .with_setting_engine(self.setting_engine())
+                .with_handler(handler.clone())
+                .with_udp_addrs(vec![SocketAddr::new(self.config.bind_ip, port)])
+                .build()
+                .await;
+            match built {
+                Ok(pc) => return Ok(Arc::new(pc)),
+                Err(e) => last_err = e.to_string(),
+            }
+        }
+        Err(last_err)
+    }
+
+    /// The ports to try, at most 64 of the range.
+    fn candidate_ports(&self) -> Vec<u16> {
         let ports: Vec<u16> = if self.config.port_min == 0 {
             vec![0]
         } else {
@@ -426,36 +465,22 @@ impl Sfu {
         } else {
             0
         };
-        let mut last_err = String::from("no port available");
-        for i in 0..ports.len().min(64) {
-            let port = ports[(start + i) % ports.len()];
-            let (me, registry) = match &on_overflow {
-                Some(f) => viewer_media_engine(f.clone())?,
-                None => media_engine()?,
-            };
-            let se = SettingEngineBuilder::new()
-                .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-                .with_network_types(vec![if self.config.bind_ip.is_ipv4() {
-                    NetworkType::Udp4
-                } else {
-                    NetworkType::Udp6
-                }])
-                .build();
-            let built = PeerConnectionBuilder::new()
-                .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(vec![]).build())
-                .with_media_engine(me)
-                .with_interceptor_registry(registry)
-                .with_setting_engine(se)
-                .with_handler(handler.clone())
-                .with_udp_addrs(vec![SocketAddr::new(self.config.bind_ip, port)])
-                .build()
-                .await;
-            match built {
-                Ok(pc) => return Ok(Arc::new(pc)),
-                Err(e) => last_err = e.to_string(),
-            }
-        }
-        Err(last_err)
+        (0..ports.len().min(64))
+            .map(|i| ports[(start + i) % ports.len()])
+            .collect()
+    }
+
+    /// UDP on the bind address's IP version only, without mDNS.
+    fn setting_engine(&self) -> webrtc::peer_connection::SettingEngine {
+        let network = if self.config.bind_ip.is_ipv4() {
+            NetworkType::Udp4
+        } else {
+            NetworkType::Udp6
+        };
+        SettingEngineBuilder::new()
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            .with_network_types(vec![network])
+            .build()
     }
 
     /// Creates the offer and waits for ICE gathering (host candidates only: fast).
@@ -502,94 +527,37 @@ impl Sfu {
             .iter()
             .map(|id| (*id, self.next_ssrc.fetch_add(1, Ordering::Relaxed)))
             .collect();
-        // Dropped retransmissions: counted here; the slot's forwarder asks for the keyframe (it runs on the
-        // media runtime, the interceptor inside the connection's driver).
-        let resync: Arc<[AtomicBool; 4]> = Arc::new(Default::default());
-        let on_overflow: OnOverflow = {
-            let (stats, resync, ssrcs) = (self.stats.clone(), resync.clone(), ssrcs.clone());
-            Arc::new(move |ssrc, dropped| {
-                stats.retransmits_dropped.fetch_add(dropped, Ordering::Relaxed);
-                if let Some((id, _)) = ssrcs.iter().find(|(_, s)| *s == ssrc) {
-                    resync[*id as usize].store(true, Ordering::Relaxed);
-                }
-            })
-        };
+        let leg = Arc::new(ViewerLeg {
+            connected: AtomicBool::new(false),
+            audio_only: Arc::new(AtomicBool::new(audio_only)),
+            resync: Default::default(),
+        });
+        let on_overflow = self.on_retransmit_overflow(&leg, ssrcs.clone());
         let pc = self.build(Arc::new(Handler { events: etx }), Some(on_overflow)).await?;
-        let mut tracks = Vec::new();
-        for (id, ssrc) in ssrcs {
-            let codec = if id.is_video() { vp8() } else { opus() };
-            let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-                "quorum".to_owned(),
-                format!("slot-{}", id as u8),
-                format!("slot-{}", id as u8),
-                id.kind(),
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(ssrc),
-                        ..Default::default()
-                    },
-                    codec,
-                    ..Default::default()
-                }],
-            )));
-            let init = RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Sendonly,
-                ..Default::default()
-            };
-            if let Err(e) = pc
-                .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
-                .await
-            {
-                let _ = pc.close().await;
-                return Err(e.to_string());
-            }
-            tracks.push((id, ssrc, track));
-        }
+        let tracks = close_on_error(&pc, add_viewer_tracks(&pc, ssrcs).await).await?;
         let mut early = Vec::new();
-        let sdp = match self.offer(&pc, &mut erx, &mut early).await {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = pc.close().await;
-                return Err(e);
+        let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
+        let mut tasks: Vec<_> = (tracks.into_iter())
+            .map(|(id, ssrc, track)| {
+                let rx = self.slot(id).tx.subscribe();
+                tokio::spawn(forward(self.clone(), leg.clone(), id, ssrc, track, rx))
+            })
+            .collect();
+        tasks.push(tokio::spawn(watch_viewer(self.clone(), leg.clone(), early, erx, out)));
+        let audio_only = leg.audio_only.clone();
+        Ok((LegHandle { pc, tasks, audio_only }, sdp))
+    }
+
+    /// Dropped retransmissions: counted here; the slot's forwarder asks for the keyframe (it runs on the
+    /// media runtime, the interceptor inside the connection's driver).
+    fn on_retransmit_overflow(&self, leg: &Arc<ViewerLeg>, ssrcs: Vec<(SlotId, u32)>) -> OnOverflow {
+        let (stats, leg) = (self.stats.clone(), leg.clone());
+        Arc::new(move |ssrc, dropped| {
+            stats.retransmits_dropped.fetch_add(dropped, Ordering::Relaxed);
+            if let Some((id, _)) = ssrcs.iter().find(|(_, s)| *s == ssrc) {
+                leg.resync[*id as usize].store(true, Ordering::Relaxed);
             }
-        };
-        let connected = Arc::new(AtomicBool::new(false));
-        let audio_only_flag = Arc::new(AtomicBool::new(audio_only));
-        let mut tasks = Vec::new();
-        for (id, ssrc, track) in tracks {
-            let rx = self.slot(id).tx.subscribe();
-            tasks.push(tokio::spawn(forward(
-                self.clone(),
-                id,
-                ssrc,
-                track,
-                rx,
-                connected.clone(),
-                audio_only_flag.clone(),
-                resync.clone(),
-            )));
-        }
-        let sfu = self.clone();
-        tasks.push(tokio::spawn(async move {
-            for ev in early {
-                if !leg_state(&sfu, ev, &connected, &out) {
-                    return;
-                }
-            }
-            while let Some(ev) = erx.recv().await {
-                if !leg_state(&sfu, ev, &connected, &out) {
-                    return;
-                }
-            }
-        }));
-        Ok((
-            LegHandle {
-                pc,
-                tasks,
-                audio_only: audio_only_flag,
-            },
-            sdp,
-        ))
+        })
     }
 
     /// A publisher leg: recvonly transceivers for the source's kinds; incoming tracks feed their slots.
@@ -600,70 +568,140 @@ impl Sfu {
     ) -> Result<(LegHandle, String), String> {
         let (etx, mut erx) = mpsc::unbounded_channel();
         let pc = self.build(Arc::new(Handler { events: etx }), None).await?;
-        let kinds: &[RtpCodecKind] = match source {
-            Source::Camera => &[RtpCodecKind::Video, RtpCodecKind::Audio],
-            Source::Screen => &[RtpCodecKind::Video],
-            Source::Mic => &[RtpCodecKind::Audio],
-        };
-        for kind in kinds {
-            let init = RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Recvonly,
-                ..Default::default()
-            };
-            if let Err(e) = pc.add_transceiver_from_kind(*kind, Some(init)).await {
-                let _ = pc.close().await;
-                return Err(e.to_string());
-            }
-        }
+        close_on_error(&pc, add_receivers(&pc, source).await).await?;
         let mut early = Vec::new();
-        let sdp = match self.offer(&pc, &mut erx, &mut early).await {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = pc.close().await;
-                return Err(e);
-            }
-        };
-        let sfu = self.clone();
-        let task = tokio::spawn(async move {
-            let mut readers: Vec<tokio::task::JoinHandle<()>> = Vec::new();
-            let mut pending: std::collections::VecDeque<HandlerEvent> = early.into();
-            loop {
-                let ev = match pending.pop_front() {
-                    Some(e) => e,
-                    None => match erx.recv().await {
-                        Some(e) => e,
-                        None => break,
-                    },
-                };
-                match ev {
-                    HandlerEvent::Track(track) => {
-                        let kind = track.kind().await;
-                        if let Some(slot) = SlotId::for_source(source, kind) {
-                            readers.push(tokio::spawn(read_track(sfu.clone(), slot, track)));
-                        }
-                    }
-                    HandlerEvent::State(RTCPeerConnectionState::Connected) => {
-                        let _ = out.send(LegEvent::Connected);
-                    }
-                    HandlerEvent::State(RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed) => {
-                        let _ = out.send(LegEvent::Gone);
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            for r in readers {
-                r.abort();
-            }
-        });
+        let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
+        let task = tokio::spawn(watch_publisher(self.clone(), source, early, erx, out));
+        let audio_only = Arc::new(AtomicBool::new(false));
         Ok((
             LegHandle {
                 pc,
                 tasks: vec![task],
-                audio_only: Arc::new(AtomicBool::new(false)),
+                audio_only,
             },
             sdp,
         ))
+    }
+
+    /// A viewer fell behind a slot, skipping `skipped` packets: its decoder lost packets, so it resyncs
+    /// from the next keyframe rather than stall.
+    fn viewer_lagged(self: &Arc<Self>, id: SlotId, skipped: u64) {
+        self.stats.lag_events.fetch_add(1, Ordering::Relaxed);
+        self.stats.packets_skipped.fetch_add(skipped, Ordering::Relaxed);
+        self.request_keyframe(id);
+    }
+
+    /// Puts a publisher's packet into its slot, unless the slot is muted.
+    fn publish(&self, slot: &Slot, mut p: Packet, ts_step: u32) {
+        self.stats.packets_in.fetch_add(1, Ordering::Relaxed);
+        if slot.muted.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut r) = slot.rewriter.lock() {
+            r.rewrite(&mut p, ts_step);
+        }
+        let _ = slot.tx.send(Arc::new(p));
+    }
+}
+
+/// Closes a connection whose setup failed, so it does not linger.
+async fn close_on_error<T>(pc: &Arc<dyn PeerConnection>, result: Result<T, String>) -> Result<T, String> {
+    if result.is_err() {
+        let _ = pc.close().await;
+    }
+    result
+}
+
+/// One sendonly track per slot, with the viewer's own SSRC.
+async fn add_viewer_tracks(
+    pc: &Arc<dyn PeerConnection>,
+    ssrcs: Vec<(SlotId, u32)>,
+) -> Result<Vec<(SlotId, u32, Arc<TrackLocalStaticRTP>)>, String> {
+    let mut tracks = Vec::new();
+    for (id, ssrc) in ssrcs {
+        let track = Arc::new(viewer_track(id, ssrc));
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            ..Default::default()
+        };
+        pc.add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+            .await
+            .map_err(|e| e.to_string())?;
+        tracks.push((id, ssrc, track));
+    }
+    Ok(tracks)
+}
+
+fn viewer_track(id: SlotId, ssrc: u32) -> TrackLocalStaticRTP {
+    let codec = if id.is_video() { vp8() } else { opus() };
+    TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        "quorum".to_owned(),
+        format!("slot-{}", id as u8),
+        format!("slot-{}", id as u8),
+        id.kind(),
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    ))
+}
+
+/// Recvonly transceivers for the kinds of media a source sends.
+async fn add_receivers(pc: &Arc<dyn PeerConnection>, source: Source) -> Result<(), String> {
+    let kinds: &[RtpCodecKind] = match source {
+        Source::Camera => &[RtpCodecKind::Video, RtpCodecKind::Audio],
+        Source::Screen => &[RtpCodecKind::Video],
+        Source::Mic => &[RtpCodecKind::Audio],
+    };
+    for kind in kinds {
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Recvonly,
+            ..Default::default()
+        };
+        pc.add_transceiver_from_kind(*kind, Some(init))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// What a viewer leg's forwarders share.
+struct ViewerLeg {
+    connected: AtomicBool,
+    /// Shared with the leg's handle, which the room switches.
+    audio_only: Arc<AtomicBool>,
+    /// Per slot: retransmissions were dropped, so the viewer needs a keyframe.
+    resync: [AtomicBool; 4],
+}
+
+/// Follows a viewer leg's state (the events that came during the offer first) until it is gone.
+async fn watch_viewer(
+    sfu: Arc<Sfu>,
+    leg: Arc<ViewerLeg>,
+    early: Vec<HandlerEvent>,
+    mut events: mpsc::UnboundedReceiver<HandlerEvent>,
+    out: mpsc::UnboundedSender<LegEvent>,
+) {
+    let mut early = early.into_iter();
+    while let Some(ev) = next_event(&mut early, &mut events).await {
+        if !leg_state(&sfu, ev, &leg.connected, &out) {
+            return;
+        }
+    }
+}
+
+/// The events that came during the offer, then the connection's.
+async fn next_event(
+    early: &mut std::vec::IntoIter<HandlerEvent>,
+    events: &mut mpsc::UnboundedReceiver<HandlerEvent>,
+) -> Option<HandlerEvent> {
+    match early.next() {
+        Some(ev) => Some(ev),
+        None => events.recv().await,
     }
 }
 
@@ -686,26 +724,49 @@ fn leg_state(sfu: &Arc<Sfu>, ev: HandlerEvent, connected: &AtomicBool, out: &mps
     }
 }
 
+/// Follows a publisher leg (the events that came during the offer first): each incoming track is read
+/// into its slot until the leg is gone.
+async fn watch_publisher(
+    sfu: Arc<Sfu>,
+    source: Source,
+    early: Vec<HandlerEvent>,
+    mut events: mpsc::UnboundedReceiver<HandlerEvent>,
+    out: mpsc::UnboundedSender<LegEvent>,
+) {
+    let mut readers: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    let mut early = early.into_iter();
+    while let Some(ev) = next_event(&mut early, &mut events).await {
+        match ev {
+            HandlerEvent::Track(track) => {
+                let kind = track.kind().await;
+                if let Some(slot) = SlotId::for_source(source, kind) {
+                    readers.push(tokio::spawn(read_track(sfu.clone(), slot, track)));
+                }
+            }
+            HandlerEvent::State(RTCPeerConnectionState::Connected) => {
+                let _ = out.send(LegEvent::Connected);
+            }
+            HandlerEvent::State(RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed) => {
+                let _ = out.send(LegEvent::Gone);
+                break;
+            }
+            _ => {}
+        }
+    }
+    for r in readers {
+        r.abort();
+    }
+}
+
 /// Reads a publisher's track into its slot; serves keyframe requests for it.
 async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
     let slot = sfu.slot(id);
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-    let (ktx, mut krx) = mpsc::channel::<()>(4);
+    let (ktx, krx) = mpsc::channel::<()>(4);
     if let Ok(mut k) = slot.keyframe.lock() {
         *k = Some(ktx);
     }
-    let pli_track = track.clone();
-    let pli = tokio::spawn(async move {
-        while krx.recv().await.is_some() {
-            let req: Vec<Box<dyn rtc::rtcp::Packet>> = vec![Box::new(PictureLossIndication {
-                sender_ssrc: 0,
-                media_ssrc,
-            })];
-            if pli_track.write_rtcp(req).await.is_err() {
-                break;
-            }
-        }
-    });
+    let pli = tokio::spawn(send_picture_loss(track.clone(), media_ssrc, krx));
     // New publisher in a video slot: viewers need a keyframe from it right away.
     if let Ok(mut last) = slot.last_keyframe_request.lock() {
         *last = None;
@@ -714,16 +775,7 @@ async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
     let ts_step = if id.is_video() { 3000 } else { 960 };
     while let Some(ev) = track.poll().await {
         match ev {
-            TrackRemoteEvent::OnRtpPacket(mut p) => {
-                sfu.stats.packets_in.fetch_add(1, Ordering::Relaxed);
-                if slot.muted.load(Ordering::Relaxed) {
-                    continue;
-                }
-                if let Ok(mut r) = slot.rewriter.lock() {
-                    r.rewrite(&mut p, ts_step);
-                }
-                let _ = slot.tx.send(Arc::new(p));
-            }
+            TrackRemoteEvent::OnRtpPacket(p) => sfu.publish(slot, p, ts_step),
             TrackRemoteEvent::OnEnded => break,
             _ => {}
         }
@@ -731,17 +783,27 @@ async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
     pli.abort();
 }
 
+/// Turns each keyframe request into a picture loss indication to the publisher.
+async fn send_picture_loss(track: Arc<dyn TrackRemote>, media_ssrc: u32, mut requests: mpsc::Receiver<()>) {
+    while requests.recv().await.is_some() {
+        let req: Vec<Box<dyn rtc::rtcp::Packet>> = vec![Box::new(PictureLossIndication {
+            sender_ssrc: 0,
+            media_ssrc,
+        })];
+        if track.write_rtcp(req).await.is_err() {
+            break;
+        }
+    }
+}
+
 /// Copies a slot's packets to one viewer's track.
-#[allow(clippy::too_many_arguments)]
 async fn forward(
     sfu: Arc<Sfu>,
+    leg: Arc<ViewerLeg>,
     id: SlotId,
     ssrc: u32,
     track: Arc<TrackLocalStaticRTP>,
     mut rx: broadcast::Receiver<Arc<Packet>>,
-    connected: Arc<AtomicBool>,
-    audio_only: Arc<AtomicBool>,
-    resync: Arc<[AtomicBool; 4]>,
 ) {
     let pt = if id.is_video() { VP8_PT } else { OPUS_PT };
     let mut was_skipping = false;
@@ -749,45 +811,45 @@ async fn forward(
         let p = match rx.recv().await {
             Ok(p) => p,
             Err(broadcast::error::RecvError::Lagged(n)) => {
-                sfu.stats.lag_events.fetch_add(1, Ordering::Relaxed);
-                sfu.stats.packets_skipped.fetch_add(n, Ordering::Relaxed);
-                // The decoder lost packets: resync from the next keyframe rather than stall.
-                sfu.request_keyframe(id);
+                sfu.viewer_lagged(id, n);
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => break,
         };
-        if !connected.load(Ordering::Relaxed) {
+        if !leg.connected.load(Ordering::Relaxed) {
             continue;
         }
-        if resync[id as usize].swap(false, Ordering::Relaxed) {
-            sfu.stats.lag_events.fetch_add(1, Ordering::Relaxed);
-            sfu.request_keyframe(id);
+        if leg.resync[id as usize].swap(false, Ordering::Relaxed) {
+            // Its retransmissions were dropped (none of the slot's packets were).
+            sfu.viewer_lagged(id, 0);
         }
-        let skip = id.is_video() && audio_only.load(Ordering::Relaxed);
-        if skip {
+        if id.is_video() && leg.audio_only.load(Ordering::Relaxed) {
             was_skipping = true;
             continue;
         }
-        if was_skipping {
-            was_skipping = false;
+        if std::mem::take(&mut was_skipping) {
             sfu.request_keyframe(id);
         }
-        let mut out = (*p).clone();
-        out.header.ssrc = ssrc;
-        out.header.payload_type = pt;
-        out.header.extension = false;
-        out.header.extensions.clear();
-        out.header.extension_profile = 0;
-        match tokio::time::timeout(Duration::from_millis(500), track.write_rtp(out)).await {
-            Ok(Ok(())) => {
-                sfu.stats.packets_out.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {
-                sfu.stats.write_errors.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        write(&sfu.stats, &track, for_viewer(&p, ssrc, pt)).await;
     }
+}
+
+/// A slot's packet as one viewer's track carries it: its SSRC and payload type, no header extensions.
+fn for_viewer(p: &Packet, ssrc: u32, pt: u8) -> Packet {
+    let mut out = p.clone();
+    out.header.ssrc = ssrc;
+    out.header.payload_type = pt;
+    out.header.extension = false;
+    out.header.extensions.clear();
+    out.header.extension_profile = 0;
+    out
+}
+
+async fn write(stats: &Stats, track: &TrackLocalStaticRTP, p: Packet) {
+    match tokio::time::timeout(Duration::from_millis(500), track.write_rtp(p)).await {
+        Ok(Ok(())) => stats.packets_out.fetch_add(1, Ordering::Relaxed),
+        _ => stats.write_errors.fetch_add(1, Ordering::Relaxed),
+    };
 }
 
 #[cfg(test)]

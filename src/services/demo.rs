@@ -3,13 +3,14 @@
 //! empty database, and never in production (the settings refuse it).
 
 use chrono::{Duration, NaiveDate, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{ServiceError, org, passwords};
 use crate::db::{people, training};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::org::Term;
 use crate::domain::person::{DisplayName, Role, Roles};
+use crate::domain::quiz::{BlueprintRule, QuizSettings};
 
 /// The password of every demo account (printed at start-up; demo only).
 pub const DEMO_PASSWORD: &str = "quorum-demo";
@@ -85,62 +86,93 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
     }
     let hash = passwords::hash(DEMO_PASSWORD.to_string()).await?;
     let txn = crate::db::begin_write(db).await?;
-    let district = org::create_unit(&txn, None, "浦东新区", None).await?;
+    let places = seed_places(&txn).await?;
+    let lawyer = seed_staff(&txn, &hash, &places.streets).await?;
+    seed_chairs(&txn, &hash, &places.committees).await?;
+    let session = seed_session(&txn, &places, lawyer).await?;
+    txn.commit().await?;
+    set_up_quiz(db, session).await;
+    Ok(true)
+}
+
+/// The streets and, per committee, its street.
+struct Places {
+    streets: Vec<i64>,
+    /// (street, committee)
+    committees: Vec<(i64, i64)>,
+}
+
+/// The district, its streets, 居委, estates and a committee per estate.
+async fn seed_places(txn: &impl ConnectionTrait) -> Result<Places, ServiceError> {
+    let district = org::create_unit(txn, None, "浦东新区", None).await?;
     let term = Term::new(
         NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default(),
         NaiveDate::from_ymd_opt(2029, 5, 31).unwrap_or_default(),
     )
     .ok();
-    let mut street_ids = Vec::new();
-    let mut committees = Vec::new();
+    let mut places = Places {
+        streets: Vec::new(),
+        committees: Vec::new(),
+    };
     for (street, neighbourhoods) in STREETS {
-        let s = org::create_unit(&txn, Some(district.id), street, None).await?;
-        street_ids.push(s.id);
+        let s = org::create_unit(txn, Some(district.id), street, None).await?;
+        places.streets.push(s.id);
         for (n, estates) in neighbourhoods {
-            let nu = org::create_unit(&txn, Some(s.id), n, None).await?;
+            let nu = org::create_unit(txn, Some(s.id), n, None).await?;
             for e in *estates {
-                let eu = org::create_unit(&txn, Some(nu.id), e, None).await?;
-                let c = org::create_unit(&txn, Some(eu.id), &format!("{e}业主委员会"), term).await?;
-                committees.push((s.id, c.id));
+                let eu = org::create_unit(txn, Some(nu.id), e, None).await?;
+                let c = org::create_unit(txn, Some(eu.id), &format!("{e}业主委员会"), term).await?;
+                places.committees.push((s.id, c.id));
             }
         }
     }
-    let person = |name: &str, phone: &str| -> Result<(DisplayName, PhoneNumber), ServiceError> {
-        let n = DisplayName::parse(name).map_err(ServiceError::Refused)?;
-        let p = PhoneNumber::parse(phone).map_err(|e| ServiceError::Refused(e.reason))?;
-        Ok((n, p))
-    };
+    Ok(places)
+}
+
+fn person(name: &str, phone: &str) -> Result<(DisplayName, PhoneNumber), ServiceError> {
+    let n = DisplayName::parse(name).map_err(ServiceError::Refused)?;
+    let p = PhoneNumber::parse(phone).map_err(|e| ServiceError::Refused(e.reason))?;
+    Ok((n, p))
+}
+
+/// The admin, the official (of the first street) and the lawyer; returns the lawyer's id.
+async fn seed_staff(txn: &impl ConnectionTrait, hash: &str, streets: &[i64]) -> Result<i64, ServiceError> {
     let mut lawyer = 0;
     for s in &DEMO_SIGNINS[..3] {
         let (n, p) = person(s.name, s.phone)?;
         let id = people::insert(
-            &txn,
+            txn,
             people::NewPerson {
                 name: &n,
                 phone: &p,
                 email: None,
-                password_hash: Some(hash.clone()),
+                password_hash: Some(hash.to_string()),
                 committee_id: None,
                 position: None,
             },
         )
         .await?;
-        people::set_roles(&txn, id, &Roles::new([s.role])).await?;
+        people::set_roles(txn, id, &Roles::new([s.role])).await?;
         match s.role {
-            Role::Official => people::set_official_streets(&txn, id, &street_ids[..1]).await?,
+            Role::Official => people::set_official_streets(txn, id, &streets[..1]).await?,
             Role::Lawyer => lawyer = id,
             _ => {}
         }
     }
+    Ok(lawyer)
+}
+
+/// The chairs, spread over the committees: the first of each committee is its 主任.
+async fn seed_chairs(txn: &impl ConnectionTrait, hash: &str, committees: &[(i64, i64)]) -> Result<(), ServiceError> {
     for (i, name) in CHAIRS.iter().enumerate() {
         let (n, p) = person(name, &format!("139000001{i:02}", i = i + 1))?;
         let (_, committee) = committees[i % committees.len()];
         let email = EmailAddress::parse(&format!("chair{}@example.com", i + 1)).ok();
         // The first chair has a password for the printed sign-in; the rest are as an import leaves them.
-        let pw = (i == 0).then(|| hash.clone());
+        let pw = (i == 0).then(|| hash.to_string());
         let position = if i < committees.len() { "主任" } else { "委员" };
         let id = people::insert(
-            &txn,
+            txn,
             people::NewPerson {
                 name: &n,
                 phone: &p,
@@ -151,24 +183,29 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
             },
         )
         .await?;
-        people::add_role(&txn, id, Role::Chair).await?;
+        people::add_role(txn, id, Role::Chair).await?;
     }
+    Ok(())
+}
+
+/// A session in three days for the committees of the first street, given by the lawyer.
+async fn seed_session(txn: &impl ConnectionTrait, places: &Places, lawyer: i64) -> Result<i64, ServiceError> {
     let start = (Utc::now() + Duration::days(3))
         .date_naive()
         .and_hms_opt(6, 30, 0)
         .unwrap_or_default()
         .and_utc();
-    let invited: Vec<i64> = committees
-        .iter()
-        .filter(|(s, _)| *s == street_ids[0])
+    let street = places.streets[0];
+    let invited: Vec<i64> = (places.committees.iter())
+        .filter(|(s, _)| *s == street)
         .map(|(_, c)| *c)
         .collect();
     let session = training::insert(
-        &txn,
+        txn,
         training::NewSession {
             title: "业主大会召开与业委会换届改选实务",
             description: "结合《民法典》第二百七十八条和《上海市住宅物业管理规定》，讲解业主大会的召开程序、表决规则以及业委会换届改选的流程。",
-            street_id: street_ids[0],
+            street_id: street,
             starts_at: start,
             ends_at: start + Duration::minutes(90),
             created_by: None,
@@ -178,23 +215,20 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
         },
     )
     .await?;
-    txn.commit().await?;
-    // A ready quiz for the demo session, if the sample banks loaded.
-    let quiz = crate::domain::quiz::QuizSettings {
-        blueprint: vec![
-            crate::domain::quiz::BlueprintRule {
-                topic: "业主大会".into(),
-                count: 5,
-            },
-            crate::domain::quiz::BlueprintRule {
-                topic: "业委会组建与换届改选".into(),
-                count: 5,
-            },
-        ],
+    Ok(session)
+}
+
+/// A ready quiz for the demo session, if the sample banks loaded.
+async fn set_up_quiz(db: &DatabaseConnection, session: i64) {
+    let rule = |topic: &str| BlueprintRule {
+        topic: topic.into(),
+        count: 5,
+    };
+    let quiz = QuizSettings {
+        blueprint: vec![rule("业主大会"), rule("业委会组建与换届改选")],
         ..Default::default()
     };
     if let Err(ServiceError::Rejected(problems)) = super::quiz::save_settings(db, session, &quiz).await {
         tracing::info!(?problems, "demo quiz not set up (question banks missing)");
     }
-    Ok(true)
 }

@@ -12,6 +12,7 @@ use super::state::AppState;
 use crate::domain::view::ViewMode;
 use crate::i18n::Lang;
 use crate::services::accounts::{self, CurrentUser};
+use crate::services::tokens;
 use crate::web::error::AppError;
 
 pub const SESSION_COOKIE: &str = "q_sid";
@@ -97,69 +98,113 @@ pub async fn load_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let lang = req
-        .cookie(LANG_COOKIE)
-        .and_then(|c| Lang::parse(c.value()))
-        .unwrap_or_default();
     let secure = state.as_ref().is_some_and(|s| s.settings.cookie_secure());
-    let (nonce, from_cookie) = match req.cookie(csrf_cookie_name(secure)) {
-        Some(c) if c.value().len() >= 16 => (c.value().to_string(), true),
-        _ => (crate::services::tokens::new_token(), false),
-    };
-    let mut user = None;
-    let mut stale_session = false;
+    let nonce = Nonce::of(&req, secure);
     let session = req.cookie(session_cookie_name(secure));
-    if let (Some(state), Some(cookie)) = (&state, &session) {
-        match accounts::current_user(&state.db, cookie.value()).await {
-            Ok(u) => {
-                stale_session = u.is_none();
-                user = u;
-            }
-            // The page can still render for a signed-out visitor; the error is in the log.
-            Err(e) => tracing::error!(error = %e, "loading the session failed"),
-        }
-    }
-    // Signed in: the token is bound to the session, which a cross-site attacker cannot read or plant.
-    let (csrf_binding, csrf_verifiable) = match (&user, &session) {
-        (Some(_), Some(sid)) => (crate::services::tokens::binding_for_session(sid.value()), true),
-        _ => (crate::services::tokens::binding_for_visitor(&nonce), from_cookie),
+    let (user, stale_session) = match (&state, &session) {
+        (Some(state), Some(cookie)) => signed_in(state, cookie.value()).await,
+        _ => (None, false),
     };
-    let csrf_token = state
-        .as_ref()
-        .map(|s| crate::services::tokens::token_for(&s.csrf_key, &csrf_binding))
-        .unwrap_or_default();
-    let here = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    let view = user
-        .as_ref()
-        .and_then(|u| u.person.view_mode)
-        .or_else(|| req.cookie(VIEW_COOKIE).and_then(|c| ViewMode::parse(c.value())))
-        .unwrap_or_default();
-    req.extensions_mut().insert(RequestCtx {
+    let ctx = request_ctx(
+        &req,
+        state.as_ref().map(|s| s.get_ref()),
         user,
-        lang,
-        view,
-        csrf_binding,
-        csrf_verifiable,
-        csrf_token,
-        here,
-    });
+        session.as_ref().map(|c| c.value()),
+        &nonce,
+    );
+    req.extensions_mut().insert(ctx);
     let mut res = next.call(req).await?;
-    if !from_cookie {
-        let c = Cookie::build(csrf_cookie_name(secure), nonce)
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Lax)
-            .finish();
-        res.response_mut().add_cookie(&c)?;
+    if !nonce.from_cookie {
+        res.response_mut().add_cookie(&csrf_cookie(nonce.value, secure))?;
     }
     if stale_session {
         res.response_mut()
             .add_cookie(&removal_cookie(session_cookie_name(secure), secure))?;
     }
     Ok(res)
+}
+
+/// The pre-session CSRF nonce: the visitor's cookie, or one minted for this response.
+struct Nonce {
+    value: String,
+    from_cookie: bool,
+}
+
+impl Nonce {
+    fn of(req: &ServiceRequest, secure: bool) -> Nonce {
+        match req.cookie(csrf_cookie_name(secure)) {
+            Some(c) if c.value().len() >= 16 => Nonce {
+                value: c.value().to_string(),
+                from_cookie: true,
+            },
+            _ => Nonce {
+                value: tokens::new_token(),
+                from_cookie: false,
+            },
+        }
+    }
+}
+
+/// The person a session cookie signs in, and whether the cookie is stale (to be removed).
+async fn signed_in(state: &AppState, session: &str) -> (Option<CurrentUser>, bool) {
+    match accounts::current_user(&state.db, session).await {
+        Ok(user) => {
+            let stale = user.is_none();
+            (user, stale)
+        }
+        // The page can still render for a signed-out visitor; the error is in the log.
+        Err(e) => {
+            tracing::error!(error = %e, "loading the session failed");
+            (None, false)
+        }
+    }
+}
+
+fn request_ctx(
+    req: &ServiceRequest,
+    state: Option<&AppState>,
+    user: Option<CurrentUser>,
+    session: Option<&str>,
+    nonce: &Nonce,
+) -> RequestCtx {
+    // Signed in: the token is bound to the session, which a cross-site attacker cannot read or plant.
+    let (csrf_binding, csrf_verifiable) = match (&user, session) {
+        (Some(_), Some(sid)) => (tokens::binding_for_session(sid), true),
+        _ => (tokens::binding_for_visitor(&nonce.value), nonce.from_cookie),
+    };
+    let csrf_token = state
+        .map(|s| tokens::token_for(&s.csrf_key, &csrf_binding))
+        .unwrap_or_default();
+    let view = (user.as_ref().and_then(|u| u.person.view_mode))
+        .or_else(|| req.cookie(VIEW_COOKIE).and_then(|c| ViewMode::parse(c.value())))
+        .unwrap_or_default();
+    RequestCtx {
+        user,
+        lang: req
+            .cookie(LANG_COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+            .unwrap_or_default(),
+        view,
+        csrf_binding,
+        csrf_verifiable,
+        csrf_token,
+        here: here(req),
+    }
+}
+
+/// Path and query of the request.
+fn here(req: &ServiceRequest) -> String {
+    req.uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into())
+}
+
+fn csrf_cookie(nonce: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(csrf_cookie_name(secure), nonce)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .finish()
 }

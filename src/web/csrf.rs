@@ -48,36 +48,40 @@ impl<T: DeserializeOwned + HasCsrf + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::TooLarge {
-                        limit_bytes: super::FORM_MAX_BYTES,
-                    }
-                    .into()
-                } else {
-                    e
-                }
-            })?;
-            // serde_html_form, unlike serde_urlencoded, reads repeated keys (checkboxes) into a Vec.
-            let form: T = match serde_html_form::from_bytes(&body) {
-                Ok(f) => f,
-                Err(e) => {
-                    // Check the token first: a forged post must read as such, not as a bad form.
-                    let token = serde_html_form::from_bytes::<OnlyCsrfLoose>(&body)
-                        .map(|t| t.csrf)
-                        .unwrap_or_default();
-                    check(&req, &token)?;
-                    return Err(AppError::BadRequest(crate::i18n::Text::new(
-                        format!("表单内容无法识别：{e}"),
-                        format!("the form could not be read: {e}"),
-                    ))
-                    .into());
-                }
-            };
+            let body = body.await.map_err(too_large)?;
+            let form: T = read_form(&req, &body)?;
             check(&req, form.csrf())?;
             Ok(CsrfForm(form))
         })
     }
+}
+
+/// A body over the limit is answered as too large (with the limit), not as a bad request.
+fn too_large(e: actix_web::Error) -> actix_web::Error {
+    if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge {
+            limit_bytes: super::FORM_MAX_BYTES,
+        }
+        .into()
+    } else {
+        e
+    }
+}
+
+fn read_form<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, actix_web::Error> {
+    // serde_html_form, unlike serde_urlencoded, reads repeated keys (checkboxes) into a Vec.
+    serde_html_form::from_bytes(body).or_else(|e| {
+        // Check the token first: a forged post must read as such, not as a bad form.
+        let token = serde_html_form::from_bytes::<OnlyCsrfLoose>(body)
+            .map(|t| t.csrf)
+            .unwrap_or_default();
+        check(req, &token)?;
+        Err(AppError::BadRequest(crate::i18n::Text::new(
+            format!("表单内容无法识别：{e}"),
+            format!("the form could not be read: {e}"),
+        ))
+        .into())
+    })
 }
 
 /// Declares `csrf` as the token field of form structs.
