@@ -257,7 +257,8 @@ async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<
     .await
 }
 
-async fn watch(ws: &str, token: &str, pace: Pace) -> Result<(Signal, Viewer, Vec<JoinHandle<()>>), BoxSendError> {
+/// Joins as a viewer, through a relay unless `pace` is healthy.
+async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendError> {
     let mut s = Signal::connect(ws, token).await?;
     s.expect("welcome", Duration::from_secs(10)).await?;
     s.send(json!({"type": "subscribe"}));
@@ -265,7 +266,12 @@ async fn watch(ws: &str, token: &str, pace: Pace) -> Result<(Signal, Viewer, Vec
     if pace == Pace::Healthy {
         let (v, answer) = Viewer::answer(offer, LOOPBACK).await?;
         s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
-        return Ok((s, v, Vec::new()));
+        return Ok(Watching {
+            _signal: s,
+            viewer: v,
+            relay: Vec::new(),
+            pace,
+        });
     }
     let relay = Relay::bind().await?;
     let server = candidate_addr(&offer).ok_or("no candidate in the offer")?;
@@ -275,7 +281,12 @@ async fn watch(ws: &str, token: &str, pace: Pace) -> Result<(Signal, Viewer, Vec
     let answer = rewrite_candidate(&answer, viewer, relay.toward_server.local_addr()?);
     let tasks = relay.run(server, viewer, pace);
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
-    Ok((s, v, tasks))
+    Ok(Watching {
+        _signal: s,
+        viewer: v,
+        relay: tasks,
+        pace,
+    })
 }
 
 /// A viewer that joined, with its relay's tasks (none for a healthy viewer).
@@ -347,10 +358,10 @@ async fn join_leave_cycles(pid: u32, ws: &str, token: &str, cycles: usize) -> Re
     let (_, rss_start) = proc_usage(pid);
     let mut rss_after_100 = 0;
     for i in 0..cycles {
-        let (s, v, _) = watch(ws, token, Pace::Healthy).await.map_err(|e| e.to_string())?;
+        let w = watch(ws, token, Pace::Healthy).await.map_err(|e| e.to_string())?;
         tokio::time::sleep(Duration::from_millis(150)).await;
-        v.close().await;
-        drop(s);
+        w.viewer.close().await;
+        drop(w);
         if i == 99 {
             tokio::time::sleep(Duration::from_secs(1)).await;
             rss_after_100 = proc_usage(pid).1;
@@ -396,7 +407,7 @@ impl Crowd {
         for chunk in chairs.chunks(10) {
             let joins = chunk.iter().map(|(i, t)| {
                 let pace = args.pace_of(*i);
-                async move { watch(ws, t, pace).await.map(|(s, v, r)| (s, v, r, pace)) }
+                watch(ws, t, pace)
             });
             for r in futures_util::future::join_all(joins).await {
                 crowd.add(r);
@@ -406,14 +417,9 @@ impl Crowd {
         crowd
     }
 
-    fn add(&mut self, joined: Result<(Signal, Viewer, Vec<JoinHandle<()>>, Pace), BoxSendError>) {
+    fn add(&mut self, joined: Result<Watching, BoxSendError>) {
         match joined {
-            Ok((s, viewer, relay, pace)) => self.viewers.push(Watching {
-                _signal: s,
-                viewer,
-                relay,
-                pace,
-            }),
+            Ok(w) => self.viewers.push(w),
             Err(e) => {
                 self.failures += 1;
                 eprintln!("viewer failed to join: {e}");
