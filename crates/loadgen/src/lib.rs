@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use quorum::domain::person::{Role, Roles};
+use quorum::services::people::AccountInput;
+use sea_orm::DatabaseConnection;
+
 pub type Error = Box<dyn std::error::Error>;
 
 /// The server binary to start: `explicit`, or the `quorum` next to this program (same target folder and
@@ -133,4 +137,39 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A district with one street and one committee: (street id, committee id).
+pub async fn street_with_committee(db: &DatabaseConnection) -> Result<(i64, i64), Error> {
+    let district = quorum::services::org::create_unit(db, None, "测试区", None).await?;
+    let street = quorum::services::org::create_unit(db, Some(district.id), "测试街道", None).await?;
+    let committee = quorum::services::org::ensure_committee(db, street.id, "一居委", "一号小区").await?;
+    Ok((street.id, committee))
+}
+
+/// An account with exactly `role`, through the service; its id.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    name: &str,
+    phone: String,
+    role: Role,
+    committee: Option<i64>,
+) -> Result<i64, Error> {
+    let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "")
+        .map(|i| AccountInput {
+            roles: Roles::new([role]),
+            ..i
+        })
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(quorum::services::people::create(db, &input, None).await?)
+}
+
+/// A signed-in session token for each person, in order.
+pub async fn session_tokens(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<String>, Error> {
+    let mut tokens = Vec::with_capacity(ids.len());
+    for id in ids {
+        let p = quorum::db::people::get(db, *id).await?.ok_or("no person")?;
+        tokens.push(quorum::services::accounts::start_session(db, p, 1).await?.token);
+    }
+    Ok(tokens)
 }

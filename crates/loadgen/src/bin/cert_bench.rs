@@ -1,11 +1,12 @@
 //! Certificate benchmark (see BENCHMARKS.md): milliseconds and bytes per certificate PDF, and the time
 //! to deliver N certificates through the email outbox to a local SMTP server.
 
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
 use loadgen::Error;
-use quorum::config::SmtpSecurity;
+use quorum::config::{Settings, SmtpSecurity};
 use quorum::domain::certificate::{CertificateContent, new_verification_code};
 use quorum::services::certificates::Outbox;
 use sea_orm::DatabaseConnection;
@@ -79,15 +80,7 @@ async fn bench_delivery(emails: usize) -> Result<(), Error> {
     quorum::db::migrate(&db).await?;
     let ids = testkit::seed::certificates_with_jobs(&db, emails, &content(0)).await?;
     let server = testkit::smtp::start(0)?;
-    settings.email.smtp_host = Some("127.0.0.1".into());
-    settings.email.smtp_port = server.port;
-    settings.email.smtp_security = SmtpSecurity::None;
-    let outbox = Outbox {
-        mailer: quorum::email::Mailer::from_settings(&settings.email, &dir)?,
-        public_url: "https://quorum.example".into(),
-        message_id_domain: "quorum.example".into(),
-        worker: "bench".into(),
-    };
+    let outbox = local_outbox(&mut settings, server.port, &dir)?;
     let t = Instant::now();
     let (n1, n2) = two_workers(&db, &outbox).await;
     let elapsed = t.elapsed().as_secs_f64();
@@ -101,6 +94,19 @@ async fn bench_delivery(emails: usize) -> Result<(), Error> {
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// An outbox that mails through the local SMTP server on `port`.
+fn local_outbox(settings: &mut Settings, port: u16, dir: &Path) -> Result<Outbox, Error> {
+    settings.email.smtp_host = Some("127.0.0.1".into());
+    settings.email.smtp_port = port;
+    settings.email.smtp_security = SmtpSecurity::None;
+    Ok(Outbox {
+        mailer: quorum::email::Mailer::from_settings(&settings.email, dir)?,
+        public_url: "https://quorum.example".into(),
+        message_id_domain: "quorum.example".into(),
+        worker: "bench".into(),
+    })
 }
 
 /// Two workers, as two app processes would run: how many each sent.

@@ -12,12 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use loadgen::{Error, Server, ServerSpec, quantile};
-use quorum::domain::person::{Role, Roles};
+use loadgen::{Error, Server, ServerSpec, create_account, quantile, session_tokens, street_with_committee};
+use quorum::domain::person::Role;
 use quorum::domain::quiz::{BlueprintRule, QuizSettings};
 use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::{SessionAccess, StreetScope};
-use quorum::services::people::AccountInput;
 use quorum::services::sessions::{Invitees, NoRoom, SessionInput};
 use sea_orm::DatabaseConnection;
 
@@ -65,7 +64,7 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seeded,
     let t = Instant::now();
     let quiz = open_quiz(&db, session, admin, &ids).await?;
     let open_ms = t.elapsed().as_millis();
-    let tokens = session_tokens(&db, ids).await?;
+    let tokens = session_tokens(&db, &ids).await?;
     db.close().await?;
     Ok(Seeded { quiz, tokens, open_ms })
 }
@@ -78,30 +77,6 @@ async fn connect(url: &str, dir: &std::path::Path) -> Result<DatabaseConnection,
     quorum::db::migrate(&db).await?;
     quorum::services::banks::sync_dir(&db, &question_banks()).await?;
     Ok(db)
-}
-
-/// (street id, committee id).
-async fn street_with_committee(db: &DatabaseConnection) -> Result<(i64, i64), Error> {
-    let district = quorum::services::org::create_unit(db, None, "测试区", None).await?;
-    let street = quorum::services::org::create_unit(db, Some(district.id), "测试街道", None).await?;
-    let committee = quorum::services::org::ensure_committee(db, street.id, "一居委", "一号小区").await?;
-    Ok((street.id, committee))
-}
-
-async fn create_account(
-    db: &DatabaseConnection,
-    name: &str,
-    phone: String,
-    role: Role,
-    committee: Option<i64>,
-) -> Result<i64, Error> {
-    let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "")
-        .map(|i| AccountInput {
-            roles: Roles::new([role]),
-            ..i
-        })
-        .map_err(|e| format!("{e:?}"))?;
-    Ok(quorum::services::people::create(db, &input, None).await?)
 }
 
 /// A session that went live 50 minutes ago and that every chair in `chairs` has attended since.
@@ -161,16 +136,6 @@ async fn open_quiz(db: &DatabaseConnection, session: i64, admin: i64, present: &
         present: present.to_vec(),
     };
     Ok(quorum::services::quiz::open(db, &moderates, &room).await?.quiz_id)
-}
-
-/// A signed-in session token for each person.
-async fn session_tokens(db: &DatabaseConnection, ids: Vec<i64>) -> Result<Vec<String>, Error> {
-    let mut tokens = Vec::with_capacity(ids.len());
-    for id in ids {
-        let p = quorum::db::people::get(db, id).await?.ok_or("no person")?;
-        tokens.push(quorum::services::accounts::start_session(db, p, 1).await?.token);
-    }
-    Ok(tokens)
 }
 
 /// The shipped question banks (the repository's `question-banks/`).

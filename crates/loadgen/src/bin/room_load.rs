@@ -13,20 +13,22 @@
 //! looks like: a receiver that cannot keep up. `--server-cpus 0` pins the server to one core (taskset)
 //! so it, too, cannot keep up with everyone. Loss is reported separately for healthy viewers.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use loadgen::{Error, Server, ServerSpec};
-use quorum::domain::person::{Role, Roles};
+use loadgen::{Error, Server, ServerSpec, create_account, session_tokens, street_with_committee};
+use quorum::domain::person::Role;
 use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::StreetScope;
-use quorum::services::people::AccountInput;
 use quorum::services::sessions::{Invitees, SessionInput};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use testkit::room_client::{Publisher, Signal, Viewer};
+use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 type BoxSendError = Box<dyn std::error::Error + Send + Sync>;
@@ -103,58 +105,58 @@ fn rewrite_candidate(sdp: &str, from: std::net::SocketAddr, to: std::net::Socket
 /// A UDP relay between the server and one viewer: the viewer talks to `toward_viewer`, the server to
 /// `toward_server`. Viewer → server passes at once; server → viewer at the viewer's pace.
 struct Relay {
-    toward_viewer: std::sync::Arc<tokio::net::UdpSocket>,
-    toward_server: std::sync::Arc<tokio::net::UdpSocket>,
+    toward_viewer: Arc<UdpSocket>,
+    toward_server: Arc<UdpSocket>,
 }
 
 impl Relay {
     async fn bind() -> std::io::Result<Relay> {
         Ok(Relay {
-            toward_viewer: std::sync::Arc::new(tokio::net::UdpSocket::bind((LOOPBACK, 0)).await?),
-            toward_server: std::sync::Arc::new(tokio::net::UdpSocket::bind((LOOPBACK, 0)).await?),
+            toward_viewer: Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?),
+            toward_server: Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?),
         })
     }
 
-    fn run(
-        self,
-        server: std::net::SocketAddr,
-        viewer: std::net::SocketAddr,
-        pace: Pace,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        let (tv, ts) = (self.toward_viewer.clone(), self.toward_server.clone());
-        let up = tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            while let Ok((n, _)) = tv.recv_from(&mut buf).await {
-                let _ = ts.send_to(&buf[..n], server).await;
-            }
-        });
-        let (tv, ts) = (self.toward_viewer, self.toward_server);
-        let down = tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            let mut tick = match pace {
-                Pace::Slow(pps) => Some(tokio::time::interval(Duration::from_secs_f64(
-                    1.0 / f64::from(pps.max(1)),
-                ))),
-                _ => None,
-            };
-            // A stalled viewer still completes the handshake, then stops reading.
-            let stall_at = (pace == Pace::Stalled).then(|| Instant::now() + Duration::from_secs(5));
-            loop {
-                if let Some(t) = tick.as_mut() {
-                    t.tick().await;
-                }
-                if stall_at.is_some_and(|t| Instant::now() > t) {
-                    std::future::pending::<()>().await;
-                }
-                match ts.recv_from(&mut buf).await {
-                    Ok((n, _)) => {
-                        let _ = tv.send_to(&buf[..n], viewer).await;
-                    }
-                    Err(_) => break,
-                }
-            }
-        });
+    fn run(self, server: SocketAddr, viewer: SocketAddr, pace: Pace) -> Vec<JoinHandle<()>> {
+        let up = tokio::spawn(forward(self.toward_viewer.clone(), self.toward_server.clone(), server));
+        let down = tokio::spawn(forward_at_pace(self.toward_server, self.toward_viewer, viewer, pace));
         vec![up, down]
+    }
+}
+
+/// Passes everything `from` receives on to `to` through `via`.
+async fn forward(from: Arc<UdpSocket>, via: Arc<UdpSocket>, to: SocketAddr) {
+    let mut buf = vec![0u8; 2048];
+    while let Ok((n, _)) = from.recv_from(&mut buf).await {
+        let _ = via.send_to(&buf[..n], to).await;
+    }
+}
+
+/// Like `forward`, but reads at the viewer's pace: a slow viewer `pps` packets a second, a stalled one
+/// not at all once it has completed the handshake.
+async fn forward_at_pace(from: Arc<UdpSocket>, via: Arc<UdpSocket>, to: SocketAddr, pace: Pace) {
+    let mut buf = vec![0u8; 2048];
+    let mut tick = match pace {
+        Pace::Slow(pps) => Some(tokio::time::interval(Duration::from_secs_f64(
+            1.0 / f64::from(pps.max(1)),
+        ))),
+        _ => None,
+    };
+    // A stalled viewer still completes the handshake, then stops reading.
+    let stall_at = (pace == Pace::Stalled).then(|| Instant::now() + Duration::from_secs(5));
+    loop {
+        if let Some(t) = tick.as_mut() {
+            t.tick().await;
+        }
+        if stall_at.is_some_and(|t| Instant::now() > t) {
+            std::future::pending::<()>().await;
+        }
+        match from.recv_from(&mut buf).await {
+            Ok((n, _)) => {
+                let _ = via.send_to(&buf[..n], to).await;
+            }
+            Err(_) => break,
+        }
     }
 }
 
@@ -193,54 +195,39 @@ async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, E
     let settings = testkit::settings(url, dir.to_path_buf());
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let district = quorum::services::org::create_unit(&db, None, "测试区", None).await?;
-    let street = quorum::services::org::create_unit(&db, Some(district.id), "测试街道", None).await?;
-    let committee = quorum::services::org::ensure_committee(&db, street.id, "一居委", "一号小区").await?;
-    let person = |name: &str, phone: String, role: Role, committee: Option<i64>| {
-        let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "");
-        input.map(|i| AccountInput {
-            roles: Roles::new([role]),
-            ..i
-        })
-    };
-    let lawyer_input = person("讲师", "13700000000".into(), Role::Lawyer, None).map_err(|e| format!("{e:?}"))?;
-    let lawyer = quorum::services::people::create(&db, &lawyer_input, None).await?;
+    let (street, committee) = street_with_committee(&db).await?;
+    let lawyer = create_account(&db, "讲师", "13700000000".into(), Role::Lawyer, None).await?;
     let mut ids = Vec::new();
     for i in 0..chairs {
-        let input = person("主任", format!("136{i:08}"), Role::Chair, Some(committee)).map_err(|e| format!("{e:?}"))?;
-        ids.push(quorum::services::people::create(&db, &input, None).await?);
+        ids.push(create_account(&db, "主任", format!("136{i:08}"), Role::Chair, Some(committee)).await?);
     }
+    let session = live_session(&db, street, lawyer).await?;
+    let lecturer = session_tokens(&db, &[lawyer]).await?.pop().ok_or("no lecturer token")?;
+    let chairs = session_tokens(&db, &ids).await?;
+    db.close().await?;
+    Ok(Seed {
+        session,
+        lecturer,
+        chairs,
+    })
+}
+
+/// A two-hour session by `lawyer` for the whole street, live now.
+async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Result<i64, Error> {
     let now = chrono::Utc::now() + chrono::Duration::hours(8);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let schedule = Schedule::parse("压力测试", "", &fmt(now), &fmt(now + chrono::Duration::hours(2)))
         .map_err(|e| format!("{e:?}"))?;
     let input = SessionInput {
         schedule,
-        street: street.id,
+        street,
         lecturers: vec![lawyer],
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input).await?;
-    quorum::db::training::set_status(&db, session, SessionStatus::Live, chrono::Utc::now()).await?;
-    let token = |id: i64| {
-        let db = db.clone();
-        async move {
-            let p = quorum::db::people::get(&db, id).await?.ok_or("no person")?;
-            Ok::<_, Error>(quorum::services::accounts::start_session(&db, p, 1).await?.token)
-        }
-    };
-    let lecturer = token(lawyer).await?;
-    let mut tokens = Vec::new();
-    for id in ids {
-        tokens.push(token(id).await?);
-    }
-    db.close().await?;
-    Ok(Seed {
-        session,
-        lecturer,
-        chairs: tokens,
-    })
+    let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
+    quorum::db::training::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
+    Ok(session)
 }
 
 async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<Server, Error> {
