@@ -10,6 +10,12 @@
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use quorum::domain::person::{Role, Roles};
+use quorum::services::people::AccountInput;
+use sea_orm::DatabaseConnection;
 
 pub type Error = Box<dyn std::error::Error>;
 
@@ -48,4 +54,122 @@ pub fn quantile(ms: &mut [f64], q: f64) -> f64 {
     ms.get(((ms.len() as f64 - 1.0) * q).round() as usize)
         .copied()
         .unwrap_or(0.0)
+}
+
+/// How to start the server for one run.
+pub struct ServerSpec<'a> {
+    pub bin: &'a Path,
+    pub database_url: &'a str,
+    pub var_dir: &'a Path,
+    pub banks_dir: PathBuf,
+    pub secret_key: &'a str,
+    /// More `QUORUM__…` settings for this benchmark.
+    pub env: Vec<(&'static str, String)>,
+    /// Pin the server to these CPUs (`taskset -c`).
+    pub cpus: Option<&'a str>,
+    /// How long to wait for the port to accept connections.
+    pub wait: Duration,
+}
+
+/// The `quorum serve` child process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts the server on a free port and waits until it accepts connections.
+    pub async fn start(spec: &ServerSpec<'_>) -> Result<Server, Error> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = server_command(spec)
+            .arg("serve")
+            .env("QUORUM__DATABASE__URL", spec.database_url)
+            .env("QUORUM__PATHS__VAR_DIR", spec.var_dir)
+            .env("QUORUM__PATHS__BANKS_DIR", &spec.banks_dir)
+            .env("QUORUM__DEMO__SEED", "false")
+            .env("QUORUM__SERVER__PORT", port.to_string())
+            .env("QUORUM__SECURITY__SECRET_KEY", spec.secret_key)
+            .envs(spec.env.iter().map(|(k, v)| (*k, v)))
+            .env("QUORUM_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?;
+        let server = Server { child, port };
+        server.wait_for_port(spec.wait).await?;
+        Ok(server)
+    }
+
+    async fn wait_for_port(&self, wait: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + wait;
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("the server did not start".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// The server's process id (for /proc measurements).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `http://127.0.0.1:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// `bin`, or `taskset -c cpus bin`: taskset execs the server, so the child's pid is the server's.
+fn server_command(spec: &ServerSpec<'_>) -> Command {
+    match spec.cpus {
+        Some(c) => {
+            let mut cmd = Command::new("taskset");
+            cmd.arg("-c").arg(c).arg(spec.bin);
+            cmd
+        }
+        None => Command::new(spec.bin),
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A district with one street and one committee: (street id, committee id).
+pub async fn street_with_committee(db: &DatabaseConnection) -> Result<(i64, i64), Error> {
+    let district = quorum::services::org::create_unit(db, None, "测试区", None).await?;
+    let street = quorum::services::org::create_unit(db, Some(district.id), "测试街道", None).await?;
+    let committee = quorum::services::org::ensure_committee(db, street.id, "一居委", "一号小区").await?;
+    Ok((street.id, committee))
+}
+
+/// An account with exactly `role`, through the service; its id.
+pub async fn create_account(
+    db: &DatabaseConnection,
+    name: &str,
+    phone: String,
+    role: Role,
+    committee: Option<i64>,
+) -> Result<i64, Error> {
+    let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "")
+        .map(|i| AccountInput {
+            roles: Roles::new([role]),
+            ..i
+        })
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(quorum::services::people::create(db, &input, None).await?)
+}
+
+/// A signed-in session token for each person, in order.
+pub async fn session_tokens(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<String>, Error> {
+    let mut tokens = Vec::with_capacity(ids.len());
+    for id in ids {
+        let p = quorum::db::people::get(db, *id).await?.ok_or("no person")?;
+        tokens.push(quorum::services::accounts::start_session(db, p, 1).await?.token);
+    }
+    Ok(tokens)
 }

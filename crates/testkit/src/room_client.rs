@@ -311,74 +311,32 @@ impl Publisher {
 
     /// Sends `video_kbps` of VP8 at 30 frames per second (1,100-byte packets) and Opus every 20 ms.
     pub fn start(&self, video_kbps: u32) {
+        // Set by a keyframe request (any RTCP on the video track); the first frame is a keyframe.
         let key = Arc::new(AtomicBool::new(true));
-        let (video, audio, stop) = (self.video.clone(), self.audio.clone(), self.stop.clone());
-        let (key2, keys_sent, sent) = (key.clone(), self.keyframes_sent.clone(), self.packets_sent.clone());
+        self.watch_keyframe_requests(key.clone());
+        let video = VideoSender {
+            track: self.video.clone(),
+            per_frame: ((video_kbps as usize * 1000 / 8 / 30) / 1100).max(1),
+            key,
+            keys_sent: self.keyframes_sent.clone(),
+            sent: self.packets_sent.clone(),
+            stop: self.stop.clone(),
+        };
+        tokio::spawn(video.run());
+        tokio::spawn(send_audio(
+            self.audio.clone(),
+            self.packets_sent.clone(),
+            self.stop.clone(),
+        ));
+    }
+
+    fn watch_keyframe_requests(&self, key: Arc<AtomicBool>) {
         let requests = self.video.clone();
         tokio::spawn(async move {
             while let Some(ev) = requests.poll().await {
                 if let TrackLocalEvent::OnRtcpPacket(_) = ev {
-                    key2.store(true, Ordering::Relaxed);
+                    key.store(true, Ordering::Relaxed);
                 }
-            }
-        });
-        let stop_v = stop.clone();
-        let sent_v = sent.clone();
-        tokio::spawn(async move {
-            let per_frame = ((video_kbps as usize * 1000 / 8 / 30) / 1100).max(1);
-            let mut tick = tokio::time::interval(Duration::from_millis(33));
-            let (mut seq, mut stamp, mut ts) = (0u16, 0u64, 0u32);
-            let mut last_key = Instant::now();
-            while !stop_v.load(Ordering::Relaxed) {
-                tick.tick().await;
-                ts = ts.wrapping_add(3000);
-                let is_key = key.swap(false, Ordering::Relaxed) || last_key.elapsed() > Duration::from_secs(5);
-                if is_key {
-                    last_key = Instant::now();
-                    keys_sent.fetch_add(1, Ordering::Relaxed);
-                }
-                for i in 0..per_frame {
-                    let mut payload = vec![0u8; 1100];
-                    payload[0] = if i == 0 { 0x10 } else { 0x00 };
-                    payload[1] = if is_key { 0 } else { 1 };
-                    payload[2..10].copy_from_slice(&stamp.to_be_bytes());
-                    payload[10..18].copy_from_slice(&now_micros().to_be_bytes());
-                    let mut p = Packet::default();
-                    p.header.version = 2;
-                    p.header.payload_type = 96;
-                    p.header.sequence_number = seq;
-                    p.header.timestamp = ts;
-                    p.header.ssrc = 0x1111_0001;
-                    p.header.marker = i + 1 == per_frame;
-                    p.payload = bytes::Bytes::from(payload);
-                    if video.write_rtp(p).await.is_ok() {
-                        sent_v.fetch_add(1, Ordering::Relaxed);
-                    }
-                    seq = seq.wrapping_add(1);
-                    stamp += 1;
-                }
-            }
-        });
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            let (mut seq, mut ts) = (0u16, 0u32);
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                let mut payload = vec![0u8; 80];
-                payload[0..8].copy_from_slice(&(seq as u64).to_be_bytes());
-                payload[8..16].copy_from_slice(&now_micros().to_be_bytes());
-                let mut p = Packet::default();
-                p.header.version = 2;
-                p.header.payload_type = 111;
-                p.header.sequence_number = seq;
-                p.header.timestamp = ts;
-                p.header.ssrc = 0x1111_0002;
-                p.payload = bytes::Bytes::from(payload);
-                if audio.write_rtp(p).await.is_ok() {
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-                seq = seq.wrapping_add(1);
-                ts = ts.wrapping_add(960);
             }
         });
     }
@@ -386,6 +344,85 @@ impl Publisher {
     pub async fn close(&self) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.pc.close().await;
+    }
+}
+
+/// The publisher's video: frames of `per_frame` packets, each stamped with a sequence number and the
+/// send time so viewers can measure loss and latency.
+struct VideoSender {
+    track: Arc<TrackLocalStaticRTP>,
+    per_frame: usize,
+    key: Arc<AtomicBool>,
+    keys_sent: Arc<AtomicU64>,
+    sent: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl VideoSender {
+    async fn run(self) {
+        let mut tick = tokio::time::interval(Duration::from_millis(33));
+        let (mut seq, mut stamp, mut ts) = (0u16, 0u64, 0u32);
+        let mut last_key = Instant::now();
+        while !self.stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            ts = ts.wrapping_add(3000);
+            // A keyframe when asked for, and at least every 5 seconds.
+            let is_key = self.key.swap(false, Ordering::Relaxed) || last_key.elapsed() > Duration::from_secs(5);
+            if is_key {
+                last_key = Instant::now();
+                self.keys_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            for i in 0..self.per_frame {
+                let p = self.packet(i, is_key, seq, stamp, ts);
+                if self.track.write_rtp(p).await.is_ok() {
+                    self.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                seq = seq.wrapping_add(1);
+                stamp += 1;
+            }
+        }
+    }
+
+    /// Packet `i` of a frame: VP8 start-of-partition and keyframe bits, then the stamp and send time.
+    fn packet(&self, i: usize, is_key: bool, seq: u16, stamp: u64, ts: u32) -> Packet {
+        let mut payload = vec![0u8; 1100];
+        payload[0] = if i == 0 { 0x10 } else { 0x00 };
+        payload[1] = if is_key { 0 } else { 1 };
+        payload[2..10].copy_from_slice(&stamp.to_be_bytes());
+        payload[10..18].copy_from_slice(&now_micros().to_be_bytes());
+        let mut p = Packet::default();
+        p.header.version = 2;
+        p.header.payload_type = 96;
+        p.header.sequence_number = seq;
+        p.header.timestamp = ts;
+        p.header.ssrc = 0x1111_0001;
+        p.header.marker = i + 1 == self.per_frame;
+        p.payload = bytes::Bytes::from(payload);
+        p
+    }
+}
+
+/// The publisher's audio: an 80-byte packet every 20 ms, stamped like the video.
+async fn send_audio(audio: Arc<TrackLocalStaticRTP>, sent: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let (mut seq, mut ts) = (0u16, 0u32);
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let mut payload = vec![0u8; 80];
+        payload[0..8].copy_from_slice(&(seq as u64).to_be_bytes());
+        payload[8..16].copy_from_slice(&now_micros().to_be_bytes());
+        let mut p = Packet::default();
+        p.header.version = 2;
+        p.header.payload_type = 111;
+        p.header.sequence_number = seq;
+        p.header.timestamp = ts;
+        p.header.ssrc = 0x1111_0002;
+        p.payload = bytes::Bytes::from(payload);
+        if audio.write_rtp(p).await.is_ok() {
+            sent.fetch_add(1, Ordering::Relaxed);
+        }
+        seq = seq.wrapping_add(1);
+        ts = ts.wrapping_add(960);
     }
 }
 

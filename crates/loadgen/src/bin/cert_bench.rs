@@ -1,12 +1,15 @@
 //! Certificate benchmark (see BENCHMARKS.md): milliseconds and bytes per certificate PDF, and the time
 //! to deliver N certificates through the email outbox to a local SMTP server.
 
+use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
-use quorum::config::SmtpSecurity;
+use loadgen::Error;
+use quorum::config::{Settings, SmtpSecurity};
 use quorum::domain::certificate::{CertificateContent, new_verification_code};
 use quorum::services::certificates::Outbox;
+use sea_orm::DatabaseConnection;
 
 #[derive(Parser)]
 #[command(about = "Certificate PDF and email delivery benchmark")]
@@ -35,11 +38,17 @@ fn content(i: usize) -> CertificateContent {
 }
 
 #[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Error> {
     let args = Args::parse();
+    bench_pdfs(args.pdfs)?;
+    bench_delivery(args.emails).await
+}
+
+/// Renders `pdfs` certificates one after the other and prints the time and size of each.
+fn bench_pdfs(pdfs: usize) -> Result<(), Error> {
     let t = Instant::now();
     let mut bytes = 0;
-    for i in 0..args.pdfs {
+    for i in 0..pdfs {
         let code = new_verification_code();
         let pdf = quorum::pdf::render(
             &content(i),
@@ -49,14 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         bytes += pdf.len();
     }
-    let per = t.elapsed().as_secs_f64() * 1000.0 / args.pdfs as f64;
+    let per = t.elapsed().as_secs_f64() * 1000.0 / pdfs as f64;
     println!(
         "PDF: {} certificates, {per:.1} ms each on one thread, {} bytes on average",
-        args.pdfs,
-        bytes / args.pdfs.max(1)
+        pdfs,
+        bytes / pdfs.max(1)
     );
+    Ok(())
+}
 
-    // A fresh database with N issued certificates, each with its email job.
+/// A fresh database with `emails` issued certificates, each with its email job, delivered by two
+/// outbox workers to a local SMTP server.
+async fn bench_delivery(emails: usize) -> Result<(), Error> {
     let dir = std::env::temp_dir().join(format!("quorum-certbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut settings = testkit::settings(
@@ -65,42 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let ids = testkit::seed::certificates_with_jobs(&db, args.emails, &content(0)).await?;
+    let ids = testkit::seed::certificates_with_jobs(&db, emails, &content(0)).await?;
     let server = testkit::smtp::start(0)?;
-    settings.email.smtp_host = Some("127.0.0.1".into());
-    settings.email.smtp_port = server.port;
-    settings.email.smtp_security = SmtpSecurity::None;
-    let outbox = Outbox {
-        mailer: quorum::email::Mailer::from_settings(&settings.email, &dir)?,
-        public_url: "https://quorum.example".into(),
-        message_id_domain: "quorum.example".into(),
-        worker: "bench".into(),
-    };
+    let outbox = local_outbox(&mut settings, server.port, &dir)?;
     let t = Instant::now();
-    // Two workers, as two app processes would run.
-    let (a, b) = (
-        outbox.clone(),
-        Outbox {
-            worker: "bench-2".into(),
-            ..outbox.clone()
-        },
-    );
-    let (db1, db2) = (db.clone(), db.clone());
-    let run = |db: sea_orm::DatabaseConnection, o: Outbox| async move {
-        let mut n = 0;
-        loop {
-            match quorum::services::certificates::send_due(&db, &o, 50).await {
-                Ok(0) => break n,
-                Ok(k) => n += k,
-                Err(e) => {
-                    eprintln!("worker error: {e}");
-                    break n;
-                }
-            }
-        }
-    };
-    let (n1, n2) = tokio::join!(tokio::spawn(run(db1, a)), tokio::spawn(run(db2, b)));
-    let (n1, n2) = (n1.unwrap_or(0), n2.unwrap_or(0));
+    let (n1, n2) = two_workers(&db, &outbox).await;
     let elapsed = t.elapsed().as_secs_f64();
     println!(
         "delivery: {} of {} certificates sent through the outbox (two workers: {} + {}) to a local SMTP server in {elapsed:.1} s; {} messages received",
@@ -112,4 +94,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// An outbox that mails through the local SMTP server on `port`.
+fn local_outbox(settings: &mut Settings, port: u16, dir: &Path) -> Result<Outbox, Error> {
+    settings.email.smtp_host = Some("127.0.0.1".into());
+    settings.email.smtp_port = port;
+    settings.email.smtp_security = SmtpSecurity::None;
+    Ok(Outbox {
+        mailer: quorum::email::Mailer::from_settings(&settings.email, dir)?,
+        public_url: "https://quorum.example".into(),
+        message_id_domain: "quorum.example".into(),
+        worker: "bench".into(),
+    })
+}
+
+/// Two workers, as two app processes would run: how many each sent.
+async fn two_workers(db: &DatabaseConnection, outbox: &Outbox) -> (usize, usize) {
+    let second = Outbox {
+        worker: "bench-2".into(),
+        ..outbox.clone()
+    };
+    let (n1, n2) = tokio::join!(
+        tokio::spawn(drain(db.clone(), outbox.clone())),
+        tokio::spawn(drain(db.clone(), second))
+    );
+    (n1.unwrap_or(0), n2.unwrap_or(0))
+}
+
+/// Sends due emails 50 at a time until none is left (or an error); how many were sent.
+async fn drain(db: DatabaseConnection, o: Outbox) -> usize {
+    let mut n = 0;
+    loop {
+        match quorum::services::certificates::send_due(&db, &o, 50).await {
+            Ok(0) => break n,
+            Ok(k) => n += k,
+            Err(e) => {
+                eprintln!("worker error: {e}");
+                break n;
+            }
+        }
+    }
 }

@@ -2,11 +2,13 @@
 //! on SQLite or PostgreSQL, starts the release server on it, and times the street dashboard and session
 //! reports over HTTP as an official of the district would request them.
 
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use loadgen::quantile as p;
+use loadgen::{Error, Server, ServerSpec};
+use testkit::seed::District;
 
 #[derive(Parser)]
 #[command(about = "Report benchmark: street dashboard and session report at district scale")]
@@ -23,8 +25,16 @@ struct Args {
     requests: usize,
 }
 
+/// Response times in ms by report, and how many responses were not a success.
+#[derive(Default)]
+struct Timings {
+    dashboard: Vec<f64>,
+    report: Vec<f64>,
+    errors: usize,
+}
+
 #[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("quorum-reportbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -36,68 +46,74 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &format!("quorum_rbench_{}", std::process::id()),
     )
     .await?;
-    let settings = testkit::settings(&url, dir.clone());
+    let t = Instant::now();
+    let (district, token) = generate(&url, &dir, &args).await?;
+    eprintln!("generated the district in {:.0} s", t.elapsed().as_secs_f64());
+    let server = start_server(&bin, &url, &dir).await?;
+    let timings = time_reports(&args, &server.base_url(), &token, &district).await?;
+    drop(server);
+    report(&args, timings);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The district, and a signed-in session token for its official.
+async fn generate(url: &str, dir: &Path, args: &Args) -> Result<(District, String), Error> {
+    let settings = testkit::settings(url, dir.to_path_buf());
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let t = Instant::now();
     let d = testkit::seed::district(&db, args.sessions, args.attempts).await?;
     let official = quorum::db::people::get(&db, d.official).await?.ok_or("official")?;
     let token = quorum::services::accounts::start_session(&db, official, 1).await?.token;
     db.close().await?;
-    eprintln!("generated the district in {:.0} s", t.elapsed().as_secs_f64());
+    Ok((d, token))
+}
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut child = Command::new(bin)
-        .arg("serve")
-        .env("QUORUM__DATABASE__URL", &url)
-        .env("QUORUM__PATHS__VAR_DIR", &dir)
-        .env("QUORUM__PATHS__BANKS_DIR", dir.join("none"))
-        .env("QUORUM__DEMO__SEED", "false")
-        .env("QUORUM__EMAIL__WORKER", "false")
-        .env("QUORUM__SERVER__PORT", port.to_string())
-        .env(
-            "QUORUM__SECURITY__SECRET_KEY",
-            "report-bench-secret-key-report-bench-secret",
-        )
-        .env("QUORUM_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn start_server(bin: &Path, url: &str, dir: &Path) -> Result<Server, Error> {
+    Server::start(&ServerSpec {
+        bin,
+        database_url: url,
+        var_dir: dir,
+        banks_dir: dir.join("none"),
+        secret_key: "report-bench-secret-key-report-bench-secret",
+        env: vec![("QUORUM__EMAIL__WORKER", "false".into())],
+        cpus: None,
+        wait: Duration::from_secs(10),
+    })
+    .await
+}
+
+/// Requests the street dashboard and a session report `requests` times each, one after the other.
+async fn time_reports(args: &Args, base: &str, token: &str, d: &District) -> Result<Timings, Error> {
     let client = reqwest::Client::new();
     let cookie = format!("q_sid={token}");
-    let time = |path: String| {
-        let (client, cookie) = (client.clone(), cookie.clone());
-        async move {
-            let t = Instant::now();
-            let r = client.get(path).header("Cookie", cookie).send().await?;
-            let ok = r.status().is_success();
-            let body = r.bytes().await?;
-            Ok::<_, reqwest::Error>((t.elapsed().as_secs_f64() * 1000.0, ok, body.len()))
-        }
-    };
-    let mut dashboard = Vec::new();
-    let mut report = Vec::new();
-    let mut errors = 0;
+    let mut timings = Timings::default();
     for i in 0..args.requests {
-        let (ms, ok, _) = time(format!(
+        let dashboard = format!(
             "{base}/street/dashboard?unit={}&from=2020-01-01&to=2030-12-31",
             d.street
-        ))
-        .await?;
-        dashboard.push(ms);
-        errors += usize::from(!ok);
-        let (ms, ok, _) = time(format!("{base}/sessions/{}/report", d.sessions[i % d.sessions.len()])).await?;
-        report.push(ms);
-        errors += usize::from(!ok);
+        );
+        let (ms, ok) = time(&client, &cookie, dashboard).await?;
+        timings.dashboard.push(ms);
+        timings.errors += usize::from(!ok);
+        let report = format!("{base}/sessions/{}/report", d.sessions[i % d.sessions.len()]);
+        let (ms, ok) = time(&client, &cookie, report).await?;
+        timings.report.push(ms);
+        timings.errors += usize::from(!ok);
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    Ok(timings)
+}
+
+/// (milliseconds to the whole body, whether the status was a success).
+async fn time(client: &reqwest::Client, cookie: &str, url: String) -> Result<(f64, bool), reqwest::Error> {
+    let t = Instant::now();
+    let r = client.get(url).header("Cookie", cookie).send().await?;
+    let ok = r.status().is_success();
+    r.bytes().await?;
+    Ok((t.elapsed().as_secs_f64() * 1000.0, ok))
+}
+
+fn report(args: &Args, mut t: Timings) {
     println!(
         "{}: {} sessions, {} attempts, 10,000 chairs; {} requests each",
         if args.database == "sqlite" {
@@ -111,15 +127,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "street dashboard (1,000 chairs, 30 sessions): p50 {:.0} ms, p99 {:.0} ms",
-        p(&mut dashboard, 0.5),
-        p(&mut dashboard, 0.99)
+        p(&mut t.dashboard, 0.5),
+        p(&mut t.dashboard, 0.99)
     );
     println!(
         "session report (100 committees invited): p50 {:.0} ms, p99 {:.0} ms",
-        p(&mut report, 0.5),
-        p(&mut report, 0.99)
+        p(&mut t.report, 0.5),
+        p(&mut t.report, 0.99)
     );
-    println!("errors: {errors}");
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    println!("errors: {}", t.errors);
 }

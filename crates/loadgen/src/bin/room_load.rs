@@ -13,20 +13,25 @@
 //! looks like: a receiver that cannot keep up. `--server-cpus 0` pins the server to one core (taskset)
 //! so it, too, cannot keep up with everyone. Loss is reported separately for healthy viewers.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use quorum::domain::person::{Role, Roles};
+use loadgen::{Error, Server, ServerSpec, create_account, session_tokens, street_with_committee};
+use quorum::domain::person::Role;
 use quorum::domain::session::{Schedule, SessionStatus};
 use quorum::services::access::StreetScope;
-use quorum::services::people::AccountInput;
 use quorum::services::sessions::{Invitees, SessionInput};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use testkit::room_client::{Publisher, Signal, Viewer};
+use tokio::net::UdpSocket;
+use tokio::task::JoinHandle;
+
+type BoxSendError = Box<dyn std::error::Error + Send + Sync>;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -100,70 +105,58 @@ fn rewrite_candidate(sdp: &str, from: std::net::SocketAddr, to: std::net::Socket
 /// A UDP relay between the server and one viewer: the viewer talks to `toward_viewer`, the server to
 /// `toward_server`. Viewer → server passes at once; server → viewer at the viewer's pace.
 struct Relay {
-    toward_viewer: std::sync::Arc<tokio::net::UdpSocket>,
-    toward_server: std::sync::Arc<tokio::net::UdpSocket>,
+    toward_viewer: Arc<UdpSocket>,
+    toward_server: Arc<UdpSocket>,
 }
 
 impl Relay {
     async fn bind() -> std::io::Result<Relay> {
         Ok(Relay {
-            toward_viewer: std::sync::Arc::new(tokio::net::UdpSocket::bind((LOOPBACK, 0)).await?),
-            toward_server: std::sync::Arc::new(tokio::net::UdpSocket::bind((LOOPBACK, 0)).await?),
+            toward_viewer: Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?),
+            toward_server: Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?),
         })
     }
 
-    fn run(
-        self,
-        server: std::net::SocketAddr,
-        viewer: std::net::SocketAddr,
-        pace: Pace,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        let (tv, ts) = (self.toward_viewer.clone(), self.toward_server.clone());
-        let up = tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            while let Ok((n, _)) = tv.recv_from(&mut buf).await {
-                let _ = ts.send_to(&buf[..n], server).await;
-            }
-        });
-        let (tv, ts) = (self.toward_viewer, self.toward_server);
-        let down = tokio::spawn(async move {
-            let mut buf = vec![0u8; 2048];
-            let mut tick = match pace {
-                Pace::Slow(pps) => Some(tokio::time::interval(Duration::from_secs_f64(
-                    1.0 / f64::from(pps.max(1)),
-                ))),
-                _ => None,
-            };
-            // A stalled viewer still completes the handshake, then stops reading.
-            let stall_at = (pace == Pace::Stalled).then(|| Instant::now() + Duration::from_secs(5));
-            loop {
-                if let Some(t) = tick.as_mut() {
-                    t.tick().await;
-                }
-                if stall_at.is_some_and(|t| Instant::now() > t) {
-                    std::future::pending::<()>().await;
-                }
-                match ts.recv_from(&mut buf).await {
-                    Ok((n, _)) => {
-                        let _ = tv.send_to(&buf[..n], viewer).await;
-                    }
-                    Err(_) => break,
-                }
-            }
-        });
+    fn run(self, server: SocketAddr, viewer: SocketAddr, pace: Pace) -> Vec<JoinHandle<()>> {
+        let up = tokio::spawn(forward(self.toward_viewer.clone(), self.toward_server.clone(), server));
+        let down = tokio::spawn(forward_at_pace(self.toward_server, self.toward_viewer, viewer, pace));
         vec![up, down]
     }
 }
 
-struct Server {
-    child: Child,
-    port: u16,
+/// Passes everything `from` receives on to `to` through `via`.
+async fn forward(from: Arc<UdpSocket>, via: Arc<UdpSocket>, to: SocketAddr) {
+    let mut buf = vec![0u8; 2048];
+    while let Ok((n, _)) = from.recv_from(&mut buf).await {
+        let _ = via.send_to(&buf[..n], to).await;
+    }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Like `forward`, but reads at the viewer's pace: a slow viewer `pps` packets a second, a stalled one
+/// not at all once it has completed the handshake.
+async fn forward_at_pace(from: Arc<UdpSocket>, via: Arc<UdpSocket>, to: SocketAddr, pace: Pace) {
+    let mut buf = vec![0u8; 2048];
+    let mut tick = match pace {
+        Pace::Slow(pps) => Some(tokio::time::interval(Duration::from_secs_f64(
+            1.0 / f64::from(pps.max(1)),
+        ))),
+        _ => None,
+    };
+    // A stalled viewer still completes the handshake, then stops reading.
+    let stall_at = (pace == Pace::Stalled).then(|| Instant::now() + Duration::from_secs(5));
+    loop {
+        if let Some(t) = tick.as_mut() {
+            t.tick().await;
+        }
+        if stall_at.is_some_and(|t| Instant::now() > t) {
+            std::future::pending::<()>().await;
+        }
+        match from.recv_from(&mut buf).await {
+            Ok((n, _)) => {
+                let _ = via.send_to(&buf[..n], to).await;
+            }
+            Err(_) => break,
+        }
     }
 }
 
@@ -198,108 +191,61 @@ struct Seed {
     chairs: Vec<String>,
 }
 
-async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, Box<dyn std::error::Error>> {
+async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, Error> {
     let settings = testkit::settings(url, dir.to_path_buf());
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
-    let district = quorum::services::org::create_unit(&db, None, "测试区", None).await?;
-    let street = quorum::services::org::create_unit(&db, Some(district.id), "测试街道", None).await?;
-    let committee = quorum::services::org::ensure_committee(&db, street.id, "一居委", "一号小区").await?;
-    let person = |name: &str, phone: String, role: Role, committee: Option<i64>| {
-        let input = AccountInput::parse(name, &phone, "", &[role.code().to_string()], &[], committee, "");
-        input.map(|i| AccountInput {
-            roles: Roles::new([role]),
-            ..i
-        })
-    };
-    let lawyer_input = person("讲师", "13700000000".into(), Role::Lawyer, None).map_err(|e| format!("{e:?}"))?;
-    let lawyer = quorum::services::people::create(&db, &lawyer_input, None).await?;
+    let (street, committee) = street_with_committee(&db).await?;
+    let lawyer = create_account(&db, "讲师", "13700000000".into(), Role::Lawyer, None).await?;
     let mut ids = Vec::new();
     for i in 0..chairs {
-        let input = person("主任", format!("136{i:08}"), Role::Chair, Some(committee)).map_err(|e| format!("{e:?}"))?;
-        ids.push(quorum::services::people::create(&db, &input, None).await?);
+        ids.push(create_account(&db, "主任", format!("136{i:08}"), Role::Chair, Some(committee)).await?);
     }
+    let session = live_session(&db, street, lawyer).await?;
+    let lecturer = session_tokens(&db, &[lawyer]).await?.pop().ok_or("no lecturer token")?;
+    let chairs = session_tokens(&db, &ids).await?;
+    db.close().await?;
+    Ok(Seed {
+        session,
+        lecturer,
+        chairs,
+    })
+}
+
+/// A two-hour session by `lawyer` for the whole street, live now.
+async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Result<i64, Error> {
     let now = chrono::Utc::now() + chrono::Duration::hours(8);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
     let schedule = Schedule::parse("压力测试", "", &fmt(now), &fmt(now + chrono::Duration::hours(2)))
         .map_err(|e| format!("{e:?}"))?;
     let input = SessionInput {
         schedule,
-        street: street.id,
+        street,
         lecturers: vec![lawyer],
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&db, &StreetScope::All, lawyer, &input).await?;
-    quorum::db::training::set_status(&db, session, SessionStatus::Live, chrono::Utc::now()).await?;
-    let token = |id: i64| {
-        let db = db.clone();
-        async move {
-            let p = quorum::db::people::get(&db, id).await?.ok_or("no person")?;
-            Ok::<_, Box<dyn std::error::Error>>(quorum::services::accounts::start_session(&db, p, 1).await?.token)
-        }
-    };
-    let lecturer = token(lawyer).await?;
-    let mut tokens = Vec::new();
-    for id in ids {
-        tokens.push(token(id).await?);
-    }
-    db.close().await?;
-    Ok(Seed {
-        session,
-        lecturer,
-        chairs: tokens,
+    let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
+    quorum::db::training::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
+    Ok(session)
+}
+
+async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<Server, Error> {
+    Server::start(&ServerSpec {
+        bin,
+        database_url: url,
+        var_dir: dir,
+        banks_dir: dir.join("no-banks"),
+        secret_key: "load-test-secret-key-load-test-secret-key",
+        env: vec![("QUORUM__ROOMS__MEDIA_THREADS", args.media_threads.to_string())],
+        cpus: args.server_cpus.as_deref(),
+        wait: Duration::from_secs(20),
     })
+    .await
 }
 
-fn start_server(
-    bin: &PathBuf,
-    url: &str,
-    dir: &std::path::Path,
-    media_threads: usize,
-    cpus: Option<&str>,
-) -> Result<Server, Box<dyn std::error::Error>> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut cmd = match cpus {
-        // taskset execs the server, so the child's pid is the server's.
-        Some(c) => {
-            let mut cmd = Command::new("taskset");
-            cmd.arg("-c").arg(c).arg(bin);
-            cmd
-        }
-        None => Command::new(bin),
-    };
-    let child = cmd
-        .arg("serve")
-        .env("QUORUM__DATABASE__URL", url)
-        .env("QUORUM__PATHS__VAR_DIR", dir)
-        .env("QUORUM__PATHS__BANKS_DIR", dir.join("no-banks"))
-        .env("QUORUM__DEMO__SEED", "false")
-        .env("QUORUM__SERVER__PORT", port.to_string())
-        .env("QUORUM__ROOMS__MEDIA_THREADS", media_threads.to_string())
-        .env(
-            "QUORUM__SECURITY__SECRET_KEY",
-            "load-test-secret-key-load-test-secret-key",
-        )
-        .env("QUORUM_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("the server did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(server)
-}
-
-async fn watch(
-    ws: &str,
-    token: &str,
-    pace: Pace,
-) -> Result<(Signal, Viewer, Vec<tokio::task::JoinHandle<()>>), Box<dyn std::error::Error + Send + Sync>> {
+/// Joins as a viewer, through a relay unless `pace` is healthy.
+async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendError> {
     let mut s = Signal::connect(ws, token).await?;
     s.expect("welcome", Duration::from_secs(10)).await?;
     s.send(json!({"type": "subscribe"}));
@@ -307,7 +253,12 @@ async fn watch(
     if pace == Pace::Healthy {
         let (v, answer) = Viewer::answer(offer, LOOPBACK).await?;
         s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
-        return Ok((s, v, Vec::new()));
+        return Ok(Watching {
+            _signal: s,
+            viewer: v,
+            relay: Vec::new(),
+            pace,
+        });
     }
     let relay = Relay::bind().await?;
     let server = candidate_addr(&offer).ok_or("no candidate in the offer")?;
@@ -317,11 +268,37 @@ async fn watch(
     let answer = rewrite_candidate(&answer, viewer, relay.toward_server.local_addr()?);
     let tasks = relay.run(server, viewer, pace);
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
-    Ok((s, v, tasks))
+    Ok(Watching {
+        _signal: s,
+        viewer: v,
+        relay: tasks,
+        pace,
+    })
+}
+
+/// A viewer that joined, with its relay's tasks (none for a healthy viewer).
+struct Watching {
+    _signal: Signal,
+    viewer: Viewer,
+    relay: Vec<JoinHandle<()>>,
+    pace: Pace,
+}
+
+impl Args {
+    /// The first `slow` viewers are slow, the next `stalled` stall, the rest are healthy.
+    fn pace_of(&self, i: usize) -> Pace {
+        if i < self.slow {
+            Pace::Slow(self.slow_pps)
+        } else if i < self.slow + self.stalled {
+            Pace::Stalled
+        } else {
+            Pace::Healthy
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("quorum-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -329,13 +306,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let chairs = if args.cycles.is_some() { 1 } else { args.viewers };
     let bin = loadgen::server_binary(args.server.clone())?;
     let seeded = seed(&url, &dir, chairs).await?;
-    let server = start_server(&bin, &url, &dir, args.media_threads, args.server_cpus.as_deref())?;
-    let pid = server.child.id();
+    let server = start_server(&bin, &url, &dir, &args).await?;
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
+    let (_lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
+    if let Some(cycles) = args.cycles {
+        join_leave_cycles(server.pid(), &ws, &seeded.chairs[0], cycles).await?;
+        publisher.close().await;
+        return Ok(());
+    }
+    let crowd = Crowd::join(&args, &ws, &seeded.chairs, server.pid()).await;
+    let window = Window::measure(&crowd, server.pid(), args.seconds).await;
+    report(&args, &crowd, &window);
+    publisher.close().await;
+    crowd.close().await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
 
-    let mut lecturer = Signal::connect(&ws, &seeded.lecturer)
-        .await
-        .map_err(|e| e.to_string())?;
+/// The lecturer joins and publishes `kbps` of video plus audio; the signal stays open for the run.
+async fn publish(ws: &str, token: &str, kbps: u32) -> Result<(Signal, Publisher), Error> {
+    let mut lecturer = Signal::connect(ws, token).await.map_err(|e| e.to_string())?;
     lecturer
         .expect("welcome", Duration::from_secs(10))
         .await
@@ -344,150 +335,251 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;
     let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.map_err(|e| e.to_string())?;
     lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
-    publisher.start(args.kbps);
+    publisher.start(kbps);
     tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok((lecturer, publisher))
+}
 
-    if let Some(cycles) = args.cycles {
-        let (_, rss_start) = proc_usage(pid);
-        let mut rss_after_100 = 0;
-        for i in 0..cycles {
-            let (s, v, _) = watch(&ws, &seeded.chairs[0], Pace::Healthy)
-                .await
-                .map_err(|e| e.to_string())?;
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            v.close().await;
-            drop(s);
-            if i == 99 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                rss_after_100 = proc_usage(pid).1;
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let (_, rss_end) = proc_usage(pid);
-        println!("join/leave cycles: {cycles}");
-        println!(
-            "server RSS: start {} MiB, after 100 cycles {} MiB, after {cycles} cycles {} MiB",
-            rss_start / 1024,
-            rss_after_100 / 1024,
-            rss_end / 1024
-        );
-        println!(
-            "growth after the first 100 cycles: {} KiB",
-            rss_end as i64 - rss_after_100 as i64
-        );
-        publisher.close().await;
-        return Ok(());
-    }
-
-    let (_, rss_before) = proc_usage(pid);
-    let join_started = Instant::now();
-    let pace_of = |i: usize| {
-        if i < args.slow {
-            Pace::Slow(args.slow_pps)
-        } else if i < args.slow + args.stalled {
-            Pace::Stalled
-        } else {
-            Pace::Healthy
-        }
-    };
-    let mut viewers: Vec<(Signal, Viewer, Vec<tokio::task::JoinHandle<()>>, Pace)> = Vec::new();
-    let mut failures = 0;
-    let chairs: Vec<(usize, &String)> = seeded.chairs.iter().enumerate().collect();
-    for chunk in chairs.chunks(10) {
-        let joins = chunk.iter().map(|(i, t)| {
-            let pace = pace_of(*i);
-            let ws = ws.clone();
-            async move { watch(&ws, t, pace).await.map(|(s, v, r)| (s, v, r, pace)) }
-        });
-        for r in futures_util::future::join_all(joins).await {
-            match r {
-                Ok(v) => viewers.push(v),
-                Err(e) => {
-                    failures += 1;
-                    eprintln!("viewer failed to join: {e}");
-                }
-            }
+/// `--cycles`: one viewer joins and leaves `cycles` times; prints the server's RSS along the way.
+async fn join_leave_cycles(pid: u32, ws: &str, token: &str, cycles: usize) -> Result<(), Error> {
+    let (_, rss_start) = proc_usage(pid);
+    let mut rss_after_100 = 0;
+    for i in 0..cycles {
+        let w = watch(ws, token, Pace::Healthy).await.map_err(|e| e.to_string())?;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        w.viewer.close().await;
+        drop(w);
+        if i == 99 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            rss_after_100 = proc_usage(pid).1;
         }
     }
-    let joined_in = join_started.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    // Measurement window.
-    let snapshot = |viewers: &Vec<(Signal, Viewer, Vec<tokio::task::JoinHandle<()>>, Pace)>| -> Vec<(u64, u64, u64)> {
-        viewers
+    let (_, rss_end) = proc_usage(pid);
+    println!("join/leave cycles: {cycles}");
+    println!(
+        "server RSS: start {} MiB, after 100 cycles {} MiB, after {cycles} cycles {} MiB",
+        rss_start / 1024,
+        rss_after_100 / 1024,
+        rss_end / 1024
+    );
+    println!(
+        "growth after the first 100 cycles: {} KiB",
+        rss_end as i64 - rss_after_100 as i64
+    );
+    Ok(())
+}
+
+/// The viewers of one run and how their joining went.
+struct Crowd {
+    viewers: Vec<Watching>,
+    failures: usize,
+    joined_in: Duration,
+    /// The server's RSS in KiB before anyone joined.
+    rss_before: u64,
+}
+
+impl Crowd {
+    /// Joins every chair as a viewer, ten at a time.
+    async fn join(args: &Args, ws: &str, chairs: &[String], pid: u32) -> Crowd {
+        let (_, rss_before) = proc_usage(pid);
+        let started = Instant::now();
+        let mut crowd = Crowd {
+            viewers: Vec::new(),
+            failures: 0,
+            joined_in: Duration::ZERO,
+            rss_before,
+        };
+        let chairs: Vec<(usize, &String)> = chairs.iter().enumerate().collect();
+        for chunk in chairs.chunks(10) {
+            let joins = chunk.iter().map(|(i, t)| {
+                let pace = args.pace_of(*i);
+                watch(ws, t, pace)
+            });
+            for r in futures_util::future::join_all(joins).await {
+                crowd.add(r);
+            }
+        }
+        crowd.joined_in = started.elapsed();
+        crowd
+    }
+
+    fn add(&mut self, joined: Result<Watching, BoxSendError>) {
+        match joined {
+            Ok(w) => self.viewers.push(w),
+            Err(e) => {
+                self.failures += 1;
+                eprintln!("viewer failed to join: {e}");
+            }
+        }
+    }
+
+    /// (video expected, video received, audio received) per viewer.
+    fn snapshot(&self) -> Vec<(u64, u64, u64)> {
+        self.viewers
             .iter()
-            .map(|(_, v, _, _)| {
-                let (e, r) = v.stats.video_expected_received();
-                (e, r, v.stats.audio_packets.load(Ordering::Relaxed))
+            .map(|w| {
+                let (e, r) = w.viewer.stats.video_expected_received();
+                (e, r, w.viewer.stats.audio_packets.load(Ordering::Relaxed))
             })
             .collect()
-    };
-    for (_, v, _, _) in &viewers {
-        if let Ok(mut l) = v.stats.latencies.lock() {
-            l.clear();
+    }
+
+    fn clear_latencies(&self) {
+        for w in &self.viewers {
+            if let Ok(mut l) = w.viewer.stats.latencies.lock() {
+                l.clear();
+            }
         }
     }
-    let before = snapshot(&viewers);
-    let (cpu0, _) = proc_usage(pid);
-    let t0 = Instant::now();
-    // RSS every second: with slow viewers the question is whether it keeps growing.
+
+    fn healthy(&self) -> impl Iterator<Item = &Viewer> {
+        self.viewers
+            .iter()
+            .filter(|w| w.pace == Pace::Healthy)
+            .map(|w| &w.viewer)
+    }
+
+    /// Forwarding latencies of the healthy viewers, sorted (µs).
+    fn healthy_latencies(&self) -> Vec<u32> {
+        let mut lat: Vec<u32> = self
+            .healthy()
+            .flat_map(|v| v.stats.latencies.lock().map(|l| l.clone()).unwrap_or_default())
+            .collect();
+        lat.sort_unstable();
+        lat
+    }
+
+    /// Join-to-first-keyframe times of the healthy viewers that got one, sorted (ms).
+    fn healthy_keyframes(&self) -> Vec<u32> {
+        let mut keyframe: Vec<u32> = self
+            .healthy()
+            .map(|v| (v.stats.first_keyframe_us.load(Ordering::Relaxed) / 1000) as u32)
+            .filter(|k| *k > 0)
+            .collect();
+        keyframe.sort_unstable();
+        keyframe
+    }
+
+    async fn close(&self) {
+        for w in &self.viewers {
+            w.viewer.close().await;
+            for t in &w.relay {
+                t.abort();
+            }
+        }
+    }
+}
+
+/// Packets in the window for one kind of viewer.
+struct PaceTotals {
+    label: &'static str,
+    expected: u64,
+    received: u64,
+    audio: u64,
+    count: usize,
+}
+
+/// What the measurement window saw.
+struct Window {
+    /// Healthy, slow, stalled, in that order.
+    by_pace: Vec<PaceTotals>,
+    elapsed: f64,
+    cpu_pct: f64,
+    rss_during: u64,
+    rss_peak: u64,
+    rss_samples: Vec<u64>,
+}
+
+impl Window {
+    /// Lets the crowd settle, then counts packets and samples the server for `seconds`.
+    async fn measure(crowd: &Crowd, pid: u32, seconds: u64) -> Window {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        crowd.clear_latencies();
+        let before = crowd.snapshot();
+        let (cpu0, _) = proc_usage(pid);
+        let t0 = Instant::now();
+        let (rss_peak, rss_samples) = sample_rss(pid, t0, seconds).await;
+        let (cpu1, rss_during) = proc_usage(pid);
+        let elapsed = t0.elapsed().as_secs_f64();
+        let after = crowd.snapshot();
+        let ticks_per_sec = 100.0; // Linux USER_HZ
+        Window {
+            by_pace: totals_by_pace(crowd, &before, &after),
+            elapsed,
+            cpu_pct: (cpu1 - cpu0) as f64 / ticks_per_sec / elapsed * 100.0,
+            rss_during,
+            rss_peak,
+            rss_samples,
+        }
+    }
+}
+
+/// RSS every second until `seconds` after `t0`: with slow viewers the question is whether it keeps
+/// growing. Returns (peak KiB, samples in MiB).
+async fn sample_rss(pid: u32, t0: Instant, seconds: u64) -> (u64, Vec<u64>) {
     let mut rss_peak = 0;
     let mut rss_samples = Vec::new();
-    while t0.elapsed() < Duration::from_secs(args.seconds) {
+    while t0.elapsed() < Duration::from_secs(seconds) {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let rss = proc_usage(pid).1;
         rss_peak = rss_peak.max(rss);
         rss_samples.push(rss / 1024);
     }
-    let (cpu1, rss_during) = proc_usage(pid);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let after = snapshot(&viewers);
-    // (expected, received, audio) per kind of viewer.
-    let mut by_pace: Vec<(&str, u64, u64, u64, usize)> = Vec::new();
+    (rss_peak, rss_samples)
+}
+
+fn totals_by_pace(crowd: &Crowd, before: &[(u64, u64, u64)], after: &[(u64, u64, u64)]) -> Vec<PaceTotals> {
+    let kind = |pace: Pace| match pace {
+        Pace::Healthy => 0,
+        Pace::Slow(_) => 1,
+        Pace::Stalled => 2,
+    };
+    let mut by_pace = Vec::new();
     for (label, want) in [("healthy", 0), ("slow", 1), ("stalled", 2)] {
-        let mut t = (label, 0u64, 0u64, 0u64, 0usize);
-        for ((b, a), (_, _, _, pace)) in before.iter().zip(&after).zip(&viewers) {
-            let kind = match pace {
-                Pace::Healthy => 0,
-                Pace::Slow(_) => 1,
-                Pace::Stalled => 2,
-            };
-            if kind == want {
-                t.1 += a.0 - b.0;
-                t.2 += a.1 - b.1;
-                t.3 += a.2 - b.2;
-                t.4 += 1;
+        let mut t = PaceTotals {
+            label,
+            expected: 0,
+            received: 0,
+            audio: 0,
+            count: 0,
+        };
+        for ((b, a), w) in before.iter().zip(after).zip(&crowd.viewers) {
+            if kind(w.pace) == want {
+                t.expected += a.0 - b.0;
+                t.received += a.1 - b.1;
+                t.audio += a.2 - b.2;
+                t.count += 1;
             }
         }
         by_pace.push(t);
     }
-    let (_, expected, received, audio, _) = by_pace[0];
-    let mut lat: Vec<u32> = viewers
-        .iter()
-        .filter(|(_, _, _, p)| *p == Pace::Healthy)
-        .flat_map(|(_, v, _, _)| v.stats.latencies.lock().map(|l| l.clone()).unwrap_or_default())
-        .collect();
-    lat.sort_unstable();
-    let mut keyframe: Vec<u32> = viewers
-        .iter()
-        .filter(|(_, _, _, p)| *p == Pace::Healthy)
-        .map(|(_, v, _, _)| (v.stats.first_keyframe_us.load(Ordering::Relaxed) / 1000) as u32)
-        .filter(|k| *k > 0)
-        .collect();
-    keyframe.sort_unstable();
-    let ticks_per_sec = 100.0; // Linux USER_HZ
-    let cpu_pct = (cpu1 - cpu0) as f64 / ticks_per_sec / elapsed * 100.0;
-    let loss = |expected: u64, received: u64| {
-        if expected > 0 {
-            100.0 * (expected.saturating_sub(received)) as f64 / expected as f64
-        } else {
-            0.0
-        }
-    };
-    let n = viewers.len();
+    by_pace
+}
+
+fn loss(expected: u64, received: u64) -> f64 {
+    if expected > 0 {
+        100.0 * (expected.saturating_sub(received)) as f64 / expected as f64
+    } else {
+        0.0
+    }
+}
+
+fn report(args: &Args, crowd: &Crowd, window: &Window) {
+    report_setup(args, crowd, window);
+    report_delivery(window);
+    report_timing(crowd, window);
+    report_server(crowd, window);
+}
+
+fn report_setup(args: &Args, crowd: &Crowd, window: &Window) {
     println!(
-        "viewers: {n} joined ({failures} failed) in {:.1} s; publisher {} kbit/s VP8 + Opus; window {elapsed:.0} s",
-        joined_in.as_secs_f64(),
-        args.kbps
+        "viewers: {} joined ({} failed) in {:.1} s; publisher {} kbit/s VP8 + Opus; window {:.0} s",
+        crowd.viewers.len(),
+        crowd.failures,
+        crowd.joined_in.as_secs_f64(),
+        args.kbps,
+        window.elapsed
     );
     if args.slow + args.stalled > 0 {
         println!(
@@ -501,17 +593,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_default()
         );
     }
-    for (label, e, r, a, count) in &by_pace {
-        if *count == 0 {
-            continue;
-        }
+}
+
+fn report_delivery(window: &Window) {
+    for t in window.by_pace.iter().filter(|t| t.count > 0) {
         println!(
-            "{label} viewers ({count}): video packets expected {e}, delivered {r}, lost {} ({:.3} %); audio packets delivered {a}",
-            e.saturating_sub(*r),
-            loss(*e, *r)
+            "{} viewers ({}): video packets expected {}, delivered {}, lost {} ({:.3} %); audio packets delivered {}",
+            t.label,
+            t.count,
+            t.expected,
+            t.received,
+            t.expected.saturating_sub(t.received),
+            loss(t.expected, t.received),
+            t.audio
         );
     }
-    let _ = (expected, received, audio);
+}
+
+fn report_timing(crowd: &Crowd, window: &Window) {
+    let lat = crowd.healthy_latencies();
+    let keyframe = crowd.healthy_keyframes();
     println!(
         "forwarding latency, healthy viewers (publisher send → viewer receive): p50 {:.1} ms, p99 {:.1} ms ({} samples)",
         percentile(&lat, 0.5),
@@ -523,27 +624,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         percentile(&keyframe, 0.5) * 1000.0,
         percentile(&keyframe, 0.99) * 1000.0,
         keyframe.len(),
-        by_pace[0].4
+        window.by_pace[0].count
     );
+}
+
+fn report_server(crowd: &Crowd, w: &Window) {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let n = crowd.viewers.len().max(1) as f64;
+    let per_viewer = |rss: u64| (rss.saturating_sub(crowd.rss_before)) as f64 / 1024.0 / n;
     println!(
-        "server: CPU {cpu_pct:.0} % of one core ({:.0} % of this machine's {} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer), peak {} MiB ({:.2} MiB per viewer)",
-        cpu_pct / std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        rss_before / 1024,
-        rss_during / 1024,
-        (rss_during.saturating_sub(rss_before)) as f64 / 1024.0 / n.max(1) as f64,
-        rss_peak / 1024,
-        (rss_peak.saturating_sub(rss_before)) as f64 / 1024.0 / n.max(1) as f64
+        "server: CPU {:.0} % of one core ({:.0} % of this machine's {cores} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer), peak {} MiB ({:.2} MiB per viewer)",
+        w.cpu_pct,
+        w.cpu_pct / cores as f64,
+        crowd.rss_before / 1024,
+        w.rss_during / 1024,
+        per_viewer(w.rss_during),
+        w.rss_peak / 1024,
+        per_viewer(w.rss_peak)
     );
-    println!("server RSS each second (MiB): {rss_samples:?}");
-    publisher.close().await;
-    for (_, v, relay, _) in &viewers {
-        v.close().await;
-        for t in relay {
-            t.abort();
-        }
-    }
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    println!("server RSS each second (MiB): {:?}", w.rss_samples);
 }
