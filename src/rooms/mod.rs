@@ -135,7 +135,8 @@ impl Rooms {
         // A room (re)opened while its quiz is open counts for the moderators at once.
         let quiz = crate::services::quiz::open_now(&self.inner.db, session)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .map(|q| (q, (self.inner.quiz_page)(q)));
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
         // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
@@ -215,7 +216,7 @@ impl LiveRoom for Rooms {
         }
     }
 
-    /// Every chair's page goes to the quiz at once, and the moderators' counter starts.
+    /// Every chair's room page shows the quiz at once, and the moderators' counter starts.
     fn quiz_opened(&self, session: i64, quiz: i64) {
         if let Some(tx) = self.room_of(session) {
             let url = (self.inner.quiz_page)(quiz);

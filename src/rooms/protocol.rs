@@ -146,6 +146,9 @@ pub enum ServerMsg {
         chat: Vec<ChatOut>,
         hands: Vec<i64>,
         can_speak: bool,
+        /// The open quiz's entry page, for a chair arriving or reconnecting while it runs.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        quiz: Option<String>,
     },
     Status {
         status: &'static str,
@@ -181,7 +184,7 @@ pub enum ServerMsg {
     Attendance {
         rows: Vec<AttendanceOut>,
     },
-    /// The in-class quiz is open: go there.
+    /// The in-class quiz is open: the room page shows it inside the room.
     Quiz {
         url: String,
     },

@@ -109,6 +109,9 @@ pub struct Room {
     removed: HashSet<i64>,
     cmds: mpsc::UnboundedSender<Cmd>,
     quiz: Option<i64>,
+    /// The open quiz's entry page, sent in the welcome to chairs who arrive while it runs (cleared when
+    /// it closes; `quiz` stays for the moderators' closing numbers).
+    quiz_url: Option<String>,
     /// Chat allowance per person (see `ChatRate`).
     chat_buckets: HashMap<i64, ChatBucket>,
 }
@@ -122,10 +125,11 @@ fn error(message: &str) -> ServerMsg {
 }
 
 impl Room {
-    /// A room for `record`, knowing its quiz if one is open; `cmds` is its own command channel.
+    /// A room for `record`, knowing its quiz (id and entry page) if one is open; `cmds` is its own
+    /// command channel.
     pub fn new(
         record: &SessionRecord,
-        quiz: Option<i64>,
+        quiz: Option<(i64, String)>,
         db: DatabaseConnection,
         sfu: Arc<Sfu>,
         cmds: mpsc::UnboundedSender<Cmd>,
@@ -141,7 +145,8 @@ impl Room {
             muted: BTreeSet::new(),
             removed: HashSet::new(),
             cmds,
-            quiz,
+            quiz: quiz.as_ref().map(|q| q.0),
+            quiz_url: quiz.map(|q| q.1),
             chat_buckets: HashMap::new(),
         }
     }
@@ -265,7 +270,10 @@ impl Room {
                 let _ = reply.send(self.viewers().into_iter().collect());
             }
             Cmd::QuizOpened { quiz_id, url } => self.quiz_opened(quiz_id, url).await,
-            Cmd::QuizClosed { quiz_id } if self.quiz == Some(quiz_id) => self.send_counter().await,
+            Cmd::QuizClosed { quiz_id } if self.quiz == Some(quiz_id) => {
+                self.quiz_url = None;
+                self.send_counter().await
+            }
             Cmd::QuizClosed { .. } => {}
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
@@ -323,6 +331,7 @@ impl Room {
 
     async fn quiz_opened(&mut self, quiz_id: i64, url: String) {
         self.quiz = Some(quiz_id);
+        self.quiz_url = Some(url.clone());
         self.send_role(RoomRole::Viewer, ServerMsg::Quiz { url });
         self.send_counter().await;
     }
@@ -396,6 +405,7 @@ impl Room {
             chat: self.chat_history().await,
             hands: self.hands.clone(),
             can_speak: self.speakers.contains(&member.person_id),
+            quiz: self.quiz_url.clone().filter(|_| member.role == RoomRole::Viewer),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Security headers on every response: a Content-Security-Policy that allows scripts and styles only from
-//! this site (views keep no inline `<script>`, `<style>` or `style=`), no framing, no sniffing, no referrer
+//! this site (views keep no inline `<script>`, `<style>` or `style=`), framing only by the site itself (the room frames the quiz), no sniffing, no referrer
 //! (sign-in links and verification codes live in URLs), and `no-store` on everything that does not set its
 //! own caching (only the static assets do: they are the same for everyone).
 
@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 /// are `data:` images.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 media-src 'self' blob: mediastream:; font-src 'self'; object-src 'none'; base-uri 'none'; \
-form-action 'self'; frame-ancestors 'none'";
+form-action 'self'; frame-ancestors 'self'";
 
 /// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port].
 fn websocket_sources(req: &ServiceRequest) -> String {
@@ -49,7 +49,8 @@ pub async fn security_headers(
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // The live room shows the quiz pages in a frame of its own (the lecture keeps playing); no other site may.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !h.contains_key(header::CACHE_CONTROL) {
         // Personal pages, exports, token-bearing URLs: never kept by a browser or a shared proxy.

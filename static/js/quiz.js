@@ -110,6 +110,14 @@
   var submit = document.querySelector('form.submit');
   if (submit) {
     submit.addEventListener('submit', function (e) {
+      // Before 交卷: say which questions are still unanswered (numbers as the dots show them).
+      var open = Array.prototype.map.call(document.querySelectorAll('.qnav a.qdot:not(.done)'), function (d) {
+        return String(Number(d.getAttribute('data-position')) + 1);
+      });
+      var ask = open.length
+        ? (submit.getAttribute('data-confirm-unanswered') || '').replace('{list}', open.join('、'))
+        : submit.getAttribute('data-confirm');
+      if (ask && !window.confirm(ask)) { e.preventDefault(); return; }
       if (Object.keys(queue()).length === 0) { return; }
       e.preventDefault();
       flush().then(function () { submit.submit(); });

@@ -95,6 +95,7 @@
           Object.keys(wanted).forEach(function (s) { send({ type: 'publish', source: s }); });
         }
         updateSpeak();
+        if (m.quiz) { openQuiz(m.quiz); }
         break;
       case 'status':
         var was = status;
@@ -116,6 +117,7 @@
         canSpeak = m.allowed;
         notice(m.allowed ? L.speak_allowed : L.speak_revoked);
         if (!m.allowed) { stopSource('mic'); }
+        if (m.allowed) { checkMic(); }
         handUp = false;
         updateSpeak();
         break;
@@ -139,7 +141,7 @@
         break;
       case 'quiz':
         notice(L.quiz);
-        location.href = m.url;
+        openQuiz(m.url);
         break;
       case 'error': notice(m.message); break;
       case 'chat_wait': notice(L.chat_wait.replace('{n}', m.seconds)); break;
@@ -220,7 +222,8 @@
       stream.getVideoTracks().forEach(function (t) { t.onended = function () { stopSource(source); }; });
       if (source === 'camera') { var c = $('camera'); c.srcObject = stream; c.play(); }
       send({ type: 'publish', source: source });
-      var u = $('unpublish'); if (u) { u.hidden = false; }
+      if (source === 'mic') { notice(L.speaking_now); updateSpeak(); }
+      else { var u = $('unpublish'); if (u) { u.hidden = false; } }
     }).catch(function () { notice(L.no_camera); });
   }
 
@@ -232,15 +235,59 @@
       delete localStreams[source];
     }
     send({ type: 'unpublish', source: source });
+    if (source === 'mic') { updateSpeak(); }
   }
 
   function stopLocal() { Object.keys(localStreams).forEach(stopSource); }
 
+  // Her own actions answer in words, not colour only: 举手 becomes 已举手 · 放下手, and while the microphone
+  // is on the speak button reads 结束发言.
   function updateSpeak() {
-    var s = $('speak'), h = $('hand');
-    if (s) { s.hidden = !canSpeak; }
-    if (h) { h.hidden = canSpeak; h.setAttribute('aria-pressed', handUp ? 'true' : 'false'); }
+    var s = $('speak'), h = $('hand'), speaking = !!localStreams.mic;
+    if (s) {
+      s.hidden = !canSpeak;
+      s.textContent = speaking ? L.speak_end : L.speak;
+      s.setAttribute('aria-pressed', speaking ? 'true' : 'false');
+      s.className = speaking ? 'speaking' : '';
+    }
+    if (h) {
+      h.hidden = canSpeak;
+      h.textContent = handUp ? L.hand_up : L.raise;
+      h.setAttribute('aria-pressed', handUp ? 'true' : 'false');
+      h.className = handUp ? 'hand-up' : '';
+    }
   }
+
+  // The quiz inside the room: the frame loads the quiz pages while the socket and media stay connected,
+  // so the lecture keeps playing and attendance keeps counting.
+  var quizUrl = null;
+  function openQuiz(url) {
+    var panel = $('quiz-panel'), frame = $('quiz-frame');
+    if (!panel || !frame) { location.href = url; return; }
+    var link = $('quiz-link');
+    if (link) { link.hidden = true; }
+    if (quizUrl !== url) { quizUrl = url; frame.src = url; }
+    showQuiz(true);
+  }
+
+  function showQuiz(on) {
+    var panel = $('quiz-panel'), back = $('quiz-show');
+    if (!panel || !quizUrl) { return; }
+    panel.hidden = !on;
+    if (back) { back.hidden = on; }
+    root.setAttribute('data-quiz', on ? 'shown' : 'folded');
+  }
+
+  // A chair below the attendance gate sees the plain explanation in the frame; while the quiz is open the
+  // frame asks again every so often and lets her in as soon as her minutes reach the gate.
+  setInterval(function () {
+    var frame = $('quiz-frame');
+    if (!quizUrl || !frame) { return; }
+    try {
+      var doc = frame.contentDocument;
+      if (doc && doc.querySelector('[data-gate]')) { frame.contentWindow.location.reload(); }
+    } catch (e) { /* another origin: leave it */ }
+  }, cfg.gateRecheckMs || 30000);
 
   function el(tag, text, attrs) {
     var e = document.createElement(tag);
@@ -319,17 +366,60 @@
   on('publish-camera', 'click', function () { publish('camera'); });
   on('publish-screen', 'click', function () { publish('screen'); });
   on('unpublish', 'click', function () { stopLocal(); this.hidden = true; });
-  on('speak', 'click', function () { publish('mic'); });
+  on('speak', 'click', function () {
+    if (localStreams.mic) { stopSource('mic'); notice(''); } else { publish('mic'); }
+  });
   on('hand', 'click', function () {
     handUp = !handUp;
     send({ type: handUp ? 'raise_hand' : 'lower_hand' });
+    notice(handUp ? L.hand_up_notice : '');
     updateSpeak();
   });
   on('audio-only', 'change', function () {
     send({ type: 'audio_only', on: this.checked });
     $('camera').hidden = this.checked;
     $('screen').hidden = true;
+    var note = $('stage-note');
+    if (note) { note.textContent = this.checked ? L.audio_only : ''; note.hidden = !this.checked; }
   });
+  on('quiz-hide', 'click', function () { showQuiz(false); });
+  on('quiz-show', 'click', function () { showQuiz(true); });
+  // The moderator's open/close quiz buttons post in the background: she stays in the room, and the
+  // counter arrives over the socket. Without JavaScript the form comes back to the room.
+  Array.prototype.forEach.call(document.querySelectorAll('form.quiz-switch'), function (f) {
+    f.addEventListener('submit', function (e) {
+      if (!window.fetch || !window.FormData) { return; }
+      e.preventDefault();
+      fetch(f.action, { method: 'POST', body: new URLSearchParams(new FormData(f)), credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) { notice(r.statusText || String(r.status)); } })
+        .catch(function (err) { notice(String(err)); });
+    });
+  });
+
+  // What this browser can do, said in Chinese where something is missing; WeChat's own browser gets the
+  // way out to the phone's browser.
+  function capsNote(lines) {
+    var c = $('caps');
+    if (!c || !lines.length) { return; }
+    if (/MicroMessenger/i.test(navigator.userAgent)) { lines.push(L.wechat); }
+    c.textContent = '';
+    lines.forEach(function (t) { c.appendChild(el('p', t)); });
+    c.hidden = false;
+  }
+  function checkCaps() {
+    var missing = [];
+    if (!window.RTCPeerConnection) { missing.push(L.no_webrtc); }
+    else if (window.RTCRtpReceiver && RTCRtpReceiver.getCapabilities) {
+      var v = RTCRtpReceiver.getCapabilities('video');
+      var vp8 = v && v.codecs && v.codecs.some(function (c) { return /vp8/i.test(c.mimeType); });
+      if (!vp8) { missing.push(L.no_vp8); }
+    }
+    capsNote(missing);
+  }
+  function checkMic() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { capsNote([L.no_mic]); }
+  }
+  checkCaps();
   on('sound', 'click', function () {
     ['camera', 'screen', 'audio-lecturer', 'audio-speaker'].forEach(function (id) { var m = $(id); if (m.srcObject) { m.play(); } });
     this.hidden = true;
@@ -341,7 +431,10 @@
   });
   // With JavaScript the start/end buttons go over the socket (everyone switches at once).
   on('start', 'click', function (e) { e.preventDefault(); send({ type: 'start' }); });
-  on('end', 'click', function (e) { e.preventDefault(); send({ type: 'end' }); });
+  on('end', 'click', function (e) {
+    e.preventDefault();
+    if (window.confirm(L.confirm_end)) { send({ type: 'end' }); }
+  });
 
   // Lobby countdown.
   var startsAt = new Date(cfg.startsAt).getTime();

@@ -441,6 +441,56 @@ async fn opening_from_the_room_sends_every_connected_chair_to_the_quiz() {
     assert!(location(&b.get(&url).await).starts_with("/attempts/"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_moderator_opens_the_quiz_from_the_room_and_stays_there() {
+    let s = setup(settings(3)).await;
+    let mut moderator = s
+        .app
+        .join_room(s.session, &s.app.session_cookie(s.official).await)
+        .await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", PASSWORD).await;
+    let room = format!("/sessions/{}/room", s.session);
+    let page = official.page(&room).await;
+    let open = page.form_action("开始随堂测试");
+    let close = page.form_action("结束随堂测试");
+
+    // The room's own form comes back to the room, and the counter arrives over the socket.
+    let r = official.post_form(&open, &[("back", "room")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), room);
+    moderator.expect("quiz_counter", Duration::from_secs(5)).await.unwrap();
+
+    // A chair arriving late gets the quiz in the room's welcome; the moderator's welcome has none.
+    let cookie = s.app.session_cookie(s.chairs[0]).await;
+    let mut late = testkit::room_client::Signal::connect(&s.app.ws_url(s.session), &cookie)
+        .await
+        .unwrap();
+    let welcome = late.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    let url = welcome["quiz"]
+        .as_str()
+        .expect("the welcome carries the open quiz")
+        .to_string();
+    assert!(url.starts_with("/quiz/"), "{url}");
+    let cookie = s.app.session_cookie(s.official).await;
+    let mut again = testkit::room_client::Signal::connect(&s.app.ws_url(s.session), &cookie)
+        .await
+        .unwrap();
+    let welcome = again.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    assert!(welcome.get("quiz").is_none(), "{welcome}");
+
+    // Closing from the room also stays in the room; chairs arriving afterwards get no quiz.
+    let r = official.post_form(&close, &[("back", "room")]).await;
+    assert_eq!(location(&r), room);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cookie = s.app.session_cookie(s.chairs[1]).await;
+    let mut later = testkit::room_client::Signal::connect(&s.app.ws_url(s.session), &cookie)
+        .await
+        .unwrap();
+    let welcome = later.expect("welcome", Duration::from_secs(5)).await.unwrap();
+    assert!(welcome.get("quiz").is_none(), "{welcome}");
+}
+
 #[tokio::test]
 async fn a_chair_who_missed_the_opening_finds_the_quiz_in_the_room() {
     let s = setup(settings(3)).await;

@@ -11,6 +11,8 @@ const password = 'quorum-demo';
 // Anything the Content-Security-Policy blocks (an inline script or style, a media or socket source) fails
 // the test: Chromium reports it on the console.
 const cspViolations = [];
+// What window.confirm asked (交卷, 结束培训): accepted, and kept for the assertions.
+const dialogs = [];
 
 async function browser() {
   return chromium.launch({
@@ -34,6 +36,7 @@ async function signIn(b, phone) {
     permissions: ['camera', 'microphone'],
   });
   const page = await ctx.newPage();
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
   page.on('pageerror', (e) => console.log(`[${phone}] page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.text().includes('Content Security Policy')) cspViolations.push(`[${phone}] ${m.text()}`);
@@ -109,19 +112,65 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
   try {
     const official = await signIn(b, '13900000002');
     const id = await sessionId(official);
+    const lawyer = await signIn(b, '13900000003');
+    await lawyer.goto(`${base}/sessions/${id}/room`);
+    await lawyer.waitForSelector('#live:not([hidden])');
+    await lawyer.click('#publish-camera');
     const chair = await signIn(b, '13900000101');
-    await chair.goto(`${base}/sessions/${id}/room`);
+    const room = `${base}/sessions/${id}/room`;
+    await chair.goto(room);
     await chair.waitForSelector('#live:not([hidden])');
+    // WeChat's browser is named, with the way out to the phone's browser, only if something is missing.
+    const caps = await chair.$eval('#caps', (e) => ({ hidden: e.hidden, text: e.textContent }));
+    assert.ok(caps.hidden || /在浏览器打开/.test(caps.text), JSON.stringify(caps));
+
+    // 举手 answers in words: 已举手 with 放下手, and back.
+    await chair.click('#hand');
+    await chair.waitForSelector('#hand[aria-pressed=true]:has-text("已举手")');
+    await chair.click('#hand');
+    await chair.waitForSelector('#hand[aria-pressed=false]:has-text("举手")');
 
     // The official lets everyone in the room take it (the test's chair has not sat through the lecture).
     await official.goto(`${base}/sessions/${id}/quiz`);
     await official.fill('#f-attendance_gate', '0');
     await Promise.all([official.waitForNavigation(), official.click('form.stack button.primary[type=submit]:has-text("保存设置")')]);
-    await Promise.all([official.waitForNavigation(), official.click('button:has-text("开始随堂测试")')]);
+    // She opens the quiz from the room and stays there, seeing the counter.
+    await official.goto(room);
+    await official.waitForSelector('#live:not([hidden])');
+    let first = 0;
+    for (let i = 0; i < 40 && first === 0; i++) {
+      await chair.waitForTimeout(500);
+      first = await framesDecoded(chair);
+    }
+    assert.ok(first > 0, 'the chair decodes video before the quiz');
+    await official.click('#open-quiz');
+    await official.waitForFunction(() => /在场/.test(document.getElementById('quiz-counter').textContent), null, { timeout: 20_000 });
+    assert.equal(official.url(), room, 'the moderator is still in the room');
 
-    // The room sends the chair's page to her attempt.
-    await chair.waitForURL(/\/attempts\/\d+/, { timeout: 20_000 });
-    const attempt = chair.url().match(/\/attempts\/(\d+)/)[1];
+    // The room shows the quiz inside the room: the chair's page stays, the frame holds her attempt, and the
+    // lecture keeps decoding underneath.
+    await chair.waitForSelector('#quiz-panel:not([hidden])', { timeout: 20_000 });
+    assert.equal(chair.url(), room, 'the chair is still in the room');
+    let inFrame = null;
+    for (let i = 0; i < 40 && !inFrame; i++) {
+      inFrame = chair.frames().find((f) => /\/attempts\/\d+/.test(f.url()));
+      if (!inFrame) await chair.waitForTimeout(250);
+    }
+    assert.ok(inFrame, `the frame holds the attempt (${chair.frames().map((f) => f.url()).join(', ')})`);
+    await inFrame.waitForSelector('form.question label.option');
+    const during = await framesDecoded(chair);
+    await chair.waitForTimeout(3000);
+    const after = await framesDecoded(chair);
+    assert.ok(after > during + 10, `frames keep decoding during the quiz (${first} → ${during} → ${after})`);
+    await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-quiz-in-room.png') });
+    // 返回直播 folds the quiz away; 回到答题 brings it back.
+    await chair.click('#quiz-hide');
+    await chair.waitForSelector('#quiz-panel[hidden]', { state: 'attached' });
+    await chair.click('#quiz-show');
+    await chair.waitForSelector('#quiz-panel:not([hidden])');
+    const attempt = inFrame.url().match(/\/attempts\/(\d+)/)[1];
+    // The same attempt stands on its own too (the no-JavaScript pages): the rest looks at it full size.
+    await chair.goto(`${base}/attempts/${attempt}`);
     const shot = (name) => (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, `-${name}.png`);
 
     // On the phone at the standard size the question gets the screen: little above the stem, no gaps
@@ -189,6 +238,7 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
 
     // Her result and the explanations pass the audit too, in both sizes.
     await Promise.all([chair.waitForNavigation(), chair.click('form.submit button[type=submit]')]);
+    assert.ok(dialogs.some((m) => /交卷/.test(m)), `交卷 asked first: ${dialogs.join(' | ')}`);
     await chair.waitForSelector('.result');
     found.push(...await audit(chair, 'the result', undefined));
     await chair.context().addCookies([{ name: 'q_view', value: 'large', url: base }]);

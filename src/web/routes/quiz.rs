@@ -112,17 +112,35 @@ async fn save_settings(
     settings_again(&state, &me, access, shown, &errors, saved).await
 }
 
-/// Opens the quiz for the chairs in the room now; the room switches their pages to it.
+/// The open/close buttons: from the room (`back=room`) the moderator stays in the room, from the quiz
+/// settings she comes back to them.
+#[derive(Deserialize)]
+struct QuizSwitch {
+    csrf: String,
+    back: Option<String>,
+}
+has_csrf!(QuizSwitch);
+
+impl QuizSwitch {
+    fn back_to(&self, session: i64) -> String {
+        match self.back.as_deref() {
+            Some("room") => urls::room(session),
+            _ => urls::quiz_settings(session),
+        }
+    }
+}
+
+/// Opens the quiz for the chairs in the room now; the room shows it inside their room pages.
 #[post(r"/sessions/{id:\d+}/quiz/open")]
 async fn open(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
     id: web::Path<i64>,
-    _f: CsrfForm<OnlyCsrf>,
+    CsrfForm(f): CsrfForm<QuizSwitch>,
 ) -> Result<HttpResponse, AppError> {
     let moderates = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
     quiz::open(&state.db, &moderates, &state.rooms).await?;
-    Ok(redirect(&urls::quiz_settings(*id)))
+    Ok(redirect(&f.back_to(*id)))
 }
 
 #[post(r"/sessions/{id:\d+}/quiz/close")]
@@ -130,11 +148,11 @@ async fn close(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
     id: web::Path<i64>,
-    _f: CsrfForm<OnlyCsrf>,
+    CsrfForm(f): CsrfForm<QuizSwitch>,
 ) -> Result<HttpResponse, AppError> {
     let moderates = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
     quiz::close(&state.db, &moderates, &state.rooms).await?;
-    Ok(redirect(&urls::quiz_settings(*id)))
+    Ok(redirect(&f.back_to(*id)))
 }
 
 /// The link every chair's page is sent to. Only looks: starting the clock is the POST below.

@@ -178,8 +178,14 @@ pub fn blocked(ctx: &Ctx, b: &Blocked, finished: Option<i64>) -> Markup {
         ctx.t("随堂测试", "Quiz"),
         html! {
             (notice(kind, &why_blocked(ctx, b)))
+            // Below the gate in the room: the room's frame looks for `data-gate` and asks again until
+            // her minutes reach it.
+            @if matches!(b, Blocked::BelowGate { .. }) {
+                p data-gate="" { (ctx.t("请留在直播间继续听课，出勤达到要求后会自动进入答题。", "Stay in the room and keep listening: the quiz lets you in by itself once your attendance is enough.")) }
+            }
             @if let Some(a) = finished { p { a.button.primary href=(urls::attempt(a)) { (ctx.t("查看我的成绩", "See my result")) } } }
-            p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+            // `_top`: inside the room's quiz frame the home page replaces the whole room page.
+            p { a.button href=(urls::HOME) target="_top" { (ctx.t("返回首页", "Home")) } }
         },
     )
 }
@@ -312,7 +318,10 @@ fn notices(ctx: &Ctx, saved: Option<i32>, error: Option<&Text>) -> Markup {
 
 fn submit_form(ctx: &Ctx, attempt: i64) -> Markup {
     html! {
-        form.stack.submit method="post" action=(urls::attempt_submit(attempt)) {
+        // quiz.js asks before submitting, naming the questions still unanswered.
+        form.stack.submit method="post" action=(urls::attempt_submit(attempt))
+            data-confirm=(ctx.t("确定交卷吗？交卷后不能再修改。", "Submit now? You cannot change answers afterwards."))
+            data-confirm-unanswered=(ctx.t("第 {list} 题还没有作答，按答错计。确定交卷吗？", "Question(s) {list} are unanswered and count as wrong. Submit now?")) {
             (csrf(ctx))
             p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
             button.primary type="submit" { (ctx.t("交卷", "Submit")) }

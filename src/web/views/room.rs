@@ -42,6 +42,52 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("remove", "移出", "Remove"),
     ("delete", "删除", "Delete"),
     ("hand", "举手", "Hand raised"),
+    ("raise", "举手", "Raise hand"),
+    ("hand_up", "已举手 · 放下手", "Hand raised · lower it"),
+    (
+        "hand_up_notice",
+        "已举手，请等待主持人请您发言。",
+        "Hand raised: wait for the moderator to invite you.",
+    ),
+    ("speak", "打开麦克风发言", "Turn on microphone"),
+    ("speak_end", "结束发言", "Finish speaking"),
+    (
+        "speaking_now",
+        "您正在发言，大家都能听到您。",
+        "You are speaking: everyone can hear you.",
+    ),
+    (
+        "audio_only",
+        "已切换为只听声音，画面已关闭以节省流量。取消勾选“仅听声音”即可恢复画面。",
+        "Audio only: the picture is off to save data. Untick “Audio only” to see it again.",
+    ),
+    (
+        "confirm_end",
+        "确定结束本场培训吗？所有人将离开直播间。",
+        "End this session? Everyone leaves the room.",
+    ),
+    ("back_to_live", "返回直播", "Back to the lecture"),
+    ("back_to_quiz", "回到答题", "Back to the quiz"),
+    (
+        "no_webrtc",
+        "此浏览器不支持实时音视频（WebRTC），无法观看直播。",
+        "This browser cannot play live video (no WebRTC).",
+    ),
+    (
+        "no_vp8",
+        "此浏览器无法解码直播画面（VP8），可能只能听到声音。",
+        "This browser cannot decode the video (VP8); you may only hear sound.",
+    ),
+    (
+        "no_mic",
+        "此浏览器无法使用麦克风，暂时不能发言。",
+        "This browser cannot use the microphone, so you cannot speak from it.",
+    ),
+    (
+        "wechat",
+        "在微信里打开时，请点右上角「…」→「在浏览器打开」，用手机自带的浏览器参加。",
+        "In WeChat, tap «…» at the top right → «Open in browser» and take part in the phone's browser.",
+    ),
     ("speaking", "发言中", "Speaking"),
     ("minutes", "分钟", "min"),
     ("online", "在线", "online"),
@@ -153,7 +199,10 @@ fn lobby(ctx: &Ctx, p: &RoomPage) -> Markup {
 fn live(ctx: &Ctx, p: &RoomPage) -> Markup {
     html! {
         section #live hidden[p.session.status != SessionStatus::Live] {
+            div #caps.notice.error hidden role="alert" {}
+            (quiz_panel(ctx))
             div.stage {
+                p #stage-note.stage-note hidden {}
                 video #camera playsinline autoplay muted {}
                 video #screen playsinline autoplay muted hidden {}
                 audio #audio-lecturer autoplay {}
@@ -169,6 +218,21 @@ fn live(ctx: &Ctx, p: &RoomPage) -> Markup {
     }
 }
 
+/// The quiz inside the room: room.js loads the quiz pages into the frame when the quiz opens, so the
+/// lecture keeps playing; on a phone the panel takes the screen and 返回直播 folds it away.
+fn quiz_panel(ctx: &Ctx) -> Markup {
+    html! {
+        section #quiz-panel.quiz-panel hidden aria-labelledby="quiz-panel-title" {
+            div.quiz-bar {
+                h2 #quiz-panel-title { (ctx.t("随堂测试", "Quiz")) }
+                button #quiz-hide type="button" { (ctx.t("返回直播", "Back to the lecture")) }
+            }
+            iframe #quiz-frame title=(ctx.t("随堂测试", "Quiz")) {}
+        }
+        button #quiz-show.primary type="button" hidden { (ctx.t("回到答题", "Back to the quiz")) }
+    }
+}
+
 fn controls(ctx: &Ctx, role: RoomRole) -> Markup {
     html! {
         div.controls {
@@ -178,7 +242,7 @@ fn controls(ctx: &Ctx, role: RoomRole) -> Markup {
                 button #unpublish type="button" hidden { (ctx.t("停止发布", "Stop publishing")) }
             }
             @if role == RoomRole::Viewer {
-                button #hand type="button" { (ctx.t("举手", "Raise hand")) }
+                button #hand type="button" aria-pressed="false" { (ctx.t("举手", "Raise hand")) }
                 button #speak type="button" hidden { (ctx.t("打开麦克风发言", "Turn on microphone")) }
             }
             label.check { input #audio-only type="checkbox"; " " (ctx.t("仅听声音（网络不好时）", "Audio only (weak network)")) }
@@ -196,9 +260,17 @@ fn moderator_panel(ctx: &Ctx, session: i64) -> Markup {
             ul #people.plain {}
             h3 { (ctx.t("随堂测试", "Quiz")) }
             p #quiz-counter.counter {}
-            form.stack method="post" action=(urls::quiz_open(session)) {
+            // `back=room`: without JavaScript the moderator comes back to the room; with it, room.js posts
+            // the form in the background and she never leaves.
+            form.stack.quiz-switch method="post" action=(urls::quiz_open(session)) {
                 (csrf(ctx))
+                input type="hidden" name="back" value="room";
                 button.primary #open-quiz type="submit" { (ctx.t("开始随堂测试", "Open the quiz")) }
+            }
+            form.stack.quiz-switch method="post" action=(urls::quiz_close(session)) {
+                (csrf(ctx))
+                input type="hidden" name="back" value="room";
+                button #close-quiz type="submit" { (ctx.t("结束随堂测试", "Close the quiz")) }
             }
             p { a href=(urls::quiz_settings(session)) { (ctx.t("测试设置", "Quiz settings")) } }
             h3 { (ctx.t("出勤（分钟）", "Attendance (minutes)")) }
