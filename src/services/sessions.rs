@@ -315,6 +315,24 @@ pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<i64, Se
     Ok(training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?.id)
 }
 
+/// What the group link shows anyone who has it, signed in or not: the training itself (what the
+/// poster in the chat group says too), nothing about who was invited.
+pub struct Invitation {
+    pub session: SessionRecord,
+    pub street: String,
+    pub lecturers: Vec<String>,
+}
+
+pub async fn invitation(db: &impl ConnectionTrait, token: &str) -> Result<Invitation, ServiceError> {
+    let session = training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?;
+    let lecturers = people::get_many(db, &session.lecturers).await?;
+    Ok(Invitation {
+        street: street_name(db, session.street_id).await?,
+        lecturers: lecturers.into_iter().map(|p| p.name.as_str().to_string()).collect(),
+        session,
+    })
+}
+
 /// The official's list: the sessions of the streets they may see.
 pub async fn list_page(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<Vec<SessionSummary>, ServiceError> {
     let ids: Vec<i64> = super::streets::visible(db, scope).await?.iter().map(|s| s.id).collect();
