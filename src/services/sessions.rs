@@ -15,6 +15,7 @@ use crate::domain::person::{Person, Role};
 use crate::domain::session::{
     AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionRecord, SessionStatus, SessionSummary, forgotten_end,
 };
+use crate::domain::time::to_shanghai;
 
 pub use super::FieldErrors;
 
@@ -321,6 +322,26 @@ pub struct Invitation {
     pub session: SessionRecord,
     pub street: String,
     pub lecturers: Vec<String>,
+}
+
+impl Invitation {
+    pub fn when_text(&self) -> String {
+        when_text(self.session.starts_at, self.session.ends_at)
+    }
+}
+
+/// The time as a poster or a chat message says it: "12月8日（星期二）14:00–16:00", Shanghai time.
+pub fn when_text(starts: DateTime<Utc>, ends: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+    let (from, to) = (to_shanghai(starts), to_shanghai(ends));
+    let day = DAYS[from.weekday().num_days_from_monday() as usize];
+    format!(
+        "{}（星期{day}）{}–{}",
+        from.format("%-m月%-d日"),
+        from.format("%H:%M"),
+        to.format("%H:%M")
+    )
 }
 
 pub async fn invitation(db: &impl ConnectionTrait, token: &str) -> Result<Invitation, ServiceError> {
