@@ -117,6 +117,20 @@ async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
         other.get_status(&format!("/certificates/{}.pdf", mine[0].id)).await,
         403
     );
+    // The same certificate as a picture, which WeChat on Android shows; the same permission.
+    let r = chair.get(&format!("/certificates/{}.png", mine[0].id)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.bytes()
+            .await
+            .unwrap()
+            .starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a])
+    );
+    assert_eq!(
+        other.get_status(&format!("/certificates/{}.png", mine[0].id)).await,
+        403
+    );
 }
 
 #[tokio::test]
