@@ -225,6 +225,10 @@ pub fn verify_code(code: &str) -> String {
     format!("{VERIFY}/{code}")
 }
 
+pub fn certificate_png(id: i64) -> String {
+    format!("/certificates/{id}.png")
+}
+
 pub fn certificate_pdf(id: i64) -> String {
     format!("/certificates/{id}.pdf")
 }

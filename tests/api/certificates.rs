@@ -107,7 +107,13 @@ async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
     assert_eq!(mine.len(), 1);
     // The chair downloads it from the site, and sees it on the home page.
     let chair = as_chair(&s, 0).await;
-    assert!(chair.get_text("/").await.contains(&mine[0].serial));
+    let home = chair.page("/").await;
+    assert!(home.body_text().contains(&mine[0].serial));
+    assert!(
+        home.exists(&format!("a[href='/certificates/{}.png']", mine[0].id)),
+        "{home}"
+    );
+    assert!(home.exists(&format!("a[href='/verify/{}']", mine[0].code)), "{home}");
     let r = chair.get(&format!("/certificates/{}.pdf", mine[0].id)).await;
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert!(smtp::pdf_text(&r.bytes().await.unwrap()).contains("王秀英"));
