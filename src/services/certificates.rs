@@ -146,6 +146,82 @@ pub async fn pdf(
     Ok((serial, render_async(c, public_url).await?))
 }
 
+/// A certificate as a PNG picture, for whoever may see its PDF: WeChat on Android neither shows nor
+/// downloads PDFs, but it shows and saves pictures.
+pub async fn png(
+    db: &impl ConnectionTrait,
+    viewer: &CurrentUser,
+    id: i64,
+    public_url: String,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !may_see(viewer, &c) {
+        return Err(ServiceError::Forbidden);
+    }
+    let serial = c.serial.clone();
+    let bytes = tokio::task::spawn_blocking(move || picture(&c, &verify_url(&public_url, &c.code)))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok((serial, bytes))
+}
+
+/// The certificate drawn plainly: a double frame, the title, her name and committee, the session, the
+/// score, the issuer and date, the serial and the verification QR code.
+fn picture(c: &CertificateRecord, verify: &str) -> Result<Vec<u8>, crate::raster::RasterError> {
+    use crate::raster::{Align, Canvas, Rgb};
+    let t = &c.content;
+    let (w, h) = (1200.0f32, 1600.0f32);
+    let (red, gold) = (Rgb(166, 35, 35), Rgb(160, 120, 40));
+    let mid = Align::Centre(w / 2.0);
+    let mut p = Canvas::new(w as u32, h as u32, Rgb(253, 250, 243))?;
+    p.frame(30.0, 30.0, w - 60.0, h - 60.0, 8.0, gold);
+    p.frame(56.0, 56.0, w - 112.0, h - 112.0, 2.0, gold);
+    p.text("结业证书", 96.0, mid, 250.0, red)?;
+    p.text(&t.name, 72.0, mid, 420.0, Rgb::INK)?;
+    let unit = format!("{} {}", t.estate, t.committee);
+    p.paragraph(unit.trim(), 38.0, mid, 500.0, 52.0, w - 200.0, 2, Rgb::INK)?;
+    let attended = format!("于{}参加培训", t.session_date);
+    p.text(&attended, 40.0, mid, 640.0, Rgb::INK)?;
+    let after = p.paragraph(
+        &format!("《{}》", t.session_title),
+        46.0,
+        mid,
+        720.0,
+        62.0,
+        w - 200.0,
+        2,
+        Rgb::INK,
+    )?;
+    let score = format!("随堂测试答对 {}/{} 题，准予结业。", t.correct, t.total);
+    p.text(&score, 40.0, mid, after + 40.0, Rgb::INK)?;
+    p.text(&t.street, 38.0, Align::Left(140.0), 1150.0, Rgb::INK)?;
+    p.text(&t.issued_on, 34.0, Align::Left(140.0), 1210.0, Rgb::INK)?;
+    p.text(
+        &format!("证书编号：{}", c.serial),
+        30.0,
+        Align::Left(140.0),
+        1290.0,
+        Rgb(90, 90, 90),
+    )?;
+    p.text(
+        &format!("验证码：{}", c.code),
+        30.0,
+        Align::Left(140.0),
+        1340.0,
+        Rgb(90, 90, 90),
+    )?;
+    p.qr(verify, w - 140.0 - 300.0, 1100.0, 300.0)?;
+    p.text(
+        "扫码验证",
+        28.0,
+        Align::Centre(w - 140.0 - 150.0),
+        1440.0,
+        Rgb(90, 90, 90),
+    )?;
+    p.png()
+}
+
 /// Looks a certificate up by its verification code (what the QR link carries), and when a serial is given
 /// too, only if both belong to the same certificate. Serials are sequential, so a serial alone would let
 /// anyone list every certificate; "no such serial" and "wrong code" give the same `None` (no oracle).

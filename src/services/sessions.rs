@@ -15,6 +15,7 @@ use crate::domain::person::{Person, Role};
 use crate::domain::session::{
     AUTO_END_AFTER_HOURS, RoomRole, Schedule, SessionRecord, SessionStatus, SessionSummary, forgotten_end,
 };
+use crate::domain::time::to_shanghai;
 
 pub use super::FieldErrors;
 
@@ -285,6 +286,44 @@ pub async fn end_forgotten(db: &impl ConnectionTrait, room: &impl LiveRoom) -> R
 /// The session an invitation link leads to.
 pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<i64, ServiceError> {
     Ok(training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?.id)
+}
+
+/// What the group link shows anyone who has it, signed in or not: the training itself (what the
+/// poster in the chat group says too), nothing about who was invited.
+pub struct Invitation {
+    pub session: SessionRecord,
+    pub street: String,
+    pub lecturers: Vec<String>,
+}
+
+impl Invitation {
+    pub fn when_text(&self) -> String {
+        when_text(self.session.starts_at, self.session.ends_at)
+    }
+}
+
+/// The time as a poster or a chat message says it: "12月8日（星期二）14:00–16:00", Shanghai time.
+pub fn when_text(starts: DateTime<Utc>, ends: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+    let (from, to) = (to_shanghai(starts), to_shanghai(ends));
+    let day = DAYS[from.weekday().num_days_from_monday() as usize];
+    format!(
+        "{}（星期{day}）{}–{}",
+        from.format("%-m月%-d日"),
+        from.format("%H:%M"),
+        to.format("%H:%M")
+    )
+}
+
+pub async fn invitation(db: &impl ConnectionTrait, token: &str) -> Result<Invitation, ServiceError> {
+    let session = training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?;
+    let lecturers = people::get_many(db, &session.lecturers).await?;
+    Ok(Invitation {
+        street: street_name(db, session.street_id).await?,
+        lecturers: lecturers.into_iter().map(|p| p.name.as_str().to_string()).collect(),
+        session,
+    })
 }
 
 /// The official's list: the sessions of the streets they may see.

@@ -155,6 +155,14 @@ pub fn session_qr(id: i64) -> String {
     format!("{SESSIONS}/{id}/qr.svg")
 }
 
+pub fn session_qr_png(id: i64) -> String {
+    format!("{SESSIONS}/{id}/qr.png")
+}
+
+pub fn session_poster(id: i64) -> String {
+    format!("{SESSIONS}/{id}/poster.png")
+}
+
 pub fn room(id: i64) -> String {
     format!("{SESSIONS}/{id}/room")
 }
@@ -169,6 +177,7 @@ pub fn invitation(token: &str) -> String {
 
 pub const QUIZ_SCRIPT: &str = "/static/js/quiz.js";
 pub const READ_ALOUD_SCRIPT: &str = "/static/js/read-aloud.js";
+pub const COPY_INVITATION_SCRIPT: &str = "/static/js/copy-invitation.js";
 
 pub fn quiz_settings(session: i64) -> String {
     format!("{SESSIONS}/{session}/quiz")
@@ -214,6 +223,10 @@ pub const VERIFY: &str = "/verify";
 
 pub fn verify_code(code: &str) -> String {
     format!("{VERIFY}/{code}")
+}
+
+pub fn certificate_png(id: i64) -> String {
+    format!("/certificates/{id}.png")
 }
 
 pub fn certificate_pdf(id: i64) -> String {

@@ -107,7 +107,13 @@ async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
     assert_eq!(mine.len(), 1);
     // The chair downloads it from the site, and sees it on the home page.
     let chair = as_chair(&s, 0).await;
-    assert!(chair.get_text("/").await.contains(&mine[0].serial));
+    let home = chair.page("/").await;
+    assert!(home.body_text().contains(&mine[0].serial));
+    assert!(
+        home.exists(&format!("a[href='/certificates/{}.png']", mine[0].id)),
+        "{home}"
+    );
+    assert!(home.exists(&format!("a[href='/verify/{}']", mine[0].code)), "{home}");
     let r = chair.get(&format!("/certificates/{}.pdf", mine[0].id)).await;
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert!(smtp::pdf_text(&r.bytes().await.unwrap()).contains("王秀英"));
@@ -115,6 +121,20 @@ async fn a_pass_sends_one_message_with_the_pdf_and_a_fail_sends_nothing() {
     let other = as_chair(&s, 1).await;
     assert_eq!(
         other.get_status(&format!("/certificates/{}.pdf", mine[0].id)).await,
+        403
+    );
+    // The same certificate as a picture, which WeChat on Android shows; the same permission.
+    let r = chair.get(&format!("/certificates/{}.png", mine[0].id)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.bytes()
+            .await
+            .unwrap()
+            .starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a])
+    );
+    assert_eq!(
+        other.get_status(&format!("/certificates/{}.png", mine[0].id)).await,
         403
     );
 }

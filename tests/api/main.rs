@@ -7,6 +7,7 @@
 
 mod helpers;
 mod history;
+mod invitations;
 mod page;
 
 mod access;

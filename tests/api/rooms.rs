@@ -256,10 +256,17 @@ async fn officials_schedule_sessions_and_invitation_links_lead_to_the_room() {
     let invite = detail.text_of("p.url code");
     let link = format!("/s/{}", invite.rsplit_once("/s/").unwrap().1);
 
-    // A chair of the street opens the link: sign in first, then the room's lobby.
+    // A chair of the street opens the link: the training and the sign-in on the page, then the lobby.
     let chair = app.other_browser();
     make_person(&chair, "13900000101", &[Role::Chair], &[], Some(place.committee)).await;
-    assert!(location(&chair.get(&link).await).starts_with("/signin?next=/s/"));
+    let invitation = chair.page(&link).await;
+    assert_eq!(invitation.text_of("h1"), "业委会职责与监督", "{invitation}");
+    let session = crate::helpers::id_in(&location(&r));
+    assert_eq!(
+        invitation.attr_of("form[action='/signin/code/send'] input[name=next]", "value"),
+        format!("/sessions/{session}/room"),
+        "after the code, the room"
+    );
     chair.sign_in("13900000101", crate::helpers::PASSWORD).await;
     let room = location(&chair.get(&link).await);
     let page = chair.page(&room).await;

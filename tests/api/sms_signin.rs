@@ -330,3 +330,66 @@ async fn a_gateway_that_is_down_is_retried_and_the_chair_can_ask_again() {
     age_codes(&app, 61).await;
     assert_eq!(ask_for_code(&app, CHAIR, "/").await.status().as_u16(), 200);
 }
+
+/// The group link pasted in WeChat: a chair who has never had a password signs in right on its page
+/// with the code from the text, and is in that session's room.
+#[tokio::test]
+async fn the_group_link_signs_a_passwordless_chair_in_and_into_the_room() {
+    use crate::helpers::{SessionForm, future_day, location, make_street, signed_in_as};
+    let app = spawn_app().await;
+    let place = make_street(&app, "花木街道").await;
+    signed_in_as(&app, "13800000001", &[Role::Official], &[place.street], None).await;
+    let lawyer = crate::helpers::make_person(&app, "13700000001", &[Role::Lawyer], &[], None).await;
+    let r = app
+        .schedule_session(&SessionForm::on(
+            "业委会职责与监督",
+            &future_day(),
+            "14:00",
+            "15:30",
+            place.street,
+            lawyer,
+        ))
+        .await;
+    let session = crate::helpers::id_in(&location(&r));
+    let detail = app.page(&location(&r)).await;
+    let invite = detail.text_of("p.url code");
+    let link = format!("/s/{}", invite.rsplit_once("/s/").unwrap().1);
+
+    let chair = app.other_browser();
+    let input = AccountInput::parse(
+        "王秀英",
+        CHAIR,
+        "",
+        &["chair".to_string()],
+        &[],
+        Some(place.committee),
+        "",
+    )
+    .unwrap();
+    people::create(&chair.db, &input, None).await.unwrap();
+    let page = chair.page(&link).await;
+    let text = page.body_text();
+    assert!(
+        text.contains("业委会职责与监督") && text.contains("花木街道") && text.contains("14:00"),
+        "{page}"
+    );
+    assert!(text.contains("测试用户"), "the lecturer: {page}");
+    assert!(
+        page.exists("form[action='/signin/code/send'] input[name=phone]"),
+        "{page}"
+    );
+
+    let room = format!("/sessions/{session}/room");
+    let r = ask_for_code(&chair, CHAIR, &room).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let code = code_in(&texts(&app, 1).await[0].1);
+    let r = enter_code(&chair, CHAIR, &code, &room).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(location(&r), room);
+    let page = chair.page(&room).await;
+    assert_eq!(page.text_of("#lobby h2"), "候场室", "{page}");
+    // Signed in, the link goes straight to the room.
+    assert_eq!(location(&chair.get(&link).await), room);
+    // A wrong token: a page saying so, not a crash.
+    assert_eq!(chair.get_status("/s/not-a-token").await, 404);
+}

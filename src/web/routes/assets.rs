@@ -7,6 +7,7 @@ const APP_CSS: &str = include_str!("../../../static/css/app.css");
 const ROOM_JS: &str = include_str!("../../../static/js/room.js");
 const QUIZ_JS: &str = include_str!("../../../static/js/quiz.js");
 const READ_ALOUD_JS: &str = include_str!("../../../static/js/read-aloud.js");
+const COPY_INVITATION_JS: &str = include_str!("../../../static/js/copy-invitation.js");
 
 #[get("/static/css/app.css")]
 async fn app_css() -> HttpResponse {
@@ -40,9 +41,18 @@ async fn read_aloud_js() -> HttpResponse {
         .body(READ_ALOUD_JS)
 }
 
+#[get("/static/js/copy-invitation.js")]
+async fn copy_invitation_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(COPY_INVITATION_JS)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(app_css)
         .service(room_js)
         .service(quiz_js)
-        .service(read_aloud_js);
+        .service(read_aloud_js)
+        .service(copy_invitation_js);
 }

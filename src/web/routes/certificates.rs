@@ -41,6 +41,19 @@ async fn pdf(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i6
     }
 }
 
+/// The certificate as a picture (same permission as the PDF).
+#[get("/certificates/{id:\\d+}.png")]
+async fn png(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let (serial, bytes) = certificates::png(&state.db, &me.user, *id, state.settings.public_url()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"certificate-{serial}.png\""),
+        ))
+        .body(bytes))
+}
+
 /// The verification page for a lookup, with the status that says what was found.
 fn verification(ctx: &Ctx, serial: &str, code: &str, outcome: &Verified, errors: &FieldErrors) -> HttpResponse {
     let admin = ctx.user.as_ref().is_some_and(|u| u.person.roles.has(Role::Admin));
@@ -136,6 +149,7 @@ async fn resend(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(pdf)
+        .service(png)
         .service(verify_form)
         .service(verify_code)
         .service(revoke)

@@ -19,6 +19,7 @@ use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;
+use crate::web::views::code_signin::invitation_page;
 use crate::web::views::room::room_page;
 
 #[get(r"/sessions/{id:\d+}/room")]
@@ -29,14 +30,15 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
     Ok(html(room_page(&me.ctx, &page, &ice)))
 }
 
-/// The invitation link from the chat group: sign in (then come back), then the room.
+/// The invitation link from the chat group. Signed in: the room. Signed out: the training and the SMS
+/// sign-in right there (most chairs have no password), coming back to the room afterwards.
 #[get("/s/{token}")]
 async fn invitation(state: web::Data<AppState>, ctx: Ctx, token: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let session = sessions::by_invite(&state.db, &token).await?;
-    if ctx.user.is_none() {
-        return Ok(redirect(&urls::signin_with_next(&urls::invitation(&token))));
+    let invitation = sessions::invitation(&state.db, &token).await?;
+    if ctx.user.is_some() {
+        return Ok(redirect(&urls::room(invitation.session.id)));
     }
-    Ok(redirect(&urls::room(session)))
+    Ok(html(invitation_page(&ctx, &invitation)))
 }
 
 #[get(r"/sessions/{id:\d+}/ws")]

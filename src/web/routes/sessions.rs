@@ -209,6 +209,58 @@ async fn qr(state: web::Data<AppState>, me: Require<Official>, id: web::Path<i64
         .body(svg))
 }
 
+/// A picture for the chat group: WeChat sends PNGs as pictures, not SVGs. Drawn off the async threads.
+pub(super) async fn png(
+    draw: impl FnOnce() -> Result<Vec<u8>, crate::raster::RasterError> + Send + 'static,
+    filename: &str,
+) -> Result<HttpResponse, AppError> {
+    let bytes = web::block(draw)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")))
+        .body(bytes))
+}
+
+#[get(r"/sessions/{id:\d+}/qr.png")]
+async fn qr_png(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let s = sessions::managed(&state.db, &me.scope(), *id).await?;
+    let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
+    png(
+        move || crate::raster::qr_png(&url, 720),
+        &format!("session-{}.png", s.id),
+    )
+    .await
+}
+
+/// The printable poster: title, time, street, lecturers and the QR code.
+#[get(r"/sessions/{id:\d+}/poster.png")]
+async fn poster(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let s = sessions::managed(&state.db, &me.scope(), *id).await?;
+    let inv = sessions::invitation(&state.db, &s.invite_token).await?;
+    let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
+    let draw = move || {
+        crate::raster::invitation_poster(&crate::raster::Poster {
+            title: &inv.session.title,
+            when: &inv.when_text(),
+            street: &inv.street,
+            lecturers: &inv.lecturers.join("、"),
+            url: &url,
+        })
+    };
+    png(draw, &format!("poster-{}.png", s.id)).await
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .service(new_page)
@@ -217,5 +269,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(edit_page)
         .service(update)
         .service(cancel)
-        .service(qr);
+        .service(qr)
+        .service(qr_png)
+        .service(poster);
 }

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use super::code_signin::{PhoneStep, phone_form};
 use super::forms::{Input, csrf, notice};
 use super::layout::page;
 use crate::i18n::Text;
@@ -23,8 +24,16 @@ pub fn signin(ctx: &Ctx, f: &SigninForm) -> Markup {
         ctx,
         ctx.t("登录", "Sign in"),
         html! {
+            section aria-labelledby="by-code" {
+                h2 #by-code { (ctx.t("短信验证码登录", "Sign in with a text message")) }
+                p.lead { (ctx.t("不需要密码：填写手机号，我们会发一条短信验证码给您。",
+                                "No password needed: enter your mobile number and we text you a code.")) }
+                (phone_form(ctx, &PhoneStep { phone: "", next: f.next, phone_error: None }))
+            }
+            h2 #by-password { (ctx.t("用密码登录", "Sign in with a password")) }
+            p.help { (ctx.t("街道工作人员、律师等设置过密码的用户", "For staff, lawyers and others who have set a password")) }
             @if let Some(p) = &f.problem { (notice("error", p.get(lang))) }
-            form.stack method="post" action=(urls::SIGNIN) {
+            form.stack method="post" action=(urls::SIGNIN) aria-labelledby="by-password" {
                 (csrf(ctx))
                 input type="hidden" name="next" value=(f.next);
                 (Input::new("identifier", ctx.t("手机号或邮箱", "Mobile number or email"), f.identifier)

@@ -3,9 +3,11 @@
 
 use maud::{Markup, html};
 
+use super::When;
 use super::forms::{Input, csrf, notice};
 use super::layout::page;
 use crate::i18n::Text;
+use crate::services::sessions::Invitation;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -93,4 +95,27 @@ fn other_ways(ctx: &Ctx, next: &str) -> Markup {
             "。"
         }
     }
+}
+
+/// The group link's page for someone signed out: which training this is, and the number form that
+/// brings her back to its room once signed in.
+pub fn invitation_page(ctx: &Ctx, inv: &Invitation) -> Markup {
+    let s = &inv.session;
+    let next = urls::room(s.id);
+    page(
+        ctx,
+        &s.title,
+        html! {
+            dl.facts {
+                dt { (ctx.t("时间", "When")) } dd { (When(s.starts_at, ctx.lang)) (ctx.t("（北京时间）", " (Shanghai time)")) }
+                dt { (ctx.t("街道", "Street")) } dd { (inv.street) }
+                dt { (ctx.t("主讲律师", "Lecturer")) } dd { (inv.lecturers.join("、")) }
+            }
+            h2 { (ctx.t("登录后进入培训", "Sign in to join")) }
+            p.lead { (ctx.t("不需要密码：填写手机号，获取短信验证码即可进入。",
+                            "No password needed: enter your mobile number and we text you a code.")) }
+            (phone_form(ctx, &PhoneStep { phone: "", next: &next, phone_error: None }))
+            (other_ways(ctx, &next))
+        },
+    )
 }

@@ -107,10 +107,14 @@ fn certificates(ctx: &Ctx, h: &Home) -> Markup {
         ul.cards {
             @for c in &h.certificates {
                 li.card {
-                    h3 { a href=(urls::certificate_pdf(c.id)) { (c.content.session_title) } }
+                    h3 { a href=(urls::certificate_png(c.id)) { (c.content.session_title) } }
                     p.meta { (c.serial) " · " (c.content.issued_on)
                         @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } } }
-                    p { a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } }
+                    p {
+                        a.button.primary href=(urls::certificate_png(c.id)) { (ctx.t("查看证书图片", "View the certificate (picture)")) } " "
+                        a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } " "
+                        a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证页面", "Public verification page")) }
+                    }
                 }
             }
         }

@@ -190,7 +190,7 @@ pub fn detail(ctx: &Ctx, d: &DetailPage, invite_url: &str) -> Markup {
             p { (ctx.t("主讲：", "Lecturers: ")) (lecturers) }
             p { (ctx.t("邀请业委会 ", "Committees invited: ")) (s.committees.len()) }
             (links(ctx, s.id))
-            (invitation(ctx, s.id, invite_url))
+            (invitation(ctx, s.id, invite_url, &invitation_text(d, invite_url)))
             @if s.status == SessionStatus::Scheduled {
                 p { a.button href=(format!("{}/edit", urls::session(s.id))) { (ctx.t("修改", "Edit")) } }
                 form.stack method="post" action=(urls::session_cancel(s.id)) {
@@ -212,15 +212,50 @@ fn links(ctx: &Ctx, session: i64) -> Markup {
     }
 }
 
-fn invitation(ctx: &Ctx, session: i64, invite_url: &str) -> Markup {
+fn invitation(ctx: &Ctx, session: i64, invite_url: &str, text: &str) -> Markup {
     html! {
         section.card {
             h2 { (ctx.t("邀请链接", "Invitation link")) }
             p { (ctx.t("把链接或二维码发到主任们的微信群。主任打开后登录，即可进入候场室。", "Paste the link or QR code into the chairs' chat group; they sign in and wait in the lobby.")) }
             p.url { code { (invite_url) } }
             (qr_image(invite_url, ctx.t("邀请二维码", "Invitation QR code")))
-            p { a href=(urls::session_qr(session)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) } }
+            p {
+                a href=(urls::session_qr_png(session)) { (ctx.t("二维码图片（PNG，可发到微信）", "QR code picture (PNG, for WeChat)")) } " · "
+                a href=(urls::session_poster(session)) { (ctx.t("邀请海报（PNG）", "Invitation poster (PNG)")) } " · "
+                a href=(urls::session_qr(session)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) }
+            }
+            (copy_invitation(ctx, text))
         }
+    }
+}
+
+/// What the official pastes into the chairs' group (in Chinese: it is for the chairs).
+fn invitation_text(d: &DetailPage, invite_url: &str) -> String {
+    let s = &d.session;
+    let lecturers: Vec<&str> = d.lecturers.iter().map(|l| l.name.as_str()).collect();
+    format!(
+        "【业委会主任培训】{}\n时间：{}\n主办：{}\n主讲：{}\n点击链接进入（用手机号和短信验证码登录，不需要密码）：\n{invite_url}",
+        s.title,
+        crate::services::sessions::when_text(s.starts_at, s.ends_at),
+        d.street,
+        lecturers.join("、"),
+    )
+}
+
+/// The invitation as text to paste into the group: a readonly box (long-press to copy, without
+/// JavaScript) and a 复制邀请 button that the script reveals.
+fn copy_invitation(ctx: &Ctx, text: &str) -> Markup {
+    html! {
+        label for="invitation-text" { (ctx.t("邀请文字（长按可复制）", "Invitation text (long-press to copy)")) }
+        textarea #invitation-text readonly rows="5" { (text) }
+        p {
+            button type="button" hidden data-copy-from="invitation-text" data-copy-status="invitation-copied"
+                data-copied=(ctx.t("已复制", "Copied")) data-select=(ctx.t("已选中文字，请长按复制", "Text selected: long-press to copy")) {
+                (ctx.t("复制邀请", "Copy the invitation"))
+            }
+            " " span #invitation-copied role="status" {}
+        }
+        script src=(urls::COPY_INVITATION_SCRIPT) defer {}
     }
 }
 
