@@ -41,7 +41,7 @@ async function signIn(ctx, who) {
   await page.goto(`${base}/signin`);
   await page.fill('#f-identifier', who);
   await page.fill('#f-password', password);
-  await Promise.all([page.waitForNavigation(), page.click('form.stack button[type=submit]')]);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
   return page;
 }
 

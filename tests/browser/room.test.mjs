@@ -44,7 +44,7 @@ async function signIn(b, phone) {
   await page.goto(`${base}/signin`);
   await page.fill('#f-identifier', phone);
   await page.fill('#f-password', password);
-  await Promise.all([page.waitForNavigation(), page.click('form.stack button[type=submit]')]);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
   return page;
 }
 
