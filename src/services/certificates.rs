@@ -161,8 +161,7 @@ pub async fn png(
     let serial = c.serial.clone();
     let bytes = tokio::task::spawn_blocking(move || picture(&c, &verify_url(&public_url, &c.code)))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        .map_err(|e| ServiceError::Internal(e.to_string()))??;
     Ok((serial, bytes))
 }
 

@@ -23,6 +23,22 @@ pub mod tokens;
 
 use crate::i18n::Text;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_the_picture_font_lacks_is_refused_by_name_not_a_server_error() {
+        let e = ServiceError::from(crate::raster::RasterError::MissingGlyph('\u{E000}'));
+        assert!(
+            matches!(&e, ServiceError::Refused(t) if t.zh.contains("U+E000")),
+            "{e:?}"
+        );
+        let e = ServiceError::from(crate::raster::RasterError::Draw("x".into()));
+        assert!(matches!(e, ServiceError::Internal(_)));
+    }
+}
+
 pub use crate::domain::input::FieldErrors;
 
 /// Errors shared by every use case, so handlers map them in one place (`error.rs`). Four meanings:
@@ -62,6 +78,27 @@ impl ServiceError {
 impl From<FieldErrors> for ServiceError {
     fn from(e: FieldErrors) -> Self {
         ServiceError::Rejected(e)
+    }
+}
+
+/// A picture that cannot be drawn because the font lacks a character is the data's problem, said so
+/// with the character named (as the PDF does), not a server error.
+impl From<crate::raster::RasterError> for ServiceError {
+    fn from(e: crate::raster::RasterError) -> Self {
+        match e {
+            crate::raster::RasterError::MissingGlyph(ch) => ServiceError::Refused(Text::new(
+                format!(
+                    "“{ch}”（U+{:04X}）无法用图片的字体显示，不能生成这张图片。请联系管理员更正姓名或标题。",
+                    ch as u32
+                ),
+                format!(
+                    "The picture's font cannot show “{ch}” (U+{:04X}), so this picture cannot be drawn. Ask an \
+                     administrator to correct the name or title.",
+                    ch as u32
+                ),
+            )),
+            crate::raster::RasterError::Draw(d) => ServiceError::Internal(d),
+        }
     }
 }
 

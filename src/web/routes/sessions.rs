@@ -217,7 +217,7 @@ pub(super) async fn png(
     let bytes = web::block(draw)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(crate::services::ServiceError::from)?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")))
