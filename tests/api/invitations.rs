@@ -2,18 +2,16 @@
 
 use quorum::domain::person::Role;
 
-use crate::helpers::{SessionForm, future_day, id_in, location, make_person, make_street, signed_in_as, spawn_app};
+use crate::helpers::{
+    Place, SessionForm, TestApp, future_day, id_in, location, make_person, make_street, signed_in_as, spawn_app,
+};
 
-fn is_png(b: &[u8]) -> bool {
-    b.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a])
-}
-
-#[tokio::test]
-async fn the_qr_code_and_the_poster_come_as_png_for_officials_only() {
-    let app = spawn_app().await;
-    let place = make_street(&app, "花木街道").await;
-    signed_in_as(&app, "13800000001", &[Role::Official], &[place.street], None).await;
-    let lawyer = make_person(&app, "13700000001", &[Role::Lawyer], &[], None).await;
+/// The street office's official, signed in on `app`, schedules 业委会职责与监督 (14:00–15:30, a month
+/// ahead) with a lawyer; returns the street and the session id.
+pub(crate) async fn official_schedules_a_session(app: &TestApp) -> (Place, i64) {
+    let place = make_street(app, "花木街道").await;
+    signed_in_as(app, "13800000001", &[Role::Official], &[place.street], None).await;
+    let lawyer = make_person(app, "13700000001", &[Role::Lawyer], &[], None).await;
     let r = app
         .schedule_session(&SessionForm::on(
             "业委会职责与监督",
@@ -24,7 +22,17 @@ async fn the_qr_code_and_the_poster_come_as_png_for_officials_only() {
             lawyer,
         ))
         .await;
-    let session = id_in(&location(&r));
+    (place, id_in(&location(&r)))
+}
+
+fn is_png(b: &[u8]) -> bool {
+    b.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a])
+}
+
+#[tokio::test]
+async fn the_qr_code_and_the_poster_come_as_png_for_officials_only() {
+    let app = spawn_app().await;
+    let (place, session) = official_schedules_a_session(&app).await;
 
     for path in [
         format!("/sessions/{session}/qr.png"),

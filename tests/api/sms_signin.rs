@@ -335,23 +335,10 @@ async fn a_gateway_that_is_down_is_retried_and_the_chair_can_ask_again() {
 /// with the code from the text, and is in that session's room.
 #[tokio::test]
 async fn the_group_link_signs_a_passwordless_chair_in_and_into_the_room() {
-    use crate::helpers::{SessionForm, future_day, location, make_street, signed_in_as};
     let app = spawn_app().await;
-    let place = make_street(&app, "花木街道").await;
-    signed_in_as(&app, "13800000001", &[Role::Official], &[place.street], None).await;
-    let lawyer = crate::helpers::make_person(&app, "13700000001", &[Role::Lawyer], &[], None).await;
-    let r = app
-        .schedule_session(&SessionForm::on(
-            "业委会职责与监督",
-            &future_day(),
-            "14:00",
-            "15:30",
-            place.street,
-            lawyer,
-        ))
-        .await;
-    let session = crate::helpers::id_in(&location(&r));
-    let detail = app.page(&location(&r)).await;
+    use crate::helpers::location;
+    let (place, session) = crate::invitations::official_schedules_a_session(&app).await;
+    let detail = app.page(&format!("/sessions/{session}")).await;
     let invite = detail.text_of("p.url code");
     let link = format!("/s/{}", invite.rsplit_once("/s/").unwrap().1);
 
