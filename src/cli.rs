@@ -113,7 +113,7 @@ async fn create_admin(
     let input = AccountInput::parse(name, phone, email.unwrap_or(""), &["admin".into()], &[], None, "")
         .map_err(|errs| anyhow::anyhow!(listed(&errs)))?;
     let password = NewPassword::parse(password, password).map_err(|t| anyhow::anyhow!("password: {t}"))?;
-    let hash = services::passwords::hash(password.expose().to_string()).await?;
+    let hash = services::accounts::passwords::hash(password.expose().to_string()).await?;
     let input = AccountInput {
         roles: Roles::new([Role::Admin]),
         ..input

@@ -13,8 +13,9 @@
 //! ```
 //!
 //! Features, each across the layers (domain · services · web):
-//! - accounts and sign-in: `domain::{person, contact, throttle, sms_code}` · `services::{accounts, passwords,
-//!   sms_signin, signin_links}` · `web::routes::{auth, code_signin, links, account}`
+//! - accounts and sign-in: `domain::{person, contact, throttle, sms_code, signin_link}` ·
+//!   `services::accounts::{passwords, sms_signin, signin_links}` ·
+//!   `web::routes::accounts::{password, sms_code, links, settings}`
 //! - organisation tree and people: `domain::org` · `services::{org, people, streets}` ·
 //!   `web::routes::{admin_org, admin_people, chairs}`
 //! - roster import: `roster_files`, `domain::roster` · `services::roster` · `web::routes::roster`

@@ -87,9 +87,9 @@ async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnect
     if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
         print_demo_signins(settings);
     }
-    crate::db::training::ensure_invite_tokens(&db, services::tokens::new_token).await?;
+    crate::db::sessions::ensure_invite_tokens(&db, services::tokens::new_token).await?;
     // Attendance left open by a crash or a killed process ends at its last heartbeat.
-    crate::db::training::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
+    crate::db::sessions::close_stale_intervals(&db, chrono::Utc::now() - chrono::Duration::minutes(2)).await?;
     Ok(db)
 }
 

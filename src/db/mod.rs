@@ -8,10 +8,10 @@ pub mod org;
 pub mod people;
 pub mod quiz;
 pub mod roster;
+pub mod sessions;
 pub mod signin;
 pub mod sms;
 pub mod statutes;
-pub mod training;
 pub mod web_sessions;
 
 use std::time::Duration;

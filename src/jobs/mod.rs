@@ -64,11 +64,11 @@ pub fn spawn_sms_worker(db: DatabaseConnection, sender: crate::sms::SmsSender) {
         loop {
             tick.tick().await;
             ticks += 1;
-            if let Err(e) = crate::services::sms_signin::send_due(&db, &sender, 20).await {
+            if let Err(e) = crate::services::accounts::sms_signin::send_due(&db, &sender, 20).await {
                 tracing::warn!(error = %e, "SMS outbox step failed");
             }
             if ticks.is_multiple_of(600)
-                && let Err(e) = crate::services::sms_signin::forget_old_codes(&db).await
+                && let Err(e) = crate::services::accounts::sms_signin::forget_old_codes(&db).await
             {
                 tracing::warn!(error = %e, "forgetting old sign-in codes failed");
             }

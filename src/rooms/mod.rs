@@ -128,7 +128,7 @@ impl Rooms {
         if let Some(tx) = self.room_of(session) {
             return Ok(tx);
         }
-        let record = crate::db::training::get(&self.inner.db, session)
+        let record = crate::db::sessions::get(&self.inner.db, session)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("no such session")?;

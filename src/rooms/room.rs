@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
-use crate::db::{people, training};
+use crate::db::{people, sessions as sessions_db};
 use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 use crate::domain::time::to_shanghai;
@@ -370,7 +370,7 @@ impl Room {
             let _ = outbox.send(ServerMsg::Removed);
             return;
         }
-        let interval = match training::open_interval(&self.db, self.session_id, member.person_id, Utc::now()).await {
+        let interval = match sessions_db::open_interval(&self.db, self.session_id, member.person_id, Utc::now()).await {
             Ok(id) => Some(id),
             Err(e) => {
                 tracing::error!(error = %e, "recording attendance failed");
@@ -412,7 +412,7 @@ impl Room {
     async fn leave(&mut self, conn: ConnId) {
         let Some(c) = self.conns.remove(&conn) else { return };
         if let Some(id) = c.interval
-            && let Err(e) = training::close_interval(&self.db, id, Utc::now()).await
+            && let Err(e) = sessions_db::close_interval(&self.db, id, Utc::now()).await
         {
             tracing::error!(error = %e, "closing attendance failed");
         }
@@ -426,7 +426,7 @@ impl Room {
     }
 
     async fn chat_history(&self) -> Vec<ChatOut> {
-        let rows = training::recent_chat(&self.db, self.session_id, 50)
+        let rows = sessions_db::recent_chat(&self.db, self.session_id, 50)
             .await
             .unwrap_or_default();
         let ids: Vec<i64> = rows
@@ -550,7 +550,7 @@ impl Room {
         if let Some(id) = c.interval {
             let db = self.db.clone();
             tokio::spawn(async move {
-                let _ = training::touch_interval(&db, id, Utc::now()).await;
+                let _ = sessions_db::touch_interval(&db, id, Utc::now()).await;
             });
         }
     }
@@ -641,7 +641,7 @@ impl Room {
         if let Err(seconds) = self.chat_allowed(person, role) {
             return self.send(conn, ServerMsg::ChatWait { seconds });
         }
-        match training::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
+        match sessions_db::insert_chat(&self.db, self.session_id, person, text.as_str()).await {
             Ok(m) => {
                 let name = self.conns.get(&conn).map(|c| c.member.name.clone()).unwrap_or_default();
                 let at = to_shanghai(m.created_at).format("%H:%M").to_string();
@@ -662,7 +662,7 @@ impl Room {
     async fn moderate(&mut self, person: i64, m: Moderates, msg: ClientMsg) {
         match msg {
             ClientMsg::RemoveChat { id } => {
-                if let Ok(true) = training::remove_chat(&self.db, self.session_id, id, person).await {
+                if let Ok(true) = sessions_db::remove_chat(&self.db, self.session_id, id, person).await {
                     self.broadcast(ServerMsg::ChatRemoved { id });
                 }
             }
@@ -727,7 +727,7 @@ impl Room {
     async fn change_status(&mut self, m: &Moderates, status: SessionStatus) {
         match sessions::change_status(&self.db, m, status, &NoRoom::default()).await {
             Ok(()) => self.applied(status).await,
-            Err(ServiceError::Refused(_)) => match training::get(&self.db, self.session_id).await {
+            Err(ServiceError::Refused(_)) => match sessions_db::get(&self.db, self.session_id).await {
                 Ok(Some(s)) => self.applied(s.status).await,
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "reading the session failed"),

@@ -4,7 +4,7 @@ use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::db::{people, training};
+use crate::db::{people, sessions as sessions_db};
 use crate::domain::person::{Person, Role};
 use crate::domain::session::{RoomRole, SessionRecord};
 
@@ -57,7 +57,7 @@ impl SessionAccess {
         user: &CurrentUser,
         session: i64,
     ) -> Result<SessionAccess, ServiceError> {
-        let s = training::get(db, session).await?.ok_or(ServiceError::NotFound)?;
+        let s = sessions_db::get(db, session).await?.ok_or(ServiceError::NotFound)?;
         let role = role_in(&user.person, &user.official_streets, &s).ok_or(ServiceError::Forbidden)?;
         Ok(SessionAccess {
             session: s,
@@ -74,7 +74,7 @@ impl SessionAccess {
         person: i64,
         session: i64,
     ) -> Result<Option<SessionAccess>, ServiceError> {
-        let (Some(p), Some(s)) = (people::get(db, person).await?, training::get(db, session).await?) else {
+        let (Some(p), Some(s)) = (people::get(db, person).await?, sessions_db::get(db, session).await?) else {
             return Ok(None);
         };
         let streets = if p.roles.has(Role::Official) {

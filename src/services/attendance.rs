@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use crate::db::training;
+use crate::db::sessions as sessions_db;
 use crate::domain::attempt::Presence;
 use crate::domain::attendance::{Interval, lecture_window, open_until, presence, share};
 use crate::domain::quiz::QuizRecord;
@@ -30,7 +30,7 @@ impl Attendance {
         now: DateTime<Utc>,
     ) -> Result<Attendance, DbErr> {
         let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
-        for (p, i) in training::intervals(db, session.id).await? {
+        for (p, i) in sessions_db::intervals(db, session.id).await? {
             by_person.entry(p).or_default().push(i);
         }
         if let Some(q) = quiz {
@@ -109,7 +109,7 @@ pub struct PanelRow {
 /// Minutes present so far per person, most first, for the moderators' panel: the same rule as the quiz
 /// gate and the report, so the panel never tells the moderator something the gate then contradicts.
 pub async fn panel(db: &impl ConnectionTrait, session: i64) -> Result<Vec<PanelRow>, DbErr> {
-    let Some(s) = training::get(db, session).await? else {
+    let Some(s) = sessions_db::get(db, session).await? else {
         return Ok(Vec::new());
     };
     let attendance = Attendance::of_session(db, &s, Utc::now()).await?;

@@ -10,8 +10,8 @@ use super::ServiceError;
 use super::access::StreetScope;
 use super::accounts::CurrentUser;
 use crate::db::certificates::{self as db, EmailJob, JobStatus, Outcome};
-use crate::db::training::SessionRecord;
-use crate::db::{org, people, quiz as quiz_db, training};
+use crate::db::sessions::SessionRecord;
+use crate::db::{org, people, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::PassedAttempt;
 use crate::domain::certificate::{
     CertificateContent, CertificateRecord, give_up, new_verification_code, normalise_code, retry_delay, serial,
@@ -63,7 +63,7 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &PassedAttempt) -> Re
     let quiz = quiz_db::get(txn, attempt.quiz_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let session = training::get(txn, quiz.session_id)
+    let session = sessions_db::get(txn, quiz.session_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let person = people::get(txn, attempt.person_id)

@@ -5,8 +5,9 @@
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::{ServiceError, org, passwords};
-use crate::db::{people, training};
+use super::accounts::passwords;
+use super::{ServiceError, org};
+use crate::db::{people, sessions as sessions_db};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::org::Term;
 use crate::domain::person::{DisplayName, Role, Roles};
@@ -200,9 +201,9 @@ async fn seed_session(txn: &impl ConnectionTrait, places: &Places, lawyer: i64) 
         .filter(|(s, _)| *s == street)
         .map(|(_, c)| *c)
         .collect();
-    let session = training::insert(
+    let session = sessions_db::insert(
         txn,
-        training::NewSession {
+        sessions_db::NewSession {
             title: "业主大会召开与业委会换届改选实务",
             description: "结合《民法典》第二百七十八条和《上海市住宅物业管理规定》，讲解业主大会的召开程序、表决规则以及业委会换届改选的流程。",
             street_id: street,

@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::db::{org, training};
+use crate::db::{org, sessions as sessions_db};
 use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
@@ -38,7 +38,7 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
     }
     if roles.has(Role::Official) {
         h.official_streets = org::get_many(db, &user.official_streets).await?;
-        h.official_sessions = training::for_streets(db, &user.official_streets, 20).await?;
+        h.official_sessions = sessions_db::for_streets(db, &user.official_streets, 20).await?;
     }
     if roles.has(Role::Lawyer) {
         lawyer(db, &mut h, user.person.id).await?;
@@ -47,15 +47,15 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
 }
 
 async fn chair(db: &impl ConnectionTrait, h: &mut Home, person: i64, committee: i64) -> Result<(), ServiceError> {
-    h.chair_upcoming = training::upcoming_for_committee(db, committee, Utc::now()).await?;
+    h.chair_upcoming = sessions_db::upcoming_for_committee(db, committee, Utc::now()).await?;
     h.chair_committee = org::get(db, committee).await?;
-    h.chair_past = training::past_for_committee(db, committee, Utc::now(), 10).await?;
+    h.chair_past = sessions_db::past_for_committee(db, committee, Utc::now(), 10).await?;
     h.certificates = crate::db::certificates::for_person(db, person).await?;
     Ok(())
 }
 
 async fn lawyer(db: &impl ConnectionTrait, h: &mut Home, person: i64) -> Result<(), ServiceError> {
-    h.lawyer_sessions = training::for_lecturer(db, person, 20).await?;
+    h.lawyer_sessions = sessions_db::for_lecturer(db, person, 20).await?;
     for (b, counts) in super::banks::overview(db).await? {
         if !b.retired {
             let n = |s| counts.get(&s).copied().unwrap_or(0);

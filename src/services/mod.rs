@@ -10,14 +10,11 @@ pub mod demo;
 pub mod home;
 pub mod live_room;
 pub mod org;
-pub mod passwords;
 pub mod people;
 pub mod quiz;
 pub mod reports;
 pub mod roster;
 pub mod sessions;
-pub mod signin_links;
-pub mod sms_signin;
 pub mod streets;
 pub mod tokens;
 

@@ -20,7 +20,7 @@ use super::attendance::Attendance;
 use super::banks::CitedArticle;
 use super::live_room::LiveRoom;
 use crate::db::quiz::{self as db, NewAttempt};
-use crate::db::{banks, training};
+use crate::db::{banks, sessions as sessions_db};
 use crate::domain::attempt::{
     AnswerRefused, AttemptRecord, AttemptState, AttemptStatus, Decision, Graded, ItemRecord, PassedAttempt,
     SubmittedBy, decide, from_shown, grade, to_shown,
@@ -227,7 +227,7 @@ async fn openable(
     db: &impl ConnectionTrait,
     session_id: i64,
 ) -> Result<(SessionRecord, QuizRecord, HashMap<String, Vec<Candidate>>), ServiceError> {
-    let session = training::get(db, session_id).await?.ok_or(ServiceError::NotFound)?;
+    let session = sessions_db::get(db, session_id).await?.ok_or(ServiceError::NotFound)?;
     if !matches!(session.status, SessionStatus::Live | SessionStatus::Ended) {
         return Err(ServiceError::refused(
             "培训开始后才能开始随堂测试",
@@ -261,7 +261,7 @@ async fn decide_entry(
     user: &CurrentUser,
     now: DateTime<Utc>,
 ) -> Result<Entry, ServiceError> {
-    let session = training::get(db, quiz.session_id)
+    let session = sessions_db::get(db, quiz.session_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let person = user.person.id;
@@ -410,7 +410,7 @@ fn shown_item(it: ItemRecord, versions: &HashMap<i64, QuestionVersion>, g: Optio
 async fn load_view(db: &impl ConnectionTrait, attempt: AttemptRecord) -> Result<AttemptView, ServiceError> {
     let now = Utc::now();
     let quiz = db::get(db, attempt.quiz_id).await?.ok_or(ServiceError::NotFound)?;
-    let session_title = training::get(db, quiz.session_id)
+    let session_title = sessions_db::get(db, quiz.session_id)
         .await?
         .map(|s| s.title)
         .unwrap_or_default();

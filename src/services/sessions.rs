@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::{Moderates, SessionAccess, StreetScope};
 use super::attendance::Attendance;
-use crate::db::{org, people, training};
+use crate::db::{org, people, sessions as sessions_db};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::session::{
@@ -165,9 +165,9 @@ pub async fn create(
     let txn = crate::db::begin_write(db).await?;
     let committees = resolve(&txn, scope, input).await?;
     let s = &input.schedule;
-    let id = training::insert(
+    let id = sessions_db::insert(
         &txn,
-        training::NewSession {
+        sessions_db::NewSession {
             title: &s.title,
             description: &s.description,
             street_id: input.street,
@@ -180,7 +180,7 @@ pub async fn create(
         },
     )
     .await?;
-    training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    sessions_db::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
     txn.commit().await?;
     tracing::info!(session = id, committees = committees.len(), "session scheduled");
     Ok(id)
@@ -188,7 +188,7 @@ pub async fn create(
 
 /// The session, if the user may manage it (officials of its street, admins).
 pub async fn managed(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<SessionRecord, ServiceError> {
-    let s = training::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    let s = sessions_db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
     if !scope.allows(s.street_id) {
         return Err(ServiceError::Forbidden);
     }
@@ -219,8 +219,8 @@ pub async fn update(
     }
     let committees = resolve(&txn, scope, input).await?;
     let s = &input.schedule;
-    training::update_schedule(&txn, id, &s.title, &s.description, s.starts_at, s.ends_at).await?;
-    training::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    sessions_db::update_schedule(&txn, id, &s.title, &s.description, s.starts_at, s.ends_at).await?;
+    sessions_db::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -255,8 +255,8 @@ async fn transition(
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     s.status.change_to(to).map_err(ServiceError::Refused)?;
-    if !training::set_status(db, s.id, to, at).await? {
-        let now = training::get(db, s.id).await?.map_or(s.status, |x| x.status);
+    if !sessions_db::set_status(db, s.id, to, at).await? {
+        let now = sessions_db::get(db, s.id).await?.map_or(s.status, |x| x.status);
         return Err(ServiceError::Refused(now.refusal(to)));
     }
     tracing::info!(session = s.id, status = to.code(), "session status changed");
@@ -269,8 +269,8 @@ async fn transition(
 pub async fn end_forgotten(db: &impl ConnectionTrait, room: &impl LiveRoom) -> Result<Vec<i64>, ServiceError> {
     let now = Utc::now();
     let mut ended = Vec::new();
-    for s in training::live_ending_before(db, now - chrono::Duration::hours(AUTO_END_AFTER_HOURS)).await? {
-        let last_seen = training::last_seen(db, s.id).await?;
+    for s in sessions_db::live_ending_before(db, now - chrono::Duration::hours(AUTO_END_AFTER_HOURS)).await? {
+        let last_seen = sessions_db::last_seen(db, s.id).await?;
         let Some(at) = forgotten_end(s.status, s.ends_at, last_seen, now) else {
             continue;
         };
@@ -285,7 +285,10 @@ pub async fn end_forgotten(db: &impl ConnectionTrait, room: &impl LiveRoom) -> R
 
 /// The session an invitation link leads to.
 pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<i64, ServiceError> {
-    Ok(training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?.id)
+    Ok(sessions_db::by_invite(db, token)
+        .await?
+        .ok_or(ServiceError::NotFound)?
+        .id)
 }
 
 /// What the group link shows anyone who has it, signed in or not: the training itself (what the
@@ -317,7 +320,7 @@ pub fn when_text(starts: DateTime<Utc>, ends: DateTime<Utc>) -> String {
 }
 
 pub async fn invitation(db: &impl ConnectionTrait, token: &str) -> Result<Invitation, ServiceError> {
-    let session = training::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?;
+    let session = sessions_db::by_invite(db, token).await?.ok_or(ServiceError::NotFound)?;
     let lecturers = people::get_many(db, &session.lecturers).await?;
     Ok(Invitation {
         street: street_name(db, session.street_id).await?,
@@ -329,7 +332,7 @@ pub async fn invitation(db: &impl ConnectionTrait, token: &str) -> Result<Invita
 /// The official's list: the sessions of the streets they may see.
 pub async fn list_page(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<Vec<SessionSummary>, ServiceError> {
     let ids: Vec<i64> = super::streets::visible(db, scope).await?.iter().map(|s| s.id).collect();
-    Ok(training::for_streets(db, &ids, 200).await?)
+    Ok(sessions_db::for_streets(db, &ids, 200).await?)
 }
 
 /// What the session form offers an official: their streets, the lawyers, the officials of those

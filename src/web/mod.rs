@@ -22,10 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::health::configure(cfg);
     routes::assets::configure(cfg);
     routes::home::configure(cfg);
-    routes::auth::configure(cfg);
-    routes::code_signin::configure(cfg);
-    routes::account::configure(cfg);
-    routes::links::configure(cfg);
+    routes::accounts::configure(cfg);
     routes::chairs::configure(cfg);
     routes::roster::configure(cfg);
     routes::admin_org::configure(cfg);

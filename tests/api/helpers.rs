@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use quorum::config::Settings;
 use quorum::domain::person::{Role, Roles};
+use quorum::services::accounts::passwords;
 use quorum::services::people::AccountInput;
-use quorum::services::{org, passwords, people};
+use quorum::services::{org, people};
 use quorum::startup::Application;
 use sea_orm::DatabaseConnection;
 use testkit::room_client::Signal;

@@ -3,7 +3,7 @@
 //! forgotten sessions end, and numbers and dates are bounded.
 
 use chrono::{DateTime, Duration, Utc};
-use quorum::db::{quiz as quiz_db, training};
+use quorum::db::{quiz as quiz_db, sessions as sessions_db};
 use quorum::domain::person::Role;
 use quorum::domain::quiz::QuizSettings;
 use quorum::domain::session::{Schedule, SessionStatus};
@@ -23,13 +23,13 @@ use crate::quiz::{Setup, as_chair, right_choices, settings, setup};
 async fn one_connection(s: &Setup, i: usize, from: DateTime<Utc>, seen: DateTime<Utc>, left: bool) {
     let chair = s.chairs[i];
     history::attendance_forgotten(&s.app, chair).await;
-    let id = training::open_interval(&s.app.db, s.session, chair, from)
+    let id = sessions_db::open_interval(&s.app.db, s.session, chair, from)
         .await
         .unwrap();
     if left {
-        training::close_interval(&s.app.db, id, seen).await.unwrap();
+        sessions_db::close_interval(&s.app.db, id, seen).await.unwrap();
     } else {
-        training::touch_interval(&s.app.db, id, seen).await.unwrap();
+        sessions_db::touch_interval(&s.app.db, id, seen).await.unwrap();
     }
 }
 
@@ -224,7 +224,7 @@ async fn scheduled(app: &TestApp) -> i64 {
 async fn session_status_never_goes_backwards_without_a_room() {
     let app = spawn_app().await;
     let id = scheduled(&app).await;
-    let status = || async { training::get(&app.db, id).await.unwrap().unwrap() };
+    let status = || async { sessions_db::get(&app.db, id).await.unwrap().unwrap() };
 
     let r = app.end_session(id).await;
     assert_eq!(r.status().as_u16(), 400);
@@ -258,14 +258,14 @@ async fn a_forgotten_session_ends_by_itself_at_its_last_sign_of_life() {
     let t = |h: f64| now - Duration::minutes((h * 60.0) as i64);
     history::scheduled(&app, id, t(5.0), t(3.0)).await;
     assert!(
-        training::set_status(&app.db, id, SessionStatus::Live, t(5.0))
+        sessions_db::set_status(&app.db, id, SessionStatus::Live, t(5.0))
             .await
             .unwrap()
     );
     // Someone stayed on half an hour past the scheduled end.
     let person = make_person(&app, "13900000100", &[Role::Chair], &[], None).await;
-    let iv = training::open_interval(&app.db, id, person, t(4.0)).await.unwrap();
-    training::close_interval(&app.db, iv, t(2.5)).await.unwrap();
+    let iv = sessions_db::open_interval(&app.db, id, person, t(4.0)).await.unwrap();
+    sessions_db::close_interval(&app.db, iv, t(2.5)).await.unwrap();
 
     assert_eq!(
         sessions::end_forgotten(&app.db, &sessions::NoRoom::default())
@@ -273,7 +273,7 @@ async fn a_forgotten_session_ends_by_itself_at_its_last_sign_of_life() {
             .unwrap(),
         vec![id]
     );
-    let s = training::get(&app.db, id).await.unwrap().unwrap();
+    let s = sessions_db::get(&app.db, id).await.unwrap().unwrap();
     assert_eq!(s.status, SessionStatus::Ended);
     assert_eq!(s.ended_at.map(|e| e.timestamp()), Some(t(2.5).timestamp()));
     assert!(
@@ -290,7 +290,7 @@ async fn a_session_still_within_its_allowance_keeps_running() {
     let id = scheduled(&app).await;
     let now = Utc::now();
     history::scheduled(&app, id, now - Duration::hours(2), now - Duration::minutes(30)).await;
-    training::set_status(&app.db, id, SessionStatus::Live, now - Duration::hours(2))
+    sessions_db::set_status(&app.db, id, SessionStatus::Live, now - Duration::hours(2))
         .await
         .unwrap();
     assert!(
@@ -325,7 +325,7 @@ async fn quiz_numbers_and_session_dates_are_bounded() {
         assert!(error.contains("等待应在0到1440分钟之间"), "retake wait {wait}: {page}");
     }
 
-    let street = training::get(&app.db, id).await.unwrap().unwrap().street_id;
+    let street = sessions_db::get(&app.db, id).await.unwrap().unwrap().street_id;
     let lawyer = make_person(&app, "13800000008", &[Role::Lawyer], &[], None).await;
     let fmt = |t: DateTime<Utc>| (t + Duration::hours(8)).format("%Y-%m-%dT%H:%M").to_string();
     for (starts, field, why) in [

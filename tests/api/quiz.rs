@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
-use quorum::db::{banks as bank_db, quiz as quiz_db, training};
+use quorum::db::{banks as bank_db, quiz as quiz_db, sessions as sessions_db};
 use quorum::domain::bank::QuestionStatus;
 use quorum::domain::person::Role;
 use quorum::domain::question::{Answer, QuestionKind};
@@ -120,7 +120,7 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
     let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
         .await
         .unwrap();
-    training::set_status(
+    sessions_db::set_status(
         &app.db,
         session,
         SessionStatus::Live,
@@ -134,8 +134,8 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
         } else {
             now - chrono::Duration::minutes(61)
         };
-        let id = training::open_interval(&app.db, session, *c, joined).await.unwrap();
-        training::touch_interval(&app.db, id, now).await.unwrap();
+        let id = sessions_db::open_interval(&app.db, session, *c, joined).await.unwrap();
+        sessions_db::touch_interval(&app.db, id, now).await.unwrap();
     }
     quiz::save_settings(&app.db, session, &settings).await.unwrap();
     Setup {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use quorum::db::training;
+use quorum::db::sessions as sessions_db;
 use quorum::domain::person::Role;
 use quorum::domain::session::Schedule;
 use quorum::services::access::StreetScope;
@@ -138,7 +138,7 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
 
     // Attendance: the chair who left has two intervals, the first closed.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let intervals: Vec<_> = training::intervals(&app.db, c.session)
+    let intervals: Vec<_> = sessions_db::intervals(&app.db, c.session)
         .await
         .unwrap()
         .into_iter()
@@ -173,7 +173,7 @@ async fn chat_hands_speaking_and_permissions_round_trip() {
     assert_eq!(m["message"]["person"], chair_id);
     let chat_id = m["message"]["id"].as_i64().unwrap();
     assert_eq!(
-        training::recent_chat(&app.db, c.session, 10).await.unwrap().len(),
+        sessions_db::recent_chat(&app.db, c.session, 10).await.unwrap().len(),
         1,
         "chat is stored"
     );
@@ -195,7 +195,12 @@ async fn chat_hands_speaking_and_permissions_round_trip() {
         chair.expect("chat_removed", Duration::from_secs(5)).await.unwrap()["id"],
         chat_id
     );
-    assert!(training::recent_chat(&app.db, c.session, 10).await.unwrap().is_empty());
+    assert!(
+        sessions_db::recent_chat(&app.db, c.session, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Removing a participant closes their connection; they cannot come back into this room.
     moderator.send(json!({"type": "remove", "person": chair_id}));
@@ -346,7 +351,7 @@ async fn a_moderator_whose_street_is_removed_loses_the_room_and_quiz_controls_at
     assert_eq!(page, 200, "she still lectures");
     assert!(!panel, "no moderator panel");
     assert_eq!((end, open, close), (403, 403, 403));
-    let s = training::get(&app.db, session).await.unwrap().unwrap();
+    let s = sessions_db::get(&app.db, session).await.unwrap().unwrap();
     assert_eq!(s.status.code(), "live", "the session was not ended");
 }
 
@@ -376,7 +381,7 @@ async fn a_moderator_whose_official_role_is_removed_loses_the_controls() {
 async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let official = training::get(&app.db, c.session).await.unwrap().unwrap();
+    let official = sessions_db::get(&app.db, c.session).await.unwrap().unwrap();
     let official_id = quorum::db::people::with_role(&app.db, Role::Official)
         .await
         .unwrap()
@@ -392,7 +397,7 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
     )
     .await
     .unwrap();
-    quorum::db::training::set_people(
+    quorum::db::sessions::set_people(
         &app.db,
         c.session,
         &[official.lecturers[0], official_id],
@@ -424,7 +429,7 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
         chair.expect("muted", Duration::from_millis(500)).await.is_err(),
         "the chair was not muted"
     );
-    let s = training::get(&app.db, c.session).await.unwrap().unwrap();
+    let s = sessions_db::get(&app.db, c.session).await.unwrap().unwrap();
     assert_eq!(s.status.code(), "live", "the session was not ended");
 
     // With the official role gone as well as the lawyer role, the socket is closed on her next command.
@@ -438,7 +443,7 @@ async fn a_moderator_demoted_while_connected_is_refused_and_downgraded() {
     moderator.send(json!({"type": "end"}));
     moderator.expect("error", Duration::from_secs(5)).await.unwrap();
     assert!(moderator.expect("status", Duration::from_secs(2)).await.is_err());
-    let s = training::get(&app.db, c.session).await.unwrap().unwrap();
+    let s = sessions_db::get(&app.db, c.session).await.unwrap().unwrap();
     assert_eq!(s.status.code(), "live");
 }
 
@@ -460,7 +465,12 @@ async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
         chair.send(json!({"type": "chat", "text": bad}));
         chair.expect("error", Duration::from_secs(5)).await.unwrap();
     }
-    assert!(training::recent_chat(&app.db, c.session, 100).await.unwrap().is_empty());
+    assert!(
+        sessions_db::recent_chat(&app.db, c.session, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A burst goes through, then the sender is told to wait; nothing beyond the burst is stored.
     for i in 0..30 {
@@ -469,7 +479,7 @@ async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
     let wait = chair.expect("chat_wait", Duration::from_secs(5)).await.unwrap();
     assert!((1..=3).contains(&wait["seconds"].as_u64().unwrap()), "{wait}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let stored = training::recent_chat(&app.db, c.session, 100).await.unwrap();
+    let stored = sessions_db::recent_chat(&app.db, c.session, 100).await.unwrap();
     assert_eq!(stored.len(), 5, "only the burst is stored");
     let mut seen = 0;
     while moderator.expect("chat", Duration::from_millis(300)).await.is_ok() {

@@ -219,7 +219,7 @@ async fn no_token_code_or_session_id_reaches_the_log() {
     let place = crate::helpers::make_street(&app, "花木街道").await;
     let official = make_person(&app, "13800000003", &[Role::Official], &[place.street], None).await;
     let chair = make_person(&app, "13900000001", &[Role::Chair], &[], Some(place.committee)).await;
-    let link = quorum::services::signin_links::issue(
+    let link = quorum::services::accounts::signin_links::issue(
         &app.db,
         &quorum::services::access::StreetScope::All,
         official,

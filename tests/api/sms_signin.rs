@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use quorum::domain::person::{Role, Roles};
+use quorum::services::accounts::sms_signin;
 use quorum::services::people::{self, AccountInput};
-use quorum::services::sms_signin;
 use quorum::sms::SmsSender;
 use sea_orm::ConnectionTrait;
 

@@ -132,9 +132,9 @@ async fn insert_session(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
-    let id = quorum::db::training::insert(
+    let id = quorum::db::sessions::insert(
         conn,
-        quorum::db::training::NewSession {
+        quorum::db::sessions::NewSession {
             title,
             description: "",
             street_id: street,
@@ -332,8 +332,8 @@ async fn ended_session(
 ) -> anyhow::Result<i64> {
     let end = start + chrono::Duration::minutes(90);
     let id = insert_session(conn, &format!("培训{i}"), street, committees, start, end).await?;
-    quorum::db::training::set_status(conn, id, SessionStatus::Live, start).await?;
-    quorum::db::training::set_status(conn, id, SessionStatus::Ended, end).await?;
+    quorum::db::sessions::set_status(conn, id, SessionStatus::Live, start).await?;
+    quorum::db::sessions::set_status(conn, id, SessionStatus::Ended, end).await?;
     Ok(id)
 }
 

@@ -15,8 +15,8 @@ use super::attendance::Attendance;
 use super::certificates::status_of;
 use super::quiz::counting_attempt;
 use crate::db::quiz::{AttemptRecord, AttemptStatus, QuizRecord};
-use crate::db::training::SessionRecord;
-use crate::db::{banks, certificates, org, people, quiz as quiz_db, statutes, training};
+use crate::db::sessions::SessionRecord;
+use crate::db::{banks, certificates, org, people, quiz as quiz_db, sessions as sessions_db, statutes};
 use crate::domain::bank::{Bank, QuestionVersion};
 use crate::domain::certificate::EmailStatus;
 use crate::domain::org::{OrgKind, OrgUnit};
@@ -44,7 +44,7 @@ pub async fn session_report(
     viewer: i64,
     session_id: i64,
 ) -> Result<SessionReport, ServiceError> {
-    let session = training::get(db, session_id).await?.ok_or(ServiceError::NotFound)?;
+    let session = sessions_db::get(db, session_id).await?.ok_or(ServiceError::NotFound)?;
     if !scope.allows(session.street_id) && !session.lecturers.contains(&viewer) {
         return Err(ServiceError::Forbidden);
     }
@@ -184,7 +184,7 @@ async fn street_facts(
         .filter(|u| u.kind == OrgKind::Committee)
         .map(|u| u.id)
         .collect();
-    let sessions: Vec<i64> = training::for_streets(db, &[street], 10_000)
+    let sessions: Vec<i64> = sessions_db::for_streets(db, &[street], 10_000)
         .await?
         .into_iter()
         .filter(|s| s.starts_at >= from && s.starts_at < to)
@@ -387,7 +387,7 @@ pub async fn evidence_files(
     lang: crate::i18n::Lang,
 ) -> Result<Vec<(String, Vec<u8>)>, ServiceError> {
     let report = session_report(db, scope, viewer, session_id).await?;
-    let intervals = training::intervals(db, session_id).await?;
+    let intervals = sessions_db::intervals(db, session_id).await?;
     let certs = certificates::for_session(db, session_id).await?;
     let cited = cited_texts(db, session_id).await?;
     [

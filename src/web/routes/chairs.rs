@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
 use super::html;
-use crate::services::signin_links;
+use crate::services::accounts::signin_links;
 use crate::web::error::AppError;
 use crate::web::guards::{Official, Require};
 use crate::web::state::AppState;

@@ -1,17 +1,14 @@
 //! Route handlers, a file per feature. Each exposes `configure`; `web::configure` composes them.
 
-pub mod account;
+pub mod accounts;
 pub mod admin_org;
 pub mod admin_people;
 pub mod assets;
-pub mod auth;
 pub mod banks;
 pub mod certificates;
 pub mod chairs;
-pub mod code_signin;
 pub mod health;
 pub mod home;
-pub mod links;
 pub mod quiz;
 pub mod reports;
 pub mod room;

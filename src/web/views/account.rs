@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::i18n::Text;
-use crate::services::signin_links::LinkStatus;
+use crate::services::accounts::signin_links::LinkStatus;
 use crate::web::context::Ctx;
 use crate::web::urls;
 

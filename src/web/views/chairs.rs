@@ -7,7 +7,7 @@ use super::layout::page;
 use super::{When, qr_image};
 use crate::domain::org::OrgUnit;
 use crate::domain::signin_link::LinkState;
-use crate::services::signin_links::{ChairRow, ChairsPage};
+use crate::services::accounts::signin_links::{ChairRow, ChairsPage};
 use crate::web::context::Ctx;
 use crate::web::urls;
 

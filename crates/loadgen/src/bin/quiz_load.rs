@@ -103,10 +103,10 @@ async fn live_session(
         invitees: Invitees::WholeStreet,
     };
     let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
-    quorum::db::training::set_status(db, session, SessionStatus::Live, now - chrono::Duration::minutes(50)).await?;
+    quorum::db::sessions::set_status(db, session, SessionStatus::Live, now - chrono::Duration::minutes(50)).await?;
     for id in chairs {
-        let iv = quorum::db::training::open_interval(db, session, *id, now - chrono::Duration::minutes(51)).await?;
-        quorum::db::training::touch_interval(db, iv, now).await?;
+        let iv = quorum::db::sessions::open_interval(db, session, *id, now - chrono::Duration::minutes(51)).await?;
+        quorum::db::sessions::touch_interval(db, iv, now).await?;
     }
     Ok(session)
 }

@@ -226,7 +226,7 @@ async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Resu
         invitees: Invitees::WholeStreet,
     };
     let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
-    quorum::db::training::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
+    quorum::db::sessions::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
     Ok(session)
 }
 

@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, rejected_fields};
 use crate::has_csrf;
 use crate::services::accounts;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
+use crate::web::routes::{html, html_status, rejected_fields};
 use crate::web::state::AppState;
 use crate::web::views::account::password_form;
 

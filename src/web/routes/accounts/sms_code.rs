@@ -1,20 +1,20 @@
-//! Signing in with an SMS code (`services::sms_signin`): the number, then the code.
+//! Signing in with an SMS code (`services::accounts::sms_signin`): the number, then the code.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{client_ip, html, html_status, redirect};
 use crate::domain::contact::PhoneNumber;
 use crate::domain::sms_code::{TypedCode, wait_words};
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::ServiceError;
-use crate::services::sms_signin::{self, CodeRequest};
+use crate::services::accounts::sms_signin::{self, CodeRequest};
 use crate::web::context::{Ctx, session_cookie};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
+use crate::web::routes::{client_ip, html, html_status, redirect};
 use crate::web::state::AppState;
 use crate::web::urls;
 use crate::web::views::code_signin::{CodeStep, PhoneStep, code_page, phone_page};

@@ -3,13 +3,13 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, redirect};
 use crate::has_csrf;
-use crate::services::signin_links::{self, IssuedLink, Redeemed};
+use crate::services::accounts::signin_links::{self, IssuedLink, Redeemed};
 use crate::web::context::{Ctx, session_cookie};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Official, Require};
+use crate::web::routes::{html, redirect};
 use crate::web::state::AppState;
 use crate::web::urls;
 use crate::web::views;

@@ -7,11 +7,11 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::accounts::{NewSession, start_session};
-use super::{ServiceError, tokens};
+use super::{NewSession, start_session};
 use crate::db::{people, sms};
 use crate::domain::contact::PhoneNumber;
 use crate::domain::sms_code::{self, TypedCode};
+use crate::services::{ServiceError, tokens};
 use crate::sms::{SendError, SmsSender};
 
 /// What asking for a code came to. `Sent` is also the answer for a number that has no account.

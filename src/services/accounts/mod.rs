@@ -1,9 +1,14 @@
-//! Signing in and out, sessions, and passwords.
+//! Accounts: signing in and out, sign-in sessions and passwords. The ways in live beside this file:
+//! `passwords` (hashing), `sms_signin` (a code by SMS) and `signin_links` (personal one-time links).
+
+pub mod passwords;
+pub mod signin_links;
+pub mod sms_signin;
 
 use chrono::{Duration, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::{FieldErrors, ServiceError, passwords, tokens};
+use super::{FieldErrors, ServiceError, tokens};
 use crate::db::{people, signin, web_sessions};
 use crate::domain::contact::SigninIdentifier;
 use crate::domain::person::{NewPassword, Person};

@@ -3,7 +3,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{client_ip, html, html_status, redirect};
 use crate::domain::view::ViewMode;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
@@ -12,6 +11,7 @@ use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
+use crate::web::routes::{client_ip, html, html_status, redirect};
 use crate::web::state::AppState;
 use crate::web::urls;
 use crate::web::views::auth::{SigninForm, signin};

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::access::StreetScope;
-use super::accounts::{NewSession, start_session};
-use super::people::ChairListing;
-use super::{ServiceError, tokens};
+use super::{NewSession, start_session};
 use crate::db::{org, people, signin};
 use crate::domain::org::OrgUnit;
 use crate::domain::person::{Person, PersonId, Role};
 use crate::domain::signin_link::{LinkState, SigninLink};
+use crate::services::access::StreetScope;
+use crate::services::people::ChairListing;
+use crate::services::{ServiceError, tokens};
 
 /// What a visitor of a link sees before pressing the button.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub async fn issue_for_street(
     valid_days: i64,
 ) -> Result<Vec<IssuedLink>, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
-    let chairs = super::people::chairs_of_street(&txn, scope, street).await?;
+    let chairs = crate::services::people::chairs_of_street(&txn, scope, street).await?;
     let mut out = Vec::new();
     for c in chairs.iter().filter(|c| !c.person.has_password) {
         let holder = Holder {
@@ -207,7 +207,7 @@ pub async fn chairs_page(
     scope: &StreetScope,
     street: Option<i64>,
 ) -> Result<ChairsPage, ServiceError> {
-    let streets = super::streets::visible(db, scope).await?;
+    let streets = crate::services::streets::visible(db, scope).await?;
     let current = match street {
         Some(id) => Some(
             streets
@@ -219,7 +219,7 @@ pub async fn chairs_page(
         None => streets.first().cloned(),
     };
     let listing = match &current {
-        Some(s) => super::people::chairs_of_street(db, scope, s.id).await?,
+        Some(s) => crate::services::people::chairs_of_street(db, scope, s.id).await?,
         None => Vec::new(),
     };
     let ids: Vec<PersonId> = listing.iter().map(|c| c.person.id).collect();
