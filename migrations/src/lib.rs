@@ -17,6 +17,7 @@ mod m20261202_000012_email_attempt_state;
 mod m20261202_000015_roster_upload_plan;
 mod m20261202_000016_people_view_mode;
 mod m20261202_000017_sms_signin;
+mod m20261202_000018_signin_link_session;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_roster_upload_plan::Migration),
             Box::new(m20261202_000016_people_view_mode::Migration),
             Box::new(m20261202_000017_sms_signin::Migration),
+            Box::new(m20261202_000018_signin_link_session::Migration),
         ]
     }
 }

@@ -66,6 +66,7 @@ fn link(m: signin_link::Model) -> SigninLink {
         expires_at: m.expires_at,
         used_at: m.used_at,
         revoked_at: m.revoked_at,
+        session_id: m.session_id,
     }
 }
 
@@ -75,9 +76,11 @@ pub async fn insert_link(
     token_hash: &str,
     created_by: Option<PersonId>,
     expires_at: DateTime<Utc>,
+    session: Option<i64>,
 ) -> Result<(), DbErr> {
     signin_link::ActiveModel {
         person_id: Set(person),
+        session_id: Set(session),
         token_hash: Set(token_hash.to_string()),
         created_by: Set(created_by),
         created_at: Set(Utc::now()),

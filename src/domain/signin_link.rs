@@ -12,6 +12,8 @@ pub struct SigninLink {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The training session spending the link leads into (else the home page).
+    pub session_id: Option<i64>,
 }
 
 /// Where a link stands. A link is spent once, and a new one revokes the unused older ones, so a link is
@@ -54,6 +56,7 @@ mod tests {
             expires_at: now + Duration::days(1),
             used_at: None,
             revoked_at: None,
+            session_id: None,
         };
         assert_eq!(link.state(now), LinkState::Usable);
         assert_eq!(link.state(now + Duration::days(1)), LinkState::Expired);

@@ -83,6 +83,11 @@ pub fn signin_link(token: &str) -> String {
     format!("/l/{token}")
 }
 
+/// Officials make personal sign-in cards that lead into this session.
+pub fn session_signin_links(session: i64) -> String {
+    format!("{SESSIONS}/{session}/signin-links")
+}
+
 pub fn chair_signin_link(person: i64) -> String {
     format!("{CHAIRS}/{person}/signin-link")
 }

@@ -197,3 +197,52 @@ async fn officials_cannot_make_links_for_staff_accounts() {
         .await;
     assert_eq!(r.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn cards_made_for_a_session_lead_their_chairs_into_its_lobby() {
+    let app = spawn_app().await;
+    let (place, session) = crate::invitations::official_schedules_a_session(&app).await;
+    imported_chair(&app, place.committee).await;
+    // A chair who has a password is not given a card: she signs in as usual.
+    crate::helpers::make_person(&app, "13900000102", &[Role::Chair], &[], Some(place.committee)).await;
+
+    let make = app
+        .page(&format!("/sessions/{session}"))
+        .await
+        .form_action("打印本场专属登录卡");
+    assert_eq!(make, format!("/sessions/{session}/signin-links"));
+    let card = app.post_form(&make, &[]).await.text().await.unwrap();
+    let page = Page::parse(card.as_str());
+    assert_eq!(
+        page.texts_of(".print-card h2"),
+        vec!["王秀英".to_string()],
+        "only 王秀英 (测试用户 has a password): {page}"
+    );
+    assert!(
+        page.text_of(".print-card").contains("业委会职责与监督"),
+        "the card names the training: {page}"
+    );
+
+    // On her phone the link says where it leads, and spending it opens the session's lobby.
+    let phone = app.other_browser();
+    let link = link_in(&card);
+    let landing = phone.page(&link).await;
+    assert!(landing.body_text().contains("业委会职责与监督"), "{landing}");
+    let r = phone
+        .client
+        .post(phone.url(&link))
+        .form(&[("csrf", landing.csrf())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let lobby = format!("/sessions/{session}/room");
+    assert_eq!(r.headers()["location"], lobby.as_str());
+    assert_eq!(phone.get_status(&lobby).await, 200, "she is signed in and invited");
+
+    // An official of another street cannot make cards for this session.
+    let other = app.other_browser();
+    let elsewhere = make_street(&other, "陆家嘴街道").await;
+    signed_in_as(&other, "13800000009", &[Role::Official], &[elsewhere.street], None).await;
+    assert_eq!(other.post_form(&make, &[]).await.status().as_u16(), 403);
+}

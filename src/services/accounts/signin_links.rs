@@ -9,9 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{NewSession, start_session};
-use crate::db::{org, people, signin};
+use crate::db::{org, people, sessions as sessions_db, signin};
 use crate::domain::org::OrgUnit;
 use crate::domain::person::{Person, PersonId, Role};
+use crate::domain::session::{SessionRecord, SessionStatus};
 use crate::domain::signin_link::{LinkState, SigninLink};
 use crate::services::access::StreetScope;
 use crate::services::people::ChairListing;
@@ -23,6 +24,8 @@ pub enum LinkStatus {
     /// Valid; carries the person's name so they can check it is theirs.
     Valid {
         name: String,
+        /// The training the link leads into, if it was issued for one (shown so she knows where she goes).
+        training: Option<String>,
     },
     Used,
     Expired,
@@ -39,6 +42,8 @@ pub struct IssuedLink {
     pub place: String,
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// The training it leads into, printed on the card.
+    pub training: Option<String>,
 }
 
 /// Who a link is for: the person, the street of their committee and its name (for the card).
@@ -80,7 +85,7 @@ pub async fn issue(
         street: committee.as_ref().and_then(|u| u.street_id),
         place: committee.map(|u| u.name).unwrap_or_default(),
     };
-    let link = issue_in(&txn, scope, issuer, holder, valid_days).await?;
+    let link = issue_in(&txn, scope, issuer, holder, valid_days, None).await?;
     txn.commit().await?;
     Ok(link)
 }
@@ -102,7 +107,39 @@ pub async fn issue_for_street(
             street: Some(street),
             place: c.committee.clone(),
         };
-        out.push(issue_in(&txn, scope, issuer, holder, valid_days).await?);
+        out.push(issue_in(&txn, scope, issuer, holder, valid_days, None).await?);
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Issues links into one session for its invited chairs who have no password yet, in one transaction:
+/// each card leads its owner, once signed in, straight to the session's lobby.
+pub async fn issue_for_session(
+    db: &DatabaseConnection,
+    scope: &StreetScope,
+    issuer: PersonId,
+    session: i64,
+    valid_days: i64,
+) -> Result<Vec<IssuedLink>, ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let record = crate::services::sessions::managed(&txn, scope, session).await?;
+    let committees: HashMap<i64, OrgUnit> = org::get_many(&txn, &record.committees)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let chairs = people::members_of_committees(&txn, &record.committees).await?;
+    let into = Some((session, record.title.clone()));
+    let mut out = Vec::new();
+    for person in chairs.iter().filter(|p| p.roles.has(Role::Chair) && !p.has_password) {
+        let committee = person.committee_id.and_then(|c| committees.get(&c));
+        let holder = Holder {
+            person,
+            street: committee.and_then(|u| u.street_id),
+            place: committee.map(|u| u.name.clone()).unwrap_or_default(),
+        };
+        out.push(issue_in(&txn, scope, issuer, holder, valid_days, into.clone()).await?);
     }
     txn.commit().await?;
     Ok(out)
@@ -114,6 +151,7 @@ async fn issue_in(
     issuer: PersonId,
     holder: Holder<'_>,
     valid_days: i64,
+    into: Option<(i64, String)>,
 ) -> Result<IssuedLink, ServiceError> {
     if !holder.may_be_issued_by(scope) {
         return Err(ServiceError::Forbidden);
@@ -123,14 +161,24 @@ async fn issue_in(
     let expires_at = now + Duration::days(valid_days);
     signin::revoke_links_of(txn, person.id, now).await?;
     let token = tokens::new_token();
-    signin::insert_link(txn, person.id, &tokens::hash_token(&token), Some(issuer), expires_at).await?;
-    tracing::info!(person = person.id, issuer, "sign-in link issued");
+    let session = into.as_ref().map(|(id, _)| *id);
+    signin::insert_link(
+        txn,
+        person.id,
+        &tokens::hash_token(&token),
+        Some(issuer),
+        expires_at,
+        session,
+    )
+    .await?;
+    tracing::info!(person = person.id, issuer, session, "sign-in link issued");
     Ok(IssuedLink {
         person_id: person.id,
         name: person.name.as_str().to_string(),
         place: holder.place,
         token,
         expires_at,
+        training: into.map(|(_, title)| title),
     })
 }
 
@@ -145,16 +193,25 @@ pub async fn status(db: &impl ConnectionTrait, token: &str) -> Result<LinkStatus
         LinkState::Usable => match people::get(db, link.person_id).await? {
             Some(p) => LinkStatus::Valid {
                 name: p.name.as_str().to_string(),
+                training: training_of(db, &link).await?.map(|s| s.title),
             },
             None => LinkStatus::Unknown,
         },
     })
 }
 
+/// The session a link leads into, if it was issued for one that still exists and was not cancelled.
+async fn training_of(db: &impl ConnectionTrait, link: &SigninLink) -> Result<Option<SessionRecord>, ServiceError> {
+    let Some(id) = link.session_id else { return Ok(None) };
+    Ok(sessions_db::get(db, id)
+        .await?
+        .filter(|s| s.status != SessionStatus::Cancelled))
+}
+
 /// What pressing the button on a link's page did.
 pub enum Redeemed {
-    /// The link was spent and its owner signed in.
-    SignedIn(NewSession),
+    /// The link was spent and its owner signed in; `into` is the session it leads into, if any.
+    SignedIn { session: NewSession, into: Option<i64> },
     /// The link cannot be used; the page says why.
     Unusable(LinkStatus),
 }
@@ -170,10 +227,11 @@ pub async fn redeem(db: &DatabaseConnection, token: &str, session_days: i64) -> 
         return Ok(Redeemed::Unusable(status(db, token).await?));
     }
     let person = people::get(&txn, link.person_id).await?.ok_or(ServiceError::NotFound)?;
+    let into = training_of(&txn, &link).await?.map(|s| s.id);
     let session = start_session(&txn, person, session_days).await?;
     txn.commit().await?;
     tracing::info!(person = session.person.id, "signed in with a personal link");
-    Ok(Redeemed::SignedIn(session))
+    Ok(Redeemed::SignedIn { session, into })
 }
 
 /// The newest link of each of these people.

@@ -41,9 +41,12 @@ pub fn password_form(ctx: &Ctx, errors: &[(&'static str, Text)], saved: bool, we
     )
 }
 
-fn confirm_link(ctx: &Ctx, token: &str, name: &str) -> Markup {
+fn confirm_link(ctx: &Ctx, token: &str, name: &str, training: Option<&str>) -> Markup {
     html! {
         p.lead { (ctx.t("这是", "This link is for ")) strong { (name) } (ctx.t("的专属登录链接。", ".")) }
+        @if let Some(title) = training {
+            p { (ctx.t("登录后直接进入培训：", "Signing in takes you straight to the training: ")) strong { (title) } }
+        }
         p { (ctx.t("如果您不是本人，请不要继续。", "If that is not you, please stop here.")) }
         form.stack method="post" action=(urls::signin_link(token)) {
             (csrf(ctx))
@@ -73,10 +76,10 @@ fn unusable_link(ctx: &Ctx, status: &LinkStatus) -> Markup {
 /// What someone sees after opening a personal sign-in link.
 pub fn link_landing(ctx: &Ctx, token: &str, status: &LinkStatus) -> Markup {
     match status {
-        LinkStatus::Valid { name } => page(
+        LinkStatus::Valid { name, training } => page(
             ctx,
             ctx.t("专属登录链接", "Personal sign-in link"),
-            confirm_link(ctx, token, name),
+            confirm_link(ctx, token, name, training.as_deref()),
         ),
         other => page(ctx, ctx.t("链接不可用", "Link not usable"), unusable_link(ctx, other)),
     }

@@ -110,6 +110,8 @@ pub struct PrintedLink {
     pub place: String,
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// The training the card leads into, if it was made for one.
+    pub training: Option<String>,
 }
 
 pub fn printable(ctx: &Ctx, links: &[PrintedLink]) -> Markup {
@@ -127,6 +129,9 @@ pub fn printable(ctx: &Ctx, links: &[PrintedLink]) -> Markup {
                     article.print-card {
                         h2 { (l.name) }
                         p.meta { (l.place) }
+                        @if let Some(t) = &l.training {
+                            p { (ctx.t("培训：", "Training: ")) (t) }
+                        }
                         (qr_image(&l.url, ctx.t("登录二维码", "Sign-in QR code")))
                         p { (ctx.t("用手机微信或相机扫一扫，点击“是我本人，登录”。", "Scan with your phone camera or WeChat, then press “That's me — sign in”.")) }
                         p.url { (l.url) }

@@ -225,6 +225,19 @@ fn invitation(ctx: &Ctx, session: i64, invite_url: &str, text: &str) -> Markup {
                 a href=(urls::session_qr(session)) download { (ctx.t("下载二维码（SVG）", "Download the QR code (SVG)")) }
             }
             (copy_invitation(ctx, text))
+            (personal_cards(ctx, session))
+        }
+    }
+}
+
+/// For chairs who use neither WeChat groups nor SMS well: a printed card each, leading straight in.
+fn personal_cards(ctx: &Ctx, session: i64) -> Markup {
+    html! {
+        form method="post" action=(urls::session_signin_links(session)) {
+            (csrf(ctx))
+            p { (ctx.t("也可以为未设密码的受邀主任打印专属登录卡：扫码后直接进入本场培训的候场室。",
+                       "Or print a personal sign-in card for each invited chair without a password: scanning it leads straight into this session's lobby.")) }
+            button type="submit" { (ctx.t("打印本场专属登录卡", "Print personal cards for this session")) }
         }
     }
 }

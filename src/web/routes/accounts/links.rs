@@ -31,8 +31,9 @@ async fn redeem(
     // A link is for someone's own phone: keep it signed in for long.
     let days = i64::from(state.settings.security.remembered_session_days);
     match signin_links::redeem(&state.db, &token, days).await? {
-        Redeemed::SignedIn(session) => {
-            let mut res = redirect(urls::WELCOME);
+        Redeemed::SignedIn { session, into } => {
+            // A card made for a session leads into its lobby; the welcome page (set a password) can wait.
+            let mut res = redirect(&into.map_or_else(|| urls::WELCOME.to_string(), urls::room));
             res.add_cookie(&session_cookie(&session.token, days, state.settings.cookie_secure()))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             Ok(res)
@@ -50,6 +51,7 @@ fn printed(state: &AppState, links: Vec<IssuedLink>) -> Vec<PrintedLink> {
             place: l.place,
             url: format!("{base}{}", urls::signin_link(&l.token)),
             expires_at: l.expires_at,
+            training: l.training,
         })
         .collect()
 }
@@ -86,8 +88,22 @@ async fn issue_street(
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
 }
 
+/// Cards for the invited chairs of one session who have no password, leading into its lobby.
+#[post("/sessions/{id:\\d+}/signin-links")]
+async fn issue_session(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    let days = i64::from(state.settings.security.signin_link_days);
+    let links = signin_links::issue_for_session(&state.db, &me.scope(), me.user.person.id, *id, days).await?;
+    Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(landing)
+        .service(issue_session)
         .service(redeem)
         .service(issue_street)
         .service(issue_one);
