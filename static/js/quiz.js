@@ -118,6 +118,9 @@
         ? (submit.getAttribute('data-confirm-unanswered') || '').replace('{list}', open.join('、'))
         : submit.getAttribute('data-confirm');
       if (ask && !window.confirm(ask)) { e.preventDefault(); return; }
+      // Asked here, so the server need not ask again with its confirmation page.
+      var confirmed = submit.querySelector('input[name=confirm]');
+      if (confirmed) { confirmed.value = 'yes'; }
       if (Object.keys(queue()).length === 0) { return; }
       e.preventDefault();
       flush().then(function () { submit.submit(); });

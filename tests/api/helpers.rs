@@ -231,9 +231,10 @@ impl TestApp {
         self.post_form(&format!("/sessions/{session}/start"), &[]).await
     }
 
-    /// The moderator presses 结束培训.
+    /// The moderator presses 结束培训 and confirms.
     pub async fn end_session(&self, session: i64) -> reqwest::Response {
-        self.post_form(&format!("/sessions/{session}/end"), &[]).await
+        self.post_form(&format!("/sessions/{session}/end"), &[("confirm", "yes")])
+            .await
     }
 
     /// The moderator presses 开始随堂测试.
@@ -265,9 +266,10 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A chair presses 交卷.
+    /// A chair presses 交卷 and confirms.
     pub async fn submit(&self, attempt: i64) -> reqwest::Response {
-        self.post_form(&format!("/attempts/{attempt}/submit"), &[]).await
+        self.post_form(&format!("/attempts/{attempt}/submit"), &[("confirm", "yes")])
+            .await
     }
 
     /// A signed-in session for `person` without the sign-in form: the cookie value the synthetic room

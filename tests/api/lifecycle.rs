@@ -236,6 +236,13 @@ async fn session_status_never_goes_backwards_without_a_room() {
     assert_eq!(status().await.status, SessionStatus::Live);
     let r = app.post_form(&format!("/sessions/{id}/cancel"), &[]).await;
     assert_eq!(r.status().as_u16(), 400, "a live session is ended, not cancelled");
+    // 结束培训 pressed without JavaScript asks first and ends nothing yet.
+    let r = app.post_form(&format!("/sessions/{id}/end"), &[]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let ask = crate::helpers::Page::parse(&r.text().await.unwrap());
+    assert_eq!(ask.form_action("确定结束培训"), format!("/sessions/{id}/end"));
+    assert_eq!(ask.attr_of("input[name=confirm]", "value"), "yes");
+    assert_eq!(status().await.status, SessionStatus::Live);
     assert_eq!(app.end_session(id).await.status().as_u16(), 303);
     assert_eq!(status().await.status, SessionStatus::Ended);
 

@@ -620,3 +620,50 @@ async fn acknowledged_answers_survive_killing_the_server() {
     server.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn without_javascript_submitting_asks_first_and_names_the_unanswered_questions() {
+    let s = setup(settings(3)).await;
+    let opened = s.open_quiz(&s.chairs[..1]).await;
+    let chair = as_chair(&s, 0).await;
+    let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
+    let (_, right, truth) = right_choices(&s.app, attempt, 1).await;
+    let body = match truth {
+        Some(t) => serde_json::json!({"position": 1, "truth": t}),
+        None => serde_json::json!({"position": 1, "choice": right}),
+    };
+    assert_eq!(chair.answer(attempt, body).await.status().as_u16(), 200);
+
+    // The attempt page's 交卷 form as a browser without quiz.js sends it: not yet confirmed.
+    let page = chair.page(&format!("/attempts/{attempt}")).await;
+    let action = page.form_action("交卷");
+    let r = chair
+        .client
+        .post(chair.url(&action))
+        .form(&[("csrf", page.csrf()), ("confirm", String::new())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "a page that asks, not a submission");
+    let ask = Page::parse(&r.text().await.unwrap());
+    assert!(ask.body_text().contains("还有 2 题没有作答"), "{ask}");
+    assert_eq!(ask.texts_of("ul.plain a"), ["第 1 题", "第 3 题"]);
+    assert_eq!(ask.link("第 3 题"), format!("/attempts/{attempt}?q=2"));
+    let still = chair.page(&format!("/attempts/{attempt}")).await;
+    assert!(still.exists("form.submit"), "the attempt is still open: {still}");
+
+    // 确定交卷 on that page submits.
+    let r = chair
+        .client
+        .post(chair.url(&ask.form_action("确定交卷")))
+        .form(&[
+            ("csrf", ask.csrf()),
+            ("confirm", ask.attr_of("input[name=confirm]", "value")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let done = chair.page(&location(&r)).await;
+    assert!(!done.exists("form.submit"), "submitted: {done}");
+}

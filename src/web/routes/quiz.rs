@@ -299,13 +299,29 @@ async fn answer_api(
     }
 }
 
+#[derive(Deserialize)]
+struct SubmitForm {
+    csrf: String,
+    /// "yes" once she has been asked (by quiz.js, or by the confirmation page).
+    #[serde(default)]
+    confirm: String,
+}
+has_csrf!(SubmitForm);
+
 #[post(r"/attempts/{id:\d+}/submit")]
 async fn submit(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
     id: web::Path<i64>,
-    _f: CsrfForm<OnlyCsrf>,
+    CsrfForm(f): CsrfForm<SubmitForm>,
 ) -> Result<HttpResponse, AppError> {
+    if f.confirm != "yes" {
+        // Not asked yet (no JavaScript): ask, unless the attempt no longer takes answers anyway.
+        return Ok(match quiz::attempt_page(&state.db, *id, &me.user).await? {
+            AttemptPage::Questions(v) => html(views::confirm_submit(&me.ctx, &v)),
+            AttemptPage::Result { .. } => redirect(&urls::attempt(*id)),
+        });
+    }
     quiz::submit_mine(&state.db, *id, &me.user).await?;
     Ok(redirect(&urls::attempt(*id)))
 }

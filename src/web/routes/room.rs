@@ -5,9 +5,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use actix_ws::AggregatedMessage;
+use serde::Deserialize;
 
 use super::{html, redirect};
 use crate::domain::session::{RoomRole, SessionStatus};
+use crate::has_csrf;
 use crate::rooms::Connection;
 use crate::rooms::protocol::{ClientMsg, ServerMsg};
 use crate::rooms::room::Member;
@@ -19,6 +21,7 @@ use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::urls;
+use crate::web::views;
 use crate::web::views::code_signin::invitation_page;
 use crate::web::views::room::room_page;
 
@@ -309,13 +312,27 @@ async fn start_session(
     control(&state, &me, *id, SessionStatus::Live).await
 }
 
+#[derive(Deserialize)]
+struct EndForm {
+    csrf: String,
+    /// "yes" once the moderator has been asked (room.js asks before it ends over the socket).
+    #[serde(default)]
+    confirm: String,
+}
+has_csrf!(EndForm);
+
 #[post(r"/sessions/{id:\d+}/end")]
 async fn end_session(
     state: web::Data<AppState>,
     me: Require<SignedIn>,
     id: web::Path<i64>,
-    _f: CsrfForm<OnlyCsrf>,
+    CsrfForm(f): CsrfForm<EndForm>,
 ) -> Result<HttpResponse, AppError> {
+    if f.confirm != "yes" {
+        // Without JavaScript nothing asked yet: the moderator confirms on a page of its own.
+        let moderates = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
+        return Ok(html(views::room::confirm_end(&me.ctx, moderates.session())));
+    }
     control(&state, &me, *id, SessionStatus::Ended).await
 }
 

@@ -318,15 +318,50 @@ fn notices(ctx: &Ctx, saved: Option<i32>, error: Option<&Text>) -> Markup {
 
 fn submit_form(ctx: &Ctx, attempt: i64) -> Markup {
     html! {
-        // quiz.js asks before submitting, naming the questions still unanswered.
+        // quiz.js asks before submitting, naming the questions still unanswered, and then marks the
+        // form confirmed; without JavaScript the server answers with a confirmation page instead.
         form.stack.submit method="post" action=(urls::attempt_submit(attempt))
             data-confirm=(ctx.t("确定交卷吗？交卷后不能再修改。", "Submit now? You cannot change answers afterwards."))
             data-confirm-unanswered=(ctx.t("第 {list} 题还没有作答，按答错计。确定交卷吗？", "Question(s) {list} are unanswered and count as wrong. Submit now?")) {
             (csrf(ctx))
+            input type="hidden" name="confirm" value="";
             p { (ctx.t("交卷后不能再修改。未答的题按答错计。", "After submitting you cannot change answers. Unanswered questions count as wrong.")) }
             button.primary type="submit" { (ctx.t("交卷", "Submit")) }
         }
     }
+}
+
+/// Asked before 交卷 when the page could not ask (no JavaScript): which questions are unanswered, with
+/// a way back to each, and the button that really submits.
+pub fn confirm_submit(ctx: &Ctx, v: &AttemptView) -> Markup {
+    let open: Vec<i32> = v
+        .items
+        .iter()
+        .filter(|i| i.chosen.is_none())
+        .map(|i| i.position)
+        .collect();
+    page(
+        ctx,
+        ctx.t("确认交卷", "Confirm submission"),
+        html! {
+            @if open.is_empty() {
+                p.lead { (ctx.t("所有题目都已作答。交卷后不能再修改。", "Every question is answered. After submitting you cannot change answers.")) }
+            } @else {
+                (notice("warn", &format!("{}{}{}", ctx.t("还有 ", ""), open.len(), ctx.t(" 题没有作答，按答错计：", " question(s) unanswered; they count as wrong:"))))
+                ul.plain {
+                    @for p in &open {
+                        li { a href=(format!("{}?q={p}", urls::attempt(v.attempt.id))) { (ctx.t("第 ", "Question ")) (p + 1) (ctx.t(" 题", "")) } }
+                    }
+                }
+            }
+            form.stack method="post" action=(urls::attempt_submit(v.attempt.id)) {
+                (csrf(ctx))
+                input type="hidden" name="confirm" value="yes";
+                button.primary type="submit" { (ctx.t("确定交卷", "Submit now")) }
+            }
+            p { a.button href=(urls::attempt(v.attempt.id)) { (ctx.t("返回检查", "Go back and check")) } }
+        },
+    )
 }
 
 /// The clock in words (还剩 9 分 59 秒), filled in by quiz.js; the due time stands without it.

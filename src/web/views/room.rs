@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use super::When;
 use super::forms::{csrf, read_aloud};
 use super::layout::page;
-use crate::domain::session::{RoomRole, SessionStatus};
+use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 use crate::services::sessions::RoomPage;
 use crate::web::context::Ctx;
 use crate::web::urls;
@@ -281,6 +281,25 @@ fn moderator_panel(ctx: &Ctx, session: i64) -> Markup {
             }
         }
     }
+}
+
+/// Asked before 结束培训 when the room page could not ask (no JavaScript).
+pub fn confirm_end(ctx: &Ctx, s: &SessionRecord) -> Markup {
+    page(
+        ctx,
+        ctx.t("确认结束培训", "Confirm ending the session"),
+        html! {
+            p.lead { (s.title) }
+            p { (ctx.t("结束后直播间关闭，所有人离开；出勤按结束时刻计算。结束后不能重新开始。",
+                       "Ending closes the room for everyone; attendance is counted up to now. It cannot be restarted.")) }
+            form.stack method="post" action=(format!("{}/end", urls::session(s.id))) {
+                (csrf(ctx))
+                input type="hidden" name="confirm" value="yes";
+                button.danger type="submit" { (ctx.t("确定结束培训", "End the session")) }
+            }
+            p { a.button href=(urls::room(s.id)) { (ctx.t("返回直播间", "Back to the room")) } }
+        },
+    )
 }
 
 fn chat(ctx: &Ctx) -> Markup {

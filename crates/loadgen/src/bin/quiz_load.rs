@@ -335,7 +335,7 @@ impl Chair {
             .client
             .post(format!("{}/attempts/{id}/submit", self.base))
             .header("Cookie", &self.cookie)
-            .form(&[("csrf", self.csrf.as_str())])
+            .form(&[("csrf", self.csrf.as_str()), ("confirm", "yes")])
             .send()
             .await;
         self.record("submit", t, expect_status(r, 303));
