@@ -239,7 +239,7 @@ async fn session_status_never_goes_backwards_without_a_room() {
     // 结束培训 pressed without JavaScript asks first and ends nothing yet.
     let r = app.post_form(&format!("/sessions/{id}/end"), &[]).await;
     assert_eq!(r.status().as_u16(), 200);
-    let ask = crate::helpers::Page::parse(&r.text().await.unwrap());
+    let ask = crate::helpers::Page::parse(r.text().await.unwrap());
     assert_eq!(ask.form_action("确定结束培训"), format!("/sessions/{id}/end"));
     assert_eq!(ask.attr_of("input[name=confirm]", "value"), "yes");
     assert_eq!(status().await.status, SessionStatus::Live);

@@ -645,7 +645,7 @@ async fn without_javascript_submitting_asks_first_and_names_the_unanswered_quest
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200, "a page that asks, not a submission");
-    let ask = Page::parse(&r.text().await.unwrap());
+    let ask = Page::parse(r.text().await.unwrap());
     assert!(ask.body_text().contains("还有 2 题没有作答"), "{ask}");
     assert_eq!(ask.texts_of("ul.plain a"), ["第 1 题", "第 3 题"]);
     assert_eq!(ask.link("第 3 题"), format!("/attempts/{attempt}?q=2"));
