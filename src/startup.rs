@@ -21,6 +21,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    rooms: crate::rooms::Rooms,
 }
 
 impl Application {
@@ -46,14 +47,16 @@ impl Application {
             csrf_key: Arc::new(csrf_key),
             rooms: rooms.clone(),
         });
+        // Signals are ours (`run_until_stopped`): rooms must tell their pages before the server stops.
         let server = HttpServer::new(move || app(state.clone()))
             .workers(workers)
             .shutdown_timeout(shutdown)
+            .disable_signals()
             .listen(listener)?
             .run();
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
-        crate::jobs::spawn_forgotten_sessions(db.clone(), rooms);
+        crate::jobs::spawn_forgotten_sessions(db.clone(), rooms.clone());
         if email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }
@@ -61,7 +64,12 @@ impl Application {
             crate::jobs::spawn_sms_worker(db.clone(), sms);
         }
         tracing::info!(port, "listening");
-        Ok(Application { port, server, db })
+        Ok(Application {
+            port,
+            server,
+            db,
+            rooms,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -72,9 +80,41 @@ impl Application {
         &self.db
     }
 
+    /// Serves until SIGINT or SIGTERM. Then the live rooms tell their pages the server is restarting
+    /// (the pages reconnect as soon as it is back, instead of waiting out a back-off), their sockets
+    /// close, and in-flight requests drain: a restart takes a couple of seconds, not the shutdown timeout
+    /// spent waiting on open WebSockets.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let rooms = self.rooms;
+        actix_web::rt::spawn(async move {
+            stop_signal().await;
+            tracing::info!("stopping: telling live rooms");
+            rooms.restarting();
+            // Long enough for the rooms to reach their sockets and record the leaves.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            handle.stop(true).await;
+        });
         self.server.await
     }
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM (systemd, docker, kill).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Connects, migrates, loads the banks and (if configured) the demo data, and repairs what a crash

@@ -18,6 +18,7 @@ mod m20261202_000015_roster_upload_plan;
 mod m20261202_000016_people_view_mode;
 mod m20261202_000017_sms_signin;
 mod m20261202_000018_signin_link_session;
+mod m20261202_000019_room_participants;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_people_view_mode::Migration),
             Box::new(m20261202_000017_sms_signin::Migration),
             Box::new(m20261202_000018_signin_link_session::Migration),
+            Box::new(m20261202_000019_room_participants::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod person;
 pub mod question;
 pub mod quiz;
 pub mod report;
+pub mod room_state;
 pub mod roster;
 pub mod session;
 pub mod signin_link;

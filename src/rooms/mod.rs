@@ -18,6 +18,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
+use crate::domain::room_state::RoomState;
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::services::access::SessionAccess;
 use crate::services::sessions::LiveRoom;
@@ -137,6 +138,11 @@ impl Rooms {
             .await
             .map_err(|e| e.to_string())?
             .map(|q| (q, (self.inner.quiz_page)(q)));
+        // Hands, speakers, mutes and removals as they were (a restart, or the room closed while empty).
+        let remembered = crate::db::rooms::participants(&self.inner.db, session)
+            .await
+            .map(|rows| RoomState::from_rows(&rows))
+            .map_err(|e| e.to_string())?;
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
         // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
@@ -144,7 +150,7 @@ impl Rooms {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
-        let room = Room::new(&record, quiz, self.inner.db.clone(), sfu, tx.clone());
+        let room = Room::new(&record, quiz, remembered, self.inner.db.clone(), sfu, tx.clone());
         self.runtime()?.spawn(room.run(rx, self.inner.idle));
         rooms.insert(session, tx.clone());
         tracing::info!(session, "room opened");
@@ -170,6 +176,16 @@ impl Rooms {
             && let Some(tx) = rooms.get(&session)
         {
             let _ = tx.send(Cmd::Broadcast(msg));
+        }
+    }
+
+    /// The process is stopping: every open room tells its pages to reconnect in a moment (their sockets
+    /// close with 1012). What the rooms remember is already stored.
+    pub fn restarting(&self) {
+        if let Ok(rooms) = self.inner.rooms.lock() {
+            for tx in rooms.values() {
+                let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
+            }
         }
     }
 

@@ -7,7 +7,8 @@ use super::sfu::Source;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
-    /// Every ~15 s, so attendance knows the person is still there.
+    /// Every few seconds: attendance knows the person is still there, and the server answers `pong` at
+    /// once, so a page whose socket went quiet (a half-open connection) notices and reconnects.
     Heartbeat,
     /// Ask for the viewer leg (the server answers with an offer).
     Subscribe {
@@ -202,6 +203,16 @@ pub enum ServerMsg {
     ChatWait {
         seconds: u64,
     },
+    /// The answer to a heartbeat (pages cannot see WebSocket protocol pings).
+    Pong,
+    /// A media leg of yours changed state: `down` (no packets for a couple of seconds: the page says
+    /// 重新连接中), `up` (flowing again), `failed` (closed by the server: ask for a fresh leg).
+    Leg {
+        leg: String,
+        state: &'static str,
+    },
+    /// The server is restarting: reconnect in a moment (the room's state is kept).
+    Restarting,
     /// Your role in the room changed (an admin changed your roles or streets): the page reloads to
     /// show the controls of the new role.
     Role {

@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 
 use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
-use crate::db::{people, sessions as sessions_db};
+use crate::db::{people, rooms as rooms_db, sessions as sessions_db};
 use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
+use crate::domain::room_state::{ParticipantChange, RoomState};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 use crate::domain::time::to_shanghai;
 use crate::services::ServiceError;
@@ -58,9 +59,11 @@ pub enum Cmd {
         leg: String,
         error: String,
     },
+    /// `id` is the leg's (`LegHandle::id`): a late event of a leg already replaced is ignored.
     LegEvent {
         conn: ConnId,
         leg: String,
+        id: usize,
         event: LegEvent,
     },
     /// From outside the room: send to everyone.
@@ -103,6 +106,7 @@ pub struct Room {
     db: DatabaseConnection,
     sfu: Arc<Sfu>,
     conns: HashMap<ConnId, Conn>,
+    /// Hands, speakers, mutes, removals: stored as they change (`db::rooms`) and restored with the room.
     hands: Vec<i64>,
     speakers: BTreeSet<i64>,
     muted: BTreeSet<i64>,
@@ -125,11 +129,12 @@ fn error(message: &str) -> ServerMsg {
 }
 
 impl Room {
-    /// A room for `record`, knowing its quiz (id and entry page) if one is open; `cmds` is its own
-    /// command channel.
+    /// A room for `record`, knowing its quiz (id and entry page) if one is open and what it remembered
+    /// about its participants; `cmds` is its own command channel.
     pub fn new(
         record: &SessionRecord,
         quiz: Option<(i64, String)>,
+        remembered: RoomState,
         db: DatabaseConnection,
         sfu: Arc<Sfu>,
         cmds: mpsc::UnboundedSender<Cmd>,
@@ -140,10 +145,10 @@ impl Room {
             db,
             sfu,
             conns: HashMap::new(),
-            hands: Vec::new(),
-            speakers: BTreeSet::new(),
-            muted: BTreeSet::new(),
-            removed: HashSet::new(),
+            hands: remembered.hands,
+            speakers: remembered.speakers,
+            muted: remembered.muted,
+            removed: remembered.removed,
             cmds,
             quiz: quiz.as_ref().map(|q| q.0),
             quiz_url: quiz.map(|q| q.1),
@@ -218,9 +223,28 @@ impl Room {
 
     fn broadcast_hands(&self) {
         self.broadcast(ServerMsg::Hands {
-            queue: self.hands.clone(),
+            queue: self.visible_hands(None),
         });
         self.broadcast_people();
+    }
+
+    /// The hand queue of the people connected now (and `joining`, who is about to be).
+    fn visible_hands(&self, joining: Option<i64>) -> Vec<i64> {
+        let mut connected: BTreeSet<i64> = self.conns.values().map(|c| c.member.person_id).collect();
+        connected.extend(joining);
+        let remembered = RoomState {
+            hands: self.hands.clone(),
+            ..RoomState::default()
+        };
+        remembered.visible_hands(&connected)
+    }
+
+    /// Stores a change to what the room remembers about a person, before it is announced: what the
+    /// pages are told survives a restart.
+    async fn remember(&self, person: i64, change: ParticipantChange) {
+        if let Err(e) = rooms_db::record(&self.db, self.session_id, person, change).await {
+            tracing::error!(session = self.session_id, error = %e, "storing the room's state failed");
+        }
     }
 
     fn people(&self) -> Vec<PersonOut> {
@@ -263,7 +287,7 @@ impl Room {
                 offer,
             } => self.leg_opened(conn, leg, handle, offer).await,
             Cmd::LegFailed { conn, leg, error } => self.leg_failed(conn, &leg, &error),
-            Cmd::LegEvent { conn, leg, event } => self.leg_event(conn, leg, event).await,
+            Cmd::LegEvent { conn, leg, id, event } => self.leg_event(conn, leg, id, event).await,
             Cmd::Broadcast(msg) => self.broadcast(msg),
             Cmd::StatusChanged(status) => self.applied(status).await,
             Cmd::Present(reply) => {
@@ -316,17 +340,34 @@ impl Room {
         self.send(conn, ServerMsg::Offer { leg, sdp: offer });
     }
 
-    async fn leg_event(&mut self, conn: ConnId, leg: String, event: LegEvent) {
-        let LegEvent::Gone = event else { return };
+    /// A leg's state, told to its page: down (the page says 重新连接中 and waits a moment), up again, or
+    /// failed (closed here; the page asks for a fresh leg).
+    async fn leg_event(&mut self, conn: ConnId, leg: String, id: usize, event: LegEvent) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
-        let h = if leg == "view" {
-            c.view.take()
+        let current = if leg == "view" {
+            c.view.as_ref()
         } else {
-            source_of(&leg).and_then(|s| c.publish.remove(&s))
+            source_of(&leg).and_then(|s| c.publish.get(&s))
         };
-        if let Some(h) = h {
-            h.close().await;
+        if current.map(LegHandle::id) != Some(id) {
+            return;
         }
+        let state = match event {
+            LegEvent::Connected => "up",
+            LegEvent::Down => "down",
+            LegEvent::Gone => {
+                let h = if leg == "view" {
+                    c.view.take()
+                } else {
+                    source_of(&leg).and_then(|s| c.publish.remove(&s))
+                };
+                if let Some(h) = h {
+                    h.close().await;
+                }
+                "failed"
+            }
+        };
+        self.send(conn, ServerMsg::Leg { leg, state });
     }
 
     async fn quiz_opened(&mut self, quiz_id: i64, url: String) {
@@ -378,6 +419,7 @@ impl Room {
             }
         };
         let _ = outbox.send(self.welcome(&member).await);
+        let hand_up = self.hands.contains(&member.person_id);
         tracing::info!(
             session = self.session_id,
             person = member.person_id,
@@ -393,7 +435,12 @@ impl Room {
             last_touch: std::time::Instant::now(),
         };
         self.conns.insert(conn, c);
-        self.broadcast_people();
+        if hand_up {
+            // Her hand stayed raised while she was away: the queue shows it again.
+            self.broadcast_hands();
+        } else {
+            self.broadcast_people();
+        }
     }
 
     async fn welcome(&self, member: &Member) -> ServerMsg {
@@ -403,7 +450,7 @@ impl Room {
             status: self.status.code(),
             people: Vec::new(),
             chat: self.chat_history().await,
-            hands: self.hands.clone(),
+            hands: self.visible_hands(Some(member.person_id)),
             can_speak: self.speakers.contains(&member.person_id),
             quiz: self.quiz_url.clone().filter(|_| member.role == RoomRole::Viewer),
         }
@@ -419,10 +466,12 @@ impl Room {
         let person = c.member.person_id;
         tracing::info!(session = self.session_id, person, "left room");
         close_legs(c).await;
-        if !self.conns.values().any(|c| c.member.person_id == person) {
-            self.hands.retain(|p| *p != person);
+        // Her hand stays raised (it is hers, not this connection's); the queue shows it when she is back.
+        if self.hands.contains(&person) {
+            self.broadcast_hands();
+        } else {
+            self.broadcast_people();
         }
-        self.broadcast_people();
     }
 
     async fn chat_history(&self) -> Vec<ChatOut> {
@@ -468,6 +517,7 @@ impl Room {
                     return;
                 }
             };
+            let id = handle.id();
             let _ = cmds.send(Cmd::LegOpened {
                 conn,
                 leg: leg.clone(),
@@ -476,7 +526,7 @@ impl Room {
             });
             while let Some(event) = erx.recv().await {
                 let leg = leg.clone();
-                let _ = cmds.send(Cmd::LegEvent { conn, leg, event });
+                let _ = cmds.send(Cmd::LegEvent { conn, leg, id, event });
             }
         });
     }
@@ -501,9 +551,10 @@ impl Room {
             ClientMsg::Unpublish { source } => self.unpublish(conn, source).await,
             ClientMsg::Answer { leg, sdp } => self.answer(conn, leg, sdp),
             ClientMsg::Chat { text } => self.chat(conn, person, role, &text).await,
-            ClientMsg::RaiseHand => self.raise_hand(person),
+            ClientMsg::RaiseHand => self.raise_hand(person).await,
             ClientMsg::LowerHand => {
                 self.hands.retain(|p| *p != person);
+                self.remember(person, ParticipantChange::Hand(None)).await;
                 self.broadcast_hands();
             }
             // Commands that need staff rights went to `staff` above.
@@ -516,9 +567,10 @@ impl Room {
         role != RoomRole::Viewer || (self.speakers.contains(&person) && !self.muted.contains(&person))
     }
 
-    fn raise_hand(&mut self, person: i64) {
+    async fn raise_hand(&mut self, person: i64) {
         if !self.hands.contains(&person) && !self.speakers.contains(&person) {
             self.hands.push(person);
+            self.remember(person, ParticipantChange::Hand(Some(Utc::now()))).await;
             self.broadcast_hands();
         }
     }
@@ -669,17 +721,20 @@ impl Room {
             ClientMsg::AllowSpeak { person: p } => {
                 self.hands.retain(|x| *x != p);
                 self.speakers.insert(p);
+                self.remember(p, ParticipantChange::Hand(None)).await;
+                self.remember(p, ParticipantChange::MaySpeak(true)).await;
                 self.send_person(p, ServerMsg::Speak { allowed: true });
                 self.broadcast_hands();
             }
             ClientMsg::RevokeSpeak { person: p } => {
                 self.speakers.remove(&p);
+                self.remember(p, ParticipantChange::MaySpeak(false)).await;
                 self.stop_publishing(p, Source::Mic).await;
                 self.send_person(p, ServerMsg::Speak { allowed: false });
                 self.broadcast_people();
             }
-            ClientMsg::Mute { person: p } => self.mute(p, true),
-            ClientMsg::Unmute { person: p } => self.mute(p, false),
+            ClientMsg::Mute { person: p } => self.mute(p, true).await,
+            ClientMsg::Unmute { person: p } => self.mute(p, false).await,
             ClientMsg::Remove { person: p } => self.remove(person, p).await,
             ClientMsg::Start => self.change_status(&m, SessionStatus::Live).await,
             ClientMsg::End => self.change_status(&m, SessionStatus::Ended).await,
@@ -687,12 +742,13 @@ impl Room {
         }
     }
 
-    fn mute(&mut self, p: i64, mute: bool) {
+    async fn mute(&mut self, p: i64, mute: bool) {
         if mute {
             self.muted.insert(p);
         } else {
             self.muted.remove(&p);
         }
+        self.remember(p, ParticipantChange::Muted(mute)).await;
         for c in self.conns.values().filter(|c| c.member.person_id == p) {
             for s in c.publish.keys() {
                 self.sfu.set_muted(*s, mute);
@@ -707,6 +763,7 @@ impl Room {
             return;
         }
         self.removed.insert(p);
+        self.remember(p, ParticipantChange::Removed { by }).await;
         self.send_person(p, ServerMsg::Removed);
         for id in self.conn_ids_of(p) {
             self.leave(id).await;
@@ -745,6 +802,10 @@ impl Room {
         tracing::info!(session = self.session_id, status = status.code(), "room status changed");
         self.broadcast(ServerMsg::Status { status: status.code() });
         if status == SessionStatus::Ended {
+            self.hands.clear();
+            if let Err(e) = rooms_db::lower_all_hands(&self.db, self.session_id).await {
+                tracing::error!(session = self.session_id, error = %e, "lowering hands at the end failed");
+            }
             for c in self.conns.values_mut() {
                 let view = c.view.take();
                 let publish: Vec<LegHandle> = c.publish.drain().map(|(_, h)| h).collect();

@@ -17,6 +17,7 @@ pub(crate) mod question;
 pub(crate) mod question_citation;
 pub(crate) mod question_version;
 pub(crate) mod quiz;
+pub(crate) mod room_participant;
 pub(crate) mod roster_upload;
 pub(crate) mod session_invitation;
 pub(crate) mod session_lecturer;

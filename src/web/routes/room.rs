@@ -163,6 +163,8 @@ fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
 enum Next {
     Continue,
     Close,
+    /// The server is restarting: tell the page and close.
+    Restart,
 }
 
 fn error(message: &str) -> ServerMsg {
@@ -171,13 +173,22 @@ fn error(message: &str) -> ServerMsg {
     }
 }
 
-/// Relays between the browser and the room until either side goes away. A connection that sends
-/// nothing (not even a pong) for 45 s is closed, which ends its attendance interval.
+/// A protocol ping this often; a connection silent (no message, no pong) for `SILENT_FOR` is closed,
+/// which ends its attendance interval. Short, because a phone that lost its network leaves a half-open
+/// socket behind, and the page does the same from its side (it sends a heartbeat every 5 s, answered by
+/// `pong`, and reconnects when the answers stop).
+const PING_EVERY: Duration = Duration::from_secs(5);
+const SILENT_FOR: Duration = Duration::from_secs(15);
+/// A staff member's rights are re-read this often even when she sends nothing.
+const RIGHTS_EVERY: u32 = 3;
+
+/// Relays between the browser and the room until either side goes away.
 struct Bridge {
     conn: Connection,
     ws: actix_ws::Session,
     rights: Rights,
     last_seen: Instant,
+    ticks: u32,
 }
 
 impl Bridge {
@@ -187,6 +198,7 @@ impl Bridge {
             ws,
             rights,
             last_seen: Instant::now(),
+            ticks: 0,
         }
     }
 
@@ -195,18 +207,33 @@ impl Bridge {
             .max_frame_size(256 * 1024)
             .aggregate_continuations()
             .max_continuation_size(256 * 1024);
-        let mut ping = tokio::time::interval(Duration::from_secs(15));
+        let mut ping = tokio::time::interval(PING_EVERY);
         loop {
             let next = tokio::select! {
                 frame = stream.recv() => self.on_frame(frame).await,
                 event = self.conn.events.recv() => self.on_event(event).await,
                 _ = ping.tick() => self.tick().await,
             };
-            if let Next::Close = next {
-                break;
+            match next {
+                Next::Continue => {}
+                Next::Close => break,
+                Next::Restart => return self.restarting().await,
             }
         }
         let _ = self.ws.close(None).await;
+    }
+
+    /// The server is going down: say so, and close with 1012 (service restart) so the page reconnects
+    /// at once instead of backing off.
+    async fn restarting(self) {
+        let json = serde_json::to_string(&ServerMsg::Restarting).unwrap_or_default();
+        let mut ws = self.ws;
+        let _ = ws.text(json).await;
+        let reason = actix_ws::CloseReason {
+            code: actix_ws::CloseCode::Restart,
+            description: None,
+        };
+        let _ = ws.close(Some(reason)).await;
     }
 
     async fn send(&mut self, msg: &ServerMsg) -> Next {
@@ -246,6 +273,11 @@ impl Bridge {
         let Ok(msg) = serde_json::from_str::<ClientMsg>(text) else {
             return self.send(&error("无法识别的消息 / Unrecognised message")).await;
         };
+        if matches!(msg, ClientMsg::Heartbeat)
+            && let Next::Close = self.send(&ServerMsg::Pong).await
+        {
+            return Next::Close;
+        }
         match self.rights.refresh(&self.conn, &msg).await {
             Verdict::Forward(access) => {
                 self.conn.send(msg, access);
@@ -268,6 +300,7 @@ impl Bridge {
 
     async fn on_event(&mut self, event: Option<ServerMsg>) -> Next {
         match event {
+            Some(ServerMsg::Restarting) => Next::Restart,
             Some(m @ ServerMsg::Removed) => {
                 let _ = self.send(&m).await;
                 Next::Close
@@ -277,11 +310,15 @@ impl Bridge {
         }
     }
 
-    /// Every 15 s: a ping, closing a connection silent for 45 s; and a demoted moderator who sends
-    /// nothing still stops receiving the moderators' panel.
+    /// A ping, closing a connection silent for too long; and now and then a re-check, so a demoted
+    /// moderator who sends nothing still stops receiving the moderators' panel.
     async fn tick(&mut self) -> Next {
-        if self.last_seen.elapsed() > Duration::from_secs(45) || self.ws.ping(b"").await.is_err() {
+        if self.last_seen.elapsed() > SILENT_FOR || self.ws.ping(b"").await.is_err() {
             return Next::Close;
+        }
+        self.ticks += 1;
+        if !self.ticks.is_multiple_of(RIGHTS_EVERY) {
+            return Next::Continue;
         }
         match self.rights.check(&self.conn).await {
             Verdict::Leave => Next::Close,
