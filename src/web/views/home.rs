@@ -154,18 +154,18 @@ fn quiz_result(ctx: &Ctx, q: Option<&QuizOutcome>) -> Markup {
         @match q.state {
             AttemptState::Open => {
                 (ctx.t("答题中", "In progress")) " "
-                a href=(urls::attempt(a.id)) { (ctx.t("继续答题", "Continue")) }
+                a.button href=(urls::attempt(a.id)) { (ctx.t("继续答题", "Continue")) }
             },
             AttemptState::Overdue => {
                 (ctx.t("时间已到，正在记录成绩", "Time is up; the result is being recorded")) " "
-                a href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
+                a.button href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
             },
             AttemptState::Submitted => {
                 (a.correct.unwrap_or(0)) " / " (a.total) " "
                 @if a.passed == Some(true) { span.tag.ok.verdict { (ctx.t("通过", "Passed")) } }
                 @else { span.tag.warn.verdict { (ctx.t("未通过", "Not passed")) } }
                 br;
-                a href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
+                a.button href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
             },
         }
     }
@@ -186,7 +186,7 @@ fn training(ctx: &Ctx, t: &Training) -> Markup {
                 dd.certificate {
                     @match &t.certificate {
                         Some(c) => {
-                            a href=(urls::certificate(c.id)) { (ctx.t("查看证书", "View the certificate")) }
+                            a.button href=(urls::certificate(c.id)) { (ctx.t("查看证书", "View the certificate")) }
                             @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } }
                             " · " a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证", "Verify")) }
                         },
