@@ -16,7 +16,7 @@ use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
 use crate::domain::quiz::QuizRecord;
-use crate::domain::session::SessionSummary;
+use crate::domain::session::{SessionStatus, SessionSummary};
 
 /// How many past trainings a chair's home lists.
 const TRAININGS_LISTED: u64 = 10;
@@ -135,7 +135,7 @@ async fn trainings(
             session: s.summary,
         };
         let been_there = training.attended.is_some_and(|a| a.share > 0.0) || training.quiz.is_some();
-        if training.session.status != crate::domain::session::SessionStatus::Live || been_there {
+        if training.session.status != SessionStatus::Live || been_there {
             out.push(training);
         }
     }
