@@ -100,6 +100,23 @@ pub async fn for_person(db: &impl ConnectionTrait, person: i64) -> Result<Vec<Ce
         .collect()
 }
 
+/// A person's certificates of one session (normally at most one), newest first.
+pub async fn for_person_in_session(
+    db: &impl ConnectionTrait,
+    person: i64,
+    session: i64,
+) -> Result<Vec<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::PersonId.eq(person))
+        .filter(certificate::Column::SessionId.eq(session))
+        .order_by_desc(certificate::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_record)
+        .collect()
+}
+
 pub async fn for_session(db: &impl ConnectionTrait, session: i64) -> Result<Vec<CertificateRecord>, DbErr> {
     certificate::Entity::find()
         .filter(certificate::Column::SessionId.eq(session))

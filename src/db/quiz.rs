@@ -441,3 +441,20 @@ pub async fn submitted_of_quizzes(db: &impl ConnectionTrait, quizzes: &[i64]) ->
     }
     Ok(out)
 }
+
+/// One person's attempts at these quizzes, in one query.
+pub async fn attempts_of_person(
+    db: &impl ConnectionTrait,
+    person: i64,
+    quizzes: &[i64],
+) -> Result<Vec<AttemptRecord>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::PersonId.eq(person))
+        .filter(attempt::Column::QuizId.is_in(quizzes.iter().copied()))
+        .order_by_asc(attempt::Column::Number)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_attempt)
+        .collect())
+}

@@ -305,6 +305,48 @@ pub async fn past_for_committee(
     )
 }
 
+/// A session that has been held (or is being held), with when its lecture ran: what a chair's record
+/// of her trainings needs to measure her attendance.
+#[derive(Debug, Clone)]
+pub struct HeldSession {
+    pub summary: SessionSummary,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Sessions a committee was invited to that are live or over (not cancelled), newest first: two
+/// queries whatever the number.
+pub async fn held_for_committee(
+    db: &impl ConnectionTrait,
+    committee: i64,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<HeldSession>, DbErr> {
+    use sea_orm::Condition;
+    training_session::Entity::find()
+        .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
+        .filter(
+            Condition::any()
+                .add(training_session::Column::EndsAt.lte(now))
+                .add(training_session::Column::Status.is_in(["live", "ended"])),
+        )
+        .filter(training_session::Column::Status.ne("cancelled"))
+        .order_by_desc(training_session::Column::StartsAt)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let (started_at, ended_at) = (m.started_at, m.ended_at);
+            Ok(HeldSession {
+                summary: summary(m)?,
+                started_at,
+                ended_at,
+            })
+        })
+        .collect()
+}
+
 /// The sessions of these streets, newest first.
 pub async fn for_streets(db: &impl ConnectionTrait, streets: &[i64], limit: u64) -> Result<Vec<SessionSummary>, DbErr> {
     summaries(
@@ -471,6 +513,33 @@ pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i
         .map(|m| {
             (
                 m.person_id,
+                Interval {
+                    from: m.joined_at,
+                    to: m
+                        .left_at
+                        .unwrap_or_else(|| crate::domain::attendance::open_until(m.last_seen_at, now)),
+                },
+            )
+        })
+        .collect())
+}
+
+/// One person's intervals in these sessions as seen now (as [`intervals`]): (session, interval).
+pub async fn intervals_of_person(
+    db: &impl ConnectionTrait,
+    person: i64,
+    sessions: &[i64],
+) -> Result<Vec<(i64, Interval)>, DbErr> {
+    let now = Utc::now();
+    Ok(attendance_interval::Entity::find()
+        .filter(attendance_interval::Column::PersonId.eq(person))
+        .filter(attendance_interval::Column::SessionId.is_in(sessions.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            (
+                m.session_id,
                 Interval {
                     from: m.joined_at,
                     to: m

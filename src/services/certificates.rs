@@ -165,6 +165,16 @@ pub async fn png(
     Ok((serial, bytes))
 }
 
+/// A certificate for its page (the HTML page that shows the picture, for WeChat), for whoever may see
+/// its PDF.
+pub async fn page(db: &impl ConnectionTrait, viewer: &CurrentUser, id: i64) -> Result<CertificateRecord, ServiceError> {
+    let c = db::get(db, id).await?.ok_or(ServiceError::NotFound)?;
+    if !may_see(viewer, &c) {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(c)
+}
+
 /// The certificate drawn plainly: a double frame, the title, her name and committee, the session, the
 /// score, the issuer and date, the serial and the verification QR code.
 fn picture(c: &CertificateRecord, verify: &str) -> Result<Vec<u8>, crate::raster::RasterError> {

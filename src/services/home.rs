@@ -1,23 +1,35 @@
 //! What each role needs next, for the home page.
 
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use super::accounts::CurrentUser;
-use crate::db::{org, sessions as sessions_db};
+use crate::db::certificates::CertificateRecord;
+use crate::db::sessions::HeldSession;
+use crate::db::{certificates as certificates_db, org, quiz as quiz_db, sessions as sessions_db};
+use crate::domain::attempt::{AttemptRecord, AttemptState, counting_attempt};
+use crate::domain::attendance::{Interval, lecture_window, open_until, presence, share};
 use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
-use crate::domain::session::SessionSummary;
+use crate::domain::quiz::QuizRecord;
+use crate::domain::session::{SessionStatus, SessionSummary};
+
+/// How many past trainings a chair's home lists.
+const TRAININGS_LISTED: u64 = 10;
 
 #[derive(Debug, Default)]
 pub struct Home {
     /// Sessions the chair's committee is invited to that have not ended.
     pub chair_upcoming: Vec<SessionSummary>,
     pub chair_committee: Option<OrgUnit>,
-    pub chair_past: Vec<SessionSummary>,
-    pub certificates: Vec<crate::db::certificates::CertificateRecord>,
+    /// Trainings she was invited to that are live or over, newest first, with her record in each.
+    pub chair_trainings: Vec<Training>,
+    /// All her certificates, newest first.
+    pub certificates: Vec<CertificateRecord>,
     /// Sessions of the official's streets.
     pub official_sessions: Vec<SessionSummary>,
     pub official_streets: Vec<OrgUnit>,
@@ -49,9 +61,116 @@ pub async fn home(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<Home,
 async fn chair(db: &impl ConnectionTrait, h: &mut Home, person: i64, committee: i64) -> Result<(), ServiceError> {
     h.chair_upcoming = sessions_db::upcoming_for_committee(db, committee, Utc::now()).await?;
     h.chair_committee = org::get(db, committee).await?;
-    h.chair_past = sessions_db::past_for_committee(db, committee, Utc::now(), 10).await?;
-    h.certificates = crate::db::certificates::for_person(db, person).await?;
+    h.certificates = certificates_db::for_person(db, person).await?;
+    let held = sessions_db::held_for_committee(db, committee, Utc::now(), TRAININGS_LISTED).await?;
+    h.chair_trainings = trainings(db, person, held, &h.certificates, Utc::now()).await?;
     Ok(())
+}
+
+/// Her presence in a session, by the quiz gate's rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attended {
+    /// Whole minutes, rounded down.
+    pub minutes: i64,
+    /// Share of the lecture, 0.0–1.0.
+    pub share: f64,
+}
+
+/// Her quiz in a session: the attempt that counts (`counting_attempt`) as it reads now.
+#[derive(Debug, Clone)]
+pub struct QuizOutcome {
+    pub attempt: AttemptRecord,
+    pub state: AttemptState,
+}
+
+/// One training on a chair's home: what she attended, how her quiz went, her certificate.
+#[derive(Debug, Clone)]
+pub struct Training {
+    pub session: SessionSummary,
+    /// `None` when the lecture never started.
+    pub attended: Option<Attended>,
+    /// `None` when she has no attempt (no quiz, or she did not take it).
+    pub quiz: Option<QuizOutcome>,
+    /// Her certificate of this session: the valid one if any, else the newest revoked one.
+    pub certificate: Option<CertificateRecord>,
+}
+
+/// Her record in each held session with a fixed number of queries (quizzes, her intervals, her
+/// attempts: one each), whatever the number of sessions. A live session is listed once she has been in
+/// it; until then the upcoming list is where she enters it.
+async fn trainings(
+    db: &impl ConnectionTrait,
+    person: i64,
+    held: Vec<HeldSession>,
+    certificates: &[CertificateRecord],
+    now: DateTime<Utc>,
+) -> Result<Vec<Training>, ServiceError> {
+    let ids: Vec<i64> = held.iter().map(|s| s.summary.id).collect();
+    let quizzes: HashMap<i64, QuizRecord> = quiz_db::for_sessions(db, &ids)
+        .await?
+        .into_iter()
+        .map(|q| (q.session_id, q))
+        .collect();
+    let mut intervals: HashMap<i64, Vec<Interval>> = HashMap::new();
+    for (session, i) in sessions_db::intervals_of_person(db, person, &ids).await? {
+        intervals.entry(session).or_default().push(i);
+    }
+    let quiz_ids: Vec<i64> = quizzes.values().map(|q| q.id).collect();
+    let mut attempts: HashMap<i64, Vec<AttemptRecord>> = HashMap::new();
+    for a in quiz_db::attempts_of_person(db, person, &quiz_ids).await? {
+        attempts.entry(a.quiz_id).or_default().push(a);
+    }
+    let mut out = Vec::new();
+    for s in held {
+        let quiz = quizzes.get(&s.summary.id);
+        let mine: &[AttemptRecord] = quiz.and_then(|q| attempts.get(&q.id)).map_or(&[], Vec::as_slice);
+        let room = intervals.remove(&s.summary.id).unwrap_or_default();
+        let training = Training {
+            attended: attended(&s, quiz, room, mine, now),
+            quiz: counting_attempt(mine).map(|a| QuizOutcome {
+                state: a.state_at(now),
+                attempt: a.clone(),
+            }),
+            certificate: certificate_of(certificates, s.summary.id),
+            session: s.summary,
+        };
+        let been_there = training.attended.is_some_and(|a| a.share > 0.0) || training.quiz.is_some();
+        if training.session.status != SessionStatus::Live || been_there {
+            out.push(training);
+        }
+    }
+    Ok(out)
+}
+
+/// Her presence in one session by the rule of `services::attendance::Attendance::of` (which the quiz
+/// gate and the reports read): her room intervals plus the time spent on attempts she began, over the
+/// lecture window. Computed here for one person across sessions, so the home page does not load every
+/// chair of every session.
+fn attended(
+    s: &HeldSession,
+    quiz: Option<&QuizRecord>,
+    mut intervals: Vec<Interval>,
+    attempts: &[AttemptRecord],
+    now: DateTime<Utc>,
+) -> Option<Attended> {
+    let window = lecture_window(s.started_at, quiz.and_then(|q| q.opened_at), s.ended_at, now)?;
+    for a in attempts {
+        let Some(from) = a.started_at else { continue };
+        let to = a.submitted_at.unwrap_or_else(|| open_until(a.deadline.min(now), now));
+        intervals.push(Interval { from, to });
+    }
+    Some(Attended {
+        minutes: presence(intervals.clone(), window).num_minutes(),
+        share: share(intervals, window),
+    })
+}
+
+fn certificate_of(certificates: &[CertificateRecord], session: i64) -> Option<CertificateRecord> {
+    let of_session = || certificates.iter().filter(|c| c.session_id == session);
+    of_session()
+        .find(|c| c.revoked_at.is_none())
+        .or_else(|| of_session().next())
+        .cloned()
 }
 
 async fn lawyer(db: &impl ConnectionTrait, h: &mut Home, person: i64) -> Result<(), ServiceError> {

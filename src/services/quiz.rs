@@ -18,6 +18,7 @@ use super::access::{Moderates, SessionAccess};
 use super::accounts::CurrentUser;
 use super::attendance::Attendance;
 use super::banks::CitedArticle;
+use super::certificates::EmailStatus;
 use super::live_room::LiveRoom;
 use crate::db::quiz::{self as db, NewAttempt};
 use crate::db::{banks, sessions as sessions_db};
@@ -334,6 +335,31 @@ pub struct AttemptView {
     pub quiz: QuizRecord,
     pub session_title: String,
     pub items: Vec<ShownItem>,
+    /// What became of the certificate; read for the result page only.
+    pub certificate: Option<CertificateNote>,
+}
+
+/// What the result page says about the certificate of the attempt's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateNote {
+    /// Her certificate of this session (issued with this attempt or an earlier passing one), and how
+    /// its email went.
+    Issued { id: i64, revoked: bool, email: EmailStatus },
+    /// Passed as read but not recorded yet: the deadline job records it within seconds and issues the
+    /// certificate then.
+    BeingRecorded,
+    /// Recorded as passed, yet no certificate (issuing is part of recording a pass, so this should
+    /// not happen): she is told to ask her street office.
+    Missing,
+    /// Not passed and no certificate from another attempt; `retake` when she may try again now.
+    NotPassed { retake: Option<Retake> },
+}
+
+/// A new attempt she may start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retake {
+    pub quiz_id: i64,
+    pub attempts_left: u32,
 }
 
 impl AttemptView {
@@ -432,6 +458,7 @@ async fn load_view(db: &impl ConnectionTrait, attempt: AttemptRecord) -> Result<
         quiz,
         session_title,
         items,
+        certificate: None,
     })
 }
 
@@ -445,10 +472,11 @@ pub async fn attempt_page(
     attempt_id: i64,
     user: &CurrentUser,
 ) -> Result<AttemptPage, ServiceError> {
-    let view = view(db, attempt_id, user).await?;
+    let mut view = view(db, attempt_id, user).await?;
     if view.accepts_answers() {
         return Ok(AttemptPage::Questions(view));
     }
+    view.certificate = Some(certificate_note(db, &view).await?);
     let reveal = view.attempt.may_reveal(&view.quiz, Utc::now());
     let mut articles = Vec::new();
     if reveal {
@@ -457,6 +485,35 @@ pub async fn attempt_page(
         }
     }
     Ok(AttemptPage::Result { view, reveal, articles })
+}
+
+/// Whether a certificate was issued for the attempt's session, and where; if not, why and what next.
+async fn certificate_note(db: &impl ConnectionTrait, v: &AttemptView) -> Result<CertificateNote, ServiceError> {
+    let a = &v.attempt;
+    let certs = crate::db::certificates::for_person_in_session(db, a.person_id, v.quiz.session_id).await?;
+    if let Some(c) = certs.iter().find(|c| c.revoked_at.is_none()).or(certs.first()) {
+        let jobs = crate::db::certificates::jobs_for_certificates(db, &[c.id]).await?;
+        return Ok(CertificateNote::Issued {
+            id: c.id,
+            revoked: c.revoked_at.is_some(),
+            email: super::certificates::status_of(jobs.last()),
+        });
+    }
+    Ok(match (a.passed == Some(true), a.status) {
+        (true, AttemptStatus::Open) => CertificateNote::BeingRecorded,
+        (true, AttemptStatus::Submitted) => CertificateNote::Missing,
+        (false, _) => {
+            let now = Utc::now();
+            let used = db::attempts_of(db, v.quiz.id, a.person_id).await?.len() as u32;
+            let left = v.quiz.settings.attempts_allowed.saturating_sub(used);
+            CertificateNote::NotPassed {
+                retake: (v.quiz.takes_answers_at(now) && left > 0).then_some(Retake {
+                    quiz_id: v.quiz.id,
+                    attempts_left: left,
+                }),
+            }
+        }
+    })
 }
 
 /// Saves one answer. `shown` is in the attempt's option order. Committed before returning `Ok`; a

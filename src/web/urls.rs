@@ -230,6 +230,11 @@ pub fn verify_code(code: &str) -> String {
     format!("{VERIFY}/{code}")
 }
 
+/// The certificate as a page (its picture, facts and links): what WeChat can show.
+pub fn certificate(id: i64) -> String {
+    format!("/certificates/{id}")
+}
+
 pub fn certificate_png(id: i64) -> String {
     format!("/certificates/{id}.png")
 }

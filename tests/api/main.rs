@@ -14,6 +14,7 @@ mod access;
 mod accounts;
 mod banks;
 mod certificates;
+mod chair_home;
 mod cli;
 mod demo;
 mod display;

@@ -1,4 +1,4 @@
-//! Certificates: download, public verification, revocation, officials' list and resend.
+//! Certificates: the page, download, public verification, revocation, officials' list and resend.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
@@ -18,6 +18,14 @@ use crate::web::state::AppState;
 use crate::web::urls;
 use crate::web::views::certificates as views;
 use crate::web::views::errors::error_page;
+
+/// The certificate as a page: its picture inline, the facts, the downloads and the verification link.
+/// Android WeChat neither shows nor downloads PDFs; this page and its picture work there.
+#[get("/certificates/{id:\\d+}")]
+async fn show(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let c = certificates::page(&state.db, &me.user, *id).await?;
+    Ok(html(views::certificate_page(&me.ctx, &c)))
+}
 
 #[get("/certificates/{id:\\d+}.pdf")]
 async fn pdf(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
@@ -148,7 +156,8 @@ async fn resend(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(pdf)
+    cfg.service(show)
+        .service(pdf)
         .service(png)
         .service(verify_form)
         .service(verify_code)

@@ -137,3 +137,48 @@ pub fn session_list(ctx: &Ctx, title: &str, rows: &[CertificateRow]) -> Markup {
         },
     )
 }
+
+/// The certificate as a page its holder can open in WeChat: the picture (which WeChat shows and saves by
+/// a long press), what it certifies, the downloads and the public verification link.
+pub fn certificate_page(ctx: &Ctx, c: &CertificateRecord) -> Markup {
+    let t = &c.content;
+    let alt = format!(
+        "{}：{}，{}《{}》，{}",
+        ctx.t("结业证书", "Certificate"),
+        t.name,
+        t.session_date,
+        t.session_title,
+        t.street
+    );
+    page(
+        ctx,
+        ctx.t("结业证书", "Certificate"),
+        html! {
+            (validity(ctx, c))
+            dl.facts {
+                dt { (ctx.t("持证人", "Holder")) } dd { (t.name) }
+                dt { (ctx.t("业委会", "Committee")) } dd { (t.committee) }
+                dt { (ctx.t("培训", "Session")) } dd { (t.session_title) }
+                dt { (ctx.t("培训日期", "Date")) } dd { (t.session_date) }
+                dt { (ctx.t("发证单位", "Issued by")) } dd { (t.street) }
+                dt { (ctx.t("发证日期", "Issued on")) } dd { (t.issued_on) }
+                dt { (ctx.t("证书编号", "Serial")) } dd.code { (c.serial) }
+                dt { (ctx.t("验证码", "Verification code")) } dd.code { (c.code) }
+            }
+            figure.certificate-picture {
+                img src=(urls::certificate_png(c.id)) alt=(alt) width="1200" height="1600";
+                figcaption.hint { (ctx.t("在微信里：长按证书图片，可以保存到手机或发给别人。",
+                    "In WeChat: press and hold the picture to save it to the phone or send it on.")) }
+            }
+            p.actions {
+                a.button.primary href=(urls::certificate_png(c.id)) { (ctx.t("打开证书图片（PNG）", "Open the picture (PNG)")) } " "
+                a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF，用于打印）", "Download (PDF, for printing)")) }
+            }
+            p {
+                (ctx.t("任何人都可以在公开验证页面核对这张证书：", "Anyone can check this certificate on its public verification page: "))
+                a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证页面", "Public verification page")) }
+            }
+            p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+        },
+    )
+}

@@ -5,9 +5,11 @@ use maud::{Markup, html};
 use super::When;
 use super::forms::read_aloud;
 use super::layout::page;
+use crate::domain::attempt::AttemptState;
 use crate::domain::person::Role;
 use crate::domain::session::{SessionStatus, SessionSummary};
-use crate::services::home::Home;
+use crate::i18n::Lang;
+use crate::services::home::{Attended, Home, QuizOutcome, Training};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -89,9 +91,9 @@ fn chair(ctx: &Ctx, h: &Home) -> Markup {
             h2 { (ctx.t("即将开始的培训", "Upcoming training sessions")) }
             @if let Some(c) = &h.chair_committee { p.meta { (c.name) } }
             (sessions(ctx, &h.chair_upcoming, ctx.t("目前没有邀请您参加的培训。", "No sessions you are invited to yet."), urls::room))
-            @if !h.chair_past.is_empty() {
-                h2 { (ctx.t("参加过的培训", "Past sessions")) }
-                (sessions(ctx, &h.chair_past, "", urls::room))
+            @if !h.chair_trainings.is_empty() {
+                h2 { (ctx.t("我的培训记录", "My training record")) }
+                ul.cards.trainings { @for t in &h.chair_trainings { (training(ctx, t)) } }
             }
             (certificates(ctx, h))
         }
@@ -107,13 +109,88 @@ fn certificates(ctx: &Ctx, h: &Home) -> Markup {
         ul.cards {
             @for c in &h.certificates {
                 li.card {
-                    h3 { a href=(urls::certificate_png(c.id)) { (c.content.session_title) } }
+                    h3 { a href=(urls::certificate(c.id)) { (c.content.session_title) } }
                     p.meta { (c.serial) " · " (c.content.issued_on)
                         @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } } }
                     p {
-                        a.button.primary href=(urls::certificate_png(c.id)) { (ctx.t("查看证书图片", "View the certificate (picture)")) } " "
-                        a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) } " "
-                        a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证页面", "Public verification page")) }
+                        a.button.primary href=(urls::certificate(c.id)) { (ctx.t("查看证书", "View the certificate")) } " "
+                        a.button href=(urls::certificate_png(c.id)) { (ctx.t("证书图片", "Picture")) } " "
+                        a.button href=(urls::certificate_pdf(c.id)) { (ctx.t("下载证书（PDF）", "Download (PDF)")) }
+                    }
+                    p { a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证页面", "Public verification page")) } }
+                }
+            }
+        }
+    }
+}
+
+/// Minutes are whole and rounded down; a short but real stay says "less than a minute" rather than a
+/// "0 minutes" that reads as a bug (as the quiz gate's message does).
+fn minutes(lang: Lang, a: Attended) -> String {
+    match (a.minutes, a.share > 0.0, lang) {
+        (0, true, Lang::Zh) => "不到 1 分钟".into(),
+        (0, true, Lang::En) => "less than a minute".into(),
+        (m, _, Lang::Zh) => format!("{m} 分钟"),
+        (m, _, Lang::En) => format!("{m} minutes"),
+    }
+}
+
+fn attendance(ctx: &Ctx, t: &Training) -> Markup {
+    html! {
+        @match t.attended {
+            None => (ctx.t("培训未举行", "The session was not held")),
+            Some(a) if a.share <= 0.0 => (ctx.t("未进入直播间", "Not in the room")),
+            Some(a) => { (minutes(ctx.lang, a)) (ctx.t("（", " (")) (format!("{:.0}%", a.share * 100.0)) (ctx.t("）", ")")) },
+        }
+    }
+}
+
+fn quiz_result(ctx: &Ctx, q: Option<&QuizOutcome>) -> Markup {
+    let Some(q) = q else {
+        return html! { (ctx.t("未参加", "Not taken")) };
+    };
+    let a = &q.attempt;
+    html! {
+        @match q.state {
+            AttemptState::Open => {
+                (ctx.t("答题中", "In progress")) " "
+                a.button href=(urls::attempt(a.id)) { (ctx.t("继续答题", "Continue")) }
+            },
+            AttemptState::Overdue => {
+                (ctx.t("时间已到，正在记录成绩", "Time is up; the result is being recorded")) " "
+                a.button href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
+            },
+            AttemptState::Submitted => {
+                (a.correct.unwrap_or(0)) " / " (a.total) " "
+                @if a.passed == Some(true) { span.tag.ok.verdict { (ctx.t("通过", "Passed")) } }
+                @else { span.tag.warn.verdict { (ctx.t("未通过", "Not passed")) } }
+                br;
+                a.button href=(urls::attempt(a.id)) { (ctx.t("查看结果与解析", "Result and explanations")) }
+            },
+        }
+    }
+}
+
+/// One training on her record: when, how long she was there, her quiz, her certificate.
+fn training(ctx: &Ctx, t: &Training) -> Markup {
+    let s = &t.session;
+    html! {
+        li.card {
+            h3 { a href=(urls::room(s.id)) { (s.title) } }
+            p.meta { (When(s.starts_at, ctx.lang))
+                @if s.status == SessionStatus::Live { " " span.tag.ok { (ctx.t("直播中", "Live")) } } }
+            dl.record {
+                dt { (ctx.t("出勤", "Attendance")) } dd.attendance { (attendance(ctx, t)) }
+                dt { (ctx.t("随堂测试", "Quiz")) } dd.quiz { (quiz_result(ctx, t.quiz.as_ref())) }
+                dt { (ctx.t("证书", "Certificate")) }
+                dd.certificate {
+                    @match &t.certificate {
+                        Some(c) => {
+                            a.button href=(urls::certificate(c.id)) { (ctx.t("查看证书", "View the certificate")) }
+                            @if c.revoked_at.is_some() { " " span.tag.warn { (ctx.t("已撤销", "revoked")) } }
+                            " · " a href=(urls::verify_code(&c.code)) { (ctx.t("公开验证", "Verify")) }
+                        },
+                        None => (ctx.t("无", "None")),
                     }
                 }
             }

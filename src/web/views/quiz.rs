@@ -9,7 +9,8 @@ use crate::domain::question::{QuestionKind, letter};
 use crate::domain::quiz::{Given, QuizSettings, QuizStatus, Reveal};
 use crate::i18n::{Lang, Text};
 use crate::services::banks::CitedArticle;
-use crate::services::quiz::{AttemptView, Blocked, Ready, SettingsPage, ShownItem};
+use crate::services::certificates::EmailStatus;
+use crate::services::quiz::{AttemptView, Blocked, CertificateNote, Ready, Retake, SettingsPage, ShownItem};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -456,6 +457,7 @@ pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<Cit
         ctx.t("测试成绩", "Your result"),
         html! {
             (score(ctx, v))
+            @if let Some(note) = &v.certificate { (certificate_note(ctx, v, note)) }
             @if !reveal {
                 (notice("", ctx.t("测试结束后可以查看答案和解析。", "Answers and explanations appear after the quiz closes.")))
             } @else {
@@ -484,6 +486,77 @@ fn score(ctx: &Ctx, v: &AttemptView) -> Markup {
             p.verdict data-say="" { @if passed { (ctx.t("合格！", "Passed!")) } @else { (ctx.t("未合格", "Not passed")) } }
             (read_aloud(ctx, "result", ctx.lang.html_lang()))
             p.meta { (ctx.t("合格线 ", "Pass mark ")) (v.quiz.settings.pass_mark) "%" @if let Some(note) = server_submitted(ctx, a.submitted_by.as_deref()) { " · " (note) } }
+        }
+    }
+}
+
+/// Where her certificate is, or why there is none and what she can do.
+fn certificate_note(ctx: &Ctx, v: &AttemptView, note: &CertificateNote) -> Markup {
+    let find_again = ctx.t(
+        "以后在首页的“我的培训记录”和“我的证书”里都能找到它。",
+        "You can find it again on the home page, under My training record and My certificates.",
+    );
+    html! {
+        section.notice.certificate-note .ok[matches!(note, CertificateNote::Issued { revoked: false, .. })]
+            .error[matches!(note, CertificateNote::Issued { revoked: true, .. } | CertificateNote::Missing)] role="status" {
+            @match note {
+                CertificateNote::Issued { id, revoked: false, email } => {
+                    p { strong { (ctx.t("证书已发放", "Your certificate has been issued")) }
+                        @if v.attempt.passed != Some(true) { (ctx.t("（您在另一次答题中已通过）", " (you passed in another attempt)")) } }
+                    p { (email_note(ctx, *email)) }
+                    p { a.button.primary href=(urls::certificate(*id)) { (ctx.t("查看证书", "View the certificate")) } }
+                    p.meta { (find_again) }
+                },
+                CertificateNote::Issued { id, revoked: true, .. } => {
+                    p { strong { (ctx.t("本场培训的证书已被撤销", "Your certificate of this session was revoked")) } }
+                    p { a href=(urls::certificate(*id)) { (ctx.t("查看证书和撤销原因", "See the certificate and why")) } }
+                },
+                CertificateNote::BeingRecorded => {
+                    p { strong { (ctx.t("证书即将发放", "Your certificate is on its way")) } }
+                    p { (ctx.t("答题时间已到，系统正在记录您的成绩，证书会在几秒钟内发放。请稍后刷新本页。",
+                        "Time is up and your result is being recorded; the certificate is issued within seconds. Reload this page shortly.")) }
+                    p.meta { (find_again) }
+                },
+                CertificateNote::Missing => {
+                    p { strong { (ctx.t("证书还没有发放", "No certificate has been issued yet")) } }
+                    p { (ctx.t("您已合格，但系统里还没有您的证书。请联系街道办，他们可以查看并处理。",
+                        "You passed, but there is no certificate for you yet. Please contact your street office; they can look into it.")) }
+                },
+                CertificateNote::NotPassed { retake } => {
+                    p { strong { (ctx.t("本次未合格，没有证书", "Not passed: no certificate this time")) } }
+                    (what_next(ctx, *retake))
+                },
+            }
+        }
+    }
+}
+
+fn email_note(ctx: &Ctx, email: EmailStatus) -> &'static str {
+    match email {
+        EmailStatus::Sent => ctx.t("证书也已发送到您登记的邮箱。", "It was also sent to your email address."),
+        EmailStatus::Pending => ctx.t(
+            "证书正在发送到您登记的邮箱，请稍后查收。",
+            "It is being sent to your email address; check your inbox shortly.",
+        ),
+        EmailStatus::Failed => ctx.t(
+            "发往您邮箱的邮件没有成功，街道可以重新发送；您也可以直接在这里查看和保存证书。",
+            "The email to you did not go through; the street office can send it again. You can also view and save the certificate here.",
+        ),
+        EmailStatus::NoEmail => ctx.t(
+            "您没有登记邮箱，证书不会通过邮件发送。请点“查看证书”，长按证书图片即可保存到手机。",
+            "You have no email address on file, so it is not emailed. Open it below and press and hold the picture to save it.",
+        ),
+    }
+}
+
+fn what_next(ctx: &Ctx, retake: Option<Retake>) -> Markup {
+    html! {
+        @if let Some(r) = retake {
+            p { (ctx.t("您还可以再答 ", "You may try again: ")) (r.attempts_left) (ctx.t(" 次，通过后即可获得证书。", " attempt(s) left; passing earns the certificate.")) }
+            p { a.button.primary href=(urls::quiz(r.quiz_id)) { (ctx.t("重新答题", "Try again")) } }
+        } @else {
+            p { (ctx.t("本场随堂测试已经结束，或答题次数已用完。街道以后组织培训时会通知您，参加并通过随堂测试后即可获得证书。",
+                "This quiz is over or you have used your attempts. The street office will let you know about the next session; pass its quiz to earn the certificate.")) }
         }
     }
 }
