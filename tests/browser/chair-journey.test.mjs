@@ -24,7 +24,8 @@ const password = 'quorum-demo';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const smsDir = process.env.QUORUM_SMS_DIR
   || join(process.env.QUORUM_VAR_DIR || process.env.SCREENSHOT_DIR || join(repo, 'var'), 'sms');
-const shot = (name) => `${process.env.JOURNEY_SHOTS || '/tmp'}/journey-${name}.png`;
+// Screenshots of each step on the phone, to look at: /tmp/journey-*.png (SCREENSHOT_DIR in .ci/run).
+const shot = (name) => `${process.env.SCREENSHOT_DIR || '/tmp'}/journey-${name}.png`;
 const screen = { width: 390, height: 844 };
 // An Android phone's WeChat in-app browser.
 const wechat = 'Mozilla/5.0 (Linux; Android 13; PGT-AN10 Build/HONORPGT-AN10; wv) AppleWebKit/537.36 (KHTML, like Gecko) '
