@@ -251,3 +251,120 @@ test('the quiz reaches a chair in the room and marks the answered question', { t
     await b.close();
   }
 });
+
+// A datetime-local value in Shanghai time, `minutes` from now.
+function shanghai(minutes) {
+  return new Date(Date.now() + minutes * 60_000 + 8 * 3_600_000).toISOString().slice(0, 16);
+}
+
+// A new session for the official's whole street with a one-question quiz and the default attendance gate
+// (60%). It starts within the hour, before the demo session, so the official's home still lists the demo
+// session first (where the tests above and shipped-questions.test.mjs look for it).
+async function scheduleSession(official, title) {
+  await official.goto(`${base}/sessions/new`);
+  await official.fill('#f-title', title);
+  await official.fill('#f-starts_at', shanghai(60));
+  await official.fill('#f-ends_at', shanghai(150));
+  await official.check('fieldset:has(input[name=lecturers]) label:has-text("刘建国") input');
+  await official.check('input[name=invite][value=street]');
+  await Promise.all([official.waitForNavigation(), official.click('form.stack button.primary[type=submit]')]);
+  const id = official.url().match(/\/sessions\/(\d+)$/)[1];
+  await official.goto(`${base}/sessions/${id}/quiz`);
+  await official.fill('input[name="topic:业主大会"]', '1');
+  assert.equal(await official.inputValue('#f-attendance_gate'), '60');
+  await Promise.all([official.waitForNavigation(), official.click('form.stack button.primary[type=submit]:has-text("保存设置")')]);
+  return id;
+}
+
+// Polls `check` until it returns something truthy.
+async function until(what, check, timeout) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// A chair whose phone's heartbeats did not get through (WeChat in the background, a weak network) counts
+// as present only up to her last heartbeat: the server takes a connection silent for 90 s to have died
+// then. When the quiz opens she is below the gate and stays in the room with the explanation; a chair who
+// arrives after the opening gets the quiz in the room's welcome. Once her heartbeats come through again
+// her minutes reach the gate, and the quiz frame (which asks again every cfg.gateRecheckMs, 30 s unless
+// set) lets her in by itself.
+test('a chair below the gate stays in the room and is let in once she reaches it; a late chair gets the quiz in the room', { timeout: 480_000 }, async () => {
+  const b = await browser();
+  try {
+    const official = await signIn(b, '13900000002');
+    const id = await scheduleSession(official, `出勤门槛 ${new Date().toISOString().slice(11, 19)}`);
+    const room = `${base}/sessions/${id}/room`;
+
+    // Her page's heartbeats are dropped on the way to the server until `silent` is lifted; everything
+    // else (signalling, the server's pings and her page's pongs) passes.
+    const chair = await signIn(b, '13900000101');
+    let silent = true;
+    let dropped = 0;
+    await chair.routeWebSocket(/\/sessions\/\d+\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (silent && typeof m === 'string' && JSON.parse(m).type === 'heartbeat') { dropped += 1; return; }
+        server.send(m);
+      });
+    });
+    await chair.goto(room);
+    await chair.waitForSelector('#conn[data-state=connected]');
+    const joined = Date.now();
+    await official.goto(room);
+    await official.waitForSelector('#conn[data-state=connected]');
+    await official.click('#start');
+    await official.waitForSelector('#live:not([hidden])');
+    await chair.waitForSelector('#live:not([hidden])', { timeout: 20_000 });
+
+    // Past the server's 90 s of silence (with a margin), her time in the room stops at her joining.
+    await until('her heartbeats to be silent for over 90 s', () => Date.now() - joined > 100_000 && dropped >= 5, 150_000);
+    await official.click('#open-quiz');
+    await official.waitForFunction(() => /在场/.test(document.getElementById('quiz-counter').textContent), null, { timeout: 20_000 });
+    assert.equal(official.url(), room, 'the moderator is still in the room');
+
+    // Below the gate: the quiz panel opens in the room with the plain explanation, not a 403 page.
+    await chair.waitForSelector('#quiz-panel:not([hidden])', { timeout: 20_000 });
+    const frameOf = (page) => page.frames().find((f) => f !== page.mainFrame() && /\/(quiz|attempts)\/\d+/.test(f.url()));
+    const gate = await until('the quiz frame', () => frameOf(chair), 20_000);
+    await gate.waitForSelector('[data-gate]');
+    const why = await gate.textContent('main');
+    assert.match(why, /需要听课时间达到 60%/, why);
+    assert.equal(chair.url(), room, 'she stays in the room');
+    await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-below-gate.png') });
+
+    // A chair who comes in after the quiz opened gets it in the room's welcome (here: the gate, she heard
+    // none of the lecture), signed in with the personal link the street office gave her.
+    await official.goto(`${base}/street/chairs`);
+    await Promise.all([official.waitForNavigation(), official.click('tr:has-text("13900000110") form button')]);
+    const link = new URL((await official.textContent('.print-card .url')).trim()).pathname;
+    const late = await (await b.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, userAgent: wechat })).newPage();
+    await late.goto(`${base}${link}`);
+    await Promise.all([late.waitForNavigation(), late.click('form.stack button.primary')]);
+    await late.goto(room);
+    await late.waitForSelector('#quiz-panel:not([hidden])', { timeout: 20_000 });
+    const lateFrame = await until('the late chair\'s quiz frame', () => frameOf(late), 20_000);
+    await lateFrame.waitForSelector('[data-gate]');
+    assert.equal(late.url(), room);
+
+    // Her heartbeats come through again: within a heartbeat (15 s) her time counts up to now, and within
+    // a recheck (30 s) the frame shows the start of her quiz, still inside the room.
+    silent = false;
+    const ready = await until('the frame to let her in', async () => {
+      const f = frameOf(chair);
+      return f && await f.locator('form[action$="/start"] button').count() > 0 ? f : null;
+    }, 120_000);
+    await Promise.all([ready.waitForNavigation(), ready.click('form[action$="/start"] button')]);
+    await ready.waitForSelector('form.question label.option');
+    assert.match(ready.url(), /\/attempts\/\d+/);
+    assert.equal(chair.url(), room, 'she takes it in the room');
+    await chair.screenshot({ path: (process.env.SCREENSHOT || '/tmp/room-chair.png').replace(/\.png$/, '-let-in.png') });
+    assert.deepEqual(cspViolations, [], 'nothing is blocked by the Content-Security-Policy');
+  } finally {
+    await b.close();
+  }
+});
