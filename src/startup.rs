@@ -87,7 +87,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let rooms = self.rooms;
-        actix_web::rt::spawn(async move {
+        tokio::spawn(async move {
             stop_signal().await;
             tracing::info!("stopping: telling live rooms");
             rooms.restarting();

@@ -4,6 +4,16 @@
  * support: WebSocket, RTCPeerConnection, getUserMedia, replaceTrack. The server makes every WebRTC offer;
  * this page answers. Each viewer connection has four fixed slots in this order: camera video, screen
  * video, lecturer audio, speaker audio. The page reconnects by itself and says so.
+ *
+ * Recovery, because phones move between cells and Wi-Fi and lock their screens:
+ * - the socket: a heartbeat every 5 s answered by `pong`; 12 s without any message means a half-open
+ *   socket, closed and reopened. `online` and a return to the page reconnect at once; a server restart
+ *   (`restarting`, close code 1012) is retried every second.
+ * - media: the page watches what its viewer connection receives (RTP packets and the server's ICE
+ *   keepalives, once a second) because browsers keep calling a connection "connected" through a cut; after
+ *   about 2 s without anything the state line says 重新连接中. Short cuts heal by themselves (the server asks
+ *   the lecturer for a keyframe when the leg is back); a leg that failed (said by the server, or by the
+ *   browser) or stays down is replaced by a fresh one.
  */
 (function () {
   'use strict';
@@ -26,6 +36,10 @@
   var canSpeak = false;
   var handUp = false;
   var people = [];
+  var lastMessageAt = Date.now();
+  var reconnectTimer = null;
+  var restarting = false;
+  var media = { total: -1, changedAt: Date.now(), down: false, resubscribedAt: 0 };
   // Exposed for diagnostics and the browser test.
   window.quorumRoom = { get viewPc() { return viewPc; }, get pubPcs() { return pubPcs; } };
 
@@ -55,33 +69,121 @@
   }
 
   function connect() {
-    setConn(ws ? 'reconnecting' : 'connecting');
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (!restarting) { setConn(ws ? 'reconnecting' : 'connecting'); }
     var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    ws = new WebSocket(proto + location.host + cfg.ws);
-    ws.onopen = function () {
+    var sock = new WebSocket(proto + location.host + cfg.ws);
+    ws = sock;
+    lastMessageAt = Date.now();
+    sock.onopen = function () {
       backoff = 1000;
+      restarting = false;
       setConn('connected');
-      heartbeat = setInterval(function () { send({ type: 'heartbeat' }); }, 15000);
+      clearInterval(heartbeat);
+      heartbeat = setInterval(function () { send({ type: 'heartbeat' }); }, 5000);
     };
-    ws.onmessage = function (e) { handle(JSON.parse(e.data)); };
-    ws.onclose = function () {
+    sock.onmessage = function (e) { lastMessageAt = Date.now(); handle(JSON.parse(e.data)); };
+    sock.onclose = function (e) {
+      if (sock !== ws) { return; }
       clearInterval(heartbeat);
       closeAll();
       if (root.getAttribute('data-removed')) { return; }
-      setConn('reconnecting');
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 15000);
+      if (e && e.code === 1012) { restarting = true; }
+      setConn(restarting ? 'restarting' : (navigator.onLine === false ? 'offline' : 'reconnecting'));
+      // A restarting server is back within seconds: try every second. Otherwise back off a little,
+      // with jitter so a room's phones do not all knock at once, and never wait more than 5 s.
+      var wait = restarting ? 1000 : backoff + Math.random() * 500;
+      backoff = Math.min(backoff + 1000, 5000);
+      reconnectTimer = setTimeout(connect, wait);
     };
   }
 
+  // Drops a socket that may be half-open and connects again now.
+  function reconnectNow() {
+    if (root.getAttribute('data-removed')) { return; }
+    var old = ws;
+    ws = null;
+    if (old) { old.onclose = null; old.onmessage = null; try { old.close(); } catch (e) { /* already closed */ } }
+    clearInterval(heartbeat);
+    closeAll();
+    backoff = 1000;
+    connect();
+  }
+
+  // 12 s without a message (heartbeats are answered every 5 s) means the socket is dead on its way.
+  setInterval(function () {
+    if (ws && ws.readyState === 1 && Date.now() - lastMessageAt > 12000) { reconnectNow(); }
+  }, 2000);
+  window.addEventListener('online', function () { reconnectNow(); });
+  window.addEventListener('offline', function () { setConn('offline'); });
+  document.addEventListener('visibilitychange', function () {
+    // Back from a locked screen: a socket quiet for a while probably died meanwhile.
+    if (document.visibilityState === 'visible' && Date.now() - lastMessageAt > 6000) { reconnectNow(); }
+  });
+
   function closeAll() {
     if (viewPc) { viewPc.close(); viewPc = null; }
+    mediaUp();
     Object.keys(pubPcs).forEach(function (k) { pubPcs[k].close(); delete pubPcs[k]; });
   }
 
   function subscribe() {
+    media.resubscribedAt = Date.now();
+    media.total = -1;
+    media.changedAt = Date.now();
     send({ type: 'subscribe', audio_only: !!($('audio-only') && $('audio-only').checked) });
   }
+
+  // A fresh viewer leg, at most every 3 s.
+  function resubscribe() {
+    if (status !== 'live' || !ws || ws.readyState !== 1 || Date.now() - media.resubscribedAt < 3000) { return; }
+    subscribe();
+  }
+
+  function mediaDown() {
+    if (!media.down) { media.down = true; setConn('media_down'); }
+  }
+
+  function mediaUp() {
+    if (media.down) {
+      media.down = false;
+      if (ws && ws.readyState === 1) { setConn('connected'); }
+    }
+  }
+
+  // What the viewer connection has received so far: RTP packets and ICE checks (the server sends one a
+  // second, so this grows even when nobody publishes).
+  function received(stats) {
+    var total = 0;
+    stats.forEach(function (r) {
+      if (r.type === 'inbound-rtp') { total += r.packetsReceived || 0; }
+      if (r.type === 'candidate-pair' && (r.nominated || r.state === 'succeeded')) {
+        total += (r.requestsReceived || 0) + (r.responsesReceived || 0);
+      }
+    });
+    return total;
+  }
+
+  setInterval(function () {
+    var pc = viewPc;
+    if (!pc || status !== 'live') { return; }
+    if (pc.connectionState === 'failed') { mediaDown(); resubscribe(); return; }
+    pc.getStats().then(function (stats) {
+      if (pc !== viewPc) { return; }
+      var total = received(stats), now = Date.now();
+      if (total !== media.total) {
+        media.total = total;
+        media.changedAt = now;
+        mediaUp();
+        return;
+      }
+      var quiet = now - media.changedAt;
+      if (quiet > 1800) { mediaDown(); }
+      // A cut of a few seconds heals by itself; longer, and a fresh leg is quicker than waiting.
+      if (quiet > 8000) { resubscribe(); }
+    }).catch(function () { /* closed meanwhile */ });
+  }, 500);
 
   function handle(m) {
     switch (m.type) {
@@ -105,6 +207,20 @@
         break;
       case 'offer':
         if (m.leg === 'view') { answerView(m.sdp); } else { answerPublish(m.leg, m.sdp); }
+        break;
+      case 'pong': break;
+      case 'leg':
+        // The server's view of a media leg: down (no packets), up again, or failed (closed there).
+        if (m.leg === 'view') {
+          if (m.state === 'down') { mediaDown(); }
+          if (m.state === 'failed') { mediaDown(); media.resubscribedAt = 0; resubscribe(); }
+        } else if (m.state === 'failed' && wanted[m.leg]) {
+          send({ type: 'publish', source: m.leg });
+        }
+        break;
+      case 'restarting':
+        restarting = true;
+        setConn('restarting');
         break;
       case 'people': people = m.people; renderPeople(); break;
       case 'chat': renderChat([m.message], false); break;
@@ -189,6 +305,12 @@
     if (pubPcs[source]) { pubPcs[source].close(); }
     var pc = new RTCPeerConnection({ iceServers: iceServers });
     pubPcs[source] = pc;
+    // A publishing leg that failed (the network changed under it) is asked for again.
+    pc.onconnectionstatechange = function () {
+      if (pc.connectionState === 'failed' && pubPcs[source] === pc && wanted[source]) {
+        send({ type: 'publish', source: source });
+      }
+    };
     pc.setRemoteDescription({ type: 'offer', sdp: sdp })
       .then(function () {
         return Promise.all(pc.getTransceivers().map(function (t) {
@@ -326,7 +448,9 @@
 
   function renderHands(queue) {
     var ol = $('hands');
-    if (handUp && queue.indexOf(cfg.you) < 0) { handUp = false; updateSpeak(); }
+    // Her hand is hers, not this connection's: after a reconnect the queue says whether it is still up.
+    var up = queue.indexOf(cfg.you) >= 0;
+    if (up !== handUp) { handUp = up; updateSpeak(); }
     if (!ol) { return; }
     ol.textContent = '';
     queue.forEach(function (id) {

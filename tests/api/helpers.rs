@@ -287,6 +287,15 @@ impl TestApp {
         format!("{}/sessions/{session}/ws", self.address.replace("http://", "ws://"))
     }
 
+    /// Enters the live room and returns the welcome itself (the connection stays open while the test
+    /// runs, as a page would).
+    pub async fn join_room_welcome(&self, session: i64, cookie: &str) -> serde_json::Value {
+        let mut s = Signal::connect(&self.ws_url(session), cookie).await.unwrap();
+        let welcome = s.expect("welcome", std::time::Duration::from_secs(5)).await.unwrap();
+        std::mem::forget(s);
+        welcome
+    }
+
     /// Enters the live room with a session cookie and waits for the welcome.
     pub async fn join_room(&self, session: i64, cookie: &str) -> Signal {
         let mut s = Signal::connect(&self.ws_url(session), cookie).await.unwrap();
@@ -349,4 +358,42 @@ pub fn future_day() -> String {
     (chrono::Utc::now() + chrono::Duration::days(30) + chrono::Duration::hours(8))
         .format("%Y-%m-%d")
         .to_string()
+}
+
+/// Starts the real server binary on a database; returns the child and its base URL.
+pub fn start_server(
+    url: &str,
+    dir: &std::path::Path,
+    banks: Option<&std::path::Path>,
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"));
+    if let Some(banks) = banks {
+        cmd.env("QUORUM__PATHS__BANKS_DIR", banks);
+    }
+    let child = cmd
+        .arg("serve")
+        .env("QUORUM__DATABASE__URL", url)
+        .env("QUORUM__PATHS__VAR_DIR", dir)
+        .env("QUORUM__DEMO__SEED", "false")
+        .env("QUORUM__SERVER__PORT", port.to_string())
+        .env(
+            "QUORUM__SECURITY__SECRET_KEY",
+            "restart-test-secret-key-restart-test-secret",
+        )
+        .env("QUORUM_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (child, base)
 }

@@ -16,7 +16,9 @@ use quorum::services::quiz;
 use quorum::services::sessions::{Invitees, NoRoom, SessionInput};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, Page, TestApp, id_in, location, make_person, make_street, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, Page, TestApp, id_in, location, make_person, make_street, spawn_app_with, start_server,
+};
 
 /// A bank of five questions on one topic (plus the test statute), loaded into the app.
 fn bank_dir() -> PathBuf {
@@ -549,37 +551,6 @@ async fn one_question_per_screen_works_without_javascript() {
     );
 }
 
-/// Starts the real server binary on a database; returns the child and its base URL.
-fn start_server(url: &str, dir: &std::path::Path, banks: &std::path::Path) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
-        .arg("serve")
-        .env("QUORUM__DATABASE__URL", url)
-        .env("QUORUM__PATHS__VAR_DIR", dir)
-        .env("QUORUM__PATHS__BANKS_DIR", banks)
-        .env("QUORUM__DEMO__SEED", "false")
-        .env("QUORUM__SERVER__PORT", port.to_string())
-        .env(
-            "QUORUM__SECURITY__SECRET_KEY",
-            "restart-test-secret-key-restart-test-secret",
-        )
-        .env("QUORUM_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (child, base)
-}
-
 #[tokio::test]
 async fn acknowledged_answers_survive_killing_the_server() {
     // Prepare the data through a normal test app, then serve the same database from a real process.
@@ -590,7 +561,7 @@ async fn acknowledged_answers_survive_killing_the_server() {
     let dir = std::env::temp_dir().join(format!("quorum-restart-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let banks = bank_dir();
-    let (mut server, base) = start_server(&url, &dir, &banks);
+    let (mut server, base) = start_server(&url, &dir, Some(&banks));
     let browser = TestApp::remote(&base);
     assert_eq!(browser.sign_in("13900000100", PASSWORD).await.status().as_u16(), 303);
     let mut acknowledged = Vec::new();
@@ -607,7 +578,7 @@ async fn acknowledged_answers_survive_killing_the_server() {
     // Kill the process outright (SIGKILL: no shutdown, no flushing), then start it again.
     server.kill().unwrap();
     server.wait().unwrap();
-    let (mut server, base) = start_server(&url, &dir, &banks);
+    let (mut server, base) = start_server(&url, &dir, Some(&banks));
     let browser = TestApp::remote(&base);
     assert_eq!(browser.sign_in("13900000100", PASSWORD).await.status().as_u16(), 303);
     let page = browser.page(&format!("/attempts/{attempt}?layout=all")).await;

@@ -496,3 +496,131 @@ async fn a_chat_flood_is_slowed_and_hidden_characters_are_refused() {
     );
     other.expect("chat", Duration::from_secs(5)).await.unwrap();
 }
+
+/// Sends SIGTERM (as systemd or docker stop does) and waits for the process to exit; the time it took.
+fn terminate(server: &mut std::process::Child) -> Duration {
+    let started = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    while server.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(15), "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn hands_speaking_rights_mutes_and_removals_survive_a_restart_and_a_blip() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let dir = app.var_dir().join("restart");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut server, base) = crate::helpers::start_server(&app.database_url, &dir, None);
+    let remote = TestApp::remote(&base);
+    let [(hand, hand_token), (speaker, speaker_token), (removed, removed_token)] =
+        [c.chairs[0].clone(), c.chairs[1].clone(), c.chairs[2].clone()];
+
+    let mut moderator = remote.join_room(c.session, &c.official).await;
+    let mut chair = remote.join_room(c.session, &hand_token).await;
+    let mut other = remote.join_room(c.session, &speaker_token).await;
+    let mut gone = remote.join_room(c.session, &removed_token).await;
+    chair.send(json!({"type": "raise_hand"}));
+    assert_eq!(
+        moderator.expect("hands", Duration::from_secs(5)).await.unwrap()["queue"],
+        json!([hand])
+    );
+    moderator.send(json!({"type": "allow_speak", "person": speaker}));
+    other.expect("speak", Duration::from_secs(5)).await.unwrap();
+    moderator.send(json!({"type": "mute", "person": speaker}));
+    other.expect("muted", Duration::from_secs(5)).await.unwrap();
+    moderator.send(json!({"type": "remove", "person": removed}));
+    gone.expect("removed", Duration::from_secs(5)).await.unwrap();
+
+    // A blip: her socket drops and comes back; her hand is still up.
+    drop(chair);
+    // (Earlier queues may still be on their way: wait for the one without her.)
+    while moderator.expect("hands", Duration::from_secs(5)).await.unwrap()["queue"] != json!([]) {}
+    let back = remote.join_room_welcome(c.session, &hand_token).await;
+    assert_eq!(back["hands"], json!([hand]), "her hand stayed raised through the blip");
+
+    // SIGTERM: the pages are told to reconnect, and the process is gone within a couple of seconds.
+    let stop = tokio::task::spawn_blocking(move || {
+        let took = terminate(&mut server);
+        (server, took)
+    });
+    moderator.expect("restarting", Duration::from_secs(5)).await.unwrap();
+    let (_, took) = stop.await.unwrap();
+    assert!(took < Duration::from_secs(4), "stopping took {took:?}");
+
+    // After the restart everything is as before.
+    let (mut server, base) = crate::helpers::start_server(&app.database_url, &dir, None);
+    let remote = TestApp::remote(&base);
+    let mut moderator = remote.join_room(c.session, &c.official).await;
+    let back = remote.join_room_welcome(c.session, &hand_token).await;
+    assert_eq!(back["hands"], json!([hand]), "her hand survived the restart");
+    let speaker_back = remote.join_room_welcome(c.session, &speaker_token).await;
+    assert_eq!(
+        speaker_back["can_speak"], true,
+        "the right to speak survived the restart"
+    );
+    let people = loop {
+        let p = moderator.expect("people", Duration::from_secs(5)).await.unwrap();
+        if p["people"].as_array().unwrap().iter().any(|x| x["id"] == speaker) {
+            break p;
+        }
+    };
+    let entry = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == speaker)
+        .unwrap()
+        .clone();
+    assert_eq!(entry["muted"], true, "the mute survived the restart");
+    let mut again = Signal::connect(&remote.ws_url(c.session), &removed_token)
+        .await
+        .unwrap();
+    again.expect("removed", Duration::from_secs(5)).await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_viewer_whose_media_stops_is_told_its_leg_failed() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    sessions_db::set_status(
+        &app.db,
+        c.session,
+        quorum::domain::session::SessionStatus::Live,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (mut chair, viewer) = watch(&app, c.session, &c.chairs[0].1).await;
+    assert_eq!(
+        chair.expect("leg", Duration::from_secs(10)).await.unwrap()["state"],
+        "up"
+    );
+    // The phone's media goes away without a word (its socket stays): the server notices within seconds
+    // and tells the page, which asks for a fresh leg.
+    viewer.close().await;
+    let started = std::time::Instant::now();
+    let failed = loop {
+        let m = chair.expect("leg", Duration::from_secs(15)).await.unwrap();
+        if m["state"] == "failed" {
+            break m;
+        }
+    };
+    assert_eq!(failed["leg"], "view");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        started.elapsed()
+    );
+    chair.send(json!({"type": "subscribe"}));
+    chair.offer("view").await.unwrap();
+}

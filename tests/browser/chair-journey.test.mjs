@@ -299,24 +299,28 @@ test('a chair without a password goes from the WeChat group link to her certific
     // 5. Later, from home, she finds her result and her certificate.
     await chair.goto(`${base}/`);
     await chair.screenshot({ path: shot('8-home'), fullPage: true });
-    // TODO(issue 12, chair home): once the home lists her trainings, this step follows those links instead:
-    //   `a[href^="/attempts/"]` (查看结果与解析) on this session's entry must lead to `resultUrl`'s attempt and
-    //   show 合格！ with the explanations, and `a[href^="/certificates/"]` must open the certificate page
-    //   `/certificates/{id}` (not only `/certificates/{id}.png`). Until then it checks the 我的证书 section.
-    const certs = chair.locator('h2:has-text("我的证书") ~ ul.cards li.card').filter({ hasText: title });
-    assert.equal(await certs.count(), 1, 'this training\'s certificate is listed under 我的证书');
-    const picture = await certs.locator('a.button[href^="/certificates/"]').first().getAttribute('href');
-    assert.match(picture, /^\/certificates\/\d+\.png$/);
+    // Her training record on home: attendance, the result with its explanations, the certificate page.
+    const card = chair.locator('ul.cards.trainings li.card').filter({ hasText: title });
+    assert.equal(await card.count(), 1, 'this training is on her record');
+    assert.match(await card.locator('dd.attendance').textContent(), /分钟（\d+%）/, 'attendance in minutes and percent');
+    assert.equal((await card.locator('dd.quiz .verdict').textContent()).trim(), '通过');
+    const resultLink = await card.locator('dd.quiz a[href^="/attempts/"]').getAttribute('href');
+    assert.equal(new URL(resultUrl).pathname, resultLink, 'the record leads to the result she saw');
+    const certPage = await card.locator('dd.certificate a[href^="/certificates/"]').getAttribute('href');
+    assert.match(certPage, /^\/certificates\/\d+$/, 'a certificate page, not only a file');
+    await chair.goto(`${base}${certPage}`);
+    const picture = await chair.locator('img[src$=".png"]').first().getAttribute('src');
     const png = await chair.request.get(`${base}${picture}`);
     assert.equal(png.status(), 200);
     assert.equal(png.headers()['content-type'], 'image/png', 'a picture WeChat can show and save');
-    const verify = await certs.locator('a[href^="/verify/"]').getAttribute('href');
+    await chair.screenshot({ path: shot('9-certificate'), fullPage: true });
+    const verify = await chair.locator('a[href^="/verify/"]').first().getAttribute('href');
     await chair.goto(`${base}${verify}`);
     await chair.waitForSelector('.notice.ok:has-text("证书有效")');
     const verified = await chair.textContent('dl.facts');
     assert.ok(verified.includes(title) && verified.includes('东方城市花园业主委员会') && verified.includes(chairName[0]),
       `the public page names the training and her committee (her name masked): ${verified}`);
-    await chair.screenshot({ path: shot('9-verified'), fullPage: true });
+    await chair.screenshot({ path: shot('10-verified'), fullPage: true });
     // Her result stays where the quiz left it.
     await chair.goto(resultUrl);
     assert.equal((await chair.textContent('.result .verdict')).trim(), '合格！');

@@ -22,6 +22,21 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Connection lost, reconnecting…",
     ),
     (
+        "media_down",
+        "画面中断，重新连接中…",
+        "Media interrupted, reconnecting…",
+    ),
+    (
+        "restarting",
+        "服务器正在重启，马上自动重新连接…",
+        "The server is restarting; reconnecting in a moment…",
+    ),
+    (
+        "offline",
+        "手机没有网络，恢复后自动重新连接…",
+        "This phone is offline; reconnecting when the network is back…",
+    ),
+    (
         "removed",
         "您已被主持人移出直播间。",
         "The moderator removed you from the room.",
