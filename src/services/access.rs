@@ -3,10 +3,19 @@
 use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
-use super::accounts::CurrentUser;
 use crate::db::{people, sessions as sessions_db};
 use crate::domain::person::{Person, Role};
 use crate::domain::session::{RoomRole, SessionRecord};
+
+/// The signed-in person as every request sees them.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub person: Person,
+    /// The streets an official is scoped to (empty for others).
+    pub official_streets: Vec<i64>,
+    /// The hash of this session's token (to sign out this session only).
+    pub session_hash: String,
+}
 
 /// The streets a user may manage: all (admins) or the ones they are scoped to (officials).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,15 +15,7 @@ use crate::domain::person::{NewPassword, Person};
 use crate::domain::throttle::{ThrottlePolicy, wait_remaining};
 use crate::i18n::Text;
 
-/// The signed-in person as every request sees them.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub person: Person,
-    /// The streets an official is scoped to (empty for others).
-    pub official_streets: Vec<i64>,
-    /// The hash of this session's token (to sign out this session only).
-    pub session_hash: String,
-}
+pub use super::access::CurrentUser;
 
 /// A freshly created session: the token goes into the cookie.
 pub struct NewSession {
