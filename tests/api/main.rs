@@ -28,3 +28,4 @@ mod security;
 mod signin_links;
 mod sms_signin;
 mod smtp;
+mod turn;
