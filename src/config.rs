@@ -83,19 +83,90 @@ pub struct RoomSettings {
     pub udp_port_max: u16,
     /// The public address announced to browsers when the server sits behind 1:1 NAT.
     pub public_ip: Option<std::net::IpAddr>,
-    /// STUN/TURN servers handed to browsers (e.g. a coturn instance for chairs on restrictive networks).
+    /// Static ICE servers handed to browsers as they are, typically STUN (`stun:host:3478`). A TURN relay
+    /// belongs in `turn_urls`, where its credentials expire instead of being printed into every page.
     pub ice_servers: Vec<IceServer>,
+    /// TURN relays (coturn) for chairs whose network blocks UDP, e.g. `turn:turn.example.cn:3478?transport=udp`,
+    /// `turn:turn.example.cn:3478?transport=tcp`, `turns:turn.example.cn:443?transport=tcp`. In the
+    /// environment (`QUORUM__ROOMS__TURN_URLS`) one comma-separated string.
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub turn_urls: Vec<String>,
+    /// The secret shared with coturn (`use-auth-secret`, `static-auth-secret`): each room page gets its own
+    /// credentials minted from it (`domain::turn`). Required with `turn_urls`.
+    #[serde(default)]
+    pub turn_secret: Option<SecretString>,
+    /// How long minted TURN credentials stay valid, in seconds. coturn checks the expiry when a relay is
+    /// allocated and again on every refresh, so it must outlast the longest session a page stays open
+    /// through: 6 hours by default.
+    #[serde(default = "default_turn_ttl_secs")]
+    pub turn_ttl_secs: u64,
     /// Threads of the media runtime (separate from the HTTP workers).
     pub media_threads: usize,
+}
+
+fn default_turn_ttl_secs() -> u64 {
+    6 * 3600
+}
+
+impl RoomSettings {
+    /// The ICE servers for one room page: the static ones, then (when configured) the TURN relays with
+    /// credentials for `person_id` that expire `turn_ttl_secs` after `now_unix`.
+    pub fn ice_servers_for(&self, person_id: i64, now_unix: i64) -> Vec<IceServer> {
+        let mut servers = self.ice_servers.clone();
+        if let (false, Some(secret)) = (self.turn_urls.is_empty(), &self.turn_secret) {
+            let ttl = i64::try_from(self.turn_ttl_secs).unwrap_or(i64::MAX);
+            let c = crate::domain::turn::mint(
+                secret.expose_secret().as_bytes(),
+                person_id,
+                now_unix.saturating_add(ttl),
+            );
+            servers.push(IceServer {
+                urls: self.turn_urls.clone(),
+                username: Some(c.username),
+                credential: Some(c.credential),
+            });
+        }
+        servers
+    }
+}
+
+/// A list of strings, or one string of comma-separated items: environment overrides arrive as a string
+/// (`QUORUM__ROOMS__TURN_URLS=turn:a:3478,turns:a:443`), and a TOML-style `["…", "…"]` in one is read too.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    match ListOrText::deserialize(d)? {
+        ListOrText::List(list) => Ok(list),
+        ListOrText::Text(text) if text.trim_start().starts_with('[') => {
+            #[derive(Deserialize)]
+            struct V {
+                v: Vec<String>,
+            }
+            toml::from_str::<V>(&format!("v = {text}"))
+                .map(|t| t.v)
+                .map_err(|e| serde::de::Error::custom(format!("not a list of strings: {}", e.message())))
+        }
+        ListOrText::Text(text) => Ok(text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IceServer {
     pub urls: Vec<String>,
-    #[serde(default)]
+    // Left out rather than `null`: the browser would turn a null username into the text "null".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
 
@@ -226,7 +297,8 @@ fn merge(into: &mut toml::Table, from: toml::Table) {
 }
 
 /// `QUORUM__SERVER__PORT=9000` → `{server = {port = 9000}}`. Values that read as TOML scalars (numbers,
-/// booleans) keep that type; anything else is a string.
+/// booleans) keep that type; anything else is a string. Secrets are always strings, even one that happens
+/// to read as a number (`QUORUM__ROOMS__TURN_SECRET=20261202`).
 fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> toml::Table {
     let mut out = toml::Table::new();
     for (name, raw) in vars {
@@ -234,10 +306,15 @@ fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> toml::Table {
             continue;
         };
         let keys: Vec<String> = path.split("__").map(|k| k.to_lowercase()).collect();
+        let secret = keys.last().is_some_and(|k| {
+            ["secret", "secret_key", "password", "token"]
+                .iter()
+                .any(|s| k.ends_with(s))
+        });
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
-            .filter(|v| !v.is_table() && !v.is_array())
+            .filter(|v| !secret && !v.is_table() && !v.is_array())
             .unwrap_or(toml::Value::String(raw));
         insert_path(&mut out, &keys, value);
     }
@@ -374,6 +451,48 @@ impl Settings {
         if self.rooms.media_threads == 0 {
             return invalid("rooms.media_threads", "must be at least 1");
         }
+        self.check_ice()
+    }
+
+    /// ICE and TURN servers: a mistyped URL or a relay without its secret would otherwise only show as
+    /// chairs behind firewalls failing to connect.
+    fn check_ice(&self) -> Result<(), ConfigError> {
+        let r = &self.rooms;
+        for url in r.ice_servers.iter().flat_map(|s| &s.urls) {
+            if !["stun:", "turn:", "turns:"].iter().any(|p| url.starts_with(p)) {
+                return invalid(
+                    "rooms.ice_servers",
+                    &format!("{url:?} must start with stun:, turn: or turns:"),
+                );
+            }
+        }
+        for url in &r.turn_urls {
+            if !(url.starts_with("turn:") || url.starts_with("turns:")) {
+                return invalid("rooms.turn_urls", &format!("{url:?} must start with turn: or turns:"));
+            }
+        }
+        let secret = r.turn_secret.as_ref().map(|s| s.expose_secret().trim().len());
+        match (r.turn_urls.is_empty(), secret) {
+            (false, None | Some(0)) => {
+                return invalid(
+                    "rooms.turn_secret",
+                    "is required with rooms.turn_urls (the same value as coturn's static-auth-secret)",
+                );
+            }
+            (true, Some(_)) => {
+                return invalid(
+                    "rooms.turn_urls",
+                    "rooms.turn_secret is set, but no turn_urls name the TURN servers",
+                );
+            }
+            _ => {}
+        }
+        if r.turn_ttl_secs < 60 {
+            return invalid(
+                "rooms.turn_ttl_secs",
+                "must be at least 60 seconds (longer than the longest session)",
+            );
+        }
         Ok(())
     }
 
@@ -470,6 +589,96 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("security.secret_key"), "{e}");
+    }
+
+    const TURN: &str = "turn:127.0.0.1:3478?transport=udp, turns:turn.example.cn:443?transport=tcp";
+
+    #[test]
+    fn turn_urls_from_the_environment_are_one_comma_separated_string() {
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("QUORUM__ROOMS__TURN_URLS", TURN),
+                ("QUORUM__ROOMS__TURN_SECRET", "20261202"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.rooms.turn_urls,
+            [
+                "turn:127.0.0.1:3478?transport=udp",
+                "turns:turn.example.cn:443?transport=tcp"
+            ]
+        );
+        // A secret that reads as a number stays the text it was.
+        assert_eq!(s.rooms.turn_secret.as_ref().unwrap().expose_secret(), "20261202");
+        assert_eq!(s.rooms.turn_ttl_secs, 6 * 3600);
+        assert!(!format!("{s:?}").contains("20261202"), "the secret is never printed");
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("QUORUM__ROOMS__TURN_URLS", r#"["turn:a:3478", "turns:a:443"]"#),
+                ("QUORUM__ROOMS__TURN_SECRET", "s"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.rooms.turn_urls, ["turn:a:3478", "turns:a:443"]);
+    }
+
+    #[test]
+    fn turn_settings_are_checked_at_start_up() {
+        let e = Settings::load_from(None, env(&[("QUORUM__ROOMS__TURN_URLS", TURN)])).unwrap_err();
+        assert!(e.to_string().contains("rooms.turn_secret"), "{e}");
+        let e = Settings::load_from(None, env(&[("QUORUM__ROOMS__TURN_SECRET", "s")])).unwrap_err();
+        assert!(e.to_string().contains("rooms.turn_urls"), "{e}");
+        let e = Settings::load_from(
+            None,
+            env(&[
+                ("QUORUM__ROOMS__TURN_URLS", "127.0.0.1:3478"),
+                ("QUORUM__ROOMS__TURN_SECRET", "s"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("rooms.turn_urls") && e.to_string().contains("turn:"),
+            "{e}"
+        );
+        let e = Settings::load_from(
+            None,
+            env(&[
+                ("QUORUM__ROOMS__TURN_URLS", TURN),
+                ("QUORUM__ROOMS__TURN_SECRET", "s"),
+                ("QUORUM__ROOMS__TURN_TTL_SECS", "0"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("rooms.turn_ttl_secs"), "{e}");
+    }
+
+    #[test]
+    fn static_ice_server_urls_are_checked_and_turn_comes_from_a_file_as_a_list() {
+        let dir = std::env::temp_dir().join(format!("quorum-cfg-ice-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("q.toml");
+        std::fs::write(&f, "[[rooms.ice_servers]]\nurls = [\"stun.example.cn:3478\"]\n").unwrap();
+        let e = Settings::load_from(Some(f.display().to_string()), env(&[])).unwrap_err();
+        assert!(e.to_string().contains("rooms.ice_servers"), "{e}");
+        std::fs::write(
+            &f,
+            "[rooms]\nturn_urls = [\"turn:t:3478\"]\nturn_secret = \"k\"\nturn_ttl_secs = 600\n\
+             [[rooms.ice_servers]]\nurls = [\"stun:s:3478\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(f.display().to_string()), env(&[])).unwrap();
+        let servers = s.rooms.ice_servers_for(7, 1_000);
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].urls, ["stun:s:3478"]);
+        assert_eq!(servers[1].urls, ["turn:t:3478"]);
+        assert_eq!(servers[1].username.as_deref(), Some("1600:7"));
+        let expected = crate::domain::turn::mint(b"k", 7, 1_600);
+        assert_eq!(servers[1].credential.as_deref(), Some(expected.credential.as_str()));
+        let json = serde_json::to_string(&servers[0]).unwrap();
+        assert_eq!(json, r#"{"urls":["stun:s:3478"]}"#, "no null username for the browser");
     }
 
     #[test]

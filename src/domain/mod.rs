@@ -21,6 +21,7 @@ pub mod statute;
 pub mod text;
 pub mod throttle;
 pub mod time;
+pub mod turn;
 pub mod view;
 
 /// Lowercase hex of bytes (fingerprints, token hashes).

@@ -29,3 +29,4 @@ mod security;
 mod signin_links;
 mod sms_signin;
 mod smtp;
+mod turn;

@@ -29,7 +29,12 @@ use crate::web::views::room::room_page;
 async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let access = SessionAccess::of(&state.db, &me.user, *id).await?;
     let page = sessions::room_page(&state.db, access).await?;
-    let ice = serde_json::to_string(&state.settings.rooms.ice_servers).unwrap_or_else(|_| "[]".into());
+    // TURN credentials are minted per page load and expire (see `rooms.turn_ttl_secs`).
+    let servers = state
+        .settings
+        .rooms
+        .ice_servers_for(me.user.person.id, chrono::Utc::now().timestamp());
+    let ice = serde_json::to_string(&servers).unwrap_or_else(|_| "[]".into());
     Ok(html(room_page(&me.ctx, &page, &ice)))
 }
 
