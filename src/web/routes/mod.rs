@@ -15,6 +15,7 @@ pub mod room;
 pub mod roster;
 pub mod sessions;
 
+use actix_web::body::MessageBody;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
@@ -31,6 +32,23 @@ pub fn html_status(status: StatusCode, markup: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string())
+}
+
+/// A file the browser offers to save under `filename` (an export, a download).
+pub fn attachment(content_type: &str, filename: &str, body: impl MessageBody + 'static) -> HttpResponse {
+    file_response(content_type, format!("attachment; filename=\"{filename}\""), body)
+}
+
+/// A file the browser shows (a picture), named `filename` if she saves it.
+pub fn inline(content_type: &str, filename: &str, body: impl MessageBody + 'static) -> HttpResponse {
+    file_response(content_type, format!("inline; filename=\"{filename}\""), body)
+}
+
+fn file_response(content_type: &str, disposition: String, body: impl MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .body(body)
 }
 
 /// 303 See Other: after a POST, the browser GETs the target.

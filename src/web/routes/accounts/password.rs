@@ -7,7 +7,7 @@ use crate::domain::view::ViewMode;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
 use crate::services::accounts::{self, SigninError};
-use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie, session_cookie_name};
+use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie_name};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
@@ -89,12 +89,7 @@ async fn signin_submit(
     let days = i64::from(state.settings.security.session_days);
     let (status, problem, identifier_error) =
         match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
-            Ok(s) => {
-                let mut res = redirect(&next);
-                let cookie = session_cookie(&s.token, s.max_age_days, state.settings.cookie_secure());
-                res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
-                return Ok(res);
-            }
+            Ok(s) => return super::signed_in(&next, &s.token, s.max_age_days, &state.settings),
             Err(e) => refusal(e)?,
         };
     let form = SigninForm {
