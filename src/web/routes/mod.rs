@@ -16,6 +16,7 @@ pub mod roster;
 pub mod sessions;
 
 use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
@@ -49,6 +50,12 @@ fn file_response(content_type: &str, disposition: String, body: impl MessageBody
         .content_type(content_type)
         .insert_header((header::CONTENT_DISPOSITION, disposition))
         .body(body)
+}
+
+/// `res` carrying `cookie` (adding fails only for a cookie that is not valid header text).
+pub fn with_cookie(mut res: HttpResponse, cookie: &Cookie) -> Result<HttpResponse, AppError> {
+    res.add_cookie(cookie).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
 }
 
 /// 303 See Other: after a POST, the browser GETs the target.

@@ -10,7 +10,7 @@ use actix_web::HttpResponse;
 use crate::config::Settings;
 use crate::web::context::session_cookie;
 use crate::web::error::AppError;
-use crate::web::routes::redirect;
+use crate::web::routes::{redirect, with_cookie};
 
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     password::configure(cfg);
@@ -21,8 +21,5 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
 
 /// Goes to `next` signed in: the new session's cookie rides on the redirect.
 fn signed_in(next: &str, token: &str, days: i64, settings: &Settings) -> Result<HttpResponse, AppError> {
-    let mut res = redirect(next);
-    res.add_cookie(&session_cookie(token, days, settings.cookie_secure()))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(res)
+    with_cookie(redirect(next), &session_cookie(token, days, settings.cookie_secure()))
 }
