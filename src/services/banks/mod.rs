@@ -187,18 +187,24 @@ pub async fn save_question(
             id
         }
         Some(q) => {
-            if q.current.content.fingerprint() != content.fingerprint() {
-                db::add_version(&txn, version(q.id)).await?;
-            }
-            if q.status != QuestionStatus::Active {
-                activate(&txn, q.id, editor).await?;
-            }
+            revise(&txn, &q, version(q.id), editor).await?;
             q.id
         }
     };
     txn.commit().await?;
     tracing::info!(question = %qid, "question saved");
     Ok(id)
+}
+
+/// An existing question saved: a new version only if the content changed; saving resolves a review.
+async fn revise(db: &impl ConnectionTrait, q: &Question, v: NewVersion<'_>, editor: &str) -> Result<(), ServiceError> {
+    if q.current.content.fingerprint() != v.content.fingerprint() {
+        db::add_version(db, v).await?;
+    }
+    if q.status != QuestionStatus::Active {
+        activate(db, q.id, editor).await?;
+    }
+    Ok(())
 }
 
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the

@@ -22,6 +22,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 
 use crate::config::Settings;
+use crate::i18n::Text;
 use crate::services::{FieldErrors, ServiceError};
 use crate::web::error::AppError;
 
@@ -33,6 +34,15 @@ pub fn html_status(status: StatusCode, markup: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string())
+}
+
+/// A form shown again: 200 when it has no problems (or was just saved), 422 when it carries some.
+pub fn form_status(errors: &[(&'static str, Text)]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 /// A file the browser offers to save under `filename` (an export, a download).

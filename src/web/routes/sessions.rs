@@ -1,11 +1,10 @@
 //! Officials schedule sessions and hand out invitations.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{attachment, html, html_status, inline, redirect, reply};
+use super::{attachment, form_status, html, html_status, inline, redirect, reply};
 use crate::domain::session::Schedule;
 use crate::has_csrf;
 use crate::i18n::Text;
@@ -108,15 +107,8 @@ async fn render_form(
     errors: &[(&'static str, Text)],
 ) -> Result<HttpResponse, AppError> {
     let choices = sessions::form_choices(&state.db, &me.scope()).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(html_status(
-        status,
-        views::form(&me.ctx, action, editing, v, &choices, errors),
-    ))
+    let page = views::form(&me.ctx, action, editing, v, &choices, errors);
+    Ok(html_status(form_status(errors), page))
 }
 
 #[get("/sessions/new")]
