@@ -12,7 +12,7 @@ use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
 use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
-use crate::domain::statute::StatuteInfo;
+use crate::domain::statute::{StatuteInfo, citation_problem};
 use crate::i18n::Text;
 use crate::question_banks::{BankMeta, ImportResult, Problem, aiken, export, gift};
 
@@ -97,13 +97,7 @@ pub async fn citation_problems(
     let current = statutes::current_all(db).await?;
     Ok(citations
         .iter()
-        .filter_map(|c| match current.iter().find(|s| s.short_id == c.statute) {
-            None => Some(Text::new(
-                format!("未知的法规代号“{}”", c.statute),
-                format!("unknown statute `{}`", c.statute),
-            )),
-            Some(s) => s.check(c).err(),
-        })
+        .filter_map(|c| citation_problem(current.iter().find(|s| s.short_id == c.statute), c))
         .map(|p| ("citations", p))
         .collect())
 }
