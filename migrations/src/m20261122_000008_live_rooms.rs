@@ -21,112 +21,12 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(TrainingSessions::Table).add_column(col).to_owned())
                 .await?;
         }
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_training_sessions_invite")
-                    .table(TrainingSessions::Table)
-                    .col(Extra::InviteToken)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(SessionModerators::Table)
-                    .col(big_integer(SessionModerators::SessionId))
-                    .col(big_integer(SessionModerators::PersonId))
-                    .primary_key(
-                        Index::create()
-                            .col(SessionModerators::SessionId)
-                            .col(SessionModerators::PersonId),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(SessionModerators::Table, SessionModerators::SessionId)
-                            .to(TrainingSessions::Table, TrainingSessions::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(SessionModerators::Table, SessionModerators::PersonId)
-                            .to(People::Table, People::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(ChatMessages::Table)
-                    .col(big_pk_auto(ChatMessages::Id))
-                    .col(big_integer(ChatMessages::SessionId))
-                    .col(big_integer(ChatMessages::PersonId))
-                    .col(text(ChatMessages::Body))
-                    .col(timestamp_with_time_zone(ChatMessages::CreatedAt))
-                    .col(timestamp_with_time_zone_null(ChatMessages::RemovedAt))
-                    .col(big_integer_null(ChatMessages::RemovedBy))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ChatMessages::Table, ChatMessages::SessionId)
-                            .to(TrainingSessions::Table, TrainingSessions::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ChatMessages::Table, ChatMessages::PersonId)
-                            .to(People::Table, People::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_chat_session")
-                    .table(ChatMessages::Table)
-                    .col(ChatMessages::SessionId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_table(
-                Table::create()
-                    .table(AttendanceIntervals::Table)
-                    .col(big_pk_auto(AttendanceIntervals::Id))
-                    .col(big_integer(AttendanceIntervals::SessionId))
-                    .col(big_integer(AttendanceIntervals::PersonId))
-                    .col(timestamp_with_time_zone(AttendanceIntervals::JoinedAt))
-                    .col(timestamp_with_time_zone(AttendanceIntervals::LastSeenAt))
-                    .col(timestamp_with_time_zone_null(AttendanceIntervals::LeftAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(AttendanceIntervals::Table, AttendanceIntervals::SessionId)
-                            .to(TrainingSessions::Table, TrainingSessions::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(AttendanceIntervals::Table, AttendanceIntervals::PersonId)
-                            .to(People::Table, People::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_attendance_session_person")
-                    .table(AttendanceIntervals::Table)
-                    .col(AttendanceIntervals::SessionId)
-                    .col(AttendanceIntervals::PersonId)
-                    .to_owned(),
-            )
-            .await
+        manager.create_index(ux_training_sessions_invite()).await?;
+        manager.create_table(session_moderators()).await?;
+        manager.create_table(chat_messages()).await?;
+        manager.create_index(ix_chat_session()).await?;
+        manager.create_table(attendance_intervals()).await?;
+        manager.create_index(ix_attendance_session_person()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -152,6 +52,106 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+fn ux_training_sessions_invite() -> IndexCreateStatement {
+    Index::create()
+        .name("ux_training_sessions_invite")
+        .table(TrainingSessions::Table)
+        .col(Extra::InviteToken)
+        .unique()
+        .to_owned()
+}
+
+fn session_moderators() -> TableCreateStatement {
+    Table::create()
+        .table(SessionModerators::Table)
+        .col(big_integer(SessionModerators::SessionId))
+        .col(big_integer(SessionModerators::PersonId))
+        .primary_key(
+            Index::create()
+                .col(SessionModerators::SessionId)
+                .col(SessionModerators::PersonId),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(SessionModerators::Table, SessionModerators::SessionId)
+                .to(TrainingSessions::Table, TrainingSessions::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(SessionModerators::Table, SessionModerators::PersonId)
+                .to(People::Table, People::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
+fn chat_messages() -> TableCreateStatement {
+    Table::create()
+        .table(ChatMessages::Table)
+        .col(big_pk_auto(ChatMessages::Id))
+        .col(big_integer(ChatMessages::SessionId))
+        .col(big_integer(ChatMessages::PersonId))
+        .col(text(ChatMessages::Body))
+        .col(timestamp_with_time_zone(ChatMessages::CreatedAt))
+        .col(timestamp_with_time_zone_null(ChatMessages::RemovedAt))
+        .col(big_integer_null(ChatMessages::RemovedBy))
+        .foreign_key(
+            ForeignKey::create()
+                .from(ChatMessages::Table, ChatMessages::SessionId)
+                .to(TrainingSessions::Table, TrainingSessions::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(ChatMessages::Table, ChatMessages::PersonId)
+                .to(People::Table, People::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
+fn ix_chat_session() -> IndexCreateStatement {
+    Index::create()
+        .name("ix_chat_session")
+        .table(ChatMessages::Table)
+        .col(ChatMessages::SessionId)
+        .to_owned()
+}
+
+fn attendance_intervals() -> TableCreateStatement {
+    Table::create()
+        .table(AttendanceIntervals::Table)
+        .col(big_pk_auto(AttendanceIntervals::Id))
+        .col(big_integer(AttendanceIntervals::SessionId))
+        .col(big_integer(AttendanceIntervals::PersonId))
+        .col(timestamp_with_time_zone(AttendanceIntervals::JoinedAt))
+        .col(timestamp_with_time_zone(AttendanceIntervals::LastSeenAt))
+        .col(timestamp_with_time_zone_null(AttendanceIntervals::LeftAt))
+        .foreign_key(
+            ForeignKey::create()
+                .from(AttendanceIntervals::Table, AttendanceIntervals::SessionId)
+                .to(TrainingSessions::Table, TrainingSessions::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .from(AttendanceIntervals::Table, AttendanceIntervals::PersonId)
+                .to(People::Table, People::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .to_owned()
+}
+
+fn ix_attendance_session_person() -> IndexCreateStatement {
+    Index::create()
+        .name("ix_attendance_session_person")
+        .table(AttendanceIntervals::Table)
+        .col(AttendanceIntervals::SessionId)
+        .col(AttendanceIntervals::PersonId)
+        .to_owned()
 }
 
 #[derive(DeriveIden)]

@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::entities::{attempt_item, bank, bank_file, question, question_citation, question_version};
@@ -193,9 +194,23 @@ pub async fn forget_file(db: &impl ConnectionTrait, file_name: &str) -> Result<(
     Ok(())
 }
 
+/// A JSON column of question version `id`; JSON that does not read is a corrupt row.
+fn version_json<T: DeserializeOwned>(text: &str, id: i64) -> Result<T, DbErr> {
+    serde_json::from_str(text).map_err(|_| corrupt("question version", id))
+}
+
+fn to_citation(c: question_citation::Model) -> Citation {
+    Citation {
+        statute: c.statute_id,
+        article: c.article as u32,
+        paragraph: c.paragraph.map(|p| p as u32),
+        item: c.item.map(|i| i as u32),
+    }
+}
+
 fn to_version(m: question_version::Model, cites: Vec<question_citation::Model>) -> Result<QuestionVersion, DbErr> {
     let kind = QuestionKind::parse(&m.kind).ok_or_else(|| corrupt("question version", m.id))?;
-    let answer = match serde_json::from_str::<StoredAnswer>(&m.answer).map_err(|_| corrupt("question version", m.id))? {
+    let answer = match version_json::<StoredAnswer>(&m.answer, m.id)? {
         StoredAnswer::Choices(c) => Answer::Choices(c.into_iter().collect()),
         StoredAnswer::Truth(b) => Answer::Truth(b),
     };
@@ -209,19 +224,11 @@ fn to_version(m: question_version::Model, cites: Vec<question_citation::Model>) 
         content: QuestionContent {
             kind,
             stem: m.stem,
-            options: serde_json::from_str(&m.options).map_err(|_| corrupt("question version", m.id))?,
+            options: version_json(&m.options, m.id)?,
             answer,
             explanation: m.explanation,
-            citations: cites
-                .into_iter()
-                .map(|c| Citation {
-                    statute: c.statute_id,
-                    article: c.article as u32,
-                    paragraph: c.paragraph.map(|p| p as u32),
-                    item: c.item.map(|i| i as u32),
-                })
-                .collect(),
-            tags: serde_json::from_str(&m.tags).map_err(|_| corrupt("question version", m.id))?,
+            citations: cites.into_iter().map(to_citation).collect(),
+            tags: version_json(&m.tags, m.id)?,
             difficulty: m.difficulty as u8,
         },
         created_by: m.created_by,
@@ -395,27 +402,10 @@ pub struct NewVersion<'a> {
 
 /// Appends a version and makes it current.
 pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result<i64, DbErr> {
-    let last = question_version::Entity::find()
-        .filter(question_version::Column::QuestionId.eq(v.question_id))
-        .order_by_desc(question_version::Column::VersionNo)
-        .one(db)
-        .await?
-        .map(|m| m.version_no)
-        .unwrap_or(0);
+    let last = last_version_no(db, v.question_id).await?;
     let m = version_row(&v, last + 1)?.insert(db).await?;
     for (i, (cite, rev)) in v.content.citations.iter().zip(v.revisions).enumerate() {
-        question_citation::ActiveModel {
-            version_id: Set(m.id),
-            position: Set(i as i32),
-            statute_id: Set(cite.statute.clone()),
-            article: Set(cite.article as i32),
-            paragraph: Set(cite.paragraph.map(|p| p as i32)),
-            item: Set(cite.item.map(|i| i as i32)),
-            revision_date: Set(rev.clone()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        citation_row(m.id, i, cite, rev).insert(db).await?;
     }
     question::ActiveModel {
         id: Set(v.question_id),
@@ -426,6 +416,30 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
     .update(db)
     .await?;
     Ok(m.id)
+}
+
+/// The highest version number of a question, 0 before its first version.
+async fn last_version_no(db: &impl ConnectionTrait, question_id: i64) -> Result<i32, DbErr> {
+    Ok(question_version::Entity::find()
+        .filter(question_version::Column::QuestionId.eq(question_id))
+        .order_by_desc(question_version::Column::VersionNo)
+        .one(db)
+        .await?
+        .map_or(0, |m| m.version_no))
+}
+
+/// A citation's row: the `position`-th citation of version `version_id`, pinned to revision `rev`.
+fn citation_row(version_id: i64, position: usize, cite: &Citation, rev: &str) -> question_citation::ActiveModel {
+    question_citation::ActiveModel {
+        version_id: Set(version_id),
+        position: Set(position as i32),
+        statute_id: Set(cite.statute.clone()),
+        article: Set(cite.article as i32),
+        paragraph: Set(cite.paragraph.map(|p| p as i32)),
+        item: Set(cite.item.map(|i| i as i32)),
+        revision_date: Set(rev.to_string()),
+        ..Default::default()
+    }
 }
 
 /// A version's row (its citations are rows of their own).

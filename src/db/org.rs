@@ -1,6 +1,7 @@
 //! The organisation tree.
 
 use chrono::Utc;
+use sea_orm::sea_query::{ExprTrait, IntoCondition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -27,6 +28,16 @@ fn to_domain(m: org_unit::Model) -> Result<OrgUnit, DbErr> {
 
 fn all_to_domain(rows: Vec<org_unit::Model>) -> Result<Vec<OrgUnit>, DbErr> {
     rows.into_iter().map(to_domain).collect()
+}
+
+/// The units `condition` picks, by name.
+async fn by_name(db: &impl ConnectionTrait, condition: impl IntoCondition) -> Result<Vec<OrgUnit>, DbErr> {
+    let rows = org_unit::Entity::find()
+        .filter(condition)
+        .order_by_asc(org_unit::Column::Name)
+        .all(db)
+        .await?;
+    all_to_domain(rows)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: OrgUnitId) -> Result<Option<OrgUnit>, DbErr> {
@@ -64,14 +75,8 @@ pub async fn find_child(
 
 /// Every unit of a kind within a street (for the street itself, pass `OrgKind::Street` and get it back).
 pub async fn in_street(db: &impl ConnectionTrait, street: OrgUnitId, kind: OrgKind) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::StreetId.eq(street))
-            .filter(org_unit::Column::Kind.eq(kind.code()))
-            .order_by_asc(org_unit::Column::Name)
-            .all(db)
-            .await?,
-    )
+    let in_street = org_unit::Column::StreetId.eq(street);
+    by_name(db, in_street.and(org_unit::Column::Kind.eq(kind.code()))).await
 }
 
 /// Every unit of these kinds within these streets, by name (one query for a page that lists several
@@ -81,14 +86,12 @@ pub async fn in_streets(
     streets: &[OrgUnitId],
     kinds: &[OrgKind],
 ) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::StreetId.is_in(streets.iter().copied()))
-            .filter(org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code())))
-            .order_by_asc(org_unit::Column::Name)
-            .all(db)
-            .await?,
+    let in_streets = org_unit::Column::StreetId.is_in(streets.iter().copied());
+    by_name(
+        db,
+        in_streets.and(org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code()))),
     )
+    .await
 }
 
 /// The officials scoped to any of these streets, as (person, street) pairs.
@@ -106,35 +109,17 @@ pub async fn officials_of_streets(
 }
 
 pub async fn all_of_kind(db: &impl ConnectionTrait, kind: OrgKind) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::Kind.eq(kind.code()))
-            .order_by_asc(org_unit::Column::Name)
-            .all(db)
-            .await?,
-    )
+    by_name(db, org_unit::Column::Kind.eq(kind.code())).await
 }
 
 /// Every unit of these kinds, by name (one query for a whole picker or roll-up).
 pub async fn all_of_kinds(db: &impl ConnectionTrait, kinds: &[OrgKind]) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code())))
-            .order_by_asc(org_unit::Column::Name)
-            .all(db)
-            .await?,
-    )
+    by_name(db, org_unit::Column::Kind.is_in(kinds.iter().map(|k| k.code()))).await
 }
 
 /// Every unit within a street, the street itself included, by name.
 pub async fn whole_street(db: &impl ConnectionTrait, street: OrgUnitId) -> Result<Vec<OrgUnit>, DbErr> {
-    all_to_domain(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::StreetId.eq(street))
-            .order_by_asc(org_unit::Column::Name)
-            .all(db)
-            .await?,
-    )
+    by_name(db, org_unit::Column::StreetId.eq(street)).await
 }
 
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {

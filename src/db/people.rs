@@ -1,6 +1,7 @@
 //! People, roles and official scopes.
 
 use chrono::Utc;
+use sea_orm::sea_query::IntoCondition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::entities::{official_street, person, person_role};
@@ -50,39 +51,35 @@ async fn with_roles(db: &impl ConnectionTrait, m: person::Model) -> Result<Crede
     })
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Person>, DbErr> {
-    match person::Entity::find_by_id(id).one(db).await? {
-        Some(m) => Ok(Some(with_roles(db, m).await?.person)),
+/// The one person `condition` picks out (by a unique column), with roles and password hash.
+async fn credentials_where(
+    db: &impl ConnectionTrait,
+    condition: impl IntoCondition,
+) -> Result<Option<Credentials>, DbErr> {
+    match person::Entity::find().filter(condition).one(db).await? {
+        Some(m) => Ok(Some(with_roles(db, m).await?)),
         None => Ok(None),
     }
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: PersonId) -> Result<Option<Person>, DbErr> {
+    Ok(credentials_where(db, person::Column::Id.eq(id))
+        .await?
+        .map(|c| c.person))
 }
 
 pub async fn credentials_by_phone(
     db: &impl ConnectionTrait,
     phone: &PhoneNumber,
 ) -> Result<Option<Credentials>, DbErr> {
-    match person::Entity::find()
-        .filter(person::Column::Phone.eq(phone.as_str()))
-        .one(db)
-        .await?
-    {
-        Some(m) => Ok(Some(with_roles(db, m).await?)),
-        None => Ok(None),
-    }
+    credentials_where(db, person::Column::Phone.eq(phone.as_str())).await
 }
 
 pub async fn credentials_by_email(
     db: &impl ConnectionTrait,
     email: &EmailAddress,
 ) -> Result<Option<Credentials>, DbErr> {
-    match person::Entity::find()
-        .filter(person::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?
-    {
-        Some(m) => Ok(Some(with_roles(db, m).await?)),
-        None => Ok(None),
-    }
+    credentials_where(db, person::Column::Email.eq(email.as_str())).await
 }
 
 pub struct NewPerson<'a> {

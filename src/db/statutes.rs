@@ -11,15 +11,19 @@ use super::entities::{statute, statute_article};
 pub use crate::domain::statute::StatuteInfo;
 use crate::domain::statute::{Article, Statute};
 
+fn to_info(m: statute::Model) -> StatuteInfo {
+    StatuteInfo {
+        short_id: m.short_id,
+        title: m.title,
+        current_revision: m.current_revision,
+    }
+}
+
 pub async fn info(db: &impl ConnectionTrait, short_id: &str) -> Result<Option<StatuteInfo>, DbErr> {
     Ok(statute::Entity::find_by_id(short_id.to_string())
         .one(db)
         .await?
-        .map(|m| StatuteInfo {
-            short_id: m.short_id,
-            title: m.title,
-            current_revision: m.current_revision,
-        }))
+        .map(to_info))
 }
 
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StatuteInfo>, DbErr> {
@@ -28,11 +32,7 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StatuteInfo>, DbErr> {
         .all(db)
         .await?
         .into_iter()
-        .map(|m| StatuteInfo {
-            short_id: m.short_id,
-            title: m.title,
-            current_revision: m.current_revision,
-        })
+        .map(to_info)
         .collect())
 }
 

@@ -18,48 +18,11 @@ pub struct PhoneError {
 
 impl PhoneNumber {
     pub fn parse(input: &str) -> Result<PhoneNumber, PhoneError> {
-        let digits: String = input
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
-            .collect();
-        let digits = digits
-            .strip_prefix("+86")
-            .or_else(|| digits.strip_prefix("0086"))
-            .unwrap_or(&digits);
-        let digits = if digits.len() == 13 {
-            digits.strip_prefix("86").unwrap_or(digits)
-        } else {
-            digits
-        };
-        if digits.is_empty() {
-            return Err(PhoneError {
-                reason: Text::new("手机号不能为空", "the mobile number is empty"),
-            });
+        let digits = national_digits(input);
+        match mobile_problem(&digits) {
+            Some(reason) => Err(PhoneError { reason }),
+            None => Ok(PhoneNumber(digits)),
         }
-        if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(PhoneError {
-                reason: Text::new("手机号只能包含数字", "a mobile number contains digits only"),
-            });
-        }
-        if digits.len() != 11 {
-            return Err(PhoneError {
-                reason: Text::new(
-                    format!("手机号应为11位，这里是{}位", digits.len()),
-                    format!("a mobile number has 11 digits, this one has {}", digits.len()),
-                ),
-            });
-        }
-        let b = digits.as_bytes();
-        if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
-            return Err(PhoneError {
-                reason: Text::new(
-                    "不是有效的大陆手机号（应以13–19开头）",
-                    "not a mainland mobile number (it starts with 13–19)",
-                ),
-            });
-        }
-        Ok(PhoneNumber(digits.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,6 +33,49 @@ impl PhoneNumber {
     pub fn masked(&self) -> String {
         format!("{}****{}", &self.0[..3], &self.0[7..])
     }
+}
+
+/// The number without separators (spaces, hyphens, full-width spaces) or a +86/0086/86 country code.
+fn national_digits(input: &str) -> String {
+    let digits: String = input
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
+        .collect();
+    let digits = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("0086"))
+        .unwrap_or(&digits);
+    let digits = if digits.len() == 13 {
+        digits.strip_prefix("86").unwrap_or(digits)
+    } else {
+        digits
+    };
+    digits.to_string()
+}
+
+/// What keeps these digits from being a mainland mobile number, if anything.
+fn mobile_problem(digits: &str) -> Option<Text> {
+    if digits.is_empty() {
+        return Some(Text::new("手机号不能为空", "the mobile number is empty"));
+    }
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Some(Text::new("手机号只能包含数字", "a mobile number contains digits only"));
+    }
+    if digits.len() != 11 {
+        return Some(Text::new(
+            format!("手机号应为11位，这里是{}位", digits.len()),
+            format!("a mobile number has 11 digits, this one has {}", digits.len()),
+        ));
+    }
+    let b = digits.as_bytes();
+    if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+        return Some(Text::new(
+            "不是有效的大陆手机号（应以13–19开头）",
+            "not a mainland mobile number (it starts with 13–19)",
+        ));
+    }
+    None
 }
 
 impl fmt::Display for PhoneNumber {

@@ -16,6 +16,13 @@ pub enum SessionStatus {
 }
 
 impl SessionStatus {
+    pub const ALL: [SessionStatus; 4] = [
+        SessionStatus::Scheduled,
+        SessionStatus::Live,
+        SessionStatus::Ended,
+        SessionStatus::Cancelled,
+    ];
+
     /// The one rule applied: the next status, or why not (in words for the person who asked).
     pub fn change_to(self, next: SessionStatus) -> Result<SessionStatus, Text> {
         if self.may_become(next) {
@@ -35,14 +42,7 @@ impl SessionStatus {
     }
 
     pub fn parse(code: &str) -> Option<SessionStatus> {
-        [
-            SessionStatus::Scheduled,
-            SessionStatus::Live,
-            SessionStatus::Ended,
-            SessionStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.code() == code)
+        SessionStatus::ALL.into_iter().find(|s| s.code() == code)
     }
 
     /// The one rule for a session's life cycle, used by the room, the no-room path, cancellation and the
@@ -59,15 +59,10 @@ impl SessionStatus {
 
     /// The statuses from which `self` can be reached (for conditional updates in the database).
     pub fn reachable_from(self) -> Vec<SessionStatus> {
-        [
-            SessionStatus::Scheduled,
-            SessionStatus::Live,
-            SessionStatus::Ended,
-            SessionStatus::Cancelled,
-        ]
-        .into_iter()
-        .filter(|from| from.may_become(self))
-        .collect()
+        SessionStatus::ALL
+            .into_iter()
+            .filter(|from| from.may_become(self))
+            .collect()
     }
 
     /// Why a change is refused, in words for the person who asked for it.

@@ -68,6 +68,17 @@ pub struct Statute {
     pub articles: BTreeMap<u32, Article>,
 }
 
+/// What is wrong with a citation, given the statute its code names (none: the code is unknown).
+pub fn citation_problem(statute: Option<&Statute>, c: &Citation) -> Option<Text> {
+    match statute {
+        None => Some(Text::new(
+            format!("未知的法规代号“{}”", c.statute),
+            format!("unknown statute `{}`", c.statute),
+        )),
+        Some(s) => s.check(c).err(),
+    }
+}
+
 impl Statute {
     /// Checks that a citation points at something this statute contains.
     pub fn check(&self, c: &Citation) -> Result<(), Text> {

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{ParsedBank, Problem, format, statutes};
-use crate::domain::statute::Statute;
-use crate::i18n::Text;
+use crate::domain::statute::{Statute, citation_problem};
 
 /// One bank file, parsed, with all its problems.
 #[derive(Debug, Clone)]
@@ -232,14 +231,7 @@ fn unknown_citations(parsed: &ParsedBank, by_id: &HashMap<&str, &Statute>) -> Ve
     let mut out = Vec::new();
     for q in &parsed.questions {
         for (c, line) in q.content.citations.iter().zip(&q.citation_lines) {
-            let problem = match by_id.get(c.statute.as_str()) {
-                None => Some(Text::new(
-                    format!("未知的法规代号“{}”", c.statute),
-                    format!("unknown statute `{}`", c.statute),
-                )),
-                Some(s) => s.check(c).err(),
-            };
-            if let Some(message) = problem {
+            if let Some(message) = citation_problem(by_id.get(c.statute.as_str()).copied(), c) {
                 out.push(Problem { line: *line, message });
             }
         }

@@ -32,6 +32,12 @@ fn code_hash(secret: &[u8], phone_key: &str, code: &TypedCode) -> String {
     key_of(secret, "code", &format!("{phone_key}:{}", code.as_str()))
 }
 
+/// Whether `typed` is the code whose hash was stored, compared in constant time.
+fn code_matches(secret: &[u8], phone_key: &str, typed: &TypedCode, stored_hash: &str) -> bool {
+    let right = code_hash(secret, phone_key, typed);
+    subtle::ConstantTimeEq::ct_eq(right.as_bytes(), stored_hash.as_bytes()).into()
+}
+
 /// Sends a sign-in code to `phone` if it has an account; throttled per number and per address.
 #[tracing::instrument(skip_all, fields(phone = %phone.masked()))]
 pub async fn request_code(
@@ -94,8 +100,7 @@ pub async fn sign_in_with_code(
     if !sms::count_try(&txn, stored.id).await? {
         return Err(refuse(sms_code::CodeRefusal::Exhausted));
     }
-    let right = code_hash(secret, &phone_key, typed);
-    let matches: bool = subtle::ConstantTimeEq::ct_eq(right.as_bytes(), stored.code_hash.as_bytes()).into();
+    let matches = code_matches(secret, &phone_key, typed, &stored.code_hash);
     // A number without an account was never sent a code: any guess is simply wrong.
     let person = match (matches, stored.person) {
         (true, Some(p)) if sms::use_code(&txn, stored.id, now).await? => people::get(&txn, p).await?,

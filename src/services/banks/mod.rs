@@ -12,7 +12,7 @@ use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
 use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
-use crate::domain::statute::StatuteInfo;
+use crate::domain::statute::{StatuteInfo, citation_problem};
 use crate::i18n::Text;
 use crate::question_banks::{BankMeta, ImportResult, Problem, aiken, export, gift};
 
@@ -97,13 +97,7 @@ pub async fn citation_problems(
     let current = statutes::current_all(db).await?;
     Ok(citations
         .iter()
-        .filter_map(|c| match current.iter().find(|s| s.short_id == c.statute) {
-            None => Some(Text::new(
-                format!("未知的法规代号“{}”", c.statute),
-                format!("unknown statute `{}`", c.statute),
-            )),
-            Some(s) => s.check(c).err(),
-        })
+        .filter_map(|c| citation_problem(current.iter().find(|s| s.short_id == c.statute), c))
         .map(|p| ("citations", p))
         .collect())
 }
@@ -187,18 +181,24 @@ pub async fn save_question(
             id
         }
         Some(q) => {
-            if q.current.content.fingerprint() != content.fingerprint() {
-                db::add_version(&txn, version(q.id)).await?;
-            }
-            if q.status != QuestionStatus::Active {
-                activate(&txn, q.id, editor).await?;
-            }
+            revise(&txn, &q, version(q.id), editor).await?;
             q.id
         }
     };
     txn.commit().await?;
     tracing::info!(question = %qid, "question saved");
     Ok(id)
+}
+
+/// An existing question saved: a new version only if the content changed; saving resolves a review.
+async fn revise(db: &impl ConnectionTrait, q: &Question, v: NewVersion<'_>, editor: &str) -> Result<(), ServiceError> {
+    if q.current.content.fingerprint() != v.content.fingerprint() {
+        db::add_version(db, v).await?;
+    }
+    if q.status != QuestionStatus::Active {
+        activate(db, q.id, editor).await?;
+    }
+    Ok(())
 }
 
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the

@@ -5,6 +5,7 @@
 pub mod tables;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
@@ -84,18 +85,28 @@ fn result_of(a: &AttemptRecord) -> AttemptResult {
 }
 
 /// The attempt that counts for each chair who took the quiz.
+/// The attempt that counts (`counting_attempt`) for each `key`: a chair, or a chair in one quiz.
+fn counting_by<K: Eq + Hash>(
+    attempts: Vec<AttemptRecord>,
+    key: impl Fn(&AttemptRecord) -> K,
+) -> impl Iterator<Item = (K, AttemptRecord)> {
+    let mut groups: HashMap<K, Vec<AttemptRecord>> = HashMap::new();
+    for a in attempts {
+        groups.entry(key(&a)).or_default().push(a);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(k, list)| counting_attempt(&list).map(|a| (k, a.clone())))
+}
+
 async fn counting_results(
     db: &impl ConnectionTrait,
     quiz: Option<&QuizRecord>,
 ) -> Result<HashMap<i64, AttemptResult>, ServiceError> {
     let Some(q) = quiz else { return Ok(HashMap::new()) };
-    let mut by_person: HashMap<i64, Vec<AttemptRecord>> = HashMap::new();
-    for a in quiz_db::attempts_of_quiz(db, q.id).await? {
-        by_person.entry(a.person_id).or_default().push(a);
-    }
-    Ok(by_person
-        .into_iter()
-        .filter_map(|(p, list)| counting_attempt(&list).map(|a| (p, result_of(a))))
+    let attempts = quiz_db::attempts_of_quiz(db, q.id).await?;
+    Ok(counting_by(attempts, |a| a.person_id)
+        .map(|(person, a)| (person, result_of(&a)))
         .collect())
 }
 
@@ -205,13 +216,9 @@ async fn street_facts(
 /// (chair, passed) for the counting submitted attempt of each chair in each quiz of these sessions.
 async fn counting_submitted(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<(i64, bool)>, ServiceError> {
     let quizzes = quiz_db::for_sessions(db, sessions).await?;
-    let mut by_chair: HashMap<(i64, i64), Vec<AttemptRecord>> = HashMap::new();
-    for a in quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await? {
-        by_chair.entry((a.quiz_id, a.person_id)).or_default().push(a);
-    }
-    Ok(by_chair
-        .into_iter()
-        .filter_map(|((_, person), list)| counting_attempt(&list).map(|a| (person, a.passed == Some(true))))
+    let attempts = quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await?;
+    Ok(counting_by(attempts, |a| (a.quiz_id, a.person_id))
+        .map(|((_, person), a)| (person, a.passed == Some(true)))
         .collect())
 }
 

@@ -1,10 +1,9 @@
 //! Admin pages for accounts: search, create, edit.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, rejected_fields, reply};
+use super::{form_status, html, html_status, rejected_fields, reply};
 use crate::has_csrf;
 use crate::services::FieldErrors;
 use crate::services::people::{self, AccountFields, AccountInput};
@@ -87,12 +86,7 @@ async fn render(
             saved,
         },
     );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(html_status(status, page))
+    Ok(html_status(form_status(errors), page))
 }
 
 #[get("/admin/people/new")]

@@ -1,11 +1,11 @@
 //! Lawyers' authoring pages.
 
 use actix_multipart::form::{MultipartForm, bytes::Bytes, text::Text as MpText};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect, reply};
+use super::{attachment, html, html_status, redirect, reply};
 use crate::domain::bank::{Bank, QuestionStatus};
 use crate::domain::question::QuestionDraft;
 use crate::has_csrf;
@@ -68,13 +68,8 @@ async fn export(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let (bank, text) = banks::export_bank(&state.db, *id).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/toml; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}.toml\"", bank.slug),
-        ))
-        .body(text))
+    let filename = format!("{}.toml", bank.slug);
+    Ok(attachment("application/toml; charset=utf-8", &filename, text))
 }
 
 #[get("/banks/new")]

@@ -15,11 +15,14 @@ pub mod room;
 pub mod roster;
 pub mod sessions;
 
+use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 
 use crate::config::Settings;
+use crate::i18n::Text;
 use crate::services::{FieldErrors, ServiceError};
 use crate::web::error::AppError;
 
@@ -31,6 +34,38 @@ pub fn html_status(status: StatusCode, markup: Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string())
+}
+
+/// A form shown again: 200 when it has no problems (or was just saved), 422 when it carries some.
+pub fn form_status(errors: &[(&'static str, Text)]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// A file the browser offers to save under `filename` (an export, a download).
+pub fn attachment(content_type: &str, filename: &str, body: impl MessageBody + 'static) -> HttpResponse {
+    file_response(content_type, format!("attachment; filename=\"{filename}\""), body)
+}
+
+/// A file the browser shows (a picture), named `filename` if she saves it.
+pub fn inline(content_type: &str, filename: &str, body: impl MessageBody + 'static) -> HttpResponse {
+    file_response(content_type, format!("inline; filename=\"{filename}\""), body)
+}
+
+fn file_response(content_type: &str, disposition: String, body: impl MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .body(body)
+}
+
+/// `res` carrying `cookie` (adding fails only for a cookie that is not valid header text).
+pub fn with_cookie(mut res: HttpResponse, cookie: &Cookie) -> Result<HttpResponse, AppError> {
+    res.add_cookie(cookie).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(res)
 }
 
 /// 303 See Other: after a POST, the browser GETs the target.

@@ -1,10 +1,10 @@
 //! Reports and their exports.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
-use super::{html, html_status};
+use super::{attachment, html, html_status};
 use crate::export::{self, Table};
 use crate::services::ServiceError;
 use crate::services::reports::{self, DashboardQuery, tables};
@@ -22,13 +22,7 @@ fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppErro
         ),
         _ => return Err(AppError::NotFound),
     };
-    Ok(HttpResponse::Ok()
-        .content_type(mime)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}.{format}\""),
-        ))
-        .body(bytes))
+    Ok(attachment(mime, &format!("{name}.{format}"), bytes))
 }
 
 #[get("/sessions/{id:\\d+}/report")]
@@ -65,13 +59,11 @@ async fn evidence(
 ) -> Result<HttpResponse, AppError> {
     let files = reports::evidence_files(&state.db, &me.scope(), me.user.person.id, *id, me.ctx.lang).await?;
     let bytes = export::zip(&files).map_err(AppError::Internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/zip")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"session-{id}-evidence.zip\""),
-        ))
-        .body(bytes))
+    Ok(attachment(
+        "application/zip",
+        &format!("session-{id}-evidence.zip"),
+        bytes,
+    ))
 }
 
 #[derive(Deserialize)]

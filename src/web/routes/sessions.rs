@@ -1,11 +1,10 @@
 //! Officials schedule sessions and hand out invitations.
 
-use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{html, html_status, redirect, reply};
+use super::{attachment, form_status, html, html_status, inline, redirect, reply};
 use crate::domain::session::Schedule;
 use crate::has_csrf;
 use crate::i18n::Text;
@@ -108,15 +107,8 @@ async fn render_form(
     errors: &[(&'static str, Text)],
 ) -> Result<HttpResponse, AppError> {
     let choices = sessions::form_choices(&state.db, &me.scope()).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(html_status(
-        status,
-        views::form(&me.ctx, action, editing, v, &choices, errors),
-    ))
+    let page = views::form(&me.ctx, action, editing, v, &choices, errors);
+    Ok(html_status(form_status(errors), page))
 }
 
 #[get("/sessions/new")]
@@ -137,6 +129,11 @@ async fn create(
     .await
 }
 
+/// The address a chair opens the session from (the group link, its QR code and the poster).
+fn invitation_url(state: &AppState, token: &str) -> String {
+    format!("{}{}", state.settings.public_url(), urls::invitation(token))
+}
+
 #[get(r"/sessions/{id:\d+}")]
 async fn detail(
     state: web::Data<AppState>,
@@ -144,11 +141,7 @@ async fn detail(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let d = sessions::detail_page(&state.db, &me.scope(), *id).await?;
-    let invite_url = format!(
-        "{}{}",
-        state.settings.public_url(),
-        urls::invitation(&d.session.invite_token)
-    );
+    let invite_url = invitation_url(&state, &d.session.invite_token);
     Ok(html(views::detail(&me.ctx, &d, &invite_url)))
 }
 
@@ -194,19 +187,13 @@ async fn cancel(
 #[get(r"/sessions/{id:\d+}/qr.svg")]
 async fn qr(state: web::Data<AppState>, me: Require<Official>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let s = sessions::managed(&state.db, &me.scope(), *id).await?;
-    let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
+    let url = invitation_url(&state, &s.invite_token);
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(480, 480)
         .build();
-    Ok(HttpResponse::Ok()
-        .content_type("image/svg+xml")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"session-{}.svg\"", s.id),
-        ))
-        .body(svg))
+    Ok(attachment("image/svg+xml", &format!("session-{}.svg", s.id), svg))
 }
 
 /// A picture for the chat group: WeChat sends PNGs as pictures, not SVGs. Drawn off the async threads.
@@ -218,10 +205,7 @@ pub(super) async fn png(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(crate::services::ServiceError::from)?;
-    Ok(HttpResponse::Ok()
-        .content_type("image/png")
-        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")))
-        .body(bytes))
+    Ok(inline("image/png", filename, bytes))
 }
 
 #[get(r"/sessions/{id:\d+}/qr.png")]
@@ -231,7 +215,7 @@ async fn qr_png(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let s = sessions::managed(&state.db, &me.scope(), *id).await?;
-    let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
+    let url = invitation_url(&state, &s.invite_token);
     png(
         move || crate::raster::qr_png(&url, 720),
         &format!("session-{}.png", s.id),
@@ -248,7 +232,7 @@ async fn poster(
 ) -> Result<HttpResponse, AppError> {
     let s = sessions::managed(&state.db, &me.scope(), *id).await?;
     let inv = sessions::invitation(&state.db, &s.invite_token).await?;
-    let url = format!("{}{}", state.settings.public_url(), urls::invitation(&s.invite_token));
+    let url = invitation_url(&state, &s.invite_token);
     let draw = move || {
         crate::raster::invitation_poster(&crate::raster::Poster {
             title: &inv.session.title,

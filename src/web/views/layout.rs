@@ -2,7 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::domain::person::Role;
+use crate::domain::person::{Role, Roles};
 use crate::domain::view::ViewMode;
 use crate::web::context::Ctx;
 use crate::web::urls;
@@ -70,29 +70,38 @@ fn view_switch(ctx: &Ctx) -> Markup {
     }
 }
 
+/// The pages a person's roles lead to, in menu order (sign-out follows them).
+fn menu(ctx: &Ctx, roles: &Roles) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![(urls::HOME, ctx.t("首页", "Home"))];
+    if roles.has(Role::Official) || roles.has(Role::Admin) {
+        out.extend([
+            (urls::SESSIONS, ctx.t("培训场次", "Sessions")),
+            (urls::DASHBOARD, ctx.t("统计", "Statistics")),
+            (urls::CHAIRS, ctx.t("主任名单", "Chairs")),
+            (urls::ROSTER, ctx.t("导入名单", "Import roster")),
+        ]);
+    }
+    if roles.has(Role::Lawyer) {
+        out.push((urls::BANKS, ctx.t("题库", "Banks")));
+    }
+    if roles.has(Role::Admin) {
+        out.push((urls::ADMIN_ORG, ctx.t("组织架构", "Organisation")));
+        out.push((urls::ADMIN_PEOPLE, ctx.t("账号管理", "Accounts")));
+    }
+    out.push((urls::PASSWORD, ctx.t("修改密码", "Password")));
+    out
+}
+
 fn nav(ctx: &Ctx) -> Markup {
     let Some(user) = &ctx.user else {
         return html! {};
     };
-    let roles = &user.person.roles;
     html! {
         nav.site aria-label=(ctx.t("主导航", "Main navigation")) {
             ul {
-                li { a href=(urls::HOME) { (ctx.t("首页", "Home")) } }
-                @if roles.has(Role::Official) || roles.has(Role::Admin) {
-                    li { a href=(urls::SESSIONS) { (ctx.t("培训场次", "Sessions")) } }
-                    li { a href=(urls::DASHBOARD) { (ctx.t("统计", "Statistics")) } }
-                    li { a href=(urls::CHAIRS) { (ctx.t("主任名单", "Chairs")) } }
-                    li { a href=(urls::ROSTER) { (ctx.t("导入名单", "Import roster")) } }
+                @for (href, label) in menu(ctx, &user.person.roles) {
+                    li { a href=(href) { (label) } }
                 }
-                @if roles.has(Role::Lawyer) {
-                    li { a href=(urls::BANKS) { (ctx.t("题库", "Banks")) } }
-                }
-                @if roles.has(Role::Admin) {
-                    li { a href=(urls::ADMIN_ORG) { (ctx.t("组织架构", "Organisation")) } }
-                    li { a href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } }
-                }
-                li { a href=(urls::PASSWORD) { (ctx.t("修改密码", "Password")) } }
                 li {
                     form.inline method="post" action=(urls::SIGNOUT) {
                         input type="hidden" name="csrf" value=(ctx.csrf_token);

@@ -7,11 +7,11 @@ use crate::domain::view::ViewMode;
 use crate::has_csrf;
 use crate::i18n::{Lang, Text};
 use crate::services::accounts::{self, SigninError};
-use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie, session_cookie_name};
+use crate::web::context::{Ctx, LANG_COOKIE, VIEW_COOKIE, removal_cookie, session_cookie_name};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
-use crate::web::routes::{client_ip, html, html_status, redirect};
+use crate::web::routes::{client_ip, html, html_status, redirect, with_cookie};
 use crate::web::state::AppState;
 use crate::web::urls;
 use crate::web::views::auth::{SigninForm, signin};
@@ -89,12 +89,7 @@ async fn signin_submit(
     let days = i64::from(state.settings.security.session_days);
     let (status, problem, identifier_error) =
         match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
-            Ok(s) => {
-                let mut res = redirect(&next);
-                let cookie = session_cookie(&s.token, s.max_age_days, state.settings.cookie_secure());
-                res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
-                return Ok(res);
-            }
+            Ok(s) => return super::signed_in(&next, &s.token, s.max_age_days, &state.settings),
             Err(e) => refusal(e)?,
         };
     let form = SigninForm {
@@ -113,11 +108,11 @@ async fn signout(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     accounts::sign_out(&state.db, &me.user).await?;
-    let mut res = redirect(urls::HOME);
     let secure = state.settings.cookie_secure();
-    res.add_cookie(&removal_cookie(session_cookie_name(secure), secure))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(res)
+    with_cookie(
+        redirect(urls::HOME),
+        &removal_cookie(session_cookie_name(secure), secure),
+    )
 }
 
 /// Switches the interface language (a preference, not a state change worth a form).
@@ -129,14 +124,12 @@ async fn switch_lang(path: web::Path<String>, q: web::Query<NextQuery>) -> Resul
 
 /// Goes back to `next` (a clean local path, else home) with a preference kept on this phone for a year.
 fn remember(cookie: &'static str, value: &'static str, next: Option<&str>) -> Result<HttpResponse, AppError> {
-    let mut res = redirect(&urls::safe_next(next));
     let c = Cookie::build(cookie, value)
         .path("/")
         .same_site(SameSite::Lax)
         .max_age(CookieDuration::days(365))
         .finish();
-    res.add_cookie(&c).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(res)
+    with_cookie(redirect(&urls::safe_next(next)), &c)
 }
 
 /// Switches 长辈版 (large type) and high contrast, like the language: a GET link that works without

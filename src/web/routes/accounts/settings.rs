@@ -1,6 +1,5 @@
 //! Account pages: choosing a password, and the welcome after a sign-in link.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
@@ -9,7 +8,7 @@ use crate::services::accounts;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::guards::{Require, SignedIn};
-use crate::web::routes::{html, html_status, rejected_fields};
+use crate::web::routes::{form_status, html, html_status, rejected_fields};
 use crate::web::state::AppState;
 use crate::web::views::account::password_form;
 
@@ -39,15 +38,8 @@ async fn password_submit(
     CsrfForm(f): CsrfForm<PasswordInput>,
 ) -> Result<HttpResponse, AppError> {
     let errors = rejected_fields(accounts::set_password(&state.db, &me.user, &f.password, &f.confirm).await)?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(html_status(
-        status,
-        password_form(&me.ctx, &errors, errors.is_empty(), false),
-    ))
+    let page = password_form(&me.ctx, &errors, errors.is_empty(), false);
+    Ok(html_status(form_status(&errors), page))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,7 @@ use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::ServiceError;
 use crate::services::accounts::sms_signin::{self, CodeRequest};
-use crate::web::context::{Ctx, session_cookie};
+use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::routes::{client_ip, html, html_status, redirect};
@@ -55,6 +55,40 @@ fn phone_text(e: impl std::fmt::Display) -> Text {
     )
 }
 
+/// The number step again, with what was wrong with the number typed.
+fn phone_again(ctx: &Ctx, phone: &str, next: &str, error: &Text) -> HttpResponse {
+    let step = PhoneStep {
+        phone,
+        next,
+        phone_error: Some(error),
+    };
+    html_status(StatusCode::UNPROCESSABLE_ENTITY, phone_page(ctx, &step))
+}
+
+/// The note above the code form, and its status: sent, or asked too often (a code already sent still works).
+fn request_note(outcome: CodeRequest, phone: &PhoneNumber) -> (StatusCode, (&'static str, Text)) {
+    match outcome {
+        CodeRequest::Sent => {
+            let text = Text::new(
+                format!("验证码短信已发送到 {}，请查看手机短信。", phone.masked()),
+                format!("A code was texted to {}. Check your messages.", phone.masked()),
+            );
+            (StatusCode::OK, ("success", text))
+        }
+        CodeRequest::Wait(d) => {
+            let w = wait_words(d);
+            let text = Text::new(
+                format!("获取太频繁了，请 {}后再获取。刚才收到的验证码仍然可以用。", w.zh),
+                format!(
+                    "Too many requests: ask again in {}. A code you already have still works.",
+                    w.en
+                ),
+            );
+            (StatusCode::TOO_MANY_REQUESTS, ("error", text))
+        }
+    }
+}
+
 /// Sends a code (to a known number) and shows the code step; the answer is the same for every number.
 #[post("/signin/code/send")]
 async fn send(
@@ -66,46 +100,11 @@ async fn send(
     let next = urls::safe_next(f.next.as_deref());
     let phone = match PhoneNumber::parse(&f.phone) {
         Ok(p) => p,
-        Err(e) => {
-            let t = phone_text(e);
-            let step = PhoneStep {
-                phone: &f.phone,
-                next: &next,
-                phone_error: Some(&t),
-            };
-            return Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, phone_page(&ctx, &step)));
-        }
+        Err(e) => return Ok(phone_again(&ctx, &f.phone, &next, &phone_text(e))),
     };
     let ip = client_ip(&req, &state.settings);
     let outcome = sms_signin::request_code(&state.db, &state.csrf_key, &phone, &ip, Utc::now()).await?;
-    let (status, note) = match outcome {
-        CodeRequest::Sent => (
-            StatusCode::OK,
-            (
-                "success",
-                Text::new(
-                    format!("验证码短信已发送到 {}，请查看手机短信。", phone.masked()),
-                    format!("A code was texted to {}. Check your messages.", phone.masked()),
-                ),
-            ),
-        ),
-        CodeRequest::Wait(d) => {
-            let w = wait_words(d);
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                (
-                    "error",
-                    Text::new(
-                        format!("获取太频繁了，请 {}后再获取。刚才收到的验证码仍然可以用。", w.zh),
-                        format!(
-                            "Too many requests: ask again in {}. A code you already have still works.",
-                            w.en
-                        ),
-                    ),
-                ),
-            )
-        }
-    };
+    let (status, note) = request_note(outcome, &phone);
     let step = CodeStep {
         phone: phone.as_str(),
         next: &next,
@@ -139,16 +138,7 @@ async fn sign_in(
         Err(t) => Err(ServiceError::Rejected(crate::services::FieldErrors::one("code", t))),
     };
     match outcome {
-        Ok(s) => {
-            let mut res = redirect(&next);
-            res.add_cookie(&session_cookie(
-                &s.token,
-                s.max_age_days,
-                state.settings.cookie_secure(),
-            ))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok(res)
-        }
+        Ok(s) => super::signed_in(&next, &s.token, s.max_age_days, &state.settings),
         Err(ServiceError::Rejected(errors)) => {
             let step = CodeStep {
                 phone: phone.as_str(),
