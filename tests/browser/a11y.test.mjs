@@ -67,10 +67,14 @@ test('every kind of page passes axe in the standard view, 长辈版 and high con
     const lawyer = await signIn(await b.newContext(), '13900000003');
     const bank = (await firstLink(lawyer, '/banks', /^\/banks\/\d+$/)) || '/banks';
     const question = (await firstLink(lawyer, bank, /^\/questions\/\d+$/)) || bank;
+    // The group link the official pastes into the chairs' WeChat group (signed out: the training and the
+    // SMS sign-in).
+    await official.goto(`${base}${session}`);
+    const invite = new URL((await official.textContent('p.url code')).trim()).pathname;
     await probe.close();
 
     const roles = [
-      [null, ['/', '/signin', '/verify', '/verify/NO-SUCH-CODE', '/no/such/page', `${session}/room`]],
+      [null, ['/', '/signin', '/signin/code', invite, '/verify', '/verify/NO-SUCH-CODE', '/no/such/page', `${session}/room`]],
       ['13900000101', ['/', `${session}/room`, '/account/password', '/admin/org']],
       ['13900000002', ['/', '/sessions', session, '/sessions/new', `${session}/quiz`, `${session}/report`,
         '/street/dashboard', '/street/chairs', '/street/roster']],

@@ -18,6 +18,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { audit } from './axe.mjs';
 
 const base = process.env.QUORUM_TEST_URL || 'http://127.0.0.1:8099';
 const password = 'quorum-demo';
@@ -314,6 +315,15 @@ test('a chair without a password goes from the WeChat group link to her certific
     assert.equal(png.status(), 200);
     assert.equal(png.headers()['content-type'], 'image/png', 'a picture WeChat can show and save');
     await chair.screenshot({ path: shot('9-certificate'), fullPage: true });
+    // The pages only a chair with a record reaches (the demo has none): axe on her home, her certificate
+    // and her result, as a11y.test.mjs audits the rest.
+    const violations = [...await audit(chair, 'certificate page')];
+    await chair.goto(`${base}/`);
+    violations.push(...await audit(chair, 'home with a training record'));
+    await chair.goto(`${base}${resultLink}`);
+    violations.push(...await audit(chair, 'result page'));
+    assert.deepEqual(violations, [], violations.join('\n'));
+    await chair.goto(`${base}${certPage}`);
     const verify = await chair.locator('a[href^="/verify/"]').first().getAttribute('href');
     await chair.goto(`${base}${verify}`);
     await chair.waitForSelector('.notice.ok:has-text("证书有效")');
