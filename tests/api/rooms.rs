@@ -524,7 +524,7 @@ async fn hands_speaking_rights_mutes_and_removals_survive_a_restart_and_a_blip()
         [c.chairs[0].clone(), c.chairs[1].clone(), c.chairs[2].clone()];
 
     let mut moderator = remote.join_room(c.session, &c.official).await;
-    let mut chair = remote.join_room(c.session, &hand_token).await;
+    let chair = remote.join_room(c.session, &hand_token).await;
     let mut other = remote.join_room(c.session, &speaker_token).await;
     let mut gone = remote.join_room(c.session, &removed_token).await;
     chair.send(json!({"type": "raise_hand"}));

@@ -9,6 +9,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod room;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -81,6 +83,11 @@ impl Server {
     /// Starts the server on a free port and waits until it accepts connections.
     pub async fn start(spec: &ServerSpec<'_>) -> Result<Server, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        Server::start_on(spec, port).await
+    }
+
+    /// Starts the server on `port` (a restart on the port it had) and waits until it accepts connections.
+    pub async fn start_on(spec: &ServerSpec<'_>, port: u16) -> Result<Server, Error> {
         let child = server_command(spec)
             .arg("serve")
             .env("QUORUM__DATABASE__URL", spec.database_url)
@@ -106,6 +113,18 @@ impl Server {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        Ok(())
+    }
+
+    /// SIGTERM, as systemd or `docker stop` sends, and waits for the process to exit.
+    pub fn terminate(&mut self) -> Result<(), Error> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        if !status.success() {
+            return Err("kill -TERM failed".into());
+        }
+        self.child.wait()?;
         Ok(())
     }
 

@@ -13,27 +13,23 @@
 //! looks like: a receiver that cannot keep up. `--server-cpus 0` pins the server to one core (taskset)
 //! so it, too, cannot keep up with everyone. Loss is reported separately for healthy viewers.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use loadgen::{Error, Server, ServerSpec, create_account, session_tokens, street_with_committee};
-use quorum::domain::person::Role;
-use quorum::domain::session::{Schedule, SessionStatus};
-use quorum::services::access::StreetScope;
-use quorum::services::sessions::{Invitees, SessionInput};
-use sea_orm::DatabaseConnection;
+use loadgen::room::{publish, seed_live_room};
+use loadgen::{Error, Server, ServerSpec};
 use serde_json::json;
-use testkit::room_client::{Publisher, Signal, Viewer};
+use testkit::room_client::{Signal, Viewer};
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
 
 type BoxSendError = Box<dyn std::error::Error + Send + Sync>;
 
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+use loadgen::room::LOOPBACK;
 
 #[derive(Parser)]
 #[command(about = "Load generator for Quorum's live room")]
@@ -185,51 +181,6 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-struct Seed {
-    session: i64,
-    lecturer: String,
-    chairs: Vec<String>,
-}
-
-async fn seed(url: &str, dir: &std::path::Path, chairs: usize) -> Result<Seed, Error> {
-    let settings = testkit::settings(url, dir.to_path_buf());
-    let db = quorum::db::connect(&settings).await?;
-    quorum::db::migrate(&db).await?;
-    let (street, committee) = street_with_committee(&db).await?;
-    let lawyer = create_account(&db, "讲师", "13700000000".into(), Role::Lawyer, None).await?;
-    let mut ids = Vec::new();
-    for i in 0..chairs {
-        ids.push(create_account(&db, "主任", format!("136{i:08}"), Role::Chair, Some(committee)).await?);
-    }
-    let session = live_session(&db, street, lawyer).await?;
-    let lecturer = session_tokens(&db, &[lawyer]).await?.pop().ok_or("no lecturer token")?;
-    let chairs = session_tokens(&db, &ids).await?;
-    db.close().await?;
-    Ok(Seed {
-        session,
-        lecturer,
-        chairs,
-    })
-}
-
-/// A two-hour session by `lawyer` for the whole street, live now.
-async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Result<i64, Error> {
-    let now = chrono::Utc::now() + chrono::Duration::hours(8);
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
-    let schedule = Schedule::parse("压力测试", "", &fmt(now), &fmt(now + chrono::Duration::hours(2)))
-        .map_err(|e| format!("{e:?}"))?;
-    let input = SessionInput {
-        schedule,
-        street,
-        lecturers: vec![lawyer],
-        moderators: vec![],
-        invitees: Invitees::WholeStreet,
-    };
-    let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
-    quorum::db::sessions::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
-    Ok(session)
-}
-
 async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<Server, Error> {
     Server::start(&ServerSpec {
         bin,
@@ -305,7 +256,7 @@ async fn main() -> Result<(), Error> {
     let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
     let chairs = if args.cycles.is_some() { 1 } else { args.viewers };
     let bin = loadgen::server_binary(args.server.clone())?;
-    let seeded = seed(&url, &dir, chairs).await?;
+    let seeded = seed_live_room(&url, &dir, chairs).await?;
     let server = start_server(&bin, &url, &dir, &args).await?;
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
     let (_lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
@@ -322,22 +273,6 @@ async fn main() -> Result<(), Error> {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-/// The lecturer joins and publishes `kbps` of video plus audio; the signal stays open for the run.
-async fn publish(ws: &str, token: &str, kbps: u32) -> Result<(Signal, Publisher), Error> {
-    let mut lecturer = Signal::connect(ws, token).await.map_err(|e| e.to_string())?;
-    lecturer
-        .expect("welcome", Duration::from_secs(10))
-        .await
-        .map_err(|e| e.to_string())?;
-    lecturer.send(json!({"type": "publish", "source": "camera"}));
-    let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;
-    let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.map_err(|e| e.to_string())?;
-    lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
-    publisher.start(kbps);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    Ok((lecturer, publisher))
 }
 
 /// `--cycles`: one viewer joins and leaves `cycles` times; prints the server's RSS along the way.

@@ -1,0 +1,272 @@
+//! How fast the live room recovers (see BENCHMARKS.md).
+//!
+//! Seeds a live session, starts the real server, connects a synthetic lecturer and N viewers, then:
+//! - `--cut-secs S`: every viewer's media passes through a UDP relay in this process; the relays drop
+//!   everything in both directions for S seconds (a network that stops carrying UDP: a lift, a tunnel,
+//!   a NAT rebinding), then pass again. Reported: for each viewer, the time from the end of the cut to
+//!   the first keyframe it receives (the picture is back), p50/p99/max.
+//! - `--restart`: the server gets SIGTERM with everyone connected and is started again on the same port;
+//!   each client does what the room page does (retry every second until the socket opens, then join
+//!   and ask for media; the lecturer publishes again). Reported: the time from the new process's start
+//!   to each viewer's first keyframe, p50/p99/max, and to the last viewer.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use loadgen::room::{LOOPBACK, Seed, publish, seed_live_room};
+use loadgen::{Error, Server, ServerSpec, quantile};
+use serde_json::json;
+use testkit::room_client::{Publisher, Signal, Viewer};
+use tokio::net::UdpSocket;
+
+type BoxSendError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser)]
+#[command(about = "Recovery of Quorum's live room after a media cut or a server restart")]
+struct Args {
+    #[arg(long, default_value_t = 100)]
+    viewers: usize,
+    /// Cut every viewer's media for this many seconds.
+    #[arg(long)]
+    cut_secs: Option<u64>,
+    /// Restart the server (SIGTERM, then start again on the same port).
+    #[arg(long)]
+    restart: bool,
+    #[arg(long, default_value_t = 1500)]
+    kbps: u32,
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Pin the server to these CPUs (`taskset -c`).
+    #[arg(long)]
+    server_cpus: Option<String>,
+}
+
+/// A viewer whose media goes through a relay that a shared switch can cut.
+struct Relayed {
+    _signal: Signal,
+    viewer: Viewer,
+    _tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The first host candidate's address in an SDP.
+fn candidate_addr(sdp: &str) -> Option<SocketAddr> {
+    sdp.lines().find_map(|l| {
+        let parts: Vec<&str> = l.strip_prefix("a=candidate:")?.split_whitespace().collect();
+        (parts.get(2)?.eq_ignore_ascii_case("udp"))
+            .then(|| format!("{}:{}", parts.get(4)?, parts.get(5)?).parse().ok())?
+    })
+}
+
+fn rewrite(sdp: &str, from: SocketAddr, to: SocketAddr) -> String {
+    sdp.replace(
+        &format!(" {} {} typ", from.ip(), from.port()),
+        &format!(" {} {} typ", to.ip(), to.port()),
+    )
+}
+
+/// Passes what `from` receives on to `to` through `via`, dropping everything while `cut` is set.
+async fn forward(from: Arc<UdpSocket>, via: Arc<UdpSocket>, to: SocketAddr, cut: Arc<AtomicBool>) {
+    let mut buf = vec![0u8; 2048];
+    while let Ok((n, _)) = from.recv_from(&mut buf).await {
+        if !cut.load(Ordering::Relaxed) {
+            let _ = via.send_to(&buf[..n], to).await;
+        }
+    }
+}
+
+async fn watch_relayed(ws: &str, token: &str, cut: Arc<AtomicBool>) -> Result<Relayed, BoxSendError> {
+    let mut s = Signal::connect(ws, token).await?;
+    s.expect("welcome", Duration::from_secs(10)).await?;
+    s.send(json!({"type": "subscribe"}));
+    let offer = s.offer("view").await?;
+    let toward_viewer = Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?);
+    let toward_server = Arc::new(UdpSocket::bind((LOOPBACK, 0)).await?);
+    let server = candidate_addr(&offer).ok_or("no candidate in the offer")?;
+    let offer = rewrite(&offer, server, toward_viewer.local_addr()?);
+    let (viewer, answer) = Viewer::answer(offer, LOOPBACK).await?;
+    let client = candidate_addr(&answer).ok_or("no candidate in the answer")?;
+    let answer = rewrite(&answer, client, toward_server.local_addr()?);
+    let tasks = vec![
+        tokio::spawn(forward(
+            toward_viewer.clone(),
+            toward_server.clone(),
+            server,
+            cut.clone(),
+        )),
+        tokio::spawn(forward(toward_server, toward_viewer, client, cut)),
+    ];
+    s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
+    Ok(Relayed {
+        _signal: s,
+        viewer,
+        _tasks: tasks,
+    })
+}
+
+/// Joins directly, as a page does after a restart: retries every second until the socket opens.
+async fn watch_again(ws: String, token: String, deadline: Instant) -> Result<(Signal, Viewer), BoxSendError> {
+    loop {
+        let attempt = async {
+            let mut s = Signal::connect(&ws, &token).await?;
+            s.expect("welcome", Duration::from_secs(10)).await?;
+            s.send(json!({"type": "subscribe"}));
+            let offer = s.offer("view").await?;
+            let (viewer, answer) = Viewer::answer(offer, LOOPBACK).await?;
+            s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
+            Ok::<_, BoxSendError>((s, viewer))
+        };
+        match attempt.await {
+            Ok(joined) => return Ok(joined),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
+/// Waits until every viewer has received a keyframe beyond `before[i]`; the time each took from `from`
+/// (ms), for those that did within `limit`.
+async fn keyframe_times(viewers: &[&Viewer], before: &[u64], from: Instant, limit: Duration) -> Vec<f64> {
+    let mut times: Vec<Option<f64>> = vec![None; viewers.len()];
+    while from.elapsed() < limit && times.iter().any(Option::is_none) {
+        for (i, v) in viewers.iter().enumerate() {
+            if times[i].is_none() && v.stats.keyframes.load(Ordering::Relaxed) > before[i] {
+                times[i] = Some(from.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    times.into_iter().flatten().collect()
+}
+
+fn report(what: &str, mut ms: Vec<f64>, of: usize) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{what}: {} of {of} viewers; p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        ms.len(),
+        quantile(&mut ms.clone(), 0.5),
+        quantile(&mut ms.clone(), 0.99),
+        ms.last().copied().unwrap_or(0.0)
+    );
+}
+
+async fn cut_run(ws: &str, seeded: &Seed, secs: u64) -> Result<(), Error> {
+    let cut = Arc::new(AtomicBool::new(false));
+    let mut crowd = Vec::new();
+    for chunk in seeded.chairs.chunks(10) {
+        let joins = chunk.iter().map(|t| watch_relayed(ws, t, cut.clone()));
+        for r in futures_util::future::join_all(joins).await {
+            crowd.push(r.map_err(|e| e.to_string())?);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let viewers: Vec<&Viewer> = crowd.iter().map(|r| &r.viewer).collect();
+    cut.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let before: Vec<u64> = viewers
+        .iter()
+        .map(|v| v.stats.keyframes.load(Ordering::Relaxed))
+        .collect();
+    cut.store(false, Ordering::Relaxed);
+    let ended = Instant::now();
+    let times = keyframe_times(&viewers, &before, ended, Duration::from_secs(30)).await;
+    report(
+        &format!("picture back after a {secs} s cut (cut end → first keyframe)"),
+        times,
+        viewers.len(),
+    );
+    Ok(())
+}
+
+async fn restart_run(
+    ws: &str,
+    seeded: &Seed,
+    server: &mut Server,
+    spec: &ServerSpec<'_>,
+    kbps: u32,
+) -> Result<Server, Error> {
+    let mut crowd = Vec::new();
+    for chunk in seeded.chairs.chunks(10) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let joins = chunk.iter().map(|t| watch_again(ws.to_string(), t.clone(), deadline));
+        for r in futures_util::future::join_all(joins).await {
+            crowd.push(r.map_err(|e| e.to_string())?);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stopping = Instant::now();
+    server.terminate()?;
+    println!(
+        "SIGTERM → process gone: {:.0} ms",
+        stopping.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(crowd);
+    let started = Instant::now();
+    let new = Server::start_on(spec, server.port).await?;
+    let (lecturer, publisher) = publish(ws, &seeded.lecturer, kbps).await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let joins = seeded
+        .chairs
+        .iter()
+        .map(|t| tokio::spawn(watch_again(ws.to_string(), t.clone(), deadline)));
+    let mut back = Vec::new();
+    for j in futures_util::future::join_all(joins).await {
+        if let Ok(Ok(joined)) = j {
+            back.push(joined);
+        }
+    }
+    let viewers: Vec<&Viewer> = back.iter().map(|(_, v)| v).collect();
+    let zeros = vec![0; viewers.len()];
+    let times = keyframe_times(&viewers, &zeros, started, Duration::from_secs(60)).await;
+    report(
+        "back after a restart (new process started → first keyframe)",
+        times,
+        seeded.chairs.len(),
+    );
+    publisher.close().await;
+    drop(lecturer);
+    Ok(new)
+}
+
+fn spec<'a>(bin: &'a Path, url: &'a str, dir: &'a Path, cpus: Option<&'a str>) -> ServerSpec<'a> {
+    ServerSpec {
+        bin,
+        database_url: url,
+        var_dir: dir,
+        banks_dir: dir.join("no-banks"),
+        secret_key: "load-test-secret-key-load-test-secret-key",
+        env: vec![],
+        cpus,
+        wait: Duration::from_secs(20),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    let dir = std::env::temp_dir().join(format!("quorum-recovery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
+    let bin = loadgen::server_binary(args.server.clone())?;
+    let seeded = seed_live_room(&url, &dir, args.viewers).await?;
+    let spec = spec(&bin, &url, &dir, args.server_cpus.as_deref());
+    let mut server = Server::start(&spec).await?;
+    let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
+    let (lecturer, publisher): (Signal, Publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
+    if let Some(secs) = args.cut_secs {
+        cut_run(&ws, &seeded, secs).await?;
+    }
+    if args.restart {
+        // The lecturer's connection dies with the old process; she publishes again to the new one.
+        let restarted = restart_run(&ws, &seeded, &mut server, &spec, args.kbps).await?;
+        drop(restarted);
+    }
+    publisher.close().await;
+    drop(lecturer);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
