@@ -24,21 +24,42 @@ pub fn open_until(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc>
 }
 
 /// The part of a session that attendance is measured over: from the lecture's start to the quiz's
-/// opening (what the quiz gate judges, so reports read the same after the quiz), or else to the end
-/// of the session, or else to now. `None` before the lecture starts.
+/// closing, or else to the end of the session, or else to now. `None` before the lecture starts.
+///
+/// The quiz runs inside the room, so the lecture and attendance go on while it is open: a chair below
+/// the gate when it opened can still reach it by staying (and is let in then), and the time spent on
+/// the quiz counts as presence. What follows the quiz (questions, the closing words) is not measured,
+/// so a chair who passed and left is not marked down for it.
 pub fn lecture_window(
     started: Option<DateTime<Utc>>,
-    quiz_opened: Option<DateTime<Utc>>,
+    quiz_closed: Option<DateTime<Utc>>,
     ended: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<Interval> {
     let from = started?;
-    // A quiz opened after the session ended does not stretch the window past the end.
-    let to = match (quiz_opened, ended) {
+    // A quiz closed after the session ended does not stretch the window past the end.
+    let to = match (quiz_closed, ended) {
         (Some(q), Some(e)) => q.min(e),
         (q, e) => q.or(e).unwrap_or(now),
     };
     let to = to.min(now).max(from);
+    Some(Interval { from, to })
+}
+
+/// The time an in-class attempt counts as presence: from when she began it; once she has submitted,
+/// until the quiz closes (the window ends there: she is done, and leaving the room then costs her
+/// nothing), else until her deadline or now, whichever is first. `None` for an attempt not begun.
+pub fn attempt_presence(
+    started: Option<DateTime<Utc>>,
+    submitted: Option<DateTime<Utc>>,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<Interval> {
+    let from = started?;
+    let to = match submitted {
+        Some(_) => now,
+        None => open_until(deadline.min(now), now),
+    };
     Some(Interval { from, to })
 }
 
@@ -101,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn the_window_ends_at_the_quiz() {
+    fn the_window_ends_when_the_quiz_closes() {
         assert_eq!(lecture_window(None, None, None, at(5)), None);
         assert_eq!(lecture_window(Some(at(0)), None, None, at(5)), Some(iv(0, 5)));
         assert_eq!(
@@ -112,6 +133,22 @@ mod tests {
         assert_eq!(
             lecture_window(Some(at(0)), Some(at(12)), Some(at(9)), at(20)),
             Some(iv(0, 9))
+        );
+    }
+
+    #[test]
+    fn a_submitted_attempt_counts_until_the_quiz_closes() {
+        let now = at(30);
+        assert_eq!(attempt_presence(None, None, at(40), now), None, "not begun");
+        assert_eq!(
+            attempt_presence(Some(at(10)), Some(at(15)), at(40), now),
+            Some(iv(10, 30)),
+            "submitted: on until the window (the quiz's closing) ends it"
+        );
+        assert_eq!(
+            attempt_presence(Some(at(10)), None, at(20), now),
+            Some(iv(10, 20)),
+            "overdue"
         );
     }
 

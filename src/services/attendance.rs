@@ -9,13 +9,13 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::db::sessions as sessions_db;
 use crate::domain::attempt::Presence;
-use crate::domain::attendance::{Interval, lecture_window, open_until, presence, share};
+use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence, share};
 use crate::domain::quiz::QuizRecord;
 use crate::domain::session::SessionRecord;
 
 #[derive(Debug, Clone)]
 pub struct Attendance {
-    /// Lecture start → quiz opening (or the end, or now); `None` before the lecture starts.
+    /// Lecture start → quiz closing (or the end, or now); `None` before the lecture starts.
     pub window: Option<Interval>,
     by_person: HashMap<i64, Vec<Interval>>,
 }
@@ -37,15 +37,15 @@ impl Attendance {
             for a in crate::db::quiz::attempts_of_quiz(db, q.id).await? {
                 // An attempt she has not begun (created for her when the quiz opened, no answer yet)
                 // is not time spent on it.
-                let Some(from) = a.started_at else { continue };
-                let to = a.submitted_at.unwrap_or_else(|| open_until(a.deadline.min(now), now));
-                by_person.entry(a.person_id).or_default().push(Interval { from, to });
+                if let Some(i) = attempt_presence(a.started_at, a.submitted_at, a.deadline, now) {
+                    by_person.entry(a.person_id).or_default().push(i);
+                }
             }
         }
         Ok(Attendance {
             window: lecture_window(
                 session.started_at,
-                quiz.and_then(|q| q.opened_at),
+                quiz.and_then(|q| q.closed_at),
                 session.ended_at,
                 now,
             ),

@@ -11,7 +11,7 @@ use crate::db::certificates::CertificateRecord;
 use crate::db::sessions::HeldSession;
 use crate::db::{certificates as certificates_db, org, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::{AttemptRecord, AttemptState, counting_attempt};
-use crate::domain::attendance::{Interval, lecture_window, open_until, presence, share};
+use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence, share};
 use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
@@ -153,12 +153,12 @@ fn attended(
     attempts: &[AttemptRecord],
     now: DateTime<Utc>,
 ) -> Option<Attended> {
-    let window = lecture_window(s.started_at, quiz.and_then(|q| q.opened_at), s.ended_at, now)?;
-    for a in attempts {
-        let Some(from) = a.started_at else { continue };
-        let to = a.submitted_at.unwrap_or_else(|| open_until(a.deadline.min(now), now));
-        intervals.push(Interval { from, to });
-    }
+    let window = lecture_window(s.started_at, quiz.and_then(|q| q.closed_at), s.ended_at, now)?;
+    intervals.extend(
+        attempts
+            .iter()
+            .filter_map(|a| attempt_presence(a.started_at, a.submitted_at, a.deadline, now)),
+    );
     Some(Attended {
         minutes: presence(intervals.clone(), window).num_minutes(),
         share: share(intervals, window),

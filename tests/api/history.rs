@@ -78,6 +78,16 @@ pub async fn attempt_deadline(app: &TestApp, attempt: i64, at: DateTime<Utc>) {
     .await;
 }
 
+/// She began the attempt at `started` and submitted it at `submitted`.
+pub async fn attempt_taken(app: &TestApp, attempt: i64, started: DateTime<Utc>, submitted: DateTime<Utc>) {
+    let (started, submitted) = (sql_time(started), sql_time(submitted));
+    sql(
+        app,
+        format!("UPDATE attempts SET started_at = '{started}', submitted_at = '{submitted}' WHERE id = {attempt}"),
+    )
+    .await;
+}
+
 /// The attempt's deadline passed long ago.
 pub async fn attempt_deadline_long_past(app: &TestApp, attempt: i64) {
     attempt_deadline(app, attempt, long_ago()).await;

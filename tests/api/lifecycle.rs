@@ -187,19 +187,41 @@ async fn an_open_connection_counts_up_to_now_at_the_gate() {
 #[tokio::test]
 async fn the_report_reads_attendance_as_the_gate_did() {
     let s = setup(settings(3)).await;
-    // The quiz opened 30 minutes ago, after a 30-minute lecture that chair 0 attended in full; she
-    // left the room for the quiz and the session went on without her.
+    // The quiz opened 30 minutes ago, after a 30-minute lecture that chairs 0 and 1 attended in full.
+    // Chair 0 took the quiz for 5 minutes and left the room with it submitted; chair 1 left the room at
+    // the opening without taking it. The quiz is still open for the others.
     let now = Utc::now();
-    let opened = s.open_quiz(&[]).await;
+    let opened = s.open_quiz(&s.chairs[..1]).await;
     history::lecture_started(&s.app, s.session, now - Duration::minutes(60)).await;
     history::quiz_opened(&s.app, opened.quiz_id, now - Duration::minutes(30)).await;
-    one_connection(&s, 0, now - Duration::minutes(61), now - Duration::minutes(30), true).await;
+    let attempt = quiz_db::attempts_of_quiz(&s.app.db, opened.quiz_id).await.unwrap()[0].id;
+    history::attempt_taken(
+        &s.app,
+        attempt,
+        now - Duration::minutes(30),
+        now - Duration::minutes(25),
+    )
+    .await;
+    for chair in [0, 1] {
+        one_connection(
+            &s,
+            chair,
+            now - Duration::minutes(61),
+            now - Duration::minutes(30),
+            true,
+        )
+        .await;
+    }
     let report = reports::session_report(&s.app.db, &StreetScope::All, s.official, s.session)
         .await
         .unwrap();
-    let line = report.lines.iter().find(|l| l.person_id == s.chairs[0]).unwrap();
-    assert!(line.met_gate && line.share > 0.99, "share {}", line.share);
-    assert_eq!(line.minutes, 30);
+    let line = |i: usize| report.lines.iter().find(|l| l.person_id == s.chairs[i]).unwrap();
+    // Done with the quiz, she is done: leaving the room afterwards costs her nothing.
+    assert!(line(0).met_gate && line(0).share > 0.99, "share {}", line(0).share);
+    assert_eq!(line(0).minutes, 60);
+    // The quiz runs inside the room and attendance goes on while it is open: leaving costs the other.
+    assert!((line(1).share - 0.5).abs() < 0.01, "share {}", line(1).share);
+    assert_eq!(line(1).minutes, 30);
 }
 
 /// A scheduled session of a street, with its official signed in on the app's client.
