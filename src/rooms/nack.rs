@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rtc::interceptor::{Attribute, AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::shared::TransportContext;
 use rtc::shared::error::Error as RtcError;
@@ -32,6 +34,12 @@ pub const RATE: f64 = 50.0;
 
 /// Told when retransmissions for a stream (by SSRC) had to be dropped, and how many.
 pub type OnOverflow = Arc<dyn Fn(u32, u64) + Send + Sync>;
+
+/// A picture loss indication or a full intra request.
+pub fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
+    let any = p.as_any();
+    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
 
 /// The last `HISTORY` packets of one stream, by sequence number.
 struct History {
@@ -136,13 +144,20 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
     type Error = RtcError;
     type Time = Instant;
 
-    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        let mut keyframe_request = false;
         if let Packet::Rtcp(packets) = &msg.message.packet {
             for p in packets {
                 if let Some(nack) = p.as_any().downcast_ref::<TransportLayerNack>() {
                     self.handle_nack(msg.now, nack);
                 }
+                keyframe_request |= is_keyframe_request(p.as_ref());
             }
+        }
+        // A viewer asking for a keyframe (its picture broke: loss it could not repair, a cut that
+        // healed) must reach the SFU, which asks the publisher; inbound RTCP otherwise ends here.
+        if keyframe_request {
+            msg.message.add(Attribute::DeliverToApplication);
         }
         self.read.push_back(msg);
         Ok(())

@@ -28,9 +28,9 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use tokio::sync::{broadcast, mpsc};
 
-use super::nack::{BoundedNackResponder, OnOverflow};
-use webrtc::media_stream::track_local::TrackLocal;
+use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
@@ -554,12 +554,14 @@ impl Sfu {
         let tracks = close_on_error(&pc, add_viewer_tracks(&pc, ssrcs).await).await?;
         let mut early = Vec::new();
         let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
-        let mut tasks: Vec<_> = (tracks.into_iter())
-            .map(|(id, ssrc, track)| {
-                let rx = self.slot(id).tx.subscribe();
-                tokio::spawn(forward(self.clone(), leg.clone(), id, ssrc, track, rx))
-            })
-            .collect();
+        let mut tasks: Vec<_> = Vec::new();
+        for (id, ssrc, track) in tracks {
+            if id.is_video() {
+                tasks.push(tokio::spawn(keyframe_requests(self.clone(), id, track.clone())));
+            }
+            let rx = self.slot(id).tx.subscribe();
+            tasks.push(tokio::spawn(forward(self.clone(), leg.clone(), id, ssrc, track, rx)));
+        }
         tasks.push(tokio::spawn(watch_viewer(self.clone(), leg.clone(), early, erx, out)));
         let audio_only = leg.audio_only.clone();
         Ok((LegHandle { pc, tasks, audio_only }, sdp))
@@ -857,6 +859,18 @@ async fn forward(
             sfu.request_keyframe(id);
         }
         write(&sfu.stats, &track, for_viewer(&p, ssrc, pt)).await;
+    }
+}
+
+/// A viewer's keyframe requests for a video slot, passed on to its publisher (paced by the slot, so a
+/// room full of viewers asking at once makes one request).
+async fn keyframe_requests(sfu: Arc<Sfu>, id: SlotId, track: Arc<TrackLocalStaticRTP>) {
+    while let Some(ev) = track.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = ev
+            && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+        {
+            sfu.request_keyframe(id);
+        }
     }
 }
 

@@ -172,7 +172,8 @@
     pc.getStats().then(function (stats) {
       if (pc !== viewPc) { return; }
       var total = received(stats), now = Date.now();
-      if (total !== media.total) {
+      // Only growth is traffic: totals can shrink when the browser switches candidate pairs.
+      if (total > media.total) {
         media.total = total;
         media.changedAt = now;
         mediaUp();
@@ -222,7 +223,8 @@
         restarting = true;
         setConn('restarting');
         break;
-      case 'people': people = m.people; renderPeople(); break;
+      // The queue names people from this list: draw it again with the names that just came.
+      case 'people': people = m.people; renderPeople(); renderHands(lastQueue); break;
       case 'chat': renderChat([m.message], false); break;
       case 'chat_removed':
         var li = document.querySelector('#chat li[data-id="' + m.id + '"]');
@@ -446,7 +448,9 @@
     return p ? p.name : String(id);
   }
 
+  var lastQueue = [];
   function renderHands(queue) {
+    lastQueue = queue;
     var ol = $('hands');
     // Her hand is hers, not this connection's: after a reconnect the queue says whether it is still up.
     var up = queue.indexOf(cfg.you) >= 0;
