@@ -205,6 +205,11 @@ pub enum ServerMsg {
     },
     /// The answer to a heartbeat (pages cannot see WebSocket protocol pings).
     Pong,
+    /// Fresh ICE servers for the media legs this page opens from now on (time-limited TURN credentials
+    /// minted at each join: a page left open for hours, or reconnecting, does not use expired ones).
+    Ice {
+        servers: serde_json::Value,
+    },
     /// A media leg of yours changed state: `down` (no packets for a couple of seconds: the page says
     /// 重新连接中), `up` (flowing again), `failed` (closed by the server: ask for a fresh leg).
     Leg {

@@ -210,6 +210,7 @@
         if (m.leg === 'view') { answerView(m.sdp); } else { answerPublish(m.leg, m.sdp); }
         break;
       case 'pong': break;
+      case 'ice': iceServers = m.servers; break;
       case 'leg':
         // The server's view of a media leg: down (no packets), up again, or failed (closed there).
         if (m.leg === 'view') {

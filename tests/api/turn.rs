@@ -95,6 +95,26 @@ async fn a_room_page_carries_turn_credentials_that_coturn_accepts_until_they_exp
         !app.page(&format!("/sessions/{session}/room")).await.contains(SECRET),
         "the secret itself never reaches the page"
     );
+
+    // Each (re)join of the room's socket brings freshly minted credentials, before the welcome: a page
+    // left open past the TTL, or reconnecting after a restart, does not use expired ones.
+    let cookie = app.session_cookie(chair).await;
+    let mut socket = testkit::room_client::Signal::connect(&app.ws_url(session), &cookie)
+        .await
+        .unwrap();
+    let ice = socket.expect("ice", std::time::Duration::from_secs(5)).await.unwrap();
+    let fresh: Vec<IceServer> = serde_json::from_value(ice["servers"].clone()).unwrap();
+    assert_eq!(fresh[1].urls, URLS);
+    let expiry: i64 = fresh[1]
+        .username
+        .as_deref()
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .0
+        .parse()
+        .unwrap();
+    assert!(expiry >= before + 3 * 3600, "minted at the join");
 }
 
 #[tokio::test]

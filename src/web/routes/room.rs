@@ -74,7 +74,13 @@ async fn socket(
     let room = access.session().id;
     let conn = state.rooms.join(room, member).await.map_err(AppError::Internal)?;
     let rights = Rights::of(&state, &access);
-    actix_web::rt::spawn(Bridge::new(conn, ws, rights).run(stream));
+    let settings = state.settings.clone();
+    let person = access.person();
+    let ice = Box::new(move || {
+        let servers = settings.rooms.ice_servers_for(person, chrono::Utc::now().timestamp());
+        serde_json::to_value(servers).unwrap_or_default()
+    });
+    actix_web::rt::spawn(Bridge::new(conn, ws, rights, ice).run(stream));
     Ok(response)
 }
 
@@ -187,21 +193,26 @@ const SILENT_FOR: Duration = Duration::from_secs(15);
 /// A staff member's rights are re-read this often even when she sends nothing.
 const RIGHTS_EVERY: u32 = 3;
 
+/// Fresh ICE servers for this person (TURN credentials minted now).
+type IceServers = Box<dyn Fn() -> serde_json::Value>;
+
 /// Relays between the browser and the room until either side goes away.
 struct Bridge {
     conn: Connection,
     ws: actix_ws::Session,
     rights: Rights,
+    ice: IceServers,
     last_seen: Instant,
     ticks: u32,
 }
 
 impl Bridge {
-    fn new(conn: Connection, ws: actix_ws::Session, rights: Rights) -> Bridge {
+    fn new(conn: Connection, ws: actix_ws::Session, rights: Rights, ice: IceServers) -> Bridge {
         Bridge {
             conn,
             ws,
             rights,
+            ice,
             last_seen: Instant::now(),
             ticks: 0,
         }
@@ -306,6 +317,14 @@ impl Bridge {
     async fn on_event(&mut self, event: Option<ServerMsg>) -> Next {
         match event {
             Some(ServerMsg::Restarting) => Next::Restart,
+            Some(m @ ServerMsg::Welcome { .. }) => {
+                // Before the page asks for media: the credentials it will use.
+                let ice = ServerMsg::Ice { servers: (self.ice)() };
+                match self.send(&ice).await {
+                    Next::Continue => self.send(&m).await,
+                    other => other,
+                }
+            }
             Some(m @ ServerMsg::Removed) => {
                 let _ = self.send(&m).await;
                 Next::Close
