@@ -287,12 +287,10 @@ async function until(what, check, timeout) {
   }
 }
 
-// A chair whose phone's heartbeats did not get through (WeChat in the background, a weak network) counts
-// as present only up to her last heartbeat: the server takes a connection silent for 90 s to have died
-// then. When the quiz opens she is below the gate and stays in the room with the explanation; a chair who
-// arrives after the opening gets the quiz in the room's welcome. Once her heartbeats come through again
-// her minutes reach the gate, and the quiz frame (which asks again every cfg.gateRecheckMs, 30 s unless
-// set) lets her in by itself.
+// A chair who came in late is below the attendance gate when the quiz opens: she stays in the room with
+// the explanation; a chair who arrives after the opening gets the quiz in the room's welcome. The quiz runs
+// inside the room and attendance goes on while it is open, so by staying her minutes reach the gate, and
+// the quiz frame (which asks again every cfg.gateRecheckMs, 30 s unless set) lets her in by itself.
 test('a chair below the gate stays in the room and is let in once she reaches it; a late chair gets the quiz in the room', { timeout: 480_000 }, async () => {
   const b = await browser();
   try {
@@ -300,29 +298,19 @@ test('a chair below the gate stays in the room and is let in once she reaches it
     const id = await scheduleSession(official, `出勤门槛 ${new Date().toISOString().slice(11, 19)}`);
     const room = `${base}/sessions/${id}/room`;
 
-    // Her page's heartbeats are dropped on the way to the server until `silent` is lifted; everything
-    // else (signalling, the server's pings and her page's pongs) passes.
-    const chair = await signIn(b, '13900000101');
-    let silent = true;
-    let dropped = 0;
-    await chair.routeWebSocket(/\/sessions\/\d+\/ws$/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((m) => {
-        if (silent && typeof m === 'string' && JSON.parse(m).type === 'heartbeat') { dropped += 1; return; }
-        server.send(m);
-      });
-    });
-    await chair.goto(room);
-    await chair.waitForSelector('#conn[data-state=connected]');
-    const joined = Date.now();
+    // The lecture starts without her; she comes in 40 s late, and the quiz opens 5 s after that: she
+    // has heard about a tenth of it, far below the 60 % gate.
     await official.goto(room);
     await official.waitForSelector('#conn[data-state=connected]');
     await official.click('#start');
     await official.waitForSelector('#live:not([hidden])');
+    const started = Date.now();
+    const chair = await signIn(b, '13900000101');
+    await until('40 s of lecture without her', () => Date.now() - started > 40_000, 60_000);
+    await chair.goto(room);
     await chair.waitForSelector('#live:not([hidden])', { timeout: 20_000 });
-
-    // Past the server's 90 s of silence (with a margin), her time in the room stops at her joining.
-    await until('her heartbeats to be silent for over 90 s', () => Date.now() - joined > 100_000 && dropped >= 5, 150_000);
+    await chair.waitForSelector('#conn[data-state=connected]');
+    await until('5 s of her in the room', () => Date.now() - started > 45_000, 20_000);
     await official.click('#open-quiz');
     await official.waitForFunction(() => /在场/.test(document.getElementById('quiz-counter').textContent), null, { timeout: 20_000 });
     assert.equal(official.url(), room, 'the moderator is still in the room');
@@ -351,9 +339,8 @@ test('a chair below the gate stays in the room and is let in once she reaches it
     await lateFrame.waitForSelector('[data-gate]');
     assert.equal(late.url(), room);
 
-    // Her heartbeats come through again: within a heartbeat (15 s) her time counts up to now, and within
-    // a recheck (30 s) the frame shows the start of her quiz, still inside the room.
-    silent = false;
+    // The quiz runs inside the room and the lecture goes on: staying, her share grows (she reaches 60 %
+    // about 55 s after the opening), and within a recheck (30 s) the frame shows the start of her quiz.
     const ready = await until('the frame to let her in', async () => {
       const f = frameOf(chair);
       return f && await f.locator('form[action$="/start"] button').count() > 0 ? f : null;
