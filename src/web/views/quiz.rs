@@ -463,7 +463,7 @@ pub fn result_page(ctx: &Ctx, v: &AttemptView, reveal: bool, articles: &[Vec<Cit
             } @else {
                 @for (item, cited) in v.items.iter().zip(articles) { (review(ctx, item, cited)) }
             }
-            p { a.button href=(urls::HOME) { (ctx.t("返回首页", "Home")) } }
+            p { a.button href=(urls::HOME) target="_top" { (ctx.t("返回首页", "Home")) } }
         },
     )
 }
@@ -504,12 +504,12 @@ fn certificate_note(ctx: &Ctx, v: &AttemptView, note: &CertificateNote) -> Marku
                     p { strong { (ctx.t("证书已发放", "Your certificate has been issued")) }
                         @if v.attempt.passed != Some(true) { (ctx.t("（您在另一次答题中已通过）", " (you passed in another attempt)")) } }
                     p { (email_note(ctx, *email)) }
-                    p { a.button.primary href=(urls::certificate(*id)) { (ctx.t("查看证书", "View the certificate")) } }
+                    p { a.button.primary href=(urls::certificate(*id)) target="_top" { (ctx.t("查看证书", "View the certificate")) } }
                     p.meta { (find_again) }
                 },
                 CertificateNote::Issued { id, revoked: true, .. } => {
                     p { strong { (ctx.t("本场培训的证书已被撤销", "Your certificate of this session was revoked")) } }
-                    p { a href=(urls::certificate(*id)) { (ctx.t("查看证书和撤销原因", "See the certificate and why")) } }
+                    p { a href=(urls::certificate(*id)) target="_top" { (ctx.t("查看证书和撤销原因", "See the certificate and why")) } }
                 },
                 CertificateNote::BeingRecorded => {
                     p { strong { (ctx.t("证书即将发放", "Your certificate is on its way")) } }
