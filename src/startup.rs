@@ -80,16 +80,24 @@ impl Application {
         &self.db
     }
 
-    /// Serves until SIGINT or SIGTERM. Then the live rooms tell their pages the server is restarting
-    /// (the pages reconnect as soon as it is back, instead of waiting out a back-off), their sockets
-    /// close, and in-flight requests drain: a restart takes a couple of seconds, not the shutdown timeout
-    /// spent waiting on open WebSockets.
+    /// Serves until SIGINT or SIGTERM (the `serve` command).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` completes. Then the server stops accepting, the live rooms tell their pages
+    /// it is restarting (the pages reconnect as soon as it is back, instead of waiting out a back-off),
+    /// their sockets close, and in-flight requests drain: a restart takes a couple of seconds, not the
+    /// shutdown timeout spent waiting on open WebSockets. Tests pass a future that never completes: a
+    /// test process must not trade Ctrl-C for stopping every app it started.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let handle = self.server.handle();
         let rooms = self.rooms;
         tokio::spawn(async move {
-            stop_signal().await;
+            stop.await;
             tracing::info!("stopping: telling live rooms");
+            // No new sockets: one opened now would miss the notice and hold the shutdown up.
+            handle.pause().await;
             rooms.restarting();
             // Long enough for the rooms to reach their sockets and record the leaves.
             tokio::time::sleep(Duration::from_millis(500)).await;

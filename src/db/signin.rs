@@ -113,11 +113,22 @@ pub async fn consume_link(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>
     Ok(res.rows_affected == 1)
 }
 
-/// Revokes every unused link of a person (a reset issues a new one).
-pub async fn revoke_links_of(db: &impl ConnectionTrait, person: PersonId, now: DateTime<Utc>) -> Result<(), DbErr> {
+/// Revokes a person's unused links of the same kind: those for `session`, or (`None`) her general ones.
+/// A reset issues a new one; cards printed for another session stay good.
+pub async fn revoke_links_of(
+    db: &impl ConnectionTrait,
+    person: PersonId,
+    session: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let same_kind = match session {
+        Some(id) => signin_link::Column::SessionId.eq(id),
+        None => signin_link::Column::SessionId.is_null(),
+    };
     signin_link::Entity::update_many()
         .col_expr(signin_link::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
         .filter(signin_link::Column::PersonId.eq(person))
+        .filter(same_kind)
         .filter(signin_link::Column::UsedAt.is_null())
         .filter(signin_link::Column::RevokedAt.is_null())
         .exec(db)

@@ -45,6 +45,17 @@ pub struct QuizRecord {
 }
 
 impl QuizRecord {
+    /// Where attendance stops being measured (`domain::attendance::lecture_window`): when the quiz was
+    /// due to close or was closed, whichever came first — not when the background job got round to
+    /// recording it (it lags, and after a crash it is the restart time). `None` while it runs.
+    pub fn measured_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let due = self.closes_at.filter(|d| *d <= now);
+        match (self.closed_at, due) {
+            (Some(c), Some(d)) => Some(c.min(d)),
+            (c, d) => c.or(d),
+        }
+    }
+
     /// Open and not past its deadline: the background job closes overdue quizzes a little later, so the
     /// status alone is not enough.
     pub fn takes_answers_at(&self, now: DateTime<Utc>) -> bool {

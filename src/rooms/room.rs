@@ -764,10 +764,19 @@ impl Room {
         }
         self.removed.insert(p);
         self.remember(p, ParticipantChange::Removed { by }).await;
+        // Removed, she neither waits to speak nor keeps the right to.
+        if self.hands.contains(&p) {
+            self.hands.retain(|x| *x != p);
+            self.remember(p, ParticipantChange::Hand(None)).await;
+        }
+        if self.speakers.remove(&p) {
+            self.remember(p, ParticipantChange::MaySpeak(false)).await;
+        }
         self.send_person(p, ServerMsg::Removed);
         for id in self.conn_ids_of(p) {
             self.leave(id).await;
         }
+        self.broadcast_hands();
         tracing::info!(session = self.session_id, person = p, by, "participant removed");
     }
 
@@ -802,10 +811,8 @@ impl Room {
         tracing::info!(session = self.session_id, status = status.code(), "room status changed");
         self.broadcast(ServerMsg::Status { status: status.code() });
         if status == SessionStatus::Ended {
+            // (Stored hands were lowered by the status change itself, `services::sessions`.)
             self.hands.clear();
-            if let Err(e) = rooms_db::lower_all_hands(&self.db, self.session_id).await {
-                tracing::error!(session = self.session_id, error = %e, "lowering hands at the end failed");
-            }
             for c in self.conns.values_mut() {
                 let view = c.view.take();
                 let publish: Vec<LegHandle> = c.publish.drain().map(|(_, h)| h).collect();

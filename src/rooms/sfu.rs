@@ -15,7 +15,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rtc::ice::mdns::MulticastDnsMode;
@@ -47,6 +47,11 @@ const OPUS_PT: u8 = 111;
 const SLOT_BUFFER: usize = 1024;
 /// At most one keyframe request per slot in this interval.
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(400);
+/// Leg ids (`LegHandle::id`).
+static NEXT_LEG: AtomicUsize = AtomicUsize::new(1);
+/// Viewers' own keyframe requests are passed on at most this often per slot: one viewer on a lossy
+/// link must not make the lecturer's phone send keyframes several times a second for everyone.
+const VIEWER_KEYFRAME_INTERVAL: Duration = Duration::from_millis(1500);
 /// ICE: silence before a leg counts as down, further silence before it fails, keepalive interval.
 const ICE_DISCONNECTED: Duration = Duration::from_secs(2);
 const ICE_FAILED: Duration = Duration::from_secs(6);
@@ -245,6 +250,8 @@ struct Slot {
     keyframe: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     last_keyframe_request: std::sync::Mutex<Option<Instant>>,
     keyframe_pending: AtomicBool,
+    /// When a viewer's own keyframe request was last passed on (see `VIEWER_KEYFRAME_INTERVAL`).
+    last_viewer_request: std::sync::Mutex<Option<Instant>>,
     rewriter: std::sync::Mutex<Rewriter>,
     /// Set by the moderator: packets are not forwarded.
     muted: AtomicBool,
@@ -295,15 +302,17 @@ pub enum LegEvent {
 
 /// A leg the room holds: answer it, close it.
 pub struct LegHandle {
+    id: usize,
     pc: Arc<dyn PeerConnection>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     audio_only: Arc<AtomicBool>,
 }
 
 impl LegHandle {
-    /// Tells this leg's events from those of a leg it replaced under the same name.
+    /// Tells this leg's events from those of a leg it replaced under the same name (unique in the
+    /// process, never reused).
     pub fn id(&self) -> usize {
-        Arc::as_ptr(&self.pc) as *const () as usize
+        self.id
     }
 
     /// Applies the browser's answer; the future owns what it needs, so callers can spawn it.
@@ -365,6 +374,7 @@ impl Sfu {
                 keyframe: std::sync::Mutex::new(None),
                 last_keyframe_request: std::sync::Mutex::new(None),
                 keyframe_pending: AtomicBool::new(false),
+                last_viewer_request: std::sync::Mutex::new(None),
                 rewriter: std::sync::Mutex::new(Rewriter::default()),
                 muted: AtomicBool::new(false),
             })
@@ -393,6 +403,19 @@ impl Sfu {
             Some(KeyframeRequest::After(wait)) => self.defer_keyframe_request(id, wait),
             None => {}
         }
+    }
+
+    /// Whether a viewer's keyframe request for this slot may go on now (and if so, notes the time).
+    fn viewer_request_due(&self, id: SlotId) -> bool {
+        let Ok(mut last) = self.slot(id).last_viewer_request.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < VIEWER_KEYFRAME_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// Sends a keyframe request once `wait` has passed, unless one is already waiting.
@@ -564,7 +587,16 @@ impl Sfu {
         }
         tasks.push(tokio::spawn(watch_viewer(self.clone(), leg.clone(), early, erx, out)));
         let audio_only = leg.audio_only.clone();
-        Ok((LegHandle { pc, tasks, audio_only }, sdp))
+        let id = NEXT_LEG.fetch_add(1, Ordering::Relaxed);
+        Ok((
+            LegHandle {
+                id,
+                pc,
+                tasks,
+                audio_only,
+            },
+            sdp,
+        ))
     }
 
     /// Dropped retransmissions: counted here; the slot's forwarder asks for the keyframe (it runs on the
@@ -594,6 +626,7 @@ impl Sfu {
         let audio_only = Arc::new(AtomicBool::new(false));
         Ok((
             LegHandle {
+                id: NEXT_LEG.fetch_add(1, Ordering::Relaxed),
                 pc,
                 tasks: vec![task],
                 audio_only,
@@ -868,6 +901,7 @@ async fn keyframe_requests(sfu: Arc<Sfu>, id: SlotId, track: Arc<TrackLocalStati
     while let Some(ev) = track.poll().await {
         if let TrackLocalEvent::OnRtcpPacket(packets) = ev
             && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+            && sfu.viewer_request_due(id)
         {
             sfu.request_keyframe(id);
         }

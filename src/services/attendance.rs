@@ -45,7 +45,7 @@ impl Attendance {
         Ok(Attendance {
             window: lecture_window(
                 session.started_at,
-                quiz.and_then(|q| q.closed_at),
+                quiz.and_then(|q| q.measured_until(now)),
                 session.ended_at,
                 now,
             ),

@@ -153,7 +153,7 @@ fn attended(
     attempts: &[AttemptRecord],
     now: DateTime<Utc>,
 ) -> Option<Attended> {
-    let window = lecture_window(s.started_at, quiz.and_then(|q| q.closed_at), s.ended_at, now)?;
+    let window = lecture_window(s.started_at, quiz.and_then(|q| q.measured_until(now)), s.ended_at, now)?;
     intervals.extend(
         attempts
             .iter()

@@ -259,6 +259,10 @@ async fn transition(
         let now = sessions_db::get(db, s.id).await?.map_or(s.status, |x| x.status);
         return Err(ServiceError::Refused(now.refusal(to)));
     }
+    if to == SessionStatus::Ended {
+        // Nobody waits to speak in a session that is over, whichever path ended it (room or not).
+        crate::db::rooms::lower_all_hands(db, s.id).await?;
+    }
     tracing::info!(session = s.id, status = to.code(), "session status changed");
     Ok(())
 }

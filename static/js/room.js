@@ -37,8 +37,11 @@
   var handUp = false;
   var people = [];
   var lastMessageAt = Date.now();
+  var heartbeatPending = 0;   // when the oldest unanswered heartbeat went out (0: none)
+  var openedAt = 0;
   var reconnectTimer = null;
   var restarting = false;
+  var restartingSince = 0;
   var media = { total: -1, changedAt: Date.now(), down: false, resubscribedAt: 0 };
   // Exposed for diagnostics and the browser test.
   window.quorumRoom = { get viewPc() { return viewPc; }, get pubPcs() { return pubPcs; } };
@@ -77,24 +80,33 @@
     ws = sock;
     lastMessageAt = Date.now();
     sock.onopen = function () {
-      backoff = 1000;
+      openedAt = Date.now();
       restarting = false;
+      heartbeatPending = 0;
       setConn('connected');
       clearInterval(heartbeat);
-      heartbeat = setInterval(function () { send({ type: 'heartbeat' }); }, 5000);
+      heartbeat = setInterval(function () {
+        if (!heartbeatPending) { heartbeatPending = Date.now(); }
+        send({ type: 'heartbeat' });
+      }, 5000);
     };
-    sock.onmessage = function (e) { lastMessageAt = Date.now(); handle(JSON.parse(e.data)); };
+    sock.onmessage = function (e) { lastMessageAt = Date.now(); heartbeatPending = 0; handle(JSON.parse(e.data)); };
     sock.onclose = function (e) {
       if (sock !== ws) { return; }
       clearInterval(heartbeat);
       closeAll();
       if (root.getAttribute('data-removed')) { return; }
-      if (e && e.code === 1012) { restarting = true; }
+      // The back-off starts again only after a socket that held: one closed at once (refused, or a
+      // server in trouble) keeps backing off, up to 30 s.
+      if (openedAt && Date.now() - openedAt > 10000) { backoff = 1000; }
+      openedAt = 0;
+      if (e && e.code === 1012 && !restarting) { restarting = true; restartingSince = Date.now(); }
+      // A restart lasts seconds: retry about every second (with jitter, so a room's phones do not all
+      // knock at once) for half a minute, then back off as for any other loss.
+      if (restarting && Date.now() - restartingSince > 30000) { restarting = false; }
       setConn(restarting ? 'restarting' : (navigator.onLine === false ? 'offline' : 'reconnecting'));
-      // A restarting server is back within seconds: try every second. Otherwise back off a little,
-      // with jitter so a room's phones do not all knock at once, and never wait more than 5 s.
-      var wait = restarting ? 1000 : backoff + Math.random() * 500;
-      backoff = Math.min(backoff + 1000, 5000);
+      var wait = restarting ? 1000 + Math.random() * 1000 : backoff + Math.random() * backoff / 2;
+      if (!restarting) { backoff = Math.min(backoff * 2, 30000); }
       reconnectTimer = setTimeout(connect, wait);
     };
   }
@@ -111,9 +123,13 @@
     connect();
   }
 
-  // 12 s without a message (heartbeats are answered every 5 s) means the socket is dead on its way.
+  // A heartbeat unanswered for 10 s means the socket is dead on its way (timed from the heartbeat, not
+  // the clock: a phone that froze the page in the background must not count the freeze); a socket
+  // still connecting after 10 s is given up too.
   setInterval(function () {
-    if (ws && ws.readyState === 1 && Date.now() - lastMessageAt > 12000) { reconnectNow(); }
+    if (!ws) { return; }
+    if (ws.readyState === 1 && heartbeatPending && Date.now() - heartbeatPending > 10000) { reconnectNow(); }
+    if (ws.readyState === 0 && Date.now() - lastMessageAt > 10000) { reconnectNow(); }
   }, 2000);
   window.addEventListener('online', function () { reconnectNow(); });
   window.addEventListener('offline', function () { setConn('offline'); });
@@ -130,8 +146,6 @@
 
   function subscribe() {
     media.resubscribedAt = Date.now();
-    media.total = -1;
-    media.changedAt = Date.now();
     send({ type: 'subscribe', audio_only: !!($('audio-only') && $('audio-only').checked) });
   }
 
@@ -172,6 +186,8 @@
     pc.getStats().then(function (stats) {
       if (pc !== viewPc) { return; }
       var total = received(stats), now = Date.now();
+      // A new connection's first reading is its baseline, not news that media flows.
+      if (media.total < 0) { media.total = total; media.changedAt = now; return; }
       // Only growth is traffic: totals can shrink when the browser switches candidate pairs.
       if (total > media.total) {
         media.total = total;
@@ -215,13 +231,13 @@
         // The server's view of a media leg: down (no packets), up again, or failed (closed there).
         if (m.leg === 'view') {
           if (m.state === 'down') { mediaDown(); }
-          if (m.state === 'failed') { mediaDown(); media.resubscribedAt = 0; resubscribe(); }
+          if (m.state === 'failed') { mediaDown(); resubscribe(); }
         } else if (m.state === 'failed' && wanted[m.leg]) {
           send({ type: 'publish', source: m.leg });
         }
         break;
       case 'restarting':
-        restarting = true;
+        if (!restarting) { restarting = true; restartingSince = Date.now(); }
         setConn('restarting');
         break;
       // The queue names people from this list: draw it again with the names that just came.
@@ -285,6 +301,8 @@
     if (viewPc) { viewPc.close(); }
     var pc = new RTCPeerConnection({ iceServers: iceServers });
     viewPc = pc;
+    media.total = -1;
+    media.changedAt = Date.now();
     pc.ontrack = function (e) {
       var slot = pc.getTransceivers().indexOf(e.transceiver);
       var el = [$('camera'), $('screen'), $('audio-lecturer'), $('audio-speaker')][slot];
@@ -298,7 +316,8 @@
       .then(function () { return pc.createAnswer(); })
       .then(function (a) { return pc.setLocalDescription(a); })
       .then(function () { return gathered(pc); })
-      .then(function () { send({ type: 'answer', leg: 'view', sdp: pc.localDescription.sdp }); })
+      // A newer offer replaced this connection meanwhile: its answer would land on the new leg.
+      .then(function () { if (pc === viewPc) { send({ type: 'answer', leg: 'view', sdp: pc.localDescription.sdp }); } })
       .catch(function (err) { notice(String(err)); });
   }
 
@@ -327,7 +346,7 @@
       .then(function () { return pc.createAnswer(); })
       .then(function (a) { return pc.setLocalDescription(a); })
       .then(function () { return gathered(pc); })
-      .then(function () { send({ type: 'answer', leg: source, sdp: pc.localDescription.sdp }); })
+      .then(function () { if (pubPcs[source] === pc) { send({ type: 'answer', leg: source, sdp: pc.localDescription.sdp }); } })
       .catch(function (err) { notice(String(err)); });
   }
 

@@ -202,7 +202,10 @@ async fn officials_cannot_make_links_for_staff_accounts() {
 async fn cards_made_for_a_session_lead_their_chairs_into_its_lobby() {
     let app = spawn_app().await;
     let (place, session) = crate::invitations::official_schedules_a_session(&app).await;
-    imported_chair(&app, place.committee).await;
+    let chair = imported_chair(&app, place.committee).await;
+    // A card from the chairs' list she already has.
+    let earlier = app.post_form(&format!("/street/chairs/{chair}/signin-link"), &[]).await;
+    let earlier = link_in(&earlier.text().await.unwrap());
     // A chair who has a password is not given a card: she signs in as usual.
     crate::helpers::make_person(&app, "13900000102", &[Role::Chair], &[], Some(place.committee)).await;
 
@@ -239,6 +242,10 @@ async fn cards_made_for_a_session_lead_their_chairs_into_its_lobby() {
     let lobby = format!("/sessions/{session}/room");
     assert_eq!(r.headers()["location"], lobby.as_str());
     assert_eq!(phone.get_status(&lobby).await, 200, "she is signed in and invited");
+
+    // Printing this session's cards did not void the card she had from the chairs' list.
+    let other_card = app.other_browser().page(&earlier).await;
+    assert!(other_card.exists("form button"), "the earlier card still works: {other_card}");
 
     // An official of another street cannot make cards for this session.
     let other = app.other_browser();

@@ -159,9 +159,9 @@ async fn issue_in(
     let person = holder.person;
     let now = Utc::now();
     let expires_at = now + Duration::days(valid_days);
-    signin::revoke_links_of(txn, person.id, now).await?;
-    let token = tokens::new_token();
     let session = into.as_ref().map(|(id, _)| *id);
+    signin::revoke_links_of(txn, person.id, session, now).await?;
+    let token = tokens::new_token();
     signin::insert_link(
         txn,
         person.id,
