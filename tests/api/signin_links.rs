@@ -245,7 +245,10 @@ async fn cards_made_for_a_session_lead_their_chairs_into_its_lobby() {
 
     // Printing this session's cards did not void the card she had from the chairs' list.
     let other_card = app.other_browser().page(&earlier).await;
-    assert!(other_card.exists("form button"), "the earlier card still works: {other_card}");
+    assert!(
+        other_card.exists("form button"),
+        "the earlier card still works: {other_card}"
+    );
 
     // An official of another street cannot make cards for this session.
     let other = app.other_browser();

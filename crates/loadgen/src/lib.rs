@@ -1,4 +1,5 @@
 //! Quorum's benchmarks and load generators (see BENCHMARKS.md): `room_load` (the live room's SFU),
+//! `room_recovery` (the room after a media cut or a server restart),
 //! `quiz_load` (the in-class quiz), `cert_bench` (certificate PDFs and their delivery) and `report_bench`
 //! (street dashboard and session reports at district scale). The service never links this crate.
 //!
