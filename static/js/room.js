@@ -188,7 +188,9 @@
       var total = received(stats), now = Date.now();
       // A new connection's first reading is its baseline, not news that media flows.
       if (media.total < 0) { media.total = total; media.changedAt = now; return; }
-      // Only growth is traffic: totals can shrink when the browser switches candidate pairs.
+      // Only growth is traffic. Totals can shrink when the browser switches candidate pairs: that is a
+      // new baseline, neither media back nor media gone.
+      if (total < media.total) { media.total = total; return; }
       if (total > media.total) {
         media.total = total;
         media.changedAt = now;
