@@ -593,7 +593,10 @@
     if (!cd || status !== 'scheduled') { return; }
     var s = Math.max(0, Math.round((startsAt - Date.now()) / 1000));
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    cd.textContent = (h ? h + ':' : '') + (m < 10 && h ? '0' : '') + m + ':' + (sec < 10 ? '0' : '') + sec;
+    // In words, as the quiz clock (1 小时 59 分, 9 分 59 秒): a clock face like 1:59:24 is easy to misread.
+    cd.textContent = h
+      ? L.in_hours.replace('{h}', h).replace('{m}', m)
+      : L.in_minutes.replace('{m}', m).replace('{s}', sec);
   }
   setInterval(tick, 1000);
   tick();

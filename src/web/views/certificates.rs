@@ -78,8 +78,8 @@ fn revoke_form(ctx: &Ctx, c: &CertificateRecord, errors: &[(&'static str, Text)]
 }
 
 pub fn verify(ctx: &Ctx, p: &VerifyPage) -> Markup {
+    // The answer first: someone arriving by a certificate's link should not scroll past the form to it.
     let body = html! {
-        (lookup_form(ctx, p.serial, p.code))
         @match p.outcome {
             Verified::NotAsked => {},
             Verified::CodeMissing => (notice("error", ctx.t("请填写验证码。仅凭证书编号无法查询证书。",
@@ -92,6 +92,7 @@ pub fn verify(ctx: &Ctx, p: &VerifyPage) -> Markup {
                 @if p.admin && c.revoked_at.is_none() { (revoke_form(ctx, c, p.errors)) }
             },
         }
+        (lookup_form(ctx, p.serial, p.code))
     };
     page(ctx, ctx.t("证书验证", "Verify a certificate"), body)
 }

@@ -88,7 +88,16 @@ fn menu(ctx: &Ctx, roles: &Roles) -> Vec<(&'static str, &'static str)> {
         out.push((urls::ADMIN_ORG, ctx.t("组织架构", "Organisation")));
         out.push((urls::ADMIN_PEOPLE, ctx.t("账号管理", "Accounts")));
     }
-    out.push((urls::PASSWORD, ctx.t("修改密码", "Password")));
+    // Imported chairs sign in by SMS code and have none yet: "change" would puzzle them.
+    let has_password = ctx.user.as_ref().is_some_and(|u| u.person.has_password);
+    out.push((
+        urls::PASSWORD,
+        if has_password {
+            ctx.t("修改密码", "Password")
+        } else {
+            ctx.t("设置密码", "Set a password")
+        },
+    ));
     out
 }
 

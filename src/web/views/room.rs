@@ -105,6 +105,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     ("speaking", "发言中", "Speaking"),
     ("minutes", "分钟", "min"),
+    ("in_hours", "{h} 小时 {m} 分", "{h} h {m} min"),
+    ("in_minutes", "{m} 分 {s} 秒", "{m} min {s} s"),
     ("online", "在线", "online"),
     (
         "no_camera",
