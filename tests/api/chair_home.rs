@@ -93,6 +93,11 @@ async fn a_chair_who_passed_finds_her_attendance_result_and_certificate_from_hom
     // The picture the page shows is there for her.
     assert_eq!(chair.get_status(&format!("/certificates/{}.png", cert.id)).await, 200);
 
+    // Whoever follows the public link sees the answer before the lookup form, without scrolling.
+    let verified = chair.other_browser().get_text(&format!("/verify/{}", cert.code)).await;
+    let (answer, form) = (verified.find("证书有效"), verified.find("<form"));
+    assert!(answer.is_some() && answer < form, "the answer comes first: {verified}");
+
     // Another chair may not see it.
     let other = as_chair(&s, 1).await;
     assert_eq!(other.get_status(&format!("/certificates/{}", cert.id)).await, 403);

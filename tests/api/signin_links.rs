@@ -86,6 +86,8 @@ async fn a_chair_signs_in_once_with_a_personal_link_and_chooses_a_password() {
     let welcome = phone.page("/account/welcome").await;
     assert_eq!(welcome.form_action("保存密码"), "/account/password");
     assert_eq!(welcome.link("暂不设置，直接开始"), "/");
+    // She has no password yet: the menu offers to set one, not to change it.
+    assert_eq!(welcome.link("设置密码"), "/account/password");
     assert!(
         phone.get_text("/").await.contains("即将开始的培训"),
         "signed in as a chair"
@@ -120,6 +122,7 @@ async fn a_chair_signs_in_once_with_a_personal_link_and_chooses_a_password() {
         again.sign_in("13900000101", "meiyuan-2026").await.status().as_u16(),
         303
     );
+    assert_eq!(phone.page("/").await.link("修改密码"), "/account/password");
     assert!(sign_in_state(&app).await.contains("已设密码"));
 }
 
