@@ -281,30 +281,6 @@ pub async fn upcoming_for_committee(
     )
 }
 
-/// Sessions a committee was invited to that are over, newest first.
-pub async fn past_for_committee(
-    db: &impl ConnectionTrait,
-    committee: i64,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<SessionSummary>, DbErr> {
-    use sea_orm::Condition;
-    summaries(
-        training_session::Entity::find()
-            .filter(training_session::Column::Id.is_in(invited_ids(db, committee).await?))
-            .filter(
-                Condition::any()
-                    .add(training_session::Column::EndsAt.lte(now))
-                    .add(training_session::Column::Status.eq("ended")),
-            )
-            .filter(training_session::Column::Status.ne("cancelled"))
-            .order_by_desc(training_session::Column::StartsAt)
-            .limit(limit)
-            .all(db)
-            .await?,
-    )
-}
-
 /// A session that has been held (or is being held), with when its lecture ran: what a chair's record
 /// of her trainings needs to measure her attendance.
 #[derive(Debug, Clone)]
@@ -510,18 +486,19 @@ pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            (
-                m.person_id,
-                Interval {
-                    from: m.joined_at,
-                    to: m
-                        .left_at
-                        .unwrap_or_else(|| crate::domain::attendance::open_until(m.last_seen_at, now)),
-                },
-            )
-        })
+        .map(|m| (m.person_id, seen_interval(&m, now)))
         .collect())
+}
+
+/// A stored interval as it reads at `now`: a connection still open runs up to now while its heartbeats
+/// are recent, else ends at its last heartbeat (`attendance::open_until`).
+fn seen_interval(m: &attendance_interval::Model, now: DateTime<Utc>) -> Interval {
+    Interval {
+        from: m.joined_at,
+        to: m
+            .left_at
+            .unwrap_or_else(|| crate::domain::attendance::open_until(m.last_seen_at, now)),
+    }
 }
 
 /// One person's intervals in these sessions as seen now (as [`intervals`]): (session, interval).
@@ -537,16 +514,6 @@ pub async fn intervals_of_person(
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            (
-                m.session_id,
-                Interval {
-                    from: m.joined_at,
-                    to: m
-                        .left_at
-                        .unwrap_or_else(|| crate::domain::attendance::open_until(m.last_seen_at, now)),
-                },
-            )
-        })
+        .map(|m| (m.session_id, seen_interval(&m, now)))
         .collect())
 }
