@@ -227,10 +227,17 @@ fn draw_heading(pen: &mut Pen, c: &CertificateContent) {
 
 /// What was attended and passed, wrapped to the margins, then the lecturers.
 fn draw_body(pen: &mut Pen, c: &CertificateContent) {
-    let body = format!(
-        "您作为{}（{}）的代表，于{}参加了{}举办的“{}”培训，并通过随堂测试（{}/{}），成绩合格，特发此证。",
-        c.committee, c.estate, c.session_date, c.street, c.session_title, c.correct, c.total
-    );
+    let body = if c.via_replay {
+        format!(
+            "您作为{}（{}）的代表，观看了{}于{}举办的“{}”培训的录像，并通过回看补测（{}/{}），成绩合格，特发此证。",
+            c.committee, c.estate, c.street, c.session_date, c.session_title, c.correct, c.total
+        )
+    } else {
+        format!(
+            "您作为{}（{}）的代表，于{}参加了{}举办的“{}”培训，并通过随堂测试（{}/{}），成绩合格，特发此证。",
+            c.committee, c.estate, c.session_date, c.street, c.session_title, c.correct, c.total
+        )
+    };
     pen.s.set_fill(Some(fill(INK)));
     let mut y = 330.0;
     for line in wrap(pen.face, &format!("　　{body}"), 17.0, PAGE_WIDTH - 2.0 * MARGIN) {
@@ -310,6 +317,7 @@ mod tests {
             total: 10,
             street: "花木街道".into(),
             issued_on: "2026年11月25日".into(),
+            via_replay: false,
         }
     }
 

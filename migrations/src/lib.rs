@@ -19,6 +19,7 @@ mod m20261202_000016_people_view_mode;
 mod m20261202_000017_sms_signin;
 mod m20261202_000018_signin_link_session;
 mod m20261202_000019_room_participants;
+mod m20261202_000020_recordings;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_sms_signin::Migration),
             Box::new(m20261202_000018_signin_link_session::Migration),
             Box::new(m20261202_000019_room_participants::Migration),
+            Box::new(m20261202_000020_recordings::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod entities;
 pub mod org;
 pub mod people;
 pub mod quiz;
+pub mod recordings;
 pub mod rooms;
 pub mod roster;
 pub mod sessions;

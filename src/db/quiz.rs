@@ -140,6 +140,7 @@ fn to_attempt(m: attempt::Model) -> AttemptRecord {
         correct: m.correct,
         total: m.total,
         passed: m.passed,
+        makeup: m.makeup,
     }
 }
 
@@ -149,6 +150,8 @@ pub struct NewAttempt {
     pub seed: u64,
     pub deadline: DateTime<Utc>,
     pub items: Vec<DrawnItem>,
+    /// Taken in the make-up window.
+    pub makeup: bool,
 }
 
 /// Inserts attempts with their items in bulk (hundreds of chairs at once when a quiz opens).
@@ -170,6 +173,7 @@ pub async fn insert_attempts(
             created_at: Set(now),
             deadline: Set(a.deadline),
             total: Set(a.items.len() as i32),
+            makeup: Set(a.makeup),
             ..Default::default()
         }
         .insert(db)

@@ -212,6 +212,7 @@ async fn record(db: &impl ConnectionTrait, m: training_session::Model) -> Result
         invite_token: m.invite_token.unwrap_or_default(),
         started_at: m.started_at,
         ended_at: m.ended_at,
+        makeup_until: m.makeup_until,
         lecturers: lecturers.into_iter().map(|l| l.person_id).collect(),
         moderators: moderators.into_iter().map(|l| l.person_id).collect(),
         committees: committees.into_iter().map(|c| c.committee_id).collect(),

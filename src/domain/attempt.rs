@@ -38,6 +38,8 @@ pub struct AttemptRecord {
     pub correct: Option<i32>,
     pub total: i32,
     pub passed: Option<bool>,
+    /// Taken in the make-up window after the session (回看补测), not in class.
+    pub makeup: bool,
 }
 
 /// One drawn question of an attempt, with the chair's answer.
@@ -213,6 +215,8 @@ pub struct PassedAttempt {
     pub person_id: i64,
     pub correct: u32,
     pub total: u32,
+    /// Earned in the make-up window through the replay (the certificate says so).
+    pub makeup: bool,
 }
 
 impl PassedAttempt {
@@ -225,6 +229,7 @@ impl PassedAttempt {
                 person_id: a.person_id,
                 correct: correct.max(0) as u32,
                 total: a.total.max(0) as u32,
+                makeup: a.makeup,
             }),
             _ => None,
         }
@@ -300,6 +305,34 @@ pub enum Blocked {
     },
     /// She passed: nothing to retake, her result stands.
     Passed,
+    /// The quiz is over and the make-up window (回看补测) is not open now: these are its dates.
+    OutsideMakeup {
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+}
+
+/// The make-up window (回看补测) an official opened for an ended session: from the session's end to the
+/// date she set. Chairs who reach the attendance gate with live and replay time together may take the
+/// quiz in it, with the same settings and their own attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MakeupWindow {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl MakeupWindow {
+    /// The window of a session that ended at `ended_at`, if an official set `until`.
+    pub fn of(ended_at: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Option<MakeupWindow> {
+        Some(MakeupWindow {
+            from: ended_at?,
+            until: until?,
+        })
+    }
+
+    pub fn contains(&self, now: DateTime<Utc>) -> bool {
+        self.from <= now && now <= self.until
+    }
 }
 
 /// What a chair finds when opening the quiz link. Deciding it never changes anything: opening a link
@@ -326,6 +359,8 @@ pub struct Ready {
     pub questions: u32,
     pub minutes: u32,
     pub attempts_allowed: u32,
+    /// A make-up attempt (taken in the make-up window, after the session).
+    pub makeup: bool,
 }
 
 /// A chair's presence in the lecture, as the attendance gate reads it.
@@ -369,14 +404,26 @@ fn finished(mine: &[AttemptRecord], blocked: Blocked) -> Entry {
 }
 
 /// What the quiz link gives a chair with these attempts (in number order), up to the attendance gate.
-pub fn decide(quiz: &QuizRecord, invited: bool, mine: &[AttemptRecord], now: DateTime<Utc>) -> Decision {
+/// Once the in-class quiz no longer takes answers, the make-up window (if any) decides.
+pub fn decide(
+    quiz: &QuizRecord,
+    invited: bool,
+    mine: &[AttemptRecord],
+    makeup: Option<MakeupWindow>,
+    now: DateTime<Utc>,
+) -> Decision {
     if !invited {
         return Decision::Final(Entry::Blocked(Blocked::NotInvited));
     }
     if let Some(a) = mine.iter().find(|a| a.status == AttemptStatus::Open) {
         return Decision::Final(Entry::Attempt(a.id));
     }
-    match why_not(quiz, mine, now) {
+    let in_makeup = !quiz.takes_answers_at(now) && makeup.is_some();
+    let blocked = match makeup {
+        Some(w) if in_makeup => why_not_makeup(quiz, mine, w, now),
+        _ => why_not(quiz, mine, now),
+    };
+    match blocked {
         Some(blocked) => Decision::Final(finished(mine, blocked)),
         None => Decision::IfPresent(Ready {
             number: mine.len() as i32 + 1,
@@ -384,11 +431,12 @@ pub fn decide(quiz: &QuizRecord, invited: bool, mine: &[AttemptRecord], now: Dat
             questions: quiz.settings.total(),
             minutes: quiz.settings.time_limit_minutes,
             attempts_allowed: quiz.settings.attempts_allowed,
+            makeup: in_makeup,
         }),
     }
 }
 
-/// Why no new attempt starts, attendance aside.
+/// Why no new in-class attempt starts, attendance aside.
 fn why_not(quiz: &QuizRecord, mine: &[AttemptRecord], now: DateTime<Utc>) -> Option<Blocked> {
     if mine.iter().any(|a| a.passed == Some(true)) {
         return Some(Blocked::Passed);
@@ -399,10 +447,30 @@ fn why_not(quiz: &QuizRecord, mine: &[AttemptRecord], now: DateTime<Utc>) -> Opt
         QuizStatus::Open if !quiz.takes_answers_at(now) => return Some(Blocked::Closed),
         QuizStatus::Open => {}
     }
-    if mine.len() as u32 >= quiz.settings.attempts_allowed {
+    limits(quiz, mine.iter().collect(), now)
+}
+
+/// Why no new make-up attempt starts, attendance aside: a pass stands; outside the window she is told
+/// its dates; in it she has her own allowance of attempts, whatever she used in class.
+fn why_not_makeup(quiz: &QuizRecord, mine: &[AttemptRecord], w: MakeupWindow, now: DateTime<Utc>) -> Option<Blocked> {
+    if mine.iter().any(|a| a.passed == Some(true)) {
+        return Some(Blocked::Passed);
+    }
+    if !w.contains(now) {
+        return Some(Blocked::OutsideMakeup {
+            from: w.from,
+            until: w.until,
+        });
+    }
+    limits(quiz, mine.iter().filter(|a| a.makeup).collect(), now)
+}
+
+/// The allowance of attempts and the wait between them.
+fn limits(quiz: &QuizRecord, counted: Vec<&AttemptRecord>, now: DateTime<Utc>) -> Option<Blocked> {
+    if counted.len() as u32 >= quiz.settings.attempts_allowed {
         return Some(Blocked::NoAttemptsLeft);
     }
-    let until = mine
+    let until = counted
         .last()
         .and_then(|a| a.submitted_at)
         .map(|at| at + Duration::minutes(i64::from(quiz.settings.retake_wait_minutes)));
@@ -434,6 +502,7 @@ mod tests {
             correct: submitted.then_some(correct),
             total: 10,
             passed: submitted.then_some(passed),
+            makeup: false,
         }
     }
 
@@ -535,19 +604,19 @@ mod tests {
             Decision::IfPresent(r) => panic!("needs attendance: {r:?}"),
         };
         assert!(matches!(
-            final_entry(decide(&open, false, &[], now)),
+            final_entry(decide(&open, false, &[], None, now)),
             Entry::Blocked(Blocked::NotInvited)
         ));
         assert!(matches!(
-            final_entry(decide(&open, true, &[attempt(1, false, 0, false)], now)),
+            final_entry(decide(&open, true, &[attempt(1, false, 0, false)], None, now)),
             Entry::Attempt(1)
         ));
         assert!(matches!(
-            final_entry(decide(&quiz(QuizStatus::Draft, 1), true, &[], now)),
+            final_entry(decide(&quiz(QuizStatus::Draft, 1), true, &[], None, now)),
             Entry::Blocked(Blocked::NotOpen)
         ));
         let failed = [attempt(1, true, 2, false)];
-        let Decision::IfPresent(ready) = decide(&open, true, &failed, now) else {
+        let Decision::IfPresent(ready) = decide(&open, true, &failed, None, now) else {
             panic!("a second attempt is allowed");
         };
         assert_eq!((ready.number, ready.counting), (2, Some(1)));
@@ -557,18 +626,57 @@ mod tests {
             share: 0.1,
         };
         assert!(matches!(
-            decide(&open, true, &failed, now).with_presence(&open, &failed, absent),
+            decide(&open, true, &failed, None, now).with_presence(&open, &failed, absent),
             Entry::Finished {
                 attempt: 1,
                 blocked: Blocked::BelowGate { minutes: 3, .. }
             }
         ));
         assert!(matches!(
-            final_entry(decide(&quiz(QuizStatus::Open, 1), true, &failed, now)),
+            final_entry(decide(&quiz(QuizStatus::Open, 1), true, &failed, None, now)),
             Entry::Finished {
                 blocked: Blocked::NoAttemptsLeft,
                 ..
             }
+        ));
+    }
+
+    #[test]
+    fn the_makeup_window_gives_her_own_attempts_and_says_its_dates_outside_it() {
+        let t = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default();
+        let closed = quiz(QuizStatus::Closed, 1);
+        let window = Some(MakeupWindow {
+            from: t(1_000),
+            until: t(2_000),
+        });
+        let failed_in_class = [attempt(1, true, 2, false)];
+        let Decision::IfPresent(ready) = decide(&closed, true, &failed_in_class, window, t(1_500)) else {
+            panic!("a make-up attempt of her own, though her one class attempt is used");
+        };
+        assert_eq!((ready.number, ready.makeup), (2, true));
+        for at in [t(900), t(2_001)] {
+            let Decision::Final(Entry::Finished { blocked, .. }) = decide(&closed, true, &failed_in_class, window, at)
+            else {
+                panic!("outside the window");
+            };
+            assert_eq!(blocked, Blocked::OutsideMakeup { from: t(1_000), until: t(2_000) });
+        }
+        let mut used = attempt(2, true, 3, false);
+        used.makeup = true;
+        assert!(matches!(
+            decide(&closed, true, &[attempt(1, true, 2, false), used], window, t(1_500)),
+            Decision::Final(Entry::Finished {
+                blocked: Blocked::NoAttemptsLeft,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decide(&closed, true, &[attempt(1, true, 9, true)], window, t(1_500)),
+            Decision::Final(Entry::Finished { blocked: Blocked::Passed, .. })
+        ));
+        assert!(matches!(
+            decide(&closed, true, &[], None, t(1_500)),
+            Decision::Final(Entry::Blocked(Blocked::Closed))
         ));
     }
 

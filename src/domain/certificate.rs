@@ -18,6 +18,10 @@ pub struct CertificateContent {
     /// The issuing street office.
     pub street: String,
     pub issued_on: String,
+    /// Earned through the replay and the make-up quiz (回看补测), not in the live sitting. Absent in
+    /// certificates issued before make-up existed, which were all live.
+    #[serde(default)]
+    pub via_replay: bool,
 }
 
 impl CertificateContent {

@@ -11,6 +11,8 @@ pub mod org;
 pub mod person;
 pub mod question;
 pub mod quiz;
+pub mod recording;
+pub mod replay;
 pub mod report;
 pub mod room_state;
 pub mod roster;

@@ -116,6 +116,8 @@ pub struct SessionRecord {
     pub invite_token: String,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// The end of the make-up quiz window (回看补测), if an official opened one.
+    pub makeup_until: Option<DateTime<Utc>>,
     pub lecturers: Vec<i64>,
     pub moderators: Vec<i64>,
     pub committees: Vec<i64>,

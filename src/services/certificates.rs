@@ -54,6 +54,7 @@ async fn content_for(
         total: attempt.total,
         street,
         issued_on: date(Utc::now()),
+        via_replay: attempt.makeup,
     })
 }
 

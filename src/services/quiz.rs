@@ -23,8 +23,8 @@ use super::live_room::LiveRoom;
 use crate::db::quiz::{self as db, NewAttempt};
 use crate::db::{banks, sessions as sessions_db};
 use crate::domain::attempt::{
-    AnswerRefused, AttemptRecord, AttemptState, AttemptStatus, Decision, Graded, ItemRecord, PassedAttempt,
-    SubmittedBy, decide, from_shown, grade, to_shown,
+    AnswerRefused, AttemptRecord, AttemptState, AttemptStatus, Decision, Graded, ItemRecord, MakeupWindow,
+    PassedAttempt, SubmittedBy, decide, from_shown, grade, to_shown,
 };
 use crate::domain::bank::{QuestionStatus, QuestionVersion};
 use crate::domain::quiz::{AnswerProblem, Candidate, Given, QuizRecord, QuizSettings, check_given, draw};
@@ -134,6 +134,7 @@ fn new_attempt(
     pools: &HashMap<String, Vec<Candidate>>,
     person: i64,
     number: i32,
+    makeup: Option<MakeupWindow>,
     now: DateTime<Utc>,
 ) -> Result<NewAttempt, ServiceError> {
     let seed = seed_for(quiz.id, person, number);
@@ -147,8 +148,13 @@ fn new_attempt(
         person_id: person,
         number,
         seed,
-        deadline: quiz.attempt_deadline(now),
+        // A make-up attempt has the quiz's time limit, and ends with the window at the latest.
+        deadline: match makeup {
+            Some(w) => (now + chrono::Duration::minutes(i64::from(quiz.settings.time_limit_minutes))).min(w.until),
+            None => quiz.attempt_deadline(now),
+        },
         items,
+        makeup: makeup.is_some(),
     })
 }
 
@@ -214,7 +220,7 @@ fn first_attempts(
     let mut below_gate = Vec::new();
     for person in present.iter().copied().collect::<BTreeSet<i64>>() {
         if attendance.meets(person, quiz.settings.attendance_gate) {
-            list.push(new_attempt(quiz, pools, person, 1, now)?);
+            list.push(new_attempt(quiz, pools, person, 1, None, now)?);
         } else {
             below_gate.push(person);
         }
@@ -272,7 +278,8 @@ async fn decide_entry(
     } else {
         Vec::new()
     };
-    Ok(match decide(quiz, invited, &mine, now) {
+    let makeup = MakeupWindow::of(session.ended_at, session.makeup_until);
+    Ok(match decide(quiz, invited, &mine, makeup, now) {
         Decision::Final(e) => e,
         pending => {
             let attendance = Attendance::of(db, &session, Some(quiz), now).await?;
@@ -294,12 +301,21 @@ pub async fn start(db: &DatabaseConnection, quiz_id: i64, user: &CurrentUser) ->
     let txn = crate::db::begin_write(db).await?;
     let quiz = db::get(&txn, quiz_id).await?.ok_or(ServiceError::NotFound)?;
     let now = Utc::now();
-    let number = match decide_entry(&txn, &quiz, user, now).await? {
-        Entry::Ready(r) => r.number,
+    let ready = match decide_entry(&txn, &quiz, user, now).await? {
+        Entry::Ready(r) => r,
         other => return Ok(other),
     };
+    let makeup = match ready.makeup {
+        true => {
+            let session = sessions_db::get(&txn, quiz.session_id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            MakeupWindow::of(session.ended_at, session.makeup_until)
+        }
+        false => None,
+    };
     let pools = pools(&txn).await?;
-    let a = new_attempt(&quiz, &pools, user.person.id, number, now)?;
+    let a = new_attempt(&quiz, &pools, user.person.id, ready.number, makeup, now)?;
     let id = match db::insert_attempts(&txn, quiz.id, vec![a]).await {
         Ok(ids) => ids.first().copied().ok_or(ServiceError::NotFound)?,
         // Two taps at once: the other request created it.

@@ -65,6 +65,7 @@ pub async fn certificates_with_jobs(
                 seed: 0,
                 deadline: now,
                 items: vec![],
+                makeup: false,
             }],
         )
         .await?;
@@ -319,6 +320,7 @@ fn certificate_content() -> anyhow::Result<String> {
         total: 10,
         street: "街道".into(),
         issued_on: "2026年11月1日".into(),
+        via_replay: false,
     })?)
 }
 

@@ -18,6 +18,7 @@ pub struct Model {
     pub correct: Option<i32>,
     pub total: i32,
     pub passed: Option<bool>,
+    pub makeup: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

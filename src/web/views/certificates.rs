@@ -60,6 +60,9 @@ fn facts(ctx: &Ctx, c: &CertificateRecord) -> Markup {
             dt { (ctx.t("业委会", "Committee")) } dd { (c.content.committee) }
             dt { (ctx.t("培训", "Session")) } dd { (c.content.session_title) }
             dt { (ctx.t("培训日期", "Date")) } dd { (c.content.session_date) }
+            @if c.content.via_replay {
+                dt { (ctx.t("取得方式", "Earned by")) } dd { (ctx.t("回看补测", "Make-up quiz after the replay")) }
+            }
             dt { (ctx.t("发证单位", "Issued by")) } dd { (c.content.street) }
             dt { (ctx.t("证书编号", "Serial")) } dd { (c.serial) }
         }
@@ -161,6 +164,9 @@ pub fn certificate_page(ctx: &Ctx, c: &CertificateRecord) -> Markup {
                 dt { (ctx.t("业委会", "Committee")) } dd { (t.committee) }
                 dt { (ctx.t("培训", "Session")) } dd { (t.session_title) }
                 dt { (ctx.t("培训日期", "Date")) } dd { (t.session_date) }
+                @if t.via_replay {
+                    dt { (ctx.t("取得方式", "Earned by")) } dd { (ctx.t("观看录像并通过回看补测", "Watching the replay and passing the make-up quiz")) }
+                }
                 dt { (ctx.t("发证单位", "Issued by")) } dd { (t.street) }
                 dt { (ctx.t("发证日期", "Issued on")) } dd { (t.issued_on) }
                 dt { (ctx.t("证书编号", "Serial")) } dd.code { (c.serial) }

@@ -34,6 +34,7 @@ fn content(i: usize) -> CertificateContent {
         total: 10,
         street: "花木街道".into(),
         issued_on: "2026年11月25日".into(),
+        via_replay: false,
     }
 }
 

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "recording_segments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub recording_id: i64,
+    pub media_from_ms: i64,
+    pub wall_from: DateTimeUtc,
+    pub wall_to: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
