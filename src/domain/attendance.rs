@@ -89,6 +89,42 @@ pub fn presence(list: Vec<Interval>, window: Interval) -> Duration {
         .fold(Duration::zero(), |a, b| a + b)
 }
 
+/// `window` without the `gaps` (stretches nobody can attend again, such as a paused recording).
+pub fn without(window: Interval, gaps: &[Interval]) -> Vec<Interval> {
+    let mut parts = vec![window];
+    for g in merge(gaps.to_vec()) {
+        parts = parts
+            .into_iter()
+            .flat_map(|p| {
+                [
+                    Interval { from: p.from, to: g.from.min(p.to) },
+                    Interval { from: g.to.max(p.from), to: p.to },
+                ]
+            })
+            .filter(|p| p.to > p.from)
+            .collect();
+    }
+    parts
+}
+
+/// Time present within any of `parts`.
+pub fn presence_in(list: Vec<Interval>, parts: &[Interval]) -> Duration {
+    let merged = merge(list);
+    parts
+        .iter()
+        .map(|w| presence(merged.clone(), *w))
+        .fold(Duration::zero(), |a, b| a + b)
+}
+
+/// Share of `parts` present, 0.0–1.0 (0 when they are empty).
+pub fn share_in(list: Vec<Interval>, parts: &[Interval]) -> f64 {
+    let total: i64 = parts.iter().map(|w| (w.to - w.from).num_milliseconds()).sum();
+    if total <= 0 {
+        return 0.0;
+    }
+    presence_in(list, parts).num_milliseconds() as f64 / total as f64
+}
+
 /// Share of the window present, 0.0–1.0 (0 for an empty window).
 pub fn share(list: Vec<Interval>, window: Interval) -> f64 {
     let total = (window.to - window.from).num_milliseconds();
@@ -134,6 +170,16 @@ mod tests {
             lecture_window(Some(at(0)), Some(at(12)), Some(at(9)), at(20)),
             Some(iv(0, 9))
         );
+    }
+
+    #[test]
+    fn a_gap_leaves_the_window_for_everyone() {
+        let parts = without(iv(0, 60), &[iv(20, 30)]);
+        assert_eq!(parts, vec![iv(0, 20), iv(30, 60)]);
+        // Live 0–25 and replay 15–60: 50 minutes of the 50 that can be attended, each moment once.
+        assert_eq!(presence_in(vec![iv(0, 25), iv(15, 60)], &parts), Duration::minutes(50));
+        assert!((share_in(vec![iv(0, 10)], &parts) - 0.2).abs() < 1e-9);
+        assert_eq!(without(iv(0, 60), &[]), vec![iv(0, 60)]);
     }
 
     #[test]

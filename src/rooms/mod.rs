@@ -7,6 +7,7 @@
 
 mod nack;
 pub mod protocol;
+pub mod recorder;
 pub mod room;
 pub mod sfu;
 

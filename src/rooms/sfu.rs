@@ -444,6 +444,11 @@ impl Sfu {
         }
     }
 
+    /// A slot's packets from now on, as every viewer gets them (the recorder's tap).
+    pub(crate) fn subscribe(&self, id: SlotId) -> broadcast::Receiver<Arc<Packet>> {
+        self.slot(id).tx.subscribe()
+    }
+
     pub fn request_all_keyframes(self: &Arc<Self>) {
         self.request_keyframe(SlotId::CameraVideo);
         self.request_keyframe(SlotId::ScreenVideo);

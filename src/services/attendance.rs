@@ -9,7 +9,8 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::db::sessions as sessions_db;
 use crate::domain::attempt::Presence;
-use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence, share};
+use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence_in, share_in, without};
+use crate::domain::replay::gaps;
 use crate::domain::quiz::QuizRecord;
 use crate::domain::session::SessionRecord;
 
@@ -17,7 +18,13 @@ use crate::domain::session::SessionRecord;
 pub struct Attendance {
     /// Lecture start → quiz closing (or the end, or now); `None` before the lecture starts.
     pub window: Option<Interval>,
+    /// Stretches of the window nobody can attend any more (the recording was paused or the server
+    /// down): left out of the measure for everyone, live or replay.
+    pub gaps: Vec<Interval>,
+    /// Live presence: the room, the live audio stream, the in-class quiz.
     by_person: HashMap<i64, Vec<Interval>>,
+    /// Moments of the lecture watched on replay, kept apart so reports can show them apart.
+    replay_by_person: HashMap<i64, Vec<Interval>>,
 }
 
 impl Attendance {
@@ -42,7 +49,17 @@ impl Attendance {
                 }
             }
         }
+        let mut replay_by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
+        for (p, i) in crate::db::recordings::replay_intervals(db, session.id).await? {
+            replay_by_person.entry(p).or_default().push(i);
+        }
+        let gaps = crate::db::recordings::for_session(db, session.id)
+            .await?
+            .map(|r| gaps(&r.segments))
+            .unwrap_or_default();
         Ok(Attendance {
+            gaps,
+            replay_by_person,
             window: lecture_window(
                 session.started_at,
                 quiz.and_then(|q| q.measured_until(now)),
@@ -63,19 +80,40 @@ impl Attendance {
         Attendance::of(db, session, quiz.as_ref(), now).await
     }
 
+    /// Live and replay together.
     fn intervals(&self, person: i64) -> Vec<Interval> {
+        let mut all = self.live(person);
+        all.extend(self.replay_by_person.get(&person).cloned().unwrap_or_default());
+        all
+    }
+
+    fn live(&self, person: i64) -> Vec<Interval> {
         self.by_person.get(&person).cloned().unwrap_or_default()
     }
 
-    /// Whole minutes present within the window.
-    pub fn minutes(&self, person: i64) -> i64 {
-        self.window
-            .map_or(0, |w| presence(self.intervals(person), w).num_minutes())
+    /// The parts of the window that count.
+    fn parts(&self) -> Vec<Interval> {
+        self.window.map(|w| without(w, &self.gaps)).unwrap_or_default()
     }
 
-    /// Share of the window present, 0.0–1.0.
+    /// Whole minutes present within the window, live and replay together (each moment once).
+    pub fn minutes(&self, person: i64) -> i64 {
+        presence_in(self.intervals(person), &self.parts()).num_minutes()
+    }
+
+    /// Whole minutes present live.
+    pub fn live_minutes(&self, person: i64) -> i64 {
+        presence_in(self.live(person), &self.parts()).num_minutes()
+    }
+
+    /// Whole minutes the replay added to what she saw live.
+    pub fn replay_minutes(&self, person: i64) -> i64 {
+        self.minutes(person) - self.live_minutes(person)
+    }
+
+    /// Share of the window present, 0.0–1.0, live and replay together.
     pub fn share(&self, person: i64) -> f64 {
-        self.window.map_or(0.0, |w| share(self.intervals(person), w))
+        share_in(self.intervals(person), &self.parts())
     }
 
     /// Whether the person meets an attendance requirement in percent (0 always does).
@@ -94,7 +132,13 @@ impl Attendance {
 
     /// Everyone with any presence recorded.
     pub fn people(&self) -> impl Iterator<Item = i64> + '_ {
-        self.by_person.keys().copied()
+        let replay_only = self.replay_by_person.keys().filter(|p| !self.by_person.contains_key(p));
+        self.by_person.keys().chain(replay_only).copied()
+    }
+
+    /// Whether the person watched any of the replay.
+    pub fn watched_replay(&self, person: i64) -> bool {
+        self.replay_by_person.contains_key(&person)
     }
 }
 

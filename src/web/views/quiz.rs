@@ -156,6 +156,13 @@ fn why_blocked(ctx: &Ctx, b: &Blocked) -> String {
             share,
             required,
         } => below_gate(ctx.lang, *minutes, *share, *required),
+        Blocked::OutsideMakeup { from, until } => {
+            let day = |d: &chrono::DateTime<chrono::Utc>| crate::domain::time::to_shanghai(*d).format("%Y-%m-%d %H:%M").to_string();
+            match ctx.lang {
+                Lang::Zh => format!("随堂测试已经结束。本场的回看补测时间为 {} 至 {}，现在不在补测时间内。", day(from), day(until)),
+                Lang::En => format!("The quiz has closed. This session's make-up quiz runs from {} to {}; it is not open now.", day(from), day(until)),
+            }
+        }
     }
 }
 
@@ -164,10 +171,10 @@ fn below_gate(lang: Lang, minutes: i64, share: f64, required: u32) -> String {
     let percent = share * 100.0;
     match lang {
         Lang::Zh => format!(
-            "参加随堂测试需要听课时间达到 {required}%。您在直播间的时间为 {minutes}（{percent:.0}%），暂时不能参加。如有疑问，请联系主持人。"
+            "参加随堂测试需要听课时间达到 {required}%（直播和观看录像合计，每一段只算一次）。您目前的听课时间为 {minutes}（{percent:.0}%），暂时不能参加。如有疑问，请联系主持人。"
         ),
         Lang::En => format!(
-            "The quiz needs {required}% of the lecture attended. You were in the room for {minutes} ({percent:.0}%), so you cannot take it. Ask the moderator if this looks wrong."
+            "The quiz needs {required}% of the lecture attended (live and replay together, each moment counted once). You have {minutes} ({percent:.0}%), so you cannot take it yet. Ask the moderator if this looks wrong."
         ),
     }
 }
