@@ -3,10 +3,12 @@
 //! The layout is chosen so that a file cut off anywhere is still a playable prefix: the Segment and each
 //! Cluster start with an 8-byte "unknown" size. [`Writer`] overwrites each Cluster's size once the Cluster is
 //! complete, and at [`Writer::finish`] appends Cues and patches the Duration, the SeekHead and the Segment
-//! size, which browsers need to seek. [`recover`] does the same for a file whose writer died.
+//! size, which browsers need to seek. [`recover`] does the same for a file whose writer died, and
+//! [`Writer::resume`] carries on writing such a file (a lecture whose room closed and reopened).
 
 mod probe;
 mod recover;
+mod resume;
 mod scan;
 mod writer;
 

@@ -20,6 +20,13 @@ impl Truncate for File {
     }
 }
 
+/// So that [`super::Writer::resume`] can borrow a file and the caller keeps it if resuming is refused.
+impl<T: Truncate + ?Sized> Truncate for &mut T {
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        (**self).truncate(len)
+    }
+}
+
 impl Truncate for Cursor<Vec<u8>> {
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.get_mut().truncate(usize::try_from(len).unwrap_or(usize::MAX));
@@ -45,31 +52,66 @@ pub struct RecoverySummary {
 /// Fails with `InvalidData` if the file ends before its track list or was not written by [`super::Writer`].
 pub fn recover<F: Read + Write + Seek + Truncate>(file: &mut F) -> io::Result<RecoverySummary> {
     let original_len = file.seek(SeekFrom::End(0))?;
-    let scan = scan(&mut FileSource::new(file)?).map_err(io_error)?;
-    let layout = layout(&scan)?;
-    let tracks_end = scan.tracks_end.ok_or_else(|| invalid("the track list is incomplete"))?;
-    let keep = scan.blocks.last().map_or(tracks_end, |block| block.end);
-    file.truncate(keep)?;
-    let kept: Vec<&ClusterScan> = scan.clusters.iter().filter(|c| c.header.pos < keep).collect();
-    patch_cluster_sizes(file, &kept, keep)?;
-    let video = scan
-        .tracks
-        .iter()
-        .find(|t| t.kind == TrackKind::Video)
-        .map(|t| t.number);
-    let cue_track = video.or(scan.tracks.first().map(|t| t.number)).unwrap_or(1);
-    let cues = cues(&scan, &kept, video, layout.segment_data);
+    let scan = scan_file(file)?;
+    let trimmed = trim(file, &scan)?;
+    let cue_track = trimmed.video.or(scan.tracks.first().map(|t| t.number)).unwrap_or(1);
     let duration_ms = scan
         .blocks
         .iter()
         .map(|b| b.info.ts_ms.max(0) as u64)
         .max()
         .unwrap_or(0);
-    finalize(file, keep, &layout, &cues, cue_track, duration_ms)?;
+    finalize(
+        file,
+        trimmed.end,
+        &trimmed.layout,
+        &trimmed.cues,
+        cue_track,
+        duration_ms,
+    )?;
     Ok(RecoverySummary {
         duration_ms,
         blocks: scan.blocks.len() as u64,
-        bytes_dropped: original_len - keep,
+        bytes_dropped: original_len - trimmed.end,
+    })
+}
+
+/// An unfinished file cut back to its last complete block, whose Cluster now has its real size.
+pub(super) struct Trimmed {
+    pub layout: Layout,
+    /// The new end of the file: just past the last complete block (or the track list if there is none).
+    pub end: u64,
+    /// The cue points the writer would have collected for the blocks kept.
+    pub cues: Vec<Cue>,
+    /// The video track's number, if there is one.
+    pub video: Option<u64>,
+}
+
+/// Scans a whole file, reading it once through a window.
+pub(super) fn scan_file<F: Read + Seek>(file: &mut F) -> io::Result<Scan> {
+    scan(&mut FileSource::new(file)?).map_err(io_error)
+}
+
+/// Truncates the scanned `file` after its last complete block and closes that block's Cluster; fails with
+/// `InvalidData` if the file ends before its track list or was not written by [`super::Writer`].
+pub(super) fn trim<F: Write + Seek + Truncate>(file: &mut F, scan: &Scan) -> io::Result<Trimmed> {
+    let layout = layout(scan)?;
+    let tracks_end = scan.tracks_end.ok_or_else(|| invalid("the track list is incomplete"))?;
+    let end = scan.blocks.last().map_or(tracks_end, |block| block.end);
+    file.truncate(end)?;
+    let kept: Vec<&ClusterScan> = scan.clusters.iter().filter(|c| c.header.pos < end).collect();
+    patch_cluster_sizes(file, &kept, end)?;
+    let video = scan
+        .tracks
+        .iter()
+        .find(|t| t.kind == TrackKind::Video)
+        .map(|t| t.number);
+    let cues = cues(scan, &kept, video, layout.segment_data);
+    Ok(Trimmed {
+        layout,
+        end,
+        cues,
+        video,
     })
 }
 

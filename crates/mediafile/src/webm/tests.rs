@@ -6,6 +6,8 @@ use super::scan::{Header, read_header, scan};
 use super::*;
 use crate::ebml;
 
+mod resume;
+
 const VIDEO: Option<VideoTrack> = Some(VideoTrack {
     width: 640,
     height: 480,

@@ -1,7 +1,9 @@
 //! The WebM muxer.
 
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
+use super::recover::Truncate;
+use super::resume::{WriterState, resume_state, track_numbers};
 use super::{AudioTrack, Cue, DURATION_SLOT_LEN, Layout, RESERVED_LEN, Tracks, VideoTrack, finalize, write_at};
 use crate::ebml;
 use crate::ogg::{self, OPUS_PRE_SKIP};
@@ -19,16 +21,21 @@ const SEEK_PRE_ROLL_NS: u64 = 80_000_000;
 
 /// Writes a WebM file block by block, keeping it playable if the process dies at any point.
 ///
-/// After an I/O error the writer's state is undefined: drop it and run [`super::recover`] on the file.
+/// After an I/O error the writer's state is undefined: drop it and run [`super::recover`] on the file, or
+/// reopen the file and [`Writer::resume`] it.
 #[derive(Debug)]
 pub struct Writer<W: Write + Seek> {
     out: W,
     /// Our own count of the output position: asking a buffered writer would flush it.
     pos: u64,
     layout: Layout,
+    tracks: Tracks,
     video_track: Option<u64>,
     audio_track: Option<u64>,
     cluster: Option<OpenCluster>,
+    /// Until a keyframe arrives, video frames cannot be decoded: at the start, and after resuming (the
+    /// encoder that sends the new frames is not the one whose frames precede them in the file).
+    awaiting_keyframe: bool,
     last_video_ms: Option<u64>,
     last_audio_ms: Option<u64>,
     max_ms: u64,
@@ -61,32 +68,49 @@ impl<W: Write + Seek> Writer<W> {
         let (header, layout) = header(start, tracks);
         out.write_all(&header)?;
         out.flush()?;
-        Ok(Self {
-            out,
-            pos: start + header.len() as u64,
+        let state = WriterState {
+            tracks,
             layout,
-            video_track: tracks.video.map(|_| 1),
-            audio_track: tracks.audio.map(|_| if tracks.video.is_some() { 2 } else { 1 }),
-            cluster: None,
+            end: start + header.len() as u64,
+            cues: Vec::new(),
             last_video_ms: None,
             last_audio_ms: None,
             max_ms: 0,
-            dropped_video: 0,
             blocks: 0,
-            cues: Vec::new(),
-        })
+        };
+        Ok(Self::from_state(out, state))
     }
 
-    /// Writes one VP8 frame. Frames before the first keyframe are dropped (counted in
-    /// [`Self::dropped_video_frames`]); a timestamp earlier than the previous frame's is clamped to it.
+    fn from_state(out: W, state: WriterState) -> Self {
+        let (video_track, audio_track) = track_numbers(state.tracks);
+        Self {
+            out,
+            pos: state.end,
+            layout: state.layout,
+            tracks: state.tracks,
+            video_track,
+            audio_track,
+            cluster: None,
+            awaiting_keyframe: true,
+            last_video_ms: state.last_video_ms,
+            last_audio_ms: state.last_audio_ms,
+            max_ms: state.max_ms,
+            dropped_video: 0,
+            blocks: state.blocks,
+            cues: state.cues,
+        }
+    }
+
+    /// Writes one VP8 frame. Frames before the first keyframe, and after [`Self::resume`] before the next
+    /// one, are dropped (counted in [`Self::dropped_video_frames`]); a timestamp earlier than the previous frame's is clamped to it.
     pub fn write_video(&mut self, ts_ms: u64, keyframe: bool, frame: &[u8]) -> io::Result<()> {
         let track = self.video_track.ok_or_else(|| no_track("video"))?;
-        if self.last_video_ms.is_none() && !keyframe {
+        if self.awaiting_keyframe && !keyframe {
             self.dropped_video += 1;
             return Ok(());
         }
-        // The first frame opens a Cluster so that the video starts at a cue point.
-        let first = self.last_video_ms.is_none();
+        // The first frame opens a Cluster so that the video starts (and resumes) at a cue point.
+        let first = std::mem::take(&mut self.awaiting_keyframe);
         let ts = self.clamp(self.last_video_ms, ts_ms);
         self.last_video_ms = Some(ts);
         let new_cluster = first
@@ -108,19 +132,25 @@ impl<W: Write + Seek> Writer<W> {
         self.write_block(track, ts, true, packet, new_cluster)
     }
 
-    /// Video frames dropped while waiting for the first keyframe.
+    /// Video frames dropped while waiting for the first keyframe (since [`Self::resume`], if resumed).
     pub fn dropped_video_frames(&self) -> u64 {
         self.dropped_video
     }
 
-    /// Blocks (frames and packets) written so far.
+    /// Blocks (frames and packets) in the file so far, including those found by [`Self::resume`].
     pub fn blocks_written(&self) -> u64 {
         self.blocks
     }
 
-    /// The latest block timestamp written so far, in ms: the Duration that [`Self::finish`] will record.
+    /// The latest block timestamp in the file so far, in ms: the Duration that [`Self::finish`] will
+    /// record. After [`Self::resume`], new blocks should come later than this.
     pub fn duration_ms(&self) -> u64 {
         self.max_ms
+    }
+
+    /// The tracks the file was created with.
+    pub fn tracks(&self) -> Tracks {
+        self.tracks
     }
 
     /// The output, e.g. to look at what has been written so far.
@@ -210,6 +240,25 @@ impl<W: Write + Seek> Writer<W> {
         self.out.write_all(bytes)?;
         self.pos += bytes.len() as u64;
         Ok(())
+    }
+}
+
+impl<F: Read + Write + Seek + Truncate> Writer<F> {
+    /// Continues an unfinished recording, e.g. after its room closed while the lecture was still live or
+    /// after a restart. The file is scanned and trimmed exactly as [`super::recover`] does (cut after the
+    /// last complete block, that block's Cluster closed), and the writer picks up its tracks, cue points,
+    /// per-track and overall last timestamps ([`Self::duration_ms`]) and placeholders, so that
+    /// [`Self::finish`] writes what one writer would have written for all the blocks. The next block opens
+    /// a new Cluster; video frames are dropped until the next keyframe.
+    ///
+    /// Fails with `InvalidInput` if the file was finished (has Cues, a Duration or a known Segment size),
+    /// and with `InvalidData` if it ends before its track list or was not written by [`Writer`]; in both
+    /// cases the file is left as it was.
+    pub fn resume(mut file: F) -> io::Result<Self> {
+        let state = resume_state(&mut file)?;
+        file.seek(SeekFrom::Start(state.end))?;
+        file.flush()?;
+        Ok(Self::from_state(file, state))
     }
 }
 
