@@ -26,6 +26,29 @@ pub struct Settings {
     pub rooms: RoomSettings,
     pub email: EmailSettings,
     pub sms: SmsSettings,
+    pub recordings: RecordingSettings,
+}
+
+/// Recordings of live lectures (`rooms::recorder`) and their replay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingSettings {
+    /// Record every live session (the moderator can still pause and resume).
+    pub enabled: bool,
+    /// Where the files go; `var_dir/recordings` by default.
+    pub dir: Option<PathBuf>,
+    /// Finished recordings are deleted this many days after the lecture (0 keeps them).
+    pub retention_days: u32,
+}
+
+impl Settings {
+    /// The folder recordings are written to and served from.
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.recordings
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.paths.var_dir.join("recordings"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -275,6 +298,9 @@ smtp_security = "starttls"
 worker = true
 [sms]
 worker = true
+[recordings]
+enabled = true
+retention_days = 365
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}

@@ -35,6 +35,9 @@ impl Application {
             media_config(&settings),
             settings.rooms.media_threads,
             web_layer::urls::quiz,
+            settings.recordings.enabled.then(|| crate::rooms::recorder::RecordingConfig {
+                dir: settings.recordings_dir(),
+            }),
         );
         let outbox = outbox_for(&settings)?;
         let email_worker = settings.email.worker;

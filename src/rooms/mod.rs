@@ -25,6 +25,7 @@ use crate::services::access::SessionAccess;
 use crate::services::sessions::LiveRoom;
 use protocol::{ClientMsg, ServerMsg};
 use room::{Cmd, ConnId, Member, Room};
+use recorder::{LiveAudio, RecordingConfig};
 use sfu::{MediaConfig, Sfu};
 
 /// The dedicated runtime for media; shut down without blocking when the app goes away.
@@ -40,6 +41,8 @@ impl Drop for MediaRuntime {
 
 struct Inner {
     db: DatabaseConnection,
+    /// Where recordings go (`None`: recording is off).
+    recording: Option<RecordingConfig>,
     media: MediaConfig,
     threads: usize,
     runtime: Mutex<Option<Arc<MediaRuntime>>>,
@@ -89,9 +92,16 @@ impl Drop for Connection {
 
 impl Rooms {
     /// `quiz_page` is where chairs are sent when the quiz opens.
-    pub fn new(db: DatabaseConnection, media: MediaConfig, threads: usize, quiz_page: fn(i64) -> String) -> Rooms {
+    pub fn new(
+        db: DatabaseConnection,
+        media: MediaConfig,
+        threads: usize,
+        quiz_page: fn(i64) -> String,
+        recording: Option<RecordingConfig>,
+    ) -> Rooms {
         Rooms {
             inner: Arc::new(Inner {
+                recording,
                 db,
                 media,
                 threads: threads.max(1),
@@ -151,7 +161,15 @@ impl Rooms {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
-        let room = Room::new(&record, quiz, remembered, self.inner.db.clone(), sfu, tx.clone());
+        let room = Room::new(
+            &record,
+            quiz,
+            remembered,
+            self.inner.db.clone(),
+            sfu,
+            tx.clone(),
+            self.inner.recording.clone(),
+        );
         self.runtime()?.spawn(room.run(rx, self.inner.idle));
         rooms.insert(session, tx.clone());
         tracing::info!(session, "room opened");
@@ -208,6 +226,14 @@ impl Rooms {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// The live lecture's audio (opening the room if needed); `None` when the session is not live.
+    pub async fn listen(&self, session: i64) -> Option<tokio::sync::broadcast::Receiver<Arc<LiveAudio>>> {
+        let tx = self.room(session).await.ok()?;
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        tx.send(Cmd::Listen(reply)).ok()?;
+        rx.await.ok().flatten()
     }
 
     /// How many connections a room has (0 when it is not open).

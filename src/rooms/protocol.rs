@@ -57,6 +57,10 @@ pub enum ClientMsg {
     },
     Start,
     End,
+    /// Pause (`on: false`) or resume the recording.
+    Record {
+        on: bool,
+    },
 }
 
 impl ClientMsg {
@@ -80,6 +84,7 @@ impl ClientMsg {
             ClientMsg::Remove { .. } => "remove",
             ClientMsg::Start => "start",
             ClientMsg::End => "end",
+            ClientMsg::Record { .. } => "record",
         }
     }
 
@@ -95,7 +100,8 @@ impl ClientMsg {
             | ClientMsg::Unmute { .. }
             | ClientMsg::Remove { .. }
             | ClientMsg::Start
-            | ClientMsg::End => true,
+            | ClientMsg::End
+            | ClientMsg::Record { .. } => true,
             ClientMsg::Heartbeat
             | ClientMsg::Subscribe { .. }
             | ClientMsg::AudioOnly { .. }
@@ -218,6 +224,10 @@ pub enum ServerMsg {
     },
     /// The server is restarting: reconnect in a moment (the room's state is kept).
     Restarting,
+    /// The recording's state: `recording` (录制中), `paused`, or `off` (not recorded).
+    Recording {
+        state: &'static str,
+    },
     /// Your role in the room changed (an admin changed your roles or streets): the page reloads to
     /// show the controls of the new role.
     Role {

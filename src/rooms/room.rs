@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
 use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
+use super::recorder::{LiveAudio, Recorder, RecordingConfig};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, rooms as rooms_db, sessions as sessions_db};
 use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
@@ -84,6 +85,8 @@ pub enum Cmd {
     },
     /// How many are connected (tests and monitoring).
     Count(tokio::sync::oneshot::Sender<usize>),
+    /// The live audio stream, while the lecture is live.
+    Listen(tokio::sync::oneshot::Sender<Option<tokio::sync::broadcast::Receiver<Arc<LiveAudio>>>>),
     /// A connection's rights changed since it joined.
     SetRole {
         conn: ConnId,
@@ -118,6 +121,10 @@ pub struct Room {
     quiz_url: Option<String>,
     /// Chat allowance per person (see `ChatRate`).
     chat_buckets: HashMap<i64, ChatBucket>,
+    /// Where recordings go (`None`: recording is off).
+    recording: Option<RecordingConfig>,
+    /// The tap on the media while the lecture is live (recording and the live audio stream).
+    recorder: Option<Recorder>,
 }
 
 const TOUCH_EVERY: Duration = Duration::from_secs(30);
@@ -138,6 +145,7 @@ impl Room {
         db: DatabaseConnection,
         sfu: Arc<Sfu>,
         cmds: mpsc::UnboundedSender<Cmd>,
+        recording: Option<RecordingConfig>,
     ) -> Room {
         Room {
             session_id: record.id,
@@ -153,6 +161,8 @@ impl Room {
             quiz: quiz.as_ref().map(|q| q.0),
             quiz_url: quiz.map(|q| q.1),
             chat_buckets: HashMap::new(),
+            recording,
+            recorder: None,
         }
     }
 
@@ -161,6 +171,9 @@ impl Room {
         let mut attendance_tick = tokio::time::interval(Duration::from_secs(30));
         let mut counter_tick = tokio::time::interval(Duration::from_secs(3));
         let mut empty_since: Option<tokio::time::Instant> = None;
+        if self.status == SessionStatus::Live {
+            self.start_recorder().await;
+        }
         loop {
             let idle_deadline = empty_since.map(|t| t + idle);
             tokio::select! {
@@ -180,6 +193,10 @@ impl Room {
         }
         for (_, c) in self.conns.drain() {
             close_legs(c).await;
+        }
+        // The lecture may still be live: the files stay open for the next room to continue.
+        if let Some(r) = self.recorder.take() {
+            r.stop(false).await;
         }
         tracing::info!(session = self.session_id, "room closed");
     }
@@ -302,6 +319,9 @@ impl Room {
             Cmd::Count(reply) => {
                 let _ = reply.send(self.conns.len());
             }
+            Cmd::Listen(reply) => {
+                let _ = reply.send(self.recorder.as_ref().map(|r| r.listen()));
+            }
             Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
         }
     }
@@ -371,6 +391,9 @@ impl Room {
     }
 
     async fn quiz_opened(&mut self, quiz_id: i64, url: String) {
+        if let Some(r) = &self.recorder {
+            r.chapter(crate::domain::recording::ChapterKind::QuizOpened);
+        }
         self.quiz = Some(quiz_id);
         self.quiz_url = Some(url.clone());
         self.send_role(RoomRole::Viewer, ServerMsg::Quiz { url });
@@ -419,6 +442,7 @@ impl Room {
             }
         };
         let _ = outbox.send(self.welcome(&member).await);
+        let _ = outbox.send(self.recording_msg());
         let hand_up = self.hands.contains(&member.person_id);
         tracing::info!(
             session = self.session_id,
@@ -738,6 +762,13 @@ impl Room {
             ClientMsg::Remove { person: p } => self.remove(person, p).await,
             ClientMsg::Start => self.change_status(&m, SessionStatus::Live).await,
             ClientMsg::End => self.change_status(&m, SessionStatus::Ended).await,
+            ClientMsg::Record { on } => {
+                if let Some(r) = self.recorder.as_mut() {
+                    r.pause(!on);
+                    tracing::info!(session = self.session_id, recording = on, "recording paused or resumed");
+                }
+                self.broadcast(self.recording_msg());
+            }
             _ => {}
         }
     }
@@ -810,7 +841,15 @@ impl Room {
         self.status = status;
         tracing::info!(session = self.session_id, status = status.code(), "room status changed");
         self.broadcast(ServerMsg::Status { status: status.code() });
+        if status == SessionStatus::Live {
+            self.start_recorder().await;
+            self.broadcast(self.recording_msg());
+        }
         if status == SessionStatus::Ended {
+            if let Some(r) = self.recorder.take() {
+                r.stop(true).await;
+            }
+            self.broadcast(self.recording_msg());
             // (Stored hands were lowered by the status change itself, `services::sessions`.)
             self.hands.clear();
             for c in self.conns.values_mut() {
@@ -821,6 +860,25 @@ impl Room {
                 }
             }
         }
+    }
+
+    /// Starts the tap on the media (recording and the live audio stream), once.
+    async fn start_recorder(&mut self) {
+        if self.recorder.is_none() {
+            let r = Recorder::start(self.sfu.clone(), self.db.clone(), self.session_id, self.recording.clone()).await;
+            self.recorder = Some(r);
+        }
+    }
+
+    /// What the room's 录制中 badge shows.
+    fn recording_msg(&self) -> ServerMsg {
+        use crate::domain::recording::RecordingState;
+        let state = match self.recorder.as_ref().and_then(|r| r.state) {
+            Some(RecordingState::Recording) => "recording",
+            Some(RecordingState::Paused) => "paused",
+            _ => "off",
+        };
+        ServerMsg::Recording { state }
     }
 
     /// present / started / submitted / passed, for the moderators while the quiz runs.
