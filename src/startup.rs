@@ -39,6 +39,7 @@ impl Application {
                 dir: settings.recordings_dir(),
             }),
         );
+        let (recordings_dir, retention_days) = (settings.recordings_dir(), settings.recordings.retention_days);
         let outbox = outbox_for(&settings)?;
         let email_worker = settings.email.worker;
         let sms = crate::sms::SmsSender::from_settings(&settings.sms, &settings.paths.var_dir)?;
@@ -60,6 +61,7 @@ impl Application {
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
         crate::jobs::spawn_forgotten_sessions(db.clone(), rooms.clone());
+        crate::jobs::spawn_recordings(db.clone(), recordings_dir, retention_days);
         if email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }

@@ -74,6 +74,39 @@ pub async fn by_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<R
     }
 }
 
+/// The recordings of these sessions without their chapters, in two queries: (session, state,
+/// segments).
+pub async fn states_and_segments(
+    db: &impl ConnectionTrait,
+    sessions: &[i64],
+) -> Result<Vec<(i64, RecordingState, Vec<Segment>)>, DbErr> {
+    let rows = recording::Entity::find()
+        .filter(recording::Column::SessionId.is_in(sessions.iter().copied()))
+        .all(db)
+        .await?;
+    let segments = recording_segment::Entity::find()
+        .filter(recording_segment::Column::RecordingId.is_in(rows.iter().map(|r| r.id)))
+        .order_by_asc(recording_segment::Column::MediaFromMs)
+        .order_by_asc(recording_segment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = segments
+                .iter()
+                .filter(|s| s.recording_id == r.id)
+                .map(|s| Segment {
+                    media_from_ms: s.media_from_ms,
+                    wall_from: s.wall_from,
+                    wall_to: s.wall_to,
+                })
+                .collect();
+            (r.session_id, RecordingState::parse(&r.state), mine)
+        })
+        .collect())
+}
+
 /// Recordings still being written or paused (for the job that finalises those whose lecture ended
 /// without its room).
 pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<RecordingRecord>, DbErr> {

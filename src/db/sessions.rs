@@ -238,6 +238,18 @@ pub async fn by_invite(db: &impl ConnectionTrait, token: &str) -> Result<Option<
 }
 
 /// Gives sessions created before invitation links existed a token.
+/// Sets or clears the end of the make-up window.
+pub async fn set_makeup_until(db: &impl ConnectionTrait, id: i64, until: Option<DateTime<Utc>>) -> Result<(), DbErr> {
+    training_session::ActiveModel {
+        id: Set(id),
+        makeup_until: Set(until),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn ensure_invite_tokens(db: &impl ConnectionTrait, new_token: impl Fn() -> String) -> Result<(), DbErr> {
     for m in training_session::Entity::find()
         .filter(training_session::Column::InviteToken.is_null())
@@ -289,6 +301,7 @@ pub struct HeldSession {
     pub summary: SessionSummary,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
+    pub makeup_until: Option<DateTime<Utc>>,
 }
 
 /// Sessions a committee was invited to that are live or over (not cancelled), newest first: two
@@ -314,11 +327,12 @@ pub async fn held_for_committee(
         .await?
         .into_iter()
         .map(|m| {
-            let (started_at, ended_at) = (m.started_at, m.ended_at);
+            let (started_at, ended_at, makeup_until) = (m.started_at, m.ended_at, m.makeup_until);
             Ok(HeldSession {
                 summary: summary(m)?,
                 started_at,
                 ended_at,
+                makeup_until,
             })
         })
         .collect()

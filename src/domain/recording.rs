@@ -94,3 +94,8 @@ impl RecordingRecord {
         self.state == RecordingState::Finished
     }
 }
+
+/// The files of a recording, named by its token: video with voice, and voice only (仅听声音).
+pub fn file_names(token: &str) -> (String, String) {
+    (format!("{token}.webm"), format!("{token}.audio.webm"))
+}

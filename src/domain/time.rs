@@ -12,6 +12,13 @@ pub fn to_shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&shanghai())
 }
 
+/// The last second of a day typed as `YYYY-MM-DD`, Shanghai time (a window "until 12月9日" includes
+/// that whole day).
+pub fn end_of_shanghai_day(day: &str) -> Option<DateTime<Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    from_shanghai_local(d.and_hms_opt(23, 59, 59)?)
+}
+
 /// Interprets a wall-clock time typed by an official as Shanghai time.
 pub fn from_shanghai_local(t: NaiveDateTime) -> Option<DateTime<Utc>> {
     shanghai()

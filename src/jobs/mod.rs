@@ -35,6 +35,25 @@ pub fn spawn_forgotten_sessions(db: DatabaseConnection, rooms: crate::rooms::Roo
     });
 }
 
+/// Finalises recordings left unfinished when their lecture ended without a room (or the process died),
+/// and deletes recordings past their retention; every few minutes.
+pub fn spawn_recordings(db: DatabaseConnection, dir: std::path::PathBuf, retention_days: u32) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(180));
+        loop {
+            tick.tick().await;
+            match crate::services::recordings::finalise_orphans(&db, &dir).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(recordings = n, "unfinished recordings finalised"),
+                Err(e) => tracing::warn!(error = %e, "finalising recordings failed"),
+            }
+            if let Err(e) = crate::services::recordings::apply_retention(&db, &dir, retention_days).await {
+                tracing::warn!(error = %e, "recording retention failed");
+            }
+        }
+    });
+}
+
 /// Drains the certificate email outbox every few seconds.
 pub fn spawn_email_worker(db: DatabaseConnection, outbox: crate::services::certificates::Outbox) {
     tokio::spawn(async move {

@@ -64,7 +64,8 @@ pub struct Recorder {
 
 /// The file names of a recording.
 pub fn files(dir: &Path, token: &str) -> (PathBuf, PathBuf) {
-    (dir.join(format!("{token}.webm")), dir.join(format!("{token}.audio.webm")))
+    let (video, audio) = crate::domain::recording::file_names(token);
+    (dir.join(video), dir.join(audio))
 }
 
 impl Recorder {

@@ -11,7 +11,9 @@ use crate::db::certificates::CertificateRecord;
 use crate::db::sessions::HeldSession;
 use crate::db::{certificates as certificates_db, org, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::{AttemptRecord, AttemptState, counting_attempt};
-use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence, share};
+use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence_in, share_in, without};
+use crate::domain::recording::RecordingState;
+use crate::domain::replay::gaps;
 use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
@@ -93,6 +95,12 @@ pub struct Training {
     pub quiz: Option<QuizOutcome>,
     /// Her certificate of this session: the valid one if any, else the newest revoked one.
     pub certificate: Option<CertificateRecord>,
+    /// The recording can be watched.
+    pub replay: bool,
+    /// The make-up window, if the official opened one.
+    pub makeup: Option<crate::domain::attempt::MakeupWindow>,
+    /// The session's quiz (the make-up quiz is taken there).
+    pub quiz_id: Option<i64>,
 }
 
 /// Her record in each held session with a fixed number of queries (quizzes, her intervals, her
@@ -120,13 +128,26 @@ async fn trainings(
     for a in quiz_db::attempts_of_person(db, person, &quiz_ids).await? {
         attempts.entry(a.quiz_id).or_default().push(a);
     }
+    for (session, i) in crate::db::recordings::replay_intervals_of_person(db, person, &ids).await? {
+        intervals.entry(session).or_default().push(i);
+    }
+    let recordings: HashMap<i64, (RecordingState, Vec<Interval>)> =
+        crate::db::recordings::states_and_segments(db, &ids)
+            .await?
+            .into_iter()
+            .map(|(session, state, segments)| (session, (state, gaps(&segments))))
+            .collect();
     let mut out = Vec::new();
     for s in held {
         let quiz = quizzes.get(&s.summary.id);
         let mine: &[AttemptRecord] = quiz.and_then(|q| attempts.get(&q.id)).map_or(&[], Vec::as_slice);
-        let room = intervals.remove(&s.summary.id).unwrap_or_default();
+        let seen = intervals.remove(&s.summary.id).unwrap_or_default();
+        let (state, gaps) = recordings.get(&s.summary.id).cloned().unwrap_or((RecordingState::Deleted, Vec::new()));
         let training = Training {
-            attended: attended(&s, quiz, room, mine, now),
+            replay: state == RecordingState::Finished,
+            makeup: crate::domain::attempt::MakeupWindow::of(s.ended_at, s.makeup_until),
+            quiz_id: quiz.map(|q| q.id),
+            attended: attended(&s, quiz, seen, &gaps, mine, now),
             quiz: counting_attempt(mine).map(|a| QuizOutcome {
                 state: a.state_at(now),
                 attempt: a.clone(),
@@ -143,13 +164,14 @@ async fn trainings(
 }
 
 /// Her presence in one session by the rule of `services::attendance::Attendance::of` (which the quiz
-/// gate and the reports read): her room intervals plus the time spent on attempts she began, over the
-/// lecture window. Computed here for one person across sessions, so the home page does not load every
+/// gate and the reports read): her room and replay intervals plus the time spent on attempts she
+/// began, over the lecture window less the stretches that were not recorded. Computed here for one person across sessions, so the home page does not load every
 /// chair of every session.
 fn attended(
     s: &HeldSession,
     quiz: Option<&QuizRecord>,
     mut intervals: Vec<Interval>,
+    gaps: &[Interval],
     attempts: &[AttemptRecord],
     now: DateTime<Utc>,
 ) -> Option<Attended> {
@@ -159,9 +181,10 @@ fn attended(
             .iter()
             .filter_map(|a| attempt_presence(a.started_at, a.submitted_at, a.deadline, now)),
     );
+    let parts = without(window, gaps);
     Some(Attended {
-        minutes: presence(intervals.clone(), window).num_minutes(),
-        share: share(intervals, window),
+        minutes: presence_in(intervals.clone(), &parts).num_minutes(),
+        share: share_in(intervals, &parts),
     })
 }
 

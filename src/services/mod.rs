@@ -12,6 +12,7 @@ pub mod live_room;
 pub mod org;
 pub mod people;
 pub mod quiz;
+pub mod recordings;
 pub mod reports;
 pub mod roster;
 pub mod sessions;

@@ -412,6 +412,7 @@ pub struct DetailPage {
     pub street: String,
     pub lecturers: Vec<Person>,
     pub attendance: Vec<AttendanceRow>,
+    pub recording: Option<crate::domain::recording::RecordingRecord>,
 }
 
 pub async fn detail_page(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> Result<DetailPage, ServiceError> {
@@ -420,6 +421,7 @@ pub async fn detail_page(db: &impl ConnectionTrait, scope: &StreetScope, id: i64
         street: street_name(db, session.street_id).await?,
         lecturers: people::get_many(db, &session.lecturers).await?,
         attendance: attendance(db, &session).await?,
+        recording: crate::db::recordings::for_session(db, session.id).await?,
         session,
     })
 }
@@ -455,7 +457,11 @@ pub async fn room_page(db: &impl ConnectionTrait, access: SessionAccess) -> Resu
 /// Attendance per invited chair: minutes present within the lecture (the same rule as the quiz gate).
 pub struct AttendanceRow {
     pub person: Person,
+    /// Live and replay together, each moment once (the gate's measure).
     pub minutes: i64,
+    pub live_minutes: i64,
+    /// What the replay added to her live minutes.
+    pub replay_minutes: i64,
     pub share: f64,
 }
 
@@ -470,6 +476,8 @@ pub async fn attendance(db: &impl ConnectionTrait, s: &SessionRecord) -> Result<
         .into_iter()
         .map(|person| AttendanceRow {
             minutes: attendance.minutes(person.id),
+            live_minutes: attendance.live_minutes(person.id),
+            replay_minutes: attendance.replay_minutes(person.id),
             share: attendance.share(person.id),
             person,
         })

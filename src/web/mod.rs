@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::admin_people::configure(cfg);
     routes::sessions::configure(cfg);
     routes::room::configure(cfg);
+    routes::replay::configure(cfg);
     routes::quiz::configure(cfg);
     routes::certificates::configure(cfg);
     // Reports before banks: `/banks/analysis` must not be taken for `/banks/{id}`.

@@ -290,3 +290,33 @@ mod tests {
         }
     }
 }
+
+pub const REPLAY_SCRIPT: &str = "/static/js/replay.js";
+
+pub fn replay(session: i64) -> String {
+    format!("{SESSIONS}/{session}/replay")
+}
+
+pub fn replay_file(token: &str, file: &str) -> String {
+    format!("/replay/{token}/{file}")
+}
+
+pub fn replay_progress(token: &str) -> String {
+    format!("/replay/{token}/progress")
+}
+
+pub fn listen(session: i64) -> String {
+    format!("{SESSIONS}/{session}/listen")
+}
+
+pub fn live_audio(session: i64) -> String {
+    format!("{SESSIONS}/{session}/live.ogg")
+}
+
+pub fn session_makeup(session: i64) -> String {
+    format!("{SESSIONS}/{session}/makeup")
+}
+
+pub fn recording_delete(session: i64) -> String {
+    format!("{SESSIONS}/{session}/recording/delete")
+}

@@ -252,7 +252,7 @@
       case 'hands': renderHands(m.queue); break;
       case 'speak':
         canSpeak = m.allowed;
-        notice(m.allowed ? L.speak_allowed : L.speak_revoked);
+        notice(m.allowed ? L.speak_allowed + (recording === 'recording' ? ' ' + L.voice_recorded : '') : L.speak_revoked);
         if (!m.allowed) { stopSource('mic'); }
         if (m.allowed) { checkMic(); }
         handUp = false;
@@ -280,6 +280,7 @@
         notice(L.quiz);
         openQuiz(m.url);
         break;
+      case 'recording': showRecording(m.state); break;
       case 'error': notice(m.message); break;
       case 'chat_wait': notice(L.chat_wait.replace('{n}', m.seconds)); break;
       case 'role':
@@ -556,6 +557,23 @@
     lines.forEach(function (t) { c.appendChild(el('p', t)); });
     c.hidden = false;
   }
+  // 录制中 for everyone; the moderator's pause/resume button.
+  var recording = 'off';
+  function showRecording(state) {
+    recording = state;
+    var b = $('rec-badge');
+    if (b) {
+      b.hidden = state === 'off';
+      b.textContent = state === 'recording' ? L.rec_on : L.rec_paused;
+      b.className = 'rec-badge' + (state === 'recording' ? ' on' : '');
+    }
+    var t = $('record-toggle');
+    if (t) {
+      t.hidden = state === 'off';
+      t.textContent = state === 'recording' ? L.rec_pause : L.rec_resume;
+    }
+  }
+  on('record-toggle', 'click', function () { send({ type: 'record', on: recording !== 'recording' }); });
   function checkCaps() {
     var missing = [];
     if (!window.RTCPeerConnection) { missing.push(L.no_webrtc); }
@@ -565,6 +583,9 @@
       if (!vp8) { missing.push(L.no_vp8); }
     }
     capsNote(missing);
+    // Without WebRTC the room cannot play: offer the lecture's sound as a plain stream.
+    var li = $('listen-instead');
+    if (li && missing.length) { li.hidden = false; }
   }
   function checkMic() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { capsNote([L.no_mic]); }

@@ -8,6 +8,7 @@ const ROOM_JS: &str = include_str!("../../../static/js/room.js");
 const QUIZ_JS: &str = include_str!("../../../static/js/quiz.js");
 const READ_ALOUD_JS: &str = include_str!("../../../static/js/read-aloud.js");
 const COPY_INVITATION_JS: &str = include_str!("../../../static/js/copy-invitation.js");
+const REPLAY_JS: &str = include_str!("../../../static/js/replay.js");
 
 #[get("/static/css/app.css")]
 async fn app_css() -> HttpResponse {
@@ -49,10 +50,19 @@ async fn copy_invitation_js() -> HttpResponse {
         .body(COPY_INVITATION_JS)
 }
 
+#[get("/static/js/replay.js")]
+async fn replay_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(REPLAY_JS)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(app_css)
         .service(room_js)
         .service(quiz_js)
         .service(read_aloud_js)
-        .service(copy_invitation_js);
+        .service(copy_invitation_js)
+        .service(replay_js);
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod home;
 pub mod quiz;
 pub mod reports;
+pub mod replay;
 pub mod room;
 pub mod roster;
 pub mod sessions;

@@ -194,6 +194,24 @@ fn training(ctx: &Ctx, t: &Training) -> Markup {
                     }
                 }
             }
+            (replay_links(ctx, t))
+        }
+    }
+}
+
+/// The replay, and the make-up quiz while its window is open and she has not passed.
+fn replay_links(ctx: &Ctx, t: &Training) -> Markup {
+    let passed = t.quiz.as_ref().is_some_and(|q| q.attempt.passed == Some(true));
+    let makeup = t.makeup.filter(|w| w.contains(chrono::Utc::now()) && !passed);
+    html! {
+        @if t.replay {
+            p.replay {
+                a.button href=(urls::replay(t.session.id)) { (ctx.t("观看录像", "Watch the replay")) }
+                @if let (Some(w), Some(q)) = (makeup, t.quiz_id) {
+                    " " a.button.primary href=(urls::quiz(q)) { (ctx.t("回看补测", "Make-up quiz")) }
+                    " " span.meta { (ctx.t("截止 ", "until ")) (crate::domain::time::to_shanghai(w.until).format("%m-%d %H:%M")) }
+                }
+            }
         }
     }
 }

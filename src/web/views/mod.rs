@@ -15,6 +15,7 @@ pub mod home;
 pub mod layout;
 pub mod quiz;
 pub mod reports;
+pub mod replay;
 pub mod room;
 pub mod roster;
 pub mod sessions;

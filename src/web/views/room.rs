@@ -108,6 +108,15 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("in_hours", "{h} 小时 {m} 分", "{h} h {m} min"),
     ("in_minutes", "{m} 分 {s} 秒", "{m} min {s} s"),
     ("online", "在线", "online"),
+    ("rec_on", "● 录制中", "● Recording"),
+    ("rec_paused", "录制已暂停", "Recording paused"),
+    ("rec_pause", "暂停录制", "Pause recording"),
+    ("rec_resume", "继续录制", "Resume recording"),
+    (
+        "voice_recorded",
+        "本场培训正在录制，您的发言声音会被录下。",
+        "This session is recorded: your voice will be recorded when you speak.",
+    ),
     (
         "no_camera",
         "无法打开摄像头或麦克风，请检查浏览器权限。",
@@ -203,6 +212,7 @@ fn lobby(ctx: &Ctx, p: &RoomPage) -> Markup {
             (read_aloud(ctx, "lobby", ctx.lang.html_lang()))
             p.lead data-say="" { (ctx.t("培训尚未开始，请稍候。主持人开始后，页面会自动进入直播间。", "The session has not started yet. The page enters the room by itself when the moderator starts.")) }
             p.countdown data-say="" { (ctx.t("距开始：", "Starts in: ")) span #countdown { (When(s.starts_at, ctx.lang)) } }
+            p data-say="" { (ctx.t("本场培训将全程录制，供未能参加的主任回看。", "This session is recorded so that chairs who miss it can watch the replay.")) }
             @if p.role == RoomRole::Moderator {
                 form.stack method="post" action=(format!("{}/start", urls::session(s.id))) {
                     (csrf(ctx))
@@ -216,7 +226,10 @@ fn lobby(ctx: &Ctx, p: &RoomPage) -> Markup {
 fn live(ctx: &Ctx, p: &RoomPage) -> Markup {
     html! {
         section #live hidden[p.session.status != SessionStatus::Live] {
+            p #rec-badge.rec-badge hidden role="status" {}
             div #caps.notice.error hidden role="alert" {}
+            // Shown by room.js when this browser cannot run the room: the lecture's sound over plain HTTP.
+            p #listen-instead hidden { a.button.primary href=(urls::listen(p.session.id)) { (ctx.t("改为收听直播声音", "Listen to the lecture's sound instead")) } }
             (quiz_panel(ctx))
             div.stage {
                 p #stage-note.stage-note hidden {}
@@ -277,6 +290,8 @@ fn moderator_panel(ctx: &Ctx, session: i64) -> Markup {
             ul #people.plain {}
             h3 { (ctx.t("随堂测试", "Quiz")) }
             p #quiz-counter.counter {}
+            h3 { (ctx.t("录制", "Recording")) }
+            p { button #record-toggle type="button" hidden {} }
             // `back=room`: without JavaScript the moderator comes back to the room; with it, room.js posts
             // the form in the background and she never leaves.
             form.stack.quiz-switch method="post" action=(urls::quiz_open(session)) {

@@ -198,6 +198,9 @@ pub fn detail(ctx: &Ctx, d: &DetailPage, invite_url: &str) -> Markup {
                     button.danger type="submit" { (ctx.t("取消本场培训", "Cancel this session")) }
                 }
             }
+            @if s.started_at.is_some() {
+                (super::replay::recording_section(ctx, s, d.recording.as_ref(), None))
+            }
             (attendance(ctx, d))
         },
     )
@@ -277,12 +280,20 @@ fn attendance(ctx: &Ctx, d: &DetailPage) -> Markup {
         h2 { (ctx.t("出勤", "Attendance")) }
         @if d.session.started_at.is_none() { p.empty { (ctx.t("开始后显示每位主任的在场时长。", "Minutes present appear once the session starts.")) } }
         table.list {
-            thead { tr { th scope="col" { (ctx.t("姓名", "Name")) } th scope="col" { (ctx.t("在场分钟", "Minutes")) } th scope="col" { (ctx.t("占比", "Share")) } } }
+            thead { tr {
+                th scope="col" { (ctx.t("姓名", "Name")) }
+                th scope="col" { (ctx.t("直播分钟", "Live minutes")) }
+                th scope="col" { (ctx.t("回看增加分钟", "Added by replay")) }
+                th scope="col" { (ctx.t("合计分钟", "Minutes")) }
+                th scope="col" { (ctx.t("占比", "Share")) }
+            } }
             tbody {
                 @for r in &d.attendance {
                     tr {
                         td data-label=(ctx.t("姓名", "Name")) { (r.person.name.as_str()) }
-                        td data-label=(ctx.t("在场分钟", "Minutes")) { (r.minutes) }
+                        td data-label=(ctx.t("直播分钟", "Live minutes")) { (r.live_minutes) }
+                        td data-label=(ctx.t("回看增加分钟", "Added by replay")) { (r.replay_minutes) }
+                        td data-label=(ctx.t("合计分钟", "Minutes")) { (r.minutes) }
                         td data-label=(ctx.t("占比", "Share")) { (format!("{:.0}%", r.share * 100.0)) }
                     }
                 }
