@@ -532,7 +532,8 @@ mod tests {
         assert_eq!(opus_samples(&[0xfc, 0, 0]), 960, "CELT 20 ms, one frame (WebRTC's usual)");
         assert_eq!(opus_samples(&[0x78]), 960, "SILK wideband 20 ms");
         assert_eq!(opus_samples(&[0x79]), 1920, "two 20 ms frames");
-        assert_eq!(opus_samples(&[0x4b, 0x03]), 3 * 2880, "code 3: three 60 ms frames");
+        assert_eq!(opus_samples(&[0x5b, 0x02]), 2 * 2880, "code 3: two 60 ms frames");
+        assert_eq!(opus_samples(&[0x4b, 0x03]), 3 * 960, "code 3: three 20 ms frames");
         assert_eq!(opus_samples(&[]), 960);
     }
 
