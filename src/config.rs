@@ -39,6 +39,16 @@ pub struct RecordingSettings {
     pub dir: Option<PathBuf>,
     /// Finished recordings are deleted this many days after the lecture (0 keeps them).
     pub retention_days: u32,
+    /// `local` (the files stay in `dir`) or `s3`: finished recordings are uploaded to an S3-compatible
+    /// object store and served from there by every node (several nodes).
+    pub store: String,
+    /// The store's address, e.g. `http://127.0.0.1:8333` (path-style requests).
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key: Option<String>,
+    /// In the environment: `QUORUM__RECORDINGS__S3_SECRET_KEY`.
+    pub s3_secret_key: Option<SecretString>,
 }
 
 impl Settings {
@@ -301,6 +311,7 @@ worker = true
 [recordings]
 enabled = true
 retention_days = 365
+store = "local"
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}

@@ -53,5 +53,6 @@ pub mod roster_files;
 pub mod services;
 pub mod sms;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;
 pub mod web;

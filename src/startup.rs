@@ -39,7 +39,8 @@ impl Application {
                 dir: settings.recordings_dir(),
             }),
         );
-        let (recordings_dir, retention_days) = (settings.recordings_dir(), settings.recordings.retention_days);
+        let retention_days = settings.recordings.retention_days;
+        let recordings = Arc::new(recording_files(&settings)?);
         let outbox = outbox_for(&settings)?;
         let email_worker = settings.email.worker;
         let sms = crate::sms::SmsSender::from_settings(&settings.sms, &settings.paths.var_dir)?;
@@ -50,6 +51,7 @@ impl Application {
             settings: Arc::new(settings),
             csrf_key: Arc::new(csrf_key),
             rooms: rooms.clone(),
+            recordings: recordings.clone(),
         });
         // Signals are ours (`run_until_stopped`): rooms must tell their pages before the server stops.
         let server = HttpServer::new(move || app(state.clone()))
@@ -61,7 +63,7 @@ impl Application {
         spawn_session_cleanup(db.clone());
         crate::jobs::spawn_quiz_deadlines(db.clone());
         crate::jobs::spawn_forgotten_sessions(db.clone(), rooms.clone());
-        crate::jobs::spawn_recordings(db.clone(), recordings_dir, retention_days);
+        crate::jobs::spawn_recordings(db.clone(), recordings, retention_days);
         if email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }
@@ -156,6 +158,19 @@ fn workers(settings: &Settings) -> usize {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
         n => n,
     }
+}
+
+/// The recordings folder, and the object store when `recordings.store = "s3"` (its bucket created if
+/// missing, so a misconfigured store stops the start-up rather than the first upload).
+fn recording_files(settings: &Settings) -> anyhow::Result<crate::services::recordings::RecordingFiles> {
+    let store = crate::storage::S3Store::from_settings(&settings.recordings).map_err(anyhow::Error::msg)?;
+    if let Some(s) = &store {
+        s.ensure_bucket()?;
+    }
+    Ok(crate::services::recordings::RecordingFiles {
+        dir: settings.recordings_dir(),
+        store: store.map(Arc::new),
+    })
 }
 
 fn media_config(settings: &Settings) -> crate::rooms::sfu::MediaConfig {

@@ -42,6 +42,7 @@ async fn record(db: &impl ConnectionTrait, m: recording::Model) -> Result<Record
         session_id: m.session_id,
         token: m.token,
         state: RecordingState::parse(&m.state),
+        stored_remotely: m.storage == "s3",
         duration_ms: m.duration_ms,
         video_bytes: m.video_bytes,
         audio_bytes: m.audio_bytes,
@@ -119,6 +120,30 @@ pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<RecordingRecord
         out.push(record(db, m).await?);
     }
     Ok(out)
+}
+
+/// Finished recordings still only on this node's disk (to upload).
+pub async fn finished_local(db: &impl ConnectionTrait) -> Result<Vec<RecordingRecord>, DbErr> {
+    let rows = recording::Entity::find()
+        .filter(recording::Column::State.eq(RecordingState::Finished.code()))
+        .filter(recording::Column::Storage.eq("local"))
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        out.push(record(db, m).await?);
+    }
+    Ok(out)
+}
+
+/// Where the files now are: `local` or `s3`.
+pub async fn set_storage(db: &impl ConnectionTrait, id: i64, storage: &str) -> Result<(), DbErr> {
+    recording::Entity::update_many()
+        .col_expr(recording::Column::Storage, Expr::value(storage))
+        .filter(recording::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Finished recordings whose lecture ended before `before` (retention).

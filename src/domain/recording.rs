@@ -79,6 +79,8 @@ pub struct RecordingRecord {
     /// Names the files and the replay URL; random, so neither can be guessed.
     pub token: String,
     pub state: RecordingState,
+    /// The files were uploaded to the object store (`storage`) and are served from there.
+    pub stored_remotely: bool,
     pub duration_ms: i64,
     pub video_bytes: i64,
     pub audio_bytes: i64,

@@ -36,18 +36,28 @@ pub fn spawn_forgotten_sessions(db: DatabaseConnection, rooms: crate::rooms::Roo
 }
 
 /// Finalises recordings left unfinished when their lecture ended without a room (or the process died),
-/// and deletes recordings past their retention; every few minutes.
-pub fn spawn_recordings(db: DatabaseConnection, dir: std::path::PathBuf, retention_days: u32) {
+/// moves finished ones to the object store (if configured) and deletes those past their retention;
+/// every minute.
+pub fn spawn_recordings(
+    db: DatabaseConnection,
+    files: std::sync::Arc<crate::services::recordings::RecordingFiles>,
+    retention_days: u32,
+) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(180));
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            match crate::services::recordings::finalise_orphans(&db, &dir).await {
+            match crate::services::recordings::finalise_orphans(&db, &files.dir).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(recordings = n, "unfinished recordings finalised"),
                 Err(e) => tracing::warn!(error = %e, "finalising recordings failed"),
             }
-            if let Err(e) = crate::services::recordings::apply_retention(&db, &dir, retention_days).await {
+            match crate::services::recordings::upload_finished(&db, &files).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(recordings = n, "recordings moved to the object store"),
+                Err(e) => tracing::warn!(error = %e, "uploading recordings failed"),
+            }
+            if let Err(e) = crate::services::recordings::apply_retention(&db, &files, retention_days).await {
                 tracing::warn!(error = %e, "recording retention failed");
             }
         }

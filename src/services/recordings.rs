@@ -2,6 +2,7 @@
 //! make-up window an official sets, deleting recordings, and listening to a live lecture without WebRTC.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -15,6 +16,18 @@ use crate::domain::attempt::MakeupWindow;
 use crate::domain::recording::{RecordingRecord, RecordingState};
 use crate::domain::replay::{Heartbeat, Report, credited, to_wall};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
+
+/// Where this node finds recording files: its own folder (written by its rooms), and the object store
+/// if one is configured (finished recordings are moved there, so any node can serve them).
+pub struct RecordingFiles {
+    pub dir: PathBuf,
+    pub store: Option<Arc<crate::storage::S3Store>>,
+}
+
+/// The object key of a recording file in the store.
+pub fn object_key(file_name: &str) -> String {
+    format!("recordings/{file_name}")
+}
 
 /// The longest make-up window an official may set after the session's end.
 pub const MAKEUP_MAX_DAYS: i64 = 90;
@@ -149,24 +162,71 @@ fn files(dir: &Path, token: &str) -> (PathBuf, PathBuf) {
     (dir.join(video), dir.join(audio))
 }
 
-fn remove_files(dir: &Path, token: &str) {
-    let (video, audio) = files(dir, token);
-    for f in [video, audio] {
-        if let Err(e) = std::fs::remove_file(&f)
+/// Removes a recording's files wherever they are.
+async fn remove_files(f: &RecordingFiles, r: &RecordingRecord) -> Result<(), ServiceError> {
+    let (video, audio) = files(&f.dir, &r.token);
+    for path in [video, audio] {
+        if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::error!(error = %e, "removing a recording file failed");
         }
     }
+    if let (true, Some(store)) = (r.stored_remotely, f.store.clone()) {
+        let (video, audio) = crate::domain::recording::file_names(&r.token);
+        tokio::task::spawn_blocking(move || {
+            for name in [video, audio] {
+                store.delete(&object_key(&name))?;
+            }
+            Ok::<(), crate::storage::StoreError>(())
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Moves finished recordings from this node's disk to the object store (if one is configured):
+/// uploaded, marked, then removed here. A failed upload leaves the files here for the next round.
+pub async fn upload_finished(db: &impl ConnectionTrait, f: &RecordingFiles) -> Result<usize, ServiceError> {
+    let Some(store) = f.store.clone() else { return Ok(0) };
+    let mut done = 0;
+    for r in db::finished_local(db).await? {
+        let (video, audio) = files(&f.dir, &r.token);
+        if !video.exists() {
+            continue; // another node's recording, not uploaded yet
+        }
+        let (s, paths) = (store.clone(), (video.clone(), audio.clone()));
+        let uploaded = tokio::task::spawn_blocking(move || {
+            for (path, kind) in [(&paths.0, "video/webm"), (&paths.1, "audio/webm")] {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                s.put_file(&object_key(name), path, kind)?;
+            }
+            Ok::<(), crate::storage::StoreError>(())
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        match uploaded {
+            Ok(()) => {
+                db::set_storage(db, r.id, "s3").await?;
+                let _ = std::fs::remove_file(&video);
+                let _ = std::fs::remove_file(&audio);
+                done += 1;
+            }
+            Err(e) => tracing::warn!(recording = r.id, error = %e, "uploading a recording failed; retried later"),
+        }
+    }
+    Ok(done)
 }
 
 /// Deletes a session's recording (an official's decision): the files go, the row stays to say so.
-pub async fn delete(db: &impl ConnectionTrait, who: &Moderates, dir: &Path) -> Result<(), ServiceError> {
+pub async fn delete(db: &impl ConnectionTrait, who: &Moderates, f: &RecordingFiles) -> Result<(), ServiceError> {
     let r = db::for_session(db, who.session().id).await?.ok_or(ServiceError::NotFound)?;
     if matches!(r.state, RecordingState::Recording | RecordingState::Paused) {
         return Err(ServiceError::refused("直播仍在录制，结束培训后才能删除录像", "the lecture is still being recorded; end the session first"));
     }
-    remove_files(dir, &r.token);
+    remove_files(f, &r).await?;
     db::mark_deleted(db, r.id, Some(who.person()), Utc::now()).await?;
     tracing::info!(session = r.session_id, recording = r.id, "recording deleted by an official");
     Ok(())
@@ -221,13 +281,13 @@ fn recover_files(dir: &Path, token: &str) -> std::io::Result<(u64, u64, u64)> {
 }
 
 /// Deletes finished recordings older than `days` (0 keeps them).
-pub async fn apply_retention(db: &impl ConnectionTrait, dir: &Path, days: u32) -> Result<usize, ServiceError> {
+pub async fn apply_retention(db: &impl ConnectionTrait, f: &RecordingFiles, days: u32) -> Result<usize, ServiceError> {
     if days == 0 {
         return Ok(0);
     }
     let old = db::finished_before(db, Utc::now() - Duration::days(i64::from(days))).await?;
     for r in &old {
-        remove_files(dir, &r.token);
+        remove_files(f, r).await?;
         db::mark_deleted(db, r.id, None, Utc::now()).await?;
     }
     if !old.is_empty() {

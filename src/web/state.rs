@@ -13,4 +13,6 @@ pub struct AppState {
     /// Signs CSRF tokens.
     pub csrf_key: Arc<Vec<u8>>,
     pub rooms: crate::rooms::Rooms,
+    /// Recording files: this node's folder and the object store.
+    pub recordings: Arc<crate::services::recordings::RecordingFiles>,
 }

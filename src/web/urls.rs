@@ -262,35 +262,6 @@ pub fn session_report(id: i64) -> String {
     format!("{SESSIONS}/{id}/report")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_is_local_only() {
-        assert_eq!(safe_next(Some("/admin/org")), "/admin/org");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
-        assert_eq!(safe_next(Some("/sessions/3?tab=a%20b")), "/sessions/3?tab=a%20b");
-        for bad in [
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\r\nSet-Cookie: a=b",
-            "/\\evil.example",
-            "/x\\y",
-            "/ /evil.example",
-            "/\u{7f}",
-            "/页面",
-            "",
-            "javascript:alert(1)",
-            " /admin",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
-        }
-    }
-}
-
 pub const REPLAY_SCRIPT: &str = "/static/js/replay.js";
 
 pub fn replay(session: i64) -> String {
@@ -319,4 +290,33 @@ pub fn session_makeup(session: i64) -> String {
 
 pub fn recording_delete(session: i64) -> String {
     format!("{SESSIONS}/{session}/recording/delete")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/admin/org")), "/admin/org");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/sessions/3?tab=a%20b")), "/sessions/3?tab=a%20b");
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "/\\evil.example",
+            "/x\\y",
+            "/ /evil.example",
+            "/\u{7f}",
+            "/页面",
+            "",
+            "javascript:alert(1)",
+            " /admin",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+    }
 }

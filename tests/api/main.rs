@@ -29,4 +29,5 @@ mod security;
 mod signin_links;
 mod sms_signin;
 mod smtp;
+mod storage;
 mod turn;

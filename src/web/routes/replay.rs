@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Deserialize;
+use std::io::Read;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{html, redirect};
@@ -124,7 +125,62 @@ async fn media(
         "audio.webm" => (audio, "audio/webm"),
         _ => return Err(AppError::NotFound),
     };
-    serve_file(&req, state.settings.recordings_dir().join(name), content_type).await
+    match (r.stored_remotely, state.recordings.store.clone()) {
+        (true, Some(store)) => serve_remote(&req, store, recordings::object_key(&name), content_type).await,
+        (true, None) => Err(AppError::NotFound),
+        (false, _) => serve_file(&req, state.recordings.dir.join(name), content_type).await,
+    }
+}
+
+/// Serves a file from the object store: the player's range goes to the store, its answer comes back
+/// as it is read (a blocking read on a worker thread, passed on through a small channel).
+async fn serve_remote(
+    req: &HttpRequest,
+    store: std::sync::Arc<crate::storage::S3Store>,
+    key: String,
+    content_type: &str,
+) -> Result<HttpResponse, AppError> {
+    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let got = web::block(move || store.get(&key, range.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let status = StatusCode::from_u16(got.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    if status == StatusCode::NOT_FOUND {
+        return Err(AppError::NotFound);
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let mut body = got.body;
+    tokio::task::spawn_blocking(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.blocking_send(Ok(Bytes::copy_from_slice(&buf[..n]))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    let mut res = HttpResponse::build(status);
+    res.content_type(content_type)
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CONTENT_DISPOSITION, "inline"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"));
+    if let Some(cr) = got.content_range {
+        res.insert_header((header::CONTENT_RANGE, cr));
+    }
+    Ok(match got.length {
+        Some(len) => res.body(SizedStream::new(len, chunks)),
+        None => res.streaming(chunks),
+    })
 }
 
 #[derive(Deserialize)]
@@ -268,7 +324,7 @@ async fn delete(
     _form: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let who = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
-    recordings::delete(&state.db, &who, &state.settings.recordings_dir()).await?;
+    recordings::delete(&state.db, &who, &state.recordings).await?;
     Ok(redirect(&urls::session(*id)))
 }
 
