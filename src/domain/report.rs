@@ -231,11 +231,17 @@ pub struct ChairLine {
     pub name: String,
     pub neighbourhood: String,
     pub estate: String,
+    /// Live and replay together, each moment once (the gate's measure).
     pub minutes: i64,
+    pub live_minutes: i64,
+    /// What watching the replay added to her live minutes.
+    pub replay_minutes: i64,
     /// Share of the lecture she was present for, 0–1.
     pub share: f64,
     pub met_gate: bool,
     pub attempt: Option<AttemptResult>,
+    /// Her counting attempt was a make-up attempt (回看补测).
+    pub makeup: bool,
     pub email: Option<EmailStatus>,
 }
 
@@ -250,6 +256,11 @@ pub struct SessionFigures {
     pub submitted: u64,
     pub passed: u64,
     pub pass_rate: Rate,
+    /// Chairs whose replay watching added minutes.
+    pub watched_replay: u64,
+    /// Passed of submitted, in class and in the make-up window apart.
+    pub live_pass_rate: Rate,
+    pub makeup_pass_rate: Rate,
     pub average_score: Option<f64>,
     pub median_score: Option<f64>,
     pub score_deciles: [u64; 10],
@@ -285,6 +296,15 @@ pub fn session_figures(lines: &[ChairLine], lecture_known: bool) -> SessionFigur
         pass_rate: Rate {
             part: passed,
             whole: submitted,
+        },
+        watched_replay: count(&|l| l.replay_minutes > 0),
+        live_pass_rate: Rate {
+            part: count(&|l| !l.makeup && l.attempt.is_some_and(AttemptResult::passed)),
+            whole: count(&|l| !l.makeup && l.attempt.is_some_and(AttemptResult::submitted)),
+        },
+        makeup_pass_rate: Rate {
+            part: count(&|l| l.makeup && l.attempt.is_some_and(AttemptResult::passed)),
+            whole: count(&|l| l.makeup && l.attempt.is_some_and(AttemptResult::submitted)),
         },
         average_score: average(&scores),
         median_score: median(&scores),
@@ -575,9 +595,12 @@ mod rollup_tests {
             neighbourhood: String::new(),
             estate: String::new(),
             minutes,
+            live_minutes: minutes,
+            replay_minutes: 0,
             share,
             met_gate: share >= 0.6,
             attempt,
+            makeup: false,
             email: None,
         }
     }
@@ -606,6 +629,16 @@ mod rollup_tests {
         assert_eq!(f.average_minutes, Some(45.0));
         assert_eq!(f.attendance_deciles[9], 1);
         assert_eq!(session_figures(&lines, false).attendance_deciles, [0; 10]);
+        assert_eq!((f.live_pass_rate.value(), f.makeup_pass_rate.value()), (Some(0.5), None));
+        // A chair who missed the lecture, watched the replay and passed the make-up quiz.
+        let mut makeup = line(50, 0.9, done(8, true));
+        (makeup.live_minutes, makeup.replay_minutes, makeup.makeup) = (0, 50, true);
+        let mut with_makeup = lines.clone();
+        with_makeup.push(makeup);
+        let f = session_figures(&with_makeup, true);
+        assert_eq!(f.watched_replay, 1);
+        assert_eq!((f.live_pass_rate.value(), f.makeup_pass_rate.value()), (Some(0.5), Some(1.0)));
+        assert_eq!(f.pass_rate.value(), Some(2.0 / 3.0));
         let none = session_figures(&[], true);
         assert_eq!((none.average_score, none.pass_rate.value()), (None, None));
     }

@@ -69,11 +69,11 @@ async fn the_session_report_computes_each_figure() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "姓名,居委,小区,在场分钟,在场比例,达到出勤要求,答卷,得分,合格,证书邮件"
+        "姓名,居委,小区,直播分钟,回看增加分钟,在场分钟,在场比例,达到出勤要求,答卷,测试方式,得分,合格,证书邮件"
     );
     assert_eq!(lines.len(), 4);
-    assert!(lines.iter().any(|l| l.ends_with(",已交卷,4,是,无邮箱")), "{text}");
-    assert!(lines.iter().any(|l| l.contains(",已交卷,0,否,")), "{text}");
+    assert!(lines.iter().any(|l| l.ends_with(",已交卷,随堂,4,是,无邮箱")), "{text}");
+    assert!(lines.iter().any(|l| l.contains(",已交卷,随堂,0,否,")), "{text}");
     let xlsx = official
         .get(&format!("/sessions/{}/report.xlsx", s.session))
         .await

@@ -99,14 +99,15 @@ fn counting_by<K: Eq + Hash>(
         .filter_map(|(k, list)| counting_attempt(&list).map(|a| (k, a.clone())))
 }
 
+/// Each chair's counting attempt, and whether it was a make-up attempt.
 async fn counting_results(
     db: &impl ConnectionTrait,
     quiz: Option<&QuizRecord>,
-) -> Result<HashMap<i64, AttemptResult>, ServiceError> {
+) -> Result<HashMap<i64, (AttemptResult, bool)>, ServiceError> {
     let Some(q) = quiz else { return Ok(HashMap::new()) };
     let attempts = quiz_db::attempts_of_quiz(db, q.id).await?;
     Ok(counting_by(attempts, |a| a.person_id)
-        .map(|(person, a)| (person, result_of(&a)))
+        .map(|(person, a)| (person, (result_of(&a), a.makeup)))
         .collect())
 }
 
@@ -147,9 +148,12 @@ async fn chair_lines(
                 neighbourhood,
                 estate,
                 minutes: attendance.minutes(p.id),
+                live_minutes: attendance.live_minutes(p.id),
+                replay_minutes: attendance.replay_minutes(p.id),
                 share: attendance.share(p.id),
                 met_gate: attendance.window.is_some() && attendance.meets(p.id, gate),
-                attempt: attempts.get(&p.id).copied(),
+                attempt: attempts.get(&p.id).map(|a| a.0),
+                makeup: attempts.get(&p.id).is_some_and(|a| a.1),
                 email: email.get(&p.id).copied(),
             }
         })

@@ -38,10 +38,18 @@ fn chair_row(lang: Lang, l: &ChairLine) -> Vec<Cell> {
         Cell::Text(l.name.clone()),
         Cell::Text(l.neighbourhood.clone()),
         Cell::Text(l.estate.clone()),
+        Cell::Number(l.live_minutes as f64),
+        Cell::Number(l.replay_minutes as f64),
         Cell::Number(l.minutes as f64),
         Cell::Text(format!("{:.0}%", l.share * 100.0)),
         Cell::Text(yes_no(l.met_gate)),
         Cell::Text(state),
+        Cell::Text(if l.attempt.is_some() {
+            lang.t(if l.makeup { "回看补测" } else { "随堂" }, if l.makeup { "make-up" } else { "in class" })
+                .to_string()
+        } else {
+            String::new()
+        }),
         score,
         Cell::Text(passed),
         Cell::Text(l.email.map(|e| e.label(lang).to_string()).unwrap_or_default()),
@@ -56,10 +64,13 @@ pub fn session_table(lang: Lang, lines: &[ChairLine]) -> Table {
             t("姓名", "Name"),
             t("居委", "Area"),
             t("小区", "Estate"),
+            t("直播分钟", "Live minutes"),
+            t("回看增加分钟", "Minutes added by replay"),
             t("在场分钟", "Minutes"),
             t("在场比例", "Share"),
             t("达到出勤要求", "Met gate"),
             t("答卷", "Attempt"),
+            t("测试方式", "Taken"),
             t("得分", "Score"),
             t("合格", "Passed"),
             t("证书邮件", "Certificate email"),

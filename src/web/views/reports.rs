@@ -70,6 +70,9 @@ fn figures(ctx: &Ctx, r: &SessionReport) -> Markup {
             dt { (ctx.t("已交卷", "Submitted")) } dd { (f.submitted) }
             dt { (ctx.t("合格", "Passed")) } dd { (f.passed) }
             dt { (ctx.t("合格率", "Pass rate")) } dd { (f.pass_rate.label(lang)) }
+            dt { (ctx.t("随堂合格率", "Pass rate in class")) } dd { (f.live_pass_rate.label(lang)) }
+            dt { (ctx.t("回看补测合格率", "Pass rate of the make-up quiz")) } dd { (f.makeup_pass_rate.label(lang)) }
+            dt { (ctx.t("观看录像补足出勤", "Added attendance by replay")) } dd { (f.watched_replay) }
             dt { (ctx.t("平均分", "Average score")) } dd { (opt(lang, f.average_score, "%")) }
             dt { (ctx.t("中位数", "Median score")) } dd { (opt(lang, f.median_score, "%")) }
         }
