@@ -54,12 +54,14 @@ pub fn to_wall(segments: &[Segment], duration_ms: i64, from_ms: i64, to_ms: i64)
 
 /// The stretches between segments: the lecture went on but nothing was recorded (paused, or the server
 /// was down). They are left out of the attendance window for everyone: nobody can watch them again.
+/// A segment ends where its media ends (the next segment's start in the file), not at its stored
+/// `wall_to`, which a crashed process never wrote.
 pub fn gaps(segments: &[Segment]) -> Vec<Interval> {
     segments
         .windows(2)
         .filter_map(|w| {
             let to = w[1].wall_from;
-            let from = w[0].wall_to.unwrap_or(to).min(to);
+            let from = (w[0].wall_from + Duration::milliseconds(w[1].media_from_ms - w[0].media_from_ms)).min(to);
             (to > from).then_some(Interval { from, to })
         })
         .collect()
@@ -189,5 +191,8 @@ mod tests {
             ]
         );
         assert_eq!(gaps(&segs), vec![Interval { from: at(600), to: at(900) }]);
+        // A process that died never closed its segment: its media says where it ended.
+        let crashed = [Segment { wall_to: None, ..segs[0] }, segs[1]];
+        assert_eq!(gaps(&crashed), vec![Interval { from: at(600), to: at(900) }]);
     }
 }
