@@ -145,6 +145,8 @@
   }
 
   function subscribe() {
+    // Without WebRTC nothing can answer the server's offer (the page offers /listen instead).
+    if (!window.RTCPeerConnection) { return; }
     media.resubscribedAt = Date.now();
     send({ type: 'subscribe', audio_only: !!($('audio-only') && $('audio-only').checked) });
   }
@@ -225,6 +227,7 @@
         if (m.status === 'ended') { closeAll(); stopLocal(); }
         break;
       case 'offer':
+        if (!window.RTCPeerConnection) { break; }
         if (m.leg === 'view') { answerView(m.sdp); } else { answerPublish(m.leg, m.sdp); }
         break;
       case 'pong': break;
