@@ -64,6 +64,9 @@ struct Args {
     /// Pin the server to these CPUs (`taskset -c`), e.g. `0`.
     #[arg(long)]
     server_cpus: Option<String>,
+    /// Turn the server's recording off (to measure what recording costs: run with and without).
+    #[arg(long)]
+    no_recording: bool,
 }
 
 /// How a viewer reads its media.
@@ -188,7 +191,10 @@ async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<
         var_dir: dir,
         banks_dir: dir.join("no-banks"),
         secret_key: "load-test-secret-key-load-test-secret-key",
-        env: vec![("QUORUM__ROOMS__MEDIA_THREADS", args.media_threads.to_string())],
+        env: vec![
+            ("QUORUM__ROOMS__MEDIA_THREADS", args.media_threads.to_string()),
+            ("QUORUM__RECORDINGS__ENABLED", (!args.no_recording).to_string()),
+        ],
         cpus: args.server_cpus.as_deref(),
         wait: Duration::from_secs(20),
     })
@@ -268,6 +274,7 @@ async fn main() -> Result<(), Error> {
     let crowd = Crowd::join(&args, &ws, &seeded.chairs, server.pid()).await;
     let window = Window::measure(&crowd, server.pid(), args.seconds).await;
     report(&args, &crowd, &window);
+    report_recording(&dir.join("recordings"));
     publisher.close().await;
     crowd.close().await;
     drop(server);
@@ -561,6 +568,31 @@ fn report_timing(crowd: &Crowd, window: &Window) {
         keyframe.len(),
         window.by_pace[0].count
     );
+}
+
+/// The recording the server wrote meanwhile (still open: the lecture is live): size, length, and what an
+/// hour of it takes on disk.
+fn report_recording(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        println!("recording: none (recording off)");
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(probe) = mediafile::webm::probe(&bytes) else { continue };
+        let last = probe.blocks.iter().map(|b| b.ts_ms).max().unwrap_or(0);
+        let first = probe.blocks.iter().map(|b| b.ts_ms).min().unwrap_or(0);
+        let secs = (last - first).max(1) as f64 / 1000.0;
+        println!(
+            "recording {}: {:.1} MB for {:.0} s of lecture ({} blocks) → {:.0} MB per hour",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+            bytes.len() as f64 / 1e6,
+            secs,
+            probe.blocks.len(),
+            bytes.len() as f64 / 1e6 / secs * 3600.0
+        );
+    }
 }
 
 fn report_server(crowd: &Crowd, w: &Window) {
