@@ -22,6 +22,7 @@ mod errors;
 mod lifecycle;
 mod org;
 mod quiz;
+mod recordings;
 mod reports;
 mod rooms;
 mod roster;
