@@ -35,9 +35,12 @@ impl Application {
             media_config(&settings),
             settings.rooms.media_threads,
             web_layer::urls::quiz,
-            settings.recordings.enabled.then(|| crate::rooms::recorder::RecordingConfig {
-                dir: settings.recordings_dir(),
-            }),
+            settings
+                .recordings
+                .enabled
+                .then(|| crate::rooms::recorder::RecordingConfig {
+                    dir: settings.recordings_dir(),
+                }),
         );
         let retention_days = settings.recordings.retention_days;
         let recordings = Arc::new(recording_files(&settings)?);

@@ -58,7 +58,10 @@ impl S3Store {
             "s3" => {}
             other => return Err(format!("recordings.store must be \"local\" or \"s3\", not {other:?}")),
         }
-        let need = |v: &Option<String>, name: &str| v.clone().ok_or(format!("recordings.{name} is required with store = \"s3\""));
+        let need = |v: &Option<String>, name: &str| {
+            v.clone()
+                .ok_or(format!("recordings.{name} is required with store = \"s3\""))
+        };
         let endpoint = need(&s.s3_endpoint, "s3_endpoint")?;
         let bucket = need(&s.s3_bucket, "s3_bucket")?;
         let key = need(&s.s3_access_key, "s3_access_key")?;
@@ -68,7 +71,8 @@ impl S3Store {
             .ok_or("recordings.s3_secret_key is required with store = \"s3\"")?;
         let url = endpoint.parse().map_err(|e| format!("recordings.s3_endpoint: {e}"))?;
         let region = s.s3_region.clone().unwrap_or_else(|| "us-east-1".into());
-        let bucket = Bucket::new(url, UrlStyle::Path, bucket, region).map_err(|e| format!("recordings.s3_bucket: {e}"))?;
+        let bucket =
+            Bucket::new(url, UrlStyle::Path, bucket, region).map_err(|e| format!("recordings.s3_bucket: {e}"))?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
@@ -121,7 +125,10 @@ impl S3Store {
         match self.put_parts(key, path, len, &id) {
             Ok(etags) => self.complete(key, &id, &etags),
             Err(e) => {
-                let url = self.bucket.abort_multipart_upload(Some(&self.credentials), key, &id).sign(SIGNED_FOR);
+                let url = self
+                    .bucket
+                    .abort_multipart_upload(Some(&self.credentials), key, &id)
+                    .sign(SIGNED_FOR);
                 let _ = self.agent.delete(url.as_str()).call();
                 Err(e)
             }
@@ -159,7 +166,13 @@ impl S3Store {
     }
 
     fn complete(&self, key: &str, id: &str, etags: &[String]) -> Result<(), StoreError> {
-        let c = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, id, etags.iter().map(String::as_str));
+        let c = CompleteMultipartUpload::new(
+            &self.bucket,
+            Some(&self.credentials),
+            key,
+            id,
+            etags.iter().map(String::as_str),
+        );
         let url = c.sign(SIGNED_FOR);
         let mut resp = self.agent.post(url.as_str()).send(c.body()).map_err(http)?;
         Self::check(&mut resp)?;
@@ -183,7 +196,12 @@ impl S3Store {
         }
         let resp = req.call().map_err(http)?;
         let status = resp.status().as_u16();
-        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let content_range = header("content-range");
         let length = header("content-length").and_then(|v| v.parse().ok());
         Ok(Ranged {

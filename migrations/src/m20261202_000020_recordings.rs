@@ -29,8 +29,18 @@ impl MigrationTrait for Migration {
         chapters(manager).await?;
         replay_intervals(manager).await?;
         replay_devices(manager).await?;
-        add_column(manager, TrainingSessions::Table, timestamp_with_time_zone_null(Makeup::MakeupUntil)).await?;
-        add_column(manager, Attempts::Table, boolean(Makeup::Makeup).default(false).to_owned()).await
+        add_column(
+            manager,
+            TrainingSessions::Table,
+            timestamp_with_time_zone_null(Makeup::MakeupUntil),
+        )
+        .await?;
+        add_column(
+            manager,
+            Attempts::Table,
+            boolean(Makeup::Makeup).default(false).to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -158,8 +168,14 @@ async fn replay_intervals(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(timestamp_with_time_zone(ReplayIntervals::WatchedFrom))
                 .col(timestamp_with_time_zone(ReplayIntervals::WatchedTo))
                 .col(timestamp_with_time_zone(ReplayIntervals::RecordedAt))
-                .foreign_key(&mut cascade_to_session(ReplayIntervals::Table, ReplayIntervals::SessionId))
-                .foreign_key(&mut cascade_to_person(ReplayIntervals::Table, ReplayIntervals::PersonId))
+                .foreign_key(&mut cascade_to_session(
+                    ReplayIntervals::Table,
+                    ReplayIntervals::SessionId,
+                ))
+                .foreign_key(&mut cascade_to_person(
+                    ReplayIntervals::Table,
+                    ReplayIntervals::PersonId,
+                ))
                 .to_owned(),
         )
         .await?;

@@ -234,7 +234,12 @@ pub async fn mark_deleted(db: &impl ConnectionTrait, id: i64, by: Option<i64>, a
 }
 
 /// Starts a segment at media position `media_from_ms` (closing any left open by a crash at its start).
-pub async fn open_segment(db: &impl ConnectionTrait, recording: i64, media_from_ms: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn open_segment(
+    db: &impl ConnectionTrait,
+    recording: i64,
+    media_from_ms: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     close_segments(db, recording, None).await?;
     recording_segment::ActiveModel {
         recording_id: Set(recording),
@@ -348,7 +353,9 @@ pub async fn add_replay_intervals(
         recorded_at: Set(at),
         ..Default::default()
     });
-    replay_interval::Entity::insert_many(rows).exec_without_returning(db).await?;
+    replay_interval::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -372,7 +379,13 @@ pub async fn reports(
     Ok((mine, last_any))
 }
 
-pub async fn set_report(db: &impl ConnectionTrait, session: i64, person: i64, device: &str, r: Report) -> Result<(), DbErr> {
+pub async fn set_report(
+    db: &impl ConnectionTrait,
+    session: i64,
+    person: i64,
+    device: &str,
+    r: Report,
+) -> Result<(), DbErr> {
     let row = replay_device::ActiveModel {
         session_id: Set(session),
         person_id: Set(person),

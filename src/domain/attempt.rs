@@ -659,7 +659,13 @@ mod tests {
             else {
                 panic!("outside the window");
             };
-            assert_eq!(blocked, Blocked::OutsideMakeup { from: t(1_000), until: t(2_000) });
+            assert_eq!(
+                blocked,
+                Blocked::OutsideMakeup {
+                    from: t(1_000),
+                    until: t(2_000)
+                }
+            );
         }
         let mut used = attempt(2, true, 3, false);
         used.makeup = true;
@@ -672,7 +678,10 @@ mod tests {
         ));
         assert!(matches!(
             decide(&closed, true, &[attempt(1, true, 9, true)], window, t(1_500)),
-            Decision::Final(Entry::Finished { blocked: Blocked::Passed, .. })
+            Decision::Final(Entry::Finished {
+                blocked: Blocked::Passed,
+                ..
+            })
         ));
         assert!(matches!(
             decide(&closed, true, &[], None, t(1_500)),

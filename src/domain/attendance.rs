@@ -97,8 +97,14 @@ pub fn without(window: Interval, gaps: &[Interval]) -> Vec<Interval> {
             .into_iter()
             .flat_map(|p| {
                 [
-                    Interval { from: p.from, to: g.from.min(p.to) },
-                    Interval { from: g.to.max(p.from), to: p.to },
+                    Interval {
+                        from: p.from,
+                        to: g.from.min(p.to),
+                    },
+                    Interval {
+                        from: g.to.max(p.from),
+                        to: p.to,
+                    },
                 ]
             })
             .filter(|p| p.to > p.from)

@@ -86,7 +86,12 @@ pub struct Heartbeat {
 
 /// The media range `[from, to)` a heartbeat credits, given the same device's previous report and when
 /// her last report on any device was (`last_any`).
-pub fn credited(previous: Option<Report>, last_any: Option<DateTime<Utc>>, hb: Heartbeat, duration_ms: i64) -> Option<(i64, i64)> {
+pub fn credited(
+    previous: Option<Report>,
+    last_any: Option<DateTime<Utc>>,
+    hb: Heartbeat,
+    duration_ms: i64,
+) -> Option<(i64, i64)> {
     let prev = previous?;
     if hb.jumped || hb.at <= prev.at || hb.at - prev.at > MAX_REPORT_GAP {
         return None;
@@ -96,9 +101,11 @@ pub fn credited(previous: Option<Report>, last_any: Option<DateTime<Utc>>, hb: H
     if advanced <= 0 || advanced as f64 > elapsed as f64 * MAX_RATE + SLACK_MS as f64 {
         return None;
     }
-    // The allowance: wall-clock time no other report of hers has used yet.
+    // The allowance: wall-clock time no other report of hers has used yet, at `MAX_RATE`. No slack on
+    // top: a slack per report adds up with the number of reports (a script posting every 100 ms would
+    // earn a second of lecture each time); a report that arrives early loses only those few ms.
     let since = last_any.map_or(prev.at, |t| t.max(prev.at)).min(hb.at);
-    let allowance = ((hb.at - since).num_milliseconds() as f64 * MAX_RATE) as i64 + SLACK_MS / 2;
+    let allowance = ((hb.at - since).num_milliseconds() as f64 * MAX_RATE) as i64;
     let to = hb.position_ms.min(duration_ms);
     let from = (hb.position_ms - advanced.min(allowance)).max(0);
     (to > from).then_some((from, to))
@@ -131,41 +138,66 @@ mod tests {
 
     #[test]
     fn playing_credits_what_was_played() {
-        assert_eq!(credited(report(100, 0), Some(at(0)), beat(110, 10), HOUR), Some((100_000, 110_000)));
-        assert_eq!(credited(None, None, beat(10, 10), HOUR), None, "the first report only starts");
+        assert_eq!(
+            credited(report(100, 0), Some(at(0)), beat(110, 10), HOUR),
+            Some((100_000, 110_000))
+        );
+        assert_eq!(
+            credited(None, None, beat(10, 10), HOUR),
+            None,
+            "the first report only starts"
+        );
     }
 
     #[test]
     fn seeking_and_skipping_credit_nothing() {
         assert_eq!(credited(report(100, 0), Some(at(0)), beat(90, 10), HOUR), None, "back");
-        assert_eq!(credited(report(100, 0), Some(at(0)), beat(400, 10), HOUR), None, "ahead");
+        assert_eq!(
+            credited(report(100, 0), Some(at(0)), beat(400, 10), HOUR),
+            None,
+            "ahead"
+        );
         let jump = Heartbeat {
             jumped: true,
             ..beat(105, 5)
         };
         assert_eq!(credited(report(100, 0), Some(at(0)), jump, HOUR), None);
-        assert_eq!(credited(report(100, 0), Some(at(0)), beat(110, 100), HOUR), None, "slept");
+        assert_eq!(
+            credited(report(100, 0), Some(at(0)), beat(110, 100), HOUR),
+            None,
+            "slept"
+        );
     }
 
     #[test]
     fn one_and_a_half_speed_counts_lecture_seconds() {
-        assert_eq!(credited(report(0, 0), Some(at(0)), beat(15, 10), HOUR), Some((0, 15_000)));
-        assert_eq!(credited(report(0, 0), Some(at(0)), beat(30, 10), HOUR), None, "3× is a skip");
+        assert_eq!(
+            credited(report(0, 0), Some(at(0)), beat(15, 10), HOUR),
+            Some((0, 15_000))
+        );
+        assert_eq!(
+            credited(report(0, 0), Some(at(0)), beat(30, 10), HOUR),
+            None,
+            "3× is a skip"
+        );
     }
 
     #[test]
     fn two_devices_share_one_allowance() {
-        // Device B reported 2 s ago; device A's 10 s of play since its own report gets 2 s × 1.5 + slack.
+        // Device B reported 2 s ago; device A's 10 s of play since its own report gets 2 s × 1.5.
         let c = credited(report(0, 0), Some(at(8)), beat(10, 10), HOUR);
-        assert_eq!(c, Some((6_000, 10_000)));
-        // Both report at the same moment: the second gets only the slack.
+        assert_eq!(c, Some((7_000, 10_000)));
+        // Both report at the same moment: the second gets nothing.
         let c = credited(report(500, 0), Some(at(10)), beat(510, 10), HOUR);
-        assert_eq!(c, Some((509_000, 510_000)));
+        assert_eq!(c, None);
     }
 
     #[test]
     fn credit_stops_at_the_end_of_the_recording() {
-        assert_eq!(credited(report(55, 0), Some(at(0)), beat(62, 7), 60_000), Some((55_000, 60_000)));
+        assert_eq!(
+            credited(report(55, 0), Some(at(0)), beat(62, 7), 60_000),
+            Some((55_000, 60_000))
+        );
     }
 
     #[test]
@@ -186,13 +218,37 @@ mod tests {
         assert_eq!(
             to_wall(&segs, 1_200_000, 590_000, 610_000),
             vec![
-                Interval { from: at(590), to: at(600) },
-                Interval { from: at(900), to: at(910) },
+                Interval {
+                    from: at(590),
+                    to: at(600)
+                },
+                Interval {
+                    from: at(900),
+                    to: at(910)
+                },
             ]
         );
-        assert_eq!(gaps(&segs), vec![Interval { from: at(600), to: at(900) }]);
+        assert_eq!(
+            gaps(&segs),
+            vec![Interval {
+                from: at(600),
+                to: at(900)
+            }]
+        );
         // A process that died never closed its segment: its media says where it ended.
-        let crashed = [Segment { wall_to: None, ..segs[0] }, segs[1]];
-        assert_eq!(gaps(&crashed), vec![Interval { from: at(600), to: at(900) }]);
+        let crashed = [
+            Segment {
+                wall_to: None,
+                ..segs[0]
+            },
+            segs[1],
+        ];
+        assert_eq!(
+            gaps(&crashed),
+            vec![Interval {
+                from: at(600),
+                to: at(900)
+            }]
+        );
     }
 }

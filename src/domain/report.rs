@@ -629,7 +629,10 @@ mod rollup_tests {
         assert_eq!(f.average_minutes, Some(45.0));
         assert_eq!(f.attendance_deciles[9], 1);
         assert_eq!(session_figures(&lines, false).attendance_deciles, [0; 10]);
-        assert_eq!((f.live_pass_rate.value(), f.makeup_pass_rate.value()), (Some(0.5), None));
+        assert_eq!(
+            (f.live_pass_rate.value(), f.makeup_pass_rate.value()),
+            (Some(0.5), None)
+        );
         // A chair who missed the lecture, watched the replay and passed the make-up quiz.
         let mut makeup = line(50, 0.9, done(8, true));
         (makeup.live_minutes, makeup.replay_minutes, makeup.makeup) = (0, 50, true);
@@ -637,7 +640,10 @@ mod rollup_tests {
         with_makeup.push(makeup);
         let f = session_figures(&with_makeup, true);
         assert_eq!(f.watched_replay, 1);
-        assert_eq!((f.live_pass_rate.value(), f.makeup_pass_rate.value()), (Some(0.5), Some(1.0)));
+        assert_eq!(
+            (f.live_pass_rate.value(), f.makeup_pass_rate.value()),
+            (Some(0.5), Some(1.0))
+        );
         assert_eq!(f.pass_rate.value(), Some(2.0 / 3.0));
         let none = session_figures(&[], true);
         assert_eq!((none.average_score, none.pass_rate.value()), (None, None));

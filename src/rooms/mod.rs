@@ -24,8 +24,8 @@ use crate::domain::session::{RoomRole, SessionStatus};
 use crate::services::access::SessionAccess;
 use crate::services::sessions::LiveRoom;
 use protocol::{ClientMsg, ServerMsg};
-use room::{Cmd, ConnId, Member, Room};
 use recorder::{LiveAudio, RecordingConfig};
+use room::{Cmd, ConnId, Member, Room};
 use sfu::{MediaConfig, Sfu};
 
 /// The dedicated runtime for media; shut down without blocking when the app goes away.

@@ -71,7 +71,12 @@ pub fn files(dir: &Path, token: &str) -> (PathBuf, PathBuf) {
 impl Recorder {
     /// Starts the tap for a live session: recording into its files if `config` allows (resuming them if
     /// an earlier room or process began them), paused if the moderator had paused it.
-    pub async fn start(sfu: Arc<Sfu>, db: DatabaseConnection, session: i64, config: Option<RecordingConfig>) -> Recorder {
+    pub async fn start(
+        sfu: Arc<Sfu>,
+        db: DatabaseConnection,
+        session: i64,
+        config: Option<RecordingConfig>,
+    ) -> Recorder {
         let (live, _) = broadcast::channel(256);
         let (ctl, rx) = mpsc::unbounded_channel();
         let sink = match config {
@@ -92,7 +97,11 @@ impl Recorder {
 
     pub fn pause(&mut self, paused: bool) {
         if self.state.is_some() {
-            self.state = Some(if paused { RecordingState::Paused } else { RecordingState::Recording });
+            self.state = Some(if paused {
+                RecordingState::Paused
+            } else {
+                RecordingState::Recording
+            });
             let _ = self.ctl.send(Ctl::Pause(paused));
         }
     }
@@ -148,8 +157,15 @@ async fn open_sink(db: &DatabaseConnection, session: i64, c: &RecordingConfig) -
 
 /// What the writing thread is asked to do.
 enum Write {
-    Video { ts: u64, key: bool, data: Bytes },
-    Audio { ts: u64, data: Bytes },
+    Video {
+        ts: u64,
+        key: bool,
+        data: Bytes,
+    },
+    Audio {
+        ts: u64,
+        data: Bytes,
+    },
     /// Finalise (`true`) or just close; answers the sizes and the duration.
     Close(bool, oneshot::Sender<Written>),
 }
@@ -162,7 +178,10 @@ struct Written {
 }
 
 /// Nominal size in the track header; players take the real size from each keyframe.
-const VIDEO: VideoTrack = VideoTrack { width: 1280, height: 720 };
+const VIDEO: VideoTrack = VideoTrack {
+    width: 1280,
+    height: 720,
+};
 const AUDIO: AudioTrack = AudioTrack {
     channels: 2,
     sample_rate: 48_000,
@@ -182,8 +201,21 @@ fn write_files(
     rx: std::sync::mpsc::Receiver<Write>,
     ready: oneshot::Sender<Result<u64, String>>,
 ) {
-    let opened = open_writer(&av_path, Tracks { video: Some(VIDEO), audio: Some(AUDIO) }).and_then(|av| {
-        let audio = open_writer(&audio_path, Tracks { video: None, audio: Some(AUDIO) })?;
+    let opened = open_writer(
+        &av_path,
+        Tracks {
+            video: Some(VIDEO),
+            audio: Some(AUDIO),
+        },
+    )
+    .and_then(|av| {
+        let audio = open_writer(
+            &audio_path,
+            Tracks {
+                video: None,
+                audio: Some(AUDIO),
+            },
+        )?;
         Ok((av, audio))
     });
     let (mut av, mut audio) = match opened {
@@ -321,7 +353,11 @@ struct Tap {
 }
 
 fn slot_of_video(i: usize) -> SlotId {
-    if i == 0 { SlotId::CameraVideo } else { SlotId::ScreenVideo }
+    if i == 0 {
+        SlotId::CameraVideo
+    } else {
+        SlotId::ScreenVideo
+    }
 }
 
 impl Tap {
@@ -350,7 +386,11 @@ impl Tap {
             self.sfu.subscribe(SlotId::LecturerAudio),
             self.sfu.subscribe(SlotId::SpeakerAudio),
         ];
-        if self.sink.as_ref().is_some_and(|s| s.record.state == RecordingState::Recording) {
+        if self
+            .sink
+            .as_ref()
+            .is_some_and(|s| s.record.state == RecordingState::Recording)
+        {
             self.begin_segment().await;
         }
         let [cam, screen, lecturer, speaker] = &mut rx;
@@ -415,7 +455,9 @@ impl Tap {
     }
 
     async fn chapter(&mut self, kind: ChapterKind) {
-        let (Some(sink), Some(at)) = (&self.sink, self.clock_ms()) else { return };
+        let (Some(sink), Some(at)) = (&self.sink, self.clock_ms()) else {
+            return;
+        };
         let _ = db::add_chapter(&self.db, sink.record.id, at as i64, kind, Utc::now()).await;
     }
 
@@ -445,7 +487,12 @@ impl Tap {
         let Ok(p) = p else { return };
         let now = Instant::now();
         self.video_seen[i] = Some(now);
-        let frame = self.assemblers[i].push(p.header.sequence_number, p.header.timestamp, p.header.marker, &p.payload);
+        let frame = self.assemblers[i].push(
+            p.header.sequence_number,
+            p.header.timestamp,
+            p.header.marker,
+            &p.payload,
+        );
         let Some(ts) = self.clock_ms() else { return };
         let want = usize::from(self.video_seen[1].is_some_and(|t| now.duration_since(t) < SCREEN_GONE));
         if self.video.map(|(s, _)| s) != Some(want) {
@@ -529,7 +576,11 @@ mod tests {
 
     #[test]
     fn opus_packet_lengths_come_from_the_toc() {
-        assert_eq!(opus_samples(&[0xfc, 0, 0]), 960, "CELT 20 ms, one frame (WebRTC's usual)");
+        assert_eq!(
+            opus_samples(&[0xfc, 0, 0]),
+            960,
+            "CELT 20 ms, one frame (WebRTC's usual)"
+        );
         assert_eq!(opus_samples(&[0x78]), 960, "SILK wideband 20 ms");
         assert_eq!(opus_samples(&[0x79]), 1920, "two 20 ms frames");
         assert_eq!(opus_samples(&[0x5b, 0x02]), 2 * 2880, "code 3: two 60 ms frames");

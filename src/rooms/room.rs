@@ -865,7 +865,13 @@ impl Room {
     /// Starts the tap on the media (recording and the live audio stream), once.
     async fn start_recorder(&mut self) {
         if self.recorder.is_none() {
-            let r = Recorder::start(self.sfu.clone(), self.db.clone(), self.session_id, self.recording.clone()).await;
+            let r = Recorder::start(
+                self.sfu.clone(),
+                self.db.clone(),
+                self.session_id,
+                self.recording.clone(),
+            )
+            .await;
             self.recorder = Some(r);
         }
     }

@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, DbErr};
 use crate::db::sessions as sessions_db;
 use crate::domain::attempt::Presence;
 use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence_in, share_in, without};
-use crate::domain::replay::gaps;
 use crate::domain::quiz::QuizRecord;
+use crate::domain::replay::gaps;
 use crate::domain::session::SessionRecord;
 
 #[derive(Debug, Clone)]

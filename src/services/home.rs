@@ -12,12 +12,12 @@ use crate::db::sessions::HeldSession;
 use crate::db::{certificates as certificates_db, org, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::{AttemptRecord, AttemptState, counting_attempt};
 use crate::domain::attendance::{Interval, attempt_presence, lecture_window, presence_in, share_in, without};
-use crate::domain::recording::RecordingState;
-use crate::domain::replay::gaps;
 use crate::domain::bank::QuestionStatus;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::Role;
 use crate::domain::quiz::QuizRecord;
+use crate::domain::recording::RecordingState;
+use crate::domain::replay::gaps;
 use crate::domain::session::{SessionStatus, SessionSummary};
 
 /// How many past trainings a chair's home lists.
@@ -142,7 +142,10 @@ async fn trainings(
         let quiz = quizzes.get(&s.summary.id);
         let mine: &[AttemptRecord] = quiz.and_then(|q| attempts.get(&q.id)).map_or(&[], Vec::as_slice);
         let seen = intervals.remove(&s.summary.id).unwrap_or_default();
-        let (state, gaps) = recordings.get(&s.summary.id).cloned().unwrap_or((RecordingState::Deleted, Vec::new()));
+        let (state, gaps) = recordings
+            .get(&s.summary.id)
+            .cloned()
+            .unwrap_or((RecordingState::Deleted, Vec::new()));
         let training = Training {
             replay: state == RecordingState::Finished,
             makeup: crate::domain::attempt::MakeupWindow::of(s.ended_at, s.makeup_until),

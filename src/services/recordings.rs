@@ -55,7 +55,11 @@ pub struct ReplayPage {
     pub quiz: Option<i64>,
 }
 
-async fn watched(db: &impl ConnectionTrait, session: &SessionRecord, person: i64) -> Result<Option<Watched>, ServiceError> {
+async fn watched(
+    db: &impl ConnectionTrait,
+    session: &SessionRecord,
+    person: i64,
+) -> Result<Option<Watched>, ServiceError> {
     let quiz = crate::db::quiz::for_session(db, session.id).await?;
     let Some(q) = quiz.as_ref() else { return Ok(None) };
     let a = Attendance::of(db, session, Some(q), Utc::now()).await?;
@@ -90,7 +94,11 @@ pub async fn page(db: &impl ConnectionTrait, user: &CurrentUser, session: i64) -
 }
 
 /// The recording behind a replay link, if this user may play it.
-pub async fn playable(db: &impl ConnectionTrait, user: &CurrentUser, token: &str) -> Result<RecordingRecord, ServiceError> {
+pub async fn playable(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    token: &str,
+) -> Result<RecordingRecord, ServiceError> {
     let r = db::by_token(db, token).await?.ok_or(ServiceError::NotFound)?;
     SessionAccess::of(db, user, r.session_id).await?;
     if !r.playable() {
@@ -128,13 +136,19 @@ pub async fn heartbeat(
     }
     db::set_report(&txn, r.session_id, person, device, Report { position_ms, at: now }).await?;
     txn.commit().await?;
-    let session = sessions_db::get(db, r.session_id).await?.ok_or(ServiceError::NotFound)?;
+    let session = sessions_db::get(db, r.session_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     watched(db, &session, person).await
 }
 
 /// Opens (or closes, with `None`) the make-up window: chairs who reach the attendance gate with live
 /// and replay time may take the quiz until `until`.
-pub async fn set_makeup(db: &impl ConnectionTrait, who: &Moderates, until: Option<DateTime<Utc>>) -> Result<(), ServiceError> {
+pub async fn set_makeup(
+    db: &impl ConnectionTrait,
+    who: &Moderates,
+    until: Option<DateTime<Utc>>,
+) -> Result<(), ServiceError> {
     let s = who.session();
     if let Some(u) = until {
         let Some(ended) = s.ended_at else {
@@ -222,13 +236,22 @@ pub async fn upload_finished(db: &impl ConnectionTrait, f: &RecordingFiles) -> R
 
 /// Deletes a session's recording (an official's decision): the files go, the row stays to say so.
 pub async fn delete(db: &impl ConnectionTrait, who: &Moderates, f: &RecordingFiles) -> Result<(), ServiceError> {
-    let r = db::for_session(db, who.session().id).await?.ok_or(ServiceError::NotFound)?;
+    let r = db::for_session(db, who.session().id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     if matches!(r.state, RecordingState::Recording | RecordingState::Paused) {
-        return Err(ServiceError::refused("直播仍在录制，结束培训后才能删除录像", "the lecture is still being recorded; end the session first"));
+        return Err(ServiceError::refused(
+            "直播仍在录制，结束培训后才能删除录像",
+            "the lecture is still being recorded; end the session first",
+        ));
     }
     remove_files(f, &r).await?;
     db::mark_deleted(db, r.id, Some(who.person()), Utc::now()).await?;
-    tracing::info!(session = r.session_id, recording = r.id, "recording deleted by an official");
+    tracing::info!(
+        session = r.session_id,
+        recording = r.id,
+        "recording deleted by an official"
+    );
     Ok(())
 }
 
@@ -303,10 +326,17 @@ pub struct Listening {
 }
 
 /// Who may listen: anyone with a part in the session, while it is live.
-pub async fn may_listen(db: &impl ConnectionTrait, user: &CurrentUser, session: i64) -> Result<SessionAccess, ServiceError> {
+pub async fn may_listen(
+    db: &impl ConnectionTrait,
+    user: &CurrentUser,
+    session: i64,
+) -> Result<SessionAccess, ServiceError> {
     let access = SessionAccess::of(db, user, session).await?;
     if access.session().status != SessionStatus::Live {
-        return Err(ServiceError::refused("直播尚未开始或已经结束", "the lecture is not live"));
+        return Err(ServiceError::refused(
+            "直播尚未开始或已经结束",
+            "the lecture is not live",
+        ));
     }
     Ok(access)
 }

@@ -441,7 +441,6 @@ async fn replay_credits_what_was_played_once_at_up_to_one_and_a_half_speed_share
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "src bug: domain::replay::credited adds SLACK_MS/2 to every report's allowance, so frequent reports outrun MAX_RATE (see the recordings report)"]
 async fn frequent_small_reports_cannot_outrun_one_and_a_half_times_the_clock() {
     let c = cast().await;
     recorded_lecture(&c, 8).await;

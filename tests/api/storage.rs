@@ -34,7 +34,9 @@ fn bytes(n: usize) -> Vec<u8> {
 #[tokio::test]
 #[ignore = "needs an S3-compatible server (QUORUM_TEST_S3_ENDPOINT); .ci/run starts one"]
 async fn a_recording_goes_to_the_store_in_parts_and_comes_back_by_range() {
-    let store = S3Store::from_settings(&store_settings("quorum-store-test")).unwrap().unwrap();
+    let store = S3Store::from_settings(&store_settings("quorum-store-test"))
+        .unwrap()
+        .unwrap();
     store.ensure_bucket().unwrap();
     store.ensure_bucket().unwrap(); // an existing bucket is fine
     let dir = std::env::temp_dir().join(format!("quorum-s3-{}", uuid::Uuid::new_v4().simple()));
@@ -45,9 +47,14 @@ async fn a_recording_goes_to_the_store_in_parts_and_comes_back_by_range() {
     std::fs::write(&path, &data).unwrap();
     store.put_file("recordings/t1.webm", &path, "video/webm").unwrap();
     let from = 16 * 1024 * 1024 - 10;
-    let mut got = store.get("recordings/t1.webm", Some(&format!("bytes={from}-{}", from + 19))).unwrap();
+    let mut got = store
+        .get("recordings/t1.webm", Some(&format!("bytes={from}-{}", from + 19)))
+        .unwrap();
     assert_eq!(got.status, 206);
-    assert_eq!(got.content_range.as_deref(), Some(format!("bytes {from}-{}/{}", from + 19, data.len()).as_str()));
+    assert_eq!(
+        got.content_range.as_deref(),
+        Some(format!("bytes {from}-{}/{}", from + 19, data.len()).as_str())
+    );
     let mut part = Vec::new();
     std::io::Read::read_to_end(&mut got.body, &mut part).unwrap();
     assert_eq!(part, data[from..from + 20], "the bytes across the part boundary");
@@ -65,7 +72,14 @@ async fn a_finished_recording_is_uploaded_served_by_range_to_invited_chairs_and_
     let lecturer = make_person(&app, "13800000009", &[Role::Lawyer], &[], None).await;
     signed_in_as(&app, "13800000001", &[Role::Official], &[place.street], None).await;
     let r = app
-        .schedule_session(&SessionForm::on("录像上传", &future_day(), "09:00", "10:00", place.street, lecturer))
+        .schedule_session(&SessionForm::on(
+            "录像上传",
+            &future_day(),
+            "09:00",
+            "10:00",
+            place.street,
+            lecturer,
+        ))
         .await;
     let session = id_in(&location(&r));
     // A finished recording as a room leaves it: files on this node, the row saying so.
@@ -85,13 +99,23 @@ async fn a_finished_recording_is_uploaded_served_by_range_to_invited_chairs_and_
         ))
         .await
         .unwrap();
-    let store = S3Store::from_settings(&store_settings(&bucket)).unwrap().map(std::sync::Arc::new);
+    let store = S3Store::from_settings(&store_settings(&bucket))
+        .unwrap()
+        .map(std::sync::Arc::new);
     let f = quorum::services::recordings::RecordingFiles {
         dir: files.clone(),
         store: store.clone(),
     };
-    assert_eq!(quorum::services::recordings::upload_finished(&app.db, &f).await.unwrap(), 1);
-    assert!(!files.join(format!("{token}.webm")).exists(), "the local copy goes once uploaded");
+    assert_eq!(
+        quorum::services::recordings::upload_finished(&app.db, &f)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        !files.join(format!("{token}.webm")).exists(),
+        "the local copy goes once uploaded"
+    );
 
     // An invited chair's player asks for a range; the node passes it to the store.
     let chair = app.other_browser();
@@ -112,9 +136,14 @@ async fn a_finished_recording_is_uploaded_served_by_range_to_invited_chairs_and_
     assert_eq!(r.bytes().await.unwrap().as_ref(), &video[100..200]);
 
     // Deleted by the official: gone from the store.
-    let r = app.post_form(&format!("/sessions/{session}/recording/delete"), &[]).await;
+    let r = app
+        .post_form(&format!("/sessions/{session}/recording/delete"), &[])
+        .await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap_or_default());
     let store = store.unwrap();
-    assert_eq!(store.get(&format!("recordings/{token}.webm"), None).unwrap().status, 404);
+    assert_eq!(
+        store.get(&format!("recordings/{token}.webm"), None).unwrap().status,
+        404
+    );
     assert_eq!(chair.get_status(&format!("/replay/{token}/video.webm")).await, 404);
 }

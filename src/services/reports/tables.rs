@@ -45,8 +45,11 @@ fn chair_row(lang: Lang, l: &ChairLine) -> Vec<Cell> {
         Cell::Text(yes_no(l.met_gate)),
         Cell::Text(state),
         Cell::Text(if l.attempt.is_some() {
-            lang.t(if l.makeup { "回看补测" } else { "随堂" }, if l.makeup { "make-up" } else { "in class" })
-                .to_string()
+            lang.t(
+                if l.makeup { "回看补测" } else { "随堂" },
+                if l.makeup { "make-up" } else { "in class" },
+            )
+            .to_string()
         } else {
             String::new()
         }),

@@ -71,7 +71,11 @@ fn byte_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()>
 /// the viewer's rights again.
 async fn serve_file(req: &HttpRequest, path: PathBuf, content_type: &str) -> Result<HttpResponse, AppError> {
     let mut file = tokio::fs::File::open(&path).await.map_err(|_| AppError::NotFound)?;
-    let size = file.metadata().await.map_err(|e| AppError::Internal(e.to_string()))?.len();
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .len();
     let range = byte_range(req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()), size);
     let (status, from, to) = match range {
         Ok(Some((a, b))) => (StatusCode::PARTIAL_CONTENT, a, b),
@@ -140,7 +144,11 @@ async fn serve_remote(
     key: String,
     content_type: &str,
 ) -> Result<HttpResponse, AppError> {
-    let range = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let got = web::block(move || store.get(&key, range.as_deref()))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
@@ -217,7 +225,11 @@ async fn progress(
 
 /// The page that plays the live lecture's audio in a plain `<audio>` element.
 #[get(r"/sessions/{id:\d+}/listen")]
-async fn listen_page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn listen_page(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let access = SessionAccess::of(&state.db, &me.user, *id).await?;
     Ok(html(views::listen_page(&me.ctx, access.session())))
 }
@@ -242,7 +254,11 @@ impl Drop for ListenGuard {
 /// The live lecture's audio as an endless Ogg/Opus stream: each listener gets the Opus packets the
 /// room forwards, in pages of her own stream (numbered from her start).
 #[get(r"/sessions/{id:\d+}/live.ogg")]
-async fn live_audio(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn live_audio(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let access = recordings::may_listen(&state.db, &me.user, *id).await?;
     let rx = state.rooms.listen(*id).await.ok_or(AppError::NotFound)?;
     let listening = Listening::start(&state.db, &access).await?;
@@ -303,7 +319,11 @@ async fn set_makeup(
     let until = match raw.as_str() {
         "" => None,
         day => Some(crate::domain::time::end_of_shanghai_day(day).ok_or_else(|| {
-            crate::services::ServiceError::rejected("makeup_until", "日期格式应为 2026-12-09", "use a date like 2026-12-09")
+            crate::services::ServiceError::rejected(
+                "makeup_until",
+                "日期格式应为 2026-12-09",
+                "use a date like 2026-12-09",
+            )
         })?),
     };
     match recordings::set_makeup(&state.db, &who, until).await {

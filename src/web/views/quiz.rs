@@ -157,10 +157,22 @@ fn why_blocked(ctx: &Ctx, b: &Blocked) -> String {
             required,
         } => below_gate(ctx.lang, *minutes, *share, *required),
         Blocked::OutsideMakeup { from, until } => {
-            let day = |d: &chrono::DateTime<chrono::Utc>| crate::domain::time::to_shanghai(*d).format("%Y-%m-%d %H:%M").to_string();
+            let day = |d: &chrono::DateTime<chrono::Utc>| {
+                crate::domain::time::to_shanghai(*d)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            };
             match ctx.lang {
-                Lang::Zh => format!("随堂测试已经结束。本场的回看补测时间为 {} 至 {}，现在不在补测时间内。", day(from), day(until)),
-                Lang::En => format!("The quiz has closed. This session's make-up quiz runs from {} to {}; it is not open now.", day(from), day(until)),
+                Lang::Zh => format!(
+                    "随堂测试已经结束。本场的回看补测时间为 {} 至 {}，现在不在补测时间内。",
+                    day(from),
+                    day(until)
+                ),
+                Lang::En => format!(
+                    "The quiz has closed. This session's make-up quiz runs from {} to {}; it is not open now.",
+                    day(from),
+                    day(until)
+                ),
             }
         }
     }

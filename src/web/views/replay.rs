@@ -52,7 +52,9 @@ fn watched_panel(ctx: &Ctx, w: &Watched) -> Markup {
 }
 
 fn makeup_panel(ctx: &Ctx, p: &ReplayPage) -> Markup {
-    let (Some(w), Some(quiz)) = (p.makeup, p.quiz) else { return html! {} };
+    let (Some(w), Some(quiz)) = (p.makeup, p.quiz) else {
+        return html! {};
+    };
     let now = chrono::Utc::now();
     html! {
         section.card {
@@ -111,9 +113,10 @@ fn player(ctx: &Ctx, r: &RecordingRecord, audio: bool, t: Option<u32>) -> Markup
 fn no_replay(ctx: &Ctx, r: Option<&RecordingRecord>) -> Markup {
     let text = match r.map(|r| r.state) {
         None => ctx.t("本场培训没有录像。", "This session has no recording."),
-        Some(RecordingState::Recording | RecordingState::Paused) => {
-            ctx.t("直播正在进行，录像将在培训结束后提供。", "The lecture is live; the replay is available after it ends.")
-        }
+        Some(RecordingState::Recording | RecordingState::Paused) => ctx.t(
+            "直播正在进行，录像将在培训结束后提供。",
+            "The lecture is live; the replay is available after it ends.",
+        ),
         Some(RecordingState::Deleted) => ctx.t("本场录像已删除。", "This recording has been deleted."),
         Some(RecordingState::Finished) => "",
     };
@@ -156,9 +159,16 @@ pub fn listen_page(ctx: &Ctx, s: &SessionRecord) -> Markup {
 
 /// The session page's recording section for its moderators: state, replay link, make-up window,
 /// deletion.
-pub fn recording_section(ctx: &Ctx, session: &SessionRecord, r: Option<&RecordingRecord>, errors: Option<(&str, &Text)>) -> Markup {
+pub fn recording_section(
+    ctx: &Ctx,
+    session: &SessionRecord,
+    r: Option<&RecordingRecord>,
+    errors: Option<(&str, &Text)>,
+) -> Markup {
     let value = errors.map(|(v, _)| v.to_string()).or_else(|| {
-        session.makeup_until.map(|u| to_shanghai(u).format("%Y-%m-%d").to_string())
+        session
+            .makeup_until
+            .map(|u| to_shanghai(u).format("%Y-%m-%d").to_string())
     });
     html! {
         section.card #recording {
@@ -190,7 +200,10 @@ pub fn recording_section(ctx: &Ctx, session: &SessionRecord, r: Option<&Recordin
 
 /// The make-up form refused: what was wrong, and the way back.
 pub fn makeup_error(ctx: &Ctx, session: i64, value: &str, e: &crate::domain::input::FieldErrors) -> Markup {
-    let message = e.get("makeup_until").map(|t| t.get(ctx.lang).to_string()).unwrap_or_default();
+    let message = e
+        .get("makeup_until")
+        .map(|t| t.get(ctx.lang).to_string())
+        .unwrap_or_default();
     page(
         ctx,
         ctx.t("回看补测", "Make-up quiz"),

@@ -580,7 +580,9 @@ fn report_recording(dir: &Path) {
     for e in entries.flatten() {
         let path = e.path();
         let Ok(bytes) = std::fs::read(&path) else { continue };
-        let Ok(probe) = mediafile::webm::probe(&bytes) else { continue };
+        let Ok(probe) = mediafile::webm::probe(&bytes) else {
+            continue;
+        };
         let last = probe.blocks.iter().map(|b| b.ts_ms).max().unwrap_or(0);
         let first = probe.blocks.iter().map(|b| b.ts_ms).min().unwrap_or(0);
         let secs = (last - first).max(1) as f64 / 1000.0;
