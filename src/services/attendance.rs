@@ -14,6 +14,13 @@ use crate::domain::quiz::QuizRecord;
 use crate::domain::replay::gaps;
 use crate::domain::session::SessionRecord;
 
+/// A session's attendance rows: live intervals, attempts, replay intervals (person, interval).
+type Rows = (
+    Vec<(i64, Interval)>,
+    Vec<crate::domain::attempt::AttemptRecord>,
+    Vec<(i64, Interval)>,
+);
+
 #[derive(Debug, Clone)]
 pub struct Attendance {
     /// Lecture start → quiz closing (or the end, or now); `None` before the lecture starts.
@@ -36,21 +43,56 @@ impl Attendance {
         quiz: Option<&QuizRecord>,
         now: DateTime<Utc>,
     ) -> Result<Attendance, DbErr> {
+        let live = sessions_db::intervals(db, session.id).await?;
+        let attempts = match quiz {
+            Some(q) => crate::db::quiz::attempts_of_quiz(db, q.id).await?,
+            None => Vec::new(),
+        };
+        let replay = crate::db::recordings::replay_intervals(db, session.id).await?;
+        Attendance::from_rows(db, session, quiz, (live, attempts, replay), now).await
+    }
+
+    /// As `of`, reading one person's rows only (a replay page's frequent progress reports must not
+    /// read the whole session each time): her figures are the same as `of` would give.
+    pub async fn of_person(
+        db: &impl ConnectionTrait,
+        session: &SessionRecord,
+        quiz: Option<&QuizRecord>,
+        person: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Attendance, DbErr> {
+        let ids = [session.id];
+        let live = sessions_db::intervals_of_person(db, person, &ids).await?;
+        let attempts = match quiz {
+            Some(q) => crate::db::quiz::attempts_of(db, q.id, person).await?,
+            None => Vec::new(),
+        };
+        let replay = crate::db::recordings::replay_intervals_of_person(db, person, &ids).await?;
+        let live = live.into_iter().map(|(_, i)| (person, i)).collect();
+        let replay = replay.into_iter().map(|(_, i)| (person, i)).collect();
+        Attendance::from_rows(db, session, quiz, (live, attempts, replay), now).await
+    }
+
+    async fn from_rows(
+        db: &impl ConnectionTrait,
+        session: &SessionRecord,
+        quiz: Option<&QuizRecord>,
+        (live, attempts, replay): Rows,
+        now: DateTime<Utc>,
+    ) -> Result<Attendance, DbErr> {
         let mut by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
-        for (p, i) in sessions_db::intervals(db, session.id).await? {
+        for (p, i) in live {
             by_person.entry(p).or_default().push(i);
         }
-        if let Some(q) = quiz {
-            for a in crate::db::quiz::attempts_of_quiz(db, q.id).await? {
-                // An attempt she has not begun (created for her when the quiz opened, no answer yet)
-                // is not time spent on it.
-                if let Some(i) = attempt_presence(a.started_at, a.submitted_at, a.deadline, now) {
-                    by_person.entry(a.person_id).or_default().push(i);
-                }
+        for a in attempts {
+            // An attempt she has not begun (created for her when the quiz opened, no answer yet)
+            // is not time spent on it.
+            if let Some(i) = attempt_presence(a.started_at, a.submitted_at, a.deadline, now) {
+                by_person.entry(a.person_id).or_default().push(i);
             }
         }
         let mut replay_by_person: HashMap<i64, Vec<Interval>> = HashMap::new();
-        for (p, i) in crate::db::recordings::replay_intervals(db, session.id).await? {
+        for (p, i) in replay {
             replay_by_person.entry(p).or_default().push(i);
         }
         let gaps = crate::db::recordings::for_session(db, session.id)

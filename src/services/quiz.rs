@@ -282,7 +282,7 @@ async fn decide_entry(
     Ok(match decide(quiz, invited, &mine, makeup, now) {
         Decision::Final(e) => e,
         pending => {
-            let attendance = Attendance::of(db, &session, Some(quiz), now).await?;
+            let attendance = Attendance::of_person(db, &session, Some(quiz), person, now).await?;
             pending.with_presence(quiz, &mine, attendance.presence(person, quiz.settings.attendance_gate))
         }
     })

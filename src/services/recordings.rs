@@ -62,7 +62,7 @@ async fn watched(
 ) -> Result<Option<Watched>, ServiceError> {
     let quiz = crate::db::quiz::for_session(db, session.id).await?;
     let Some(q) = quiz.as_ref() else { return Ok(None) };
-    let a = Attendance::of(db, session, Some(q), Utc::now()).await?;
+    let a = Attendance::of_person(db, session, Some(q), person, Utc::now()).await?;
     let gate = q.settings.attendance_gate;
     Ok(Some(Watched {
         live_minutes: a.live_minutes(person),
