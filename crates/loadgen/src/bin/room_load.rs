@@ -602,7 +602,7 @@ fn report_server(crowd: &Crowd, w: &Window) {
     let n = crowd.viewers.len().max(1) as f64;
     let per_viewer = |rss: u64| (rss.saturating_sub(crowd.rss_before)) as f64 / 1024.0 / n;
     println!(
-        "server: CPU {:.0} % of one core ({:.0} % of this machine's {cores} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer), peak {} MiB ({:.2} MiB per viewer)",
+        "server: CPU {:.1} % of one core ({:.1} % of this machine's {cores} cores); RSS {} MiB before viewers, {} MiB with them ({:.2} MiB per viewer), peak {} MiB ({:.2} MiB per viewer)",
         w.cpu_pct,
         w.cpu_pct / cores as f64,
         crowd.rss_before / 1024,
