@@ -53,6 +53,15 @@ async fn record(db: &impl ConnectionTrait, m: recording::Model) -> Result<Record
     })
 }
 
+/// Rows with their segments and chapters.
+async fn records(db: &impl ConnectionTrait, rows: Vec<recording::Model>) -> Result<Vec<RecordingRecord>, DbErr> {
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        out.push(record(db, m).await?);
+    }
+    Ok(out)
+}
+
 pub async fn for_session(db: &impl ConnectionTrait, session: i64) -> Result<Option<RecordingRecord>, DbErr> {
     match recording::Entity::find()
         .filter(recording::Column::SessionId.eq(session))
@@ -115,11 +124,7 @@ pub async fn unfinished(db: &impl ConnectionTrait) -> Result<Vec<RecordingRecord
         .filter(recording::Column::State.is_in([RecordingState::Recording.code(), RecordingState::Paused.code()]))
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        out.push(record(db, m).await?);
-    }
-    Ok(out)
+    records(db, rows).await
 }
 
 /// Finished recordings still only on this node's disk (to upload).
@@ -129,11 +134,7 @@ pub async fn finished_local(db: &impl ConnectionTrait) -> Result<Vec<RecordingRe
         .filter(recording::Column::Storage.eq("local"))
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        out.push(record(db, m).await?);
-    }
-    Ok(out)
+    records(db, rows).await
 }
 
 /// Where the files now are: `local` or `s3`.
@@ -153,11 +154,7 @@ pub async fn finished_before(db: &impl ConnectionTrait, before: DateTime<Utc>) -
         .filter(recording::Column::FinishedAt.lt(before))
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        out.push(record(db, m).await?);
-    }
-    Ok(out)
+    records(db, rows).await
 }
 
 /// Inserts a session's recording; if another process or room got there first, returns theirs.
@@ -292,6 +289,13 @@ pub async fn add_chapter(
     Ok(())
 }
 
+fn watched(m: &replay_interval::Model) -> Interval {
+    Interval {
+        from: m.watched_from,
+        to: m.watched_to,
+    }
+}
+
 /// Every replay interval of a session: (person, moments of the lecture watched).
 pub async fn replay_intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i64, Interval)>, DbErr> {
     Ok(replay_interval::Entity::find()
@@ -299,15 +303,7 @@ pub async fn replay_intervals(db: &impl ConnectionTrait, session: i64) -> Result
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            (
-                m.person_id,
-                Interval {
-                    from: m.watched_from,
-                    to: m.watched_to,
-                },
-            )
-        })
+        .map(|m| (m.person_id, watched(&m)))
         .collect())
 }
 
@@ -323,15 +319,7 @@ pub async fn replay_intervals_of_person(
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            (
-                m.session_id,
-                Interval {
-                    from: m.watched_from,
-                    to: m.watched_to,
-                },
-            )
-        })
+        .map(|m| (m.session_id, watched(&m)))
         .collect())
 }
 
