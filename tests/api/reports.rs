@@ -240,7 +240,7 @@ async fn the_evidence_pack_holds_attendance_results_certificates_and_statutes() 
     );
     let results = read("results.csv");
     assert!(
-        results.contains(",已交卷,4,是,") && results.contains(",已交卷,0,否,"),
+        results.contains(",已交卷,随堂,4,是,") && results.contains(",已交卷,随堂,0,否,"),
         "{results}"
     );
     let certs = read("certificates.csv");

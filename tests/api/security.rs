@@ -86,7 +86,7 @@ async fn names_that_look_like_formulas_are_escaped_in_every_csv_export() {
         "{report}"
     );
     // Scores stay numbers (a formula-looking text cell is escaped, a number is not).
-    assert!(report.contains(",已交卷,4,"), "{report}");
+    assert!(report.contains(",已交卷,随堂,4,"), "{report}");
 
     let bytes = official
         .get(&format!("/sessions/{}/evidence.zip", s.session))

@@ -399,12 +399,13 @@ pub async fn evidence_files(
 ) -> Result<Vec<(String, Vec<u8>)>, ServiceError> {
     let report = session_report(db, scope, viewer, session_id).await?;
     let intervals = sessions_db::intervals(db, session_id).await?;
+    let replay = crate::db::recordings::replay_intervals(db, session_id).await?;
     let certs = certificates::for_session(db, session_id).await?;
     let cited = cited_texts(db, session_id).await?;
     [
         (
             "attendance.csv",
-            tables::attendance_table(lang, &report.lines, &intervals),
+            tables::attendance_table(lang, &report.lines, &intervals, &replay),
         ),
         ("results.csv", tables::session_table(lang, &report.lines)),
         ("certificates.csv", tables::certificates_table(lang, &certs)),

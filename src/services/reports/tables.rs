@@ -167,16 +167,34 @@ fn at(d: DateTime<Utc>) -> String {
 }
 
 /// Every stay in the room: who, from when to when.
-pub fn attendance_table(lang: Lang, lines: &[ChairLine], intervals: &[(i64, Interval)]) -> Table {
+/// Every stretch of presence: live (the room, the live audio, the in-class quiz's connection) and the
+/// moments of the lecture watched on replay, each marked.
+pub fn attendance_table(
+    lang: Lang,
+    lines: &[ChairLine],
+    live: &[(i64, Interval)],
+    replay: &[(i64, Interval)],
+) -> Table {
     let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
     let names: HashMap<i64, &str> = lines.iter().map(|l| (l.person_id, l.name.as_str())).collect();
     let name = |p: &i64| names.get(p).map_or_else(|| format!("#{p}"), |n| n.to_string());
+    let row = |how: String| {
+        move |(p, i): &(i64, Interval)| {
+            vec![
+                Cell::Text(name(p)),
+                Cell::Text(how.clone()),
+                Cell::Text(at(i.from)),
+                Cell::Text(at(i.to)),
+            ]
+        }
+    };
     Table {
         title: t("出勤记录", "Attendance"),
-        headers: vec![t("姓名", "Name"), t("进入", "Joined"), t("离开", "Left")],
-        rows: intervals
+        headers: vec![t("姓名", "Name"), t("方式", "How"), t("开始", "From"), t("结束", "To")],
+        rows: live
             .iter()
-            .map(|(p, i)| vec![Cell::Text(name(p)), Cell::Text(at(i.from)), Cell::Text(at(i.to))])
+            .map(row(t("直播", "live")))
+            .chain(replay.iter().map(row(t("回看（讲课时间）", "replay (lecture time)"))))
             .collect(),
     }
 }
