@@ -450,20 +450,18 @@ pub async fn requeue(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 }
 
 /// Certificates of these sessions that are not revoked: (person, session, issued at).
-pub async fn valid_for_sessions(
-    db: &impl ConnectionTrait,
-    sessions: &[i64],
-) -> Result<Vec<(i64, i64, DateTime<Utc>)>, DbErr> {
+/// Valid certificates of these people, from any session: (person, issued at).
+pub async fn valid_for_people(db: &impl ConnectionTrait, people: &[i64]) -> Result<Vec<(i64, DateTime<Utc>)>, DbErr> {
     let mut out = Vec::new();
-    for chunk in sessions.chunks(500) {
+    for chunk in people.chunks(500) {
         out.extend(
             certificate::Entity::find()
-                .filter(certificate::Column::SessionId.is_in(chunk.iter().copied()))
+                .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
                 .filter(certificate::Column::RevokedAt.is_null())
                 .all(db)
                 .await?
                 .into_iter()
-                .map(|c| (c.person_id, c.session_id, c.issued_at)),
+                .map(|c| (c.person_id, c.issued_at)),
         );
     }
     Ok(out)

@@ -137,6 +137,16 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
     let csv =
         String::from_utf8(official.get("/street/dashboard.csv").await.bytes().await.unwrap()[3..].to_vec()).unwrap();
     assert!(csv.contains("一居委,3,2,1,50.0%,1,33.3%"), "{csv}");
+    // A range without the session: no attempts counted, yet her certificate (issued in this term) still
+    // makes her committee certified — certified is by term, not by the dates chosen.
+    let page = official.page("/street/dashboard?from=2020-01-01&to=2020-12-31").await;
+    let row = page.row("一居委");
+    assert_eq!((row[1].as_str(), row[2].as_str()), ("3", "0"), "{page}");
+    assert_eq!((row[5].as_str(), row[6].as_str()), ("1", "33.3%"), "{page}");
+    assert!(
+        page.body_text().contains("与上面选择的日期无关"),
+        "the rule is said on the page"
+    );
     // An official of another street gets 403.
     let other = make_street(&s.app, "洋泾街道").await;
     let stranger = s.app.other_browser();

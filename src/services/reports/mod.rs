@@ -205,13 +205,17 @@ async fn street_facts(
         .filter(|s| s.starts_at >= from && s.starts_at < to)
         .map(|s| s.id)
         .collect();
+    // Certified is a matter of the committee's term, not of the dates chosen: every valid certificate
+    // of these chairs counts, whichever session (and range) it came from (`StreetFacts::certified`).
+    let chairs = chairs_of(db, &committees).await?;
+    let ids: Vec<i64> = chairs.iter().map(|p| p.id).collect();
     let mut certificates: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for (person, _, issued) in certificates::valid_for_sessions(db, &sessions).await? {
+    for (person, issued) in certificates::valid_for_people(db, &ids).await? {
         certificates.entry(person).or_default().push(issued);
     }
     Ok(StreetFacts {
         units,
-        chairs: chairs_of(db, &committees).await?,
+        chairs,
         results: tally(counting_submitted(db, &sessions).await?),
         certificates,
     })

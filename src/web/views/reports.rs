@@ -165,6 +165,10 @@ pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
             (range_form(ctx, Some(d.unit.id), from, to, &[]))
             p.meta { (d.unit.kind.label(lang)) " · " (ctx.t("合格率 ", "pass rate ")) (d.total.pass_rate.label(lang)) " · " (ctx.t("证书覆盖 ", "coverage ")) (d.total.coverage.label(lang)) }
             (dashboard_figures(ctx, d, from, to))
+            p.meta { (ctx.t(
+                "已取证：业委会主任持有本届任期内颁发的有效结业证书（不论在哪一场培训取得），与上面选择的日期无关；日期只决定统计哪些场次的答卷与合格率。",
+                "Certified: the committee's chair holds a valid certificate issued during the committee's current term (from any session), whatever the dates above; the dates choose only which sessions' attempts and pass rates are counted.",
+            )) }
             (exports(ctx, urls::DASHBOARD, &q))
             (committee_lists(ctx, d))
         },
