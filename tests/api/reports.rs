@@ -41,14 +41,15 @@ async fn the_session_report_computes_each_figure() {
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
     let page = official.page(&format!("/sessions/{}/report", s.session)).await;
-    assert_eq!(page.definition("邀请"), "3");
-    assert_eq!(page.definition("出席"), "3 (100.0%)");
+    // Counts and percentages in columns of their own.
+    assert_eq!(page.row("邀请")[1..], ["3", "100.0%"]);
+    assert_eq!(page.row("出席")[1..], ["3", "100.0%"]);
     // (60 + 60 + 10) / 3 minutes; the lecture is still live, so allow a minute of drift.
     let avg: f64 = page.definition("平均在场分钟").parse().unwrap();
     assert!((43.0..=44.0).contains(&avg), "{avg}");
-    assert_eq!(page.definition("达到出勤要求"), "2 (60%)");
-    assert_eq!(page.definition("已交卷"), "2");
-    assert_eq!(page.definition("合格"), "1");
+    assert_eq!(page.row("达到出勤要求（60%）")[1..], ["2", "66.7%"]);
+    assert_eq!(page.row("已交卷")[1..], ["2", "66.7%"]);
+    assert_eq!(page.row("合格")[1..], ["1", "33.3%"]);
     assert_eq!(page.definition("合格率"), "50.0%");
     assert_eq!(page.definition("平均分"), "50.0%");
     assert_eq!(page.definition("中位数"), "50.0%");
@@ -113,7 +114,7 @@ async fn an_empty_session_shows_no_data_instead_of_dividing_by_zero() {
     assert_eq!(page.definition("合格率"), "无数据");
     assert_eq!(page.definition("平均分"), "无数据");
     assert_eq!(page.definition("中位数"), "无数据");
-    assert_eq!(page.definition("出席"), "0 (无数据)");
+    assert_eq!(page.row("出席")[1..], ["0", "无数据"]);
 }
 
 #[tokio::test]

@@ -59,23 +59,50 @@ fn table(t: &Table) -> Markup {
 fn figures(ctx: &Ctx, r: &SessionReport) -> Markup {
     let lang = ctx.lang;
     let f = &r.figures;
-    let rate = |p: u64, w: u64| Rate { part: p, whole: w }.label(lang);
+    let share = |p: u64| {
+        Rate {
+            part: p,
+            whole: f.invited,
+        }
+        .label(lang)
+    };
+    let gate = format!("{}（{}%）", ctx.t("达到出勤要求", "Met the attendance gate"), r.gate);
+    // Counts and percentages in columns of their own: a cell holds one number.
+    let rows: [(&str, u64); 6] = [
+        (ctx.t("出席", "Attended"), f.attended),
+        (&gate, f.met_gate),
+        (
+            ctx.t("观看录像补足出勤", "Added attendance by replay"),
+            f.watched_replay,
+        ),
+        (ctx.t("开始答题", "Started"), f.started),
+        (ctx.t("已交卷", "Submitted"), f.submitted),
+        (ctx.t("合格", "Passed"), f.passed),
+    ];
     html! {
+        table.list.figures {
+            thead { tr {
+                th scope="col" { (ctx.t("项目", "Figure")) }
+                th scope="col" { (ctx.t("人数", "Chairs")) }
+                th scope="col" { (ctx.t("占邀请人数", "Of those invited")) }
+            } }
+            tbody {
+                tr { th scope="row" { (ctx.t("邀请", "Invited")) } td data-label=(ctx.t("人数", "Chairs")) { (f.invited) } td data-label=(ctx.t("占邀请人数", "Of those invited")) { (share(f.invited)) } }
+                @for (label, n) in rows {
+                    tr { th scope="row" { (label) } td data-label=(ctx.t("人数", "Chairs")) { (n) } td data-label=(ctx.t("占邀请人数", "Of those invited")) { (share(n)) } }
+                }
+            }
+        }
         dl.facts {
-            dt { (ctx.t("邀请", "Invited")) } dd { (f.invited) }
-            dt { (ctx.t("出席", "Attended")) } dd { (f.attended) " (" (rate(f.attended, f.invited)) ")" }
             dt { (ctx.t("平均在场分钟", "Average minutes")) } dd { (opt(lang, f.average_minutes, "")) }
-            dt { (ctx.t("达到出勤要求", "Met the gate")) } dd { (f.met_gate) " (" (r.gate) "%)" }
-            dt { (ctx.t("开始答题", "Started")) } dd { (f.started) }
-            dt { (ctx.t("已交卷", "Submitted")) } dd { (f.submitted) }
-            dt { (ctx.t("合格", "Passed")) } dd { (f.passed) }
             dt { (ctx.t("合格率", "Pass rate")) } dd { (f.pass_rate.label(lang)) }
             dt { (ctx.t("随堂合格率", "Pass rate in class")) } dd { (f.live_pass_rate.label(lang)) }
             dt { (ctx.t("回看补测合格率", "Pass rate of the make-up quiz")) } dd { (f.makeup_pass_rate.label(lang)) }
-            dt { (ctx.t("观看录像补足出勤", "Added attendance by replay")) } dd { (f.watched_replay) }
             dt { (ctx.t("平均分", "Average score")) } dd { (opt(lang, f.average_score, "%")) }
             dt { (ctx.t("中位数", "Median score")) } dd { (opt(lang, f.median_score, "%")) }
         }
+        p.meta { (ctx.t("合格率 = 合格人数 ÷ 已交卷人数。出勤按随堂测试的同一规则计算：直播与观看录像合计，每一段只算一次。",
+                        "Pass rate = passed ÷ submitted. Attendance follows the quiz gate's rule: live and replay together, each moment once.")) }
     }
 }
 
