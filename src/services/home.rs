@@ -72,8 +72,10 @@ async fn chair(db: &impl ConnectionTrait, h: &mut Home, person: i64, committee: 
 /// Her presence in a session, by the quiz gate's rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attended {
-    /// Whole minutes, rounded down.
+    /// Whole minutes, rounded down: live and replay together, each moment once.
     pub minutes: i64,
+    /// Of them, live (the room, the live sound, the in-class quiz).
+    pub live_minutes: i64,
     /// Share of the lecture, 0.0–1.0.
     pub share: f64,
 }
@@ -128,8 +130,9 @@ async fn trainings(
     for a in quiz_db::attempts_of_person(db, person, &quiz_ids).await? {
         attempts.entry(a.quiz_id).or_default().push(a);
     }
+    let mut replay: HashMap<i64, Vec<Interval>> = HashMap::new();
     for (session, i) in crate::db::recordings::replay_intervals_of_person(db, person, &ids).await? {
-        intervals.entry(session).or_default().push(i);
+        replay.entry(session).or_default().push(i);
     }
     let recordings: HashMap<i64, (RecordingState, Vec<Interval>)> =
         crate::db::recordings::states_and_segments(db, &ids)
@@ -141,7 +144,8 @@ async fn trainings(
     for s in held {
         let quiz = quizzes.get(&s.summary.id);
         let mine: &[AttemptRecord] = quiz.and_then(|q| attempts.get(&q.id)).map_or(&[], Vec::as_slice);
-        let seen = intervals.remove(&s.summary.id).unwrap_or_default();
+        let live = intervals.remove(&s.summary.id).unwrap_or_default();
+        let watched = replay.remove(&s.summary.id).unwrap_or_default();
         let (state, gaps) = recordings
             .get(&s.summary.id)
             .cloned()
@@ -150,7 +154,7 @@ async fn trainings(
             replay: state == RecordingState::Finished,
             makeup: crate::domain::attempt::MakeupWindow::of(s.ended_at, s.makeup_until),
             quiz_id: quiz.map(|q| q.id),
-            attended: attended(&s, quiz, seen, &gaps, mine, now),
+            attended: attended(&s, quiz, (live, watched), &gaps, mine, now),
             quiz: counting_attempt(mine).map(|a| QuizOutcome {
                 state: a.state_at(now),
                 attempt: a.clone(),
@@ -168,26 +172,73 @@ async fn trainings(
 
 /// Her presence in one session by the rule of `services::attendance::Attendance::of` (which the quiz
 /// gate and the reports read): her room and replay intervals plus the time spent on attempts she
-/// began, over the lecture window less the stretches that were not recorded. Computed here for one person across sessions, so the home page does not load every
-/// chair of every session.
+/// began, over the lecture window less the stretches that were not recorded. Computed here for one
+/// person across sessions, so the home page does not load every chair of every session.
 fn attended(
     s: &HeldSession,
     quiz: Option<&QuizRecord>,
-    mut intervals: Vec<Interval>,
+    (mut live, replay): (Vec<Interval>, Vec<Interval>),
     gaps: &[Interval],
     attempts: &[AttemptRecord],
     now: DateTime<Utc>,
 ) -> Option<Attended> {
     let window = lecture_window(s.started_at, quiz.and_then(|q| q.measured_until(now)), s.ended_at, now)?;
-    intervals.extend(
+    live.extend(
         attempts
             .iter()
             .filter_map(|a| attempt_presence(a.started_at, a.submitted_at, a.deadline, now)),
     );
     let parts = without(window, gaps);
+    let live_minutes = presence_in(live.clone(), &parts).num_minutes();
+    live.extend(replay);
     Some(Attended {
-        minutes: presence_in(intervals.clone(), &parts).num_minutes(),
-        share: share_in(intervals, &parts),
+        minutes: presence_in(live.clone(), &parts).num_minutes(),
+        live_minutes,
+        share: share_in(live, &parts),
+    })
+}
+
+/// A chair's record for the officials of her street: her trainings (attendance live and on replay,
+/// the attempt that counts, the certificate), as her own home shows them.
+#[derive(Debug, Clone)]
+pub struct ChairHistory {
+    pub person: crate::domain::person::Person,
+    pub committee: Option<OrgUnit>,
+    pub trainings: Vec<Training>,
+}
+
+/// How many trainings a chair's history lists for officials.
+const HISTORY_LISTED: u64 = 50;
+
+pub async fn chair_history(
+    db: &impl ConnectionTrait,
+    scope: &super::access::StreetScope,
+    person: i64,
+) -> Result<ChairHistory, ServiceError> {
+    let p = crate::db::people::get(db, person)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let committee = match p.committee_id {
+        Some(c) => org::get(db, c).await?,
+        None => None,
+    };
+    let street = committee.as_ref().and_then(|c| c.street_id);
+    if !p.roles.has(Role::Chair) || !street.is_some_and(|s| scope.allows(s)) {
+        return Err(ServiceError::Forbidden);
+    }
+    let now = Utc::now();
+    let trainings = match &committee {
+        Some(c) => {
+            let held = sessions_db::held_for_committee(db, c.id, now, HISTORY_LISTED).await?;
+            let certificates = certificates_db::for_person(db, person).await?;
+            trainings(db, person, held, &certificates, now).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(ChairHistory {
+        person: p,
+        committee,
+        trainings,
     })
 }
 

@@ -92,6 +92,10 @@ pub fn chair_signin_link(person: i64) -> String {
     format!("{CHAIRS}/{person}/signin-link")
 }
 
+pub fn chair_history(person: i64) -> String {
+    format!("{CHAIRS}/{person}")
+}
+
 pub fn chairs_of_street(street: i64) -> String {
     format!("{CHAIRS}?street={street}")
 }

@@ -329,3 +329,33 @@ async fn a_new_committee_term_makes_an_older_certificate_not_count() {
         "coverage drops to 0: {page}"
     );
 }
+
+#[tokio::test]
+async fn an_official_reads_a_chairs_training_record_and_other_streets_cannot() {
+    let s = fixture().await;
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", crate::helpers::PASSWORD).await;
+    let list = official.page("/street/chairs").await;
+    let href = format!("/street/chairs/{}", s.chairs[0]);
+    assert!(
+        list.to_string().contains(&href),
+        "the chairs' list links to each record"
+    );
+    let page = official.page(&href).await;
+    let rows = page.table_rows("tbody tr");
+    assert_eq!(rows.len(), 1, "{page}");
+    let row = &rows[0];
+    assert!(row[0].starts_with("换届改选实务"), "{row:?}");
+    // Live 60 minutes, nothing added by replay, 60 together, the whole lecture; passed 4 of 4.
+    assert_eq!(row[1..5], ["60", "0", "60", "100%"], "{row:?}");
+    assert!(row[5].starts_with("4 / 4") && row[5].contains("通过"), "{row:?}");
+    assert!(row[6].contains("-S"), "the certificate's serial: {row:?}");
+    // An official of another street, and a chair, cannot read it.
+    let other = make_street(&s.app, "洋泾街道").await;
+    let stranger = s.app.other_browser();
+    crate::helpers::signed_in_as(&stranger, "13800000098", &[Role::Official], &[other.street], None).await;
+    assert_eq!(stranger.get_status(&href).await, 403);
+    let chair = s.app.other_browser();
+    chair.sign_in("13900000101", crate::helpers::PASSWORD).await;
+    assert_eq!(chair.get_status(&href).await, 403);
+}

@@ -26,6 +26,17 @@ async fn chairs(
     Ok(html(list(&me.ctx, &page)))
 }
 
+/// A chair's training record (officials of her street).
+#[get(r"/street/chairs/{id:\d+}")]
+async fn history(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let h = crate::services::home::chair_history(&state.db, &me.scope(), *id).await?;
+    Ok(html(crate::web::views::chairs::history(&me.ctx, &h)))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(chairs);
+    cfg.service(chairs).service(history);
 }

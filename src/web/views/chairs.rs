@@ -52,7 +52,7 @@ fn chair_row(ctx: &Ctx, r: &ChairRow, now: DateTime<Utc>) -> Markup {
     let p = &r.chair.person;
     html! {
         tr {
-            td data-label=(ctx.t("姓名", "Name")) { (p.name.as_str()) @if let Some(pos) = &p.position { " " span.meta { (pos) } } }
+            td data-label=(ctx.t("姓名", "Name")) { a href=(urls::chair_history(p.id)) { (p.name.as_str()) } @if let Some(pos) = &p.position { " " span.meta { (pos) } } }
             td data-label=(ctx.t("居委 / 小区", "Area / estate")) { (r.chair.neighbourhood) " / " (r.chair.estate) }
             td data-label=(ctx.t("手机号", "Mobile")) { (p.phone.as_str()) }
             td data-label=(ctx.t("登录状态", "Sign-in")) { (link_state(ctx, r, now)) }
@@ -141,4 +141,78 @@ pub fn printable(ctx: &Ctx, links: &[PrintedLink]) -> Markup {
             }
         },
     )
+}
+
+/// A chair's record for officials: each training with her attendance (live, replay, together), the
+/// attempt that counts and the certificate.
+pub fn history(ctx: &Ctx, h: &crate::services::home::ChairHistory) -> Markup {
+    let c = |zh, en| ctx.t(zh, en);
+    page(
+        ctx,
+        &format!("{} · {}", h.person.name.as_str(), c("培训记录", "Training record")),
+        html! {
+            p.meta { (h.committee.as_ref().map(|u| u.name.as_str()).unwrap_or_default()) }
+            @if h.trainings.is_empty() {
+                p.empty { (c("还没有参加过培训。", "No trainings yet.")) }
+            } @else {
+                table.list {
+                    thead { tr {
+                        th scope="col" { (c("培训", "Session")) }
+                        th scope="col" { (c("直播分钟", "Live minutes")) }
+                        th scope="col" { (c("回看增加分钟", "Added by replay")) }
+                        th scope="col" { (c("合计分钟", "Minutes")) }
+                        th scope="col" { (c("占比", "Share")) }
+                        th scope="col" { (c("随堂测试", "Quiz")) }
+                        th scope="col" { (c("证书", "Certificate")) }
+                    } }
+                    tbody { @for t in &h.trainings { (history_row(ctx, t)) } }
+                }
+                p.meta { (c("出勤按随堂测试的同一规则计算：直播与观看录像合计，每一段只算一次。", "Attendance follows the quiz gate's rule: live and replay together, each moment once.")) }
+            }
+        },
+    )
+}
+
+fn history_row(ctx: &Ctx, t: &crate::services::home::Training) -> Markup {
+    let c = |zh, en| ctx.t(zh, en);
+    let a = t.attended;
+    let quiz = match t.quiz.as_ref().map(|q| &q.attempt) {
+        None => c("未参加", "Not taken").to_string(),
+        Some(q) => match (q.correct, q.passed) {
+            (Some(n), Some(p)) => format!(
+                "{n} / {} {}{}",
+                q.total,
+                if p {
+                    c("通过", "passed")
+                } else {
+                    c("未通过", "not passed")
+                },
+                if q.makeup {
+                    c("（回看补测）", " (make-up)")
+                } else {
+                    ""
+                }
+            ),
+            _ => c("答题中", "In progress").to_string(),
+        },
+    };
+    html! {
+        tr {
+            td data-label=(c("培训", "Session")) { (t.session.title) br; span.meta { (When(t.session.starts_at, ctx.lang)) } }
+            td data-label=(c("直播分钟", "Live minutes")) { (a.map_or(0, |a| a.live_minutes)) }
+            td data-label=(c("回看增加分钟", "Added by replay")) { (a.map_or(0, |a| a.minutes - a.live_minutes)) }
+            td data-label=(c("合计分钟", "Minutes")) { (a.map_or(0, |a| a.minutes)) }
+            td data-label=(c("占比", "Share")) { (format!("{:.0}%", a.map_or(0.0, |a| a.share) * 100.0)) }
+            td data-label=(c("随堂测试", "Quiz")) { (quiz) }
+            td data-label=(c("证书", "Certificate")) {
+                @match &t.certificate {
+                    Some(cert) => {
+                        a href=(urls::verify_code(&cert.code)) { (cert.serial) }
+                        @if cert.revoked_at.is_some() { " " span.tag.warn { (c("已撤销", "revoked")) } }
+                    },
+                    None => (c("无", "None")),
+                }
+            }
+        }
+    }
 }
