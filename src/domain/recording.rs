@@ -101,3 +101,9 @@ impl RecordingRecord {
 pub fn file_names(token: &str) -> (String, String) {
     (format!("{token}.webm"), format!("{token}.audio.webm"))
 }
+
+/// The same files in the folder `dir`.
+pub fn files(dir: &std::path::Path, token: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (video, audio) = file_names(token);
+    (dir.join(video), dir.join(audio))
+}

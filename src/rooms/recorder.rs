@@ -62,12 +62,6 @@ pub struct Recorder {
     pub state: Option<RecordingState>,
 }
 
-/// The file names of a recording.
-pub fn files(dir: &Path, token: &str) -> (PathBuf, PathBuf) {
-    let (video, audio) = crate::domain::recording::file_names(token);
-    (dir.join(video), dir.join(audio))
-}
-
 impl Recorder {
     /// Starts the tap for a live session: recording into its files if `config` allows (resuming them if
     /// an earlier room or process began them), paused if the moderator had paused it.
@@ -140,7 +134,7 @@ async fn open_sink(db: &DatabaseConnection, session: i64, c: &RecordingConfig) -
     if !matches!(record.state, RecordingState::Recording | RecordingState::Paused) {
         return Err(format!("recording {} is {}", record.id, record.state.code()));
     }
-    let paths = files(&c.dir, &record.token);
+    let paths = crate::domain::recording::files(&c.dir, &record.token);
     let (tx, rx) = std::sync::mpsc::channel();
     let (ready_tx, ready) = oneshot::channel();
     std::thread::Builder::new()

@@ -171,14 +171,9 @@ pub async fn set_makeup(
     Ok(())
 }
 
-fn files(dir: &Path, token: &str) -> (PathBuf, PathBuf) {
-    let (video, audio) = crate::domain::recording::file_names(token);
-    (dir.join(video), dir.join(audio))
-}
-
 /// Removes a recording's files wherever they are.
 async fn remove_files(f: &RecordingFiles, r: &RecordingRecord) -> Result<(), ServiceError> {
-    let (video, audio) = files(&f.dir, &r.token);
+    let (video, audio) = crate::domain::recording::files(&f.dir, &r.token);
     for path in [video, audio] {
         if let Err(e) = std::fs::remove_file(&path)
             && e.kind() != std::io::ErrorKind::NotFound
@@ -207,7 +202,7 @@ pub async fn upload_finished(db: &impl ConnectionTrait, f: &RecordingFiles) -> R
     let Some(store) = f.store.clone() else { return Ok(0) };
     let mut done = 0;
     for r in db::finished_local(db).await? {
-        let (video, audio) = files(&f.dir, &r.token);
+        let (video, audio) = crate::domain::recording::files(&f.dir, &r.token);
         if !video.exists() {
             continue; // another node's recording, not uploaded yet
         }
@@ -291,7 +286,7 @@ pub async fn finalise_orphans(db: &impl ConnectionTrait, dir: &Path) -> Result<u
 }
 
 fn recover_files(dir: &Path, token: &str) -> std::io::Result<(u64, u64, u64)> {
-    let (video, audio) = files(dir, token);
+    let (video, audio) = crate::domain::recording::files(dir, token);
     let mut sizes = [0u64; 2];
     let mut duration = 0;
     for (i, path) in [video, audio].iter().enumerate() {

@@ -103,15 +103,22 @@ async fn serve_file(req: &HttpRequest, path: PathBuf, content_type: &str) -> Res
             }
         }
     });
+    let mut res = media_response(status, content_type);
+    if status == StatusCode::PARTIAL_CONTENT {
+        res.insert_header((header::CONTENT_RANGE, format!("bytes {from}-{to}/{size}")));
+    }
+    Ok(res.body(SizedStream::new(len, chunks)))
+}
+
+/// A recording file's response: ranges accepted, shown in the page rather than saved, cached by this
+/// browser only.
+fn media_response(status: StatusCode, content_type: &str) -> actix_web::HttpResponseBuilder {
     let mut res = HttpResponse::build(status);
     res.content_type(content_type)
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::CONTENT_DISPOSITION, "inline"))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"));
-    if status == StatusCode::PARTIAL_CONTENT {
-        res.insert_header((header::CONTENT_RANGE, format!("bytes {from}-{to}/{size}")));
-    }
-    Ok(res.body(SizedStream::new(len, chunks)))
+    res
 }
 
 #[get("/replay/{token}/{file}")]
@@ -177,11 +184,7 @@ async fn serve_remote(
         }
     });
     let chunks = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
-    let mut res = HttpResponse::build(status);
-    res.content_type(content_type)
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CONTENT_DISPOSITION, "inline"))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"));
+    let mut res = media_response(status, content_type);
     if let Some(cr) = got.content_range {
         res.insert_header((header::CONTENT_RANGE, cr));
     }
