@@ -20,6 +20,7 @@ mod m20261202_000017_sms_signin;
 mod m20261202_000018_signin_link_session;
 mod m20261202_000019_room_participants;
 mod m20261202_000020_recordings;
+mod m20261202_000021_official_districts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_signin_link_session::Migration),
             Box::new(m20261202_000019_room_participants::Migration),
             Box::new(m20261202_000020_recordings::Migration),
+            Box::new(m20261202_000021_official_districts::Migration),
         ]
     }
 }

@@ -122,6 +122,18 @@ pub async fn whole_street(db: &impl ConnectionTrait, street: OrgUnitId) -> Resul
     by_name(db, org_unit::Column::StreetId.eq(street)).await
 }
 
+/// The streets of these districts, by name.
+pub async fn streets_of_districts(db: &impl ConnectionTrait, districts: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {
+    let in_districts = org_unit::Column::ParentId.is_in(districts.iter().copied());
+    by_name(db, in_districts.and(org_unit::Column::Kind.eq(OrgKind::Street.code()))).await
+}
+
+/// Every unit within these streets (the streets themselves included), by name: a district's subtree
+/// below the district, in one query.
+pub async fn whole_streets(db: &impl ConnectionTrait, streets: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {
+    by_name(db, org_unit::Column::StreetId.is_in(streets.iter().copied())).await
+}
+
 pub async fn get_many(db: &impl ConnectionTrait, ids: &[OrgUnitId]) -> Result<Vec<OrgUnit>, DbErr> {
     all_to_domain(
         org_unit::Entity::find()

@@ -4,7 +4,7 @@ use chrono::Utc;
 use sea_orm::sea_query::IntoCondition;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::entities::{official_street, person, person_role};
+use super::entities::{official_district, official_street, person, person_role};
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::person::{DisplayName, Person, PersonId, Role, Roles};
 use crate::domain::view::ViewMode;
@@ -199,6 +199,34 @@ pub async fn set_official_streets(db: &impl ConnectionTrait, id: PersonId, stree
         official_street::ActiveModel {
             person_id: Set(id),
             street_id: Set(*s),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The districts an official is scoped to as a whole (each with all its streets).
+pub async fn official_district_ids(db: &impl ConnectionTrait, id: PersonId) -> Result<Vec<i64>, DbErr> {
+    Ok(official_district::Entity::find()
+        .filter(official_district::Column::PersonId.eq(id))
+        .order_by_asc(official_district::Column::DistrictId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.district_id)
+        .collect())
+}
+
+pub async fn set_official_districts(db: &impl ConnectionTrait, id: PersonId, districts: &[i64]) -> Result<(), DbErr> {
+    official_district::Entity::delete_many()
+        .filter(official_district::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
+    for d in districts {
+        official_district::ActiveModel {
+            person_id: Set(id),
+            district_id: Set(*d),
         }
         .insert(db)
         .await?;

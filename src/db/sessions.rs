@@ -350,6 +350,24 @@ pub async fn for_streets(db: &impl ConnectionTrait, streets: &[i64], limit: u64)
     )
 }
 
+/// The ids of the sessions of these streets starting in `[from, to)`.
+pub async fn ids_for_streets_between(
+    db: &impl ConnectionTrait,
+    streets: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    training_session::Entity::find()
+        .select_only()
+        .column(training_session::Column::Id)
+        .filter(training_session::Column::StreetId.is_in(streets.iter().copied()))
+        .filter(training_session::Column::StartsAt.gte(from))
+        .filter(training_session::Column::StartsAt.lt(to))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Sessions where this person lectures, newest first.
 pub async fn for_lecturer(db: &impl ConnectionTrait, person: i64, limit: u64) -> Result<Vec<SessionSummary>, DbErr> {
     let ids: Vec<i64> = session_lecturer::Entity::find()

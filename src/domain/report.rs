@@ -1,5 +1,5 @@
 //! Report arithmetic and roll-ups: rates, averages, medians and histograms that never divide by zero;
-//! a session's figures from its chairs' lines; the street dashboard summed up the organisation tree;
+//! a session's figures from its chairs' lines; the dashboard summed up the organisation tree;
 //! item statistics. Pure: the services read the facts and hand them here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -313,26 +313,40 @@ pub fn session_figures(lines: &[ChairLine], lecture_known: bool) -> SessionFigur
     }
 }
 
-/// What the street dashboard counts for one chair over the sessions in range: counting attempts
-/// submitted and passed.
+/// What the dashboard counts for one chair over the sessions in range: counting attempts submitted
+/// and passed, and of them those taken in a make-up window (回看补测).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChairResults {
     pub submitted: u64,
     pub passed: u64,
+    pub makeup_submitted: u64,
+    pub makeup_passed: u64,
 }
 
-/// Per chair, from (chair, passed) for each counting submitted attempt.
-pub fn tally(attempts: impl IntoIterator<Item = (i64, bool)>) -> HashMap<i64, ChairResults> {
+/// One counting submitted attempt as the dashboard tallies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub person: i64,
+    pub passed: bool,
+    pub makeup: bool,
+}
+
+/// Per chair, from each counting submitted attempt.
+pub fn tally(attempts: impl IntoIterator<Item = Counted>) -> HashMap<i64, ChairResults> {
     let mut out: HashMap<i64, ChairResults> = HashMap::new();
-    for (person, passed) in attempts {
-        let r = out.entry(person).or_default();
+    for a in attempts {
+        let r = out.entry(a.person).or_default();
         r.submitted += 1;
-        r.passed += u64::from(passed);
+        r.passed += u64::from(a.passed);
+        if a.makeup {
+            r.makeup_submitted += 1;
+            r.makeup_passed += u64::from(a.passed);
+        }
     }
     out
 }
 
-/// A row of the street dashboard: one unit, everything below it summed.
+/// A row of the dashboard: one unit, everything below it summed.
 #[derive(Debug, Clone)]
 pub struct UnitRow {
     pub unit: OrgUnit,
@@ -340,6 +354,9 @@ pub struct UnitRow {
     pub submitted: u64,
     pub passed: u64,
     pub pass_rate: Rate,
+    /// Of the submitted and passed, those in a make-up window after the session (回看补测).
+    pub makeup_submitted: u64,
+    pub makeup_passed: u64,
     /// Chairs holding a valid certificate (not revoked, issued within the range).
     pub certified: u64,
     pub coverage: Rate,
@@ -358,9 +375,9 @@ pub struct Dashboard {
     pub certified_committees: Vec<OrgUnit>,
 }
 
-/// What the dashboard rolls up: a street's units, its chairs, their results and the issue dates of
-/// their valid certificates, over the range.
-pub struct StreetFacts {
+/// What the dashboard rolls up: the units of an area (a street, or a district with the district
+/// itself), its chairs, their results over the range and the issue dates of their valid certificates.
+pub struct AreaFacts {
     pub units: HashMap<OrgUnitId, OrgUnit>,
     pub chairs: Vec<Person>,
     pub results: HashMap<i64, ChairResults>,
@@ -371,12 +388,11 @@ pub struct StreetFacts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Sums {
     chairs: u64,
-    submitted: u64,
-    passed: u64,
+    results: ChairResults,
     certified: u64,
 }
 
-impl StreetFacts {
+impl AreaFacts {
     /// Whether a chair of `committee` holds a certificate issued in the committee's current term (any,
     /// when the committee has no term recorded).
     fn certified(&self, person: i64, committee: OrgUnitId) -> bool {
@@ -400,8 +416,10 @@ impl StreetFacts {
             for a in ancestors_of(&self.units, c) {
                 let e = sums.entry(a).or_default();
                 e.chairs += 1;
-                e.submitted += r.submitted;
-                e.passed += r.passed;
+                e.results.submitted += r.submitted;
+                e.results.passed += r.passed;
+                e.results.makeup_submitted += r.makeup_submitted;
+                e.results.makeup_passed += r.makeup_passed;
                 e.certified += certified;
             }
         }
@@ -425,12 +443,14 @@ fn unit_row(u: &OrgUnit, sums: &HashMap<OrgUnitId, Sums>) -> UnitRow {
     UnitRow {
         unit: u.clone(),
         chairs: s.chairs,
-        submitted: s.submitted,
-        passed: s.passed,
+        submitted: s.results.submitted,
+        passed: s.results.passed,
         pass_rate: Rate {
-            part: s.passed,
-            whole: s.submitted,
+            part: s.results.passed,
+            whole: s.results.submitted,
         },
+        makeup_submitted: s.results.makeup_submitted,
+        makeup_passed: s.results.makeup_passed,
         certified: s.certified,
         coverage: Rate {
             part: s.certified,
@@ -441,7 +461,7 @@ fn unit_row(u: &OrgUnit, sums: &HashMap<OrgUnitId, Sums>) -> UnitRow {
 
 /// The committees below `unit` whose chair (the member whose position is 主任, else the first) has no
 /// valid certificate, with her name; and those whose members all have one. Both by name.
-fn committees_by_certificate(facts: &StreetFacts, unit: OrgUnitId) -> (Vec<(OrgUnit, String)>, Vec<OrgUnit>) {
+fn committees_by_certificate(facts: &AreaFacts, unit: OrgUnitId) -> (Vec<(OrgUnit, String)>, Vec<OrgUnit>) {
     let members = facts.members();
     let mut uncertified = Vec::new();
     let mut certified = Vec::new();
@@ -467,8 +487,8 @@ fn committees_by_certificate(facts: &StreetFacts, unit: OrgUnitId) -> (Vec<(OrgU
     (uncertified, certified)
 }
 
-/// The dashboard of `unit` (a street or a unit below it) from its street's facts over `from`–`to`.
-pub fn dashboard(facts: &StreetFacts, unit: OrgUnit, from: DateTime<Utc>, to: DateTime<Utc>) -> Dashboard {
+/// The dashboard of `unit` (a district, a street or a unit below) from its area's facts over `from`–`to`.
+pub fn dashboard(facts: &AreaFacts, unit: OrgUnit, from: DateTime<Utc>, to: DateTime<Utc>) -> Dashboard {
     let sums = facts.sums();
     let mut rows: Vec<UnitRow> = facts
         .units
@@ -487,6 +507,128 @@ pub fn dashboard(facts: &StreetFacts, unit: OrgUnit, from: DateTime<Utc>, to: Da
         uncertified_committees,
         certified_committees,
     }
+}
+
+/// What a question tests, to group answers across questions and banks: its first citation's statute,
+/// article and paragraph (the question's main authority; items are too fine to group by).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleKey {
+    pub statute: String,
+    pub article: u32,
+    pub paragraph: Option<u32>,
+}
+
+impl RuleKey {
+    pub fn of(citations: &[Citation]) -> Option<RuleKey> {
+        citations.first().map(|c| RuleKey {
+            statute: c.statute.clone(),
+            article: c.article,
+            paragraph: c.paragraph,
+        })
+    }
+
+    pub fn citation(&self) -> Citation {
+        Citation {
+            statute: self.statute.clone(),
+            article: self.article,
+            paragraph: self.paragraph,
+            item: None,
+        }
+    }
+}
+
+/// How one question version was answered in an area's submitted attempts.
+#[derive(Debug, Clone)]
+pub struct AnsweredVersion {
+    pub question_id: i64,
+    pub version_no: i32,
+    pub stem: String,
+    pub citations: Vec<Citation>,
+    pub answered: u64,
+    pub right: u64,
+}
+
+/// One question within a rule: all its versions together, with its latest stem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionMistakes {
+    pub question_id: i64,
+    pub stem: String,
+    pub answered: u64,
+    pub wrong: u64,
+}
+
+/// The answers to the questions testing one rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMistakes {
+    pub rule: RuleKey,
+    pub answered: u64,
+    pub wrong: u64,
+    /// Worst answered first.
+    pub questions: Vec<QuestionMistakes>,
+}
+
+impl RuleMistakes {
+    pub fn wrong_rate(&self) -> Rate {
+        Rate {
+            part: self.wrong,
+            whole: self.answered,
+        }
+    }
+}
+
+/// Fewer answers than this say little about a rule: such rules are listed apart, after the ranking.
+pub const MIN_ANSWERS: u64 = 10;
+
+/// Answers grouped by rule, the rules answered worst first (share wrong, then more answers): those
+/// with at least `MIN_ANSWERS` answers, then apart and in the same order those with fewer.
+pub fn mistakes_by_rule(versions: impl IntoIterator<Item = AnsweredVersion>) -> (Vec<RuleMistakes>, Vec<RuleMistakes>) {
+    let mut questions: BTreeMap<i64, (RuleKey, i32, QuestionMistakes)> = BTreeMap::new();
+    for v in versions {
+        let Some(rule) = RuleKey::of(&v.citations) else {
+            continue;
+        };
+        let wrong = v.answered.saturating_sub(v.right);
+        let e = questions.entry(v.question_id).or_insert_with(|| {
+            let q = QuestionMistakes {
+                question_id: v.question_id,
+                stem: v.stem.clone(),
+                answered: 0,
+                wrong: 0,
+            };
+            (rule.clone(), v.version_no, q)
+        });
+        // The latest version names the question (and its rule).
+        if v.version_no > e.1 {
+            (e.0, e.1, e.2.stem) = (rule, v.version_no, v.stem);
+        }
+        e.2.answered += v.answered;
+        e.2.wrong += wrong;
+    }
+    let mut rules: BTreeMap<RuleKey, RuleMistakes> = BTreeMap::new();
+    for (rule, _, q) in questions.into_values() {
+        let r = rules.entry(rule.clone()).or_insert_with(|| RuleMistakes {
+            rule,
+            answered: 0,
+            wrong: 0,
+            questions: Vec::new(),
+        });
+        r.answered += q.answered;
+        r.wrong += q.wrong;
+        r.questions.push(q);
+    }
+    let worse = |a: (u64, u64), b: (u64, u64)| {
+        // a.wrong / a.answered against b's, without dividing; then more answers first.
+        (u128::from(b.0) * u128::from(a.1))
+            .cmp(&(u128::from(a.0) * u128::from(b.1)))
+            .then(b.1.cmp(&a.1))
+    };
+    let mut rules: Vec<RuleMistakes> = rules.into_values().collect();
+    for r in &mut rules {
+        r.questions
+            .sort_by(|a, b| worse((a.wrong, a.answered), (b.wrong, b.answered)));
+    }
+    rules.sort_by(|a, b| worse((a.wrong, a.answered), (b.wrong, b.answered)));
+    rules.into_iter().partition(|r| r.answered >= MIN_ANSWERS)
 }
 
 /// Whether citations match a filter typed as `statute` or `statute article` (empty: all do).
@@ -694,10 +836,16 @@ mod rollup_tests {
             NaiveDate::from_ymd_opt(2031, 5, 31).unwrap(),
         );
         units.get_mut(&6).unwrap().term = Some(term.unwrap());
-        let facts = StreetFacts {
+        let facts = AreaFacts {
             units,
             chairs: vec![chair(10, 4, "主任"), chair(11, 4, "委员"), chair(12, 6, "主任")],
-            results: tally([(10, true), (11, false), (12, true)]),
+            results: tally(
+                [(10, true, false), (11, false, false), (12, true, true)].map(|(person, passed, makeup)| Counted {
+                    person,
+                    passed,
+                    makeup,
+                }),
+            ),
             certificates: [(10, vec![at(2026, 3, 1)]), (12, vec![at(2026, 3, 1)])]
                 .into_iter()
                 .collect(),
@@ -707,6 +855,7 @@ mod rollup_tests {
             (d.total.chairs, d.total.submitted, d.total.passed, d.total.certified),
             (3, 3, 2, 1)
         );
+        assert_eq!((d.total.makeup_submitted, d.total.makeup_passed), (1, 1));
         assert_eq!(d.rows.len(), 1, "the street's own children");
         assert_eq!(d.rows[0].unit.name, "一居委");
         assert_eq!(d.rows[0].coverage, Rate { part: 1, whole: 3 });
@@ -720,6 +869,46 @@ mod rollup_tests {
         let estate = dashboard(&facts, facts.units[&3].clone(), at(2026, 1, 1), at(2027, 1, 1));
         assert_eq!(estate.rows.len(), 1);
         assert!(estate.uncertified_committees.is_empty());
+    }
+
+    #[test]
+    fn mistakes_group_versions_by_question_and_questions_by_rule() {
+        let cite = |article, paragraph| Citation {
+            statute: "civil-code".into(),
+            article,
+            paragraph,
+            item: None,
+        };
+        let v = |question_id, version_no, citations: Vec<Citation>, answered, right| AnsweredVersion {
+            question_id,
+            version_no,
+            stem: format!("题{question_id}v{version_no}"),
+            citations,
+            answered,
+            right,
+        };
+        let (ranked, few) = mistakes_by_rule([
+            // Question 1, two versions, both on 278 ¶2: 20 answered, 12 wrong.
+            v(1, 1, vec![cite(278, Some(2))], 8, 4),
+            v(1, 2, vec![cite(278, Some(2)), cite(280, None)], 12, 4),
+            // Question 2 on the same rule (its first citation decides): 10 answered, 1 wrong.
+            v(2, 1, vec![cite(278, Some(2))], 10, 9),
+            // Question 3 on 280: 30 answered, 15 wrong.
+            v(3, 1, vec![cite(280, None)], 30, 15),
+            // Question 4: too few answers to rank.
+            v(4, 1, vec![cite(281, None)], 3, 0),
+        ]);
+        assert_eq!(few.iter().map(|r| r.rule.article).collect::<Vec<_>>(), vec![281]);
+        let got: Vec<(u32, u64, u64)> = ranked.iter().map(|r| (r.rule.article, r.answered, r.wrong)).collect();
+        // 280: 15/30 = 50 %; 278 ¶2: 13/30 ≈ 43 %.
+        assert_eq!(got, vec![(280, 30, 15), (278, 30, 13)]);
+        let q: Vec<(i64, &str, u64, u64)> = ranked[1]
+            .questions
+            .iter()
+            .map(|q| (q.question_id, q.stem.as_str(), q.answered, q.wrong))
+            .collect();
+        assert_eq!(q, vec![(1, "题1v2", 20, 12), (2, "题2v1", 10, 1)]);
+        assert_eq!(ranked[0].wrong_rate().label(crate::i18n::Lang::Zh), "50.0%");
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Who may act on what: officials scoped to their streets, and each person's part in a session.
+//! Who may act on what: officials scoped to their streets (or whole districts), and each person's part
+//! in a session.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::ServiceError;
-use crate::db::{people, sessions as sessions_db};
+use crate::db::{org, people, sessions as sessions_db};
+use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::session::{RoomRole, SessionRecord};
 
@@ -11,17 +13,21 @@ use crate::domain::session::{RoomRole, SessionRecord};
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub person: Person,
-    /// The streets an official is scoped to (empty for others).
+    /// The streets an official may manage: the ones she is scoped to and every street of her districts
+    /// (empty for others). Every street check reads this, so a district scope needs no special case.
     pub official_streets: Vec<i64>,
+    /// The districts an official is scoped to as a whole (their district-level reports are hers).
+    pub official_districts: Vec<i64>,
     /// The hash of this session's token (to sign out this session only).
     pub session_hash: String,
 }
 
-/// The streets a user may manage: all (admins) or the ones they are scoped to (officials).
+/// The streets a user may manage: all (admins) or the ones they are scoped to (officials), directly or
+/// through a district.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreetScope {
     All,
-    Only(Vec<i64>),
+    Only { streets: Vec<i64>, districts: Vec<i64> },
 }
 
 impl StreetScope {
@@ -29,18 +35,61 @@ impl StreetScope {
         if user.person.roles.has(Role::Admin) {
             StreetScope::All
         } else if user.person.roles.has(Role::Official) {
-            StreetScope::Only(user.official_streets.clone())
+            StreetScope::Only {
+                streets: user.official_streets.clone(),
+                districts: user.official_districts.clone(),
+            }
         } else {
-            StreetScope::Only(Vec::new())
+            StreetScope::nothing()
+        }
+    }
+
+    pub fn nothing() -> StreetScope {
+        StreetScope::Only {
+            streets: Vec::new(),
+            districts: Vec::new(),
         }
     }
 
     pub fn allows(&self, street: i64) -> bool {
         match self {
             StreetScope::All => true,
-            StreetScope::Only(s) => s.contains(&street),
+            StreetScope::Only { streets, .. } => streets.contains(&street),
         }
     }
+
+    /// A district as a whole (its roll-up) is for admins and the officials scoped to it; an official of
+    /// some of its streets sees those streets only.
+    pub fn allows_district(&self, district: i64) -> bool {
+        match self {
+            StreetScope::All => true,
+            StreetScope::Only { districts, .. } => districts.contains(&district),
+        }
+    }
+
+    /// Any unit of the tree: a district as a whole, else the street it lies in.
+    pub fn allows_unit(&self, unit: &OrgUnit) -> bool {
+        match unit.kind {
+            OrgKind::District => self.allows_district(unit.id),
+            _ => unit.street_id.is_some_and(|s| self.allows(s)),
+        }
+    }
+}
+
+/// An official's scope as stored, resolved: (the streets she may manage, her districts). Empty for
+/// anyone who is not an official. Read on every request, so a scope an admin changed applies at once.
+pub async fn official_scope(db: &impl ConnectionTrait, person: &Person) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
+    if !person.roles.has(Role::Official) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let districts = people::official_district_ids(db, person.id).await?;
+    let mut streets = people::official_street_ids(db, person.id).await?;
+    if !districts.is_empty() {
+        streets.extend(org::streets_of_districts(db, &districts).await?.iter().map(|s| s.id));
+        streets.sort_unstable();
+        streets.dedup();
+    }
+    Ok((streets, districts))
 }
 
 /// A person's part in a session — moderates, lectures or attends — computed once from their current
@@ -86,11 +135,7 @@ impl SessionAccess {
         let (Some(p), Some(s)) = (people::get(db, person).await?, sessions_db::get(db, session).await?) else {
             return Ok(None);
         };
-        let streets = if p.roles.has(Role::Official) {
-            people::official_street_ids(db, p.id).await?
-        } else {
-            Vec::new()
-        };
+        let (streets, _) = official_scope(db, &p).await?;
         Ok(role_in(&p, &streets, &s).map(|role| SessionAccess {
             session: s,
             person,

@@ -21,28 +21,40 @@ pub struct DemoSignin {
     pub role: Role,
     pub name: &'static str,
     pub phone: &'static str,
+    /// An official of the whole district rather than of the first street.
+    pub district_wide: bool,
 }
 
-pub const DEMO_SIGNINS: [DemoSignin; 4] = [
+pub const DEMO_SIGNINS: [DemoSignin; 5] = [
     DemoSignin {
         role: Role::Admin,
         name: "系统管理员",
         phone: "13900000001",
+        district_wide: false,
     },
     DemoSignin {
         role: Role::Official,
         name: "陈晓红",
         phone: "13900000002",
+        district_wide: false,
     },
     DemoSignin {
         role: Role::Lawyer,
         name: "刘建国",
         phone: "13900000003",
+        district_wide: false,
     },
     DemoSignin {
         role: Role::Chair,
         name: "王秀英",
         phone: "13900000101",
+        district_wide: false,
+    },
+    DemoSignin {
+        role: Role::Official,
+        name: "赵志强",
+        phone: "13900000004",
+        district_wide: true,
     },
 ];
 
@@ -88,7 +100,7 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
     let hash = passwords::hash(DEMO_PASSWORD.to_string()).await?;
     let txn = crate::db::begin_write(db).await?;
     let places = seed_places(&txn).await?;
-    let lawyer = seed_staff(&txn, &hash, &places.streets).await?;
+    let lawyer = seed_staff(&txn, &hash, &places).await?;
     seed_chairs(&txn, &hash, &places.committees).await?;
     let session = seed_session(&txn, &places, lawyer).await?;
     txn.commit().await?;
@@ -96,8 +108,9 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<bool, ServiceError
     Ok(true)
 }
 
-/// The streets and, per committee, its street.
+/// The district, its streets and, per committee, its street.
 struct Places {
+    district: i64,
     streets: Vec<i64>,
     /// (street, committee)
     committees: Vec<(i64, i64)>,
@@ -112,6 +125,7 @@ async fn seed_places(txn: &impl ConnectionTrait) -> Result<Places, ServiceError>
     )
     .ok();
     let mut places = Places {
+        district: district.id,
         streets: Vec::new(),
         committees: Vec::new(),
     };
@@ -136,10 +150,11 @@ fn person(name: &str, phone: &str) -> Result<(DisplayName, PhoneNumber), Service
     Ok((n, p))
 }
 
-/// The admin, the official (of the first street) and the lawyer; returns the lawyer's id.
-async fn seed_staff(txn: &impl ConnectionTrait, hash: &str, streets: &[i64]) -> Result<i64, ServiceError> {
+/// The admin, the officials (of the first street, of the district) and the lawyer; returns the
+/// lawyer's id.
+async fn seed_staff(txn: &impl ConnectionTrait, hash: &str, places: &Places) -> Result<i64, ServiceError> {
     let mut lawyer = 0;
-    for s in &DEMO_SIGNINS[..3] {
+    for s in DEMO_SIGNINS.iter().filter(|s| s.role != Role::Chair) {
         let (n, p) = person(s.name, s.phone)?;
         let id = people::insert(
             txn,
@@ -155,7 +170,8 @@ async fn seed_staff(txn: &impl ConnectionTrait, hash: &str, streets: &[i64]) -> 
         .await?;
         people::set_roles(txn, id, &Roles::new([s.role])).await?;
         match s.role {
-            Role::Official => people::set_official_streets(txn, id, &streets[..1]).await?,
+            Role::Official if s.district_wide => people::set_official_districts(txn, id, &[places.district]).await?,
+            Role::Official => people::set_official_streets(txn, id, &places.streets[..1]).await?,
             Role::Lawyer => lawyer = id,
             _ => {}
         }

@@ -17,6 +17,8 @@ pub struct AccountInput {
     pub email: Option<EmailAddress>,
     pub roles: Roles,
     pub streets: Vec<i64>,
+    /// Districts an official is scoped to as a whole (each with all its streets).
+    pub districts: Vec<i64>,
     pub committee_id: Option<i64>,
     pub position: Option<String>,
 }
@@ -32,19 +34,21 @@ pub struct AccountFields {
     pub email: String,
     pub roles: Vec<String>,
     pub streets: Vec<i64>,
+    pub districts: Vec<i64>,
     pub committee: Option<i64>,
     pub position: String,
 }
 
 impl AccountFields {
     /// An existing account's fields, to edit.
-    pub fn of(p: &Person, streets: &[i64]) -> AccountFields {
+    pub fn of(p: &Person, streets: &[i64], districts: &[i64]) -> AccountFields {
         AccountFields {
             name: p.name.as_str().to_string(),
             phone: p.phone.as_str().to_string(),
             email: p.email.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default(),
             roles: p.roles.iter().map(|r| r.code().to_string()).collect(),
             streets: streets.to_vec(),
+            districts: districts.to_vec(),
             committee: p.committee_id,
             position: p.position.clone().unwrap_or_default(),
         }
@@ -71,17 +75,17 @@ fn optional_email(email: &str) -> Result<Option<EmailAddress>, Text> {
     EmailAddress::parse(email).map(Some).map_err(|e| e.reason)
 }
 
-/// Roles, with the streets an official needs.
+/// Roles, with the street or district an official needs.
 fn roles_of(f: &AccountFields, errors: &mut FieldErrors) -> Roles {
     let roles = Roles::new(f.roles.iter().filter_map(|r| Role::parse(r)));
     if roles.is_empty() {
         errors.add("roles", "请至少选择一个角色", "choose at least one role");
     }
-    if roles.has(Role::Official) && f.streets.is_empty() {
+    if roles.has(Role::Official) && f.streets.is_empty() && f.districts.is_empty() {
         errors.add(
             "streets",
-            "街道干部需要至少一个所辖街道",
-            "an official needs at least one street",
+            "街道干部需要至少一个所辖区或街道",
+            "an official needs at least one district or street",
         );
     }
     roles
@@ -106,6 +110,7 @@ impl TryFrom<&AccountFields> for AccountInput {
                 email,
                 roles,
                 streets: f.streets.clone(),
+                districts: f.districts.clone(),
                 committee_id: f.committee,
                 position: (!position.is_empty()).then(|| position.to_string()),
             }),
@@ -132,6 +137,7 @@ impl AccountInput {
             email: email.into(),
             roles: roles.to_vec(),
             streets: streets.to_vec(),
+            districts: Vec::new(),
             committee: committee_id,
             position: position.into(),
         })
@@ -159,6 +165,15 @@ fn conflict(e: &sea_orm::DbErr) -> Option<FieldErrors> {
 }
 
 async fn check_places(db: &impl ConnectionTrait, input: &AccountInput) -> Result<(), ServiceError> {
+    for d in &input.districts {
+        if org::get(db, *d).await?.map(|u| u.kind) != Some(OrgKind::District) {
+            return Err(ServiceError::rejected(
+                "streets",
+                "所选的区不存在",
+                "a chosen district does not exist",
+            ));
+        }
+    }
     for s in &input.streets {
         if org::get(db, *s).await?.map(|u| u.kind) != Some(OrgKind::Street) {
             return Err(ServiceError::rejected(
@@ -206,6 +221,7 @@ pub async fn create(
     };
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
+    people::set_official_districts(&txn, id, &input.districts).await?;
     txn.commit().await?;
     tracing::info!(person = id, "account created");
     Ok(id)
@@ -233,6 +249,7 @@ pub async fn update(db: &DatabaseConnection, id: PersonId, input: &AccountInput)
     }
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
+    people::set_official_districts(&txn, id, &input.districts).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -288,9 +305,11 @@ pub async fn search(db: &impl ConnectionTrait, query: &str) -> Result<Vec<Person
 /// What the account form needs: the account (when editing) with its streets, and the choices.
 pub struct AccountPage {
     pub person: Option<Person>,
-    /// The streets the account is scoped to (officials).
+    /// The streets and districts the account is scoped to (officials), as stored.
     pub official_streets: Vec<i64>,
+    pub official_districts: Vec<i64>,
     pub streets: Vec<OrgUnit>,
+    pub districts: Vec<OrgUnit>,
     /// Committees with a display label.
     pub committees: Vec<(i64, String)>,
 }
@@ -300,24 +319,30 @@ impl AccountPage {
     pub fn fields(&self) -> AccountFields {
         self.person
             .as_ref()
-            .map(|p| AccountFields::of(p, &self.official_streets))
+            .map(|p| AccountFields::of(p, &self.official_streets, &self.official_districts))
             .unwrap_or_default()
     }
 }
 
 /// The account form's data, for a new account (`None`) or an existing one.
 pub async fn account_page(db: &impl ConnectionTrait, id: Option<PersonId>) -> Result<AccountPage, ServiceError> {
-    let (person, official_streets) = match id {
+    let (person, official_streets, official_districts) = match id {
         Some(id) => {
             let p = people::get(db, id).await?.ok_or(ServiceError::NotFound)?;
-            (Some(p), people::official_street_ids(db, id).await?)
+            (
+                Some(p),
+                people::official_street_ids(db, id).await?,
+                people::official_district_ids(db, id).await?,
+            )
         }
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), Vec::new()),
     };
     Ok(AccountPage {
         person,
         official_streets,
+        official_districts,
         streets: org::all_of_kind(db, OrgKind::Street).await?,
+        districts: org::all_of_kind(db, OrgKind::District).await?,
         committees: super::org::committee_choices(db).await?,
     })
 }

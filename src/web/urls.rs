@@ -260,6 +260,7 @@ pub fn session_certificates(id: i64) -> String {
 }
 
 pub const DASHBOARD: &str = "/street/dashboard";
+pub const MISTAKES: &str = "/street/mistakes";
 pub const ITEM_ANALYSIS: &str = "/banks/analysis";
 
 pub fn session_report(id: i64) -> String {

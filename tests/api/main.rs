@@ -18,6 +18,7 @@ mod chair_home;
 mod cli;
 mod demo;
 mod display;
+mod district;
 mod errors;
 mod lifecycle;
 mod org;

@@ -110,7 +110,7 @@ async fn an_admin_creates_an_official_scoped_to_a_street() {
     let (phone, streets) = (page.field_error("phone"), page.field_error("streets"));
     assert!(
         phone.is_some_and(|e| e.contains("手机号应为11位"))
-            && streets.is_some_and(|e| e.contains("街道干部需要至少一个所辖街道")),
+            && streets.is_some_and(|e| e.contains("街道干部需要至少一个所辖区或街道")),
         "{page}"
     );
     assert_eq!(

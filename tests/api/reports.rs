@@ -22,7 +22,7 @@ async fn a_date_the_dashboard_cannot_read_is_shown_beside_its_field() {
 
 /// Chairs 0 and 1 attended the whole 60-minute lecture (so far); chair 2 only its last 10 minutes.
 /// Chair 0 answers all 4 right (100 %), chair 1 all wrong (0 %).
-async fn fixture() -> crate::quiz::Setup {
+pub(crate) async fn fixture() -> crate::quiz::Setup {
     let s = setup(settings(4)).await;
     let opened = s.open_quiz(&s.chairs[..2]).await;
     crate::certificates::take_public(&s, opened.quiz_id, s.chairs[0], true).await;
@@ -30,7 +30,8 @@ async fn fixture() -> crate::quiz::Setup {
     s
 }
 
-/// A street's dashboard row: chairs, submitted, passed, pass rate, certified, coverage.
+/// A dashboard row: chairs, submitted, passed, pass rate, make-up submitted, make-up passed, certified,
+/// coverage.
 fn figures(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|c| c.to_string()).collect()
 }
@@ -123,8 +124,9 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
     let official = s.app.other_browser();
     official.sign_in("13800000003", crate::helpers::PASSWORD).await;
     let page = official.page("/street/dashboard").await;
-    // Street → 一居委: 3 chairs, 2 submitted, 1 passed (50 %), 1 certified (33.3 %); the total equals the sum.
-    let expected = figures(&["3", "2", "1", "50.0%", "1", "33.3%"]);
+    // Street → 一居委: 3 chairs, 2 submitted, 1 passed (50 %), none in a make-up window, 1 certified
+    // (33.3 %); the total equals the sum.
+    let expected = figures(&["3", "2", "1", "50.0%", "0", "0", "1", "33.3%"]);
     let neighbourhood = page.row("一居委");
     assert_eq!(neighbourhood[1..], expected[..], "{page}");
     assert!(
@@ -137,13 +139,13 @@ async fn the_dashboard_rolls_up_and_is_scoped_to_the_officials_streets() {
     assert_eq!(total[0][1..], expected[..], "{page}");
     let csv =
         String::from_utf8(official.get("/street/dashboard.csv").await.bytes().await.unwrap()[3..].to_vec()).unwrap();
-    assert!(csv.contains("一居委,3,2,1,50.0%,1,33.3%"), "{csv}");
+    assert!(csv.contains("一居委,3,2,1,50.0%,0,0,1,33.3%"), "{csv}");
     // A range without the session: no attempts counted, yet her certificate (issued in this term) still
     // makes her committee certified — certified is by term, not by the dates chosen.
     let page = official.page("/street/dashboard?from=2020-01-01&to=2020-12-31").await;
     let row = page.row("一居委");
     assert_eq!((row[1].as_str(), row[2].as_str()), ("3", "0"), "{page}");
-    assert_eq!((row[5].as_str(), row[6].as_str()), ("1", "33.3%"), "{page}");
+    assert_eq!((row[7].as_str(), row[8].as_str()), ("1", "33.3%"), "{page}");
     assert!(
         page.body_text().contains("与上面选择的日期无关"),
         "the rule is said on the page"
@@ -325,7 +327,7 @@ async fn a_new_committee_term_makes_an_older_certificate_not_count() {
     let total = page.table_rows("tr.total");
     assert_eq!(
         total[0][1..],
-        figures(&["3", "2", "1", "50.0%", "0", "0.0%"])[..],
+        figures(&["3", "2", "1", "50.0%", "0", "0", "0", "0.0%"])[..],
         "coverage drops to 0: {page}"
     );
 }

@@ -153,18 +153,22 @@ async fn insert_session(
 
 /// What `district` created.
 pub struct District {
+    pub district: i64,
     pub street: i64,
+    /// An official of the whole district.
     pub official: i64,
     pub sessions: Vec<i64>,
 }
 
 /// A district for the report benchmark: 10 streets × 10 居委 × 10 estates (1,000 committees) × 10 chairs
 /// (10,000), `sessions` sessions spread over the streets, each inviting its street's committees, and
-/// `attempts` submitted attempts (about 70 % passing, each pass with a certificate) with attendance.
+/// `attempts` submitted attempts (about 70 % passing, each pass with a certificate) with attendance,
+/// each with ten answered questions drawn from the shipped banks (which this loads).
 pub async fn district(conn: &DatabaseConnection, sessions: usize, attempts: usize) -> anyhow::Result<District> {
     let now = chrono::Utc::now();
     let streets = Streets::create(conn, now).await?;
-    let official = insert_official(conn, &streets.ids).await?;
+    let official = insert_official(conn, streets.district).await?;
+    let questions = shipped_questions(conn).await?;
     let content = certificate_content()?;
     let per_session = attempts / sessions.max(1);
     let mut rng = quorum::domain::quiz::SeededRng::new(7);
@@ -180,6 +184,7 @@ pub async fn district(conn: &DatabaseConnection, sessions: usize, attempts: usiz
             .map(|k| chairs[(offset + k) % chairs.len()])
             .collect();
         insert_attempts(conn, quiz, &takers, start, &mut rng).await?;
+        insert_items(conn, quiz, &questions, &mut rng).await?;
         insert_attendance(conn, id, &takers, start).await?;
         let held = Held {
             session: id,
@@ -190,6 +195,7 @@ pub async fn district(conn: &DatabaseConnection, sessions: usize, attempts: usiz
         session_ids.push(id);
     }
     Ok(District {
+        district: streets.district,
         street: streets.ids[0],
         official,
         sessions: session_ids,
@@ -198,6 +204,7 @@ pub async fn district(conn: &DatabaseConnection, sessions: usize, attempts: usiz
 
 /// The district's streets, their committees, and the chairs of each street (by person id).
 struct Streets {
+    district: i64,
     ids: Vec<i64>,
     committees: Vec<Vec<i64>>,
     chairs: Vec<Vec<i64>>,
@@ -217,6 +224,7 @@ impl Streets {
         let people = insert_chairs(conn, &committees, now).await?;
         let chairs = committees.iter().map(|cs| chairs_in(&people, cs)).collect();
         Ok(Streets {
+            district: district.id,
             ids,
             committees,
             chairs,
@@ -300,12 +308,69 @@ async fn people_and_committees(conn: &DatabaseConnection) -> anyhow::Result<Vec<
 }
 
 /// The street official who reads the reports, responsible for every street.
-async fn insert_official(conn: &DatabaseConnection, streets: &[i64]) -> anyhow::Result<i64> {
-    let official = insert_person(conn, "街道干部", "13700000001", None).await?;
+async fn insert_official(conn: &DatabaseConnection, district: i64) -> anyhow::Result<i64> {
+    let official = insert_person(conn, "区干部", "13700000001", None).await?;
     quorum::db::people::set_roles(conn, official, &Roles::new([Role::Official])).await?;
-    quorum::db::people::set_official_streets(conn, official, streets).await?;
+    quorum::db::people::set_official_districts(conn, official, &[district]).await?;
     Ok(official)
 }
+
+/// Loads the shipped question banks; (question, version) of every question.
+async fn shipped_questions(conn: &DatabaseConnection) -> anyhow::Result<Vec<(i64, i64)>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../question-banks");
+    quorum::services::banks::sync_dir(conn, &dir).await?;
+    let mut out = Vec::new();
+    for bank in quorum::db::banks::banks(conn).await? {
+        for q in quorum::db::banks::questions_of_bank(conn, bank.id).await? {
+            out.push((q.id, q.current.id));
+        }
+    }
+    anyhow::ensure!(out.len() >= 10, "the shipped banks have {} questions", out.len());
+    Ok(out)
+}
+
+/// Ten answered items for each attempt at the quiz, as many right as the attempt's score, on questions
+/// drawn at random (each question with a difficulty of its own would take a model; the per-area
+/// analysis only needs answers to count).
+async fn insert_items(
+    conn: &DatabaseConnection,
+    quiz: i64,
+    questions: &[(i64, i64)],
+    rng: &mut quorum::domain::quiz::SeededRng,
+) -> anyhow::Result<()> {
+    let attempts: Vec<(i64, i32)> = quorum::db::quiz::attempts_of_quiz(conn, quiz)
+        .await?
+        .iter()
+        .map(|a| (a.id, a.correct.unwrap_or(0)))
+        .collect();
+    let mut rows = Vec::new();
+    for (attempt, correct) in attempts {
+        let first = rng.below(questions.len());
+        for k in 0..10usize {
+            let (question, version) = questions[(first + k * 7) % questions.len()];
+            rows.push(vec![
+                Expr::val(attempt),
+                Expr::val(k as i32),
+                Expr::val(question),
+                Expr::val(version),
+                Expr::val("[0,1,2,3]"),
+                Expr::val("{\"choices\":[0]}"),
+                Expr::val((k as i32) < correct),
+            ]);
+        }
+    }
+    insert_rows(conn, "attempt_items", ITEM_COLUMNS, rows).await
+}
+
+const ITEM_COLUMNS: &[&str] = &[
+    "attempt_id",
+    "position",
+    "question_id",
+    "version_id",
+    "option_order",
+    "answer",
+    "correct",
+];
 
 /// The stored content (JSON) of every generated certificate.
 fn certificate_content() -> anyhow::Result<String> {

@@ -9,6 +9,7 @@ pub(crate) mod certificate;
 pub(crate) mod chat_message;
 pub(crate) mod email_attempt;
 pub(crate) mod email_outbox;
+pub(crate) mod official_district;
 pub(crate) mod official_street;
 pub(crate) mod org_unit;
 pub(crate) mod person;

@@ -140,14 +140,11 @@ pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     let Some(person) = people::get(db, pid).await? else {
         return Ok(None);
     };
-    let official_streets = if person.roles.has(crate::domain::person::Role::Official) {
-        people::official_street_ids(db, pid).await?
-    } else {
-        Vec::new()
-    };
+    let (official_streets, official_districts) = crate::services::access::official_scope(db, &person).await?;
     Ok(Some(CurrentUser {
         person,
         official_streets,
+        official_districts,
         session_hash: hash,
     }))
 }

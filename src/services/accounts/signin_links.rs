@@ -59,7 +59,7 @@ impl Holder<'_> {
     fn may_be_issued_by(&self, scope: &StreetScope) -> bool {
         match scope {
             StreetScope::All => true,
-            StreetScope::Only(_) => {
+            StreetScope::Only { .. } => {
                 self.person.roles.iter().all(|r| r == Role::Chair) && self.street.is_some_and(|s| scope.allows(s))
             }
         }

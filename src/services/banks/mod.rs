@@ -447,6 +447,37 @@ pub async fn cited_articles(db: &impl ConnectionTrait, v: &QuestionVersion) -> R
         .collect())
 }
 
+/// The texts in force today of these articles (for officials planning a training, who need the law as
+/// it stands): two queries.
+pub async fn articles_in_force(
+    db: &impl ConnectionTrait,
+    citations: &[Citation],
+) -> Result<Vec<CitedArticle>, ServiceError> {
+    let info: HashMap<String, StatuteInfo> = statutes::all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.short_id.clone(), s))
+        .collect();
+    let keys: Vec<statutes::ArticleKey> = citations
+        .iter()
+        .filter_map(|c| {
+            let s = info.get(&c.statute)?;
+            Some((c.statute.clone(), s.current_revision.clone(), c.article))
+        })
+        .collect();
+    let texts = statutes::articles(db, &keys).await?;
+    Ok(citations
+        .iter()
+        .map(|c| {
+            let revision = info
+                .get(&c.statute)
+                .map(|s| s.current_revision.clone())
+                .unwrap_or_default();
+            cited_article(c, revision, info.get(&c.statute), &texts)
+        })
+        .collect())
+}
+
 fn cited_article(
     c: &Citation,
     revision: String,

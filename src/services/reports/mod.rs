@@ -2,6 +2,7 @@
 //! organisation tree, and how each question performed. Each reads its facts in a fixed number of
 //! queries and hands them to the pure roll-ups in `domain::report`.
 
+pub mod mistakes;
 pub mod tables;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,8 +25,8 @@ use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::quiz::Given;
 use crate::domain::report::{
-    AttemptResult, DateRange, ItemStat, StreetFacts, choice_counts, cites, item_stats, session_figures, sort_items,
-    tally,
+    AreaFacts, AttemptResult, Counted, DateRange, ItemStat, choice_counts, cites, item_stats, session_figures,
+    sort_items, tally,
 };
 pub use crate::domain::report::{ChairLine, Dashboard, ItemLine, SessionFigures, UnitRow};
 
@@ -162,7 +163,20 @@ async fn chair_lines(
     Ok(lines)
 }
 
-/// Pass rates and certificate coverage for a street (or a unit below it), over sessions in a range.
+/// The streets whose facts a unit's dashboard rolls up: a district's streets, or the street a unit lies in.
+async fn streets_under(db: &impl ConnectionTrait, unit: &OrgUnit) -> Result<Vec<i64>, ServiceError> {
+    match unit.kind {
+        OrgKind::District => Ok(org::streets_of_districts(db, &[unit.id])
+            .await?
+            .iter()
+            .map(|s| s.id)
+            .collect()),
+        _ => Ok(vec![unit.street_id.ok_or(ServiceError::NotFound)?]),
+    }
+}
+
+/// Pass rates and certificate coverage for a district, a street or a unit below it, over sessions in
+/// a range. A district's roll-up is for its officials and admins; a street's for its officials too.
 pub async fn dashboard(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
@@ -171,49 +185,56 @@ pub async fn dashboard(
     to: DateTime<Utc>,
 ) -> Result<Dashboard, ServiceError> {
     let unit = org::get(db, unit_id).await?.ok_or(ServiceError::NotFound)?;
-    let street = unit
-        .street_id
-        .ok_or_else(|| ServiceError::refused("请选择街道或其下级单位", "choose a street or a unit below it"))?;
-    if !scope.allows(street) {
+    if !scope.allows_unit(&unit) {
         return Err(ServiceError::Forbidden);
     }
-    let facts = street_facts(db, street, from, to).await?;
+    let streets = streets_under(db, &unit).await?;
+    let facts = area_facts(db, &unit, &streets, from, to).await?;
     Ok(crate::domain::report::dashboard(&facts, unit, from, to))
 }
 
-/// What the dashboard rolls up for a street, in a fixed number of batched queries (a street has
-/// thousands of chairs): its units, chairs, their counting attempts and valid certificates.
-async fn street_facts(
+/// The units of these streets, and `unit` itself: a district is above its streets, not in them, and
+/// is added so that sums reach it.
+async fn area_units(
     db: &impl ConnectionTrait,
-    street: i64,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<StreetFacts, ServiceError> {
-    let units: HashMap<i64, OrgUnit> = org::whole_street(db, street)
+    unit: &OrgUnit,
+    streets: &[i64],
+) -> Result<HashMap<i64, OrgUnit>, ServiceError> {
+    let mut units: HashMap<i64, OrgUnit> = org::whole_streets(db, streets)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
+    units.insert(unit.id, unit.clone());
+    Ok(units)
+}
+
+/// What the dashboard rolls up for the streets under `unit`, in a fixed number of batched queries (a
+/// district has tens of thousands of chairs): their units, chairs, counting attempts and valid
+/// certificates.
+async fn area_facts(
+    db: &impl ConnectionTrait,
+    unit: &OrgUnit,
+    streets: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<AreaFacts, ServiceError> {
+    let units = area_units(db, unit, streets).await?;
     let committees: Vec<i64> = units
         .values()
         .filter(|u| u.kind == OrgKind::Committee)
         .map(|u| u.id)
         .collect();
-    let sessions: Vec<i64> = sessions_db::for_streets(db, &[street], 10_000)
-        .await?
-        .into_iter()
-        .filter(|s| s.starts_at >= from && s.starts_at < to)
-        .map(|s| s.id)
-        .collect();
+    let sessions = sessions_in(db, streets, from, to).await?;
     // Certified is a matter of the committee's term, not of the dates chosen: every valid certificate
-    // of these chairs counts, whichever session (and range) it came from (`StreetFacts::certified`).
+    // of these chairs counts, whichever session (and range) it came from (`AreaFacts::certified`).
     let chairs = chairs_of(db, &committees).await?;
     let ids: Vec<i64> = chairs.iter().map(|p| p.id).collect();
     let mut certificates: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
     for (person, issued) in certificates::valid_for_people(db, &ids).await? {
         certificates.entry(person).or_default().push(issued);
     }
-    Ok(StreetFacts {
+    Ok(AreaFacts {
         units,
         chairs,
         results: tally(counting_submitted(db, &sessions).await?),
@@ -221,27 +242,52 @@ async fn street_facts(
     })
 }
 
-/// (chair, passed) for the counting submitted attempt of each chair in each quiz of these sessions.
-async fn counting_submitted(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<(i64, bool)>, ServiceError> {
+/// The sessions of these streets that start in the range.
+async fn sessions_in(
+    db: &impl ConnectionTrait,
+    streets: &[i64],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<i64>, ServiceError> {
+    Ok(sessions_db::ids_for_streets_between(db, streets, from, to).await?)
+}
+
+/// The counting submitted attempt of each chair in each quiz of these sessions.
+async fn counting_submitted(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<Counted>, ServiceError> {
     let quizzes = quiz_db::for_sessions(db, sessions).await?;
     let attempts = quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await?;
     Ok(counting_by(attempts, |a| (a.quiz_id, a.person_id))
-        .map(|((_, person), a)| (person, a.passed == Some(true)))
+        .map(|((_, person), a)| Counted {
+            person,
+            passed: a.passed == Some(true),
+            makeup: a.makeup,
+        })
         .collect())
 }
 
-/// The dashboard form's query: which unit (the first visible street by default) and the dates typed.
+/// The dashboard form's query: which unit (the first visible district, else street, by default) and
+/// the dates typed.
 pub struct DashboardQuery<'a> {
     pub unit: Option<i64>,
     pub from: &'a str,
     pub to: &'a str,
 }
 
-/// The dashboard page: the figures and the range as shown in the form.
+/// The dashboard page: the figures, the range as shown in the form, the way back up the tree as far as
+/// the viewer may go, and the other districts and streets she may open.
 pub struct DashboardPage {
     pub dashboard: Dashboard,
     pub from: String,
     pub to: String,
+    pub trail: Vec<OrgUnit>,
+    pub choices: Vec<OrgUnit>,
+}
+
+/// The districts, then the streets, the user may open a dashboard for.
+async fn dashboard_choices(db: &impl ConnectionTrait, scope: &StreetScope) -> Result<Vec<OrgUnit>, ServiceError> {
+    let mut out = super::streets::visible_districts(db, scope).await?;
+    out.extend(super::streets::visible(db, scope).await?);
+    Ok(out)
 }
 
 /// The dashboard for what the form asked; dates that do not parse come back at their fields.
@@ -252,18 +298,21 @@ pub async fn dashboard_page(
 ) -> Result<DashboardPage, ServiceError> {
     let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
     let range = DateRange::parse(q.from, q.to, year.parse().unwrap_or(2026))?;
+    let choices = dashboard_choices(db, scope).await?;
     let unit = match q.unit {
         Some(u) => u,
-        None => super::streets::visible(db, scope)
-            .await?
-            .first()
-            .map(|s| s.id)
-            .ok_or(ServiceError::NotFound)?,
+        None => choices.first().map(|s| s.id).ok_or(ServiceError::NotFound)?,
     };
+    let dashboard = dashboard(db, scope, unit, range.start, range.end).await?;
+    let mut trail = org::path(db, dashboard.unit.id).await?;
+    trail.pop();
+    trail.retain(|u| scope.allows_unit(u));
     Ok(DashboardPage {
-        dashboard: dashboard(db, scope, unit, range.start, range.end).await?,
+        dashboard,
         from: range.from,
         to: range.to,
+        trail,
+        choices,
     })
 }
 

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::attendance::Interval;
 use crate::domain::certificate::CertificateRecord;
-use crate::domain::report::{AttemptResult, ChairLine, Dashboard, ItemLine, UnitRow};
+use crate::domain::report::{AttemptResult, ChairLine, Dashboard, ItemLine, Rate, RuleMistakes, UnitRow};
 use crate::domain::time::to_shanghai;
 use crate::export::{Cell, Table};
 use crate::i18n::Lang;
+use crate::services::banks::CitedArticle;
 
 /// A chair's attempt in the results: its state, score and whether she passed.
 fn attempt_cells(lang: Lang, attempt: Option<AttemptResult>) -> (String, Cell, String) {
@@ -91,6 +92,8 @@ pub fn dashboard_table(lang: Lang, d: &Dashboard) -> Table {
             Cell::Number(r.submitted as f64),
             Cell::Number(r.passed as f64),
             Cell::Text(r.pass_rate.label(lang)),
+            Cell::Number(r.makeup_submitted as f64),
+            Cell::Number(r.makeup_passed as f64),
             Cell::Number(r.certified as f64),
             Cell::Text(r.coverage.label(lang)),
         ]
@@ -107,6 +110,8 @@ pub fn dashboard_table(lang: Lang, d: &Dashboard) -> Table {
             t("已交卷", "Submitted"),
             t("合格", "Passed"),
             t("合格率", "Pass rate"),
+            t("其中回看补测交卷", "Of them, make-up submitted"),
+            t("其中回看补测合格", "Of them, make-up passed"),
             t("持有效证书", "Certified"),
             t("覆盖率", "Coverage"),
         ],
@@ -255,5 +260,51 @@ pub fn statutes_table(lang: Lang, cited: &BTreeMap<(String, String, u32), String
                 ]
             })
             .collect(),
+    }
+}
+
+/// What an area gets wrong: one row per question, grouped under its rule (worst rule first), with the
+/// rule's and the question's counts apart; rules with too few answers to rank follow, without a rank.
+pub fn mistakes_table(
+    lang: Lang,
+    ranked: &[(RuleMistakes, CitedArticle)],
+    few: &[(RuleMistakes, CitedArticle)],
+) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let mut rows = Vec::new();
+    let numbered = ranked.iter().enumerate().map(|(i, r)| (Some(i + 1), r));
+    for (rank, (r, article)) in numbered.chain(few.iter().map(|r| (None, r))) {
+        for q in &r.questions {
+            let rate = Rate {
+                part: q.wrong,
+                whole: q.answered,
+            };
+            rows.push(vec![
+                rank.map_or(Cell::Text(String::new()), |n| Cell::Number(n as f64)),
+                Cell::Text(r.rule.citation().label(&article.statute_title)),
+                Cell::Number(r.answered as f64),
+                Cell::Number(r.wrong as f64),
+                Cell::Text(r.wrong_rate().label(lang)),
+                Cell::Text(q.stem.clone()),
+                Cell::Number(q.answered as f64),
+                Cell::Number(q.wrong as f64),
+                Cell::Text(rate.label(lang)),
+            ]);
+        }
+    }
+    Table {
+        title: t("答错较多的法条", "Rules answered worst"),
+        headers: vec![
+            t("排名", "Rank"),
+            t("法条", "Article"),
+            t("该法条作答次数", "Answers on the article"),
+            t("答错次数", "Wrong"),
+            t("答错率", "Share wrong"),
+            t("题目", "Question"),
+            t("本题作答次数", "Answers to the question"),
+            t("本题答错次数", "Wrong"),
+            t("本题答错率", "Share wrong"),
+        ],
+        rows,
     }
 }

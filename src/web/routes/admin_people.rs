@@ -42,6 +42,8 @@ struct AccountForm {
     #[serde(default)]
     streets: Vec<i64>,
     #[serde(default)]
+    districts: Vec<i64>,
+    #[serde(default)]
     committee: String,
     #[serde(default)]
     position: String,
@@ -56,6 +58,7 @@ impl AccountForm {
             email: self.email.clone(),
             roles: self.roles.clone(),
             streets: self.streets.clone(),
+            districts: self.districts.clone(),
             committee: self.committee.parse().ok(),
             position: self.position.clone(),
         }

@@ -118,6 +118,38 @@ async fn dashboard_export(
     )
 }
 
+/// What the chairs of a district, street or 居委 answered worst; bad dates come back at their fields.
+#[get("/street/mistakes")]
+async fn mistakes(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    match reports::mistakes::mistakes_page(&state.db, &me.scope(), &q.query()).await {
+        Ok(page) => Ok(html(views::mistakes(&me.ctx, &page))),
+        Err(ServiceError::Rejected(errors)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::dashboard_again(&me.ctx, &q.query(), &errors),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[get("/street/mistakes.{format}")]
+async fn mistakes_export(
+    state: web::Data<AppState>,
+    me: Require<Official>,
+    format: web::Path<String>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = reports::mistakes::mistakes_page(&state.db, &me.scope(), &q.query()).await?;
+    download(
+        &tables::mistakes_table(me.ctx.lang, &page.rules, &page.few),
+        &format,
+        &format!("mistakes-{}", page.unit.id),
+    )
+}
+
 #[derive(Deserialize)]
 struct ItemQuery {
     bank: Option<String>,
@@ -165,6 +197,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(session_report)
         .service(dashboard_export)
         .service(dashboard)
+        .service(mistakes_export)
+        .service(mistakes)
         .service(items_export)
         .service(items);
 }

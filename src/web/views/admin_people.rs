@@ -4,6 +4,7 @@ use maud::{Markup, html};
 
 use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
+use crate::domain::org::OrgUnit;
 use crate::domain::person::{Person, Role};
 use crate::i18n::Text;
 use crate::services::people::{AccountFields, AccountPage};
@@ -75,13 +76,26 @@ fn roles_field(ctx: &Ctx, p: &AccountForm) -> Markup {
     }
 }
 
+/// An official's scope: a whole district (its streets, and any added later) or single streets, each
+/// district with its streets under it.
 fn streets_field(ctx: &Ctx, p: &AccountForm) -> Markup {
+    let street = |s: &OrgUnit| {
+        html! { label.check { input type="checkbox" name="streets" value=(s.id) checked[p.values.streets.contains(&s.id)]; " " (s.name) } }
+    };
+    let in_no_district = p
+        .data
+        .streets
+        .iter()
+        .filter(|s| !p.data.districts.iter().any(|d| s.parent_id == Some(d.id)));
     html! {
         fieldset.field .has-error[error_for(p.errors, "streets").is_some()] {
-            legend { (ctx.t("所辖街道（街道干部）", "Streets (officials)")) }
-            @for s in &p.data.streets {
-                label.check { input type="checkbox" name="streets" value=(s.id) checked[p.values.streets.contains(&s.id)]; " " (s.name) }
+            legend { (ctx.t("所辖区或街道（街道干部）", "District or streets (officials)")) }
+            p.hint { (ctx.t("勾选整个区：可查看全区统计，并管理区内所有街道（含以后新增的街道）。", "Tick a whole district to see its district-wide reports and manage all its streets, including streets added later.")) }
+            @for d in &p.data.districts {
+                label.check { input type="checkbox" name="districts" value=(d.id) checked[p.values.districts.contains(&d.id)]; " " strong { (d.name) } (ctx.t("（整个区）", " (whole district)")) }
+                div.indent { @for s in p.data.streets.iter().filter(|s| s.parent_id == Some(d.id)) { (street(s)) } }
             }
+            @for s in in_no_district { (street(s)) }
             (field_error(ctx, p, "streets"))
         }
     }

@@ -7,9 +7,11 @@ use super::forms::{Input, error_for, notice};
 use super::layout::page;
 use crate::domain::bank::Bank;
 use crate::domain::org::{OrgKind, OrgUnit};
-use crate::domain::report::Rate;
+use crate::domain::report::{MIN_ANSWERS, Rate, RuleMistakes};
 use crate::export::Table;
 use crate::i18n::{Lang, Text};
+use crate::services::banks::CitedArticle;
+use crate::services::reports::mistakes::MistakesPage;
 use crate::services::reports::tables::{dashboard_table, items_table, session_table};
 use crate::services::reports::{
     Dashboard, DashboardPage, DashboardQuery, ItemAnalysisPage, ItemFilter, ItemLine, SessionReport,
@@ -125,14 +127,43 @@ pub fn session_report(ctx: &Ctx, r: &SessionReport) -> Markup {
     )
 }
 
-fn range_form(ctx: &Ctx, unit: Option<i64>, from: &str, to: &str, errors: &[(&'static str, Text)]) -> Markup {
+/// The range form; with `choices`, also a picker of the districts and streets the viewer may open (the
+/// unit shown stays chosen when it is below them).
+fn range_form(
+    ctx: &Ctx,
+    action: &str,
+    unit: Option<&OrgUnit>,
+    choices: &[OrgUnit],
+    (from, to): (&str, &str),
+    errors: &[(&'static str, Text)],
+) -> Markup {
     let lang = ctx.lang;
+    let listed = unit.is_some_and(|u| choices.iter().any(|c| c.id == u.id));
     html! {
-        form.search method="get" action=(urls::DASHBOARD) {
-            @if let Some(u) = unit { input type="hidden" name="unit" value=(u); }
+        form.search method="get" action=(action) {
+            @if choices.len() > 1 {
+                div.field { label for="f-unit" { (ctx.t("单位", "Unit")) }
+                    select #f-unit name="unit" {
+                        @if let Some(u) = unit.filter(|_| !listed) { option value=(u.id) selected { (u.name) } }
+                        @for c in choices { option value=(c.id) selected[unit.is_some_and(|u| u.id == c.id)] { (c.name) " · " (c.kind.label(lang)) } }
+                    }
+                }
+            } @else if let Some(u) = unit { input type="hidden" name="unit" value=(u.id); }
             (Input::new("from", ctx.t("起始日期", "From"), from).kind("date").error(error_for(errors, "from")).render(lang))
             (Input::new("to", ctx.t("截止日期", "To"), to).kind("date").error(error_for(errors, "to")).render(lang))
             button type="submit" { (ctx.t("查看", "Show")) }
+        }
+    }
+}
+
+/// The way back up the tree, as far as the viewer may go: 区 › 街道 › 居委 › the unit shown.
+fn trail(ctx: &Ctx, action: &str, units: &[OrgUnit], unit: &OrgUnit, (from, to): (&str, &str)) -> Markup {
+    html! {
+        @if !units.is_empty() {
+            nav.trail aria-label=(ctx.t("上级单位", "Units above")) {
+                @for u in units { a href=(format!("{action}?unit={}&from={from}&to={to}", u.id)) { (u.name) } " › " }
+                span aria-current="page" { (unit.name) }
+            }
         }
     }
 }
@@ -187,9 +218,10 @@ pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
     let q = format!("unit={}&from={from}&to={to}", d.unit.id);
     page(
         ctx,
-        &format!("{} · {}", ctx.t("街道统计", "Street dashboard"), d.unit.name),
+        &format!("{} · {}", ctx.t("统计", "Dashboard"), d.unit.name),
         html! {
-            (range_form(ctx, Some(d.unit.id), from, to, &[]))
+            (trail(ctx, urls::DASHBOARD, &p.trail, &d.unit, (from, to)))
+            (range_form(ctx, urls::DASHBOARD, Some(&d.unit), &p.choices, (from, to), &[]))
             p.meta { (d.unit.kind.label(lang)) " · " (ctx.t("合格率 ", "pass rate ")) (d.total.pass_rate.label(lang)) " · " (ctx.t("证书覆盖 ", "coverage ")) (d.total.coverage.label(lang)) }
             (dashboard_figures(ctx, d, from, to))
             p.meta { (ctx.t(
@@ -197,6 +229,7 @@ pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
                 "Certified: the committee's chair holds a valid certificate issued during the committee's current term (from any session), whatever the dates above; the dates choose only which sessions' attempts and pass rates are counted.",
             )) }
             (exports(ctx, urls::DASHBOARD, &q))
+            p { a.button href=(format!("{}?{q}", urls::MISTAKES)) { (ctx.t("查看本单位答错较多的法条", "What this unit's chairs get wrong")) } }
             (committee_lists(ctx, d))
         },
     )
@@ -206,10 +239,67 @@ pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
 pub fn dashboard_again(ctx: &Ctx, q: &DashboardQuery, errors: &[(&'static str, Text)]) -> Markup {
     page(
         ctx,
-        ctx.t("街道统计", "Street dashboard"),
+        ctx.t("统计", "Dashboard"),
         html! {
             (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below.")))
-            (range_form(ctx, q.unit, q.from, q.to, errors))
+            form.search method="get" action=(urls::DASHBOARD) {
+                @if let Some(u) = q.unit { input type="hidden" name="unit" value=(u); }
+                (Input::new("from", ctx.t("起始日期", "From"), q.from).kind("date").error(error_for(errors, "from")).render(ctx.lang))
+                (Input::new("to", ctx.t("截止日期", "To"), q.to).kind("date").error(error_for(errors, "to")).render(ctx.lang))
+                button type="submit" { (ctx.t("查看", "Show")) }
+            }
+        },
+    )
+}
+
+/// One rule her area answered badly: the article's words a tap away, then the questions behind it.
+fn rule_card(ctx: &Ctx, rank: Option<usize>, r: &RuleMistakes, article: &CitedArticle) -> Markup {
+    let lang = ctx.lang;
+    let label = r.rule.citation().label(&article.statute_title);
+    html! {
+        section.card.rule {
+            h3 { @if let Some(n) = rank { (n) ". " } (label) }
+            p { (ctx.t("作答 ", "Answered ")) strong { (r.answered) } (ctx.t(" 次，答错 ", " times, wrong ")) strong { (r.wrong) } (ctx.t(" 次（答错率 ", " times (")) strong { (r.wrong_rate().label(lang)) } (ctx.t("）", " wrong)")) }
+            details {
+                summary { (ctx.t("查看条文", "Read the article")) }
+                @if let Some(t) = &article.text { blockquote.article { @for line in t.lines() { p { (line) } } } p.meta { (ctx.t("现行条文，版本：", "In force, as of ")) (article.revision) } }
+                @else { p.empty { (ctx.t("条文未收录。", "The text is not on file.")) } }
+            }
+            ul.plain {
+                @for q in &r.questions {
+                    li { (q.stem) br; span.meta { (ctx.t("作答 ", "answered ")) (q.answered) (ctx.t("，答错 ", ", wrong ")) (q.wrong) } }
+                }
+            }
+        }
+    }
+}
+
+pub fn mistakes(ctx: &Ctx, p: &MistakesPage) -> Markup {
+    let (from, to) = (p.from.as_str(), p.to.as_str());
+    let q = format!("unit={}&from={from}&to={to}", p.unit.id);
+    page(
+        ctx,
+        &format!(
+            "{} · {}",
+            ctx.t("答错较多的法条", "What the chairs get wrong"),
+            p.unit.name
+        ),
+        html! {
+            (trail(ctx, urls::MISTAKES, &p.trail, &p.unit, (from, to)))
+            (range_form(ctx, urls::MISTAKES, Some(&p.unit), &[], (from, to), &[]))
+            p.meta { (ctx.t(
+                "统计本单位业委会主任在所选日期内各场随堂测试（含回看补测）已交卷答卷中的全部作答，按题目所依据的第一条法条（条、款）归类，答错率最高的排在前面。",
+                "Every answer in the submitted quizzes (make-up included) of this unit's chairs in the dates chosen, grouped by the first article (and paragraph) each question cites; the worst answered first.",
+            )) " " (ctx.t("共计作答 ", "Answers counted: ")) (p.answers) (ctx.t(" 次。", ".")) }
+            (exports(ctx, urls::MISTAKES, &q))
+            h2 { (ctx.t("答错率最高的法条", "Articles answered worst")) }
+            @if p.rules.is_empty() { p.empty { (ctx.t(&format!("还没有作答满 {MIN_ANSWERS} 次的法条。"), &format!("No article has been answered {MIN_ANSWERS} times yet."))) } }
+            @for (i, (r, article)) in p.rules.iter().enumerate() { (rule_card(ctx, Some(i + 1), r, article)) }
+            @if !p.few.is_empty() {
+                h2 { (ctx.t(&format!("作答不足 {MIN_ANSWERS} 次的法条（仅供参考）"), &format!("Articles answered fewer than {MIN_ANSWERS} times (for reference)"))) }
+                @for (r, article) in &p.few { (rule_card(ctx, None, r, article)) }
+            }
+            p { a href=(format!("{}?{q}", urls::DASHBOARD)) { (ctx.t("返回统计", "Back to the dashboard")) } }
         },
     )
 }

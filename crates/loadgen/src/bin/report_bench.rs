@@ -1,6 +1,7 @@
-//! Report benchmark (see BENCHMARKS.md): generates a district (10,000 chairs, N sessions, M attempts)
-//! on SQLite or PostgreSQL, starts the release server on it, and times the street dashboard and session
-//! reports over HTTP as an official of the district would request them.
+//! Report benchmark (see BENCHMARKS.md): generates a district (10,000 chairs, N sessions, M attempts
+//! with ten answers each) on SQLite or PostgreSQL, starts the release server on it, and times the
+//! district and street dashboards, what the district gets wrong, and session reports over HTTP as an
+//! official of the district would request them.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use loadgen::{Error, Server, ServerSpec};
 use testkit::seed::District;
 
 #[derive(Parser)]
-#[command(about = "Report benchmark: street dashboard and session report at district scale")]
+#[command(about = "Report benchmark: dashboards, per-area mistakes and session reports at district scale")]
 struct Args {
     #[arg(long, default_value_t = 300)]
     sessions: usize,
@@ -28,7 +29,9 @@ struct Args {
 /// Response times in ms by report, and how many responses were not a success.
 #[derive(Default)]
 struct Timings {
+    district: Vec<f64>,
     dashboard: Vec<f64>,
+    mistakes: Vec<f64>,
     report: Vec<f64>,
     errors: usize,
 }
@@ -83,18 +86,25 @@ async fn start_server(bin: &Path, url: &str, dir: &Path) -> Result<Server, Error
     .await
 }
 
-/// Requests the street dashboard and a session report `requests` times each, one after the other.
+/// Requests the district and street dashboards, the district's mistakes and a session report
+/// `requests` times each, one after the other.
 async fn time_reports(args: &Args, base: &str, token: &str, d: &District) -> Result<Timings, Error> {
     let client = reqwest::Client::new();
     let cookie = format!("q_sid={token}");
     let mut timings = Timings::default();
+    let range = "from=2020-01-01&to=2030-12-31";
     for i in 0..args.requests {
-        let dashboard = format!(
-            "{base}/street/dashboard?unit={}&from=2020-01-01&to=2030-12-31",
-            d.street
-        );
+        let district = format!("{base}/street/dashboard?unit={}&{range}", d.district);
+        let (ms, ok) = time(&client, &cookie, district).await?;
+        timings.district.push(ms);
+        timings.errors += usize::from(!ok);
+        let dashboard = format!("{base}/street/dashboard?unit={}&{range}", d.street);
         let (ms, ok) = time(&client, &cookie, dashboard).await?;
         timings.dashboard.push(ms);
+        timings.errors += usize::from(!ok);
+        let mistakes = format!("{base}/street/mistakes?unit={}&{range}", d.district);
+        let (ms, ok) = time(&client, &cookie, mistakes).await?;
+        timings.mistakes.push(ms);
         timings.errors += usize::from(!ok);
         let report = format!("{base}/sessions/{}/report", d.sessions[i % d.sessions.len()]);
         let (ms, ok) = time(&client, &cookie, report).await?;
@@ -124,6 +134,16 @@ fn report(args: &Args, mut t: Timings) {
         args.sessions,
         args.attempts,
         args.requests
+    );
+    println!(
+        "district dashboard (10,000 chairs, all sessions): p50 {:.0} ms, p99 {:.0} ms",
+        p(&mut t.district, 0.5),
+        p(&mut t.district, 0.99)
+    );
+    println!(
+        "what the district gets wrong (every answer of every attempt): p50 {:.0} ms, p99 {:.0} ms",
+        p(&mut t.mistakes, 0.5),
+        p(&mut t.mistakes, 0.99)
     );
     println!(
         "street dashboard (1,000 chairs, 30 sessions): p50 {:.0} ms, p99 {:.0} ms",
