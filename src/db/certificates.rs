@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::entities::{certificate, email_attempt, email_outbox};
 use crate::domain::certificate::CertificateContent;
@@ -449,20 +451,26 @@ pub async fn requeue(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Certificates of these sessions that are not revoked: (person, session, issued at).
-/// Valid certificates of these people, from any session: (person, issued at).
-pub async fn valid_for_people(db: &impl ConnectionTrait, people: &[i64]) -> Result<Vec<(i64, DateTime<Utc>)>, DbErr> {
+/// The latest issue date of a valid (unrevoked) certificate of each of these people who has one: a
+/// committee's chair is certified when it falls in the committee's current term (a later one would
+/// too, so the latest is all the dashboard needs of a district's tens of thousands).
+pub async fn latest_valid_for_people(
+    db: &impl ConnectionTrait,
+    people: &[i64],
+) -> Result<Vec<(i64, DateTime<Utc>)>, DbErr> {
     let mut out = Vec::new();
     for chunk in people.chunks(500) {
-        out.extend(
-            certificate::Entity::find()
-                .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
-                .filter(certificate::Column::RevokedAt.is_null())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|c| (c.person_id, c.issued_at)),
-        );
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> = certificate::Entity::find()
+            .select_only()
+            .column(certificate::Column::PersonId)
+            .column_as(certificate::Column::IssuedAt.max(), "latest")
+            .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
+            .filter(certificate::Column::RevokedAt.is_null())
+            .group_by(certificate::Column::PersonId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(p, at)| Some((p, at?))));
     }
     Ok(out)
 }

@@ -45,6 +45,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // 16 MiB of page cache per connection (the default is 2 MiB): district reports read
+                // tens of thousands of rows spread over a large file.
+                .pragma("cache_size", "-16384")
         });
     Database::connect(opts).await
 }

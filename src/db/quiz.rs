@@ -465,21 +465,100 @@ pub async fn for_sessions(db: &impl ConnectionTrait, sessions: &[i64]) -> Result
     Ok(out)
 }
 
-/// Submitted attempts of these quizzes.
-pub async fn submitted_of_quizzes(db: &impl ConnectionTrait, quizzes: &[i64]) -> Result<Vec<AttemptRecord>, DbErr> {
-    let mut out = Vec::new();
+/// What the dashboard counts per chair over these quizzes, in two parts that together cover every
+/// (quiz, chair) with a submitted attempt, so that a district's hundred thousand attempts are summed in
+/// the database rather than read row by row:
+/// - where she submitted exactly one attempt at a quiz, that attempt is the one that counts (whatever
+///   the rule, it has nothing to choose from): summed per chair as (chair, quizzes, passed, make-up,
+///   make-up passed);
+/// - where she submitted several, every one of them, for the counting rule to choose
+///   (`domain::attempt::counting_attempt`).
+pub async fn submitted_tallies(
+    db: &impl ConnectionTrait,
+    quizzes: &[i64],
+) -> Result<
+    (
+        Vec<(i64, i64, i64, i64, i64)>,
+        Vec<crate::domain::attempt::AttemptSummary>,
+    ),
+    DbErr,
+> {
+    use crate::domain::attempt::{AttemptSummary, Outcome};
+    use sea_orm::sea_query::{Alias, Func, SelectStatement};
+    let (mut single, mut repeated) = (Vec::new(), Vec::new());
+    let flag = |c: &str| Expr::cust(format!("MAX(CASE WHEN {c} THEN 1 ELSE 0 END)"));
     for chunk in quizzes.chunks(500) {
-        out.extend(
-            attempt::Entity::find()
-                .filter(attempt::Column::QuizId.is_in(chunk.iter().copied()))
-                .filter(attempt::Column::Status.eq("submitted"))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(to_attempt),
+        let submitted = |q: &mut SelectStatement| {
+            q.from(attempt::Entity)
+                .and_where(attempt::Column::QuizId.is_in(chunk.iter().copied()))
+                .and_where(attempt::Column::Status.eq("submitted"))
+                .add_group_by([Expr::col(attempt::Column::QuizId), Expr::col(attempt::Column::PersonId)]);
+        };
+        let mut once = Query::select();
+        submitted(&mut once);
+        once.column(attempt::Column::PersonId)
+            .expr_as(flag("passed"), Alias::new("p"))
+            .expr_as(flag("makeup"), Alias::new("m"))
+            .expr_as(flag("makeup AND passed"), Alias::new("mp"))
+            .and_having(Expr::col(attempt::Column::Id).count().eq(1));
+        let sum = |c: &str| Func::sum(Expr::col(Alias::new(c)));
+        let per_chair = Query::select()
+            .column(attempt::Column::PersonId)
+            .expr(Expr::col(attempt::Column::PersonId).count())
+            .expr(sum("p"))
+            .expr(sum("m"))
+            .expr(sum("mp"))
+            .from_subquery(once, Alias::new("g"))
+            .group_by_col(attempt::Column::PersonId)
+            .to_owned();
+        for row in db.query_all(&per_chair).await? {
+            // Sums come back as BIGINT on PostgreSQL and INTEGER on SQLite; NUMERIC never (the
+            // summed values are integers 0 and 1).
+            let n = |i: usize| row.try_get_by_index::<i64>(i);
+            single.push((n(0)?, n(1)?, n(2)?, n(3)?, n(4)?));
+        }
+        let mut several = Query::select();
+        submitted(&mut several);
+        several
+            .columns([attempt::Column::QuizId, attempt::Column::PersonId])
+            .and_having(Expr::col(attempt::Column::Id).count().gt(1));
+        let rows: Vec<(i64, i64, i32, Option<i32>, i32, Option<bool>, bool)> = attempt::Entity::find()
+            .select_only()
+            .columns([
+                attempt::Column::QuizId,
+                attempt::Column::PersonId,
+                attempt::Column::Number,
+                attempt::Column::Correct,
+                attempt::Column::Total,
+                attempt::Column::Passed,
+                attempt::Column::Makeup,
+            ])
+            .filter(attempt::Column::Status.eq("submitted"))
+            .filter(
+                Expr::tuple([Expr::col(attempt::Column::QuizId), Expr::col(attempt::Column::PersonId)])
+                    .in_subquery(several),
+            )
+            .into_tuple()
+            .all(db)
+            .await?;
+        repeated.extend(
+            rows.into_iter().map(
+                |(quiz_id, person_id, number, correct, total, passed, makeup)| AttemptSummary {
+                    quiz_id,
+                    person_id,
+                    outcome: Outcome {
+                        number,
+                        submitted: true,
+                        passed: passed == Some(true),
+                        correct: correct.unwrap_or(0),
+                        total,
+                    },
+                    makeup,
+                },
+            ),
         );
     }
-    Ok(out)
+    Ok((single, repeated))
 }
 
 /// One person's attempts at these quizzes, in one query.

@@ -236,28 +236,71 @@ impl PassedAttempt {
     }
 }
 
+/// What the counting rule reads of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub number: i32,
+    pub submitted: bool,
+    pub passed: bool,
+    pub correct: i32,
+    pub total: i32,
+}
+
+/// An attempt the counting rule can rank: a whole record, or the few columns a district-wide report
+/// reads of a hundred thousand of them (`AttemptSummary`).
+pub trait Counts {
+    fn outcome(&self) -> Outcome;
+}
+
+impl Counts for AttemptRecord {
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            number: self.number,
+            submitted: self.status == AttemptStatus::Submitted,
+            passed: self.passed == Some(true),
+            correct: self.correct.unwrap_or(0),
+            total: self.total,
+        }
+    }
+}
+
+/// A submitted attempt as the dashboard reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptSummary {
+    pub quiz_id: i64,
+    pub person_id: i64,
+    pub outcome: Outcome,
+    pub makeup: bool,
+}
+
+impl Counts for AttemptSummary {
+    fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+}
+
 /// The one rule for which of a chair's attempts counts, used by her quiz page, the session report,
 /// its exports, the dashboard and certificates: a pass is kept a pass (the first passing attempt,
 /// the one her certificate was issued with); otherwise the best submitted score (the later on a tie);
 /// with nothing submitted, the latest attempt.
-pub fn counting_attempt<'a, I>(attempts: I) -> Option<&'a AttemptRecord>
+pub fn counting_attempt<'a, A, I>(attempts: I) -> Option<&'a A>
 where
-    I: IntoIterator<Item = &'a AttemptRecord>,
+    A: Counts + 'a,
+    I: IntoIterator<Item = &'a A>,
 {
-    let rank = |a: &AttemptRecord| {
-        let submitted = a.status == AttemptStatus::Submitted;
-        let passed = a.passed == Some(true);
-        let score = if submitted && a.total > 0 {
+    let rank = |a: &A| {
+        let o = a.outcome();
+        let score = if o.submitted && o.total > 0 {
             // Compared as a fraction scaled to integers (attempts of one quiz share a total, but be safe).
-            i64::from(a.correct.unwrap_or(0)) * 1_000_000 / i64::from(a.total)
+            i64::from(o.correct) * 1_000_000 / i64::from(o.total)
         } else {
             -1
         };
         // Among passes the first counts, whatever it scored; otherwise the best, the later of equals.
-        if passed {
-            (submitted, passed, -i64::from(a.number), 0)
+        if o.passed {
+            (o.submitted, o.passed, -i64::from(o.number), 0)
         } else {
-            (submitted, passed, score, i64::from(a.number))
+            (o.submitted, o.passed, score, i64::from(o.number))
         }
     };
     attempts.into_iter().max_by_key(|a| rank(a))

@@ -47,6 +47,11 @@ pub(crate) async fn take_public(s: &Setup, quiz_id: i64, chair: i64, right: bool
 /// Answers the chair's attempt (all right, or all wrong) and submits it; returns the attempt id.
 async fn take(s: &Setup, quiz_id: i64, chair: i64, right: bool) -> i64 {
     let a = quiz_db::attempts_of(&s.app.db, quiz_id, chair).await.unwrap()[0].id;
+    answer_and_submit(s, a, right).await
+}
+
+/// Answers every question of an attempt, all right or all wrong, and hands it in.
+pub(crate) async fn answer_and_submit(s: &Setup, a: i64, right: bool) -> i64 {
     let n = quiz_db::items(&s.app.db, a).await.unwrap().len() as i32;
     for pos in 0..n {
         let (kind, choices, truth) = right_choices(&s.app, a, pos).await;

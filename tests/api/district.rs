@@ -345,3 +345,29 @@ async fn neighbourhood_of(app: &TestApp, committee: i64) -> i64 {
         .parent_id
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_the_attempt_that_counts_when_chairs_retake() {
+    // Chair 0 fails twice; chair 1 fails, retakes and passes (chair 2 came too late to take it). One
+    // counting attempt per chair and quiz: two submitted, one passed.
+    let s = crate::quiz::setup(quorum::domain::quiz::QuizSettings {
+        attempts_allowed: 3,
+        ..crate::quiz::settings(4)
+    })
+    .await;
+    let opened = s.open_quiz(&s.chairs).await;
+    for (i, second) in [(0, false), (1, true)] {
+        crate::certificates::take_public(&s, opened.quiz_id, s.chairs[i], false).await;
+        let chair = crate::quiz::as_chair(&s, i).await;
+        assert_eq!(chair.start_quiz(opened.quiz_id).await.status().as_u16(), 303);
+        let mine = quorum::db::quiz::attempts_of(&s.app.db, opened.quiz_id, s.chairs[i])
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 2);
+        crate::certificates::answer_and_submit(&s, mine[1].id, second).await;
+    }
+    let official = s.app.other_browser();
+    official.sign_in("13800000003", PASSWORD).await;
+    let page = official.page("/street/dashboard").await;
+    assert_eq!(page.table_rows("tr.total")[0][1..5], ["3", "2", "1", "50.0%"], "{page}");
+}

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
-use super::{DashboardQuery, area_units, streets_under};
+use super::{DashboardQuery, area_units, dashboard_choices, streets_under};
 use crate::db::{banks, org, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::org::{OrgKind, OrgUnit, ancestors_of};
 use crate::domain::report::{AnsweredVersion, DateRange, RuleMistakes, mistakes_by_rule};
@@ -30,7 +30,8 @@ pub struct MistakesPage {
     pub answers: u64,
 }
 
-/// The page for the unit and range asked; the same scope as the unit's dashboard.
+/// The page for the unit (by default the dashboard's) and range asked; the same scope as the unit's
+/// dashboard.
 pub async fn mistakes_page(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
@@ -40,9 +41,15 @@ pub async fn mistakes_page(
         .format("%Y")
         .to_string();
     let range = DateRange::parse(q.from, q.to, year.parse().unwrap_or(2026))?;
-    let unit = org::get(db, q.unit.ok_or(ServiceError::NotFound)?)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let unit = match q.unit {
+        Some(u) => u,
+        None => dashboard_choices(db, scope)
+            .await?
+            .first()
+            .map(|u| u.id)
+            .ok_or(ServiceError::NotFound)?,
+    };
+    let unit = org::get(db, unit).await?.ok_or(ServiceError::NotFound)?;
     if !scope.allows_unit(&unit) {
         return Err(ServiceError::Forbidden);
     }

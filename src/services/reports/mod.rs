@@ -19,14 +19,15 @@ use super::quiz::counting_attempt;
 use crate::db::quiz::{AttemptRecord, AttemptStatus, QuizRecord};
 use crate::db::sessions::SessionRecord;
 use crate::db::{banks, certificates, org, people, quiz as quiz_db, sessions as sessions_db, statutes};
+use crate::domain::attempt::Counts;
 use crate::domain::bank::{Bank, QuestionVersion};
 use crate::domain::certificate::EmailStatus;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::quiz::Given;
 use crate::domain::report::{
-    AreaFacts, AttemptResult, Counted, DateRange, ItemStat, choice_counts, cites, item_stats, session_figures,
-    sort_items, tally,
+    AreaFacts, AttemptResult, ChairResults, Counted, DateRange, ItemStat, choice_counts, cites, item_stats,
+    session_figures, sort_items, tally,
 };
 pub use crate::domain::report::{ChairLine, Dashboard, ItemLine, SessionFigures, UnitRow};
 
@@ -85,13 +86,12 @@ fn result_of(a: &AttemptRecord) -> AttemptResult {
     }
 }
 
-/// The attempt that counts for each chair who took the quiz.
 /// The attempt that counts (`counting_attempt`) for each `key`: a chair, or a chair in one quiz.
-fn counting_by<K: Eq + Hash>(
-    attempts: Vec<AttemptRecord>,
-    key: impl Fn(&AttemptRecord) -> K,
-) -> impl Iterator<Item = (K, AttemptRecord)> {
-    let mut groups: HashMap<K, Vec<AttemptRecord>> = HashMap::new();
+fn counting_by<K: Eq + Hash, A: Counts + Clone>(
+    attempts: Vec<A>,
+    key: impl Fn(&A) -> K,
+) -> impl Iterator<Item = (K, A)> {
+    let mut groups: HashMap<K, Vec<A>> = HashMap::new();
     for a in attempts {
         groups.entry(key(&a)).or_default().push(a);
     }
@@ -231,13 +231,13 @@ async fn area_facts(
     let chairs = chairs_of(db, &committees).await?;
     let ids: Vec<i64> = chairs.iter().map(|p| p.id).collect();
     let mut certificates: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for (person, issued) in certificates::valid_for_people(db, &ids).await? {
+    for (person, issued) in certificates::latest_valid_for_people(db, &ids).await? {
         certificates.entry(person).or_default().push(issued);
     }
     Ok(AreaFacts {
         units,
         chairs,
-        results: tally(counting_submitted(db, &sessions).await?),
+        results: chair_results(db, &sessions).await?,
         certificates,
     })
 }
@@ -252,17 +252,29 @@ async fn sessions_in(
     Ok(sessions_db::ids_for_streets_between(db, streets, from, to).await?)
 }
 
-/// The counting submitted attempt of each chair in each quiz of these sessions.
-async fn counting_submitted(db: &impl ConnectionTrait, sessions: &[i64]) -> Result<Vec<Counted>, ServiceError> {
+/// Each chair's counting submitted attempts over the quizzes of these sessions, tallied: the quizzes
+/// where she submitted once are summed by the database, the others go through the counting rule.
+async fn chair_results(
+    db: &impl ConnectionTrait,
+    sessions: &[i64],
+) -> Result<HashMap<i64, ChairResults>, ServiceError> {
     let quizzes = quiz_db::for_sessions(db, sessions).await?;
-    let attempts = quiz_db::submitted_of_quizzes(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await?;
-    Ok(counting_by(attempts, |a| (a.quiz_id, a.person_id))
-        .map(|((_, person), a)| Counted {
+    let (single, repeated) = quiz_db::submitted_tallies(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await?;
+    let mut results = tally(
+        counting_by(repeated, |a| (a.quiz_id, a.person_id)).map(|((_, person), a)| Counted {
             person,
-            passed: a.passed == Some(true),
+            passed: a.outcome.passed,
             makeup: a.makeup,
-        })
-        .collect())
+        }),
+    );
+    for (person, quizzes, passed, makeup, makeup_passed) in single {
+        let r = results.entry(person).or_default();
+        r.submitted += quizzes.max(0) as u64;
+        r.passed += passed.max(0) as u64;
+        r.makeup_submitted += makeup.max(0) as u64;
+        r.makeup_passed += makeup_passed.max(0) as u64;
+    }
+    Ok(results)
 }
 
 /// The dashboard form's query: which unit (the first visible district, else street, by default) and

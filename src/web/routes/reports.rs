@@ -96,7 +96,7 @@ async fn dashboard(
         Ok(page) => Ok(html(views::dashboard(&me.ctx, &page))),
         Err(ServiceError::Rejected(errors)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::dashboard_again(&me.ctx, &q.query(), &errors),
+            views::dashboard_again(&me.ctx, crate::web::urls::DASHBOARD, &q.query(), &errors),
         )),
         Err(e) => Err(e.into()),
     }
@@ -129,7 +129,7 @@ async fn mistakes(
         Ok(page) => Ok(html(views::mistakes(&me.ctx, &page))),
         Err(ServiceError::Rejected(errors)) => Ok(html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            views::dashboard_again(&me.ctx, &q.query(), &errors),
+            views::dashboard_again(&me.ctx, crate::web::urls::MISTAKES, &q.query(), &errors),
         )),
         Err(e) => Err(e.into()),
     }

@@ -235,14 +235,15 @@ pub fn dashboard(ctx: &Ctx, p: &DashboardPage) -> Markup {
     )
 }
 
-/// The dashboard's form again, when its dates could not be read: each problem beside its date.
-pub fn dashboard_again(ctx: &Ctx, q: &DashboardQuery, errors: &[(&'static str, Text)]) -> Markup {
+/// The dashboard's (or the mistakes page's, `action`) form again, when its dates could not be read: each
+/// problem beside its date.
+pub fn dashboard_again(ctx: &Ctx, action: &str, q: &DashboardQuery, errors: &[(&'static str, Text)]) -> Markup {
     page(
         ctx,
         ctx.t("统计", "Dashboard"),
         html! {
             (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below.")))
-            form.search method="get" action=(urls::DASHBOARD) {
+            form.search method="get" action=(action) {
                 @if let Some(u) = q.unit { input type="hidden" name="unit" value=(u); }
                 (Input::new("from", ctx.t("起始日期", "From"), q.from).kind("date").error(error_for(errors, "from")).render(ctx.lang))
                 (Input::new("to", ctx.t("截止日期", "To"), q.to).kind("date").error(error_for(errors, "to")).render(ctx.lang))
