@@ -134,6 +134,16 @@ fn check_banks(dir: PathBuf) -> anyhow::Result<()> {
     if !report.is_clean() {
         anyhow::bail!("{} problems in {}", report.lines().len(), dir.display());
     }
+    let shared = report.shared_rules();
+    if !shared.is_empty() {
+        println!("rules tested in more than one bank (a quiz draws at most one question of each):");
+        for (rule, questions) in &shared {
+            println!("  {rule}");
+            for q in questions {
+                println!("    {q}");
+            }
+        }
+    }
     println!(
         "{}: {} banks, {} questions, {} statutes — all valid",
         dir.display(),

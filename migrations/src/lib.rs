@@ -21,6 +21,8 @@ mod m20261202_000018_signin_link_session;
 mod m20261202_000019_room_participants;
 mod m20261202_000020_recordings;
 mod m20261202_000021_official_districts;
+mod m20261202_000022_question_rule;
+mod m20261202_000023_report_indexes;
 
 pub struct Migrator;
 
@@ -46,6 +48,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_room_participants::Migration),
             Box::new(m20261202_000020_recordings::Migration),
             Box::new(m20261202_000021_official_districts::Migration),
+            Box::new(m20261202_000022_question_rule::Migration),
+            Box::new(m20261202_000023_report_indexes::Migration),
         ]
     }
 }

@@ -451,26 +451,27 @@ pub async fn requeue(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// The latest issue date of a valid (unrevoked) certificate of each of these people who has one: a
-/// committee's chair is certified when it falls in the committee's current term (a later one would
-/// too, so the latest is all the dashboard needs of a district's tens of thousands).
-pub async fn latest_valid_for_people(
+/// The latest issue date of a valid (unrevoked) certificate of each member of these committees who
+/// has one: a chair is certified when it falls in her committee's current term (a later one would too,
+/// so the latest is all the dashboard needs of a district's tens of thousands). One query.
+pub async fn latest_valid_in_committees(
     db: &impl ConnectionTrait,
-    people: &[i64],
+    committees: &[i64],
 ) -> Result<Vec<(i64, DateTime<Utc>)>, DbErr> {
-    let mut out = Vec::new();
-    for chunk in people.chunks(500) {
-        let rows: Vec<(i64, Option<DateTime<Utc>>)> = certificate::Entity::find()
-            .select_only()
-            .column(certificate::Column::PersonId)
-            .column_as(certificate::Column::IssuedAt.max(), "latest")
-            .filter(certificate::Column::PersonId.is_in(chunk.iter().copied()))
-            .filter(certificate::Column::RevokedAt.is_null())
-            .group_by(certificate::Column::PersonId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        out.extend(rows.into_iter().filter_map(|(p, at)| Some((p, at?))));
-    }
-    Ok(out)
+    let members = sea_orm::sea_query::Query::select()
+        .column(super::entities::person::Column::Id)
+        .from(super::entities::person::Entity)
+        .and_where(super::entities::person::Column::CommitteeId.is_in(committees.iter().copied()))
+        .to_owned();
+    let rows: Vec<(i64, Option<DateTime<Utc>>)> = certificate::Entity::find()
+        .select_only()
+        .column(certificate::Column::PersonId)
+        .column_as(certificate::Column::IssuedAt.max(), "latest")
+        .filter(certificate::Column::PersonId.in_subquery(members))
+        .filter(certificate::Column::RevokedAt.is_null())
+        .group_by(certificate::Column::PersonId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(p, at)| Some((p, at?))).collect())
 }

@@ -156,6 +156,8 @@ pub struct QuestionContent {
     pub tags: Vec<String>,
     /// 1 easy, 2 medium, 3 hard.
     pub difficulty: u8,
+    /// The rule the question tests, when the lawyer names it (`rule_key` derives one otherwise).
+    pub rule: Option<String>,
 }
 
 /// A problem with a question, by field.
@@ -188,11 +190,45 @@ pub fn letter_index(letter: &str) -> Option<usize> {
 
 pub const MAX_OPTIONS: usize = 8;
 
+/// Whether a rule key is well formed: 3–80 lowercase ASCII letters, digits and '-'.
+pub fn valid_rule(rule: &str) -> bool {
+    (3..=80).contains(&rule.len())
+        && rule
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The rule a citation states, as a key: `civil-code-278-1-5` for article 278, paragraph 1, item 5.
+pub fn derived_rule(c: &Citation) -> String {
+    let mut key = format!("{}-{}", c.statute, c.article);
+    for n in [c.paragraph, c.item].into_iter().flatten() {
+        key.push_str(&format!("-{n}"));
+    }
+    key
+}
+
 impl QuestionContent {
+    /// The rule the question tests: the lawyer's `rule`, else derived from its first citation. One quiz
+    /// never asks two questions with the same rule, whichever banks they are in.
+    pub fn rule_key(&self) -> String {
+        match (&self.rule, self.citations.first()) {
+            (Some(r), _) => r.clone(),
+            (None, Some(c)) => derived_rule(c),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Every problem with the content itself (citations are checked against statutes separately).
     pub fn problems(&self) -> Vec<FieldProblem> {
         let mut out = self.missing();
         out.extend(self.option_problems());
+        if let Some(r) = self.rule.as_deref().filter(|r| !valid_rule(r)) {
+            out.push(problem(
+                "rule",
+                format!("规则编号“{r}”应为3到80个小写英文字母、数字或连字符（-），例如 civil-code-278-2"),
+                format!("rule “{r}” should be 3 to 80 lowercase letters, digits or '-', e.g. civil-code-278-2"),
+            ));
+        }
         for t in &self.tags {
             if t.trim().is_empty() {
                 out.push(problem("tags", "标签不能为空", "a tag is empty"));
@@ -326,6 +362,11 @@ impl QuestionContent {
             field(t);
         }
         field(&self.difficulty.to_string());
+        // Only when named: versions stored before rules existed keep their fingerprints.
+        if let Some(r) = &self.rule {
+            field("rule");
+            field(r);
+        }
         super::hex(&h.finalize())
     }
 
@@ -397,6 +438,8 @@ pub struct QuestionDraft<'a> {
     /// Separated by commas (ASCII or Chinese) or 、.
     pub tags: &'a str,
     pub difficulty: &'a str,
+    /// Empty: derived from the first citation.
+    pub rule: &'a str,
 }
 
 impl QuestionDraft<'_> {
@@ -429,6 +472,7 @@ impl QuestionDraft<'_> {
             citations,
             tags: split_list(self.tags, &[',', '，', '、']),
             difficulty: self.difficulty.trim().parse::<u8>().unwrap_or(0),
+            rule: Some(self.rule.trim().to_string()).filter(|r| !r.is_empty()),
         };
         errors.extend(content.problems());
         if errors.is_empty() { Ok(content) } else { Err(errors) }
@@ -450,7 +494,7 @@ impl QuestionDraft<'_> {
     }
 
     /// The text fields for an existing question.
-    pub fn fields_of(c: &QuestionContent) -> [String; 8] {
+    pub fn fields_of(c: &QuestionContent) -> [String; 9] {
         [
             c.kind.code().to_string(),
             c.stem.clone(),
@@ -464,6 +508,7 @@ impl QuestionDraft<'_> {
             c.citations.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("\n"),
             c.tags.join("，"),
             c.difficulty.to_string(),
+            c.rule.clone().unwrap_or_default(),
         ]
     }
 }
@@ -487,6 +532,7 @@ mod tests {
             }],
             tags: vec![],
             difficulty: 2,
+            rule: None,
         }
     }
 

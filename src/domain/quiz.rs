@@ -184,8 +184,10 @@ impl QuizSettings {
             let (have, n) = (available(t), r.count);
             if n > have {
                 p.push(bad(
-                    format!("主题“{t}”只有 {have} 道可用题目（不含待复核），不够抽 {n} 道"),
-                    format!("topic “{t}” has only {have} usable questions (excluding those needing review), not {n}"),
+                    format!("主题“{t}”只有 {have} 道可用题目（不含待复核；考同一规则的题只算一道），不够抽 {n} 道"),
+                    format!(
+                        "topic “{t}” has only {have} usable questions (excluding those needing review; those testing one rule count once), not {n}"
+                    ),
                 ));
             }
         }
@@ -283,12 +285,19 @@ impl SeededRng {
 }
 
 /// A question that may be drawn: its id and the version to pin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Candidate {
     pub question_id: i64,
     pub version_id: i64,
     /// Number of options (0 for true/false), for shuffling.
     pub options: usize,
+    /// The rule it tests (`QuestionContent::rule_key`): one draw takes at most one question per rule.
+    pub rule: String,
+}
+
+/// How many questions a pool can give one draw: one per rule.
+pub fn distinct_rules(pool: &[Candidate]) -> usize {
+    pool.iter().map(|c| c.rule.as_str()).collect::<BTreeSet<_>>().len()
 }
 
 /// One drawn item: the pinned version and the order its options are shown in
@@ -300,8 +309,9 @@ pub struct DrawnItem {
     pub order: Vec<usize>,
 }
 
-/// Draws by the blueprint from per-topic pools (already limited to drawable questions). Reproducible:
-/// the same pools and seed give the same items in the same order with the same option orders.
+/// Draws by the blueprint from per-topic pools (already limited to drawable questions), never two
+/// questions with the same rule, whichever topics they come from. Reproducible: the same pools and
+/// seed give the same items in the same order with the same option orders.
 pub fn draw(
     blueprint: &[BlueprintRule],
     pools: &dyn Fn(&str) -> Vec<Candidate>,
@@ -309,24 +319,33 @@ pub fn draw(
 ) -> Result<Vec<DrawnItem>, Text> {
     let mut rng = SeededRng::new(seed);
     let mut items = Vec::new();
-    let mut taken = BTreeSet::new();
-    for rule in blueprint {
-        let mut pool: Vec<Candidate> = pools(&rule.topic)
+    let mut questions = BTreeSet::new();
+    let mut rules = BTreeSet::new();
+    for b in blueprint {
+        let mut pool: Vec<Candidate> = pools(&b.topic)
             .into_iter()
-            .filter(|c| !taken.contains(&c.question_id))
+            .filter(|c| !questions.contains(&c.question_id) && !rules.contains(&c.rule))
             .collect();
         pool.sort();
-        let (t, have, n) = (&rule.topic, pool.len(), rule.count);
-        if have < n as usize {
+        let (t, have, n) = (&b.topic, distinct_rules(&pool), b.count as usize);
+        if have < n {
             return Err(Text::new(
-                format!("主题“{t}”只有 {have} 道可用题目，不够抽 {n} 道"),
-                format!("topic “{t}” has only {have} usable questions, not {n}"),
+                format!("主题“{t}”只有 {have} 道可用题目（考同一规则的题只算一道），不够抽 {n} 道"),
+                format!("topic “{t}” has only {have} usable questions (those testing one rule count once), not {n}"),
             ));
         }
         rng.shuffle(&mut pool);
-        for c in pool.into_iter().take(n as usize) {
-            taken.insert(c.question_id);
-            items.push(drawn(c, &mut rng));
+        // The first of each rule in the shuffled pool: every question of a rule is as likely.
+        let mut got = 0;
+        for c in pool {
+            if got == n {
+                break;
+            }
+            if rules.insert(c.rule.clone()) {
+                questions.insert(c.question_id);
+                items.push(drawn(c, &mut rng));
+                got += 1;
+            }
         }
     }
     Ok(items)
@@ -412,8 +431,62 @@ mod tests {
                 question_id: base + i,
                 version_id: 1000 + base + i,
                 options: 4,
+                rule: format!("rule-{}", base + i),
             })
             .collect()
+    }
+
+    /// Ten questions per topic on four rules (0, 1, 2 and 3 repeat), topic B sharing rules 2 and 3
+    /// with topic A.
+    fn shared(topic: &str) -> Vec<Candidate> {
+        let base = if topic == "A" { 0 } else { 100 };
+        let rules = if topic == "A" { [0, 1, 2, 3] } else { [2, 3, 4, 5] };
+        (0..10)
+            .map(|i| Candidate {
+                question_id: base + i,
+                version_id: 1000 + base + i,
+                options: 4,
+                rule: format!("rule-{}", rules[i as usize % 4]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_draw_never_asks_one_rule_twice() {
+        let rule_of = |q: i64| {
+            shared(if q < 100 { "A" } else { "B" })
+                .into_iter()
+                .find(|c| c.question_id == q)
+                .map(|c| c.rule)
+        };
+        let bp = |a: u32, b: u32| {
+            vec![
+                BlueprintRule {
+                    topic: "A".into(),
+                    count: a,
+                },
+                BlueprintRule {
+                    topic: "B".into(),
+                    count: b,
+                },
+            ]
+        };
+        let mut seen = BTreeSet::new();
+        for seed in 0..2000 {
+            let items = draw(&bp(3, 2), &shared, seed).unwrap();
+            let rules: BTreeSet<_> = items.iter().map(|i| rule_of(i.question_id)).collect();
+            assert_eq!(rules.len(), 5, "seed {seed}: {items:?}");
+            seen.extend(items.iter().map(|i| i.question_id));
+        }
+        assert_eq!(seen.len(), 20, "every question is drawn by some seed");
+        // A has four rules: five questions cannot come from it.
+        let e = draw(&bp(5, 1), &shared, 1).unwrap_err();
+        assert!(e.zh.contains("只有 4 道可用题目（考同一规则的题只算一道）"), "{}", e.zh);
+        assert!(
+            draw(&bp(4, 3), &shared, 1).is_err(),
+            "A takes 2 and 3; B has only 4 and 5"
+        );
+        assert_eq!(distinct_rules(&shared("B")), 4);
     }
 
     #[test]
@@ -483,6 +556,7 @@ mod tests {
             }],
             tags: vec![],
             difficulty: 1,
+            rule: None,
         }
     }
 

@@ -133,3 +133,114 @@ mod tests {
         assert!(!a.has(None, Some(1)));
     }
 }
+
+/// One article in force and the drawable questions citing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleCoverage {
+    pub article: u32,
+    pub label: String,
+    pub chapter: String,
+    /// Ids of the questions citing the article (any of their citations), sorted.
+    pub questions: Vec<String>,
+}
+
+/// A statute's articles with the questions citing each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatuteCoverage {
+    pub short_id: String,
+    pub title: String,
+    pub revision_date: String,
+    pub articles: Vec<ArticleCoverage>,
+}
+
+impl StatuteCoverage {
+    pub fn covered(&self) -> usize {
+        self.articles.iter().filter(|a| !a.questions.is_empty()).count()
+    }
+}
+
+/// Which articles of the statutes in force the questions cite: `cited` holds each question's id and
+/// citations. A question citing one article twice (two paragraphs) counts once for it.
+pub fn coverage(statutes: &[Statute], cited: &[(String, Vec<Citation>)]) -> Vec<StatuteCoverage> {
+    let mut by_article: BTreeMap<(&str, u32), std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (qid, citations) in cited {
+        for c in citations {
+            by_article
+                .entry((c.statute.as_str(), c.article))
+                .or_default()
+                .insert(qid);
+        }
+    }
+    statutes
+        .iter()
+        .map(|s| StatuteCoverage {
+            short_id: s.short_id.clone(),
+            title: s.title.clone(),
+            revision_date: s.revision_date.clone(),
+            articles: s
+                .articles
+                .values()
+                .map(|a| ArticleCoverage {
+                    article: a.number,
+                    label: a.label.clone(),
+                    chapter: a.chapter.clone(),
+                    questions: by_article
+                        .get(&(s.short_id.as_str(), a.number))
+                        .map(|q| q.iter().map(|q| q.to_string()).collect())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod coverage_tests {
+    use super::*;
+
+    #[test]
+    fn coverage_counts_each_question_once_per_article_and_lists_the_uncovered() {
+        let article = |number: u32| {
+            (
+                number,
+                Article {
+                    number,
+                    label: format!("第{number}条"),
+                    chapter: "第一章".into(),
+                    text: "……".into(),
+                },
+            )
+        };
+        let statute = Statute {
+            short_id: "law".into(),
+            title: "某法".into(),
+            revision_date: "2024-01-01".into(),
+            articles: [article(1), article(2), article(3)].into_iter().collect(),
+        };
+        let cite = |statute: &str, article: u32, paragraph: Option<u32>| Citation {
+            statute: statute.into(),
+            article,
+            paragraph,
+            item: None,
+        };
+        let cited = vec![
+            (
+                "q-1".to_string(),
+                vec![cite("law", 1, Some(1)), cite("law", 1, Some(2))],
+            ),
+            ("q-2".to_string(), vec![cite("law", 1, None), cite("law", 3, None)]),
+            ("q-3".to_string(), vec![cite("other", 2, None)]),
+        ];
+        let c = coverage(&[statute], &cited);
+        let got: Vec<(u32, Vec<String>)> = c[0].articles.iter().map(|a| (a.article, a.questions.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, vec!["q-1".to_string(), "q-2".to_string()]),
+                (2, vec![]),
+                (3, vec!["q-2".to_string()]),
+            ]
+        );
+        assert_eq!(c[0].covered(), 2);
+    }
+}

@@ -67,6 +67,7 @@ impl Pending {
                 citations: Vec::new(),
                 tags: Vec::new(),
                 difficulty: 2,
+                rule: None,
             },
         }
     }

@@ -51,6 +51,23 @@ impl Report {
     pub fn question_count(&self) -> usize {
         self.files.iter().map(|f| f.parsed.questions.len()).sum()
     }
+
+    /// Rules tested by questions in more than one file, each with `file:line id` of its questions: a
+    /// quiz never draws two of them together, which a lawyer should know (not an error).
+    pub fn shared_rules(&self) -> Vec<(String, Vec<String>)> {
+        let mut by_rule: std::collections::BTreeMap<String, Vec<(usize, String)>> = Default::default();
+        for (i, f) in self.files.iter().enumerate() {
+            for q in &f.parsed.questions {
+                let at = format!("{}:{}: {}", f.path.display(), q.line, q.id);
+                by_rule.entry(q.content.rule_key()).or_default().push((i, at));
+            }
+        }
+        by_rule
+            .into_iter()
+            .filter(|(rule, qs)| !rule.is_empty() && qs.iter().any(|(i, _)| *i != qs[0].0))
+            .map(|(rule, qs)| (rule, qs.into_iter().map(|(_, at)| at).collect()))
+            .collect()
+    }
 }
 
 /// Which file keeps an id that several files use: the one the database already has it from. Empty for
@@ -237,4 +254,42 @@ fn unknown_citations(parsed: &ParsedBank, by_id: &HashMap<&str, &Statute>) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::question::Citation;
+
+    /// FORMAT.md teaches by example: every citation in its example must resolve against the shipped
+    /// statutes, as a lawyer copying it would expect.
+    #[test]
+    fn the_format_guides_example_citations_resolve() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("question-banks");
+        let guide = std::fs::read_to_string(root.join("FORMAT.md")).unwrap_or_default();
+        let (statutes, problems) = statutes::load_dir(&root.join("statutes"));
+        assert!(problems.is_empty(), "{problems:?}");
+        let by_id: HashMap<&str, &Statute> = statutes.iter().map(|s| (s.short_id.as_str(), s)).collect();
+        let mut seen = 0;
+        for line in guide.lines().filter(|l| l.trim_start().starts_with("{ statute =")) {
+            let inline = line.split('}').next().unwrap_or_default();
+            let table: toml::Table = toml::from_str(&format!("c = {inline} }}")).unwrap_or_default();
+            let c = table.get("c").and_then(|c| c.as_table()).cloned().unwrap_or_default();
+            let num = |k: &str| c.get(k).and_then(toml::Value::as_integer).map(|n| n as u32);
+            let citation = Citation {
+                statute: c
+                    .get("statute")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                article: num("article").unwrap_or(0),
+                paragraph: num("paragraph"),
+                item: num("item"),
+            };
+            let problem = citation_problem(by_id.get(citation.statute.as_str()).copied(), &citation);
+            assert!(problem.is_none(), "{line}: {problem:?}");
+            seen += 1;
+        }
+        assert!(seen >= 2, "the example's citations were found ({seen})");
+    }
 }

@@ -69,6 +69,9 @@ fn write_question(out: &mut String, id: &str, q: &QuestionContent) {
         let _ = writeln!(out, "tags = {}", list(&q.tags));
     }
     let _ = writeln!(out, "difficulty = {}", q.difficulty);
+    if let Some(r) = &q.rule {
+        let _ = writeln!(out, "rule = {}", s(r));
+    }
 }
 
 /// `true`/`false`, one letter, or a list of letters (always a list for a multiple-answer question).

@@ -139,6 +139,7 @@ mod tests {
             citations: Vec::new(),
             tags: Vec::new(),
             difficulty: 1,
+            rule: None,
         }
     }
 

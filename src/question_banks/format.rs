@@ -40,6 +40,8 @@ struct QuestionFile {
     #[serde(default)]
     tags: Vec<String>,
     difficulty: Spanned<i64>,
+    #[serde(default)]
+    rule: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -371,6 +373,7 @@ fn content(q: QuestionFile, kind: QuestionKind, answer: Answer, citations: Vec<C
         citations,
         tags: q.tags.into_iter().map(|t| t.trim().to_string()).collect(),
         difficulty: u8::try_from(*q.difficulty.get_ref()).unwrap_or(0),
+        rule: q.rule.map(|r| r.into_inner().trim().to_string()),
     }
 }
 
@@ -442,6 +445,7 @@ struct FieldLines {
     answer: usize,
     difficulty: usize,
     citations: usize,
+    rule: usize,
 }
 
 impl FieldLines {
@@ -455,6 +459,7 @@ impl FieldLines {
             answer: at(q.answer.span()),
             difficulty: at(q.difficulty.span()),
             citations: at(q.citations.span()),
+            rule: q.rule.as_ref().map(|r| at(r.span())).unwrap_or(part.header_line),
         }
     }
 
@@ -466,6 +471,7 @@ impl FieldLines {
             "answer" => self.answer,
             "difficulty" => self.difficulty,
             "citations" => self.citations,
+            "rule" => self.rule,
             _ => self.question,
         }
     }
@@ -546,6 +552,33 @@ difficulty = 2
             p.problems[0].message.en.starts_with("question q-1 does not fit"),
             "{:?}",
             p.problems[0]
+        );
+    }
+
+    #[test]
+    fn a_rule_is_read_and_a_malformed_one_reported_on_its_line() {
+        let with_rule =
+            |r: &str| parse(&GOOD.replacen("difficulty = 1", &format!("difficulty = 1\nrule = \"{r}\""), 1));
+        let p = with_rule("civil-code-278-2-quorum");
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        assert_eq!(p.questions[0].content.rule.as_deref(), Some("civil-code-278-2-quorum"));
+        assert_eq!(p.questions[0].content.rule_key(), "civil-code-278-2-quorum");
+        assert_eq!(
+            p.questions[1].content.rule_key(),
+            p.questions[1]
+                .content
+                .citations
+                .first()
+                .map(crate::domain::question::derived_rule)
+                .unwrap_or_default()
+        );
+        let p = with_rule("Civil Code 278");
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert_eq!(p.problems[0].line, 19, "the rule's own line: {:?}", p.problems);
+        assert!(
+            p.problems[0].message.zh.contains("规则编号“Civil Code 278”"),
+            "{:?}",
+            p.problems
         );
     }
 }

@@ -226,6 +226,7 @@ impl<'a> Block<'a> {
             citations: Vec::new(),
             tags: Vec::new(),
             difficulty: 2,
+            rule: None,
         };
         Ok(Read {
             question: ImportedQuestion {

@@ -27,7 +27,9 @@ use crate::domain::attempt::{
     PassedAttempt, SubmittedBy, decide, from_shown, grade, to_shown,
 };
 use crate::domain::bank::{QuestionStatus, QuestionVersion};
-use crate::domain::quiz::{AnswerProblem, Candidate, Given, QuizRecord, QuizSettings, check_given, draw};
+use crate::domain::quiz::{
+    AnswerProblem, Candidate, Given, QuizRecord, QuizSettings, check_given, distinct_rules, draw,
+};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 
 pub use crate::domain::attempt::{Blocked, Entry, GRACE, Ready, counting_attempt};
@@ -43,10 +45,17 @@ pub async fn pools(db: &impl ConnectionTrait) -> Result<HashMap<String, Vec<Cand
     let mut out: HashMap<String, Vec<Candidate>> = HashMap::new();
     for q in banks::questions_with_status(db, QuestionStatus::Active).await? {
         if let Some(topic) = topics.get(&q.bank_id) {
+            let rule = q.current.content.rule_key();
             out.entry(topic.clone()).or_default().push(Candidate {
                 question_id: q.id,
                 version_id: q.current.id,
                 options: q.current.content.options.len(),
+                // A question citing nothing (none is valid, but be safe) is a rule of its own.
+                rule: if rule.is_empty() {
+                    format!("question-{}", q.id)
+                } else {
+                    rule
+                },
             });
         }
     }
@@ -54,7 +63,7 @@ pub async fn pools(db: &impl ConnectionTrait) -> Result<HashMap<String, Vec<Cand
 }
 
 fn available(pools: &HashMap<String, Vec<Candidate>>) -> impl Fn(&str) -> u32 + '_ {
-    |topic| pools.get(topic).map_or(0, |p| p.len() as u32)
+    |topic| pools.get(topic).map_or(0, |p| distinct_rules(p) as u32)
 }
 
 /// The session's quiz when chairs can enter it now (for the room page's link).
@@ -87,7 +96,11 @@ pub async fn settings_page(
     let access = access.staff()?;
     let session = access.session().clone();
     let quiz = db::for_session(db, session.id).await?;
-    let mut topics: Vec<(String, usize)> = pools(db).await?.into_iter().map(|(t, p)| (t, p.len())).collect();
+    let mut topics: Vec<(String, usize)> = pools(db)
+        .await?
+        .into_iter()
+        .map(|(t, p)| (t, distinct_rules(&p)))
+        .collect();
     topics.sort();
     let counter = match &quiz {
         Some(q) => Some(counter(db, q.id, room.present_chairs(session.id).await.len()).await?),

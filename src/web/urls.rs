@@ -262,6 +262,7 @@ pub fn session_certificates(id: i64) -> String {
 pub const DASHBOARD: &str = "/street/dashboard";
 pub const MISTAKES: &str = "/street/mistakes";
 pub const ITEM_ANALYSIS: &str = "/banks/analysis";
+pub const COVERAGE: &str = "/banks/coverage";
 
 pub fn session_report(id: i64) -> String {
     format!("{SESSIONS}/{id}/report")

@@ -795,3 +795,40 @@ async fn gift_and_aiken_imports_name_every_line_they_cannot_take_as_written() {
         "no markup in the text"
     );
 }
+
+#[tokio::test]
+async fn lawyers_see_which_articles_the_questions_cover_and_name_the_rule_a_question_tests() {
+    // Two questions on article 1 (one naming its rule), none on article 2.
+    let dir = {
+        let app = spawn_app_with(|_| {}).await;
+        let q1 = question("d-1", "第一题", "test-law", 1);
+        let q2 = question("d-2", "第二题", "test-law", 1)
+            .replace("difficulty = 2\n", "difficulty = 2\nrule = \"test-law-1-own\"\n");
+        bank_dir(&app, &[("demo.toml", &format!("{HEADER}{q1}{q2}"))])
+    };
+    let app = spawn_app_with(|s| s.paths.banks_dir = dir.clone()).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let page = app.page("/banks/coverage").await;
+    assert!(
+        page.body_text().contains("收录 2 条，其中 1 条有题目引用，1 条没有。"),
+        "{page}"
+    );
+    assert!(
+        page.to_string().contains("<h3>没有题目引用的条文</h3><p>第二条</p>"),
+        "{page}"
+    );
+    let csv = app.get_text("/banks/coverage.csv").await;
+    assert!(csv.contains("测试法,2024-01-01,第一条,,2,d-1 d-2"), "{csv}");
+    assert!(csv.contains("测试法,2024-01-01,第二条,,0,"), "{csv}");
+    // The rule is kept through the editor: shown, and saved again as it was.
+    let q = db::question_by_qid(&app.db, "d-2").await.unwrap().unwrap();
+    let form = app.page(&format!("/questions/{}/edit", q.id)).await;
+    assert_eq!(form.attr_of("input[name=rule]", "value"), "test-law-1-own", "{form}");
+    let d1 = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    assert_eq!(d1.current.content.rule_key(), "test-law-1");
+    // Chairs and officials do not reach it.
+    let chair = app.other_browser();
+    signed_in_as(&chair, "13900000101", &[Role::Chair], &[], None).await;
+    assert_eq!(chair.get_status("/banks/coverage").await, 403);
+    let _ = std::fs::remove_dir_all(dir);
+}

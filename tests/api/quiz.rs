@@ -35,7 +35,7 @@ fn bank_dir() -> PathBuf {
     );
     for i in 1..=4 {
         text.push_str(&format!(
-            "\n[[question]]\nid = \"t-{i}\"\nkind = \"single\"\nstem = \"单选{i}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"test-law\", article = 1 }}]\ndifficulty = 1\n"
+            "\n[[question]]\nid = \"t-{i}\"\nkind = \"single\"\nstem = \"单选{i}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"test-law\", article = 1 }}]\ndifficulty = 1\nrule = \"t-rule-{i}\"\n"
         ));
     }
     text.push_str("\n[[question]]\nid = \"t-m\"\nkind = \"multiple\"\nstem = \"多选\"\noptions = [\"甲\", \"乙\", \"丙\", \"丁\"]\nanswer = [\"A\", \"C\"]\nexplanation = \"甲和丙。\"\ncitations = [{ statute = \"test-law\", article = 2 }]\ndifficulty = 2\n");

@@ -47,7 +47,7 @@ fn bank_dir() -> PathBuf {
     );
     for i in 1..=4 {
         text.push_str(&format!(
-            "\n[[question]]\nid = \"r-{i}\"\nkind = \"single\"\nstem = \"单选{i}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"test-law\", article = 1 }}]\ndifficulty = 1\n"
+            "\n[[question]]\nid = \"r-{i}\"\nkind = \"single\"\nstem = \"单选{i}\"\noptions = [\"甲\", \"乙\", \"丙\"]\nanswer = \"B\"\nexplanation = \"因为乙。\"\ncitations = [{{ statute = \"test-law\", article = 1 }}]\ndifficulty = 1\nrule = \"r-rule-{i}\"\n"
         ));
     }
     std::fs::write(dir.join("r.toml"), text).unwrap();

@@ -14,6 +14,7 @@ pub struct Model {
     pub explanation: String,
     pub tags: String,
     pub difficulty: i16,
+    pub rule: Option<String>,
     pub fingerprint: String,
     pub created_by: Option<String>,
     pub created_at: DateTimeUtc,

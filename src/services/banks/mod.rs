@@ -12,7 +12,7 @@ use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
 use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
-use crate::domain::statute::{StatuteInfo, citation_problem};
+use crate::domain::statute::{StatuteCoverage, StatuteInfo, citation_problem, coverage};
 use crate::i18n::Text;
 use crate::question_banks::{BankMeta, ImportResult, Problem, aiken, export, gift};
 
@@ -628,4 +628,22 @@ pub async fn drawable(db: &impl ConnectionTrait, bank_id: i64) -> Result<Vec<Que
         .into_iter()
         .filter(|q| q.status == QuestionStatus::Active)
         .collect())
+}
+
+/// Which articles of the statutes in force the drawable questions (active, in banks in use) cite, and
+/// which none does: three queries.
+pub async fn coverage_page(db: &impl ConnectionTrait) -> Result<Vec<StatuteCoverage>, ServiceError> {
+    let in_use: BTreeSet<i64> = db::banks(db)
+        .await?
+        .iter()
+        .filter(|b| !b.retired)
+        .map(|b| b.id)
+        .collect();
+    let cited: Vec<(String, Vec<Citation>)> = db::questions_with_status(db, QuestionStatus::Active)
+        .await?
+        .into_iter()
+        .filter(|q| in_use.contains(&q.bank_id))
+        .map(|q| (q.qid, q.current.content.citations))
+        .collect();
+    Ok(coverage(&statutes::current_all(db).await?, &cited))
 }

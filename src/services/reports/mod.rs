@@ -229,9 +229,8 @@ async fn area_facts(
     // Certified is a matter of the committee's term, not of the dates chosen: every valid certificate
     // of these chairs counts, whichever session (and range) it came from (`AreaFacts::certified`).
     let chairs = chairs_of(db, &committees).await?;
-    let ids: Vec<i64> = chairs.iter().map(|p| p.id).collect();
     let mut certificates: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for (person, issued) in certificates::latest_valid_for_people(db, &ids).await? {
+    for (person, issued) in certificates::latest_valid_in_committees(db, &committees).await? {
         certificates.entry(person).or_default().push(issued);
     }
     Ok(AreaFacts {

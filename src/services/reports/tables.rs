@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::attendance::Interval;
 use crate::domain::certificate::CertificateRecord;
 use crate::domain::report::{AttemptResult, ChairLine, Dashboard, ItemLine, Rate, RuleMistakes, UnitRow};
+use crate::domain::statute::StatuteCoverage;
 use crate::domain::time::to_shanghai;
 use crate::export::{Cell, Table};
 use crate::i18n::Lang;
@@ -304,6 +305,38 @@ pub fn mistakes_table(
             t("本题作答次数", "Answers to the question"),
             t("本题答错次数", "Wrong"),
             t("本题答错率", "Share wrong"),
+        ],
+        rows,
+    }
+}
+
+/// Statute coverage: one row per article in force, with the questions citing it.
+pub fn coverage_table(lang: Lang, statutes: &[StatuteCoverage]) -> Table {
+    let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
+    let rows = statutes
+        .iter()
+        .flat_map(|s| {
+            s.articles.iter().map(move |a| {
+                vec![
+                    Cell::Text(s.title.clone()),
+                    Cell::Text(s.revision_date.clone()),
+                    Cell::Text(a.label.clone()),
+                    Cell::Text(a.chapter.clone()),
+                    Cell::Number(a.questions.len() as f64),
+                    Cell::Text(a.questions.join(" ")),
+                ]
+            })
+        })
+        .collect();
+    Table {
+        title: t("法条覆盖情况", "Statute coverage"),
+        headers: vec![
+            t("法规", "Statute"),
+            t("版本", "Revision"),
+            t("条", "Article"),
+            t("章", "Chapter"),
+            t("引用该条的题数", "Questions citing it"),
+            t("题目编号", "Question ids"),
         ],
         rows,
     }

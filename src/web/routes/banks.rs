@@ -31,6 +31,24 @@ async fn review_queue(state: web::Data<AppState>, me: Require<Lawyer>) -> Result
     Ok(html(views::review_queue(&me.ctx, &list)))
 }
 
+/// Which articles in force the questions in use cite, and which none does.
+#[get("/banks/coverage")]
+async fn coverage(state: web::Data<AppState>, me: Require<Lawyer>) -> Result<HttpResponse, AppError> {
+    let statutes = banks::coverage_page(&state.db).await?;
+    Ok(html(views::coverage(&me.ctx, &statutes)))
+}
+
+#[get("/banks/coverage.{format}")]
+async fn coverage_export(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    format: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let statutes = banks::coverage_page(&state.db).await?;
+    let table = crate::services::reports::tables::coverage_table(me.ctx.lang, &statutes);
+    super::reports::download(&table, &format, "statute-coverage")
+}
+
 #[derive(Deserialize, Default)]
 struct FilterQuery {
     #[serde(default)]
@@ -162,6 +180,8 @@ struct QuestionInput {
     #[serde(default)]
     tags: String,
     difficulty: String,
+    #[serde(default)]
+    rule: String,
 }
 has_csrf!(QuestionInput);
 
@@ -177,6 +197,7 @@ impl QuestionInput {
             citations: self.citations.clone(),
             tags: self.tags.clone(),
             difficulty: self.difficulty.clone(),
+            rule: self.rule.clone(),
         }
     }
 
@@ -190,6 +211,7 @@ impl QuestionInput {
             citations: &self.citations,
             tags: &self.tags,
             difficulty: &self.difficulty,
+            rule: &self.rule,
         }
     }
 }
@@ -345,6 +367,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/banks/{id}` so they are not read as ids.
     cfg.service(index)
         .service(review_queue)
+        .service(coverage_export)
+        .service(coverage)
         .service(new_bank_page)
         .service(new_bank)
         .service(import_page)

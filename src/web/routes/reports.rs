@@ -13,7 +13,7 @@ use crate::web::guards::{Lawyer, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::views::reports as views;
 
-fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppError> {
+pub(super) fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppError> {
     let (bytes, mime) = match format {
         "csv" => (export::csv(t).map_err(AppError::Internal)?, "text/csv; charset=utf-8"),
         "xlsx" => (

@@ -9,6 +9,7 @@ use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::domain::bank::{Bank, BankFileStatus, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, letter};
+use crate::domain::statute::StatuteCoverage;
 use crate::i18n::Text;
 use crate::services::banks::{BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter};
 use crate::web::context::Ctx;
@@ -70,7 +71,8 @@ pub fn overview(ctx: &Ctx, o: &BanksOverview) -> Markup {
                 tbody { @for (b, c) in &o.banks { (bank_row(ctx, b, c)) } }
             }
             p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } " "
-                a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } }
+                a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } " "
+                a.button href=(urls::COVERAGE) { (ctx.t("法条覆盖情况", "Statute coverage")) } }
         },
     )
 }
@@ -233,13 +235,23 @@ pub struct QuestionForm {
     pub citations: String,
     pub tags: String,
     pub difficulty: String,
+    pub rule: String,
 }
 
 impl QuestionForm {
     /// A question's current version as the editor shows it.
     pub fn of(q: &Question) -> QuestionForm {
-        let [kind, stem, options, answer, explanation, citations, tags, difficulty] =
-            QuestionDraft::fields_of(&q.current.content);
+        let [
+            kind,
+            stem,
+            options,
+            answer,
+            explanation,
+            citations,
+            tags,
+            difficulty,
+            rule,
+        ] = QuestionDraft::fields_of(&q.current.content);
         QuestionForm {
             qid: q.qid.clone(),
             kind,
@@ -250,6 +262,7 @@ impl QuestionForm {
             citations,
             tags,
             difficulty,
+            rule,
         }
     }
 }
@@ -329,6 +342,13 @@ fn editor_fields(ctx: &Ctx, f: &QuestionForm, errors: &[(&'static str, Text)]) -
         (textarea(ctx, "citations", citations, &f.citations, example, errors, 3))
         (Input::new("tags", ctx.t("标签（用逗号分隔）", "Tags (comma-separated)"), &f.tags).error(error_for(errors, "tags")).render(ctx.lang))
         (difficulty_select(ctx, f, errors))
+        (Input::new("rule", ctx.t("规则编号（可空）", "Rule (optional)"), &f.rule)
+            .hint(ctx.t(
+                "同一规则的题目不会在一次测试中同时出现。留空则按第一条法条依据生成，如 civil-code-278-1-5；两道题考同一条规则时填相同的编号。",
+                "Questions with the same rule are never drawn into one quiz. Left empty, it is made from the first citation, e.g. civil-code-278-1-5; give two questions testing the same rule the same one.",
+            ))
+            .error(error_for(errors, "rule"))
+            .render(ctx.lang))
     }
 }
 
@@ -421,6 +441,46 @@ pub fn import_page(ctx: &Ctx, banks: &[Bank], errors: &[(&'static str, Text)]) -
                     select id="f-format" name="format" { option value="gift" { "GIFT" } option value="aiken" { "Aiken" } } }
                 (import_file_field(ctx, errors))
                 button.primary type="submit" { (ctx.t("导入", "Import")) }
+            }
+        },
+    )
+}
+
+/// Each statute in force: how many of its articles the drawable questions cite, the articles no question
+/// covers (to write questions for), then every article with its questions.
+pub fn coverage(ctx: &Ctx, statutes: &[StatuteCoverage]) -> Markup {
+    page(
+        ctx,
+        ctx.t("法条覆盖情况", "Statute coverage"),
+        html! {
+            p { (ctx.t("统计正在使用的题目（不含待复核、已停用）引用了现行法规的哪些条文。", "Which articles in force the questions in use (not those needing review or retired) cite.")) }
+            p { a.button href=(format!("{}.csv", urls::COVERAGE)) { (ctx.t("导出 CSV", "Export CSV")) } " "
+                a.button href=(format!("{}.xlsx", urls::COVERAGE)) { (ctx.t("导出 Excel", "Export Excel")) } }
+            @for s in statutes {
+                section.card {
+                    h2 { "《" (s.title) "》" }
+                    p.meta { (ctx.t("版本 ", "Revision ")) (s.revision_date) }
+                    p { (ctx.t("收录 ", "")) strong { (s.articles.len()) } (ctx.t(" 条，其中 ", " articles on file; ")) strong { (s.covered()) } (ctx.t(" 条有题目引用，", " cited by questions, "))
+                        strong { (s.articles.len() - s.covered()) } (ctx.t(" 条没有。", " not.")) }
+                    @let uncovered: Vec<_> = s.articles.iter().filter(|a| a.questions.is_empty()).collect();
+                    @if !uncovered.is_empty() {
+                        h3 { (ctx.t("没有题目引用的条文", "Articles no question cites")) }
+                        p { @for (i, a) in uncovered.iter().enumerate() { @if i > 0 { "、" } (a.label) } }
+                    }
+                    details {
+                        summary { (ctx.t("逐条查看", "Article by article")) }
+                        table.list {
+                            thead { tr { th scope="col" { (ctx.t("条", "Article")) } th scope="col" { (ctx.t("题数", "Questions")) } th scope="col" { (ctx.t("题目编号", "Question ids")) } } }
+                            tbody { @for a in &s.articles {
+                                tr .row-error[a.questions.is_empty()] {
+                                    td data-label=(ctx.t("条", "Article")) { (a.label) }
+                                    td data-label=(ctx.t("题数", "Questions")) { (a.questions.len()) }
+                                    td data-label=(ctx.t("题目编号", "Question ids")) { (a.questions.join(" ")) }
+                                }
+                            } }
+                        }
+                    }
+                }
             }
         },
     )

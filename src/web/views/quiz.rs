@@ -115,6 +115,7 @@ fn blueprint(ctx: &Ctx, p: &SettingsPage, s: &QuizSettings, errors: &[(&'static 
                         input type="number" inputmode="numeric" name=(format!("topic:{topic}")) min="0" max="100" value=(current); }
                 }
             }
+            p.hint { (ctx.t("“可用”按规则计：考同一条法律规则的几道题，一次测试只会抽到其中一道。", "“Available” counts rules: of the questions testing one rule, a quiz draws only one.")) }
             @for (f, e) in errors { @if *f == "blueprint" { p.error role="alert" { (e.get(ctx.lang)) } } }
         }
     }

@@ -66,6 +66,11 @@ async fn generate(url: &str, dir: &Path, args: &Args) -> Result<(District, Strin
     let db = quorum::db::connect(&settings).await?;
     quorum::db::migrate(&db).await?;
     let d = testkit::seed::district(&db, args.sessions, args.attempts).await?;
+    // A bulk load leaves PostgreSQL without statistics until autovacuum's next pass; a database in
+    // service has them, so gather them now (SQLite plans without them).
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
+    }
     let official = quorum::db::people::get(&db, d.official).await?.ok_or("official")?;
     let token = quorum::services::accounts::start_session(&db, official, 1).await?.token;
     db.close().await?;
