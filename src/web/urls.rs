@@ -263,6 +263,7 @@ pub const DASHBOARD: &str = "/street/dashboard";
 pub const MISTAKES: &str = "/street/mistakes";
 pub const ITEM_ANALYSIS: &str = "/banks/analysis";
 pub const COVERAGE: &str = "/banks/coverage";
+pub const STATUTES: &str = "/banks/statutes";
 
 pub fn session_report(id: i64) -> String {
     format!("{SESSIONS}/{id}/report")

@@ -832,3 +832,72 @@ async fn lawyers_see_which_articles_the_questions_cover_and_name_the_rule_a_ques
     assert_eq!(chair.get_status("/banks/coverage").await, 403);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+async fn upload_statute(app: &TestApp, text: &str) -> reqwest::Response {
+    let token = csrf_of(&app.get_text("/banks/statutes").await);
+    let form = Form::new()
+        .text("csrf", token)
+        .part("file", Part::bytes(text.as_bytes().to_vec()).file_name("test-law.toml"));
+    app.client
+        .post(app.url("/banks/statutes"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_amendment_uploaded_through_the_page_flags_exactly_the_questions_citing_what_changed() {
+    let dir = {
+        let app = spawn_app_with(|_| {}).await;
+        let q1 = question("d-1", "第一题", "test-law", 1);
+        let q2 = question("d-2", "第二题", "test-law", 2);
+        bank_dir(&app, &[("demo.toml", &format!("{HEADER}{q1}{q2}"))])
+    };
+    let app = spawn_app_with(|s| s.paths.banks_dir = dir.clone()).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let original = std::fs::read_to_string(dir.join("statutes/test-law.toml")).unwrap();
+    // Article 2 is reworded in 2025; article 1 keeps its words.
+    let amended = original
+        .replace("revision_date = \"2024-01-01\"", "revision_date = \"2025-01-01\"")
+        .replace("text = \"只有一款。\"", "text = \"只有一款，已修改。\"");
+    assert_ne!(amended, original);
+    let r = upload_statute(&app, &amended).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(page.text_of(".notice.ok").contains("2025-01-01"), "{page}");
+    assert!(
+        page.to_string().contains("<li>d-2</li>") && !page.to_string().contains("<li>d-1</li>"),
+        "{page}"
+    );
+    assert_eq!(version_of(&app, "d-2").await.1, QuestionStatus::NeedsReview);
+    assert_eq!(version_of(&app, "d-1").await.1, QuestionStatus::Active);
+    // The same file again changes nothing; an older revision and a broken file are refused at the field.
+    let r = upload_statute(&app, &amended).await;
+    assert!(
+        Page::parse(r.text().await.unwrap())
+            .text_of(".notice.ok")
+            .contains("没有改动")
+    );
+    let r = upload_statute(&app, &original).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(
+        page.field_error("file")
+            .unwrap_or_default()
+            .contains("早于现行版本（2025-01-01）"),
+        "{page}"
+    );
+    let r = upload_statute(&app, "short_id = \"test-law\"\ntitle = ").await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = Page::parse(r.text().await.unwrap());
+    assert!(
+        page.field_error("file").unwrap_or_default().starts_with("第 2 行"),
+        "{page}"
+    );
+    // Chairs cannot.
+    let chair = app.other_browser();
+    signed_in_as(&chair, "13900000101", &[Role::Chair], &[], None).await;
+    assert_eq!(chair.get_status("/banks/statutes").await, 403);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-pub use self::sync::{SyncOutcome, sync_dir};
+pub use self::sync::{StatuteUpload, SyncOutcome, sync_dir, upload_statute};
 use super::{FieldErrors, ServiceError};
 use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
@@ -646,4 +646,9 @@ pub async fn coverage_page(db: &impl ConnectionTrait) -> Result<Vec<StatuteCover
         .map(|q| (q.qid, q.current.content.citations))
         .collect();
     Ok(coverage(&statutes::current_all(db).await?, &cited))
+}
+
+/// The statutes on file, with the revision in force, for the upload page.
+pub async fn statutes_on_file(db: &impl ConnectionTrait) -> Result<Vec<StatuteInfo>, ServiceError> {
+    Ok(statutes::all(db).await?)
 }

@@ -96,6 +96,74 @@ async fn sync_statutes(db: &impl ConnectionTrait, list: &[Statute], out: &mut Sy
     Ok(())
 }
 
+/// What uploading a statute's file did.
+pub struct StatuteUpload {
+    pub title: String,
+    pub revision_date: String,
+    /// The revision in force before, if the statute was on file.
+    pub previous: Option<String>,
+    /// Questions now 待复核 because an article they cite changed, by id.
+    pub flagged: Vec<String>,
+}
+
+/// A lawyer uploads a statute's file: validated as at start-up, a newer revision comes into force at
+/// once and the questions citing articles whose text changed go to 待复核, without a restart. The
+/// revision in force again changes nothing; an older one, or the same date with other text, is refused
+/// (a correction is a revision of its own). The database keeps every revision; the file belongs in
+/// `question-banks/statutes/` too, so that `banks check` validates citations against the same text.
+pub async fn upload_statute(db: &DatabaseConnection, bytes: &[u8]) -> Result<StatuteUpload, ServiceError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ServiceError::rejected("file", "文件不是 UTF-8 文本", "the file is not UTF-8 text"))?;
+    let s = crate::question_banks::statutes::parse(text).map_err(|p| {
+        ServiceError::rejected(
+            "file",
+            format!("第 {} 行：{}", p.line, p.message.zh),
+            format!("line {}: {}", p.line, p.message.en),
+        )
+    })?;
+    let txn = crate::db::begin_write(db).await?;
+    let previous = statutes::info(&txn, &s.short_id).await?;
+    if let Some(p) = &previous {
+        if s.revision_date < p.current_revision {
+            return Err(ServiceError::rejected(
+                "file",
+                format!(
+                    "该文件的版本（{}）早于现行版本（{}）",
+                    s.revision_date, p.current_revision
+                ),
+                format!(
+                    "the file's revision ({}) is older than the one in force ({})",
+                    s.revision_date, p.current_revision
+                ),
+            ));
+        }
+        let same_date = statutes::load(&txn, &s.short_id, &s.revision_date).await?;
+        if same_date.is_some_and(|old| !old.changed_in(&s).is_empty() || old.articles.len() != s.articles.len()) {
+            return Err(ServiceError::rejected(
+                "file",
+                format!(
+                    "版本 {} 已收录，条文与此文件不同；修订请用新的版本日期",
+                    s.revision_date
+                ),
+                format!(
+                    "revision {} is on file with other text; a correction needs a new revision date",
+                    s.revision_date
+                ),
+            ));
+        }
+    }
+    let mut out = SyncOutcome::default();
+    sync_statutes(&txn, std::slice::from_ref(&s), &mut out).await?;
+    txn.commit().await?;
+    tracing::info!(statute = %s.short_id, revision = %s.revision_date, flagged = out.flagged.len(), "statute uploaded");
+    Ok(StatuteUpload {
+        title: s.title,
+        revision_date: s.revision_date,
+        previous: previous.map(|p| p.current_revision),
+        flagged: out.flagged,
+    })
+}
+
 /// A newer revision comes into force: the questions citing an article whose text changed go to review.
 async fn amend(
     db: &impl ConnectionTrait,

@@ -363,12 +363,52 @@ async fn import(
     }
 }
 
+#[get("/banks/statutes")]
+async fn statutes_page(state: web::Data<AppState>, me: Require<Lawyer>) -> Result<HttpResponse, AppError> {
+    let on_file = banks::statutes_on_file(&state.db).await?;
+    Ok(html(views::statutes_page(&me.ctx, &on_file, &[])))
+}
+
+#[derive(MultipartForm)]
+struct StatuteInput {
+    csrf: MpText<String>,
+    #[multipart(limit = "6MB")]
+    file: Bytes,
+}
+
+/// A new revision of a statute, in force at once; a file that cannot be taken goes back to the form.
+#[post("/banks/statutes")]
+async fn upload_statute(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: Require<Lawyer>,
+    form: MultipartForm<StatuteInput>,
+) -> Result<HttpResponse, AppError> {
+    csrf::check(&req, &form.csrf)?;
+    if form.file.data.len() > MAX_FILE_BYTES {
+        return Err(AppError::TooLarge {
+            limit_bytes: MAX_FILE_BYTES,
+        });
+    }
+    match banks::upload_statute(&state.db, &form.file.data).await {
+        Ok(done) => Ok(html(views::statute_uploaded(&me.ctx, &done))),
+        Err(ServiceError::Rejected(errors)) => {
+            let on_file = banks::statutes_on_file(&state.db).await?;
+            let page = views::statutes_page(&me.ctx, &on_file, &errors);
+            Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/banks/{id}` so they are not read as ids.
     cfg.service(index)
         .service(review_queue)
         .service(coverage_export)
         .service(coverage)
+        .service(statutes_page)
+        .service(upload_statute)
         .service(new_bank_page)
         .service(new_bank)
         .service(import_page)

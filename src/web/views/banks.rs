@@ -9,9 +9,11 @@ use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::domain::bank::{Bank, BankFileStatus, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, letter};
-use crate::domain::statute::StatuteCoverage;
+use crate::domain::statute::{StatuteCoverage, StatuteInfo};
 use crate::i18n::Text;
-use crate::services::banks::{BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter};
+use crate::services::banks::{
+    BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter, StatuteUpload,
+};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
@@ -72,7 +74,8 @@ pub fn overview(ctx: &Ctx, o: &BanksOverview) -> Markup {
             }
             p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } " "
                 a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } " "
-                a.button href=(urls::COVERAGE) { (ctx.t("法条覆盖情况", "Statute coverage")) } }
+                a.button href=(urls::COVERAGE) { (ctx.t("法条覆盖情况", "Statute coverage")) } " "
+                a.button href=(urls::STATUTES) { (ctx.t("上传法规修订", "Upload a statute revision")) } }
         },
     )
 }
@@ -481,6 +484,65 @@ pub fn coverage(ctx: &Ctx, statutes: &[StatuteCoverage]) -> Markup {
                         }
                     }
                 }
+            }
+        },
+    )
+}
+
+/// The statutes on file and the form to upload a new revision.
+pub fn statutes_page(ctx: &Ctx, on_file: &[StatuteInfo], errors: &[(&'static str, Text)]) -> Markup {
+    page(
+        ctx,
+        ctx.t("法规与修订", "Statutes and revisions"),
+        html! {
+            table.list {
+                thead { tr { th scope="col" { (ctx.t("法规", "Statute")) } th scope="col" { (ctx.t("代号", "Code")) } th scope="col" { (ctx.t("现行版本", "In force")) } } }
+                tbody { @for s in on_file { tr {
+                    td data-label=(ctx.t("法规", "Statute")) { "《" (s.title) "》" }
+                    td data-label=(ctx.t("代号", "Code")) { (s.short_id) }
+                    td data-label=(ctx.t("现行版本", "In force")) { (s.current_revision) }
+                } } }
+            }
+            h2 { (ctx.t("上传新的修订", "Upload a new revision")) }
+            p { (ctx.t("文件格式与 question-banks/statutes/ 中的法规文件相同（见 FORMAT.md）。新版本立即生效：引用了文字有改动的条文的题目会标为“待复核”，复核前不会被抽到。请同时把文件放入 question-banks/statutes/，使题库校验使用同一文本。",
+                       "The same format as the files in question-banks/statutes/ (see FORMAT.md). A newer revision comes into force at once: questions citing an article whose text changed are marked for review and are not drawn until reviewed. Put the file in question-banks/statutes/ too, so that bank checks read the same text.")) }
+            @if !errors.is_empty() { (notice("error", ctx.t("请改正下面标出的问题。", "Please fix the problems marked below."))) }
+            form.stack method="post" action=(urls::STATUTES) enctype="multipart/form-data" {
+                (csrf(ctx))
+                div.field .has-error[error_for(errors, "file").is_some()] {
+                    label for="f-file" { (ctx.t("法规文件（.toml）", "Statute file (.toml)")) }
+                    input id="f-file" type="file" name="file" accept=".toml,text/plain" required;
+                    @for (f, e) in errors { @if *f == "file" { p.error role="alert" { (e.get(ctx.lang)) } } }
+                }
+                button.primary type="submit" { (ctx.t("上传", "Upload")) }
+            }
+        },
+    )
+}
+
+/// What an upload did: the revision in force now and the questions it sent to review.
+pub fn statute_uploaded(ctx: &Ctx, u: &StatuteUpload) -> Markup {
+    page(
+        ctx,
+        ctx.t("法规已更新", "Statute updated"),
+        html! {
+            @if u.previous.as_deref() == Some(u.revision_date.as_str()) {
+                (notice("ok", ctx.t(
+                    &format!("《{}》的现行版本已是 {}，没有改动。", u.title, u.revision_date),
+                    &format!("《{}》 is already in force as of {}; nothing changed.", u.title, u.revision_date),
+                )))
+            } @else {
+                (notice("ok", ctx.t(
+                    &format!("《{}》现行版本：{}", u.title, u.revision_date),
+                    &format!("《{}》 in force as of {}", u.title, u.revision_date),
+                )))
+            }
+            @if u.flagged.is_empty() {
+                p { (ctx.t("没有题目需要复核。", "No question needs review.")) }
+            } @else {
+                p { (ctx.t("以下题目引用的条文有改动，已标为“待复核”：", "These questions cite articles that changed and are marked for review:")) }
+                ul.plain { @for q in &u.flagged { li { (q) } } }
+                p { a.button href=(urls::REVIEW_QUEUE) { (ctx.t("查看待复核题目", "See questions needing review")) } }
             }
         },
     )
