@@ -23,6 +23,7 @@ mod m20261202_000020_recordings;
 mod m20261202_000021_official_districts;
 mod m20261202_000022_question_rule;
 mod m20261202_000023_report_indexes;
+mod m20261202_000024_question_approval;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000021_official_districts::Migration),
             Box::new(m20261202_000022_question_rule::Migration),
             Box::new(m20261202_000023_report_indexes::Migration),
+            Box::new(m20261202_000024_question_approval::Migration),
         ]
     }
 }

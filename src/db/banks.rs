@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::entities::{attempt_item, bank, bank_file, question, question_citation, question_version};
-use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
+use crate::domain::bank::{
+    Approval, Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion, Returned,
+};
 use crate::domain::question::{Answer, Citation, QuestionContent, QuestionKind};
 use crate::question_banks::BankMeta;
 
@@ -234,6 +236,23 @@ fn to_version(m: question_version::Model, cites: Vec<question_citation::Model>) 
         },
         created_by: m.created_by,
         created_at: m.created_at,
+        author_id: m.author_id,
+        approval: match (m.approved_by, m.approved_at) {
+            (Some(by), Some(at)) => Some(Approval {
+                by,
+                by_id: m.approved_by_id,
+                at,
+            }),
+            _ => None,
+        },
+        returned: match (m.returned_by, m.returned_at) {
+            (Some(by), Some(at)) => Some(Returned {
+                by,
+                at,
+                comment: m.return_comment.unwrap_or_default(),
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -275,14 +294,21 @@ pub async fn versions_of(db: &impl ConnectionTrait, question_id: i64) -> Result<
 }
 
 async fn with_current(db: &impl ConnectionTrait, rows: Vec<question::Model>) -> Result<Vec<Question>, DbErr> {
-    let ids: Vec<i64> = rows.iter().filter_map(|q| q.current_version_id).collect();
-    let mut by_id: HashMap<i64, QuestionVersion> = versions(db, &ids).await?.into_iter().map(|v| (v.id, v)).collect();
+    let ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|q| [q.current_version_id, q.approved_version_id])
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let by_id: HashMap<i64, QuestionVersion> = versions(db, &ids).await?.into_iter().map(|v| (v.id, v)).collect();
     rows.into_iter()
         .map(|q| {
             let current = q
                 .current_version_id
-                .and_then(|v| by_id.remove(&v))
+                .and_then(|v| by_id.get(&v).cloned())
                 .ok_or_else(|| corrupt("question", q.id))?;
+            let approved = q.approved_version_id.and_then(|v| by_id.get(&v).cloned());
             Ok(Question {
                 id: q.id,
                 bank_id: q.bank_id,
@@ -292,6 +318,7 @@ async fn with_current(db: &impl ConnectionTrait, rows: Vec<question::Model>) -> 
                 reviewed_by: q.reviewed_by,
                 reviewed_at: q.reviewed_at,
                 current,
+                approved,
                 file_fingerprint: q.file_fingerprint,
             })
         })
@@ -399,9 +426,14 @@ pub struct NewVersion<'a> {
     /// Statute revision per citation (the one in force now).
     pub revisions: &'a [String],
     pub created_by: Option<&'a str>,
+    /// The account writing it on the web.
+    pub author_id: Option<i64>,
+    /// Approved as it is added: a bank file's reviewer, or a lawyer re-confirming a question against
+    /// the statute in force. `None`: it waits for a second lawyer.
+    pub approved_by: Option<(&'a str, Option<i64>)>,
 }
 
-/// Appends a version and makes it current.
+/// Appends a version and makes it current (and the one drawn, when it comes approved).
 pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result<i64, DbErr> {
     let last = last_version_no(db, v.question_id).await?;
     let m = version_row(&v, last + 1)?.insert(db).await?;
@@ -411,12 +443,58 @@ pub async fn add_version(db: &impl ConnectionTrait, v: NewVersion<'_>) -> Result
     question::ActiveModel {
         id: Set(v.question_id),
         current_version_id: Set(Some(m.id)),
+        approved_version_id: match v.approved_by {
+            Some(_) => Set(Some(m.id)),
+            None => sea_orm::ActiveValue::NotSet,
+        },
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
     .update(db)
     .await?;
     Ok(m.id)
+}
+
+/// A second lawyer approves a version: from now on quizzes draw it.
+pub async fn approve_version(
+    db: &impl ConnectionTrait,
+    question_id: i64,
+    version_id: i64,
+    by: &str,
+    by_id: i64,
+) -> Result<(), DbErr> {
+    question_version::ActiveModel {
+        id: Set(version_id),
+        approved_by: Set(Some(by.chars().take(100).collect())),
+        approved_by_id: Set(Some(by_id)),
+        approved_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    question::ActiveModel {
+        id: Set(question_id),
+        approved_version_id: Set(Some(version_id)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// A reviewing lawyer sends a version back to its author with what to change.
+pub async fn return_version(db: &impl ConnectionTrait, version_id: i64, by: &str, comment: &str) -> Result<(), DbErr> {
+    question_version::ActiveModel {
+        id: Set(version_id),
+        returned_by: Set(Some(by.chars().take(100).collect())),
+        returned_at: Set(Some(Utc::now())),
+        return_comment: Set(Some(comment.to_string())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
 }
 
 /// The highest version number of a question, 0 before its first version.
@@ -465,6 +543,10 @@ fn version_row(v: &NewVersion<'_>, version_no: i32) -> Result<question_version::
         fingerprint: Set(c.fingerprint()),
         created_by: Set(v.created_by.map(|s| s.chars().take(100).collect())),
         created_at: Set(Utc::now()),
+        author_id: Set(v.author_id),
+        approved_by: Set(v.approved_by.map(|(n, _)| n.chars().take(100).collect())),
+        approved_by_id: Set(v.approved_by.and_then(|(_, id)| id)),
+        approved_at: Set(v.approved_by.map(|_| Utc::now())),
         ..Default::default()
     })
 }

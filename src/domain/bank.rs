@@ -87,6 +87,48 @@ pub struct QuestionVersion {
     pub revisions: Vec<String>,
     pub created_by: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The account that wrote it on the web (none for bank files and imports run before accounts).
+    pub author_id: Option<i64>,
+    pub approval: Option<Approval>,
+    pub returned: Option<Returned>,
+}
+
+/// Who approved a version for drawing, and when. Bank files carry their reviewer's name only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub by: String,
+    pub by_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// A version a reviewing lawyer sent back to its author, with what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub comment: String,
+}
+
+/// Why a lawyer may not approve a version, if she may not: every version is approved by a lawyer other
+/// than the one who wrote it, once, and not after it was sent back (its author edits it again).
+pub fn approval_refused(v: &QuestionVersion, approver: i64) -> Option<crate::i18n::Text> {
+    use crate::i18n::Text;
+    if v.approval.is_some() {
+        return Some(Text::new("这个版本已经批准", "this version is already approved"));
+    }
+    if v.returned.is_some() {
+        return Some(Text::new(
+            "这个版本已退回修改，请等作者修改后再审核",
+            "this version was sent back; review the author's next version",
+        ));
+    }
+    if v.author_id == Some(approver) {
+        return Some(Text::new(
+            "不能批准自己编写的版本，请另一位律师审核",
+            "you cannot approve a version you wrote: another lawyer reviews it",
+        ));
+    }
+    None
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +141,16 @@ pub struct Question {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub current: QuestionVersion,
+    /// The version quizzes draw: the latest approved one (none until a first version is approved).
+    pub approved: Option<QuestionVersion>,
     pub file_fingerprint: Option<String>,
+}
+
+impl Question {
+    /// The current version waits for a second lawyer's approval (neither approved nor sent back).
+    pub fn awaiting_approval(&self) -> bool {
+        self.status != QuestionStatus::Retired && self.current.approval.is_none() && self.current.returned.is_none()
+    }
 }
 
 /// The outcome of loading one bank file at start-up, for the lawyers' page.

@@ -44,12 +44,14 @@ pub async fn pools(db: &impl ConnectionTrait) -> Result<HashMap<String, Vec<Cand
         .collect();
     let mut out: HashMap<String, Vec<Candidate>> = HashMap::new();
     for q in banks::questions_with_status(db, QuestionStatus::Active).await? {
-        if let Some(topic) = topics.get(&q.bank_id) {
-            let rule = q.current.content.rule_key();
+        // Only the approved version is drawn; a question without one (new, awaiting its first
+        // approval) is not.
+        if let (Some(topic), Some(v)) = (topics.get(&q.bank_id), &q.approved) {
+            let rule = v.content.rule_key();
             out.entry(topic.clone()).or_default().push(Candidate {
                 question_id: q.id,
-                version_id: q.current.id,
-                options: q.current.content.options.len(),
+                version_id: v.id,
+                options: v.content.options.len(),
                 // A question citing nothing (none is valid, but be safe) is a rule of its own.
                 rule: if rule.is_empty() {
                     format!("question-{}", q.id)

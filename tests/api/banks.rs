@@ -901,3 +901,129 @@ async fn an_amendment_uploaded_through_the_page_flags_exactly_the_questions_citi
     assert_eq!(chair.get_status("/banks/statutes").await, 403);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The version of `qid` the quizzes draw now, if any.
+async fn drawn_version(app: &TestApp, qid: &str) -> Option<i64> {
+    let q = db::question_by_qid(&app.db, qid).await.unwrap().unwrap();
+    quorum::services::quiz::pools(&app.db)
+        .await
+        .unwrap()
+        .values()
+        .flatten()
+        .find(|c| c.question_id == q.id)
+        .map(|c| c.version_id)
+}
+
+#[tokio::test]
+async fn a_second_lawyer_approves_what_another_wrote_and_only_approved_versions_are_drawn() {
+    let dir = {
+        let app = spawn_app_with(|_| {}).await;
+        bank_dir(
+            &app,
+            &[(
+                "demo.toml",
+                &format!("{HEADER}{}", question("d-1", "第一题", "test-law", 1)),
+            )],
+        )
+    };
+    let app = spawn_app_with(|s| s.paths.banks_dir = dir.clone()).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let reviewer = app.other_browser();
+    let reviewer_id = signed_in_as(&reviewer, "13800000008", &[Role::Lawyer], &[], None).await;
+    let q = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    let from_file = q.current.id;
+    assert_eq!(
+        drawn_version(&app, "d-1").await,
+        Some(from_file),
+        "the file's reviewer signed it off"
+    );
+
+    // An edit makes version 2, which waits; version 1 is still drawn.
+    let mut fields = vec![
+        ("qid", "d-1"),
+        ("kind", "single"),
+        ("stem", "改写后的第一题"),
+        ("options", "甲\n乙\n丙"),
+        ("answer", "B"),
+        ("explanation", "因为乙。"),
+        ("citations", "test-law 1"),
+        ("tags", "表决"),
+        ("difficulty", "2"),
+    ];
+    let path = format!("/questions/{}", q.id);
+    assert_eq!(app.post_form(&path, &fields).await.status().as_u16(), 303);
+    assert_eq!(drawn_version(&app, "d-1").await, Some(from_file));
+    // Its author cannot approve it.
+    let r = app.post_form(&format!("{path}/approve"), &[]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        Page::parse(r.text().await.unwrap())
+            .text_of(".notice.error")
+            .contains("不能批准自己编写的版本")
+    );
+    assert_eq!(drawn_version(&app, "d-1").await, Some(from_file));
+    // The other lawyer finds it in the queue, sees what changed, and sends it back with a reason.
+    let queue = reviewer.page("/banks/review").await;
+    assert!(
+        queue
+            .items_under("等待另一位律师批准的版本")
+            .iter()
+            .any(|i| i.contains("d-1")),
+        "{queue}"
+    );
+    let page = reviewer.page(&path).await;
+    assert!(
+        page.to_string()
+            .contains("<del>第一题</del><br><ins>改写后的第一题</ins>"),
+        "{page}"
+    );
+    let r = reviewer.post_form(&format!("{path}/return"), &[("comment", "")]).await;
+    assert_eq!(r.status().as_u16(), 422, "a reason is needed");
+    let r = reviewer
+        .post_form(&format!("{path}/return"), &[("comment", "题干请写明是哪一方")])
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        app.page(&path)
+            .await
+            .text_of(".notice.warn")
+            .contains("题干请写明是哪一方")
+    );
+    assert_eq!(drawn_version(&app, "d-1").await, Some(from_file));
+    // The author edits again; the reviewer approves; that version is drawn from now on.
+    fields[2] = ("stem", "业主大会的决定由哪一方作出？");
+    assert_eq!(app.post_form(&path, &fields).await.status().as_u16(), 303);
+    let r = reviewer.post_form(&format!("{path}/approve"), &[]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let q = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    assert_eq!(
+        q.current.version_no, 3,
+        "the file's, the one sent back, this one: {q:?}"
+    );
+    assert_eq!(drawn_version(&app, "d-1").await, Some(q.current.id));
+    assert_eq!(
+        q.current.approval.and_then(|a| a.by_id),
+        Some(reviewer_id),
+        "who approved is kept"
+    );
+
+    // A new question written on the web is not drawn until another lawyer approves it.
+    let bank = db::bank_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    fields[0] = ("qid", "d-9");
+    let r = app
+        .post_form(&format!("/banks/{}/questions/new", bank.id), &fields)
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(drawn_version(&app, "d-9").await, None);
+    let d9 = db::question_by_qid(&app.db, "d-9").await.unwrap().unwrap();
+    assert_eq!(
+        reviewer
+            .post_form(&format!("/questions/{}/approve", d9.id), &[])
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(drawn_version(&app, "d-9").await, Some(d9.current.id));
+    let _ = std::fs::remove_dir_all(dir);
+}

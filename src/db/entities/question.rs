@@ -12,6 +12,7 @@ pub struct Model {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub current_version_id: Option<i64>,
+    pub approved_version_id: Option<i64>,
     pub file_fingerprint: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -17,6 +17,13 @@ pub struct Model {
     pub rule: Option<String>,
     pub fingerprint: String,
     pub created_by: Option<String>,
+    pub author_id: Option<i64>,
+    pub approved_by: Option<String>,
+    pub approved_by_id: Option<i64>,
+    pub approved_at: Option<DateTimeUtc>,
+    pub returned_by: Option<String>,
+    pub returned_at: Option<DateTimeUtc>,
+    pub return_comment: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -10,7 +10,9 @@ pub use self::sync::{StatuteUpload, SyncOutcome, sync_dir, upload_statute};
 use super::{FieldErrors, ServiceError};
 use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
-use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
+use crate::domain::bank::{
+    Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion, approval_refused,
+};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
 use crate::domain::statute::{StatuteCoverage, StatuteInfo, citation_problem, coverage};
 use crate::i18n::Text;
@@ -102,6 +104,13 @@ pub async fn citation_problems(
         .collect())
 }
 
+/// The lawyer writing or reviewing: her account and the name her versions carry.
+#[derive(Debug, Clone, Copy)]
+pub struct Lawyer<'a> {
+    pub id: i64,
+    pub name: &'a str,
+}
+
 /// Saves the editor's fields as question `qid` of `bank` (new, or a new version of it). Every problem
 /// comes back at its field, the shape of the question and unknown citations together.
 pub async fn save_draft(
@@ -109,7 +118,7 @@ pub async fn save_draft(
     bank: &Bank,
     qid: &str,
     draft: &QuestionDraft<'_>,
-    editor: &str,
+    editor: Lawyer<'_>,
 ) -> Result<i64, ServiceError> {
     match draft.parse() {
         Ok(content) => save_question(db, bank, qid, &content, editor).await,
@@ -151,15 +160,16 @@ async fn id_problems(
     Ok(existing)
 }
 
-/// Saves a question edited or created in the web UI: a new version if the content changed. Editing a
-/// question resolves its review (recorded with the editor's name and the date).
+/// Saves a question edited or created in the web UI: a new version if the content changed, which waits
+/// for another lawyer's approval; meanwhile the approved version (if any) keeps being drawn, and a
+/// 待复核 question stays out of quizzes until its new version is approved.
 #[tracing::instrument(skip_all)]
 pub async fn save_question(
     db: &DatabaseConnection,
     bank: &Bank,
     qid: &str,
     content: &QuestionContent,
-    editor: &str,
+    editor: Lawyer<'_>,
 ) -> Result<i64, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let mut problems = question_problems(&txn, content).await?;
@@ -172,7 +182,9 @@ pub async fn save_question(
         question_id,
         content,
         revisions: &revisions,
-        created_by: Some(editor),
+        created_by: Some(editor.name),
+        author_id: Some(editor.id),
+        approved_by: None,
     };
     let id = match existing {
         None => {
@@ -181,7 +193,9 @@ pub async fn save_question(
             id
         }
         Some(q) => {
-            revise(&txn, &q, version(q.id), editor).await?;
+            if q.current.content.fingerprint() != content.fingerprint() {
+                db::add_version(&txn, version(q.id)).await?;
+            }
             q.id
         }
     };
@@ -190,14 +204,61 @@ pub async fn save_question(
     Ok(id)
 }
 
-/// An existing question saved: a new version only if the content changed; saving resolves a review.
-async fn revise(db: &impl ConnectionTrait, q: &Question, v: NewVersion<'_>, editor: &str) -> Result<(), ServiceError> {
-    if q.current.content.fingerprint() != v.content.fingerprint() {
-        db::add_version(db, v).await?;
+/// Another lawyer approves the question's current version: quizzes draw it from now on, and a 待复核
+/// question is back in use. The author cannot approve her own version.
+#[tracing::instrument(skip_all, fields(question = question_id))]
+pub async fn approve(db: &DatabaseConnection, question_id: i64, reviewer: Lawyer<'_>) -> Result<(), ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
+    if q.status == QuestionStatus::Retired {
+        return Err(ServiceError::refused("这道题已停用", "this question is retired"));
     }
-    if q.status != QuestionStatus::Active {
-        activate(db, q.id, editor).await?;
+    if let Some(why) = approval_refused(&q.current, reviewer.id) {
+        return Err(ServiceError::Refused(why));
     }
+    if let Some((_, p)) = question_problems(&txn, &q.current.content).await?.first() {
+        return Err(ServiceError::refused(
+            format!("这个版本还不能使用：{}", p.zh),
+            format!("this version cannot be used yet: {}", p.en),
+        ));
+    }
+    db::approve_version(&txn, q.id, q.current.id, reviewer.name, reviewer.id).await?;
+    if q.status == QuestionStatus::NeedsReview {
+        activate(&txn, q.id, reviewer.name).await?;
+    }
+    txn.commit().await?;
+    tracing::info!(question = %q.qid, version = q.current.version_no, "version approved");
+    Ok(())
+}
+
+/// A reviewing lawyer sends the current version back to its author, saying what to change; the
+/// approved version (if any) stays in use.
+#[tracing::instrument(skip_all, fields(question = question_id))]
+pub async fn send_back(
+    db: &DatabaseConnection,
+    question_id: i64,
+    reviewer: Lawyer<'_>,
+    comment: &str,
+) -> Result<(), ServiceError> {
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(ServiceError::rejected(
+            "comment",
+            "请写明需要修改什么",
+            "say what needs changing",
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
+    if !q.awaiting_approval() {
+        return Err(ServiceError::refused(
+            "这道题没有待审核的版本",
+            "this question has no version awaiting approval",
+        ));
+    }
+    db::return_version(&txn, q.current.id, reviewer.name, comment).await?;
+    txn.commit().await?;
+    tracing::info!(question = %q.qid, version = q.current.version_no, "version sent back");
     Ok(())
 }
 
@@ -225,6 +286,9 @@ pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer:
         content: &q.current.content,
         revisions: &revisions,
         created_by: Some(reviewer),
+        author_id: None,
+        // Re-confirming the same words against the statute in force is itself the review.
+        approved_by: Some((reviewer, None)),
     };
     db::add_version(&txn, version).await?;
     activate(&txn, q.id, reviewer).await?;
@@ -296,7 +360,7 @@ pub struct Imported {
 pub async fn import_upload(
     db: &DatabaseConnection,
     upload: ImportUpload<'_>,
-    importer: &str,
+    importer: Lawyer<'_>,
 ) -> Result<Imported, ServiceError> {
     let bank = bank(db, upload.bank_id).await?;
     let text = crate::roster_files::decode_text(upload.bytes);
@@ -334,7 +398,7 @@ pub async fn import_questions(
     db: &DatabaseConnection,
     bank: &Bank,
     parsed: &ImportResult,
-    importer: &str,
+    importer: Lawyer<'_>,
 ) -> Result<usize, ServiceError> {
     if !parsed.problems.is_empty() {
         return Err(ServiceError::refused(
@@ -360,7 +424,9 @@ pub async fn import_questions(
             question_id: id,
             content: &q.content,
             revisions: &[],
-            created_by: Some(importer),
+            created_by: Some(importer.name),
+            author_id: Some(importer.id),
+            approved_by: None,
         };
         db::add_version(&txn, version).await?;
     }
@@ -602,8 +668,22 @@ pub async fn overview_page(db: &impl ConnectionTrait) -> Result<BanksOverview, S
 }
 
 /// Questions awaiting a lawyer's review, across banks.
-pub async fn review_queue(db: &impl ConnectionTrait) -> Result<Vec<Question>, ServiceError> {
-    Ok(db::questions_with_status(db, QuestionStatus::NeedsReview).await?)
+pub async fn review_queue(db: &impl ConnectionTrait) -> Result<ReviewQueue, ServiceError> {
+    let needs_review = db::questions_with_status(db, QuestionStatus::NeedsReview).await?;
+    let mut awaiting: Vec<Question> = db::questions_with_status(db, QuestionStatus::Active)
+        .await?
+        .into_iter()
+        .chain(needs_review.iter().cloned())
+        .filter(Question::awaiting_approval)
+        .collect();
+    awaiting.sort_by(|a, b| a.qid.cmp(&b.qid));
+    Ok(ReviewQueue { needs_review, awaiting })
+}
+
+/// What lawyers have to look at: questions flagged 待复核, and versions awaiting a second lawyer.
+pub struct ReviewQueue {
+    pub needs_review: Vec<Question>,
+    pub awaiting: Vec<Question>,
 }
 
 /// Every bank (to choose one).
@@ -630,7 +710,8 @@ pub async fn drawable(db: &impl ConnectionTrait, bank_id: i64) -> Result<Vec<Que
         .collect())
 }
 
-/// Which articles of the statutes in force the drawable questions (active, in banks in use) cite, and
+/// Which articles of the statutes in force the drawable questions (active, approved, in banks in use)
+/// cite, and
 /// which none does: three queries.
 pub async fn coverage_page(db: &impl ConnectionTrait) -> Result<Vec<StatuteCoverage>, ServiceError> {
     let in_use: BTreeSet<i64> = db::banks(db)
@@ -643,7 +724,7 @@ pub async fn coverage_page(db: &impl ConnectionTrait) -> Result<Vec<StatuteCover
         .await?
         .into_iter()
         .filter(|q| in_use.contains(&q.bank_id))
-        .map(|q| (q.qid, q.current.content.citations))
+        .filter_map(|q| Some((q.qid, q.approved?.content.citations)))
         .collect();
     Ok(coverage(&statutes::current_all(db).await?, &cited))
 }

@@ -243,6 +243,9 @@ async fn sync_question(
         content: &fq.content,
         revisions: &revs,
         created_by: Some(by),
+        author_id: None,
+        // A bank file is signed off by its reviewer (`reviewer` and `review_date` in its header).
+        approved_by: Some((by, None)),
     };
     match db::question_by_qid(db, &fq.id).await? {
         None => {

@@ -147,6 +147,69 @@ async fn question_page(
     Ok(html(views::question_page(&me.ctx, &detail, None, false)))
 }
 
+/// The signed-in lawyer as the author or reviewer of a version.
+fn lawyer(me: &Require<Lawyer>) -> banks::Lawyer<'_> {
+    banks::Lawyer {
+        id: me.user.person.id,
+        name: me.user.person.name.as_str(),
+    }
+}
+
+/// Another lawyer approves the version awaiting approval; refusals (her own version) on the page.
+#[post("/questions/{id:\\d+}/approve")]
+async fn approve(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    let result = banks::approve(&state.db, *id, lawyer(&me)).await;
+    let detail = banks::question_detail(&state.db, *id).await?;
+    match result {
+        Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
+        Err(ServiceError::Refused(why)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::question_page(&me.ctx, &detail, Some(&why), false),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReturnInput {
+    csrf: String,
+    #[serde(default)]
+    comment: String,
+}
+has_csrf!(ReturnInput);
+
+/// A reviewing lawyer sends the version back with what to change.
+#[post("/questions/{id:\\d+}/return")]
+async fn send_back(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    id: web::Path<i64>,
+    CsrfForm(f): CsrfForm<ReturnInput>,
+) -> Result<HttpResponse, AppError> {
+    let result = banks::send_back(&state.db, *id, lawyer(&me), &f.comment).await;
+    let detail = banks::question_detail(&state.db, *id).await?;
+    match result {
+        Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
+        Err(ServiceError::Refused(why)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::question_page(&me.ctx, &detail, Some(&why), false),
+        )),
+        Err(ServiceError::Rejected(errors)) => {
+            let why = errors.first().map(|(_, t)| t.clone());
+            Ok(html_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                views::question_page(&me.ctx, &detail, why.as_ref(), false),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[post("/questions/{id:\\d+}/confirm")]
 async fn confirm(
     state: web::Data<AppState>,
@@ -257,8 +320,7 @@ async fn save(
     editing: Editing,
     f: QuestionInput,
 ) -> Result<HttpResponse, AppError> {
-    let editor_name = me.user.person.name.as_str();
-    let outcome = banks::save_draft(&state.db, &bank, f.qid.trim(), &f.draft(), editor_name).await;
+    let outcome = banks::save_draft(&state.db, &bank, f.qid.trim(), &f.draft(), lawyer(me)).await;
     reply(outcome, urls::question, async |errors| {
         Ok(editor(me, &bank, editing, &f.form(), &errors))
     })
@@ -349,7 +411,7 @@ async fn import(
         format: form.format.as_str(),
         bytes: &form.file.data,
     };
-    match banks::import_upload(&state.db, upload, me.user.person.name.as_str()).await {
+    match banks::import_upload(&state.db, upload, lawyer(&me)).await {
         Ok(done) if done.warnings.is_empty() => {
             Ok(redirect(&format!("{}?status=needs_review", urls::bank(done.bank.id))))
         }
@@ -419,6 +481,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new_question)
         .service(question_page)
         .service(confirm)
+        .service(approve)
+        .service(send_back)
         .service(edit_page)
         .service(edit);
 }

@@ -12,7 +12,7 @@ use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, lett
 use crate::domain::statute::{StatuteCoverage, StatuteInfo};
 use crate::i18n::Text;
 use crate::services::banks::{
-    BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter, StatuteUpload,
+    BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter, ReviewQueue, StatuteUpload,
 };
 use crate::web::context::Ctx;
 use crate::web::urls;
@@ -100,7 +100,9 @@ fn filter_form(ctx: &Ctx, p: &BankPage, filter: &QuestionFilter) -> Markup {
 fn question_card(ctx: &Ctx, q: &Question) -> Markup {
     html! {
         li.card {
-            p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (q.current.content.kind.label(ctx.lang)) " · " (status_tag(ctx, q.status)) }
+            p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (q.current.content.kind.label(ctx.lang)) " · " (status_tag(ctx, q.status))
+                @if q.awaiting_approval() { " · " span.tag.warn { (ctx.t("待批准", "awaiting approval")) } }
+                @if q.current.returned.is_some() { " · " span.tag.warn { (ctx.t("已退回修改", "sent back")) } } }
             p { (q.current.content.stem) }
             p.meta { @for c in &q.current.content.citations { span.tag { (c) } " " } }
         }
@@ -127,15 +129,28 @@ pub fn bank_page(ctx: &Ctx, p: &BankPage, filter: &QuestionFilter) -> Markup {
     )
 }
 
-pub fn review_queue(ctx: &Ctx, questions: &[Question]) -> Markup {
+pub fn review_queue(ctx: &Ctx, queue: &ReviewQueue) -> Markup {
     page(
         ctx,
-        ctx.t("待复核题目", "Questions needing review"),
+        ctx.t("待审核与待复核", "Review queue"),
         html! {
-            p { (ctx.t("这些题目引用的法条已修改或信息不完整，在律师修改或确认之前不会被抽到。", "These cite amended articles or are incomplete; they are not drawn until a lawyer edits or confirms them.")) }
-            @if questions.is_empty() { p.empty { (ctx.t("没有待复核的题目。", "Nothing to review.")) } }
+            h2 { (ctx.t("等待另一位律师批准的版本", "Versions awaiting another lawyer's approval")) }
+            p { (ctx.t("新写或修改的题目须由另一位律师批准后才会被抽到；批准前，原来批准的版本照常使用。", "A new or edited question is drawn only once another lawyer approves it; until then the version approved before stays in use.")) }
+            @if queue.awaiting.is_empty() { p.empty { (ctx.t("没有待批准的版本。", "Nothing awaiting approval.")) } }
             ul.cards {
-                @for q in questions {
+                @for q in &queue.awaiting {
+                    li.card {
+                        p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (ctx.t("第", "version ")) (q.current.version_no) (ctx.t("版", ""))
+                            @if let Some(by) = &q.current.created_by { " · " (by) } }
+                        p { (q.current.content.stem) }
+                    }
+                }
+            }
+            h2 { (ctx.t("待复核题目", "Questions needing review")) }
+            p { (ctx.t("这些题目引用的法条已修改或信息不完整，在律师修改或确认之前不会被抽到。", "These cite amended articles or are incomplete; they are not drawn until a lawyer edits or confirms them.")) }
+            @if queue.needs_review.is_empty() { p.empty { (ctx.t("没有待复核的题目。", "Nothing to review.")) } }
+            ul.cards {
+                @for q in &queue.needs_review {
                     li.card {
                         p.meta { a href=(urls::question(q.id)) { (q.qid) } }
                         p { (q.current.content.stem) }
@@ -145,6 +160,57 @@ pub fn review_queue(ctx: &Ctx, questions: &[Question]) -> Markup {
             }
         },
     )
+}
+
+/// The version awaiting approval against the one in use, field by field, with approve and send back;
+/// or, when it was sent back, what the reviewer asked for.
+fn approval_box(ctx: &Ctx, q: &Question) -> Markup {
+    let labels = [
+        ctx.t("题型", "Kind"),
+        ctx.t("题干", "Stem"),
+        ctx.t("选项", "Options"),
+        ctx.t("答案", "Answer"),
+        ctx.t("解析", "Explanation"),
+        ctx.t("法条依据", "Citations"),
+        ctx.t("标签", "Tags"),
+        ctx.t("难度", "Difficulty"),
+        ctx.t("规则编号", "Rule"),
+    ];
+    let new = QuestionDraft::fields_of(&q.current.content);
+    let old = q.approved.as_ref().map(|v| QuestionDraft::fields_of(&v.content));
+    html! {
+        @if let Some(r) = &q.current.returned {
+            div.notice.warn {
+                p { strong { (ctx.t("已退回修改：", "Sent back: ")) } (r.comment) }
+                p.meta { (r.by) " · " (When(r.at, ctx.lang)) }
+                p { a href=(urls::question_edit(q.id)) { (ctx.t("修改题目", "Edit the question")) } }
+            }
+        } @else if q.awaiting_approval() {
+            section.card #approval {
+                h2 { (ctx.t("待另一位律师批准", "Awaiting another lawyer's approval")) }
+                @match &old {
+                    None => p { (ctx.t("这是新题，批准后才会被抽到。", "A new question: it is drawn once approved.")) },
+                    Some(old) => {
+                        p { (ctx.t("与正在使用的版本相比，改动如下（批准前仍抽正在使用的版本）：", "Changes from the version in use (which is drawn until this is approved):")) }
+                        dl.diff { @for ((label, o), n) in labels.iter().zip(old).zip(&new) { @if o != n {
+                            dt { (label) }
+                            dd { del { (o) } br; ins { (n) } }
+                        } } }
+                    }
+                }
+                form.stack method="post" action=(format!("{}/approve", urls::question(q.id))) {
+                    (csrf(ctx))
+                    button.primary type="submit" { (ctx.t("已核对，批准使用", "Checked: approve")) }
+                }
+                form.stack method="post" action=(format!("{}/return", urls::question(q.id))) {
+                    (csrf(ctx))
+                    div.field { label for="f-comment" { (ctx.t("退回修改，请写明原因", "Send back, saying what to change")) }
+                        textarea id="f-comment" name="comment" rows="3" {} }
+                    button type="submit" { (ctx.t("退回修改", "Send back")) }
+                }
+            }
+        }
+    }
 }
 
 fn review_box(ctx: &Ctx, q: &Question) -> Markup {
@@ -212,7 +278,9 @@ pub fn question_page(ctx: &Ctx, d: &QuestionDetail, error: Option<&Text>, saved:
             (ctx.t("第", "version ")) (q.current.version_no) (ctx.t("版", "")) }
         @if saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
         @if let Some(e) = error { (notice("error", e.get(lang))) }
-        @if q.status == QuestionStatus::NeedsReview { (review_box(ctx, q)) }
+        @if q.status == QuestionStatus::NeedsReview && q.current.approval.is_some() { (review_box(ctx, q)) }
+        (approval_box(ctx, q))
+        @if let Some(a) = &q.current.approval { p.meta { (ctx.t("批准：", "Approved: ")) (a.by) " · " (When(a.at, ctx.lang)) } }
         @if let (Some(by), Some(at)) = (&q.reviewed_by, q.reviewed_at) {
             p.meta { (ctx.t("最近复核：", "Last reviewed: ")) (by) " · " (When(at, lang)) }
         }
