@@ -509,31 +509,24 @@ pub fn dashboard(facts: &AreaFacts, unit: OrgUnit, from: DateTime<Utc>, to: Date
     }
 }
 
-/// What a question tests, to group answers across questions and banks: its first citation's statute,
-/// article and paragraph (the question's main authority; items are too fine to group by).
+/// What a question tests, to group answers across questions and banks: its rule key (the one a draw
+/// never repeats, `QuestionContent::rule_key`), shown by the article it names (its first citation).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RuleKey {
-    pub statute: String,
-    pub article: u32,
-    pub paragraph: Option<u32>,
+    pub key: String,
+    pub citation: Citation,
 }
 
 impl RuleKey {
-    pub fn of(citations: &[Citation]) -> Option<RuleKey> {
+    pub fn of(key: &str, citations: &[Citation]) -> Option<RuleKey> {
         citations.first().map(|c| RuleKey {
-            statute: c.statute.clone(),
-            article: c.article,
-            paragraph: c.paragraph,
+            key: key.to_string(),
+            citation: c.clone(),
         })
     }
 
     pub fn citation(&self) -> Citation {
-        Citation {
-            statute: self.statute.clone(),
-            article: self.article,
-            paragraph: self.paragraph,
-            item: None,
-        }
+        self.citation.clone()
     }
 }
 
@@ -543,6 +536,8 @@ pub struct AnsweredVersion {
     pub question_id: i64,
     pub version_no: i32,
     pub stem: String,
+    /// `QuestionContent::rule_key`.
+    pub rule: String,
     pub citations: Vec<Citation>,
     pub answered: u64,
     pub right: u64,
@@ -584,7 +579,7 @@ pub const MIN_ANSWERS: u64 = 10;
 pub fn mistakes_by_rule(versions: impl IntoIterator<Item = AnsweredVersion>) -> (Vec<RuleMistakes>, Vec<RuleMistakes>) {
     let mut questions: BTreeMap<i64, (RuleKey, i32, QuestionMistakes)> = BTreeMap::new();
     for v in versions {
-        let Some(rule) = RuleKey::of(&v.citations) else {
+        let Some(rule) = RuleKey::of(&v.rule, &v.citations) else {
             continue;
         };
         let wrong = v.answered.saturating_sub(v.right);
@@ -604,9 +599,11 @@ pub fn mistakes_by_rule(versions: impl IntoIterator<Item = AnsweredVersion>) -> 
         e.2.answered += v.answered;
         e.2.wrong += wrong;
     }
-    let mut rules: BTreeMap<RuleKey, RuleMistakes> = BTreeMap::new();
+    // By key alone: questions sharing a rule may cite it through different articles (the first one's
+    // names the rule on the page).
+    let mut rules: BTreeMap<String, RuleMistakes> = BTreeMap::new();
     for (rule, _, q) in questions.into_values() {
-        let r = rules.entry(rule.clone()).or_insert_with(|| RuleMistakes {
+        let r = rules.entry(rule.key.clone()).or_insert_with(|| RuleMistakes {
             rule,
             answered: 0,
             wrong: 0,
@@ -883,6 +880,10 @@ mod rollup_tests {
             question_id,
             version_no,
             stem: format!("题{question_id}v{version_no}"),
+            rule: citations
+                .first()
+                .map(crate::domain::question::derived_rule)
+                .unwrap_or_default(),
             citations,
             answered,
             right,
@@ -898,8 +899,14 @@ mod rollup_tests {
             // Question 4: too few answers to rank.
             v(4, 1, vec![cite(281, None)], 3, 0),
         ]);
-        assert_eq!(few.iter().map(|r| r.rule.article).collect::<Vec<_>>(), vec![281]);
-        let got: Vec<(u32, u64, u64)> = ranked.iter().map(|r| (r.rule.article, r.answered, r.wrong)).collect();
+        assert_eq!(
+            few.iter().map(|r| r.rule.citation.article).collect::<Vec<_>>(),
+            vec![281]
+        );
+        let got: Vec<(u32, u64, u64)> = ranked
+            .iter()
+            .map(|r| (r.rule.citation.article, r.answered, r.wrong))
+            .collect();
         // 280: 15/30 = 50 %; 278 ¶2: 13/30 ≈ 43 %.
         assert_eq!(got, vec![(280, 30, 15), (278, 30, 13)]);
         let q: Vec<(i64, &str, u64, u64)> = ranked[1]

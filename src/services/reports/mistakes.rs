@@ -1,6 +1,7 @@
-//! What an area's chairs get wrong: for a district, street or 居委, the rules (by article and
-//! paragraph) its chairs answered worst in the range, with the questions behind each and the article's
-//! text, so that officials can plan the next training. Lawyers keep the city-wide item analysis.
+//! What an area's chairs get wrong: for a district, street or 居委, the rules (each question's rule
+//! key, shown by the article it cites first) its chairs answered worst in the range, with the
+//! questions behind each and the article's text, so that officials can plan the next training.
+//! Lawyers keep the city-wide item analysis.
 
 use std::collections::HashMap;
 
@@ -75,6 +76,7 @@ pub async fn mistakes_page(
         AnsweredVersion {
             question_id: v.question_id,
             version_no: v.version_no,
+            rule: v.content.rule_key(),
             stem: v.content.stem,
             citations: v.content.citations,
             answered: n.max(0) as u64,

@@ -289,8 +289,8 @@ pub fn mistakes(ctx: &Ctx, p: &MistakesPage) -> Markup {
             (trail(ctx, urls::MISTAKES, &p.trail, &p.unit, (from, to)))
             (range_form(ctx, urls::MISTAKES, Some(&p.unit), &[], (from, to), &[]))
             p.meta { (ctx.t(
-                "统计本单位业委会主任在所选日期内各场随堂测试（含回看补测）已交卷答卷中的全部作答，按题目所依据的第一条法条（条、款）归类，答错率最高的排在前面。",
-                "Every answer in the submitted quizzes (make-up included) of this unit's chairs in the dates chosen, grouped by the first article (and paragraph) each question cites; the worst answered first.",
+                "统计本单位业委会主任在所选日期内各场随堂测试（含回看补测）已交卷答卷中的全部作答，按题目考查的法律规则归类（律师为题目标注的规则；未标注的按第一条法条依据），答错率最高的排在前面。",
+                "Every answer in the submitted quizzes (make-up included) of this unit's chairs in the dates chosen, grouped by the rule each question tests (as its lawyer named it, else its first citation); the worst answered first.",
             )) " " (ctx.t("共计作答 ", "Answers counted: ")) (p.answers) (ctx.t(" 次。", ".")) }
             (exports(ctx, urls::MISTAKES, &q))
             h2 { (ctx.t("答错率最高的法条", "Articles answered worst")) }
