@@ -147,9 +147,13 @@ pub struct Question {
 }
 
 impl Question {
-    /// The current version waits for a second lawyer's approval (neither approved nor sent back).
+    /// The current version waits for a second lawyer's approval: not the version in use (versions in
+    /// use before approvals were recorded carry none), not approved, not sent back.
     pub fn awaiting_approval(&self) -> bool {
-        self.status != QuestionStatus::Retired && self.current.approval.is_none() && self.current.returned.is_none()
+        self.status != QuestionStatus::Retired
+            && self.approved.as_ref().map(|v| v.id) != Some(self.current.id)
+            && self.current.approval.is_none()
+            && self.current.returned.is_none()
     }
 }
 

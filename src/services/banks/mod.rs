@@ -216,6 +216,12 @@ pub async fn approve(db: &DatabaseConnection, question_id: i64, reviewer: Lawyer
     if let Some(why) = approval_refused(&q.current, reviewer.id) {
         return Err(ServiceError::Refused(why));
     }
+    if !q.awaiting_approval() {
+        return Err(ServiceError::refused(
+            "这个版本已在使用，无需批准",
+            "this version is already in use",
+        ));
+    }
     if let Some((_, p)) = question_problems(&txn, &q.current.content).await?.first() {
         return Err(ServiceError::refused(
             format!("这个版本还不能使用：{}", p.zh),
