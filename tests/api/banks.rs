@@ -979,6 +979,12 @@ async fn a_second_lawyer_approves_what_another_wrote_and_only_approved_versions_
     );
     let r = reviewer.post_form(&format!("{path}/return"), &[("comment", "")]).await;
     assert_eq!(r.status().as_u16(), 422, "a reason is needed");
+    let page = Page::parse(r.text().await.unwrap());
+    assert_eq!(
+        page.field_error("comment").as_deref(),
+        Some("请写明需要修改什么"),
+        "{page}"
+    );
     let r = reviewer
         .post_form(&format!("{path}/return"), &[("comment", "题干请写明是哪一方")])
         .await;

@@ -199,13 +199,10 @@ async fn send_back(
             StatusCode::UNPROCESSABLE_ENTITY,
             views::question_page(&me.ctx, &detail, Some(&why), false),
         )),
-        Err(ServiceError::Rejected(errors)) => {
-            let why = errors.first().map(|(_, t)| t.clone());
-            Ok(html_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                views::question_page(&me.ctx, &detail, why.as_ref(), false),
-            ))
-        }
+        Err(ServiceError::Rejected(errors)) => Ok(html_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::question_page_with(&me.ctx, &detail, None, false, &errors),
+        )),
         Err(e) => Err(e.into()),
     }
 }

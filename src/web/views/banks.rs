@@ -164,7 +164,8 @@ pub fn review_queue(ctx: &Ctx, queue: &ReviewQueue) -> Markup {
 
 /// The version awaiting approval against the one in use, field by field, with approve and send back;
 /// or, when it was sent back, what the reviewer asked for.
-fn approval_box(ctx: &Ctx, q: &Question) -> Markup {
+fn approval_box(ctx: &Ctx, q: &Question, errors: &[(&'static str, Text)]) -> Markup {
+    let comment_error = error_for(errors, "comment");
     let labels = [
         ctx.t("题型", "Kind"),
         ctx.t("题干", "Stem"),
@@ -204,8 +205,11 @@ fn approval_box(ctx: &Ctx, q: &Question) -> Markup {
                 }
                 form.stack method="post" action=(format!("{}/return", urls::question(q.id))) {
                     (csrf(ctx))
-                    div.field { label for="f-comment" { (ctx.t("退回修改，请写明原因", "Send back, saying what to change")) }
-                        textarea id="f-comment" name="comment" rows="3" {} }
+                    div.field .has-error[comment_error.is_some()] {
+                        label for="f-comment" { (ctx.t("退回修改，请写明原因", "Send back, saying what to change")) }
+                        textarea id="f-comment" name="comment" rows="3" aria-invalid=[comment_error.map(|_| "true")] {}
+                        @if let Some(e) = comment_error { p.error role="alert" { (e.get(ctx.lang)) } }
+                    }
                     button type="submit" { (ctx.t("退回修改", "Send back")) }
                 }
             }
@@ -270,6 +274,17 @@ fn versions(ctx: &Ctx, list: &[QuestionVersion]) -> Markup {
 }
 
 pub fn question_page(ctx: &Ctx, d: &QuestionDetail, error: Option<&Text>, saved: bool) -> Markup {
+    question_page_with(ctx, d, error, saved, &[])
+}
+
+/// The question page with a form's problems at their fields (sending back without a reason).
+pub fn question_page_with(
+    ctx: &Ctx,
+    d: &QuestionDetail,
+    error: Option<&Text>,
+    saved: bool,
+    errors: &[(&'static str, Text)],
+) -> Markup {
     let lang = ctx.lang;
     let q = &d.question;
     let c = &q.current.content;
@@ -279,7 +294,7 @@ pub fn question_page(ctx: &Ctx, d: &QuestionDetail, error: Option<&Text>, saved:
         @if saved { (notice("ok", ctx.t("已保存。", "Saved."))) }
         @if let Some(e) = error { (notice("error", e.get(lang))) }
         @if q.status == QuestionStatus::NeedsReview && q.current.approval.is_some() { (review_box(ctx, q)) }
-        (approval_box(ctx, q))
+        (approval_box(ctx, q, errors))
         @if let Some(a) = &q.current.approval { p.meta { (ctx.t("批准：", "Approved: ")) (a.by) " · " (When(a.at, ctx.lang)) } }
         @if let (Some(by), Some(at)) = (&q.reviewed_by, q.reviewed_at) {
             p.meta { (ctx.t("最近复核：", "Last reviewed: ")) (by) " · " (When(at, lang)) }
