@@ -109,28 +109,6 @@ pub struct Returned {
     pub comment: String,
 }
 
-/// Why a lawyer may not approve a version, if she may not: every version is approved by a lawyer other
-/// than the one who wrote it, once, and not after it was sent back (its author edits it again).
-pub fn approval_refused(v: &QuestionVersion, approver: i64) -> Option<crate::i18n::Text> {
-    use crate::i18n::Text;
-    if v.approval.is_some() {
-        return Some(Text::new("这个版本已经批准", "this version is already approved"));
-    }
-    if v.returned.is_some() {
-        return Some(Text::new(
-            "这个版本已退回修改，请等作者修改后再审核",
-            "this version was sent back; review the author's next version",
-        ));
-    }
-    if v.author_id == Some(approver) {
-        return Some(Text::new(
-            "不能批准自己编写的版本，请另一位律师审核",
-            "you cannot approve a version you wrote: another lawyer reviews it",
-        ));
-    }
-    None
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     pub id: i64,
@@ -147,13 +125,43 @@ pub struct Question {
 }
 
 impl Question {
-    /// The current version waits for a second lawyer's approval: not the version in use (versions in
-    /// use before approvals were recorded carry none), not approved, not sent back.
+    /// The current version waits for a second lawyer's approval.
     pub fn awaiting_approval(&self) -> bool {
-        self.status != QuestionStatus::Retired
-            && self.approved.as_ref().map(|v| v.id) != Some(self.current.id)
-            && self.current.approval.is_none()
-            && self.current.returned.is_none()
+        self.approval_refused(None).is_none()
+    }
+
+    /// Why a lawyer (`approver`, or anyone) may not approve the current version, if she may not: each
+    /// version is approved once, by a lawyer other than the one who wrote it, and not after it was sent
+    /// back (its author edits it again). A version in use before approvals were recorded carries none
+    /// and needs none.
+    pub fn approval_refused(&self, approver: Option<i64>) -> Option<crate::i18n::Text> {
+        use crate::i18n::Text;
+        let v = &self.current;
+        if self.status == QuestionStatus::Retired {
+            return Some(Text::new("这道题已停用", "this question is retired"));
+        }
+        if v.approval.is_some() {
+            return Some(Text::new("这个版本已经批准", "this version is already approved"));
+        }
+        if v.returned.is_some() {
+            return Some(Text::new(
+                "这个版本已退回修改，请等作者修改后再审核",
+                "this version was sent back; review the author's next version",
+            ));
+        }
+        if self.approved.as_ref().map(|a| a.id) == Some(v.id) {
+            return Some(Text::new(
+                "这个版本已在使用，无需批准",
+                "this version is already in use",
+            ));
+        }
+        if approver.is_some() && v.author_id == approver {
+            return Some(Text::new(
+                "不能批准自己编写的版本，请另一位律师审核",
+                "you cannot approve a version you wrote: another lawyer reviews it",
+            ));
+        }
+        None
     }
 }
 

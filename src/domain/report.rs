@@ -524,10 +524,6 @@ impl RuleKey {
             citation: c.clone(),
         })
     }
-
-    pub fn citation(&self) -> Citation {
-        self.citation.clone()
-    }
 }
 
 /// How one question version was answered in an area's submitted attempts.

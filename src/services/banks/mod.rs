@@ -10,9 +10,7 @@ pub use self::sync::{StatuteUpload, SyncOutcome, sync_dir, upload_statute};
 use super::{FieldErrors, ServiceError};
 use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
-use crate::domain::bank::{
-    Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion, approval_refused,
-};
+use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
 use crate::domain::statute::{StatuteCoverage, StatuteInfo, citation_problem, coverage};
 use crate::i18n::Text;
@@ -210,17 +208,8 @@ pub async fn save_question(
 pub async fn approve(db: &DatabaseConnection, question_id: i64, reviewer: Lawyer<'_>) -> Result<(), ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
-    if q.status == QuestionStatus::Retired {
-        return Err(ServiceError::refused("这道题已停用", "this question is retired"));
-    }
-    if let Some(why) = approval_refused(&q.current, reviewer.id) {
+    if let Some(why) = q.approval_refused(Some(reviewer.id)) {
         return Err(ServiceError::Refused(why));
-    }
-    if !q.awaiting_approval() {
-        return Err(ServiceError::refused(
-            "这个版本已在使用，无需批准",
-            "this version is already in use",
-        ));
     }
     if let Some((_, p)) = question_problems(&txn, &q.current.content).await?.first() {
         return Err(ServiceError::refused(

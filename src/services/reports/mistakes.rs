@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
-use super::{DashboardQuery, area_units, dashboard_choices, streets_under};
+use super::{DashboardQuery, area_units, dashboard_choices, streets_under, trail_to};
 use crate::db::{banks, org, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::org::{OrgKind, OrgUnit, ancestors_of};
-use crate::domain::report::{AnsweredVersion, DateRange, RuleMistakes, mistakes_by_rule};
+use crate::domain::report::{AnsweredVersion, RuleMistakes, mistakes_by_rule};
 use crate::services::ServiceError;
 use crate::services::access::StreetScope;
 use crate::services::banks::{CitedArticle, articles_in_force};
@@ -38,17 +38,10 @@ pub async fn mistakes_page(
     scope: &StreetScope,
     q: &DashboardQuery<'_>,
 ) -> Result<MistakesPage, ServiceError> {
-    let year = crate::domain::time::to_shanghai(chrono::Utc::now())
-        .format("%Y")
-        .to_string();
-    let range = DateRange::parse(q.from, q.to, year.parse().unwrap_or(2026))?;
+    let range = q.range()?;
     let unit = match q.unit {
         Some(u) => u,
-        None => dashboard_choices(db, scope)
-            .await?
-            .first()
-            .map(|u| u.id)
-            .ok_or(ServiceError::NotFound)?,
+        None => q.unit_or_first(&dashboard_choices(db, scope).await?)?,
     };
     let unit = org::get(db, unit).await?.ok_or(ServiceError::NotFound)?;
     if !scope.allows_unit(&unit) {
@@ -85,12 +78,10 @@ pub async fn mistakes_page(
     }));
     ranked.truncate(SHOWN);
     few.truncate(SHOWN);
-    let citations: Vec<_> = ranked.iter().chain(&few).map(|r| r.rule.citation()).collect();
+    let citations: Vec<_> = ranked.iter().chain(&few).map(|r| r.rule.citation.clone()).collect();
     let mut articles = articles_in_force(db, &citations).await?;
     let few_articles = articles.split_off(ranked.len());
-    let mut trail = org::path(db, unit.id).await?;
-    trail.pop();
-    trail.retain(|u| scope.allows_unit(u));
+    let trail = trail_to(db, scope, unit.id).await?;
     Ok(MistakesPage {
         unit,
         trail,

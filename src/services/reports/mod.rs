@@ -301,23 +301,40 @@ async fn dashboard_choices(db: &impl ConnectionTrait, scope: &StreetScope) -> Re
     Ok(out)
 }
 
+impl DashboardQuery<'_> {
+    /// The dates typed (this year when empty); dates that do not parse come back at their fields.
+    fn range(&self) -> Result<DateRange, ServiceError> {
+        let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
+        Ok(DateRange::parse(self.from, self.to, year.parse().unwrap_or(2026))?)
+    }
+
+    /// The unit asked for, else the first of `choices` (the viewer's first district, else street).
+    fn unit_or_first(&self, choices: &[OrgUnit]) -> Result<i64, ServiceError> {
+        match self.unit {
+            Some(u) => Ok(u),
+            None => choices.first().map(|u| u.id).ok_or(ServiceError::NotFound),
+        }
+    }
+}
+
+/// The units above `unit` that the viewer may open, from the top.
+async fn trail_to(db: &impl ConnectionTrait, scope: &StreetScope, unit: i64) -> Result<Vec<OrgUnit>, ServiceError> {
+    let mut trail = org::path(db, unit).await?;
+    trail.pop();
+    trail.retain(|u| scope.allows_unit(u));
+    Ok(trail)
+}
+
 /// The dashboard for what the form asked; dates that do not parse come back at their fields.
 pub async fn dashboard_page(
     db: &impl ConnectionTrait,
     scope: &StreetScope,
     q: &DashboardQuery<'_>,
 ) -> Result<DashboardPage, ServiceError> {
-    let year = crate::domain::time::to_shanghai(Utc::now()).format("%Y").to_string();
-    let range = DateRange::parse(q.from, q.to, year.parse().unwrap_or(2026))?;
+    let range = q.range()?;
     let choices = dashboard_choices(db, scope).await?;
-    let unit = match q.unit {
-        Some(u) => u,
-        None => choices.first().map(|s| s.id).ok_or(ServiceError::NotFound)?,
-    };
-    let dashboard = dashboard(db, scope, unit, range.start, range.end).await?;
-    let mut trail = org::path(db, dashboard.unit.id).await?;
-    trail.pop();
-    trail.retain(|u| scope.allows_unit(u));
+    let dashboard = dashboard(db, scope, q.unit_or_first(&choices)?, range.start, range.end).await?;
+    let trail = trail_to(db, scope, dashboard.unit.id).await?;
     Ok(DashboardPage {
         dashboard,
         from: range.from,

@@ -282,7 +282,7 @@ pub fn mistakes_table(
             };
             rows.push(vec![
                 rank.map_or(Cell::Text(String::new()), |n| Cell::Number(n as f64)),
-                Cell::Text(r.rule.citation().label(&article.statute_title)),
+                Cell::Text(r.rule.citation.label(&article.statute_title)),
                 Cell::Number(r.answered as f64),
                 Cell::Number(r.wrong as f64),
                 Cell::Text(r.wrong_rate().label(lang)),

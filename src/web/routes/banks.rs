@@ -164,13 +164,25 @@ async fn approve(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let result = banks::approve(&state.db, *id, lawyer(&me)).await;
-    let detail = banks::question_detail(&state.db, *id).await?;
+    question_after(&state, &me, *id, result).await
+}
+
+/// The question page after a lawyer acted on it: saved, or refused (a notice) or rejected (at the
+/// field), as it reads now.
+async fn question_after(
+    state: &AppState,
+    me: &Require<Lawyer>,
+    id: i64,
+    result: Result<(), ServiceError>,
+) -> Result<HttpResponse, AppError> {
+    let detail = banks::question_detail(&state.db, id).await?;
+    let refused = |page| Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page));
     match result {
         Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
-        Err(ServiceError::Refused(why)) => Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::question_page(&me.ctx, &detail, Some(&why), false),
-        )),
+        Err(ServiceError::Refused(why)) => refused(views::question_page(&me.ctx, &detail, Some(&why), false)),
+        Err(ServiceError::Rejected(errors)) => {
+            refused(views::question_page_with(&me.ctx, &detail, None, false, &errors))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -192,19 +204,7 @@ async fn send_back(
     CsrfForm(f): CsrfForm<ReturnInput>,
 ) -> Result<HttpResponse, AppError> {
     let result = banks::send_back(&state.db, *id, lawyer(&me), &f.comment).await;
-    let detail = banks::question_detail(&state.db, *id).await?;
-    match result {
-        Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
-        Err(ServiceError::Refused(why)) => Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::question_page(&me.ctx, &detail, Some(&why), false),
-        )),
-        Err(ServiceError::Rejected(errors)) => Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::question_page_with(&me.ctx, &detail, None, false, &errors),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    question_after(&state, &me, *id, result).await
 }
 
 #[post("/questions/{id:\\d+}/confirm")]
@@ -215,15 +215,7 @@ async fn confirm(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let result = banks::confirm_review(&state.db, *id, me.user.person.name.as_str()).await;
-    let detail = banks::question_detail(&state.db, *id).await?;
-    match result {
-        Ok(()) => Ok(html(views::question_page(&me.ctx, &detail, None, true))),
-        Err(ServiceError::Refused(t)) => Ok(html_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            views::question_page(&me.ctx, &detail, Some(&t), false),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    question_after(&state, &me, *id, result).await
 }
 
 #[derive(Deserialize)]

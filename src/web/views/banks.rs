@@ -73,6 +73,7 @@ pub fn overview(ctx: &Ctx, o: &BanksOverview) -> Markup {
                 tbody { @for (b, c) in &o.banks { (bank_row(ctx, b, c)) } }
             }
             p { a.button href=(urls::BANK_NEW) { (ctx.t("新建题库", "New bank")) } " " a.button href=(urls::BANK_IMPORT) { (ctx.t("导入 GIFT / Aiken", "Import GIFT / Aiken")) } " "
+                a.button href=(urls::REVIEW_QUEUE) { (ctx.t("待审核与待复核", "Review queue")) } " "
                 a.button href=(urls::ITEM_ANALYSIS) { (ctx.t("题目分析", "Item analysis")) } " "
                 a.button href=(urls::COVERAGE) { (ctx.t("法条覆盖情况", "Statute coverage")) } " "
                 a.button href=(urls::STATUTES) { (ctx.t("上传法规修订", "Upload a statute revision")) } }

@@ -256,7 +256,7 @@ pub fn dashboard_again(ctx: &Ctx, action: &str, q: &DashboardQuery, errors: &[(&
 /// One rule her area answered badly: the article's words a tap away, then the questions behind it.
 fn rule_card(ctx: &Ctx, rank: Option<usize>, r: &RuleMistakes, article: &CitedArticle) -> Markup {
     let lang = ctx.lang;
-    let label = r.rule.citation().label(&article.statute_title);
+    let label = r.rule.citation.label(&article.statute_title);
     html! {
         section.card.rule {
             h3 { @if let Some(n) = rank { (n) ". " } (label) }
