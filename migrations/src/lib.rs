@@ -24,6 +24,11 @@ mod m20261202_000021_official_districts;
 mod m20261202_000022_question_rule;
 mod m20261202_000023_report_indexes;
 mod m20261202_000024_question_approval;
+mod m20261203_000025_counting_attempts;
+
+/// Marks every chair's counting attempt from scratch (the migration's backfill); tests check it agrees
+/// with the Rust rule.
+pub use m20261203_000025_counting_attempts::MARK_COUNTING;
 
 pub struct Migrator;
 
@@ -52,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000022_question_rule::Migration),
             Box::new(m20261202_000023_report_indexes::Migration),
             Box::new(m20261202_000024_question_approval::Migration),
+            Box::new(m20261203_000025_counting_attempts::Migration),
         ]
     }
 }

@@ -465,103 +465,48 @@ pub async fn for_sessions(db: &impl ConnectionTrait, sessions: &[i64]) -> Result
     Ok(out)
 }
 
-/// (quiz, person, number, correct, total, passed, make-up) of one attempt.
-type SummaryRow = (i64, i64, i32, Option<i32>, i32, Option<bool>, bool);
-
-/// What the dashboard counts per chair over these quizzes, in two parts that together cover every
-/// (quiz, chair) with a submitted attempt, so that a district's hundred thousand attempts are summed in
-/// the database rather than read row by row:
-/// - where she submitted exactly one attempt at a quiz, that attempt is the one that counts (whatever
-///   the rule, it has nothing to choose from): summed per chair as (chair, quizzes, passed, make-up,
-///   make-up passed);
-/// - where she submitted several, every one of them, for the counting rule to choose
-///   (`domain::attempt::counting_attempt`).
-pub async fn submitted_tallies(
+/// Each chair's tally over the attempts that count at these quizzes (one per quiz she submitted at):
+/// `(person, submitted, passed, make-up submitted, make-up passed)`, summed by the database from the
+/// counting index.
+pub async fn counting_tallies(
     db: &impl ConnectionTrait,
     quizzes: &[i64],
-) -> Result<
-    (
-        Vec<(i64, i64, i64, i64, i64)>,
-        Vec<crate::domain::attempt::AttemptSummary>,
-    ),
-    DbErr,
-> {
-    use crate::domain::attempt::{AttemptSummary, Outcome};
-    use sea_orm::sea_query::{Alias, Func, SelectStatement};
-    let (mut single, mut repeated) = (Vec::new(), Vec::new());
-    let flag = |c: &str| Expr::cust(format!("MAX(CASE WHEN {c} THEN 1 ELSE 0 END)"));
+) -> Result<Vec<(i64, i64, i64, i64, i64)>, DbErr> {
+    use sea_orm::sea_query::Func;
+    let mut out = Vec::new();
+    // SUM over a boolean is not valid SQL on PostgreSQL: count the rows where it holds.
+    let sum = |c: &str| Func::sum(Expr::cust(format!("CASE WHEN {c} THEN 1 ELSE 0 END")));
     for chunk in quizzes.chunks(500) {
-        let submitted = |q: &mut SelectStatement| {
-            q.from(attempt::Entity)
-                .and_where(attempt::Column::QuizId.is_in(chunk.iter().copied()))
-                .and_where(attempt::Column::Status.eq("submitted"))
-                .add_group_by([Expr::col(attempt::Column::QuizId), Expr::col(attempt::Column::PersonId)]);
-        };
-        let mut once = Query::select();
-        submitted(&mut once);
-        once.column(attempt::Column::PersonId)
-            .expr_as(flag("passed"), Alias::new("p"))
-            .expr_as(flag("makeup"), Alias::new("m"))
-            .expr_as(flag("makeup AND passed"), Alias::new("mp"))
-            .and_having(Expr::cust("COUNT(*)").eq(1));
-        let sum = |c: &str| Func::sum(Expr::col(Alias::new(c)));
-        let per_chair = Query::select()
+        let q = Query::select()
             .column(attempt::Column::PersonId)
             .expr(Expr::col(attempt::Column::PersonId).count())
-            .expr(sum("p"))
-            .expr(sum("m"))
-            .expr(sum("mp"))
-            .from_subquery(once, Alias::new("g"))
+            .expr(sum("passed"))
+            .expr(sum("makeup"))
+            .expr(sum("makeup AND passed"))
+            .from(attempt::Entity)
+            .and_where(attempt::Column::QuizId.is_in(chunk.iter().copied()))
+            .and_where(attempt::Column::Counts.eq(true))
             .group_by_col(attempt::Column::PersonId)
             .to_owned();
-        for row in db.query_all(&per_chair).await? {
+        for row in db.query_all(&q).await? {
             // Sums come back as BIGINT on PostgreSQL and INTEGER on SQLite; NUMERIC never (the
             // summed values are integers 0 and 1).
             let n = |i: usize| row.try_get_by_index::<i64>(i);
-            single.push((n(0)?, n(1)?, n(2)?, n(3)?, n(4)?));
+            out.push((n(0)?, n(1)?, n(2)?, n(3)?, n(4)?));
         }
-        let mut several = Query::select();
-        submitted(&mut several);
-        several
-            .columns([attempt::Column::QuizId, attempt::Column::PersonId])
-            .and_having(Expr::cust("COUNT(*)").gt(1));
-        let rows: Vec<SummaryRow> = attempt::Entity::find()
-            .select_only()
-            .columns([
-                attempt::Column::QuizId,
-                attempt::Column::PersonId,
-                attempt::Column::Number,
-                attempt::Column::Correct,
-                attempt::Column::Total,
-                attempt::Column::Passed,
-                attempt::Column::Makeup,
-            ])
-            .filter(attempt::Column::Status.eq("submitted"))
-            .filter(
-                Expr::tuple([Expr::col(attempt::Column::QuizId), Expr::col(attempt::Column::PersonId)])
-                    .in_subquery(several),
-            )
-            .into_tuple()
-            .all(db)
-            .await?;
-        repeated.extend(
-            rows.into_iter().map(
-                |(quiz_id, person_id, number, correct, total, passed, makeup)| AttemptSummary {
-                    quiz_id,
-                    person_id,
-                    outcome: Outcome {
-                        number,
-                        submitted: true,
-                        passed: passed == Some(true),
-                        correct: correct.unwrap_or(0),
-                        total,
-                    },
-                    makeup,
-                },
-            ),
-        );
     }
-    Ok((single, repeated))
+    Ok(out)
+}
+
+/// Marks `counting` as the chair's attempt that counts at the quiz, and her others as not.
+pub async fn mark_counting(db: &impl ConnectionTrait, quiz_id: i64, person: i64, counting: i64) -> Result<(), DbErr> {
+    attempt::Entity::update_many()
+        .col_expr(attempt::Column::Counts, Expr::col(attempt::Column::Id).eq(counting))
+        .filter(attempt::Column::QuizId.eq(quiz_id))
+        .filter(attempt::Column::PersonId.eq(person))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// One person's attempts at these quizzes, in one query.

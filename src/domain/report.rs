@@ -323,29 +323,6 @@ pub struct ChairResults {
     pub makeup_passed: u64,
 }
 
-/// One counting submitted attempt as the dashboard tallies it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
-    pub person: i64,
-    pub passed: bool,
-    pub makeup: bool,
-}
-
-/// Per chair, from each counting submitted attempt.
-pub fn tally(attempts: impl IntoIterator<Item = Counted>) -> HashMap<i64, ChairResults> {
-    let mut out: HashMap<i64, ChairResults> = HashMap::new();
-    for a in attempts {
-        let r = out.entry(a.person).or_default();
-        r.submitted += 1;
-        r.passed += u64::from(a.passed);
-        if a.makeup {
-            r.makeup_submitted += 1;
-            r.makeup_passed += u64::from(a.passed);
-        }
-    }
-    out
-}
-
 /// A row of the dashboard: one unit, everything below it summed.
 #[derive(Debug, Clone)]
 pub struct UnitRow {
@@ -832,13 +809,19 @@ mod rollup_tests {
         let facts = AreaFacts {
             units,
             chairs: vec![chair(10, 4, "主任"), chair(11, 4, "委员"), chair(12, 6, "主任")],
-            results: tally(
-                [(10, true, false), (11, false, false), (12, true, true)].map(|(person, passed, makeup)| Counted {
-                    person,
-                    passed,
-                    makeup,
-                }),
-            ),
+            results: [(10, true, false), (11, false, false), (12, true, true)]
+                .map(|(person, passed, makeup)| {
+                    let (p, m) = (u64::from(passed), u64::from(makeup));
+                    let r = ChairResults {
+                        submitted: 1,
+                        passed: p,
+                        makeup_submitted: m,
+                        makeup_passed: p * m,
+                    };
+                    (person, r)
+                })
+                .into_iter()
+                .collect(),
             certificates: [(10, vec![at(2026, 3, 1)]), (12, vec![at(2026, 3, 1)])]
                 .into_iter()
                 .collect(),

@@ -664,6 +664,7 @@ pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: Submit
     if !db::finish(&txn, attempt_id, by.code(), correct, passed, &g.items, Utc::now()).await? {
         return Ok(false);
     }
+    recount(&txn, a.quiz_id, a.person_id).await?;
     // The certificate and its email job are written with the result, or not at all.
     let recorded = db::attempt(&txn, attempt_id).await?.ok_or(ServiceError::NotFound)?;
     if let Some(pass) = PassedAttempt::of(&recorded) {
@@ -680,6 +681,16 @@ pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: Submit
         "attempt submitted"
     );
     Ok(true)
+}
+
+/// Marks which of the chair's attempts at the quiz counts (`counting_attempt`), after one of them got
+/// a result: reports sum the marked attempts instead of ranking every attempt on each request.
+async fn recount(txn: &impl ConnectionTrait, quiz: i64, person: i64) -> Result<(), ServiceError> {
+    let mine = db::attempts_of(txn, quiz, person).await?;
+    if let Some(counting) = counting_attempt(&mine) {
+        db::mark_counting(txn, quiz, person, counting.id).await?;
+    }
+    Ok(())
 }
 
 /// 交卷. An attempt already past its deadline was shown to her as finished by the deadline: it is

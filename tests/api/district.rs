@@ -371,3 +371,82 @@ async fn the_dashboard_counts_the_attempt_that_counts_when_chairs_retake() {
     let page = official.page("/street/dashboard").await;
     assert_eq!(page.table_rows("tr.total")[0][1..5], ["3", "2", "1", "50.0%"], "{page}");
 }
+
+#[actix_web::test]
+async fn the_counting_mark_written_in_sql_agrees_with_the_rule() {
+    // The migration marks attempts submitted before the mark existed with SQL; submitting marks them
+    // with `counting_attempt`. Both must pick the same attempt, edge cases included. Per chair:
+    // (number, correct of 4, passed, submitted).
+    use sea_orm::{ConnectionTrait, Statement};
+    let s = crate::quiz::setup(crate::quiz::settings(4)).await;
+    let quiz = s.open_quiz(&[]).await.quiz_id;
+    let cases: [&[(i32, i32, bool, bool)]; 3] = [
+        // The first pass counts, though a later one scored more.
+        &[(1, 1, false, true), (2, 3, true, true), (3, 4, true, true)],
+        // No pass: the best score, the later of equals; an open attempt never counts.
+        &[
+            (1, 2, false, true),
+            (2, 1, false, true),
+            (3, 2, false, true),
+            (4, 0, false, false),
+        ],
+        // One failed attempt.
+        &[(1, 0, false, true)],
+    ];
+    let deadline = chrono::Utc::now() + chrono::Duration::minutes(30);
+    for (chair, attempts) in s.chairs.iter().zip(cases) {
+        for &(number, correct, passed, submitted) in attempts {
+            let new = quorum::db::quiz::NewAttempt {
+                person_id: *chair,
+                number,
+                seed: 1,
+                deadline,
+                items: vec![],
+                makeup: false,
+            };
+            let id = quorum::db::quiz::insert_attempts(&s.app.db, quiz, vec![new])
+                .await
+                .unwrap()[0];
+            if submitted {
+                let at = chrono::Utc::now();
+                quorum::db::quiz::finish(&s.app.db, id, "chair", correct, passed, &[], at)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let db = &s.app.db;
+    // Attempts without drawn items have a total of 0; these had four questions.
+    db.execute_unprepared(&format!("UPDATE attempts SET total = 4 WHERE quiz_id = {quiz}"))
+        .await
+        .unwrap();
+    db.execute_unprepared(migrations::MARK_COUNTING).await.unwrap();
+    let marked: Vec<i64> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM attempts WHERE counts ORDER BY id",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+        .collect();
+    let mut expected = Vec::new();
+    for chair in &s.chairs {
+        let mine = quorum::db::quiz::attempts_of(db, quiz, *chair).await.unwrap();
+        let counting = quorum::services::quiz::counting_attempt(&mine).unwrap();
+        expected.push(counting.id);
+    }
+    expected.sort();
+    assert_eq!(marked, expected);
+    // By number: the second of the first chair, the third of the second, the only one of the third.
+    let numbers: Vec<i32> = {
+        let mut n = Vec::new();
+        for (chair, id) in s.chairs.iter().zip(&expected) {
+            let mine = quorum::db::quiz::attempts_of(db, quiz, *chair).await.unwrap();
+            n.push(mine.iter().find(|a| a.id == *id).unwrap().number);
+        }
+        n
+    };
+    assert_eq!(numbers, [2, 3, 1]);
+}

@@ -19,6 +19,8 @@ pub struct Model {
     pub total: i32,
     pub passed: Option<bool>,
     pub makeup: bool,
+    /// Whether this is the chair's attempt that counts at the quiz (`services::quiz::recount`).
+    pub counts: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

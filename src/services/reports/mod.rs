@@ -19,15 +19,14 @@ use super::quiz::counting_attempt;
 use crate::db::quiz::{AttemptRecord, AttemptStatus, QuizRecord};
 use crate::db::sessions::SessionRecord;
 use crate::db::{banks, certificates, org, people, quiz as quiz_db, sessions as sessions_db, statutes};
-use crate::domain::attempt::Counts;
 use crate::domain::bank::{Bank, QuestionVersion};
 use crate::domain::certificate::EmailStatus;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::quiz::Given;
 use crate::domain::report::{
-    AreaFacts, AttemptResult, ChairResults, Counted, DateRange, ItemStat, choice_counts, cites, item_stats,
-    session_figures, sort_items, tally,
+    AreaFacts, AttemptResult, ChairResults, DateRange, ItemStat, choice_counts, cites, item_stats, session_figures,
+    sort_items,
 };
 pub use crate::domain::report::{ChairLine, Dashboard, ItemLine, SessionFigures, UnitRow};
 
@@ -87,11 +86,11 @@ fn result_of(a: &AttemptRecord) -> AttemptResult {
 }
 
 /// The attempt that counts (`counting_attempt`) for each `key`: a chair, or a chair in one quiz.
-fn counting_by<K: Eq + Hash, A: Counts + Clone>(
-    attempts: Vec<A>,
-    key: impl Fn(&A) -> K,
-) -> impl Iterator<Item = (K, A)> {
-    let mut groups: HashMap<K, Vec<A>> = HashMap::new();
+fn counting_by<K: Eq + Hash>(
+    attempts: Vec<AttemptRecord>,
+    key: impl Fn(&AttemptRecord) -> K,
+) -> impl Iterator<Item = (K, AttemptRecord)> {
+    let mut groups: HashMap<K, Vec<AttemptRecord>> = HashMap::new();
     for a in attempts {
         groups.entry(key(&a)).or_default().push(a);
     }
@@ -251,29 +250,28 @@ async fn sessions_in(
     Ok(sessions_db::ids_for_streets_between(db, streets, from, to).await?)
 }
 
-/// Each chair's counting submitted attempts over the quizzes of these sessions, tallied: the quizzes
-/// where she submitted once are summed by the database, the others go through the counting rule.
+/// Each chair's counting submitted attempts over the quizzes of these sessions, tallied by the
+/// database from the attempts marked as counting when they were submitted.
 async fn chair_results(
     db: &impl ConnectionTrait,
     sessions: &[i64],
 ) -> Result<HashMap<i64, ChairResults>, ServiceError> {
     let quizzes = quiz_db::for_sessions(db, sessions).await?;
-    let (single, repeated) = quiz_db::submitted_tallies(db, &quizzes.iter().map(|q| q.id).collect::<Vec<_>>()).await?;
-    let mut results = tally(
-        counting_by(repeated, |a| (a.quiz_id, a.person_id)).map(|((_, person), a)| Counted {
-            person,
-            passed: a.outcome.passed,
-            makeup: a.makeup,
-        }),
-    );
-    for (person, quizzes, passed, makeup, makeup_passed) in single {
-        let r = results.entry(person).or_default();
-        r.submitted += quizzes.max(0) as u64;
-        r.passed += passed.max(0) as u64;
-        r.makeup_submitted += makeup.max(0) as u64;
-        r.makeup_passed += makeup_passed.max(0) as u64;
-    }
-    Ok(results)
+    let ids: Vec<i64> = quizzes.iter().map(|q| q.id).collect();
+    let count = |n: i64| n.max(0) as u64;
+    Ok(quiz_db::counting_tallies(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(person, submitted, passed, makeup, makeup_passed)| {
+            let r = ChairResults {
+                submitted: count(submitted),
+                passed: count(passed),
+                makeup_submitted: count(makeup),
+                makeup_passed: count(makeup_passed),
+            };
+            (person, r)
+        })
+        .collect())
 }
 
 /// The dashboard form's query: which unit (the first visible district, else street, by default) and
