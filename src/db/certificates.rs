@@ -130,6 +130,34 @@ pub async fn for_session(db: &impl ConnectionTrait, session: i64) -> Result<Vec<
         .collect()
 }
 
+/// Makes a revoked certificate valid again (a regrade found the attempt it was issued for passes
+/// after all); false if it was not revoked.
+pub async fn reinstate(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+    let none: Option<String> = None;
+    let r = certificate::Entity::update_many()
+        .col_expr(
+            certificate::Column::RevokedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(certificate::Column::RevokeReason, Expr::value(none))
+        .col_expr(certificate::Column::RevokedBy, Expr::value(Option::<i64>::None))
+        .filter(certificate::Column::Id.eq(id))
+        .filter(certificate::Column::RevokedAt.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// The certificate issued for an attempt, revoked or not.
+pub async fn for_attempt(db: &impl ConnectionTrait, attempt: i64) -> Result<Option<CertificateRecord>, DbErr> {
+    certificate::Entity::find()
+        .filter(certificate::Column::AttemptId.eq(attempt))
+        .one(db)
+        .await?
+        .map(to_record)
+        .transpose()
+}
+
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<bool, DbErr> {
     let r = certificate::Entity::update_many()
         .col_expr(certificate::Column::RevokedAt, Expr::value(Utc::now()))
@@ -161,9 +189,35 @@ impl JobStatus {
     }
 }
 
+/// What an outbox job sends about its certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// The certificate itself, with its PDF.
+    Certificate,
+    /// The notice that it was revoked, and why.
+    Revocation,
+}
+
+impl MailKind {
+    fn code(self) -> &'static str {
+        match self {
+            MailKind::Certificate => "certificate",
+            MailKind::Revocation => "revocation",
+        }
+    }
+
+    fn parse(s: &str) -> MailKind {
+        match s {
+            "revocation" => MailKind::Revocation,
+            _ => MailKind::Certificate,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EmailJob {
     pub id: i64,
+    pub kind: MailKind,
     pub certificate_id: i64,
     pub to: String,
     pub message_id: String,
@@ -177,6 +231,7 @@ pub struct EmailJob {
 fn to_job(m: email_outbox::Model) -> EmailJob {
     EmailJob {
         id: m.id,
+        kind: MailKind::parse(&m.kind),
         certificate_id: m.certificate_id,
         to: m.to_address,
         message_id: m.message_id,
@@ -188,9 +243,16 @@ fn to_job(m: email_outbox::Model) -> EmailJob {
     }
 }
 
-pub async fn enqueue(db: &impl ConnectionTrait, certificate: i64, to: &str, message_id: &str) -> Result<i64, DbErr> {
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    kind: MailKind,
+    certificate: i64,
+    to: &str,
+    message_id: &str,
+) -> Result<i64, DbErr> {
     let now = Utc::now();
     Ok(email_outbox::ActiveModel {
+        kind: Set(kind.code().into()),
         certificate_id: Set(certificate),
         to_address: Set(to.to_string()),
         message_id: Set(message_id.to_string()),
@@ -268,9 +330,12 @@ pub async fn job(db: &impl ConnectionTrait, id: i64) -> Result<Option<EmailJob>,
     Ok(email_outbox::Entity::find_by_id(id).one(db).await?.map(to_job))
 }
 
+/// The jobs that sent (or are sending) these certificates themselves, oldest first; revocation
+/// notices are not among them.
 pub async fn jobs_for_certificates(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<EmailJob>, DbErr> {
     Ok(email_outbox::Entity::find()
         .filter(email_outbox::Column::CertificateId.is_in(ids.iter().copied()))
+        .filter(email_outbox::Column::Kind.eq(MailKind::Certificate.code()))
         .order_by_asc(email_outbox::Column::Id)
         .all(db)
         .await?

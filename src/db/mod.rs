@@ -8,6 +8,7 @@ pub mod org;
 pub mod people;
 pub mod quiz;
 pub mod recordings;
+pub mod regrades;
 pub mod rooms;
 pub mod roster;
 pub mod sessions;

@@ -228,6 +228,23 @@ pub async fn attempts_of_quiz(db: &impl ConnectionTrait, quiz_id: i64) -> Result
         .collect())
 }
 
+fn to_item(m: attempt_item::Model) -> Result<ItemRecord, DbErr> {
+    Ok(ItemRecord {
+        position: m.position,
+        question_id: m.question_id,
+        version_id: m.version_id,
+        order: serde_json::from_str(&m.option_order).map_err(|_| corrupt("attempt item", m.id))?,
+        answer: m
+            .answer
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| corrupt("attempt item", m.id))?,
+        answered_at: m.answered_at,
+        correct: m.correct,
+    })
+}
+
 pub async fn items(db: &impl ConnectionTrait, attempt_id: i64) -> Result<Vec<ItemRecord>, DbErr> {
     attempt_item::Entity::find()
         .filter(attempt_item::Column::AttemptId.eq(attempt_id))
@@ -235,23 +252,70 @@ pub async fn items(db: &impl ConnectionTrait, attempt_id: i64) -> Result<Vec<Ite
         .all(db)
         .await?
         .into_iter()
-        .map(|m| {
-            Ok(ItemRecord {
-                position: m.position,
-                question_id: m.question_id,
-                version_id: m.version_id,
-                order: serde_json::from_str(&m.option_order).map_err(|_| corrupt("attempt item", m.id))?,
-                answer: m
-                    .answer
-                    .as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()
-                    .map_err(|_| corrupt("attempt item", m.id))?,
-                answered_at: m.answered_at,
-                correct: m.correct,
-            })
-        })
+        .map(to_item)
         .collect()
+}
+
+/// The items of these attempts, by attempt, in position order; a few queries for any number.
+pub async fn items_of_attempts(
+    db: &impl ConnectionTrait,
+    attempts: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<ItemRecord>>, DbErr> {
+    let mut out: std::collections::HashMap<i64, Vec<ItemRecord>> = std::collections::HashMap::new();
+    for chunk in attempts.chunks(500) {
+        let rows = attempt_item::Entity::find()
+            .filter(attempt_item::Column::AttemptId.is_in(chunk.iter().copied()))
+            .order_by_asc(attempt_item::Column::AttemptId)
+            .order_by_asc(attempt_item::Column::Position)
+            .all(db)
+            .await?;
+        for m in rows {
+            let attempt = m.attempt_id;
+            out.entry(attempt).or_default().push(to_item(m)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Submitted attempts that answered this question with one of `versions` drawn.
+pub async fn submitted_attempts_drawing(
+    db: &impl ConnectionTrait,
+    question_id: i64,
+    versions: &[i64],
+) -> Result<Vec<AttemptRecord>, DbErr> {
+    let drew = Query::select()
+        .column(attempt_item::Column::AttemptId)
+        .from(attempt_item::Entity)
+        .and_where(attempt_item::Column::QuestionId.eq(question_id))
+        .and_where(attempt_item::Column::VersionId.is_in(versions.iter().copied()))
+        .to_owned();
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::Status.eq("submitted"))
+        .filter(attempt::Column::Id.in_subquery(drew))
+        .order_by_asc(attempt::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_attempt)
+        .collect())
+}
+
+/// Records a submitted attempt's new result after a regrade, with which items are now right.
+pub async fn set_result(
+    db: &impl ConnectionTrait,
+    attempt_id: i64,
+    correct: i32,
+    passed: bool,
+    item_results: &[(i32, bool)],
+) -> Result<(), DbErr> {
+    attempt::Entity::update_many()
+        .col_expr(attempt::Column::Correct, Expr::value(correct))
+        .col_expr(attempt::Column::Passed, Expr::value(passed))
+        .filter(attempt::Column::Id.eq(attempt_id))
+        .filter(attempt::Column::Status.eq("submitted"))
+        .exec(db)
+        .await?;
+    mark_items(db, attempt_id, item_results).await
 }
 
 /// Saves an answer if — in the same statement — the attempt is still open and within `not_after`.

@@ -12,6 +12,7 @@ pub mod person;
 pub mod question;
 pub mod quiz;
 pub mod recording;
+pub mod regrade;
 pub mod replay;
 pub mod report;
 pub mod room_state;

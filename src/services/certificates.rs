@@ -9,7 +9,7 @@ pub use crate::domain::certificate::EmailStatus;
 use super::ServiceError;
 use super::access::StreetScope;
 use super::accounts::CurrentUser;
-use crate::db::certificates::{self as db, EmailJob, JobStatus, Outcome};
+use crate::db::certificates::{self as db, EmailJob, JobStatus, MailKind, Outcome};
 use crate::db::sessions::SessionRecord;
 use crate::db::{org, people, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::PassedAttempt;
@@ -87,7 +87,7 @@ pub async fn issue_in(txn: &impl ConnectionTrait, attempt: &PassedAttempt) -> Re
     let year = to_shanghai(Utc::now()).format("%Y").to_string().parse().unwrap_or(2026);
     db::set_serial(txn, id, &serial(year, session.street_id, id as u64)).await?;
     if let Some(email) = &person.email {
-        db::enqueue(txn, id, email.as_str(), &message_id(id, &code)).await?;
+        db::enqueue(txn, MailKind::Certificate, id, email.as_str(), &message_id(id, &code)).await?;
     }
     tracing::info!(
         certificate = id,
@@ -281,7 +281,8 @@ pub async fn verified(db: &impl ConnectionTrait, id: i64) -> Result<(String, Ver
     Ok((c.code.clone(), found(Some(c))))
 }
 
-/// Revokes a certificate, giving a reason; returns its verification code (where its page is).
+/// Revokes a certificate, giving a reason, and tells its holder by email (when she has an address);
+/// returns its verification code (where its page is).
 #[tracing::instrument(skip_all, fields(certificate = id, by))]
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -> Result<String, ServiceError> {
     let reason = reason.trim();
@@ -299,8 +300,35 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -
             "the certificate is already revoked",
         ));
     }
+    notify_revoked(db, &c).await?;
     tracing::info!(certificate = id, by, "certificate revoked");
     Ok(c.code)
+}
+
+/// Queues the notice that a certificate was revoked, to its holder's address if she has one.
+pub(crate) async fn notify_revoked(db: &impl ConnectionTrait, c: &CertificateRecord) -> Result<(), ServiceError> {
+    if let Some(email) = people::get(db, c.person_id).await?.and_then(|p| p.email) {
+        let message_id = format!("revoked-{}-{}", c.id, c.code.to_lowercase());
+        db::enqueue(db, MailKind::Revocation, c.id, email.as_str(), &message_id).await?;
+    }
+    Ok(())
+}
+
+/// Makes a certificate revoked by a regrade valid again and sends it once more.
+pub(crate) async fn reinstate(db: &impl ConnectionTrait, c: &CertificateRecord) -> Result<(), ServiceError> {
+    if db::reinstate(db, c.id).await?
+        && let Some(email) = people::get(db, c.person_id).await?.and_then(|p| p.email)
+    {
+        db::enqueue(
+            db,
+            MailKind::Certificate,
+            c.id,
+            email.as_str(),
+            &message_id(c.id, &c.code),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// How a certificate's email went, from its newest job.
@@ -362,7 +390,7 @@ pub async fn resend(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> 
             let email = person
                 .email
                 .ok_or_else(|| ServiceError::refused("该主任没有登记邮箱", "this chair has no email address"))?;
-            db::enqueue(db, id, email.as_str(), &message_id(id, &c.code)).await?;
+            db::enqueue(db, MailKind::Certificate, id, email.as_str(), &message_id(id, &c.code)).await?;
         }
     }
     Ok(c.session_id)
@@ -399,6 +427,34 @@ fn message(c: &CertificateRecord, job: &EmailJob, o: &Outbox, pdf: Vec<u8>) -> O
         text,
         html: html.into_string(),
         attachment: Some((format!("结业证书-{}.pdf", c.serial), pdf)),
+        message_id: format!("<{}@{}>", job.message_id, o.message_id_domain),
+    }
+}
+
+/// The notice that a certificate was revoked: which one, why, and where anyone checking it now sees
+/// it revoked.
+fn revocation_message(c: &CertificateRecord, job: &EmailJob, o: &Outbox) -> OutgoingEmail {
+    let url = verify_url(&o.public_url, &c.code);
+    let k = &c.content;
+    let reason = c.revoke_reason.as_deref().unwrap_or("");
+    let text = format!(
+        "{} 您好：\n\n您在“{}”获得的结业证书（编号 {}）已被撤销。\n原因：{}\n核验页面会显示该证书已撤销：{}\n如有疑问，请联系{}。\n\n业委会学堂",
+        k.name, k.session_title, c.serial, reason, url, k.street
+    );
+    let html = maud::html! {
+        p { (k.name) " 您好：" }
+        p { "您在“" (k.session_title) "”获得的结业证书（编号 " strong { (c.serial) } "）已被撤销。" }
+        p { "原因：" (reason) }
+        p { "核验页面会显示该证书已撤销：" a href=(url) { (url) } }
+        p { "如有疑问，请联系" (k.street) "。" br; "业委会学堂" }
+    };
+    OutgoingEmail {
+        to: job.to.clone(),
+        to_name: k.name.clone(),
+        subject: format!("【业委会学堂】结业证书已撤销（{}）", c.serial),
+        text,
+        html: html.into_string(),
+        attachment: None,
         message_id: format!("<{}@{}>", job.message_id, o.message_id_domain),
     }
 }
@@ -468,12 +524,16 @@ enum Delivery {
 /// Renders the PDF and hands the message to the mail server.
 async fn deliver(o: &Outbox, cert: &CertificateRecord, job: &EmailJob) -> Result<Delivery, ServiceError> {
     let failed = |permanent: bool, error: String| Delivery::Failed { permanent, error };
-    Ok(match render_async(cert.clone(), o.public_url.clone()).await? {
-        Rendered::Unprintable(e) => failed(true, e.to_string()),
-        Rendered::Pdf(pdf) => match o.mailer.send(&message(cert, job, o, pdf)).await {
-            Ok(()) => Delivery::Sent,
-            Err(e) => failed(matches!(e, SendError::Permanent(_)), e.to_string()),
+    let email = match job.kind {
+        MailKind::Revocation => revocation_message(cert, job, o),
+        MailKind::Certificate => match render_async(cert.clone(), o.public_url.clone()).await? {
+            Rendered::Unprintable(e) => return Ok(failed(true, e.to_string())),
+            Rendered::Pdf(pdf) => message(cert, job, o, pdf),
         },
+    };
+    Ok(match o.mailer.send(&email).await {
+        Ok(()) => Delivery::Sent,
+        Err(e) => failed(matches!(e, SendError::Permanent(_)), e.to_string()),
     })
 }
 

@@ -685,7 +685,7 @@ pub async fn submit_attempt(db: &DatabaseConnection, attempt_id: i64, by: Submit
 
 /// Marks which of the chair's attempts at the quiz counts (`counting_attempt`), after one of them got
 /// a result: reports sum the marked attempts instead of ranking every attempt on each request.
-async fn recount(txn: &impl ConnectionTrait, quiz: i64, person: i64) -> Result<(), ServiceError> {
+pub(crate) async fn recount(txn: &impl ConnectionTrait, quiz: i64, person: i64) -> Result<(), ServiceError> {
     let mine = db::attempts_of(txn, quiz, person).await?;
     if let Some(counting) = counting_attempt(&mine) {
         db::mark_counting(txn, quiz, person, counting.id).await?;

@@ -141,6 +141,10 @@ pub fn question(id: i64) -> String {
     format!("/questions/{id}")
 }
 
+pub fn question_regrade(id: i64) -> String {
+    format!("/questions/{id}/regrade")
+}
+
 pub fn question_edit(id: i64) -> String {
     format!("/questions/{id}/edit")
 }

@@ -14,7 +14,7 @@ use quorum::services::quiz;
 use crate::quiz::{Setup, as_chair, right_choices, settings, setup};
 use crate::smtp;
 
-fn outbox(port: u16, worker: &str) -> Outbox {
+pub(crate) fn outbox(port: u16, worker: &str) -> Outbox {
     let dir = std::env::temp_dir().join(format!("quorum-mail-{}", uuid::Uuid::new_v4().simple()));
     let mut s = testkit::settings("sqlite::memory:", dir.clone());
     s.email.smtp_host = Some("127.0.0.1".into());
@@ -28,7 +28,7 @@ fn outbox(port: u16, worker: &str) -> Outbox {
     }
 }
 
-async fn set_contact(s: &Setup, i: usize, name: &str, email: Option<&str>) {
+pub(crate) async fn set_contact(s: &Setup, i: usize, name: &str, email: Option<&str>) {
     let p = quorum::db::people::get(&s.app.db, s.chairs[i]).await.unwrap().unwrap();
     let email = email.map(|e| EmailAddress::parse(e).unwrap());
     let update = quorum::db::people::PersonUpdate {
@@ -226,9 +226,15 @@ async fn many_passes(n: usize) -> Setup {
     // A longer queue: extra job rows for the same certificates, each its own message.
     for k in 0..n.saturating_sub(2) {
         let c = cert_db::for_person(&s.app.db, s.chairs[k % 2]).await.unwrap().remove(0);
-        cert_db::enqueue(&s.app.db, c.id, &format!("extra{k}@example.com"), &format!("extra-{k}"))
-            .await
-            .unwrap();
+        cert_db::enqueue(
+            &s.app.db,
+            cert_db::MailKind::Certificate,
+            c.id,
+            &format!("extra{k}@example.com"),
+            &format!("extra-{k}"),
+        )
+        .await
+        .unwrap();
     }
     s
 }

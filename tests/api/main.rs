@@ -24,6 +24,7 @@ mod lifecycle;
 mod org;
 mod quiz;
 mod recordings;
+mod regrade;
 mod reports;
 mod rooms;
 mod roster;

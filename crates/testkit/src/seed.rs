@@ -99,7 +99,14 @@ async fn issue_with_email(conn: &DatabaseConnection, issued: &Issued<'_>, attemp
     )
     .await?;
     db::set_serial(conn, id, &serial(2026, issued.street, id as u64)).await?;
-    db::enqueue(conn, id, "wang@example.com", &format!("cert-{id}")).await?;
+    db::enqueue(
+        conn,
+        db::MailKind::Certificate,
+        id,
+        "wang@example.com",
+        &format!("cert-{id}"),
+    )
+    .await?;
     Ok(())
 }
 

@@ -21,6 +21,8 @@ pub(crate) mod quiz;
 pub(crate) mod recording;
 pub(crate) mod recording_chapter;
 pub(crate) mod recording_segment;
+pub(crate) mod regrade;
+pub(crate) mod regrade_change;
 pub(crate) mod replay_device;
 pub(crate) mod replay_interval;
 pub(crate) mod room_participant;

@@ -1,5 +1,6 @@
 //! Question banks: the lawyers' pages and edits, and (in `sync`) loading the files into the database.
 
+pub mod regrade;
 mod sync;
 
 use std::collections::{BTreeSet, HashMap};
@@ -452,6 +453,7 @@ pub struct QuestionDetail {
     pub bank: Bank,
     pub versions: Vec<QuestionVersion>,
     pub articles: Vec<CitedArticle>,
+    pub regrades: Vec<crate::domain::regrade::RegradeRecord>,
 }
 
 pub struct CitedArticle {
@@ -468,6 +470,7 @@ pub async fn question_detail(db: &impl ConnectionTrait, question_id: i64) -> Res
     let versions = db::versions_of(db, question_id).await?;
     let articles = cited_articles(db, &question.current).await?;
     Ok(QuestionDetail {
+        regrades: crate::db::regrades::of_question(db, question_id).await?,
         question,
         bank,
         versions,

@@ -10,7 +10,7 @@ use crate::domain::bank::{Bank, QuestionStatus};
 use crate::domain::question::QuestionDraft;
 use crate::has_csrf;
 use crate::question_banks::BankMeta;
-use crate::services::banks::{self, ImportUpload, QuestionFilter};
+use crate::services::banks::{self, ImportUpload, QuestionFilter, regrade};
 use crate::services::{FieldErrors, ServiceError, roster::MAX_FILE_BYTES};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -182,6 +182,48 @@ async fn question_after(
         Err(ServiceError::Refused(why)) => refused(views::question_page(&me.ctx, &detail, Some(&why), false)),
         Err(ServiceError::Rejected(errors)) => {
             refused(views::question_page_with(&me.ctx, &detail, None, false, &errors))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The regrade's dry run: whose score and result would change.
+#[get("/questions/{id:\\d+}/regrade")]
+async fn regrade_page(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let plan = regrade::preview(&state.db, *id).await?;
+    Ok(html(views::regrade_page(&me.ctx, &plan, None, None, &[], "")))
+}
+
+#[derive(Deserialize)]
+struct RegradeInput {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+has_csrf!(RegradeInput);
+
+/// Regrades with a reason; the page then shows what was done, or the problem.
+#[post("/questions/{id:\\d+}/regrade")]
+async fn apply_regrade(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    id: web::Path<i64>,
+    CsrfForm(f): CsrfForm<RegradeInput>,
+) -> Result<HttpResponse, AppError> {
+    let result = regrade::apply(&state.db, *id, lawyer(&me), &f.reason).await;
+    let plan = regrade::preview(&state.db, *id).await?;
+    let refused = |page| Ok(html_status(StatusCode::UNPROCESSABLE_ENTITY, page));
+    match result {
+        Ok(applied) => Ok(html(views::regrade_page(&me.ctx, &plan, Some(&applied), None, &[], ""))),
+        Err(ServiceError::Refused(why)) => {
+            refused(views::regrade_page(&me.ctx, &plan, None, Some(&why), &[], &f.reason))
+        }
+        Err(ServiceError::Rejected(errors)) => {
+            refused(views::regrade_page(&me.ctx, &plan, None, None, &errors, &f.reason))
         }
         Err(e) => Err(e.into()),
     }
@@ -472,6 +514,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(confirm)
         .service(approve)
         .service(send_back)
+        .service(regrade_page)
+        .service(apply_regrade)
         .service(edit_page)
         .service(edit);
 }

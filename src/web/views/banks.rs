@@ -9,8 +9,10 @@ use super::forms::{Input, csrf, error_for, notice};
 use super::layout::page;
 use crate::domain::bank::{Bank, BankFileStatus, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, letter};
+use crate::domain::regrade::{CertificateChange, grading_changed};
 use crate::domain::statute::{StatuteCoverage, StatuteInfo};
 use crate::i18n::Text;
+use crate::services::banks::regrade::{Applied, RegradePlan};
 use crate::services::banks::{
     BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter, ReviewQueue, StatuteUpload,
 };
@@ -305,6 +307,7 @@ pub fn question_page_with(
         @for a in &d.articles { (cited_article(ctx, a)) }
         @if !c.tags.is_empty() { p.meta { (ctx.t("标签：", "Tags: ")) (c.tags.join("、")) } }
         p { a.button href=(urls::question_edit(q.id)) { (ctx.t("修改题目", "Edit")) } }
+        (regrade_link(ctx, d))
         (versions(ctx, &d.versions))
     };
     page(ctx, &format!("{} · {}", q.qid, c.kind.label(lang)), body)
@@ -630,4 +633,119 @@ pub fn statute_uploaded(ctx: &Ctx, u: &StatuteUpload) -> Markup {
             }
         },
     )
+}
+
+/// The link to regrading, on a question whose approved version grades differently from an earlier
+/// version (answered ones are counted on the regrade page itself).
+fn regrade_link(ctx: &Ctx, d: &QuestionDetail) -> Markup {
+    let Some(approved) = &d.question.approved else {
+        return html! {};
+    };
+    let changed = d
+        .versions
+        .iter()
+        .any(|v| v.version_no < approved.version_no && grading_changed(&v.content, &approved.content));
+    html! {
+        @if changed || !d.regrades.is_empty() {
+            section.card #regrade {
+                h2 { (ctx.t("重新评分", "Regrading")) }
+                p { (ctx.t("正在使用的版本改过答案或选项。按旧版本作答的答卷可以按它重新评分：先预览谁的得分和结果会变，再确认。",
+                           "The version in use changed the key or the options. Attempts that answered an earlier version can be regraded by it: preview whose score and result would change, then confirm.")) }
+                @if !d.regrades.is_empty() { p.meta { (ctx.t("已重新评分 ", "Regraded ")) (d.regrades.len()) (ctx.t(" 次", " time(s)")) } }
+                p { a.button href=(urls::question_regrade(d.question.id)) { (ctx.t("预览重新评分", "Preview the regrade")) } }
+            }
+        }
+    }
+}
+
+fn passed_label(ctx: &Ctx, passed: bool) -> &'static str {
+    if passed {
+        ctx.t("合格", "passed")
+    } else {
+        ctx.t("不合格", "failed")
+    }
+}
+
+fn certificate_label(ctx: &Ctx, c: CertificateChange) -> &'static str {
+    match c {
+        CertificateChange::Keep => "",
+        CertificateChange::Issue => ctx.t("将颁发", "will be issued"),
+        CertificateChange::Revoke => ctx.t("将撤销", "will be revoked"),
+    }
+}
+
+/// The regrade page: the dry run (whose score and result would change, and certificates issued or
+/// revoked), the form that applies it with a reason, and the record of earlier regrades.
+pub fn regrade_page(
+    ctx: &Ctx,
+    plan: &RegradePlan,
+    applied: Option<&Applied>,
+    error: Option<&Text>,
+    errors: &[(&'static str, Text)],
+    reason: &str,
+) -> Markup {
+    let q = &plan.question;
+    let body = html! {
+        p.meta { a href=(urls::bank(plan.bank.id)) { (plan.bank.title) } " · " a href=(urls::question(q.id)) { (q.qid) } }
+        @if let Some(a) = applied {
+            (notice("ok", &format!("{}{}{}{}{}{}{}",
+                ctx.t("已重新评分 ", "Regraded "), a.attempts, ctx.t(" 份答卷；颁发证书 ", " attempt(s); certificates issued: "),
+                a.issued, ctx.t(" 张，撤销 ", ", revoked: "), a.revoked,
+                ctx.t(" 张。通知邮件已排队发送。", ". The emails are queued."))))
+        }
+        @if let Some(e) = error { (notice("error", e.get(ctx.lang))) }
+        @if let Some(v) = &plan.approved {
+            p { (ctx.t("按正在使用的第 ", "By the version in use (version ")) (v.version_no)
+                (ctx.t(" 版重新评分已提交的答卷。作答按选项的位置对应新版本：选项的顺序改过时，请不要重新评分。",
+                       ") submitted attempts are graded again. Answers are matched to the new version by option position: do not regrade if the options were reordered.")) }
+        }
+        @if let Some(why) = &plan.refused {
+            (notice("warn", why.get(ctx.lang)))
+        } @else if plan.lines.is_empty() {
+            p { (ctx.t("按旧版本作答的答卷 ", "Attempts that answered an earlier version: ")) strong { (plan.answered) }
+                (ctx.t(" 份；重新评分不会改变任何得分。", ". Regrading would change no score.")) }
+        } @else {
+            p { (ctx.t("按旧版本作答的答卷 ", "Attempts that answered an earlier version: ")) strong { (plan.answered) }
+                (ctx.t(" 份，其中 ", "; of them ")) strong { (plan.lines.len()) } (ctx.t(" 份得分会改变：", " would change: "))
+                strong { (plan.issued()) } (ctx.t(" 人将获得证书，", " chair(s) would receive a certificate, "))
+                strong { (plan.revoked()) } (ctx.t(" 人的证书将被撤销（邮件通知本人）。", " would have theirs revoked (told by email).")) }
+            table.list {
+                thead { tr {
+                    th scope="col" { (ctx.t("培训", "Session")) }
+                    th scope="col" { (ctx.t("学员", "Chair")) }
+                    th scope="col" { (ctx.t("第几次", "Attempt")) }
+                    th scope="col" { (ctx.t("原得分", "Score before")) }
+                    th scope="col" { (ctx.t("新得分", "Score after")) }
+                    th scope="col" { (ctx.t("原结果", "Before")) }
+                    th scope="col" { (ctx.t("新结果", "After")) }
+                    th scope="col" { (ctx.t("证书", "Certificate")) }
+                } }
+                tbody { @for l in &plan.lines { tr {
+                    td data-label=(ctx.t("培训", "Session")) { (l.session.title) " · " (When(l.session.starts_at, ctx.lang)) }
+                    td data-label=(ctx.t("学员", "Chair")) { (l.chair) }
+                    td data-label=(ctx.t("第几次", "Attempt")) { (l.attempt_number) }
+                    td data-label=(ctx.t("原得分", "Score before")) { (l.change.before.0) "/" (l.total) }
+                    td data-label=(ctx.t("新得分", "Score after")) { (l.change.after.0) "/" (l.total) }
+                    td data-label=(ctx.t("原结果", "Before")) { (passed_label(ctx, l.change.before.1)) }
+                    td data-label=(ctx.t("新结果", "After")) { (passed_label(ctx, l.change.after.1)) }
+                    td data-label=(ctx.t("证书", "Certificate")) { (certificate_label(ctx, l.certificate)) }
+                } } }
+            }
+            form.stack method="post" action=(urls::question_regrade(q.id)) {
+                (csrf(ctx))
+                (textarea(ctx, "reason", ctx.t("重新评分的原因", "Why regrade"),
+                    reason, Some(ctx.t("会记录在案；证书被撤销的学员会在通知邮件里看到。", "It is recorded; chairs whose certificate is revoked read it in their email.")), errors, 3))
+                button.primary type="submit" { (ctx.t("确认重新评分", "Regrade")) }
+            }
+        }
+        @if !plan.history.is_empty() {
+            h2 { (ctx.t("重新评分记录", "Earlier regrades")) }
+            ul { @for r in &plan.history { li {
+                (When(r.at, ctx.lang)) " · " (r.by_name) " · " (r.reason) " · "
+                (r.changes.len()) (ctx.t(" 份答卷，颁发 ", " attempt(s), issued ")) (r.issued) (ctx.t(" 张，撤销 ", ", revoked ")) (r.revoked)
+                (ctx.t(" 张", ""))
+            } } }
+        }
+    };
+    page(ctx, &format!("{} · {}", q.qid, ctx.t("重新评分", "Regrade")), body)
 }
