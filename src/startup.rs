@@ -140,8 +140,13 @@ async fn stop_signal() {
 async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = db::connect(settings).await?;
     db::migrate(&db).await?;
-    // A bank with errors is refused (and its problems recorded); the service still starts.
-    services::banks::sync_dir(&db, &settings.paths.banks_dir).await?;
+    // A bank with errors is refused (and its problems recorded); the service still starts. In
+    // production the sample banks' questions wait for a lawyer's approval before they are drawn.
+    let samples = match settings.environment {
+        crate::config::Environment::Production => services::banks::SampleBanks::AwaitLawyer,
+        crate::config::Environment::Development => services::banks::SampleBanks::ApprovedByFile,
+    };
+    services::banks::sync_dir_with(&db, &settings.paths.banks_dir, samples).await?;
     if settings.demo.seed && services::demo::seed_if_empty(&db).await? {
         print_demo_signins(settings);
     }

@@ -184,9 +184,9 @@ impl QuizSettings {
             let (have, n) = (available(t), r.count);
             if n > have {
                 p.push(bad(
-                    format!("主题“{t}”只有 {have} 道可用题目（不含待复核；考同一规则的题只算一道），不够抽 {n} 道"),
+                    format!("主题“{t}”只有 {have} 道可用题目（须经律师批准，不含待复核；考同一规则的题只算一道），不够抽 {n} 道"),
                     format!(
-                        "topic “{t}” has only {have} usable questions (excluding those needing review; those testing one rule count once), not {n}"
+                        "topic “{t}” has only {have} usable questions (approved by a lawyer, not awaiting review; those testing one rule count once), not {n}"
                     ),
                 ));
             }

@@ -262,6 +262,16 @@ fn check_header(part: &Part, h: &HeaderFile, problems: &mut Vec<Problem>) {
     if h.authors.get_ref().iter().all(|a| a.trim().is_empty()) {
         problems.push(empty(at(&h.authors.span()), "authors"));
     }
+    // The reviewer's name and date approve every question of a bank that is not a sample: a
+    // placeholder cannot. (A sample's questions are approved in the web review queue in production.)
+    let reviewer = h.reviewer.get_ref();
+    if !h.sample && reviewer.contains('待') && reviewer.contains("审核") {
+        problems.push(Problem::new(
+            at(&h.reviewer.span()),
+            "reviewer 应写审核本题库的执业律师姓名；尚未审核的题库请标明 sample = true",
+            "reviewer should name the lawyer who reviewed the bank; mark a bank not yet reviewed `sample = true`",
+        ));
+    }
     if h.review_date.get_ref().date.is_none() || h.review_date.get_ref().time.is_some() {
         problems.push(Problem::new(
             at(&h.review_date.span()),
@@ -532,6 +542,17 @@ difficulty = 2
         let lines: Vec<usize> = p.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![15, 23], "{:?}", p.problems);
         assert!(p.problems[1].message.en.contains("anwser"), "{:?}", p.problems[1]);
+    }
+
+    #[test]
+    fn a_placeholder_reviewer_approves_only_a_sample_bank() {
+        let placeholder = GOOD.replace("reviewer = \"乙\"", "reviewer = \"待执业律师审核\"");
+        let p = parse(&placeholder);
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert_eq!(p.problems[0].line, 7);
+        assert!(p.problems[0].message.zh.contains("sample = true"));
+        let sample = placeholder.replace("review_date = 2026-11-20", "review_date = 2026-11-20\nsample = true");
+        assert!(parse(&sample).problems.is_empty());
     }
 
     #[test]

@@ -1033,3 +1033,52 @@ async fn a_second_lawyer_approves_what_another_wrote_and_only_approved_versions_
     assert_eq!(drawn_version(&app, "d-9").await, Some(d9.current.id));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn in_production_a_sample_banks_questions_wait_for_a_lawyer_before_they_are_drawn() {
+    let app = spawn_app_with(|_| {}).await;
+    let sample = "[bank]\nid = \"sample\"\ntitle = \"示例题库\"\ntopic = \"示例主题\"\nauthors = [\"Quorum 示例题库\"]\nreviewer = \"待执业律师审核\"\nreview_date = 2026-11-22\nsample = true\n";
+    let dir = bank_dir(
+        &app,
+        &[
+            (
+                "demo.toml",
+                &format!("{HEADER}{}", question("d-1", "第一题", "test-law", 1)),
+            ),
+            (
+                "sample.toml",
+                &format!("{sample}{}", question("s-1", "示例题", "test-law", 1)),
+            ),
+        ],
+    );
+    banks::sync_dir_with(&app.db, &dir, banks::SampleBanks::AwaitLawyer)
+        .await
+        .unwrap();
+    assert!(
+        drawn_version(&app, "d-1").await.is_some(),
+        "a reviewed bank is signed off by its file"
+    );
+    assert_eq!(
+        drawn_version(&app, "s-1").await,
+        None,
+        "a sample is not drawn before approval"
+    );
+    // It waits in the review queue; a lawyer approves it and it is drawn.
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let queue = app.page("/banks/review").await;
+    assert!(
+        queue
+            .items_under("等待另一位律师批准的版本")
+            .iter()
+            .any(|i| i.contains("s-1")),
+        "{queue}"
+    );
+    let q = db::question_by_qid(&app.db, "s-1").await.unwrap().unwrap();
+    let r = app.post_form(&format!("/questions/{}/approve", q.id), &[]).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(drawn_version(&app, "s-1").await, Some(q.current.id));
+    // Development and the demo draw samples as they are.
+    let dev = spawn_app_with(|_| {}).await;
+    banks::sync_dir(&dev.db, &dir).await.unwrap();
+    assert!(drawn_version(&dev, "s-1").await.is_some());
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-pub use self::sync::{StatuteUpload, SyncOutcome, sync_dir, upload_statute};
+pub use self::sync::{SampleBanks, StatuteUpload, SyncOutcome, sync_dir, sync_dir_with, upload_statute};
 use super::{FieldErrors, ServiceError};
 use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;

@@ -43,7 +43,7 @@ pub struct RegradePlan {
     pub bank: Bank,
     /// The version answers would be graded by.
     pub approved: Option<QuestionVersion>,
-    /// Submitted attempts that answered a version grading differently from the approved one.
+    /// Submitted attempts that answered another version than the approved one.
     pub answered: usize,
     /// Why these answers cannot be regraded, if they cannot.
     pub refused: Option<Text>,
@@ -100,13 +100,15 @@ pub async fn preview(db: &impl ConnectionTrait, question_id: i64) -> Result<Regr
         ));
         return Ok(plan);
     };
-    // Versions answered differently from the approved one.
-    let differing: Vec<QuestionVersion> = banks::versions_of(db, question_id)
+    // Every other version: one grading like the approved one may still hold answers graded by
+    // another (an earlier regrade to a key since changed back); grading them again changes nothing
+    // where nothing differs.
+    let others: Vec<QuestionVersion> = banks::versions_of(db, question_id)
         .await?
         .into_iter()
-        .filter(|v| v.id != approved.id && grading_changed(&v.content, &approved.content))
+        .filter(|v| v.id != approved.id)
         .collect();
-    let ids: Vec<i64> = differing.iter().map(|v| v.id).collect();
+    let ids: Vec<i64> = others.iter().map(|v| v.id).collect();
     let attempts = quiz_db::submitted_attempts_drawing(db, question_id, &ids).await?;
     plan.answered = attempts.len();
     if attempts.is_empty() {
@@ -119,9 +121,9 @@ pub async fn preview(db: &impl ConnectionTrait, question_id: i64) -> Result<Regr
         .filter(|i| i.question_id == question_id)
         .map(|i| i.version_id)
         .collect();
-    if let Some(why) = differing
+    if let Some(why) = others
         .iter()
-        .filter(|v| answered_versions.contains(&v.id))
+        .filter(|v| answered_versions.contains(&v.id) && grading_changed(&v.content, &approved.content))
         .find_map(|v| unregradable(&v.content, &approved.content))
     {
         plan.refused = Some(why);

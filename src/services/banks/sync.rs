@@ -36,9 +36,29 @@ pub struct SyncOutcome {
     pub flagged: Vec<String>,
 }
 
+/// Whether the questions of sample banks (`sample = true`: written for the demo, their reviewer a
+/// placeholder) count as approved by their file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleBanks {
+    /// Development and the demo: drawn like any reviewed bank.
+    ApprovedByFile,
+    /// Production: each question waits in the review queue until a lawyer approves it.
+    AwaitLawyer,
+}
+
+/// Validates a folder and loads what is valid, in one transaction; sample banks approved by their
+/// file (development, tests).
+pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, SyncOutcome), ServiceError> {
+    sync_dir_with(db, dir, SampleBanks::ApprovedByFile).await
+}
+
 /// Validates a folder and loads what is valid, in one transaction.
 #[tracing::instrument(skip_all)]
-pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, SyncOutcome), ServiceError> {
+pub async fn sync_dir_with(
+    db: &DatabaseConnection,
+    dir: &Path,
+    samples: SampleBanks,
+) -> Result<(Report, SyncOutcome), ServiceError> {
     let mut out = SyncOutcome::default();
     let txn = crate::db::begin_write(db).await?;
     // An id used by two files stays with the file the database has it from, so a copy-paste into
@@ -52,7 +72,14 @@ pub async fn sync_dir(db: &DatabaseConnection, dir: &Path) -> Result<(Report, Sy
         present.insert(name.clone());
         match (&f.parsed.meta, f.is_valid()) {
             (Some(meta), true) => {
-                let id = sync_bank(&txn, &name, meta, &f.parsed.questions, &revisions, &mut out).await?;
+                let approved = !meta.sample || samples == SampleBanks::ApprovedByFile;
+                let loading = Loading {
+                    file_name: &name,
+                    meta,
+                    approved,
+                    revisions: &revisions,
+                };
+                let id = sync_bank(&txn, &loading, &f.parsed.questions, &mut out).await?;
                 db::record_file(&txn, &name, Some(id), None).await?;
                 out.banks_loaded += 1;
             }
@@ -200,19 +227,26 @@ fn amendment_reason(s: &Statute, articles: &BTreeSet<u32>) -> String {
     )
 }
 
+/// A valid bank file being loaded: its name and header, whether its reviewer's sign-off approves
+/// its questions, and the statute revisions in force.
+struct Loading<'a> {
+    file_name: &'a str,
+    meta: &'a BankMeta,
+    approved: bool,
+    revisions: &'a HashMap<String, String>,
+}
+
 /// Loads one valid bank file.
 async fn sync_bank(
     db: &impl ConnectionTrait,
-    file_name: &str,
-    meta: &BankMeta,
+    l: &Loading<'_>,
     questions: &[FileQuestion],
-    revisions: &HashMap<String, String>,
     out: &mut SyncOutcome,
 ) -> Result<i64, ServiceError> {
-    let bank_id = db::upsert_bank(db, meta, BankSource::File, Some(file_name)).await?;
-    let by = format!("{}（题库文件）", meta.reviewer);
+    let bank_id = db::upsert_bank(db, l.meta, BankSource::File, Some(l.file_name)).await?;
+    let by = format!("{}（题库文件）", l.meta.reviewer);
     for fq in questions {
-        sync_question(db, bank_id, fq, revisions, &by, out).await?;
+        sync_question(db, bank_id, fq, l, &by, out).await?;
     }
     let seen: HashSet<&str> = questions.iter().map(|q| q.id.as_str()).collect();
     retire_questions(
@@ -232,20 +266,21 @@ async fn sync_question(
     db: &impl ConnectionTrait,
     bank_id: i64,
     fq: &FileQuestion,
-    revisions: &HashMap<String, String>,
+    l: &Loading<'_>,
     by: &str,
     out: &mut SyncOutcome,
 ) -> Result<(), ServiceError> {
     let fp = fq.content.fingerprint();
-    let revs = revisions_for(&fq.content, revisions);
+    let revs = revisions_for(&fq.content, l.revisions);
     let version = |question_id: i64| NewVersion {
         question_id,
         content: &fq.content,
         revisions: &revs,
         created_by: Some(by),
         author_id: None,
-        // A bank file is signed off by its reviewer (`reviewer` and `review_date` in its header).
-        approved_by: Some((by, None)),
+        // A bank file is signed off by its reviewer (`reviewer` and `review_date` in its header);
+        // a sample bank's placeholder reviewer signs off nothing in production.
+        approved_by: l.approved.then_some((by, None)),
     };
     match db::question_by_qid(db, &fq.id).await? {
         None => {

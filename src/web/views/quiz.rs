@@ -115,7 +115,8 @@ fn blueprint(ctx: &Ctx, p: &SettingsPage, s: &QuizSettings, errors: &[(&'static 
                         input type="number" inputmode="numeric" name=(format!("topic:{topic}")) min="0" max="100" value=(current); }
                 }
             }
-            p.hint { (ctx.t("“可用”按规则计：考同一条法律规则的几道题，一次测试只会抽到其中一道。", "“Available” counts rules: of the questions testing one rule, a quiz draws only one.")) }
+            p.hint { (ctx.t("“可用”只算律师已批准、不在待复核中的题目，并按规则计：考同一条法律规则的几道题，一次测试只会抽到其中一道。可用题目不够的主题，请联系律师审核题库。",
+                "“Available” counts only questions a lawyer has approved and that are not awaiting review, and counts rules: of the questions testing one rule, a quiz draws only one. For a topic short of questions, ask the lawyers to review its bank.")) }
             @for (f, e) in errors { @if *f == "blueprint" { p.error role="alert" { (e.get(ctx.lang)) } } }
         }
     }
