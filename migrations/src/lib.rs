@@ -26,6 +26,7 @@ mod m20261202_000023_report_indexes;
 mod m20261202_000024_question_approval;
 mod m20261203_000025_counting_attempts;
 mod m20261203_000026_regrades;
+mod m20261203_000027_version_drafts;
 
 /// Marks every chair's counting attempt from scratch (the migration's backfill); tests check it agrees
 /// with the Rust rule.
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000024_question_approval::Migration),
             Box::new(m20261203_000025_counting_attempts::Migration),
             Box::new(m20261203_000026_regrades::Migration),
+            Box::new(m20261203_000027_version_drafts::Migration),
         ]
     }
 }

@@ -236,6 +236,7 @@ fn to_version(m: question_version::Model, cites: Vec<question_citation::Model>) 
         },
         created_by: m.created_by,
         created_at: m.created_at,
+        draft: m.submitted_at.is_none(),
         author_id: m.author_id,
         approval: match (m.approved_by, m.approved_at) {
             (Some(by), Some(at)) => Some(Approval {
@@ -431,6 +432,8 @@ pub struct NewVersion<'a> {
     /// Approved as it is added: a bank file's reviewer, or a lawyer re-confirming a question against
     /// the statute in force. `None`: it waits for a second lawyer.
     pub approved_by: Option<(&'a str, Option<i64>)>,
+    /// Kept as its author's draft, not yet waiting for approval.
+    pub draft: bool,
 }
 
 /// Appends a version and makes it current (and the one drawn, when it comes approved).
@@ -480,6 +483,17 @@ pub async fn approve_version(
     }
     .update(db)
     .await?;
+    Ok(())
+}
+
+/// Its author submits a draft: from now on it waits for another lawyer's approval.
+pub async fn submit_version(db: &impl ConnectionTrait, version_id: i64) -> Result<(), DbErr> {
+    question_version::Entity::update_many()
+        .col_expr(question_version::Column::SubmittedAt, Expr::value(Utc::now()))
+        .filter(question_version::Column::Id.eq(version_id))
+        .filter(question_version::Column::SubmittedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -547,6 +561,7 @@ fn version_row(v: &NewVersion<'_>, version_no: i32) -> Result<question_version::
         approved_by: Set(v.approved_by.map(|(n, _)| n.chars().take(100).collect())),
         approved_by_id: Set(v.approved_by.and_then(|(_, id)| id)),
         approved_at: Set(v.approved_by.map(|_| Utc::now())),
+        submitted_at: Set((!v.draft).then(Utc::now)),
         ..Default::default()
     })
 }

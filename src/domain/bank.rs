@@ -91,6 +91,8 @@ pub struct QuestionVersion {
     pub author_id: Option<i64>,
     pub approval: Option<Approval>,
     pub returned: Option<Returned>,
+    /// Still its author's draft: not submitted for approval.
+    pub draft: bool,
 }
 
 /// Who approved a version for drawing, and when. Bank files carry their reviewer's name only.
@@ -142,6 +144,12 @@ impl Question {
         }
         if v.approval.is_some() {
             return Some(Text::new("这个版本已经批准", "this version is already approved"));
+        }
+        if v.draft {
+            return Some(Text::new(
+                "这个版本还是草稿，作者提交审核后才能批准",
+                "this version is still a draft: it can be approved once its author submits it",
+            ));
         }
         if v.returned.is_some() {
             return Some(Text::new(

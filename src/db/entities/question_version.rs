@@ -25,6 +25,8 @@ pub struct Model {
     pub returned_at: Option<DateTimeUtc>,
     pub return_comment: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Null while the version is its author's draft.
+    pub submitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

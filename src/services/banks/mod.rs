@@ -103,6 +103,44 @@ pub async fn citation_problems(
         .collect())
 }
 
+/// What saving the editor asks for: keep a draft its author goes on with, or submit the version for a
+/// second lawyer's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saving {
+    Draft,
+    Submit,
+}
+
+/// Its author submits her draft for approval; refused to anyone else and for a version that is not a
+/// draft.
+#[tracing::instrument(skip_all, fields(question = question_id))]
+pub async fn submit_draft(db: &DatabaseConnection, question_id: i64, author: Lawyer<'_>) -> Result<(), ServiceError> {
+    let txn = crate::db::begin_write(db).await?;
+    let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
+    if !q.current.draft {
+        return Err(ServiceError::refused(
+            "这个版本已经提交审核",
+            "this version has already been submitted",
+        ));
+    }
+    if q.current.author_id != Some(author.id) {
+        return Err(ServiceError::refused(
+            "只有作者可以提交自己的草稿",
+            "only its author submits a draft",
+        ));
+    }
+    if let Some((_, p)) = question_problems(&txn, &q.current.content).await?.first() {
+        return Err(ServiceError::refused(
+            format!("请先修改再提交：{}", p.zh),
+            format!("edit the question before submitting it: {}", p.en),
+        ));
+    }
+    db::submit_version(&txn, q.current.id).await?;
+    txn.commit().await?;
+    tracing::info!(question = %q.qid, version = q.current.version_no, "draft submitted");
+    Ok(())
+}
+
 /// The lawyer writing or reviewing: her account and the name her versions carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Lawyer<'a> {
@@ -110,17 +148,19 @@ pub struct Lawyer<'a> {
     pub name: &'a str,
 }
 
-/// Saves the editor's fields as question `qid` of `bank` (new, or a new version of it). Every problem
-/// comes back at its field, the shape of the question and unknown citations together.
-pub async fn save_draft(
+/// Saves the editor's fields as question `qid` of `bank` (new, or a new version of it), as a draft or
+/// submitted for approval. Every problem comes back at its field, the shape of the question and
+/// unknown citations together.
+pub async fn save_edited(
     db: &DatabaseConnection,
     bank: &Bank,
     qid: &str,
     draft: &QuestionDraft<'_>,
     editor: Lawyer<'_>,
+    intent: Saving,
 ) -> Result<i64, ServiceError> {
     match draft.parse() {
-        Ok(content) => save_question(db, bank, qid, &content, editor).await,
+        Ok(content) => save_question(db, bank, qid, &content, editor, intent).await,
         Err(e) => {
             let mut errors: FieldErrors = e.into_iter().map(|p| (p.field, p.message)).collect();
             errors.extend(citation_problems(db, &draft.citations()).await?);
@@ -169,6 +209,7 @@ pub async fn save_question(
     qid: &str,
     content: &QuestionContent,
     editor: Lawyer<'_>,
+    intent: Saving,
 ) -> Result<i64, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let mut problems = question_problems(&txn, content).await?;
@@ -184,6 +225,7 @@ pub async fn save_question(
         created_by: Some(editor.name),
         author_id: Some(editor.id),
         approved_by: None,
+        draft: intent == Saving::Draft,
     };
     let id = match existing {
         None => {
@@ -194,6 +236,9 @@ pub async fn save_question(
         Some(q) => {
             if q.current.content.fingerprint() != content.fingerprint() {
                 db::add_version(&txn, version(q.id)).await?;
+            } else if intent == Saving::Submit && q.current.draft {
+                // Unchanged since the draft was saved: submitting it is all that is asked.
+                db::submit_version(&txn, q.current.id).await?;
             }
             q.id
         }
@@ -285,6 +330,7 @@ pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer:
         author_id: None,
         // Re-confirming the same words against the statute in force is itself the review.
         approved_by: Some((reviewer, None)),
+        draft: false,
     };
     db::add_version(&txn, version).await?;
     activate(&txn, q.id, reviewer).await?;
@@ -423,6 +469,8 @@ pub async fn import_questions(
             created_by: Some(importer.name),
             author_id: Some(importer.id),
             approved_by: None,
+            // Imported questions lack citations and explanations: their importer completes them.
+            draft: true,
         };
         db::add_version(&txn, version).await?;
     }

@@ -281,6 +281,7 @@ async fn sync_question(
         // A bank file is signed off by its reviewer (`reviewer` and `review_date` in its header);
         // a sample bank's placeholder reviewer signs off nothing in production.
         approved_by: l.approved.then_some((by, None)),
+        draft: false,
     };
     match db::question_by_qid(db, &fq.id).await? {
         None => {

@@ -237,6 +237,18 @@ struct ReturnInput {
 }
 has_csrf!(ReturnInput);
 
+/// Its author submits her draft for approval.
+#[post("/questions/{id:\\d+}/submit")]
+async fn submit_draft(
+    state: web::Data<AppState>,
+    me: Require<Lawyer>,
+    id: web::Path<i64>,
+    _f: CsrfForm<OnlyCsrf>,
+) -> Result<HttpResponse, AppError> {
+    let result = banks::submit_draft(&state.db, *id, lawyer(&me)).await;
+    question_after(&state, &me, *id, result).await
+}
+
 /// A reviewing lawyer sends the version back with what to change.
 #[post("/questions/{id:\\d+}/return")]
 async fn send_back(
@@ -276,6 +288,9 @@ struct QuestionInput {
     difficulty: String,
     #[serde(default)]
     rule: String,
+    /// Which button: `draft` keeps a draft; anything else submits it for approval.
+    #[serde(default)]
+    save: String,
 }
 has_csrf!(QuestionInput);
 
@@ -351,7 +366,12 @@ async fn save(
     editing: Editing,
     f: QuestionInput,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = banks::save_draft(&state.db, &bank, f.qid.trim(), &f.draft(), lawyer(me)).await;
+    let intent = if f.save == "draft" {
+        banks::Saving::Draft
+    } else {
+        banks::Saving::Submit
+    };
+    let outcome = banks::save_edited(&state.db, &bank, f.qid.trim(), &f.draft(), lawyer(me), intent).await;
     reply(outcome, urls::question, async |errors| {
         Ok(editor(me, &bank, editing, &f.form(), &errors))
     })
@@ -513,6 +533,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(question_page)
         .service(confirm)
         .service(approve)
+        .service(submit_draft)
         .service(send_back)
         .service(regrade_page)
         .service(apply_regrade)

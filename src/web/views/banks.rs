@@ -183,7 +183,20 @@ fn approval_box(ctx: &Ctx, q: &Question, errors: &[(&'static str, Text)]) -> Mar
     let new = QuestionDraft::fields_of(&q.current.content);
     let old = q.approved.as_ref().map(|v| QuestionDraft::fields_of(&v.content));
     html! {
-        @if let Some(r) = &q.current.returned {
+        @if q.current.draft && q.status != QuestionStatus::Retired {
+            section.card #draft {
+                h2 { (ctx.t("草稿：尚未提交审核", "Draft: not submitted yet")) }
+                @if q.current.author_id.is_some() && q.current.author_id == ctx.user.as_ref().map(|u| u.person.id) {
+                    p { (ctx.t("改好后提交审核，由另一位律师批准。", "When it is ready, submit it for another lawyer's approval.")) }
+                    form.stack method="post" action=(format!("{}/submit", urls::question(q.id))) {
+                        (csrf(ctx))
+                        button.primary type="submit" { (ctx.t("提交审核", "Submit for approval")) }
+                    }
+                } @else {
+                    p { (ctx.t("作者提交审核后，其他律师才能批准。", "Other lawyers can approve it once its author submits it.")) }
+                }
+            }
+        } @else if let Some(r) = &q.current.returned {
             div.notice.warn {
                 p { strong { (ctx.t("已退回修改：", "Sent back: ")) } (r.comment) }
                 p.meta { (r.by) " · " (When(r.at, ctx.lang)) }
@@ -462,7 +475,10 @@ pub fn question_editor(
             (csrf(ctx))
             (qid_field(ctx, is_new, f, errors))
             (editor_fields(ctx, f, errors))
-            button.primary type="submit" { (ctx.t("保存", "Save")) }
+            p.hint { (ctx.t("提交审核后，由另一位律师批准才会被抽到；草稿只有您能继续修改和提交。",
+                            "Once submitted, another lawyer approves it before it is drawn; a draft waits for you to go on and submit it.")) }
+            button.primary type="submit" name="save" value="submit" { (ctx.t("保存并提交审核", "Save and submit for approval")) }
+            button type="submit" name="save" value="draft" { (ctx.t("保存为草稿", "Save as a draft")) }
         }
     };
     page(ctx, title, body)
