@@ -1082,3 +1082,80 @@ async fn in_production_a_sample_banks_questions_wait_for_a_lawyer_before_they_ar
     banks::sync_dir(&dev.db, &dir).await.unwrap();
     assert!(drawn_version(&dev, "s-1").await.is_some());
 }
+
+#[tokio::test]
+async fn a_draft_waits_for_its_author_to_submit_it_before_anyone_approves_it() {
+    let dir = {
+        let app = spawn_app_with(|_| {}).await;
+        bank_dir(
+            &app,
+            &[(
+                "demo.toml",
+                &format!("{HEADER}{}", question("d-1", "第一题", "test-law", 1)),
+            )],
+        )
+    };
+    let app = spawn_app_with(|s| s.paths.banks_dir = dir.clone()).await;
+    signed_in_as(&app, "13800000007", &[Role::Lawyer], &[], None).await;
+    let reviewer = app.other_browser();
+    signed_in_as(&reviewer, "13800000008", &[Role::Lawyer], &[], None).await;
+    let q = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    let path = format!("/questions/{}", q.id);
+    // The editor offers both; this one is kept as a draft.
+    let editor = app.page(&format!("{path}/edit")).await;
+    assert!(editor.exists("button[name=save][value=draft]") && editor.exists("button[name=save][value=submit]"));
+    let fields = [
+        ("qid", "d-1"),
+        ("kind", "single"),
+        ("stem", "业主大会的决定由哪一方作出？"),
+        ("options", "甲\n乙\n丙"),
+        ("answer", "B"),
+        ("explanation", "因为乙。"),
+        ("citations", "test-law 1"),
+        ("tags", "表决"),
+        ("difficulty", "2"),
+        ("save", "draft"),
+    ];
+    assert_eq!(app.post_form(&path, &fields).await.status().as_u16(), 303);
+    // Not in the queue, and no one approves it yet; the file's version is still drawn.
+    let queue = reviewer.page("/banks/review").await;
+    assert!(!queue.body_text().contains("d-1"), "{queue}");
+    let r = reviewer.post_form(&format!("{path}/approve"), &[]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        Page::parse(r.text().await.unwrap())
+            .text_of(".notice.error")
+            .contains("还是草稿")
+    );
+    assert_eq!(drawn_version(&app, "d-1").await, Some(q.current.id));
+    // Only its author submits it, from the question page.
+    assert!(!reviewer.page(&path).await.exists("#draft form"));
+    let r = reviewer.post_form(&format!("{path}/submit"), &[]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let page = app.page(&path).await;
+    assert!(page.exists(&format!("#draft form[action='{path}/submit']")), "{page}");
+    assert_eq!(
+        app.post_form(&format!("{path}/submit"), &[]).await.status().as_u16(),
+        200
+    );
+    let queue = reviewer.page("/banks/review").await;
+    assert!(
+        queue
+            .items_under("等待另一位律师批准的版本")
+            .iter()
+            .any(|i| i.contains("d-1")),
+        "{queue}"
+    );
+    assert_eq!(
+        reviewer
+            .post_form(&format!("{path}/approve"), &[])
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let q = db::question_by_qid(&app.db, "d-1").await.unwrap().unwrap();
+    assert_eq!(drawn_version(&app, "d-1").await, Some(q.current.id));
+    assert_eq!(q.current.version_no, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

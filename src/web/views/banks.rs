@@ -105,7 +105,8 @@ fn question_card(ctx: &Ctx, q: &Question) -> Markup {
         li.card {
             p.meta { a href=(urls::question(q.id)) { (q.qid) } " · " (q.current.content.kind.label(ctx.lang)) " · " (status_tag(ctx, q.status))
                 @if q.awaiting_approval() { " · " span.tag.warn { (ctx.t("待批准", "awaiting approval")) } }
-                @if q.current.returned.is_some() { " · " span.tag.warn { (ctx.t("已退回修改", "sent back")) } } }
+                @if q.current.returned.is_some() { " · " span.tag.warn { (ctx.t("已退回修改", "sent back")) } }
+                @if q.current.draft { " · " span.tag { (ctx.t("草稿", "draft")) } } }
             p { (q.current.content.stem) }
             p.meta { @for c in &q.current.content.citations { span.tag { (c) } " " } }
         }
