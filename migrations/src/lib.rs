@@ -27,6 +27,7 @@ mod m20261202_000024_question_approval;
 mod m20261203_000025_counting_attempts;
 mod m20261203_000026_regrades;
 mod m20261203_000027_version_drafts;
+mod m20261203_000028_audit_trail;
 
 /// Marks every chair's counting attempt from scratch (the migration's backfill); tests check it agrees
 /// with the Rust rule.
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000025_counting_attempts::Migration),
             Box::new(m20261203_000026_regrades::Migration),
             Box::new(m20261203_000027_version_drafts::Migration),
+            Box::new(m20261203_000028_audit_trail::Migration),
         ]
     }
 }

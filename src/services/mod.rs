@@ -13,6 +13,7 @@ pub mod org;
 pub mod people;
 pub mod quiz;
 pub mod recordings;
+pub mod regrade;
 pub mod reports;
 pub mod roster;
 pub mod sessions;

@@ -1,6 +1,5 @@
 //! Question banks: the lawyers' pages and edits, and (in `sync`) loading the files into the database.
 
-pub mod regrade;
 mod sync;
 
 use std::collections::{BTreeSet, HashMap};

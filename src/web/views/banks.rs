@@ -12,10 +12,10 @@ use crate::domain::question::{QuestionContent, QuestionDraft, QuestionKind, lett
 use crate::domain::regrade::{CertificateChange, grading_changed};
 use crate::domain::statute::{StatuteCoverage, StatuteInfo};
 use crate::i18n::Text;
-use crate::services::banks::regrade::{Applied, RegradePlan};
 use crate::services::banks::{
     BankPage, BanksOverview, CitedArticle, Imported, QuestionDetail, QuestionFilter, ReviewQueue, StatuteUpload,
 };
+use crate::services::regrade::{Applied, RegradePlan};
 use crate::web::context::Ctx;
 use crate::web::urls;
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::{Lawyer, question_in_bank};
+use super::banks::{Lawyer, question_in_bank};
 use crate::db::certificates as certificates_db;
 use crate::db::quiz::{self as quiz_db, AttemptRecord, QuizRecord};
 use crate::db::regrades::{self as db, NewRegrade};
