@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::domain::audit::Action;
 use crate::domain::org::OrgKind;
 use crate::domain::person::{NewPassword, Role, Roles};
 use crate::services::people::AccountInput;
@@ -47,6 +48,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BanksCommand,
     },
+    /// The audit trail: `audit check` verifies its hash chain; exits non-zero when it is broken.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Import a street's roster of chairs (CSV or XLSX). Nothing is imported if any row is bad.
     ImportRoster {
         file: PathBuf,
@@ -57,6 +63,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check that every entry hashes to what it records and follows the one before, to the head.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -81,9 +93,24 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Banks {
             command: BanksCommand::Check { dir },
         } => check_banks(dir.unwrap_or_else(|| settings.paths.banks_dir.clone()))?,
+        Command::Audit {
+            command: AuditCommand::Check,
+        } => check_audit(&settings).await?,
         Command::ImportRoster { file, street, dry_run } => import_roster(&settings, &file, &street, dry_run).await?,
     }
     Ok(())
+}
+
+/// Verifies the audit chain; an error (non-zero exit) names where it breaks.
+async fn check_audit(settings: &Settings) -> anyhow::Result<()> {
+    let conn = migrated(settings).await?;
+    match services::audit::check(&conn).await? {
+        Ok(c) => {
+            println!("audit trail intact: {} entries; last hash {}", c.entries, c.head_hash);
+            Ok(())
+        }
+        Err(broken) => anyhow::bail!("audit trail broken: {broken}"),
+    }
 }
 
 /// A connection to a migrated database.
@@ -177,10 +204,19 @@ async fn import_roster(settings: &Settings, file: &Path, street: &str, dry_run: 
         return Ok(());
     }
     match services::roster::import_file(&conn, street_id, &name, &bytes).await {
-        Ok(o) => println!(
-            "created {}, updated {}, unchanged {}",
-            o.created, o.updated, o.unchanged
-        ),
+        Ok(o) => {
+            println!(
+                "created {}, updated {}, unchanged {}",
+                o.created, o.updated, o.unchanged
+            );
+            let summary = format!(
+                "命令行导入：新增 {}，更新 {}，未变 {}",
+                o.created, o.updated, o.unchanged
+            );
+            let object = format!("street:{street_id}");
+            let actor = services::audit::Actor::console();
+            services::audit::record(&conn, &actor, Action::RosterImport, object, summary).await?;
+        }
         Err(ServiceError::Refused(t)) => anyhow::bail!("{t}"),
         Err(e) => return Err(e.into()),
     }

@@ -1,6 +1,7 @@
 //! Persistence: connecting, migrating, and query functions that take `&impl ConnectionTrait` (so they work
 //! inside and outside transactions) and return domain types. Entities never leave this module.
 
+pub mod audit;
 pub mod banks;
 pub mod certificates;
 pub(crate) mod entities;

@@ -2,6 +2,7 @@
 
 pub mod attempt;
 pub mod attendance;
+pub mod audit;
 pub mod bank;
 pub mod certificate;
 pub mod chat;

@@ -150,6 +150,23 @@ pub type Problems = Vec<(&'static str, Text)>;
 pub const MAX_RETAKE_WAIT_MINUTES: u32 = 24 * 60;
 
 impl QuizSettings {
+    /// The settings in one line, as the audit trail records them.
+    pub fn summary(&self) -> String {
+        let topics: Vec<String> = self
+            .blueprint
+            .iter()
+            .map(|r| format!("{} {}", r.topic, r.count))
+            .collect();
+        format!(
+            "出题：{}；及格 {}%；限时 {} 分钟；可答 {} 次；出勤要求 {}%",
+            topics.join("、"),
+            self.pass_mark,
+            self.time_limit_minutes,
+            self.attempts_allowed,
+            self.attendance_gate
+        )
+    }
+
     /// Checks the numbers; `available` says how many drawable questions each topic has.
     pub fn check(&self, available: &dyn Fn(&str) -> u32) -> Problems {
         let mut p = self.check_blueprint(available);

@@ -19,6 +19,12 @@ pub fn end_of_shanghai_day(day: &str) -> Option<DateTime<Utc>> {
     from_shanghai_local(d.and_hms_opt(23, 59, 59)?)
 }
 
+/// The first moment of a day typed as `YYYY-MM-DD`, Shanghai time.
+pub fn start_of_shanghai_day(day: &str) -> Option<DateTime<Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    from_shanghai_local(d.and_hms_opt(0, 0, 0)?)
+}
+
 /// Interprets a wall-clock time typed by an official as Shanghai time.
 pub fn from_shanghai_local(t: NaiveDateTime) -> Option<DateTime<Utc>> {
     shanghai()

@@ -15,13 +15,14 @@ use super::protocol::{AttendanceOut, ChatOut, ClientMsg, PersonOut, ServerMsg};
 use super::recorder::{LiveAudio, Recorder, RecordingConfig};
 use super::sfu::{LegEvent, LegHandle, Sfu, Source};
 use crate::db::{people, rooms as rooms_db, sessions as sessions_db};
+use crate::domain::audit::Action;
 use crate::domain::chat::{ChatBucket, ChatRate, ChatText};
 use crate::domain::room_state::{ParticipantChange, RoomState};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 use crate::domain::time::to_shanghai;
-use crate::services::ServiceError;
 use crate::services::access::{Moderates, SessionAccess};
 use crate::services::sessions::{self, NoRoom};
+use crate::services::{ServiceError, audit};
 
 pub type ConnId = u64;
 
@@ -759,7 +760,7 @@ impl Room {
             }
             ClientMsg::Mute { person: p } => self.mute(p, true).await,
             ClientMsg::Unmute { person: p } => self.mute(p, false).await,
-            ClientMsg::Remove { person: p } => self.remove(person, p).await,
+            ClientMsg::Remove { person: p } => self.remove(&m, p).await,
             ClientMsg::Start => self.change_status(&m, SessionStatus::Live).await,
             ClientMsg::End => self.change_status(&m, SessionStatus::Ended).await,
             ClientMsg::Record { on } => {
@@ -789,9 +790,15 @@ impl Room {
         self.broadcast_people();
     }
 
-    async fn remove(&mut self, by: i64, p: i64) {
+    async fn remove(&mut self, m: &Moderates, p: i64) {
+        let by = m.person();
         if p == by {
             return;
+        }
+        let object = format!("session:{}", self.session_id);
+        let summary = format!("移出参会者（人员编号 {p}）");
+        if let Err(e) = audit::record(&self.db, &m.actor(), Action::ParticipantRemove, object, summary).await {
+            tracing::error!(error = %e, "auditing a removal failed");
         }
         self.removed.insert(p);
         self.remember(p, ParticipantChange::Removed { by }).await;

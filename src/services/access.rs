@@ -20,6 +20,18 @@ pub struct CurrentUser {
     pub official_districts: Vec<i64>,
     /// The hash of this session's token (to sign out this session only).
     pub session_hash: String,
+    /// Where this request came from (the audit trail records it with her privileged actions).
+    pub address: String,
+}
+
+impl CurrentUser {
+    /// Her, acting from this request's address, as the audit trail records her.
+    pub fn actor(&self) -> super::audit::Actor {
+        super::audit::Actor {
+            person_id: Some(self.person.id),
+            address: self.address.clone(),
+        }
+    }
 }
 
 /// The streets a user may manage: all (admins) or the ones they are scoped to (officials), directly or
@@ -100,6 +112,8 @@ pub struct SessionAccess {
     session: SessionRecord,
     person: i64,
     role: RoomRole,
+    /// Where the request (or the room's socket) came from, for the audit trail.
+    address: String,
 }
 
 /// Proof that the person moderates the session now: what starting and ending it, opening and closing
@@ -121,6 +135,7 @@ impl SessionAccess {
             session: s,
             person: user.person.id,
             role,
+            address: user.address.clone(),
         })
     }
 
@@ -140,7 +155,26 @@ impl SessionAccess {
             session: s,
             person,
             role,
+            address: String::new(),
         }))
+    }
+
+    /// The same rights, exercised from `address` (a socket reloading rights keeps the address it was
+    /// opened from).
+    pub fn from_address(self, address: String) -> SessionAccess {
+        SessionAccess { address, ..self }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Who exercises these rights, as the audit trail records her.
+    pub fn actor(&self) -> super::audit::Actor {
+        super::audit::Actor {
+            person_id: Some(self.person),
+            address: self.address.clone(),
+        }
     }
 
     pub fn session(&self) -> &SessionRecord {
@@ -179,6 +213,10 @@ impl Moderates {
 
     pub fn person(&self) -> i64 {
         self.0.person
+    }
+
+    pub fn actor(&self) -> super::audit::Actor {
+        self.0.actor()
     }
 }
 

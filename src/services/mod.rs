@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod attendance;
+pub mod audit;
 pub mod banks;
 pub mod certificates;
 pub mod demo;

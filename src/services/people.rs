@@ -23,6 +23,22 @@ pub struct AccountInput {
     pub position: Option<String>,
 }
 
+impl AccountInput {
+    /// What the audit trail says about an account's creation or change: roles and scopes, never the
+    /// name, number or address (those are in the account itself).
+    pub fn audit_summary(&self) -> String {
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.code()).collect();
+        let ids = |v: &[i64]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        format!(
+            "角色 {}；所辖街道 [{}]；所辖区 [{}]；业委会 {}",
+            roles.join(","),
+            ids(&self.streets),
+            ids(&self.districts),
+            self.committee_id.map(|c| c.to_string()).unwrap_or_else(|| "无".into())
+        )
+    }
+}
+
 /// Field-level problems of an account form: (field name, message).
 pub use super::FieldErrors;
 

@@ -26,6 +26,7 @@ use crate::domain::attempt::{
     AnswerRefused, AttemptRecord, AttemptState, AttemptStatus, Decision, Graded, ItemRecord, MakeupWindow,
     PassedAttempt, SubmittedBy, decide, from_shown, grade, to_shown,
 };
+use crate::domain::audit::Action;
 use crate::domain::bank::{QuestionStatus, QuestionVersion};
 use crate::domain::quiz::{
     AnswerProblem, Candidate, Given, QuizRecord, QuizSettings, check_given, distinct_rules, draw,
@@ -188,12 +189,17 @@ pub struct Opened {
 pub async fn open(db: &DatabaseConnection, who: &Moderates, room: &impl LiveRoom) -> Result<Opened, ServiceError> {
     let session = who.session().id;
     let present = room.present_chairs(session).await;
-    let opened = open_for(db, session, &present).await?;
+    let opened = open_for(db, session, &present, &who.actor()).await?;
     room.quiz_opened(session, opened.quiz_id);
     Ok(opened)
 }
 
-async fn open_for(db: &DatabaseConnection, session_id: i64, present: &[i64]) -> Result<Opened, ServiceError> {
+async fn open_for(
+    db: &DatabaseConnection,
+    session_id: i64,
+    present: &[i64],
+    by: &super::audit::Actor,
+) -> Result<Opened, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     let (session, quiz, pools) = openable(&txn, session_id).await?;
     let now = Utc::now();
@@ -207,8 +213,13 @@ async fn open_for(db: &DatabaseConnection, session_id: i64, present: &[i64]) -> 
     let attendance = Attendance::of(&txn, &session, Some(&quiz), now).await?;
     let (list, below_gate) = first_attempts(&quiz, &pools, &attendance, present, now)?;
     let created = db::insert_attempts(&txn, quiz.id, list).await?.len();
-    txn.commit().await?;
     let below = below_gate.len();
+    let summary = format!(
+        "在场 {} 人，生成 {created} 份答卷，{below} 人未达出勤要求",
+        present.len()
+    );
+    super::audit::record_in(&txn, by, Action::QuizOpen, format!("session:{session_id}"), summary).await?;
+    txn.commit().await?;
     tracing::info!(
         session = session_id,
         quiz = quiz.id,
@@ -272,6 +283,15 @@ pub async fn close(db: &DatabaseConnection, who: &Moderates, room: &impl LiveRoo
     let session = who.session().id;
     let quiz = db::for_session(db, session).await?.ok_or(ServiceError::NotFound)?;
     let n = close_by_id(db, quiz.id).await?;
+    let summary = format!("结束随堂测试，代交 {n} 份答卷");
+    super::audit::record(
+        db,
+        &who.actor(),
+        Action::QuizClose,
+        format!("session:{session}"),
+        summary,
+    )
+    .await?;
     room.quiz_closed(session, quiz.id);
     Ok(n)
 }

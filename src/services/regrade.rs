@@ -15,6 +15,7 @@ use crate::db::quiz::{self as quiz_db, AttemptRecord, QuizRecord};
 use crate::db::regrades::{self as db, NewRegrade};
 use crate::db::{banks, people, sessions as sessions_db};
 use crate::domain::attempt::{Graded, PassedAttempt, counting_attempt};
+use crate::domain::audit::Action;
 use crate::domain::bank::{Bank, Question, QuestionVersion};
 use crate::domain::regrade::{
     AttemptChange, CertificateChange, RegradeRecord, certificate_change, grading_changed, regrade_attempt,
@@ -308,6 +309,19 @@ pub async fn apply(
     };
     let changes: Vec<AttemptChange> = plan.lines.iter().map(|l| l.change).collect();
     db::insert(&txn, record, &changes).await?;
+    let summary = format!(
+        "按第 {} 版重新评分 {} 份答卷，颁发证书 {} 张，撤销 {} 张：{reason}",
+        version.version_no,
+        plan.changed.len(),
+        plan.issued(),
+        plan.revoked()
+    );
+    let actor = crate::services::audit::Actor {
+        person_id: Some(lawyer.id),
+        address: lawyer.address.to_string(),
+    };
+    let object = format!("question:{question_id}");
+    crate::services::audit::record_in(&txn, &actor, Action::QuestionRegrade, object, summary).await?;
     txn.commit().await?;
     let applied = Applied {
         attempts: plan.changed.len(),

@@ -9,7 +9,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::{Moderates, SessionAccess, StreetScope};
 use super::attendance::Attendance;
+use super::audit::{self, Actor};
 use crate::db::{org, people, sessions as sessions_db};
+use crate::domain::audit::Action;
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{Person, Role};
 use crate::domain::session::{
@@ -155,11 +157,20 @@ async fn under_neighbourhoods(
         .collect())
 }
 
+/// A schedule's dates in Shanghai time, as the audit trail summarises them.
+fn shanghai_range(s: &crate::domain::session::Schedule) -> String {
+    format!(
+        "{}–{}",
+        to_shanghai(s.starts_at).format("%Y-%m-%d %H:%M"),
+        to_shanghai(s.ends_at).format("%H:%M")
+    )
+}
+
 #[tracing::instrument(skip_all, fields(street = input.street))]
 pub async fn create(
     db: &DatabaseConnection,
     scope: &StreetScope,
-    creator: i64,
+    creator: &Actor,
     input: &SessionInput,
 ) -> Result<i64, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
@@ -173,7 +184,7 @@ pub async fn create(
             street_id: input.street,
             starts_at: s.starts_at,
             ends_at: s.ends_at,
-            created_by: Some(creator),
+            created_by: creator.person_id,
             invite_token: super::tokens::new_token(),
             lecturers: &input.lecturers,
             committees: &committees,
@@ -181,6 +192,8 @@ pub async fn create(
     )
     .await?;
     sessions_db::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    let summary = format!("{}；{}；邀请 {} 个业委会", s.title, shanghai_range(s), committees.len());
+    audit::record_in(&txn, creator, Action::SessionSchedule, format!("session:{id}"), summary).await?;
     txn.commit().await?;
     tracing::info!(session = id, committees = committees.len(), "session scheduled");
     Ok(id)
@@ -199,6 +212,7 @@ pub async fn managed(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) ->
 pub async fn update(
     db: &DatabaseConnection,
     scope: &StreetScope,
+    by: &Actor,
     id: i64,
     input: &SessionInput,
 ) -> Result<(), ServiceError> {
@@ -221,6 +235,8 @@ pub async fn update(
     let s = &input.schedule;
     sessions_db::update_schedule(&txn, id, &s.title, &s.description, s.starts_at, s.ends_at).await?;
     sessions_db::set_people(&txn, id, &input.lecturers, &input.moderators, &committees).await?;
+    let summary = format!("{}；{}；邀请 {} 个业委会", s.title, shanghai_range(s), committees.len());
+    audit::record_in(&txn, by, Action::SessionEdit, format!("session:{id}"), summary).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -234,12 +250,21 @@ pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> 
 /// Starts or ends a session (the moderator's buttons, on the page or in the room), then tells its room.
 #[tracing::instrument(skip_all, fields(session = who.session().id, to = to.code()))]
 pub async fn change_status(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     who: &Moderates,
     to: SessionStatus,
     room: &impl LiveRoom,
 ) -> Result<(), ServiceError> {
-    transition(db, who.session(), to, Utc::now()).await?;
+    let txn = crate::db::begin_write(db).await?;
+    transition(&txn, who.session(), to, Utc::now()).await?;
+    let action = if to == SessionStatus::Ended {
+        Action::SessionEnd
+    } else {
+        Action::SessionStart
+    };
+    let object = format!("session:{}", who.session().id);
+    audit::record_in(&txn, &who.actor(), action, object, to.code()).await?;
+    txn.commit().await?;
     room.status_changed(who.session().id, to);
     Ok(())
 }

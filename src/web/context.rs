@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use std::future::{Ready, ready};
 
 use super::state::AppState;
+use crate::config::Settings;
 use crate::domain::view::ViewMode;
 use crate::i18n::Lang;
 use crate::services::accounts::{self, CurrentUser};
@@ -102,7 +103,10 @@ pub async fn load_context(
     let nonce = Nonce::of(&req, secure);
     let session = req.cookie(session_cookie_name(secure));
     let (user, stale_session) = match (&state, &session) {
-        (Some(state), Some(cookie)) => signed_in(state, cookie.value()).await,
+        (Some(state), Some(cookie)) => {
+            let address = client_ip(req.request(), &state.settings);
+            signed_in(state, cookie.value(), address).await
+        }
         _ => (None, false),
     };
     let ctx = request_ctx(
@@ -146,8 +150,8 @@ impl Nonce {
 }
 
 /// The person a session cookie signs in, and whether the cookie is stale (to be removed).
-async fn signed_in(state: &AppState, session: &str) -> (Option<CurrentUser>, bool) {
-    match accounts::current_user(&state.db, session).await {
+async fn signed_in(state: &AppState, session: &str, address: String) -> (Option<CurrentUser>, bool) {
+    match accounts::current_user(&state.db, session, address).await {
         Ok(user) => {
             let stale = user.is_none();
             (user, stale)
@@ -207,4 +211,16 @@ fn csrf_cookie(nonce: String, secure: bool) -> Cookie<'static> {
         .secure(secure)
         .same_site(SameSite::Lax)
         .finish()
+}
+
+/// The client's address (throttling, the audit trail): the peer, or the proxy's `X-Forwarded-For` when configured.
+pub fn client_ip(req: &HttpRequest, settings: &Settings) -> String {
+    let info = req.connection_info();
+    let addr = if settings.server.behind_proxy {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).to_string())
+        .unwrap_or_default()
 }

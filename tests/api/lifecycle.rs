@@ -237,9 +237,17 @@ async fn scheduled(app: &TestApp) -> i64 {
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap()
+    sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod page;
 
 mod access;
 mod accounts;
+mod audit;
 mod banks;
 mod certificates;
 mod chair_home;

@@ -119,9 +119,17 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap();
+    let session = quorum::services::sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap();
     sessions_db::set_status(
         &app.db,
         session,

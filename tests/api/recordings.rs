@@ -85,9 +85,17 @@ async fn cast() -> Cast {
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap();
+    let session = quorum::services::sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap();
     Cast {
         official: app.session_cookie(official).await,
         lawyer: app.session_cookie(lawyer).await,

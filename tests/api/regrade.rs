@@ -227,6 +227,20 @@ async fn a_corrected_key_regrades_answered_attempts_and_certificates_follow() {
     );
     assert_eq!(messages.iter().filter(|m| m.contains("Message-ID: <cert-")).count(), 3);
 
+    // The lawyers' edit, approval and regrade are in the audit trail, each once, with the reason.
+    let trail = quorum::db::audit::after(&s.app.db, 0, 1000).await.unwrap();
+    let of = |code: &str| trail.iter().filter(|e| e.action == code).collect::<Vec<_>>();
+    assert_eq!(of("question.edit").len(), 1);
+    assert_eq!(of("question.approve").len(), 1);
+    let regraded = of("question.regrade");
+    assert_eq!(regraded.len(), 1);
+    assert!(
+        regraded[0].record.summary.contains("第1题的正确答案应为丙"),
+        "{:?}",
+        regraded[0]
+    );
+    assert_eq!(regraded[0].record.object, format!("question:{}", q.id));
+
     // Nothing more to regrade.
     let r = reviewer
         .post_form(&format!("{path}/regrade"), &[("reason", "再来一次")])

@@ -52,9 +52,17 @@ async fn cast(app: &TestApp) -> Cast {
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap();
+    let session = quorum::services::sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap();
     let mut chair_tokens = Vec::new();
     for c in &chairs {
         chair_tokens.push((*c, app.session_cookie(*c).await));
@@ -308,9 +316,17 @@ async fn moderated_by_official(app: &TestApp) -> (i64, i64) {
         moderators: vec![official],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap();
+    let session = quorum::services::sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap();
     (session, official)
 }
 

@@ -41,9 +41,17 @@ async fn chair_invited(app: &TestApp) -> (i64, i64) {
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(&app.db, &StreetScope::All, official, &input)
-        .await
-        .unwrap();
+    let session = quorum::services::sessions::create(
+        &app.db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
+        &input,
+    )
+    .await
+    .unwrap();
     (session, chair)
 }
 

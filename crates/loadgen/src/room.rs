@@ -57,7 +57,13 @@ async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Resu
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
+    let session = quorum::services::sessions::create(
+        db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor::console(),
+        &input,
+    )
+    .await?;
     quorum::db::sessions::set_status(db, session, SessionStatus::Live, chrono::Utc::now()).await?;
     Ok(session)
 }

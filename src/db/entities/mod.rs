@@ -3,6 +3,8 @@
 pub(crate) mod attempt;
 pub(crate) mod attempt_item;
 pub(crate) mod attendance_interval;
+pub(crate) mod audit_head;
+pub(crate) mod audit_log;
 pub(crate) mod bank;
 pub(crate) mod bank_file;
 pub(crate) mod certificate;
@@ -30,6 +32,7 @@ pub(crate) mod roster_upload;
 pub(crate) mod session_invitation;
 pub(crate) mod session_lecturer;
 pub(crate) mod session_moderator;
+pub(crate) mod signin_event;
 pub(crate) mod signin_link;
 pub(crate) mod signin_throttle;
 pub(crate) mod sms_code;

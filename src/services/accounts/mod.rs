@@ -99,11 +99,14 @@ pub async fn sign_in(
         None => (None, None),
     };
     let ok = passwords::verify(password.to_string(), hash).await?;
-    let Some(person) = person.filter(|_| ok) else {
+    let Some(person) = person.clone().filter(|_| ok) else {
         let wait_secs = record_failures(db, &id, &acct, &ipk).await?;
+        // The account it was tried against, if there is one; never the number or address typed.
+        crate::services::audit::signin_event(db, "failure", "password", person.map(|p| p.id), ip).await;
         return Err(SigninError::WrongCredentials { wait_secs });
     };
     signin::clear_failures(db, &acct).await?;
+    crate::services::audit::signin_event(db, "signin", "password", Some(person.id), ip).await;
     tracing::info!(person = person.id, "signed in");
     Ok(start_session(db, person, session_days).await?)
 }
@@ -131,8 +134,12 @@ pub async fn start_session(db: &impl ConnectionTrait, person: Person, days: i64)
     })
 }
 
-/// Resolves a session cookie to the person behind it.
-pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Option<CurrentUser>, ServiceError> {
+/// Resolves a session cookie to the person behind it, acting from `address`.
+pub async fn current_user(
+    db: &impl ConnectionTrait,
+    token: &str,
+    address: String,
+) -> Result<Option<CurrentUser>, ServiceError> {
     let hash = tokens::hash_token(token);
     let Some(pid) = web_sessions::person_for(db, &hash, Utc::now()).await? else {
         return Ok(None);
@@ -146,6 +153,7 @@ pub async fn current_user(db: &impl ConnectionTrait, token: &str) -> Result<Opti
         official_streets,
         official_districts,
         session_hash: hash,
+        address,
     }))
 }
 
@@ -161,6 +169,7 @@ pub async fn set_view_mode(
 
 pub async fn sign_out(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<(), ServiceError> {
     web_sessions::delete(db, &user.session_hash).await?;
+    crate::services::audit::signin_event(db, "signout", "", Some(user.person.id), &user.address).await;
     Ok(())
 }
 

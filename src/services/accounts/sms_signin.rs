@@ -72,6 +72,9 @@ pub async fn request_code(
         sms::enqueue(&txn, phone.as_str(), &sms_code::message(&code), "signin", now).await?;
     }
     txn.commit().await?;
+    if person.is_some() {
+        crate::services::audit::signin_event(db, "code_sent", "sms", person, address).await;
+    }
     tracing::info!(known = person.is_some(), "sign-in code requested");
     Ok(CodeRequest::Sent)
 }
@@ -84,6 +87,7 @@ pub async fn sign_in_with_code(
     phone: &PhoneNumber,
     typed: &TypedCode,
     session_days: i64,
+    address: &str,
     now: DateTime<Utc>,
 ) -> Result<NewSession, ServiceError> {
     let refuse = |r: sms_code::CodeRefusal| {
@@ -108,10 +112,12 @@ pub async fn sign_in_with_code(
     };
     let Some(person) = person else {
         txn.commit().await?;
+        crate::services::audit::signin_event(db, "failure", "sms", stored.person, address).await;
         return Err(refuse(sms_code::wrong(stored.issued.tries + 1)));
     };
     let session = start_session(&txn, person, session_days).await?;
     txn.commit().await?;
+    crate::services::audit::signin_event(db, "signin", "sms", Some(session.person.id), address).await;
     tracing::info!(person = session.person.id, "signed in with an SMS code");
     Ok(session)
 }

@@ -7,9 +7,10 @@ use std::collections::{BTreeSet, HashMap};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 pub use self::sync::{SampleBanks, StatuteUpload, SyncOutcome, sync_dir, sync_dir_with, upload_statute};
-use super::{FieldErrors, ServiceError};
+use super::{FieldErrors, ServiceError, audit};
 use crate::db::banks::{self as db, NewVersion, StatusChange};
 use crate::db::statutes;
+use crate::domain::audit::Action;
 use crate::domain::bank::{Bank, BankFileStatus, BankSource, Question, QuestionStatus, QuestionVersion};
 use crate::domain::question::{Citation, QuestionContent, QuestionDraft, valid_id};
 use crate::domain::statute::{StatuteCoverage, StatuteInfo, citation_problem, coverage};
@@ -135,6 +136,15 @@ pub async fn submit_draft(db: &DatabaseConnection, question_id: i64, author: Law
         ));
     }
     db::submit_version(&txn, q.current.id).await?;
+    let summary = format!("{} 第 {} 版提交审核", q.qid, q.current.version_no);
+    audit::record_in(
+        &txn,
+        &author.actor(),
+        Action::QuestionSubmit,
+        format!("question:{}", q.id),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(question = %q.qid, version = q.current.version_no, "draft submitted");
     Ok(())
@@ -145,6 +155,17 @@ pub async fn submit_draft(db: &DatabaseConnection, question_id: i64, author: Law
 pub struct Lawyer<'a> {
     pub id: i64,
     pub name: &'a str,
+    /// Where her request came from (the audit trail records it).
+    pub address: &'a str,
+}
+
+impl Lawyer<'_> {
+    fn actor(&self) -> super::audit::Actor {
+        super::audit::Actor {
+            person_id: Some(self.id),
+            address: self.address.to_string(),
+        }
+    }
 }
 
 /// Saves the editor's fields as question `qid` of `bank` (new, or a new version of it), as a draft or
@@ -242,6 +263,19 @@ pub async fn save_question(
             q.id
         }
     };
+    let saved = match intent {
+        Saving::Draft => "保存草稿",
+        Saving::Submit => "保存并提交审核",
+    };
+    let summary = format!("{qid}：{saved}（题库 {}）", bank.slug);
+    audit::record_in(
+        &txn,
+        &editor.actor(),
+        Action::QuestionEdit,
+        format!("question:{id}"),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(question = %qid, "question saved");
     Ok(id)
@@ -266,6 +300,15 @@ pub async fn approve(db: &DatabaseConnection, question_id: i64, reviewer: Lawyer
     if q.status == QuestionStatus::NeedsReview {
         activate(&txn, q.id, reviewer.name).await?;
     }
+    let summary = format!("{} 第 {} 版批准使用", q.qid, q.current.version_no);
+    audit::record_in(
+        &txn,
+        &reviewer.actor(),
+        Action::QuestionApprove,
+        format!("question:{}", q.id),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(question = %q.qid, version = q.current.version_no, "version approved");
     Ok(())
@@ -297,6 +340,15 @@ pub async fn send_back(
         ));
     }
     db::return_version(&txn, q.current.id, reviewer.name, comment).await?;
+    let summary = format!("{} 第 {} 版退回：{comment}", q.qid, q.current.version_no);
+    audit::record_in(
+        &txn,
+        &reviewer.actor(),
+        Action::QuestionSendBack,
+        format!("question:{}", q.id),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(question = %q.qid, version = q.current.version_no, "version sent back");
     Ok(())
@@ -305,7 +357,8 @@ pub async fn send_back(
 /// A lawyer re-confirms a 待复核 question against the current statute text: a new version pinned to the
 /// current revisions, recorded with their name and the date.
 #[tracing::instrument(skip_all, fields(question = question_id))]
-pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer: &str) -> Result<(), ServiceError> {
+pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, lawyer: Lawyer<'_>) -> Result<(), ServiceError> {
+    let reviewer = lawyer.name;
     let txn = crate::db::begin_write(db).await?;
     let q = db::question(&txn, question_id).await?.ok_or(ServiceError::NotFound)?;
     if q.status != QuestionStatus::NeedsReview {
@@ -333,6 +386,15 @@ pub async fn confirm_review(db: &DatabaseConnection, question_id: i64, reviewer:
     };
     db::add_version(&txn, version).await?;
     activate(&txn, q.id, reviewer).await?;
+    let summary = format!("{} 按现行法条复核确认", q.qid);
+    audit::record_in(
+        &txn,
+        &lawyer.actor(),
+        Action::QuestionConfirm,
+        format!("question:{}", q.id),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(question = %q.qid, "review confirmed");
     Ok(())
@@ -473,6 +535,15 @@ pub async fn import_questions(
         };
         db::add_version(&txn, version).await?;
     }
+    let summary = format!("导入 {} 道题（草稿，待补充）", parsed.questions.len());
+    audit::record_in(
+        &txn,
+        &importer.actor(),
+        Action::BankImport,
+        format!("bank:{}", bank.id),
+        summary,
+    )
+    .await?;
     txn.commit().await?;
     Ok(parsed.questions.len())
 }

@@ -4,8 +4,10 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{form_status, html, html_status, rejected_fields, reply};
+use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::FieldErrors;
+use crate::services::audit;
 use crate::services::people::{self, AccountFields, AccountInput};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -103,7 +105,21 @@ async fn create(
     me: Require<Admin>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = async { people::create(&state.db, &f.input()?, None).await }.await;
+    let outcome = async {
+        let input = f.input()?;
+        let id = people::create(&state.db, &input, None).await?;
+        let summary = input.audit_summary();
+        audit::record(
+            &state.db,
+            &me.user.actor(),
+            Action::AccountCreate,
+            format!("person:{id}"),
+            summary,
+        )
+        .await?;
+        Ok(id)
+    }
+    .await;
     reply(outcome, urls::person, async |e| {
         render(&state, &me, None, Some(f.fields()), &e, false).await
     })
@@ -126,7 +142,21 @@ async fn update(
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let errors = rejected_fields(async { people::update(&state.db, *id, &f.input()?).await }.await)?;
+    let outcome = async {
+        let input = f.input()?;
+        people::update(&state.db, *id, &input).await?;
+        let summary = input.audit_summary();
+        audit::record(
+            &state.db,
+            &me.user.actor(),
+            Action::AccountUpdate,
+            format!("person:{id}"),
+            summary,
+        )
+        .await
+    }
+    .await;
+    let errors = rejected_fields(outcome)?;
     let saved = errors.is_empty();
     render(&state, &me, Some(*id), Some(f.fields()), &errors, saved).await
 }

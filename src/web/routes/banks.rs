@@ -6,13 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{attachment, html, html_status, redirect, reply};
+use crate::domain::audit::Action;
 use crate::domain::bank::{Bank, QuestionStatus};
 use crate::domain::question::QuestionDraft;
 use crate::has_csrf;
 use crate::question_banks::BankMeta;
 use crate::services::banks::{self, ImportUpload, QuestionFilter};
-use crate::services::regrade;
 use crate::services::{FieldErrors, ServiceError, roster::MAX_FILE_BYTES};
+use crate::services::{audit, regrade};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Lawyer, Require};
@@ -47,7 +48,7 @@ async fn coverage_export(
 ) -> Result<HttpResponse, AppError> {
     let statutes = banks::coverage_page(&state.db).await?;
     let table = crate::services::reports::tables::coverage_table(me.ctx.lang, &statutes);
-    super::reports::download(&table, &format, "statute-coverage")
+    super::reports::download(&state, &me.user.actor(), &table, &format, "statute-coverage").await
 }
 
 #[derive(Deserialize, Default)]
@@ -127,7 +128,10 @@ async fn new_bank(
     CsrfForm(f): CsrfForm<BankInput>,
 ) -> Result<HttpResponse, AppError> {
     let meta = f.meta(me.user.person.name.as_str());
-    reply(banks::create_bank(&state.db, &meta).await, urls::bank, async |errors| {
+    let create = async |txn: &sea_orm::DatabaseTransaction| banks::create_bank(txn, &meta).await;
+    let summary = |id: &i64| format!("新建题库 {}（{}，编号 {id}）", meta.id, meta.title);
+    let created = audit::audited(&state.db, &me.user.actor(), Action::BankCreate, "bank", create, summary).await;
+    reply(created, urls::bank, async |errors| {
         let values = [
             ("slug", f.slug.as_str()),
             ("title", f.title.as_str()),
@@ -153,6 +157,7 @@ fn lawyer(me: &Require<Lawyer>) -> banks::Lawyer<'_> {
     banks::Lawyer {
         id: me.user.person.id,
         name: me.user.person.name.as_str(),
+        address: me.user.address.as_str(),
     }
 }
 
@@ -269,7 +274,7 @@ async fn confirm(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let result = banks::confirm_review(&state.db, *id, me.user.person.name.as_str()).await;
+    let result = banks::confirm_review(&state.db, *id, lawyer(&me)).await;
     question_after(&state, &me, *id, result).await
 }
 
@@ -505,7 +510,24 @@ async fn upload_statute(
         });
     }
     match banks::upload_statute(&state.db, &form.file.data).await {
-        Ok(done) => Ok(html(views::statute_uploaded(&me.ctx, &done))),
+        Ok(done) => {
+            let summary = format!(
+                "《{}》{} 版生效（原 {}），{} 道题待复核",
+                done.title,
+                done.revision_date,
+                done.previous.as_deref().unwrap_or("无"),
+                done.flagged.len()
+            );
+            audit::record(
+                &state.db,
+                &me.user.actor(),
+                Action::StatuteUpload,
+                format!("statute:{}", done.title),
+                summary,
+            )
+            .await?;
+            Ok(html(views::statute_uploaded(&me.ctx, &done)))
+        }
         Err(ServiceError::Rejected(errors)) => {
             let on_file = banks::statutes_on_file(&state.db).await?;
             let page = views::statutes_page(&me.ctx, &on_file, &errors);

@@ -5,10 +5,12 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
+use crate::domain::audit::Action;
 use crate::domain::person::Role;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
+use crate::services::audit;
 use crate::services::certificates::{self, Rendered, Verified};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
@@ -122,7 +124,19 @@ async fn revoke(
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<RevokeInput>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = certificates::revoke(&state.db, *id, &f.reason, me.user.person.id).await;
+    let by = me.user.person.id;
+    let revoke = async |txn: &sea_orm::DatabaseTransaction| certificates::revoke(txn, *id, &f.reason, by).await;
+    let summary = |_: &String| format!("撤销：{}", f.reason.trim());
+    let object = format!("certificate:{id}");
+    let outcome = audit::audited(
+        &state.db,
+        &me.user.actor(),
+        Action::CertificateRevoke,
+        object,
+        revoke,
+        summary,
+    )
+    .await;
     reply(
         outcome,
         |code| urls::verify_code(&code),
@@ -151,7 +165,18 @@ async fn resend(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let session = certificates::resend(&state.db, &me.scope(), *id).await?;
+    let scope = me.scope();
+    let resend = async |txn: &sea_orm::DatabaseTransaction| certificates::resend(txn, &scope, *id).await;
+    let object = format!("certificate:{id}");
+    let session = audit::audited(
+        &state.db,
+        &me.user.actor(),
+        Action::CertificateResend,
+        object,
+        resend,
+        |s| format!("重发证书邮件（培训 {s}）"),
+    )
+    .await?;
     Ok(redirect(&urls::session_certificates(session)))
 }
 

@@ -1,6 +1,7 @@
 //! Route handlers, a file per feature. Each exposes `configure`; `web::configure` composes them.
 
 pub mod accounts;
+pub mod admin_audit;
 pub mod admin_org;
 pub mod admin_people;
 pub mod assets;
@@ -16,13 +17,12 @@ pub mod room;
 pub mod roster;
 pub mod sessions;
 
+use actix_web::HttpResponse;
 use actix_web::body::MessageBody;
 use actix_web::cookie::Cookie;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
 use maud::Markup;
 
-use crate::config::Settings;
 use crate::i18n::Text;
 use crate::services::{FieldErrors, ServiceError};
 use crate::web::error::AppError;
@@ -109,14 +109,4 @@ pub fn rejected_fields(outcome: Result<(), ServiceError>) -> Result<FieldErrors,
     }
 }
 
-/// The client's address for throttling: the peer, or the proxy's `X-Forwarded-For` when configured.
-pub fn client_ip(req: &HttpRequest, settings: &Settings) -> String {
-    let info = req.connection_info();
-    let addr = if settings.server.behind_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
-    };
-    addr.map(|a| a.rsplit_once(':').map(|(h, _)| h).unwrap_or(a).to_string())
-        .unwrap_or_default()
-}
+pub use super::context::client_ip;

@@ -14,8 +14,10 @@ use std::io::Read;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{html, redirect};
+use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::access::SessionAccess;
+use crate::services::audit;
 use crate::services::recordings::{self, Listening};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -329,7 +331,13 @@ async fn set_makeup(
             )
         })?),
     };
-    match recordings::set_makeup(&state.db, &who, until).await {
+    let set = async |txn: &sea_orm::DatabaseTransaction| recordings::set_makeup(txn, &who, until).await;
+    let summary = |_: &()| match until {
+        Some(_) => format!("开放回看补测至 {raw}"),
+        None => "关闭回看补测".to_string(),
+    };
+    let object = format!("session:{id}");
+    match audit::audited(&state.db, &who.actor(), Action::MakeupWindow, object, set, summary).await {
         Ok(()) => Ok(redirect(&urls::session(*id))),
         Err(crate::services::ServiceError::Rejected(e)) => Ok(super::html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -347,7 +355,12 @@ async fn delete(
     _form: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let who = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
-    recordings::delete(&state.db, &who, &state.recordings).await?;
+    let delete = async |txn: &sea_orm::DatabaseTransaction| recordings::delete(txn, &who, &state.recordings).await;
+    let object = format!("session:{id}");
+    audit::audited(&state.db, &who.actor(), Action::RecordingDelete, object, delete, |_| {
+        "删除录像".into()
+    })
+    .await?;
     Ok(redirect(&urls::session(*id)))
 }
 

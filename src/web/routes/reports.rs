@@ -5,15 +5,24 @@ use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
 use super::{attachment, html, html_status};
+use crate::domain::audit::Action;
 use crate::export::{self, Table};
 use crate::services::ServiceError;
+use crate::services::audit::{self, Actor};
 use crate::services::reports::{self, DashboardQuery, tables};
 use crate::web::error::AppError;
 use crate::web::guards::{Lawyer, Official, Require, SignedIn};
 use crate::web::state::AppState;
 use crate::web::views::reports as views;
 
-pub(super) fn download(t: &Table, format: &str, name: &str) -> Result<HttpResponse, AppError> {
+/// A table as CSV or XLSX, its download recorded in the audit trail (exports carry personal data).
+pub(super) async fn download(
+    state: &AppState,
+    who: &Actor,
+    t: &Table,
+    format: &str,
+    name: &str,
+) -> Result<HttpResponse, AppError> {
     let (bytes, mime) = match format {
         "csv" => (export::csv(t).map_err(AppError::Internal)?, "text/csv; charset=utf-8"),
         "xlsx" => (
@@ -22,6 +31,15 @@ pub(super) fn download(t: &Table, format: &str, name: &str) -> Result<HttpRespon
         ),
         _ => return Err(AppError::NotFound),
     };
+    let summary = format!("{}（{format}，{} 行）", t.title, t.rows.len());
+    audit::record(
+        &state.db,
+        who,
+        Action::ExportDownload,
+        format!("export:{name}"),
+        summary,
+    )
+    .await?;
     Ok(attachment(mime, &format!("{name}.{format}"), bytes))
 }
 
@@ -44,10 +62,13 @@ async fn session_export(
     let (id, format) = path.into_inner();
     let r = reports::session_report(&state.db, &me.scope(), me.user.person.id, id).await?;
     download(
+        &state,
+        &me.user.actor(),
         &tables::session_table(me.ctx.lang, &r.lines),
         &format,
         &format!("session-{id}"),
     )
+    .await
 }
 
 /// One zip with the session's attendance, results, certificates and the statute texts used.
@@ -59,6 +80,15 @@ async fn evidence(
 ) -> Result<HttpResponse, AppError> {
     let files = reports::evidence_files(&state.db, &me.scope(), me.user.person.id, *id, me.ctx.lang).await?;
     let bytes = export::zip(&files).map_err(AppError::Internal)?;
+    let summary = format!("{} 个文件", files.len());
+    audit::record(
+        &state.db,
+        &me.user.actor(),
+        Action::EvidenceDownload,
+        format!("session:{id}"),
+        summary,
+    )
+    .await?;
     Ok(attachment(
         "application/zip",
         &format!("session-{id}-evidence.zip"),
@@ -112,10 +142,13 @@ async fn dashboard_export(
     let page = reports::dashboard_page(&state.db, &me.scope(), &q.query()).await?;
     let d = &page.dashboard;
     download(
+        &state,
+        &me.user.actor(),
         &tables::dashboard_table(me.ctx.lang, d),
         &format,
         &format!("dashboard-{}", d.unit.id),
     )
+    .await
 }
 
 /// What the chairs of a district, street or 居委 answered worst; bad dates come back at their fields.
@@ -144,10 +177,13 @@ async fn mistakes_export(
 ) -> Result<HttpResponse, AppError> {
     let page = reports::mistakes::mistakes_page(&state.db, &me.scope(), &q.query()).await?;
     download(
+        &state,
+        &me.user.actor(),
         &tables::mistakes_table(me.ctx.lang, &page.rules, &page.few),
         &format,
         &format!("mistakes-{}", page.unit.id),
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -188,7 +224,14 @@ async fn items_export(
     q: web::Query<ItemQuery>,
 ) -> Result<HttpResponse, AppError> {
     let list = reports::item_analysis(&state.db, &q.filter()).await?;
-    download(&tables::items_table(me.ctx.lang, &list), &format, "item-analysis")
+    download(
+        &state,
+        &me.user.actor(),
+        &tables::items_table(me.ctx.lang, &list),
+        &format,
+        "item-analysis",
+    )
+    .await
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

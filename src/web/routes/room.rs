@@ -91,6 +91,8 @@ struct Rights {
     person: i64,
     session: i64,
     role: RoomRole,
+    /// Where the socket was opened from (moderators' actions through it are audited with it).
+    address: String,
 }
 
 /// What to do with a command after re-checking the sender's rights.
@@ -110,6 +112,7 @@ impl Rights {
             person: access.person(),
             session: access.session().id,
             role: access.role(),
+            address: access.address().to_string(),
         }
     }
 
@@ -133,7 +136,7 @@ impl Rights {
                     self.role = access.role();
                     conn.set_role(self.role);
                 }
-                Verdict::Forward(Some(Box::new(access)))
+                Verdict::Forward(Some(Box::new(access.from_address(self.address.clone()))))
             }
             Ok(None) => Verdict::Leave,
             Err(e) => {

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{attachment, form_status, html, html_status, inline, redirect, reply};
+use crate::domain::audit::Action;
 use crate::domain::session::Schedule;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
+use crate::services::audit;
 use crate::services::sessions::{self, Invitees, SessionInput};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -122,7 +124,7 @@ async fn create(
     me: Require<Official>,
     CsrfForm(f): CsrfForm<SessionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = async { sessions::create(&state.db, &me.scope(), me.user.person.id, &f.input(None)?).await }.await;
+    let outcome = async { sessions::create(&state.db, &me.scope(), &me.user.actor(), &f.input(None)?).await }.await;
     reply(outcome, urls::session, async |e| {
         render_form(&state, &me, urls::SESSION_NEW, false, &f.values(), &e).await
     })
@@ -164,7 +166,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let current = sessions::managed(&state.db, &me.scope(), *id).await?;
     let input = f.input(Some(current.starts_at));
-    let outcome = async { sessions::update(&state.db, &me.scope(), *id, &input?).await }.await;
+    let outcome = async { sessions::update(&state.db, &me.scope(), &me.user.actor(), *id, &input?).await }.await;
     reply(
         outcome,
         |()| urls::session(*id),
@@ -180,7 +182,17 @@ async fn cancel(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    sessions::cancel(&state.db, &me.scope(), *id).await?;
+    let scope = me.scope();
+    let cancel = async |txn: &sea_orm::DatabaseTransaction| sessions::cancel(txn, &scope, *id).await;
+    audit::audited(
+        &state.db,
+        &me.user.actor(),
+        Action::SessionCancel,
+        format!("session:{id}"),
+        cancel,
+        |_| "取消".into(),
+    )
+    .await?;
     Ok(redirect(&urls::session(*id)))
 }
 

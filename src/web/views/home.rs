@@ -74,7 +74,8 @@ pub fn home(ctx: &Ctx, h: &Home) -> Markup {
                 section {
                     h2 { (ctx.t("管理", "Administration")) }
                     p { a.button href=(urls::ADMIN_ORG) { (ctx.t("组织架构", "Organisation tree")) } " "
-                        a.button href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } }
+                        a.button href=(urls::ADMIN_PEOPLE) { (ctx.t("账号管理", "Accounts")) } " "
+                        a.button href=(urls::ADMIN_AUDIT) { (ctx.t("操作记录", "Audit trail")) } }
                 }
             }
         },

@@ -87,6 +87,7 @@ fn menu(ctx: &Ctx, roles: &Roles) -> Vec<(&'static str, &'static str)> {
     if roles.has(Role::Admin) {
         out.push((urls::ADMIN_ORG, ctx.t("组织架构", "Organisation")));
         out.push((urls::ADMIN_PEOPLE, ctx.t("账号管理", "Accounts")));
+        out.push((urls::ADMIN_AUDIT, ctx.t("操作记录", "Audit trail")));
     }
     // Imported chairs sign in by SMS code and have none yet: "change" would puzzle them.
     let has_password = ctx.user.as_ref().is_some_and(|u| u.person.has_password);

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin_org;
 pub mod admin_people;
+pub mod audit;
 pub mod auth;
 pub mod banks;
 pub mod certificates;

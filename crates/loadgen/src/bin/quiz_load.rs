@@ -102,7 +102,13 @@ async fn live_session(
         moderators: vec![],
         invitees: Invitees::WholeStreet,
     };
-    let session = quorum::services::sessions::create(db, &StreetScope::All, lawyer, &input).await?;
+    let session = quorum::services::sessions::create(
+        db,
+        &StreetScope::All,
+        &quorum::services::audit::Actor::console(),
+        &input,
+    )
+    .await?;
     quorum::db::sessions::set_status(db, session, SessionStatus::Live, now - chrono::Duration::minutes(50)).await?;
     for id in chairs {
         let iv = quorum::db::sessions::open_interval(db, session, *id, now - chrono::Duration::minutes(51)).await?;

@@ -3,8 +3,10 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
+use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::accounts::signin_links::{self, IssuedLink, Redeemed};
+use crate::services::audit;
 use crate::web::context::{Ctx, session_cookie};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -24,6 +26,7 @@ async fn landing(state: web::Data<AppState>, ctx: Ctx, token: web::Path<String>)
 #[post("/l/{token}")]
 async fn redeem(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ctx: Ctx,
     token: web::Path<String>,
     _f: CsrfForm<OnlyCsrf>,
@@ -32,6 +35,8 @@ async fn redeem(
     let days = i64::from(state.settings.security.remembered_session_days);
     match signin_links::redeem(&state.db, &token, days).await? {
         Redeemed::SignedIn { session, into } => {
+            let ip = crate::web::routes::client_ip(&req, &state.settings);
+            audit::signin_event(&state.db, "signin", "link", Some(session.person.id), &ip).await;
             // A card made for a session leads into its lobby; the welcome page (set a password) can wait.
             let mut res = redirect(&into.map_or_else(|| urls::WELCOME.to_string(), urls::room));
             res.add_cookie(&session_cookie(&session.token, days, state.settings.cookie_secure()))
@@ -67,6 +72,15 @@ async fn issue_one(
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
     let link = signin_links::issue(&state.db, &me.scope(), me.user.person.id, *id, days).await?;
+    let object = format!("person:{id}");
+    audit::record(
+        &state.db,
+        &me.user.actor(),
+        Action::SigninLinks,
+        object,
+        "生成 1 张登录卡",
+    )
+    .await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, vec![link]))))
 }
 
@@ -85,6 +99,8 @@ async fn issue_street(
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
     let links = signin_links::issue_for_street(&state.db, &me.scope(), me.user.person.id, f.street, days).await?;
+    let (object, summary) = (format!("street:{}", f.street), format!("生成 {} 张登录卡", links.len()));
+    audit::record(&state.db, &me.user.actor(), Action::SigninLinks, object, summary).await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
 }
 
@@ -98,6 +114,8 @@ async fn issue_session(
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
     let links = signin_links::issue_for_session(&state.db, &me.scope(), me.user.person.id, *id, days).await?;
+    let (object, summary) = (format!("session:{id}"), format!("生成 {} 张登录卡", links.len()));
+    audit::record(&state.db, &me.user.actor(), Action::SigninLinks, object, summary).await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
 }
 

@@ -127,6 +127,7 @@ has_csrf!(CodeInput);
 #[post("/signin/code")]
 async fn sign_in(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ctx: Ctx,
     CsrfForm(f): CsrfForm<CodeInput>,
 ) -> Result<HttpResponse, AppError> {
@@ -134,7 +135,10 @@ async fn sign_in(
     let phone = PhoneNumber::parse(&f.phone).map_err(|e| AppError::BadRequest(phone_text(e)))?;
     let days = i64::from(state.settings.security.session_days);
     let outcome = match TypedCode::parse(&f.code) {
-        Ok(code) => sms_signin::sign_in_with_code(&state.db, &state.csrf_key, &phone, &code, days, Utc::now()).await,
+        Ok(code) => {
+            let ip = client_ip(&req, &state.settings);
+            sms_signin::sign_in_with_code(&state.db, &state.csrf_key, &phone, &code, days, &ip, Utc::now()).await
+        }
         Err(t) => Err(ServiceError::Rejected(crate::services::FieldErrors::one("code", t))),
     };
     match outcome {
