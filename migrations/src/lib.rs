@@ -28,6 +28,7 @@ mod m20261203_000025_counting_attempts;
 mod m20261203_000026_regrades;
 mod m20261203_000027_version_drafts;
 mod m20261203_000028_audit_trail;
+mod m20261203_000029_privacy_notice;
 
 /// Marks every chair's counting attempt from scratch (the migration's backfill); tests check it agrees
 /// with the Rust rule.
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000026_regrades::Migration),
             Box::new(m20261203_000027_version_drafts::Migration),
             Box::new(m20261203_000028_audit_trail::Migration),
+            Box::new(m20261203_000029_privacy_notice::Migration),
         ]
     }
 }

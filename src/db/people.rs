@@ -31,6 +31,7 @@ fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
         roles,
         // An unknown stored code (a mode since retired) reads as "not chosen", not as a broken account.
         view_mode: m.view_mode.as_deref().and_then(ViewMode::parse),
+        notice_version: m.notice_version.map(|v| v.max(0) as u32),
     })
 }
 
@@ -332,4 +333,45 @@ pub async fn get_many(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Pers
         .all(db)
         .await?;
     load_many(db, rows).await
+}
+
+/// Records that she accepted notice `version` now, from `address`: on her account (what sign-in
+/// checks) and as a record of its own.
+pub async fn accept_notice(db: &impl ConnectionTrait, id: PersonId, version: u32, address: &str) -> Result<(), DbErr> {
+    use super::entities::notice_acceptance;
+    let now = chrono::Utc::now();
+    person::Entity::update_many()
+        .col_expr(
+            person::Column::NoticeVersion,
+            sea_orm::sea_query::Expr::value(version as i32),
+        )
+        .filter(person::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    notice_acceptance::ActiveModel {
+        person_id: Set(id),
+        version: Set(version as i32),
+        accepted_at: Set(now),
+        address: Set(address.chars().take(64).collect()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Her acceptances of the notice, oldest first: (version, when).
+pub async fn notice_acceptances(
+    db: &impl ConnectionTrait,
+    id: PersonId,
+) -> Result<Vec<(u32, chrono::DateTime<chrono::Utc>)>, DbErr> {
+    use super::entities::notice_acceptance;
+    Ok(notice_acceptance::Entity::find()
+        .filter(notice_acceptance::Column::PersonId.eq(id))
+        .order_by_asc(notice_acceptance::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.version.max(0) as u32, m.accepted_at))
+        .collect())
 }

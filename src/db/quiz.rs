@@ -589,3 +589,15 @@ pub async fn attempts_of_person(
         .map(to_attempt)
         .collect())
 }
+
+/// Every attempt of one person, oldest first (her own data).
+pub async fn attempts_by_person(db: &impl ConnectionTrait, person: i64) -> Result<Vec<AttemptRecord>, DbErr> {
+    Ok(attempt::Entity::find()
+        .filter(attempt::Column::PersonId.eq(person))
+        .order_by_asc(attempt::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_attempt)
+        .collect())
+}

@@ -550,3 +550,23 @@ pub async fn intervals_of_person(
         .map(|m| (m.session_id, seen_interval(&m, now)))
         .collect())
 }
+
+/// Everything one person wrote in any room's chat, removed messages included: (session, message).
+pub async fn chat_of_person(db: &impl ConnectionTrait, person: i64) -> Result<Vec<(i64, ChatMessage)>, DbErr> {
+    Ok(chat_message::Entity::find()
+        .filter(chat_message::Column::PersonId.eq(person))
+        .order_by_asc(chat_message::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let msg = ChatMessage {
+                id: m.id,
+                person_id: m.person_id,
+                body: m.body,
+                created_at: m.created_at,
+            };
+            (m.session_id, msg)
+        })
+        .collect())
+}

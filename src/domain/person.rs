@@ -170,6 +170,8 @@ pub struct Person {
     pub roles: Roles,
     /// The display she chose while signed in (长辈版…); `None` until she chooses.
     pub view_mode: Option<super::view::ViewMode>,
+    /// The version of the personal-information notice she accepted last (`domain::privacy`).
+    pub notice_version: Option<u32>,
 }
 
 #[cfg(test)]

@@ -783,6 +783,7 @@ mod rollup_tests {
             has_password: false,
             roles: Roles::default(),
             view_mode: None,
+            notice_version: None,
         }
     }
 

@@ -210,6 +210,21 @@ pub struct ChairHistory {
 /// How many trainings a chair's history lists for officials.
 const HISTORY_LISTED: u64 = 50;
 
+/// Her own trainings, all of them (her own data): as her home shows them.
+pub async fn own_trainings(
+    db: &impl ConnectionTrait,
+    p: &crate::domain::person::Person,
+) -> Result<Vec<Training>, ServiceError> {
+    let Some(committee) = p.committee_id else {
+        return Ok(Vec::new());
+    };
+    let now = Utc::now();
+    // Every training of her committee; far more than a term holds.
+    let held = sessions_db::held_for_committee(db, committee, now, 10_000).await?;
+    let certificates = certificates_db::for_person(db, p.id).await?;
+    trainings(db, p.id, held, &certificates, now).await
+}
+
 pub async fn chair_history(
     db: &impl ConnectionTrait,
     scope: &super::access::StreetScope,

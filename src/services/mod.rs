@@ -12,6 +12,7 @@ pub mod home;
 pub mod live_room;
 pub mod org;
 pub mod people;
+pub mod privacy;
 pub mod quiz;
 pub mod recordings;
 pub mod regrade;

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::admin_org::configure(cfg);
     routes::admin_people::configure(cfg);
     routes::admin_audit::configure(cfg);
+    routes::privacy::configure(cfg);
     routes::sessions::configure(cfg);
     routes::room::configure(cfg);
     routes::replay::configure(cfg);

@@ -10,6 +10,9 @@ pub const PASSWORD: &str = "/account/password";
 pub const WELCOME: &str = "/account/welcome";
 pub const CHAIRS: &str = "/street/chairs";
 pub const ROSTER: &str = "/street/roster";
+pub const PRIVACY: &str = "/privacy";
+pub const MY_DATA: &str = "/me/data";
+pub const MY_DATA_JSON: &str = "/me/data.json";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 pub const ADMIN_AUDIT_CHECK: &str = "/admin/audit/check";
 pub const ADMIN_ORG: &str = "/admin/org";
@@ -31,6 +34,17 @@ pub fn percent_encode(s: &str) -> String {
 
 /// The one check for every redirect to a user-supplied "next": only a clean local path, anything else goes
 /// home (no open redirects to other sites).
+/// The notice to read and accept first, then `next`.
+pub fn notice_then(next: &str) -> String {
+    format!(
+        "{PRIVACY}?next={}",
+        next.replace('%', "%25")
+            .replace('&', "%26")
+            .replace('?', "%3F")
+            .replace('#', "%23")
+    )
+}
+
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if is_clean_local_path(n) => n.to_string(),

@@ -332,8 +332,25 @@ pub async fn make_street(app: &TestApp, street: &str) -> Place {
     }
 }
 
-/// Creates an account with a password; returns its phone number.
+/// Creates an account with a password, that has accepted the personal-information notice in force
+/// (tests of the notice itself use `make_person_new`); returns its id.
 pub async fn make_person(app: &TestApp, phone: &str, roles: &[Role], streets: &[i64], committee: Option<i64>) -> i64 {
+    let id = make_person_new(app, phone, roles, streets, committee).await;
+    let version = quorum::domain::privacy::NOTICE_VERSION;
+    quorum::db::people::accept_notice(&app.db, id, version, "127.0.0.1")
+        .await
+        .unwrap();
+    id
+}
+
+/// Creates an account with a password that has never signed in (nor accepted the notice).
+pub async fn make_person_new(
+    app: &TestApp,
+    phone: &str,
+    roles: &[Role],
+    streets: &[i64],
+    committee: Option<i64>,
+) -> i64 {
     let codes: Vec<String> = roles.iter().map(|r| r.code().to_string()).collect();
     let input = AccountInput::parse("测试用户", phone, "", &codes, streets, committee, "").unwrap();
     let input = AccountInput {
@@ -396,4 +413,17 @@ pub fn start_server(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     (child, base)
+}
+
+/// After a first sign-in, the personal-information notice comes before `next`: she reads it, accepts
+/// it, and goes on to `next`.
+pub async fn accept_notice_then(app: &TestApp, r: &reqwest::Response, next: &str) {
+    assert_eq!(r.status().as_u16(), 303);
+    let notice = location(r);
+    assert_eq!(notice, format!("/privacy?next={next}"), "the notice comes first");
+    let page = app.page(&notice).await;
+    assert!(page.body_text().contains("收集哪些信息"), "{page}");
+    let accepted = app.post_form("/privacy", &[("next", next)]).await;
+    assert_eq!(accepted.status().as_u16(), 303);
+    assert_eq!(location(&accepted), next);
 }

@@ -23,6 +23,7 @@ mod district;
 mod errors;
 mod lifecycle;
 mod org;
+mod privacy;
 mod quiz;
 mod recordings;
 mod regrade;

@@ -42,6 +42,10 @@ async function signIn(ctx, who) {
   await page.fill('#f-identifier', who);
   await page.fill('#f-password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+  // First sign-in: the personal-information notice, accepted once.
+  if (new URL(page.url()).pathname === '/privacy') {
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/privacy"] button[type=submit]')]);
+  }
   return page;
 }
 
@@ -74,14 +78,14 @@ test('every kind of page passes axe in the standard view, 长辈版 and high con
     await probe.close();
 
     const roles = [
-      [null, ['/', '/signin', '/signin/code', invite, '/verify', '/verify/NO-SUCH-CODE', '/no/such/page', `${session}/room`]],
-      ['13900000101', ['/', `${session}/room`, '/account/password', '/admin/org']],
+      [null, ['/', '/signin', '/signin/code', invite, '/verify', '/verify/NO-SUCH-CODE', '/no/such/page', `${session}/room`, '/privacy']],
+      ['13900000101', ['/', `${session}/room`, '/account/password', '/admin/org', '/me/data']],
       ['13900000002', ['/', '/sessions', session, '/sessions/new', `${session}/quiz`, `${session}/report`,
         '/street/dashboard', '/street/mistakes', '/street/chairs', '/street/roster']],
       // The district's official: the dashboard from 区 down, what the district gets wrong.
       ['13900000004', ['/street/dashboard', '/street/mistakes']],
       ['13900000003', ['/', '/banks', bank, question, '/banks/analysis', '/banks/review']],
-      ['13900000001', ['/', '/admin/org', '/admin/people', '/admin/people/new']],
+      ['13900000001', ['/', '/admin/org', '/admin/people', '/admin/people/new', '/admin/audit']],
     ];
     for (const view of [undefined, 'large', 'contrast']) {
       for (const [who, paths] of roles) {

@@ -71,6 +71,10 @@ async function staff(b, phone) {
   await page.fill('#f-identifier', phone);
   await page.fill('#f-password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+  // First sign-in: the personal-information notice, accepted once.
+  if (new URL(page.url()).pathname === '/privacy') {
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/privacy"] button[type=submit]')]);
+  }
   return page;
 }
 
@@ -221,6 +225,11 @@ test('a chair without a password goes from the WeChat group link to her certific
     const code = await smsCode(chairPhone, before);
     await chair.fill('#f-code', code);
     await Promise.all([chair.waitForNavigation(), chair.click('form[action="/signin/code"] button[type=submit]')]);
+    // Her first sign-in: the personal-information notice, read and accepted, then on to the room.
+    assert.equal(new URL(chair.url()).pathname, '/privacy', 'the notice comes before the room');
+    assert.match(await chair.textContent('main'), /收集哪些信息/);
+    await chair.screenshot({ path: shot('2b-notice'), fullPage: true });
+    await Promise.all([chair.waitForNavigation(), chair.click('form[action="/privacy"] button[type=submit]')]);
     assert.equal(chair.url(), room, 'signed in, she is in this session\'s room');
 
     // She waits in the lobby; the page is connected, so her attendance counts from the start.

@@ -187,6 +187,10 @@ async function signIn(page, base, phone, who) {
   await page.fill('#f-identifier', phone);
   await page.fill('#f-password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+  // First sign-in: the personal-information notice, accepted once.
+  if (new URL(page.url()).pathname === '/privacy') {
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/privacy"] button[type=submit]')]);
+  }
   return page;
 }
 

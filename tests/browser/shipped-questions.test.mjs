@@ -74,6 +74,10 @@ async function signIn(ctx, who) {
   await page.fill('#f-identifier', who);
   await page.fill('#f-password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+  // First sign-in: the personal-information notice, accepted once.
+  if (new URL(page.url()).pathname === '/privacy') {
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/privacy"] button[type=submit]')]);
+  }
   return page;
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod certificate;
 pub(crate) mod chat_message;
 pub(crate) mod email_attempt;
 pub(crate) mod email_outbox;
+pub(crate) mod notice_acceptance;
 pub(crate) mod official_district;
 pub(crate) mod official_street;
 pub(crate) mod org_unit;

@@ -12,6 +12,7 @@ pub struct Model {
     pub committee_id: Option<i64>,
     pub position: Option<String>,
     pub view_mode: Option<String>,
+    pub notice_version: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

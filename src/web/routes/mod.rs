@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod chairs;
 pub mod health;
 pub mod home;
+pub mod privacy;
 pub mod quiz;
 pub mod replay;
 pub mod reports;

@@ -45,6 +45,8 @@ fn shell(ctx: &Ctx, title: &str, content: Markup, with_nav: bool) -> Markup {
                 }
                 footer.site {
                     p { (ctx.t("业委会学堂 · 业委会主任培训与随堂测试", "Quorum · training and quizzes for owners' committee chairs")) }
+                    p { a href=(urls::PRIVACY) { (ctx.t("个人信息处理告知", "Personal information notice")) }
+                        @if ctx.user.is_some() { " · " a href=(urls::MY_DATA) { (ctx.t("我的个人信息", "My data")) } } }
                 }
                 script src=(urls::READ_ALOUD_SCRIPT) {}
             }

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod forms;
 pub mod home;
 pub mod layout;
+pub mod privacy;
 pub mod quiz;
 pub mod replay;
 pub mod reports;

@@ -38,7 +38,8 @@ async fn redeem(
             let ip = crate::web::routes::client_ip(&req, &state.settings);
             audit::signin_event(&state.db, "signin", "link", Some(session.person.id), &ip).await;
             // A card made for a session leads into its lobby; the welcome page (set a password) can wait.
-            let mut res = redirect(&into.map_or_else(|| urls::WELCOME.to_string(), urls::room));
+            let next = into.map_or_else(|| urls::WELCOME.to_string(), urls::room);
+            let mut res = redirect(&super::after_signin(&session.person, &next));
             res.add_cookie(&session_cookie(&session.token, days, state.settings.cookie_secure()))
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             Ok(res)

@@ -89,7 +89,7 @@ async fn signin_submit(
     let days = i64::from(state.settings.security.session_days);
     let (status, problem, identifier_error) =
         match accounts::sign_in(&state.db, &f.identifier, &f.password, &ip, days).await {
-            Ok(s) => return super::signed_in(&next, &s.token, s.max_age_days, &state.settings),
+            Ok(s) => return super::signed_in(&s, &next, &state.settings),
             Err(e) => refusal(e)?,
         };
     let form = SigninForm {

@@ -142,7 +142,7 @@ async fn sign_in(
         Err(t) => Err(ServiceError::Rejected(crate::services::FieldErrors::one("code", t))),
     };
     match outcome {
-        Ok(s) => super::signed_in(&next, &s.token, s.max_age_days, &state.settings),
+        Ok(s) => super::signed_in(&s, &next, &state.settings),
         Err(ServiceError::Rejected(errors)) => {
             let step = CodeStep {
                 phone: phone.as_str(),
