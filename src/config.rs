@@ -27,6 +27,19 @@ pub struct Settings {
     pub email: EmailSettings,
     pub sms: SmsSettings,
     pub recordings: RecordingSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long personal data is kept beyond what training needs (PIPL art. 19), enforced daily
+/// (`services::privacy::apply_retention`). Recordings have their own setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Chat messages are deleted this many days after they were written (0 keeps them).
+    pub chat_days: u32,
+    /// Sign-in events are deleted this many days after; at least 183 (six months, Cybersecurity Law
+    /// art. 21). The audit trail is never deleted by this job.
+    pub signin_events_days: u32,
 }
 
 /// Recordings of live lectures (`rooms::recorder`) and their replay.
@@ -312,6 +325,9 @@ worker = true
 enabled = true
 retention_days = 365
 store = "local"
+[retention]
+chat_days = 365
+signin_events_days = 365
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}
@@ -426,6 +442,12 @@ impl Settings {
             return invalid(
                 "email.from",
                 "must be an address such as 业委会学堂 <noreply@example.gov.cn>",
+            );
+        }
+        if self.retention.signin_events_days < 183 {
+            return invalid(
+                "retention.signin_events_days",
+                "must be at least 183: logs are kept six months (Cybersecurity Law art. 21)",
             );
         }
         if let Some(url) = &self.sms.gateway_url

@@ -43,6 +43,7 @@ impl Application {
                 }),
         );
         let retention_days = settings.recordings.retention_days;
+        let retention = settings.retention.clone();
         let recordings = Arc::new(recording_files(&settings)?);
         let outbox = outbox_for(&settings)?;
         let email_worker = settings.email.worker;
@@ -67,6 +68,7 @@ impl Application {
         crate::jobs::spawn_quiz_deadlines(db.clone());
         crate::jobs::spawn_forgotten_sessions(db.clone(), rooms.clone());
         crate::jobs::spawn_recordings(db.clone(), recordings, retention_days);
+        crate::jobs::spawn_retention(db.clone(), retention);
         if email_worker {
             crate::jobs::spawn_email_worker(db.clone(), outbox);
         }

@@ -191,3 +191,21 @@ pub async fn signin_events(
         })
         .collect())
 }
+
+/// Deletes a person's sign-in events (her account is being erased).
+pub async fn erase_signin_events_of(db: &impl ConnectionTrait, person: i64) -> Result<u64, DbErr> {
+    Ok(signin_event::Entity::delete_many()
+        .filter(signin_event::Column::PersonId.eq(person))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes sign-in events older than `cutoff` (retention).
+pub async fn delete_signin_events_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(signin_event::Entity::delete_many()
+        .filter(signin_event::Column::At.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

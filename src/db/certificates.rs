@@ -540,3 +540,24 @@ pub async fn latest_valid_in_committees(
         .await?;
     Ok(rows.into_iter().filter_map(|(p, at)| Some((p, at?))).collect())
 }
+
+/// Replaces the holder's name on a person's certificates (her account is being erased: they stay
+/// verifiable, with the name masked).
+pub async fn rename_holder(db: &impl ConnectionTrait, person: i64, name: &str) -> Result<usize, DbErr> {
+    let rows = certificate::Entity::find()
+        .filter(certificate::Column::PersonId.eq(person))
+        .all(db)
+        .await?;
+    let n = rows.len();
+    for m in rows {
+        let mut c = to_record(m)?;
+        c.content.name = name.to_string();
+        let content = serde_json::to_string(&c.content).map_err(|e| DbErr::Custom(e.to_string()))?;
+        certificate::Entity::update_many()
+            .col_expr(certificate::Column::Content, Expr::value(content))
+            .filter(certificate::Column::Id.eq(c.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(n)
+}

@@ -20,7 +20,7 @@ fn to_domain(m: person::Model, roles: Roles) -> Result<Person, DbErr> {
     Ok(Person {
         id: m.id,
         name: DisplayName::from_stored(&m.display_name).ok_or_else(|| bad("name"))?,
-        phone: PhoneNumber::parse(&m.phone).map_err(|_| bad("phone"))?,
+        phone: PhoneNumber::from_stored(&m.phone).map_err(|_| bad("phone"))?,
         email: match &m.email {
             Some(e) => Some(EmailAddress::parse(e).map_err(|_| bad("email"))?),
             None => None,
@@ -374,4 +374,42 @@ pub async fn notice_acceptances(
         .into_iter()
         .map(|m| (m.version.max(0) as u32, m.accepted_at))
         .collect())
+}
+
+/// Erases a person's personal information, keeping the row (her attempts, attendance and certificates
+/// point at it) and her place in the tree (committee, position, the chair role), so reports count her
+/// as before, anonymously: a placeholder name and number, no email, password, other roles, scopes,
+/// display choice or notice record.
+pub async fn erase(db: &impl ConnectionTrait, id: PersonId, placeholder_name: &str) -> Result<(), DbErr> {
+    use super::entities::notice_acceptance;
+    use sea_orm::sea_query::Expr;
+    let none: Option<String> = None;
+    person::Entity::update_many()
+        .col_expr(person::Column::DisplayName, Expr::value(placeholder_name))
+        .col_expr(person::Column::Phone, Expr::value(PhoneNumber::erased(id).as_str()))
+        .col_expr(person::Column::Email, Expr::value(none.clone()))
+        .col_expr(person::Column::PasswordHash, Expr::value(none.clone()))
+        .col_expr(person::Column::ViewMode, Expr::value(none))
+        .col_expr(person::Column::NoticeVersion, Expr::value(Option::<i32>::None))
+        .filter(person::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    person_role::Entity::delete_many()
+        .filter(person_role::Column::PersonId.eq(id))
+        .filter(person_role::Column::Role.ne(Role::Chair.code()))
+        .exec(db)
+        .await?;
+    official_street::Entity::delete_many()
+        .filter(official_street::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
+    official_district::Entity::delete_many()
+        .filter(official_district::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
+    notice_acceptance::Entity::delete_many()
+        .filter(notice_acceptance::Column::PersonId.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

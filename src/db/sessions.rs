@@ -570,3 +570,30 @@ pub async fn chat_of_person(db: &impl ConnectionTrait, person: i64) -> Result<Ve
         })
         .collect())
 }
+
+/// Erases what a person wrote in chat: the messages stay (others' replies refer to them) with their
+/// text gone, and are hidden.
+pub async fn erase_chat_of(db: &impl ConnectionTrait, person: i64, placeholder: &str) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    chat_message::Entity::update_many()
+        .col_expr(chat_message::Column::RemovedAt, Expr::value(Utc::now()))
+        .filter(chat_message::Column::PersonId.eq(person))
+        .filter(chat_message::Column::RemovedAt.is_null())
+        .exec(db)
+        .await?;
+    let r = chat_message::Entity::update_many()
+        .col_expr(chat_message::Column::Body, Expr::value(placeholder))
+        .filter(chat_message::Column::PersonId.eq(person))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// Deletes chat messages written before `cutoff` (retention).
+pub async fn delete_chat_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(chat_message::Entity::delete_many()
+        .filter(chat_message::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

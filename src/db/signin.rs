@@ -150,3 +150,12 @@ pub async fn latest_links(db: &impl ConnectionTrait, people: &[PersonId]) -> Res
         .map(link)
         .collect())
 }
+
+/// Voids every unused sign-in link of a person (her account is being erased).
+pub async fn void_links_of(db: &impl ConnectionTrait, person: PersonId) -> Result<(), DbErr> {
+    signin_link::Entity::delete_many()
+        .filter(signin_link::Column::PersonId.eq(person))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -42,13 +42,14 @@ pub enum Action {
     StatuteUpload,
     AccountCreate,
     AccountUpdate,
+    PersonErase,
     OrgCreate,
     OrgUpdate,
     OrgDelete,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::SessionSchedule,
         Action::SessionEdit,
         Action::SessionCancel,
@@ -77,6 +78,7 @@ impl Action {
         Action::StatuteUpload,
         Action::AccountCreate,
         Action::AccountUpdate,
+        Action::PersonErase,
         Action::OrgCreate,
         Action::OrgUpdate,
         Action::OrgDelete,
@@ -122,6 +124,7 @@ impl Action {
             Action::StatuteUpload => ("statute.upload", "上传法规修订", "upload a statute revision"),
             Action::AccountCreate => ("account.create", "新建账号", "create an account"),
             Action::AccountUpdate => ("account.update", "修改账号", "change an account"),
+            Action::PersonErase => ("person.erase", "删除个人信息", "erase a person's information"),
             Action::OrgCreate => ("org.create", "新建组织", "create an organisation unit"),
             Action::OrgUpdate => ("org.update", "修改组织", "change an organisation unit"),
             Action::OrgDelete => ("org.delete", "删除组织", "delete an organisation unit"),

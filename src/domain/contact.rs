@@ -25,12 +25,33 @@ impl PhoneNumber {
         }
     }
 
+    /// What an erased account keeps in place of its number: unique (its id) and never a mobile number
+    /// (it starts with a letter), so no sign-in, lookup or text can reach it.
+    pub fn erased(id: i64) -> PhoneNumber {
+        PhoneNumber(format!("x{:010}", id.rem_euclid(10_000_000_000)))
+    }
+
+    /// A number as stored: a mobile number, or an erased account's placeholder.
+    pub fn from_stored(s: &str) -> Result<PhoneNumber, PhoneError> {
+        if s.len() == 11 && s.starts_with('x') && s[1..].chars().all(|c| c.is_ascii_digit()) {
+            return Ok(PhoneNumber(s.to_string()));
+        }
+        PhoneNumber::parse(s)
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.0.starts_with('x')
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// 138****5678: what logs and other people's screens may show.
     pub fn masked(&self) -> String {
+        if self.is_erased() {
+            return "（已删除）".to_string();
+        }
         format!("{}****{}", &self.0[..3], &self.0[7..])
     }
 }

@@ -64,6 +64,20 @@ pub fn spawn_recordings(
     });
 }
 
+/// Deletes personal data past its keeping time (`services::privacy::apply_retention`): at start-up,
+/// then daily.
+pub fn spawn_retention(db: DatabaseConnection, retention: crate::config::RetentionSettings) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::services::privacy::apply_retention(&db, &retention, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "retention failed");
+            }
+        }
+    });
+}
+
 /// Drains the certificate email outbox every few seconds.
 pub fn spawn_email_worker(db: DatabaseConnection, outbox: crate::services::certificates::Outbox) {
     tokio::spawn(async move {

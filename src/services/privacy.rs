@@ -249,3 +249,98 @@ pub async fn my_data(db: &impl ConnectionTrait, user: &CurrentUser) -> Result<My
             .collect(),
     })
 }
+
+/// What erasing a person did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erased {
+    pub certificates: usize,
+    pub chat_messages: u64,
+}
+
+/// An admin erases a person's personal information (at her request, PIPL art. 47, or when she leaves
+/// office), with the reason, in one transaction: her name, number, email, password, committee, roles
+/// and scopes, notice record, sign-in events and chat texts are removed; she is signed out everywhere
+/// and her sign-in links voided. Her attempts and attendance stay under an anonymous account that
+/// keeps her committee, position and chair role, so reports' totals do not change; her certificates
+/// stay verifiable with her name masked. She can no longer sign in (no number, password or link).
+#[tracing::instrument(skip_all, fields(person = id))]
+pub async fn erase_person(
+    db: &sea_orm::DatabaseConnection,
+    by: &super::audit::Actor,
+    id: i64,
+    reason: &str,
+) -> Result<Erased, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::rejected(
+            "reason",
+            "请写明删除的原因（本人申请、卸任等）",
+            "give the reason (her request, she left office…)",
+        ));
+    }
+    if by.person_id == Some(id) {
+        return Err(ServiceError::refused(
+            "不能删除自己的账号",
+            "you cannot erase your own account",
+        ));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let p = people::get(&txn, id).await?.ok_or(ServiceError::NotFound)?;
+    if p.phone.is_erased() {
+        return Err(ServiceError::refused(
+            "这个账号已经删除",
+            "this account is already erased",
+        ));
+    }
+    let certificates = certificates_db::rename_holder(&txn, id, &p.name.masked()).await?;
+    let chat_messages = sessions::erase_chat_of(&txn, id, "（已删除）").await?;
+    audit_db::erase_signin_events_of(&txn, id).await?;
+    crate::db::web_sessions::delete_all_for(&txn, id, None).await?;
+    crate::db::signin::void_links_of(&txn, id).await?;
+    people::erase(&txn, id, "已删除用户").await?;
+    let summary = format!("删除个人信息：{reason}；证书 {certificates} 张改为遮盖姓名，讨论消息 {chat_messages} 条");
+    super::audit::record_in(
+        &txn,
+        by,
+        crate::domain::audit::Action::PersonErase,
+        format!("person:{id}"),
+        summary,
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(person = id, certificates, chat_messages, "person erased");
+    Ok(Erased {
+        certificates,
+        chat_messages,
+    })
+}
+
+/// What one retention run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retained {
+    pub chat_messages: u64,
+    pub signin_events: u64,
+}
+
+/// Deletes what is past its keeping time, and nothing else: chat messages after `chat_days` (0 keeps
+/// them), sign-in events after `signin_events_days` (never under six months). Daily.
+pub async fn apply_retention(
+    db: &impl ConnectionTrait,
+    r: &crate::config::RetentionSettings,
+    now: DateTime<Utc>,
+) -> Result<Retained, ServiceError> {
+    let days = |d: u32| chrono::Duration::days(i64::from(d));
+    let mut out = Retained::default();
+    if r.chat_days > 0 {
+        out.chat_messages = sessions::delete_chat_before(db, now - days(r.chat_days)).await?;
+    }
+    out.signin_events = audit_db::delete_signin_events_before(db, now - days(r.signin_events_days.max(183))).await?;
+    if out != Retained::default() {
+        tracing::info!(
+            chat = out.chat_messages,
+            signins = out.signin_events,
+            "retention applied"
+        );
+    }
+    Ok(out)
+}

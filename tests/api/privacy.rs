@@ -103,3 +103,132 @@ async fn her_data_download_holds_exactly_her_data() {
     let visitor = s.app.other_browser();
     assert_ne!(visitor.get_status("/me/data.json").await, 200);
 }
+
+#[tokio::test]
+async fn an_erased_chair_is_gone_but_her_certificate_verifies_masked_and_totals_stay() {
+    let s = setup(settings(4)).await;
+    crate::certificates::set_contact(&s, 0, "王秀英", Some("wang@example.com")).await;
+    let quiz = s.open_quiz(&s.chairs[..2]).await.quiz_id;
+    crate::certificates::take_public(&s, quiz, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, quiz, s.chairs[1], false).await;
+    quorum::db::sessions::insert_chat(&s.app.db, s.session, s.chairs[0], "我家住三号楼")
+        .await
+        .unwrap();
+    let cert = quorum::db::certificates::for_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap()[0]
+        .clone();
+    let chair = as_chair(&s, 0).await;
+    assert_eq!(chair.get_status("/").await, 200);
+
+    let admin = s.app.other_browser();
+    crate::helpers::signed_in_as(&admin, "13800000009", &[Role::Admin], &[], None).await;
+    let report = format!("/sessions/{}/report", s.session);
+    let before = admin.page(&report).await.table_rows("tbody tr");
+    let path = format!("/admin/people/{}", s.chairs[0]);
+    // A reason is needed, at its field.
+    let r = admin.post_form(&format!("{path}/erase"), &[("reason", "")]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    let r = admin
+        .post_form(&format!("{path}/erase"), &[("reason", "本人申请")])
+        .await;
+    assert_eq!(location(&r), "/admin/people?erased=1");
+
+    // Her number, name and email are nowhere in her account; she is signed out and cannot sign in.
+    let p = quorum::db::people::get(&s.app.db, s.chairs[0]).await.unwrap().unwrap();
+    assert!(p.phone.is_erased() && p.email.is_none() && !p.has_password);
+    assert_eq!(p.name.as_str(), "已删除用户");
+    assert_ne!(chair.get_status("/me/data").await, 200);
+    assert_eq!(
+        s.app
+            .other_browser()
+            .sign_in("13900000100", PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let chat = quorum::db::sessions::chat_of_person(&s.app.db, s.chairs[0])
+        .await
+        .unwrap();
+    assert!(chat.iter().all(|(_, m)| m.body == "（已删除）"));
+    // Her certificate still verifies, with the name masked.
+    let page = s.app.other_browser().page(&format!("/verify/{}", cert.code)).await;
+    let text = page.body_text();
+    assert!(text.contains("王**") && !text.contains("王秀英"), "{page}");
+    // The session report's rows read the same numbers (her name aside).
+    let after = admin.page(&report).await.table_rows("tbody tr");
+    assert!(before.len() >= 2, "the report lists the chairs: {before:?}");
+    assert_eq!(before.len(), after.len());
+    let numbers = |rows: &Vec<Vec<String>>| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().skip(1).cloned().collect()).collect()
+    };
+    assert_eq!(numbers(&before), numbers(&after));
+    // The erasure is in the audit trail, with the reason and no personal data.
+    let trail = quorum::db::audit::after(&s.app.db, 0, 1000).await.unwrap();
+    let erased: Vec<_> = trail.iter().filter(|e| e.action == "person.erase").collect();
+    assert_eq!(erased.len(), 1);
+    assert!(erased[0].record.summary.contains("本人申请"));
+    assert!(!erased[0].record.summary.contains("王秀英") && !erased[0].record.summary.contains("13900000100"));
+}
+
+#[tokio::test]
+async fn retention_deletes_what_is_due_and_nothing_else() {
+    use sea_orm::ConnectionTrait;
+    let s = setup(settings(4)).await;
+    let db = &s.app.db;
+    for body in ["旧消息", "新消息"] {
+        quorum::db::sessions::insert_chat(db, s.session, s.chairs[0], body)
+            .await
+            .unwrap();
+    }
+    for _ in 0..2 {
+        quorum::db::audit::signin_event(db, "signin", "password", Some(s.chairs[0]), "127.0.0.1")
+            .await
+            .unwrap();
+    }
+    // One of each is old: the message a year and a day, the event 200 days.
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    let (old_chat, old_event) = (ago(366), ago(200));
+    let quote = |t: &str| format!("'{t}'");
+    let backdate = [
+        format!(
+            "UPDATE chat_messages SET created_at = {} WHERE body = '旧消息'",
+            quote(&old_chat)
+        ),
+        format!(
+            "UPDATE signin_events SET at = {} WHERE id = (SELECT MIN(id) FROM signin_events)",
+            quote(&old_event)
+        ),
+    ];
+    for sql in backdate {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let r = quorum::config::RetentionSettings {
+        chat_days: 365,
+        signin_events_days: 183,
+    };
+    let done = quorum::services::privacy::apply_retention(db, &r, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((done.chat_messages, done.signin_events), (1, 1));
+    let chat = quorum::db::sessions::chat_of_person(db, s.chairs[0]).await.unwrap();
+    assert_eq!(
+        chat.iter().map(|(_, m)| m.body.as_str()).collect::<Vec<_>>(),
+        ["新消息"]
+    );
+    assert_eq!(quorum::db::audit::signin_events(db, None, 10).await.unwrap().len(), 1);
+    // Six months is the floor, whatever is configured.
+    let short = quorum::config::RetentionSettings {
+        chat_days: 0,
+        signin_events_days: 1,
+    };
+    let done = quorum::services::privacy::apply_retention(db, &short, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.chat_messages, done.signin_events),
+        (0, 0),
+        "chat kept (0), events under six months kept"
+    );
+}

@@ -9,6 +9,7 @@ use crate::has_csrf;
 use crate::services::FieldErrors;
 use crate::services::audit;
 use crate::services::people::{self, AccountFields, AccountInput};
+use crate::services::privacy;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::guards::{Admin, Require};
@@ -20,6 +21,8 @@ use crate::web::views::admin_people::{AccountForm as FormPage, form, list};
 struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// Set after erasing a person, to say it was done.
+    erased: Option<String>,
 }
 
 #[get("/admin/people")]
@@ -29,7 +32,7 @@ async fn index(
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let found = people::search(&state.db, &q.q).await?;
-    Ok(html(list(&me.ctx, &q.q, &found)))
+    Ok(html(list(&me.ctx, &q.q, &found, q.erased.is_some())))
 }
 
 #[derive(Deserialize)]
@@ -161,10 +164,36 @@ async fn update(
     render(&state, &me, Some(*id), Some(f.fields()), &errors, saved).await
 }
 
+#[derive(Deserialize)]
+struct EraseInput {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+has_csrf!(EraseInput);
+
+/// Erases the person's information; the account list then says so, or the form shows the problem.
+#[post("/admin/people/{id:\\d+}/erase")]
+async fn erase(
+    state: web::Data<AppState>,
+    me: Require<Admin>,
+    id: web::Path<i64>,
+    CsrfForm(f): CsrfForm<EraseInput>,
+) -> Result<HttpResponse, AppError> {
+    match privacy::erase_person(&state.db, &me.user.actor(), *id, &f.reason).await {
+        Ok(_) => Ok(super::redirect(&format!("{}?erased=1", urls::ADMIN_PEOPLE))),
+        Err(crate::services::ServiceError::Rejected(errors)) => {
+            render(&state, &me, Some(*id), None, &errors, false).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .service(new_page)
         .service(create)
         .service(edit_page)
-        .service(update);
+        .service(update)
+        .service(erase);
 }

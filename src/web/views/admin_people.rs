@@ -11,13 +11,14 @@ use crate::services::people::{AccountFields, AccountPage};
 use crate::web::context::Ctx;
 use crate::web::urls;
 
-pub fn list(ctx: &Ctx, query: &str, people: &[Person]) -> Markup {
+pub fn list(ctx: &Ctx, query: &str, people: &[Person], erased: bool) -> Markup {
     let lang = ctx.lang;
     let (name, mobile, roles) = (ctx.t("姓名", "Name"), ctx.t("手机号", "Mobile"), ctx.t("角色", "Roles"));
     page(
         ctx,
         ctx.t("账号管理", "Accounts"),
         html! {
+            @if erased { (notice("ok", ctx.t("已删除该账号的个人信息。", "The account's personal information was erased."))) }
             form.search method="get" action=(urls::ADMIN_PEOPLE) role="search" {
                 (Input::new("q", ctx.t("按姓名或手机号查找", "Find by name or mobile"), query).kind("search").render(lang))
                 button type="submit" { (ctx.t("查找", "Search")) }
@@ -147,7 +148,28 @@ pub fn form(ctx: &Ctx, p: &AccountForm) -> Markup {
             (Input::new("position", ctx.t("职务（可空）", "Position (optional)"), &v.position).render(lang))
             button.primary type="submit" { (ctx.t("保存", "Save")) }
         }
-        @if let Some(person) = person { (signin_link_form(ctx, person)) }
+        @if let Some(person) = person { (signin_link_form(ctx, person)) (erase_form(ctx, person.id, p.errors)) }
     };
     page(ctx, &title, body)
+}
+
+/// Erasing the person's information (her request, or she left office), with the reason.
+fn erase_form(ctx: &Ctx, id: i64, errors: &[(&'static str, Text)]) -> Markup {
+    let err = error_for(errors, "reason");
+    html! {
+        section.card #erase {
+            h2 { (ctx.t("删除个人信息", "Erase personal information")) }
+            p { (ctx.t("本人申请删除或已卸任时使用：姓名、手机号、邮箱、密码、管理角色、讨论消息和登录记录将被删除，无法恢复，账号也无法再登录。出勤、答题记录和所属业委会以匿名方式保留，报表的统计不变；她的证书仍可核验，姓名被遮盖。此操作会记入操作记录。",
+                       "At her request, or when she leaves office: name, mobile, email, password, staff roles, chat messages and sign-in records are erased for good, and the account can no longer sign in. Attendance, answers and her committee stay, anonymous, so reports' totals do not change; her certificates stay verifiable with the name masked. The action is recorded in the audit trail.")) }
+            form.stack method="post" action=(format!("{}/erase", urls::person(id))) {
+                (csrf(ctx))
+                div.field .has-error[err.is_some()] {
+                    label for="f-reason" { (ctx.t("原因", "Reason")) }
+                    textarea #f-reason name="reason" rows="2" aria-invalid=[err.map(|_| "true")] {}
+                    @if let Some(e) = err { p.error role="alert" { (e.get(ctx.lang)) } }
+                }
+                button.danger type="submit" { (ctx.t("删除个人信息", "Erase")) }
+            }
+        }
+    }
 }
