@@ -35,6 +35,12 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSettings {
+    /// Attendance (live and replay intervals) is deleted this many days after it was recorded (0 keeps
+    /// it: certificates and the committee's term need it).
+    pub attendance_days: u32,
+    /// The answers given in submitted attempts are cleared this many days after submitting (0 keeps
+    /// them); scores, results and which questions were right stay, so reports hold.
+    pub answers_days: u32,
     /// Chat messages are deleted this many days after they were written (0 keeps them).
     pub chat_days: u32,
     /// Sign-in events are deleted this many days after; at least 183 (six months, Cybersecurity Law
@@ -326,6 +332,8 @@ enabled = true
 retention_days = 365
 store = "local"
 [retention]
+attendance_days = 0
+answers_days = 0
 chat_days = 365
 signin_events_days = 365
 [paths]

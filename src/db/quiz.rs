@@ -601,3 +601,22 @@ pub async fn attempts_by_person(db: &impl ConnectionTrait, person: i64) -> Resul
         .map(to_attempt)
         .collect())
 }
+
+/// Clears the answers given in attempts submitted before `cutoff`, keeping which were right
+/// (retention): scores and reports stay.
+pub async fn clear_answers_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    let old = Query::select()
+        .column(attempt::Column::Id)
+        .from(attempt::Entity)
+        .and_where(attempt::Column::Status.eq("submitted"))
+        .and_where(attempt::Column::SubmittedAt.lt(cutoff))
+        .to_owned();
+    let none: Option<String> = None;
+    Ok(attempt_item::Entity::update_many()
+        .col_expr(attempt_item::Column::Answer, Expr::value(none))
+        .filter(attempt_item::Column::Answer.is_not_null())
+        .filter(attempt_item::Column::AttemptId.in_subquery(old))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -597,3 +597,20 @@ pub async fn delete_chat_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>
         .await?
         .rows_affected)
 }
+
+/// Deletes attendance recorded before `cutoff`, live and on replay (retention).
+pub async fn delete_attendance_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    use super::entities::replay_interval;
+    let live = attendance_interval::Entity::delete_many()
+        .filter(attendance_interval::Column::LastSeenAt.lt(cutoff))
+        .filter(attendance_interval::Column::LeftAt.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    let replay = replay_interval::Entity::delete_many()
+        .filter(replay_interval::Column::RecordedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(live + replay)
+}

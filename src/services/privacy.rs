@@ -318,12 +318,16 @@ pub async fn erase_person(
 /// What one retention run deleted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Retained {
+    pub attendance: u64,
+    pub answers: u64,
     pub chat_messages: u64,
     pub signin_events: u64,
 }
 
-/// Deletes what is past its keeping time, and nothing else: chat messages after `chat_days` (0 keeps
-/// them), sign-in events after `signin_events_days` (never under six months). Daily.
+/// Deletes what is past its keeping time, and nothing else: attendance after `attendance_days`, the
+/// answers of submitted attempts after `answers_days` (their scores stay), chat messages after
+/// `chat_days` (0 keeps each), sign-in events after `signin_events_days` (never under six months).
+/// Daily.
 pub async fn apply_retention(
     db: &impl ConnectionTrait,
     r: &crate::config::RetentionSettings,
@@ -331,12 +335,20 @@ pub async fn apply_retention(
 ) -> Result<Retained, ServiceError> {
     let days = |d: u32| chrono::Duration::days(i64::from(d));
     let mut out = Retained::default();
+    if r.attendance_days > 0 {
+        out.attendance = sessions::delete_attendance_before(db, now - days(r.attendance_days)).await?;
+    }
+    if r.answers_days > 0 {
+        out.answers = quiz_db::clear_answers_before(db, now - days(r.answers_days)).await?;
+    }
     if r.chat_days > 0 {
         out.chat_messages = sessions::delete_chat_before(db, now - days(r.chat_days)).await?;
     }
     out.signin_events = audit_db::delete_signin_events_before(db, now - days(r.signin_events_days.max(183))).await?;
     if out != Retained::default() {
         tracing::info!(
+            attendance = out.attendance,
+            answers = out.answers,
             chat = out.chat_messages,
             signins = out.signin_events,
             "retention applied"

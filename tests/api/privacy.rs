@@ -204,7 +204,24 @@ async fn retention_deletes_what_is_due_and_nothing_else() {
     for sql in backdate {
         db.execute_unprepared(&sql).await.unwrap();
     }
+    // A chair's attempt submitted (and her attendance seen) 400 days ago; the other's today.
+    let quiz = s.open_quiz(&s.chairs[..2]).await.quiz_id;
+    let old_attempt = crate::certificates::take_public(&s, quiz, s.chairs[0], true).await;
+    crate::certificates::take_public(&s, quiz, s.chairs[1], true).await;
+    let long_ago = quote(&ago(400));
+    for sql in [
+        format!("UPDATE attempts SET submitted_at = {long_ago} WHERE id = {old_attempt}"),
+        format!(
+            "UPDATE attendance_intervals SET last_seen_at = {long_ago}, left_at = {long_ago} WHERE person_id = {}",
+            s.chairs[0]
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    let before = quorum::db::quiz::attempt(db, old_attempt).await.unwrap().unwrap();
     let r = quorum::config::RetentionSettings {
+        attendance_days: 365,
+        answers_days: 365,
         chat_days: 365,
         signin_events_days: 183,
     };
@@ -212,6 +229,27 @@ async fn retention_deletes_what_is_due_and_nothing_else() {
         .await
         .unwrap();
     assert_eq!((done.chat_messages, done.signin_events), (1, 1));
+    assert_eq!(done.attendance, 1, "her old interval, not the other chair's");
+    assert_eq!(done.answers, 4, "the four answers of the old attempt");
+    let items = quorum::db::quiz::items(db, old_attempt).await.unwrap();
+    assert!(
+        items.iter().all(|i| i.answer.is_none() && i.correct == Some(true)),
+        "{items:?}"
+    );
+    let after = quorum::db::quiz::attempt(db, old_attempt).await.unwrap().unwrap();
+    assert_eq!(
+        (after.correct, after.passed),
+        (before.correct, before.passed),
+        "the score stays"
+    );
+    let other = quorum::db::quiz::attempts_of(db, quiz, s.chairs[1]).await.unwrap()[0].id;
+    assert!(
+        quorum::db::quiz::items(db, other)
+            .await
+            .unwrap()
+            .iter()
+            .all(|i| i.answer.is_some())
+    );
     let chat = quorum::db::sessions::chat_of_person(db, s.chairs[0]).await.unwrap();
     assert_eq!(
         chat.iter().map(|(_, m)| m.body.as_str()).collect::<Vec<_>>(),
@@ -220,6 +258,8 @@ async fn retention_deletes_what_is_due_and_nothing_else() {
     assert_eq!(quorum::db::audit::signin_events(db, None, 10).await.unwrap().len(), 1);
     // Six months is the floor, whatever is configured.
     let short = quorum::config::RetentionSettings {
+        attendance_days: 0,
+        answers_days: 0,
         chat_days: 0,
         signin_events_days: 1,
     };

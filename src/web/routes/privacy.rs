@@ -25,12 +25,11 @@ struct NextQuery {
 async fn notice(state: web::Data<AppState>, ctx: Ctx, q: web::Query<NextQuery>) -> HttpResponse {
     let pending = ctx.user.as_ref().is_some_and(|u| must_accept(u.person.notice_version));
     let next = urls::safe_next(q.next.as_deref());
-    html(views::notice(
-        &ctx,
-        state.settings.recordings.retention_days,
-        pending,
-        &next,
-    ))
+    let keeping = views::Keeping {
+        recording_days: state.settings.recordings.retention_days,
+        retention: state.settings.retention.clone(),
+    };
+    html(views::notice(&ctx, &keeping, pending, &next))
 }
 
 #[derive(Deserialize)]

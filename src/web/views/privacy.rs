@@ -10,8 +10,69 @@ use crate::services::privacy::MyData;
 use crate::web::context::Ctx;
 use crate::web::urls;
 
+/// How long things are kept, as configured (`recordings.retention_days`, `retention.*`).
+pub struct Keeping {
+    pub recording_days: u32,
+    pub retention: crate::config::RetentionSettings,
+}
+
+/// The "for how long" section, from the settings the daily job enforces.
+fn keeping(zh: bool, k: &Keeping) -> String {
+    let r = &k.retention;
+    let days = |n: u32, zh_kept: &str, en_kept: &str, zh_what: &str, en_what: &str| match (n, zh) {
+        (0, true) => zh_kept.to_string(),
+        (0, false) => en_kept.to_string(),
+        (n, true) => format!("{zh_what}{n} 天后删除"),
+        (n, false) => format!("{en_what} {n} days"),
+    };
+    let parts = [
+        days(
+            k.recording_days,
+            "录像长期保存",
+            "recordings are kept",
+            "录像在讲课 ",
+            "recordings are deleted after",
+        ),
+        days(
+            r.attendance_days,
+            "出勤记录长期保存，供证书核验",
+            "attendance is kept, for certificates to be verified",
+            "出勤记录在 ",
+            "attendance is deleted after",
+        ),
+        days(
+            r.answers_days,
+            "每道题的作答长期保存",
+            "each answer is kept",
+            "每道题的作答在交卷 ",
+            "each answer is cleared (the score stays) after",
+        ),
+        days(
+            r.chat_days,
+            "讨论区消息长期保存",
+            "chat messages are kept",
+            "讨论区消息在 ",
+            "chat messages are deleted after",
+        ),
+        days(
+            r.signin_events_days,
+            "",
+            "",
+            "登录记录在 ",
+            "sign-in records are deleted after",
+        ),
+    ];
+    let sep = if zh { "；" } else { "; " };
+    let tail = if zh {
+        "；操作记录至少保存六个月（《网络安全法》第二十一条）。成绩和证书保存，供证书核验；您可以申请删除个人信息（见下）。"
+    } else {
+        "; action records are kept at least six months (Cybersecurity Law, art. 21). Results and certificates are kept for certificates to be verified; you can ask for your information to be erased (below)."
+    };
+    format!("{}{tail}", parts.join(sep))
+}
+
 /// The notice's sections: (heading, text), in Chinese and English.
-fn sections(ctx: &Ctx, recording_days: u32) -> Vec<(&'static str, String)> {
+fn sections(ctx: &Ctx, k: &Keeping) -> Vec<(&'static str, String)> {
     let zh = ctx.lang == crate::i18n::Lang::Zh;
     let pick = |z: &'static str, e: &'static str| if zh { z } else { e };
     vec![
@@ -39,14 +100,7 @@ fn sections(ctx: &Ctx, recording_days: u32) -> Vec<(&'static str, String)> {
             )
             .to_string(),
         ),
-        (
-            pick("保存多久", "For how long"),
-            if zh {
-                format!("录像保存 {recording_days} 天后删除；出勤、作答和证书保存至您所在业委会本届任期结束，供证书核验；登录和操作记录至少保存六个月（《网络安全法》第二十一条）。")
-            } else {
-                format!("Recordings are deleted after {recording_days} days; attendance, answers and certificates are kept until your committee's current term ends, for certificates to be verified; sign-in and action logs are kept at least six months (Cybersecurity Law, art. 21).")
-            },
-        ),
+        (pick("保存多久", "For how long"), keeping(zh, k)),
         (
             pick("谁能看到", "Who sees it"),
             pick(
@@ -67,10 +121,10 @@ fn sections(ctx: &Ctx, recording_days: u32) -> Vec<(&'static str, String)> {
 }
 
 /// The notice; for a signed-in person who has not accepted this version, with the button to accept.
-pub fn notice(ctx: &Ctx, recording_days: u32, must_accept: bool, next: &str) -> Markup {
+pub fn notice(ctx: &Ctx, k: &Keeping, must_accept: bool, next: &str) -> Markup {
     let body = html! {
         p.meta { (ctx.t("版本 ", "Version ")) (NOTICE_VERSION) }
-        @for (heading, text) in sections(ctx, recording_days) {
+        @for (heading, text) in sections(ctx, k) {
             h2 { (heading) }
             p { (text) }
         }
