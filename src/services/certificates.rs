@@ -13,6 +13,7 @@ use crate::db::certificates::{self as db, EmailJob, JobStatus, MailKind, Outcome
 use crate::db::sessions::SessionRecord;
 use crate::db::{org, people, quiz as quiz_db, sessions as sessions_db};
 use crate::domain::attempt::PassedAttempt;
+use crate::domain::audit::Action;
 use crate::domain::certificate::{
     CertificateContent, CertificateRecord, give_up, new_verification_code, normalise_code, retry_delay, serial,
 };
@@ -556,4 +557,35 @@ async fn schedule_retry(
         db::finish(db, job.id, &o.worker, Outcome::Retry { at: next, error }).await?;
     }
     Ok(())
+}
+
+/// An admin revokes a certificate (`revoke`), recorded in the audit trail in the same transaction.
+pub async fn revoke_by(
+    db: &DatabaseConnection,
+    by: &super::audit::Actor,
+    id: i64,
+    reason: &str,
+) -> Result<String, ServiceError> {
+    let admin = by.person_id.ok_or(ServiceError::Forbidden)?;
+    let revoke = async |txn: &sea_orm::DatabaseTransaction| revoke(txn, id, reason, admin).await;
+    let object = format!("certificate:{id}");
+    super::audit::audited(db, by, Action::CertificateRevoke, object, revoke, |_| {
+        format!("撤销：{}", reason.trim())
+    })
+    .await
+}
+
+/// An official sends a certificate again (`resend`), audited; returns its session.
+pub async fn resend_by(
+    db: &DatabaseConnection,
+    by: &super::audit::Actor,
+    scope: &StreetScope,
+    id: i64,
+) -> Result<i64, ServiceError> {
+    let resend = async |txn: &sea_orm::DatabaseTransaction| resend(txn, scope, id).await;
+    let object = format!("certificate:{id}");
+    super::audit::audited(db, by, Action::CertificateResend, object, resend, |s| {
+        format!("重发证书邮件（培训 {s}）")
+    })
+    .await
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::{FieldErrors, ServiceError};
 use crate::db::{self, org, people};
+use crate::domain::audit::Action;
 use crate::domain::org::{
     CommitteePlace, OrgKind, OrgUnit, OrgUnitId, Term, committee_name_for, committee_places, parse_unit_name,
 };
@@ -196,4 +197,49 @@ pub async fn unit_page(db: &impl ConnectionTrait, id: Option<OrgUnitId>) -> Resu
         children,
         members,
     })
+}
+
+/// An admin adds a unit: `create_unit`, recorded in the audit trail in the same transaction.
+pub async fn create_unit_by(
+    db: &sea_orm::DatabaseConnection,
+    by: &super::audit::Actor,
+    parent: Option<OrgUnitId>,
+    name: &str,
+    term: Option<Term>,
+) -> Result<OrgUnit, ServiceError> {
+    let object = format!("org:{}", parent.map(|p| p.to_string()).unwrap_or_default());
+    let create = async |txn: &sea_orm::DatabaseTransaction| create_unit(txn, parent, name, term).await;
+    super::audit::audited(db, by, Action::OrgCreate, object, create, |u| {
+        format!("新建 {}（编号 {}）", u.name, u.id)
+    })
+    .await
+}
+
+/// An admin renames a unit or sets its term, audited.
+pub async fn update_unit_by(
+    db: &sea_orm::DatabaseConnection,
+    by: &super::audit::Actor,
+    id: OrgUnitId,
+    name: &str,
+    term: Option<Term>,
+) -> Result<(), ServiceError> {
+    let term_text = term.map(|t| format!("{}–{}", t.start, t.end)).unwrap_or_default();
+    let update = async |txn: &sea_orm::DatabaseTransaction| update_unit(txn, id, name, term).await;
+    super::audit::audited(db, by, Action::OrgUpdate, format!("org:{id}"), update, |_| {
+        format!("名称 {name}；任期 {term_text}")
+    })
+    .await
+}
+
+/// An admin deletes an empty unit, audited.
+pub async fn delete_unit_by(
+    db: &sea_orm::DatabaseConnection,
+    by: &super::audit::Actor,
+    id: OrgUnitId,
+) -> Result<OrgUnit, ServiceError> {
+    let delete = async |txn: &sea_orm::DatabaseTransaction| delete_unit(txn, id).await;
+    super::audit::audited(db, by, Action::OrgDelete, format!("org:{id}"), delete, |u| {
+        format!("删除 {}", u.name)
+    })
+    .await
 }

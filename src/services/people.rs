@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::StreetScope;
 use crate::db::{self, org, people};
+use crate::domain::audit::Action;
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::{DisplayName, Person, PersonId, Role, Roles};
@@ -217,6 +218,25 @@ pub async fn create(
     input: &AccountInput,
     password_hash: Option<String>,
 ) -> Result<PersonId, ServiceError> {
+    create_with(db, input, password_hash, None).await
+}
+
+/// An admin creates an account on the web (`create`), recorded in the audit trail in the same
+/// transaction.
+pub async fn create_by(
+    db: &DatabaseConnection,
+    by: &super::audit::Actor,
+    input: &AccountInput,
+) -> Result<PersonId, ServiceError> {
+    create_with(db, input, None, Some(by)).await
+}
+
+async fn create_with(
+    db: &DatabaseConnection,
+    input: &AccountInput,
+    password_hash: Option<String>,
+    by: Option<&super::audit::Actor>,
+) -> Result<PersonId, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     check_places(&txn, input).await?;
     let id = match people::insert(
@@ -238,14 +258,23 @@ pub async fn create(
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
     people::set_official_districts(&txn, id, &input.districts).await?;
+    if let Some(by) = by {
+        let object = format!("person:{id}");
+        super::audit::record_in(&txn, by, Action::AccountCreate, object, input.audit_summary()).await?;
+    }
     txn.commit().await?;
     tracing::info!(person = id, "account created");
     Ok(id)
 }
 
 /// Updates an account's name, email, roles, streets and committee (the phone number is the identity
-/// and is not changed here).
-pub async fn update(db: &DatabaseConnection, id: PersonId, input: &AccountInput) -> Result<(), ServiceError> {
+/// and is not changed here); recorded in the audit trail in the same transaction.
+pub async fn update(
+    db: &DatabaseConnection,
+    by: &super::audit::Actor,
+    id: PersonId,
+    input: &AccountInput,
+) -> Result<(), ServiceError> {
     let txn = crate::db::begin_write(db).await?;
     people::get(&txn, id).await?.ok_or(ServiceError::NotFound)?;
     check_places(&txn, input).await?;
@@ -266,6 +295,8 @@ pub async fn update(db: &DatabaseConnection, id: PersonId, input: &AccountInput)
     people::set_roles(&txn, id, &input.roles).await?;
     people::set_official_streets(&txn, id, &input.streets).await?;
     people::set_official_districts(&txn, id, &input.districts).await?;
+    let object = format!("person:{id}");
+    super::audit::record_in(&txn, by, Action::AccountUpdate, object, input.audit_summary()).await?;
     txn.commit().await?;
     Ok(())
 }

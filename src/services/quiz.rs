@@ -781,3 +781,17 @@ pub async fn counter(db: &impl ConnectionTrait, quiz_id: i64, present: usize) ->
         passed,
     })
 }
+
+/// Staff save a session's quiz settings (`save_settings`), audited in the same transaction.
+pub async fn save_settings_by(
+    db: &DatabaseConnection,
+    by: &super::audit::Actor,
+    session: i64,
+    s: &QuizSettings,
+) -> Result<(), ServiceError> {
+    let save = async |txn: &sea_orm::DatabaseTransaction| save_settings(txn, session, s).await;
+    super::audit::audited(db, by, Action::QuizSettings, format!("session:{session}"), save, |_| {
+        s.summary()
+    })
+    .await
+}

@@ -13,6 +13,7 @@ use super::attendance::Attendance;
 use crate::db::recordings as db;
 use crate::db::sessions as sessions_db;
 use crate::domain::attempt::MakeupWindow;
+use crate::domain::audit::Action;
 use crate::domain::recording::{RecordingRecord, RecordingState};
 use crate::domain::replay::{Heartbeat, Report, credited, to_wall};
 use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
@@ -349,4 +350,34 @@ impl Listening {
     pub async fn stop(self, db: &impl ConnectionTrait) -> Result<(), ServiceError> {
         Ok(sessions_db::close_interval(db, self.interval, Utc::now()).await?)
     }
+}
+
+/// The moderator opens or closes the make-up window (`set_makeup`), audited with the date as typed.
+pub async fn set_makeup_by(
+    db: &sea_orm::DatabaseConnection,
+    who: &Moderates,
+    until: Option<DateTime<Utc>>,
+    typed: &str,
+) -> Result<(), ServiceError> {
+    let set = async |txn: &sea_orm::DatabaseTransaction| set_makeup(txn, who, until).await;
+    let summary = |_: &()| match until {
+        Some(_) => format!("开放回看补测至 {typed}"),
+        None => "关闭回看补测".to_string(),
+    };
+    let object = format!("session:{}", who.session().id);
+    super::audit::audited(db, &who.actor(), Action::MakeupWindow, object, set, summary).await
+}
+
+/// The moderator deletes the session's recording (`delete`), audited.
+pub async fn delete_by(
+    db: &sea_orm::DatabaseConnection,
+    who: &Moderates,
+    f: &RecordingFiles,
+) -> Result<(), ServiceError> {
+    let delete = async |txn: &sea_orm::DatabaseTransaction| delete(txn, who, f).await;
+    let object = format!("session:{}", who.session().id);
+    super::audit::audited(db, &who.actor(), Action::RecordingDelete, object, delete, |_| {
+        "删除录像".into()
+    })
+    .await
 }

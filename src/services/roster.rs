@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use super::access::StreetScope;
 use crate::db::{org, people, roster};
+use crate::domain::audit::Action;
 use crate::domain::contact::{EmailAddress, PhoneNumber};
 use crate::domain::org::{OrgKind, OrgUnit};
 use crate::domain::person::Role;
@@ -248,6 +249,7 @@ pub enum Applied {
 pub async fn apply_upload(
     db: &DatabaseConnection,
     scope: &StreetScope,
+    by: &super::audit::Actor,
     upload_id: i64,
 ) -> Result<Applied, ServiceError> {
     let txn = crate::db::begin_write(db).await?;
@@ -272,6 +274,11 @@ pub async fn apply_upload(
     }
     let outcome = apply_plan(&txn, up.street_id, &plan).await?;
     roster::mark_applied(&txn, up.id).await?;
+    let summary = format!(
+        "新增 {}，更新 {}，未变 {}",
+        outcome.created, outcome.updated, outcome.unchanged
+    );
+    super::audit::record_in(&txn, by, Action::RosterImport, format!("roster:{}", up.id), summary).await?;
     txn.commit().await?;
     tracing::info!(upload = up.id, street = up.street_id, ?outcome, "roster imported");
     Ok(Applied::Imported(outcome))

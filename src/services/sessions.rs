@@ -247,6 +247,15 @@ pub async fn cancel(db: &impl ConnectionTrait, scope: &StreetScope, id: i64) -> 
     transition(db, &s, SessionStatus::Cancelled, Utc::now()).await
 }
 
+/// An official cancels a session (`cancel`), audited in the same transaction.
+pub async fn cancel_by(db: &DatabaseConnection, scope: &StreetScope, by: &Actor, id: i64) -> Result<(), ServiceError> {
+    let cancel = async |txn: &sea_orm::DatabaseTransaction| cancel(txn, scope, id).await;
+    audit::audited(db, by, Action::SessionCancel, format!("session:{id}"), cancel, |_| {
+        "取消".into()
+    })
+    .await
+}
+
 /// Starts or ends a session (the moderator's buttons, on the page or in the room), then tells its room.
 #[tracing::instrument(skip_all, fields(session = who.session().id, to = to.code()))]
 pub async fn change_status(

@@ -222,7 +222,10 @@ async fn no_token_code_or_session_id_reaches_the_log() {
     let link = quorum::services::accounts::signin_links::issue(
         &app.db,
         &quorum::services::access::StreetScope::All,
-        official,
+        &quorum::services::audit::Actor {
+            person_id: Some(official),
+            address: String::new(),
+        },
         chair,
         14,
     )

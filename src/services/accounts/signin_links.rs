@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{NewSession, start_session};
 use crate::db::{org, people, sessions as sessions_db, signin};
+use crate::domain::audit::Action;
 use crate::domain::org::OrgUnit;
 use crate::domain::person::{Person, PersonId, Role};
 use crate::domain::session::{SessionRecord, SessionStatus};
@@ -70,10 +71,11 @@ impl Holder<'_> {
 pub async fn issue(
     db: &DatabaseConnection,
     scope: &StreetScope,
-    issuer: PersonId,
+    by: &crate::services::audit::Actor,
     person_id: PersonId,
     valid_days: i64,
 ) -> Result<IssuedLink, ServiceError> {
+    let issuer = by.person_id.ok_or(ServiceError::Forbidden)?;
     let txn = crate::db::begin_write(db).await?;
     let person = people::get(&txn, person_id).await?.ok_or(ServiceError::NotFound)?;
     let committee = match person.committee_id {
@@ -86,6 +88,8 @@ pub async fn issue(
         place: committee.map(|u| u.name).unwrap_or_default(),
     };
     let link = issue_in(&txn, scope, issuer, holder, valid_days, None).await?;
+    let summary = format!("生成 {} 张登录卡", 1);
+    crate::services::audit::record_in(&txn, by, Action::SigninLinks, format!("person:{person_id}"), summary).await?;
     txn.commit().await?;
     Ok(link)
 }
@@ -94,10 +98,11 @@ pub async fn issue(
 pub async fn issue_for_street(
     db: &DatabaseConnection,
     scope: &StreetScope,
-    issuer: PersonId,
+    by: &crate::services::audit::Actor,
     street: i64,
     valid_days: i64,
 ) -> Result<Vec<IssuedLink>, ServiceError> {
+    let issuer = by.person_id.ok_or(ServiceError::Forbidden)?;
     let txn = crate::db::begin_write(db).await?;
     let chairs = crate::services::people::chairs_of_street(&txn, scope, street).await?;
     let mut out = Vec::new();
@@ -109,6 +114,8 @@ pub async fn issue_for_street(
         };
         out.push(issue_in(&txn, scope, issuer, holder, valid_days, None).await?);
     }
+    let summary = format!("生成 {} 张登录卡", out.len());
+    crate::services::audit::record_in(&txn, by, Action::SigninLinks, format!("street:{street}"), summary).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -118,10 +125,11 @@ pub async fn issue_for_street(
 pub async fn issue_for_session(
     db: &DatabaseConnection,
     scope: &StreetScope,
-    issuer: PersonId,
+    by: &crate::services::audit::Actor,
     session: i64,
     valid_days: i64,
 ) -> Result<Vec<IssuedLink>, ServiceError> {
+    let issuer = by.person_id.ok_or(ServiceError::Forbidden)?;
     let txn = crate::db::begin_write(db).await?;
     let record = crate::services::sessions::managed(&txn, scope, session).await?;
     let committees: HashMap<i64, OrgUnit> = org::get_many(&txn, &record.committees)
@@ -141,6 +149,8 @@ pub async fn issue_for_session(
         };
         out.push(issue_in(&txn, scope, issuer, holder, valid_days, into.clone()).await?);
     }
+    let summary = format!("生成 {} 张登录卡", out.len());
+    crate::services::audit::record_in(&txn, by, Action::SigninLinks, format!("session:{session}"), summary).await?;
     txn.commit().await?;
     Ok(out)
 }

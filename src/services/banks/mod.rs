@@ -422,6 +422,15 @@ pub async fn export_bank(db: &impl ConnectionTrait, bank_id: i64) -> Result<(Ban
     Ok((bank, text))
 }
 
+/// A lawyer creates a bank on the web (`create_bank`), audited in the same transaction.
+pub async fn create_bank_by(db: &DatabaseConnection, by: &audit::Actor, meta: &BankMeta) -> Result<i64, ServiceError> {
+    let create = async |txn: &sea_orm::DatabaseTransaction| create_bank(txn, meta).await;
+    audit::audited(db, by, Action::BankCreate, "bank", create, |id| {
+        format!("新建题库 {}（{}，编号 {id}）", meta.id, meta.title)
+    })
+    .await
+}
+
 /// Creates a bank in the web UI.
 pub async fn create_bank(db: &impl ConnectionTrait, meta: &BankMeta) -> Result<i64, ServiceError> {
     let mut problems = FieldErrors::new();

@@ -138,7 +138,11 @@ pub struct StatuteUpload {
 /// revision in force again changes nothing; an older one, or the same date with other text, is refused
 /// (a correction is a revision of its own). The database keeps every revision; the file belongs in
 /// `question-banks/statutes/` too, so that `banks check` validates citations against the same text.
-pub async fn upload_statute(db: &DatabaseConnection, bytes: &[u8]) -> Result<StatuteUpload, ServiceError> {
+pub async fn upload_statute(
+    db: &DatabaseConnection,
+    by: &crate::services::audit::Actor,
+    bytes: &[u8],
+) -> Result<StatuteUpload, ServiceError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ServiceError::rejected("file", "文件不是 UTF-8 文本", "the file is not UTF-8 text"))?;
     let s = crate::question_banks::statutes::parse(text).map_err(|p| {
@@ -181,6 +185,15 @@ pub async fn upload_statute(db: &DatabaseConnection, bytes: &[u8]) -> Result<Sta
     }
     let mut out = SyncOutcome::default();
     sync_statutes(&txn, std::slice::from_ref(&s), &mut out).await?;
+    let summary = format!(
+        "《{}》{} 版生效（原 {}），{} 道题待复核",
+        s.title,
+        s.revision_date,
+        previous.as_ref().map_or("无", |p| p.current_revision.as_str()),
+        out.flagged.len()
+    );
+    let object = format!("statute:{}", s.short_id);
+    crate::services::audit::record_in(&txn, by, crate::domain::audit::Action::StatuteUpload, object, summary).await?;
     txn.commit().await?;
     tracing::info!(statute = %s.short_id, revision = %s.revision_date, flagged = out.flagged.len(), "statute uploaded");
     Ok(StatuteUpload {

@@ -5,11 +5,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html_status, redirect, rejected_fields, reply};
-use crate::domain::audit::Action;
 use crate::domain::org::{OrgUnitId, Term, parse_term_fields, parse_unit_name};
 use crate::has_csrf;
 use crate::i18n::Text;
-use crate::services::audit;
 use crate::services::{FieldErrors, ServiceError, org};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -115,12 +113,7 @@ async fn create(
 ) -> Result<HttpResponse, AppError> {
     let outcome = async {
         let c = UnitCommand::try_from(&f)?;
-        let create = async |txn: &sea_orm::DatabaseTransaction| org::create_unit(txn, f.parent, &c.name, c.term).await;
-        let object = format!("org:{}", f.parent.map(|p| p.to_string()).unwrap_or_default());
-        audit::audited(&state.db, &me.user.actor(), Action::OrgCreate, object, create, |u| {
-            format!("新建 {}（编号 {}）", u.name, u.id)
-        })
-        .await
+        org::create_unit_by(&state.db, &me.user.actor(), f.parent, &c.name, c.term).await
     }
     .await;
     reply(
@@ -140,21 +133,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let outcome = async {
         let c = UnitCommand::try_from(&f)?;
-        let update = async |txn: &sea_orm::DatabaseTransaction| org::update_unit(txn, *id, &c.name, c.term).await;
-        let summary = format!(
-            "名称 {}；任期 {}",
-            c.name,
-            c.term.map(|t| format!("{}–{}", t.start, t.end)).unwrap_or_default()
-        );
-        audit::audited(
-            &state.db,
-            &me.user.actor(),
-            Action::OrgUpdate,
-            format!("org:{id}"),
-            update,
-            |_| summary,
-        )
-        .await
+        org::update_unit_by(&state.db, &me.user.actor(), *id, &c.name, c.term).await
     }
     .await;
     let errors = rejected_fields(outcome)?;
@@ -176,12 +155,7 @@ async fn delete(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let delete = async |txn: &sea_orm::DatabaseTransaction| org::delete_unit(txn, *id).await;
-    let actor = me.user.actor();
-    let deleted = audit::audited(&state.db, &actor, Action::OrgDelete, format!("org:{id}"), delete, |u| {
-        format!("删除 {}", u.name)
-    });
-    match deleted.await {
+    match org::delete_unit_by(&state.db, &me.user.actor(), *id).await {
         Ok(u) => Ok(redirect(&unit_or_top(u.parent_id))),
         Err(ServiceError::Refused(t)) => {
             let outcome = Outcome {

@@ -4,10 +4,8 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{form_status, html, html_status, rejected_fields, reply};
-use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::FieldErrors;
-use crate::services::audit;
 use crate::services::people::{self, AccountFields, AccountInput};
 use crate::services::privacy;
 use crate::web::csrf::CsrfForm;
@@ -108,21 +106,7 @@ async fn create(
     me: Require<Admin>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = async {
-        let input = f.input()?;
-        let id = people::create(&state.db, &input, None).await?;
-        let summary = input.audit_summary();
-        audit::record(
-            &state.db,
-            &me.user.actor(),
-            Action::AccountCreate,
-            format!("person:{id}"),
-            summary,
-        )
-        .await?;
-        Ok(id)
-    }
-    .await;
+    let outcome = async { people::create_by(&state.db, &me.user.actor(), &f.input()?).await }.await;
     reply(outcome, urls::person, async |e| {
         render(&state, &me, None, Some(f.fields()), &e, false).await
     })
@@ -145,20 +129,7 @@ async fn update(
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let outcome = async {
-        let input = f.input()?;
-        people::update(&state.db, *id, &input).await?;
-        let summary = input.audit_summary();
-        audit::record(
-            &state.db,
-            &me.user.actor(),
-            Action::AccountUpdate,
-            format!("person:{id}"),
-            summary,
-        )
-        .await
-    }
-    .await;
+    let outcome = async { people::update(&state.db, &me.user.actor(), *id, &f.input()?).await }.await;
     let errors = rejected_fields(outcome)?;
     let saved = errors.is_empty();
     render(&state, &me, Some(*id), Some(f.fields()), &errors, saved).await

@@ -6,14 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{attachment, html, html_status, redirect, reply};
-use crate::domain::audit::Action;
 use crate::domain::bank::{Bank, QuestionStatus};
 use crate::domain::question::QuestionDraft;
 use crate::has_csrf;
 use crate::question_banks::BankMeta;
 use crate::services::banks::{self, ImportUpload, QuestionFilter};
+use crate::services::regrade;
 use crate::services::{FieldErrors, ServiceError, roster::MAX_FILE_BYTES};
-use crate::services::{audit, regrade};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
 use crate::web::guards::{Lawyer, Require};
@@ -128,9 +127,7 @@ async fn new_bank(
     CsrfForm(f): CsrfForm<BankInput>,
 ) -> Result<HttpResponse, AppError> {
     let meta = f.meta(me.user.person.name.as_str());
-    let create = async |txn: &sea_orm::DatabaseTransaction| banks::create_bank(txn, &meta).await;
-    let summary = |id: &i64| format!("新建题库 {}（{}，编号 {id}）", meta.id, meta.title);
-    let created = audit::audited(&state.db, &me.user.actor(), Action::BankCreate, "bank", create, summary).await;
+    let created = banks::create_bank_by(&state.db, &me.user.actor(), &meta).await;
     reply(created, urls::bank, async |errors| {
         let values = [
             ("slug", f.slug.as_str()),
@@ -509,25 +506,8 @@ async fn upload_statute(
             limit_bytes: MAX_FILE_BYTES,
         });
     }
-    match banks::upload_statute(&state.db, &form.file.data).await {
-        Ok(done) => {
-            let summary = format!(
-                "《{}》{} 版生效（原 {}），{} 道题待复核",
-                done.title,
-                done.revision_date,
-                done.previous.as_deref().unwrap_or("无"),
-                done.flagged.len()
-            );
-            audit::record(
-                &state.db,
-                &me.user.actor(),
-                Action::StatuteUpload,
-                format!("statute:{}", done.title),
-                summary,
-            )
-            .await?;
-            Ok(html(views::statute_uploaded(&me.ctx, &done)))
-        }
+    match banks::upload_statute(&state.db, &me.user.actor(), &form.file.data).await {
+        Ok(done) => Ok(html(views::statute_uploaded(&me.ctx, &done))),
         Err(ServiceError::Rejected(errors)) => {
             let on_file = banks::statutes_on_file(&state.db).await?;
             let page = views::statutes_page(&me.ctx, &on_file, &errors);

@@ -5,12 +5,10 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect, reply};
-use crate::domain::audit::Action;
 use crate::domain::person::Role;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
-use crate::services::audit;
 use crate::services::certificates::{self, Rendered, Verified};
 use crate::web::context::Ctx;
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
@@ -124,19 +122,7 @@ async fn revoke(
     id: web::Path<i64>,
     CsrfForm(f): CsrfForm<RevokeInput>,
 ) -> Result<HttpResponse, AppError> {
-    let by = me.user.person.id;
-    let revoke = async |txn: &sea_orm::DatabaseTransaction| certificates::revoke(txn, *id, &f.reason, by).await;
-    let summary = |_: &String| format!("撤销：{}", f.reason.trim());
-    let object = format!("certificate:{id}");
-    let outcome = audit::audited(
-        &state.db,
-        &me.user.actor(),
-        Action::CertificateRevoke,
-        object,
-        revoke,
-        summary,
-    )
-    .await;
+    let outcome = certificates::revoke_by(&state.db, &me.user.actor(), *id, &f.reason).await;
     reply(
         outcome,
         |code| urls::verify_code(&code),
@@ -165,18 +151,7 @@ async fn resend(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = me.scope();
-    let resend = async |txn: &sea_orm::DatabaseTransaction| certificates::resend(txn, &scope, *id).await;
-    let object = format!("certificate:{id}");
-    let session = audit::audited(
-        &state.db,
-        &me.user.actor(),
-        Action::CertificateResend,
-        object,
-        resend,
-        |s| format!("重发证书邮件（培训 {s}）"),
-    )
-    .await?;
+    let session = certificates::resend_by(&state.db, &me.user.actor(), &me.scope(), *id).await?;
     Ok(redirect(&urls::session_certificates(session)))
 }
 

@@ -7,12 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 
 use super::{html, html_status, redirect, rejected_fields};
-use crate::domain::audit::Action;
 use crate::domain::quiz::{BlueprintRule, Given, QuizSettings, Reveal};
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::access::SessionAccess;
-use crate::services::audit;
 use crate::services::quiz::{self, AttemptPage, Entry};
 use crate::services::{FieldErrors, ServiceError};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
@@ -108,17 +106,7 @@ async fn save_settings(
     csrf::check(&req, &form.get("csrf"))?;
     let access = SessionAccess::of(&state.db, &me.user, *id).await?.staff()?;
     let settings = form.settings();
-    let save = async |txn: &sea_orm::DatabaseTransaction| quiz::save_settings(txn, *id, &settings).await;
-    let summary = |_: &()| settings.summary();
-    let saved = audit::audited(
-        &state.db,
-        &access.actor(),
-        Action::QuizSettings,
-        format!("session:{id}"),
-        save,
-        summary,
-    )
-    .await;
+    let saved = quiz::save_settings_by(&state.db, &access.actor(), *id, &settings).await;
     let errors = rejected_fields(saved)?;
     let saved = errors.is_empty();
     let shown = (!saved).then_some(settings);

@@ -14,10 +14,8 @@ use std::io::Read;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{html, redirect};
-use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::access::SessionAccess;
-use crate::services::audit;
 use crate::services::recordings::{self, Listening};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -331,13 +329,7 @@ async fn set_makeup(
             )
         })?),
     };
-    let set = async |txn: &sea_orm::DatabaseTransaction| recordings::set_makeup(txn, &who, until).await;
-    let summary = |_: &()| match until {
-        Some(_) => format!("开放回看补测至 {raw}"),
-        None => "关闭回看补测".to_string(),
-    };
-    let object = format!("session:{id}");
-    match audit::audited(&state.db, &who.actor(), Action::MakeupWindow, object, set, summary).await {
+    match recordings::set_makeup_by(&state.db, &who, until, &raw).await {
         Ok(()) => Ok(redirect(&urls::session(*id))),
         Err(crate::services::ServiceError::Rejected(e)) => Ok(super::html_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -355,12 +347,7 @@ async fn delete(
     _form: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let who = SessionAccess::of(&state.db, &me.user, *id).await?.moderates()?;
-    let delete = async |txn: &sea_orm::DatabaseTransaction| recordings::delete(txn, &who, &state.recordings).await;
-    let object = format!("session:{id}");
-    audit::audited(&state.db, &who.actor(), Action::RecordingDelete, object, delete, |_| {
-        "删除录像".into()
-    })
-    .await?;
+    recordings::delete_by(&state.db, &who, &state.recordings).await?;
     Ok(redirect(&urls::session(*id)))
 }
 

@@ -5,8 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use super::{html, html_status, redirect, reply};
-use crate::domain::audit::Action;
-use crate::services::audit;
 use crate::services::{roster, streets};
 use crate::web::csrf::{self, CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -79,16 +77,8 @@ async fn apply(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    match roster::apply_upload(&state.db, &me.scope(), *id).await? {
-        roster::Applied::Imported(outcome) => {
-            let summary = format!(
-                "新增 {}，更新 {}，未变 {}",
-                outcome.created, outcome.updated, outcome.unchanged
-            );
-            let object = format!("roster:{id}");
-            audit::record(&state.db, &me.user.actor(), Action::RosterImport, object, summary).await?;
-            Ok(html(views::done(&me.ctx, &outcome)))
-        }
+    match roster::apply_upload(&state.db, &me.scope(), &me.user.actor(), *id).await? {
+        roster::Applied::Imported(outcome) => Ok(html(views::done(&me.ctx, &outcome))),
         roster::Applied::PlanChanged => Ok(redirect(&format!("{}?changed=1", urls::roster_preview(*id)))),
     }
 }

@@ -5,12 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{attachment, form_status, html, html_status, inline, redirect, reply};
-use crate::domain::audit::Action;
 use crate::domain::session::Schedule;
 use crate::has_csrf;
 use crate::i18n::Text;
 use crate::services::FieldErrors;
-use crate::services::audit;
 use crate::services::sessions::{self, Invitees, SessionInput};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
 use crate::web::error::AppError;
@@ -182,17 +180,7 @@ async fn cancel(
     id: web::Path<i64>,
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = me.scope();
-    let cancel = async |txn: &sea_orm::DatabaseTransaction| sessions::cancel(txn, &scope, *id).await;
-    audit::audited(
-        &state.db,
-        &me.user.actor(),
-        Action::SessionCancel,
-        format!("session:{id}"),
-        cancel,
-        |_| "取消".into(),
-    )
-    .await?;
+    sessions::cancel_by(&state.db, &me.scope(), &me.user.actor(), *id).await?;
     Ok(redirect(&urls::session(*id)))
 }
 

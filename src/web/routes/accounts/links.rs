@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 
-use crate::domain::audit::Action;
 use crate::has_csrf;
 use crate::services::accounts::signin_links::{self, IssuedLink, Redeemed};
 use crate::services::audit;
@@ -72,16 +71,7 @@ async fn issue_one(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
-    let link = signin_links::issue(&state.db, &me.scope(), me.user.person.id, *id, days).await?;
-    let object = format!("person:{id}");
-    audit::record(
-        &state.db,
-        &me.user.actor(),
-        Action::SigninLinks,
-        object,
-        "生成 1 张登录卡",
-    )
-    .await?;
+    let link = signin_links::issue(&state.db, &me.scope(), &me.user.actor(), *id, days).await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, vec![link]))))
 }
 
@@ -99,9 +89,7 @@ async fn issue_street(
     CsrfForm(f): CsrfForm<StreetInput>,
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
-    let links = signin_links::issue_for_street(&state.db, &me.scope(), me.user.person.id, f.street, days).await?;
-    let (object, summary) = (format!("street:{}", f.street), format!("生成 {} 张登录卡", links.len()));
-    audit::record(&state.db, &me.user.actor(), Action::SigninLinks, object, summary).await?;
+    let links = signin_links::issue_for_street(&state.db, &me.scope(), &me.user.actor(), f.street, days).await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
 }
 
@@ -114,9 +102,7 @@ async fn issue_session(
     _f: CsrfForm<OnlyCsrf>,
 ) -> Result<HttpResponse, AppError> {
     let days = i64::from(state.settings.security.signin_link_days);
-    let links = signin_links::issue_for_session(&state.db, &me.scope(), me.user.person.id, *id, days).await?;
-    let (object, summary) = (format!("session:{id}"), format!("生成 {} 张登录卡", links.len()));
-    audit::record(&state.db, &me.user.actor(), Action::SigninLinks, object, summary).await?;
+    let links = signin_links::issue_for_session(&state.db, &me.scope(), &me.user.actor(), *id, days).await?;
     Ok(html(views::chairs::printable(&me.ctx, &printed(&state, links))))
 }
 
