@@ -561,3 +561,29 @@ pub async fn rename_holder(db: &impl ConnectionTrait, person: i64, name: &str) -
     }
     Ok(n)
 }
+
+/// Removes a person's email address from the outbox (her account is being erased): jobs not yet sent
+/// are stopped, and every job of her certificates forgets the address.
+pub async fn forget_address_of(db: &impl ConnectionTrait, person: i64) -> Result<u64, DbErr> {
+    let mine = sea_orm::sea_query::Query::select()
+        .column(certificate::Column::Id)
+        .from(certificate::Entity)
+        .and_where(certificate::Column::PersonId.eq(person))
+        .to_owned();
+    email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::Status, Expr::value("failed"))
+        .col_expr(
+            email_outbox::Column::LastError,
+            Expr::value("the recipient's information was erased"),
+        )
+        .filter(email_outbox::Column::CertificateId.in_subquery(mine.clone()))
+        .filter(email_outbox::Column::Status.ne("sent"))
+        .exec(db)
+        .await?;
+    Ok(email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::ToAddress, Expr::value(""))
+        .filter(email_outbox::Column::CertificateId.in_subquery(mine))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

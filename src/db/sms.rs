@@ -276,3 +276,13 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<SmsJob>
         .map(job)
         .collect())
 }
+
+/// Removes a number from the SMS outbox (its owner's account is being erased): the texts are
+/// deleted, sent or not (a sign-in code is worth nothing later).
+pub async fn forget_phone(db: &impl ConnectionTrait, phone: &str) -> Result<u64, DbErr> {
+    Ok(sms_outbox::Entity::delete_many()
+        .filter(sms_outbox::Column::Phone.eq(phone))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

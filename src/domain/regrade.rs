@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::attempt::{AttemptRecord, Graded, ItemRecord, counting_attempt, grade};
+use super::attempt::{AttemptRecord, Graded, ItemRecord, counting_attempt};
 use super::question::QuestionContent;
+use super::quiz::{Score, is_correct};
 use crate::i18n::Text;
 
 /// One attempt's result before and after a regrade: (correct answers, passed).
@@ -54,26 +55,32 @@ pub fn grading_changed(old: &QuestionContent, new: &QuestionContent) -> bool {
     old.kind != new.kind || old.answer != new.answer || old.options != new.options
 }
 
-/// An attempt graded again with `new` for every item drawn from one of `versions` (the question's
-/// other versions), its other items under their own versions.
-pub fn regrade_attempt<'a>(
-    items: &[ItemRecord],
-    content_of: impl Fn(i64) -> Option<&'a QuestionContent>,
-    versions: &HashSet<i64>,
-    new: &'a QuestionContent,
-    pass_mark: u32,
-) -> Graded {
-    grade(
-        items,
-        |v| {
-            if versions.contains(&v) {
-                Some(new)
+/// An attempt graded again: items drawn from one of `versions` (the question's other versions) are
+/// marked by `new`; every other item keeps the mark it has (an earlier regrade of another question
+/// stays). An item of this question whose answer retention cleared (answered, no answer kept) keeps
+/// its mark too: there is nothing to grade again.
+pub fn regrade_attempt(items: &[ItemRecord], versions: &HashSet<i64>, new: &QuestionContent, pass_mark: u32) -> Graded {
+    let results: Vec<(i32, bool)> = items
+        .iter()
+        .map(|i| {
+            let cleared = i.answer.is_none() && i.answered_at.is_some();
+            let right = if versions.contains(&i.version_id) && !cleared {
+                is_correct(new, i.answer.as_ref())
             } else {
-                content_of(v)
-            }
-        },
-        pass_mark,
-    )
+                i.correct.unwrap_or(false)
+            };
+            (i.position, right)
+        })
+        .collect();
+    let score = Score {
+        correct: results.iter().filter(|(_, ok)| *ok).count() as u32,
+        total: items.len() as u32,
+    };
+    Graded {
+        passed: score.passes(pass_mark),
+        score,
+        items: results,
+    }
 }
 
 /// What a regrade does to a chair's certificate for one quiz.
@@ -87,15 +94,21 @@ pub enum CertificateChange {
     Revoke,
 }
 
-/// The change for a chair whose attempts at a quiz read `after` once regraded.
-pub fn certificate_change(holds_valid: bool, after: &[AttemptRecord]) -> CertificateChange {
-    let passes = counting_attempt(after).is_some_and(|a| a.passed == Some(true));
-    match (holds_valid, passes) {
-        (false, true) => CertificateChange::Issue,
-        (true, false) => CertificateChange::Revoke,
+/// The change for a chair whose attempts at a quiz read `before` and, once regraded, `after`. Only a
+/// regrade that turns her result acts on her certificate: one an admin revoked while she still passes
+/// stays revoked, and a chair who failed without a certificate and still fails is left alone.
+pub fn certificate_change(holds_valid: bool, before: &[AttemptRecord], after: &[AttemptRecord]) -> CertificateChange {
+    let passes = |list: &[AttemptRecord]| counting_attempt(list).is_some_and(|a| a.passed == Some(true));
+    match (passes(before), passes(after), holds_valid) {
+        (false, true, false) => CertificateChange::Issue,
+        (true, false, true) => CertificateChange::Revoke,
         _ => CertificateChange::Keep,
     }
 }
+
+/// The reason a regrade gives when it revokes a certificate; only such a revocation is undone by a
+/// later regrade.
+pub const REVOKED_BY_REGRADE: &str = "重新评分：";
 
 /// An attempt with the result a regrade gives it.
 pub fn with_result(a: &AttemptRecord, g: &Graded) -> AttemptRecord {
@@ -162,19 +175,26 @@ mod tests {
     }
 
     #[test]
-    fn only_the_questions_versions_are_graded_by_the_new_one() {
-        // Question 1 (versions 11, 12) had key A and now B; question 2 (version 21) keeps key A.
-        let (old, new, other) = (single(4, 0), single(4, 1), single(4, 0));
-        let content = |v: i64| match v {
-            11 => Some(&old),
-            21 => Some(&other),
-            _ => None,
-        };
+    fn only_the_questions_items_are_marked_again_and_others_keep_their_marks() {
+        // Question 1 (versions 11, 12) had key A and now B; question 2's item (version 21) keeps its
+        // stored mark, whatever an earlier regrade made it.
+        let new = single(4, 1);
         let versions: HashSet<i64> = [11, 12].into();
-        let items = [item(0, 11, 1), item(1, 21, 0)];
-        assert_eq!(grade(&items, content, 2).score.correct, 1, "before: B was wrong");
-        let g = regrade_attempt(&items, content, &versions, &new, 2);
+        let mut other = item(1, 21, 0);
+        other.correct = Some(true);
+        let mut mine = item(0, 11, 1);
+        mine.correct = Some(false);
+        let g = regrade_attempt(&[mine.clone(), other.clone()], &versions, &new, 2);
         assert_eq!((g.score.correct, g.passed), (2, true));
+        assert_eq!(g.items, vec![(0, true), (1, true)]);
+        // An answer cleared by retention (answered, nothing kept) is not graded again.
+        let cleared = ItemRecord {
+            answer: None,
+            answered_at: Some(Utc::now()),
+            correct: Some(true),
+            ..mine
+        };
+        let g = regrade_attempt(&[cleared, other], &versions, &new, 2);
         assert_eq!(g.items, vec![(0, true), (1, true)]);
     }
 
@@ -194,17 +214,16 @@ mod tests {
     }
 
     #[test]
-    fn certificates_follow_the_attempt_that_counts() {
-        // She failed once then passed: holding the certificate, she keeps it while either passes.
-        let after = [attempt(1, 1, false), attempt(2, 2, true)];
-        assert_eq!(certificate_change(true, &after), CertificateChange::Keep);
-        let after = [attempt(1, 1, false), attempt(2, 1, false)];
-        assert_eq!(certificate_change(true, &after), CertificateChange::Revoke);
-        let after = [attempt(1, 2, true)];
-        assert_eq!(certificate_change(false, &after), CertificateChange::Issue);
-        assert_eq!(
-            certificate_change(false, &[attempt(1, 0, false)]),
-            CertificateChange::Keep
-        );
+    fn certificates_follow_only_a_turned_result() {
+        let failed = [attempt(1, 1, false)];
+        let passed = [attempt(1, 2, true)];
+        assert_eq!(certificate_change(false, &failed, &passed), CertificateChange::Issue);
+        assert_eq!(certificate_change(true, &passed, &failed), CertificateChange::Revoke);
+        // She failed once then passed: she keeps her certificate while the pass stands.
+        let retaken = [attempt(1, 1, false), attempt(2, 2, true)];
+        assert_eq!(certificate_change(true, &retaken, &retaken), CertificateChange::Keep);
+        // An admin revoked it while she passes: a regrade that leaves her passing does not restore it.
+        assert_eq!(certificate_change(false, &passed, &passed), CertificateChange::Keep);
+        assert_eq!(certificate_change(false, &failed, &failed), CertificateChange::Keep);
     }
 }

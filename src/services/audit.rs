@@ -99,11 +99,17 @@ pub struct Checked {
     pub head_hash: String,
 }
 
-/// Verifies the whole chain, page by page, and that it ends where the head says.
+/// Verifies the chain, page by page, up to the head read first (entries appended meanwhile are for
+/// the next check), and that it ends where the head said.
 pub async fn check(db: &impl ConnectionTrait) -> Result<Result<Checked, Broken>, ServiceError> {
+    let (head_seq, head_hash) = db::head(db).await?;
     let mut at = (0, GENESIS.to_string());
-    loop {
-        let page = db::after(db, at.0, 1000).await?;
+    while at.0 < head_seq {
+        let page: Vec<Entry> = db::after(db, at.0, 1000)
+            .await?
+            .into_iter()
+            .filter(|e| e.seq <= head_seq)
+            .collect();
         if page.is_empty() {
             break;
         }
@@ -112,7 +118,6 @@ pub async fn check(db: &impl ConnectionTrait) -> Result<Result<Checked, Broken>,
             Err(b) => return Ok(Err(b)),
         }
     }
-    let (head_seq, head_hash) = db::head(db).await?;
     if head_seq != at.0 || head_hash != at.1 {
         return Ok(Err(Broken::Truncated {
             head_seq,
@@ -178,7 +183,8 @@ impl AuditForm {
                 d
             };
         let from = date(&self.from, start_of_shanghai_day, "from", &mut errors);
-        let to = date(&self.to, end_of_shanghai_day, "to", &mut errors);
+        // Entries before the start of the next day (the filter is `<`), so 23:59:59.5 is in.
+        let to = date(&self.to, end_of_shanghai_day, "to", &mut errors).map(|t| t + chrono::Duration::seconds(1));
         let actor = match self.actor.trim() {
             "" => None,
             a => match a.parse::<i64>() {

@@ -309,25 +309,38 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str, by: i64) -
 /// Queues the notice that a certificate was revoked, to its holder's address if she has one.
 pub(crate) async fn notify_revoked(db: &impl ConnectionTrait, c: &CertificateRecord) -> Result<(), ServiceError> {
     if let Some(email) = people::get(db, c.person_id).await?.and_then(|p| p.email) {
-        let message_id = format!("revoked-{}-{}", c.id, c.code.to_lowercase());
+        // One message per revocation (a certificate a regrade gave back may be revoked again).
+        let message_id = format!(
+            "revoked-{}-{}-{}",
+            c.id,
+            c.code.to_lowercase(),
+            Utc::now().timestamp_millis()
+        );
         db::enqueue(db, MailKind::Revocation, c.id, email.as_str(), &message_id).await?;
     }
     Ok(())
 }
 
-/// Makes a certificate revoked by a regrade valid again and sends it once more.
+/// Makes a certificate revoked by a regrade valid again and sends it once more: its earlier job goes
+/// back to the queue (its Message-ID stays the certificate's), or one is made if there was none.
 pub(crate) async fn reinstate(db: &impl ConnectionTrait, c: &CertificateRecord) -> Result<(), ServiceError> {
-    if db::reinstate(db, c.id).await?
-        && let Some(email) = people::get(db, c.person_id).await?.and_then(|p| p.email)
-    {
-        db::enqueue(
-            db,
-            MailKind::Certificate,
-            c.id,
-            email.as_str(),
-            &message_id(c.id, &c.code),
-        )
-        .await?;
+    if !db::reinstate(db, c.id).await? {
+        return Ok(());
+    }
+    match db::jobs_for_certificates(db, &[c.id]).await?.into_iter().last() {
+        Some(job) => db::requeue(db, job.id).await?,
+        None => {
+            if let Some(email) = people::get(db, c.person_id).await?.and_then(|p| p.email) {
+                db::enqueue(
+                    db,
+                    MailKind::Certificate,
+                    c.id,
+                    email.as_str(),
+                    &message_id(c.id, &c.code),
+                )
+                .await?;
+            }
+        }
     }
     Ok(())
 }

@@ -258,9 +258,10 @@ pub struct Erased {
 }
 
 /// An admin erases a person's personal information (at her request, PIPL art. 47, or when she leaves
-/// office), with the reason, in one transaction: her name, number, email, password, committee, roles
-/// and scopes, notice record, sign-in events and chat texts are removed; she is signed out everywhere
-/// and her sign-in links voided. Her attempts and attendance stay under an anonymous account that
+/// office), with the reason, in one transaction: her name, number, email, password, staff roles and
+/// scopes, notice record, sign-in events, chat texts and her address and number in the email and SMS
+/// outboxes are removed; she is signed out everywhere and her sign-in links voided. (Roster files
+/// uploaded earlier keep their rows as uploaded; a lawyer's name stays on the versions she wrote.) Her attempts and attendance stay under an anonymous account that
 /// keeps her committee, position and chair role, so reports' totals do not change; her certificates
 /// stay verifiable with her name masked. She can no longer sign in (no number, password or link).
 #[tracing::instrument(skip_all, fields(person = id))]
@@ -295,6 +296,8 @@ pub async fn erase_person(
     let certificates = certificates_db::rename_holder(&txn, id, &p.name.masked()).await?;
     let chat_messages = sessions::erase_chat_of(&txn, id, "（已删除）").await?;
     audit_db::erase_signin_events_of(&txn, id).await?;
+    certificates_db::forget_address_of(&txn, id).await?;
+    crate::db::sms::forget_phone(&txn, p.phone.as_str()).await?;
     crate::db::web_sessions::delete_all_for(&txn, id, None).await?;
     crate::db::signin::void_links_of(&txn, id).await?;
     people::erase(&txn, id, "已删除用户").await?;

@@ -368,16 +368,15 @@ pub async fn set_makeup_by(
     super::audit::audited(db, &who.actor(), Action::MakeupWindow, object, set, summary).await
 }
 
-/// The moderator deletes the session's recording (`delete`), audited.
+/// The moderator deletes the session's recording (`delete`), then it is audited: the files go first
+/// (possibly over the network to the object store), outside any write transaction, so that saving
+/// answers never waits on them.
 pub async fn delete_by(
     db: &sea_orm::DatabaseConnection,
     who: &Moderates,
     f: &RecordingFiles,
 ) -> Result<(), ServiceError> {
-    let delete = async |txn: &sea_orm::DatabaseTransaction| delete(txn, who, f).await;
+    delete(db, who, f).await?;
     let object = format!("session:{}", who.session().id);
-    super::audit::audited(db, &who.actor(), Action::RecordingDelete, object, delete, |_| {
-        "删除录像".into()
-    })
-    .await
+    super::audit::record(db, &who.actor(), Action::RecordingDelete, object, "删除录像").await
 }

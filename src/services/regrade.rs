@@ -18,8 +18,8 @@ use crate::domain::attempt::{Graded, PassedAttempt, counting_attempt};
 use crate::domain::audit::Action;
 use crate::domain::bank::{Bank, Question, QuestionVersion};
 use crate::domain::regrade::{
-    AttemptChange, CertificateChange, RegradeRecord, certificate_change, grading_changed, regrade_attempt,
-    unregradable, with_result,
+    AttemptChange, CertificateChange, REVOKED_BY_REGRADE, RegradeRecord, certificate_change, grading_changed,
+    regrade_attempt, unregradable, with_result,
 };
 use crate::domain::session::SessionRecord;
 use crate::i18n::Text;
@@ -130,23 +130,14 @@ pub async fn preview(db: &impl ConnectionTrait, question_id: i64) -> Result<Regr
         plan.refused = Some(why);
         return Ok(plan);
     }
-    let all_versions: Vec<i64> = items.values().flatten().map(|i| i.version_id).collect();
-    let contents: HashMap<i64, QuestionVersion> = banks::versions(db, &all_versions)
-        .await?
-        .into_iter()
-        .map(|v| (v.id, v))
-        .collect();
     let quizzes = quizzes_of(db, &attempts).await?;
     let own: HashSet<i64> = ids.into_iter().collect();
     for a in attempts {
-        let Some(quiz) = quizzes.get(&a.quiz_id) else { continue };
-        let g = regrade_attempt(
-            items.get(&a.id).map(Vec::as_slice).unwrap_or_default(),
-            |v| contents.get(&v).map(|x| &x.content),
-            &own,
-            &approved.content,
-            quiz.settings.pass_mark,
-        );
+        let Some(quiz) = quizzes.get(&a.quiz_id) else {
+            continue;
+        };
+        let mine = items.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+        let g = regrade_attempt(mine, &own, &approved.content, quiz.settings.pass_mark);
         if (g.score.correct as i32, g.passed) != (a.correct.unwrap_or(0), a.passed == Some(true)) {
             plan.changed.push((a, g));
         }
@@ -192,8 +183,8 @@ async fn fill_lines(
         if let std::collections::hash_map::Entry::Vacant(e) = sessions.entry(session_id) {
             e.insert(sessions_db::get(db, session_id).await?.ok_or(ServiceError::NotFound)?);
         }
-        let after: Vec<AttemptRecord> = quiz_db::attempts_of(db, quiz, person)
-            .await?
+        let before = quiz_db::attempts_of(db, quiz, person).await?;
+        let after: Vec<AttemptRecord> = before
             .iter()
             .map(|a| match changed.iter().find(|i| plan.changed[**i].0.id == a.id) {
                 Some(i) => with_result(a, &plan.changed[*i].1),
@@ -204,7 +195,7 @@ async fn fill_lines(
             .await?
             .iter()
             .any(|c| c.revoked_at.is_none());
-        let change = certificate_change(holds, &after);
+        let change = certificate_change(holds, &before, &after);
         plan.chairs.push(ChairAfter {
             quiz,
             session: session_id,
@@ -281,7 +272,7 @@ pub async fn apply(
             .collect();
         quiz_db::set_result(&txn, a.id, g.score.correct as i32, g.passed, &changed_items).await?;
     }
-    let revoke_reason = format!("重新评分：{reason}");
+    let revoke_reason = format!("{REVOKED_BY_REGRADE}{reason}");
     for c in &plan.chairs {
         crate::services::quiz::recount(&txn, c.quiz, c.person).await?;
         match c.change {
@@ -346,7 +337,16 @@ async fn issue_again(txn: &impl ConnectionTrait, c: &ChairAfter) -> Result<(), S
         return Ok(());
     };
     match certificates_db::for_attempt(txn, pass.id).await? {
-        Some(earlier) => certificates::reinstate(txn, &earlier).await,
+        // Only what a regrade took away is given back; an admin's revocation stands.
+        Some(earlier)
+            if earlier
+                .revoke_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(REVOKED_BY_REGRADE)) =>
+        {
+            certificates::reinstate(txn, &earlier).await
+        }
+        Some(_) => Ok(()),
         None => certificates::issue_in(txn, &pass).await.map(|_| ()),
     }
 }

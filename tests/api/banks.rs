@@ -1128,8 +1128,13 @@ async fn a_draft_waits_for_its_author_to_submit_it_before_anyone_approves_it() {
             .contains("还是草稿")
     );
     assert_eq!(drawn_version(&app, "d-1").await, Some(q.current.id));
-    // Only its author submits it, from the question page.
+    // Only its author submits it, from the question page or by saving it unchanged.
     assert!(!reviewer.page(&path).await.exists("#draft form"));
+    let mut unchanged = fields;
+    unchanged[9] = ("save", "submit");
+    let r = reviewer.post_form(&path, &unchanged).await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("只有作者可以提交自己的草稿"));
     let r = reviewer.post_form(&format!("{path}/submit"), &[]).await;
     assert_eq!(r.status().as_u16(), 422);
     let page = app.page(&path).await;

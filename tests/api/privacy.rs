@@ -160,10 +160,21 @@ async fn an_erased_chair_is_gone_but_her_certificate_verifies_masked_and_totals_
     let after = admin.page(&report).await.table_rows("tbody tr");
     assert!(before.len() >= 2, "the report lists the chairs: {before:?}");
     assert_eq!(before.len(), after.len());
+    // Her name aside, only her certificate email's cell differs: still queued, it was stopped with her
+    // address gone.
     let numbers = |rows: &Vec<Vec<String>>| -> Vec<Vec<String>> {
-        rows.iter().map(|r| r.iter().skip(1).cloned().collect()).collect()
+        rows.iter()
+            .map(|r| {
+                if r.len() > 3 {
+                    r[1..r.len() - 1].to_vec()
+                } else {
+                    r.clone()
+                }
+            })
+            .collect()
     };
     assert_eq!(numbers(&before), numbers(&after));
+    assert!(after.iter().any(|r| r.last().is_some_and(|c| c == "失败")), "{after:?}");
     // The erasure is in the audit trail, with the reason and no personal data.
     let trail = quorum::db::audit::after(&s.app.db, 0, 1000).await.unwrap();
     let erased: Vec<_> = trail.iter().filter(|e| e.action == "person.erase").collect();

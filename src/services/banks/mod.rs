@@ -257,7 +257,14 @@ pub async fn save_question(
             if q.current.content.fingerprint() != content.fingerprint() {
                 db::add_version(&txn, version(q.id)).await?;
             } else if intent == Saving::Submit && q.current.draft {
-                // Unchanged since the draft was saved: submitting it is all that is asked.
+                // Unchanged since the draft was saved: submitting it is all that is asked, and only
+                // its author may (another lawyer would then approve a version nobody else reviewed).
+                if q.current.author_id != Some(editor.id) {
+                    return Err(ServiceError::refused(
+                        "只有作者可以提交自己的草稿",
+                        "only its author submits a draft",
+                    ));
+                }
                 db::submit_version(&txn, q.current.id).await?;
             }
             q.id
