@@ -50,7 +50,8 @@ pub struct RegradePlan {
     pub refused: Option<Text>,
     pub lines: Vec<RegradeLine>,
     pub history: Vec<RegradeRecord>,
-    /// What applying writes: each changed attempt with its new grading.
+    /// What applying writes: each changed attempt with its new grading, whose `items` are only the
+    /// marks that change (read once, here, for the whole plan).
     changed: Vec<(AttemptRecord, Graded)>,
     /// Per chair and quiz touched: the certificate change, the session, and her attempts as regraded.
     chairs: Vec<ChairAfter>,
@@ -137,8 +138,10 @@ pub async fn preview(db: &impl ConnectionTrait, question_id: i64) -> Result<Regr
             continue;
         };
         let mine = items.get(&a.id).map(Vec::as_slice).unwrap_or_default();
-        let g = regrade_attempt(mine, &own, &approved.content, quiz.settings.pass_mark);
+        let mut g = regrade_attempt(mine, &own, &approved.content, quiz.settings.pass_mark);
         if (g.score.correct as i32, g.passed) != (a.correct.unwrap_or(0), a.passed == Some(true)) {
+            g.items
+                .retain(|(pos, ok)| mine.iter().any(|i| i.position == *pos && i.correct != Some(*ok)));
             plan.changed.push((a, g));
         }
     }
@@ -263,14 +266,7 @@ pub async fn apply(
         return Err(ServiceError::NotFound);
     };
     for (a, g) in &plan.changed {
-        let items = quiz_db::items(&txn, a.id).await?;
-        let changed_items: Vec<(i32, bool)> = g
-            .items
-            .iter()
-            .filter(|(pos, ok)| items.iter().any(|i| i.position == *pos && i.correct != Some(*ok)))
-            .copied()
-            .collect();
-        quiz_db::set_result(&txn, a.id, g.score.correct as i32, g.passed, &changed_items).await?;
+        quiz_db::set_result(&txn, a.id, g.score.correct as i32, g.passed, &g.items).await?;
     }
     let revoke_reason = format!("{REVOKED_BY_REGRADE}{reason}");
     for c in &plan.chairs {
@@ -307,12 +303,8 @@ pub async fn apply(
         plan.issued(),
         plan.revoked()
     );
-    let actor = crate::services::audit::Actor {
-        person_id: Some(lawyer.id),
-        address: lawyer.address.to_string(),
-    };
     let object = format!("question:{question_id}");
-    crate::services::audit::record_in(&txn, &actor, Action::QuestionRegrade, object, summary).await?;
+    crate::services::audit::record_in(&txn, &lawyer.actor(), Action::QuestionRegrade, object, summary).await?;
     txn.commit().await?;
     let applied = Applied {
         attempts: plan.changed.len(),

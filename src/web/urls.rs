@@ -32,19 +32,13 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The one check for every redirect to a user-supplied "next": only a clean local path, anything else goes
-/// home (no open redirects to other sites).
-/// The notice to read and accept first, then `next`.
+/// The personal-information notice to read and accept first, then `next`.
 pub fn notice_then(next: &str) -> String {
-    format!(
-        "{PRIVACY}?next={}",
-        next.replace('%', "%25")
-            .replace('&', "%26")
-            .replace('?', "%3F")
-            .replace('#', "%23")
-    )
+    format!("{PRIVACY}?next={}", percent_encode(next))
 }
 
+/// The one check for every redirect to a user-supplied "next": only a clean local path, anything else goes
+/// home (no open redirects to other sites).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if is_clean_local_path(n) => n.to_string(),

@@ -160,7 +160,8 @@ pub struct Lawyer<'a> {
 }
 
 impl Lawyer<'_> {
-    fn actor(&self) -> super::audit::Actor {
+    /// Her, acting from this request's address, as the audit trail records her.
+    pub(crate) fn actor(&self) -> super::audit::Actor {
         super::audit::Actor {
             person_id: Some(self.id),
             address: self.address.to_string(),

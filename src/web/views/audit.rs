@@ -34,7 +34,7 @@ fn filter_form(ctx: &Ctx, f: &AuditForm, errors: &[(&'static str, Text)]) -> Mar
 
 /// The query string of the filter, for the export links.
 fn query(f: &AuditForm) -> String {
-    let enc = |s: &str| s.replace('&', "%26").replace('#', "%23").replace(' ', "+");
+    let enc = urls::percent_encode;
     format!(
         "?from={}&to={}&actor={}&action={}&object={}",
         enc(&f.from),
