@@ -28,6 +28,23 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub recordings: RecordingSettings,
     pub retention: RetentionSettings,
+    pub cluster: ClusterSettings,
+}
+
+/// Several app processes on one database (`rooms::cluster`). Unset `node_id`: one process hosts every
+/// room and nothing is registered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// This node's name among the others (letters, digits, `-`, `_`; e.g. `a`, `node-2`).
+    pub node_id: Option<String>,
+    /// Where pages reach this node itself: the room's WebSocket and live audio go here. Behind one
+    /// site, a path the proxy sends to this node only (`https://quorum.example.gov.cn/n/a`), so the
+    /// sign-in cookie and the page's origin stay the site's.
+    pub node_url: Option<String>,
+    /// How long a heartbeat, and a room's lease, lasts: a node silent this long has its rooms placed
+    /// elsewhere. Heartbeats come three times per period.
+    pub lease_secs: u64,
 }
 
 /// How long personal data is kept beyond what training needs (PIPL art. 19), enforced daily
@@ -336,6 +353,8 @@ attendance_days = 0
 answers_days = 0
 chat_days = 365
 signin_events_days = 365
+[cluster]
+lease_secs = 6
 [paths]
 var_dir = {var:?}
 banks_dir = {banks:?}
@@ -446,6 +465,7 @@ impl Settings {
         self.check_database()?;
         self.check_security()?;
         self.check_rooms()?;
+        self.check_cluster()?;
         if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
             return invalid(
                 "email.from",
@@ -502,6 +522,37 @@ impl Settings {
             && k.expose_secret().len() < 32
         {
             return invalid("security.secret_key", "must be at least 32 characters");
+        }
+        Ok(())
+    }
+
+    fn check_cluster(&self) -> Result<(), ConfigError> {
+        let c = &self.cluster;
+        let Some(id) = &c.node_id else {
+            return Ok(());
+        };
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+        {
+            return invalid(
+                "cluster.node_id",
+                "letters, digits, - and _ only, at most 64 characters",
+            );
+        }
+        match &c.node_url {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {}
+            _ => {
+                return invalid(
+                    "cluster.node_url",
+                    "is required with cluster.node_id: where pages reach this node (http:// or https://)",
+                );
+            }
+        }
+        if c.lease_secs < 3 {
+            return invalid("cluster.lease_secs", "must be at least 3");
         }
         Ok(())
     }

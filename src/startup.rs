@@ -41,7 +41,9 @@ impl Application {
                 .then(|| crate::rooms::recorder::RecordingConfig {
                     dir: settings.recordings_dir(),
                 }),
+            cluster_config(&settings),
         );
+        rooms.start_cluster().await?;
         let retention_days = settings.recordings.retention_days;
         let retention = settings.retention.clone();
         let recordings = Arc::new(recording_files(&settings)?);
@@ -110,9 +112,12 @@ impl Application {
             tracing::info!("stopping: telling live rooms");
             // No new sockets: one opened now would miss the notice and hold the shutdown up.
             handle.pause().await;
-            rooms.restarting();
+            // With other nodes the rooms are handed over first, so the pages find them there.
+            rooms.restarting().await;
             // Long enough for the rooms to reach their sockets and record the leaves.
             tokio::time::sleep(Duration::from_millis(500)).await;
+            // Before the server stops: once it has, the process may end at any moment.
+            rooms.stopped().await;
             handle.stop(true).await;
         });
         self.server.await
@@ -180,6 +185,19 @@ fn recording_files(settings: &Settings) -> anyhow::Result<crate::services::recor
     Ok(crate::services::recordings::RecordingFiles {
         dir: settings.recordings_dir(),
         store: store.map(Arc::new),
+    })
+}
+
+/// This node among several (`[cluster]`), or `None` for a single process.
+fn cluster_config(settings: &Settings) -> Option<crate::rooms::cluster::ClusterConfig> {
+    let c = &settings.cluster;
+    let node_id = c.node_id.clone()?;
+    let media = settings.rooms.public_ip.unwrap_or(settings.rooms.bind_ip);
+    Some(crate::rooms::cluster::ClusterConfig {
+        node_id,
+        node_url: c.node_url.clone()?.trim_end_matches('/').to_string(),
+        media_address: media.to_string(),
+        lease: Duration::from_secs(c.lease_secs),
     })
 }
 

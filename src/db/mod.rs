@@ -5,6 +5,7 @@ pub mod audit;
 pub mod banks;
 pub mod certificates;
 pub(crate) mod entities;
+pub mod nodes;
 pub mod org;
 pub mod people;
 pub mod quiz;

@@ -510,6 +510,22 @@ pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateT
     Ok(r.rows_affected)
 }
 
+/// Ends the session's intervals still open at their last heartbeat: when a room opens on a node,
+/// connections counted by a node that hosted it before (and died, or lost it) are over; the chairs'
+/// new connections open intervals of their own, so no minute is counted twice.
+pub async fn close_open_intervals(db: &impl ConnectionTrait, session: i64) -> Result<u64, DbErr> {
+    let r = attendance_interval::Entity::update_many()
+        .col_expr(
+            attendance_interval::Column::LeftAt,
+            Expr::col(attendance_interval::Column::LastSeenAt),
+        )
+        .filter(attendance_interval::Column::SessionId.eq(session))
+        .filter(attendance_interval::Column::LeftAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}
+
 /// Every person's intervals in a session as seen at `now`; a connection still open counts up to now
 /// while its heartbeats are recent (`attendance::open_until`).
 pub async fn intervals(db: &impl ConnectionTrait, session: i64) -> Result<Vec<(i64, Interval)>, DbErr> {

@@ -10,6 +10,7 @@ pub mod contact;
 pub mod input;
 pub mod org;
 pub mod person;
+pub mod placement;
 pub mod privacy;
 pub mod question;
 pub mod quiz;

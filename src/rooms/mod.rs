@@ -1,10 +1,12 @@
 //! Live rooms: signaling, chat, raised hands, moderation, attendance and the SFU. This is the only
 //! module that imports webrtc (in `sfu`).
 //!
-//! A room lives in this process (room affinity: with several app processes, route a session's room page
-//! and WebSocket to one process). Media and room actors run on their own multi-thread runtime, not on the
-//! HTTP workers.
+//! A room lives in one process. With several processes on one database (`[cluster]`), `cluster` decides
+//! which: a room is placed on a node under a lease, its page's socket goes to that node, and what other
+//! nodes must tell it arrives through the database. Media and room actors run on their own multi-thread
+//! runtime, not on the HTTP workers.
 
+pub mod cluster;
 mod nack;
 pub mod protocol;
 pub mod recorder;
@@ -21,8 +23,10 @@ use tokio::sync::mpsc;
 
 use crate::domain::room_state::RoomState;
 use crate::domain::session::{RoomRole, SessionStatus};
+use crate::services::ServiceError;
 use crate::services::access::SessionAccess;
 use crate::services::sessions::LiveRoom;
+use cluster::{Cluster, ClusterConfig, Owner, RemoteCmd};
 use protocol::{ClientMsg, ServerMsg};
 use recorder::{LiveAudio, RecordingConfig};
 use room::{Cmd, ConnId, Member, Room};
@@ -51,7 +55,42 @@ struct Inner {
     idle: Duration,
     /// Where the room sends chairs when the quiz opens (the web layer's page for a quiz).
     quiz_page: fn(i64) -> String,
+    /// Several nodes on one database; `None`: this process hosts every room.
+    cluster: Option<Arc<Cluster>>,
 }
+
+/// Why a room could not be reached here.
+#[derive(Debug)]
+pub enum RoomError {
+    /// Another node hosts it: the page goes there (its URL).
+    Elsewhere(String),
+    /// No node can host it now, or something failed.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for RoomError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoomError::Elsewhere(url) => write!(f, "the room is on the node at {url}"),
+            RoomError::Unavailable(e) => write!(f, "room unavailable: {e}"),
+        }
+    }
+}
+
+impl From<String> for RoomError {
+    fn from(e: String) -> Self {
+        RoomError::Unavailable(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for RoomError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        RoomError::Unavailable(e.to_string())
+    }
+}
+
+/// How long a moderator's request waits for the node hosting the room to say who is there.
+const ASK_WITHIN: Duration = Duration::from_secs(3);
 
 /// The handle the web layer holds.
 #[derive(Clone)]
@@ -98,7 +137,9 @@ impl Rooms {
         threads: usize,
         quiz_page: fn(i64) -> String,
         recording: Option<RecordingConfig>,
+        cluster: Option<ClusterConfig>,
     ) -> Rooms {
+        let cluster = cluster.map(|c| Arc::new(Cluster::new(db.clone(), c)));
         Rooms {
             inner: Arc::new(Inner {
                 recording,
@@ -110,6 +151,7 @@ impl Rooms {
                 next_conn: AtomicU64::new(1),
                 idle: Duration::from_secs(120),
                 quiz_page,
+                cluster,
             }),
         }
     }
@@ -135,15 +177,23 @@ impl Rooms {
         Ok(handle)
     }
 
-    /// The command channel of a session's room, starting the room if needed.
-    async fn room(&self, session: i64) -> Result<mpsc::UnboundedSender<Cmd>, String> {
+    /// The command channel of a session's room, starting the room if needed; with several nodes, only
+    /// on the node hosting it (placing it here when no node does).
+    async fn room(&self, session: i64) -> Result<mpsc::UnboundedSender<Cmd>, RoomError> {
+        if let Some(cluster) = &self.inner.cluster {
+            match cluster.place(session, true).await? {
+                Owner::Here => {}
+                Owner::There { url, .. } => return Err(RoomError::Elsewhere(url)),
+                Owner::Nowhere => return Err(RoomError::Unavailable("no node can host the room".into())),
+            }
+        }
         if let Some(tx) = self.room_of(session) {
             return Ok(tx);
         }
         let record = crate::db::sessions::get(&self.inner.db, session)
             .await
             .map_err(|e| e.to_string())?
-            .ok_or("no such session")?;
+            .ok_or_else(|| "no such session".to_string())?;
         // A room (re)opened while its quiz is open counts for the moderators at once.
         let quiz = crate::services::quiz::open_now(&self.inner.db, session)
             .await
@@ -154,6 +204,11 @@ impl Rooms {
             .await
             .map(|rows| RoomState::from_rows(&rows))
             .map_err(|e| e.to_string())?;
+        if self.room_of(session).is_none() {
+            // Nobody is connected to a room that is not open: intervals still open were counted by a
+            // process that died or a node that lost the room, and end at their last heartbeat.
+            crate::db::sessions::close_open_intervals(&self.inner.db, session).await?;
+        }
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
         // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
@@ -176,7 +231,8 @@ impl Rooms {
         Ok(tx)
     }
 
-    pub async fn join(&self, session: i64, member: Member) -> Result<Connection, String> {
+    /// Joins the room here; `RoomError::Elsewhere` when another node hosts it.
+    pub async fn join(&self, session: i64, member: Member) -> Result<Connection, RoomError> {
         let cmds = self.room(session).await?;
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let (outbox, events) = mpsc::unbounded_channel();
@@ -185,8 +241,28 @@ impl Rooms {
             member,
             outbox,
         })
-        .map_err(|_| "room closed".to_string())?;
+        .map_err(|_| RoomError::Unavailable("room closed".into()))?;
         Ok(Connection { id, events, cmds })
+    }
+
+    /// Where a page opens the room's socket: `None` for this process (one process hosts every room),
+    /// else the hosting node's socket URL, placing the room on the least loaded node if no node hosts it
+    /// (a page asks again each time it reconnects, so after a node dies it finds the new one).
+    pub async fn locate(&self, session: i64) -> Result<Option<String>, RoomError> {
+        let Some(cluster) = &self.inner.cluster else {
+            return Ok(None);
+        };
+        match cluster.place(session, false).await? {
+            Owner::Here => Ok(Some(cluster::socket_url(cluster.url(), session))),
+            Owner::There { url, .. } => Ok(Some(cluster::socket_url(&url, session))),
+            Owner::Nowhere => Err(RoomError::Unavailable("no node can host the room".into())),
+        }
+    }
+
+    /// Whether a socket's `Origin` is the site of one of the nodes (a page served by one node opens the
+    /// room's socket on another).
+    pub fn known_origin(&self, origin: &str) -> bool {
+        self.inner.cluster.as_ref().is_some_and(|c| c.known_origin(origin))
     }
 
     /// Sends a message to everyone in a session's room, if it is open.
@@ -198,13 +274,170 @@ impl Rooms {
         }
     }
 
-    /// The process is stopping: every open room tells its pages to reconnect in a moment (their sockets
-    /// close with 1012). What the rooms remember is already stored.
-    pub fn restarting(&self) {
+    /// The process is stopping: with other nodes, its rooms are handed to them first; then every open
+    /// room tells its pages to reconnect in a moment (their sockets close with 1012), and they find the
+    /// room where it is now. What the rooms remember is already stored.
+    pub async fn restarting(&self) {
+        if let Some(cluster) = &self.inner.cluster
+            && let Err(e) = cluster.drain(&self.open_sessions()).await
+        {
+            tracing::error!(error = %e, "handing rooms over failed");
+        }
         if let Ok(rooms) = self.inner.rooms.lock() {
             for tx in rooms.values() {
                 let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
             }
+        }
+    }
+
+    /// The process has stopped serving: it leaves the registry.
+    pub async fn stopped(&self) {
+        if let Some(cluster) = &self.inner.cluster
+            && let Err(e) = cluster.deregister().await
+        {
+            tracing::warn!(error = %e, "leaving the node registry failed");
+        }
+    }
+
+    fn open_sessions(&self) -> Vec<i64> {
+        self.inner
+            .rooms
+            .lock()
+            .map(|r| r.iter().filter(|(_, t)| !t.is_closed()).map(|(s, _)| *s).collect())
+            .unwrap_or_default()
+    }
+
+    /// With several nodes: registers this one, then keeps its heartbeat (load, leases) and carries out
+    /// the commands other nodes leave for its rooms, until the process stops.
+    pub async fn start_cluster(&self) -> Result<(), sea_orm::DbErr> {
+        let Some(cluster) = self.inner.cluster.clone() else {
+            return Ok(());
+        };
+        cluster.register().await?;
+        cluster.spawn_listener();
+        let me = self.clone();
+        let c = cluster.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(c.heartbeat_every());
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !c.is_stopping() {
+                tick.tick().await;
+                me.heartbeat(&c).await;
+            }
+        });
+        let me = self.clone();
+        tokio::spawn(async move {
+            while !cluster.is_stopping() {
+                tokio::select! {
+                    _ = cluster.wake.notified() => {}
+                    _ = tokio::time::sleep(cluster.poll_every()) => {}
+                }
+                me.carry_out(&cluster).await;
+            }
+        });
+        Ok(())
+    }
+
+    async fn heartbeat(&self, cluster: &Cluster) {
+        let sessions = self.open_sessions();
+        let mut viewers = 0;
+        for &s in &sessions {
+            viewers += self.connections(s).await;
+        }
+        match cluster.beat(&sessions, viewers).await {
+            Ok(lost) => {
+                for session in lost {
+                    // Another node hosts it now: the pages go there, and this copy closes once empty.
+                    tracing::warn!(session, "room taken over by another node");
+                    if let Ok(mut rooms) = self.inner.rooms.lock()
+                        && let Some(tx) = rooms.remove(&session)
+                    {
+                        let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "node heartbeat failed"),
+        }
+    }
+
+    /// The commands other nodes left for the rooms here.
+    async fn carry_out(&self, cluster: &Cluster) {
+        let commands = match cluster.take_commands().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "reading room commands failed");
+                return;
+            }
+        };
+        for (id, session, cmd) in commands {
+            let reply = match cmd {
+                Some(RemoteCmd::Status { status }) => {
+                    if let Some(s) = SessionStatus::parse(&status) {
+                        self.tell_status(session, s);
+                    }
+                    None
+                }
+                Some(RemoteCmd::QuizOpened { quiz }) => {
+                    self.tell_quiz_opened(session, quiz);
+                    None
+                }
+                Some(RemoteCmd::QuizClosed { quiz }) => {
+                    self.tell_quiz_closed(session, quiz);
+                    None
+                }
+                Some(RemoteCmd::Present) => {
+                    Some(serde_json::to_string(&self.present_viewers(session).await).unwrap_or_default())
+                }
+                None => None,
+            };
+            if let Err(e) = cluster.finish(id, reply).await {
+                tracing::error!(error = %e, "finishing a room command failed");
+            }
+        }
+    }
+
+    /// Where another node's command for `session` goes: the node hosting its room, when that is not
+    /// this one (`None`: here, or nowhere).
+    async fn remote_owner(&self, session: i64) -> Option<(Arc<Cluster>, String)> {
+        let cluster = self.inner.cluster.clone()?;
+        match cluster.owner_of(session).await {
+            Ok(Owner::There { node, .. }) => Some((cluster, node)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "finding a room's node failed");
+                None
+            }
+        }
+    }
+
+    /// Tells the node hosting the room, wherever it is.
+    async fn tell(&self, session: i64, cmd: RemoteCmd, here: impl FnOnce(&Rooms)) {
+        match self.remote_owner(session).await {
+            Some((cluster, node)) => {
+                if let Err(e) = cluster.tell(&node, session, &cmd).await {
+                    tracing::error!(error = %e, "telling a room on another node failed");
+                }
+            }
+            None => here(self),
+        }
+    }
+
+    fn tell_status(&self, session: i64, status: SessionStatus) {
+        if let Some(tx) = self.room_of(session) {
+            let _ = tx.send(Cmd::StatusChanged(status));
+        }
+    }
+
+    fn tell_quiz_opened(&self, session: i64, quiz: i64) {
+        if let Some(tx) = self.room_of(session) {
+            let url = (self.inner.quiz_page)(quiz);
+            let _ = tx.send(Cmd::QuizOpened { quiz_id: quiz, url });
+        }
+    }
+
+    fn tell_quiz_closed(&self, session: i64, quiz: i64) {
+        if let Some(tx) = self.room_of(session) {
+            let _ = tx.send(Cmd::QuizClosed { quiz_id: quiz });
         }
     }
 
@@ -228,12 +461,18 @@ impl Rooms {
         rx.await.unwrap_or_default()
     }
 
-    /// The live lecture's audio (opening the room if needed); `None` when the session is not live.
-    pub async fn listen(&self, session: i64) -> Option<tokio::sync::broadcast::Receiver<Arc<LiveAudio>>> {
-        let tx = self.room(session).await.ok()?;
+    /// The live lecture's audio (opening the room if needed); `Ok(None)` when the session is not live,
+    /// `RoomError::Elsewhere` when another node hosts the room.
+    pub async fn listen(
+        &self,
+        session: i64,
+    ) -> Result<Option<tokio::sync::broadcast::Receiver<Arc<LiveAudio>>>, RoomError> {
+        let tx = self.room(session).await?;
         let (reply, rx) = tokio::sync::oneshot::channel();
-        tx.send(Cmd::Listen(reply)).ok()?;
-        rx.await.ok().flatten()
+        if tx.send(Cmd::Listen(reply)).is_err() {
+            return Ok(None);
+        }
+        Ok(rx.await.ok().flatten())
     }
 
     /// How many connections a room has (0 when it is not open).
@@ -247,29 +486,40 @@ impl Rooms {
     }
 }
 
-/// What the use cases tell a session's room, if it is open in this process.
+/// What the use cases tell a session's room, on whichever node hosts it.
 impl LiveRoom for Rooms {
-    async fn present_chairs(&self, session: i64) -> Vec<i64> {
-        self.present_viewers(session).await
+    async fn present_chairs(&self, session: i64) -> Result<Vec<i64>, ServiceError> {
+        let Some((cluster, node)) = self.remote_owner(session).await else {
+            return Ok(self.present_viewers(session).await);
+        };
+        match cluster.ask_present(&node, session, ASK_WITHIN).await? {
+            Some(chairs) => Ok(chairs),
+            None => Err(ServiceError::refused(
+                "直播间所在的服务器暂时没有回应，请稍后再试。",
+                "The server hosting the room did not answer; please try again in a moment.",
+            )),
+        }
     }
 
-    fn status_changed(&self, session: i64, status: SessionStatus) {
-        if let Some(tx) = self.room_of(session) {
-            let _ = tx.send(Cmd::StatusChanged(status));
-        }
+    async fn status_changed(&self, session: i64, status: SessionStatus) {
+        let cmd = RemoteCmd::Status {
+            status: status.code().into(),
+        };
+        self.tell(session, cmd, |r| r.tell_status(session, status)).await;
     }
 
     /// Every chair's room page shows the quiz at once, and the moderators' counter starts.
-    fn quiz_opened(&self, session: i64, quiz: i64) {
-        if let Some(tx) = self.room_of(session) {
-            let url = (self.inner.quiz_page)(quiz);
-            let _ = tx.send(Cmd::QuizOpened { quiz_id: quiz, url });
-        }
+    async fn quiz_opened(&self, session: i64, quiz: i64) {
+        self.tell(session, RemoteCmd::QuizOpened { quiz }, |r| {
+            r.tell_quiz_opened(session, quiz)
+        })
+        .await;
     }
 
-    fn quiz_closed(&self, session: i64, quiz: i64) {
-        if let Some(tx) = self.room_of(session) {
-            let _ = tx.send(Cmd::QuizClosed { quiz_id: quiz });
-        }
+    async fn quiz_closed(&self, session: i64, quiz: i64) {
+        self.tell(session, RemoteCmd::QuizClosed { quiz }, |r| {
+            r.tell_quiz_closed(session, quiz)
+        })
+        .await;
     }
 }

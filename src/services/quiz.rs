@@ -106,7 +106,11 @@ pub async fn settings_page(
         .collect();
     topics.sort();
     let counter = match &quiz {
-        Some(q) => Some(counter(db, q.id, room.present_chairs(session.id).await.len()).await?),
+        // A node that does not answer now only leaves the count at zero on this page.
+        Some(q) => {
+            let present = room.present_chairs(session.id).await.map(|p| p.len()).unwrap_or(0);
+            Some(counter(db, q.id, present).await?)
+        }
         None => None,
     };
     Ok(SettingsPage {
@@ -188,9 +192,9 @@ pub struct Opened {
 #[tracing::instrument(skip_all, fields(session = who.session().id))]
 pub async fn open(db: &DatabaseConnection, who: &Moderates, room: &impl LiveRoom) -> Result<Opened, ServiceError> {
     let session = who.session().id;
-    let present = room.present_chairs(session).await;
+    let present = room.present_chairs(session).await?;
     let opened = open_for(db, session, &present, &who.actor()).await?;
-    room.quiz_opened(session, opened.quiz_id);
+    room.quiz_opened(session, opened.quiz_id).await;
     Ok(opened)
 }
 
@@ -292,7 +296,7 @@ pub async fn close(db: &DatabaseConnection, who: &Moderates, room: &impl LiveRoo
         summary,
     )
     .await?;
-    room.quiz_closed(session, quiz.id);
+    room.quiz_closed(session, quiz.id).await;
     Ok(n)
 }
 

@@ -274,7 +274,7 @@ pub async fn change_status(
     let object = format!("session:{}", who.session().id);
     audit::record_in(&txn, &who.actor(), action, object, to.code()).await?;
     txn.commit().await?;
-    room.status_changed(who.session().id, to);
+    room.status_changed(who.session().id, to).await;
     Ok(())
 }
 
@@ -314,7 +314,7 @@ pub async fn end_forgotten(db: &impl ConnectionTrait, room: &impl LiveRoom) -> R
         };
         if transition(db, &s, SessionStatus::Ended, at).await.is_ok() {
             tracing::info!(session = s.id, "forgotten session ended by itself");
-            room.status_changed(s.id, SessionStatus::Ended);
+            room.status_changed(s.id, SessionStatus::Ended).await;
             ended.push(s.id);
         }
     }

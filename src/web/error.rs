@@ -30,6 +30,9 @@ pub enum AppError {
     TooLarge { limit_bytes: usize },
     #[error("internal error: {0}")]
     Internal(String),
+    /// Nothing can serve this now, for a while (no node can host the live room): try again soon.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<ServiceError> for AppError {
@@ -62,6 +65,7 @@ impl ResponseError for AppError {
             AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -71,8 +75,10 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, crate::web::urls::signin_with_next(next)))
                 .finish();
         }
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "request failed");
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::Unavailable(detail) => tracing::warn!(error = %detail, "request refused for now"),
+            _ => {}
         }
         let (title, detail) = self.explain();
         HttpResponse::build(self.status_code())
@@ -119,6 +125,12 @@ impl AppError {
                     ),
                 )
             }
+            AppError::Unavailable(_) => pair(
+                "直播间暂时无法进入",
+                "The room is not available right now",
+                "服务器正在切换，请过几秒钟刷新页面再试。",
+                "The servers are switching over; reload the page in a few seconds.",
+            ),
             AppError::Internal(_) | AppError::SignInRequired { .. } => pair(
                 "系统出错了",
                 "Something went wrong",

@@ -194,6 +194,11 @@ pub fn room_socket(id: i64) -> String {
     format!("{SESSIONS}/{id}/ws")
 }
 
+/// Where the room's page asks which node's socket to open (several nodes).
+pub fn room_locate(id: i64) -> String {
+    format!("{SESSIONS}/{id}/room/socket")
+}
+
 pub fn invitation(token: &str) -> String {
     format!("/s/{token}")
 }

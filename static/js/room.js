@@ -71,12 +71,25 @@
     if (ended) { ended.hidden = state !== 'ended'; }
   }
 
+  // With several servers the room is on one of them: the page first asks where (the room may have
+  // moved since the last connection: its server stopped or died), then opens the socket there.
+  var located = false;      // cfg.ws is fresh from the page itself for the first connection
   function connect() {
     clearTimeout(reconnectTimer);
     reconnectTimer = null;
     if (!restarting) { setConn(ws ? 'reconnecting' : 'connecting'); }
+    if (!cfg.locate || !located) { located = true; return openSocket(cfg.ws); }
+    var asked = ws = { readyState: 0 };   // a placeholder: the checks below treat it as connecting
+    lastMessageAt = Date.now();
+    fetch(cfg.locate, { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (j) { if (ws === asked) { openSocket(j.ws); } })
+      .catch(function () { if (ws === asked) { retry(); } });
+  }
+
+  function openSocket(url) {
     var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    var sock = new WebSocket(proto + location.host + cfg.ws);
+    var sock = new WebSocket(url.charAt(0) === '/' ? proto + location.host + url : url);
     ws = sock;
     lastMessageAt = Date.now();
     sock.onopen = function () {
@@ -101,14 +114,19 @@
       if (openedAt && Date.now() - openedAt > 10000) { backoff = 1000; }
       openedAt = 0;
       if (e && e.code === 1012 && !restarting) { restarting = true; restartingSince = Date.now(); }
-      // A restart lasts seconds: retry about every second (with jitter, so a room's phones do not all
-      // knock at once) for half a minute, then back off as for any other loss.
-      if (restarting && Date.now() - restartingSince > 30000) { restarting = false; }
-      setConn(restarting ? 'restarting' : (navigator.onLine === false ? 'offline' : 'reconnecting'));
-      var wait = restarting ? 1000 + Math.random() * 1000 : backoff + Math.random() * backoff / 2;
-      if (!restarting) { backoff = Math.min(backoff * 2, 30000); }
-      reconnectTimer = setTimeout(connect, wait);
+      retry();
     };
+  }
+
+  function retry() {
+    // A restart (or a server handing its rooms over) lasts seconds: retry about every second (with
+    // jitter, so a room's phones do not all knock at once) for half a minute, then back off as for any
+    // other loss.
+    if (restarting && Date.now() - restartingSince > 30000) { restarting = false; }
+    setConn(restarting ? 'restarting' : (navigator.onLine === false ? 'offline' : 'reconnecting'));
+    var wait = restarting ? 1000 + Math.random() * 1000 : backoff + Math.random() * backoff / 2;
+    if (!restarting) { backoff = Math.min(backoff * 2, 30000); }
+    reconnectTimer = setTimeout(connect, wait);
   }
 
   // Drops a socket that may be half-open and connects again now.

@@ -383,12 +383,35 @@ pub fn start_server(
     dir: &std::path::Path,
     banks: Option<&std::path::Path>,
 ) -> (std::process::Child, String) {
+    start_server_with(url, dir, banks, None)
+}
+
+/// Starts a node `id` among several on one database (its URL is its own address).
+pub fn start_node(
+    url: &str,
+    dir: &std::path::Path,
+    banks: Option<&std::path::Path>,
+    id: &str,
+) -> (std::process::Child, String) {
+    start_server_with(url, dir, banks, Some(id))
+}
+
+fn start_server_with(
+    url: &str,
+    dir: &std::path::Path,
+    banks: Option<&std::path::Path>,
+    node: Option<&str>,
+) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"));
+    if let Some(id) = node {
+        cmd.env("QUORUM__CLUSTER__NODE_ID", id)
+            .env("QUORUM__CLUSTER__NODE_URL", format!("http://127.0.0.1:{port}"));
+    }
     if let Some(banks) = banks {
         cmd.env("QUORUM__PATHS__BANKS_DIR", banks);
     }

@@ -22,6 +22,7 @@ mod display;
 mod district;
 mod errors;
 mod lifecycle;
+mod nodes;
 mod org;
 mod privacy;
 mod quiz;

@@ -21,7 +21,7 @@ use crate::helpers::{
 };
 
 /// A bank of five questions on one topic (plus the test statute), loaded into the app.
-fn bank_dir() -> PathBuf {
+pub(crate) fn bank_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("quorum-quizbank-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(dir.join("statutes")).unwrap();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -48,6 +48,7 @@ pub(crate) struct Setup {
     pub app: TestApp,
     pub session: i64,
     pub official: i64,
+    pub lawyer: i64,
     pub chairs: Vec<i64>,
 }
 
@@ -152,6 +153,7 @@ pub(crate) async fn setup(settings: QuizSettings) -> Setup {
         app,
         session,
         official,
+        lawyer,
         chairs,
     }
 }

@@ -15,6 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{html, redirect};
 use crate::has_csrf;
+use crate::rooms::RoomError;
 use crate::services::access::SessionAccess;
 use crate::services::recordings::{self, Listening};
 use crate::web::csrf::{CsrfForm, OnlyCsrf};
@@ -263,7 +264,16 @@ async fn live_audio(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let access = recordings::may_listen(&state.db, &me.user, *id).await?;
-    let rx = state.rooms.listen(*id).await.ok_or(AppError::NotFound)?;
+    let rx = match state.rooms.listen(*id).await {
+        Ok(rx) => rx.ok_or(AppError::NotFound)?,
+        // Another node hosts the room: the same address there (the sign-in cookie is the site's).
+        Err(RoomError::Elsewhere(url)) => {
+            return Ok(HttpResponse::TemporaryRedirect()
+                .insert_header((header::LOCATION, format!("{url}{}", urls::live_audio(*id))))
+                .finish());
+        }
+        Err(RoomError::Unavailable(e)) => return Err(AppError::Unavailable(e)),
+    };
     let listening = Listening::start(&state.db, &access).await?;
     let guard = ListenGuard {
         listening: Some(listening),

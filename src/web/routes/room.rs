@@ -10,9 +10,10 @@ use serde::Deserialize;
 use super::{html, redirect};
 use crate::domain::session::{RoomRole, SessionStatus};
 use crate::has_csrf;
-use crate::rooms::Connection;
+use crate::rooms::cluster;
 use crate::rooms::protocol::{ClientMsg, ServerMsg};
 use crate::rooms::room::Member;
+use crate::rooms::{Connection, RoomError, Rooms};
 use crate::services::access::SessionAccess;
 use crate::services::sessions;
 use crate::web::context::Ctx;
@@ -35,7 +36,36 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
         .rooms
         .ice_servers_for(me.user.person.id, chrono::Utc::now().timestamp());
     let ice = serde_json::to_string(&servers).unwrap_or_else(|_| "[]".into());
-    Ok(html(room_page(&me.ctx, &page, &ice)))
+    // With several nodes, the page opens its socket on the node hosting the room (placing it now).
+    let node_socket = state.rooms.locate(*id).await.map_err(room_error)?;
+    Ok(html(room_page(&me.ctx, &page, &ice, node_socket.as_deref())))
+}
+
+/// Where the room's page opens its socket now (several nodes): asked again before each reconnect, so
+/// a page whose node died or was stopped finds the room on the node that took it over.
+#[get(r"/sessions/{id:\d+}/room/socket")]
+async fn locate(
+    state: web::Data<AppState>,
+    me: Require<SignedIn>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    SessionAccess::of(&state.db, &me.user, *id).await?;
+    let ws = match state.rooms.locate(*id).await.map_err(room_error)? {
+        Some(url) => url,
+        None => urls::room_socket(*id),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "ws": ws })))
+}
+
+/// A room that cannot be reached here: no node can host it now (every node is stopping).
+fn room_error(e: RoomError) -> AppError {
+    match e {
+        RoomError::Unavailable(e) => AppError::Unavailable(e),
+        // Only `join` and `listen` answer Elsewhere; their handlers deal with it.
+        RoomError::Elsewhere(url) => AppError::Internal(format!("room elsewhere: {url}")),
+    }
 }
 
 /// The invitation link from the chat group. Signed in: the room. Signed out: the training and the SMS
@@ -57,7 +87,7 @@ async fn socket(
     me: Require<SignedIn>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    if !same_origin(&req, &state.settings.public_url()) {
+    if !same_origin(&req, &state.settings.public_url(), &state.rooms) {
         tracing::info!(person = me.user.person.id, "cross-origin WebSocket refused");
         return Err(AppError::Forbidden);
     }
@@ -72,7 +102,14 @@ async fn socket(
         role: access.role(),
     };
     let room = access.session().id;
-    let conn = state.rooms.join(room, member).await.map_err(AppError::Internal)?;
+    let conn = match state.rooms.join(room, member).await {
+        Ok(conn) => conn,
+        // Another node hosts the room (it moved since the page asked): the page asks where, again.
+        Err(RoomError::Elsewhere(url)) => {
+            return Ok(HttpResponse::Conflict().json(serde_json::json!({ "ws": cluster::socket_url(&url, room) })));
+        }
+        Err(e) => return Err(room_error(e)),
+    };
     let rights = Rights::of(&state, &access);
     let settings = state.settings.clone();
     let person = access.person();
@@ -153,7 +190,9 @@ impl Rights {
 /// (`server.public_url`, behind a proxy that rewrites `Host`). A handshake without `Origin` does not come
 /// from a web page (the synthetic clients of the tests and load generators, `testkit::room_client`); it
 /// still needs a valid session cookie.
-fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
+/// With several nodes, a page served by one node opens the socket on another: the origins of the
+/// registered nodes count as this site too.
+fn same_origin(req: &HttpRequest, public_url: &str, rooms: &Rooms) -> bool {
     let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
         return true;
     };
@@ -170,7 +209,9 @@ fn same_origin(req: &HttpRequest, public_url: &str) -> bool {
         .headers()
         .get(actix_web::http::header::HOST)
         .and_then(|h| h.to_str().ok());
-    host.is_some_and(|h| h.eq_ignore_ascii_case(authority)) || public_url.eq_ignore_ascii_case(origin)
+    host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
+        || public_url.eq_ignore_ascii_case(origin)
+        || rooms.known_origin(origin)
 }
 
 /// Whether the socket stays open after a step of the bridge.
@@ -402,6 +443,7 @@ async fn end_session(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(page)
+        .service(locate)
         .service(invitation)
         .service(socket)
         .service(start_session)

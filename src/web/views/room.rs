@@ -144,11 +144,14 @@ fn labels(ctx: &Ctx) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-fn config(p: &RoomPage) -> String {
+/// `socket`: with several nodes, the socket URL on the node hosting the room; the page then asks
+/// `locate` again before each reconnect (the room may have moved).
+fn config(p: &RoomPage, socket: Option<&str>) -> String {
     let s = &p.session;
     serde_json::json!({
         "session": s.id,
-        "ws": urls::room_socket(s.id),
+        "ws": socket.map_or_else(|| urls::room_socket(s.id), str::to_string),
+        "locate": socket.map(|_| urls::room_locate(s.id)),
         "role": p.role.code(),
         "you": p.you,
         "status": s.status.code(),
@@ -157,8 +160,8 @@ fn config(p: &RoomPage) -> String {
     .to_string()
 }
 
-/// `ice_servers` is the JSON list of ICE servers for the browser.
-pub fn room_page(ctx: &Ctx, p: &RoomPage, ice_servers: &str) -> Markup {
+/// `ice_servers` is the JSON list of ICE servers for the browser; `socket` as for `config`.
+pub fn room_page(ctx: &Ctx, p: &RoomPage, ice_servers: &str, socket: Option<&str>) -> Markup {
     let s = &p.session;
     let lecturers = p
         .lecturers
@@ -175,7 +178,7 @@ pub fn room_page(ctx: &Ctx, p: &RoomPage, ice_servers: &str) -> Markup {
                 noscript { meta http-equiv="refresh" content="20"; }
             }
             p.meta { (p.street) " · " (When(s.starts_at, ctx.lang)) " · " (ctx.t("主讲：", "Lecturer: ")) (lecturers) }
-            div #room data-config=(config(p)) data-ice=(ice_servers) data-labels=(labels(ctx)) data-state=(s.status.code()) {
+            div #room data-config=(config(p, socket)) data-ice=(ice_servers) data-labels=(labels(ctx)) data-state=(s.status.code()) {
                 (notices(ctx, p))
                 (lobby(ctx, p))
                 section #ended hidden[s.status != SessionStatus::Ended] {

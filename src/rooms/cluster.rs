@@ -1,0 +1,373 @@
+//! Several app processes ("nodes") on one database: each registers with a heartbeat, each session's room
+//! is hosted by one node under a lease it renews, and what a room must be told by another node goes
+//! through the database (a `room_commands` row, and on PostgreSQL a `NOTIFY` so its owner reads it at
+//! once). No broker: the database the service already uses is the only shared thing.
+//!
+//! The rules (when a lease holds, where a room goes) are `domain::placement`; this is acting on them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::db::nodes::{self, NodeInfo};
+use crate::domain::placement::{self, Node, Placement};
+
+/// The PostgreSQL channel a node listens on; the payload is the id of the node a command is for.
+const CHANNEL: &str = "quorum_room_commands";
+
+/// This node, as configured (`[cluster]`).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    pub node_id: String,
+    /// Where pages reach this node itself (no trailing `/`).
+    pub node_url: String,
+    /// The address its media is offered on (shown in the registry, for operators).
+    pub media_address: String,
+    /// How long a heartbeat and a lease last.
+    pub lease: Duration,
+}
+
+/// Where a session's room is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    Here,
+    /// Another node, reached at `url`.
+    There {
+        node: String,
+        url: String,
+    },
+    /// No live node can host it (every node is being stopped).
+    Nowhere,
+}
+
+/// What one node asks of the node hosting a room. The state they announce is stored already; a room
+/// that moves meanwhile reads it from the database, so a command lost with a dying node loses nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RemoteCmd {
+    Status {
+        status: String,
+    },
+    QuizOpened {
+        quiz: i64,
+    },
+    QuizClosed {
+        quiz: i64,
+    },
+    /// Which chairs are connected (the answer is a JSON list of person ids).
+    Present,
+}
+
+pub struct Cluster {
+    db: DatabaseConnection,
+    cfg: ClusterConfig,
+    /// The registry as last read (for the origin check of room sockets).
+    nodes: RwLock<Vec<Node>>,
+    /// Commands for this node may be waiting.
+    pub(super) wake: Notify,
+    /// Set once the node is draining: the heartbeat stops re-registering it.
+    stopping: AtomicBool,
+}
+
+impl Cluster {
+    pub fn new(db: DatabaseConnection, cfg: ClusterConfig) -> Cluster {
+        Cluster {
+            db,
+            cfg,
+            nodes: RwLock::new(Vec::new()),
+            wake: Notify::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.cfg.node_url
+    }
+
+    pub fn heartbeat_every(&self) -> Duration {
+        self.cfg.lease / 3
+    }
+
+    fn ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.cfg.lease).unwrap_or(chrono::Duration::seconds(6))
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Joins the registry (again, after a restart: not draining, no load).
+    pub async fn register(&self) -> Result<(), DbErr> {
+        let info = NodeInfo {
+            id: &self.cfg.node_id,
+            url: &self.cfg.node_url,
+            media_address: &self.cfg.media_address,
+        };
+        nodes::register(&self.db, &info, Utc::now()).await?;
+        self.refresh().await?;
+        tracing::info!(node = %self.cfg.node_id, "node registered");
+        Ok(())
+    }
+
+    /// Reads the registry.
+    async fn refresh(&self) -> Result<Vec<Node>, DbErr> {
+        let all = nodes::all(&self.db).await?;
+        if let Ok(mut cached) = self.nodes.write() {
+            cached.clone_from(&all);
+        }
+        Ok(all)
+    }
+
+    fn owner(&self, node: &str, all: &[Node]) -> Owner {
+        if node == self.cfg.node_id {
+            return Owner::Here;
+        }
+        all.iter()
+            .find(|n| n.id == node)
+            .map_or(Owner::Nowhere, |n| Owner::There {
+                node: n.id.clone(),
+                url: n.url.clone(),
+            })
+    }
+
+    /// Where the session's room is, placing it when no lease holds: on this node when `arrived_here`
+    /// (a participant's socket reached it), else on the least loaded node.
+    pub async fn place(&self, session: i64, arrived_here: bool) -> Result<Owner, DbErr> {
+        // A claim lost to another node's at the same moment: read again and follow the winner.
+        for _ in 0..3 {
+            let all = self.refresh().await?;
+            let lease = nodes::lease(&self.db, session).await?;
+            let now = Utc::now();
+            let arrived = arrived_here.then_some(self.cfg.node_id.as_str());
+            match placement::place(lease.as_ref(), &all, arrived, now, self.ttl()) {
+                Placement::Stays(node) => return Ok(self.owner(&node, &all)),
+                Placement::MoveTo(node) => {
+                    if nodes::take(&self.db, session, lease.as_ref(), &node, now + self.ttl()).await? {
+                        let from = lease.as_ref().map(|l| l.node.as_str()).unwrap_or("-");
+                        tracing::info!(session, from, to = %node, "room placed");
+                        return Ok(self.owner(&node, &all));
+                    }
+                }
+                Placement::Nowhere => return Ok(Owner::Nowhere),
+            }
+        }
+        Ok(Owner::Nowhere)
+    }
+
+    /// Where the session's room is now, without placing it (`Nowhere`: no node hosts it).
+    pub async fn owner_of(&self, session: i64) -> Result<Owner, DbErr> {
+        let all = self.refresh().await?;
+        let lease = nodes::lease(&self.db, session).await?;
+        Ok(match lease.filter(|l| l.holds(&all, Utc::now(), self.ttl())) {
+            Some(l) => self.owner(&l.node, &all),
+            None => Owner::Nowhere,
+        })
+    }
+
+    /// The heartbeat: this node's load, its rooms' leases renewed. Returns the rooms it no longer holds
+    /// (taken over while it could not renew them: their pages must go to the new owner).
+    pub async fn beat(&self, rooms: &[i64], viewers: usize) -> Result<Vec<i64>, DbErr> {
+        if self.is_stopping() {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        if !nodes::heartbeat(&self.db, &self.cfg.node_id, count(rooms.len()), count(viewers), now).await? {
+            self.register().await?;
+        }
+        let held = nodes::renew(&self.db, &self.cfg.node_id, rooms, now + self.ttl()).await?;
+        nodes::purge_commands(&self.db, now - chrono::Duration::minutes(1)).await?;
+        nodes::forget_silent(&self.db, now - chrono::Duration::days(1)).await?;
+        self.refresh().await?;
+        Ok(rooms.iter().copied().filter(|s| !held.contains(s)).collect())
+    }
+
+    /// The node is being stopped: no new rooms come to it, and each of `rooms` is handed to the least
+    /// loaded other node (when there is none, the lease runs out and whichever node a page reaches
+    /// first takes the room).
+    pub async fn drain(&self, rooms: &[i64]) -> Result<(), DbErr> {
+        self.stopping.store(true, Ordering::Relaxed);
+        nodes::set_draining(&self.db, &self.cfg.node_id).await?;
+        let all = self.refresh().await?;
+        let now = Utc::now();
+        let Some(next) = placement::successor(&all, &self.cfg.node_id, now, self.ttl()) else {
+            tracing::warn!("draining with no other node: rooms wait for a node to come back");
+            return Ok(());
+        };
+        for &session in rooms {
+            let lease = nodes::lease(&self.db, session).await?;
+            if let Some(l) = lease.filter(|l| l.node == self.cfg.node_id)
+                && nodes::take(&self.db, session, Some(&l), &next.id, now + self.ttl()).await?
+            {
+                tracing::info!(session, to = %next.id, "room handed over");
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves the registry (after draining).
+    pub async fn deregister(&self) -> Result<(), DbErr> {
+        nodes::deregister(&self.db, &self.cfg.node_id).await
+    }
+
+    /// Whether a socket's `Origin` is one of the nodes' sites: a page served by one node opens its room
+    /// socket on another.
+    pub fn known_origin(&self, origin: &str) -> bool {
+        self.nodes
+            .read()
+            .is_ok_and(|all| all.iter().any(|n| origin_of(&n.url).eq_ignore_ascii_case(origin)))
+    }
+
+    /// Leaves a command for the node hosting `session`'s room and wakes it.
+    pub async fn tell(&self, node: &str, session: i64, cmd: &RemoteCmd) -> Result<i64, DbErr> {
+        let body = serde_json::to_string(cmd).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let id = nodes::push_command(&self.db, node, session, &body, Utc::now()).await?;
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let notify = Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), node.into()],
+            );
+            self.db.execute_raw(notify).await?;
+        }
+        Ok(id)
+    }
+
+    /// Asks the owner which chairs are connected; `None` when it does not answer within `within`.
+    pub async fn ask_present(&self, node: &str, session: i64, within: Duration) -> Result<Option<Vec<i64>>, DbErr> {
+        let id = self.tell(node, session, &RemoteCmd::Present).await?;
+        let started = tokio::time::Instant::now();
+        let answer = loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if let Some(reply) = nodes::reply(&self.db, id).await? {
+                break reply.and_then(|r| serde_json::from_str::<Vec<i64>>(&r).ok());
+            }
+            if started.elapsed() > within {
+                break None;
+            }
+        };
+        nodes::delete_command(&self.db, id).await?;
+        Ok(answer)
+    }
+
+    /// The commands left for this node, oldest first (`None`: a body this version cannot read).
+    pub async fn take_commands(&self) -> Result<Vec<(i64, i64, Option<RemoteCmd>)>, DbErr> {
+        Ok(nodes::pending(&self.db, &self.cfg.node_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.session, serde_json::from_str(&c.body).ok()))
+            .collect())
+    }
+
+    /// A command carried out; its answer, if it asked something. Commands that only announce are
+    /// deleted at once; questions stay until their sender has read the answer.
+    pub async fn finish(&self, id: i64, reply: Option<String>) -> Result<(), DbErr> {
+        match reply {
+            Some(r) => nodes::done(&self.db, id, Some(r)).await,
+            None => nodes::delete_command(&self.db, id).await,
+        }
+    }
+
+    /// On PostgreSQL, wakes the command loop as soon as a command for this node is stored (the loop
+    /// also polls, so a lost notification or a reconnecting listener only delays it).
+    pub fn spawn_listener(self: &Arc<Cluster>) {
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.listen().await {
+                    tracing::warn!(error = %e, "room command listener lost its connection; reconnecting");
+                }
+                if me.is_stopping() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+
+    async fn listen(&self) -> Result<(), sea_orm::sqlx::Error> {
+        let pool = self.db.get_postgres_connection_pool();
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        // Anything stored while the listener was away.
+        self.wake.notify_one();
+        loop {
+            let n = listener.recv().await?;
+            if n.payload() == self.cfg.node_id {
+                self.wake.notify_one();
+            }
+        }
+    }
+
+    /// How often the command loop looks without being woken: seldom on PostgreSQL (NOTIFY wakes it),
+    /// often on SQLite (nothing does).
+    pub fn poll_every(&self) -> Duration {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => Duration::from_secs(1),
+            _ => Duration::from_millis(250),
+        }
+    }
+}
+
+/// `https://host:port` of a URL (`https://host:port/n/a` → `https://host:port`).
+fn origin_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            rest.find('/').map_or(url, |j| &url[..i + 3 + j])
+        }
+        None => url,
+    }
+}
+
+/// The room socket's URL on a node (`http://…` → `ws://…`).
+pub fn socket_url(node_url: &str, session: i64) -> String {
+    let ws = if let Some(rest) = node_url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = node_url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        node_url.to_string()
+    };
+    format!("{}/sessions/{session}/ws", ws.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_and_socket_urls() {
+        assert_eq!(origin_of("https://q.example.org/n/a"), "https://q.example.org");
+        assert_eq!(origin_of("http://127.0.0.1:8081"), "http://127.0.0.1:8081");
+        assert_eq!(
+            socket_url("https://q.example.org/n/a/", 5),
+            "wss://q.example.org/n/a/sessions/5/ws"
+        );
+        assert_eq!(
+            socket_url("http://127.0.0.1:8081", 7),
+            "ws://127.0.0.1:8081/sessions/7/ws"
+        );
+    }
+
+    #[test]
+    fn commands_read_back_as_written() {
+        for cmd in [
+            RemoteCmd::Status { status: "live".into() },
+            RemoteCmd::QuizOpened { quiz: 3 },
+            RemoteCmd::QuizClosed { quiz: 3 },
+            RemoteCmd::Present,
+        ] {
+            let json = serde_json::to_string(&cmd).unwrap_or_default();
+            assert_eq!(serde_json::from_str::<RemoteCmd>(&json).ok(), Some(cmd));
+        }
+    }
+}
