@@ -36,10 +36,11 @@ pub struct ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     Here,
-    /// Another node, reached at `url`.
+    /// Another node, reached at `url`; its lease runs out at `until` unless renewed.
     There {
         node: String,
         url: String,
+        until: chrono::DateTime<Utc>,
     },
     /// No live node can host it (every node is being stopped).
     Nowhere,
@@ -123,7 +124,7 @@ impl Cluster {
         Ok(all)
     }
 
-    fn owner(&self, node: &str, all: &[Node]) -> Owner {
+    fn owner(&self, node: &str, until: chrono::DateTime<Utc>, all: &[Node]) -> Owner {
         if node == self.cfg.node_id {
             return Owner::Here;
         }
@@ -132,6 +133,7 @@ impl Cluster {
             .map_or(Owner::Nowhere, |n| Owner::There {
                 node: n.id.clone(),
                 url: n.url.clone(),
+                until,
             })
     }
 
@@ -145,12 +147,16 @@ impl Cluster {
             let now = Utc::now();
             let arrived = arrived_here.then_some(self.cfg.node_id.as_str());
             match placement::place(lease.as_ref(), &all, arrived, now, self.ttl()) {
-                Placement::Stays(node) => return Ok(self.owner(&node, &all)),
+                Placement::Stays(node) => {
+                    let until = lease.map_or(now, |l| l.expires_at);
+                    return Ok(self.owner(&node, until, &all));
+                }
                 Placement::MoveTo(node) => {
-                    if nodes::take(&self.db, session, lease.as_ref(), &node, now + self.ttl()).await? {
+                    let until = now + self.ttl();
+                    if nodes::take(&self.db, session, lease.as_ref(), &node, until).await? {
                         let from = lease.as_ref().map(|l| l.node.as_str()).unwrap_or("-");
                         tracing::info!(session, from, to = %node, "room placed");
-                        return Ok(self.owner(&node, &all));
+                        return Ok(self.owner(&node, until, &all));
                     }
                 }
                 Placement::Nowhere => return Ok(Owner::Nowhere),
@@ -164,7 +170,7 @@ impl Cluster {
         let all = self.refresh().await?;
         let lease = nodes::lease(&self.db, session).await?;
         Ok(match lease.filter(|l| l.holds(&all, Utc::now(), self.ttl())) {
-            Some(l) => self.owner(&l.node, &all),
+            Some(l) => self.owner(&l.node, l.expires_at, &all),
             None => Owner::Nowhere,
         })
     }
@@ -216,11 +222,34 @@ impl Cluster {
     }
 
     /// Whether a socket's `Origin` is one of the nodes' sites: a page served by one node opens its room
-    /// socket on another.
-    pub fn known_origin(&self, origin: &str) -> bool {
+    /// socket on another. The registry as last read, read again when the origin is not in it (a node
+    /// that registered since).
+    pub async fn known_origin(&self, origin: &str) -> bool {
+        let known = |all: &[Node]| all.iter().any(|n| origin_of(&n.url).eq_ignore_ascii_case(origin));
+        if self.nodes.read().is_ok_and(|all| known(&all)) {
+            return true;
+        }
+        match self.refresh().await {
+            Ok(all) => known(&all),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the node registry failed");
+                false
+            }
+        }
+    }
+
+    /// The registered nodes' sites as WebSocket origins (`ws://host:port`, or `wss://` for https):
+    /// what a page's Content-Security-Policy must allow it to connect to.
+    pub fn socket_origins(&self) -> Vec<String> {
         self.nodes
             .read()
-            .is_ok_and(|all| all.iter().any(|n| origin_of(&n.url).eq_ignore_ascii_case(origin)))
+            .map(|all| {
+                all.iter()
+                    .map(|n| socket_url(origin_of(&n.url), 0))
+                    .filter_map(|u| u.strip_suffix("/sessions/0/ws").map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Leaves a command for the node hosting `session`'s room and wakes it.

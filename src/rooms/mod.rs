@@ -89,6 +89,15 @@ impl From<sea_orm::DbErr> for RoomError {
     }
 }
 
+/// Where a page opens the room's socket (several nodes).
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub socket: String,
+    /// How long the hosting node's lease has to run: a page that could not reach that node waits this
+    /// long before asking again, when the room will have moved if the node is gone.
+    pub settle: Duration,
+}
+
 /// How long a moderator's request waits for the node hosting the room to say who is there.
 const ASK_WITHIN: Duration = Duration::from_secs(3);
 
@@ -248,21 +257,40 @@ impl Rooms {
     /// Where a page opens the room's socket: `None` for this process (one process hosts every room),
     /// else the hosting node's socket URL, placing the room on the least loaded node if no node hosts it
     /// (a page asks again each time it reconnects, so after a node dies it finds the new one).
-    pub async fn locate(&self, session: i64) -> Result<Option<String>, RoomError> {
+    pub async fn locate(&self, session: i64) -> Result<Option<Located>, RoomError> {
         let Some(cluster) = &self.inner.cluster else {
             return Ok(None);
         };
         match cluster.place(session, false).await? {
-            Owner::Here => Ok(Some(cluster::socket_url(cluster.url(), session))),
-            Owner::There { url, .. } => Ok(Some(cluster::socket_url(&url, session))),
+            Owner::Here => Ok(Some(Located {
+                socket: cluster::socket_url(cluster.url(), session),
+                settle: Duration::ZERO,
+            })),
+            Owner::There { url, until, .. } => Ok(Some(Located {
+                socket: cluster::socket_url(&url, session),
+                settle: (until - chrono::Utc::now()).to_std().unwrap_or_default(),
+            })),
             Owner::Nowhere => Err(RoomError::Unavailable("no node can host the room".into())),
         }
     }
 
+    /// The nodes' WebSocket origins a room page may connect to (none for a single process: its own
+    /// origin is allowed already).
+    pub fn socket_origins(&self) -> Vec<String> {
+        self.inner
+            .cluster
+            .as_ref()
+            .map(|c| c.socket_origins())
+            .unwrap_or_default()
+    }
+
     /// Whether a socket's `Origin` is the site of one of the nodes (a page served by one node opens the
     /// room's socket on another).
-    pub fn known_origin(&self, origin: &str) -> bool {
-        self.inner.cluster.as_ref().is_some_and(|c| c.known_origin(origin))
+    pub async fn known_origin(&self, origin: &str) -> bool {
+        match &self.inner.cluster {
+            Some(c) => c.known_origin(origin).await,
+            None => false,
+        }
     }
 
     /// Sends a message to everyone in a session's room, if it is open.

@@ -15,8 +15,17 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 media-src 'self' blob: mediastream:; font-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'self'";
 
-/// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port].
+/// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port]; with several
+/// nodes, also each node's own origin (a page from one node opens the room's socket on another).
 fn websocket_sources(req: &ServiceRequest) -> String {
+    let nodes: String = req
+        .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
+        .map(|s| s.rooms.socket_origins())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b','))
+        .map(|o| format!(" {o}"))
+        .collect();
     let host = req
         .headers()
         .get(header::HOST)
@@ -27,8 +36,8 @@ fn websocket_sources(req: &ServiceRequest) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
         });
     match host {
-        Some(h) => format!(" ws://{h} wss://{h}"),
-        None => String::new(),
+        Some(h) => format!(" ws://{h} wss://{h}{nodes}"),
+        None => nodes,
     }
 }
 

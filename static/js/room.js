@@ -73,7 +73,11 @@
 
   // With several servers the room is on one of them: the page first asks where (the room may have
   // moved since the last connection: its server stopped or died), then opens the socket there.
+  // A server that stopped answering is still named as the room's until its lease runs out (a few
+  // seconds): told the socket that just failed again, the page waits that long (`settle_ms`, plus jitter)
+  // and asks once more, by when the room has moved if that server is gone.
   var located = false;      // cfg.ws is fresh from the page itself for the first connection
+  var failedWs = null;      // the socket URL that last failed to hold
   function connect() {
     clearTimeout(reconnectTimer);
     reconnectTimer = null;
@@ -83,7 +87,14 @@
     lastMessageAt = Date.now();
     fetch(cfg.locate, { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (j) { if (ws === asked) { openSocket(j.ws); } })
+      .then(function (j) {
+        if (ws !== asked) { return; }
+        if (j.ws === failedWs && j.settle_ms > 0) {
+          reconnectTimer = setTimeout(connect, j.settle_ms + Math.random() * 1000);
+          return;
+        }
+        openSocket(j.ws);
+      })
       .catch(function () { if (ws === asked) { retry(); } });
   }
 
@@ -93,6 +104,7 @@
     ws = sock;
     lastMessageAt = Date.now();
     sock.onopen = function () {
+      failedWs = null;
       openedAt = Date.now();
       restarting = false;
       heartbeatPending = 0;
@@ -114,6 +126,7 @@
       if (openedAt && Date.now() - openedAt > 10000) { backoff = 1000; }
       openedAt = 0;
       if (e && e.code === 1012 && !restarting) { restarting = true; restartingSince = Date.now(); }
+      if (!e || (e.code !== 1000 && e.code !== 1012)) { failedWs = url; }
       retry();
     };
   }

@@ -71,21 +71,31 @@ function freePort() {
 }
 
 // Our own server: a var dir, a port and a database of its own, demo data, no TURN. `start()` (again) runs the
-// binary on the same port and database, as a restart does.
-async function ownServer() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quorum-recovery-server-'));
+// binary on the same port and database, as a restart does. With `node`, one of several nodes sharing the
+// database in `shared` (each with a var dir of its own there, all with one signing key).
+async function ownServer({ shared, node } = {}) {
+  const top = shared || fs.mkdtempSync(path.join(os.tmpdir(), 'quorum-recovery-server-'));
+  const dir = node ? path.join(top, `node-${node}`) : top;
+  fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const bin = process.env.QUORUM_BIN || path.resolve(here, '../../target/debug/quorum');
   const env = Object.fromEntries(Object.entries(process.env)
     .filter(([k]) => !k.startsWith('QUORUM__') && k !== 'QUORUM_CONFIG'));
   Object.assign(env, {
     QUORUM__PATHS__VAR_DIR: dir,
-    QUORUM__DATABASE__URL: `sqlite://${dir}/quorum.db?mode=rwc`,
+    QUORUM__DATABASE__URL: `sqlite://${top}/quorum.db?mode=rwc`,
     QUORUM__SERVER__PORT: String(port),
     QUORUM_LOG: 'warn,quorum=info',
   });
   const logPath = path.join(dir, 'server.log');
   const base = `http://127.0.0.1:${port}`;
+  if (node) {
+    Object.assign(env, {
+      QUORUM__CLUSTER__NODE_ID: node,
+      QUORUM__CLUSTER__NODE_URL: base,
+      QUORUM__SECURITY__SECRET_KEY: 'recovery-test-nodes-share-this-signing-key',
+    });
+  }
   const s = {
     base,
     proc: null,
@@ -113,7 +123,7 @@ async function ownServer() {
       return { ms: Date.now() - t0, exited };
     },
   };
-  cleanups.push(() => { if (s.proc && s.proc.exitCode === null) s.proc.kill('SIGKILL'); fs.rmSync(dir, { recursive: true, force: true }); });
+  cleanups.push(() => { if (s.proc && s.proc.exitCode === null) s.proc.kill('SIGKILL'); fs.rmSync(top, { recursive: true, force: true }); });
   return s;
 }
 
@@ -434,6 +444,54 @@ test('a server restart mid-lecture: the pages come back by themselves, her hand 
       await p.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'connected',
         null, { timeout: Math.max(1000, upAt + 10_000 - Date.now()) }).catch(() => {});
       assert.equal(await p.$eval('#conn', (e) => e.getAttribute('data-state')), 'connected', `the ${who}'s page is connected within 10 s`);
+    }
+  });
+});
+
+test('a node killed mid-lecture: pages served by another node find the room there by themselves', { timeout: 180_000 }, async () => {
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'quorum-recovery-nodes-'));
+  const a = await ownServer({ shared, node: 'a' });
+  await a.start();
+  const b = await ownServer({ shared, node: 'b' });
+  await b.start();
+  await withDiagnostics([a, b], async () => {
+    const br = await chromium.launch({ executablePath: chromiumPath, args });
+    cleanups.push(() => br.close());
+    // Every page comes from B; the room goes to A (as idle as B, and first by name).
+    const { official, lawyer, room } = await liveLecture(br, b.base);
+    const chair = await newPage(br, b.base, '13900000101', 'chair');
+    const sockets = [];
+    chair.on('websocket', (ws) => sockets.push(ws.url()));
+    await chair.goto(room);
+    await chair.waitForSelector('#live:not([hidden])');
+    const onA = a.base.replace('http://', 'ws://');
+    const onB = b.base.replace('http://', 'ws://');
+    assert.ok(sockets[0] && sockets[0].startsWith(onA), `the page's socket goes to node A: ${sockets}`);
+    await decoding(chair, 'on node A');
+    for (const p of [official, lawyer, chair]) await p.evaluate(() => { window.__marker = 1; });
+    await recordStates(chair);
+    const before = await view(chair);
+
+    // A dies without a word (kill -9); its lease runs out and the pages, asking B where the room is
+    // now, are sent to B.
+    const killAt = Date.now();
+    a.proc.kill('SIGKILL');
+    let again = null;
+    while (!again && Date.now() - killAt < 30_000) {
+      const v = await view(chair);
+      if (ahead(v, before, 2) && v.pc !== before.pc) again = { t: Date.now(), ...v };
+      else await sleep(200);
+    }
+    console.log(`# node killed: the chair decodes again ${again ? seconds(again.t - killAt) : 'not within 30 s'} after kill -9 of node A; `
+      + `sockets: ${sockets.map((u) => (u.startsWith(onA) ? 'A' : u.startsWith(onB) ? 'B' : u)).join(' → ')}`);
+    console.log(`# states: ${(await states(chair)).map((x) => `${x.s}@${seconds(x.t - killAt)}`).join(' → ')}`);
+    assert.ok(again && again.t - killAt <= 15_000, `the lecture decodes again within 15 s: ${again ? seconds(again.t - killAt) : JSON.stringify(await view(chair))}`);
+    assert.ok(sockets[sockets.length - 1].startsWith(onB), `her socket now goes to node B: ${sockets}`);
+    for (const [who, p] of [['official', official], ['lecturer', lawyer], ['chair', chair]]) {
+      assert.equal(await p.evaluate(() => window.__marker), 1, `the ${who}'s page was not reloaded`);
+      await p.waitForFunction(() => document.querySelector('#conn')?.getAttribute('data-state') === 'connected',
+        null, { timeout: 10_000 }).catch(() => {});
+      assert.equal(await p.$eval('#conn', (e) => e.getAttribute('data-state')), 'connected', `the ${who}'s page is connected on B`);
     }
   });
 });

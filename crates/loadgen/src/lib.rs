@@ -129,6 +129,13 @@ impl Server {
         Ok(())
     }
 
+    /// SIGKILL: the process dies without a word, as in a crash or a lost machine.
+    pub fn kill(&mut self) -> Result<(), Error> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// The server's process id (for /proc measurements).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -37,7 +37,7 @@ async fn page(state: web::Data<AppState>, me: Require<SignedIn>, id: web::Path<i
         .ice_servers_for(me.user.person.id, chrono::Utc::now().timestamp());
     let ice = serde_json::to_string(&servers).unwrap_or_else(|_| "[]".into());
     // With several nodes, the page opens its socket on the node hosting the room (placing it now).
-    let node_socket = state.rooms.locate(*id).await.map_err(room_error)?;
+    let node_socket = state.rooms.locate(*id).await.map_err(room_error)?.map(|l| l.socket);
     Ok(html(room_page(&me.ctx, &page, &ice, node_socket.as_deref())))
 }
 
@@ -50,13 +50,13 @@ async fn locate(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     SessionAccess::of(&state.db, &me.user, *id).await?;
-    let ws = match state.rooms.locate(*id).await.map_err(room_error)? {
-        Some(url) => url,
-        None => urls::room_socket(*id),
+    let (ws, settle) = match state.rooms.locate(*id).await.map_err(room_error)? {
+        Some(l) => (l.socket, l.settle),
+        None => (urls::room_socket(*id), Duration::ZERO),
     };
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({ "ws": ws })))
+        .json(serde_json::json!({ "ws": ws, "settle_ms": settle.as_millis() })))
 }
 
 /// A room that cannot be reached here: no node can host it now (every node is stopping).
@@ -87,7 +87,7 @@ async fn socket(
     me: Require<SignedIn>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    if !same_origin(&req, &state.settings.public_url(), &state.rooms) {
+    if !same_origin(&req, &state.settings.public_url(), &state.rooms).await {
         tracing::info!(person = me.user.person.id, "cross-origin WebSocket refused");
         return Err(AppError::Forbidden);
     }
@@ -189,10 +189,9 @@ impl Rights {
 /// WebSocket handshake: it must be this site, as the browser reached it (`Host`) or as configured
 /// (`server.public_url`, behind a proxy that rewrites `Host`). A handshake without `Origin` does not come
 /// from a web page (the synthetic clients of the tests and load generators, `testkit::room_client`); it
-/// still needs a valid session cookie.
-/// With several nodes, a page served by one node opens the socket on another: the origins of the
-/// registered nodes count as this site too.
-fn same_origin(req: &HttpRequest, public_url: &str, rooms: &Rooms) -> bool {
+/// still needs a valid session cookie. With several nodes, a page served by one node opens the socket
+/// on another: the origins of the registered nodes count as this site too.
+async fn same_origin(req: &HttpRequest, public_url: &str, rooms: &Rooms) -> bool {
     let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
         return true;
     };
@@ -211,7 +210,7 @@ fn same_origin(req: &HttpRequest, public_url: &str, rooms: &Rooms) -> bool {
         .and_then(|h| h.to_str().ok());
     host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
         || public_url.eq_ignore_ascii_case(origin)
-        || rooms.known_origin(origin)
+        || rooms.known_origin(origin).await
 }
 
 /// Whether the socket stays open after a step of the bridge.

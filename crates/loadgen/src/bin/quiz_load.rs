@@ -4,7 +4,8 @@
 //! opened for all of them), starts the release server on it, then simulates K chairs starting at random
 //! moments within a window: each opens the quiz link, loads the attempt page, saves 10 answers one by
 //! one through the autosave API and submits. Reports throughput and p50/p99 latency per request kind
-//! and every error.
+//! and every error. With `--nodes N`, N servers share the database as cluster nodes and the chairs are
+//! dealt among them in turn, as a proxy's round robin would.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ struct Args {
     /// The server binary (default: the `quorum` next to this program).
     #[arg(long)]
     server: Option<PathBuf>,
+    /// Server processes on the one database (cluster nodes `n1`, `n2`, …).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 type Stats = Arc<Mutex<BTreeMap<&'static str, Kind>>>;
@@ -176,31 +180,48 @@ async fn main() -> Result<(), Error> {
         t.elapsed().as_secs_f64(),
         seeded.open_ms
     );
-    let server = start_server(&bin, &url, &dir).await?;
+    let mut servers = Vec::new();
+    for n in 1..=args.nodes.max(1) {
+        servers.push(start_server(&bin, &url, &dir, (args.nodes > 1).then_some(n)).await?);
+    }
+    let bases: Vec<String> = servers.iter().map(Server::base_url).collect();
     let started = Instant::now();
-    let stats = run_chairs(&args, &server.base_url(), seeded).await?;
+    let stats = run_chairs(&args, &bases, seeded).await?;
     report(&args, &stats, started.elapsed().as_secs_f64());
+    drop(servers);
     let _ = std::fs::remove_dir_all(&dir);
-    drop(server);
     Ok(())
 }
 
-async fn start_server(bin: &Path, url: &str, dir: &Path) -> Result<Server, Error> {
-    Server::start(&ServerSpec {
+/// One server, or cluster node `n{node}` (its own var dir, the shared database and signing key).
+async fn start_server(bin: &Path, url: &str, dir: &Path, node: Option<usize>) -> Result<Server, Error> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut env = vec![("QUORUM__DATABASE__MAX_CONNECTIONS", "16".to_string())];
+    let var_dir = match node {
+        Some(n) => {
+            env.push(("QUORUM__CLUSTER__NODE_ID", format!("n{n}")));
+            env.push(("QUORUM__CLUSTER__NODE_URL", format!("http://127.0.0.1:{port}")));
+            dir.join(format!("node-{n}"))
+        }
+        None => dir.to_path_buf(),
+    };
+    std::fs::create_dir_all(&var_dir)?;
+    let spec = ServerSpec {
         bin,
         database_url: url,
-        var_dir: dir,
+        var_dir: &var_dir,
         banks_dir: question_banks(),
         secret_key: SECRET,
-        env: vec![("QUORUM__DATABASE__MAX_CONNECTIONS", "16".into())],
+        env,
         cpus: None,
         wait: Duration::from_secs(30),
-    })
-    .await
+    };
+    Server::start_on(&spec, port).await
 }
 
-/// Every chair takes the quiz, starting spread evenly over the window; the timings by request kind.
-async fn run_chairs(args: &Args, base: &str, seeded: Seeded) -> Result<Stats, Error> {
+/// Every chair takes the quiz, starting spread evenly over the window, on the servers in turn; the
+/// timings by request kind.
+async fn run_chairs(args: &Args, bases: &[String], seeded: Seeded) -> Result<Stats, Error> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(2048)
@@ -208,6 +229,7 @@ async fn run_chairs(args: &Args, base: &str, seeded: Seeded) -> Result<Stats, Er
     let stats: Stats = Arc::default();
     let mut tasks = Vec::new();
     for (i, token) in seeded.tokens.into_iter().enumerate() {
+        let base = &bases[i % bases.len()];
         let chair = Chair::new(client.clone(), base, &token, stats.clone());
         let offset = Duration::from_millis((i as u64 * args.window * 1000) / args.chairs as u64);
         let quiz = seeded.quiz;
@@ -359,14 +381,15 @@ fn expect_status(r: reqwest::Result<reqwest::Response>, status: u16) -> Result<(
 
 fn report(args: &Args, stats: &Stats, total: f64) {
     println!(
-        "chairs: {} over a {} s window on {}; all done in {total:.1} s",
+        "chairs: {} over a {} s window on {}, {} server process(es); all done in {total:.1} s",
         args.chairs,
         args.window,
         if args.database == "sqlite" {
             "SQLite"
         } else {
             "PostgreSQL"
-        }
+        },
+        args.nodes.max(1)
     );
     println!(
         "{:<16} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7}",

@@ -9,6 +9,11 @@
 //!   each client does what the room page does (retry every second until the socket opens, then join
 //!   and ask for media; the lecturer publishes again). Reported: the time from the new process's start
 //!   to each viewer's first keyframe, p50/p99/max, and to the last viewer.
+//! - `--failover kill|term`: two cluster nodes on one database (`--database`), the room on node A;
+//!   A gets SIGKILL (it dies; its lease runs out) or SIGTERM (it hands the room to B). Each client does
+//!   what the room page does: ask B where the room is (waiting out the lease it is told of when that is
+//!   still the node that failed), connect there, join and ask for media; the lecturer publishes again.
+//!   Reported: the time from the signal to each viewer's first keyframe on B, p50/p99/max.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,6 +48,18 @@ struct Args {
     /// Pin the server to these CPUs (`taskset -c`).
     #[arg(long)]
     server_cpus: Option<String>,
+    /// Move the room to another node: `kill` (SIGKILL its node) or `term` (SIGTERM: it drains).
+    #[arg(long)]
+    failover: Option<Failover>,
+    /// `sqlite` (a temporary file) or a PostgreSQL URL to create a temporary database on.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Failover {
+    Kill,
+    Term,
 }
 
 /// A viewer whose media goes through a relay that a shared switch can cut.
@@ -244,14 +261,139 @@ fn spec<'a>(bin: &'a Path, url: &'a str, dir: &'a Path, cpus: Option<&'a str>) -
     }
 }
 
+/// Where the room page is told to open its socket (`GET /sessions/{id}/room/socket` on `base`): the
+/// socket URL and how long the lease of the node named has to run.
+async fn locate(client: &reqwest::Client, base: &str, session: i64, token: &str) -> Option<(String, u64)> {
+    let r = client
+        .get(format!("{base}/sessions/{session}/room/socket"))
+        .header("Cookie", format!("q_sid={token}"))
+        .send()
+        .await
+        .ok()?;
+    let body: serde_json::Value = r.error_for_status().ok()?.json().await.ok()?;
+    Some((
+        body["ws"].as_str()?.to_string(),
+        body["settle_ms"].as_u64().unwrap_or(0),
+    ))
+}
+
+/// What a room page does after its node failed: ask `base` where the room is; told the node that
+/// failed again, wait out its lease (plus up to a second of jitter) and ask again; else connect there.
+async fn relocate(
+    client: &reqwest::Client,
+    base: &str,
+    session: i64,
+    token: &str,
+    failed: &str,
+    deadline: Instant,
+) -> Result<String, BoxSendError> {
+    while Instant::now() < deadline {
+        match locate(client, base, session, token).await {
+            Some((ws, settle)) if ws == failed && settle > 0 => {
+                let jitter = rand_jitter_ms(token);
+                tokio::time::sleep(Duration::from_millis(settle + jitter)).await;
+            }
+            Some((ws, _)) if ws != failed => return Ok(ws),
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    Err("the room was not found on another node in time".into())
+}
+
+/// Up to a second, different for each client (as the page's `Math.random()`).
+fn rand_jitter_ms(token: &str) -> u64 {
+    token
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 1000
+}
+
+async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &Seed) -> Result<(), Error> {
+    let mut nodes = Vec::new();
+    for id in ["a", "b"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let var = dir.join(format!("node-{id}"));
+        std::fs::create_dir_all(&var)?;
+        let mut spec = spec(bin, url, &var, args.server_cpus.as_deref());
+        spec.env = vec![
+            ("QUORUM__CLUSTER__NODE_ID", id.to_string()),
+            ("QUORUM__CLUSTER__NODE_URL", format!("http://127.0.0.1:{port}")),
+        ];
+        nodes.push(Server::start_on(&spec, port).await?);
+    }
+    let ws_a = format!("ws://127.0.0.1:{}/sessions/{}/ws", nodes[0].port, seeded.session);
+    let base_b = nodes[1].base_url();
+    // The lecture and every viewer on A (their sockets arrive there first).
+    let (lecturer, publisher) = publish(&ws_a, &seeded.lecturer, args.kbps).await?;
+    let mut crowd = Vec::new();
+    for chunk in seeded.chairs.chunks(10) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let joins = chunk.iter().map(|t| watch_again(ws_a.clone(), t.clone(), deadline));
+        for r in futures_util::future::join_all(joins).await {
+            crowd.push(r.map_err(|e| e.to_string())?);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let failed = Instant::now();
+    match args.failover {
+        Some(Failover::Term) => nodes[0].terminate()?,
+        _ => nodes[0].kill()?,
+    }
+    drop(crowd);
+    publisher.close().await;
+    drop(lecturer);
+    let client = reqwest::Client::new();
+    let deadline = failed + Duration::from_secs(60);
+    let ws = relocate(&client, &base_b, seeded.session, &seeded.lecturer, &ws_a, deadline)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
+    let joins = seeded.chairs.iter().map(|t| {
+        let (client, base, failed_ws, token) = (client.clone(), base_b.clone(), ws_a.clone(), t.clone());
+        let session = seeded.session;
+        tokio::spawn(async move {
+            let ws = relocate(&client, &base, session, &token, &failed_ws, deadline).await?;
+            watch_again(ws, token, deadline).await
+        })
+    });
+    let mut back = Vec::new();
+    for j in futures_util::future::join_all(joins).await {
+        if let Ok(Ok(joined)) = j {
+            back.push(joined);
+        }
+    }
+    let viewers: Vec<&Viewer> = back.iter().map(|(_, v)| v).collect();
+    let zeros = vec![0; viewers.len()];
+    let times = keyframe_times(&viewers, &zeros, failed, Duration::from_secs(60)).await;
+    let what = match args.failover {
+        Some(Failover::Term) => "room moved by draining (SIGTERM to node A → first keyframe on B)",
+        _ => "room failed over (SIGKILL of node A → first keyframe on B)",
+    };
+    report(what, times, seeded.chairs.len());
+    publisher.close().await;
+    drop(lecturer);
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("quorum-recovery-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
+    let url = loadgen::database_url(
+        &args.database,
+        &dir,
+        "load.db",
+        &format!("quorum_recovery_{}", std::process::id()),
+    )
+    .await?;
     let bin = loadgen::server_binary(args.server.clone())?;
     let seeded = seed_live_room(&url, &dir, args.viewers).await?;
+    if args.failover.is_some() {
+        failover_run(&args, &bin, &url, &dir, &seeded).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     let spec = spec(&bin, &url, &dir, args.server_cpus.as_deref());
     let mut server = Server::start(&spec).await?;
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
