@@ -185,6 +185,7 @@ fn recording_files(settings: &Settings) -> anyhow::Result<crate::services::recor
     Ok(crate::services::recordings::RecordingFiles {
         dir: settings.recordings_dir(),
         store: store.map(Arc::new),
+        several_nodes: settings.cluster.node_id.is_some(),
     })
 }
 

@@ -510,16 +510,21 @@ pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateT
     Ok(r.rows_affected)
 }
 
-/// Ends the session's intervals still open at their last heartbeat: when a room opens on a node,
-/// connections counted by a node that hosted it before (and died, or lost it) are over; the chairs'
-/// new connections open intervals of their own, so no minute is counted twice.
-pub async fn close_open_intervals(db: &impl ConnectionTrait, session: i64) -> Result<u64, DbErr> {
+/// Ends the session's intervals opened before `before` and still open, at their last heartbeat: when a
+/// room opens, connections counted by a process or node that hosted it earlier (and died, or lost it)
+/// are over; the chairs' new connections open intervals of their own, so no minute counts twice.
+pub async fn close_open_intervals(
+    db: &impl ConnectionTrait,
+    session: i64,
+    before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let r = attendance_interval::Entity::update_many()
         .col_expr(
             attendance_interval::Column::LeftAt,
             Expr::col(attendance_interval::Column::LastSeenAt),
         )
         .filter(attendance_interval::Column::SessionId.eq(session))
+        .filter(attendance_interval::Column::JoinedAt.lt(before))
         .filter(attendance_interval::Column::LeftAt.is_null())
         .exec(db)
         .await?;

@@ -47,7 +47,7 @@ pub fn spawn_recordings(
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            match crate::services::recordings::finalise_orphans(&db, &files.dir).await {
+            match crate::services::recordings::finalise_orphans(&db, &files).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(recordings = n, "unfinished recordings finalised"),
                 Err(e) => tracing::warn!(error = %e, "finalising recordings failed"),

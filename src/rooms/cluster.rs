@@ -6,7 +6,7 @@
 //! The rules (when a lease holds, where a room goes) are `domain::placement`; this is acting on them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -36,15 +36,23 @@ pub struct ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     Here,
-    /// Another node, reached at `url`; its lease runs out at `until` unless renewed.
+    /// Another node, reached at `url`. `settle`: that node has missed a heartbeat, and this is how long
+    /// its lease still has to run (zero while it beats): a page that could not reach it waits this long
+    /// before asking again, by when the room has moved if the node is gone.
     There {
         node: String,
         url: String,
-        until: chrono::DateTime<Utc>,
+        settle: Duration,
     },
-    /// No live node can host it (every node is being stopped).
+    /// No node holds the room now, but one did a moment ago (it died or is stopping): its pages are on
+    /// their way to wherever the room goes next.
+    Moving,
+    /// No node hosts it (nobody is connected), or none can (every node is stopping).
     Nowhere,
 }
+
+/// How long after its lease ran out a room still counts as moving rather than empty.
+const MOVING_FOR: chrono::Duration = chrono::Duration::seconds(30);
 
 /// What one node asks of the node hosting a room. The state they announce is stored already; a room
 /// that moves meanwhile reads it from the database, so a command lost with a dying node loses nothing.
@@ -73,6 +81,8 @@ pub struct Cluster {
     pub(super) wake: Notify,
     /// Set once the node is draining: the heartbeat stops re-registering it.
     stopping: AtomicBool,
+    /// When an unknown socket origin last made the registry be read again.
+    origins_read: Mutex<Option<std::time::Instant>>,
 }
 
 impl Cluster {
@@ -83,11 +93,16 @@ impl Cluster {
             nodes: RwLock::new(Vec::new()),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            origins_read: Mutex::new(None),
         }
     }
 
     pub fn url(&self) -> &str {
         &self.cfg.node_url
+    }
+
+    pub fn lease(&self) -> Duration {
+        self.cfg.lease
     }
 
     pub fn heartbeat_every(&self) -> Duration {
@@ -128,13 +143,22 @@ impl Cluster {
         if node == self.cfg.node_id {
             return Owner::Here;
         }
-        all.iter()
-            .find(|n| n.id == node)
-            .map_or(Owner::Nowhere, |n| Owner::There {
-                node: n.id.clone(),
-                url: n.url.clone(),
-                until,
-            })
+        let Some(n) = all.iter().find(|n| n.id == node) else {
+            return Owner::Moving;
+        };
+        let now = Utc::now();
+        // Half a beat of slack: a node whose heartbeat is merely in flight is not suspected.
+        let beat = chrono::Duration::from_std(self.heartbeat_every()).unwrap_or(chrono::Duration::seconds(2));
+        let missed = n.heartbeat_at + beat + beat / 2 < now;
+        Owner::There {
+            node: n.id.clone(),
+            url: n.url.clone(),
+            settle: if missed {
+                (until - now).to_std().unwrap_or_default()
+            } else {
+                Duration::ZERO
+            },
+        }
     }
 
     /// Where the session's room is, placing it when no lease holds: on this node when `arrived_here`
@@ -165,13 +189,14 @@ impl Cluster {
         Ok(Owner::Nowhere)
     }
 
-    /// Where the session's room is now, without placing it (`Nowhere`: no node hosts it).
+    /// Where the session's room is now, without placing it.
     pub async fn owner_of(&self, session: i64) -> Result<Owner, DbErr> {
         let all = self.refresh().await?;
-        let lease = nodes::lease(&self.db, session).await?;
-        Ok(match lease.filter(|l| l.holds(&all, Utc::now(), self.ttl())) {
-            Some(l) => self.owner(&l.node, l.expires_at, &all),
-            None => Owner::Nowhere,
+        let now = Utc::now();
+        Ok(match nodes::lease(&self.db, session).await? {
+            Some(l) if l.holds(&all, now, self.ttl()) => self.owner(&l.node, l.expires_at, &all),
+            Some(l) if l.expires_at + MOVING_FOR > now => Owner::Moving,
+            _ => Owner::Nowhere,
         })
     }
 
@@ -229,6 +254,17 @@ impl Cluster {
         if self.nodes.read().is_ok_and(|all| known(&all)) {
             return true;
         }
+        // At most once a second: any signed-in page elsewhere could send unknown origins.
+        let due = self.origins_read.lock().is_ok_and(|mut last| {
+            let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        });
+        if !due {
+            return false;
+        }
         match self.refresh().await {
             Ok(all) => known(&all),
             Err(e) => {
@@ -236,6 +272,15 @@ impl Cluster {
                 false
             }
         }
+    }
+
+    /// The registered nodes' sites (`https://host:port`): live audio redirected to another node plays
+    /// from there.
+    pub fn origins(&self) -> Vec<String> {
+        self.nodes
+            .read()
+            .map(|all| all.iter().map(|n| origin_of(&n.url).to_string()).collect())
+            .unwrap_or_default()
     }
 
     /// The registered nodes' sites as WebSocket origins (`ws://host:port`, or `wss://` for https):

@@ -89,12 +89,21 @@ impl From<sea_orm::DbErr> for RoomError {
     }
 }
 
+/// What the heartbeat carries from one beat to the next.
+struct Beat {
+    /// When the leases were last renewed.
+    renewed: std::time::Instant,
+    /// Connections counted after the last beat, reported with the next.
+    viewers: usize,
+}
+
 /// Where a page opens the room's socket (several nodes).
 #[derive(Debug, Clone)]
 pub struct Located {
     pub socket: String,
-    /// How long the hosting node's lease has to run: a page that could not reach that node waits this
-    /// long before asking again, when the room will have moved if the node is gone.
+    /// Zero while the hosting node beats; once it has missed a heartbeat, how long its lease has to
+    /// run: a page that could not reach it waits this long before asking again, when the room will have
+    /// moved if the node is gone.
     pub settle: Duration,
 }
 
@@ -193,7 +202,9 @@ impl Rooms {
             match cluster.place(session, true).await? {
                 Owner::Here => {}
                 Owner::There { url, .. } => return Err(RoomError::Elsewhere(url)),
-                Owner::Nowhere => return Err(RoomError::Unavailable("no node can host the room".into())),
+                Owner::Moving | Owner::Nowhere => {
+                    return Err(RoomError::Unavailable("no node can host the room".into()));
+                }
             }
         }
         if let Some(tx) = self.room_of(session) {
@@ -213,11 +224,6 @@ impl Rooms {
             .await
             .map(|rows| RoomState::from_rows(&rows))
             .map_err(|e| e.to_string())?;
-        if self.room_of(session).is_none() {
-            // Nobody is connected to a room that is not open: intervals still open were counted by a
-            // process that died or a node that lost the room, and end at their last heartbeat.
-            crate::db::sessions::close_open_intervals(&self.inner.db, session).await?;
-        }
         let mut rooms = self.inner.rooms.lock().map_err(|e| e.to_string())?;
         // Another connection may have opened it meanwhile.
         if let Some(tx) = rooms.get(&session).filter(|tx| !tx.is_closed()) {
@@ -266,12 +272,17 @@ impl Rooms {
                 socket: cluster::socket_url(cluster.url(), session),
                 settle: Duration::ZERO,
             })),
-            Owner::There { url, until, .. } => Ok(Some(Located {
+            Owner::There { url, settle, .. } => Ok(Some(Located {
                 socket: cluster::socket_url(&url, session),
-                settle: (until - chrono::Utc::now()).to_std().unwrap_or_default(),
+                settle,
             })),
-            Owner::Nowhere => Err(RoomError::Unavailable("no node can host the room".into())),
+            Owner::Moving | Owner::Nowhere => Err(RoomError::Unavailable("no node can host the room".into())),
         }
+    }
+
+    /// The nodes' sites (live audio redirected to another node plays from there).
+    pub fn node_origins(&self) -> Vec<String> {
+        self.inner.cluster.as_ref().map(|c| c.origins()).unwrap_or_default()
     }
 
     /// The nodes' WebSocket origins a room page may connect to (none for a single process: its own
@@ -348,9 +359,13 @@ impl Rooms {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(c.heartbeat_every());
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut beat = Beat {
+                renewed: std::time::Instant::now(),
+                viewers: 0,
+            };
             while !c.is_stopping() {
                 tick.tick().await;
-                me.heartbeat(&c).await;
+                me.heartbeat(&c, &mut beat).await;
             }
         });
         let me = self.clone();
@@ -366,25 +381,45 @@ impl Rooms {
         Ok(())
     }
 
-    async fn heartbeat(&self, cluster: &Cluster) {
+    /// One heartbeat: leases renewed first (a busy room must not hold the renewal up), then the load
+    /// counted for the next one. A node that cannot renew for a whole lease gives its rooms up: the
+    /// other nodes have placed them elsewhere by then, and its pages must go there.
+    async fn heartbeat(&self, cluster: &Cluster, beat: &mut Beat) {
         let sessions = self.open_sessions();
-        let mut viewers = 0;
-        for &s in &sessions {
-            viewers += self.connections(s).await;
-        }
-        match cluster.beat(&sessions, viewers).await {
+        match cluster.beat(&sessions, beat.viewers).await {
             Ok(lost) => {
+                beat.renewed = std::time::Instant::now();
                 for session in lost {
-                    // Another node hosts it now: the pages go there, and this copy closes once empty.
                     tracing::warn!(session, "room taken over by another node");
-                    if let Ok(mut rooms) = self.inner.rooms.lock()
-                        && let Some(tx) = rooms.remove(&session)
-                    {
-                        let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
+                    self.give_up(session);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "node heartbeat failed");
+                if beat.renewed.elapsed() > cluster.lease() {
+                    for session in sessions {
+                        tracing::warn!(session, "no heartbeat for a whole lease: giving the room up");
+                        self.give_up(session);
                     }
                 }
             }
-            Err(e) => tracing::error!(error = %e, "node heartbeat failed"),
+        }
+        let mut viewers = 0;
+        for s in self.open_sessions() {
+            viewers += tokio::time::timeout(Duration::from_millis(500), self.connections(s))
+                .await
+                .unwrap_or(0);
+        }
+        beat.viewers = viewers;
+    }
+
+    /// Another node hosts the room now: the pages here are told to reconnect (they find it there), and
+    /// this copy closes once they have gone.
+    fn give_up(&self, session: i64) {
+        if let Ok(mut rooms) = self.inner.rooms.lock()
+            && let Some(tx) = rooms.remove(&session)
+        {
+            let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
         }
     }
 
@@ -413,9 +448,12 @@ impl Rooms {
                     self.tell_quiz_closed(session, quiz);
                     None
                 }
-                Some(RemoteCmd::Present) => {
-                    Some(serde_json::to_string(&self.present_viewers(session).await).unwrap_or_default())
-                }
+                // `null` when the room is not open here yet (just placed or handed over): its pages
+                // are on their way, so "nobody" would be wrong.
+                Some(RemoteCmd::Present) => Some(match self.room_of(session) {
+                    Some(_) => serde_json::to_string(&self.present_viewers(session).await).unwrap_or_default(),
+                    None => "null".into(),
+                }),
                 None => None,
             };
             if let Err(e) = cluster.finish(id, reply).await {
@@ -517,15 +555,24 @@ impl Rooms {
 /// What the use cases tell a session's room, on whichever node hosts it.
 impl LiveRoom for Rooms {
     async fn present_chairs(&self, session: i64) -> Result<Vec<i64>, ServiceError> {
-        let Some((cluster, node)) = self.remote_owner(session).await else {
+        let Some(cluster) = &self.inner.cluster else {
             return Ok(self.present_viewers(session).await);
         };
-        match cluster.ask_present(&node, session, ASK_WITHIN).await? {
-            Some(chairs) => Ok(chairs),
-            None => Err(ServiceError::refused(
-                "直播间所在的服务器暂时没有回应，请稍后再试。",
-                "The server hosting the room did not answer; please try again in a moment.",
-            )),
+        let moving = || {
+            ServiceError::refused(
+                "直播间正在切换服务器，暂时无法确认谁在场，请几秒钟后再试。",
+                "The room is moving between servers and cannot tell who is present; try again in a few seconds.",
+            )
+        };
+        match cluster.owner_of(session).await? {
+            // Nobody is connected anywhere.
+            Owner::Nowhere => Ok(Vec::new()),
+            Owner::Here if self.room_of(session).is_some() => Ok(self.present_viewers(session).await),
+            Owner::Here | Owner::Moving => Err(moving()),
+            Owner::There { node, .. } => cluster
+                .ask_present(&node, session, ASK_WITHIN)
+                .await?
+                .ok_or_else(moving),
         }
     }
 

@@ -169,6 +169,12 @@ impl Room {
 
     /// Runs until the room has been empty for `idle`.
     pub async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, idle: Duration) {
+        // Before the first join is handled (joins wait in `rx`): intervals still open from before this
+        // room existed were counted by a process that died or a node that lost the room, and end at
+        // their last heartbeat. The chairs' connections here open intervals of their own.
+        if let Err(e) = sessions_db::close_open_intervals(&self.db, self.session_id, Utc::now()).await {
+            tracing::error!(error = %e, "closing earlier attendance failed");
+        }
         let mut attendance_tick = tokio::time::interval(Duration::from_secs(30));
         let mut counter_tick = tokio::time::interval(Duration::from_secs(3));
         let mut empty_since: Option<tokio::time::Instant> = None;

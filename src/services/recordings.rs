@@ -23,6 +23,8 @@ use crate::domain::session::{RoomRole, SessionRecord, SessionStatus};
 pub struct RecordingFiles {
     pub dir: PathBuf,
     pub store: Option<Arc<crate::storage::S3Store>>,
+    /// Other nodes record too (`[cluster]`): a recording whose files are not in `dir` may be theirs.
+    pub several_nodes: bool,
 }
 
 /// The object key of a recording file in the store.
@@ -253,8 +255,10 @@ pub async fn delete(db: &impl ConnectionTrait, who: &Moderates, f: &RecordingFil
 
 /// Finalises recordings whose lecture ended while no room was writing them (the session was ended
 /// from its page, or by the forgotten-session job, or the process died mid-lecture): the unfinished
-/// files are recovered (`mediafile::webm::recover`) and made seekable.
-pub async fn finalise_orphans(db: &impl ConnectionTrait, dir: &Path) -> Result<usize, ServiceError> {
+/// files are recovered (`mediafile::webm::recover`) and made seekable. With several nodes, only the
+/// node holding the files does it: on another node they are missing, which says nothing about them.
+pub async fn finalise_orphans(db: &impl ConnectionTrait, f: &RecordingFiles) -> Result<usize, ServiceError> {
+    let dir = &f.dir;
     let mut done = 0;
     // A room finalises its own recording within seconds of the end; this waits well past that, so it
     // never touches a file a room is still writing.
@@ -263,7 +267,7 @@ pub async fn finalise_orphans(db: &impl ConnectionTrait, dir: &Path) -> Result<u
         let ended = sessions_db::get(db, r.session_id)
             .await?
             .is_none_or(|s| s.status != SessionStatus::Live && s.ended_at.is_none_or(|e| e < settled));
-        if !ended {
+        if !ended || (f.several_nodes && !crate::domain::recording::files(dir, &r.token).0.exists()) {
             continue;
         }
         let token = r.token.clone();

@@ -9,11 +9,17 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 
 /// The policy; `connect-src` gets the page's own ws(s) origin added per request (older Safari does not
-/// count WebSockets as 'self'). The live room plays MediaStreams (`blob:`/`mediastream:`), and QR codes
-/// are `data:` images.
+/// count WebSockets as 'self'), and with several nodes each node's; `media-src` (added per request)
+/// allows MediaStreams (`blob:`/`mediastream:`) and the nodes' sites. QR codes are `data:` images.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-media-src 'self' blob: mediastream:; font-src 'self'; object-src 'none'; base-uri 'none'; \
-form-action 'self'; frame-ancestors 'self'";
+font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+/// Only plain origins from the node registry go into the policy.
+fn plain(origin: &str) -> bool {
+    origin
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b';' && b != b',' && b != b'\'')
+}
 
 /// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port]; with several
 /// nodes, also each node's own origin (a page from one node opens the room's socket on another).
@@ -23,7 +29,7 @@ fn websocket_sources(req: &ServiceRequest) -> String {
         .map(|s| s.rooms.socket_origins())
         .unwrap_or_default()
         .into_iter()
-        .filter(|o| o.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b','))
+        .filter(|o| plain(o))
         .map(|o| format!(" {o}"))
         .collect();
     let host = req
@@ -45,7 +51,19 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let csp = format!("{CSP}; connect-src 'self'{}", websocket_sources(&req));
+    // With several nodes, live audio redirected to the node hosting the room plays from there.
+    let media: String = req
+        .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
+        .map(|s| s.rooms.node_origins())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| plain(o))
+        .map(|o| format!(" {o}"))
+        .collect();
+    let csp = format!(
+        "{CSP}; media-src 'self' blob: mediastream:{media}; connect-src 'self'{}",
+        websocket_sources(&req)
+    );
     // Handler errors arrive here already rendered as responses (the error pages), so they get the headers.
     let mut res = next.call(req).await?;
     let h = res.headers_mut();

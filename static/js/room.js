@@ -74,8 +74,9 @@
   // With several servers the room is on one of them: the page first asks where (the room may have
   // moved since the last connection: its server stopped or died), then opens the socket there.
   // A server that stopped answering is still named as the room's until its lease runs out (a few
-  // seconds): told the socket that just failed again, the page waits that long (`settle_ms`, plus jitter)
-  // and asks once more, by when the room has moved if that server is gone.
+  // seconds): told the socket that just failed again, and that its server has missed a heartbeat
+  // (`settle_ms` > 0), the page waits that long (plus jitter) and asks once more, by when the room has
+  // moved if that server is gone.
   var located = false;      // cfg.ws is fresh from the page itself for the first connection
   var failedWs = null;      // the socket URL that last failed to hold
   function connect() {
@@ -89,7 +90,9 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (j) {
         if (ws !== asked) { return; }
+        // Once per failure: the next answer is followed whatever it says.
         if (j.ws === failedWs && j.settle_ms > 0) {
+          failedWs = null;
           reconnectTimer = setTimeout(connect, j.settle_ms + Math.random() * 1000);
           return;
         }

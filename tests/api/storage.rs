@@ -105,6 +105,7 @@ async fn a_finished_recording_is_uploaded_served_by_range_to_invited_chairs_and_
     let f = quorum::services::recordings::RecordingFiles {
         dir: files.clone(),
         store: store.clone(),
+        several_nodes: false,
     };
     assert_eq!(
         quorum::services::recordings::upload_finished(&app.db, &f)
