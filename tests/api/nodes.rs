@@ -254,12 +254,21 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     // Her earlier attendance (the fixture's hour) and her connection on A.
     let before = intervals_consistent(&s.app, session, chair_id).await;
 
+    let moderator = b.browser();
+    assert_eq!(moderator.sign_in("13800000003", PASSWORD).await.status().as_u16(), 303);
+
     // A dies (kill -9): no goodbye, its lease runs out; the pages find the room on B.
     let killed = Instant::now();
     a.child.kill().unwrap();
     a.child.wait().unwrap();
     publisher.close().await;
     viewer.close().await;
+    // Meanwhile nobody can say who is present: the quiz is not opened for nobody, the moderator is
+    // asked to try again.
+    let refused = moderator.open_quiz(session).await;
+    assert_eq!(refused.status().as_u16(), 400);
+    assert!(refused.text().await.unwrap().contains("直播间正在切换服务器"));
+    assert!(quorum::db::quiz::for_session(&s.app.db, session).await.unwrap().unwrap().opened_at.is_none());
     let (ws, (_lecture, publisher), (mut watching, viewer)) =
         come_back(&b.base, session, &lecturer, &chair, Duration::from_secs(15)).await;
     let back = killed.elapsed();
@@ -269,6 +278,12 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     assert_eq!(lease.node, "b");
     // A's interval for her ended when the room opened on B; her connection there has its own.
     assert_eq!(intervals_consistent(&s.app, session, chair_id).await, before + 1);
+    // Now the quiz opens, for her (on B), from B's own room.
+    assert_eq!(moderator.open_quiz(session).await.status().as_u16(), 303);
+    watching.expect("quiz", Duration::from_secs(5)).await.unwrap();
+    let q = quorum::db::quiz::for_session(&s.app.db, session).await.unwrap().unwrap();
+    let attempts = quorum::db::quiz::attempts_of_quiz(&s.app.db, q.id).await.unwrap();
+    assert_eq!(attempts.iter().map(|a| a.person_id).collect::<Vec<_>>(), vec![chair_id]);
 
     // C joins; B is stopped (SIGTERM): it hands the room to C and tells the pages, which go there.
     let c = Node::start(&s.app, &banks, "c");
