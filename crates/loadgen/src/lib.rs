@@ -129,6 +129,17 @@ impl Server {
         Ok(())
     }
 
+    /// SIGTERM without waiting: the clients react to what the server tells them while it stops.
+    pub fn send_term(&self) -> Result<(), Error> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        if !status.success() {
+            return Err("kill -TERM failed".into());
+        }
+        Ok(())
+    }
+
     /// SIGKILL: the process dies without a word, as in a crash or a lost machine.
     pub fn kill(&mut self) -> Result<(), Error> {
         self.child.kill()?;

@@ -335,29 +335,41 @@ async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &S
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let failed = Instant::now();
-    match args.failover {
-        Some(Failover::Term) => nodes[0].terminate()?,
-        _ => nodes[0].kill()?,
+    // SIGTERM: the node hands the room over and tells the pages at once (1012) while it finishes
+    // stopping. SIGKILL: nothing is said; the sockets just drop.
+    let drained = args.failover == Some(Failover::Term);
+    if drained {
+        nodes[0].send_term()?;
+    } else {
+        nodes[0].kill()?;
     }
-    drop(crowd);
-    publisher.close().await;
-    drop(lecturer);
     let client = reqwest::Client::new();
     let deadline = failed + Duration::from_secs(60);
-    let ws = relocate(&client, &base_b, seeded.session, &seeded.lecturer, &ws_a, deadline)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
-    let joins = seeded.chairs.iter().map(|t| {
-        let (client, base, failed_ws, token) = (client.clone(), base_b.clone(), ws_a.clone(), t.clone());
-        let session = seeded.session;
+    let (session, failed_ws) = (seeded.session, ws_a.clone());
+    let lecture = {
+        let (client, base, failed_ws, token) = (client.clone(), base_b.clone(), failed_ws.clone(), seeded.lecturer.clone());
+        let kbps = args.kbps;
+        let old = (lecturer, publisher);
         tokio::spawn(async move {
+            as_a_page(old.0, drained, &token).await;
+            old.1.close().await;
+            let ws = relocate(&client, &base, session, &token, &failed_ws, deadline).await?;
+            publish(&ws, &token, kbps).await.map_err(|e| BoxSendError::from(e.to_string()))
+        })
+    };
+    let joins = seeded.chairs.iter().zip(crowd).map(|(t, (signal, viewer))| {
+        let (client, base, failed_ws, token) = (client.clone(), base_b.clone(), failed_ws.clone(), t.clone());
+        tokio::spawn(async move {
+            as_a_page(signal, drained, &token).await;
+            viewer.close().await;
             let ws = relocate(&client, &base, session, &token, &failed_ws, deadline).await?;
             watch_again(ws, token, deadline).await
         })
     });
+    let joins = futures_util::future::join_all(joins).await;
+    let _lecture = lecture.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     let mut back = Vec::new();
-    for j in futures_util::future::join_all(joins).await {
+    for j in joins {
         if let Ok(Ok(joined)) = j {
             back.push(joined);
         }
@@ -370,9 +382,21 @@ async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &S
         _ => "room failed over (SIGKILL of node A → first keyframe on B)",
     };
     report(what, times, seeded.chairs.len());
-    publisher.close().await;
-    drop(lecturer);
+    _lecture.1.close().await;
     Ok(())
+}
+
+/// What the room page does when its node goes: told it is restarting (a drain), it waits 1–2 s
+/// (jittered, as `room.js` does after a 1012) before asking where the room is; a socket that just
+/// dropped (a killed node) is retried after its 1–1.5 s back-off.
+async fn as_a_page(mut signal: Signal, drained: bool, token: &str) {
+    let jitter = rand_jitter_ms(token);
+    if drained {
+        let _ = signal.expect("restarting", Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_millis(1000 + jitter)).await;
+    } else {
+        tokio::time::sleep(Duration::from_millis(1000 + jitter / 2)).await;
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
