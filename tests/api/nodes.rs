@@ -268,7 +268,14 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     let refused = moderator.open_quiz(session).await;
     assert_eq!(refused.status().as_u16(), 400);
     assert!(refused.text().await.unwrap().contains("直播间正在切换服务器"));
-    assert!(quorum::db::quiz::for_session(&s.app.db, session).await.unwrap().unwrap().opened_at.is_none());
+    assert!(
+        quorum::db::quiz::for_session(&s.app.db, session)
+            .await
+            .unwrap()
+            .unwrap()
+            .opened_at
+            .is_none()
+    );
     let (ws, (_lecture, publisher), (mut watching, viewer)) =
         come_back(&b.base, session, &lecturer, &chair, Duration::from_secs(15)).await;
     let back = killed.elapsed();
@@ -281,7 +288,10 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     // Now the quiz opens, for her (on B), from B's own room.
     assert_eq!(moderator.open_quiz(session).await.status().as_u16(), 303);
     watching.expect("quiz", Duration::from_secs(5)).await.unwrap();
-    let q = quorum::db::quiz::for_session(&s.app.db, session).await.unwrap().unwrap();
+    let q = quorum::db::quiz::for_session(&s.app.db, session)
+        .await
+        .unwrap()
+        .unwrap();
     let attempts = quorum::db::quiz::attempts_of_quiz(&s.app.db, q.id).await.unwrap();
     assert_eq!(attempts.iter().map(|a| a.person_id).collect::<Vec<_>>(), vec![chair_id]);
 

@@ -347,14 +347,21 @@ async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &S
     let deadline = failed + Duration::from_secs(60);
     let (session, failed_ws) = (seeded.session, ws_a.clone());
     let lecture = {
-        let (client, base, failed_ws, token) = (client.clone(), base_b.clone(), failed_ws.clone(), seeded.lecturer.clone());
+        let (client, base, failed_ws, token) = (
+            client.clone(),
+            base_b.clone(),
+            failed_ws.clone(),
+            seeded.lecturer.clone(),
+        );
         let kbps = args.kbps;
         let old = (lecturer, publisher);
         tokio::spawn(async move {
             as_a_page(old.0, drained, &token).await;
             old.1.close().await;
             let ws = relocate(&client, &base, session, &token, &failed_ws, deadline).await?;
-            publish(&ws, &token, kbps).await.map_err(|e| BoxSendError::from(e.to_string()))
+            publish(&ws, &token, kbps)
+                .await
+                .map_err(|e| BoxSendError::from(e.to_string()))
         })
     };
     let joins = seeded.chairs.iter().zip(crowd).map(|(t, (signal, viewer))| {
