@@ -101,10 +101,6 @@ impl Cluster {
         &self.cfg.node_url
     }
 
-    pub fn lease(&self) -> Duration {
-        self.cfg.lease
-    }
-
     pub fn heartbeat_every(&self) -> Duration {
         self.cfg.lease / 3
     }
@@ -224,18 +220,23 @@ impl Cluster {
     pub async fn drain(&self, rooms: &[i64]) -> Result<(), DbErr> {
         self.stopping.store(true, Ordering::Relaxed);
         nodes::set_draining(&self.db, &self.cfg.node_id).await?;
-        let all = self.refresh().await?;
+        let mut all = self.refresh().await?;
         let now = Utc::now();
-        let Some(next) = placement::successor(&all, &self.cfg.node_id, now, self.ttl()) else {
-            tracing::warn!("draining with no other node: rooms wait for a node to come back");
-            return Ok(());
-        };
         for &session in rooms {
+            // Chosen again for each room, counting the rooms handed over so far.
+            let Some(next) = placement::successor(&all, &self.cfg.node_id, now, self.ttl()).map(|n| n.id.clone())
+            else {
+                tracing::warn!("draining with no other node: rooms wait for a node to come back");
+                return Ok(());
+            };
             let lease = nodes::lease(&self.db, session).await?;
             if let Some(l) = lease.filter(|l| l.node == self.cfg.node_id)
-                && nodes::take(&self.db, session, Some(&l), &next.id, now + self.ttl()).await?
+                && nodes::take(&self.db, session, Some(&l), &next, now + self.ttl()).await?
             {
-                tracing::info!(session, to = %next.id, "room handed over");
+                tracing::info!(session, to = %next, "room handed over");
+                if let Some(n) = all.iter_mut().find(|n| n.id == next) {
+                    n.rooms += 1;
+                }
             }
         }
         Ok(())

@@ -64,35 +64,36 @@ struct Inner {
 pub enum RoomError {
     /// Another node hosts it: the page goes there (its URL).
     Elsewhere(String),
-    /// No node can host it now, or something failed.
-    Unavailable(String),
+    /// No node can host it now (every node is stopping, or its last one just went): try again soon.
+    NoNode,
+    /// Something failed (the database, the media runtime).
+    Failed(String),
 }
 
 impl std::fmt::Display for RoomError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RoomError::Elsewhere(url) => write!(f, "the room is on the node at {url}"),
-            RoomError::Unavailable(e) => write!(f, "room unavailable: {e}"),
+            RoomError::NoNode => write!(f, "no node can host the room now"),
+            RoomError::Failed(e) => write!(f, "room failed: {e}"),
         }
     }
 }
 
 impl From<String> for RoomError {
     fn from(e: String) -> Self {
-        RoomError::Unavailable(e)
+        RoomError::Failed(e)
     }
 }
 
 impl From<sea_orm::DbErr> for RoomError {
     fn from(e: sea_orm::DbErr) -> Self {
-        RoomError::Unavailable(e.to_string())
+        RoomError::Failed(e.to_string())
     }
 }
 
 /// What the heartbeat carries from one beat to the next.
 struct Beat {
-    /// When the leases were last renewed.
-    renewed: std::time::Instant,
     /// Connections counted after the last beat, reported with the next.
     viewers: usize,
 }
@@ -202,9 +203,7 @@ impl Rooms {
             match cluster.place(session, true).await? {
                 Owner::Here => {}
                 Owner::There { url, .. } => return Err(RoomError::Elsewhere(url)),
-                Owner::Moving | Owner::Nowhere => {
-                    return Err(RoomError::Unavailable("no node can host the room".into()));
-                }
+                Owner::Moving | Owner::Nowhere => return Err(RoomError::NoNode),
             }
         }
         if let Some(tx) = self.room_of(session) {
@@ -256,7 +255,7 @@ impl Rooms {
             member,
             outbox,
         })
-        .map_err(|_| RoomError::Unavailable("room closed".into()))?;
+        .map_err(|_| RoomError::Failed("room closed".into()))?;
         Ok(Connection { id, events, cmds })
     }
 
@@ -276,7 +275,7 @@ impl Rooms {
                 socket: cluster::socket_url(&url, session),
                 settle,
             })),
-            Owner::Moving | Owner::Nowhere => Err(RoomError::Unavailable("no node can host the room".into())),
+            Owner::Moving | Owner::Nowhere => Err(RoomError::NoNode),
         }
     }
 
@@ -359,10 +358,7 @@ impl Rooms {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(c.heartbeat_every());
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut beat = Beat {
-                renewed: std::time::Instant::now(),
-                viewers: 0,
-            };
+            let mut beat = Beat { viewers: 0 };
             while !c.is_stopping() {
                 tick.tick().await;
                 me.heartbeat(&c, &mut beat).await;
@@ -382,44 +378,36 @@ impl Rooms {
     }
 
     /// One heartbeat: leases renewed first (a busy room must not hold the renewal up), then the load
-    /// counted for the next one. A node that cannot renew for a whole lease gives its rooms up: the
-    /// other nodes have placed them elsewhere by then, and its pages must go there.
+    /// counted for the next one. Rooms are given up only when the database says another node holds
+    /// them: a database that does not answer at all is down for every node, and the lectures here go
+    /// on meanwhile (no other node can take them either).
     async fn heartbeat(&self, cluster: &Cluster, beat: &mut Beat) {
         let sessions = self.open_sessions();
         match cluster.beat(&sessions, beat.viewers).await {
             Ok(lost) => {
-                beat.renewed = std::time::Instant::now();
                 for session in lost {
                     tracing::warn!(session, "room taken over by another node");
                     self.give_up(session);
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "node heartbeat failed");
-                if beat.renewed.elapsed() > cluster.lease() {
-                    for session in sessions {
-                        tracing::warn!(session, "no heartbeat for a whole lease: giving the room up");
-                        self.give_up(session);
-                    }
-                }
-            }
+            Err(e) => tracing::error!(error = %e, "node heartbeat failed"),
         }
-        let mut viewers = 0;
-        for s in self.open_sessions() {
-            viewers += tokio::time::timeout(Duration::from_millis(500), self.connections(s))
+        // All rooms at once, under one deadline: a room busy with a crowd joining counts as 0 this time.
+        let counts = self.open_sessions().into_iter().map(|s| async move {
+            tokio::time::timeout(Duration::from_millis(500), self.connections(s))
                 .await
-                .unwrap_or(0);
-        }
-        beat.viewers = viewers;
+                .unwrap_or(0)
+        });
+        beat.viewers = futures_util::future::join_all(counts).await.into_iter().sum();
     }
 
-    /// Another node hosts the room now: the pages here are told to reconnect (they find it there), and
-    /// this copy closes once they have gone.
+    /// Another node hosts the room now: this copy tells its pages to reconnect (they find the room
+    /// there) and ends at once, leaving the recording to the new host.
     fn give_up(&self, session: i64) {
         if let Ok(mut rooms) = self.inner.rooms.lock()
             && let Some(tx) = rooms.remove(&session)
         {
-            let _ = tx.send(Cmd::Broadcast(ServerMsg::Restarting));
+            let _ = tx.send(Cmd::GiveUp);
         }
     }
 

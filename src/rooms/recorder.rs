@@ -52,6 +52,9 @@ pub enum Ctl {
         finish: bool,
         done: oneshot::Sender<()>,
     },
+    /// Stop the tap and close the files without a word to the database: another node hosts the room
+    /// now and records it; what this copy would write (segments, sizes) would overwrite that.
+    Abandon(oneshot::Sender<()>),
 }
 
 /// The room's handle on its tap.
@@ -107,6 +110,14 @@ impl Recorder {
     /// The live audio, from now on.
     pub fn listen(&self) -> broadcast::Receiver<Arc<LiveAudio>> {
         self.live.subscribe()
+    }
+
+    /// Stops the tap without touching the recording's row (another node records the room now).
+    pub async fn abandon(self) {
+        let (done, wait) = oneshot::channel();
+        if self.ctl.send(Ctl::Abandon(done)).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), wait).await;
+        }
     }
 
     /// Stops the tap and waits until the files are flushed (and finalised with `finish`).
@@ -402,6 +413,11 @@ impl Tap {
                         let _ = done.send(());
                         return;
                     }
+                    Some(Ctl::Abandon(done)) => {
+                        self.abandon().await;
+                        let _ = done.send(());
+                        return;
+                    }
                     None => break,
                 },
             }
@@ -453,6 +469,16 @@ impl Tap {
             return;
         };
         let _ = db::add_chapter(&self.db, sink.record.id, at as i64, kind, Utc::now()).await;
+    }
+
+    /// Closes the files (flushed, not finalised) and writes nothing to the database.
+    async fn abandon(&mut self) {
+        self.running = None;
+        let Some(sink) = self.sink.take() else { return };
+        let (reply, wait) = oneshot::channel();
+        if sink.tx.send(Write::Close(false, reply)).is_ok() {
+            let _ = wait.await;
+        }
     }
 
     async fn close(&mut self, finish: bool) {

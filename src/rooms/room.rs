@@ -93,6 +93,9 @@ pub enum Cmd {
         conn: ConnId,
         role: RoomRole,
     },
+    /// Another node hosts the room now: tell the pages to reconnect (they find it there) and end this
+    /// copy at once, its recording left to the new host.
+    GiveUp,
 }
 
 struct Conn {
@@ -185,6 +188,10 @@ impl Room {
             let idle_deadline = empty_since.map(|t| t + idle);
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(Cmd::GiveUp) => {
+                        self.give_up().await;
+                        break;
+                    }
                     Some(c) => self.handle(c).await,
                     None => break,
                 },
@@ -330,6 +337,8 @@ impl Room {
                 let _ = reply.send(self.recorder.as_ref().map(|r| r.listen()));
             }
             Cmd::SetRole { conn, role } => self.set_role(conn, role).await,
+            // Handled by `run`, which ends the room.
+            Cmd::GiveUp => {}
         }
     }
 
@@ -434,6 +443,25 @@ impl Room {
         }
         self.send(conn, ServerMsg::Role { role: role.code() });
         self.broadcast_people();
+    }
+
+    /// Every page is told to reconnect and its attendance ends now; the recorder stops without a word
+    /// to the database (the new host's recorder owns the recording's row).
+    async fn give_up(&mut self) {
+        self.broadcast(ServerMsg::Restarting);
+        let now = Utc::now();
+        for (_, c) in self.conns.drain() {
+            if let Some(id) = c.interval
+                && let Err(e) = sessions_db::close_interval(&self.db, id, now).await
+            {
+                tracing::error!(error = %e, "closing attendance failed");
+            }
+            close_legs(c).await;
+        }
+        if let Some(r) = self.recorder.take() {
+            r.abandon().await;
+        }
+        tracing::info!(session = self.session_id, "room given up to another node");
     }
 
     async fn join(&mut self, conn: ConnId, member: Member, outbox: mpsc::UnboundedSender<ServerMsg>) {

@@ -93,6 +93,7 @@
         // Once per failure: the next answer is followed whatever it says.
         if (j.ws === failedWs && j.settle_ms > 0) {
           failedWs = null;
+          ws = { readyState: 3 };   // waiting, not connecting: the watchdog leaves the wait alone
           reconnectTimer = setTimeout(connect, j.settle_ms + Math.random() * 1000);
           return;
         }

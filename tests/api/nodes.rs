@@ -230,6 +230,21 @@ async fn a_page_from_one_node_watches_the_room_on_another_and_commands_from_any_
         }
     };
     assert_eq!(ended["status"], "ended");
+
+    // Another node takes the lease over (as after A had been cut off from the database): A's next
+    // heartbeat finds it lost, and A tells its pages to go (where they find the room on B).
+    let lease = quorum::db::nodes::lease(&s.app.db, session).await.unwrap().unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::seconds(6);
+    assert!(
+        quorum::db::nodes::take(&s.app.db, session, Some(&lease), "b", until)
+            .await
+            .unwrap()
+    );
+    first.expect("restarting", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        locate(&b.base, session, &tokens[0]).await.as_deref(),
+        Some(node_b.ws_url(session).as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -272,7 +272,9 @@ async fn live_audio(
                 .insert_header((header::LOCATION, format!("{url}{}", urls::live_audio(*id))))
                 .finish());
         }
-        Err(RoomError::Unavailable(e)) => return Err(AppError::Unavailable(e)),
+        Err(e @ RoomError::NoNode) => return Err(AppError::Unavailable(e.to_string())),
+        // As before there were nodes: no live audio to be had.
+        Err(RoomError::Failed(_)) => return Err(AppError::NotFound),
     };
     let listening = Listening::start(&state.db, &access).await?;
     let guard = ListenGuard {

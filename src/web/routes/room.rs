@@ -59,10 +59,11 @@ async fn locate(
         .json(serde_json::json!({ "ws": ws, "settle_ms": settle.as_millis() })))
 }
 
-/// A room that cannot be reached here: no node can host it now (every node is stopping).
+/// A room that cannot be reached here.
 fn room_error(e: RoomError) -> AppError {
     match e {
-        RoomError::Unavailable(e) => AppError::Unavailable(e),
+        RoomError::NoNode => AppError::Unavailable(e.to_string()),
+        RoomError::Failed(e) => AppError::Internal(e),
         // Only `join` and `listen` answer Elsewhere; their handlers deal with it.
         RoomError::Elsewhere(url) => AppError::Internal(format!("room elsewhere: {url}")),
     }
