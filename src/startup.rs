@@ -40,6 +40,7 @@ impl Application {
                 .enabled
                 .then(|| crate::rooms::recorder::RecordingConfig {
                     dir: settings.recordings_dir(),
+                    node: settings.cluster.node_id.clone(),
                 }),
             cluster_config(&settings),
         );

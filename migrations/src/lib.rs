@@ -30,6 +30,7 @@ mod m20261203_000027_version_drafts;
 mod m20261203_000028_audit_trail;
 mod m20261203_000029_privacy_notice;
 mod m20261203_000030_nodes;
+mod m20261203_000031_recording_writer;
 
 /// Marks every chair's counting attempt from scratch (the migration's backfill); tests check it agrees
 /// with the Rust rule.
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000028_audit_trail::Migration),
             Box::new(m20261203_000029_privacy_notice::Migration),
             Box::new(m20261203_000030_nodes::Migration),
+            Box::new(m20261203_000031_recording_writer::Migration),
         ]
     }
 }

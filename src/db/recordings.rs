@@ -195,6 +195,59 @@ pub async fn set_state(db: &impl ConnectionTrait, id: i64, state: RecordingState
 }
 
 /// Sizes and duration as written so far (or finally, with `finished`).
+/// With several nodes: this node is about to write the recording's files. The first writer (or the
+/// same one again) keeps the name, and so does a node that can reach the files (`fresh_token` is
+/// `None`: a folder the nodes share). A node taking over files it cannot reach starts them afresh
+/// under `fresh_token`: the part on the other node's disk keeps the old name, which no row refers to
+/// any more, so it is never finalised or uploaded as this recording; the segments and chapters that
+/// described it go with it. Returns whether the recording was started afresh.
+pub async fn claim_writing(
+    db: &impl ConnectionTrait,
+    id: i64,
+    node: &str,
+    fresh_token: Option<&str>,
+) -> Result<bool, DbErr> {
+    let Some(row) = recording::Entity::find_by_id(id).one(db).await? else {
+        return Ok(false);
+    };
+    let taking_over = row.writer_node.as_deref().is_some_and(|n| n != node);
+    match (taking_over, fresh_token) {
+        (false, _) if row.writer_node.as_deref() == Some(node) => Ok(false),
+        (false, _) | (true, None) => {
+            recording::ActiveModel {
+                id: Set(id),
+                writer_node: Set(Some(node.to_string())),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            Ok(false)
+        }
+        (true, Some(fresh_token)) => {
+            recording::ActiveModel {
+                id: Set(id),
+                writer_node: Set(Some(node.to_string())),
+                token: Set(fresh_token.to_string()),
+                duration_ms: Set(0),
+                video_bytes: Set(0),
+                audio_bytes: Set(0),
+                ..Default::default()
+            }
+            .update(db)
+            .await?;
+            recording_segment::Entity::delete_many()
+                .filter(recording_segment::Column::RecordingId.eq(id))
+                .exec(db)
+                .await?;
+            recording_chapter::Entity::delete_many()
+                .filter(recording_chapter::Column::RecordingId.eq(id))
+                .exec(db)
+                .await?;
+            Ok(true)
+        }
+    }
+}
+
 pub async fn set_progress(
     db: &impl ConnectionTrait,
     id: i64,

@@ -34,6 +34,8 @@ use crate::domain::recording::{ChapterKind, RecordingRecord, RecordingState};
 #[derive(Debug, Clone)]
 pub struct RecordingConfig {
     pub dir: PathBuf,
+    /// This node's id when there are several (`db::recordings::claim_writing`).
+    pub node: Option<String>,
 }
 
 /// One 20 ms (or other) Opus packet of the live audio, for the HTTP stream.
@@ -145,6 +147,28 @@ async fn open_sink(db: &DatabaseConnection, session: i64, c: &RecordingConfig) -
     if !matches!(record.state, RecordingState::Recording | RecordingState::Paused) {
         return Err(format!("recording {} is {}", record.id, record.state.code()));
     }
+    // Another node wrote it until now (the room moved here). In a folder the nodes share its files are
+    // here and continue; otherwise they are on that node's disk, and the recording starts afresh here
+    // under a new name.
+    let here = crate::domain::recording::files(&c.dir, &record.token).0.exists();
+    let fresh = (!here).then(crate::services::tokens::new_token);
+    let record = match &c.node {
+        Some(node)
+            if db::claim_writing(db, record.id, node, fresh.as_deref())
+                .await
+                .map_err(|e| e.to_string())? =>
+        {
+            tracing::warn!(
+                recording = record.id,
+                "the room moved here: its recording starts afresh on this node"
+            );
+            db::for_session(db, session)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the recording vanished")?
+        }
+        _ => record,
+    };
     let paths = crate::domain::recording::files(&c.dir, &record.token);
     let (tx, rx) = std::sync::mpsc::channel();
     let (ready_tx, ready) = oneshot::channel();

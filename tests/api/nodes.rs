@@ -268,6 +268,15 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     );
     // Her earlier attendance (the fixture's hour) and her connection on A.
     let before = intervals_consistent(&s.app, session, chair_id).await;
+    let recording = quorum::db::recordings::for_session(&s.app.db, session)
+        .await
+        .unwrap()
+        .unwrap();
+    let files = |node: &str, token: &str| {
+        let dir = s.app.var_dir().join(format!("node-{node}")).join("recordings");
+        quorum::domain::recording::files(&dir, token).0
+    };
+    assert!(files("a", &recording.token).exists(), "A records the lecture");
 
     let moderator = b.browser();
     assert_eq!(moderator.sign_in("13800000003", PASSWORD).await.status().as_u16(), 303);
@@ -298,6 +307,14 @@ async fn a_killed_node_s_room_comes_up_on_another_and_a_stopped_node_hands_its_r
     assert!(back < Duration::from_secs(15), "media again after {back:?}");
     let lease = quorum::db::nodes::lease(&s.app.db, session).await.unwrap().unwrap();
     assert_eq!(lease.node, "b");
+    // B records afresh under a new name; A's part keeps the old one, which nothing refers to now.
+    let moved = quorum::db::recordings::for_session(&s.app.db, session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.id, recording.id);
+    assert_ne!(moved.token, recording.token);
+    assert!(files("b", &moved.token).exists() && !files("b", &recording.token).exists());
     // A's interval for her ended when the room opened on B; her connection there has its own.
     assert_eq!(intervals_consistent(&s.app, session, chair_id).await, before + 1);
     // Now the quiz opens, for her (on B), from B's own room.

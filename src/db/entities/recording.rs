@@ -16,6 +16,7 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     pub deleted_at: Option<DateTimeUtc>,
     pub deleted_by: Option<i64>,
+    pub writer_node: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
