@@ -498,16 +498,8 @@ pub async fn close_interval(db: &impl ConnectionTrait, id: i64, at: DateTime<Utc
 /// Closes intervals whose connection vanished without a goodbye (a crash or a killed process): they
 /// end at the last heartbeat seen.
 pub async fn close_stale_intervals(db: &impl ConnectionTrait, seen_before: DateTime<Utc>) -> Result<u64, DbErr> {
-    let r = attendance_interval::Entity::update_many()
-        .col_expr(
-            attendance_interval::Column::LeftAt,
-            Expr::col(attendance_interval::Column::LastSeenAt),
-        )
-        .filter(attendance_interval::Column::LeftAt.is_null())
-        .filter(attendance_interval::Column::LastSeenAt.lt(seen_before))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected)
+    let which = sea_orm::Condition::all().add(attendance_interval::Column::LastSeenAt.lt(seen_before));
+    end_open_at_last_seen(db, which).await
 }
 
 /// Ends the session's intervals opened before `before` and still open, at their last heartbeat: when a
@@ -518,14 +510,21 @@ pub async fn close_open_intervals(
     session: i64,
     before: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    let which = sea_orm::Condition::all()
+        .add(attendance_interval::Column::SessionId.eq(session))
+        .add(attendance_interval::Column::JoinedAt.lt(before));
+    end_open_at_last_seen(db, which).await
+}
+
+/// Open intervals matching `which` end at their last heartbeat.
+async fn end_open_at_last_seen(db: &impl ConnectionTrait, which: sea_orm::Condition) -> Result<u64, DbErr> {
     let r = attendance_interval::Entity::update_many()
         .col_expr(
             attendance_interval::Column::LeftAt,
             Expr::col(attendance_interval::Column::LastSeenAt),
         )
-        .filter(attendance_interval::Column::SessionId.eq(session))
-        .filter(attendance_interval::Column::JoinedAt.lt(before))
         .filter(attendance_interval::Column::LeftAt.is_null())
+        .filter(which)
         .exec(db)
         .await?;
     Ok(r.rows_affected)

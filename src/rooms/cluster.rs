@@ -284,20 +284,6 @@ impl Cluster {
             .unwrap_or_default()
     }
 
-    /// The registered nodes' sites as WebSocket origins (`ws://host:port`, or `wss://` for https):
-    /// what a page's Content-Security-Policy must allow it to connect to.
-    pub fn socket_origins(&self) -> Vec<String> {
-        self.nodes
-            .read()
-            .map(|all| {
-                all.iter()
-                    .map(|n| socket_url(origin_of(&n.url), 0))
-                    .filter_map(|u| u.strip_suffix("/sessions/0/ws").map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// Leaves a command for the node hosting `session`'s room and wakes it.
     pub async fn tell(&self, node: &str, session: i64, cmd: &RemoteCmd) -> Result<i64, DbErr> {
         let body = serde_json::to_string(cmd).map_err(|e| DbErr::Custom(e.to_string()))?;
@@ -403,16 +389,23 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-/// The room socket's URL on a node (`http://…` → `ws://…`).
-pub fn socket_url(node_url: &str, session: i64) -> String {
-    let ws = if let Some(rest) = node_url.strip_prefix("https://") {
+/// The same address for a WebSocket (`http://…` → `ws://…`, `https://…` → `wss://…`).
+pub fn websocket_scheme(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("https://") {
         format!("wss://{rest}")
-    } else if let Some(rest) = node_url.strip_prefix("http://") {
+    } else if let Some(rest) = url.strip_prefix("http://") {
         format!("ws://{rest}")
     } else {
-        node_url.to_string()
-    };
-    format!("{}/sessions/{session}/ws", ws.trim_end_matches('/'))
+        url.to_string()
+    }
+}
+
+/// The room socket's URL on a node.
+pub fn socket_url(node_url: &str, session: i64) -> String {
+    format!(
+        "{}/sessions/{session}/ws",
+        websocket_scheme(node_url).trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -431,6 +424,7 @@ mod tests {
             socket_url("http://127.0.0.1:8081", 7),
             "ws://127.0.0.1:8081/sessions/7/ws"
         );
+        assert_eq!(websocket_scheme("https://q.example.org"), "wss://q.example.org");
     }
 
     #[test]

@@ -284,16 +284,6 @@ impl Rooms {
         self.inner.cluster.as_ref().map(|c| c.origins()).unwrap_or_default()
     }
 
-    /// The nodes' WebSocket origins a room page may connect to (none for a single process: its own
-    /// origin is allowed already).
-    pub fn socket_origins(&self) -> Vec<String> {
-        self.inner
-            .cluster
-            .as_ref()
-            .map(|c| c.socket_origins())
-            .unwrap_or_default()
-    }
-
     /// Whether a socket's `Origin` is the site of one of the nodes (a page served by one node opens the
     /// room's socket on another).
     pub async fn known_origin(&self, origin: &str) -> bool {

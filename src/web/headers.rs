@@ -21,17 +21,8 @@ fn plain(origin: &str) -> bool {
         .all(|b| b.is_ascii_graphic() && b != b';' && b != b',' && b != b'\'')
 }
 
-/// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port]; with several
-/// nodes, also each node's own origin (a page from one node opens the room's socket on another).
+/// `ws://host wss://host` for the Host the browser used, if it is a plain host[:port].
 fn websocket_sources(req: &ServiceRequest) -> String {
-    let nodes: String = req
-        .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
-        .map(|s| s.rooms.socket_origins())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|o| plain(o))
-        .map(|o| format!(" {o}"))
-        .collect();
     let host = req
         .headers()
         .get(header::HOST)
@@ -42,8 +33,8 @@ fn websocket_sources(req: &ServiceRequest) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
         });
     match host {
-        Some(h) => format!(" ws://{h} wss://{h}{nodes}"),
-        None => nodes,
+        Some(h) => format!(" ws://{h} wss://{h}"),
+        None => String::new(),
     }
 }
 
@@ -51,17 +42,22 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    // With several nodes, live audio redirected to the node hosting the room plays from there.
-    let media: String = req
+    // With several nodes, a page from one node opens the room's socket on another, and live audio
+    // redirected to the node hosting the room plays from there.
+    let nodes: Vec<String> = req
         .app_data::<actix_web::web::Data<crate::web::state::AppState>>()
         .map(|s| s.rooms.node_origins())
         .unwrap_or_default()
         .into_iter()
         .filter(|o| plain(o))
-        .map(|o| format!(" {o}"))
+        .collect();
+    let media: String = nodes.iter().map(|o| format!(" {o}")).collect();
+    let sockets: String = nodes
+        .iter()
+        .map(|o| format!(" {}", crate::rooms::cluster::websocket_scheme(o)))
         .collect();
     let csp = format!(
-        "{CSP}; media-src 'self' blob: mediastream:{media}; connect-src 'self'{}",
+        "{CSP}; media-src 'self' blob: mediastream:{media}; connect-src 'self'{}{sockets}",
         websocket_sources(&req)
     );
     // Handler errors arrive here already rendered as responses (the error pages), so they get the headers.
