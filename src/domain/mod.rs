@@ -22,6 +22,7 @@ pub mod room_state;
 pub mod roster;
 pub mod session;
 pub mod signin_link;
+pub mod simulcast;
 pub mod sms_code;
 pub mod statute;
 pub mod text;

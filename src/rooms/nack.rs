@@ -21,6 +21,7 @@ use std::time::Instant;
 use rtc::interceptor::{Attribute, AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::shared::TransportContext;
 use rtc::shared::error::Error as RtcError;
@@ -146,17 +147,20 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
         let mut keyframe_request = false;
+        let mut report = false;
         if let Packet::Rtcp(packets) = &msg.message.packet {
             for p in packets {
                 if let Some(nack) = p.as_any().downcast_ref::<TransportLayerNack>() {
                     self.handle_nack(msg.now, nack);
                 }
                 keyframe_request |= is_keyframe_request(p.as_ref());
+                report |= p.as_any().is::<ReceiverReport>();
             }
         }
         // A viewer asking for a keyframe (its picture broke: loss it could not repair, a cut that
-        // healed) must reach the SFU, which asks the publisher; inbound RTCP otherwise ends here.
-        if keyframe_request {
+        // healed) must reach the SFU, which asks the publisher; so must her receiver reports (her
+        // loss sets the video layer she gets). Inbound RTCP otherwise ends here.
+        if keyframe_request || report {
             msg.message.add(Attribute::DeliverToApplication);
         }
         self.read.push_back(msg);

@@ -19,9 +19,13 @@ pub enum ClientMsg {
     AudioOnly {
         on: bool,
     },
-    /// Ask for a publisher leg (lecturers: camera or screen; chairs allowed to speak: mic).
+    /// Ask for a publisher leg (lecturers: camera or screen; chairs allowed to speak: mic). With the
+    /// browser's offer (`sdp`, the room page: it may publish the camera in simulcast layers) the
+    /// server answers; without one the server makes the offer.
     Publish {
         source: Source,
+        #[serde(default)]
+        sdp: Option<String>,
     },
     Unpublish {
         source: Source,
@@ -92,7 +96,7 @@ impl ClientMsg {
     /// screen): such commands are checked against the sender's current roles before they reach the room.
     pub fn needs_staff(&self) -> bool {
         match self {
-            ClientMsg::Publish { source } => *source != Source::Mic,
+            ClientMsg::Publish { source, .. } => *source != Source::Mic,
             ClientMsg::RemoveChat { .. }
             | ClientMsg::AllowSpeak { .. }
             | ClientMsg::RevokeSpeak { .. }
@@ -188,6 +192,11 @@ pub enum ServerMsg {
         leg: String,
         sdp: String,
     },
+    /// The server's answer to the page's offer for a publisher leg.
+    Answer {
+        leg: String,
+        sdp: String,
+    },
     Attendance {
         rows: Vec<AttendanceOut>,
     },
@@ -221,6 +230,11 @@ pub enum ServerMsg {
     Leg {
         leg: String,
         state: &'static str,
+    },
+    /// Her link cannot carry even the lowest video (`on: true`): only sound comes until it recovers,
+    /// then video returns by itself (`on: false`). Her own audio-only switch is separate.
+    AutoAudioOnly {
+        on: bool,
     },
     /// The server is restarting: reconnect in a moment (the room's state is kept).
     Restarting,

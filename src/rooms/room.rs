@@ -34,6 +34,18 @@ pub struct Member {
     pub role: RoomRole,
 }
 
+/// A leg to open: a viewer's, or a publisher's (answering the page's offer when it made one).
+enum LegKind {
+    View { audio_only: bool },
+    Publish(Source, Option<String>),
+}
+
+/// A session description for the page: the server's offer, or its answer to the page's offer.
+pub enum Sdp {
+    Offer(String),
+    Answer(String),
+}
+
 pub enum Cmd {
     Join {
         conn: ConnId,
@@ -54,7 +66,8 @@ pub enum Cmd {
         conn: ConnId,
         leg: String,
         handle: LegHandle,
-        offer: String,
+        /// The server's offer, or its answer to the page's offer.
+        sdp: Sdp,
     },
     LegFailed {
         conn: ConnId,
@@ -311,12 +324,7 @@ impl Room {
             Cmd::Join { conn, member, outbox } => self.join(conn, member, outbox).await,
             Cmd::Leave { conn } => self.leave(conn).await,
             Cmd::Client { conn, msg, access } => self.traced(conn, msg, access.map(|a| *a)).await,
-            Cmd::LegOpened {
-                conn,
-                leg,
-                handle,
-                offer,
-            } => self.leg_opened(conn, leg, handle, offer).await,
+            Cmd::LegOpened { conn, leg, handle, sdp } => self.leg_opened(conn, leg, handle, sdp).await,
             Cmd::LegFailed { conn, leg, error } => self.leg_failed(conn, &leg, &error),
             Cmd::LegEvent { conn, leg, id, event } => self.leg_event(conn, leg, id, event).await,
             Cmd::Broadcast(msg) => self.broadcast(msg),
@@ -357,7 +365,7 @@ impl Room {
         );
     }
 
-    async fn leg_opened(&mut self, conn: ConnId, leg: String, handle: LegHandle, offer: String) {
+    async fn leg_opened(&mut self, conn: ConnId, leg: String, handle: LegHandle, sdp: Sdp) {
         let Some(c) = self.conns.get_mut(&conn) else {
             handle.close().await;
             return;
@@ -373,7 +381,13 @@ impl Room {
         if let Some(old) = old {
             old.close().await;
         }
-        self.send(conn, ServerMsg::Offer { leg, sdp: offer });
+        self.send(
+            conn,
+            match sdp {
+                Sdp::Offer(sdp) => ServerMsg::Offer { leg, sdp },
+                Sdp::Answer(sdp) => ServerMsg::Answer { leg, sdp },
+            },
+        );
     }
 
     /// A leg's state, told to its page: down (the page says 重新连接中 and waits a moment), up again, or
@@ -389,6 +403,7 @@ impl Room {
             return;
         }
         let state = match event {
+            LegEvent::AutoAudioOnly(on) => return self.send(conn, ServerMsg::AutoAudioOnly { on }),
             LegEvent::Connected => "up",
             LegEvent::Down => "down",
             LegEvent::Gone => {
@@ -560,16 +575,20 @@ impl Room {
             .collect()
     }
 
-    fn open_leg(&self, conn: ConnId, leg: String, source: Option<Source>, audio_only: bool) {
+    fn open_leg(&self, conn: ConnId, leg: String, kind: LegKind) {
         let sfu = self.sfu.clone();
         let cmds = self.cmds.clone();
         tokio::spawn(async move {
             let (etx, mut erx) = mpsc::unbounded_channel();
-            let opened = match source {
-                None => sfu.open_viewer(audio_only, etx).await,
-                Some(s) => sfu.open_publisher(s, etx).await,
+            let opened = match kind {
+                LegKind::View { audio_only } => sfu.open_viewer(audio_only, etx).await.map(|(h, o)| (h, Sdp::Offer(o))),
+                LegKind::Publish(s, None) => sfu.open_publisher(s, etx).await.map(|(h, o)| (h, Sdp::Offer(o))),
+                LegKind::Publish(s, Some(offer)) => sfu
+                    .answer_publisher(s, offer, etx)
+                    .await
+                    .map(|(h, a)| (h, Sdp::Answer(a))),
             };
-            let (handle, offer) = match opened {
+            let (handle, sdp) = match opened {
                 Ok(o) => o,
                 Err(error) => {
                     let _ = cmds.send(Cmd::LegFailed { conn, leg, error });
@@ -581,7 +600,7 @@ impl Room {
                 conn,
                 leg: leg.clone(),
                 handle,
-                offer,
+                sdp,
             });
             while let Some(event) = erx.recv().await {
                 let leg = leg.clone();
@@ -603,9 +622,9 @@ impl Room {
             ClientMsg::Heartbeat => self.heartbeat(conn),
             ClientMsg::Subscribe { audio_only } => self.subscribe(conn, role, audio_only),
             ClientMsg::AudioOnly { on } => self.audio_only(conn, on),
-            ClientMsg::Publish { source } => {
+            ClientMsg::Publish { source, sdp } => {
                 let allowed = self.may_speak(person, role);
-                self.publish(conn, person, source, allowed).await
+                self.publish(conn, person, source, sdp, allowed).await
             }
             ClientMsg::Unpublish { source } => self.unpublish(conn, source).await,
             ClientMsg::Answer { leg, sdp } => self.answer(conn, leg, sdp),
@@ -642,9 +661,9 @@ impl Room {
 
     /// Publishing camera or screen (lecturers and moderators) and moderating (moderators only).
     async fn staff(&mut self, conn: ConnId, person: i64, msg: ClientMsg, access: Option<SessionAccess>) {
-        if let ClientMsg::Publish { source } = msg {
+        if let ClientMsg::Publish { source, sdp } = msg {
             let allowed = access.is_some_and(|a| a.role() != RoomRole::Viewer);
-            return self.publish(conn, person, source, allowed).await;
+            return self.publish(conn, person, source, sdp, allowed).await;
         }
         match access.map(SessionAccess::moderates) {
             Some(Ok(m)) => self.moderate(person, m, msg).await,
@@ -675,7 +694,7 @@ impl Room {
                 },
             );
         }
-        self.open_leg(conn, "view".into(), None, audio_only);
+        self.open_leg(conn, "view".into(), LegKind::View { audio_only });
     }
 
     fn audio_only(&self, conn: ConnId, on: bool) {
@@ -689,7 +708,7 @@ impl Room {
 
     /// Opens a publisher leg if `allowed`; one publisher per slot: whoever published this source before
     /// stops.
-    async fn publish(&mut self, conn: ConnId, person: i64, source: Source, allowed: bool) {
+    async fn publish(&mut self, conn: ConnId, person: i64, source: Source, offer: Option<String>, allowed: bool) {
         if !allowed {
             return self.send(conn, error("现在不能发言 / You may not publish now"));
         }
@@ -706,7 +725,7 @@ impl Room {
             }
         }
         self.sfu.set_muted(source, self.muted.contains(&person));
-        self.open_leg(conn, leg_name(source).into(), Some(source), false);
+        self.open_leg(conn, leg_name(source).into(), LegKind::Publish(source, offer));
     }
 
     fn answer(&self, conn: ConnId, leg: String, sdp: String) {

@@ -15,7 +15,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI8, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rtc::ice::mdns::MulticastDnsMode;
@@ -23,12 +23,14 @@ use rtc::ice::network_type::NetworkType;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{broadcast, mpsc};
 
 use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
+use crate::domain::simulcast::{self, LAYERS, LayerSwitch, LinkPolicy, Quality};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -47,6 +49,11 @@ const OPUS_PT: u8 = 111;
 const SLOT_BUFFER: usize = 1024;
 /// At most one keyframe request per slot in this interval.
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(400);
+/// A layer that sent nothing for this long is not being sent (the lecturer's browser paused it, or
+/// stopped publishing).
+const LAYER_IDLE: Duration = Duration::from_millis(1500);
+/// How often a viewer's forwarder looks again at which layer she should get.
+const LAYER_CHECK: Duration = Duration::from_millis(250);
 /// Leg ids (`LegHandle::id`).
 static NEXT_LEG: AtomicUsize = AtomicUsize::new(1);
 /// Viewers' own keyframe requests are passed on at most this often per slot: one viewer on a lossy
@@ -212,24 +219,42 @@ pub struct Stats {
     pub retransmits_dropped: AtomicU64,
 }
 
-/// Continues sequence numbers and timestamps across a change of publisher.
+/// Continues sequence numbers and timestamps across a change of stream: a new publisher, another
+/// simulcast layer, or a pause (packets a viewer did not get while audio only or waiting for a
+/// keyframe). Her browser then sees one stream without gaps: a gap would count as loss in her
+/// reports (and set her layer lower) and draw retransmission requests for packets never sent.
 #[derive(Debug, Default)]
 struct Rewriter {
     current_ssrc: Option<u32>,
+    /// Packets were skipped since the last one: the next one continues the numbering.
+    interrupted: bool,
     seq_offset: u16,
     ts_offset: u32,
     last_seq: u16,
     last_ts: u32,
+    last_at: Option<Instant>,
     started: bool,
 }
 
 impl Rewriter {
-    fn rewrite(&mut self, p: &mut Packet, ts_step: u32) {
-        if self.current_ssrc != Some(p.header.ssrc) {
-            self.current_ssrc = Some(p.header.ssrc);
+    /// `clock_khz`: RTP clock ticks per millisecond (90 for video, 48 for Opus); `ts_step` the least
+    /// a new stream's first timestamp moves on (a frame or an audio packet).
+    fn rewrite(&mut self, p: &mut Packet, ts_step: u32, clock_khz: u32) {
+        self.rewrite_from(p.header.ssrc, p, ts_step, clock_khz);
+    }
+
+    /// `rewrite` for a packet whose SSRC was already replaced: `source` is the one it came with.
+    fn rewrite_from(&mut self, source: u32, p: &mut Packet, ts_step: u32, clock_khz: u32) {
+        let now = Instant::now();
+        if self.current_ssrc != Some(source) || self.interrupted {
+            self.current_ssrc = Some(source);
+            self.interrupted = false;
             if self.started {
+                // The timestamp moves on as far as the clock did, so her player keeps its timing.
+                let elapsed = self.last_at.map_or(0, |t| now.duration_since(t).as_millis() as u32);
+                let step = ts_step.max(elapsed.saturating_mul(clock_khz));
                 self.seq_offset = self.last_seq.wrapping_add(1).wrapping_sub(p.header.sequence_number);
-                self.ts_offset = self.last_ts.wrapping_add(ts_step).wrapping_sub(p.header.timestamp);
+                self.ts_offset = self.last_ts.wrapping_add(step).wrapping_sub(p.header.timestamp);
             } else {
                 self.seq_offset = 0;
                 self.ts_offset = 0;
@@ -239,20 +264,46 @@ impl Rewriter {
         p.header.timestamp = p.header.timestamp.wrapping_add(self.ts_offset);
         self.last_seq = p.header.sequence_number;
         self.last_ts = p.header.timestamp;
+        self.last_at = Some(now);
         self.started = true;
+    }
+
+    /// Packets of the current stream are being skipped.
+    fn interrupt(&mut self) {
+        self.interrupted = true;
     }
 }
 
-/// One slot: the current publisher's packets, fanned out.
-struct Slot {
+/// One layer of a slot: the current publisher's packets of that layer, fanned out.
+struct Layer {
     tx: broadcast::Sender<Arc<Packet>>,
-    /// Asks the current publisher for a keyframe.
-    keyframe: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     last_keyframe_request: std::sync::Mutex<Option<Instant>>,
     keyframe_pending: AtomicBool,
+    rewriter: std::sync::Mutex<Rewriter>,
+    /// When its last packet came (milliseconds since the SFU started; 0: none yet).
+    last_packet_ms: AtomicU64,
+}
+
+impl Layer {
+    fn new() -> Layer {
+        Layer {
+            tx: broadcast::channel(SLOT_BUFFER).0,
+            last_keyframe_request: std::sync::Mutex::new(None),
+            keyframe_pending: AtomicBool::new(false),
+            rewriter: std::sync::Mutex::new(Rewriter::default()),
+            last_packet_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+/// One slot: the camera has a layer per simulcast encoding (lowest first), every other slot one. A
+/// publisher that sends a single encoding publishes into the top layer.
+struct Slot {
+    layers: Vec<Layer>,
+    /// Asks the current publisher for a keyframe of a layer.
+    keyframe: std::sync::Mutex<Option<mpsc::Sender<usize>>>,
     /// When a viewer's own keyframe request was last passed on (see `VIEWER_KEYFRAME_INTERVAL`).
     last_viewer_request: std::sync::Mutex<Option<Instant>>,
-    rewriter: std::sync::Mutex<Rewriter>,
     /// Set by the moderator: packets are not forwarded.
     muted: AtomicBool,
 }
@@ -264,8 +315,45 @@ enum KeyframeRequest {
 }
 
 impl Slot {
+    fn new(id: SlotId) -> Slot {
+        let layers = if id == SlotId::CameraVideo { LAYERS } else { 1 };
+        Slot {
+            layers: (0..layers).map(|_| Layer::new()).collect(),
+            keyframe: std::sync::Mutex::new(None),
+            last_viewer_request: std::sync::Mutex::new(None),
+            muted: AtomicBool::new(false),
+        }
+    }
+
+    fn top(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    /// The layer of an encoding, by its RTP stream id as the room page names them (`l`, `m`, `h`);
+    /// an encoding without one is the only one, and goes to the top.
+    fn layer_of(&self, rid: Option<&str>) -> usize {
+        let layer = match rid {
+            Some("l") => 0,
+            Some("m") => 1,
+            _ => self.top(),
+        };
+        layer.min(self.top())
+    }
+
+    /// Which layers the publisher is sending now (a packet within `LAYER_IDLE`).
+    fn sending(&self, now_ms: u64) -> [bool; LAYERS] {
+        let mut out = [false; LAYERS];
+        for (i, l) in self.layers.iter().enumerate() {
+            let last = l.last_packet_ms.load(Ordering::Relaxed);
+            out[i] = last != 0 && now_ms.saturating_sub(last) < LAYER_IDLE.as_millis() as u64;
+        }
+        out
+    }
+}
+
+impl Layer {
     /// When a keyframe request made `now` may be sent (sent now, it counts as the last request);
-    /// `None` when the slot's lock is poisoned.
+    /// `None` when the layer's lock is poisoned.
     fn keyframe_request(&self, now: Instant) -> Option<KeyframeRequest> {
         let mut last = self.last_keyframe_request.lock().ok()?;
         match *last {
@@ -286,6 +374,8 @@ pub struct Sfu {
     slots: Vec<Slot>,
     pub stats: Arc<Stats>,
     next_ssrc: std::sync::atomic::AtomicU32,
+    /// The clock of `Layer::last_packet_ms`.
+    started: Instant,
 }
 
 /// What a leg reports to its owner after it is open.
@@ -298,6 +388,9 @@ pub enum LegEvent {
     Down,
     /// Failed or closed: the owner should drop the leg.
     Gone,
+    /// Her link cannot carry even the lowest video layer (true): only sound is sent until it
+    /// recovers (false). The page says so; her own audio-only switch is separate and wins.
+    AutoAudioOnly(bool),
 }
 
 /// A leg the room holds: answer it, close it.
@@ -367,40 +460,39 @@ impl PeerConnectionEventHandler for Handler {
 
 impl Sfu {
     pub fn new(config: MediaConfig) -> Sfu {
-        let slots = SLOTS
-            .iter()
-            .map(|_| Slot {
-                tx: broadcast::channel(SLOT_BUFFER).0,
-                keyframe: std::sync::Mutex::new(None),
-                last_keyframe_request: std::sync::Mutex::new(None),
-                keyframe_pending: AtomicBool::new(false),
-                last_viewer_request: std::sync::Mutex::new(None),
-                rewriter: std::sync::Mutex::new(Rewriter::default()),
-                muted: AtomicBool::new(false),
-            })
-            .collect();
         Sfu {
             config,
-            slots,
+            slots: SLOTS.iter().map(|id| Slot::new(*id)).collect(),
             stats: Arc::new(Stats::default()),
             next_ssrc: std::sync::atomic::AtomicU32::new(0x5100_0000),
+            started: Instant::now(),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        // Never 0, which means "no packet yet".
+        self.started.elapsed().as_millis() as u64 + 1
     }
 
     fn slot(&self, id: SlotId) -> &Slot {
         &self.slots[id as usize]
     }
 
-    /// Asks the publisher of a video slot for a keyframe, at most every `KEYFRAME_INTERVAL`. A request
-    /// inside the interval is deferred to its end, never dropped: three viewers joining within a few
-    /// hundred milliseconds all need the keyframe.
+    /// Asks the publisher of a video slot for a keyframe of its top layer (what `subscribe` gives).
     pub fn request_keyframe(self: &Arc<Self>, id: SlotId) {
-        if !id.is_video() {
+        self.request_layer_keyframe(id, self.slot(id).top());
+    }
+
+    /// Asks the publisher of a video slot for a keyframe of one layer, at most every
+    /// `KEYFRAME_INTERVAL`. A request inside the interval is deferred to its end, never dropped: three
+    /// viewers joining within a few hundred milliseconds all need the keyframe.
+    fn request_layer_keyframe(self: &Arc<Self>, id: SlotId, layer: usize) {
+        let Some(l) = self.slot(id).layers.get(layer).filter(|_| id.is_video()) else {
             return;
-        }
-        match self.slot(id).keyframe_request(Instant::now()) {
-            Some(KeyframeRequest::Now) => self.send_keyframe_request(id),
-            Some(KeyframeRequest::After(wait)) => self.defer_keyframe_request(id, wait),
+        };
+        match l.keyframe_request(Instant::now()) {
+            Some(KeyframeRequest::Now) => self.send_keyframe_request(id, layer),
+            Some(KeyframeRequest::After(wait)) => self.defer_keyframe_request(id, layer, wait),
             None => {}
         }
     }
@@ -419,39 +511,51 @@ impl Sfu {
     }
 
     /// Sends a keyframe request once `wait` has passed, unless one is already waiting.
-    fn defer_keyframe_request(self: &Arc<Self>, id: SlotId, wait: Duration) {
-        if self.slot(id).keyframe_pending.swap(true, Ordering::Relaxed) {
+    fn defer_keyframe_request(self: &Arc<Self>, id: SlotId, layer: usize, wait: Duration) {
+        if self.slot(id).layers[layer]
+            .keyframe_pending
+            .swap(true, Ordering::Relaxed)
+        {
             return;
         }
         let sfu = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
-            let slot = sfu.slot(id);
-            slot.keyframe_pending.store(false, Ordering::Relaxed);
-            if let Ok(mut last) = slot.last_keyframe_request.lock() {
+            let l = &sfu.slot(id).layers[layer];
+            l.keyframe_pending.store(false, Ordering::Relaxed);
+            if let Ok(mut last) = l.last_keyframe_request.lock() {
                 *last = Some(Instant::now());
             }
-            sfu.send_keyframe_request(id);
+            sfu.send_keyframe_request(id, layer);
         });
     }
 
-    fn send_keyframe_request(&self, id: SlotId) {
+    fn send_keyframe_request(&self, id: SlotId, layer: usize) {
         if let Ok(k) = self.slot(id).keyframe.lock()
             && let Some(tx) = k.as_ref()
         {
-            let _ = tx.try_send(());
+            let _ = tx.try_send(layer);
             self.stats.keyframe_requests.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// A slot's packets from now on, as every viewer gets them (the recorder's tap).
+    /// A slot's packets from now on, of its top layer (the recorder's tap: the best picture).
     pub(crate) fn subscribe(&self, id: SlotId) -> broadcast::Receiver<Arc<Packet>> {
-        self.slot(id).tx.subscribe()
+        let slot = self.slot(id);
+        slot.layers[slot.top()].tx.subscribe()
     }
 
+    /// Keyframes of every layer being sent (a viewer connected again: where she is is unknown).
     pub fn request_all_keyframes(self: &Arc<Self>) {
-        self.request_keyframe(SlotId::CameraVideo);
-        self.request_keyframe(SlotId::ScreenVideo);
+        let now = self.now_ms();
+        for id in [SlotId::CameraVideo, SlotId::ScreenVideo] {
+            let layers = self.slot(id).layers.len();
+            for (layer, sending) in self.slot(id).sending(now).into_iter().take(layers).enumerate() {
+                if sending {
+                    self.request_layer_keyframe(id, layer);
+                }
+            }
+        }
     }
 
     /// Stops or resumes forwarding a source's audio (moderator mute).
@@ -528,6 +632,21 @@ impl Sfu {
             .build()
     }
 
+    /// Answers a browser's offer and waits for ICE gathering, like `offer`.
+    async fn answer(
+        &self,
+        pc: &Arc<dyn PeerConnection>,
+        offer: String,
+        events: &mut mpsc::UnboundedReceiver<HandlerEvent>,
+        early: &mut Vec<HandlerEvent>,
+    ) -> Result<String, String> {
+        let offer = RTCSessionDescription::offer(offer).map_err(|e| e.to_string())?;
+        pc.set_remote_description(offer).await.map_err(|e| e.to_string())?;
+        let answer = pc.create_answer(None).await.map_err(|e| e.to_string())?;
+        pc.set_local_description(answer).await.map_err(|e| e.to_string())?;
+        self.gathered(pc, events, early).await
+    }
+
     /// Creates the offer and waits for ICE gathering (host candidates only: fast).
     async fn offer(
         &self,
@@ -537,6 +656,16 @@ impl Sfu {
     ) -> Result<String, String> {
         let offer = pc.create_offer(None).await.map_err(|e| e.to_string())?;
         pc.set_local_description(offer).await.map_err(|e| e.to_string())?;
+        self.gathered(pc, events, early).await
+    }
+
+    /// The local description once ICE gathering is complete (at most 3 s), with the public address.
+    async fn gathered(
+        &self,
+        pc: &Arc<dyn PeerConnection>,
+        events: &mut mpsc::UnboundedReceiver<HandlerEvent>,
+        early: &mut Vec<HandlerEvent>,
+    ) -> Result<String, String> {
         let deadline = tokio::time::sleep(Duration::from_secs(3));
         tokio::pin!(deadline);
         loop {
@@ -576,6 +705,12 @@ impl Sfu {
             connected: AtomicBool::new(false),
             audio_only: Arc::new(AtomicBool::new(audio_only)),
             resync: Default::default(),
+            link: std::sync::Mutex::new(LinkPolicy::new()),
+            resumed_ms: Default::default(),
+            quality: AtomicI8::new(LinkPolicy::new().quality().code()),
+            layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
+            ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
+            events: out.clone(),
         });
         let on_overflow = self.on_retransmit_overflow(&leg, ssrcs.clone());
         let pc = self.build(Arc::new(Handler { events: etx }), Some(on_overflow)).await?;
@@ -584,11 +719,20 @@ impl Sfu {
         let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
         let mut tasks: Vec<_> = Vec::new();
         for (id, ssrc, track) in tracks {
+            tasks.push(tokio::spawn(feedback(self.clone(), leg.clone(), id, track.clone())));
             if id.is_video() {
-                tasks.push(tokio::spawn(keyframe_requests(self.clone(), id, track.clone())));
+                tasks.push(tokio::spawn(forward_video(self.clone(), leg.clone(), id, ssrc, track)));
+            } else {
+                let rx = self.slot(id).layers[0].tx.subscribe();
+                tasks.push(tokio::spawn(forward_audio(
+                    self.clone(),
+                    leg.clone(),
+                    id,
+                    ssrc,
+                    track,
+                    rx,
+                )));
             }
-            let rx = self.slot(id).tx.subscribe();
-            tasks.push(tokio::spawn(forward(self.clone(), leg.clone(), id, ssrc, track, rx)));
         }
         tasks.push(tokio::spawn(watch_viewer(self.clone(), leg.clone(), early, erx, out)));
         let audio_only = leg.audio_only.clone();
@@ -640,24 +784,50 @@ impl Sfu {
         ))
     }
 
-    /// A viewer fell behind a slot, skipping `skipped` packets: its decoder lost packets, so it resyncs
-    /// from the next keyframe rather than stall.
-    fn viewer_lagged(self: &Arc<Self>, id: SlotId, skipped: u64) {
-        self.stats.lag_events.fetch_add(1, Ordering::Relaxed);
-        self.stats.packets_skipped.fetch_add(skipped, Ordering::Relaxed);
-        self.request_keyframe(id);
+    /// A publisher leg answering the browser's offer: what a browser publishing simulcast needs (its
+    /// offer names the layers; an offer made here could not). Incoming tracks feed their slots.
+    pub async fn answer_publisher(
+        self: &Arc<Self>,
+        source: Source,
+        offer: String,
+        out: mpsc::UnboundedSender<LegEvent>,
+    ) -> Result<(LegHandle, String), String> {
+        let (etx, mut erx) = mpsc::unbounded_channel();
+        let pc = self.build(Arc::new(Handler { events: etx }), None).await?;
+        let mut early = Vec::new();
+        let sdp = close_on_error(&pc, self.answer(&pc, offer, &mut erx, &mut early).await).await?;
+        let task = tokio::spawn(watch_publisher(self.clone(), source, early, erx, out));
+        Ok((
+            LegHandle {
+                id: NEXT_LEG.fetch_add(1, Ordering::Relaxed),
+                pc,
+                tasks: vec![task],
+                audio_only: Arc::new(AtomicBool::new(false)),
+            },
+            sdp,
+        ))
     }
 
-    /// Puts a publisher's packet into its slot, unless the slot is muted.
-    fn publish(&self, slot: &Slot, mut p: Packet, ts_step: u32) {
+    /// A viewer fell behind a layer, skipping `skipped` packets: its decoder lost packets, so it
+    /// resyncs from the next keyframe rather than stall.
+    fn viewer_lagged(self: &Arc<Self>, id: SlotId, layer: usize, skipped: u64) {
+        self.stats.lag_events.fetch_add(1, Ordering::Relaxed);
+        self.stats.packets_skipped.fetch_add(skipped, Ordering::Relaxed);
+        self.request_layer_keyframe(id, layer);
+    }
+
+    /// Puts a publisher's packet into its layer, unless the slot is muted.
+    fn publish(&self, slot: &Slot, layer: usize, mut p: Packet, ts_step: u32, clock_khz: u32) {
         self.stats.packets_in.fetch_add(1, Ordering::Relaxed);
+        let l = &slot.layers[layer];
+        l.last_packet_ms.store(self.now_ms(), Ordering::Relaxed);
         if slot.muted.load(Ordering::Relaxed) {
             return;
         }
-        if let Ok(mut r) = slot.rewriter.lock() {
-            r.rewrite(&mut p, ts_step);
+        if let Ok(mut r) = l.rewriter.lock() {
+            r.rewrite(&mut p, ts_step, clock_khz);
         }
-        let _ = slot.tx.send(Arc::new(p));
+        let _ = l.tx.send(Arc::new(p));
     }
 }
 
@@ -729,10 +899,70 @@ async fn add_receivers(pc: &Arc<dyn PeerConnection>, source: Source) -> Result<(
 /// What a viewer leg's forwarders share.
 struct ViewerLeg {
     connected: AtomicBool,
-    /// Shared with the leg's handle, which the room switches.
+    /// Her own switch; shared with the leg's handle, which the room switches.
     audio_only: Arc<AtomicBool>,
     /// Per slot: retransmissions were dropped, so the viewer needs a keyframe.
     resync: [AtomicBool; 4],
+    /// Her link, from her browser's receiver reports.
+    link: std::sync::Mutex<LinkPolicy>,
+    /// Per video slot: when its video started again after none (`Sfu::now_ms`), see `RESUMED`.
+    resumed_ms: [AtomicU64; 2],
+    /// `link`'s quality as the forwarders read it (`Quality::code`).
+    quality: AtomicI8,
+    /// Per video slot: the layer she gets now (`NO_LAYER`: none), for her keyframe requests.
+    layer: [AtomicU8; 2],
+    /// The SSRCs of her four tracks: report blocks about anything else are not hers.
+    ssrcs: Vec<u32>,
+    events: mpsc::UnboundedSender<LegEvent>,
+}
+
+const NO_LAYER: u8 = u8::MAX;
+/// A report block's loss covers the time since the browser's previous block about the same stream.
+/// The first blocks after a video stream resumes (from audio only, or a new start) cover the pause
+/// and hold loss from before it, which says nothing about the link now: they are not counted.
+const RESUMED: Duration = Duration::from_millis(1500);
+
+impl ViewerLeg {
+    /// The layer she should get in a video slot (None: no video), given what is being sent.
+    fn wanted_layer(&self, slot: &Slot, now_ms: u64) -> Option<usize> {
+        if self.audio_only.load(Ordering::Relaxed) {
+            return None;
+        }
+        let q = self.quality.load(Ordering::Relaxed);
+        if q < 0 {
+            return None;
+        }
+        // One-layer slots (screen share) carry it whatever her link: it is the lecture's content,
+        // and a screen changes little (few bits); only the camera drops to sound.
+        simulcast::choose(q as usize, &slot.sending(now_ms)[..slot.layers.len()])
+    }
+
+    /// A receiver report from her browser (`now_ms` on the `Sfu` clock): the worst loss among her
+    /// streams, except video that just resumed (see `RESUMED`).
+    fn report(&self, rr: &ReceiverReport, now_ms: u64) {
+        let mut loss: Option<f32> = None;
+        for b in &rr.reports {
+            let Some(i) = self.ssrcs.iter().position(|s| *s == b.ssrc) else {
+                continue;
+            };
+            let resumed = self.resumed_ms.get(i).map_or(0, |r| r.load(Ordering::Relaxed));
+            if resumed != 0 && now_ms.saturating_sub(resumed) < RESUMED.as_millis() as u64 {
+                continue;
+            }
+            let l = f32::from(b.fraction_lost) / 256.0;
+            loss = Some(loss.map_or(l, |w| w.max(l)));
+        }
+        let Some(loss) = loss else { return };
+        let Ok(mut link) = self.link.lock() else { return };
+        let before = link.quality();
+        let Some(after) = link.report(Instant::now(), loss) else {
+            return;
+        };
+        self.quality.store(after.code(), Ordering::Relaxed);
+        if (before == Quality::AudioOnly) != (after == Quality::AudioOnly) {
+            let _ = self.events.send(LegEvent::AutoAudioOnly(after == Quality::AudioOnly));
+        }
+    }
 }
 
 /// Follows a viewer leg's state (the events that came during the offer first) until it is gone.
@@ -824,24 +1054,48 @@ async fn watch_publisher(
     }
 }
 
-/// Reads a publisher's track into its slot; serves keyframe requests for it.
+/// Reads a publisher's track into its slot, each encoding into its layer; serves keyframe requests.
 async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
     let slot = sfu.slot(id);
-    let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-    let (ktx, krx) = mpsc::channel::<()>(4);
+    // Each layer's SSRC, for keyframe requests; learnt as encodings open or their packets come.
+    let ssrcs: Arc<std::sync::Mutex<[Option<u32>; LAYERS]>> = Default::default();
+    let mut layer_of: Vec<(u32, usize)> = Vec::new();
+    for ssrc in track.ssrcs().await {
+        let layer = slot.layer_of(track.rid(ssrc).await.as_deref());
+        learn(&ssrcs, &mut layer_of, ssrc, layer);
+    }
+    let (ktx, krx) = mpsc::channel::<usize>(8);
     if let Ok(mut k) = slot.keyframe.lock() {
         *k = Some(ktx);
     }
-    let pli = tokio::spawn(send_picture_loss(track.clone(), media_ssrc, krx));
-    // New publisher in a video slot: viewers need a keyframe from it right away.
-    if let Ok(mut last) = slot.last_keyframe_request.lock() {
-        *last = None;
+    let pli = tokio::spawn(send_picture_loss(track.clone(), ssrcs.clone(), krx));
+    // New publisher in a video slot: viewers need keyframes from it right away.
+    for (layer, l) in slot.layers.iter().enumerate() {
+        if let Ok(mut last) = l.last_keyframe_request.lock() {
+            *last = None;
+        }
+        sfu.request_layer_keyframe(id, layer);
     }
-    sfu.request_keyframe(id);
-    let ts_step = if id.is_video() { 3000 } else { 960 };
+    let (ts_step, clock_khz) = if id.is_video() { (3000, 90) } else { (960, 48) };
     while let Some(ev) = track.poll().await {
         match ev {
-            TrackRemoteEvent::OnRtpPacket(p) => sfu.publish(slot, p, ts_step),
+            TrackRemoteEvent::OnOpen(init) => {
+                let layer = slot.layer_of(init.rid.as_deref());
+                learn(&ssrcs, &mut layer_of, init.ssrc, layer);
+                sfu.request_layer_keyframe(id, layer);
+            }
+            TrackRemoteEvent::OnRtpPacket(p) => {
+                let ssrc = p.header.ssrc;
+                let layer = match layer_of.iter().find(|(s, _)| *s == ssrc) {
+                    Some((_, layer)) => *layer,
+                    None => {
+                        let layer = slot.layer_of(track.rid(ssrc).await.as_deref());
+                        learn(&ssrcs, &mut layer_of, ssrc, layer);
+                        layer
+                    }
+                };
+                sfu.publish(slot, layer, p, ts_step, clock_khz);
+            }
             TrackRemoteEvent::OnEnded => break,
             _ => {}
         }
@@ -849,9 +1103,32 @@ async fn read_track(sfu: Arc<Sfu>, id: SlotId, track: Arc<dyn TrackRemote>) {
     pli.abort();
 }
 
-/// Turns each keyframe request into a picture loss indication to the publisher.
-async fn send_picture_loss(track: Arc<dyn TrackRemote>, media_ssrc: u32, mut requests: mpsc::Receiver<()>) {
-    while requests.recv().await.is_some() {
+/// Notes that `ssrc` carries `layer` (a later word, the encoding's rid, replaces an earlier guess).
+fn learn(ssrcs: &std::sync::Mutex<[Option<u32>; LAYERS]>, layer_of: &mut Vec<(u32, usize)>, ssrc: u32, layer: usize) {
+    match layer_of.iter_mut().find(|(s, _)| *s == ssrc) {
+        Some(entry) => entry.1 = layer,
+        None => layer_of.push((ssrc, layer)),
+    }
+    if let Ok(mut s) = ssrcs.lock() {
+        for known in s.iter_mut() {
+            if *known == Some(ssrc) {
+                *known = None;
+            }
+        }
+        s[layer] = Some(ssrc);
+    }
+}
+
+/// Turns each keyframe request (for a layer) into a picture loss indication to the publisher.
+async fn send_picture_loss(
+    track: Arc<dyn TrackRemote>,
+    ssrcs: Arc<std::sync::Mutex<[Option<u32>; LAYERS]>>,
+    mut requests: mpsc::Receiver<usize>,
+) {
+    while let Some(layer) = requests.recv().await {
+        let Some(media_ssrc) = ssrcs.lock().ok().and_then(|s| s[layer]) else {
+            continue;
+        };
         let req: Vec<Box<dyn rtc::rtcp::Packet>> = vec![Box::new(PictureLossIndication {
             sender_ssrc: 0,
             media_ssrc,
@@ -862,8 +1139,8 @@ async fn send_picture_loss(track: Arc<dyn TrackRemote>, media_ssrc: u32, mut req
     }
 }
 
-/// Copies a slot's packets to one viewer's track.
-async fn forward(
+/// Copies an audio slot's packets to one viewer's track.
+async fn forward_audio(
     sfu: Arc<Sfu>,
     leg: Arc<ViewerLeg>,
     id: SlotId,
@@ -871,44 +1148,159 @@ async fn forward(
     track: Arc<TrackLocalStaticRTP>,
     mut rx: broadcast::Receiver<Arc<Packet>>,
 ) {
-    let pt = if id.is_video() { VP8_PT } else { OPUS_PT };
-    let mut was_skipping = false;
     loop {
         let p = match rx.recv().await {
             Ok(p) => p,
             Err(broadcast::error::RecvError::Lagged(n)) => {
-                sfu.viewer_lagged(id, n);
+                sfu.viewer_lagged(id, 0, n);
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        if leg.connected.load(Ordering::Relaxed) {
+            write(&sfu.stats, &track, for_viewer(&p, ssrc, OPUS_PT)).await;
+        }
+    }
+}
+
+/// A layer's packets as one viewer's forwarder receives them.
+struct Tap {
+    layer: usize,
+    rx: broadcast::Receiver<Arc<Packet>>,
+}
+
+/// The next packet of a tap (never, without one).
+async fn next(tap: &mut Option<Tap>) -> (usize, Result<Arc<Packet>, broadcast::error::RecvError>) {
+    match tap {
+        Some(t) => (t.layer, t.rx.recv().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// Copies a video slot's packets to one viewer's track: the layer her link carries (see
+/// `domain::simulcast`), switching only at the new layer's keyframe. While she moves it listens to
+/// two layers (the one she gets and the one she goes to), otherwise to one.
+async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32, track: Arc<TrackLocalStaticRTP>) {
+    let slot = sfu.slot(id);
+    let mut switch = LayerSwitch::new();
+    let mut taps: [Option<Tap>; 2] = [None, None];
+    // Her own sequence numbers and timestamps: continuous across layers (each layer is numbered by
+    // itself), so her decoder sees one stream.
+    let mut rewriter = Rewriter::default();
+    let mut check = tokio::time::interval(LAYER_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let woke = {
+            let [a, b] = &mut taps;
+            tokio::select! {
+                got = next(a) => Some(got),
+                got = next(b) => Some(got),
+                _ = check.tick() => None,
+            }
+        };
+        let Some((layer, got)) = woke else {
+            aim(&sfu, &leg, id, slot, &mut switch, &mut taps);
+            continue;
+        };
+        let p = match got {
+            Ok(p) => p,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                sfu.viewer_lagged(id, layer, n);
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => break,
         };
         if !leg.connected.load(Ordering::Relaxed) {
+            rewriter.interrupt();
             continue;
         }
         if leg.resync[id as usize].swap(false, Ordering::Relaxed) {
-            // Its retransmissions were dropped (none of the slot's packets were).
-            sfu.viewer_lagged(id, 0);
+            // Her retransmissions were dropped (none of the layer's packets were).
+            sfu.viewer_lagged(id, switch.current().unwrap_or(layer), 0);
         }
-        if id.is_video() && leg.audio_only.load(Ordering::Relaxed) {
-            was_skipping = true;
+        let before = switch.current();
+        if !switch.forward(layer, starts_keyframe(&p)) {
+            if switch.current().is_none_or(|c| c == layer) {
+                rewriter.interrupt();
+            }
             continue;
         }
-        if std::mem::take(&mut was_skipping) {
-            sfu.request_keyframe(id);
+        if switch.current() != before {
+            if before.is_none() {
+                leg.resumed_ms[id as usize].store(sfu.now_ms(), Ordering::Relaxed);
+            }
+            drop_unheard(&switch, &mut taps);
+            leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
         }
-        write(&sfu.stats, &track, for_viewer(&p, ssrc, pt)).await;
+        let mut out = for_viewer(&p, ssrc, VP8_PT);
+        rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
+        write(&sfu.stats, &track, out).await;
     }
 }
 
-/// A viewer's keyframe requests for a video slot, passed on to its publisher (paced by the slot, so a
-/// room full of viewers asking at once makes one request).
-async fn keyframe_requests(sfu: Arc<Sfu>, id: SlotId, track: Arc<TrackLocalStaticRTP>) {
+/// Points her forwarder at the layer she should get now, listening to it and asking for its
+/// keyframe when she is not on it yet.
+fn aim(
+    sfu: &Arc<Sfu>,
+    leg: &ViewerLeg,
+    id: SlotId,
+    slot: &Slot,
+    switch: &mut LayerSwitch,
+    taps: &mut [Option<Tap>; 2],
+) {
+    let wanted = leg.wanted_layer(slot, sfu.now_ms());
+    let needs_keyframe = switch.aim(wanted);
+    drop_unheard(switch, taps);
+    if wanted.is_none() {
+        leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
+    }
+    if let Some(layer) = wanted
+        && !taps.iter().flatten().any(|t| t.layer == layer)
+    {
+        let tap = Some(Tap {
+            layer,
+            rx: slot.layers[layer].tx.subscribe(),
+        });
+        match taps.iter_mut().find(|t| t.is_none()) {
+            Some(free) => *free = tap,
+            None => taps[1] = tap,
+        }
+    }
+    if needs_keyframe && let Some(layer) = wanted {
+        sfu.request_layer_keyframe(id, layer);
+    }
+}
+
+fn drop_unheard(switch: &LayerSwitch, taps: &mut [Option<Tap>; 2]) {
+    for t in taps.iter_mut() {
+        if t.as_ref().is_some_and(|t| !switch.listens_to(t.layer)) {
+            *t = None;
+        }
+    }
+}
+
+/// Whether a VP8 packet begins a keyframe.
+fn starts_keyframe(p: &Packet) -> bool {
+    matches!(mediafile::vp8::payload(&p.payload), Some((true, data)) if mediafile::vp8::is_keyframe(data))
+}
+
+/// What her browser says about what she receives: keyframe requests (passed on for the layer she
+/// gets, paced by the slot so a room full of viewers asking at once makes one request) and receiver
+/// reports (her link's loss, which sets her layer).
+async fn feedback(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, track: Arc<TrackLocalStaticRTP>) {
     while let Some(ev) = track.poll().await {
-        if let TrackLocalEvent::OnRtcpPacket(packets) = ev
-            && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
-            && sfu.viewer_request_due(id)
-        {
-            sfu.request_keyframe(id);
+        let TrackLocalEvent::OnRtcpPacket(packets) = ev else {
+            continue;
+        };
+        for p in &packets {
+            if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
+                leg.report(rr, sfu.now_ms());
+            } else if id.is_video() && is_keyframe_request(p.as_ref()) && sfu.viewer_request_due(id) {
+                let layer = leg.layer[id as usize].load(Ordering::Relaxed);
+                if layer != NO_LAYER {
+                    sfu.request_layer_keyframe(id, usize::from(layer));
+                }
+            }
         }
     }
 }
@@ -947,13 +1339,31 @@ mod tests {
     fn sequence_continues_across_publishers() {
         let mut r = Rewriter::default();
         let mut a = pkt(1, 100, 9000);
-        r.rewrite(&mut a, 3000);
+        r.rewrite(&mut a, 3000, 90);
         assert_eq!((a.header.sequence_number, a.header.timestamp), (100, 9000));
         let mut b = pkt(2, 60000, 5);
-        r.rewrite(&mut b, 3000);
+        r.rewrite(&mut b, 3000, 90);
         assert_eq!((b.header.sequence_number, b.header.timestamp), (101, 12000));
         let mut c = pkt(2, 60001, 3005);
-        r.rewrite(&mut c, 3000);
+        r.rewrite(&mut c, 3000, 90);
         assert_eq!((c.header.sequence_number, c.header.timestamp), (102, 15000));
+    }
+
+    #[test]
+    fn skipped_packets_leave_no_gap_and_the_timestamp_follows_the_clock() {
+        let mut r = Rewriter::default();
+        let mut a = pkt(1, 100, 9000);
+        r.rewrite(&mut a, 3000, 90);
+        // 50 packets (2 s) skipped while she was audio only.
+        r.interrupt();
+        r.last_at = r.last_at.map(|t| t - Duration::from_secs(2));
+        let mut b = pkt(1, 151, 9000 + 180_000);
+        r.rewrite(&mut b, 3000, 90);
+        assert_eq!(b.header.sequence_number, 101);
+        let ts = b.header.timestamp.wrapping_sub(9000);
+        assert!((180_000..181_000).contains(&ts), "{ts}");
+        let mut c = pkt(1, 152, 9000 + 183_000);
+        r.rewrite(&mut c, 3000, 90);
+        assert_eq!(c.header.sequence_number, 102);
     }
 }

@@ -1,9 +1,11 @@
 /* Quorum live room client.
  *
  * Plain ES2017 (no framework, no build step) using only APIs that iOS Safari and WeChat's built-in browser
- * support: WebSocket, RTCPeerConnection, getUserMedia, replaceTrack. The server makes every WebRTC offer;
- * this page answers. Each viewer connection has four fixed slots in this order: camera video, screen
- * video, lecturer audio, speaker audio. The page reconnects by itself and says so.
+ * support: WebSocket, RTCPeerConnection, getUserMedia, addTransceiver. The server offers the viewer
+ * connection and this page answers; for publishing the page offers (only an offer can name the camera's
+ * simulcast layers) and the server answers. Each viewer connection has four fixed slots in this order:
+ * camera video, screen video, lecturer audio, speaker audio; the server picks the camera layer her link
+ * carries, or sound only (`auto_audio_only`) until it recovers. The page reconnects by itself and says so.
  *
  * Recovery, because phones move between cells and Wi-Fi and lock their screens:
  * - the socket: a heartbeat every 5 s answered by `pong`; 12 s without any message means a half-open
@@ -33,6 +35,7 @@
   var pubPcs = {};          // source -> RTCPeerConnection
   var localStreams = {};    // source -> MediaStream
   var wanted = {};          // sources this page publishes; re-published after a reconnect
+  var autoAudioOnly = false;  // the server sends sound only: her link cannot carry video now
   var canSpeak = false;
   var handUp = false;
   var people = [];
@@ -250,7 +253,7 @@
         renderHands(m.hands);
         if (m.status === 'live') { subscribe(); }
         if (m.status !== 'ended') {
-          Object.keys(wanted).forEach(function (s) { send({ type: 'publish', source: s }); });
+          Object.keys(wanted).forEach(offerPublish);
         }
         updateSpeak();
         if (m.quiz) { openQuiz(m.quiz); }
@@ -263,7 +266,25 @@
         break;
       case 'offer':
         if (!window.RTCPeerConnection) { break; }
-        if (m.leg === 'view') { answerView(m.sdp); } else { answerPublish(m.leg, m.sdp); }
+        if (m.leg === 'view') { answerView(m.sdp); }
+        break;
+      case 'answer':
+        var ppc = pubPcs[m.leg];
+        if (ppc && ppc.signalingState === 'have-local-offer') {
+          ppc.setRemoteDescription({ type: 'answer', sdp: m.sdp })
+            .then(function () { if (m.leg === 'screen') { keepResolution(ppc); } })
+            .catch(function (err) { notice(String(err)); });
+        }
+        break;
+      case 'auto_audio_only':
+        // Her link cannot carry video now: only sound comes, and video returns by itself. Her own
+        // audio-only switch says the rest.
+        autoAudioOnly = m.on;
+        var a = $('audio-only');
+        if (a && a.checked) { break; }
+        var sn = $('stage-note');
+        if (sn) { sn.textContent = m.on ? L.auto_audio_only : ''; sn.hidden = !m.on; }
+        notice(m.on ? '' : L.video_back);
         break;
       case 'pong': break;
       case 'ice': iceServers = m.servers; break;
@@ -273,7 +294,7 @@
           if (m.state === 'down') { mediaDown(); }
           if (m.state === 'failed') { mediaDown(); resubscribe(); }
         } else if (m.state === 'failed' && wanted[m.leg]) {
-          send({ type: 'publish', source: m.leg });
+          offerPublish(m.leg);
         }
         break;
       case 'restarting':
@@ -362,33 +383,48 @@
       .catch(function (err) { notice(String(err)); });
   }
 
-  function answerPublish(source, sdp) {
+  // The camera in three layers (simulcast): the server forwards each viewer the one her link carries.
+  // The page makes the offer: only an offer can name the layers.
+  var LAYERS = [
+    { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+    { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+    { rid: 'h', maxBitrate: 1500000 }
+  ];
+
+  function offerPublish(source) {
     var stream = localStreams[source];
-    if (!stream) { return; }
+    if (!stream || !window.RTCPeerConnection) { return; }
     if (pubPcs[source]) { pubPcs[source].close(); }
     var pc = new RTCPeerConnection({ iceServers: iceServers });
     pubPcs[source] = pc;
-    // A publishing leg that failed (the network changed under it) is asked for again.
+    // A publishing leg that failed (the network changed under it) is offered again.
     pc.onconnectionstatechange = function () {
-      if (pc.connectionState === 'failed' && pubPcs[source] === pc && wanted[source]) {
-        send({ type: 'publish', source: source });
-      }
+      if (pc.connectionState === 'failed' && pubPcs[source] === pc && wanted[source]) { offerPublish(source); }
     };
-    pc.setRemoteDescription({ type: 'offer', sdp: sdp })
-      .then(function () {
-        return Promise.all(pc.getTransceivers().map(function (t) {
-          var kind = t.receiver.track.kind;
-          var track = stream.getTracks().filter(function (x) { return x.kind === kind; })[0];
-          if (!track) { return null; }
-          t.direction = 'sendonly';
-          return t.sender.replaceTrack(track);
-        }));
-      })
-      .then(function () { return pc.createAnswer(); })
-      .then(function (a) { return pc.setLocalDescription(a); })
+    stream.getTracks().forEach(function (track) {
+      var init = { direction: 'sendonly', streams: [stream] };
+      if (track.kind === 'video' && source === 'camera') {
+        try { pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings: LAYERS }); return; }
+        catch (e) { /* a browser without simulcast publishes one layer */ }
+      }
+      // A shared screen keeps its resolution (text stays legible) and gives up frame rate instead.
+      if (track.kind === 'video' && source === 'screen' && 'contentHint' in track) { track.contentHint = 'detail'; }
+      pc.addTransceiver(track, init);
+    });
+    pc.createOffer()
+      .then(function (o) { return pc.setLocalDescription(o); })
       .then(function () { return gathered(pc); })
-      .then(function () { if (pubPcs[source] === pc) { send({ type: 'answer', leg: source, sdp: pc.localDescription.sdp }); } })
+      .then(function () { if (pubPcs[source] === pc) { send({ type: 'publish', source: source, sdp: pc.localDescription.sdp }); } })
       .catch(function (err) { notice(String(err)); });
+  }
+
+  function keepResolution(pc) {
+    pc.getSenders().forEach(function (sender) {
+      if (!sender.track || sender.track.kind !== 'video' || !sender.getParameters) { return; }
+      var params = sender.getParameters();
+      params.degradationPreference = 'maintain-resolution';
+      sender.setParameters(params).catch(function () { /* the content hint says the same */ });
+    });
   }
 
   function publish(source) {
@@ -399,14 +435,14 @@
     } else if (source === 'mic') {
       media = navigator.mediaDevices.getUserMedia({ audio: true });
     } else {
-      media = navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360, frameRate: 20 } });
+      media = navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720, frameRate: 20 } });
     }
     media.then(function (stream) {
       localStreams[source] = stream;
       wanted[source] = true;
       stream.getVideoTracks().forEach(function (t) { t.onended = function () { stopSource(source); }; });
       if (source === 'camera') { var c = $('camera'); c.srcObject = stream; c.play(); }
-      send({ type: 'publish', source: source });
+      offerPublish(source);
       if (source === 'mic') { notice(L.speaking_now); updateSpeak(); }
       else { var u = $('unpublish'); if (u) { u.hidden = false; } }
     }).catch(function () { notice(L.no_camera); });
@@ -569,7 +605,8 @@
     $('camera').hidden = this.checked;
     $('screen').hidden = true;
     var note = $('stage-note');
-    if (note) { note.textContent = this.checked ? L.audio_only : ''; note.hidden = !this.checked; }
+    var text = this.checked ? L.audio_only : (autoAudioOnly ? L.auto_audio_only : '');
+    if (note) { note.textContent = text; note.hidden = !text; }
   });
   on('quiz-hide', 'click', function () { showQuiz(false); });
   on('quiz-show', 'click', function () { showQuiz(true); });

@@ -123,6 +123,16 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Cannot open the camera or microphone; check the browser's permissions.",
     ),
     ("tap_sound", "点击这里开启声音", "Tap here to turn the sound on"),
+    (
+        "auto_audio_only",
+        "网络较弱，已自动改为只听声音；网络好转后画面会自动恢复。",
+        "Your connection is weak: sound only for now. The picture comes back by itself when it improves.",
+    ),
+    (
+        "video_back",
+        "网络已好转，画面已恢复。",
+        "Your connection has improved: the picture is back.",
+    ),
     ("quiz", "随堂测试开始了！", "The quiz has started!"),
     (
         "chat_wait",

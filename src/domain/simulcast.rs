@@ -1,0 +1,417 @@
+//! Which video a viewer's link can carry, and when a viewer may change layer.
+//!
+//! A lecturer's browser publishes the camera in up to three layers (simulcast: about 180p, 360p and
+//! 720p). For each viewer the SFU keeps a [`LinkPolicy`], fed with the loss her browser reports (RTCP
+//! receiver reports, about once a second), which says what she should get: one of the layers, or no
+//! video at all (audio only) when even the lowest does not fit. A [`LayerSwitch`] per viewer and video
+//! slot then changes layer only where the new layer's decoder can start: at its keyframe.
+//!
+//! Why loss and not a bandwidth figure: a phone on a weak 4G link or behind a rate limit shows the
+//! layer that does not fit as loss within a second or two, and receiver reports come from every
+//! browser without extra negotiation. A layer that fits shows no loss but cannot show how much more
+//! would fit, so going up is a trial: after a quiet spell the next layer is tried, and a trial that
+//! brings loss back doubles the wait before the next one (hysteresis, so a viewer at the edge does
+//! not flap between layers every second).
+
+use std::time::{Duration, Instant};
+
+/// Simulcast layers of the camera, lowest first.
+pub const LAYERS: usize = 3;
+
+/// Loss above this (in a report) is congestion: the layer does not fit.
+const LOSSY: f32 = 0.10;
+/// Loss above this steps down at once, without waiting for a second report.
+const VERY_LOSSY: f32 = 0.25;
+/// Loss above this is a link far too small for the layer: straight to the lowest one (stepping
+/// down one layer at a time would leave her picture frozen for several seconds).
+const SWAMPED: f32 = 0.5;
+/// Loss below this is a clean report (a few lost packets happen on any link).
+const CLEAN: f32 = 0.02;
+/// After stepping down, loss measured while the old layer's packets drain is not held against the
+/// new one.
+const SETTLE_AFTER_DOWN: Duration = Duration::from_secs(2);
+/// Clean time before the first trial of the next layer up; doubled by each failed trial, up to
+/// `MAX_UP_WAIT` (the longest a viewer waits for video once her link has recovered), and back to
+/// the start once a trial holds.
+const UP_WAIT: Duration = Duration::from_secs(3);
+const MAX_UP_WAIT: Duration = Duration::from_secs(8);
+/// A step down this soon after a step up means the trial failed.
+const TRIAL: Duration = Duration::from_secs(6);
+
+/// What a viewer's link should carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// Sound only: even the lowest layer does not fit.
+    AudioOnly,
+    /// Video at this layer (0 = lowest) or the nearest one the lecturer sends.
+    Video(usize),
+}
+
+impl Quality {
+    /// As a number: -1 for audio only, else the layer (for an atomic the forwarders read).
+    pub fn code(self) -> i8 {
+        match self {
+            Quality::AudioOnly => -1,
+            Quality::Video(l) => l.min(LAYERS - 1) as i8,
+        }
+    }
+
+    pub fn from_code(level: i8) -> Quality {
+        if level < 0 {
+            Quality::AudioOnly
+        } else {
+            Quality::Video((level as usize).min(LAYERS - 1))
+        }
+    }
+}
+
+/// One viewer's link: from loss reports to the quality she should get.
+#[derive(Debug, Clone)]
+pub struct LinkPolicy {
+    level: i8,
+    /// Consecutive lossy reports at this level.
+    lossy: u8,
+    /// Since when every report has been clean (None: the last one was not).
+    clean_since: Option<Instant>,
+    up_wait: Duration,
+    last_up: Option<Instant>,
+    last_down: Option<Instant>,
+}
+
+impl LinkPolicy {
+    /// Starts at the middle layer: good enough to see the lecturer at once, small enough that a weak
+    /// link is not flooded before its first report; a good link reaches the top within seconds.
+    pub fn new() -> LinkPolicy {
+        LinkPolicy {
+            level: 1,
+            lossy: 0,
+            clean_since: None,
+            up_wait: UP_WAIT,
+            last_up: None,
+            last_down: None,
+        }
+    }
+
+    pub fn quality(&self) -> Quality {
+        Quality::from_code(self.level)
+    }
+
+    /// A receiver report: `loss` is the fraction of packets lost since the previous one (0..=1).
+    /// Returns the new quality when it changes.
+    pub fn report(&mut self, now: Instant, loss: f32) -> Option<Quality> {
+        if loss > LOSSY {
+            self.clean_since = None;
+            if self
+                .last_down
+                .is_some_and(|t| now.duration_since(t) < SETTLE_AFTER_DOWN)
+            {
+                return None;
+            }
+            self.lossy = self.lossy.saturating_add(1);
+            if loss > SWAMPED && self.level > 0 {
+                return self.step_down_to(now, 0);
+            }
+            // A trial of the next layer up that brings loss ends at once.
+            if loss > VERY_LOSSY || self.lossy >= 2 || self.trying(now) {
+                return self.step_down_to(now, self.level - 1);
+            }
+            return None;
+        }
+        self.lossy = 0;
+        if loss >= CLEAN {
+            self.clean_since = None;
+            return None;
+        }
+        let since = *self.clean_since.get_or_insert(now);
+        // A trial that held: the link has room again, the next layer is tried as soon as at first.
+        if self
+            .last_up
+            .is_some_and(|up| self.last_down.is_none_or(|down| down < up))
+            && !self.trying(now)
+        {
+            self.up_wait = UP_WAIT;
+        }
+        if self.level >= (LAYERS - 1) as i8 || now.duration_since(since) < self.up_wait {
+            return None;
+        }
+        self.level += 1;
+        self.last_up = Some(now);
+        self.clean_since = Some(now);
+        Some(self.quality())
+    }
+
+    /// Whether the last step was up, less than `TRIAL` ago.
+    fn trying(&self, now: Instant) -> bool {
+        self.last_up
+            .is_some_and(|up| now.duration_since(up) < TRIAL && self.last_down.is_none_or(|down| down < up))
+    }
+
+    fn step_down_to(&mut self, now: Instant, level: i8) -> Option<Quality> {
+        self.lossy = 0;
+        if self.level < 0 {
+            return None;
+        }
+        if self.last_up.is_some_and(|t| now.duration_since(t) < TRIAL) {
+            self.up_wait = (self.up_wait * 2).min(MAX_UP_WAIT);
+        }
+        self.level = level.max(-1);
+        self.last_down = Some(now);
+        Some(self.quality())
+    }
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        LinkPolicy::new()
+    }
+}
+
+/// The layer a viewer who should get `wanted` gets, given which layers the lecturer sends now: the
+/// highest one not above it, else the lowest one above it (a browser that sends one layer only, or
+/// whose upper layers paused for its own uplink). None when no layer is being sent.
+pub fn choose(wanted: usize, sending: &[bool]) -> Option<usize> {
+    let below = (0..sending.len()).rev().find(|l| *l <= wanted && sending[*l]);
+    below.or_else(|| (0..sending.len()).find(|l| sending[*l]))
+}
+
+/// One viewer's position in a video slot's layers: the layer forwarded now, and the one she should
+/// move to. A new layer starts only at a keyframe of that layer (its decoder needs one); until then
+/// the old layer keeps flowing, so the picture never freezes for a switch.
+#[derive(Debug, Clone, Default)]
+pub struct LayerSwitch {
+    current: Option<usize>,
+    target: Option<usize>,
+}
+
+impl LayerSwitch {
+    pub fn new() -> LayerSwitch {
+        LayerSwitch::default()
+    }
+
+    /// The layer being forwarded (None before the first keyframe, or after `restart`).
+    pub fn current(&self) -> Option<usize> {
+        self.current
+    }
+
+    /// The layer she should get. Returns true when a keyframe of it is now needed (ask the
+    /// publisher for one).
+    pub fn aim(&mut self, target: Option<usize>) -> bool {
+        if target == self.target {
+            return false;
+        }
+        self.target = target;
+        match target {
+            Some(t) => self.current != Some(t),
+            None => {
+                self.current = None;
+                false
+            }
+        }
+    }
+
+    /// Forward nothing until the target's next keyframe (her decoder lost its place).
+    pub fn restart(&mut self) {
+        self.current = None;
+    }
+
+    /// Whether the layer's packets are wanted at all (current or target).
+    pub fn listens_to(&self, layer: usize) -> bool {
+        self.current == Some(layer) || self.target == Some(layer)
+    }
+
+    /// Whether a packet of `layer` goes to the viewer; `keyframe_start` says it begins a keyframe.
+    pub fn forward(&mut self, layer: usize, keyframe_start: bool) -> bool {
+        if self.target == Some(layer) && self.current != Some(layer) {
+            if !keyframe_start {
+                return false;
+            }
+            self.current = Some(layer);
+            return true;
+        }
+        self.current == Some(layer) && self.target.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, ms: u64) -> Instant {
+        start + Duration::from_millis(ms)
+    }
+
+    /// Feeds one report a second from `from_s` to `to_s` (exclusive) with `loss`; returns the changes.
+    fn feed(p: &mut LinkPolicy, start: Instant, from_s: u64, to_s: u64, loss: f32) -> Vec<(u64, Quality)> {
+        (from_s..to_s)
+            .filter_map(|s| p.report(at(start, s * 1000), loss).map(|q| (s, q)))
+            .collect()
+    }
+
+    #[test]
+    fn a_clean_link_climbs_to_the_top_layer_within_seconds_and_stays() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.quality(), Quality::Video(1));
+        let changes = feed(&mut p, t0, 0, 60, 0.0);
+        assert_eq!(changes, vec![(3, Quality::Video(2))]);
+    }
+
+    #[test]
+    fn one_lossy_report_is_not_enough_but_two_step_down_and_heavy_loss_at_once() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report(at(t0, 0), 0.15), None);
+        assert_eq!(p.report(at(t0, 1000), 0.15), Some(Quality::Video(0)));
+        let mut q = LinkPolicy::new();
+        assert_eq!(q.report(at(t0, 0), 0.40), Some(Quality::Video(0)));
+    }
+
+    #[test]
+    fn a_link_too_weak_for_any_layer_goes_audio_only_and_comes_back_when_it_recovers() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        let down = feed(&mut p, t0, 0, 10, 0.5);
+        assert_eq!(down, vec![(0, Quality::Video(0)), (2, Quality::AudioOnly)]);
+        // Audio-only reports (from the sound alone) stay clean: video is tried again, lowest first.
+        let up = feed(&mut p, t0, 10, 30, 0.0);
+        assert_eq!(up.first(), Some(&(13, Quality::Video(0))));
+        assert_eq!(p.quality(), Quality::Video(2));
+    }
+
+    #[test]
+    fn failed_trials_back_off_so_a_link_at_the_edge_does_not_flap() {
+        // A link that carries layer 0 but not layer 1: every trial of layer 1 brings loss.
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        let mut ups = Vec::new();
+        let mut level = p.quality();
+        for s in 0..120u64 {
+            let loss = if level == Quality::Video(0) { 0.0 } else { 0.4 };
+            if let Some(q) = p.report(at(t0, s * 1000), loss) {
+                if q == Quality::Video(1) {
+                    ups.push(s);
+                }
+                level = q;
+            }
+        }
+        // Trials 6, then 8 seconds of clean link apart rather than one every 3 s.
+        let gaps: Vec<u64> = ups.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(ups.len() <= 14, "{ups:?}");
+        assert!(gaps.iter().all(|g| *g >= 7), "{gaps:?}");
+        assert!(gaps.iter().skip(1).all(|g| *g >= 9), "{gaps:?}");
+        assert_eq!(level, Quality::Video(0));
+    }
+
+    #[test]
+    fn after_the_limit_lifts_the_top_layer_returns_within_the_longest_wait_and_a_trial() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        let mut level = p.quality();
+        for s in 0..60u64 {
+            let loss = if level == Quality::Video(0) { 0.0 } else { 0.4 };
+            if let Some(q) = p.report(at(t0, s * 1000), loss) {
+                level = q;
+            }
+        }
+        let top = (60..120u64).find(|s| {
+            p.report(at(t0, s * 1000), 0.0);
+            p.quality() == Quality::Video(2)
+        });
+        // At most the longest wait, then the middle layer's trial of 6 s.
+        let top = top.map(|s| s - 60);
+        assert!(top.is_some_and(|s| s <= 8 + 6), "{top:?}");
+    }
+
+    #[test]
+    fn a_swamped_link_drops_to_the_lowest_layer_at_once_and_a_failed_trial_ends_at_its_first_loss() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        feed(&mut p, t0, 0, 4, 0.0);
+        assert_eq!(p.quality(), Quality::Video(2));
+        assert_eq!(p.report(at(t0, 4000), 0.8), Some(Quality::Video(0)));
+        // Clean again: layer 1 is tried (after 6 s: the top layer's trial had just failed), and one
+        // lossy report ends the trial.
+        assert_eq!(feed(&mut p, t0, 5, 12, 0.0), vec![(11, Quality::Video(1))]);
+        assert_eq!(p.report(at(t0, 12_000), 0.12), Some(Quality::Video(0)));
+        // Outside a trial one such report is not enough.
+        let mut q = LinkPolicy::new();
+        assert_eq!(q.report(at(t0, 0), 0.12), None);
+    }
+
+    #[test]
+    fn loss_while_the_old_layer_drains_does_not_count_twice() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report(at(t0, 0), 0.5), Some(Quality::Video(0)));
+        assert_eq!(p.report(at(t0, 1000), 0.5), None);
+        assert_eq!(p.report(at(t0, 1500), 0.5), None);
+        assert_eq!(p.report(at(t0, 2500), 0.5), Some(Quality::AudioOnly));
+    }
+
+    #[test]
+    fn the_nearest_layer_being_sent_is_chosen() {
+        assert_eq!(choose(2, &[true, true, true]), Some(2));
+        assert_eq!(choose(1, &[true, true, true]), Some(1));
+        // The lecturer's browser paused its top layer: the middle one.
+        assert_eq!(choose(2, &[true, true, false]), Some(1));
+        // A browser sending one layer only (its packets land in the top layer).
+        assert_eq!(choose(0, &[false, false, true]), Some(2));
+        assert_eq!(choose(1, &[false, false, false]), None);
+    }
+
+    /// Three synthetic layers, each a keyframe then delta frames; returns what the viewer gets.
+    fn run(switch: &mut LayerSwitch, packets: &[(usize, bool)]) -> Vec<(usize, bool)> {
+        packets
+            .iter()
+            .copied()
+            .filter(|(layer, key)| switch.forward(*layer, *key))
+            .collect()
+    }
+
+    #[test]
+    fn a_viewer_starts_and_switches_layer_only_at_a_keyframe_of_the_new_layer() {
+        let mut s = LayerSwitch::new();
+        assert!(s.aim(Some(1)), "the first layer needs a keyframe");
+        // Delta frames of every layer before the keyframe: nothing reaches her.
+        let got = run(&mut s, &[(0, false), (1, false), (2, false)]);
+        assert!(got.is_empty());
+        let got = run(&mut s, &[(0, true), (1, true), (2, true), (1, false), (0, false)]);
+        assert_eq!(got, vec![(1, true), (1, false)]);
+        assert_eq!(s.current(), Some(1));
+        // Told to move up: layer 1 keeps flowing until layer 2's keyframe, then only layer 2.
+        assert!(s.aim(Some(2)));
+        assert!(s.listens_to(1) && s.listens_to(2) && !s.listens_to(0));
+        let got = run(&mut s, &[(2, false), (1, false), (2, true), (1, false), (2, false)]);
+        assert_eq!(got, vec![(1, false), (2, true), (2, false)]);
+        assert_eq!(s.current(), Some(2));
+        assert!(!s.listens_to(1));
+        // Aiming where she already is needs no keyframe.
+        assert!(!s.aim(Some(2)));
+    }
+
+    #[test]
+    fn a_switch_back_before_the_keyframe_came_cancels_it() {
+        let mut s = LayerSwitch::new();
+        s.aim(Some(0));
+        run(&mut s, &[(0, true)]);
+        s.aim(Some(2));
+        assert!(!s.aim(Some(0)), "back to the layer she still gets: nothing to wait for");
+        let got = run(&mut s, &[(2, true), (0, false)]);
+        assert_eq!(got, vec![(0, false)]);
+    }
+
+    #[test]
+    fn no_target_forwards_nothing_and_restart_waits_for_a_keyframe() {
+        let mut s = LayerSwitch::new();
+        s.aim(Some(0));
+        run(&mut s, &[(0, true)]);
+        s.aim(None);
+        assert!(run(&mut s, &[(0, true), (0, false)]).is_empty());
+        s.aim(Some(0));
+        s.restart();
+        assert_eq!(
+            run(&mut s, &[(0, false), (0, true), (0, false)]),
+            vec![(0, true), (0, false)]
+        );
+    }
+}
