@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod janus;
 pub mod room;
 
 use std::path::{Path, PathBuf};

@@ -242,6 +242,15 @@ async fn finish_answer(
 ) -> Result<String, BoxError> {
     let a = pc.create_answer(None).await.map_err(err)?;
     pc.set_local_description(a).await.map_err(err)?;
+    gathered(pc, events, early).await
+}
+
+/// The local description once ICE gathering is complete (at most 3 s).
+async fn gathered(
+    pc: &Arc<dyn PeerConnection>,
+    events: &mut mpsc::UnboundedReceiver<Ev>,
+    early: &mut Vec<Ev>,
+) -> Result<String, BoxError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     loop {
         match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -307,6 +316,36 @@ impl Publisher {
             stop: Arc::new(AtomicBool::new(false)),
         };
         Ok((p, sdp))
+    }
+
+    /// Makes the offer, as a browser publishing does (Janus's VideoRoom expects it); `accept` takes
+    /// the answer.
+    pub async fn offer(bind: IpAddr) -> Result<(Publisher, String), BoxError> {
+        let (pc, mut events) = peer(bind, true).await?;
+        let video = local_track(RtpCodecKind::Video, 0x1111_0001);
+        let audio = local_track(RtpCodecKind::Audio, 0x1111_0002);
+        pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        let o = pc.create_offer(None).await.map_err(err)?;
+        pc.set_local_description(o).await.map_err(err)?;
+        let mut early = Vec::new();
+        let sdp = gathered(&pc, &mut events, &mut early).await?;
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        let p = Publisher {
+            pc,
+            video,
+            audio,
+            keyframes_sent: Arc::new(AtomicU64::new(0)),
+            packets_sent: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        Ok((p, sdp))
+    }
+
+    /// The answer to `offer`'s offer.
+    pub async fn accept(&self, answer: String) -> Result<(), BoxError> {
+        let desc = RTCSessionDescription::answer(answer).map_err(err)?;
+        self.pc.set_remote_description(desc).await.map_err(err)
     }
 
     /// Sends `video_kbps` of VP8 at 30 frames per second (1,100-byte packets) and Opus every 20 ms.

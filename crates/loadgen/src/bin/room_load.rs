@@ -12,6 +12,11 @@
 //! the stream) or stops reading altogether, so the server sees what a phone on a congested network
 //! looks like: a receiver that cannot keep up. `--server-cpus 0` pins the server to one core (taskset)
 //! so it, too, cannot keep up with everyone. Loss is reported separately for healthy viewers.
+//!
+//! `--target janus` measures a Janus (1.1, VideoRoom plugin, HTTP API) with the same synthetic
+//! publisher and viewers instead: it creates a room on the running Janus at `--janus-url`, publishes
+//! into it and subscribes the viewers, binding them to `--janus-ip` (Janus gathers no loopback
+//! candidates), and samples the process `--janus-pid`. scripts/janus-side-by-side runs both.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +25,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use loadgen::janus::{self, Janus};
 use loadgen::room::{publish, seed_live_room};
 use loadgen::{Error, Server, ServerSpec};
 use serde_json::json;
@@ -67,6 +73,32 @@ struct Args {
     /// Turn the server's recording off (to measure what recording costs: run with and without).
     #[arg(long)]
     no_recording: bool,
+    /// What to measure: `quorum` (started here) or `janus` (already running).
+    #[arg(long, default_value = "quorum")]
+    target: String,
+    /// Janus's HTTP API.
+    #[arg(long, default_value = "http://127.0.0.1:8088/janus")]
+    janus_url: String,
+    /// The address Janus gathers candidates on; the synthetic clients bind to it too.
+    #[arg(long, default_value = "10.232.0.1")]
+    janus_ip: std::net::IpAddr,
+    /// Janus's process, for its CPU and RSS.
+    #[arg(long)]
+    janus_pid: Option<u32>,
+}
+
+/// Where the viewers join.
+enum Target<'a> {
+    Quorum {
+        ws: &'a str,
+        chairs: &'a [String],
+    },
+    Janus {
+        janus: &'a Janus,
+        room: u64,
+        feed: u64,
+        bind: std::net::IpAddr,
+    },
 }
 
 /// How a viewer reads its media.
@@ -201,6 +233,32 @@ async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<
     .await
 }
 
+/// Viewer `i` joins the target.
+async fn join_one(target: &Target<'_>, i: usize, pace: Pace) -> Result<Watching, BoxSendError> {
+    match target {
+        Target::Quorum { ws, chairs } => {
+            let token = chairs.get(i).ok_or("more viewers than chairs")?;
+            watch(ws, token, pace).await
+        }
+        Target::Janus {
+            janus,
+            room,
+            feed,
+            bind,
+        } => {
+            let viewer = janus::subscribe(janus, *room, *feed, *bind)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Watching {
+                _signal: None,
+                viewer,
+                relay: Vec::new(),
+                pace,
+            })
+        }
+    }
+}
+
 /// Joins as a viewer, through a relay unless `pace` is healthy.
 async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendError> {
     let mut s = Signal::connect(ws, token).await?;
@@ -211,7 +269,7 @@ async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendErr
         let (v, answer) = Viewer::answer(offer, LOOPBACK).await?;
         s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
         return Ok(Watching {
-            _signal: s,
+            _signal: Some(s),
             viewer: v,
             relay: Vec::new(),
             pace,
@@ -226,7 +284,7 @@ async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendErr
     let tasks = relay.run(server, viewer, pace);
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
     Ok(Watching {
-        _signal: s,
+        _signal: Some(s),
         viewer: v,
         relay: tasks,
         pace,
@@ -235,7 +293,8 @@ async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendErr
 
 /// A viewer that joined, with its relay's tasks (none for a healthy viewer).
 struct Watching {
-    _signal: Signal,
+    /// Quorum's room socket (none on Janus).
+    _signal: Option<Signal>,
     viewer: Viewer,
     relay: Vec<JoinHandle<()>>,
     pace: Pace,
@@ -257,6 +316,9 @@ impl Args {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
+    if args.target == "janus" {
+        return janus_run(&args).await;
+    }
     let dir = std::env::temp_dir().join(format!("quorum-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}?mode=rwc", dir.join("load.db").display());
@@ -271,7 +333,11 @@ async fn main() -> Result<(), Error> {
         publisher.close().await;
         return Ok(());
     }
-    let crowd = Crowd::join(&args, &ws, &seeded.chairs, server.pid()).await;
+    let target = Target::Quorum {
+        ws: &ws,
+        chairs: &seeded.chairs,
+    };
+    let crowd = Crowd::join(&args, &target, server.pid()).await;
     let window = Window::measure(&crowd, server.pid(), args.seconds).await;
     report(&args, &crowd, &window);
     report_recording(&dir.join("recordings"));
@@ -279,6 +345,31 @@ async fn main() -> Result<(), Error> {
     crowd.close().await;
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// `--target janus`: the same publisher and viewers on a running Janus.
+async fn janus_run(args: &Args) -> Result<(), Error> {
+    if args.slow + args.stalled > 0 || args.cycles.is_some() {
+        return Err("--target janus measures healthy viewers only".into());
+    }
+    let pid = args.janus_pid.ok_or("--target janus needs --janus-pid")?;
+    let janus = Janus::connect(&args.janus_url).await?;
+    let room = 4000 + u64::from(std::process::id() % 1000);
+    janus::create_room(&janus, room).await?;
+    let (publisher, feed) = janus::publish(&janus, room, args.kbps, args.janus_ip).await?;
+    let target = Target::Janus {
+        janus: &janus,
+        room,
+        feed,
+        bind: args.janus_ip,
+    };
+    let crowd = Crowd::join(args, &target, pid).await;
+    let window = Window::measure(&crowd, pid, args.seconds).await;
+    println!("target: Janus at {}", args.janus_url);
+    report(args, &crowd, &window);
+    publisher.close().await;
+    crowd.close().await;
     Ok(())
 }
 
@@ -322,8 +413,8 @@ struct Crowd {
 }
 
 impl Crowd {
-    /// Joins every chair as a viewer, ten at a time.
-    async fn join(args: &Args, ws: &str, chairs: &[String], pid: u32) -> Crowd {
+    /// Joins every viewer, ten at a time.
+    async fn join(args: &Args, target: &Target<'_>, pid: u32) -> Crowd {
         let (_, rss_before) = proc_usage(pid);
         let started = Instant::now();
         let mut crowd = Crowd {
@@ -332,12 +423,9 @@ impl Crowd {
             joined_in: Duration::ZERO,
             rss_before,
         };
-        let chairs: Vec<(usize, &String)> = chairs.iter().enumerate().collect();
-        for chunk in chairs.chunks(10) {
-            let joins = chunk.iter().map(|(i, t)| {
-                let pace = args.pace_of(*i);
-                watch(ws, t, pace)
-            });
+        let all: Vec<usize> = (0..args.viewers).collect();
+        for chunk in all.chunks(10) {
+            let joins = chunk.iter().map(|i| join_one(target, *i, args.pace_of(*i)));
             for r in futures_util::future::join_all(joins).await {
                 crowd.add(r);
             }
@@ -512,6 +600,25 @@ fn report(args: &Args, crowd: &Crowd, window: &Window) {
     report_delivery(window);
     report_timing(crowd, window);
     report_server(crowd, window);
+    report_summary(args, crowd, window);
+}
+
+/// One line for scripts (scripts/janus-side-by-side): the healthy viewers' loss and latency, the
+/// server's CPU (% of one core) and RSS (MiB).
+fn report_summary(args: &Args, crowd: &Crowd, w: &Window) {
+    let healthy = &w.by_pace[0];
+    let lat = crowd.healthy_latencies();
+    println!(
+        "summary target={} viewers={} failed={} loss_pct={:.3} p50_ms={:.1} p99_ms={:.1} cpu_pct={:.1} rss_mib={}",
+        args.target,
+        crowd.viewers.len(),
+        crowd.failures,
+        loss(healthy.expected, healthy.received),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        w.cpu_pct,
+        w.rss_during / 1024
+    );
 }
 
 fn report_setup(args: &Args, crowd: &Crowd, window: &Window) {
