@@ -110,11 +110,12 @@ stop_janus() {
 results=()
 for n in "${counts[@]}"; do
   start_janus
-  taskset -c 1 "$bin" --target janus --janus-pid "$janus_pid" --viewers "$n" --seconds "$seconds" --kbps "$kbps" >"$out/janus-$n.txt" 2>&1
-  results+=("$(grep '^summary ' "$out/janus-$n.txt")")
+  # A run that fails counts as every viewer failed; its report says why.
+  taskset -c 1 "$bin" --target janus --janus-pid "$janus_pid" --viewers "$n" --seconds "$seconds" --kbps "$kbps" >"$out/janus-$n.txt" 2>&1 || true
+  results+=("$(grep '^summary ' "$out/janus-$n.txt" || echo "summary target=janus viewers=$n failed=$n loss_pct=100 p50_ms=0 p99_ms=0 cpu_pct=0 rss_mib=0")")
   stop_janus
-  taskset -c 1 "$bin" --viewers "$n" --seconds "$seconds" --kbps "$kbps" --server-cpus 0 --media-threads 1 --no-recording >"$out/quorum-$n.txt" 2>&1
-  results+=("$(grep '^summary ' "$out/quorum-$n.txt")")
+  taskset -c 1 "$bin" --viewers "$n" --seconds "$seconds" --kbps "$kbps" --server-cpus 0 --media-threads 1 --no-recording >"$out/quorum-$n.txt" 2>&1 || true
+  results+=("$(grep '^summary ' "$out/quorum-$n.txt" || echo "summary target=quorum viewers=$n failed=$n loss_pct=100 p50_ms=0 p99_ms=0 cpu_pct=0 rss_mib=0")")
   echo "N=$n done: ${results[-2]} / ${results[-1]}"
 done
 

@@ -1,8 +1,9 @@
 //! Which video a viewer's link can carry, and when a viewer may change layer.
 //!
 //! A lecturer's browser publishes the camera in up to three layers (simulcast: about 180p, 360p and
-//! 720p). For each viewer the SFU keeps a [`LinkPolicy`], fed with the loss her browser reports (RTCP
-//! receiver reports, about once a second), which says what she should get: one of the layers, or no
+//! 720p). For each viewer the SFU keeps a [`LinkPolicy`], fed with the loss her browser reports on
+//! the camera (RTCP receiver reports, about once a second; on the sound while she gets sound only),
+//! which says what she should get: one of the layers, or no
 //! video at all (audio only) when even the lowest does not fit. A [`LayerSwitch`] per viewer and video
 //! slot then changes layer only where the new layer's decoder can start: at its keyframe.
 //!
@@ -209,7 +210,8 @@ impl LayerSwitch {
         }
     }
 
-    /// Forward nothing until the target's next keyframe (her decoder lost its place).
+    /// Forward nothing until the target's next keyframe (her decoder lost its place: she was cut off
+    /// or fell behind).
     pub fn restart(&mut self) {
         self.current = None;
     }

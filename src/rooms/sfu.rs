@@ -2,12 +2,14 @@
 //!
 //! Every viewer leg has the same fixed set of slots (camera video, screen video, lecturer audio,
 //! speaker audio), so a new publisher never requires renegotiation: publishers are mapped onto slots
-//! and the viewer's tracks simply start carrying packets. The server makes every offer, which makes it
-//! the DTLS server.
+//! and the viewer's tracks simply start carrying packets. The server offers viewer legs; publishers
+//! offer (the room page, so it can name the camera's simulcast layers) and the server answers, or, for
+//! a client that asks without an offer, the server offers.
 //!
-//! Fan-out: each slot has a broadcast channel; each viewer has one forwarder task per slot. A viewer that
-//! falls behind (`Lagged`) is counted and re-synced with a keyframe request — never dropped, unlike the
-//! upstream broadcast example. Every queue on a viewer's path is bounded: the slot's ring (shared), one
+//! Fan-out: each slot has a broadcast channel per layer (the camera three simulcast layers, the others
+//! one); each viewer has one forwarder task per slot, listening to the layer her link carries (see
+//! `domain::simulcast`). A viewer that falls behind (`Lagged`) is counted and re-synced with a keyframe
+//! request — never dropped, unlike the upstream broadcast example. Every queue on a viewer's path is bounded: the slot's ring (shared), one
 //! packet in flight per forwarder, the leg's driver channel (webrtc-rs, 256 events), and retransmissions
 //! (`nack::BoundedNackResponder`, replacing webrtc-rs's unbounded one); what does not fit is dropped,
 //! counted and followed by a keyframe. Forwarders rewrite SSRC and payload type per viewer and continue the
@@ -47,7 +49,7 @@ const VP8_PT: u8 = 96;
 const OPUS_PT: u8 = 111;
 /// Packets a slot buffers for slow forwarders before they lag (about 2 s of 1.5 Mbit/s video).
 const SLOT_BUFFER: usize = 1024;
-/// At most one keyframe request per slot in this interval.
+/// At most one keyframe request per layer in this interval.
 const KEYFRAME_INTERVAL: Duration = Duration::from_millis(400);
 /// A layer that sent nothing for this long is not being sent (the lecturer's browser paused it, or
 /// stopped publishing).
@@ -923,28 +925,41 @@ const NO_LAYER: u8 = u8::MAX;
 const RESUMED: Duration = Duration::from_millis(1500);
 
 impl ViewerLeg {
-    /// The layer she should get in a video slot (None: no video), given what is being sent.
-    fn wanted_layer(&self, slot: &Slot, now_ms: u64) -> Option<usize> {
+    /// The layer she should get in a video slot, given what is being sent: `Some(None)` for no
+    /// video, `None` to keep what she has (nothing is being sent just now: a still screen, a short
+    /// stall of the lecturer's uplink; she waits on the layer she had rather than for a keyframe).
+    fn wanted_layer(&self, slot: &Slot, now_ms: u64) -> Option<Option<usize>> {
         if self.audio_only.load(Ordering::Relaxed) {
-            return None;
-        }
-        let q = self.quality.load(Ordering::Relaxed);
-        if q < 0 {
-            return None;
+            return Some(None);
         }
         // One-layer slots (screen share) carry it whatever her link: it is the lecture's content,
         // and a screen changes little (few bits); only the camera drops to sound.
-        simulcast::choose(q as usize, &slot.sending(now_ms)[..slot.layers.len()])
+        let q = self.quality.load(Ordering::Relaxed);
+        if q < 0 && slot.layers.len() > 1 {
+            return Some(None);
+        }
+        simulcast::choose(q.max(0) as usize, &slot.sending(now_ms)[..slot.layers.len()]).map(Some)
     }
 
-    /// A receiver report from her browser (`now_ms` on the `Sfu` clock): the worst loss among her
-    /// streams, except video that just resumed (see `RESUMED`).
+    /// A receiver report from her browser (`now_ms` on the `Sfu` clock). Browsers report each
+    /// stream on its own (video about once a second, audio every few seconds), so only one stream
+    /// feeds the policy: the camera while she gets it, the lecturer's sound while she gets sound
+    /// only; and not the camera just after it resumed (see `RESUMED`). The screen share is always
+    /// forwarded, so its loss does not decide her camera's layer.
     fn report(&self, rr: &ReceiverReport, now_ms: u64) {
+        let judged: &[SlotId] = if self.quality.load(Ordering::Relaxed) < 0 {
+            &[SlotId::LecturerAudio, SlotId::SpeakerAudio]
+        } else {
+            &[SlotId::CameraVideo]
+        };
         let mut loss: Option<f32> = None;
         for b in &rr.reports {
             let Some(i) = self.ssrcs.iter().position(|s| *s == b.ssrc) else {
                 continue;
             };
+            if !judged.iter().any(|j| *j as usize == i) {
+                continue;
+            }
             let resumed = self.resumed_ms.get(i).map_or(0, |r| r.load(Ordering::Relaxed));
             if resumed != 0 && now_ms.saturating_sub(resumed) < RESUMED.as_millis() as u64 {
                 continue;
@@ -1110,12 +1125,10 @@ fn learn(ssrcs: &std::sync::Mutex<[Option<u32>; LAYERS]>, layer_of: &mut Vec<(u3
         None => layer_of.push((ssrc, layer)),
     }
     if let Ok(mut s) = ssrcs.lock() {
-        for known in s.iter_mut() {
-            if *known == Some(ssrc) {
-                *known = None;
-            }
+        *s = [None; LAYERS];
+        for (ssrc, layer) in layer_of.iter() {
+            s[*layer] = Some(*ssrc);
         }
-        s[layer] = Some(ssrc);
     }
 }
 
@@ -1199,18 +1212,25 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
         };
         let Some((layer, got)) = woke else {
-            aim(&sfu, &leg, id, slot, &mut switch, &mut taps);
+            aim(&sfu, &leg, id, slot, &mut switch, &mut taps, &mut rewriter);
             continue;
         };
         let p = match got {
             Ok(p) => p,
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 sfu.viewer_lagged(id, layer, n);
+                if switch.current() == Some(layer) {
+                    // Her decoder lost its place: she restarts at the next keyframe, without a gap.
+                    switch.restart();
+                    rewriter.interrupt();
+                }
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => break,
         };
         if !leg.connected.load(Ordering::Relaxed) {
+            // Back, she starts at a keyframe (asked for when her leg connects again).
+            switch.restart();
             rewriter.interrupt();
             continue;
         }
@@ -1247,12 +1267,16 @@ fn aim(
     slot: &Slot,
     switch: &mut LayerSwitch,
     taps: &mut [Option<Tap>; 2],
+    rewriter: &mut Rewriter,
 ) {
-    let wanted = leg.wanted_layer(slot, sfu.now_ms());
-    let needs_keyframe = switch.aim(wanted);
+    let Some(wanted) = leg.wanted_layer(slot, sfu.now_ms()) else {
+        return;
+    };
+    switch.aim(wanted);
     drop_unheard(switch, taps);
     if wanted.is_none() {
         leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
+        rewriter.interrupt();
     }
     if let Some(layer) = wanted
         && !taps.iter().flatten().any(|t| t.layer == layer)
@@ -1266,7 +1290,11 @@ fn aim(
             None => taps[1] = tap,
         }
     }
-    if needs_keyframe && let Some(layer) = wanted {
+    // Asked again at every check until it comes (paced per layer): one request lost on the
+    // lecturer's uplink must not leave her without a picture.
+    if let Some(layer) = wanted
+        && switch.current() != Some(layer)
+    {
         sfu.request_layer_keyframe(id, layer);
     }
 }

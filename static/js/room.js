@@ -284,7 +284,7 @@
         if (a && a.checked) { break; }
         var sn = $('stage-note');
         if (sn) { sn.textContent = m.on ? L.auto_audio_only : ''; sn.hidden = !m.on; }
-        notice(m.on ? '' : L.video_back);
+        if (!m.on) { notice(L.video_back); }
         break;
       case 'pong': break;
       case 'ice': iceServers = m.servers; break;
@@ -361,6 +361,13 @@
 
   function answerView(sdp) {
     if (viewPc) { viewPc.close(); }
+    // A new leg starts with video: a sound-only notice from the old one no longer holds.
+    if (autoAudioOnly) {
+      autoAudioOnly = false;
+      var a = $('audio-only');
+      var sn = $('stage-note');
+      if (sn && !(a && a.checked)) { sn.textContent = ''; sn.hidden = true; }
+    }
     var pc = new RTCPeerConnection({ iceServers: iceServers });
     viewPc = pc;
     media.total = -1;

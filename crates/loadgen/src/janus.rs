@@ -51,7 +51,11 @@ fn id_of(v: &Value) -> Result<u64, Error> {
 impl Janus {
     /// A session on the Janus at `url` (e.g. `http://127.0.0.1:8088/janus`).
     pub async fn connect(url: &str) -> Result<Janus, Error> {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+        // Janus holds a long poll up to 30 s; anything else answers at once.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .timeout(Duration::from_secs(40))
+            .build()?;
         let created: Value = http
             .post(url)
             .json(&json!({"janus": "create", "transaction": "create"}))
@@ -101,7 +105,15 @@ impl Janus {
     async fn post(&self, url: &str, mut body: Value) -> Result<Value, Error> {
         let t = self.next_transaction.fetch_add(1, Ordering::Relaxed);
         body["transaction"] = json!(t.to_string());
-        let reply: Value = self.http.post(url).json(&body).send().await?.json().await?;
+        let reply: Value = self
+            .http
+            .post(url)
+            .timeout(Duration::from_secs(10))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
         match reply["janus"].as_str() {
             Some("success") | Some("ack") => Ok(reply),
             _ => Err(format!("Janus refused {body}: {reply}").into()),
@@ -144,15 +156,22 @@ impl Janus {
     }
 }
 
-/// Long-polls the session's events and hands each to its handle.
+/// Long-polls the session's events and hands each to its handle, until Janus says the session is
+/// gone.
 async fn poll(http: reqwest::Client, session_url: String, routes: Routes) {
     loop {
         let got = http.get(format!("{session_url}?maxev=50")).send().await;
-        let Ok(body) = got else {
+        let Ok(v) = (match got {
+            Ok(body) => body.json::<Value>().await,
+            Err(e) => Err(e),
+        }) else {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
-        let Ok(v) = body.json::<Value>().await else { continue };
+        if v["janus"] == "error" {
+            eprintln!("Janus ended the session: {v}");
+            return;
+        }
         let events = match v {
             Value::Array(a) => a,
             other => vec![other],
