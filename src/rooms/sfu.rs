@@ -56,6 +56,8 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_millis(400);
 const LAYER_IDLE: Duration = Duration::from_millis(1500);
 /// How often a viewer's forwarder looks again at which layer she should get.
 const LAYER_CHECK: Duration = Duration::from_millis(250);
+/// A viewer waiting for a layer's keyframe asks again after this long without one.
+const KEYFRAME_RETRY: Duration = Duration::from_millis(1500);
 /// Leg ids (`LegHandle::id`).
 static NEXT_LEG: AtomicUsize = AtomicUsize::new(1);
 /// Viewers' own keyframe requests are passed on at most this often per slot: one viewer on a lossy
@@ -932,13 +934,13 @@ impl ViewerLeg {
         if self.audio_only.load(Ordering::Relaxed) {
             return Some(None);
         }
-        // One-layer slots (screen share) carry it whatever her link: it is the lecture's content,
-        // and a screen changes little (few bits); only the camera drops to sound.
+        // Sound only means no video at all, the shared screen included: its bursts would push out
+        // the sound on a link that cannot carry the lowest camera layer.
         let q = self.quality.load(Ordering::Relaxed);
-        if q < 0 && slot.layers.len() > 1 {
+        if q < 0 {
             return Some(None);
         }
-        simulcast::choose(q.max(0) as usize, &slot.sending(now_ms)[..slot.layers.len()]).map(Some)
+        simulcast::choose(q as usize, &slot.sending(now_ms)[..slot.layers.len()]).map(Some)
     }
 
     /// A receiver report from her browser (`now_ms` on the `Sfu` clock). Browsers report each
@@ -1190,21 +1192,30 @@ async fn next(tap: &mut Option<Tap>) -> (usize, Result<Arc<Packet>, broadcast::e
     }
 }
 
+/// One viewer's forwarder state for a video slot.
+#[derive(Default)]
+struct Follow {
+    switch: LayerSwitch,
+    /// The layers she listens to: the one she gets and the one she moves to.
+    taps: [Option<Tap>; 2],
+    /// Her own sequence numbers and timestamps: continuous across layers (each layer is numbered
+    /// by itself) and pauses, so her decoder sees one stream.
+    rewriter: Rewriter,
+    /// When she last asked for the keyframe she waits for.
+    asked: Option<Instant>,
+}
+
 /// Copies a video slot's packets to one viewer's track: the layer her link carries (see
 /// `domain::simulcast`), switching only at the new layer's keyframe. While she moves it listens to
 /// two layers (the one she gets and the one she goes to), otherwise to one.
 async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32, track: Arc<TrackLocalStaticRTP>) {
     let slot = sfu.slot(id);
-    let mut switch = LayerSwitch::new();
-    let mut taps: [Option<Tap>; 2] = [None, None];
-    // Her own sequence numbers and timestamps: continuous across layers (each layer is numbered by
-    // itself), so her decoder sees one stream.
-    let mut rewriter = Rewriter::default();
+    let mut f = Follow::default();
     let mut check = tokio::time::interval(LAYER_CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let woke = {
-            let [a, b] = &mut taps;
+            let [a, b] = &mut f.taps;
             tokio::select! {
                 got = next(a) => Some(got),
                 got = next(b) => Some(got),
@@ -1212,17 +1223,17 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
         };
         let Some((layer, got)) = woke else {
-            aim(&sfu, &leg, id, slot, &mut switch, &mut taps, &mut rewriter);
+            aim(&sfu, &leg, id, slot, &mut f);
             continue;
         };
         let p = match got {
             Ok(p) => p,
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 sfu.viewer_lagged(id, layer, n);
-                if switch.current() == Some(layer) {
+                if f.switch.current() == Some(layer) {
                     // Her decoder lost its place: she restarts at the next keyframe, without a gap.
-                    switch.restart();
-                    rewriter.interrupt();
+                    f.switch.restart();
+                    f.rewriter.interrupt();
                 }
                 continue;
             }
@@ -1230,49 +1241,50 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
         };
         if !leg.connected.load(Ordering::Relaxed) {
             // Back, she starts at a keyframe (asked for when her leg connects again).
-            switch.restart();
-            rewriter.interrupt();
+            f.switch.restart();
+            f.rewriter.interrupt();
             continue;
         }
         if leg.resync[id as usize].swap(false, Ordering::Relaxed) {
             // Her retransmissions were dropped (none of the layer's packets were).
-            sfu.viewer_lagged(id, switch.current().unwrap_or(layer), 0);
+            sfu.viewer_lagged(id, f.switch.current().unwrap_or(layer), 0);
         }
-        let before = switch.current();
-        if !switch.forward(layer, starts_keyframe(&p)) {
-            if switch.current().is_none_or(|c| c == layer) {
-                rewriter.interrupt();
+        let before = f.switch.current();
+        if !f.switch.forward(layer, starts_keyframe(&p)) {
+            if f.switch.current().is_none_or(|c| c == layer) {
+                f.rewriter.interrupt();
             }
             continue;
         }
-        if switch.current() != before {
+        if f.switch.current() != before {
             if before.is_none() {
                 leg.resumed_ms[id as usize].store(sfu.now_ms(), Ordering::Relaxed);
             }
-            drop_unheard(&switch, &mut taps);
+            drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
         }
         let mut out = for_viewer(&p, ssrc, VP8_PT);
-        rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
+        f.rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
         write(&sfu.stats, &track, out).await;
     }
 }
 
 /// Points her forwarder at the layer she should get now, listening to it and asking for its
 /// keyframe when she is not on it yet.
-fn aim(
-    sfu: &Arc<Sfu>,
-    leg: &ViewerLeg,
-    id: SlotId,
-    slot: &Slot,
-    switch: &mut LayerSwitch,
-    taps: &mut [Option<Tap>; 2],
-    rewriter: &mut Rewriter,
-) {
+fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow) {
+    let Follow {
+        switch,
+        taps,
+        rewriter,
+        asked,
+    } = f;
     let Some(wanted) = leg.wanted_layer(slot, sfu.now_ms()) else {
         return;
     };
-    switch.aim(wanted);
+    if switch.aim(wanted) {
+        // A new target: its keyframe is asked for at once.
+        *asked = None;
+    }
     drop_unheard(switch, taps);
     if wanted.is_none() {
         leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
@@ -1290,11 +1302,15 @@ fn aim(
             None => taps[1] = tap,
         }
     }
-    // Asked again at every check until it comes (paced per layer): one request lost on the
-    // lecturer's uplink must not leave her without a picture.
+    // Asked again until it comes: one request lost on the lecturer's uplink must not leave her
+    // without a picture. Only while her leg is up (a reconnect asks by itself), and not before the
+    // last request had time to be answered.
     if let Some(layer) = wanted
         && switch.current() != Some(layer)
+        && leg.connected.load(Ordering::Relaxed)
+        && asked.is_none_or(|t| t.elapsed() >= KEYFRAME_RETRY)
     {
+        *asked = Some(Instant::now());
         sfu.request_layer_keyframe(id, layer);
     }
 }

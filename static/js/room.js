@@ -285,6 +285,7 @@
         var sn = $('stage-note');
         if (sn) { sn.textContent = m.on ? L.auto_audio_only : ''; sn.hidden = !m.on; }
         if (!m.on) { notice(L.video_back); }
+        else if ($('notice') && $('notice').textContent === L.video_back) { notice(''); }
         break;
       case 'pong': break;
       case 'ice': iceServers = m.servers; break;

@@ -170,6 +170,10 @@ async fn poll(http: reqwest::Client, session_url: String, routes: Routes) {
         };
         if v["janus"] == "error" {
             eprintln!("Janus ended the session: {v}");
+            // Waiting handles hear "session closed" rather than time out.
+            if let Ok(mut r) = routes.lock() {
+                r.clear();
+            }
             return;
         }
         let events = match v {
