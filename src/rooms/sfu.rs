@@ -825,12 +825,14 @@ impl Sfu {
         self.stats.packets_in.fetch_add(1, Ordering::Relaxed);
         let l = &slot.layers[layer];
         l.last_packet_ms.store(self.now_ms(), Ordering::Relaxed);
+        let Ok(mut r) = l.rewriter.lock() else { return };
         if slot.muted.load(Ordering::Relaxed) {
+            // Unmuted, the numbering continues without a gap (a gap would read as loss).
+            r.interrupt();
             return;
         }
-        if let Ok(mut r) = l.rewriter.lock() {
-            r.rewrite(&mut p, ts_step, clock_khz);
-        }
+        r.rewrite(&mut p, ts_step, clock_khz);
+        drop(r);
         let _ = l.tx.send(Arc::new(p));
     }
 }
