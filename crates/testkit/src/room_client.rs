@@ -300,21 +300,10 @@ impl Publisher {
         pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
             .await
             .map_err(err)?;
-        let video = local_track(RtpCodecKind::Video, 0x1111_0001);
-        let audio = local_track(RtpCodecKind::Audio, 0x1111_0002);
-        pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
-        pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        let p = Publisher::with_tracks(pc).await?;
         let mut early = Vec::new();
-        let sdp = finish_answer(&pc, &mut events, &mut early).await?;
+        let sdp = finish_answer(&p.pc, &mut events, &mut early).await?;
         tokio::spawn(async move { while events.recv().await.is_some() {} });
-        let p = Publisher {
-            pc,
-            video,
-            audio,
-            keyframes_sent: Arc::new(AtomicU64::new(0)),
-            packets_sent: Arc::new(AtomicU64::new(0)),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
         Ok((p, sdp))
     }
 
@@ -322,24 +311,29 @@ impl Publisher {
     /// the answer.
     pub async fn offer(bind: IpAddr) -> Result<(Publisher, String), BoxError> {
         let (pc, mut events) = peer(bind, true).await?;
+        let p = Publisher::with_tracks(pc).await?;
+        let o = p.pc.create_offer(None).await.map_err(err)?;
+        p.pc.set_local_description(o).await.map_err(err)?;
+        let mut early = Vec::new();
+        let sdp = gathered(&p.pc, &mut events, &mut early).await?;
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        Ok((p, sdp))
+    }
+
+    /// The publisher's video and audio tracks, added to `pc`.
+    async fn with_tracks(pc: Arc<dyn PeerConnection>) -> Result<Publisher, BoxError> {
         let video = local_track(RtpCodecKind::Video, 0x1111_0001);
         let audio = local_track(RtpCodecKind::Audio, 0x1111_0002);
         pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
         pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
-        let o = pc.create_offer(None).await.map_err(err)?;
-        pc.set_local_description(o).await.map_err(err)?;
-        let mut early = Vec::new();
-        let sdp = gathered(&pc, &mut events, &mut early).await?;
-        tokio::spawn(async move { while events.recv().await.is_some() {} });
-        let p = Publisher {
+        Ok(Publisher {
             pc,
             video,
             audio,
             keyframes_sent: Arc::new(AtomicU64::new(0)),
             packets_sent: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
-        };
-        Ok((p, sdp))
+        })
     }
 
     /// The answer to `offer`'s offer.
