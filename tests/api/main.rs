@@ -33,6 +33,7 @@ mod rooms;
 mod roster;
 mod security;
 mod signin_links;
+mod simulcast;
 mod sms_signin;
 mod smtp;
 mod storage;

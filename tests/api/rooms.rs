@@ -16,15 +16,15 @@ use crate::helpers::{Page, SessionForm, TestApp, location, make_person, make_str
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-struct Cast {
-    session: i64,
-    official: String,
-    lawyer: String,
-    chairs: Vec<(i64, String)>,
-    outsider: String,
+pub(crate) struct Cast {
+    pub session: i64,
+    pub official: String,
+    pub lawyer: String,
+    pub chairs: Vec<(i64, String)>,
+    pub outsider: String,
 }
 
-async fn cast(app: &TestApp) -> Cast {
+pub(crate) async fn cast(app: &TestApp) -> Cast {
     let place = make_street(app, "花木街道").await;
     let other = make_street(app, "洋泾街道").await;
     let official = make_person(app, "13800000003", &[Role::Official], &[place.street], None).await;

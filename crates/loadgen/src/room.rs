@@ -69,16 +69,31 @@ async fn live_session(db: &DatabaseConnection, street: i64, lawyer: i64) -> Resu
 }
 
 /// The lecturer joins and publishes `kbps` of video plus audio; the signal stays open for the run.
-pub async fn publish(ws: &str, token: &str, kbps: u32) -> Result<(Signal, Publisher), Error> {
+/// With `simulcast` the video goes in three layers (the top at `kbps`), offered as the room page
+/// offers them; without, in one, answering the server's offer.
+pub async fn publish(ws: &str, token: &str, kbps: u32, simulcast: bool) -> Result<(Signal, Publisher), Error> {
     let mut lecturer = Signal::connect(ws, token).await.map_err(|e| e.to_string())?;
     lecturer
         .expect("welcome", Duration::from_secs(10))
         .await
         .map_err(|e| e.to_string())?;
-    lecturer.send(json!({"type": "publish", "source": "camera"}));
-    let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;
-    let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.map_err(|e| e.to_string())?;
-    lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
+    let publisher = if simulcast {
+        let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.map_err(|e| e.to_string())?;
+        lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
+        let answer = lecturer
+            .expect("answer", Duration::from_secs(10))
+            .await
+            .map_err(|e| e.to_string())?;
+        let sdp = answer["sdp"].as_str().ok_or("an answer without sdp")?.to_owned();
+        publisher.accept(sdp).await.map_err(|e| e.to_string())?;
+        publisher
+    } else {
+        lecturer.send(json!({"type": "publish", "source": "camera"}));
+        let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;
+        let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.map_err(|e| e.to_string())?;
+        lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
+        publisher
+    };
     publisher.start(kbps);
     tokio::time::sleep(Duration::from_secs(1)).await;
     Ok((lecturer, publisher))

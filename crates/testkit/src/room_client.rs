@@ -173,6 +173,54 @@ impl Interceptor for KeyframeRequests {
     fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
 }
 
+/// A lossy link in front of a viewer: drops `tenths` of every ten incoming video packets, chosen by
+/// sequence number so a retransmission is lost as its original was and the loss her receiver reports
+/// stays what the link does (as on a link too narrow for the stream).
+struct LossyLink {
+    tenths: Arc<AtomicU64>,
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+}
+
+impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for LossyLink {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = RtcError;
+    type Time = Instant;
+
+    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        if let IPacket::Rtp(p) = &msg.message.packet
+            && p.header.payload_type == 96
+            && u64::from(p.header.sequence_number % 10) < self.tenths.load(Ordering::Relaxed)
+        {
+            return Ok(());
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<Self::Rout> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<Self::Wout> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for LossyLink {
+    fn bind_local_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
+}
+
 enum Ev {
     Gathered,
     Connected,
@@ -201,10 +249,22 @@ impl PeerConnectionEventHandler for Handler {
 async fn peer(
     bind: IpAddr,
     keyframe_requests: bool,
+    loss: Option<Arc<AtomicU64>>,
 ) -> Result<(Arc<dyn PeerConnection>, mpsc::UnboundedReceiver<Ev>), BoxError> {
     let (me, mut registry) = media_engine().map_err(err)?;
     if keyframe_requests {
         registry = registry.with(Slot::from(14_000), KeyframeRequests::default());
+    }
+    if let Some(tenths) = loss {
+        // Next to the wire, before anything that counts what arrives.
+        registry = registry.with(
+            Slot::from(500),
+            LossyLink {
+                tenths,
+                read: VecDeque::new(),
+                write: VecDeque::new(),
+            },
+        );
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let se = SettingEngineBuilder::new()
@@ -265,42 +325,97 @@ async fn gathered(
         .ok_or_else(|| err("no local description"))
 }
 
-/// A synthetic lecturer: camera video (1 keyframe on request or every 5 s) and microphone audio.
+/// A synthetic lecturer: camera video (a keyframe on request or every 5 s) and microphone audio. The
+/// video is one encoding, or three simulcast layers (`rid` l, m, h) as the room page publishes them.
 pub struct Publisher {
     pc: Arc<dyn PeerConnection>,
     video: Arc<TrackLocalStaticRTP>,
     audio: Arc<TrackLocalStaticRTP>,
+    /// The video's encodings, lowest first.
+    layers: Vec<LayerOut>,
+    /// Simulcast only: the header extensions that name each packet's media section and layer.
+    tags: Option<Tags>,
     pub keyframes_sent: Arc<AtomicU64>,
     pub packets_sent: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
-fn local_track(kind: RtpCodecKind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+/// One video encoding the publisher sends.
+struct LayerOut {
+    ssrc: u32,
+    rid: &'static str,
+    /// Its share of the video bitrate, in tenths.
+    tenths: u32,
+    /// Set by a keyframe request for this encoding; the first frame is a keyframe.
+    key: Arc<AtomicBool>,
+    /// Not sending (a browser drops its top layer when its uplink is short).
+    paused: Arc<AtomicBool>,
+}
+
+/// The SDES header extensions a simulcast receiver maps a packet's SSRC with (RFC 8852): the video
+/// section's `mid` and the layer's `rid`, under the ids the offer gave them.
+#[derive(Clone)]
+struct Tags {
+    mid_id: u8,
+    mid: bytes::Bytes,
+    rid_id: u8,
+}
+
+impl Tags {
+    /// Reads the ids and the video section's mid from the offer this publisher made.
+    fn from_offer(sdp: &str) -> Option<Tags> {
+        let extmap = |uri: &str| {
+            sdp.lines().find_map(|l| {
+                let rest = l.trim().strip_prefix("a=extmap:")?;
+                let (id, u) = rest.split_once(' ')?;
+                (u.split_whitespace().next()? == uri).then(|| id.split('/').next()?.parse().ok())?
+            })
+        };
+        let video = sdp.split("m=").find(|s| s.starts_with("video"))?;
+        let mid = video.lines().find_map(|l| l.trim().strip_prefix("a=mid:"))?;
+        Some(Tags {
+            mid_id: extmap("urn:ietf:params:rtp-hdrext:sdes:mid")?,
+            mid: bytes::Bytes::from(mid.to_owned()),
+            rid_id: extmap("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")?,
+        })
+    }
+}
+
+const VIDEO_SSRC: u32 = 0x1111_0001;
+const AUDIO_SSRC: u32 = 0x1111_0002;
+/// The simulcast layers: about a tenth, a third and all of the video bitrate, as the room page's.
+const SIMULCAST: [(&str, u32); 3] = [("l", 1), ("m", 3), ("h", 10)];
+
+fn local_track(kind: RtpCodecKind, encodings: &[(u32, &str)]) -> Arc<TrackLocalStaticRTP> {
     let codec = if kind == RtpCodecKind::Video { vp8() } else { opus() };
     Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
         "synthetic".into(),
-        format!("{kind}-{ssrc}"),
+        format!("{kind}-{}", encodings[0].0),
         format!("{kind}"),
         kind,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
+        encodings
+            .iter()
+            .map(|(ssrc, rid)| RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    rid: (*rid).to_owned(),
+                    ssrc: Some(*ssrc),
+                    ..Default::default()
+                },
+                codec: codec.clone(),
                 ..Default::default()
-            },
-            codec,
-            ..Default::default()
-        }],
+            })
+            .collect(),
     )))
 }
 
 impl Publisher {
     /// Answers the server's camera offer with a video and an audio track.
     pub async fn answer(offer: String, bind: IpAddr) -> Result<(Publisher, String), BoxError> {
-        let (pc, mut events) = peer(bind, true).await?;
+        let (pc, mut events) = peer(bind, true, None).await?;
         pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
             .await
             .map_err(err)?;
-        let p = Publisher::with_tracks(pc).await?;
+        let p = Publisher::with_tracks(pc, false).await?;
         let mut early = Vec::new();
         let sdp = finish_answer(&p.pc, &mut events, &mut early).await?;
         tokio::spawn(async move { while events.recv().await.is_some() {} });
@@ -310,26 +425,50 @@ impl Publisher {
     /// Makes the offer, as a browser publishing does (Janus's VideoRoom expects it); `accept` takes
     /// the answer.
     pub async fn offer(bind: IpAddr) -> Result<(Publisher, String), BoxError> {
-        let (pc, mut events) = peer(bind, true).await?;
-        let p = Publisher::with_tracks(pc).await?;
+        Publisher::make_offer(bind, false).await
+    }
+
+    /// Makes an offer publishing the video in three simulcast layers, as the room page does.
+    pub async fn offer_simulcast(bind: IpAddr) -> Result<(Publisher, String), BoxError> {
+        Publisher::make_offer(bind, true).await
+    }
+
+    async fn make_offer(bind: IpAddr, simulcast: bool) -> Result<(Publisher, String), BoxError> {
+        let (pc, mut events) = peer(bind, true, None).await?;
+        let mut p = Publisher::with_tracks(pc, simulcast).await?;
         let o = p.pc.create_offer(None).await.map_err(err)?;
         p.pc.set_local_description(o).await.map_err(err)?;
         let mut early = Vec::new();
         let sdp = gathered(&p.pc, &mut events, &mut early).await?;
+        if simulcast {
+            p.tags = Some(Tags::from_offer(&sdp).ok_or("the offer names no mid and rid header extensions")?);
+        }
         tokio::spawn(async move { while events.recv().await.is_some() {} });
         Ok((p, sdp))
     }
 
     /// The publisher's video and audio tracks, added to `pc`.
-    async fn with_tracks(pc: Arc<dyn PeerConnection>) -> Result<Publisher, BoxError> {
-        let video = local_track(RtpCodecKind::Video, 0x1111_0001);
-        let audio = local_track(RtpCodecKind::Audio, 0x1111_0002);
+    async fn with_tracks(pc: Arc<dyn PeerConnection>, simulcast: bool) -> Result<Publisher, BoxError> {
+        let layers: Vec<LayerOut> = if simulcast {
+            SIMULCAST
+                .iter()
+                .enumerate()
+                .map(|(i, (rid, tenths))| LayerOut::new(VIDEO_SSRC + 0x10 + i as u32, rid, *tenths))
+                .collect()
+        } else {
+            vec![LayerOut::new(VIDEO_SSRC, "", 10)]
+        };
+        let encodings: Vec<(u32, &str)> = layers.iter().map(|l| (l.ssrc, l.rid)).collect();
+        let video = local_track(RtpCodecKind::Video, &encodings);
+        let audio = local_track(RtpCodecKind::Audio, &[(AUDIO_SSRC, "")]);
         pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
         pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
         Ok(Publisher {
             pc,
             video,
             audio,
+            layers,
+            tags: None,
             keyframes_sent: Arc::new(AtomicU64::new(0)),
             packets_sent: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
@@ -342,20 +481,29 @@ impl Publisher {
         self.pc.set_remote_description(desc).await.map_err(err)
     }
 
-    /// Sends `video_kbps` of VP8 at 30 frames per second (1,100-byte packets) and Opus every 20 ms.
+    /// Sends `video_kbps` of VP8 at 30 frames per second (1,100-byte packets; in simulcast, the top
+    /// layer at that rate and the others at a third and a tenth of it) and Opus every 20 ms.
     pub fn start(&self, video_kbps: u32) {
-        // Set by a keyframe request (any RTCP on the video track); the first frame is a keyframe.
-        let key = Arc::new(AtomicBool::new(true));
-        self.watch_keyframe_requests(key.clone());
-        let video = VideoSender {
-            track: self.video.clone(),
-            per_frame: ((video_kbps as usize * 1000 / 8 / 30) / 1100).max(1),
-            key,
-            keys_sent: self.keyframes_sent.clone(),
-            sent: self.packets_sent.clone(),
-            stop: self.stop.clone(),
-        };
-        tokio::spawn(video.run());
+        self.watch_keyframe_requests();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let kbps = video_kbps * layer.tenths / 10;
+            let video = VideoSender {
+                track: self.video.clone(),
+                ssrc: layer.ssrc,
+                layer: if self.layers.len() == 1 { 2 } else { i as u8 },
+                tags: self
+                    .tags
+                    .clone()
+                    .map(|t| (t, bytes::Bytes::from_static(layer.rid.as_bytes()))),
+                per_frame: ((kbps as usize * 1000 / 8 / 30) / 1100).max(1),
+                key: layer.key.clone(),
+                paused: layer.paused.clone(),
+                keys_sent: self.keyframes_sent.clone(),
+                sent: self.packets_sent.clone(),
+                stop: self.stop.clone(),
+            };
+            tokio::spawn(video.run());
+        }
         tokio::spawn(send_audio(
             self.audio.clone(),
             self.packets_sent.clone(),
@@ -363,12 +511,39 @@ impl Publisher {
         ));
     }
 
-    fn watch_keyframe_requests(&self, key: Arc<AtomicBool>) {
+    /// Stops (or resumes) sending simulcast layer `layer` (0 lowest), as a browser whose uplink
+    /// narrows stops its top layer.
+    pub fn pause_layer(&self, layer: usize, paused: bool) {
+        if let Some(l) = self.layers.get(layer) {
+            l.paused.store(paused, Ordering::Relaxed);
+            if !paused {
+                l.key.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A keyframe request names the encoding by SSRC; one that names none asks for all of them.
+    fn watch_keyframe_requests(&self) {
         let requests = self.video.clone();
+        let keys: Vec<(u32, Arc<AtomicBool>)> = self.layers.iter().map(|l| (l.ssrc, l.key.clone())).collect();
         tokio::spawn(async move {
             while let Some(ev) = requests.poll().await {
-                if let TrackLocalEvent::OnRtcpPacket(_) = ev {
-                    key.store(true, Ordering::Relaxed);
+                let TrackLocalEvent::OnRtcpPacket(packets) = ev else {
+                    continue;
+                };
+                for p in packets {
+                    let Some(pli) = p.as_any().downcast_ref::<PictureLossIndication>() else {
+                        continue;
+                    };
+                    let named = keys.iter().filter(|(s, _)| *s == pli.media_ssrc);
+                    let mut any = false;
+                    for (_, key) in named {
+                        key.store(true, Ordering::Relaxed);
+                        any = true;
+                    }
+                    if !any {
+                        keys.iter().for_each(|(_, k)| k.store(true, Ordering::Relaxed));
+                    }
                 }
             }
         });
@@ -380,12 +555,31 @@ impl Publisher {
     }
 }
 
-/// The publisher's video: frames of `per_frame` packets, each stamped with a sequence number and the
-/// send time so viewers can measure loss and latency.
+impl LayerOut {
+    fn new(ssrc: u32, rid: &'static str, tenths: u32) -> LayerOut {
+        LayerOut {
+            ssrc,
+            rid,
+            tenths,
+            key: Arc::new(AtomicBool::new(true)),
+            paused: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// One encoding of the publisher's video: frames of `per_frame` packets, each stamped with a
+/// sequence number, the send time and the layer so viewers can measure loss and latency and tell
+/// which layer they get.
 struct VideoSender {
     track: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
+    /// 0 lowest, 2 top (a single encoding is the top).
+    layer: u8,
+    /// Simulcast: the mid and rid extensions, and this layer's rid.
+    tags: Option<(Tags, bytes::Bytes)>,
     per_frame: usize,
     key: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
     keys_sent: Arc<AtomicU64>,
     sent: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
@@ -399,6 +593,9 @@ impl VideoSender {
         while !self.stop.load(Ordering::Relaxed) {
             tick.tick().await;
             ts = ts.wrapping_add(3000);
+            if self.paused.load(Ordering::Relaxed) {
+                continue;
+            }
             // A keyframe when asked for, and at least every 5 seconds.
             let is_key = self.key.swap(false, Ordering::Relaxed) || last_key.elapsed() > Duration::from_secs(5);
             if is_key {
@@ -416,20 +613,28 @@ impl VideoSender {
         }
     }
 
-    /// Packet `i` of a frame: VP8 start-of-partition and keyframe bits, then the stamp and send time.
+    /// Packet `i` of a frame: VP8 start-of-partition and keyframe bits, then the stamp, the send
+    /// time and the layer.
     fn packet(&self, i: usize, is_key: bool, seq: u16, stamp: u64, ts: u32) -> Packet {
         let mut payload = vec![0u8; 1100];
         payload[0] = if i == 0 { 0x10 } else { 0x00 };
         payload[1] = if is_key { 0 } else { 1 };
         payload[2..10].copy_from_slice(&stamp.to_be_bytes());
         payload[10..18].copy_from_slice(&now_micros().to_be_bytes());
+        payload[18] = self.layer;
         let mut p = Packet::default();
         p.header.version = 2;
         p.header.payload_type = 96;
         p.header.sequence_number = seq;
         p.header.timestamp = ts;
-        p.header.ssrc = 0x1111_0001;
+        p.header.ssrc = self.ssrc;
         p.header.marker = i + 1 == self.per_frame;
+        if let Some((tags, rid)) = &self.tags {
+            // Browsers name the encoding in every packet until the receiver has learnt it; always
+            // doing so costs little and survives a receiver that restarts.
+            let _ = p.header.set_extension(tags.mid_id, tags.mid.clone());
+            let _ = p.header.set_extension(tags.rid_id, rid.clone());
+        }
         p.payload = bytes::Bytes::from(payload);
         p
     }
@@ -449,7 +654,7 @@ async fn send_audio(audio: Arc<TrackLocalStaticRTP>, sent: Arc<AtomicU64>, stop:
         p.header.payload_type = 111;
         p.header.sequence_number = seq;
         p.header.timestamp = ts;
-        p.header.ssrc = 0x1111_0002;
+        p.header.ssrc = AUDIO_SSRC;
         p.payload = bytes::Bytes::from(payload);
         if audio.write_rtp(p).await.is_ok() {
             sent.fetch_add(1, Ordering::Relaxed);
@@ -469,17 +674,69 @@ pub struct ViewerStats {
     pub first_keyframe_us: AtomicU64,
     /// Forwarding latencies in µs, sampled.
     pub latencies: std::sync::Mutex<Vec<u32>>,
-    /// Lowest and highest video stamp seen, for loss: (max - min + 1) - distinct received.
-    pub video_stamps: std::sync::Mutex<(u64, u64, u64)>,
+    /// The video's stamps, for loss (see `Runs`).
+    pub video_stamps: std::sync::Mutex<Runs>,
+    /// Video packets per simulcast layer (a single encoding counts as the top, 2).
+    pub layer_packets: [AtomicU64; 3],
+    /// Changes from one layer to another, and of those the ones that began with a keyframe.
+    pub switches: AtomicU64,
+    pub switches_at_keyframe: AtomicU64,
     /// Packets whose stamp could not be read (corruption).
     pub malformed: AtomicU64,
 }
 
+/// Video stamps in runs: a run is the packets of one layer between layer changes. Each layer has
+/// its own stamps, so a gap counts as loss only inside a run.
+#[derive(Debug, Default)]
+pub struct Runs {
+    /// The current run's layer, lowest and highest stamp and packets received.
+    current: Option<(u8, u64, u64, u64)>,
+    /// Expected and received packets of the finished runs.
+    done: (u64, u64),
+}
+
+impl Runs {
+    /// Adds a packet; true when it began a run on another layer than the one before.
+    fn add(&mut self, layer: u8, stamp: u64) -> bool {
+        match &mut self.current {
+            Some((l, min, max, n)) if *l == layer => {
+                *min = (*min).min(stamp);
+                *max = (*max).max(stamp);
+                *n += 1;
+                false
+            }
+            other => {
+                let switched = other.is_some();
+                if let Some((_, min, max, n)) = other.take() {
+                    self.done.0 += max - min + 1;
+                    self.done.1 += n;
+                }
+                *other = Some((layer, stamp, stamp, 1));
+                switched
+            }
+        }
+    }
+
+    /// (expected, received) video packets.
+    fn totals(&self) -> (u64, u64) {
+        let (e, r) = self.done;
+        match self.current {
+            Some((_, min, max, n)) => (e + max - min + 1, r + n),
+            None => (e, r),
+        }
+    }
+}
+
 impl ViewerStats {
-    /// (expected, received) video packets between the first and last stamp seen.
+    /// (expected, received) video packets: within each run of one layer, from its first to its
+    /// last stamp.
     pub fn video_expected_received(&self) -> (u64, u64) {
-        let (min, max, n) = self.video_stamps.lock().map(|g| *g).unwrap_or_default();
-        if n == 0 { (0, 0) } else { (max - min + 1, n) }
+        self.video_stamps.lock().map(|g| g.totals()).unwrap_or_default()
+    }
+
+    /// The layer of the last video packet (None before the first).
+    pub fn layer(&self) -> Option<u8> {
+        self.video_stamps.lock().ok()?.current.map(|c| c.0)
     }
 }
 
@@ -487,11 +744,28 @@ impl ViewerStats {
 pub struct Viewer {
     pc: Arc<dyn PeerConnection>,
     pub stats: Arc<ViewerStats>,
+    /// Tenths of her video lost on her link (see `answer_lossy`).
+    loss: Arc<AtomicU64>,
 }
 
 impl Viewer {
     pub async fn answer(offer: String, bind: IpAddr) -> Result<(Viewer, String), BoxError> {
-        let (pc, mut events) = peer(bind, false).await?;
+        Viewer::open(offer, bind, false).await
+    }
+
+    /// A viewer on a link whose video loss `set_video_loss` sets (none at first).
+    pub async fn answer_lossy(offer: String, bind: IpAddr) -> Result<(Viewer, String), BoxError> {
+        Viewer::open(offer, bind, true).await
+    }
+
+    /// Loses `tenths` of every ten video packets from now on (a lossy viewer only).
+    pub fn set_video_loss(&self, tenths: u64) {
+        self.loss.store(tenths.min(10), Ordering::Relaxed);
+    }
+
+    async fn open(offer: String, bind: IpAddr, lossy: bool) -> Result<(Viewer, String), BoxError> {
+        let loss = Arc::new(AtomicU64::new(0));
+        let (pc, mut events) = peer(bind, false, lossy.then(|| loss.clone())).await?;
         let stats = Arc::new(ViewerStats::default());
         let mut early = Vec::new();
         let sdp = answer(&pc, &mut events, &mut early, offer).await?;
@@ -512,7 +786,7 @@ impl Viewer {
                 }
             }
         });
-        Ok((Viewer { pc, stats }, sdp))
+        Ok((Viewer { pc, stats, loss }, sdp))
     }
 
     pub async fn close(&self) {
@@ -526,7 +800,7 @@ async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, started: Insta
     while let Some(ev) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(p) = ev else { continue };
         let b = &p.payload;
-        let (stamp, sent) = if video && b.len() >= 18 {
+        let (stamp, sent) = if video && b.len() >= 19 {
             (
                 u64::from_be_bytes(b[2..10].try_into().unwrap_or_default()),
                 u64::from_be_bytes(b[10..18].try_into().unwrap_or_default()),
@@ -548,12 +822,15 @@ async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, started: Insta
         }
         if video {
             st.video_packets.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut g) = st.video_stamps.lock() {
-                *g = if g.2 == 0 {
-                    (stamp, stamp, 1)
-                } else {
-                    (g.0.min(stamp), g.1.max(stamp), g.2 + 1)
-                };
+            let layer = b.get(18).copied().unwrap_or(2).min(2);
+            st.layer_packets[layer as usize].fetch_add(1, Ordering::Relaxed);
+            let switched = st.video_stamps.lock().map(|mut g| g.add(layer, stamp)).unwrap_or(false);
+            let starts_keyframe = b[0] & 0x10 != 0 && b[1] == 0;
+            if switched {
+                st.switches.fetch_add(1, Ordering::Relaxed);
+                if starts_keyframe {
+                    st.switches_at_keyframe.fetch_add(1, Ordering::Relaxed);
+                }
             }
             if b[1] == 0 {
                 st.keyframes.fetch_add(1, Ordering::Relaxed);

@@ -85,6 +85,10 @@ struct Args {
     /// Janus's process, for its CPU and RSS.
     #[arg(long)]
     janus_pid: Option<u32>,
+    /// The publisher sends three simulcast layers (the top at `--kbps`, the others at a third and a
+    /// tenth), as the room page does; each viewer gets the layer its link carries (Quorum only).
+    #[arg(long)]
+    simulcast: bool,
 }
 
 /// Where the viewers join.
@@ -327,7 +331,7 @@ async fn main() -> Result<(), Error> {
     let seeded = seed_live_room(&url, &dir, chairs).await?;
     let server = start_server(&bin, &url, &dir, &args).await?;
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
-    let (_lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
+    let (_lecturer, publisher) = publish(&ws, &seeded.lecturer, args.kbps, args.simulcast).await?;
     if let Some(cycles) = args.cycles {
         join_leave_cycles(server.pid(), &ws, &seeded.chairs[0], cycles).await?;
         publisher.close().await;
@@ -338,6 +342,10 @@ async fn main() -> Result<(), Error> {
         chairs: &seeded.chairs,
     };
     let crowd = Crowd::join(&args, &target, server.pid()).await;
+    if args.simulcast {
+        // Viewers start on the middle layer and try the top one after 3 s of clean reports.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+    }
     let window = Window::measure(&crowd, server.pid(), args.seconds).await;
     report(&args, &crowd, &window);
     report_recording(&dir.join("recordings"));
@@ -598,6 +606,9 @@ fn loss(expected: u64, received: u64) -> f64 {
 fn report(args: &Args, crowd: &Crowd, window: &Window) {
     report_setup(args, crowd, window);
     report_delivery(window);
+    if args.simulcast {
+        report_layers(crowd);
+    }
     report_timing(crowd, window);
     report_server(crowd, window);
     report_summary(args, crowd, window);
@@ -623,11 +634,16 @@ fn report_summary(args: &Args, crowd: &Crowd, w: &Window) {
 
 fn report_setup(args: &Args, crowd: &Crowd, window: &Window) {
     println!(
-        "viewers: {} joined ({} failed) in {:.1} s; publisher {} kbit/s VP8 + Opus; window {:.0} s",
+        "viewers: {} joined ({} failed) in {:.1} s; publisher {} kbit/s VP8{} + Opus; window {:.0} s",
         crowd.viewers.len(),
         crowd.failures,
         crowd.joined_in.as_secs_f64(),
         args.kbps,
+        if args.simulcast {
+            " in three simulcast layers (l, m, h: a tenth, a third, all)"
+        } else {
+            ""
+        },
         window.elapsed
     );
     if args.slow + args.stalled > 0 {
@@ -657,6 +673,30 @@ fn report_delivery(window: &Window) {
             t.audio
         );
     }
+}
+
+/// Which simulcast layer each healthy viewer got last, and the window's video packets per layer.
+fn report_layers(crowd: &Crowd) {
+    let mut last = [0usize; 3];
+    let mut packets = [0u64; 3];
+    for v in crowd.healthy() {
+        if let Some(l) = v.stats.layer() {
+            last[usize::from(l)] += 1;
+        }
+        for (p, c) in packets.iter_mut().zip(&v.stats.layer_packets) {
+            *p += c.load(Ordering::Relaxed);
+        }
+    }
+    let (switches, at_key) = crowd.healthy().fold((0, 0), |(s, k), v| {
+        (
+            s + v.stats.switches.load(Ordering::Relaxed),
+            k + v.stats.switches_at_keyframe.load(Ordering::Relaxed),
+        )
+    });
+    println!(
+        "simulcast layers, healthy viewers: on l {}, m {}, h {} at the end; video packets received l {}, m {}, h {}; {switches} layer changes ({at_key} at a keyframe)",
+        last[0], last[1], last[2], packets[0], packets[1], packets[2]
+    );
 }
 
 fn report_timing(crowd: &Crowd, window: &Window) {

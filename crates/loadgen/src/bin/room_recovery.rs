@@ -223,7 +223,7 @@ async fn restart_run(
     drop(crowd);
     let started = Instant::now();
     let new = Server::start_on(spec, server.port).await?;
-    let (lecturer, publisher) = publish(ws, &seeded.lecturer, kbps).await?;
+    let (lecturer, publisher) = publish(ws, &seeded.lecturer, kbps, false).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let joins = seeded
         .chairs
@@ -324,7 +324,7 @@ async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &S
     let ws_a = format!("ws://127.0.0.1:{}/sessions/{}/ws", nodes[0].port, seeded.session);
     let base_b = nodes[1].base_url();
     // The lecture and every viewer on A (their sockets arrive there first).
-    let (lecturer, publisher) = publish(&ws_a, &seeded.lecturer, args.kbps).await?;
+    let (lecturer, publisher) = publish(&ws_a, &seeded.lecturer, args.kbps, false).await?;
     let mut crowd = Vec::new();
     for chunk in seeded.chairs.chunks(10) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -359,7 +359,7 @@ async fn failover_run(args: &Args, bin: &Path, url: &str, dir: &Path, seeded: &S
             as_a_page(old.0, drained, &token).await;
             old.1.close().await;
             let ws = relocate(&client, &base, session, &token, &failed_ws, deadline).await?;
-            publish(&ws, &token, kbps)
+            publish(&ws, &token, kbps, false)
                 .await
                 .map_err(|e| BoxSendError::from(e.to_string()))
         })
@@ -428,7 +428,7 @@ async fn main() -> Result<(), Error> {
     let spec = spec(&bin, &url, &dir, args.server_cpus.as_deref());
     let mut server = Server::start(&spec).await?;
     let ws = format!("ws://127.0.0.1:{}/sessions/{}/ws", server.port, seeded.session);
-    let (lecturer, publisher): (Signal, Publisher) = publish(&ws, &seeded.lecturer, args.kbps).await?;
+    let (lecturer, publisher): (Signal, Publisher) = publish(&ws, &seeded.lecturer, args.kbps, false).await?;
     if let Some(secs) = args.cut_secs {
         cut_run(&ws, &seeded, secs).await?;
     }

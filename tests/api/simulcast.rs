@@ -1,0 +1,162 @@
+//! Simulcast through the real SFU: a synthetic lecturer publishes the camera in three layers (rid
+//! l, m, h) as the room page does, and synthetic viewers show which layer reaches them, when it
+//! changes, and that every change begins at a keyframe.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::json;
+use testkit::room_client::{Publisher, Signal, Viewer};
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::rooms::cast;
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A chair enters the room and asks for the lecture's media, on a link whose loss the test sets.
+async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
+    let mut s = app.join_room(session, token).await;
+    s.send(json!({"type": "subscribe"}));
+    let offer = s.offer("view").await.unwrap();
+    let (viewer, answer) = Viewer::answer_lossy(offer, LOOPBACK).await.unwrap();
+    s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
+    (s, viewer)
+}
+
+/// Waits until `done` holds, checking every 100 ms; panics with `what` after `within`.
+async fn until(within: Duration, what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn layers(v: &Viewer) -> [u64; 3] {
+    v.stats.layer_packets.each_ref().map(|c| c.load(Ordering::Relaxed))
+}
+
+fn switches(v: &Viewer) -> (u64, u64) {
+    (
+        v.stats.switches.load(Ordering::Relaxed),
+        v.stats.switches_at_keyframe.load(Ordering::Relaxed),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_climb_to_the_top_layer_follow_the_layers_sent_and_a_lossy_link_gets_sound_only() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
+    moderator.send(json!({"type": "start"}));
+    moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+
+    // The lecturer's page offers the three layers; the server answers.
+    let mut lecturer = app.join_room(c.session, &c.lawyer).await;
+    let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
+    assert!(offer.contains("a=simulcast:send l;m;h"), "{offer}");
+    lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
+    let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
+    assert_eq!(answer["leg"], "camera");
+    publisher
+        .accept(answer["sdp"].as_str().unwrap().to_owned())
+        .await
+        .unwrap();
+    publisher.start(1500);
+
+    let (_s0, clean) = watch(&app, c.session, &c.chairs[0].1).await;
+    let (mut s1, weak) = watch(&app, c.session, &c.chairs[1].1).await;
+
+    // Both start on the middle layer and, their reports clean, try the top one after about 3 s.
+    until(Duration::from_secs(12), "both viewers on the top layer", || {
+        clean.stats.layer() == Some(2) && weak.stats.layer() == Some(2)
+    })
+    .await;
+    for v in [&clean, &weak] {
+        let [low, mid, top] = layers(v);
+        assert!(
+            low == 0 && mid > 30 && top > 0,
+            "started on the middle layer: {low} {mid} {top}"
+        );
+        let (n, at_key) = switches(v);
+        assert!(n >= 1 && n == at_key, "{n} switches, {at_key} at a keyframe");
+    }
+
+    // The lecturer's browser stops its top layer (its uplink narrowed): viewers get the middle one
+    // rather than a frozen picture, and the top one again when it comes back.
+    publisher.pause_layer(2, true);
+    until(
+        Duration::from_secs(5),
+        "the middle layer once the top one stops",
+        || clean.stats.layer() == Some(1) && weak.stats.layer() == Some(1),
+    )
+    .await;
+    publisher.pause_layer(2, false);
+    until(Duration::from_secs(5), "the top layer once it is sent again", || {
+        clean.stats.layer() == Some(2) && weak.stats.layer() == Some(2)
+    })
+    .await;
+
+    let (n, at_key) = switches(&weak);
+    assert_eq!(n, at_key, "every layer change began at a keyframe");
+
+    // One link loses 60 % of the video: her viewer steps down to the lowest layer, then to sound
+    // only, and the page is told; the other viewer keeps the top layer. (What arrives on that link
+    // no longer shows where a change began: the keyframe's first packet may be the one lost.)
+    weak.set_video_loss(6);
+    let on = s1.expect("auto_audio_only", Duration::from_secs(15)).await.unwrap();
+    assert_eq!(on["on"], true);
+    assert!(
+        layers(&weak)[0] > 0,
+        "the lowest layer was tried first: {:?}",
+        layers(&weak)
+    );
+    let (video, audio) = (
+        weak.stats.video_packets.load(Ordering::Relaxed),
+        weak.stats.audio_packets.load(Ordering::Relaxed),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        weak.stats.video_packets.load(Ordering::Relaxed) - video < 40,
+        "no video while she gets sound only"
+    );
+    assert!(
+        weak.stats.audio_packets.load(Ordering::Relaxed) - audio > 60,
+        "the sound goes on"
+    );
+    assert_eq!(clean.stats.layer(), Some(2));
+
+    // Her link recovers: the picture comes back by itself, from a keyframe, and the page is told.
+    weak.set_video_loss(0);
+    let keyframes = weak.stats.keyframes.load(Ordering::Relaxed);
+    let mut last_on = true;
+    let mut video = weak.stats.video_packets.load(Ordering::Relaxed);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "video back within 30 s");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        while let Ok(m) = s1.incoming.try_recv() {
+            if m["type"] == "auto_audio_only" {
+                last_on = m["on"] == true;
+            }
+        }
+        let now = weak.stats.video_packets.load(Ordering::Relaxed);
+        if !last_on && now - video > 20 {
+            break;
+        }
+        video = now;
+    }
+    assert!(weak.stats.keyframes.load(Ordering::Relaxed) > keyframes);
+
+    // The clean viewer lost nothing along the way and never left the layers' keyframes.
+    let (expected, received) = clean.stats.video_expected_received();
+    assert!(received as f64 >= expected as f64 * 0.99, "{received} of {expected}");
+    let (n, at_key) = switches(&clean);
+    assert_eq!(n, at_key);
+    assert_eq!(clean.stats.malformed.load(Ordering::Relaxed), 0);
+
+    publisher.close().await;
+    clean.close().await;
+    weak.close().await;
+}
