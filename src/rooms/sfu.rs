@@ -344,6 +344,12 @@ impl Slot {
         layer.min(self.top())
     }
 
+    /// The highest layer being sent now.
+    fn best(&self, now_ms: u64) -> Option<usize> {
+        let sending = self.sending(now_ms);
+        (0..self.layers.len()).rev().find(|l| sending[*l])
+    }
+
     /// Which layers the publisher is sending now (a packet within `LAYER_IDLE`).
     fn sending(&self, now_ms: u64) -> [bool; LAYERS] {
         let mut out = [false; LAYERS];
@@ -482,9 +488,12 @@ impl Sfu {
         &self.slots[id as usize]
     }
 
-    /// Asks the publisher of a video slot for a keyframe of its top layer (what `subscribe` gives).
+    /// Asks the publisher of a video slot for a keyframe of the best layer she sends (what
+    /// `subscribe` gives).
     pub fn request_keyframe(self: &Arc<Self>, id: SlotId) {
-        self.request_layer_keyframe(id, self.slot(id).top());
+        let slot = self.slot(id);
+        let layer = slot.best(self.now_ms()).unwrap_or(slot.top());
+        self.request_layer_keyframe(id, layer);
     }
 
     /// Asks the publisher of a video slot for a keyframe of one layer, at most every
@@ -543,10 +552,18 @@ impl Sfu {
         }
     }
 
-    /// A slot's packets from now on, of its top layer (the recorder's tap: the best picture).
-    pub(crate) fn subscribe(&self, id: SlotId) -> broadcast::Receiver<Arc<Packet>> {
+    /// A slot's packets from now on, in its best picture (the recorder's tap). For the camera that is
+    /// the highest layer being sent, not simply the top one: a lecturer whose uplink narrows stops
+    /// sending her top layer, and the recording keeps her picture at the layer she still sends. The
+    /// change waits for the new layer's keyframe and the packets are numbered as one stream.
+    pub(crate) fn subscribe(self: &Arc<Self>, id: SlotId) -> broadcast::Receiver<Arc<Packet>> {
         let slot = self.slot(id);
-        slot.layers[slot.top()].tx.subscribe()
+        if slot.layers.len() == 1 {
+            return slot.layers[0].tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(SLOT_BUFFER);
+        tokio::spawn(follow_best(self.clone(), id, tx));
+        rx
     }
 
     /// Keyframes of every layer being sent (a viewer connected again: where she is is unknown).
@@ -1271,6 +1288,86 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
     }
 }
 
+/// Copies the highest layer being sent of a video slot to `tx` (see `Sfu::subscribe`) until nobody
+/// listens. Like a viewer's forwarder, it changes layer only at a keyframe of the new one.
+async fn follow_best(sfu: Arc<Sfu>, id: SlotId, tx: broadcast::Sender<Arc<Packet>>) {
+    let slot = sfu.slot(id);
+    let mut f = Follow::default();
+    let mut check = tokio::time::interval(LAYER_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let woke = {
+            let [a, b] = &mut f.taps;
+            tokio::select! {
+                got = next(a) => Some(got),
+                got = next(b) => Some(got),
+                _ = check.tick() => None,
+            }
+        };
+        let Some((layer, got)) = woke else {
+            if tx.receiver_count() == 0 {
+                return;
+            }
+            // Nothing being sent (a still screen, a short stall): it stays where it is.
+            if let Some(best) = slot.best(sfu.now_ms()) {
+                if f.switch.aim(Some(best)) {
+                    f.asked = None;
+                }
+                listen(slot, &f.switch, &mut f.taps, best);
+                if f.switch.current() != Some(best) && f.asked.is_none_or(|t| t.elapsed() >= KEYFRAME_RETRY) {
+                    f.asked = Some(Instant::now());
+                    sfu.request_layer_keyframe(id, best);
+                }
+            }
+            continue;
+        };
+        let p = match got {
+            Ok(p) => p,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                if f.switch.current() == Some(layer) {
+                    f.switch.restart();
+                    f.rewriter.interrupt();
+                    f.asked = None;
+                }
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let before = f.switch.current();
+        if !f.switch.forward(layer, starts_keyframe(&p)) {
+            if f.switch.current().is_none_or(|c| c == layer) {
+                f.rewriter.interrupt();
+            }
+            continue;
+        }
+        if f.switch.current() != before {
+            drop_unheard(&f.switch, &mut f.taps);
+        }
+        let mut out = (*p).clone();
+        f.rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
+        if tx.send(Arc::new(out)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Listens to what `switch` wants (the layer it is on and `layer`, the one it moves to), and to
+/// nothing else.
+fn listen(slot: &Slot, switch: &LayerSwitch, taps: &mut [Option<Tap>; 2], layer: usize) {
+    drop_unheard(switch, taps);
+    if taps.iter().flatten().any(|t| t.layer == layer) {
+        return;
+    }
+    let tap = Some(Tap {
+        layer,
+        rx: slot.layers[layer].tx.subscribe(),
+    });
+    match taps.iter_mut().find(|t| t.is_none()) {
+        Some(free) => *free = tap,
+        None => taps[1] = tap,
+    }
+}
+
 /// Points her forwarder at the layer she should get now, listening to it and asking for its
 /// keyframe when she is not on it yet.
 fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow) {
@@ -1287,21 +1384,12 @@ fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow)
         // A new target: its keyframe is asked for at once.
         *asked = None;
     }
-    drop_unheard(switch, taps);
-    if wanted.is_none() {
-        leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
-        rewriter.interrupt();
-    }
-    if let Some(layer) = wanted
-        && !taps.iter().flatten().any(|t| t.layer == layer)
-    {
-        let tap = Some(Tap {
-            layer,
-            rx: slot.layers[layer].tx.subscribe(),
-        });
-        match taps.iter_mut().find(|t| t.is_none()) {
-            Some(free) => *free = tap,
-            None => taps[1] = tap,
+    match wanted {
+        Some(layer) => listen(slot, switch, taps, layer),
+        None => {
+            drop_unheard(switch, taps);
+            leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
+            rewriter.interrupt();
         }
     }
     // Asked again until it comes: one request lost on the lecturer's uplink must not leave her

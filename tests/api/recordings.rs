@@ -159,6 +159,11 @@ struct Live {
 
 /// The moderator starts the lecture in the room (recording starts with it); the lecturer publishes.
 async fn go_live(c: &Cast) -> Live {
+    go_live_publishing(c, false).await
+}
+
+/// `go_live`, the lecturer's camera in three simulcast layers (offered, as the room page does) or one.
+async fn go_live_publishing(c: &Cast, simulcast: bool) -> Live {
     let mut moderator = c.app.join_room(c.session, &c.official).await;
     moderator.send(json!({"type": "start"}));
     let status = moderator.expect("status", Duration::from_secs(5)).await.unwrap();
@@ -166,11 +171,24 @@ async fn go_live(c: &Cast) -> Live {
     recording_state(&mut moderator, "recording").await;
     let recording_since = Instant::now();
     let mut lecturer = c.app.join_room(c.session, &c.lawyer).await;
-    lecturer.send(json!({"type": "publish", "source": "camera"}));
-    let offer = lecturer.offer("camera").await.unwrap();
-    let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.unwrap();
-    lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
-    publisher.start(300);
+    let publisher = if simulcast {
+        let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
+        lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
+        let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
+        publisher
+            .accept(answer["sdp"].as_str().unwrap().to_owned())
+            .await
+            .unwrap();
+        publisher.start(1500);
+        publisher
+    } else {
+        lecturer.send(json!({"type": "publish", "source": "camera"}));
+        let offer = lecturer.offer("camera").await.unwrap();
+        let (publisher, answer) = Publisher::answer(offer, LOOPBACK).await.unwrap();
+        lecturer.send(json!({"type": "answer", "leg": "camera", "sdp": answer}));
+        publisher.start(300);
+        publisher
+    };
     Live {
         moderator,
         _lecturer: lecturer,
@@ -308,6 +326,54 @@ async fn a_synthetic_lecture_is_recorded_without_its_paused_stretch() {
             .all(|f| f.ts_ms < second_run - 400 || f.ts_ms >= second_run),
         "nothing recorded in the pause"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lecturer_who_stops_her_top_layer_stays_in_the_recording() {
+    let c = cast().await;
+    let live = go_live_publishing(&c, true).await;
+    // Her uplink narrows and her browser stops the top layer for a while, then sends it again.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    live.publisher.pause_layer(2, true);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    live.publisher.pause_layer(2, false);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    live.end().await;
+
+    let r = c.recording().await;
+    let (video_path, _) = c.files(&r.token);
+    let video = mediafile::webm::probe(&std::fs::read(&video_path).unwrap()).unwrap();
+    let frames = blocks_of(&video, track_of(&video, "V_VP8"));
+    assert!(frames[0].keyframe);
+    // The picture stops no longer than it takes to see that the top layer stopped (1.5 s without
+    // its packets: a shorter stall keeps the layer) and to get the middle one's keyframe; the middle
+    // layer fills the rest of the stretch.
+    let (gap, at) = largest_gap(&frames);
+    assert!(gap < 2_200, "a {gap} ms hole in the picture at {at} ms");
+    // Top-layer frames (five packets of the synthetic 1.5 Mbit/s stream) before and after, middle
+    // ones (one packet) between; each change of layer starts at a keyframe. (The first moments may
+    // be on a lower layer: the tap takes the best one sending when it looks, a quarter second apart.)
+    let top = |f: &BlockInfo| f.size > 3 * 1100;
+    let first_top = frames.iter().position(top).expect("top-layer frames");
+    assert!(
+        frames[first_top].ts_ms - frames[0].ts_ms < 1_000,
+        "the top layer within a second"
+    );
+    let frames = &frames[first_top..];
+    let runs: Vec<(bool, &BlockInfo)> = frames
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| *i == 0 || top(f) != top(&frames[i - 1]))
+        .map(|(_, f)| (top(f), f))
+        .collect();
+    assert_eq!(
+        runs.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        [true, false, true],
+        "top layer, middle layer, top layer again: {runs:?}"
+    );
+    assert!(runs.iter().all(|(_, f)| f.keyframe), "changes at keyframes: {runs:?}");
+    let middle = frames.iter().filter(|f| !top(f)).count();
+    assert!(middle > 60, "{middle} middle-layer frames in about 4 s");
 }
 
 /// The union of intervals, and their plain sum, in ms.
