@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod recorder;
 pub mod room;
 pub mod sfu;
+mod temporal;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -32,6 +32,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 use tokio::sync::{broadcast, mpsc};
 
 use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
+use super::temporal::TemporalFilter;
 use crate::domain::simulcast::{self, LAYERS, LayerSwitch, LinkPolicy, Quality};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
@@ -730,6 +731,7 @@ impl Sfu {
             resumed_ms: Default::default(),
             quality: AtomicI8::new(LinkPolicy::new().quality().code()),
             layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
+            camera_sent: AtomicBool::new(false),
             ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
             events: out.clone(),
         });
@@ -934,6 +936,8 @@ struct ViewerLeg {
     quality: AtomicI8,
     /// Per video slot: the layer she gets now (`NO_LAYER`: none), for her keyframe requests.
     layer: [AtomicU8; 2],
+    /// The lecturer's camera is being sent: her link is judged by it, else by the shared screen.
+    camera_sent: AtomicBool,
     /// The SSRCs of her four tracks: report blocks about anything else are not hers.
     ssrcs: Vec<u32>,
     events: mpsc::UnboundedSender<LegEvent>,
@@ -970,8 +974,10 @@ impl ViewerLeg {
     fn report(&self, rr: &ReceiverReport, now_ms: u64) {
         let judged: &[SlotId] = if self.quality.load(Ordering::Relaxed) < 0 {
             &[SlotId::LecturerAudio, SlotId::SpeakerAudio]
-        } else {
+        } else if self.camera_sent.load(Ordering::Relaxed) {
             &[SlotId::CameraVideo]
+        } else {
+            &[SlotId::ScreenVideo]
         };
         let mut loss: Option<f32> = None;
         for b in &rr.reports {
@@ -1222,6 +1228,8 @@ struct Follow {
     rewriter: Rewriter,
     /// When she last asked for the keyframe she waits for.
     asked: Option<Instant>,
+    /// The shared screen only: how many of its frames she gets (see `temporal`).
+    temporal: TemporalFilter,
 }
 
 /// Copies a video slot's packets to one viewer's track: the layer her link carries (see
@@ -1269,10 +1277,15 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             sfu.viewer_lagged(id, f.switch.current().unwrap_or(layer), 0);
         }
         let before = f.switch.current();
-        if !f.switch.forward(layer, starts_keyframe(&p)) {
+        let key = starts_keyframe(&p);
+        if !f.switch.forward(layer, key) {
             if f.switch.current().is_none_or(|c| c == layer) {
                 f.rewriter.interrupt();
             }
+            continue;
+        }
+        let mut out = for_viewer(&p, ssrc, VP8_PT);
+        if id == SlotId::ScreenVideo && !f.temporal.admit(&mut out, key) {
             continue;
         }
         if f.switch.current() != before {
@@ -1282,7 +1295,6 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
         }
-        let mut out = for_viewer(&p, ssrc, VP8_PT);
         f.rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
         write(&sfu.stats, &track, out).await;
     }
@@ -1376,8 +1388,13 @@ fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow)
         taps,
         rewriter,
         asked,
+        temporal,
     } = f;
-    let Some(wanted) = leg.wanted_layer(slot, sfu.now_ms()) else {
+    let now_ms = sfu.now_ms();
+    if id == SlotId::CameraVideo {
+        leg.camera_sent.store(slot.best(now_ms).is_some(), Ordering::Relaxed);
+    }
+    let Some(wanted) = leg.wanted_layer(slot, now_ms) else {
         return;
     };
     if switch.aim(wanted) {
@@ -1395,8 +1412,18 @@ fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow)
     // Asked again until it comes: one request lost on the lecturer's uplink must not leave her
     // without a picture. Only while her leg is up (a reconnect asks by itself), and not before the
     // last request had time to be answered.
+    // The shared screen's frame rate follows her link as the camera's layer does: all three
+    // temporal layers on a link that carries the top camera layer, the base one on the weakest.
+    if id == SlotId::ScreenVideo
+        && let Quality::Video(l) = Quality::from_code(leg.quality.load(Ordering::Relaxed))
+    {
+        temporal.aim(u8::try_from(l).unwrap_or(u8::MAX));
+    }
+    // Going up a temporal layer needs a frame her decoder can start from, as a new layer does.
+    let behind =
+        wanted.is_some_and(|l| switch.current() != Some(l) || (id == SlotId::ScreenVideo && temporal.wants_keyframe()));
     if let Some(layer) = wanted
-        && switch.current() != Some(layer)
+        && behind
         && leg.connected.load(Ordering::Relaxed)
         && asked.is_none_or(|t| t.elapsed() >= KEYFRAME_RETRY)
     {

@@ -415,8 +415,14 @@
         try { pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings: LAYERS }); return; }
         catch (e) { /* a browser without simulcast publishes one layer */ }
       }
-      // A shared screen keeps its resolution (text stays legible) and gives up frame rate instead.
-      if (track.kind === 'video' && source === 'screen' && 'contentHint' in track) { track.contentHint = 'detail'; }
+      // A shared screen keeps its resolution (text stays legible) and gives up frame rate instead:
+      // here when the lecturer's uplink is short, and per viewer in the server, which forwards a
+      // weak link fewer of the three temporal layers.
+      if (track.kind === 'video' && source === 'screen') {
+        if ('contentHint' in track) { track.contentHint = 'detail'; }
+        try { pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings: [{ scalabilityMode: 'L1T3' }] }); return; }
+        catch (e) { /* a browser without temporal layers sends every frame to everyone */ }
+      }
       pc.addTransceiver(track, init);
     });
     pc.createOffer()

@@ -160,3 +160,84 @@ async fn viewers_climb_to_the_top_layer_follow_the_layers_sent_and_a_lossy_link_
     clean.close().await;
     weak.close().await;
 }
+
+fn frames(v: &Viewer) -> [u64; 3] {
+    v.screen.frames_by_layer.each_ref().map(|c| c.load(Ordering::Relaxed))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_short_of_the_top_layer_gets_the_shared_screen_at_a_lower_frame_rate_without_gaps() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    let mut moderator = app.join_room(c.session, &c.official).await;
+    moderator.send(json!({"type": "start"}));
+    moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+
+    // The lecturer's camera in three layers, and her screen in three temporal layers.
+    let mut lecturer = app.join_room(c.session, &c.lawyer).await;
+    let (camera, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
+    lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
+    let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
+    camera.accept(answer["sdp"].as_str().unwrap().to_owned()).await.unwrap();
+    camera.start(1500);
+    lecturer.send(json!({"type": "publish", "source": "screen"}));
+    let offer = lecturer.offer("screen").await.unwrap();
+    let (screen, answer) = Publisher::answer_screen(offer, LOOPBACK).await.unwrap();
+    lecturer.send(json!({"type": "answer", "leg": "screen", "sdp": answer}));
+    screen.start(800);
+
+    // One viewer's link loses 40 % of the camera's top layer and nothing below it: she stays on the
+    // middle layer, and gets the screen's two lower temporal layers, half its frames.
+    let (_s0, clean) = watch(&app, c.session, &c.chairs[0].1).await;
+    let (_s1, weak) = watch(&app, c.session, &c.chairs[1].1).await;
+    weak.set_layer_loss(4, 2);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (clean0, weak0) = (frames(&clean), frames(&weak));
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let (clean1, weak1) = (frames(&clean), frames(&weak));
+    let delta = |a: [u64; 3], b: [u64; 3]| [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+    let (c, w) = (delta(clean0, clean1), delta(weak0, weak1));
+    let (c_all, w_all): (u64, u64) = (c.iter().sum(), w.iter().sum());
+    assert!(c_all > 150, "the clean viewer gets about 30 frames a second: {c:?}");
+    assert!(c[2] * 10 > c_all * 4, "all three layers: {c:?}");
+    // Her top-layer trials (a few seconds apart) bring the third layer for a moment.
+    assert!(
+        w_all * 4 < c_all * 3 && w_all * 10 > c_all * 4,
+        "about half the frames: {w:?} of {c:?}"
+    );
+    assert!(
+        w[0] * 10 > c[0] * 9 && w[1] * 10 > c[1] * 9,
+        "the lower layers whole: {w:?} of {c:?}"
+    );
+    // Her decoder sees one stream without holes: no retransmissions asked for, no frame held back.
+    for v in [&clean, &weak] {
+        assert_eq!(v.screen.sequence_gaps.load(Ordering::Relaxed), 0);
+        assert_eq!(v.screen.picture_id_gaps.load(Ordering::Relaxed), 0);
+        assert!(v.screen.keyframes.load(Ordering::Relaxed) >= 1);
+    }
+    assert_eq!(weak.stats.layer(), Some(1), "the camera's middle layer");
+
+    // The link recovers: the whole frame rate comes back (at a keyframe: the third layer's frames
+    // refer to earlier ones she did not get).
+    weak.set_layer_loss(0, 0);
+    until(
+        Duration::from_secs(15),
+        "the top camera layer and all the screen's frames",
+        || weak.stats.layer() == Some(2),
+    )
+    .await;
+    let before = frames(&weak);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = frames(&weak);
+    assert!(
+        after[2] - before[2] > 20,
+        "the third layer again: {before:?} → {after:?}"
+    );
+    assert_eq!(weak.screen.sequence_gaps.load(Ordering::Relaxed), 0);
+    assert_eq!(weak.screen.picture_id_gaps.load(Ordering::Relaxed), 0);
+
+    camera.close().await;
+    screen.close().await;
+    clean.close().await;
+    weak.close().await;
+}

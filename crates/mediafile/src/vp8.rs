@@ -31,6 +31,69 @@ pub fn payload(rtp_payload: &[u8]) -> Option<(bool, &[u8])> {
     (!rest.is_empty()).then_some((start, rest))
 }
 
+/// The temporal-scalability fields of a VP8 payload descriptor (RFC 7741 §4.2): what an SFU reads
+/// to forward a viewer fewer frames per second, and rewrites so her decoder sees no gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Temporal {
+    /// The picture ID, whether it is 15 bits long (else 7), and its offset in the payload.
+    pub picture_id: Option<(u16, bool, usize)>,
+    /// TL0PICIDX: counts the base layer's frames.
+    pub tl0_pic_idx: Option<u8>,
+    /// The temporal layer (0 base) and the layer-sync bit: this frame depends on the base layer only.
+    pub tid: Option<(u8, bool)>,
+}
+
+/// The temporal fields of a packet's descriptor; None if it is cut short. A descriptor without the
+/// extension byte has none of them.
+pub fn temporal(rtp_payload: &[u8]) -> Option<Temporal> {
+    let mut t = Temporal {
+        picture_id: None,
+        tl0_pic_idx: None,
+        tid: None,
+    };
+    let first = *rtp_payload.first()?;
+    if first & 0x80 == 0 {
+        return Some(t);
+    }
+    let extension = *rtp_payload.get(1)?;
+    let mut at = 2;
+    if extension & 0x80 != 0 {
+        let b = *rtp_payload.get(at)?;
+        if b & 0x80 != 0 {
+            let lo = *rtp_payload.get(at + 1)?;
+            t.picture_id = Some((u16::from(b & 0x7F) << 8 | u16::from(lo), true, at));
+            at += 2;
+        } else {
+            t.picture_id = Some((u16::from(b), false, at));
+            at += 1;
+        }
+    }
+    if extension & 0x40 != 0 {
+        t.tl0_pic_idx = Some(*rtp_payload.get(at)?);
+        at += 1;
+    }
+    if extension & 0x30 != 0 {
+        let b = *rtp_payload.get(at)?;
+        if extension & 0x20 != 0 {
+            t.tid = Some((b >> 6, b & 0x20 != 0));
+        }
+    }
+    Some(t)
+}
+
+/// Writes a picture ID over the one at `at` (as `temporal` found it), keeping its length; the value
+/// wraps at that length.
+pub fn set_picture_id(rtp_payload: &mut [u8], at: usize, long: bool, id: u16) {
+    if long {
+        if let Some(b) = rtp_payload.get_mut(at..at + 2) {
+            b[0] = 0x80 | ((id >> 8) as u8 & 0x7F);
+            b[1] = id as u8;
+        }
+    } else if let Some(b) = rtp_payload.get_mut(at) {
+        *b = id as u8 & 0x7F;
+    }
+}
+
 /// Whether a frame (from its first byte) is a keyframe: the P bit of the frame tag is 0.
 pub fn is_keyframe(frame_start: &[u8]) -> bool {
     frame_start.first().is_some_and(|tag| tag & 0x01 == 0)
@@ -156,6 +219,30 @@ impl FrameAssembler {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporal_fields_are_read_and_the_picture_id_rewritten_in_place() {
+        // X; I, L, T; a 15-bit picture ID 0x1234; TL0PICIDX 7; TID 2 with layer sync; then data.
+        let mut p = vec![0x90, 0xE0, 0x92, 0x34, 7, 0b1010_0000, 0x01, 0xAA];
+        let t = temporal(&p).unwrap();
+        assert_eq!(t.picture_id, Some((0x1234, true, 2)));
+        assert_eq!(t.tl0_pic_idx, Some(7));
+        assert_eq!(t.tid, Some((2, true)));
+        set_picture_id(&mut p, 2, true, 0x7FFF + 2);
+        assert_eq!(temporal(&p).unwrap().picture_id, Some((1, true, 2)), "wraps at 15 bits");
+        assert_eq!(payload(&p), Some((true, &p[6..])), "the rest is untouched");
+
+        // A 7-bit picture ID and K without T: no temporal layer.
+        let mut short = vec![0x90, 0x90, 0x05, 0x00, 0x01];
+        let t = temporal(&short).unwrap();
+        assert_eq!((t.picture_id, t.tid), (Some((5, false, 2)), None));
+        set_picture_id(&mut short, 2, false, 130);
+        assert_eq!(temporal(&short).unwrap().picture_id, Some((2, false, 2)));
+
+        // No extension: nothing to read; cut short: None.
+        assert_eq!(temporal(&[0x10, 0x00]).unwrap().tid, None);
+        assert_eq!(temporal(&[0x90, 0xE0, 0x92]), None);
+    }
 
     const KEY: [u8; 12] = [0x50, 0x2A, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x41, 0xAA, 0xBB];
     const DELTA: [u8; 4] = [0x31, 0x05, 0x00, 0xCC];

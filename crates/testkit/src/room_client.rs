@@ -2,8 +2,9 @@
 //! a WebSocket signaling client, a publisher that sends stamped VP8 and Opus and answers keyframe
 //! requests, and viewers that count what arrives, its latency and loss.
 //!
-//! Payload stamps: video `[0x10][key? 0 : 1][seq u64][sent µs u64][padding]`, audio `[seq u64][sent µs
-//! u64][padding]` — the sequence reveals loss, the send time gives forwarding latency (same host clock).
+//! Payload stamps: video `[VP8 descriptor][key? 0 : 1][seq u64][sent µs u64][layer u8][padding]`,
+//! audio `[seq u64][sent µs u64][padding]` — the sequence reveals loss, the send time gives forwarding
+//! latency (same host clock), the layer which simulcast layer arrived (`SCREEN_LAYER`: the screen).
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
@@ -173,11 +174,13 @@ impl Interceptor for KeyframeRequests {
     fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
 }
 
-/// A lossy link in front of a viewer: drops `tenths` of every ten incoming video packets, chosen by
-/// sequence number so a retransmission is lost as its original was and the loss her receiver reports
-/// stays what the link does (as on a link too narrow for the stream).
+/// A lossy link in front of a viewer: drops some of every ten incoming camera packets of the layers
+/// from a given one up, chosen by sequence number so a retransmission is lost as its original was
+/// and the loss her receiver reports stays what the link does (as on a link too narrow for those
+/// layers). The shared screen passes.
 struct LossyLink {
-    tenths: Arc<AtomicU64>,
+    /// Tenths lost (low byte) and the lowest layer losing them (the next byte).
+    loss: Arc<AtomicU64>,
     read: VecDeque<TaggedPacket>,
     write: VecDeque<TaggedPacket>,
 }
@@ -190,9 +193,13 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for LossyLink {
     type Time = Instant;
 
     fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        let loss = self.loss.load(Ordering::Relaxed);
+        let (tenths, from_layer) = (loss & 0xFF, (loss >> 8) as u8);
         if let IPacket::Rtp(p) = &msg.message.packet
             && p.header.payload_type == 96
-            && u64::from(p.header.sequence_number % 10) < self.tenths.load(Ordering::Relaxed)
+            && u64::from(p.header.sequence_number % 10) < tenths
+            && let Some((_, data)) = mediafile::vp8::payload(&p.payload)
+            && data.get(17).is_some_and(|l| (from_layer..=2).contains(l))
         {
             return Ok(());
         }
@@ -255,12 +262,12 @@ async fn peer(
     if keyframe_requests {
         registry = registry.with(Slot::from(14_000), KeyframeRequests::default());
     }
-    if let Some(tenths) = loss {
+    if let Some(loss) = loss {
         // Next to the wire, before anything that counts what arrives.
         registry = registry.with(
             Slot::from(500),
             LossyLink {
-                tenths,
+                loss,
                 read: VecDeque::new(),
                 write: VecDeque::new(),
             },
@@ -325,14 +332,17 @@ async fn gathered(
         .ok_or_else(|| err("no local description"))
 }
 
-/// A synthetic lecturer: camera video (a keyframe on request or every 5 s) and microphone audio. The
-/// video is one encoding, or three simulcast layers (`rid` l, m, h) as the room page publishes them.
+/// A synthetic lecturer: camera video (a keyframe on request or every 5 s) and microphone audio, or
+/// a shared screen. The camera is one encoding, or three simulcast layers (`rid` l, m, h) as the room
+/// page publishes them; the screen one encoding in three temporal layers (`L1T3`).
 pub struct Publisher {
     pc: Arc<dyn PeerConnection>,
     video: Arc<TrackLocalStaticRTP>,
-    audio: Arc<TrackLocalStaticRTP>,
+    audio: Option<Arc<TrackLocalStaticRTP>>,
     /// The video's encodings, lowest first.
     layers: Vec<LayerOut>,
+    /// A shared screen: temporal layers, no audio.
+    screen: bool,
     /// Simulcast only: the header extensions that name each packet's media section and layer.
     tags: Option<Tags>,
     pub keyframes_sent: Arc<AtomicU64>,
@@ -383,6 +393,17 @@ impl Tags {
 
 const VIDEO_SSRC: u32 = 0x1111_0001;
 const AUDIO_SSRC: u32 = 0x1111_0002;
+const SCREEN_SSRC: u32 = 0x1111_0003;
+/// The layer stamp of the shared screen's packets (the camera's are 0 to 2).
+pub const SCREEN_LAYER: u8 = 3;
+
+/// What a synthetic publisher sends.
+#[derive(Clone, Copy, PartialEq)]
+enum Sends {
+    Camera,
+    CameraSimulcast,
+    Screen,
+}
 /// The simulcast layers: about a tenth, a third and all of the video bitrate, as the room page's.
 const SIMULCAST: [(&str, u32); 3] = [("l", 1), ("m", 3), ("h", 10)];
 
@@ -415,7 +436,21 @@ impl Publisher {
         pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
             .await
             .map_err(err)?;
-        let p = Publisher::with_tracks(pc, false).await?;
+        let p = Publisher::with_tracks(pc, Sends::Camera).await?;
+        let mut early = Vec::new();
+        let sdp = finish_answer(&p.pc, &mut events, &mut early).await?;
+        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        Ok((p, sdp))
+    }
+
+    /// Answers the server's screen offer: one video track in three temporal layers, each packet's
+    /// VP8 descriptor carrying its picture ID, TL0PICIDX and layer, as a browser's `L1T3` encoder does.
+    pub async fn answer_screen(offer: String, bind: IpAddr) -> Result<(Publisher, String), BoxError> {
+        let (pc, mut events) = peer(bind, true, None).await?;
+        pc.set_remote_description(RTCSessionDescription::offer(offer).map_err(err)?)
+            .await
+            .map_err(err)?;
+        let p = Publisher::with_tracks(pc, Sends::Screen).await?;
         let mut early = Vec::new();
         let sdp = finish_answer(&p.pc, &mut events, &mut early).await?;
         tokio::spawn(async move { while events.recv().await.is_some() {} });
@@ -435,7 +470,12 @@ impl Publisher {
 
     async fn make_offer(bind: IpAddr, simulcast: bool) -> Result<(Publisher, String), BoxError> {
         let (pc, mut events) = peer(bind, true, None).await?;
-        let mut p = Publisher::with_tracks(pc, simulcast).await?;
+        let sends = if simulcast {
+            Sends::CameraSimulcast
+        } else {
+            Sends::Camera
+        };
+        let mut p = Publisher::with_tracks(pc, sends).await?;
         let o = p.pc.create_offer(None).await.map_err(err)?;
         p.pc.set_local_description(o).await.map_err(err)?;
         let mut early = Vec::new();
@@ -447,26 +487,32 @@ impl Publisher {
         Ok((p, sdp))
     }
 
-    /// The publisher's video and audio tracks, added to `pc`.
-    async fn with_tracks(pc: Arc<dyn PeerConnection>, simulcast: bool) -> Result<Publisher, BoxError> {
-        let layers: Vec<LayerOut> = if simulcast {
-            SIMULCAST
+    /// The publisher's tracks, added to `pc`.
+    async fn with_tracks(pc: Arc<dyn PeerConnection>, sends: Sends) -> Result<Publisher, BoxError> {
+        let layers: Vec<LayerOut> = match sends {
+            Sends::CameraSimulcast => SIMULCAST
                 .iter()
                 .enumerate()
                 .map(|(i, (rid, tenths))| LayerOut::new(VIDEO_SSRC + 0x10 + i as u32, rid, *tenths))
-                .collect()
-        } else {
-            vec![LayerOut::new(VIDEO_SSRC, "", 10)]
+                .collect(),
+            Sends::Camera => vec![LayerOut::new(VIDEO_SSRC, "", 10)],
+            Sends::Screen => vec![LayerOut::new(SCREEN_SSRC, "", 10)],
         };
         let encodings: Vec<(u32, &str)> = layers.iter().map(|l| (l.ssrc, l.rid)).collect();
         let video = local_track(RtpCodecKind::Video, &encodings);
-        let audio = local_track(RtpCodecKind::Audio, &[(AUDIO_SSRC, "")]);
         pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
-        pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+        let audio = if sends == Sends::Screen {
+            None
+        } else {
+            let audio = local_track(RtpCodecKind::Audio, &[(AUDIO_SSRC, "")]);
+            pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.map_err(err)?;
+            Some(audio)
+        };
         Ok(Publisher {
             pc,
             video,
             audio,
+            screen: sends == Sends::Screen,
             layers,
             tags: None,
             keyframes_sent: Arc::new(AtomicU64::new(0)),
@@ -490,7 +536,12 @@ impl Publisher {
             let video = VideoSender {
                 track: self.video.clone(),
                 ssrc: layer.ssrc,
-                layer: if self.layers.len() == 1 { 2 } else { i as u8 },
+                layer: match (self.screen, self.layers.len()) {
+                    (true, _) => SCREEN_LAYER,
+                    (false, 1) => 2,
+                    _ => i as u8,
+                },
+                temporal: self.screen,
                 tags: self
                     .tags
                     .clone()
@@ -504,11 +555,9 @@ impl Publisher {
             };
             tokio::spawn(video.run());
         }
-        tokio::spawn(send_audio(
-            self.audio.clone(),
-            self.packets_sent.clone(),
-            self.stop.clone(),
-        ));
+        if let Some(audio) = &self.audio {
+            tokio::spawn(send_audio(audio.clone(), self.packets_sent.clone(), self.stop.clone()));
+        }
     }
 
     /// Stops (or resumes) sending simulcast layer `layer` (0 lowest), as a browser whose uplink
@@ -573,8 +622,11 @@ impl LayerOut {
 struct VideoSender {
     track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
-    /// 0 lowest, 2 top (a single encoding is the top).
+    /// 0 lowest, 2 top (a single encoding is the top); `SCREEN_LAYER` for the screen.
     layer: u8,
+    /// Frames in three temporal layers (0, 2, 1, 2, … restarting at each keyframe), described in
+    /// each packet's VP8 descriptor.
+    temporal: bool,
     /// Simulcast: the mid and rid extensions, and this layer's rid.
     tags: Option<(Tags, bytes::Bytes)>,
     per_frame: usize,
@@ -590,6 +642,7 @@ impl VideoSender {
         let mut tick = tokio::time::interval(Duration::from_millis(33));
         let (mut seq, mut stamp, mut ts) = (0u16, 0u64, 0u32);
         let mut last_key = Instant::now();
+        let mut pattern = Pattern::default();
         while !self.stop.load(Ordering::Relaxed) {
             tick.tick().await;
             ts = ts.wrapping_add(3000);
@@ -602,8 +655,13 @@ impl VideoSender {
                 last_key = Instant::now();
                 self.keys_sent.fetch_add(1, Ordering::Relaxed);
             }
+            let descriptor = if self.temporal {
+                pattern.next(is_key)
+            } else {
+                vec![0x10]
+            };
             for i in 0..self.per_frame {
-                let p = self.packet(i, is_key, seq, stamp, ts);
+                let p = self.packet(&descriptor, i, is_key, seq, stamp, ts);
                 if self.track.write_rtp(p).await.is_ok() {
                     self.sent.fetch_add(1, Ordering::Relaxed);
                 }
@@ -613,15 +671,19 @@ impl VideoSender {
         }
     }
 
-    /// Packet `i` of a frame: VP8 start-of-partition and keyframe bits, then the stamp, the send
-    /// time and the layer.
-    fn packet(&self, i: usize, is_key: bool, seq: u16, stamp: u64, ts: u32) -> Packet {
+    /// Packet `i` of a frame: the VP8 descriptor (its start-of-partition bit on the first packet),
+    /// the keyframe bit, then the stamp, the send time and the layer.
+    fn packet(&self, descriptor: &[u8], i: usize, is_key: bool, seq: u16, stamp: u64, ts: u32) -> Packet {
         let mut payload = vec![0u8; 1100];
-        payload[0] = if i == 0 { 0x10 } else { 0x00 };
-        payload[1] = if is_key { 0 } else { 1 };
-        payload[2..10].copy_from_slice(&stamp.to_be_bytes());
-        payload[10..18].copy_from_slice(&now_micros().to_be_bytes());
-        payload[18] = self.layer;
+        let d = descriptor.len();
+        payload[..d].copy_from_slice(descriptor);
+        if i > 0 {
+            payload[0] &= !0x10;
+        }
+        payload[d] = if is_key { 0 } else { 1 };
+        payload[d + 1..d + 9].copy_from_slice(&stamp.to_be_bytes());
+        payload[d + 9..d + 17].copy_from_slice(&now_micros().to_be_bytes());
+        payload[d + 17] = self.layer;
         let mut p = Packet::default();
         p.header.version = 2;
         p.header.payload_type = 96;
@@ -637,6 +699,41 @@ impl VideoSender {
         }
         p.payload = bytes::Bytes::from(payload);
         p
+    }
+}
+
+/// The temporal layers of a `L1T3` encoder: frames of layers 0, 2, 1, 2, …, restarting at each
+/// keyframe, with a picture ID per frame, TL0PICIDX per base frame, and the layer-sync bit on the
+/// first frame of layers 1 and 2 after a keyframe (they refer to the base layer only).
+#[derive(Default)]
+struct Pattern {
+    frame: u64,
+    picture_id: u16,
+    tl0: u8,
+}
+
+impl Pattern {
+    /// The next frame's VP8 descriptor: X, S; I (15-bit), L, T; picture ID, TL0PICIDX, TID|Y.
+    fn next(&mut self, keyframe: bool) -> Vec<u8> {
+        if keyframe {
+            self.frame = 0;
+        }
+        let tid: u8 = [0, 2, 1, 2][(self.frame % 4) as usize];
+        if tid == 0 && self.frame > 0 {
+            self.tl0 = self.tl0.wrapping_add(1);
+        }
+        let sync = self.frame == 1 || self.frame == 2;
+        let d = vec![
+            0x90,
+            0xE0,
+            0x80 | (self.picture_id >> 8) as u8,
+            self.picture_id as u8,
+            self.tl0,
+            tid << 6 | if sync { 0x20 } else { 0 },
+        ];
+        self.frame += 1;
+        self.picture_id = (self.picture_id + 1) & 0x7FFF;
+        d
     }
 }
 
@@ -683,6 +780,51 @@ pub struct ViewerStats {
     pub switches_at_keyframe: AtomicU64,
     /// Packets whose stamp could not be read (corruption).
     pub malformed: AtomicU64,
+}
+
+/// The shared screen as a viewer's decoder sees it: frames per temporal layer, and any gap in the
+/// sequence numbers or picture IDs (which it would take for loss).
+#[derive(Debug, Default)]
+pub struct ScreenStats {
+    pub packets: AtomicU64,
+    pub frames: AtomicU64,
+    pub frames_by_layer: [AtomicU64; 3],
+    pub keyframes: AtomicU64,
+    pub sequence_gaps: AtomicU64,
+    pub picture_id_gaps: AtomicU64,
+    /// The last packet's sequence number and picture ID.
+    last: std::sync::Mutex<Option<(u16, u16)>>,
+}
+
+impl ScreenStats {
+    fn add(&self, p: &Packet) {
+        self.packets.fetch_add(1, Ordering::Relaxed);
+        let Some(t) = mediafile::vp8::temporal(&p.payload) else {
+            return;
+        };
+        let (Some((pid, _, _)), Some((tid, _))) = (t.picture_id, t.tid) else {
+            return;
+        };
+        let seq = p.header.sequence_number;
+        let Ok(mut last) = self.last.lock() else { return };
+        let new_frame = last.is_none_or(|(_, l)| l != pid);
+        if let Some((s, l)) = *last {
+            if seq != s.wrapping_add(1) {
+                self.sequence_gaps.fetch_add(1, Ordering::Relaxed);
+            }
+            if new_frame && pid != (l + 1) & 0x7FFF {
+                self.picture_id_gaps.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        *last = Some((seq, pid));
+        if new_frame {
+            self.frames.fetch_add(1, Ordering::Relaxed);
+            self.frames_by_layer[usize::from(tid.min(2))].fetch_add(1, Ordering::Relaxed);
+            if mediafile::vp8::payload(&p.payload).is_some_and(|(start, d)| start && d.first() == Some(&0)) {
+                self.keyframes.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Video stamps in runs: a run is the packets of one layer between layer changes. Each layer has
@@ -743,7 +885,9 @@ impl ViewerStats {
 /// A synthetic viewer.
 pub struct Viewer {
     pc: Arc<dyn PeerConnection>,
+    /// The camera and the sound.
     pub stats: Arc<ViewerStats>,
+    pub screen: Arc<ScreenStats>,
     /// Tenths of her video lost on her link (see `answer_lossy`).
     loss: Arc<AtomicU64>,
 }
@@ -758,19 +902,27 @@ impl Viewer {
         Viewer::open(offer, bind, true).await
     }
 
-    /// Loses `tenths` of every ten video packets from now on (a lossy viewer only).
+    /// Loses `tenths` of every ten camera packets from now on (a lossy viewer only).
     pub fn set_video_loss(&self, tenths: u64) {
-        self.loss.store(tenths.min(10), Ordering::Relaxed);
+        self.set_layer_loss(tenths, 0);
+    }
+
+    /// Loses `tenths` of every ten packets of the camera's layers from `from_layer` up (0 lowest):
+    /// a link that carries the layers below and not those.
+    pub fn set_layer_loss(&self, tenths: u64, from_layer: u8) {
+        self.loss
+            .store(tenths.min(10) | u64::from(from_layer) << 8, Ordering::Relaxed);
     }
 
     async fn open(offer: String, bind: IpAddr, lossy: bool) -> Result<(Viewer, String), BoxError> {
         let loss = Arc::new(AtomicU64::new(0));
         let (pc, mut events) = peer(bind, false, lossy.then(|| loss.clone())).await?;
         let stats = Arc::new(ViewerStats::default());
+        let screen = Arc::new(ScreenStats::default());
         let mut early = Vec::new();
         let sdp = answer(&pc, &mut events, &mut early, offer).await?;
         let started = Instant::now();
-        let st = stats.clone();
+        let (st, sc) = (stats.clone(), screen.clone());
         tokio::spawn(async move {
             let mut pending: VecDeque<Ev> = early.into();
             loop {
@@ -782,11 +934,19 @@ impl Viewer {
                     },
                 };
                 if let Ev::Track(track) = ev {
-                    tokio::spawn(count(track, st.clone(), started));
+                    tokio::spawn(count(track, st.clone(), sc.clone(), started));
                 }
             }
         });
-        Ok((Viewer { pc, stats, loss }, sdp))
+        Ok((
+            Viewer {
+                pc,
+                stats,
+                screen,
+                loss,
+            },
+            sdp,
+        ))
     }
 
     pub async fn close(&self) {
@@ -794,16 +954,29 @@ impl Viewer {
     }
 }
 
-async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, started: Instant) {
+/// The SFU's track for the shared screen (its viewer tracks are named by slot).
+const SCREEN_TRACK: &str = "slot-1";
+
+async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, screen: Arc<ScreenStats>, started: Instant) {
     let video = track.kind().await == RtpCodecKind::Video;
+    let is_screen = video && track.track_id().await == SCREEN_TRACK;
     let mut n = 0u64;
     while let Some(ev) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(p) = ev else { continue };
-        let b = &p.payload;
-        let (stamp, sent) = if video && b.len() >= 19 {
+        if is_screen {
+            screen.add(&p);
+            continue;
+        }
+        // Video: past the VP8 descriptor to the stamps, `[key? 0 : 1][seq][sent][layer]`.
+        let (start, b) = if video {
+            mediafile::vp8::payload(&p.payload).unwrap_or((false, &[]))
+        } else {
+            (false, &p.payload[..])
+        };
+        let (stamp, sent) = if video && b.len() >= 18 {
             (
-                u64::from_be_bytes(b[2..10].try_into().unwrap_or_default()),
-                u64::from_be_bytes(b[10..18].try_into().unwrap_or_default()),
+                u64::from_be_bytes(b[1..9].try_into().unwrap_or_default()),
+                u64::from_be_bytes(b[9..17].try_into().unwrap_or_default()),
             )
         } else if !video && b.len() >= 16 {
             (
@@ -822,17 +995,17 @@ async fn count(track: Arc<dyn TrackRemote>, st: Arc<ViewerStats>, started: Insta
         }
         if video {
             st.video_packets.fetch_add(1, Ordering::Relaxed);
-            let layer = b.get(18).copied().unwrap_or(2).min(2);
+            let layer = b[17].min(2);
             st.layer_packets[layer as usize].fetch_add(1, Ordering::Relaxed);
             let switched = st.video_stamps.lock().map(|mut g| g.add(layer, stamp)).unwrap_or(false);
-            let starts_keyframe = b[0] & 0x10 != 0 && b[1] == 0;
+            let starts_keyframe = start && b[0] == 0;
             if switched {
                 st.switches.fetch_add(1, Ordering::Relaxed);
                 if starts_keyframe {
                     st.switches_at_keyframe.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            if b[1] == 0 {
+            if b[0] == 0 {
                 st.keyframes.fetch_add(1, Ordering::Relaxed);
                 let _ = st.first_keyframe_us.compare_exchange(
                     0,
