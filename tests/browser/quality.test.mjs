@@ -4,6 +4,8 @@
 // her namespace, and 2 % random loss (`iptables -m statistic`; this kernel has no netem). She must get the low
 // layer and keep decoding; lifting the limit must bring the high layer back within seconds. Below even the low
 // layer (60 kbit/s) only sound comes, the page says so, and the picture returns by itself when the link does.
+// Then the lecturer shares her screen (the fake one, 1280×720 at 10 frames a second, in three temporal layers):
+// on a good link the chair gets every frame, on 700 kbit/s fewer frames a second at the same width.
 //
 // This file starts its own server (target/debug/quorum, or QUORUM_BIN; CHROMIUM names the browser) on the
 // namespace link's host address, with its own var dir and demo data. It needs root (namespaces, tc, iptables)
@@ -28,6 +30,8 @@ const args = [
 const wechat = 'Mozilla/5.0 (Linux; Android 12; V2055A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0.5304.141 '
   + 'Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230303 MMWEBID/1234 MicroMessenger/8.0.34.2340(0x28002237) '
   + 'WeChat/arm64 Weixin NetType/4G Language/zh_CN ABI/arm64';
+// A link that carries the camera's lower layers and part of the screen, not everything.
+const SCREEN_LIMIT_KBIT = Number(process.env.SCREEN_LIMIT_KBIT || 700);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const run = (cmd, argv) => execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -145,15 +149,21 @@ async function signIn(b, base, phone, phoneLike) {
   return page;
 }
 
-// What she receives: decoded frames, the picture's height, and the stage note (what the page tells her).
+// What she receives: the camera's decoded frames and picture height, the shared screen's decoded frames and
+// width, and the stage note (what the page tells her). The server names its tracks by slot: slot-1 is the screen.
 async function view(page) {
   return page.evaluate(async () => {
     const pc = window.quorumRoom && window.quorumRoom.viewPc;
     const note = document.getElementById('stage-note');
-    const out = { frames: 0, height: 0, note: note && !note.hidden ? note.textContent : '' };
+    const out = { frames: 0, height: 0, screenFrames: 0, screenWidth: 0, note: note && !note.hidden ? note.textContent : '' };
     if (!pc) return out;
     (await pc.getStats()).forEach((r) => {
       if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+      if (r.trackIdentifier === 'slot-1') {
+        out.screenFrames += r.framesDecoded || 0;
+        out.screenWidth = Math.max(out.screenWidth, r.frameWidth || 0);
+        return;
+      }
       out.frames += r.framesDecoded || 0;
       out.height = Math.max(out.height, r.frameHeight || 0);
     });
@@ -173,7 +183,13 @@ async function until(page, ms, done) {
   }
   return { ok: false, ms: Date.now() - t0, samples };
 }
-const brief = (r) => r.samples.map((s) => `${(s.t / 1000).toFixed(1)}s ${s.height}p ${s.frames}f${s.note ? ' note' : ''}`).join(', ');
+const brief = (r) => r.samples.map((s) => `${(s.t / 1000).toFixed(1)}s ${s.height}p ${s.frames}f`
+  + `${s.screenWidth ? ` screen ${s.screenWidth}w ${s.screenFrames}f` : ''}${s.note ? ' note' : ''}`).join(', ');
+// Screen frames decoded per second over a run of samples.
+const screenRate = (r) => {
+  const [a, b] = [r.samples[0], r.samples[r.samples.length - 1]];
+  return (b.screenFrames - a.screenFrames) / Math.max(1, (b.t - a.t) / 1000);
+};
 
 test('a chair on a weak link gets the low layer and keeps decoding; the high layer and the picture come back', { skip: skip || false, timeout: 300_000 }, async () => {
   const net = weakNetwork();
@@ -232,6 +248,23 @@ test('a chair on a weak link gets the low layer and keeps decoding; the high lay
     const picture = await until(chair, 30_000, (s) => s.note === '' && s.frames >= before + 20);
     console.log(`# picture back ${picture.ms} ms after the limit was lifted: ${brief(picture)}`);
     assert.ok(picture.ok, `the picture comes back by itself and the note goes: ${brief(picture)}`);
+
+    // The lecturer shares her screen (three temporal layers). On a good link the chair gets every frame; on a
+    // weak one fewer frames a second, at the same width (the slide's text stays sharp).
+    await lawyer.click('#publish-screen');
+    const shown = await until(chair, 30_000, (s) => s.screenWidth >= 1280 && s.height >= 720);
+    assert.ok(shown.ok, `the screen reaches her: ${brief(shown)}`);
+    const full = await until(chair, 8_000, () => false);
+    net.limit(SCREEN_LIMIT_KBIT);
+    await until(chair, 10_000, () => false);
+    const weak = await until(chair, 8_000, () => false);
+    console.log(`# screen: ${screenRate(full).toFixed(1)} frames/s on a good link (${brief(full)}); `
+      + `${screenRate(weak).toFixed(1)} on ${SCREEN_LIMIT_KBIT} kbit/s (${brief(weak)})`);
+    assert.ok(screenRate(full) >= 5, `every frame on a good link: ${brief(full)}`);
+    assert.ok(screenRate(weak) > 0.5, `the screen goes on on the weak link: ${brief(weak)}`);
+    assert.ok(screenRate(weak) < screenRate(full) * 0.75, `fewer frames on the weak link: ${brief(full)} / ${brief(weak)}`);
+    assert.ok(weak.samples.every((s) => s.screenWidth >= 1280), `at the same width: ${brief(weak)}`);
+    net.lift();
     await chair.screenshot({ path: path.join(os.tmpdir(), 'quorum-quality-chair.png') });
   } catch (e) {
     console.log(`# server log:\n${server.log().slice(-3000)}`);
