@@ -164,12 +164,14 @@ pub fn media_engine() -> Result<(MediaEngine, Registry), String> {
     Ok((me, registry))
 }
 
-/// For viewer legs: the default interceptors, except that retransmissions are bounded (see `nack`).
+/// For viewer legs: what a leg that only sends needs of the default interceptors, with retransmissions
+/// bounded (see `nack`). It answers her NACKs and sends sender reports (her player syncs sound and
+/// picture by them); it receives no RTP, so the NACK generator, the receiver reports and the TWCC
+/// receiver the defaults add would only sit in the path of every packet sent (each one a move through
+/// its queue: about 1 % of the SFU's CPU apiece at 250 viewers).
 fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry), String> {
-    use rtc::interceptor::{NackGeneratorBuilder, Slot};
-    use rtc::peer_connection::configuration::interceptor_registry::{
-        configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
-    };
+    use rtc::interceptor::{SenderReportBuilder, Slot};
+    use rtc::peer_connection::configuration::interceptor_registry::configure_simulcast_extension_headers;
     use rtc::rtp_transceiver::rtp_sender::RTCPFeedback;
     let mut me = codecs()?;
     // What `configure_nack` does, with our responder in its slot.
@@ -182,12 +184,11 @@ fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry
             RtpCodecKind::Video,
         );
     }
+    configure_simulcast_extension_headers(&mut me).map_err(|e| e.to_string())?;
     let registry = Registry::new()
         .with(Slot::NackResponder, BoundedNackResponder::new(on_overflow))
-        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
-    configure_simulcast_extension_headers(&mut me).map_err(|e| e.to_string())?;
-    let registry = configure_twcc_receiver_only(registry, &mut me).map_err(|e| e.to_string())?;
-    Ok((me, configure_rtcp_reports(registry)))
+        .with(Slot::SenderReport, SenderReportBuilder::new().build());
+    Ok((me, registry))
 }
 
 fn codecs() -> Result<MediaEngine, String> {

@@ -13,12 +13,19 @@
 //! looks like: a receiver that cannot keep up. `--server-cpus 0` pins the server to one core (taskset)
 //! so it, too, cannot keep up with everyone. Loss is reported separately for healthy viewers.
 //!
+//! Sink viewers (`--sinks K`): one core cannot run the WebRTC stacks of hundreds of viewers, so past
+//! about a hundred the generator, not the server, sets the loss and latency measured. The last K
+//! viewers join like the others but bind to `--sink-ip`, where an iptables rule (added here, removed at
+//! the end; root) drops the media the server sends them in the kernel, before any process reads it:
+//! STUN, DTLS and RTCP pass, so they stay connected and the server does all its work for them. Loss and
+//! latency come from the other, measuring viewers, who share the server with them.
+//!
 //! `--target janus` measures a Janus (1.1, VideoRoom plugin, HTTP API) with the same synthetic
 //! publisher and viewers instead: it creates a room on the running Janus at `--janus-url`, publishes
 //! into it and subscribes the viewers, binding them to `--janus-ip` (Janus gathers no loopback
 //! candidates), and samples the process `--janus-pid`. scripts/janus-side-by-side runs both.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -85,6 +92,13 @@ struct Args {
     /// Janus's process, for its CPU and RSS.
     #[arg(long)]
     janus_pid: Option<u32>,
+    /// Of the viewers, this many (the last ones) are sinks: connected, their media dropped in the
+    /// kernel (see above). Loss and latency are the others'.
+    #[arg(long, default_value_t = 0)]
+    sinks: usize,
+    /// The local address sinks bind to (a second loopback address, or one on Janus's link).
+    #[arg(long, default_value = "127.0.0.2")]
+    sink_ip: std::net::IpAddr,
     /// The publisher sends three simulcast layers (the top at `--kbps`, the others at a third and a
     /// tenth), as the room page does; each viewer gets the layer its link carries (Quorum only).
     #[arg(long)]
@@ -113,6 +127,52 @@ enum Pace {
     Slow(u32),
     /// Stops reading after joining.
     Stalled,
+    /// Its media is dropped in the kernel (`--sinks`).
+    Sink,
+}
+
+/// The rule that drops the media sent to `--sink-ip`: UDP whose first byte says RTP version 2 and
+/// whose second is no RTCP packet type (192–223; RTP's payload type with the marker bit never is,
+/// RFC 5761). Added by `SinkRule::add`, removed when dropped.
+struct SinkRule(Vec<String>);
+
+impl SinkRule {
+    fn add(ip: std::net::IpAddr) -> Result<SinkRule, Error> {
+        let rule: Vec<String> = [
+            "INPUT",
+            "-d",
+            &ip.to_string(),
+            "-p",
+            "udp",
+            "-m",
+            "u32",
+            "--u32",
+            "0>>22&0x3C@8>>24&0xC0=0x80 && 0>>22&0x3C@8>>16&0xFF=0:191,224:255",
+            "-j",
+            "DROP",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let status = std::process::Command::new("iptables")
+            .args(["-w", "-I"])
+            .args(&rule)
+            .status()
+            .map_err(|e| format!("--sinks needs iptables (as root): {e}"))?;
+        if !status.success() {
+            return Err("--sinks: iptables could not add the rule (root, and the u32 match, are needed)".into());
+        }
+        Ok(SinkRule(rule))
+    }
+}
+
+impl Drop for SinkRule {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("iptables")
+            .args(["-w", "-D"])
+            .args(&self.0)
+            .status();
+    }
 }
 
 /// The first host candidate's address in an SDP.
@@ -237,12 +297,12 @@ async fn start_server(bin: &Path, url: &str, dir: &Path, args: &Args) -> Result<
     .await
 }
 
-/// Viewer `i` joins the target.
-async fn join_one(target: &Target<'_>, i: usize, pace: Pace) -> Result<Watching, BoxSendError> {
+/// Viewer `i` joins the target (a sink binds to `sink_ip`).
+async fn join_one(target: &Target<'_>, i: usize, pace: Pace, sink_ip: IpAddr) -> Result<Watching, BoxSendError> {
     match target {
         Target::Quorum { ws, chairs } => {
             let token = chairs.get(i).ok_or("more viewers than chairs")?;
-            watch(ws, token, pace).await
+            watch(ws, token, pace, sink_ip).await
         }
         Target::Janus {
             janus,
@@ -250,7 +310,8 @@ async fn join_one(target: &Target<'_>, i: usize, pace: Pace) -> Result<Watching,
             feed,
             bind,
         } => {
-            let viewer = janus::subscribe(janus, *room, *feed, *bind)
+            let bind = if pace == Pace::Sink { sink_ip } else { *bind };
+            let viewer = janus::subscribe(janus, *room, *feed, bind)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(Watching {
@@ -263,14 +324,15 @@ async fn join_one(target: &Target<'_>, i: usize, pace: Pace) -> Result<Watching,
     }
 }
 
-/// Joins as a viewer, through a relay unless `pace` is healthy.
-async fn watch(ws: &str, token: &str, pace: Pace) -> Result<Watching, BoxSendError> {
+/// Joins as a viewer, through a relay if `pace` is slow or stalled.
+async fn watch(ws: &str, token: &str, pace: Pace, sink_ip: IpAddr) -> Result<Watching, BoxSendError> {
     let mut s = Signal::connect(ws, token).await?;
     s.expect("welcome", Duration::from_secs(10)).await?;
     s.send(json!({"type": "subscribe"}));
     let offer = s.offer("view").await?;
-    if pace == Pace::Healthy {
-        let (v, answer) = Viewer::answer(offer, LOOPBACK).await?;
+    if matches!(pace, Pace::Healthy | Pace::Sink) {
+        let bind = if pace == Pace::Sink { sink_ip } else { LOOPBACK };
+        let (v, answer) = Viewer::answer(offer, bind).await?;
         s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
         return Ok(Watching {
             _signal: Some(s),
@@ -305,9 +367,12 @@ struct Watching {
 }
 
 impl Args {
-    /// The first `slow` viewers are slow, the next `stalled` stall, the rest are healthy.
+    /// The first `slow` viewers are slow, the next `stalled` stall, the last `sinks` are sinks, the
+    /// rest are healthy.
     fn pace_of(&self, i: usize) -> Pace {
-        if i < self.slow {
+        if i >= self.viewers.saturating_sub(self.sinks) {
+            Pace::Sink
+        } else if i < self.slow {
             Pace::Slow(self.slow_pps)
         } else if i < self.slow + self.stalled {
             Pace::Stalled
@@ -341,6 +406,7 @@ async fn main() -> Result<(), Error> {
         ws: &ws,
         chairs: &seeded.chairs,
     };
+    let _sinks = (args.sinks > 0).then(|| SinkRule::add(args.sink_ip)).transpose()?;
     let crowd = Crowd::join(&args, &target, server.pid()).await;
     if args.simulcast {
         // Viewers start on the middle layer and try the top one after 3 s of clean reports.
@@ -372,6 +438,7 @@ async fn janus_run(args: &Args) -> Result<(), Error> {
         feed,
         bind: args.janus_ip,
     };
+    let _sinks = (args.sinks > 0).then(|| SinkRule::add(args.sink_ip)).transpose()?;
     let crowd = Crowd::join(args, &target, pid).await;
     let window = Window::measure(&crowd, pid, args.seconds).await;
     println!("target: Janus at {}", args.janus_url);
@@ -386,7 +453,9 @@ async fn join_leave_cycles(pid: u32, ws: &str, token: &str, cycles: usize) -> Re
     let (_, rss_start) = proc_usage(pid);
     let mut rss_after_100 = 0;
     for i in 0..cycles {
-        let w = watch(ws, token, Pace::Healthy).await.map_err(|e| e.to_string())?;
+        let w = watch(ws, token, Pace::Healthy, LOOPBACK)
+            .await
+            .map_err(|e| e.to_string())?;
         tokio::time::sleep(Duration::from_millis(150)).await;
         w.viewer.close().await;
         drop(w);
@@ -433,7 +502,9 @@ impl Crowd {
         };
         let all: Vec<usize> = (0..args.viewers).collect();
         for chunk in all.chunks(10) {
-            let joins = chunk.iter().map(|i| join_one(target, *i, args.pace_of(*i)));
+            let joins = chunk
+                .iter()
+                .map(|i| join_one(target, *i, args.pace_of(*i), args.sink_ip));
             for r in futures_util::future::join_all(joins).await {
                 crowd.add(r);
             }
@@ -520,7 +591,7 @@ struct PaceTotals {
 
 /// What the measurement window saw.
 struct Window {
-    /// Healthy, slow, stalled, in that order.
+    /// Healthy, slow, stalled, sink, in that order.
     by_pace: Vec<PaceTotals>,
     elapsed: f64,
     cpu_pct: f64,
@@ -572,9 +643,10 @@ fn totals_by_pace(crowd: &Crowd, before: &[(u64, u64, u64)], after: &[(u64, u64,
         Pace::Healthy => 0,
         Pace::Slow(_) => 1,
         Pace::Stalled => 2,
+        Pace::Sink => 3,
     };
     let mut by_pace = Vec::new();
-    for (label, want) in [("healthy", 0), ("slow", 1), ("stalled", 2)] {
+    for (label, want) in [("healthy", 0), ("slow", 1), ("stalled", 2), ("sink", 3)] {
         let mut t = PaceTotals {
             label,
             expected: 0,
@@ -662,6 +734,14 @@ fn report_setup(args: &Args, crowd: &Crowd, window: &Window) {
 
 fn report_delivery(window: &Window) {
     for t in window.by_pace.iter().filter(|t| t.count > 0) {
+        if t.label == "sink" {
+            // Anything here means the rule did not hold: the generator then did their work too.
+            println!(
+                "sink viewers ({}): media dropped in the kernel; video packets that reached them anyway {}, audio {}",
+                t.count, t.received, t.audio
+            );
+            continue;
+        }
         println!(
             "{} viewers ({}): video packets expected {}, delivered {}, lost {} ({:.3} %); audio packets delivered {}",
             t.label,
