@@ -7,8 +7,14 @@
 #
 # Usage (as root, after `cargo build --release -p quorum -p loadgen --bin quorum --bin room_load`):
 #   scripts/janus-side-by-side.sh [N ...]        (default: 50 100 200 300 400)
-# Environment: SECONDS_PER_RUN (default 20), KBPS (default 1500), OUT (each run's full report; default a new
-# folder under /tmp, named at the end).
+# Environment: SECONDS_PER_RUN (default 20), KBPS (default 1500), MEASURED (default 50), OUT (each run's full
+# report; default a new folder under /tmp, named at the end).
+#
+# One core cannot run hundreds of WebRTC viewers: past about a hundred the generator would set the loss and
+# latency measured. So MEASURED viewers are full clients and the other N - MEASURED are sinks (room_load
+# --sinks): connected like them, but bound to a second address where an iptables rule drops the media sent to
+# them in the kernel. The server does the same work for every viewer; the loss and latency are the measuring
+# viewers'.
 #
 # Janus gathers no candidates on loopback interfaces, and this kernel has no `dummy` link type: Janus
 # gets a veth pair of its own (qjanus0 = 10.232.0.1, ice_enforce_list), which the generator's clients
@@ -21,6 +27,7 @@ counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(50 100 200 300 400)
 seconds=${SECONDS_PER_RUN:-20}
 kbps=${KBPS:-1500}
+measured=${MEASURED:-50}
 bin=target/release/room_load
 [ -x "$bin" ] || { echo "build first: cargo build --release -p quorum -p loadgen --bin quorum --bin room_load" >&2; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "needs two CPUs (one for the server, one for the generator)" >&2; exit 1; }
@@ -44,6 +51,8 @@ trap cleanup EXIT
 ip link del qjanus0 2>/dev/null || true
 ip link add qjanus0 type veth peer name qjanus1
 ip addr add 10.232.0.1/24 dev qjanus0
+# The sinks' address, on the other end (Janus gathers qjanus0's only: the publisher never sends to it).
+ip addr add 10.232.0.2/24 dev qjanus1
 ip link set qjanus0 up
 ip link set qjanus1 up
 
@@ -109,12 +118,13 @@ stop_janus() {
 
 results=()
 for n in "${counts[@]}"; do
+  sinks=$(( n > measured ? n - measured : 0 ))
   start_janus
   # A run that fails counts as every viewer failed; its report says why.
-  taskset -c 1 "$bin" --target janus --janus-pid "$janus_pid" --viewers "$n" --seconds "$seconds" --kbps "$kbps" >"$out/janus-$n.txt" 2>&1 || true
+  taskset -c 1 "$bin" --target janus --janus-pid "$janus_pid" --viewers "$n" --sinks "$sinks" --sink-ip 10.232.0.2 --seconds "$seconds" --kbps "$kbps" >"$out/janus-$n.txt" 2>&1 || true
   results+=("$(grep '^summary ' "$out/janus-$n.txt" || echo "summary target=janus viewers=$n failed=$n loss_pct=100 p50_ms=0 p99_ms=0 cpu_pct=0 rss_mib=0")")
   stop_janus
-  taskset -c 1 "$bin" --viewers "$n" --seconds "$seconds" --kbps "$kbps" --server-cpus 0 --media-threads 1 --no-recording >"$out/quorum-$n.txt" 2>&1 || true
+  taskset -c 1 "$bin" --viewers "$n" --sinks "$sinks" --sink-ip 127.0.0.2 --seconds "$seconds" --kbps "$kbps" --server-cpus 0 --media-threads 1 --no-recording >"$out/quorum-$n.txt" 2>&1 || true
   results+=("$(grep '^summary ' "$out/quorum-$n.txt" || echo "summary target=quorum viewers=$n failed=$n loss_pct=100 p50_ms=0 p99_ms=0 cpu_pct=0 rss_mib=0")")
   echo "N=$n done: ${results[-2]} / ${results[-1]}"
 done

@@ -59,6 +59,9 @@ const LAYER_IDLE: Duration = Duration::from_millis(1500);
 const LAYER_CHECK: Duration = Duration::from_millis(250);
 /// A viewer waiting for a layer's keyframe asks again after this long without one.
 const KEYFRAME_RETRY: Duration = Duration::from_millis(1500);
+/// How long a viewer waits for a layer-sync frame to go up a temporal layer of the shared screen
+/// before a keyframe is asked for instead.
+const TEMPORAL_SYNC_WAIT: Duration = Duration::from_secs(5);
 /// Leg ids (`LegHandle::id`).
 static NEXT_LEG: AtomicUsize = AtomicUsize::new(1);
 /// Viewers' own keyframe requests are passed on at most this often per slot: one viewer on a lossy
@@ -732,7 +735,7 @@ impl Sfu {
             resumed_ms: Default::default(),
             quality: AtomicI8::new(LinkPolicy::new().quality().code()),
             layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
-            camera_sent: AtomicBool::new(false),
+            camera_forwarded_ms: AtomicU64::new(0),
             ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
             events: out.clone(),
         });
@@ -937,8 +940,9 @@ struct ViewerLeg {
     quality: AtomicI8,
     /// Per video slot: the layer she gets now (`NO_LAYER`: none), for her keyframe requests.
     layer: [AtomicU8; 2],
-    /// The lecturer's camera is being sent: her link is judged by it, else by the shared screen.
-    camera_sent: AtomicBool,
+    /// When a camera packet last went to her (`Sfu::now_ms`): while she gets the camera her link is
+    /// judged by it, else by the shared screen.
+    camera_forwarded_ms: AtomicU64,
     /// The SSRCs of her four tracks: report blocks about anything else are not hers.
     ssrcs: Vec<u32>,
     events: mpsc::UnboundedSender<LegEvent>,
@@ -975,7 +979,9 @@ impl ViewerLeg {
     fn report(&self, rr: &ReceiverReport, now_ms: u64) {
         let judged: &[SlotId] = if self.quality.load(Ordering::Relaxed) < 0 {
             &[SlotId::LecturerAudio, SlotId::SpeakerAudio]
-        } else if self.camera_sent.load(Ordering::Relaxed) {
+        } else if now_ms.saturating_sub(self.camera_forwarded_ms.load(Ordering::Relaxed))
+            < LAYER_IDLE.as_millis() as u64
+        {
             &[SlotId::CameraVideo]
         } else {
             &[SlotId::ScreenVideo]
@@ -1229,8 +1235,18 @@ struct Follow {
     rewriter: Rewriter,
     /// When she last asked for the keyframe she waits for.
     asked: Option<Instant>,
-    /// The shared screen only: how many of its frames she gets (see `temporal`).
+    /// The shared screen only: how many of its frames she gets (see `temporal`), and since when she
+    /// has been below what her link carries.
     temporal: TemporalFilter,
+    behind_since: Option<Instant>,
+}
+
+impl Follow {
+    /// What she got stops here: her numbering continues without a gap at what comes next.
+    fn interrupt(&mut self) {
+        self.rewriter.interrupt();
+        self.temporal.reset();
+    }
 }
 
 /// Copies a video slot's packets to one viewer's track: the layer her link carries (see
@@ -1261,7 +1277,7 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
                 if f.switch.current() == Some(layer) {
                     // Her decoder lost its place: she restarts at the next keyframe, without a gap.
                     f.switch.restart();
-                    f.rewriter.interrupt();
+                    f.interrupt();
                 }
                 continue;
             }
@@ -1270,7 +1286,7 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
         if !leg.connected.load(Ordering::Relaxed) {
             // Back, she starts at a keyframe (asked for when her leg connects again).
             f.switch.restart();
-            f.rewriter.interrupt();
+            f.interrupt();
             continue;
         }
         if leg.resync[id as usize].swap(false, Ordering::Relaxed) {
@@ -1281,12 +1297,8 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
         let key = starts_keyframe(&p);
         if !f.switch.forward(layer, key) {
             if f.switch.current().is_none_or(|c| c == layer) {
-                f.rewriter.interrupt();
+                f.interrupt();
             }
-            continue;
-        }
-        let mut out = for_viewer(&p, ssrc, VP8_PT);
-        if id == SlotId::ScreenVideo && !f.temporal.admit(&mut out, key) {
             continue;
         }
         if f.switch.current() != before {
@@ -1295,6 +1307,12 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
+        }
+        let mut out = for_viewer(&p, ssrc, VP8_PT);
+        match id {
+            SlotId::ScreenVideo if !f.temporal.admit(&mut out, key) => continue,
+            SlotId::CameraVideo => leg.camera_forwarded_ms.store(sfu.now_ms(), Ordering::Relaxed),
+            _ => {}
         }
         f.rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
         write(&sfu.stats, &track, out).await;
@@ -1384,51 +1402,50 @@ fn listen(slot: &Slot, switch: &LayerSwitch, taps: &mut [Option<Tap>; 2], layer:
 /// Points her forwarder at the layer she should get now, listening to it and asking for its
 /// keyframe when she is not on it yet.
 fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow) {
-    let Follow {
-        switch,
-        taps,
-        rewriter,
-        asked,
-        temporal,
-    } = f;
-    let now_ms = sfu.now_ms();
-    if id == SlotId::CameraVideo {
-        leg.camera_sent.store(slot.best(now_ms).is_some(), Ordering::Relaxed);
-    }
-    let Some(wanted) = leg.wanted_layer(slot, now_ms) else {
+    let Some(wanted) = leg.wanted_layer(slot, sfu.now_ms()) else {
         return;
     };
-    if switch.aim(wanted) {
+    if f.switch.aim(wanted) {
         // A new target: its keyframe is asked for at once.
-        *asked = None;
+        f.asked = None;
     }
     match wanted {
-        Some(layer) => listen(slot, switch, taps, layer),
+        Some(layer) => listen(slot, &f.switch, &mut f.taps, layer),
         None => {
-            drop_unheard(switch, taps);
+            drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
-            rewriter.interrupt();
+            f.interrupt();
         }
+    }
+    // The shared screen's frame rate follows her link as the camera's layer does: all three
+    // temporal layers on a link that carries the top camera layer, the base one on the weakest. She
+    // goes up at the lecturer's layer-sync frames, which come often; only if none came for a while
+    // (an encoder that marks none) is a keyframe asked for, so viewers climbing back do not flood
+    // everyone with the screen's large keyframes.
+    let mut stuck = false;
+    if id == SlotId::ScreenVideo {
+        if let Quality::Video(l) = Quality::from_code(leg.quality.load(Ordering::Relaxed)) {
+            f.temporal.aim(u8::try_from(l).unwrap_or(u8::MAX));
+        }
+        f.behind_since = if f.temporal.behind() {
+            Some(f.behind_since.unwrap_or_else(Instant::now))
+        } else {
+            None
+        };
+        stuck = f.behind_since.is_some_and(|t| t.elapsed() >= TEMPORAL_SYNC_WAIT);
     }
     // Asked again until it comes: one request lost on the lecturer's uplink must not leave her
     // without a picture. Only while her leg is up (a reconnect asks by itself), and not before the
     // last request had time to be answered.
-    // The shared screen's frame rate follows her link as the camera's layer does: all three
-    // temporal layers on a link that carries the top camera layer, the base one on the weakest.
-    if id == SlotId::ScreenVideo
-        && let Quality::Video(l) = Quality::from_code(leg.quality.load(Ordering::Relaxed))
-    {
-        temporal.aim(u8::try_from(l).unwrap_or(u8::MAX));
-    }
-    // Going up a temporal layer needs a frame her decoder can start from, as a new layer does.
-    let behind =
-        wanted.is_some_and(|l| switch.current() != Some(l) || (id == SlotId::ScreenVideo && temporal.wants_keyframe()));
     if let Some(layer) = wanted
-        && behind
+        && (f.switch.current() != Some(layer) || stuck)
         && leg.connected.load(Ordering::Relaxed)
-        && asked.is_none_or(|t| t.elapsed() >= KEYFRAME_RETRY)
+        && f.asked.is_none_or(|t| t.elapsed() >= KEYFRAME_RETRY)
     {
-        *asked = Some(Instant::now());
+        f.asked = Some(Instant::now());
+        if stuck {
+            f.behind_since = Some(Instant::now());
+        }
         sfu.request_layer_keyframe(id, layer);
     }
 }

@@ -217,8 +217,8 @@ async fn a_link_short_of_the_top_layer_gets_the_shared_screen_at_a_lower_frame_r
     }
     assert_eq!(weak.stats.layer(), Some(1), "the camera's middle layer");
 
-    // The link recovers: the whole frame rate comes back (at a keyframe: the third layer's frames
-    // refer to earlier ones she did not get).
+    // The link recovers: the whole frame rate comes back (at the lecturer's layer-sync frames: the
+    // others of the third layer refer to earlier ones she did not get).
     weak.set_layer_loss(0, 0);
     until(
         Duration::from_secs(15),

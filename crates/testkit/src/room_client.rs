@@ -703,8 +703,9 @@ impl VideoSender {
 }
 
 /// The temporal layers of a `L1T3` encoder: frames of layers 0, 2, 1, 2, …, restarting at each
-/// keyframe, with a picture ID per frame, TL0PICIDX per base frame, and the layer-sync bit on the
-/// first frame of layers 1 and 2 after a keyframe (they refer to the base layer only).
+/// keyframe, with a picture ID per frame and TL0PICIDX per base frame. As in the browser's pattern,
+/// layer 1 frames, and the layer 2 frame right after each base frame, refer to the base layer only
+/// and carry the layer-sync bit; the other layer 2 frame refers to layer 1 as well.
 #[derive(Default)]
 struct Pattern {
     frame: u64,
@@ -722,7 +723,7 @@ impl Pattern {
         if tid == 0 && self.frame > 0 {
             self.tl0 = self.tl0.wrapping_add(1);
         }
-        let sync = self.frame == 1 || self.frame == 2;
+        let sync = self.frame % 4 == 1 || self.frame % 4 == 2;
         let d = vec![
             0x90,
             0xE0,
