@@ -55,6 +55,11 @@ ip addr add 10.232.0.1/24 dev qjanus0
 ip addr add 10.232.0.2/24 dev qjanus1
 ip link set qjanus0 up
 ip link set qjanus1 up
+# Janus sends out of qjanus0, so what it sends to a sink arrives on qjanus1 from an address of this host,
+# which the kernel drops as martian unless told otherwise.
+for i in qjanus0 qjanus1; do
+  sysctl -qw "net.ipv4.conf.$i.accept_local=1" "net.ipv4.conf.$i.rp_filter=0"
+done
 
 cat >"$cfg/janus.jcfg" <<EOF
 general: {

@@ -315,7 +315,7 @@ async fn join_one(target: &Target<'_>, i: usize, pace: Pace, sink_ip: IpAddr) ->
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(Watching {
-                _signal: None,
+                signal: None,
                 viewer,
                 relay: Vec::new(),
                 pace,
@@ -335,7 +335,7 @@ async fn watch(ws: &str, token: &str, pace: Pace, sink_ip: IpAddr) -> Result<Wat
         let (v, answer) = Viewer::answer(offer, bind).await?;
         s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
         return Ok(Watching {
-            _signal: Some(s),
+            signal: Some(s),
             viewer: v,
             relay: Vec::new(),
             pace,
@@ -350,7 +350,7 @@ async fn watch(ws: &str, token: &str, pace: Pace, sink_ip: IpAddr) -> Result<Wat
     let tasks = relay.run(server, viewer, pace);
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
     Ok(Watching {
-        _signal: Some(s),
+        signal: Some(s),
         viewer: v,
         relay: tasks,
         pace,
@@ -360,7 +360,7 @@ async fn watch(ws: &str, token: &str, pace: Pace, sink_ip: IpAddr) -> Result<Wat
 /// A viewer that joined, with its relay's tasks (none for a healthy viewer).
 struct Watching {
     /// Quorum's room socket (none on Janus).
-    _signal: Option<Signal>,
+    signal: Option<Signal>,
     viewer: Viewer,
     relay: Vec<JoinHandle<()>>,
     pace: Pace,
@@ -407,12 +407,13 @@ async fn main() -> Result<(), Error> {
         chairs: &seeded.chairs,
     };
     let _sinks = (args.sinks > 0).then(|| SinkRule::add(args.sink_ip)).transpose()?;
-    let crowd = Crowd::join(&args, &target, server.pid()).await;
+    let mut crowd = Crowd::join(&args, &target, server.pid()).await;
     if args.simulcast {
         // Viewers start on the middle layer and try the top one after 3 s of clean reports.
         tokio::time::sleep(Duration::from_secs(6)).await;
     }
-    let window = Window::measure(&crowd, server.pid(), args.seconds).await;
+    let mut window = Window::measure(&crowd, server.pid(), args.seconds).await;
+    window.sound_only = crowd.sound_only_notices();
     report(&args, &crowd, &window);
     report_recording(&dir.join("recordings"));
     publisher.close().await;
@@ -542,6 +543,23 @@ impl Crowd {
         }
     }
 
+    /// How many healthy viewers the server told (so far) that their link carries sound only: the
+    /// video they then miss is the SFU's choice, not lost on the way.
+    fn sound_only_notices(&mut self) -> usize {
+        let mut told = 0;
+        for w in self.viewers.iter_mut().filter(|w| w.pace == Pace::Healthy) {
+            let Some(s) = w.signal.as_mut() else { continue };
+            let mut on = false;
+            while let Ok(m) = s.incoming.try_recv() {
+                if m["type"] == "auto_audio_only" && m["on"] == true {
+                    on = true;
+                }
+            }
+            told += usize::from(on);
+        }
+        told
+    }
+
     fn healthy(&self) -> impl Iterator<Item = &Viewer> {
         self.viewers
             .iter()
@@ -598,6 +616,8 @@ struct Window {
     rss_during: u64,
     rss_peak: u64,
     rss_samples: Vec<u64>,
+    /// Healthy viewers told they get sound only (Quorum's notice).
+    sound_only: usize,
 }
 
 impl Window {
@@ -620,6 +640,7 @@ impl Window {
             rss_during,
             rss_peak,
             rss_samples,
+            sound_only: 0,
         }
     }
 }
@@ -733,6 +754,12 @@ fn report_setup(args: &Args, crowd: &Crowd, window: &Window) {
 }
 
 fn report_delivery(window: &Window) {
+    if window.sound_only > 0 {
+        println!(
+            "healthy viewers the server switched to sound only (their reports said their link was losing packets): {}",
+            window.sound_only
+        );
+    }
     for t in window.by_pace.iter().filter(|t| t.count > 0) {
         if t.label == "sink" {
             // Anything here means the rule did not hold: the generator then did their work too.
