@@ -14,7 +14,8 @@ use std::collections::BTreeSet;
 
 use mediafile::vp8;
 
-use super::sfu::Packet;
+// The type the SFU forwards (`sfu::Packet`), named here so this module does not depend on the SFU.
+use rtc::rtp::packet::Packet;
 
 /// The top temporal layer (of three).
 const TOP: u8 = 2;
