@@ -42,7 +42,13 @@ cfg=$(mktemp -d)
 out=${OUT:-$(mktemp -d /tmp/janus-side-by-side-XXXX)}
 mkdir -p "$out"
 janus_pid=
+# room_load removes its sinks' iptables rule when it ends; a run killed midway cannot.
+sink_rule() {
+  iptables -w -D INPUT -d "$1" -p udp -m u32 --u32 "0>>22&0x3C@8>>24&0xC0=0x80 && 0>>22&0x3C@8>>16&0xFF=0:191,224:255" -j DROP 2>/dev/null
+}
 cleanup() {
+  while sink_rule 10.232.0.2; do :; done
+  while sink_rule 127.0.0.2; do :; done
   [ -n "$janus_pid" ] && kill "$janus_pid" 2>/dev/null || true
   ip link del qjanus0 2>/dev/null || true
   rm -rf "$cfg"
@@ -55,8 +61,9 @@ ip addr add 10.232.0.1/24 dev qjanus0
 ip addr add 10.232.0.2/24 dev qjanus1
 ip link set qjanus0 up
 ip link set qjanus1 up
-# Janus sends out of qjanus0, so what it sends to a sink arrives on qjanus1 from an address of this host,
-# which the kernel drops as martian unless told otherwise.
+# Without these, Janus's connectivity checks to the sinks failed ("ICE failed" in its log; with them they pass):
+# Janus binds to qjanus0, so what it sends to the sinks' address leaves there and comes back in on qjanus1
+# from an address of this host, which the kernel drops as martian unless told otherwise.
 for i in qjanus0 qjanus1; do
   sysctl -qw "net.ipv4.conf.$i.accept_local=1" "net.ipv4.conf.$i.rp_filter=0"
 done

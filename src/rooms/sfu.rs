@@ -1310,7 +1310,7 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
         }
         let mut out = for_viewer(&p, ssrc, VP8_PT);
         match id {
-            SlotId::ScreenVideo if !f.temporal.admit(&mut out, key) => continue,
+            SlotId::ScreenVideo if !f.temporal.admit(&mut out, p.header.ssrc, key) => continue,
             SlotId::CameraVideo => leg.camera_forwarded_ms.store(sfu.now_ms(), Ordering::Relaxed),
             _ => {}
         }
@@ -1403,6 +1403,8 @@ fn listen(slot: &Slot, switch: &LayerSwitch, taps: &mut [Option<Tap>; 2], layer:
 /// keyframe when she is not on it yet.
 fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow) {
     let Some(wanted) = leg.wanted_layer(slot, sfu.now_ms()) else {
+        // Nothing is being sent: no layer-sync frame can come either, so the wait starts again.
+        f.behind_since = None;
         return;
     };
     if f.switch.aim(wanted) {

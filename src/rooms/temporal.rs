@@ -37,6 +37,11 @@ pub(crate) struct TemporalFilter {
     frame: Option<(u32, bool)>,
     seq: Renumber,
     pid: Renumber,
+    /// The lecturer's stream (its SSRC): another one (a new share) numbers its frames afresh.
+    source: Option<u32>,
+    /// The first sequence number since the start, and the newest forwarded (extended).
+    floor: Option<u64>,
+    last_forwarded: Option<u64>,
 }
 
 impl TemporalFilter {
@@ -47,6 +52,9 @@ impl TemporalFilter {
             frame: None,
             seq: Renumber::new(16, SEQ_WINDOW),
             pid: Renumber::new(15, PID_WINDOW),
+            source: None,
+            floor: None,
+            last_forwarded: None,
         }
     }
 
@@ -70,10 +78,22 @@ impl TemporalFilter {
     }
 
     /// Whether a packet goes to her; one that goes has its sequence number and picture ID moved
-    /// back over what was dropped. `keyframe_start`: the packet begins a keyframe.
-    pub(crate) fn admit(&mut self, p: &mut Packet, keyframe_start: bool) -> bool {
+    /// back over what was dropped. `source`: the SSRC it came with; `keyframe_start`: it begins a
+    /// keyframe.
+    pub(crate) fn admit(&mut self, p: &mut Packet, source: u32, keyframe_start: bool) -> bool {
+        if self.source != Some(source) {
+            // A new share: its picture IDs start anywhere (its sequence numbers the SFU continues).
+            self.reset();
+            self.source = Some(source);
+        }
         let t = vp8::temporal(&p.payload);
         let seq = self.seq.unwrap(p.header.sequence_number);
+        let floor = *self.floor.get_or_insert(seq.ext);
+        // Late and from before the start (her numbering went on from the start: it has no place
+        // for it), or too old to place.
+        if seq.late && (seq.ext < floor || self.seq.dropped(seq.ext)) {
+            return false;
+        }
         let pid = t.and_then(|t| t.picture_id).map(|(id, long, at)| {
             let bits = if long { 15 } else { 7 };
             (self.pid.unwrap_bits(id, bits), bits, at)
@@ -82,9 +102,6 @@ impl TemporalFilter {
             // Not layered (or unreadable: her decoder judges it): it goes, renumbered.
             return self.pass(p, seq, pid);
         };
-        if seq.late && self.seq.dropped(seq.ext) {
-            return false;
-        }
         let forward = if seq.late {
             // A retransmission: it goes if its frame went (or would go now, had it been missed).
             pid.is_none_or(|(p, _, _)| !self.pid.dropped(p.ext)) && tid <= self.current
@@ -102,9 +119,10 @@ impl TemporalFilter {
             }
         };
         if !forward {
-            // A late packet's number is a gap she has already seen past: it stays one (counting
-            // it now would move the numbers already given to the packets after it).
-            if !seq.late {
+            // A late packet (the lecturer's repair of a loss) counts as dropped only if nothing
+            // after it has gone to her yet; otherwise its number is a gap she has already seen
+            // past, and counting it would move the numbers given to the packets after it.
+            if !seq.late || self.last_forwarded.is_none_or(|f| seq.ext > f) {
                 self.seq.drop_number(seq.ext);
             }
             return false;
@@ -123,6 +141,7 @@ impl TemporalFilter {
     }
 
     fn pass(&mut self, p: &mut Packet, seq: Unwrapped, pid: Option<(Unwrapped, u32, usize)>) -> bool {
+        self.last_forwarded = Some(self.last_forwarded.map_or(seq.ext, |f| f.max(seq.ext)));
         p.header.sequence_number = self.seq.renumber(seq.ext) as u16;
         if let Some((ext, bits, at)) = pid {
             let moved = self.pid.renumber(ext.ext);
@@ -181,6 +200,8 @@ impl Renumber {
     /// Extends `n` (of `bits` bits: a picture ID may be 7 or 15) to the value nearest the highest.
     fn unwrap_bits(&mut self, n: u16, bits: u32) -> Unwrapped {
         let modulus = 1u64 << bits;
+        // Remembered drops must stay well inside the range, or an old one would pass for new.
+        self.window = self.window.min(modulus / 4);
         let n = u64::from(n) & (modulus - 1);
         let Some(h) = self.highest else {
             // Started high enough that a late packet just before the first one stays positive.
@@ -256,7 +277,7 @@ mod tests {
                 let is_sync = sync && (frame % 4 == 1 || frame % 4 == 2);
                 let mut p = packet(seq, frame, tid_of(frame), is_sync);
                 let key = frame % 8 == 0 && i == 0;
-                if f.admit(&mut p, key) {
+                if f.admit(&mut p, 7, key) {
                     let t = vp8::temporal(&p.payload).unwrap();
                     out.push((p.header.sequence_number, t.picture_id.unwrap().0, t.tid.unwrap().0));
                 }
@@ -340,14 +361,57 @@ mod tests {
         assert_eq!(out.iter().map(|o| o.0).collect::<Vec<_>>(), [0, 1, 2, 3]);
         // A retransmission of frame 2's second packet after frame 3: its own number, 3.
         let mut late = packet(5, 2, 1, false);
-        assert!(f.admit(&mut late, false));
+        assert!(f.admit(&mut late, 7, false));
         assert_eq!(late.header.sequence_number, 3);
         // One of frame 3's own packets: dropped with its frame.
         let mut late = packet(6, 3, 2, false);
-        assert!(!f.admit(&mut late, false));
+        assert!(!f.admit(&mut late, 7, false));
         // Frame 4 continues the numbering.
         let out = run(&mut f, 8, 4..5, false);
         assert_eq!((out[0].0, out[0].1), (4, 2));
+    }
+
+    #[test]
+    fn a_repaired_loss_in_a_dropped_frame_leaves_no_gap_and_old_packets_find_no_place() {
+        let mut f = TemporalFilter::new();
+        f.aim(1);
+        run(&mut f, 0, 0..1, false);
+        // Frame 1 (layer 2, dropped for her) loses its first packet upstream; its second comes.
+        let mut second = packet(3, 1, 2, false);
+        assert!(!f.admit(&mut second, 7, false));
+        // The repair arrives before anything else went to her: counted as dropped too.
+        let mut repair = packet(2, 1, 2, false);
+        assert!(!f.admit(&mut repair, 7, false));
+        let out = run(&mut f, 4, 2..3, false);
+        assert_eq!(out[0].0, 2, "frame 2 follows frame 0 without a gap: {out:?}");
+
+        // After a restart (her forwarder lost its place), a late packet from before it is refused:
+        // her numbering went on from the restart.
+        f.reset();
+        run(&mut f, 100, 8..9, false);
+        let mut old = packet(60, 5, 1, false);
+        assert!(!f.admit(&mut old, 7, false));
+    }
+
+    #[test]
+    fn a_new_share_numbers_its_frames_afresh() {
+        let mut f = TemporalFilter::new();
+        f.aim(1);
+        let before = run(&mut f, 0, 5000..5008, false);
+        // Another share (another SSRC) whose picture IDs start 4,000 below: they are new, not late.
+        let mut out = Vec::new();
+        for frame in 0..8u16 {
+            for i in 0..2 {
+                let mut p = packet(16 + frame * 2 + i, 1000 + frame, tid_of(frame), false);
+                if f.admit(&mut p, 8, frame % 8 == 0 && i == 0) {
+                    let t = vp8::temporal(&p.payload).unwrap();
+                    out.push((p.header.sequence_number, t.picture_id.unwrap().0, t.tid.unwrap().0));
+                }
+            }
+        }
+        assert_eq!(out.len(), 8, "{out:?}");
+        continuous(&out);
+        assert!(before.len() == 8);
     }
 
     #[test]
@@ -371,7 +435,7 @@ mod tests {
             p.header.sequence_number = seq;
             p.header.timestamp = u32::from(seq / 2) * 3000;
             p.payload = vec![0x10, 0x01, 0xAA].into();
-            assert!(f.admit(&mut p, false));
+            assert!(f.admit(&mut p, 7, false));
             assert_eq!(p.header.sequence_number, seq);
         }
     }
