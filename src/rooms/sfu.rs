@@ -271,9 +271,14 @@ impl Rewriter {
         }
         p.header.sequence_number = p.header.sequence_number.wrapping_add(self.seq_offset);
         p.header.timestamp = p.header.timestamp.wrapping_add(self.ts_offset);
-        self.last_seq = p.header.sequence_number;
-        self.last_ts = p.header.timestamp;
-        self.last_at = Some(now);
+        // A late packet (a retransmission) is not where the numbering stands: the next stream
+        // continues after the newest one sent, never inside numbers she already has.
+        let newer = !self.started || p.header.sequence_number.wrapping_sub(self.last_seq) < 0x8000;
+        if newer {
+            self.last_seq = p.header.sequence_number;
+            self.last_ts = p.header.timestamp;
+            self.last_at = Some(now);
+        }
         self.started = true;
     }
 
@@ -1528,6 +1533,23 @@ mod tests {
         let mut c = pkt(2, 60001, 3005);
         r.rewrite(&mut c, 3000, 90);
         assert_eq!((c.header.sequence_number, c.header.timestamp), (102, 15000));
+    }
+
+    #[test]
+    fn a_late_packet_does_not_pull_the_numbering_back() {
+        let mut r = Rewriter::default();
+        for seq in 100..110 {
+            let mut p = pkt(1, seq, 9000 + u32::from(seq - 100) * 3000);
+            r.rewrite(&mut p, 3000, 90);
+        }
+        // A retransmission of 103 arrives, then the stream is interrupted.
+        let mut late = pkt(1, 103, 18000);
+        r.rewrite(&mut late, 3000, 90);
+        assert_eq!(late.header.sequence_number, 103);
+        r.interrupt();
+        let mut next = pkt(2, 5000, 1);
+        r.rewrite(&mut next, 3000, 90);
+        assert_eq!(next.header.sequence_number, 110, "after the newest sent, 109");
     }
 
     #[test]
