@@ -1229,6 +1229,26 @@ async fn next(tap: &mut Option<Tap>) -> (usize, Result<Arc<Packet>, broadcast::e
     }
 }
 
+/// The timer of a forwarder's layer checks (`LAYER_CHECK`).
+fn layer_check() -> tokio::time::Interval {
+    let mut check = tokio::time::interval(LAYER_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    check
+}
+
+/// The next packet of either tap, or None when the layer check is due.
+async fn wake(
+    taps: &mut [Option<Tap>; 2],
+    check: &mut tokio::time::Interval,
+) -> Option<(usize, Result<Arc<Packet>, broadcast::error::RecvError>)> {
+    let [a, b] = taps;
+    tokio::select! {
+        got = next(a) => Some(got),
+        got = next(b) => Some(got),
+        _ = check.tick() => None,
+    }
+}
+
 /// One viewer's forwarder state for a video slot.
 #[derive(Default)]
 struct Follow {
@@ -1260,18 +1280,9 @@ impl Follow {
 async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32, track: Arc<TrackLocalStaticRTP>) {
     let slot = sfu.slot(id);
     let mut f = Follow::default();
-    let mut check = tokio::time::interval(LAYER_CHECK);
-    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut check = layer_check();
     loop {
-        let woke = {
-            let [a, b] = &mut f.taps;
-            tokio::select! {
-                got = next(a) => Some(got),
-                got = next(b) => Some(got),
-                _ = check.tick() => None,
-            }
-        };
-        let Some((layer, got)) = woke else {
+        let Some((layer, got)) = wake(&mut f.taps, &mut check).await else {
             aim(&sfu, &leg, id, slot, &mut f);
             continue;
         };
@@ -1329,18 +1340,9 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
 async fn follow_best(sfu: Arc<Sfu>, id: SlotId, tx: broadcast::Sender<Arc<Packet>>) {
     let slot = sfu.slot(id);
     let mut f = Follow::default();
-    let mut check = tokio::time::interval(LAYER_CHECK);
-    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut check = layer_check();
     loop {
-        let woke = {
-            let [a, b] = &mut f.taps;
-            tokio::select! {
-                got = next(a) => Some(got),
-                got = next(b) => Some(got),
-                _ = check.tick() => None,
-            }
-        };
-        let Some((layer, got)) = woke else {
+        let Some((layer, got)) = wake(&mut f.taps, &mut check).await else {
             if tx.receiver_count() == 0 {
                 return;
             }

@@ -10,7 +10,7 @@ use serde_json::json;
 use testkit::room_client::{Publisher, Signal, Viewer};
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::rooms::cast;
+use crate::rooms::{Cast, cast};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -22,6 +22,14 @@ async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
     let (viewer, answer) = Viewer::answer_lossy(offer, LOOPBACK).await.unwrap();
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
     (s, viewer)
+}
+
+/// The moderator starts the lecture; her socket stays open while it is kept.
+async fn start(app: &TestApp, c: &Cast) -> Signal {
+    let mut moderator = app.join_room(c.session, &c.official).await;
+    moderator.send(json!({"type": "start"}));
+    moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+    moderator
 }
 
 /// Waits until `done` holds, checking every 100 ms; panics with `what` after `within`.
@@ -48,9 +56,7 @@ fn switches(v: &Viewer) -> (u64, u64) {
 async fn viewers_climb_to_the_top_layer_follow_the_layers_sent_and_a_lossy_link_gets_sound_only() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let mut moderator = app.join_room(c.session, &c.official).await;
-    moderator.send(json!({"type": "start"}));
-    moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+    let _moderator = start(&app, &c).await;
 
     // The lecturer's page offers the three layers; the server answers.
     let mut lecturer = app.join_room(c.session, &c.lawyer).await;
@@ -169,16 +175,11 @@ fn frames(v: &Viewer) -> [u64; 3] {
 async fn a_link_short_of_the_top_layer_gets_the_shared_screen_at_a_lower_frame_rate_without_gaps() {
     let app = spawn_app().await;
     let c = cast(&app).await;
-    let mut moderator = app.join_room(c.session, &c.official).await;
-    moderator.send(json!({"type": "start"}));
-    moderator.expect("status", Duration::from_secs(5)).await.unwrap();
+    let _moderator = start(&app, &c).await;
 
     // The lecturer's camera in three layers, and her screen in three temporal layers.
     let mut lecturer = app.join_room(c.session, &c.lawyer).await;
-    let (camera, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
-    lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
-    let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
-    camera.accept(answer["sdp"].as_str().unwrap().to_owned()).await.unwrap();
+    let camera = Publisher::publish_simulcast(&mut lecturer, LOOPBACK).await.unwrap();
     camera.start(1500);
     lecturer.send(json!({"type": "publish", "source": "screen"}));
     let offer = lecturer.offer("screen").await.unwrap();

@@ -78,15 +78,9 @@ pub async fn publish(ws: &str, token: &str, kbps: u32, simulcast: bool) -> Resul
         .await
         .map_err(|e| e.to_string())?;
     let publisher = if simulcast {
-        let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.map_err(|e| e.to_string())?;
-        lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
-        let answer = lecturer
-            .expect("answer", Duration::from_secs(10))
+        Publisher::publish_simulcast(&mut lecturer, LOOPBACK)
             .await
-            .map_err(|e| e.to_string())?;
-        let sdp = answer["sdp"].as_str().ok_or("an answer without sdp")?.to_owned();
-        publisher.accept(sdp).await.map_err(|e| e.to_string())?;
-        publisher
+            .map_err(|e| e.to_string())?
     } else {
         lecturer.send(json!({"type": "publish", "source": "camera"}));
         let offer = lecturer.offer("camera").await.map_err(|e| e.to_string())?;

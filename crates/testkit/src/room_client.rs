@@ -129,14 +129,26 @@ pub async fn handshake_status(url: &str, session_cookie: &str, origin: Option<&s
     }
 }
 
-/// Marks keyframe requests for the application, so the synthetic publisher can answer them.
-#[derive(Default)]
-struct KeyframeRequests {
+/// An interceptor that looks at each incoming packet and passes it on (true) or drops it (false);
+/// everything outgoing passes. The synthetic clients' two hooks (`mark_keyframe_requests`, `lossy_link`)
+/// are closures over it.
+struct OnRead<F> {
+    hook: F,
     read: VecDeque<TaggedPacket>,
     write: VecDeque<TaggedPacket>,
 }
 
-impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
+impl<F: FnMut(&mut TaggedPacket) -> bool> OnRead<F> {
+    fn new(hook: F) -> OnRead<F> {
+        OnRead {
+            hook,
+            read: VecDeque::new(),
+            write: VecDeque::new(),
+        }
+    }
+}
+
+impl<F: FnMut(&mut TaggedPacket) -> bool> rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for OnRead<F> {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;
     type Eout = ();
@@ -144,12 +156,9 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests 
     type Time = Instant;
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
-        if let IPacket::Rtcp(packets) = &msg.message.packet
-            && packets.iter().any(|p| p.as_any().is::<PictureLossIndication>())
-        {
-            msg.message.add(Attribute::DeliverToApplication);
+        if (self.hook)(&mut msg) {
+            self.read.push_back(msg);
         }
-        self.read.push_back(msg);
         Ok(())
     }
 
@@ -167,65 +176,38 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests 
     }
 }
 
-impl Interceptor for KeyframeRequests {
+impl<F: FnMut(&mut TaggedPacket) -> bool + Send + Sync> Interceptor for OnRead<F> {
     fn bind_local_stream(&mut self, _: &StreamInfo) {}
     fn unbind_local_stream(&mut self, _: &StreamInfo) {}
     fn bind_remote_stream(&mut self, _: &StreamInfo) {}
     fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
+}
+
+/// Marks keyframe requests for the application, so the synthetic publisher can answer them.
+fn mark_keyframe_requests(msg: &mut TaggedPacket) -> bool {
+    if let IPacket::Rtcp(packets) = &msg.message.packet
+        && packets.iter().any(|p| p.as_any().is::<PictureLossIndication>())
+    {
+        msg.message.add(Attribute::DeliverToApplication);
+    }
+    true
 }
 
 /// A lossy link in front of a viewer: drops some of every ten incoming camera packets of the layers
 /// from a given one up, chosen by sequence number so a retransmission is lost as its original was
 /// and the loss her receiver reports stays what the link does (as on a link too narrow for those
-/// layers). The shared screen passes.
-struct LossyLink {
-    /// Tenths lost (low byte) and the lowest layer losing them (the next byte).
-    loss: Arc<AtomicU64>,
-    read: VecDeque<TaggedPacket>,
-    write: VecDeque<TaggedPacket>,
-}
-
-impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for LossyLink {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = RtcError;
-    type Time = Instant;
-
-    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        let loss = self.loss.load(Ordering::Relaxed);
+/// layers). The shared screen passes. `loss`: tenths lost (low byte) and the lowest layer losing
+/// them (the next byte).
+fn lossy_link(loss: Arc<AtomicU64>) -> impl FnMut(&mut TaggedPacket) -> bool + Send + Sync + 'static {
+    move |msg| {
+        let loss = loss.load(Ordering::Relaxed);
         let (tenths, from_layer) = (loss & 0xFF, (loss >> 8) as u8);
-        if let IPacket::Rtp(p) = &msg.message.packet
-            && p.header.payload_type == 96
-            && u64::from(p.header.sequence_number % 10) < tenths
-            && let Some((_, data)) = mediafile::vp8::payload(&p.payload)
-            && data.get(17).is_some_and(|l| (from_layer..=2).contains(l))
-        {
-            return Ok(());
-        }
-        self.read.push_back(msg);
-        Ok(())
+        !(matches!(&msg.message.packet, IPacket::Rtp(p)
+            if p.header.payload_type == 96
+                && u64::from(p.header.sequence_number % 10) < tenths
+                && mediafile::vp8::payload(&p.payload)
+                    .is_some_and(|(_, data)| data.get(17).is_some_and(|l| (from_layer..=2).contains(l)))))
     }
-
-    fn poll_read(&mut self) -> Option<Self::Rout> {
-        self.read.pop_front()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        self.write.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_write(&mut self) -> Option<Self::Wout> {
-        self.write.pop_front()
-    }
-}
-
-impl Interceptor for LossyLink {
-    fn bind_local_stream(&mut self, _: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
 }
 
 enum Ev {
@@ -260,18 +242,11 @@ async fn peer(
 ) -> Result<(Arc<dyn PeerConnection>, mpsc::UnboundedReceiver<Ev>), BoxError> {
     let (me, mut registry) = media_engine().map_err(err)?;
     if keyframe_requests {
-        registry = registry.with(Slot::from(14_000), KeyframeRequests::default());
+        registry = registry.with(Slot::from(14_000), OnRead::new(mark_keyframe_requests));
     }
     if let Some(loss) = loss {
         // Next to the wire, before anything that counts what arrives.
-        registry = registry.with(
-            Slot::from(500),
-            LossyLink {
-                loss,
-                read: VecDeque::new(),
-                write: VecDeque::new(),
-            },
-        );
+        registry = registry.with(Slot::from(500), OnRead::new(lossy_link(loss)));
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let se = SettingEngineBuilder::new()
@@ -466,6 +441,17 @@ impl Publisher {
     /// Makes an offer publishing the video in three simulcast layers, as the room page does.
     pub async fn offer_simulcast(bind: IpAddr) -> Result<(Publisher, String), BoxError> {
         Publisher::make_offer(bind, true).await
+    }
+
+    /// Publishes the camera in three simulcast layers through a lecturer's room socket, as the room
+    /// page does: its offer, the server's answer.
+    pub async fn publish_simulcast(lecturer: &mut Signal, bind: IpAddr) -> Result<Publisher, BoxError> {
+        let (publisher, offer) = Publisher::offer_simulcast(bind).await?;
+        lecturer.send(serde_json::json!({"type": "publish", "source": "camera", "sdp": offer}));
+        let answer = lecturer.expect("answer", Duration::from_secs(10)).await?;
+        let sdp = answer["sdp"].as_str().ok_or("an answer without sdp")?.to_owned();
+        publisher.accept(sdp).await?;
+        Ok(publisher)
     }
 
     async fn make_offer(bind: IpAddr, simulcast: bool) -> Result<(Publisher, String), BoxError> {

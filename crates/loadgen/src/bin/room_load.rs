@@ -134,7 +134,10 @@ enum Pace {
 /// The rule that drops the media sent to `--sink-ip`: UDP whose first byte says RTP version 2 and
 /// whose second is no RTCP packet type (192–223; RTP's payload type with the marker bit never is,
 /// RFC 5761). Added by `SinkRule::add`, removed when dropped.
-struct SinkRule(Vec<String>);
+struct SinkRule {
+    rule: Vec<String>,
+    ip: String,
+}
 
 impl SinkRule {
     fn add(ip: std::net::IpAddr) -> Result<SinkRule, Error> {
@@ -170,7 +173,10 @@ impl SinkRule {
         if !status.success() {
             return Err("--sinks: iptables could not add the rule (root, and the u32 match, are needed)".into());
         }
-        Ok(SinkRule(rule))
+        Ok(SinkRule {
+            rule,
+            ip: ip.to_string(),
+        })
     }
 
     /// Packets the rule has dropped so far: what the server sent the sinks.
@@ -181,10 +187,9 @@ impl SinkRule {
         else {
             return 0;
         };
-        let ip = &self.0[2];
         String::from_utf8_lossy(&out.stdout)
             .lines()
-            .find(|l| l.contains("u32") && l.split_whitespace().any(|w| w == ip))
+            .find(|l| l.contains("u32") && l.split_whitespace().any(|w| w == self.ip))
             .and_then(|l| l.split_whitespace().next()?.parse().ok())
             .unwrap_or(0)
     }
@@ -209,7 +214,7 @@ impl Drop for SinkRule {
     fn drop(&mut self) {
         let _ = std::process::Command::new("iptables")
             .args(["-w", "-D"])
-            .args(&self.0)
+            .args(&self.rule)
             .status();
     }
 }
