@@ -24,12 +24,15 @@ const LOSSY: f32 = 0.10;
 /// Loss above this steps down at once, without waiting for a second report.
 const VERY_LOSSY: f32 = 0.25;
 /// Loss above this is a link far too small for the layer: straight to the lowest one (stepping
-/// down one layer at a time would leave her picture frozen for several seconds).
+/// down one layer at a time would leave her picture frozen for several seconds). From the lowest
+/// layer, only such loss goes to sound only on one report: sound only is a bigger step than a layer
+/// (its way back is slower), so lesser loss must show in two reports in a row.
 const SWAMPED: f32 = 0.5;
 /// Loss below this is a clean report (a few lost packets happen on any link).
 const CLEAN: f32 = 0.02;
 /// After stepping down, loss measured while the old layer's packets drain is not held against the
-/// new one.
+/// new one. Counted from the step, and again from the moment her forwarder actually changed layer
+/// (`LinkPolicy::moved_down`): the old layer flows until the new one's keyframe.
 const SETTLE_AFTER_DOWN: Duration = Duration::from_secs(2);
 /// Clean time before the first trial of the next layer up; doubled by each failed trial, up to
 /// `MAX_UP_WAIT` (the longest a viewer waits for video once her link has recovered), and back to
@@ -77,6 +80,8 @@ pub struct LinkPolicy {
     up_wait: Duration,
     last_up: Option<Instant>,
     last_down: Option<Instant>,
+    /// Loss reported before `SETTLE_AFTER_DOWN` after this is not counted.
+    settle_from: Option<Instant>,
 }
 
 impl LinkPolicy {
@@ -90,6 +95,7 @@ impl LinkPolicy {
             up_wait: UP_WAIT,
             last_up: None,
             last_down: None,
+            settle_from: None,
         }
     }
 
@@ -103,8 +109,8 @@ impl LinkPolicy {
         if loss > LOSSY {
             self.clean_since = None;
             if self
-                .last_down
-                .is_some_and(|t| now.duration_since(t) < SETTLE_AFTER_DOWN)
+                .settle_from
+                .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN)
             {
                 return None;
             }
@@ -112,8 +118,9 @@ impl LinkPolicy {
             if loss > SWAMPED && self.level > 0 {
                 return self.step_down_to(now, 0);
             }
+            let heavy = if self.level == 0 { SWAMPED } else { VERY_LOSSY };
             // A trial of the next layer up that brings loss ends at once.
-            if loss > VERY_LOSSY || self.lossy >= 2 || self.trying(now) {
+            if loss > heavy || self.lossy >= 2 || self.trying(now) {
                 return self.step_down_to(now, self.level - 1);
             }
             return None;
@@ -157,7 +164,14 @@ impl LinkPolicy {
         }
         self.level = level.max(-1);
         self.last_down = Some(now);
+        self.settle_from = Some(now);
         Some(self.quality())
+    }
+
+    /// Her forwarder has just moved her to a lower layer (at its keyframe): loss measured until now
+    /// was the old layer's, and the settling time starts again.
+    pub fn moved_down(&mut self, now: Instant) {
+        self.settle_from = Some(now);
     }
 }
 
@@ -273,7 +287,7 @@ mod tests {
         let t0 = Instant::now();
         let mut p = LinkPolicy::new();
         let down = feed(&mut p, t0, 0, 10, 0.5);
-        assert_eq!(down, vec![(0, Quality::Video(0)), (2, Quality::AudioOnly)]);
+        assert_eq!(down, vec![(0, Quality::Video(0)), (3, Quality::AudioOnly)]);
         // Audio-only reports (from the sound alone) stay clean: video is tried again, lowest first.
         let up = feed(&mut p, t0, 10, 30, 0.0);
         assert_eq!(up.first(), Some(&(13, Quality::Video(0))));
@@ -347,7 +361,28 @@ mod tests {
         assert_eq!(p.report(at(t0, 0), 0.5), Some(Quality::Video(0)));
         assert_eq!(p.report(at(t0, 1000), 0.5), None);
         assert_eq!(p.report(at(t0, 1500), 0.5), None);
-        assert_eq!(p.report(at(t0, 2500), 0.5), Some(Quality::AudioOnly));
+        // Loss still heavy at the lowest layer, but short of swamped: sound only takes two reports.
+        assert_eq!(p.report(at(t0, 2500), 0.5), None);
+        assert_eq!(p.report(at(t0, 3500), 0.5), Some(Quality::AudioOnly));
+    }
+
+    #[test]
+    fn settling_starts_again_when_the_forwarder_actually_changes_layer() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
+        // The low layer's keyframe took 1.8 s to come: until then she still got the old layer, and
+        // the reports of its loss in the next 2 s say nothing about the low one.
+        p.moved_down(at(t0, 1800));
+        assert_eq!(p.report(at(t0, 2500), 0.8), None);
+        assert_eq!(p.report(at(t0, 3500), 0.4), None);
+        // Then the low layer is judged on its own: one report short of swamped is not enough for
+        // sound only, a second one is; a swamped one is at once.
+        assert_eq!(p.report(at(t0, 4500), 0.4), None);
+        assert_eq!(p.report(at(t0, 5500), 0.4), Some(Quality::AudioOnly));
+        let mut q = LinkPolicy::new();
+        q.report(at(t0, 0), 0.8);
+        assert_eq!(q.report(at(t0, 3000), 0.6), Some(Quality::AudioOnly));
     }
 
     #[test]

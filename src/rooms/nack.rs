@@ -9,10 +9,17 @@
 //! does not fit is dropped, counted, and the viewer is resynced with a keyframe instead (a retransmission
 //! that old would arrive after the browser's jitter buffer gave up on it anyway).
 //!
-//! Retransmissions also have a rate budget per leg (`RATE` packets/s, burst `QUEUE_CAP`): a receiver
-//! that loses most of the stream re-reports the same gaps again and again, and answering all of that
-//! multiplies the leg's traffic and the server's CPU at the expense of everyone else in the room. A
-//! healthy mobile connection losing a few percent needs a small fraction of the budget.
+//! Retransmissions also have a budget per leg: at most `SHARE` of the bytes sent to her, plus a burst
+//! of `BURST` bytes. A receiver that loses most of the stream re-reports the same gaps again and again,
+//! and answering all of that multiplies the leg's traffic and the server's CPU at the expense of
+//! everyone else in the room; on a weak link it also fills what the link has left, so the packets she
+//! still gets are lost as well. The budget follows what she gets: on the lowest layer, a fraction of
+//! the top one's. A healthy mobile connection losing a few percent needs a small part of it.
+//!
+//! Nothing from before the newest keyframe sent on a video stream is retransmitted: her decoder
+//! starts again at that keyframe, so older packets are of no use to her. This matters most when she
+//! changes layer because her link is weak: without it, the old, larger layer's losses would be resent
+//! over the link that could not carry them, ahead of the new layer's keyframe.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -30,8 +37,12 @@ use rtc::shared::error::Error as RtcError;
 pub const HISTORY: usize = 256;
 /// Retransmissions waiting to be written, per viewer leg.
 pub const QUEUE_CAP: usize = 64;
-/// Retransmissions per second per viewer leg (about 30 % of a 1.5 Mbit/s stream's packets).
-pub const RATE: f64 = 50.0;
+/// Retransmitted bytes per byte sent to the viewer.
+pub const SHARE: f64 = 0.3;
+/// Retransmitted bytes allowed at once (about twenty full packets, a small keyframe).
+pub const BURST: f64 = 24_000.0;
+/// RTP fixed header bytes, counted with each packet's payload.
+const HEADER: usize = 12;
 
 /// Told when retransmissions for a stream (by SSRC) had to be dropped, and how many.
 pub type OnOverflow = Arc<dyn Fn(u32, u64) + Send + Sync>;
@@ -45,13 +56,24 @@ pub fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
 /// The last `HISTORY` packets of one stream, by sequence number.
 struct History {
     packets: Vec<Option<rtc::rtp::packet::Packet>>,
+    /// A VP8 stream: its keyframes are recognised.
+    vp8: bool,
+    /// The first packet of the newest keyframe sent.
+    keyframe: Option<u16>,
 }
 
 impl History {
-    fn new() -> History {
+    fn new(vp8: bool) -> History {
         History {
             packets: vec![None; HISTORY],
+            vp8,
+            keyframe: None,
         }
+    }
+
+    /// Whether `seq` was sent before the newest keyframe (useless to a decoder that has it).
+    fn superseded(&self, seq: u16) -> bool {
+        self.keyframe.is_some_and(|k| (seq.wrapping_sub(k) as i16) < 0)
     }
 
     fn slot(seq: u16) -> usize {
@@ -78,9 +100,8 @@ pub struct BoundedNackResponder {
     write: VecDeque<TaggedPacket>,
     read: VecDeque<TaggedPacket>,
     on_overflow: OnOverflow,
-    /// Retransmissions allowed now (token bucket: `RATE` per second up to `QUEUE_CAP`).
+    /// Bytes that may be retransmitted now: `SHARE` of each packet sent, up to `BURST`.
     budget: f64,
-    budget_at: Option<Instant>,
 }
 
 impl BoundedNackResponder {
@@ -91,8 +112,7 @@ impl BoundedNackResponder {
             write: VecDeque::new(),
             read: VecDeque::new(),
             on_overflow,
-            budget: QUEUE_CAP as f64,
-            budget_at: None,
+            budget: BURST,
         }
     }
 
@@ -106,11 +126,6 @@ impl BoundedNackResponder {
         let Some(history) = self.streams.get(&nack.media_ssrc) else {
             return;
         };
-        if let Some(at) = self.budget_at {
-            let refill = now.saturating_duration_since(at).as_secs_f64() * RATE;
-            self.budget = (self.budget + refill).min(QUEUE_CAP as f64);
-        }
-        self.budget_at = Some(now);
         let mut dropped = 0u64;
         for pair in &nack.nacks {
             let lost = std::iter::once(pair.packet_id).chain(
@@ -119,12 +134,15 @@ impl BoundedNackResponder {
                     .map(|i| pair.packet_id.wrapping_add(i + 1)),
             );
             for seq in lost {
-                let Some(p) = history.get(seq) else { continue };
-                if self.retransmit.len() >= QUEUE_CAP || self.budget < 1.0 {
+                let Some(p) = history.get(seq).filter(|_| !history.superseded(seq)) else {
+                    continue;
+                };
+                let size = (p.payload.len() + HEADER) as f64;
+                if self.retransmit.len() >= QUEUE_CAP || self.budget < size {
                     dropped += 1;
                     continue;
                 }
-                self.budget -= 1.0;
+                self.budget -= size;
                 self.retransmit.push_back(TaggedPacket {
                     now,
                     transport: TransportContext::default(),
@@ -172,10 +190,20 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
     }
 
     fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        if let Packet::Rtp(p) = &msg.message.packet
-            && let Some(h) = self.streams.get_mut(&p.header.ssrc)
-        {
-            h.add(p);
+        if let Packet::Rtp(p) = &msg.message.packet {
+            self.budget = (self.budget + SHARE * (p.payload.len() + HEADER) as f64).min(BURST);
+            if let Some(h) = self.streams.get_mut(&p.header.ssrc) {
+                h.add(p);
+                if h.vp8 && mediafile::vp8::starts_keyframe(&p.payload) {
+                    let ssrc = p.header.ssrc;
+                    h.keyframe = Some(p.header.sequence_number);
+                    let h = &*h;
+                    self.retransmit.retain(|r| match &r.message.packet {
+                        Packet::Rtp(q) => q.header.ssrc != ssrc || !h.superseded(q.header.sequence_number),
+                        _ => true,
+                    });
+                }
+            }
         }
         self.write.push_back(msg);
         Ok(())
@@ -193,7 +221,8 @@ impl Interceptor for BoundedNackResponder {
             .iter()
             .any(|fb| fb.typ == "nack" && fb.parameter.is_empty())
         {
-            self.streams.insert(info.ssrc, History::new());
+            let vp8 = info.mime_type.eq_ignore_ascii_case("video/VP8");
+            self.streams.insert(info.ssrc, History::new(vp8));
         }
     }
 
@@ -289,8 +318,52 @@ mod tests {
         assert!(overflows.iter().all(|(ssrc, _)| *ssrc == 7));
     }
 
+    /// A NACK for exactly `count` (1..=17) packets from `first`.
+    fn nack_exactly(ssrc: u32, first: u16, count: u16) -> TaggedPacket {
+        TaggedPacket {
+            now: Instant::now(),
+            transport: TransportContext::default(),
+            message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(TransportLayerNack {
+                sender_ssrc: 1,
+                media_ssrc: ssrc,
+                nacks: vec![NackPair {
+                    packet_id: first,
+                    lost_packets: ((1u32 << (count - 1)) - 1) as u16,
+                }],
+            })])),
+        }
+    }
+
+    fn nack_stream(ssrc: u32, mime_type: &str) -> StreamInfo {
+        StreamInfo {
+            ssrc,
+            mime_type: mime_type.into(),
+            rtcp_feedback: vec![RTCPFeedback {
+                typ: "nack".into(),
+                parameter: String::new(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn with_payload(mut packet: TaggedPacket, payload: Vec<u8>) -> TaggedPacket {
+        if let Packet::Rtp(p) = &mut packet.message.packet {
+            p.payload = payload.into();
+        }
+        packet
+    }
+
+    fn seqs(r: &mut BoundedNackResponder) -> Vec<u16> {
+        std::iter::from_fn(|| r.poll_write())
+            .filter_map(|p| match &p.message.packet {
+                Packet::Rtp(p) => Some(p.header.sequence_number),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
-    fn retransmissions_have_a_rate_budget() {
+    fn retransmissions_are_a_share_of_what_she_gets() {
         let dropped: Arc<Mutex<u64>> = Arc::default();
         let seen = dropped.clone();
         let mut r = BoundedNackResponder::new(Arc::new(move |_, n| {
@@ -298,34 +371,78 @@ mod tests {
                 *d += n;
             }
         }));
-        r.bind_local_stream(&StreamInfo {
-            ssrc: 7,
-            rtcp_feedback: vec![RTCPFeedback {
-                typ: "nack".into(),
-                parameter: String::new(),
-            }],
-            ..Default::default()
-        });
-        for seq in 0..256u16 {
-            r.handle_write(rtp(7, seq)).unwrap();
-            while r.poll_write().is_some() {}
+        r.bind_local_stream(&nack_stream(7, ""));
+        // 100 packets a second of 1000 bytes for 10 s; every 100 ms she reports the last 34 lost
+        // (a link far too small). What she gets back is the burst plus `SHARE` of what was sent, not
+        // 34 × 100 packets.
+        let size = 1000 + HEADER;
+        let (mut seq, mut resent, mut asked) = (0u16, 0usize, 0usize);
+        while seq < 40 {
+            r.handle_write(with_payload(rtp(7, seq), vec![0; 1000])).unwrap();
+            seq += 1;
         }
-        // Written out at once each time, so only the budget limits: a NACK for 34 packets every 100 ms
-        // for 10 s gets the burst plus `RATE` per second, not 34 × 100.
-        let start = Instant::now();
-        let mut sent = 0;
-        for i in 0..100u32 {
-            let mut n = nack(7, 100, 34);
-            n.now = start + std::time::Duration::from_millis(100 * u64::from(i));
-            r.handle_read(n).unwrap();
-            while r.poll_read().is_some() {}
-            while r.poll_write().is_some() {
-                sent += 1;
+        seqs(&mut r);
+        for _ in 0..100 {
+            for _ in 0..10 {
+                r.handle_write(with_payload(rtp(7, seq), vec![0; 1000])).unwrap();
+                seq += 1;
             }
+            r.handle_read(nack(7, seq - 34, 34)).unwrap();
+            asked += 34;
+            while r.poll_read().is_some() {}
+            resent += seqs(&mut r).len() - 10;
         }
-        let allowed = QUEUE_CAP + (RATE * 9.9) as usize;
-        assert!(sent <= allowed + 1 && sent + 2 >= allowed, "{sent} vs {allowed}");
-        assert_eq!(*dropped.lock().unwrap() as usize, 3400 - sent);
+        // (The first packets' share is lost to the full bucket, the last one's is left over.)
+        let allowed = (BURST + SHARE * (1000 * size) as f64) / size as f64;
+        assert!(
+            (resent as f64) <= allowed && resent as f64 >= allowed - 5.0,
+            "{resent} vs {allowed}"
+        );
+        assert_eq!(
+            *dropped.lock().unwrap() as usize,
+            asked - resent,
+            "every drop is counted"
+        );
+    }
+
+    #[test]
+    fn nothing_from_before_the_newest_keyframe_is_resent() {
+        let dropped: Arc<Mutex<u64>> = Arc::default();
+        let seen = dropped.clone();
+        let mut r = BoundedNackResponder::new(Arc::new(move |_, n| {
+            if let Ok(mut d) = seen.lock() {
+                *d += n;
+            }
+        }));
+        r.bind_local_stream(&nack_stream(5, "video/VP8"));
+        // VP8 payloads: descriptor (S=1 on a frame's first packet), then the frame tag (P=1: delta).
+        let delta = |seq: u16| with_payload(rtp(5, seq), vec![0x10, 0x01, 0, 0]);
+        let key = |seq: u16| with_payload(rtp(5, seq), vec![0x10, 0x00, 0, 0]);
+        for seq in 65_500..=u16::MAX {
+            r.handle_write(delta(seq)).unwrap();
+        }
+        seqs(&mut r);
+        // Lost on her link, asked for, not yet written out...
+        r.handle_read(nack_exactly(5, 65_520, 10)).unwrap();
+        assert_eq!(r.queued(), 10);
+        // ...when a keyframe goes to her (after the numbers wrapped): they are of no use any more.
+        r.handle_write(delta(0)).unwrap();
+        r.handle_write(key(1)).unwrap();
+        r.handle_write(delta(2)).unwrap();
+        assert_eq!(
+            seqs(&mut r),
+            vec![0, 1, 2],
+            "only what was sent, no stale retransmission"
+        );
+        // Asking for them again, or for the packet just before the keyframe, brings nothing, and is no
+        // overflow (she needs no keyframe: she has one).
+        r.handle_read(nack_exactly(5, 65_520, 17)).unwrap();
+        r.handle_read(nack_exactly(5, 0, 1)).unwrap();
+        assert_eq!(r.queued(), 0);
+        // The keyframe and what follows it are resent.
+        r.handle_read(nack_exactly(5, 1, 2)).unwrap();
+        assert_eq!(seqs(&mut r), vec![1, 2]);
+        assert_eq!(*dropped.lock().unwrap(), 0);
     }
 
     #[test]

@@ -1323,6 +1323,12 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
+            if id == SlotId::CameraVideo
+                && before.is_some_and(|b| layer < b)
+                && let Ok(mut link) = leg.link.lock()
+            {
+                link.moved_down(Instant::now());
+            }
         }
         let mut out = for_viewer(&p, ssrc, VP8_PT);
         match id {
@@ -1469,7 +1475,7 @@ fn drop_unheard(switch: &LayerSwitch, taps: &mut [Option<Tap>; 2]) {
 
 /// Whether a VP8 packet begins a keyframe.
 fn starts_keyframe(p: &Packet) -> bool {
-    matches!(mediafile::vp8::payload(&p.payload), Some((true, data)) if mediafile::vp8::is_keyframe(data))
+    mediafile::vp8::starts_keyframe(&p.payload)
 }
 
 /// What her browser says about what she receives: keyframe requests (passed on for the layer she

@@ -99,6 +99,11 @@ pub fn is_keyframe(frame_start: &[u8]) -> bool {
     frame_start.first().is_some_and(|tag| tag & 0x01 == 0)
 }
 
+/// Whether an RTP payload begins a keyframe.
+pub fn starts_keyframe(rtp_payload: &[u8]) -> bool {
+    matches!(payload(rtp_payload), Some((true, data)) if is_keyframe(data))
+}
+
 /// A keyframe's width and height in pixels (without the scaling bits), or None if this is no keyframe.
 pub fn dimensions(frame_start: &[u8]) -> Option<(u16, u16)> {
     let header = frame_start
