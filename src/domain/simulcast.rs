@@ -13,7 +13,13 @@
 //! would fit, so going up is a trial: after a quiet spell the next layer is tried, and a trial that
 //! brings loss back doubles the wait before the next one (hysteresis, so a viewer at the edge does
 //! not flap between layers every second).
+//!
+//! While she gets sound only, the sound's receiver reports come only every five seconds or so, which
+//! made the picture's return after her link recovered take 15 to 20 s. Her browser's transport-wide
+//! feedback on the sound (several a second, see [`FeedbackLoss`]) then feeds the policy instead,
+//! once a second.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// Simulcast layers of the camera, lowest first.
@@ -31,9 +37,12 @@ const SWAMPED: f32 = 0.5;
 /// Loss below this is a clean report (a few lost packets happen on any link).
 const CLEAN: f32 = 0.02;
 /// After stepping down, loss measured while the old layer's packets drain is not held against the
-/// new one. Counted from the step, and again from the moment her forwarder actually changed layer
-/// (`LinkPolicy::moved_down`): the old layer flows until the new one's keyframe.
+/// new one. The old layer flows until the new one's keyframe, so loss is not counted at all until her
+/// forwarder has actually changed layer (`LinkPolicy::moved_down`), and for this long after.
 const SETTLE_AFTER_DOWN: Duration = Duration::from_secs(2);
+/// The longest a step down waits for her forwarder to move before loss counts again (a lecturer who
+/// sends one layer only gives it no lower layer to move to).
+const MOVE_WAIT: Duration = Duration::from_secs(5);
 /// Clean time before the first trial of the next layer up; doubled by each failed trial, up to
 /// `MAX_UP_WAIT` (the longest a viewer waits for video once her link has recovered), and back to
 /// the start once a trial holds.
@@ -82,6 +91,8 @@ pub struct LinkPolicy {
     last_down: Option<Instant>,
     /// Loss reported before `SETTLE_AFTER_DOWN` after this is not counted.
     settle_from: Option<Instant>,
+    /// A step down to a layer her forwarder has not moved to yet: since when.
+    pending_down: Option<Instant>,
 }
 
 impl LinkPolicy {
@@ -96,6 +107,7 @@ impl LinkPolicy {
             last_up: None,
             last_down: None,
             settle_from: None,
+            pending_down: None,
         }
     }
 
@@ -109,8 +121,11 @@ impl LinkPolicy {
         if loss > LOSSY {
             self.clean_since = None;
             if self
-                .settle_from
-                .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN)
+                .pending_down
+                .is_some_and(|t| now.saturating_duration_since(t) < MOVE_WAIT)
+                || self
+                    .settle_from
+                    .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN)
             {
                 return None;
             }
@@ -165,19 +180,77 @@ impl LinkPolicy {
         self.level = level.max(-1);
         self.last_down = Some(now);
         self.settle_from = Some(now);
+        // Sound only needs no move: the video stops at once.
+        self.pending_down = (self.level >= 0).then_some(now);
         Some(self.quality())
     }
 
-    /// Her forwarder has just moved her to a lower layer (at its keyframe): loss measured until now
-    /// was the old layer's, and the settling time starts again.
+    /// Her forwarder has moved her to a lower layer (at its keyframe), or had nothing to move: after a
+    /// step down, loss measured until now was the old layer's, and the settling time starts now. A
+    /// move the policy did not ask for (the lecturer stopped sending a layer) changes nothing here.
     pub fn moved_down(&mut self, now: Instant) {
-        self.settle_from = Some(now);
+        if self.pending_down.take().is_some() {
+            self.settle_from = Some(now);
+            self.lossy = 0;
+        }
     }
 }
 
 impl Default for LinkPolicy {
     fn default() -> Self {
         LinkPolicy::new()
+    }
+}
+
+/// Loss from transport-wide feedback (a browser sends it several times a second, each naming which
+/// of the recent packets arrived), as the policy takes it: once a second, the loss over the last
+/// `FEEDBACK_WINDOW`. The window is longer than a second so that one report rests on enough packets
+/// (the sound alone is 50 a second) for a few percent of loss to show as such.
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackLoss {
+    /// Per feedback: when it came, packets lost, packets received.
+    samples: VecDeque<(Instant, u32, u32)>,
+    last_report: Option<Instant>,
+}
+
+/// What one loss figure from feedback covers.
+const FEEDBACK_WINDOW: Duration = Duration::from_secs(2);
+/// How often it goes to the policy (as often as a video receiver report).
+const FEEDBACK_EVERY: Duration = Duration::from_secs(1);
+/// Fewer packets than this in the window say nothing.
+const FEEDBACK_MIN_PACKETS: u32 = 40;
+
+impl FeedbackLoss {
+    pub fn new() -> FeedbackLoss {
+        FeedbackLoss::default()
+    }
+
+    /// One feedback message: `lost` and `received` packets it reports. Returns the loss over the
+    /// window (0..=1) when a figure is due.
+    pub fn add(&mut self, now: Instant, lost: u32, received: u32) -> Option<f32> {
+        self.samples.push_back((now, lost, received));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _, _)| now.saturating_duration_since(*t) > FEEDBACK_WINDOW)
+        {
+            self.samples.pop_front();
+        }
+        if self
+            .last_report
+            .is_some_and(|t| now.saturating_duration_since(t) < FEEDBACK_EVERY)
+        {
+            return None;
+        }
+        let (lost, received) = self.samples.iter().fold((0u32, 0u32), |(l, r), (_, sl, sr)| {
+            (l.saturating_add(*sl), r.saturating_add(*sr))
+        });
+        let total = lost.saturating_add(received);
+        if total < FEEDBACK_MIN_PACKETS {
+            return None;
+        }
+        self.last_report = Some(now);
+        Some(lost as f32 / total as f32)
     }
 }
 
@@ -286,8 +359,11 @@ mod tests {
     fn a_link_too_weak_for_any_layer_goes_audio_only_and_comes_back_when_it_recovers() {
         let t0 = Instant::now();
         let mut p = LinkPolicy::new();
-        let down = feed(&mut p, t0, 0, 10, 0.5);
-        assert_eq!(down, vec![(0, Quality::Video(0)), (3, Quality::AudioOnly)]);
+        let down = feed(&mut p, t0, 0, 1, 0.45);
+        assert_eq!(down, vec![(0, Quality::Video(0))]);
+        p.moved_down(at(t0, 300));
+        let down = feed(&mut p, t0, 1, 10, 0.45);
+        assert_eq!(down, vec![(4, Quality::AudioOnly)]);
         // Audio-only reports (from the sound alone) stay clean: video is tried again, lowest first.
         let up = feed(&mut p, t0, 10, 30, 0.0);
         assert_eq!(up.first(), Some(&(13, Quality::Video(0))));
@@ -358,12 +434,13 @@ mod tests {
     fn loss_while_the_old_layer_drains_does_not_count_twice() {
         let t0 = Instant::now();
         let mut p = LinkPolicy::new();
-        assert_eq!(p.report(at(t0, 0), 0.5), Some(Quality::Video(0)));
-        assert_eq!(p.report(at(t0, 1000), 0.5), None);
-        assert_eq!(p.report(at(t0, 1500), 0.5), None);
+        assert_eq!(p.report(at(t0, 0), 0.45), Some(Quality::Video(0)));
+        p.moved_down(at(t0, 200));
+        assert_eq!(p.report(at(t0, 1000), 0.45), None);
+        assert_eq!(p.report(at(t0, 1500), 0.45), None);
         // Loss still heavy at the lowest layer, but short of swamped: sound only takes two reports.
-        assert_eq!(p.report(at(t0, 2500), 0.5), None);
-        assert_eq!(p.report(at(t0, 3500), 0.5), Some(Quality::AudioOnly));
+        assert_eq!(p.report(at(t0, 2500), 0.45), None);
+        assert_eq!(p.report(at(t0, 3500), 0.45), Some(Quality::AudioOnly));
     }
 
     #[test]
@@ -382,7 +459,53 @@ mod tests {
         assert_eq!(p.report(at(t0, 5500), 0.4), Some(Quality::AudioOnly));
         let mut q = LinkPolicy::new();
         q.report(at(t0, 0), 0.8);
+        q.moved_down(at(t0, 500));
         assert_eq!(q.report(at(t0, 3000), 0.6), Some(Quality::AudioOnly));
+    }
+
+    #[test]
+    fn a_step_down_waits_for_the_move_but_not_for_ever() {
+        let t0 = Instant::now();
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
+        // The low layer's keyframe is late: the old layer's swamped reports change nothing...
+        for ms in [1000, 2000, 3000, 4000] {
+            assert_eq!(p.report(at(t0, ms), 0.8), None);
+        }
+        // ...until the step has waited `MOVE_WAIT` (a lecturer sending one layer only: no move comes).
+        assert_eq!(p.report(at(t0, 5000), 0.8), Some(Quality::AudioOnly));
+        // A move nobody asked for (the lecturer paused a layer) does not hide her loss.
+        let mut q = LinkPolicy::new();
+        feed(&mut q, t0, 0, 4, 0.0);
+        assert_eq!(q.quality(), Quality::Video(2));
+        q.moved_down(at(t0, 10_000));
+        assert_eq!(q.report(at(t0, 10_500), 0.3), Some(Quality::Video(1)));
+    }
+
+    #[test]
+    fn feedback_gives_the_loss_of_the_last_two_seconds_once_a_second() {
+        let t0 = Instant::now();
+        let mut f = FeedbackLoss::new();
+        // Sound only: 50 packets a second, feedback every 100 ms, one packet in 25 lost.
+        let mut out = Vec::new();
+        for i in 0..50u64 {
+            let lost = u32::from(i % 5 == 0);
+            if let Some(loss) = f.add(at(t0, i * 100), lost, 5 - lost) {
+                out.push((i, loss));
+            }
+        }
+        // The first once there are enough packets to say anything (40: 0.8 s), then once a second.
+        let times: Vec<u64> = out.iter().map(|(i, _)| *i).collect();
+        assert_eq!(times, vec![7, 17, 27, 37, 47]);
+        for (_, loss) in &out[1..] {
+            assert!((loss - 0.04).abs() < 0.01, "{out:?}");
+        }
+        // A link that recovers shows clean once the lossy feedback has left the window.
+        let clean: Vec<(u64, f32)> = (50..90u64)
+            .filter_map(|i| f.add(at(t0, i * 100), 0, 5).map(|l| (i, l)))
+            .collect();
+        assert!(clean[0].1 > 0.0, "{clean:?}");
+        assert!(clean.iter().any(|(i, l)| *l == 0.0 && *i <= 71), "{clean:?}");
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! of `BURST` bytes. A receiver that loses most of the stream re-reports the same gaps again and again,
 //! and answering all of that multiplies the leg's traffic and the server's CPU at the expense of
 //! everyone else in the room; on a weak link it also fills what the link has left, so the packets she
-//! still gets are lost as well. The budget follows what she gets: on the lowest layer, a fraction of
-//! the top one's. A healthy mobile connection losing a few percent needs a small part of it.
+//! still gets are lost as well. The budget follows what is sent to her: on the lowest layer, a
+//! fraction of the top one's. A healthy mobile connection losing a few percent needs a small part of
+//! it, and the burst covers a blip that loses a few dozen packets at once.
 //!
 //! Nothing from before the newest keyframe sent on a video stream is retransmitted: her decoder
 //! starts again at that keyframe, so older packets are of no use to her. This matters most when she
@@ -29,6 +30,7 @@ use rtc::interceptor::{Attribute, AttributedPacket, Interceptor, Packet, StreamI
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::shared::TransportContext;
 use rtc::shared::error::Error as RtcError;
@@ -39,8 +41,8 @@ pub const HISTORY: usize = 256;
 pub const QUEUE_CAP: usize = 64;
 /// Retransmitted bytes per byte sent to the viewer.
 pub const SHARE: f64 = 0.3;
-/// Retransmitted bytes allowed at once (about twenty full packets, a small keyframe).
-pub const BURST: f64 = 24_000.0;
+/// Retransmitted bytes allowed at once: as many full packets as may wait (`QUEUE_CAP`).
+pub const BURST: f64 = (QUEUE_CAP * 1_200) as f64;
 /// RTP fixed header bytes, counted with each packet's payload.
 const HEADER: usize = 12;
 
@@ -71,9 +73,19 @@ impl History {
         }
     }
 
-    /// Whether `seq` was sent before the newest keyframe (useless to a decoder that has it).
+    /// Whether `seq` was sent before the newest keyframe (useless to a decoder that has it). Only the
+    /// history's reach back from the keyframe counts as before it: numbers keep going up, and one far
+    /// ahead of an old keyframe must not read as behind it once the difference passes half the range.
     fn superseded(&self, seq: u16) -> bool {
-        self.keyframe.is_some_and(|k| (seq.wrapping_sub(k) as i16) < 0)
+        self.keyframe
+            .is_some_and(|k| (1..=HISTORY).contains(&usize::from(k.wrapping_sub(seq))))
+    }
+
+    /// A keyframe starts at `seq`; a late one (a retransmission from before the newest) changes nothing.
+    fn keyframe_at(&mut self, seq: u16) {
+        if self.keyframe.is_none_or(|k| (seq.wrapping_sub(k) as i16) > 0) {
+            self.keyframe = Some(seq);
+        }
     }
 
     fn slot(seq: u16) -> usize {
@@ -172,12 +184,13 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
                     self.handle_nack(msg.now, nack);
                 }
                 keyframe_request |= is_keyframe_request(p.as_ref());
-                report |= p.as_any().is::<ReceiverReport>();
+                report |= p.as_any().is::<ReceiverReport>() || p.as_any().is::<TransportLayerCc>();
             }
         }
         // A viewer asking for a keyframe (its picture broke: loss it could not repair, a cut that
-        // healed) must reach the SFU, which asks the publisher; so must her receiver reports (her
-        // loss sets the video layer she gets). Inbound RTCP otherwise ends here.
+        // healed) must reach the SFU, which asks the publisher; so must her receiver reports and
+        // transport-wide feedback (her loss sets the video layer she gets). Inbound RTCP otherwise
+        // ends here.
         if keyframe_request || report {
             msg.message.add(Attribute::DeliverToApplication);
         }
@@ -196,12 +209,19 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
                 h.add(p);
                 if h.vp8 && mediafile::vp8::starts_keyframe(&p.payload) {
                     let ssrc = p.header.ssrc;
-                    h.keyframe = Some(p.header.sequence_number);
+                    h.keyframe_at(p.header.sequence_number);
                     let h = &*h;
+                    // What was waiting for her from before it goes, and its budget comes back (a weak
+                    // link needs it for the new keyframe's losses).
+                    let mut refund = 0.0;
                     self.retransmit.retain(|r| match &r.message.packet {
-                        Packet::Rtp(q) => q.header.ssrc != ssrc || !h.superseded(q.header.sequence_number),
+                        Packet::Rtp(q) if q.header.ssrc == ssrc && h.superseded(q.header.sequence_number) => {
+                            refund += (q.payload.len() + HEADER) as f64;
+                            false
+                        }
                         _ => true,
                     });
+                    self.budget = (self.budget + refund).min(BURST);
                 }
             }
         }
@@ -442,7 +462,33 @@ mod tests {
         // The keyframe and what follows it are resent.
         r.handle_read(nack_exactly(5, 1, 2)).unwrap();
         assert_eq!(seqs(&mut r), vec![1, 2]);
+        // A late copy of an older keyframe's first packet does not move her back.
+        r.handle_write(key(65_534)).unwrap();
+        seqs(&mut r);
+        r.handle_read(nack_exactly(5, 2, 1)).unwrap();
+        assert_eq!(seqs(&mut r), vec![2]);
+        // Long after the keyframe (more than half the numbers later), recent packets are still resent.
+        for seq in 3..40_000u16 {
+            r.handle_write(delta(seq)).unwrap();
+        }
+        seqs(&mut r);
+        r.handle_read(nack_exactly(5, 39_990, 5)).unwrap();
+        assert_eq!(seqs(&mut r), vec![39_990, 39_991, 39_992, 39_993, 39_994]);
         assert_eq!(*dropped.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn only_vp8_streams_have_keyframes() {
+        let mut r = BoundedNackResponder::new(Arc::new(|_, _| {}));
+        r.bind_local_stream(&nack_stream(3, "audio/opus"));
+        for seq in 0..10u16 {
+            r.handle_write(with_payload(rtp(3, seq), vec![0x10, 0x01])).unwrap();
+        }
+        // A payload that would read as a VP8 keyframe's start.
+        r.handle_write(with_payload(rtp(3, 10), vec![0x10, 0x00])).unwrap();
+        seqs(&mut r);
+        r.handle_read(nack_exactly(3, 5, 3)).unwrap();
+        assert_eq!(seqs(&mut r), vec![5, 6, 7]);
     }
 
     #[test]

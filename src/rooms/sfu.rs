@@ -26,6 +26,7 @@ use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::transport_feedbacks::transport_layer_cc::{PacketStatusChunk, SymbolTypeTcc, TransportLayerCc};
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -33,7 +34,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
 use super::temporal::TemporalFilter;
-use crate::domain::simulcast::{self, LAYERS, LayerSwitch, LinkPolicy, Quality};
+use crate::domain::simulcast::{self, FeedbackLoss, LAYERS, LayerSwitch, LinkPolicy, Quality};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -172,11 +173,32 @@ pub fn media_engine() -> Result<(MediaEngine, Registry), String> {
 /// picture by them); it receives no RTP, so the NACK generator, the receiver reports and the TWCC
 /// receiver the defaults add would only sit in the path of every packet sent (each one a move through
 /// its queue: about 1 % of the SFU's CPU apiece at 250 viewers).
+///
+/// The sound carries transport-wide sequence numbers, so her browser sends transport-wide feedback
+/// on it several times a second: while she gets sound only, that is how her link's recovery shows
+/// within a second or two (the sound's receiver reports come every five seconds). Video does not
+/// carry them: its receiver reports come every second, and numbering every video packet would cost
+/// CPU for nothing the policy needs.
 fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry), String> {
-    use rtc::interceptor::{SenderReportBuilder, Slot};
+    use rtc::interceptor::{SenderReportBuilder, Slot, TwccSenderBuilder};
     use rtc::peer_connection::configuration::interceptor_registry::configure_simulcast_extension_headers;
     use rtc::rtp_transceiver::rtp_sender::RTCPFeedback;
     let mut me = codecs()?;
+    me.register_feedback(
+        RTCPFeedback {
+            typ: "transport-cc".to_owned(),
+            parameter: String::new(),
+        },
+        RtpCodecKind::Audio,
+    );
+    me.register_header_extension(
+        rtc::rtp_transceiver::rtp_sender::RTCRtpHeaderExtensionCapability {
+            uri: rtc::sdp::extmap::TRANSPORT_CC_URI.to_owned(),
+        },
+        RtpCodecKind::Audio,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
     // What `configure_nack` does, with our responder in its slot.
     for parameter in ["", "pli"] {
         me.register_feedback(
@@ -190,7 +212,8 @@ fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry
     configure_simulcast_extension_headers(&mut me).map_err(|e| e.to_string())?;
     let registry = Registry::new()
         .with(Slot::NackResponder, BoundedNackResponder::new(on_overflow))
-        .with(Slot::SenderReport, SenderReportBuilder::new().build());
+        .with(Slot::SenderReport, SenderReportBuilder::new().build())
+        .with(Slot::TwccSender, TwccSenderBuilder::new().build());
     Ok((me, registry))
 }
 
@@ -223,8 +246,9 @@ pub struct Stats {
     pub packets_skipped: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub write_errors: AtomicU64,
-    /// Retransmissions a viewer asked for that did not fit its bounded queue (each burst is followed by
-    /// a keyframe request instead).
+    /// Retransmissions a viewer asked for that did not fit its bounded queue or its budget (each burst
+    /// is followed by a keyframe request instead). Requests for packets from before the newest keyframe
+    /// she was sent are not counted: she needs nothing for those.
     pub retransmits_dropped: AtomicU64,
 }
 
@@ -741,6 +765,8 @@ impl Sfu {
             quality: AtomicI8::new(LinkPolicy::new().quality().code()),
             layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
             camera_forwarded_ms: AtomicU64::new(0),
+            feedback_loss: Default::default(),
+            feedback_ms: AtomicU64::new(0),
             ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
             events: out.clone(),
         });
@@ -948,6 +974,10 @@ struct ViewerLeg {
     /// When a camera packet last went to her (`Sfu::now_ms`): while she gets the camera her link is
     /// judged by it, else by the shared screen.
     camera_forwarded_ms: AtomicU64,
+    /// Loss from her browser's transport-wide feedback on the sound (see `viewer_media_engine`).
+    feedback_loss: std::sync::Mutex<FeedbackLoss>,
+    /// When that feedback last gave a loss figure (`Sfu::now_ms`; 0: never).
+    feedback_ms: AtomicU64,
     /// The SSRCs of her four tracks: report blocks about anything else are not hers.
     ssrcs: Vec<u32>,
     events: mpsc::UnboundedSender<LegEvent>,
@@ -958,6 +988,8 @@ const NO_LAYER: u8 = u8::MAX;
 /// The first blocks after a video stream resumes (from audio only, or a new start) cover the pause
 /// and hold loss from before it, which says nothing about the link now: they are not counted.
 const RESUMED: Duration = Duration::from_millis(1500);
+/// Transport-wide feedback this recent stands in for the sound's receiver reports.
+const FEEDBACK_FRESH: Duration = Duration::from_secs(3);
 
 impl ViewerLeg {
     /// The layer she should get in a video slot, given what is being sent: `Some(None)` for no
@@ -979,10 +1011,14 @@ impl ViewerLeg {
     /// A receiver report from her browser (`now_ms` on the `Sfu` clock). Browsers report each
     /// stream on its own (video about once a second, audio every few seconds), so only one stream
     /// feeds the policy: the camera while she gets it, the lecturer's sound while she gets sound
-    /// only; and not the camera just after it resumed (see `RESUMED`). The screen share is always
-    /// forwarded, so its loss does not decide her camera's layer.
+    /// only (unless transport-wide feedback on it speaks faster, see `transport_feedback`); and not
+    /// the camera just after it resumed (see `RESUMED`). The screen share is always forwarded, so its
+    /// loss does not decide her camera's layer.
     fn report(&self, rr: &ReceiverReport, now_ms: u64) {
         let judged: &[SlotId] = if self.quality.load(Ordering::Relaxed) < 0 {
+            if self.feedback_fresh(now_ms) {
+                return;
+            }
             &[SlotId::LecturerAudio, SlotId::SpeakerAudio]
         } else if now_ms.saturating_sub(self.camera_forwarded_ms.load(Ordering::Relaxed))
             < LAYER_IDLE.as_millis() as u64
@@ -1006,12 +1042,49 @@ impl ViewerLeg {
             let l = f32::from(b.fraction_lost) / 256.0;
             loss = Some(loss.map_or(l, |w| w.max(l)));
         }
+        if let Some(loss) = loss {
+            self.judge(loss);
+        }
+    }
+
+    /// Transport-wide feedback from her browser (the sound's packets: `lost` of them missing,
+    /// `received` arrived). While she gets sound only, its loss feeds the policy once a second.
+    fn transport_feedback(&self, lost: u32, received: u32, now_ms: u64) {
+        let loss = match self.feedback_loss.lock() {
+            Ok(mut f) => f.add(Instant::now(), lost, received),
+            Err(_) => return,
+        };
         let Some(loss) = loss else { return };
+        self.feedback_ms.store(now_ms.max(1), Ordering::Relaxed);
+        if self.quality.load(Ordering::Relaxed) < 0 {
+            self.judge(loss);
+        }
+    }
+
+    /// Whether transport-wide feedback gave a loss figure lately (then the sound's receiver reports,
+    /// which cover the five seconds before them, are not counted as well).
+    fn feedback_fresh(&self, now_ms: u64) -> bool {
+        let at = self.feedback_ms.load(Ordering::Relaxed);
+        at != 0 && now_ms.saturating_sub(at) < FEEDBACK_FRESH.as_millis() as u64
+    }
+
+    /// Her link's loss, as one report to the policy; tells the room when sound only starts or ends.
+    fn judge(&self, loss: f32) {
         let Ok(mut link) = self.link.lock() else { return };
         let before = link.quality();
         let Some(after) = link.report(Instant::now(), loss) else {
             return;
         };
+        // A step down waits for her camera forwarder to move (`forward_video` says when), unless it
+        // has nothing to move: no camera now, or already at that layer or below.
+        if let Quality::Video(to) = after
+            && after.code() < before.code()
+        {
+            let now = self.layer[SlotId::CameraVideo as usize].load(Ordering::Relaxed);
+            if now == NO_LAYER || usize::from(now) <= to {
+                link.moved_down(Instant::now());
+            }
+        }
         self.quality.store(after.code(), Ordering::Relaxed);
         if (before == Quality::AudioOnly) != (after == Quality::AudioOnly) {
             let _ = self.events.send(LegEvent::AutoAudioOnly(after == Quality::AudioOnly));
@@ -1323,8 +1396,9 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
+            // A step down of her link's policy waits for this (see `LinkPolicy::moved_down`).
             if id == SlotId::CameraVideo
-                && before.is_some_and(|b| layer < b)
+                && layer as i8 <= leg.quality.load(Ordering::Relaxed)
                 && let Ok(mut link) = leg.link.lock()
             {
                 link.moved_down(Instant::now());
@@ -1489,6 +1563,9 @@ async fn feedback(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, track: Arc<Tra
         for p in &packets {
             if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
                 leg.report(rr, sfu.now_ms());
+            } else if let Some(cc) = p.as_any().downcast_ref::<TransportLayerCc>() {
+                let (lost, received) = arrivals(cc);
+                leg.transport_feedback(lost, received, sfu.now_ms());
             } else if id.is_video() && is_keyframe_request(p.as_ref()) && sfu.viewer_request_due(id) {
                 let layer = leg.layer[id as usize].load(Ordering::Relaxed);
                 if layer != NO_LAYER {
@@ -1499,6 +1576,28 @@ async fn feedback(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, track: Arc<Tra
     }
 }
 
+/// How many of the packets a transport-wide feedback message covers were lost, and how many arrived.
+fn arrivals(cc: &TransportLayerCc) -> (u32, u32) {
+    let mut left = u32::from(cc.packet_status_count);
+    let (mut lost, mut received) = (0u32, 0u32);
+    let mut count = |symbol: SymbolTypeTcc, n: u32| {
+        let n = n.min(left);
+        left -= n;
+        if symbol == SymbolTypeTcc::PacketNotReceived {
+            lost += n;
+        } else {
+            received += n;
+        }
+    };
+    for chunk in &cc.packet_chunks {
+        match chunk {
+            PacketStatusChunk::RunLengthChunk(run) => count(run.packet_status_symbol, u32::from(run.run_length)),
+            PacketStatusChunk::StatusVectorChunk(v) => v.symbol_list.iter().for_each(|s| count(*s, 1)),
+        }
+    }
+    (lost, received)
+}
+
 /// A slot's packet as one viewer's track carries it: its SSRC and payload type, no header extensions.
 fn for_viewer(p: &Packet, ssrc: u32, pt: u8) -> Packet {
     let mut out = p.clone();
@@ -1507,6 +1606,9 @@ fn for_viewer(p: &Packet, ssrc: u32, pt: u8) -> Packet {
     out.header.extension = false;
     out.header.extensions.clear();
     out.header.extension_profile = 0;
+    // The padding that went with the lecturer's extensions: left behind, the next extension added
+    // (the sound's transport-wide number) would be sized against it and the packet fail to encode.
+    out.header.extensions_padding = 0;
     out
 }
 
@@ -1520,6 +1622,80 @@ async fn write(stats: &Stats, track: &TrackLocalStaticRTP, p: Packet) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transport_feedback_counts_what_arrived_and_what_did_not() {
+        use rtc::rtcp::transport_feedbacks::transport_layer_cc::{
+            RecvDelta, RunLengthChunk, StatusChunkTypeTcc, StatusVectorChunk, SymbolSizeTypeTcc,
+        };
+        use rtc::shared::marshal::{Marshal, Unmarshal};
+        let (got, lost) = (
+            SymbolTypeTcc::PacketReceivedSmallDelta,
+            SymbolTypeTcc::PacketNotReceived,
+        );
+        // 20 arrived, then 7 in a vector (two missing), then a run of 3 missing; the last vector
+        // is padded past the status count, and the padding is no loss.
+        let mut cc = TransportLayerCc {
+            sender_ssrc: 1,
+            media_ssrc: 2,
+            base_sequence_number: 65_530,
+            packet_status_count: 32,
+            packet_chunks: vec![
+                PacketStatusChunk::RunLengthChunk(RunLengthChunk {
+                    type_tcc: StatusChunkTypeTcc::RunLengthChunk,
+                    packet_status_symbol: got,
+                    run_length: 20,
+                }),
+                PacketStatusChunk::StatusVectorChunk(StatusVectorChunk {
+                    type_tcc: StatusChunkTypeTcc::StatusVectorChunk,
+                    symbol_size: SymbolSizeTypeTcc::TwoBit,
+                    symbol_list: vec![got, lost, got, SymbolTypeTcc::PacketReceivedLargeDelta, lost, got, got],
+                }),
+                PacketStatusChunk::RunLengthChunk(RunLengthChunk {
+                    type_tcc: StatusChunkTypeTcc::RunLengthChunk,
+                    packet_status_symbol: lost,
+                    run_length: 3,
+                }),
+                PacketStatusChunk::StatusVectorChunk(StatusVectorChunk {
+                    type_tcc: StatusChunkTypeTcc::StatusVectorChunk,
+                    symbol_size: SymbolSizeTypeTcc::OneBit,
+                    symbol_list: [vec![got, got], vec![lost; 12]].concat(),
+                }),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(arrivals(&cc), (5, 27));
+        // As it comes off the wire (one-bit vectors decode to the same symbols); each packet that
+        // arrived has its arrival delta.
+        let large = SymbolTypeTcc::PacketReceivedLargeDelta;
+        let received = [vec![got; 21], vec![got, large, got, got, got, got]].concat();
+        cc.recv_deltas = received
+            .into_iter()
+            .map(|s| RecvDelta {
+                type_tcc_packet: s,
+                delta: if s == large { 100_000 } else { 250 },
+            })
+            .collect();
+        let wire = cc.marshal().unwrap();
+        let back = TransportLayerCc::unmarshal(&mut wire.as_ref()).unwrap();
+        assert_eq!(arrivals(&back), (5, 27));
+    }
+
+    #[test]
+    fn a_viewer_packet_takes_a_new_extension_after_the_lecturer_s_are_gone() {
+        use rtc::shared::marshal::{Marshal, MarshalSize};
+        let mut p = pkt(1, 7, 960);
+        p.payload = vec![0xAB; 80].into();
+        // The lecturer's sound: its audio level, two bytes with the one-byte header, two of padding.
+        p.header.set_extension(1, vec![0x80].into()).unwrap();
+        assert_eq!(p.header.extensions_padding, 2);
+        let mut out = for_viewer(&p, 9, OPUS_PT);
+        assert!(!out.header.extension);
+        // What the transport-wide numbering then adds for her.
+        out.header.set_extension(3, vec![0, 42].into()).unwrap();
+        let wire = out.marshal().expect("it encodes");
+        assert_eq!(wire.len(), out.marshal_size());
+    }
 
     fn pkt(ssrc: u32, seq: u16, ts: u32) -> Packet {
         let mut p = Packet::default();

@@ -429,13 +429,29 @@ fn start_server_with(
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+    // Served, not merely listening: the port is bound before a node registers with the cluster, and a
+    // test that stops another node right after this one started must find it registered.
+    for _ in 0..300 {
+        if healthy(port) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     (child, base)
+}
+
+/// Whether the server on `port` answers its health check.
+fn healthy(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let mut head = [0u8; 12];
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .and_then(|_| stream.read_exact(&mut head))
+        .is_ok_and(|_| head.ends_with(b" 200"))
 }
 
 /// After a first sign-in, the personal-information notice comes before `next`: she reads it, accepts
