@@ -16,8 +16,9 @@
 //!
 //! While she gets sound only, the sound's receiver reports come only every five seconds or so, which
 //! made the picture's return after her link recovered take 15 to 20 s. Her browser's transport-wide
-//! feedback on the sound (several a second, see [`FeedbackLoss`]) then feeds the policy instead,
-//! once a second.
+//! feedback on the sound (several a second, see [`FeedbackLoss`]; negotiated for the sound only)
+//! then feeds the policy instead, once a second; a browser that does not send it is judged by the
+//! sound's receiver reports as before.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -38,7 +39,7 @@ const SWAMPED: f32 = 0.5;
 const CLEAN: f32 = 0.02;
 /// After stepping down, loss measured while the old layer's packets drain is not held against the
 /// new one. The old layer flows until the new one's keyframe, so loss is not counted at all until her
-/// forwarder has actually changed layer (`LinkPolicy::moved_down`), and for this long after.
+/// forwarder has actually changed layer (`LinkPolicy::forwarding`), and for this long after.
 const SETTLE_AFTER_DOWN: Duration = Duration::from_secs(2);
 /// The longest a step down waits for her forwarder to move before loss counts again (a lecturer who
 /// sends one layer only gives it no lower layer to move to).
@@ -122,7 +123,11 @@ impl LinkPolicy {
             self.clean_since = None;
             if self
                 .pending_down
-                .is_some_and(|t| now.saturating_duration_since(t) < MOVE_WAIT)
+                .is_some_and(|t| now.saturating_duration_since(t) >= MOVE_WAIT)
+            {
+                self.pending_down = None;
+            }
+            if self.pending_down.is_some()
                 || self
                     .settle_from
                     .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN)
@@ -160,6 +165,7 @@ impl LinkPolicy {
         self.level += 1;
         self.last_up = Some(now);
         self.clean_since = Some(now);
+        self.pending_down = None;
         Some(self.quality())
     }
 
@@ -185,11 +191,13 @@ impl LinkPolicy {
         Some(self.quality())
     }
 
-    /// Her forwarder has moved her to a lower layer (at its keyframe), or had nothing to move: after a
-    /// step down, loss measured until now was the old layer's, and the settling time starts now. A
-    /// move the policy did not ask for (the lecturer stopped sending a layer) changes nothing here.
-    pub fn moved_down(&mut self, now: Instant) {
-        if self.pending_down.take().is_some() {
+    /// Her camera forwarder now forwards `layer` (None: no camera at all). When that completes a step
+    /// down (at or below the level stepped to), loss measured until now was the old layer's and the
+    /// settling time starts now. Any other change (a move the policy did not ask for: the lecturer
+    /// stopped sending a layer) changes nothing here.
+    pub fn forwarding(&mut self, now: Instant, layer: Option<usize>) {
+        if self.pending_down.is_some() && layer.is_none_or(|l| (l as i8) <= self.level) {
+            self.pending_down = None;
             self.settle_from = Some(now);
             self.lossy = 0;
         }
@@ -213,7 +221,9 @@ pub struct FeedbackLoss {
     last_report: Option<Instant>,
 }
 
-/// What one loss figure from feedback covers.
+/// What one loss figure from feedback covers. The first figures after she goes to sound only still
+/// hold the sound's loss from while video flowed; `SETTLE_AFTER_DOWN` (as long) keeps them from
+/// counting against her.
 const FEEDBACK_WINDOW: Duration = Duration::from_secs(2);
 /// How often it goes to the policy (as often as a video receiver report).
 const FEEDBACK_EVERY: Duration = Duration::from_secs(1);
@@ -361,7 +371,7 @@ mod tests {
         let mut p = LinkPolicy::new();
         let down = feed(&mut p, t0, 0, 1, 0.45);
         assert_eq!(down, vec![(0, Quality::Video(0))]);
-        p.moved_down(at(t0, 300));
+        p.forwarding(at(t0, 300), Some(0));
         let down = feed(&mut p, t0, 1, 10, 0.45);
         assert_eq!(down, vec![(4, Quality::AudioOnly)]);
         // Audio-only reports (from the sound alone) stay clean: video is tried again, lowest first.
@@ -435,7 +445,7 @@ mod tests {
         let t0 = Instant::now();
         let mut p = LinkPolicy::new();
         assert_eq!(p.report(at(t0, 0), 0.45), Some(Quality::Video(0)));
-        p.moved_down(at(t0, 200));
+        p.forwarding(at(t0, 200), Some(0));
         assert_eq!(p.report(at(t0, 1000), 0.45), None);
         assert_eq!(p.report(at(t0, 1500), 0.45), None);
         // Loss still heavy at the lowest layer, but short of swamped: sound only takes two reports.
@@ -450,7 +460,7 @@ mod tests {
         assert_eq!(p.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
         // The low layer's keyframe took 1.8 s to come: until then she still got the old layer, and
         // the reports of its loss in the next 2 s say nothing about the low one.
-        p.moved_down(at(t0, 1800));
+        p.forwarding(at(t0, 1800), Some(0));
         assert_eq!(p.report(at(t0, 2500), 0.8), None);
         assert_eq!(p.report(at(t0, 3500), 0.4), None);
         // Then the low layer is judged on its own: one report short of swamped is not enough for
@@ -459,7 +469,7 @@ mod tests {
         assert_eq!(p.report(at(t0, 5500), 0.4), Some(Quality::AudioOnly));
         let mut q = LinkPolicy::new();
         q.report(at(t0, 0), 0.8);
-        q.moved_down(at(t0, 500));
+        q.forwarding(at(t0, 500), Some(0));
         assert_eq!(q.report(at(t0, 3000), 0.6), Some(Quality::AudioOnly));
     }
 
@@ -478,8 +488,22 @@ mod tests {
         let mut q = LinkPolicy::new();
         feed(&mut q, t0, 0, 4, 0.0);
         assert_eq!(q.quality(), Quality::Video(2));
-        q.moved_down(at(t0, 10_000));
+        q.forwarding(at(t0, 10_000), Some(1));
         assert_eq!(q.report(at(t0, 10_500), 0.3), Some(Quality::Video(1)));
+        // Nor does a move that is not yet down far enough (a layer in between), or one after the step
+        // was given up on: the wait ended, she went up again, and her forwarder arrives at the trial.
+        let mut r = LinkPolicy::new();
+        assert_eq!(r.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
+        r.forwarding(at(t0, 500), Some(1));
+        assert_eq!(r.report(at(t0, 1000), 0.8), None, "still waiting for the move");
+        feed(&mut r, t0, 6, 10, 0.0);
+        assert_eq!(r.quality(), Quality::Video(1));
+        r.forwarding(at(t0, 10_200), Some(1));
+        assert_eq!(
+            r.report(at(t0, 10_500), 0.3),
+            Some(Quality::Video(0)),
+            "the failed trial counts"
+        );
     }
 
     #[test]

@@ -17,6 +17,12 @@
 //! fraction of the top one's. A healthy mobile connection losing a few percent needs a small part of
 //! it, and the burst covers a blip that loses a few dozen packets at once.
 //!
+//! The responder also numbers the sound's packets for transport-wide feedback (the header extension
+//! of that name, where her browser negotiated it): her browser then says several times a second which
+//! of them arrived, which judges her link while she gets sound only (see `domain::simulcast`). It is
+//! done here rather than by webrtc-rs's own numbering interceptor because every packet already passes
+//! through this one: another step in the chain costs about 1 % of the SFU's CPU at 250 viewers.
+//!
 //! Nothing from before the newest keyframe sent on a video stream is retransmitted: her decoder
 //! starts again at that keyframe, so older packets are of no use to her. This matters most when she
 //! changes layer because her link is weak: without it, the old, larger layer's losses would be resent
@@ -60,7 +66,7 @@ struct History {
     packets: Vec<Option<rtc::rtp::packet::Packet>>,
     /// A VP8 stream: its keyframes are recognised.
     vp8: bool,
-    /// The first packet of the newest keyframe sent.
+    /// The first packet of the newest keyframe sent, while it is in the history.
     keyframe: Option<u16>,
 }
 
@@ -83,7 +89,7 @@ impl History {
 
     /// A keyframe starts at `seq`; a late one (a retransmission from before the newest) changes nothing.
     fn keyframe_at(&mut self, seq: u16) {
-        if self.keyframe.is_none_or(|k| (seq.wrapping_sub(k) as i16) > 0) {
+        if !self.superseded(seq) {
             self.keyframe = Some(seq);
         }
     }
@@ -93,7 +99,16 @@ impl History {
     }
 
     fn add(&mut self, p: &rtc::rtp::packet::Packet) {
-        self.packets[Self::slot(p.header.sequence_number)] = Some(p.clone());
+        let seq = p.header.sequence_number;
+        // The keyframe's own packet leaves the history: nothing older can be asked for any more, and
+        // a mark kept longer would misread numbers once they come round again.
+        if self
+            .keyframe
+            .is_some_and(|k| k != seq && Self::slot(k) == Self::slot(seq))
+        {
+            self.keyframe = None;
+        }
+        self.packets[Self::slot(seq)] = Some(p.clone());
     }
 
     fn get(&self, seq: u16) -> Option<&rtc::rtp::packet::Packet> {
@@ -114,6 +129,9 @@ pub struct BoundedNackResponder {
     on_overflow: OnOverflow,
     /// Bytes that may be retransmitted now: `SHARE` of each packet sent, up to `BURST`.
     budget: f64,
+    /// Streams whose packets carry a transport-wide number, and that header extension's id.
+    numbered: Vec<(u32, u8)>,
+    next_transport_seq: u16,
 }
 
 impl BoundedNackResponder {
@@ -125,6 +143,8 @@ impl BoundedNackResponder {
             read: VecDeque::new(),
             on_overflow,
             budget: BURST,
+            numbered: Vec::new(),
+            next_transport_seq: 0,
         }
     }
 
@@ -230,7 +250,16 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for BoundedNackRespon
     }
 
     fn poll_write(&mut self) -> Option<Self::Wout> {
-        self.retransmit.pop_front().or_else(|| self.write.pop_front())
+        let mut msg = self.retransmit.pop_front().or_else(|| self.write.pop_front())?;
+        // Numbered in the order they leave.
+        if let Packet::Rtp(p) = &mut msg.message.packet
+            && let Some((_, id)) = self.numbered.iter().find(|(ssrc, _)| *ssrc == p.header.ssrc)
+        {
+            let seq = self.next_transport_seq;
+            self.next_transport_seq = seq.wrapping_add(1);
+            let _ = p.header.set_extension(*id, seq.to_be_bytes().to_vec().into());
+        }
+        Some(msg)
     }
 }
 
@@ -244,10 +273,20 @@ impl Interceptor for BoundedNackResponder {
             let vp8 = info.mime_type.eq_ignore_ascii_case("video/VP8");
             self.streams.insert(info.ssrc, History::new(vp8));
         }
+        if let Some(ext) = info
+            .rtp_header_extensions
+            .iter()
+            .find(|e| e.uri == rtc::sdp::extmap::TRANSPORT_CC_URI)
+            && let Ok(id) = u8::try_from(ext.id)
+        {
+            self.numbered.retain(|(ssrc, _)| *ssrc != info.ssrc);
+            self.numbered.push((info.ssrc, id));
+        }
     }
 
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
         self.streams.remove(&info.ssrc);
+        self.numbered.retain(|(ssrc, _)| *ssrc != info.ssrc);
     }
 
     fn bind_remote_stream(&mut self, _: &StreamInfo) {}
@@ -474,7 +513,43 @@ mod tests {
         seqs(&mut r);
         r.handle_read(nack_exactly(5, 39_990, 5)).unwrap();
         assert_eq!(seqs(&mut r), vec![39_990, 39_991, 39_992, 39_993, 39_994]);
+        // And a new keyframe that long after the last one is one: it clears what waited from before it.
+        r.handle_read(nack_exactly(5, 39_995, 5)).unwrap();
+        assert_eq!(r.queued(), 5);
+        r.handle_write(key(40_000)).unwrap();
+        assert_eq!(seqs(&mut r), vec![40_000]);
         assert_eq!(*dropped.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn the_sound_is_numbered_for_transport_wide_feedback_in_the_order_it_leaves() {
+        use rtc::interceptor::RTPHeaderExtension;
+        let mut r = BoundedNackResponder::new(Arc::new(|_, _| {}));
+        let extensions = vec![RTPHeaderExtension {
+            uri: rtc::sdp::extmap::TRANSPORT_CC_URI.to_owned(),
+            id: 3,
+        }];
+        for ssrc in [20, 21] {
+            r.bind_local_stream(&StreamInfo {
+                ssrc,
+                rtp_header_extensions: extensions.clone(),
+                ..Default::default()
+            });
+        }
+        r.bind_local_stream(&nack_stream(5, "video/VP8"));
+        for (ssrc, seq) in [(20, 100), (5, 7), (21, 9), (20, 101)] {
+            r.handle_write(rtp(ssrc, seq)).unwrap();
+        }
+        let numbers: Vec<(u32, Option<u16>)> = std::iter::from_fn(|| r.poll_write())
+            .map(|m| match &m.message.packet {
+                Packet::Rtp(p) => (
+                    p.header.ssrc,
+                    p.header.get_extension(3).map(|b| u16::from_be_bytes([b[0], b[1]])),
+                ),
+                _ => panic!("not RTP"),
+            })
+            .collect();
+        assert_eq!(numbers, vec![(20, Some(0)), (5, None), (21, Some(1)), (20, Some(2))]);
     }
 
     #[test]

@@ -174,13 +174,13 @@ pub fn media_engine() -> Result<(MediaEngine, Registry), String> {
 /// receiver the defaults add would only sit in the path of every packet sent (each one a move through
 /// its queue: about 1 % of the SFU's CPU apiece at 250 viewers).
 ///
-/// The sound carries transport-wide sequence numbers, so her browser sends transport-wide feedback
-/// on it several times a second: while she gets sound only, that is how her link's recovery shows
-/// within a second or two (the sound's receiver reports come every five seconds). Video does not
-/// carry them: its receiver reports come every second, and numbering every video packet would cost
-/// CPU for nothing the policy needs.
+/// The sound carries transport-wide sequence numbers (added by the same responder), so her browser
+/// sends transport-wide feedback on it several times a second: while she gets sound only, that is
+/// how her link's recovery shows within a second or two (the sound's receiver reports come every
+/// five seconds). Video does not carry them: its receiver reports come every second, and numbering
+/// every video packet would cost CPU for nothing the policy needs.
 fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry), String> {
-    use rtc::interceptor::{SenderReportBuilder, Slot, TwccSenderBuilder};
+    use rtc::interceptor::{SenderReportBuilder, Slot};
     use rtc::peer_connection::configuration::interceptor_registry::configure_simulcast_extension_headers;
     use rtc::rtp_transceiver::rtp_sender::RTCPFeedback;
     let mut me = codecs()?;
@@ -212,8 +212,7 @@ fn viewer_media_engine(on_overflow: OnOverflow) -> Result<(MediaEngine, Registry
     configure_simulcast_extension_headers(&mut me).map_err(|e| e.to_string())?;
     let registry = Registry::new()
         .with(Slot::NackResponder, BoundedNackResponder::new(on_overflow))
-        .with(Slot::SenderReport, SenderReportBuilder::new().build())
-        .with(Slot::TwccSender, TwccSenderBuilder::new().build());
+        .with(Slot::SenderReport, SenderReportBuilder::new().build());
     Ok((me, registry))
 }
 
@@ -1075,15 +1074,12 @@ impl ViewerLeg {
         let Some(after) = link.report(Instant::now(), loss) else {
             return;
         };
-        // A step down waits for her camera forwarder to move (`forward_video` says when), unless it
-        // has nothing to move: no camera now, or already at that layer or below.
-        if let Quality::Video(to) = after
-            && after.code() < before.code()
-        {
-            let now = self.layer[SlotId::CameraVideo as usize].load(Ordering::Relaxed);
-            if now == NO_LAYER || usize::from(now) <= to {
-                link.moved_down(Instant::now());
-            }
+        // A step down waits for her camera forwarder to move (`forward_video` says when it does),
+        // unless there is nothing to move: no camera now, or already at that layer or below. (When
+        // the lecturer sends no layer that low, it waits `MOVE_WAIT`.)
+        if after.code() < before.code() {
+            let layer = self.layer[SlotId::CameraVideo as usize].load(Ordering::Relaxed);
+            link.forwarding(Instant::now(), (layer != NO_LAYER).then_some(usize::from(layer)));
         }
         self.quality.store(after.code(), Ordering::Relaxed);
         if (before == Quality::AudioOnly) != (after == Quality::AudioOnly) {
@@ -1396,12 +1392,11 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
             }
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(layer as u8, Ordering::Relaxed);
-            // A step down of her link's policy waits for this (see `LinkPolicy::moved_down`).
+            // A step down of her link's policy waits for this (see `LinkPolicy::forwarding`).
             if id == SlotId::CameraVideo
-                && layer as i8 <= leg.quality.load(Ordering::Relaxed)
                 && let Ok(mut link) = leg.link.lock()
             {
-                link.moved_down(Instant::now());
+                link.forwarding(Instant::now(), Some(layer));
             }
         }
         let mut out = for_viewer(&p, ssrc, VP8_PT);

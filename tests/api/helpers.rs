@@ -415,7 +415,7 @@ fn start_server_with(
     if let Some(banks) = banks {
         cmd.env("QUORUM__PATHS__BANKS_DIR", banks);
     }
-    let child = cmd
+    let mut child = cmd
         .arg("serve")
         .env("QUORUM__DATABASE__URL", url)
         .env("QUORUM__PATHS__VAR_DIR", dir)
@@ -431,9 +431,14 @@ fn start_server_with(
     let base = format!("http://127.0.0.1:{port}");
     // Served, not merely listening: the port is bound before a node registers with the cluster, and a
     // test that stops another node right after this one started must find it registered.
-    for _ in 0..300 {
-        if healthy(port) {
-            break;
+    let started = std::time::Instant::now();
+    while !healthy(port) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server at {base} exited before it served: {status}");
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the server at {base} did not answer its health check within 30 s");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
