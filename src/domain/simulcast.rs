@@ -196,7 +196,11 @@ impl LinkPolicy {
     /// settling time starts now. Any other change (a move the policy did not ask for: the lecturer
     /// stopped sending a layer) changes nothing here.
     pub fn forwarding(&mut self, now: Instant, layer: Option<usize>) {
-        if self.pending_down.is_some() && layer.is_none_or(|l| (l as i8) <= self.level) {
+        if self
+            .pending_down
+            .is_some_and(|t| now.saturating_duration_since(t) < MOVE_WAIT)
+            && layer.is_none_or(|l| (l as i8) <= self.level)
+        {
             self.pending_down = None;
             self.settle_from = Some(now);
             self.lossy = 0;
@@ -495,7 +499,7 @@ mod tests {
         let mut r = LinkPolicy::new();
         assert_eq!(r.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
         r.forwarding(at(t0, 500), Some(1));
-        assert_eq!(r.report(at(t0, 1000), 0.8), None, "still waiting for the move");
+        assert_eq!(r.report(at(t0, 3000), 0.8), None, "still waiting for the move");
         feed(&mut r, t0, 6, 10, 0.0);
         assert_eq!(r.quality(), Quality::Video(1));
         r.forwarding(at(t0, 10_200), Some(1));
@@ -504,6 +508,11 @@ mod tests {
             Some(Quality::Video(0)),
             "the failed trial counts"
         );
+        // A move that comes after the wait was given up on (no report in between) completes nothing.
+        let mut s = LinkPolicy::new();
+        assert_eq!(s.report(at(t0, 0), 0.8), Some(Quality::Video(0)));
+        s.forwarding(at(t0, 6000), Some(0));
+        assert_eq!(s.report(at(t0, 6500), 0.8), Some(Quality::AudioOnly));
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl History {
         // a mark kept longer would misread numbers once they come round again.
         if self
             .keyframe
-            .is_some_and(|k| k != seq && Self::slot(k) == Self::slot(seq))
+            .is_some_and(|k| Self::slot(k) == Self::slot(seq) && (seq.wrapping_sub(k) as i16) > 0)
         {
             self.keyframe = None;
         }
@@ -278,6 +278,7 @@ impl Interceptor for BoundedNackResponder {
             .iter()
             .find(|e| e.uri == rtc::sdp::extmap::TRANSPORT_CC_URI)
             && let Ok(id) = u8::try_from(ext.id)
+            && (1..=14).contains(&id)
         {
             self.numbered.retain(|(ssrc, _)| *ssrc != info.ssrc);
             self.numbered.push((info.ssrc, id));

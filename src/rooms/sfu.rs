@@ -1498,6 +1498,11 @@ fn aim(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, slot: &Slot, f: &mut Follow)
         None => {
             drop_unheard(&f.switch, &mut f.taps);
             leg.layer[id as usize].store(NO_LAYER, Ordering::Relaxed);
+            if id == SlotId::CameraVideo
+                && let Ok(mut link) = leg.link.lock()
+            {
+                link.forwarding(Instant::now(), None);
+            }
             f.interrupt();
         }
     }

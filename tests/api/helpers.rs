@@ -432,12 +432,18 @@ fn start_server_with(
     // Served, not merely listening: the port is bound before a node registers with the cluster, and a
     // test that stops another node right after this one started must find it registered.
     let started = std::time::Instant::now();
-    while !healthy(port) {
+    loop {
+        let served = healthy(port);
+        // Checked after a good answer too: another test's server may have taken the port.
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the server at {base} exited before it served: {status}");
         }
+        if served {
+            break;
+        }
         if started.elapsed() > std::time::Duration::from_secs(30) {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("the server at {base} did not answer its health check within 30 s");
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
