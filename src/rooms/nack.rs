@@ -323,6 +323,10 @@ mod tests {
                 lost_packets: 0xFFFF,
             })
             .collect();
+        nack_packet(ssrc, nacks)
+    }
+
+    fn nack_packet(ssrc: u32, nacks: Vec<NackPair>) -> TaggedPacket {
         TaggedPacket {
             now: Instant::now(),
             transport: TransportContext::default(),
@@ -380,18 +384,23 @@ mod tests {
 
     /// A NACK for exactly `count` (1..=17) packets from `first`.
     fn nack_exactly(ssrc: u32, first: u16, count: u16) -> TaggedPacket {
-        TaggedPacket {
-            now: Instant::now(),
-            transport: TransportContext::default(),
-            message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(TransportLayerNack {
-                sender_ssrc: 1,
-                media_ssrc: ssrc,
-                nacks: vec![NackPair {
-                    packet_id: first,
-                    lost_packets: ((1u32 << (count - 1)) - 1) as u16,
-                }],
-            })])),
-        }
+        let pair = NackPair {
+            packet_id: first,
+            lost_packets: ((1u32 << (count - 1)) - 1) as u16,
+        };
+        nack_packet(ssrc, vec![pair])
+    }
+
+    /// A responder, and how many retransmissions it has dropped.
+    fn counting() -> (BoundedNackResponder, Arc<Mutex<u64>>) {
+        let dropped: Arc<Mutex<u64>> = Arc::default();
+        let seen = dropped.clone();
+        let r = BoundedNackResponder::new(Arc::new(move |_, n| {
+            if let Ok(mut d) = seen.lock() {
+                *d += n;
+            }
+        }));
+        (r, dropped)
     }
 
     fn nack_stream(ssrc: u32, mime_type: &str) -> StreamInfo {
@@ -424,13 +433,7 @@ mod tests {
 
     #[test]
     fn retransmissions_are_a_share_of_what_she_gets() {
-        let dropped: Arc<Mutex<u64>> = Arc::default();
-        let seen = dropped.clone();
-        let mut r = BoundedNackResponder::new(Arc::new(move |_, n| {
-            if let Ok(mut d) = seen.lock() {
-                *d += n;
-            }
-        }));
+        let (mut r, dropped) = counting();
         r.bind_local_stream(&nack_stream(7, ""));
         // 100 packets a second of 1000 bytes for 10 s; every 100 ms she reports the last 34 lost
         // (a link far too small). What she gets back is the burst plus `SHARE` of what was sent, not
@@ -467,13 +470,7 @@ mod tests {
 
     #[test]
     fn nothing_from_before_the_newest_keyframe_is_resent() {
-        let dropped: Arc<Mutex<u64>> = Arc::default();
-        let seen = dropped.clone();
-        let mut r = BoundedNackResponder::new(Arc::new(move |_, n| {
-            if let Ok(mut d) = seen.lock() {
-                *d += n;
-            }
-        }));
+        let (mut r, dropped) = counting();
         r.bind_local_stream(&nack_stream(5, "video/VP8"));
         // VP8 payloads: descriptor (S=1 on a frame's first packet), then the frame tag (P=1: delta).
         let delta = |seq: u16| with_payload(rtp(5, seq), vec![0x10, 0x01, 0, 0]);
