@@ -171,6 +171,11 @@ pub struct RoomSettings {
     pub turn_ttl_secs: u64,
     /// Threads of the media runtime (separate from the HTTP workers).
     pub media_threads: usize,
+    /// How many UDP sockets carry all viewers' media, each driven by one task (`rooms::mux`): by default
+    /// one per media thread, on the first free ports of the UDP range. 0 gives every viewer a socket and
+    /// port of her own, as publishers have (more CPU per viewer; the behaviour before these loops).
+    #[serde(default)]
+    pub viewer_sockets: Option<usize>,
 }
 
 fn default_turn_ttl_secs() -> u64 {

@@ -209,6 +209,7 @@ fn media_config(settings: &Settings) -> crate::rooms::sfu::MediaConfig {
         port_min: settings.rooms.udp_port_min,
         port_max: settings.rooms.udp_port_max,
         public_ip: settings.rooms.public_ip,
+        viewer_loops: settings.rooms.viewer_sockets.unwrap_or(settings.rooms.media_threads),
     }
 }
 

@@ -7,6 +7,7 @@
 //! runtime, not on the HTTP workers.
 
 pub mod cluster;
+mod mux;
 mod nack;
 pub mod protocol;
 pub mod recorder;
@@ -49,6 +50,7 @@ struct Inner {
     /// Where recordings go (`None`: recording is off).
     recording: Option<RecordingConfig>,
     media: MediaConfig,
+    viewer_loops: Arc<sfu::ViewerLoops>,
     threads: usize,
     runtime: Mutex<Option<Arc<MediaRuntime>>>,
     rooms: Mutex<HashMap<i64, mpsc::UnboundedSender<Cmd>>>,
@@ -165,6 +167,7 @@ impl Rooms {
                 recording,
                 db,
                 media,
+                viewer_loops: Arc::default(),
                 threads: threads.max(1),
                 runtime: Mutex::new(None),
                 rooms: Mutex::new(HashMap::new()),
@@ -230,7 +233,7 @@ impl Rooms {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let sfu = Arc::new(Sfu::new(self.inner.media.clone()));
+        let sfu = Arc::new(Sfu::new(self.inner.media.clone(), self.inner.viewer_loops.clone()));
         let room = Room::new(
             &record,
             quiz,

@@ -10,7 +10,8 @@
 //! one); each viewer has one forwarder task per slot, listening to the layer her link carries (see
 //! `domain::simulcast`). A viewer that falls behind (`Lagged`) is counted and re-synced with a keyframe
 //! request — never dropped, unlike the upstream broadcast example. Every queue on a viewer's path is bounded: the slot's ring (shared), one
-//! packet in flight per forwarder, the leg's driver channel (webrtc-rs, 256 events), and retransmissions
+//! packet in flight per forwarder, the media loop's packet channel (`mux`, shared by its viewers; a leg
+//! with a connection of its own: its driver channel, webrtc-rs, 256 events), and retransmissions
 //! (`nack::BoundedNackResponder`, replacing webrtc-rs's unbounded one); what does not fit is dropped,
 //! counted and followed by a keyframe. Forwarders rewrite SSRC and payload type per viewer and continue the
 //! sequence numbers and timestamps across publisher changes so decoders do not stall.
@@ -32,6 +33,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use tokio::sync::{broadcast, mpsc};
 
+use super::mux::{self, Mux};
 use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
 use super::temporal::TemporalFilter;
 use crate::domain::simulcast::{self, FeedbackLoss, LAYERS, LayerSwitch, LinkPolicy, Quality};
@@ -68,6 +70,8 @@ static NEXT_LEG: AtomicUsize = AtomicUsize::new(1);
 /// Viewers' own keyframe requests are passed on at most this often per slot: one viewer on a lossy
 /// link must not make the lecturer's phone send keyframes several times a second for everyone.
 const VIEWER_KEYFRAME_INTERVAL: Duration = Duration::from_millis(1500);
+/// How long a forwarder waits for room in her connection's queue before the packet is dropped.
+const WRITE_WAIT: Duration = Duration::from_millis(500);
 /// ICE: silence before a leg counts as down, further silence before it fails, keepalive interval.
 const ICE_DISCONNECTED: Duration = Duration::from_secs(2);
 const ICE_FAILED: Duration = Duration::from_secs(6);
@@ -83,6 +87,11 @@ pub struct MediaConfig {
     pub port_max: u16,
     /// The address announced to browsers when the server sits behind 1:1 NAT.
     pub public_ip: Option<IpAddr>,
+    /// How many media loops carry the viewers' connections (see `mux`), each on one UDP port: the
+    /// first free ports of the range, or ones the system picks. 0, or a wildcard `bind_ip` (a loop's
+    /// one socket could not tell which of the host's addresses a datagram came in on): every viewer
+    /// leg gets a connection and a port of its own, like publishers.
+    pub viewer_loops: usize,
 }
 
 /// Where a publisher's media goes.
@@ -419,6 +428,16 @@ pub struct Sfu {
     next_ssrc: std::sync::atomic::AtomicU32,
     /// The clock of `Layer::last_packet_ms`.
     started: Instant,
+    loops: Arc<ViewerLoops>,
+}
+
+/// The viewers' media loops of this process (see `mux`), shared by every room: their ports are the
+/// node's, however many lectures it hosts. Started with the first viewer (they run on the media
+/// runtime).
+#[derive(Default)]
+pub struct ViewerLoops {
+    loops: tokio::sync::OnceCell<Vec<Mux>>,
+    next: AtomicUsize,
 }
 
 /// What a leg reports to its owner after it is open.
@@ -439,7 +458,7 @@ pub enum LegEvent {
 /// A leg the room holds: answer it, close it.
 pub struct LegHandle {
     id: usize,
-    pc: Arc<dyn PeerConnection>,
+    conn: LegConn,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     audio_only: Arc<AtomicBool>,
 }
@@ -452,11 +471,19 @@ impl LegHandle {
     }
 
     /// Applies the browser's answer; the future owns what it needs, so callers can spawn it.
-    pub fn answer(&self, sdp: String) -> impl std::future::Future<Output = Result<(), String>> + Send + 'static {
-        let pc = self.pc.clone();
-        async move {
-            let desc = RTCSessionDescription::answer(sdp).map_err(|e| e.to_string())?;
-            pc.set_remote_description(desc).await.map_err(|e| e.to_string())
+    pub fn answer(
+        &self,
+        sdp: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>> {
+        match &self.conn {
+            LegConn::Own(pc) => {
+                let pc = pc.clone();
+                Box::pin(async move {
+                    let desc = RTCSessionDescription::answer(sdp).map_err(|e| e.to_string())?;
+                    pc.set_remote_description(desc).await.map_err(|e| e.to_string())
+                })
+            }
+            LegConn::Loop(handle) => Box::pin(handle.answer(sdp)),
         }
     }
 
@@ -468,8 +495,21 @@ impl LegHandle {
         for t in &self.tasks {
             t.abort();
         }
-        let _ = self.pc.close().await;
+        match self.conn {
+            LegConn::Own(pc) => {
+                let _ = pc.close().await;
+            }
+            // Dropping the handle closes it.
+            LegConn::Loop(handle) => drop(handle),
+        }
     }
+}
+
+/// A leg's connection: its own (a socket and a driver task, webrtc-rs's async layer), or one in a media
+/// loop (viewers, see `mux`).
+enum LegConn {
+    Own(Arc<dyn PeerConnection>),
+    Loop(mux::Handle),
 }
 
 /// Turns webrtc callbacks into events without holding the connection (a handler that held its own
@@ -502,13 +542,14 @@ impl PeerConnectionEventHandler for Handler {
 }
 
 impl Sfu {
-    pub fn new(config: MediaConfig) -> Sfu {
+    pub fn new(config: MediaConfig, loops: Arc<ViewerLoops>) -> Sfu {
         Sfu {
             config,
             slots: SLOTS.iter().map(|id| Slot::new(*id)).collect(),
             stats: Arc::new(Stats::default()),
             next_ssrc: std::sync::atomic::AtomicU32::new(0x5100_0000),
             started: Instant::now(),
+            loops,
         }
     }
 
@@ -737,10 +778,111 @@ impl Sfu {
             .await
             .map(|d| d.sdp)
             .ok_or("no local description")?;
-        Ok(match self.config.public_ip {
+        Ok(self.announced(sdp))
+    }
+
+    /// A description with the public address in place of the bound one (1:1 NAT).
+    fn announced(&self, sdp: String) -> String {
+        match self.config.public_ip {
             Some(public) => sdp.replace(&format!(" {} ", self.config.bind_ip), &format!(" {public} ")),
             None => sdp,
-        })
+        }
+    }
+
+    /// The media loop a new viewer leg goes to (in turn), None where viewer legs get connections of
+    /// their own (see `MediaConfig::viewer_loops`).
+    async fn viewer_loop(&self) -> Result<Option<&Mux>, String> {
+        if self.config.viewer_loops == 0 || self.config.bind_ip.is_unspecified() {
+            return Ok(None);
+        }
+        let loops = self.loops.loops.get_or_init(|| self.start_loops()).await;
+        // In turn, skipping a loop that ended (a panic in it): its viewers lost their media and come
+        // back on a new leg elsewhere; with none left, legs get connections of their own.
+        let start = self.loops.next.fetch_add(1, Ordering::Relaxed);
+        Ok((0..loops.len())
+            .map(|k| &loops[(start + k) % loops.len()])
+            .find(|m| m.alive()))
+    }
+
+    /// Binds the media loops' sockets: the first free ports of the range, or ones the system picks.
+    /// With none bound, viewer legs get connections of their own.
+    async fn start_loops(&self) -> Vec<Mux> {
+        let wanted = self.config.viewer_loops;
+        let ports: Vec<u16> = if self.config.port_min == 0 {
+            vec![0; wanted]
+        } else {
+            (self.config.port_min..=self.config.port_max).collect()
+        };
+        let mut loops = Vec::new();
+        let mut last_err = String::from("no port available");
+        for port in ports {
+            match Mux::start(SocketAddr::new(self.config.bind_ip, port)).await {
+                Ok(m) => loops.push(m),
+                Err(e) => last_err = format!("media port {port}: {e}"),
+            }
+            if loops.len() == wanted {
+                break;
+            }
+        }
+        if loops.is_empty() {
+            tracing::warn!(error = %last_err, "no viewer media loop could bind: viewers get ports of their own");
+        } else {
+            tracing::info!(ports = ?loops.iter().map(|m| m.local_addr().port()).collect::<Vec<_>>(), "viewer media loops started");
+        }
+        loops
+    }
+
+    /// A viewer connection in a media loop: built and offered here (no I/O), then handed over.
+    fn open_in_loop(
+        self: &Arc<Self>,
+        mux: &Mux,
+        leg: &Arc<ViewerLeg>,
+        ssrcs: &[(SlotId, u32)],
+        on_overflow: OnOverflow,
+        events: mpsc::UnboundedSender<HandlerEvent>,
+    ) -> Result<(mux::Handle, String), String> {
+        let (me, registry) = viewer_media_engine(on_overflow)?;
+        let mut pc = rtc::peer_connection::RTCPeerConnectionBuilder::new()
+            .with_media_engine(me)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(self.setting_engine())
+            .build(Instant::now())
+            .map_err(|e| e.to_string())?;
+        let (mut senders, mut track_ids) = (Vec::new(), Vec::new());
+        for (id, ssrc) in ssrcs {
+            let init = rtc::rtp_transceiver::RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                ..Default::default()
+            };
+            let t = pc
+                .add_transceiver_from_track(viewer_media_track(*id, *ssrc), Some(init))
+                .map_err(|e| e.to_string())?;
+            let sender = pc
+                .rtp_transceiver(t)
+                .and_then(|t| t.sender())
+                .ok_or("a sendonly transceiver without a sender")?;
+            senders.push(sender);
+            track_ids.push(track_id(*id));
+        }
+        let offer = pc.create_offer(None).map_err(|e| e.to_string())?;
+        pc.set_local_description(Instant::now(), offer)
+            .map_err(|e| e.to_string())?;
+        mux.add_candidates(&mut pc)?;
+        let sdp = pc.local_description().map(|d| d.sdp).ok_or("no local description")?;
+        let ufrag = mux::ufrag(&sdp).ok_or("no ICE username fragment in the offer")?;
+        let owner = Box::new(LoopOwner {
+            sfu: self.clone(),
+            leg: leg.clone(),
+            events,
+        });
+        let handle = mux.adopt(mux::Adopt {
+            pc,
+            senders,
+            track_ids,
+            ufrag,
+            owner,
+        });
+        Ok((handle, self.announced(sdp)))
     }
 
     /// A viewer leg: one sendonly track per slot, then forwarders. Returns the leg and the server's
@@ -770,15 +912,33 @@ impl Sfu {
             events: out.clone(),
         });
         let on_overflow = self.on_retransmit_overflow(&leg, ssrcs.clone());
-        let pc = self.build(Arc::new(Handler { events: etx }), Some(on_overflow)).await?;
-        let tracks = close_on_error(&pc, add_viewer_tracks(&pc, ssrcs).await).await?;
-        let mut early = Vec::new();
-        let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
         let mut tasks: Vec<_> = Vec::new();
-        for (id, ssrc, track) in tracks {
-            tasks.push(tokio::spawn(feedback(self.clone(), leg.clone(), id, track.clone())));
+        let mut early = Vec::new();
+        let (conn, sdp, outs) = match self.viewer_loop().await? {
+            Some(mux) => {
+                let (handle, sdp) = self.open_in_loop(mux, &leg, &ssrcs, on_overflow, etx)?;
+                let outs: Vec<(SlotId, u32, Out)> = ssrcs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, ssrc))| (*id, *ssrc, Out::Loop(mux.writer(&handle, i))))
+                    .collect();
+                (LegConn::Loop(handle), sdp, outs)
+            }
+            None => {
+                let pc = self.build(Arc::new(Handler { events: etx }), Some(on_overflow)).await?;
+                let tracks = close_on_error(&pc, add_viewer_tracks(&pc, ssrcs).await).await?;
+                let sdp = close_on_error(&pc, self.offer(&pc, &mut erx, &mut early).await).await?;
+                let mut outs = Vec::new();
+                for (id, ssrc, track) in tracks {
+                    tasks.push(tokio::spawn(feedback(self.clone(), leg.clone(), id, track.clone())));
+                    outs.push((id, ssrc, Out::Track(track)));
+                }
+                (LegConn::Own(pc), sdp, outs)
+            }
+        };
+        for (id, ssrc, out) in outs {
             if id.is_video() {
-                tasks.push(tokio::spawn(forward_video(self.clone(), leg.clone(), id, ssrc, track)));
+                tasks.push(tokio::spawn(forward_video(self.clone(), leg.clone(), id, ssrc, out)));
             } else {
                 let rx = self.slot(id).layers[0].tx.subscribe();
                 tasks.push(tokio::spawn(forward_audio(
@@ -786,7 +946,7 @@ impl Sfu {
                     leg.clone(),
                     id,
                     ssrc,
-                    track,
+                    out,
                     rx,
                 )));
             }
@@ -797,7 +957,7 @@ impl Sfu {
         Ok((
             LegHandle {
                 id,
-                pc,
+                conn,
                 tasks,
                 audio_only,
             },
@@ -806,7 +966,7 @@ impl Sfu {
     }
 
     /// Dropped retransmissions: counted here; the slot's forwarder asks for the keyframe (it runs on the
-    /// media runtime, the interceptor inside the connection's driver).
+    /// media runtime, the interceptor inside the connection's media loop or driver).
     fn on_retransmit_overflow(&self, leg: &Arc<ViewerLeg>, ssrcs: Vec<(SlotId, u32)>) -> OnOverflow {
         let (stats, leg) = (self.stats.clone(), leg.clone());
         Arc::new(move |ssrc, dropped| {
@@ -833,7 +993,7 @@ impl Sfu {
         Ok((
             LegHandle {
                 id: NEXT_LEG.fetch_add(1, Ordering::Relaxed),
-                pc,
+                conn: LegConn::Own(pc),
                 tasks: vec![task],
                 audio_only,
             },
@@ -857,7 +1017,7 @@ impl Sfu {
         Ok((
             LegHandle {
                 id: NEXT_LEG.fetch_add(1, Ordering::Relaxed),
-                pc,
+                conn: LegConn::Own(pc),
                 tasks: vec![task],
                 audio_only: Arc::new(AtomicBool::new(false)),
             },
@@ -919,11 +1079,20 @@ async fn add_viewer_tracks(
 }
 
 fn viewer_track(id: SlotId, ssrc: u32) -> TrackLocalStaticRTP {
+    TrackLocalStaticRTP::new(viewer_media_track(id, ssrc))
+}
+
+/// The id of a viewer's track of a slot (RTCP about it names it so).
+fn track_id(id: SlotId) -> String {
+    format!("slot-{}", id as u8)
+}
+
+fn viewer_media_track(id: SlotId, ssrc: u32) -> MediaStreamTrack {
     let codec = if id.is_video() { vp8() } else { opus() };
-    TrackLocalStaticRTP::new(MediaStreamTrack::new(
+    MediaStreamTrack::new(
         "quorum".to_owned(),
-        format!("slot-{}", id as u8),
-        format!("slot-{}", id as u8),
+        track_id(id),
+        track_id(id),
         id.kind(),
         vec![RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {
@@ -933,7 +1102,7 @@ fn viewer_track(id: SlotId, ssrc: u32) -> TrackLocalStaticRTP {
             codec,
             ..Default::default()
         }],
-    ))
+    )
 }
 
 /// Recvonly transceivers for the kinds of media a source sends.
@@ -1266,7 +1435,7 @@ async fn forward_audio(
     leg: Arc<ViewerLeg>,
     id: SlotId,
     ssrc: u32,
-    track: Arc<TrackLocalStaticRTP>,
+    out: Out,
     mut rx: broadcast::Receiver<Arc<Packet>>,
 ) {
     loop {
@@ -1279,7 +1448,7 @@ async fn forward_audio(
             Err(broadcast::error::RecvError::Closed) => break,
         };
         if leg.connected.load(Ordering::Relaxed) {
-            write(&sfu.stats, &track, for_viewer(&p, ssrc, OPUS_PT)).await;
+            write(&sfu.stats, &out, for_viewer(&p, ssrc, OPUS_PT)).await;
         }
     }
 }
@@ -1346,7 +1515,7 @@ impl Follow {
 /// Copies a video slot's packets to one viewer's track: the layer her link carries (see
 /// `domain::simulcast`), switching only at the new layer's keyframe. While she moves it listens to
 /// two layers (the one she gets and the one she goes to), otherwise to one.
-async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32, track: Arc<TrackLocalStaticRTP>) {
+async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32, out: Out) {
     let slot = sfu.slot(id);
     let mut f = Follow::default();
     let mut check = layer_check();
@@ -1399,14 +1568,14 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
                 link.forwarding(Instant::now(), Some(layer));
             }
         }
-        let mut out = for_viewer(&p, ssrc, VP8_PT);
+        let mut packet = for_viewer(&p, ssrc, VP8_PT);
         match id {
-            SlotId::ScreenVideo if !f.temporal.admit(&mut out, p.header.ssrc, key) => continue,
+            SlotId::ScreenVideo if !f.temporal.admit(&mut packet, p.header.ssrc, key) => continue,
             SlotId::CameraVideo => leg.camera_forwarded_ms.store(sfu.now_ms(), Ordering::Relaxed),
             _ => {}
         }
-        f.rewriter.rewrite_from(p.header.ssrc, &mut out, 3000, 90);
-        write(&sfu.stats, &track, out).await;
+        f.rewriter.rewrite_from(p.header.ssrc, &mut packet, 3000, 90);
+        write(&sfu.stats, &out, packet).await;
     }
 }
 
@@ -1552,25 +1721,48 @@ fn starts_keyframe(p: &Packet) -> bool {
     mediafile::vp8::starts_keyframe(&p.payload)
 }
 
+/// Her feedback on a track of a leg with a connection of its own (see `heard`).
+async fn feedback(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, track: Arc<TrackLocalStaticRTP>) {
+    while let Some(ev) = track.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = ev {
+            heard(&sfu, &leg, id, &packets);
+        }
+    }
+}
+
+/// A viewer leg in a media loop: its state goes to the leg's watcher, her feedback is heard at once.
+struct LoopOwner {
+    sfu: Arc<Sfu>,
+    leg: Arc<ViewerLeg>,
+    events: mpsc::UnboundedSender<HandlerEvent>,
+}
+
+impl mux::Owner for LoopOwner {
+    fn state(&mut self, state: RTCPeerConnectionState) {
+        let _ = self.events.send(HandlerEvent::State(state));
+    }
+
+    fn rtcp(&mut self, track: usize, packets: Vec<Box<dyn rtc::rtcp::Packet>>) {
+        if let Some(id) = SLOTS.get(track) {
+            heard(&self.sfu, &self.leg, *id, &packets);
+        }
+    }
+}
+
 /// What her browser says about what she receives: keyframe requests (passed on for the layer she
 /// gets, paced by the slot so a room full of viewers asking at once makes one request) and receiver
 /// reports (her link's loss, which sets her layer).
-async fn feedback(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, track: Arc<TrackLocalStaticRTP>) {
-    while let Some(ev) = track.poll().await {
-        let TrackLocalEvent::OnRtcpPacket(packets) = ev else {
-            continue;
-        };
-        for p in &packets {
-            if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
-                leg.report(rr, sfu.now_ms());
-            } else if let Some(cc) = p.as_any().downcast_ref::<TransportLayerCc>() {
-                let (lost, received) = arrivals(cc);
-                leg.transport_feedback(lost, received, sfu.now_ms());
-            } else if id.is_video() && is_keyframe_request(p.as_ref()) && sfu.viewer_request_due(id) {
-                let layer = leg.layer[id as usize].load(Ordering::Relaxed);
-                if layer != NO_LAYER {
-                    sfu.request_layer_keyframe(id, usize::from(layer));
-                }
+fn heard(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, packets: &[Box<dyn rtc::rtcp::Packet>]) {
+    for p in packets {
+        if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
+            leg.report(rr, sfu.now_ms());
+        } else if let Some(cc) = p.as_any().downcast_ref::<TransportLayerCc>() {
+            let (lost, received) = arrivals(cc);
+            leg.transport_feedback(lost, received, sfu.now_ms());
+        } else if id.is_video() && is_keyframe_request(p.as_ref()) && sfu.viewer_request_due(id) {
+            let layer = leg.layer[id as usize].load(Ordering::Relaxed);
+            if layer != NO_LAYER {
+                sfu.request_layer_keyframe(id, usize::from(layer));
             }
         }
     }
@@ -1612,11 +1804,21 @@ fn for_viewer(p: &Packet, ssrc: u32, pt: u8) -> Packet {
     out
 }
 
-async fn write(stats: &Stats, track: &TrackLocalStaticRTP, p: Packet) {
-    match tokio::time::timeout(Duration::from_millis(500), track.write_rtp(p)).await {
-        Ok(Ok(())) => stats.packets_out.fetch_add(1, Ordering::Relaxed),
-        _ => stats.write_errors.fetch_add(1, Ordering::Relaxed),
+/// Where a viewer's forwarder writes a track's packets: her connection's track, or her connection's
+/// track in a media loop.
+enum Out {
+    Track(Arc<TrackLocalStaticRTP>),
+    Loop(mux::Writer),
+}
+
+/// Writes a packet, waiting at most half a second for room in the connection's queue.
+async fn write(stats: &Stats, out: &Out, p: Packet) {
+    let sent = match out {
+        Out::Track(track) => matches!(tokio::time::timeout(WRITE_WAIT, track.write_rtp(p)).await, Ok(Ok(()))),
+        Out::Loop(writer) => writer.write(p, WRITE_WAIT).await,
     };
+    let counter = if sent { &stats.packets_out } else { &stats.write_errors };
+    counter.fetch_add(1, Ordering::Relaxed);
 }
 
 #[cfg(test)]
