@@ -12,10 +12,11 @@
 //! Demultiplexing: a datagram from an address a connection owns goes to it. A STUN request from an
 //! address nobody owns goes to the connection whose ICE username fragment it names; that connection
 //! owns the address once it has answered the request with a success (the core answers only a request
-//! signed with its ICE password, which only her page received). A connection also owns, tentatively,
-//! an address nobody owns that it sends its own connectivity checks to (the answers come back from
-//! there). An address another connection heard from within `STALE` is never taken from it, and a
-//! connection owns at most `ADDRS` addresses. Anything else is dropped.
+//! signed with its ICE password, which only her page received): the address is confirmed. A connection
+//! also owns, tentatively, an address nobody owns that it sends its own connectivity checks to (the
+//! answers come back from there); a tentative address goes to whoever proves it. A confirmed address
+//! its owner was heard from within `STALE` is never taken from it, and a connection owns at most
+//! `ADDRS` addresses (tentative ones go first). Anything else is dropped.
 //!
 //! Bounded like the rest of the viewer path: the packet channel holds `PACKETS` packets; a forwarder
 //! whose packet does not fit waits (and, behind, lags and resyncs at a keyframe like any slow
@@ -54,8 +55,9 @@ const IDLE: Duration = Duration::from_secs(1);
 /// How long an address stays its connection's after she was last heard from it (ICE fails after 6 s
 /// of silence): a spoofed request can not take a live viewer's address.
 const STALE: Duration = Duration::from_secs(8);
-/// The most addresses a connection owns (her candidates, a network change); the oldest goes first.
-const ADDRS: usize = 8;
+/// The most addresses a connection owns: more than the candidates of her answer it checks (`CANDIDATES`),
+/// so the one she answers from is not pushed out by them.
+const ADDRS: usize = 24;
 /// Datagrams larger than this are not sent in a GSO run (a segment over the path's MTU fails the run).
 const GSO_SEGMENT: usize = 1400;
 /// A GSO send's most bytes (an IP packet's limit, with room for the headers).
@@ -263,8 +265,8 @@ impl Drop for Conn {
 struct Loop {
     local: SocketAddr,
     conns: HashMap<u64, Conn, BuildHasherDefault<Numbered>>,
-    /// Who owns an address, and when she was last heard from it.
-    by_addr: HashMap<SocketAddr, (u64, Instant)>,
+    /// Who owns an address, and when she was last heard from it (None: tentative, not heard yet).
+    by_addr: HashMap<SocketAddr, (u64, Option<Instant>)>,
     by_ufrag: HashMap<String, u64>,
     /// Deadlines; an entry no longer matching its connection's `deadline` is stale and skipped.
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
@@ -434,8 +436,8 @@ impl Out {
             if !self.transmit(to, run, size).await && run.len() > 1 {
                 // The kernel refused the run (a driver without GSO: quinn-udp then stops asking for
                 // it): they go one by one, none is lost.
-                for (_, d) in run {
-                    self.transmit(to, std::slice::from_ref(&(to, d.clone())), d.len()).await;
+                for k in 0..run.len() {
+                    self.transmit(to, &run[k..=k], run[k].1.len()).await;
                 }
             }
             i = j;
@@ -535,13 +537,17 @@ impl Loop {
         let owner = self.by_addr.get_mut(&from);
         let id = match (named, owner) {
             (Some(named), Some((id, heard))) if named != *id => {
-                if now.duration_since(*heard) < STALE {
+                if heard.is_some_and(|h| now.duration_since(h) < STALE) {
                     return; // a live viewer's address: not to be taken
                 }
                 named
             }
             (_, Some((id, heard))) => {
-                *heard = now;
+                // Only a confirmed owner counts as heard: what comes to a tentative one may be another
+                // viewer's answers to her own checks, which must not keep her out.
+                if heard.is_some() {
+                    *heard = Some(now);
+                }
                 *id
             }
             (Some(named), None) => named,
@@ -564,9 +570,23 @@ impl Loop {
         self.dirty.push(id);
     }
 
-    /// `addr` is `id`'s from now on (at most `ADDRS` per connection: its oldest goes), heard from at
-    /// `heard`.
-    fn own(&mut self, addr: SocketAddr, id: u64, heard: Instant) {
+    /// A connection sent a STUN message to an address it does not own: a success answering a signed
+    /// request from there (`answered`), or its own check. See the module's comment.
+    fn claim(&mut self, id: u64, to: SocketAddr, answered: bool, now: Instant) {
+        let take = match self.by_addr.get(&to) {
+            None => true,
+            // Confirmed (again), never made tentative by a check sent in the same breath.
+            Some((owner, _)) if *owner == id => answered,
+            Some((_, heard)) => answered && heard.is_none_or(|h| now.duration_since(h) >= STALE),
+        };
+        if take {
+            self.own(to, id, answered.then_some(now));
+        }
+    }
+
+    /// `addr` is `id`'s from now on, confirmed when `heard`. A connection owns at most `ADDRS`: past
+    /// that, a tentative address goes first (the oldest), else the one heard from longest ago.
+    fn own(&mut self, addr: SocketAddr, id: u64, heard: Option<Instant>) {
         if let Some((old, _)) = self.by_addr.insert(addr, (id, heard))
             && old != id
             && let Some(c) = self.conns.get_mut(&old)
@@ -579,7 +599,11 @@ impl Loop {
         }
         c.addrs.push(addr);
         if c.addrs.len() > ADDRS {
-            let gone = c.addrs.remove(0);
+            let by_addr = &self.by_addr;
+            let oldest = (0..c.addrs.len())
+                .min_by_key(|k| by_addr.get(&c.addrs[*k]).and_then(|(_, heard)| *heard))
+                .unwrap_or(0);
+            let gone = c.addrs.remove(oldest);
             if self.by_addr.get(&gone).is_some_and(|(owner, _)| *owner == id) {
                 self.by_addr.remove(&gone);
             }
@@ -617,16 +641,6 @@ impl Loop {
     /// Takes what the connections touched in this pass produced: datagrams to send, state changes
     /// and RTCP for their owners, their next deadlines.
     fn flush(&mut self) {
-        let mut sending = std::mem::take(&mut self.sending);
-        sending.sort_unstable();
-        sending.dedup();
-        for id in sending.drain(..) {
-            let Some(c) = self.conns.get_mut(&id) else { continue };
-            while let Some(d) = c.pc.poll_write() {
-                self.out.push((d.transport.peer_addr, d.message));
-            }
-        }
-        self.sending = sending;
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
@@ -669,26 +683,21 @@ impl Loop {
                 }
             }
             for (to, answered) in claims {
-                // It answered a signed request from there: hers, unless another was heard from it
-                // lately (`datagram` would not have let the request through then either). Its own
-                // checks: only where nobody is.
-                let free = match self.by_addr.get(&to) {
-                    None => true,
-                    Some((owner, heard)) => *owner == id || (answered && now.duration_since(*heard) >= STALE),
-                };
-                if free {
-                    // Where it only sent checks, nobody was heard yet: whoever answers from there
-                    // later may have it (see above).
-                    let heard = if answered {
-                        now
-                    } else {
-                        now.checked_sub(STALE).unwrap_or(now)
-                    };
-                    self.own(to, id, heard);
-                }
+                self.claim(id, to, answered, now);
             }
         }
         self.dirty = dirty;
+        // After the others: a connection in both has had its datagrams taken above, with its claims.
+        let mut sending = std::mem::take(&mut self.sending);
+        sending.sort_unstable();
+        sending.dedup();
+        for id in sending.drain(..) {
+            let Some(c) = self.conns.get_mut(&id) else { continue };
+            while let Some(d) = c.pc.poll_write() {
+                self.out.push((d.transport.peer_addr, d.message));
+            }
+        }
+        self.sending = sending;
     }
 }
 
@@ -865,6 +874,129 @@ mod tests {
         indication[0..2].copy_from_slice(&0x0011u16.to_be_bytes());
         assert!(matches!(stun_class(&indication), Some(StunClass::Other)));
         assert!(stun_class(&[0x80; 40]).is_none());
+    }
+
+    struct Nobody;
+
+    impl Owner for Nobody {
+        fn state(&mut self, _: RTCPeerConnectionState) {}
+        fn rtcp(&mut self, _: usize, _: Vec<Box<dyn rtc::rtcp::Packet>>) {}
+    }
+
+    /// A loop without a socket, with connections 1 and 2 (ufrags "one", "two").
+    fn two_viewers() -> Loop {
+        let mut l = Loop {
+            local: "127.0.0.1:5000".parse().unwrap(),
+            conns: HashMap::default(),
+            by_addr: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            timers: BinaryHeap::new(),
+            dirty: Vec::new(),
+            sending: Vec::new(),
+            out: Vec::new(),
+        };
+        for (id, ufrag) in [(1, "one"), (2, "two")] {
+            let pc = rtc::peer_connection::RTCPeerConnectionBuilder::new()
+                .build(Instant::now())
+                .unwrap();
+            l.by_ufrag.insert(ufrag.to_owned(), id);
+            l.conns.insert(
+                id,
+                Conn {
+                    pc,
+                    senders: Vec::new(),
+                    track_ids: Vec::new(),
+                    ufrag: ufrag.to_owned(),
+                    owner: Box::new(Nobody),
+                    addrs: Vec::new(),
+                    sent_any: false,
+                    deadline: None,
+                },
+            );
+        }
+        l
+    }
+
+    fn owner(l: &Loop, a: SocketAddr) -> Option<u64> {
+        l.by_addr.get(&a).map(|(id, _)| *id)
+    }
+
+    /// Which connection a datagram went to (none: dropped).
+    fn routed(l: &mut Loop, d: &[u8], from: SocketAddr, now: Instant) -> Option<u64> {
+        l.dirty.clear();
+        l.datagram(d, from, now);
+        l.dirty.first().copied()
+    }
+
+    #[test]
+    fn an_address_goes_to_whoever_proves_it_and_stays_with_a_live_owner() {
+        let mut l = two_viewers();
+        let x: SocketAddr = "10.0.0.9:4000".parse().unwrap();
+        let t = Instant::now();
+        // Nobody owns it: a request naming two goes to two, which owns it only once it answers.
+        assert_eq!(routed(&mut l, &binding_request("two:b"), x, t), Some(2));
+        assert_eq!(owner(&l, x), None);
+        l.claim(2, x, true, t);
+        assert_eq!(owner(&l, x), Some(2));
+        // Media from there is hers; a request naming one from her live address is not let through,
+        // and one's answer (were it sent) would not take it.
+        let rtp = [0x80u8; 40];
+        assert_eq!(routed(&mut l, &rtp, x, t + Duration::from_secs(1)), Some(2));
+        assert_eq!(
+            routed(&mut l, &binding_request("one:b"), x, t + Duration::from_secs(2)),
+            None
+        );
+        l.claim(1, x, true, t + Duration::from_secs(2));
+        assert_eq!(owner(&l, x), Some(2));
+        // Silent for longer than STALE (her leg is failing): a new viewer behind the same NAT port may
+        // have it.
+        let later = t + Duration::from_secs(1) + STALE;
+        assert_eq!(routed(&mut l, &binding_request("one:b"), x, later), Some(1));
+        l.claim(1, x, true, later);
+        assert_eq!(owner(&l, x), Some(1));
+        assert!(!l.conns[&2].addrs.contains(&x));
+    }
+
+    #[test]
+    fn a_tentative_address_never_keeps_its_real_viewer_out() {
+        let mut l = two_viewers();
+        let x: SocketAddr = "10.0.0.9:4000".parse().unwrap();
+        let t = Instant::now();
+        // One checks x (her answer listed it): tentatively one's. Two's answers to its own checks
+        // arrive from x and go to one, without making one's hold on it live.
+        l.claim(1, x, false, t);
+        assert_eq!(owner(&l, x), Some(1));
+        let mut answer = binding_request("x:y");
+        answer[0..2].copy_from_slice(&0x0101u16.to_be_bytes());
+        assert_eq!(routed(&mut l, &answer, x, t), Some(1));
+        // Two's signed request goes through at once, and her answer makes x hers.
+        assert_eq!(routed(&mut l, &binding_request("two:b"), x, t), Some(2));
+        l.claim(2, x, true, t);
+        assert_eq!(owner(&l, x), Some(2));
+        // A check sent in the same breath as her answer does not make it tentative again.
+        l.claim(2, x, false, t);
+        assert!(l.by_addr[&x].1.is_some());
+        // Nor does one's own check take it.
+        l.claim(1, x, false, t);
+        assert_eq!(owner(&l, x), Some(2));
+    }
+
+    #[test]
+    fn the_checked_candidates_do_not_push_out_the_address_she_uses() {
+        let mut l = two_viewers();
+        let t = Instant::now();
+        let p: SocketAddr = "10.0.0.9:4000".parse().unwrap();
+        l.claim(1, p, true, t);
+        for port in 0..(ADDRS as u16 + 10) {
+            l.claim(1, SocketAddr::from(([10, 0, 1, 1], 5000 + port)), false, t);
+        }
+        assert_eq!(owner(&l, p), Some(1));
+        assert_eq!(l.conns[&1].addrs.len(), ADDRS);
+        assert_eq!(l.by_addr.len(), ADDRS);
+        // Closing it frees all it owned.
+        l.control(Control::Close(1));
+        assert!(l.by_addr.is_empty());
+        assert!(!l.by_ufrag.contains_key("one"));
     }
 
     #[test]

@@ -438,6 +438,8 @@ pub struct Sfu {
 pub struct ViewerLoops {
     loops: tokio::sync::OnceCell<Vec<Mux>>,
     next: AtomicUsize,
+    /// Whether a loop that ended has been logged (once is enough).
+    reported: AtomicBool,
 }
 
 /// What a leg reports to its owner after it is open.
@@ -799,9 +801,15 @@ impl Sfu {
         // In turn, skipping a loop that ended (a panic in it): its viewers lost their media and come
         // back on a new leg elsewhere; with none left, legs get connections of their own.
         let start = self.loops.next.fetch_add(1, Ordering::Relaxed);
-        Ok((0..loops.len())
+        let alive = (0..loops.len())
             .map(|k| &loops[(start + k) % loops.len()])
-            .find(|m| m.alive()))
+            .find(|m| m.alive());
+        if loops.iter().any(|m| !m.alive()) && !self.loops.reported.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                "a viewer media loop has ended: its viewers were given new legs, new ones go to the others"
+            );
+        }
+        Ok(alive)
     }
 
     /// Binds the media loops' sockets: the first free ports of the range, or ones the system picks.
@@ -1271,6 +1279,9 @@ async fn watch_viewer(
             return;
         }
     }
+    // Its connection went without a word (a media loop that ended before taking it in): gone too.
+    leg.connected.store(false, Ordering::Relaxed);
+    let _ = out.send(LegEvent::Gone);
 }
 
 /// The events that came during the offer, then the connection's.
