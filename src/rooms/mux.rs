@@ -285,16 +285,7 @@ async fn run(
     mut control: mpsc::UnboundedReceiver<Control>,
     mut packets: mpsc::Receiver<Rtp>,
 ) {
-    let mut l = Loop {
-        local,
-        conns: HashMap::default(),
-        by_addr: HashMap::new(),
-        by_ufrag: HashMap::new(),
-        timers: BinaryHeap::new(),
-        dirty: Vec::new(),
-        sending: Vec::new(),
-        out: Vec::new(),
-    };
+    let mut l = Loop::new(local);
     let mut armed = Instant::now() + IDLE;
     let timer = tokio::time::sleep_until(armed.into());
     tokio::pin!(timer);
@@ -447,6 +438,20 @@ impl Out {
 }
 
 impl Loop {
+    /// A loop answering on `local`, with no connections yet.
+    fn new(local: SocketAddr) -> Loop {
+        Loop {
+            local,
+            conns: HashMap::default(),
+            by_addr: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            timers: BinaryHeap::new(),
+            dirty: Vec::new(),
+            sending: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
     fn control(&mut self, c: Control) {
         match c {
             Control::Adopt(id, a) => {
@@ -885,16 +890,7 @@ mod tests {
 
     /// A loop without a socket, with connections 1 and 2 (ufrags "one", "two").
     fn two_viewers() -> Loop {
-        let mut l = Loop {
-            local: "127.0.0.1:5000".parse().unwrap(),
-            conns: HashMap::default(),
-            by_addr: HashMap::new(),
-            by_ufrag: HashMap::new(),
-            timers: BinaryHeap::new(),
-            dirty: Vec::new(),
-            sending: Vec::new(),
-            out: Vec::new(),
-        };
+        let mut l = Loop::new("127.0.0.1:5000".parse().unwrap());
         for (id, ufrag) in [(1, "one"), (2, "two")] {
             let pc = rtc::peer_connection::RTCPeerConnectionBuilder::new()
                 .build(Instant::now())
