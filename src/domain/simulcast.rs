@@ -19,6 +19,12 @@
 //! feedback on the sound (several a second, see [`FeedbackLoss`]; negotiated for the sound only)
 //! then feeds the policy instead, once a second; a browser that does not send it is judged by the
 //! sound's receiver reports as before.
+//!
+//! Loss alone cannot tell a link a little too small for her layer from one too small for any: both
+//! went to the lowest layer first, and a link that could not carry even that froze her picture for
+//! the seconds it took to settle there and show loss again before she heard why. With each report
+//! the SFU also measures what got through (her camera's bytes, less the loss) against what the
+//! lowest layer carried meanwhile ([`DeliveredShare`]): well under it, she goes to sound only at once.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -37,6 +43,16 @@ const VERY_LOSSY: f32 = 0.25;
 const SWAMPED: f32 = 0.5;
 /// Loss below this is a clean report (a few lost packets happen on any link).
 const CLEAN: f32 = 0.02;
+/// What got through of her video, as a share of what the lowest layer carries (see
+/// `DeliveredShare`), below which even the lowest layer does not fit: from a higher layer she goes
+/// to sound only at once, instead of stopping at the lowest layer first, where her picture would
+/// stay frozen for the seconds it takes to settle and show loss again. Half, not one: the figure is
+/// uneven (keyframes, retransmissions, the time packets spend on the way), and a link carrying
+/// about the lowest layer takes the usual way through it.
+const NO_ROOM: f32 = 0.5;
+/// Loss above this says nothing of her link's size: nothing came for a moment (a tunnel, a cell
+/// handover), which the steps for heavy loss handle.
+const OUTAGE: f32 = 0.98;
 /// After stepping down, loss measured while the old layer's packets drain is not held against the
 /// new one. The old layer flows until the new one's keyframe, so loss is not counted at all until her
 /// forwarder has actually changed layer (`LinkPolicy::forwarding`), and for this long after.
@@ -119,8 +135,28 @@ impl LinkPolicy {
     /// A receiver report: `loss` is the fraction of packets lost since the previous one (0..=1).
     /// Returns the new quality when it changes.
     pub fn report(&mut self, now: Instant, loss: f32) -> Option<Quality> {
+        self.report_with_share(now, loss, None)
+    }
+
+    /// As `report`, with what got through of her video in the report's interval as a share of what
+    /// the lowest layer carried (`DeliveredShare`; None when not known).
+    pub fn report_with_share(&mut self, now: Instant, loss: f32, delivered: Option<f32>) -> Option<Quality> {
         if loss > LOSSY {
             self.clean_since = None;
+            // Too small a link for the lowest layer. What got through measures the link whichever
+            // layer was sent, so this waits for no move and no settling: it also ends a step down
+            // to the lowest layer that has not settled (the first report after a limit began
+            // covers a moment without it). Settled there, the lowest layer's own loss decides.
+            let settling = self.pending_down.is_some()
+                || self
+                    .settle_from
+                    .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN);
+            if (self.level > 0 || self.level == 0 && settling)
+                && loss <= OUTAGE
+                && delivered.is_some_and(|d| d < NO_ROOM)
+            {
+                return self.step_down_to(now, -1);
+            }
             if self
                 .pending_down
                 .is_some_and(|t| now.saturating_duration_since(t) >= MOVE_WAIT)
@@ -211,6 +247,77 @@ impl LinkPolicy {
 impl Default for LinkPolicy {
     fn default() -> Self {
         LinkPolicy::new()
+    }
+}
+
+/// What got through of her camera between two receiver reports, as a share of what the lowest layer
+/// the lecturer sends carried meanwhile: her link's size against the smallest picture, whichever
+/// layer she got. The bytes sent to her on the camera less her loss, against the bytes the lowest
+/// layer brought from the lecturer, all sampled as each report comes. The loss is the reports' own
+/// running counts (packets lost, highest sequence number received) over the same interval: a
+/// report's loss fraction covers only the time since her previous report, which can be a fraction
+/// of the interval.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveredShare {
+    last: Option<ShareSample>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ShareSample {
+    sent: u64,
+    lowest: usize,
+    lowest_bytes: u64,
+    highest: u32,
+    lost: u32,
+}
+
+/// An interval in which the lowest layer carried less than this says too little (browsers report
+/// several times a second, and a keyframe in a short interval would weigh too much): the next
+/// report measures from the same start. About half a second of a 180p layer.
+const SHARE_MIN_BYTES: u64 = 16_000;
+
+impl DeliveredShare {
+    pub fn new() -> DeliveredShare {
+        DeliveredShare::default()
+    }
+
+    /// A report on her camera came when `sent` bytes had been sent to her on it in all, and the
+    /// lowest layer being sent was `lowest` with this many bytes received in all (None: no layer is
+    /// being sent). `highest` and `lost` are the report's extended highest sequence number received
+    /// and cumulative packets lost. Returns the share since the last sample, when it says something.
+    pub fn at(&mut self, sent: u64, lowest: Option<(usize, u64)>, highest: u32, lost: u32) -> Option<f32> {
+        let Some((layer, bytes)) = lowest else {
+            self.last = None;
+            return None;
+        };
+        let now = ShareSample {
+            sent,
+            lowest: layer,
+            lowest_bytes: bytes,
+            highest,
+            lost,
+        };
+        let Some(before) = self
+            .last
+            .filter(|b| b.lowest == layer && b.lowest_bytes <= bytes && b.sent <= sent)
+        else {
+            // The first report, or the lowest layer changed: measured from here.
+            self.last = Some(now);
+            return None;
+        };
+        let carried = bytes - before.lowest_bytes;
+        if carried < SHARE_MIN_BYTES {
+            return None;
+        }
+        self.last = Some(now);
+        let expected = highest.wrapping_sub(before.highest);
+        // The count of packets lost is 24 bits wide in the report.
+        let lost = lost.wrapping_sub(before.lost) & 0x00FF_FFFF;
+        if expected == 0 || expected > 0x00FF_FFFF {
+            return None; // nothing new arrived, or she started counting again
+        }
+        let loss = (lost as f32 / expected as f32).min(1.0);
+        Some((1.0 - loss) * (sent - before.sent) as f32 / carried as f32)
     }
 }
 
@@ -382,6 +489,75 @@ mod tests {
         let up = feed(&mut p, t0, 10, 30, 0.0);
         assert_eq!(up.first(), Some(&(13, Quality::Video(0))));
         assert_eq!(p.quality(), Quality::Video(2));
+    }
+
+    #[test]
+    fn a_link_too_small_for_the_lowest_layer_goes_to_sound_only_at_once() {
+        let t0 = Instant::now();
+        // From the middle layer: a third of what the lowest carries got through.
+        let mut p = LinkPolicy::new();
+        assert_eq!(
+            p.report_with_share(at(t0, 0), 0.9, Some(0.33)),
+            Some(Quality::AudioOnly)
+        );
+        // From the top, loss as heavy but the link bigger than the lowest layer: the lowest layer.
+        let mut p = LinkPolicy::new();
+        feed(&mut p, t0, 0, 4, 0.0);
+        assert_eq!(p.quality(), Quality::Video(2));
+        assert_eq!(
+            p.report_with_share(at(t0, 4000), 0.9, Some(1.2)),
+            Some(Quality::Video(0))
+        );
+        // Nothing came at all for a moment: not a measure of her link, the lowest layer first.
+        let mut p = LinkPolicy::new();
+        assert_eq!(
+            p.report_with_share(at(t0, 0), 0.99, Some(0.01)),
+            Some(Quality::Video(0))
+        );
+        // Settled on the lowest layer, the rules for loss alone stand (sound only is the bigger step).
+        p.forwarding(at(t0, 300), Some(0));
+        assert_eq!(p.report_with_share(at(t0, 3000), 0.3, Some(0.7)), None);
+        // The report that stepped down to the lowest layer covered a moment without the limit; the
+        // next one, before settling there, shows the link too small: sound only then.
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report_with_share(at(t0, 0), 0.6, Some(4.0)), Some(Quality::Video(0)));
+        p.forwarding(at(t0, 100), Some(0));
+        assert_eq!(
+            p.report_with_share(at(t0, 1000), 0.86, Some(0.4)),
+            Some(Quality::AudioOnly)
+        );
+        // And a share means nothing on a clean report.
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report_with_share(at(t0, 0), 0.0, Some(0.1)), None);
+    }
+
+    #[test]
+    fn the_share_compares_what_got_through_with_the_lowest_layer_over_each_interval() {
+        let mut s = DeliveredShare::new();
+        // The first report only starts the measure.
+        assert_eq!(s.at(100_000, Some((0, 20_000)), 1_000, 5), None);
+        // A second later: 150 kB sent to her (1.2 Mbit/s), 96 of the 100 packets since lost; the
+        // lowest layer carried 18.75 kB.
+        let share = s.at(250_000, Some((0, 38_750)), 1_100, 101).unwrap();
+        assert!((share - 0.32).abs() < 0.001, "{share}");
+        // A report soon after says nothing, and the next one measures from the last: its loss too,
+        // from the reports' counts (half of 200 packets), whatever the last report alone lost.
+        assert_eq!(s.at(252_000, Some((0, 39_000)), 1_110, 111), None);
+        let share = s.at(288_000, Some((0, 57_750)), 1_300, 201).unwrap();
+        assert!((share - 1.0).abs() < 0.001, "{share}");
+        // Nothing new arrived: nothing to say.
+        assert_eq!(s.at(300_000, Some((0, 80_000)), 1_300, 201), None);
+        // The lost count is 24 bits wide and wraps.
+        let mut w = DeliveredShare::new();
+        w.at(0, Some((0, 0)), 10, 0x00FF_FFFF);
+        let share = w.at(10_000, Some((0, 20_000)), 110, 49).unwrap();
+        assert!((share - 0.25).abs() < 0.001, "{share}");
+        // The lowest layer changed (the lecturer stopped sending it): measured again from there.
+        assert_eq!(s.at(400_000, Some((1, 5_000_000)), 1_400, 201), None);
+        assert!(s.at(500_000, Some((1, 5_100_000)), 1_500, 201).is_some());
+        // No layer at all: nothing, and nothing carried over.
+        assert_eq!(s.at(600_000, None, 1_600, 201), None);
+        assert_eq!(s.at(700_000, Some((1, 5_200_000)), 1_700, 201), None);
     }
 
     #[test]

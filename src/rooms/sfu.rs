@@ -36,7 +36,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::mux::{self, Mux};
 use super::nack::{BoundedNackResponder, OnOverflow, is_keyframe_request};
 use super::temporal::TemporalFilter;
-use crate::domain::simulcast::{self, FeedbackLoss, LAYERS, LayerSwitch, LinkPolicy, Quality};
+use crate::domain::simulcast::{self, DeliveredShare, FeedbackLoss, LAYERS, LayerSwitch, LinkPolicy, Quality};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -328,6 +328,8 @@ struct Layer {
     rewriter: std::sync::Mutex<Rewriter>,
     /// When its last packet came (milliseconds since the SFU started; 0: none yet).
     last_packet_ms: AtomicU64,
+    /// Payload bytes received from the publisher (see `DeliveredShare`).
+    bytes: AtomicU64,
 }
 
 impl Layer {
@@ -338,6 +340,7 @@ impl Layer {
             keyframe_pending: AtomicBool::new(false),
             rewriter: std::sync::Mutex::new(Rewriter::default()),
             last_packet_ms: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
         }
     }
 }
@@ -400,6 +403,12 @@ impl Slot {
             out[i] = last != 0 && now_ms.saturating_sub(last) < LAYER_IDLE.as_millis() as u64;
         }
         out
+    }
+
+    /// The lowest layer being sent and the payload bytes it has carried (see `DeliveredShare`).
+    fn lowest_sending(&self, now_ms: u64) -> Option<(usize, u64)> {
+        let layer = self.sending(now_ms)[..self.layers.len()].iter().position(|s| *s)?;
+        Some((layer, self.layers[layer].bytes.load(Ordering::Relaxed)))
     }
 }
 
@@ -905,20 +914,7 @@ impl Sfu {
             .iter()
             .map(|id| (*id, self.next_ssrc.fetch_add(1, Ordering::Relaxed)))
             .collect();
-        let leg = Arc::new(ViewerLeg {
-            connected: AtomicBool::new(false),
-            audio_only: Arc::new(AtomicBool::new(audio_only)),
-            resync: Default::default(),
-            link: std::sync::Mutex::new(LinkPolicy::new()),
-            resumed_ms: Default::default(),
-            quality: AtomicI8::new(LinkPolicy::new().quality().code()),
-            layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
-            camera_forwarded_ms: AtomicU64::new(0),
-            feedback_loss: Default::default(),
-            feedback_ms: AtomicU64::new(0),
-            ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
-            events: out.clone(),
-        });
+        let leg = Arc::new(ViewerLeg::new(audio_only, &ssrcs, out.clone()));
         let on_overflow = self.on_retransmit_overflow(&leg, ssrcs.clone());
         let mut tasks: Vec<_> = Vec::new();
         let mut early = Vec::new();
@@ -1046,6 +1042,7 @@ impl Sfu {
         self.stats.packets_in.fetch_add(1, Ordering::Relaxed);
         let l = &slot.layers[layer];
         l.last_packet_ms.store(self.now_ms(), Ordering::Relaxed);
+        l.bytes.fetch_add(p.payload.len() as u64, Ordering::Relaxed);
         let Ok(mut r) = l.rewriter.lock() else { return };
         if slot.muted.load(Ordering::Relaxed) {
             // Unmuted, the numbering continues without a gap (a gap would read as loss).
@@ -1150,6 +1147,13 @@ struct ViewerLeg {
     /// When a camera packet last went to her (`Sfu::now_ms`): while she gets the camera her link is
     /// judged by it, else by the shared screen.
     camera_forwarded_ms: AtomicU64,
+    /// Payload bytes of the camera forwarded to her, and what got through of them against the lowest
+    /// layer, measured at each of her reports.
+    camera_bytes: AtomicU64,
+    delivered: std::sync::Mutex<DeliveredShare>,
+    /// Per slot: the highest sequence number her last counted report on it had received
+    /// (`NO_REPORT`: none yet), to tell a report on packets from one on none.
+    highest: [AtomicU64; 4],
     /// Loss from her browser's transport-wide feedback on the sound (see `viewer_media_engine`).
     feedback_loss: std::sync::Mutex<FeedbackLoss>,
     /// When that feedback last gave a loss figure (`Sfu::now_ms`; 0: never).
@@ -1160,6 +1164,8 @@ struct ViewerLeg {
 }
 
 const NO_LAYER: u8 = u8::MAX;
+/// No report on a slot yet (see `ViewerLeg::highest`).
+const NO_REPORT: u64 = u64::MAX;
 /// A report block's loss covers the time since the browser's previous block about the same stream.
 /// The first blocks after a video stream resumes (from audio only, or a new start) cover the pause
 /// and hold loss from before it, which says nothing about the link now: they are not counted.
@@ -1168,6 +1174,26 @@ const RESUMED: Duration = Duration::from_millis(1500);
 const FEEDBACK_FRESH: Duration = Duration::from_secs(3);
 
 impl ViewerLeg {
+    fn new(audio_only: bool, ssrcs: &[(SlotId, u32)], events: mpsc::UnboundedSender<LegEvent>) -> ViewerLeg {
+        ViewerLeg {
+            connected: AtomicBool::new(false),
+            audio_only: Arc::new(AtomicBool::new(audio_only)),
+            resync: Default::default(),
+            link: std::sync::Mutex::new(LinkPolicy::new()),
+            resumed_ms: Default::default(),
+            quality: AtomicI8::new(LinkPolicy::new().quality().code()),
+            layer: [AtomicU8::new(NO_LAYER), AtomicU8::new(NO_LAYER)],
+            camera_forwarded_ms: AtomicU64::new(0),
+            camera_bytes: AtomicU64::new(0),
+            delivered: Default::default(),
+            highest: std::array::from_fn(|_| AtomicU64::new(NO_REPORT)),
+            feedback_loss: Default::default(),
+            feedback_ms: AtomicU64::new(0),
+            ssrcs: ssrcs.iter().map(|(_, s)| *s).collect(),
+            events,
+        }
+    }
+
     /// The layer she should get in a video slot, given what is being sent: `Some(None)` for no
     /// video, `None` to keep what she has (nothing is being sent just now: a still screen, a short
     /// stall of the lecturer's uplink; she waits on the layer she had rather than for a keyframe).
@@ -1189,8 +1215,9 @@ impl ViewerLeg {
     /// feeds the policy: the camera while she gets it, the lecturer's sound while she gets sound
     /// only (unless transport-wide feedback on it speaks faster, see `transport_feedback`); and not
     /// the camera just after it resumed (see `RESUMED`). The screen share is always forwarded, so its
-    /// loss does not decide her camera's layer.
-    fn report(&self, rr: &ReceiverReport, now_ms: u64) {
+    /// loss does not decide her camera's layer. `lowest` is the camera's lowest layer being sent and
+    /// its bytes (`Slot::lowest_sending`): what got through of her camera is measured against it.
+    fn report(&self, rr: &ReceiverReport, now_ms: u64, lowest: Option<(usize, u64)>) {
         let judged: &[SlotId] = if self.quality.load(Ordering::Relaxed) < 0 {
             if self.feedback_fresh(now_ms) {
                 return;
@@ -1204,6 +1231,8 @@ impl ViewerLeg {
             &[SlotId::ScreenVideo]
         };
         let mut loss: Option<f32> = None;
+        // Her camera's block, for what got through of it (see `DeliveredShare`).
+        let mut camera = None;
         for b in &rr.reports {
             let Some(i) = self.ssrcs.iter().position(|s| *s == b.ssrc) else {
                 continue;
@@ -1215,12 +1244,26 @@ impl ViewerLeg {
             if resumed != 0 && now_ms.saturating_sub(resumed) < RESUMED.as_millis() as u64 {
                 continue;
             }
+            // A browser reports several times a second. Where almost nothing gets through (a link
+            // smaller than what is sent), most of its reports cover no packet at all, and they read
+            // as no loss: they say nothing, and counted as clean they kept undoing the lossy ones.
+            let seen = u64::from(b.last_sequence_number);
+            if self.highest[i].swap(seen, Ordering::Relaxed) == seen {
+                continue;
+            }
             let l = f32::from(b.fraction_lost) / 256.0;
             loss = Some(loss.map_or(l, |w| w.max(l)));
+            if i == SlotId::CameraVideo as usize {
+                camera = Some(b);
+            }
         }
-        if let Some(loss) = loss {
-            self.judge(loss);
-        }
+        let Some(loss) = loss else { return };
+        let share = camera.and_then(|b| {
+            let sent = self.camera_bytes.load(Ordering::Relaxed);
+            let mut d = self.delivered.lock().ok()?;
+            d.at(sent, lowest, b.last_sequence_number, b.total_lost)
+        });
+        self.judge(loss, share);
     }
 
     /// Transport-wide feedback from her browser (the sound's packets: `lost` of them missing,
@@ -1233,7 +1276,7 @@ impl ViewerLeg {
         let Some(loss) = loss else { return };
         self.feedback_ms.store(now_ms.max(1), Ordering::Relaxed);
         if self.quality.load(Ordering::Relaxed) < 0 {
-            self.judge(loss);
+            self.judge(loss, None);
         }
     }
 
@@ -1244,11 +1287,12 @@ impl ViewerLeg {
         at != 0 && now_ms.saturating_sub(at) < FEEDBACK_FRESH.as_millis() as u64
     }
 
-    /// Her link's loss, as one report to the policy; tells the room when sound only starts or ends.
-    fn judge(&self, loss: f32) {
+    /// Her link's loss (and what got through of her camera, when measured), as one report to the
+    /// policy; tells the room when sound only starts or ends.
+    fn judge(&self, loss: f32, share: Option<f32>) {
         let Ok(mut link) = self.link.lock() else { return };
         let before = link.quality();
-        let Some(after) = link.report(Instant::now(), loss) else {
+        let Some(after) = link.report_with_share(Instant::now(), loss, share) else {
             return;
         };
         // A step down waits for her camera forwarder to move (`forward_video` says when it does),
@@ -1582,7 +1626,11 @@ async fn forward_video(sfu: Arc<Sfu>, leg: Arc<ViewerLeg>, id: SlotId, ssrc: u32
         let mut packet = for_viewer(&p, ssrc, VP8_PT);
         match id {
             SlotId::ScreenVideo if !f.temporal.admit(&mut packet, p.header.ssrc, key) => continue,
-            SlotId::CameraVideo => leg.camera_forwarded_ms.store(sfu.now_ms(), Ordering::Relaxed),
+            SlotId::CameraVideo => {
+                leg.camera_forwarded_ms.store(sfu.now_ms(), Ordering::Relaxed);
+                leg.camera_bytes
+                    .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+            }
             _ => {}
         }
         f.rewriter.rewrite_from(p.header.ssrc, &mut packet, 3000, 90);
@@ -1766,7 +1814,8 @@ impl mux::Owner for LoopOwner {
 fn heard(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, packets: &[Box<dyn rtc::rtcp::Packet>]) {
     for p in packets {
         if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
-            leg.report(rr, sfu.now_ms());
+            let now_ms = sfu.now_ms();
+            leg.report(rr, now_ms, sfu.slot(SlotId::CameraVideo).lowest_sending(now_ms));
         } else if let Some(cc) = p.as_any().downcast_ref::<TransportLayerCc>() {
             let (lost, received) = arrivals(cc);
             leg.transport_feedback(lost, received, sfu.now_ms());
@@ -1892,6 +1941,34 @@ mod tests {
         let wire = cc.marshal().unwrap();
         let back = TransportLayerCc::unmarshal(&mut wire.as_ref()).unwrap();
         assert_eq!(arrivals(&back), (5, 27));
+    }
+
+    #[test]
+    fn a_report_on_no_new_packet_is_not_taken_for_a_clean_one() {
+        use rtc::rtcp::reception_report::ReceptionReport;
+        let ssrcs: Vec<(SlotId, u32)> = SLOTS.iter().map(|id| (*id, 100 + *id as u32)).collect();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let leg = ViewerLeg::new(false, &ssrcs, tx);
+        let now_ms = 10_000;
+        leg.camera_forwarded_ms.store(now_ms, Ordering::Relaxed);
+        let camera = |fraction_lost: u8, highest: u32| ReceiverReport {
+            ssrc: 1,
+            reports: vec![ReceptionReport {
+                ssrc: 100 + SlotId::CameraVideo as u32,
+                fraction_lost,
+                last_sequence_number: highest,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(leg.quality.load(Ordering::Relaxed), 1);
+        // Lossy, then a report on nothing new (no loss to see where nothing came), then lossy again:
+        // two lossy reports in a row, a step down.
+        leg.report(&camera(40, 1_000), now_ms, None);
+        leg.report(&camera(0, 1_000), now_ms, None);
+        assert_eq!(leg.quality.load(Ordering::Relaxed), 1);
+        leg.report(&camera(40, 1_100), now_ms, None);
+        assert_eq!(leg.quality.load(Ordering::Relaxed), 0);
     }
 
     #[test]

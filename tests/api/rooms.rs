@@ -12,7 +12,7 @@ use quorum::services::sessions::{Invitees, SessionInput};
 use serde_json::json;
 use testkit::room_client::{Publisher, Signal, Viewer};
 
-use crate::helpers::{Page, SessionForm, TestApp, location, make_person, make_street, spawn_app};
+use crate::helpers::{Page, SessionForm, TestApp, location, make_person, make_street, spawn_app, spawn_app_with};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -78,18 +78,57 @@ pub(crate) async fn cast(app: &TestApp) -> Cast {
 
 /// A chair enters the room and asks for the lecture's media; returns her signaling and her viewer.
 async fn watch(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer) {
+    let (s, viewer, _) = watch_on(app, session, token).await;
+    (s, viewer)
+}
+
+/// As `watch`, with the UDP port the server offered her media on.
+async fn watch_on(app: &TestApp, session: i64, token: &str) -> (Signal, Viewer, u16) {
     let mut s = app.join_room(session, token).await;
     s.send(json!({"type": "subscribe"}));
     let offer = s.offer("view").await.unwrap();
+    let port = candidate_port(&offer).expect("the offer has a host candidate");
     let (viewer, answer) = Viewer::answer(offer, LOOPBACK).await.unwrap();
     s.send(json!({"type": "answer", "leg": "view", "sdp": answer}));
-    (s, viewer)
+    (s, viewer, port)
+}
+
+/// The port of an offer's first candidate (`a=candidate:… <address> <port> typ host`).
+fn candidate_port(sdp: &str) -> Option<u16> {
+    let line = sdp.lines().find(|l| l.starts_with("a=candidate:"))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let typ = words.iter().position(|w| *w == "typ")?;
+    words.get(typ.checked_sub(1)?)?.parse().ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_fast() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let ports = lecture_to_three_viewers(&app).await;
+    // Their media share the node's media loops (as many as media threads, fewer than three viewers).
+    let mut distinct = ports.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(distinct.len() < ports.len(), "viewers' ports {ports:?}");
+}
+
+/// `rooms.viewer_sockets = 0` (and a wildcard `bind_ip`) gives each viewer a connection of her own, as
+/// before the media loops: the fallback must still carry the lecture.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_media_loop_each_viewer_gets_a_port_of_her_own_and_the_lecture() {
+    let app = spawn_app_with(|s| s.rooms.viewer_sockets = Some(0)).await;
+    let ports = lecture_to_three_viewers(&app).await;
+    let mut distinct = ports.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ports.len(), "viewers' ports {ports:?}");
+}
+
+/// A lecturer publishes to three chairs, who all get her media intact; one leaves and comes back and
+/// decodes again within about a second; attendance shows her two visits. Returns the ports the server
+/// offered the three viewers' media on.
+async fn lecture_to_three_viewers(app: &TestApp) -> Vec<u16> {
+    let c = cast(app).await;
     let mut moderator = app.join_room(c.session, &c.official).await;
     moderator.send(json!({"type": "start"}));
     let status = moderator.expect("status", Duration::from_secs(5)).await.unwrap();
@@ -103,8 +142,11 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
     publisher.start(1500);
 
     let mut viewers = Vec::new();
+    let mut ports = Vec::new();
     for (_, t) in &c.chairs {
-        viewers.push(watch(&app, c.session, t).await);
+        let (s, v, port) = watch_on(app, c.session, t).await;
+        viewers.push((s, v));
+        ports.push(port);
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
     for (i, (_, v)) in viewers.iter().enumerate() {
@@ -131,7 +173,7 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
     viewer.close().await;
     drop(signal);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_back, viewer) = watch(&app, c.session, &c.chairs[1].1).await;
+    let (_back, viewer) = watch(app, c.session, &c.chairs[1].1).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let first_key = viewer.stats.first_keyframe_us.load(Ordering::Relaxed);
     assert!(
@@ -158,6 +200,7 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
     for (_, v) in viewers {
         v.close().await;
     }
+    ports
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

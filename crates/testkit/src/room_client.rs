@@ -193,18 +193,19 @@ fn mark_keyframe_requests(msg: &mut TaggedPacket) -> bool {
     true
 }
 
-/// A lossy link in front of a viewer: drops some of every ten incoming camera packets of the layers
+/// A lossy link in front of a viewer: drops a share of the incoming camera packets of the layers
 /// from a given one up, chosen by sequence number so a retransmission is lost as its original was
 /// and the loss her receiver reports stays what the link does (as on a link too narrow for those
-/// layers). The shared screen passes. `loss`: tenths lost (low byte) and the lowest layer losing
-/// them (the next byte).
+/// layers). Spread evenly: of any hundred packets in a row, as many as the share says (the sequence
+/// number times 37, a number prime to 100, goes round the hundred in steps). The shared screen
+/// passes. `loss`: percent lost (low byte) and the lowest layer losing them (the next byte).
 fn lossy_link(loss: Arc<AtomicU64>) -> impl FnMut(&mut TaggedPacket) -> bool + Send + Sync + 'static {
     move |msg| {
         let loss = loss.load(Ordering::Relaxed);
-        let (tenths, from_layer) = (loss & 0xFF, (loss >> 8) as u8);
+        let (percent, from_layer) = (loss & 0xFF, (loss >> 8) as u8);
         !(matches!(&msg.message.packet, IPacket::Rtp(p)
             if p.header.payload_type == 96
-                && u64::from(p.header.sequence_number % 10) < tenths
+                && u64::from(p.header.sequence_number % 100) * 37 % 100 < percent
                 && mediafile::vp8::payload(&p.payload)
                     .is_some_and(|(_, data)| data.get(17).is_some_and(|l| (from_layer..=2).contains(l)))))
     }
@@ -875,7 +876,7 @@ pub struct Viewer {
     /// The camera and the sound.
     pub stats: Arc<ViewerStats>,
     pub screen: Arc<ScreenStats>,
-    /// Tenths of her video lost on her link (see `answer_lossy`).
+    /// Percent of her video lost on her link (see `answer_lossy`).
     loss: Arc<AtomicU64>,
 }
 
@@ -897,8 +898,13 @@ impl Viewer {
     /// Loses `tenths` of every ten packets of the camera's layers from `from_layer` up (0 lowest):
     /// a link that carries the layers below and not those.
     pub fn set_layer_loss(&self, tenths: u64, from_layer: u8) {
+        self.set_layer_loss_percent(tenths.min(10) * 10, from_layer);
+    }
+
+    /// As `set_layer_loss`, in percent.
+    pub fn set_layer_loss_percent(&self, percent: u64, from_layer: u8) {
         self.loss
-            .store(tenths.min(10) | u64::from(from_layer) << 8, Ordering::Relaxed);
+            .store(percent.min(100) | u64::from(from_layer) << 8, Ordering::Relaxed);
     }
 
     async fn open(offer: String, bind: IpAddr, lossy: bool) -> Result<(Viewer, String), BoxError> {
