@@ -101,6 +101,8 @@ pub struct LinkPolicy {
     level: i8,
     /// Consecutive lossy reports at this level.
     lossy: u8,
+    /// Consecutive reports whose share of the lowest layer was too small (`NO_ROOM`).
+    no_room: u8,
     /// Since when every report has been clean (None: the last one was not).
     clean_since: Option<Instant>,
     up_wait: Duration,
@@ -119,6 +121,7 @@ impl LinkPolicy {
         LinkPolicy {
             level: 1,
             lossy: 0,
+            no_room: 0,
             clean_since: None,
             up_wait: UP_WAIT,
             last_up: None,
@@ -141,8 +144,22 @@ impl LinkPolicy {
     /// As `report`, with what got through of her video in the report's interval as a share of what
     /// the lowest layer carried (`DeliveredShare`; None when not known).
     pub fn report_with_share(&mut self, now: Instant, loss: f32, delivered: Option<f32>) -> Option<Quality> {
+        // Two readings of too little room in a row: one alone may be the report after a moment
+        // with nothing at all (a tunnel, a handover), which covers the gap.
+        let no_room = loss > LOSSY && loss <= OUTAGE && delivered.is_some_and(|d| d < NO_ROOM);
+        if no_room {
+            self.no_room = self.no_room.saturating_add(1);
+        } else if delivered.is_some() || loss <= LOSSY {
+            self.no_room = 0;
+        }
         if loss > LOSSY {
             self.clean_since = None;
+            if self
+                .pending_down
+                .is_some_and(|t| now.saturating_duration_since(t) >= MOVE_WAIT)
+            {
+                self.pending_down = None;
+            }
             // Too small a link for the lowest layer. What got through measures the link whichever
             // layer was sent, so this waits for no move and no settling: it also ends a step down
             // to the lowest layer that has not settled (the first report after a limit began
@@ -151,17 +168,9 @@ impl LinkPolicy {
                 || self
                     .settle_from
                     .is_some_and(|t| now.saturating_duration_since(t) < SETTLE_AFTER_DOWN);
-            if (self.level > 0 || self.level == 0 && settling)
-                && loss <= OUTAGE
-                && delivered.is_some_and(|d| d < NO_ROOM)
-            {
+            if (self.level > 0 || self.level == 0 && settling) && self.no_room >= 2 {
+                self.no_room = 0;
                 return self.step_down_to(now, -1);
-            }
-            if self
-                .pending_down
-                .is_some_and(|t| now.saturating_duration_since(t) >= MOVE_WAIT)
-            {
-                self.pending_down = None;
             }
             if self.pending_down.is_some()
                 || self
@@ -264,6 +273,7 @@ pub struct DeliveredShare {
 
 #[derive(Debug, Clone, Copy)]
 struct ShareSample {
+    at: Instant,
     sent: u64,
     lowest: usize,
     lowest_bytes: u64,
@@ -273,50 +283,66 @@ struct ShareSample {
 
 /// An interval in which the lowest layer carried less than this says too little (browsers report
 /// several times a second, and a keyframe in a short interval would weigh too much): the next
-/// report measures from the same start. About half a second of a 180p layer.
+/// report measures from the same start. Under a second of a 180p layer (150–250 kbit/s).
 const SHARE_MIN_BYTES: u64 = 16_000;
+/// A start older than this is not measured from: she was not judged by her camera meanwhile (her
+/// own sound-only switch, a reconnection, the screen, a muted camera), and what she was sent then
+/// says nothing of what the lowest layer carried since.
+const SHARE_MAX_AGE: Duration = Duration::from_secs(3);
 
 impl DeliveredShare {
     pub fn new() -> DeliveredShare {
         DeliveredShare::default()
     }
 
-    /// A report on her camera came when `sent` bytes had been sent to her on it in all, and the
-    /// lowest layer being sent was `lowest` with this many bytes received in all (None: no layer is
-    /// being sent). `highest` and `lost` are the report's extended highest sequence number received
-    /// and cumulative packets lost. Returns the share since the last sample, when it says something.
-    pub fn at(&mut self, sent: u64, lowest: Option<(usize, u64)>, highest: u32, lost: u32) -> Option<f32> {
+    /// A report on her camera came `now`, when `sent` bytes had been sent to her on it in all, and
+    /// the lowest layer being sent was `lowest` with this many bytes received in all (None: no layer
+    /// is being sent, or the share cannot be told now). `highest` and `lost` are the report's
+    /// extended highest sequence number received and cumulative packets lost. Returns the share
+    /// since the last sample, when it says something.
+    pub fn at(
+        &mut self,
+        now: Instant,
+        sent: u64,
+        lowest: Option<(usize, u64)>,
+        highest: u32,
+        lost: u32,
+    ) -> Option<f32> {
         let Some((layer, bytes)) = lowest else {
             self.last = None;
             return None;
         };
-        let now = ShareSample {
+        let sample = ShareSample {
+            at: now,
             sent,
             lowest: layer,
             lowest_bytes: bytes,
             highest,
             lost,
         };
-        let Some(before) = self
-            .last
-            .filter(|b| b.lowest == layer && b.lowest_bytes <= bytes && b.sent <= sent)
-        else {
-            // The first report, or the lowest layer changed: measured from here.
-            self.last = Some(now);
+        let Some(before) = self.last.filter(|b| {
+            b.lowest == layer
+                && b.lowest_bytes <= bytes
+                && b.sent <= sent
+                && now.saturating_duration_since(b.at) <= SHARE_MAX_AGE
+        }) else {
+            // The first report, the lowest layer changed, or too long since: measured from here.
+            self.last = Some(sample);
             return None;
         };
         let carried = bytes - before.lowest_bytes;
         if carried < SHARE_MIN_BYTES {
             return None;
         }
-        self.last = Some(now);
+        self.last = Some(sample);
         let expected = highest.wrapping_sub(before.highest);
-        // The count of packets lost is 24 bits wide in the report.
-        let lost = lost.wrapping_sub(before.lost) & 0x00FF_FFFF;
         if expected == 0 || expected > 0x00FF_FFFF {
             return None; // nothing new arrived, or she started counting again
         }
-        let loss = (lost as f32 / expected as f32).min(1.0);
+        // The count of packets lost is a signed 24-bit number, and it goes down when late packets
+        // come (a retransmission): a drop is no loss, not a wrap.
+        let lost = ((lost.wrapping_sub(before.lost) << 8) as i32) >> 8;
+        let loss = (lost.max(0) as f32 / expected as f32).min(1.0);
         Some((1.0 - loss) * (sent - before.sent) as f32 / carried as f32)
     }
 }
@@ -492,18 +518,43 @@ mod tests {
     }
 
     #[test]
-    fn a_link_too_small_for_the_lowest_layer_goes_to_sound_only_at_once() {
+    fn a_link_too_small_for_the_lowest_layer_goes_to_sound_only_after_two_readings() {
         let t0 = Instant::now();
-        // From the middle layer: a third of what the lowest carries got through.
+        // From the middle layer: a third of what the lowest carries got through, twice. (The first
+        // report's heavy loss alone steps down to the lowest layer, as it always did; the second
+        // ends the wait there.)
         let mut p = LinkPolicy::new();
+        assert_eq!(p.report_with_share(at(t0, 0), 0.9, Some(0.33)), Some(Quality::Video(0)));
         assert_eq!(
-            p.report_with_share(at(t0, 0), 0.9, Some(0.33)),
+            p.report_with_share(at(t0, 500), 0.9, Some(0.33)),
             Some(Quality::AudioOnly)
         );
-        // From the top, loss as heavy but the link bigger than the lowest layer: the lowest layer.
+        // The same with lesser loss from the top layer (its trial long over): no step before the
+        // second reading, then sound only.
+        let mut p = LinkPolicy::new();
+        feed(&mut p, t0, 0, 10, 0.0);
+        assert_eq!(p.quality(), Quality::Video(2));
+        assert_eq!(p.report_with_share(at(t0, 10_000), 0.2, Some(0.45)), None);
+        assert_eq!(
+            p.report_with_share(at(t0, 10_500), 0.2, Some(0.45)),
+            Some(Quality::AudioOnly)
+        );
+        // One such reading after a moment with nothing at all (a handover), then the link is back:
+        // no sound only. (The heavy loss itself steps down, as it always did.)
         let mut p = LinkPolicy::new();
         feed(&mut p, t0, 0, 4, 0.0);
         assert_eq!(p.quality(), Quality::Video(2));
+        assert_eq!(
+            p.report_with_share(at(t0, 4000), 0.85, Some(0.3)),
+            Some(Quality::Video(0))
+        );
+        p.forwarding(at(t0, 4100), Some(0));
+        assert_eq!(p.report_with_share(at(t0, 4500), 0.0, Some(1.0)), None);
+        assert_eq!(p.report_with_share(at(t0, 5000), 0.2, Some(0.8)), None);
+        assert_eq!(p.quality(), Quality::Video(0));
+        // From the top, loss as heavy but the link bigger than the lowest layer: the lowest layer.
+        let mut p = LinkPolicy::new();
+        feed(&mut p, t0, 0, 4, 0.0);
         assert_eq!(
             p.report_with_share(at(t0, 4000), 0.9, Some(1.2)),
             Some(Quality::Video(0))
@@ -516,48 +567,65 @@ mod tests {
         );
         // Settled on the lowest layer, the rules for loss alone stand (sound only is the bigger step).
         p.forwarding(at(t0, 300), Some(0));
-        assert_eq!(p.report_with_share(at(t0, 3000), 0.3, Some(0.7)), None);
+        assert_eq!(p.report_with_share(at(t0, 3000), 0.3, Some(0.4)), None);
+        assert_eq!(
+            p.report_with_share(at(t0, 3500), 0.3, Some(0.4)),
+            Some(Quality::AudioOnly)
+        );
         // The report that stepped down to the lowest layer covered a moment without the limit; the
-        // next one, before settling there, shows the link too small: sound only then.
+        // next ones, before settling there, show the link too small: sound only then.
         let mut p = LinkPolicy::new();
         assert_eq!(p.report_with_share(at(t0, 0), 0.6, Some(4.0)), Some(Quality::Video(0)));
         p.forwarding(at(t0, 100), Some(0));
+        assert_eq!(p.report_with_share(at(t0, 600), 0.86, Some(0.4)), None);
         assert_eq!(
-            p.report_with_share(at(t0, 1000), 0.86, Some(0.4)),
+            p.report_with_share(at(t0, 1100), 0.86, Some(0.4)),
             Some(Quality::AudioOnly)
         );
+        // A step down to a layer the lecturer does not send never completes: after `MOVE_WAIT` it
+        // is not "settling" any more, and the lowest layer's own rules apply.
+        let mut p = LinkPolicy::new();
+        assert_eq!(p.report_with_share(at(t0, 0), 0.6, Some(4.0)), Some(Quality::Video(0)));
+        assert_eq!(p.report_with_share(at(t0, 1000), 0.2, Some(0.4)), None);
+        assert_eq!(p.report_with_share(at(t0, 6000), 0.2, Some(0.4)), None);
         // And a share means nothing on a clean report.
         let mut p = LinkPolicy::new();
         assert_eq!(p.report_with_share(at(t0, 0), 0.0, Some(0.1)), None);
+        assert_eq!(p.report_with_share(at(t0, 500), 0.0, Some(0.1)), None);
     }
 
     #[test]
     fn the_share_compares_what_got_through_with_the_lowest_layer_over_each_interval() {
+        let t0 = Instant::now();
         let mut s = DeliveredShare::new();
         // The first report only starts the measure.
-        assert_eq!(s.at(100_000, Some((0, 20_000)), 1_000, 5), None);
+        assert_eq!(s.at(at(t0, 0), 100_000, Some((0, 20_000)), 1_000, 5), None);
         // A second later: 150 kB sent to her (1.2 Mbit/s), 96 of the 100 packets since lost; the
         // lowest layer carried 18.75 kB.
-        let share = s.at(250_000, Some((0, 38_750)), 1_100, 101).unwrap();
+        let share = s.at(at(t0, 1000), 250_000, Some((0, 38_750)), 1_100, 101).unwrap();
         assert!((share - 0.32).abs() < 0.001, "{share}");
         // A report soon after says nothing, and the next one measures from the last: its loss too,
         // from the reports' counts (half of 200 packets), whatever the last report alone lost.
-        assert_eq!(s.at(252_000, Some((0, 39_000)), 1_110, 111), None);
-        let share = s.at(288_000, Some((0, 57_750)), 1_300, 201).unwrap();
+        assert_eq!(s.at(at(t0, 1100), 252_000, Some((0, 39_000)), 1_110, 111), None);
+        let share = s.at(at(t0, 2000), 288_000, Some((0, 57_750)), 1_300, 201).unwrap();
         assert!((share - 1.0).abs() < 0.001, "{share}");
         // Nothing new arrived: nothing to say.
-        assert_eq!(s.at(300_000, Some((0, 80_000)), 1_300, 201), None);
-        // The lost count is 24 bits wide and wraps.
-        let mut w = DeliveredShare::new();
-        w.at(0, Some((0, 0)), 10, 0x00FF_FFFF);
-        let share = w.at(10_000, Some((0, 20_000)), 110, 49).unwrap();
-        assert!((share - 0.25).abs() < 0.001, "{share}");
+        assert_eq!(s.at(at(t0, 3000), 300_000, Some((0, 80_000)), 1_300, 201), None);
+        // The lost count went down (late retransmissions came): no loss, not a wrap to millions.
+        let share = s.at(at(t0, 4000), 320_000, Some((0, 100_000)), 1_400, 190).unwrap();
+        assert!((share - 1.0).abs() < 0.001, "{share}");
         // The lowest layer changed (the lecturer stopped sending it): measured again from there.
-        assert_eq!(s.at(400_000, Some((1, 5_000_000)), 1_400, 201), None);
-        assert!(s.at(500_000, Some((1, 5_100_000)), 1_500, 201).is_some());
+        assert_eq!(s.at(at(t0, 5000), 400_000, Some((1, 5_000_000)), 1_500, 190), None);
+        assert!(s.at(at(t0, 6000), 500_000, Some((1, 5_100_000)), 1_600, 190).is_some());
+        // Long since the last report measured (she was not judged by her camera): from here.
+        assert_eq!(s.at(at(t0, 10_000), 510_000, Some((1, 5_500_000)), 1_700, 190), None);
+        assert!(
+            s.at(at(t0, 11_000), 610_000, Some((1, 5_600_000)), 1_800, 190)
+                .is_some()
+        );
         // No layer at all: nothing, and nothing carried over.
-        assert_eq!(s.at(600_000, None, 1_600, 201), None);
-        assert_eq!(s.at(700_000, Some((1, 5_200_000)), 1_700, 201), None);
+        assert_eq!(s.at(at(t0, 12_000), 700_000, None, 1_900, 190), None);
+        assert_eq!(s.at(at(t0, 13_000), 800_000, Some((1, 5_700_000)), 2_000, 190), None);
     }
 
     #[test]

@@ -1042,13 +1042,14 @@ impl Sfu {
         self.stats.packets_in.fetch_add(1, Ordering::Relaxed);
         let l = &slot.layers[layer];
         l.last_packet_ms.store(self.now_ms(), Ordering::Relaxed);
-        l.bytes.fetch_add(p.payload.len() as u64, Ordering::Relaxed);
         let Ok(mut r) = l.rewriter.lock() else { return };
         if slot.muted.load(Ordering::Relaxed) {
             // Unmuted, the numbering continues without a gap (a gap would read as loss).
             r.interrupt();
             return;
         }
+        // What the lowest layer carries to viewers (see `DeliveredShare`): not while muted.
+        l.bytes.fetch_add(p.payload.len() as u64, Ordering::Relaxed);
         r.rewrite(&mut p, ts_step, clock_khz);
         drop(r);
         let _ = l.tx.send(Arc::new(p));
@@ -1261,7 +1262,7 @@ impl ViewerLeg {
         let share = camera.and_then(|b| {
             let sent = self.camera_bytes.load(Ordering::Relaxed);
             let mut d = self.delivered.lock().ok()?;
-            d.at(sent, lowest, b.last_sequence_number, b.total_lost)
+            d.at(Instant::now(), sent, lowest, b.last_sequence_number, b.total_lost)
         });
         self.judge(loss, share);
     }
@@ -1815,7 +1816,14 @@ fn heard(sfu: &Arc<Sfu>, leg: &ViewerLeg, id: SlotId, packets: &[Box<dyn rtc::rt
     for p in packets {
         if let Some(rr) = p.as_any().downcast_ref::<ReceiverReport>() {
             let now_ms = sfu.now_ms();
-            leg.report(rr, now_ms, sfu.slot(SlotId::CameraVideo).lowest_sending(now_ms));
+            // While the screen is shared it takes its part of her link, unknown here, so what got
+            // through of the camera does not measure the link.
+            let lowest = if sfu.slot(SlotId::ScreenVideo).sending(now_ms)[0] {
+                None
+            } else {
+                sfu.slot(SlotId::CameraVideo).lowest_sending(now_ms)
+            };
+            leg.report(rr, now_ms, lowest);
         } else if let Some(cc) = p.as_any().downcast_ref::<TransportLayerCc>() {
             let (lost, received) = arrivals(cc);
             leg.transport_feedback(lost, received, sfu.now_ms());

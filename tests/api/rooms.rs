@@ -112,7 +112,7 @@ async fn a_lecturer_reaches_every_viewer_and_a_rejoining_viewer_gets_a_keyframe_
     assert!(distinct.len() < ports.len(), "viewers' ports {ports:?}");
 }
 
-/// `rooms.viewer_sockets = 0` (and a wildcard `bind_ip`) gives each viewer a connection of her own, as
+/// `rooms.viewer_sockets = 0` (or a wildcard `bind_ip`) gives each viewer a connection of her own, as
 /// before the media loops: the fallback must still carry the lecture.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_media_loop_each_viewer_gets_a_port_of_her_own_and_the_lecture() {

@@ -248,6 +248,15 @@ async fn peer(
     if let Some(loss) = loss {
         // Next to the wire, before anything that counts what arrives.
         registry = registry.with(Slot::from(500), OnRead::new(lossy_link(loss)));
+        // Receiver reports several times a second, as a browser sends them (every 200 ms or so for
+        // video in Chrome), not the default once a second: the SFU's link policy is tested with
+        // what it meets.
+        registry = registry.with(
+            Slot::ReceiverReport,
+            rtc::interceptor::ReceiverReportBuilder::new()
+                .with_interval(Duration::from_millis(250))
+                .build(),
+        );
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let se = SettingEngineBuilder::new()
