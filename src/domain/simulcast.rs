@@ -25,7 +25,8 @@
 //! went to the lowest layer first, and a link that could not carry even that froze her picture for
 //! the seconds it took to settle there and show loss again before she heard why. With each report
 //! the SFU also measures what got through (her camera's bytes, less the loss) against what the
-//! lowest layer carried meanwhile ([`DeliveredShare`]): well under it, she goes to sound only at once.
+//! lowest layer carried meanwhile ([`DeliveredShare`]): well under it twice in a row, she goes to
+//! sound only without settling on the lowest layer first.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -45,8 +46,8 @@ const SWAMPED: f32 = 0.5;
 /// Loss below this is a clean report (a few lost packets happen on any link).
 const CLEAN: f32 = 0.02;
 /// What got through of her video, as a share of what the lowest layer carries (see
-/// `DeliveredShare`), below which even the lowest layer does not fit: from a higher layer she goes
-/// to sound only at once, instead of stopping at the lowest layer first, where her picture would
+/// `DeliveredShare`), below which even the lowest layer does not fit: two such readings in a row and
+/// she goes to sound only, instead of stopping at the lowest layer first, where her picture would
 /// stay frozen for the seconds it takes to settle and show loss again. Half, not one: the figure is
 /// uneven (keyframes, retransmissions, the time packets spend on the way), and a link carrying
 /// about the lowest layer takes the usual way through it.
