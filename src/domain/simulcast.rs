@@ -617,16 +617,17 @@ mod tests {
         // The lost count went down (late retransmissions came): no loss, not a wrap to millions.
         let share = s.at(at(t0, 4000), 320_000, Some((0, 100_000)), 1_400, 190).unwrap();
         assert!((share - 1.0).abs() < 0.001, "{share}");
-        // The count is 24 bits wide and wraps (as the report carries it): 50 lost, not millions.
-        let mut w = DeliveredShare::new();
-        w.at(at(t0, 0), 0, Some((0, 0)), 10, 0x00FF_FFFF);
-        let share = w.at(at(t0, 1000), 10_000, Some((0, 20_000)), 110, 49).unwrap();
-        assert!((share - 0.25).abs() < 0.001, "{share}");
-        // Across the middle of its range too (the signed reading's edge).
-        let mut w = DeliveredShare::new();
-        w.at(at(t0, 0), 0, Some((0, 0)), 10, 0x007F_FFF0);
-        let share = w.at(at(t0, 1000), 10_000, Some((0, 20_000)), 110, 0x0080_0022).unwrap();
-        assert!((share - 0.25).abs() < 0.001, "{share}");
+        // The count is 24 bits wide and wraps (as the report carries it): 50 lost, not millions;
+        // across the middle of its range too (the signed reading's edge).
+        let share_over = |before: u32, after: u32| {
+            let mut w = DeliveredShare::new();
+            w.at(at(t0, 0), 0, Some((0, 0)), 10, before);
+            w.at(at(t0, 1000), 10_000, Some((0, 20_000)), 110, after).unwrap()
+        };
+        for (before, after) in [(0x00FF_FFFF, 49), (0x007F_FFF0, 0x0080_0022)] {
+            let share = share_over(before, after);
+            assert!((share - 0.25).abs() < 0.001, "{before:#x} → {after:#x}: {share}");
+        }
         // The lowest layer changed (the lecturer stopped sending it): measured again from there.
         assert_eq!(s.at(at(t0, 5000), 400_000, Some((1, 5_000_000)), 1_500, 190), None);
         assert!(s.at(at(t0, 6000), 500_000, Some((1, 5_100_000)), 1_600, 190).is_some());

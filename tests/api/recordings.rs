@@ -172,13 +172,7 @@ async fn go_live_publishing(c: &Cast, simulcast: bool) -> Live {
     let recording_since = Instant::now();
     let mut lecturer = c.app.join_room(c.session, &c.lawyer).await;
     let publisher = if simulcast {
-        let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
-        lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
-        let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
-        publisher
-            .accept(answer["sdp"].as_str().unwrap().to_owned())
-            .await
-            .unwrap();
+        let publisher = Publisher::publish_simulcast(&mut lecturer, LOOPBACK).await.unwrap();
         publisher.start(1500);
         publisher
     } else {

@@ -173,13 +173,7 @@ async fn a_link_far_too_small_for_the_lowest_layer_gets_sound_only_without_stopp
     let c = cast(&app).await;
     let _moderator = start(&app, &c).await;
     let mut lecturer = app.join_room(c.session, &c.lawyer).await;
-    let (publisher, offer) = Publisher::offer_simulcast(LOOPBACK).await.unwrap();
-    lecturer.send(json!({"type": "publish", "source": "camera", "sdp": offer}));
-    let answer = lecturer.expect("answer", Duration::from_secs(10)).await.unwrap();
-    publisher
-        .accept(answer["sdp"].as_str().unwrap().to_owned())
-        .await
-        .unwrap();
+    let publisher = Publisher::publish_simulcast(&mut lecturer, LOOPBACK).await.unwrap();
     publisher.start(1500);
 
     let (mut s, weak) = watch(&app, c.session, &c.chairs[0].1).await;
